@@ -1,0 +1,68 @@
+# The README's commands. `make run` serves the demo city; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app wsgi
+export FLASK_APP := wsgi
+
+.PHONY: run test serve setup setup-dev vendor translations migrate demo lint check-migrations browser clean
+
+run: setup migrate  ## Set up, migrate, seed the demo when empty, serve on 127.0.0.1:5000
+	@if $(FLASK) db is-empty; then $(FLASK) demo; fi
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: setup-dev browser lint check-migrations  ## ruff, import-linter, migration check, pytest
+	$(PY) -m pytest
+
+setup: $(VENV)/.stamp-run vendor translations
+setup-dev: $(VENV)/.stamp-dev vendor translations
+
+$(VENV)/.stamp-run: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.stamp-dev: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.stamp-run
+
+vendor: static/vendor/.stamp
+static/vendor/.stamp: package.json package-lock.json scripts/vendor.sh
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	scripts/vendor.sh
+	touch $@
+
+translations:
+	$(PY) scripts/i18n.py compile
+
+migrate:
+	$(FLASK) db upgrade
+
+demo:
+	$(FLASK) demo
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+
+# Models and migrations must agree: migrate a scratch SQLite database, then autogenerate-compare.
+check-migrations:
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	DATABASE_URL=sqlite:///$$tmp/check.db $(FLASK) db upgrade && \
+	DATABASE_URL=sqlite:///$$tmp/check.db $(FLASK) db check
+
+# Browser tests need Debian's Chromium and a CJK font; install them when missing and we are root.
+browser:
+	@if ! command -v chromium >/dev/null || ! fc-list 2>/dev/null | grep -qi 'wenquanyi\|noto sans cjk'; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; \
+	  else echo "chromium missing: install the Debian packages chromium and fonts-wqy-zenhei"; fi; \
+	fi
+
+serve: setup migrate  ## Production-style: gunicorn workers (the scheduler runs separately)
+	$(VENV)/bin/gunicorn --workers 3 --bind 127.0.0.1:8000 wsgi:app
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor

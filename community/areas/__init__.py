@@ -1,0 +1,1 @@
+"""The area tree: city → district/town → street → community, and scope queries over it."""

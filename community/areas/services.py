@@ -1,0 +1,106 @@
+"""Use cases on the area tree: create, rename, settings, and scope queries."""
+from __future__ import annotations
+
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from community.areas.models import LEVELS, LINK_MODES, Area
+from community.audit import services as audit
+from community.auth import policy
+from community.errors import InvalidInput, NotFound
+
+
+def get_area(session: Session, area_id: int) -> Area:
+    """Load an area or raise NotFound."""
+    area = session.get(Area, area_id)
+    if area is None:
+        raise NotFound()
+    return area
+
+
+def add_area(session: Session, *, parent: Area | None, level: str, name: str) -> Area:
+    """Insert a node and set its path; no authorization (CLI, demo and `create_area` use it)."""
+    name = name.strip()
+    if not name or len(name) > 80:
+        raise InvalidInput(field="name")
+    expected = "city" if parent is None else LEVELS[LEVELS.index(parent.level) + 1]
+    if parent is not None and parent.level == "community":
+        raise InvalidInput(field="level")
+    if level != expected:
+        raise InvalidInput(field="level")
+    area = Area(parent_id=parent.id if parent else None, level=level, name=name,
+                timezone=parent.timezone if parent else "Asia/Shanghai")
+    session.add(area)
+    session.flush()
+    area.path = f"{parent.path if parent else '/'}{area.id}/"
+    session.flush()
+    return area
+
+
+def create_area(
+    session: Session, *, actor: policy.Actor, parent_id: int, name: str, ip: str | None = None
+) -> Area:
+    """A city admin adds a child (district, street or community) under `parent_id`."""
+    parent = get_area(session, parent_id)
+    policy.require(actor, "area:manage", parent)
+    if parent.level == "community":
+        raise InvalidInput(field="parent_id")
+    level = LEVELS[LEVELS.index(parent.level) + 1]
+    area = add_area(session, parent=parent, level=level, name=name)
+    audit.record(session, actor_id=actor.account_id, action="area.created", area=area,
+                 target_type="area", target_id=area.id, ip=ip, name=area.name)
+    return area
+
+
+def rename_area(
+    session: Session, *, actor: policy.Actor, area_id: int, name: str, ip: str | None = None
+) -> Area:
+    """Rename a node (city admin)."""
+    area = get_area(session, area_id)
+    policy.require(actor, "area:manage", area)
+    old = area.name
+    name = name.strip()
+    if not name or len(name) > 80:
+        raise InvalidInput(field="name")
+    area.name = name
+    session.add(area)
+    audit.record(session, actor_id=actor.account_id, action="area.renamed", area=area,
+                 target_type="area", target_id=area.id, ip=ip, old=old, new=name)
+    return area
+
+
+def set_link_mode(
+    session: Session, *, actor: policy.Actor, community_id: int, mode: str, ip: str | None = None
+) -> Area:
+    """Choose how residents prove a card is theirs: the card's one-time code or manager approval."""
+    area = get_area(session, community_id)
+    policy.require(actor, "community:settings", area)
+    if area.level != "community" or mode not in LINK_MODES:
+        raise InvalidInput(field="link_mode")
+    area.link_mode = mode
+    session.add(area)
+    audit.record(session, actor_id=actor.account_id, action="community.link_mode", area=area,
+                 target_type="area", target_id=area.id, ip=ip, mode=mode)
+    return area
+
+
+def areas_in_scopes(session: Session, paths: list[str], level: str | None = None) -> list[Area]:
+    """All areas under any of `paths` (optionally of one level), ordered by path."""
+    if not paths:
+        return []
+    stmt = select(Area).where(or_(*[col(Area.path).startswith(p) for p in paths]))
+    if level:
+        stmt = stmt.where(Area.level == level)
+    return list(session.exec(stmt.order_by(Area.path)))
+
+
+def communities_for(session: Session, actor: policy.Actor, action: str) -> list[Area]:
+    """Communities where `actor` may do `action`, for pickers and list filters."""
+    return areas_in_scopes(session, policy.scopes(actor, action), level="community")
+
+
+def full_name(session: Session, area: Area) -> str:
+    """'苏州市 / 昆山市 / 玉山镇 / 玉龙社区' style label from the path."""
+    ids = [int(x) for x in area.path.strip("/").split("/") if x]
+    names = {a.id: a.name for a in session.exec(select(Area).where(col(Area.id).in_(ids)))}
+    return " / ".join(names[i] for i in ids if i in names)

@@ -1,0 +1,1 @@
+"""Accounts, roles bound to an area scope, login, and the one authorization policy."""

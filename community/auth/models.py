@@ -1,0 +1,58 @@
+"""Accounts and role grants. An account may hold several roles, each bound to one area."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from sqlalchemy import Column, DateTime, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from community import clock
+
+ROLES = ("resident", "steward", "station_chief", "manager", "area_admin", "city_admin")
+
+
+class Account(SQLModel, table=True):
+    """A person who logs in, by username or phone number."""
+
+    __tablename__ = "account"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str | None = Field(default=None, sa_column=Column(String(64), unique=True))
+    phone: str | None = Field(default=None, sa_column=Column(String(20), unique=True))
+    display_name: str = Field(sa_column=Column(String(80), nullable=False))
+    password_hash: str = Field(sa_column=Column(String(255), nullable=False))
+    locale: str | None = Field(default=None, sa_column=Column(String(8)))
+    active: bool = Field(default=True)
+    created_at: datetime = Field(
+        default_factory=clock.now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+    # The Flask-Login user protocol, written out so models need no web framework.
+    is_authenticated: ClassVar[bool] = True
+    is_anonymous: ClassVar[bool] = False
+
+    @property
+    def is_active(self) -> bool:
+        """Flask-Login: disabled accounts cannot log in or stay logged in."""
+        return self.active
+
+    def get_id(self) -> str:
+        """Flask-Login: the id stored in the session cookie."""
+        return str(self.id)
+
+
+class RoleGrant(SQLModel, table=True):
+    """One role of an account inside one area of the tree (its scope)."""
+
+    __tablename__ = "role_grant"
+    __table_args__ = (UniqueConstraint("account_id", "role", "area_id", name="uq_role_grant"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    role: str = Field(sa_column=Column(String(20), nullable=False))
+    area_id: int = Field(foreign_key="area.id", index=True)
+    granted_by: int | None = Field(default=None, foreign_key="account.id")
+    created_at: datetime = Field(
+        default_factory=clock.now, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )

@@ -1,0 +1,114 @@
+"""The one authorization rule: may `actor` do `action` inside `area`?
+
+A grant covers its own area and everything below it (path prefix). Pure: no DB,
+no Flask; the actor carries its grants as (role, area_id, area_path) triples.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from community.errors import Forbidden
+
+# Rank orders roles for "who may grant what": one may only grant roles ranked below one's own.
+RANK = {
+    "resident": 0,
+    "steward": 1,
+    "station_chief": 2,
+    "manager": 3,
+    "area_admin": 4,
+    "city_admin": 5,
+}
+
+ADMINS = frozenset({"manager", "area_admin", "city_admin"})
+
+# action -> roles allowed to perform it (inside the scope of the grant).
+ACTIONS: dict[str, frozenset[str]] = {
+    "area:read": ADMINS,
+    "area:manage": frozenset({"city_admin"}),
+    "account:manage": ADMINS,
+    "role:grant": ADMINS,
+    "audit:read": ADMINS,
+    "household:read": ADMINS,
+    "household:write": ADMINS,
+    "household:import": ADMINS,
+    "card:manage": ADMINS,
+    "card:print": ADMINS,
+    "member:approve": ADMINS,
+    "community:settings": ADMINS,
+    "drop:record": frozenset({"steward", "station_chief", "manager"}),
+}
+
+
+class HasPath(Protocol):
+    """Anything that knows its place in the area tree."""
+
+    path: str
+
+
+@dataclass(frozen=True)
+class Grant:
+    """A role bound to a scope."""
+
+    role: str
+    area_id: int
+    area_path: str
+
+
+@dataclass
+class Actor:
+    """Who is acting: an account id (None for a device or the system) and its grants."""
+
+    account_id: int | None
+    grants: list[Grant] = field(default_factory=list)
+
+    def roles(self) -> set[str]:
+        """All role names this actor holds anywhere."""
+        return {g.role for g in self.grants}
+
+    def has_any(self, *roles: str) -> bool:
+        """True when the actor holds at least one of `roles` somewhere."""
+        return any(g.role in roles for g in self.grants)
+
+
+def covers(scope_path: str, target_path: str) -> bool:
+    """True when target lies in (or is) the scope node."""
+    return target_path.startswith(scope_path)
+
+
+def allowed(actor: Actor, action: str, area: HasPath) -> bool:
+    """Whether `actor` may do `action` in `area`."""
+    roles = ACTIONS.get(action)
+    if roles is None:
+        raise KeyError(f"unknown action {action!r}")
+    return any(g.role in roles and covers(g.area_path, area.path) for g in actor.grants)
+
+
+def require(actor: Actor, action: str, area: HasPath) -> None:
+    """Raise Forbidden unless `actor` may do `action` in `area`."""
+    if not allowed(actor, action, area):
+        raise Forbidden(action=action)
+
+
+def scopes(actor: Actor, action: str) -> list[str]:
+    """Area paths where `actor` may do `action` (outermost only), for filtering queries."""
+    roles = ACTIONS[action]
+    paths = sorted({g.area_path for g in actor.grants if g.role in roles}, key=len)
+    outer: list[str] = []
+    for p in paths:
+        if not any(covers(o, p) for o in outer):
+            outer.append(p)
+    return outer
+
+
+def can_grant(actor: Actor, role: str, area: HasPath) -> bool:
+    """One may grant a role strictly below one's own highest role covering `area`."""
+    ranks = [RANK[g.role] for g in actor.grants if g.role in ADMINS and covers(g.area_path, area.path)]
+    return bool(ranks) and RANK[role] < max(ranks)
+
+
+def highest_role(grants: Iterable[Grant]) -> str | None:
+    """The highest-ranked role among grants, used to pick a landing page."""
+    best = max(grants, key=lambda g: RANK[g.role], default=None)
+    return best.role if best else None

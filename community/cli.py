@@ -1,0 +1,113 @@
+"""Flask CLI commands: db (upgrade/check/revision/current), create-admin, demo."""
+from __future__ import annotations
+
+import getpass
+
+import click
+from alembic import command
+from alembic.config import Config
+from flask import Flask, current_app
+
+from community.db import MIGRATIONS_DIR, get_engine
+
+
+def alembic_config(url: str) -> Config:
+    """Alembic config pointing at `migrations/` and the given database."""
+    cfg = Config(str(MIGRATIONS_DIR.parent / "alembic.ini"))
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade_database(url: str, revision: str = "head") -> None:
+    """Migrate the database at `url` to `revision`."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def register(app: Flask) -> None:
+    """Attach the command groups to the app."""
+
+    @app.cli.group("db")
+    def db_group() -> None:
+        """Database migrations (Alembic)."""
+
+    @db_group.command("upgrade")
+    @click.argument("revision", default="head")
+    def db_upgrade(revision: str) -> None:
+        """Migrate the configured database to REVISION (default: head)."""
+        upgrade_database(current_app.config["DATABASE_URL"], revision)
+
+    @db_group.command("check")
+    def db_check() -> None:
+        """Fail when the models and the migrations disagree (run on a migrated database)."""
+        command.check(alembic_config(current_app.config["DATABASE_URL"]))
+
+    @db_group.command("revision")
+    @click.option("-m", "--message", required=True)
+    def db_revision(message: str) -> None:
+        """Autogenerate a migration from the models."""
+        command.revision(alembic_config(current_app.config["DATABASE_URL"]), message=message,
+                         autogenerate=True)
+
+    @db_group.command("current")
+    def db_current() -> None:
+        """Show the database's revision."""
+        command.current(alembic_config(current_app.config["DATABASE_URL"]))
+
+    @db_group.command("is-empty")
+    def db_is_empty() -> None:
+        """Exit 0 when the database has no accounts yet (used by `make run` to seed the demo)."""
+        from sqlalchemy import text
+
+        with get_engine().connect() as conn:
+            count = conn.execute(text("SELECT count(*) FROM account")).scalar_one()
+        raise SystemExit(0 if count == 0 else 1)
+
+    @app.cli.command("create-admin")
+    @click.option("--username", required=True)
+    @click.option("--name", "display_name", default=None)
+    @click.option("--city", "city_name", default=None,
+                  help="City to administer; created when no city exists yet.")
+    @click.option("--password", default=None, help="Prompted for when omitted.")
+    def create_admin(username: str, display_name: str | None, city_name: str | None,
+                     password: str | None) -> None:
+        """Create a city admin account (and the city, on an empty database)."""
+        from sqlmodel import Session, select
+
+        from community.areas import services as area_services
+        from community.areas.models import Area
+        from community.audit import services as audit
+        from community.auth import services as auth_services
+
+        if password is None:
+            password = getpass.getpass("Password: ")
+            if password != getpass.getpass("Repeat password: "):
+                raise click.ClickException("Passwords differ.")
+        with Session(get_engine(), expire_on_commit=False) as session:
+            stmt = select(Area).where(Area.level == "city")
+            if city_name:
+                stmt = stmt.where(Area.name == city_name)
+            city = session.exec(stmt.order_by(Area.id)).first()
+            if city is None:
+                city = area_services.add_area(session, parent=None, level="city",
+                                              name=city_name or "苏州市")
+            try:
+                account = auth_services.create_account(
+                    session, display_name=display_name or username, password=password,
+                    username=username)
+            except Exception as exc:  # noqa: BLE001 - report any validation problem plainly
+                raise click.ClickException(f"Cannot create account: {exc}") from exc
+            auth_services.add_grant(session, account=account, role="city_admin", area=city)
+            audit.record(session, actor_id=None, action="role.granted", area=city,
+                         target_type="account", target_id=account.id, role="city_admin",
+                         via="cli")
+            session.commit()
+        click.echo(f"City admin {username} created for {city.name}.")
+
+    @app.cli.command("demo")
+    @click.option("--seed", default=20261121, show_default=True)
+    def demo(seed: int) -> None:
+        """Build the demo city (idempotent: a second run changes nothing)."""
+        from community import demo as demo_data
+
+        demo_data.build(get_engine(), seed=seed, echo=click.echo)

@@ -1,0 +1,57 @@
+"""Configuration from environment variables (and a `.env` file).
+
+Every setting has a safe default except the secret key, which is generated once
+into the instance folder so that no secret ever lives in the repository.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from dotenv import load_dotenv
+
+
+def _secret_key(instance_path: Path) -> str:
+    """Return SECRET_KEY from the environment or from `instance/secret_key`, creating it once."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    key_file = instance_path / "secret_key"
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: two workers starting together never write two different keys.
+        try:
+            fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+    return key_file.read_text().strip()
+
+
+def load(instance_path: Path) -> dict[str, Any]:
+    """Build the config dict from the environment; `.env` in the working directory is read first."""
+    load_dotenv(override=False)
+    env = os.environ.get
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "DATABASE_URL": env("DATABASE_URL") or f"sqlite:///{instance_path / 'community.db'}",
+        "TIMEZONE": env("COMMUNITY_TIMEZONE", "Asia/Shanghai"),
+        "BABEL_DEFAULT_LOCALE": env("DEFAULT_LOCALE", "zh"),
+        "BABEL_DEFAULT_TIMEZONE": env("COMMUNITY_TIMEZONE", "Asia/Shanghai"),
+        "LANGUAGES": ("zh", "en"),
+        "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
+        "LOGIN_LIMIT_PER_ACCOUNT": env("LOGIN_LIMIT_PER_ACCOUNT", "5 per 5 minutes"),
+        "LOGIN_LIMIT_PER_ADDRESS": env("LOGIN_LIMIT_PER_ADDRESS", "30 per 5 minutes"),
+        "MAX_CONTENT_LENGTH": int(env("MAX_UPLOAD_BYTES", str(5 * 1024 * 1024))),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "0") == "1",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": 3600,
+        "SCHEMA_CHECK": env("SCHEMA_CHECK", "1") == "1",
+        "PAGE_SIZE": 50,
+    }

@@ -1,0 +1,107 @@
+"""Engine, per-request session and the schema-version check.
+
+One `Session(expire_on_commit=False)` per request, created lazily in `g` and
+closed at teardown (the flaskr pattern). Only views, CLI commands and jobs commit.
+Nothing here touches the database at import or in `create_app`.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine, create_engine, event, text
+from sqlmodel import Session
+
+from community.errors import SchemaBehind
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create an engine tuned for SQLite (WAL, FKs, busy timeout, BEGIN IMMEDIATE) or PostgreSQL."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Take transaction control away from pysqlite so "begin" below decides.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            # Read-then-write transactions must hold the write lock from the start,
+            # otherwise two of them deadlock on upgrade; SQLite is the dev database.
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+
+
+def get_engine(app: Flask | None = None) -> Engine:
+    """Return the app's engine, creating it on first use."""
+    app = app or current_app
+    engine = app.extensions.get("community.engine")
+    if engine is None:
+        engine = make_engine(app.config["DATABASE_URL"])
+        app.extensions["community.engine"] = engine
+    return engine
+
+
+def get_session() -> Session:
+    """Return this request's session, creating it lazily."""
+    if "db_session" not in g:
+        g.db_session = Session(get_engine(), expire_on_commit=False)
+    return g.db_session
+
+
+def close_session(_exc: BaseException | None = None) -> None:
+    """Teardown: close (and so roll back anything uncommitted) the request's session."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+def head_revision() -> str | None:
+    """The newest Alembic revision in `migrations/`."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at, or None for an empty database."""
+    with engine.connect() as conn:
+        try:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except Exception:  # noqa: BLE001 - no table means "not migrated"
+            return None
+
+
+def check_schema(app: Flask) -> None:
+    """Raise SchemaBehind once per process if the database is not at the code's revision."""
+    if not app.config.get("SCHEMA_CHECK") or app.extensions.get("community.schema_ok"):
+        return
+    head = head_revision()
+    current = current_revision(get_engine(app))
+    if current != head:
+        raise SchemaBehind(current=current, head=head)
+    app.extensions["community.schema_ok"] = True
+
+
+def init_app(app: Flask) -> None:
+    """Register the session teardown and the lazy schema check."""
+    app.teardown_appcontext(close_session)
+
+    @app.before_request
+    def _schema_guard() -> None:
+        check_schema(app)

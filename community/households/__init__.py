@@ -1,0 +1,1 @@
+"""Households (户), the resident accounts linked to them, and their QR cards."""

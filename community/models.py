@@ -1,0 +1,7 @@
+"""Imports every module's tables so `SQLModel.metadata` is complete (for Alembic and tests)."""
+from community.areas.models import Area
+from community.audit.models import AuditEntry
+from community.auth.models import Account, RoleGrant
+from community.households.models import Card, Household, HouseholdMember
+
+__all__ = ["Account", "Area", "AuditEntry", "Card", "Household", "HouseholdMember", "RoleGrant"]

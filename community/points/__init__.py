@@ -1,0 +1,1 @@
+"""The points ledger, versioned rule sets, rewards and redemptions (积分制)."""

@@ -1,0 +1,1 @@
+"""Drop stations, fixed-time windows and drops; owns the scan use case (see issue: stations)."""

@@ -1,0 +1,1 @@
+"""Volunteer stewards (督导员), station chiefs, shifts, check-ins, supervision logs and hours."""

@@ -1,0 +1,1 @@
+"""Shared HTTP glue: error mapping, security headers, the current actor, pagination, filters."""

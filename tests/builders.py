@@ -1,0 +1,121 @@
+"""Plain builder functions for tests: areas, accounts with roles, households, cards.
+
+Each builder flushes; the caller commits when the data must be visible to the app.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask.testing import FlaskClient
+from sqlmodel import Session
+
+from community.areas import services as area_services
+from community.areas.models import Area
+from community.auth import services as auth_services
+from community.auth.models import Account
+from community.households.models import Card, Household
+
+PASSWORD = "correct-horse-battery"
+_counter = {"n": 0}
+
+
+def _next() -> int:
+    _counter["n"] += 1
+    return _counter["n"]
+
+
+def area(session: Session, parent: Area | None, name: str | None = None) -> Area:
+    """A child area of the next level under `parent` (a city when parent is None)."""
+    from community.areas.models import LEVELS
+
+    level = "city" if parent is None else LEVELS[LEVELS.index(parent.level) + 1]
+    return area_services.add_area(session, parent=parent, level=level,
+                                  name=name or f"{level}-{_next()}")
+
+
+def account(session: Session, role: str | None = None, scope: Area | None = None,
+            *, username: str | None = None, phone: str | None = None,
+            password: str = PASSWORD) -> Account:
+    """An account, optionally with one role in `scope`."""
+    if not username and not phone:
+        username = f"user{_next()}"
+    acct = auth_services.create_account(session, display_name=username or phone or "x",
+                                        password=password, username=username, phone=phone)
+    if role:
+        assert scope is not None
+        auth_services.add_grant(session, account=acct, role=role, area=scope)
+    return acct
+
+
+def household(session: Session, community: Area, building: str = "1", unit: str = "1",
+              room: str | None = None, members: int = 3, with_card: bool = True) -> Household:
+    """A household, with an active card unless `with_card` is False."""
+    hh = Household(community_id=community.id, building=building, unit=unit,
+                   room=room or str(100 + _next()), members=members)
+    session.add(hh)
+    session.flush()
+    if with_card:
+        from community.households import services as hh_services
+
+        hh_services.issue_card(session, household=hh)
+    return hh
+
+
+def active_card(session: Session, hh: Household) -> Card:
+    """The household's current card."""
+    from sqlmodel import select
+
+    return session.exec(select(Card).where(Card.household_id == hh.id,
+                                           Card.status == "active")).one()
+
+
+@dataclass
+class World:
+    """Two communities A and B (different streets) in one city, with people and data in each."""
+
+    city: Area
+    district: Area
+    street_a: Area
+    street_b: Area
+    a: Area
+    b: Area
+    city_admin: Account
+    area_admin_a: Account  # street admin of street A
+    manager_a: Account
+    manager_b: Account
+    resident_a: Account
+    resident_b: Account
+    steward_a: Account
+    households_a: list[Household] = field(default_factory=list)
+    households_b: list[Household] = field(default_factory=list)
+
+
+def world(session: Session) -> World:
+    """Build the standard two-community world and commit it."""
+    city = area(session, None, "苏州市")
+    district = area(session, city, "昆山市")
+    street_a = area(session, district, "玉山镇")
+    street_b = area(session, district, "周市镇")
+    a = area(session, street_a, "玉龙社区")
+    b = area(session, street_b, "金浦社区")
+    w = World(
+        city=city, district=district, street_a=street_a, street_b=street_b, a=a, b=b,
+        city_admin=account(session, "city_admin", city, username="cityadmin"),
+        area_admin_a=account(session, "area_admin", street_a, username="streeta"),
+        manager_a=account(session, "manager", a, username="managera"),
+        manager_b=account(session, "manager", b, username="managerb"),
+        resident_a=account(session, "resident", a, phone="13800000001"),
+        resident_b=account(session, "resident", b, phone="13800000002"),
+        steward_a=account(session, "steward", a, username="stewarda"),
+    )
+    for i in range(3):
+        w.households_a.append(household(session, a, building="1", unit="1", room=f"10{i + 1}"))
+        w.households_b.append(household(session, b, building="2", unit="1", room=f"20{i + 1}"))
+    session.commit()
+    return w
+
+
+def login(client: FlaskClient, acct: Account, password: str = PASSWORD) -> None:
+    """Log the test client in as `acct` (asserts success)."""
+    resp = client.post("/login", data={"login": acct.username or acct.phone, "password": password})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]

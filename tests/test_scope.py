@@ -1,0 +1,49 @@
+"""Every page and endpoint refuses a manager from another community (see tests/scope.py)."""
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from sqlmodel import Session, SQLModel
+
+from tests import builders, scope
+
+scope.load_all()
+
+
+def _snapshot(session: Session) -> dict[str, list]:
+    session.expire_all()
+    out = {}
+    for table in SQLModel.metadata.sorted_tables:
+        if table.name == "audit_entry":
+            continue
+        rows = session.execute(select(table).order_by(*table.primary_key.columns)).all()
+        out[table.name] = [tuple(r) for r in rows]
+    return out
+
+
+def test_every_route_has_scope_cases(app: Flask) -> None:
+    """A new endpoint without foreign-access cases fails here."""
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = sorted(endpoints - set(scope.CASES) - scope.EXEMPT)
+    assert not missing, f"endpoints without scope cases (tests/<module>/scope_cases.py): {missing}"
+
+
+@pytest.mark.parametrize("endpoint", sorted(scope.CASES))
+def test_foreign_manager_is_refused(client, session: Session, world: builders.World,
+                                    endpoint: str) -> None:
+    """Manager of B tries every case against A: refused (or A's data absent), nothing changes."""
+    cases = scope.CASES[endpoint](world)
+    assert cases, f"{endpoint}: no cases"
+    builders.login(client, world.manager_b)
+    before = _snapshot(session)
+    for case in cases:
+        kwargs = {"data": case.data} if case.data is not None else {}
+        if case.json is not None:
+            kwargs = {"json": case.json}
+        resp = client.open(case.url, method=case.method, **kwargs)
+        assert resp.status_code in case.expect, (endpoint, case.url, resp.status_code)
+        body = resp.get_data(as_text=True)
+        for text in case.absent:
+            assert text not in body, (endpoint, case.url, text)
+    assert _snapshot(session) == before, f"{endpoint}: data changed"
