@@ -37,7 +37,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def pg_engine() -> Iterator[Engine]:
-    """The PostgreSQL test database, wiped and migrated once; unreachable is a failure, not a skip."""
+    """The PostgreSQL test database, wiped and migrated once; unreachable fails, never skips."""
     assert PG_URL, "TEST_DATABASE_URL is not set"
     engine = make_engine(PG_URL)
     try:

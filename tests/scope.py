@@ -54,7 +54,7 @@ def foreign(endpoint: str) -> Callable[[CaseFn], CaseFn]:
 
 
 def exempt(*endpoints: str) -> None:
-    """Declare endpoints that have no area scope (e.g. a resident's own pages, checked elsewhere)."""
+    """Declare endpoints with no area scope (e.g. a resident's own pages, tested elsewhere)."""
     EXEMPT.update(endpoints)
 
 

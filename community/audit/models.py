@@ -11,7 +11,7 @@ from community import clock
 
 
 class AuditEntry(SQLModel, table=True):
-    """One recorded action. `area_path` copies the area's path so scope filters are a prefix test."""
+    """One action; `area_path` copies the area's path so scope filters are a prefix test."""
 
     __tablename__ = "audit_entry"
     __table_args__ = (Index("ix_audit_entry_area_path_at", "area_path", "at"),)

@@ -46,7 +46,7 @@ def list_entries(
     before_id: int | None = None,
     limit: int = 50,
 ) -> list[AuditEntry]:
-    """Newest entries inside the actor's audit scope; entries without an area only for city admins."""
+    """Newest entries inside the actor's scope; entries with no area only for city admins."""
     paths = policy.scopes(actor, "audit:read")
     if not paths:
         return []

@@ -104,7 +104,8 @@ def scopes(actor: Actor, action: str) -> list[str]:
 
 def can_grant(actor: Actor, role: str, area: HasPath) -> bool:
     """One may grant a role strictly below one's own highest role covering `area`."""
-    ranks = [RANK[g.role] for g in actor.grants if g.role in ADMINS and covers(g.area_path, area.path)]
+    ranks = [RANK[g.role] for g in actor.grants
+             if g.role in ADMINS and covers(g.area_path, area.path)]
     return bool(ranks) and RANK[role] < max(ranks)
 
 

@@ -47,7 +47,7 @@ def find_by_login(session: Session, login: str) -> Account | None:
 
 
 def authenticate(session: Session, *, login: str, password: str, ip: str | None) -> Account:
-    """Return the account for valid credentials; otherwise audit the failure and raise LoginFailed."""
+    """Return the account for valid credentials; else audit the failure and raise LoginFailed."""
     account = find_by_login(session, login)
     ok = check_password_hash(account.password_hash if account else _DUMMY_HASH, password or "")
     if account is None or not ok or not account.active:

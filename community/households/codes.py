@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import secrets
 
-# No look-alikes: no 0/O, 1/I/L. 31 symbols → 8 characters ≈ 39.6 bits (the token carries the security).
+# No look-alikes (0/O, 1/I/L). 31 symbols x 8 ≈ 39.6 bits; the token carries the security.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 SHORT_CODE_LENGTH = 8
 LINK_CODE_LENGTH = 6

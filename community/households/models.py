@@ -59,7 +59,7 @@ class Card(SQLModel, table=True):
 
 
 class HouseholdMember(SQLModel, table=True):
-    """A resident account linked to a household; `pending` until a manager approves (approval mode)."""
+    """A resident account linked to a household; `pending` until approved (approval mode)."""
 
     __tablename__ = "household_member"
     __table_args__ = (UniqueConstraint("household_id", "account_id", name="uq_household_member"),)

@@ -24,7 +24,8 @@ def get_household(session: Session, household_id: int) -> Household:
 def household_area(session: Session, hh: Household) -> Area:
     """The community a household belongs to (for policy checks)."""
     area = session.get(Area, hh.community_id)
-    assert area is not None  # FK guarantees it
+    if area is None:  # the foreign key makes this impossible; fail loudly if it ever is
+        raise NotFound()
     return area
 
 

@@ -33,6 +33,7 @@ class Page:
 def paginate(session: Session, stmt: Any, *, page: int, per_page: int) -> Page:
     """Run `stmt` for one page; the count uses the same filters."""
     page = max(1, page)
-    total = session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+    count = select(func.count()).select_from(stmt.order_by(None).subquery())
+    total = session.execute(count).scalar_one()
     items = list(session.exec(stmt.limit(per_page).offset((page - 1) * per_page)))
     return Page(items=items, page=page, per_page=per_page, total=total)
