@@ -19,9 +19,13 @@ from sqlmodel import Session, SQLModel
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else")
 
 from community import create_app  # noqa: E402
+from community.auth import services as auth_services  # noqa: E402
 from community.cli import upgrade_database  # noqa: E402
 from community.db import get_engine, make_engine  # noqa: E402
 from tests import builders  # noqa: E402
+
+# Real scrypt, cheaper parameters: hundreds of test accounts would otherwise dominate the run.
+auth_services.HASH_METHOD = "scrypt:1024:8:1"
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])

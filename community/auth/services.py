@@ -16,6 +16,8 @@ from community.errors import Conflict, DomainError, Forbidden, InvalidInput, Not
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{2,63}$")
 MIN_PASSWORD = 8
+# werkzeug method string; tests lower the scrypt cost (see tests/conftest.py), production keeps it.
+HASH_METHOD = "scrypt"
 # Checked when the login is unknown, so a miss costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
 
@@ -28,7 +30,7 @@ class LoginFailed(DomainError):
 
 def hash_password(password: str) -> str:
     """scrypt hash of a password."""
-    return generate_password_hash(password, method="scrypt")
+    return generate_password_hash(password, method=HASH_METHOD)
 
 
 def normalize_phone(value: str) -> str:
