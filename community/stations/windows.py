@@ -1,0 +1,104 @@
+"""Fixed-time drop windows (定时投放): is a moment inside a station's window? Pure, no DB.
+
+A schedule is a weekly table of local time ranges plus date exceptions (a closed day
+or special hours for one date), in the community's time zone. A range whose end is
+not after its start runs past midnight (22:00–01:00). Grace minutes widen every
+window on both sides. Drops outside every widened window are 过时投放.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+DEFAULT_RANGES = ((time(7, 0), time(9, 0)), (time(18, 0), time(20, 0)))
+TimeRange = tuple[time, time]
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Weekly ranges by weekday (0 = Monday) in time zone `tz`."""
+
+    weekly: Mapping[int, Sequence[TimeRange]]
+    tz: str = "Asia/Shanghai"
+
+    @classmethod
+    def default(cls, tz: str = "Asia/Shanghai") -> Schedule:
+        """07:00–09:00 and 18:00–20:00 every day."""
+        return cls(dict.fromkeys(range(7), DEFAULT_RANGES), tz)
+
+
+@dataclass(frozen=True)
+class Window:
+    """One concrete opening, as aware datetimes (without grace)."""
+
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class Classification:
+    """The verdict for one moment: in a window (with grace) or out of window (过时投放)."""
+
+    in_window: bool
+    window: Window | None = None
+    next_window: Window | None = field(default=None, compare=False)
+
+
+def ranges_on(schedule: Schedule, exceptions: Mapping[date, Sequence[TimeRange]],
+              day: date) -> Sequence[TimeRange]:
+    """The ranges in force on a local date: the exception if there is one, else the weekday's."""
+    if day in exceptions:
+        return exceptions[day]
+    return schedule.weekly.get(day.weekday(), ())
+
+
+def windows_on(schedule: Schedule, exceptions: Mapping[date, Sequence[TimeRange]],
+               day: date) -> list[Window]:
+    """Concrete windows that start on local date `day` (DST-aware)."""
+    zone = ZoneInfo(schedule.tz)
+    out = []
+    for start, end in ranges_on(schedule, exceptions, day):
+        start_dt = datetime.combine(day, start, tzinfo=zone)
+        end_day = day if end > start else day + timedelta(days=1)
+        out.append(Window(start_dt, datetime.combine(end_day, end, tzinfo=zone)))
+    return sorted(out, key=lambda w: w.start)
+
+
+def _windows_around(schedule: Schedule, exceptions: Mapping[date, Sequence[TimeRange]],
+                    moment: datetime, days_before: int, days_after: int) -> Iterator[Window]:
+    local_day = moment.astimezone(ZoneInfo(schedule.tz)).date()
+    for offset in range(-days_before, days_after + 1):
+        yield from windows_on(schedule, exceptions, local_day + timedelta(days=offset))
+
+
+def classify(schedule: Schedule, exceptions: Mapping[date, Sequence[TimeRange]],
+             moment: datetime, grace: int = 0) -> Classification:
+    """Decide whether `moment` (aware) falls in a window widened by `grace` minutes."""
+    if moment.tzinfo is None:
+        raise ValueError("classify() needs an aware datetime")
+    pad = timedelta(minutes=max(0, grace))
+    # A window that started the day before can run past midnight (plus grace) into today.
+    for window in _windows_around(schedule, exceptions, moment, 1, 1):
+        if window.start - pad <= moment <= window.end + pad:
+            return Classification(True, window)
+    return Classification(False, None, next_window(schedule, exceptions, moment))
+
+
+def next_window(schedule: Schedule, exceptions: Mapping[date, Sequence[TimeRange]],
+                moment: datetime, horizon_days: int = 14) -> Window | None:
+    """The first window that starts after `moment` within the horizon (for "next window at")."""
+    for window in _windows_around(schedule, exceptions, moment, 0, horizon_days):
+        if window.start > moment:
+            return window
+    return None
+
+
+def open_now(schedule: Schedule, exceptions: Mapping[date, Sequence[TimeRange]],
+             moment: datetime) -> Window | None:
+    """The window open at `moment` without grace, if any (for residents: "open now")."""
+    for window in _windows_around(schedule, exceptions, moment, 1, 0):
+        if window.start <= moment < window.end:
+            return window
+    return None
