@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 from sqlalchemy import Engine, create_engine, event, text
 from sqlmodel import Session
 
@@ -38,9 +38,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # Read-then-write transactions must hold the write lock from the start,
-            # otherwise two of them deadlock on upgrade; SQLite is the dev database.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Read-then-write transactions must hold the write lock from the start, or two
+            # of them deadlock on upgrade. Read-only requests opt out (see get_session), so
+            # a page being rendered never blocks writers.
+            immediate = conn.get_execution_options().get("sqlite_immediate", True)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
@@ -59,7 +61,10 @@ def get_engine(app: Flask | None = None) -> Engine:
 def get_session() -> Session:
     """Return this request's session, creating it lazily."""
     if "db_session" not in g:
-        g.db_session = Session(get_engine(), expire_on_commit=False)
+        engine = get_engine()
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            engine = engine.execution_options(sqlite_immediate=False)  # ignored off SQLite
+        g.db_session = Session(engine, expire_on_commit=False)
     return g.db_session
 
 

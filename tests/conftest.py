@@ -98,7 +98,9 @@ def app(db_url: str, app_config: dict, tmp_path: Path) -> Iterator[Flask]:
 @pytest.fixture
 def session(app: Flask) -> Iterator[Session]:
     """A session for arranging data and checking results (commit to make data visible)."""
-    with Session(get_engine(app), expire_on_commit=False) as s:
+    # Deferred BEGIN on SQLite: checking results must not hold the write lock against the app.
+    engine = get_engine(app).execution_options(sqlite_immediate=False)
+    with Session(engine, expire_on_commit=False) as s:
         yield s
 
 
