@@ -77,7 +77,8 @@ def _register_blueprints(app: Flask) -> None:
     from community.audit.views import bp as audit_bp
     from community.auth.views import bp as auth_bp
     from community.households.views import bp as households_bp
+    from community.residents.views import admin_bp as residents_admin_bp
     from community.residents.views import bp as residents_bp
 
-    for bp in (auth_bp, areas_bp, audit_bp, households_bp, residents_bp):
+    for bp in (auth_bp, areas_bp, audit_bp, households_bp, residents_bp, residents_admin_bp):
         app.register_blueprint(bp)

@@ -19,6 +19,7 @@ def _snapshot(session: Session) -> dict[str, list]:
             continue
         rows = session.execute(select(table).order_by(*table.primary_key.columns)).all()
         out[table.name] = [tuple(r) for r in rows]
+    session.commit()  # end the read transaction before the app's requests run
     return out
 
 

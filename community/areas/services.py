@@ -1,13 +1,15 @@
 """Use cases on the area tree: create, rename, settings, and scope queries."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from community.areas.models import LEVELS, LINK_MODES, Area
 from community.audit import services as audit
 from community.auth import policy
-from community.errors import InvalidInput, NotFound
+from community.errors import Forbidden, InvalidInput, NotFound
 
 
 def get_area(session: Session, area_id: int) -> Area:
@@ -104,3 +106,55 @@ def full_name(session: Session, area: Area) -> str:
     ids = [int(x) for x in area.path.strip("/").split("/") if x]
     names = {a.id: a.name for a in session.exec(select(Area).where(col(Area.id).in_(ids)))}
     return " / ".join(names[i] for i in ids if i in names)
+
+
+# Who may open the tree page: city admins manage it, area admins read their subtree.
+TREE_ROLES = frozenset({"city_admin", "area_admin"})
+
+
+@dataclass
+class TreeNode:
+    """One area in the tree page, with its children and what the reader may do with it."""
+
+    area: Area
+    children: list[TreeNode] = field(default_factory=list)
+    editable: bool = False
+    communities: int = 0  # communities in the subtree (the node itself included)
+
+
+def area_tree(session: Session, *, actor: policy.Actor) -> list[TreeNode]:
+    """The subtrees the actor administers, as nested nodes; managers and below are refused."""
+    own = sorted({g.area_path for g in actor.grants if g.role in TREE_ROLES}, key=len)
+    roots_paths: list[str] = []
+    for p in own:
+        if not any(policy.covers(o, p) for o in roots_paths):
+            roots_paths.append(p)
+    if not roots_paths:
+        raise Forbidden(action="area:read")
+    nodes: dict[int, TreeNode] = {}
+    roots: list[TreeNode] = []
+    # Ordered by path, so a parent always comes before its children.
+    for area in areas_in_scopes(session, roots_paths):
+        node = TreeNode(area, editable=policy.allowed(actor, "area:manage", area))
+        nodes[area.id] = node  # type: ignore[index]
+        parent = nodes.get(area.parent_id) if area.path not in roots_paths else None
+        (parent.children if parent else roots).append(node)
+
+    def count(node: TreeNode) -> int:
+        node.communities = (node.area.level == "community") + sum(count(c) for c in node.children)
+        return node.communities
+
+    for root in roots:
+        count(root)
+    return roots
+
+
+def find_node(roots: list[TreeNode], area_id: int) -> TreeNode | None:
+    """The node of `area_id` in an already loaded tree (None when outside it)."""
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        if node.area.id == area_id:
+            return node
+        stack.extend(node.children)
+    return None

@@ -1,6 +1,7 @@
 """Append to and read the audit log."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_
@@ -9,6 +10,8 @@ from sqlmodel import Session, col, select
 from community.areas.models import Area
 from community.audit.models import AuditEntry
 from community.auth import policy
+from community.auth.models import Account
+from community.errors import Forbidden
 
 
 def record(
@@ -59,3 +62,33 @@ def list_entries(
     if before_id:
         stmt = stmt.where(col(AuditEntry.id) < before_id)
     return list(session.exec(stmt.order_by(col(AuditEntry.id).desc()).limit(limit)))
+
+
+@dataclass
+class EntryRow:
+    """An audit entry with the names the log page shows (actor, area)."""
+
+    entry: AuditEntry
+    actor_name: str | None
+    area_name: str | None
+
+
+def list_page(
+    session: Session,
+    *,
+    actor: policy.Actor,
+    action: str | None = None,
+    before_id: int | None = None,
+    limit: int = 50,
+) -> list[EntryRow]:
+    """The log page: `list_entries` with actor and area names; Forbidden without audit scope."""
+    if not policy.scopes(actor, "audit:read"):
+        raise Forbidden(action="audit:read")
+    entries = list_entries(session, actor=actor, action=action, before_id=before_id, limit=limit)
+    actor_ids = {e.actor_id for e in entries if e.actor_id is not None}
+    area_ids = {e.area_id for e in entries if e.area_id is not None}
+    names = dict(session.exec(select(Account.id, Account.display_name)
+                              .where(col(Account.id).in_(actor_ids))).all()) if actor_ids else {}
+    areas = dict(session.exec(select(Area.id, Area.name)
+                              .where(col(Area.id).in_(area_ids))).all()) if area_ids else {}
+    return [EntryRow(e, names.get(e.actor_id), areas.get(e.area_id)) for e in entries]

@@ -1,14 +1,81 @@
-"""The audit log page, filtered to the reader's scope."""
+"""The audit log page: newest first, within the reader's scope, filtered by kind of action."""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
+from community.audit import services as audit_services
+from community.db import get_session
+from community.web.context import actor
+
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
+
+# Known action codes and their labels; an unknown code is shown as the code itself.
+ACTION_LABELS = {
+    "login.ok": _l("Logged in"),
+    "login.failed": _l("Login failed"),
+    "account.created": _l("Account created"),
+    "account.password_reset": _l("Password reset"),
+    "role.granted": _l("Role granted"),
+    "role.revoked": _l("Role removed"),
+    "area.created": _l("Area added"),
+    "area.renamed": _l("Area renamed"),
+    "community.link_mode": _l("Card linking mode changed"),
+    "household.created": _l("Household added"),
+    "household.updated": _l("Household changed"),
+    "households.imported": _l("Households imported"),
+    "household.link_requested": _l("Household link requested"),
+    "household.link_approved": _l("Household link approved"),
+    "household.link_rejected": _l("Household link rejected"),
+    "household.linked": _l("Account linked to household"),
+    "household.link_failed": _l("Household link failed"),
+    "card.issued": _l("Card issued"),
+    "card.reissued": _l("Card reissued"),
+    "card.revoked": _l("Card revoked"),
+    "card.exported": _l("Cards exported"),
+    "cards.printed": _l("Cards printed"),
+}
+# The filter offers action families (a prefix matches "household." and "households.").
+ACTION_GROUPS = {
+    "login": _l("Logins"),
+    "account": _l("Accounts"),
+    "role": _l("Roles"),
+    "area": _l("Areas"),
+    "community": _l("Community settings"),
+    "household": _l("Households"),
+    "card": _l("Cards"),
+}
+TARGET_LABELS = {
+    "account": _l("Account"),
+    "area": _l("Area"),
+    "household": _l("Household"),
+    "card": _l("Card"),
+}
+
+
+@bp.app_template_global()
+def action_label(action: str) -> str:
+    """Translated label of an audit action code, or the code when unknown."""
+    return str(ACTION_LABELS.get(action, action))
+
+
+@bp.app_template_global()
+def target_label(target_type: str | None) -> str:
+    """Translated label of an audit target type, or the type itself."""
+    return str(TARGET_LABELS.get(target_type or "", target_type or ""))
 
 
 @bp.get("/")
 @login_required
 def index():
-    """Newest audit entries within scope (TODO)."""
-    return render_template("areas/tree.html")
+    """Newest audit entries within scope; `action` filters by prefix, `before` pages back."""
+    action = request.args.get("action", "").strip() or None
+    before = request.args.get("before", type=int)
+    limit = current_app.config["PAGE_SIZE"]
+    # One extra row tells whether an "older" page exists.
+    rows = audit_services.list_page(get_session(), actor=actor(), action=action,
+                                    before_id=before, limit=limit + 1)
+    older = rows[limit - 1].entry.id if len(rows) > limit else None
+    return render_template("audit/index.html", rows=rows[:limit], action=action or "",
+                           groups=ACTION_GROUPS, older=older, before=before)

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -13,6 +15,15 @@ from community.auth import policy
 from community.auth.models import ROLES, Account, RoleGrant
 from community.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 
+# Which area level each role is bound to (三定一督: people work in one community).
+ROLE_LEVELS: dict[str, frozenset[str]] = {
+    "resident": frozenset({"community"}),
+    "steward": frozenset({"community"}),
+    "station_chief": frozenset({"community"}),
+    "manager": frozenset({"community"}),
+    "area_admin": frozenset({"district", "street"}),
+    "city_admin": frozenset({"city"}),
+}
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{2,63}$")
 MIN_PASSWORD = 8
@@ -81,13 +92,11 @@ def create_account(
         raise InvalidInput(field="password")
     if not (display_name or "").strip():
         raise InvalidInput(field="display_name")
-    clash = select(Account).where(
-        (col(Account.username) == username) if username else (col(Account.phone) == phone)
-    )
-    if session.exec(clash).first() or (
-        phone and username and session.exec(select(Account).where(Account.phone == phone)).first()
-    ):
+    # Name the clashing field, so the form can put the message next to it.
+    if username and session.exec(select(Account).where(Account.username == username)).first():
         raise Conflict(field="username")
+    if phone and session.exec(select(Account).where(Account.phone == phone)).first():
+        raise Conflict(field="phone")
     account = Account(username=username, phone=phone, display_name=display_name.strip(),
                       password_hash=hash_password(password))
     session.add(account)
@@ -110,7 +119,7 @@ def add_grant(session: Session, *, account: Account, role: str, area: Area,
     """Insert a grant without authorization (CLI and demo); idempotent."""
     if role not in ROLES:
         raise InvalidInput(field="role")
-    if role in {"resident", "steward", "station_chief", "manager"} and area.level != "community":
+    if not role_fits_level(role, area.level):
         raise InvalidInput(field="area_id")
     existing = session.exec(select(RoleGrant).where(
         RoleGrant.account_id == account.id, RoleGrant.role == role, RoleGrant.area_id == area.id
@@ -127,7 +136,7 @@ def grant_role(session: Session, *, actor: policy.Actor, account_id: int, role: 
                area: Area, ip: str | None = None) -> RoleGrant:
     """Give `role` in `area` to an account; only roles below the actor's own, inside its scope."""
     account = session.get(Account, account_id)
-    if account is None:
+    if account is None or not _may_receive_grant(session, actor, account_id):
         raise NotFound()
     if role not in ROLES:
         raise InvalidInput(field="role")
@@ -161,3 +170,213 @@ def set_locale(session: Session, *, account_id: int, locale: str) -> None:
         account.locale = locale
         session.add(account)
         session.flush()
+
+
+# --- Account and role management (admin pages) -------------------------------------------
+
+
+@dataclass
+class GrantRow:
+    """A grant with its area, and whether the reader may revoke it."""
+
+    grant: RoleGrant
+    area: Area
+    revocable: bool
+
+
+@dataclass
+class AccountRow:
+    """An account with the grants the reader is allowed to see (those inside the reader's scope)."""
+
+    account: Account
+    grants: list[GrantRow] = field(default_factory=list)
+
+
+@dataclass
+class GrantOptions:
+    """What the reader may hand out: roles, areas, and which roles fit each area."""
+
+    roles: list[str]
+    areas: list[Area]
+    roles_by_area: dict[int, list[str]]
+
+
+def role_fits_level(role: str, level: str) -> bool:
+    """Whether `role` may be bound to an area of `level` (e.g. a manager to a community)."""
+    return level in ROLE_LEVELS.get(role, frozenset())
+
+
+def mask_phone(phone: str | None) -> str:
+    """Hide the middle of a phone number for lists: '13800000001' → '138****0001'."""
+    if not phone:
+        return ""
+    if len(phone) < 8:
+        return "*" * len(phone)
+    return f"{phone[:3]}****{phone[-4:]}"
+
+
+def _path_filter(paths: list[str]):
+    return or_(*[col(Area.path).startswith(p) for p in paths])
+
+
+def _visible_clause(actor: policy.Actor):
+    """SQL condition on Account: holds a grant inside the actor's account scope.
+
+    City admins also see accounts without any grant (e.g. after their last role was revoked),
+    which belong to no area, like audit entries without an area.
+    """
+    paths = policy.scopes(actor, "account:manage")
+    if not paths:
+        raise Forbidden(action="account:manage")
+    in_scope = (
+        select(RoleGrant.id)
+        .join(Area, col(Area.id) == RoleGrant.area_id)
+        .where(RoleGrant.account_id == Account.id, _path_filter(paths))
+        .exists()
+    )
+    if actor.has_any("city_admin"):
+        no_grant = ~select(RoleGrant.id).where(RoleGrant.account_id == Account.id).exists()
+        return or_(in_scope, no_grant)
+    return in_scope
+
+
+def _may_receive_grant(session: Session, actor: policy.Actor, account_id: int) -> bool:
+    """An account with grants must hold one inside the actor's scope; a new one has none yet."""
+    paths = policy.scopes(actor, "account:manage")
+    grants = session.exec(
+        select(Area.path).join(RoleGrant, col(RoleGrant.area_id) == Area.id)
+        .where(RoleGrant.account_id == account_id)
+    ).all()
+    return not grants or any(policy.covers(p, g) for p in paths for g in grants)
+
+
+def _grant_rows(session: Session, actor: policy.Actor,
+                account_ids: list[int]) -> dict[int, list[GrantRow]]:
+    """The in-scope grants of some accounts, keyed by account id."""
+    paths = policy.scopes(actor, "account:manage")
+    out: dict[int, list[GrantRow]] = {i: [] for i in account_ids}
+    if not account_ids or not paths:
+        return out
+    rows = session.exec(
+        select(RoleGrant, Area).join(Area, col(Area.id) == RoleGrant.area_id)
+        .where(col(RoleGrant.account_id).in_(account_ids), _path_filter(paths))
+        .order_by(col(RoleGrant.id))
+    ).all()
+    for grant, area in rows:
+        out[grant.account_id].append(
+            GrantRow(grant, area, policy.can_grant(actor, grant.role, area)))
+    return out
+
+
+def list_accounts(session: Session, *, actor: policy.Actor, query: str | None = None,
+                  page: int = 1, per_page: int = 50) -> tuple[list[AccountRow], int]:
+    """One page of the accounts inside the actor's scope, searched by name, username or phone."""
+    stmt = select(Account).where(_visible_clause(actor))
+    query = (query or "").strip()
+    if query:
+        conds = [col(Account.display_name).contains(query, autoescape=True),
+                 col(Account.username).contains(query.lower(), autoescape=True)]
+        digits = normalize_phone(query)
+        if digits.isdigit():
+            conds.append(col(Account.phone).contains(digits, autoescape=True))
+        stmt = stmt.where(or_(*conds))
+    total = session.exec(select(func.count()).select_from(stmt.subquery())).one()
+    page = max(1, page)
+    accounts = list(session.exec(
+        stmt.order_by(col(Account.id).desc()).limit(per_page).offset((page - 1) * per_page)))
+    grants = _grant_rows(session, actor, [a.id for a in accounts if a.id is not None])
+    return [AccountRow(a, grants[a.id]) for a in accounts if a.id is not None], total
+
+
+def get_account(session: Session, *, actor: policy.Actor, account_id: int) -> AccountRow:
+    """An account inside the actor's scope with its in-scope grants; NotFound otherwise."""
+    account = session.exec(
+        select(Account).where(Account.id == account_id, _visible_clause(actor))).first()
+    if account is None or account.id is None:
+        raise NotFound()
+    return AccountRow(account, _grant_rows(session, actor, [account.id])[account.id])
+
+
+def grant_options(session: Session, *, actor: policy.Actor) -> GrantOptions:
+    """Roles the actor may grant and the areas (in scope, of a fitting level) to grant them in."""
+    paths = policy.scopes(actor, "role:grant")
+    if not paths:
+        raise Forbidden(action="role:grant")
+    candidates = session.exec(select(Area).where(_path_filter(paths)).order_by(col(Area.path)))
+    areas: list[Area] = []
+    by_area: dict[int, list[str]] = {}
+    for area in candidates:
+        fitting = [r for r in ROLES
+                   if role_fits_level(r, area.level) and policy.can_grant(actor, r, area)]
+        if fitting and area.id is not None:
+            areas.append(area)
+            by_area[area.id] = fitting
+    roles = [r for r in ROLES if any(r in rs for rs in by_area.values())]
+    return GrantOptions(roles, areas, by_area)
+
+
+def _grantable_area(session: Session, actor: policy.Actor, role: str, area_id: int | None) -> Area:
+    """Check a (role, area) pair before anything is written: in scope, ranked below, right level."""
+    if role not in ROLES:
+        raise InvalidInput(field="role")
+    area = session.get(Area, area_id) if area_id else None
+    if area is None:
+        raise InvalidInput(field="area_id")
+    if not policy.can_grant(actor, role, area):
+        raise Forbidden(action="role:grant")
+    if not role_fits_level(role, area.level):
+        raise InvalidInput(field="area_id")
+    return area
+
+
+def create_account_with_role(
+    session: Session,
+    *,
+    actor: policy.Actor,
+    display_name: str,
+    password: str,
+    role: str,
+    area_id: int,
+    username: str | None = None,
+    phone: str | None = None,
+    ip: str | None = None,
+) -> Account:
+    """An admin creates an account holding one role in one area of their scope (both audited)."""
+    area = _grantable_area(session, actor, role, area_id)
+    account = create_account(session, display_name=display_name, password=password,
+                             username=username, phone=phone)
+    audit.record(session, actor_id=actor.account_id, action="account.created", area=area,
+                 target_type="account", target_id=account.id, ip=ip)
+    grant_role(session, actor=actor, account_id=account.id,  # type: ignore[arg-type]
+               role=role, area=area, ip=ip)
+    return account
+
+
+def add_role(session: Session, *, actor: policy.Actor, account_id: int, role: str,
+             area_id: int, ip: str | None = None) -> RoleGrant:
+    """Give an account in the actor's scope another role, by area id (the form's view of it)."""
+    get_account(session, actor=actor, account_id=account_id)
+    area = _grantable_area(session, actor, role, area_id)
+    return grant_role(session, actor=actor, account_id=account_id, role=role, area=area, ip=ip)
+
+
+def reset_password(session: Session, *, actor: policy.Actor, account_id: int, password: str,
+                   ip: str | None = None) -> Account:
+    """Set a new password for an account the actor outranks in every one of its roles."""
+    row = get_account(session, actor=actor, account_id=account_id)
+    if len(password or "") < MIN_PASSWORD:
+        raise InvalidInput(field="password")
+    # Every grant, not only those in scope: resetting a password takes over all of its roles.
+    held = session.exec(
+        select(RoleGrant.role, Area).join(Area, col(Area.id) == RoleGrant.area_id)
+        .where(RoleGrant.account_id == account_id)
+    ).all()
+    if not all(policy.can_grant(actor, role, area) for role, area in held):
+        raise Forbidden(action="account:manage")
+    account = row.account
+    account.password_hash = hash_password(password)
+    session.add(account)
+    audit.record(session, actor_id=actor.account_id, action="account.password_reset",
+                 area=row.grants[0].area if row.grants else None, target_type="account",
+                 target_id=account.id, ip=ip)
+    return account

@@ -1,16 +1,24 @@
-"""Household and card use cases: registry edits, issuing, revoking and resolving cards."""
+"""Household and card use cases: registry, import, issuing, revoking, resolving, printing cards."""
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, func, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from community import clock
+from community.areas import services as areas_services
 from community.areas.models import Area
 from community.audit import services as audit
 from community.auth import policy
-from community.errors import CardRevoked, CardUnknown, NotFound
-from community.households import codes
-from community.households.models import Card, Household
+from community.errors import CardRevoked, CardUnknown, Conflict, Forbidden, InvalidInput, NotFound
+from community.households import codes, importer
+from community.households.models import STATUSES, Card, Household
+from community.households.sheets import SheetCard
+from community.web.pagination import Page, paginate
 
 
 def get_household(session: Session, household_id: int) -> Household:
@@ -31,7 +39,12 @@ def household_area(session: Session, hh: Household) -> Area:
 
 def address_label(hh: Household) -> str:
     """Chinese address label: '3栋2单元301室'."""
-    return f"{hh.building}栋{hh.unit}单元{hh.room}室"
+    return format_address(hh.building, hh.unit, hh.room)
+
+
+def format_address(building: str, unit: str, room: str) -> str:
+    """The address label from its parts (for rows loaded without the model)."""
+    return f"{building}栋{unit}单元{room}室"
 
 
 def issue_card(session: Session, *, household: Household) -> Card:
@@ -117,3 +130,330 @@ def resolve_card(session: Session, code: str) -> tuple[Card, Household]:
     if card.status != "active":
         raise CardRevoked()
     return card, get_household(session, card.household_id)
+
+
+# ---- registry: list, create, edit -------------------------------------------------------
+
+CARD_FILTERS = ("active", "none")
+
+
+def _natural(*columns: Any) -> list[Any]:
+    """Order '2' before '10': by length, then text (numbers are stored as text)."""
+    out: list[Any] = []
+    for c in columns:
+        out += [func.length(c), c]
+    return out
+
+
+def _community(session: Session, community_id: int | None) -> Area:
+    area = session.get(Area, community_id) if community_id is not None else None
+    if area is None:
+        raise NotFound()
+    return area
+
+
+def community_for(session: Session, *, actor: policy.Actor, community_id: int | None,
+                  action: str) -> Area:
+    """The community to work in: the given one (authorized) or the actor's first one."""
+    if community_id is None:
+        communities = areas_services.communities_for(session, actor, action)
+        if not communities:
+            raise Forbidden(action=action)
+        return communities[0]
+    area = _community(session, community_id)
+    policy.require(actor, action, area)
+    if area.level != "community":
+        raise NotFound()
+    return area
+
+
+@dataclass
+class Registry:
+    """What the household list page shows: the picker, the community, one page and the filters."""
+
+    communities: list[Area]
+    community: Area
+    page: Page  # items: (Household, active short code or None)
+    buildings: list[str]
+
+
+def list_households(
+    session: Session, *, actor: policy.Actor, community_id: int | None, q: str = "",
+    building: str = "", status: str = "", card: str = "", page: int = 1, per_page: int = 50,
+) -> Registry:
+    """One page of a community's households, searched and filtered, with the active card code."""
+    community = community_for(session, actor=actor, community_id=community_id,
+                              action="household:read")
+    stmt = (
+        select(Household, Card.short_code)
+        .outerjoin(Card, and_(col(Card.household_id) == Household.id, Card.status == "active"))
+        .where(Household.community_id == community.id)
+    )
+    if q.strip():
+        short = codes.normalize_code(q)
+        parts = importer.parse_address_query(q)
+        if codes.is_short_code(short):
+            stmt = stmt.where(Card.short_code == short)
+        elif parts:
+            for key, value in parts.items():
+                stmt = stmt.where(getattr(Household, key) == value)
+        else:
+            stmt = stmt.where(False)  # not an address or a code: nothing matches
+    if building:
+        stmt = stmt.where(Household.building == importer.normalize_part("building", building))
+    if status in STATUSES:
+        stmt = stmt.where(Household.status == status)
+    if card == "active":
+        stmt = stmt.where(col(Card.id).is_not(None))
+    elif card == "none":
+        stmt = stmt.where(col(Card.id).is_(None))
+    stmt = stmt.order_by(*_natural(Household.building, Household.unit, Household.room))
+    result = paginate(session, stmt, page=page, per_page=per_page)
+    buildings = session.exec(
+        select(Household.building).where(Household.community_id == community.id).distinct()
+    ).all()
+    return Registry(
+        communities=areas_services.communities_for(session, actor, "household:read"),
+        community=community,
+        page=result,
+        buildings=sorted(buildings, key=lambda b: (len(b), b)),
+    )
+
+
+def _clean(building: str, unit: str, room: str, members: int, status: str) -> dict[str, Any]:
+    values = {k: importer.normalize_part(k, v)
+              for k, v in (("building", building), ("unit", unit), ("room", room))}
+    for key, value in values.items():
+        if not value or len(value) > importer.MAX_PART_LENGTH:
+            raise InvalidInput(field=key)
+    if not isinstance(members, int) or not 1 <= members <= 30:
+        raise InvalidInput(field="members")
+    if status not in STATUSES:
+        raise InvalidInput(field="status")
+    return {**values, "members": members, "status": status}
+
+
+def _ensure_free(session: Session, community_id: int, values: dict[str, Any],
+                 except_id: int | None = None) -> None:
+    stmt = select(Household.id).where(
+        Household.community_id == community_id, Household.building == values["building"],
+        Household.unit == values["unit"], Household.room == values["room"],
+    )
+    if except_id is not None:
+        stmt = stmt.where(Household.id != except_id)
+    if session.exec(stmt).first() is not None:
+        raise Conflict(field="room")
+
+
+def _flush_unique(session: Session, hh: Household) -> None:
+    try:
+        with session.begin_nested():  # a concurrent insert of the same address is a conflict
+            session.add(hh)
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(field="room") from exc
+
+
+def create_household(
+    session: Session, *, actor: policy.Actor, community_id: int, building: str, unit: str,
+    room: str, members: int, status: str = "active", ip: str | None = None,
+) -> Household:
+    """Register a household at a free address and give it its first card."""
+    area = community_for(session, actor=actor, community_id=community_id,
+                         action="household:write")
+    values = _clean(building, unit, room, members, status)
+    _ensure_free(session, area.id, values)
+    hh = Household(community_id=area.id, **values)
+    _flush_unique(session, hh)
+    card = issue_card(session, household=hh)
+    audit.record(session, actor_id=actor.account_id, action="household.created", area=area,
+                 target_type="household", target_id=hh.id, ip=ip, card=card.id,
+                 address=address_label(hh))
+    return hh
+
+
+def household_for(session: Session, *, actor: policy.Actor, household_id: int,
+                  action: str = "household:write") -> Household:
+    """Load a household the actor may act on (`action`), e.g. for the edit form."""
+    hh = get_household(session, household_id)
+    policy.require(actor, action, household_area(session, hh))
+    return hh
+
+
+def update_household(
+    session: Session, *, actor: policy.Actor, household_id: int, building: str, unit: str,
+    room: str, members: int, status: str, ip: str | None = None,
+) -> Household:
+    """Change a household's address, member count or status; the audit keeps old and new."""
+    hh = household_for(session, actor=actor, household_id=household_id)
+    area = household_area(session, hh)
+    values = _clean(building, unit, room, members, status)
+    _ensure_free(session, area.id, values, except_id=hh.id)
+    changes = {k: [getattr(hh, k), v] for k, v in values.items() if getattr(hh, k) != v}
+    if not changes:
+        return hh
+    for key, value in values.items():
+        setattr(hh, key, value)
+    hh.updated_at = clock.now()
+    _flush_unique(session, hh)
+    audit.record(session, actor_id=actor.account_id, action="household.updated", area=area,
+                 target_type="household", target_id=hh.id, ip=ip, changes=changes)
+    return hh
+
+
+# ---- import ------------------------------------------------------------------------------
+
+@dataclass
+class ImportResult:
+    """Counts of one import and the rows the file got wrong."""
+
+    filename: str
+    community: Area
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: list[importer.Rejected] = field(default_factory=list)
+
+
+def import_households(
+    session: Session, *, actor: policy.Actor, community_id: int, filename: str, data: bytes,
+    ip: str | None = None,
+) -> ImportResult:
+    """Create or update a community's households from a CSV/XLSX list; new households get cards.
+
+    Raises `importer.ImportFileError` (nothing imported) for a file that cannot be used.
+    Re-importing the same file changes nothing.
+    """
+    area = community_for(session, actor=actor, community_id=community_id,
+                         action="household:import")
+    parsed = importer.parse(filename, data)
+    result = ImportResult(filename=filename, community=area, rejected=parsed.rejected)
+    # One query for the whole community: thousands of rows are compared in memory.
+    existing = {
+        (b, u, r): (hid, m, st)
+        for hid, b, u, r, m, st in session.exec(
+            select(Household.id, Household.building, Household.unit, Household.room,
+                   Household.members, Household.status)
+            .where(Household.community_id == area.id)
+        )
+    }
+    now = clock.now()
+    new_rows: list[dict[str, Any]] = []
+    changes: list[dict[str, Any]] = []
+    for row in parsed.rows:
+        current = existing.get(row.address)
+        if current is None:
+            new_rows.append({"community_id": area.id, "building": row.building, "unit": row.unit,
+                             "room": row.room, "members": row.members,
+                             "status": row.status or "active", "created_at": now,
+                             "updated_at": now})
+            continue
+        hid, members, status = current
+        new_status = row.status or status  # no status in the file keeps the registry's
+        if (members, status) == (row.members, new_status):
+            result.unchanged += 1
+        else:
+            changes.append({"id": hid, "members": row.members, "status": new_status,
+                            "updated_at": now})
+    if new_rows:
+        # Only the ids are needed, in any order: asking for parameter order would make
+        # SQLite fall back to one INSERT per row.
+        try:
+            with session.begin_nested():  # a concurrent import or edit took one of the addresses
+                ids = session.execute(insert(Household).returning(Household.id),
+                                      new_rows).scalars().all()
+        except IntegrityError as exc:
+            raise Conflict() from exc
+        _issue_cards_bulk(session, list(ids))
+        result.created = len(ids)
+    if changes:
+        session.execute(update(Household), changes)  # bulk UPDATE by primary key
+        result.updated = len(changes)
+    audit.record(session, actor_id=actor.account_id, action="households.imported", area=area,
+                 target_type="area", target_id=area.id, ip=ip, file=filename[:200],
+                 created=result.created, updated=result.updated, unchanged=result.unchanged,
+                 rejected=len(result.rejected))
+    session.expire_all()  # bulk statements bypass the identity map
+    return result
+
+
+def _taken_short_codes(session: Session, candidates: Iterable[str]) -> set[str]:
+    values = list(candidates)
+    taken: set[str] = set()
+    for i in range(0, len(values), 1000):  # stay under every driver's bound-parameter limit
+        chunk = values[i:i + 1000]
+        taken.update(session.exec(select(Card.short_code).where(col(Card.short_code).in_(chunk))))
+    return taken
+
+
+def _issue_cards_bulk(session: Session, household_ids: list[int]) -> None:
+    """One INSERT for many new cards; short codes are checked against existing ones first."""
+    for _attempt in range(3):
+        short: set[str] = set()
+        fresh: set[str] = set()
+        while len(short) < len(household_ids):
+            # Only newly drawn codes need checking against the table.
+            while len(short | fresh) < len(household_ids):
+                fresh.add(codes.new_code())
+            fresh -= short
+            short |= fresh - _taken_short_codes(session, fresh)
+            fresh = set()
+        now = clock.now()
+        cards = [
+            {"household_id": hid, "token": codes.new_token(), "short_code": code,
+             "link_code": codes.new_code(codes.LINK_CODE_LENGTH), "status": "active",
+             "issued_at": now}
+            for hid, code in zip(household_ids, sorted(short), strict=True)
+        ]
+        try:
+            with session.begin_nested():  # a concurrent issue taking one of our codes retries
+                session.execute(insert(Card), cards)
+        except IntegrityError:
+            continue
+        return
+    raise RuntimeError("could not generate unique short codes")
+
+
+# ---- card files -------------------------------------------------------------------------
+
+def card_for_export(session: Session, *, actor: policy.Actor, household_id: int, fmt: str,
+                    ip: str | None = None) -> Card:
+    """The household's active card for a QR file; audited, since the file carries the token."""
+    hh = get_household(session, household_id)
+    area = household_area(session, hh)
+    policy.require(actor, "card:print", area)
+    card = active_card(session, hh.id)
+    if card is None:
+        raise NotFound()
+    audit.record(session, actor_id=actor.account_id, action="card.exported", area=area,
+                 target_type="household", target_id=hh.id, ip=ip, card=card.id, format=fmt)
+    return card
+
+
+def sheet_cards(session: Session, *, actor: policy.Actor, community_id: int,
+                building: str | None = None, ip: str | None = None) -> list[SheetCard]:
+    """Active cards of a community's active households (optionally one building), in address order.
+
+    Audited with the count: printed sheets expose the tokens.
+    """
+    area = community_for(session, actor=actor, community_id=community_id, action="card:print")
+    stmt = (
+        select(Card.token, Card.short_code, Card.link_code, Household.building, Household.unit,
+               Household.room)
+        .join(Household, col(Household.id) == Card.household_id)
+        .where(Household.community_id == area.id, Household.status == "active",
+               Card.status == "active")
+    )
+    building = importer.normalize_part("building", building) if building else None
+    if building:
+        stmt = stmt.where(Household.building == building)
+    stmt = stmt.order_by(*_natural(Household.building, Household.unit, Household.room))
+    cards = [
+        SheetCard(token=token, short_code=short, link_code=link,
+                  label=format_address(b, u, r), community=area.name)
+        for token, short, link, b, u, r in session.exec(stmt)
+    ]
+    audit.record(session, actor_id=actor.account_id, action="cards.printed", area=area,
+                 target_type="area", target_id=area.id, ip=ip, count=len(cards),
+                 building=building)
+    return cards

@@ -1,0 +1,37 @@
+"""Small browser helpers shared by the e2e tests."""
+from __future__ import annotations
+
+from io import BytesIO
+
+import zxingcpp
+from PIL import Image
+from playwright.sync_api import Page
+
+
+def log_in(page: Page, base_url: str, login: str, password: str) -> None:
+    """Fill the login form in the browser and wait for the landing page."""
+    page.goto(f"{base_url}/login")
+    page.fill("#login", login)
+    page.fill("#password", password)
+    page.click("form button[type=submit]")
+    page.wait_for_load_state()
+    assert "/login" not in page.url, page.content()[:2000]
+
+
+def switch_language(page: Page, lang: str) -> None:
+    """Press the language button in the top bar (the page reloads in that language)."""
+    with page.expect_navigation():
+        page.click(f"[data-testid=lang-{lang}]")
+
+
+def qr_texts(png: bytes) -> list[str]:
+    """Every QR code readable in a screenshot."""
+    image = Image.open(BytesIO(png))
+    return [r.text for r in zxingcpp.read_barcodes(image)
+            if r.format == zxingcpp.BarcodeFormat.QRCode]
+
+
+def horizontal_overflow(page: Page) -> int:
+    """How many CSS pixels the page is wider than its viewport (0 when it fits)."""
+    return page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth")

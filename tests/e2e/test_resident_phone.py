@@ -1,0 +1,66 @@
+"""A resident on a phone: log in by phone number, see the household, card QR and short code."""
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Browser, expect
+from sqlmodel import Session
+
+from community.households import codes
+from community.households.models import HouseholdMember
+from tests import builders
+from tests.e2e.helpers import log_in, qr_texts, switch_language
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_resident_home_on_a_phone(browser: Browser, live_server: str, session: Session,
+                                  world: builders.World) -> None:
+    """Chinese by default: address, a QR that decodes to the token, short code; then English."""
+    home = world.households_a[1]
+    session.add(HouseholdMember(household_id=home.id, account_id=world.resident_a.id,
+                                status="approved"))
+    card = builders.active_card(session, home)
+    other_card = builders.active_card(session, world.households_b[1])
+    session.commit()  # also ends the read transaction, so the server is not locked out
+
+    context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    try:
+        log_in(page, live_server, "138 0000 0001", builders.PASSWORD)
+        assert page.url.endswith("/me/")
+
+        expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+        expect(page.get_by_role("heading", level=1)).to_have_text("我的首页")
+        expect(page.get_by_test_id("household-address")).to_have_text("1栋1单元102室")
+        expect(page.get_by_test_id("household-community")).to_have_text("玉龙社区")
+        expect(page.get_by_test_id("short-code")).to_have_text(codes.format_code(card.short_code))
+        expect(page.get_by_text("投放时请向督导员出示此码。")).to_be_visible()
+        assert other_card.short_code not in page.content()
+
+        qr = page.get_by_test_id("card-qr")
+        expect(qr).to_be_visible()
+        page.wait_for_function(
+            "el => el.complete && el.naturalWidth > 0", arg=qr.element_handle())
+        assert qr_texts(page.screenshot(full_page=True)) == [card.token]
+
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+        switch_language(page, "en")
+        expect(page.locator("html")).to_have_attribute("lang", "en")
+        expect(page.get_by_role("heading", level=1)).to_have_text("My home")
+        expect(page.get_by_text("Show this code to the steward at the drop station.")
+               ).to_be_visible()
+        expect(page.get_by_test_id("household-address")).to_have_text("1栋1单元102室")
+        assert "我的首页" not in page.content()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+        # The choice sticks across pages, and back to Chinese works too.
+        page.reload()
+        expect(page.get_by_role("heading", level=1)).to_have_text("My home")
+        switch_language(page, "zh")
+        expect(page.get_by_role("heading", level=1)).to_have_text("我的首页")
+    finally:
+        context.close()

@@ -1,0 +1,49 @@
+"""Small helpers shared by the resident tests."""
+from __future__ import annotations
+
+import io
+
+import zxingcpp
+from flask.testing import FlaskClient
+from PIL import Image
+from sqlmodel import Session, select
+
+from community.households.models import HouseholdMember
+from community.residents import services as residents_services
+
+
+def link(session: Session, account_id: int, card, *, with_code: bool = True):
+    """Link through the service (code mode by default) and commit."""
+    outcome = residents_services.link_household(
+        session, account_id=account_id, short_code=card.short_code,
+        link_code=card.link_code if with_code else None,
+    )
+    session.commit()
+    return outcome
+
+
+def members(session: Session, household_id: int) -> list[HouseholdMember]:
+    """Fresh rows of a household's members."""
+    # populate_existing, not expire_all: expiring would make every World object reload later
+    # (and so open a new write-locking transaction on SQLite).
+    rows = list(session.exec(select(HouseholdMember).where(
+        HouseholdMember.household_id == household_id).order_by(HouseholdMember.id)
+        .execution_options(populate_existing=True)))
+    done(session)
+    return rows
+
+
+def done(session: Session) -> None:
+    """End the test session's read transaction: on SQLite every transaction starts with
+    BEGIN IMMEDIATE, so an open one would block the app's next write for the busy timeout."""
+    session.commit()
+
+
+def decode_png(body: bytes) -> list[str]:
+    """Every QR text in a PNG."""
+    return [r.text for r in zxingcpp.read_barcodes(Image.open(io.BytesIO(body)))]
+
+
+def to_english(client: FlaskClient, next_url: str = "/me/") -> None:
+    """Switch the client's interface language to English."""
+    client.post("/lang", data={"lang": "en", "next": next_url})
