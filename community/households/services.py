@@ -69,21 +69,28 @@ def active_card(session: Session, household_id: int) -> Card | None:
     ).first()
 
 
+def _revoke_active(session: Session, household_id: int, actor_id: int | None) -> Card | None:
+    """Revoke the household's active card (row-locked), returning it; None when there is none."""
+    card = session.exec(
+        select(Card).where(Card.household_id == household_id, Card.status == "active")
+        .with_for_update()
+    ).first()
+    if card is not None:
+        card.status = "revoked"
+        card.revoked_at = clock.now()
+        card.revoked_by = actor_id
+        session.add(card)
+        session.flush()
+    return card
+
+
 def reissue_card(session: Session, *, actor: policy.Actor, household_id: int,
                  ip: str | None = None) -> Card:
     """Revoke the current card (its token and codes stop working at once) and issue a new one."""
     hh = get_household(session, household_id)
     area = household_area(session, hh)
     policy.require(actor, "card:manage", area)
-    old = session.exec(
-        select(Card).where(Card.household_id == hh.id, Card.status == "active").with_for_update()
-    ).first()
-    if old is not None:
-        old.status = "revoked"
-        old.revoked_at = clock.now()
-        old.revoked_by = actor.account_id
-        session.add(old)
-        session.flush()
+    old = _revoke_active(session, hh.id, actor.account_id)  # type: ignore[arg-type]
     card = issue_card(session, household=hh)
     audit.record(session, actor_id=actor.account_id, action="card.reissued", area=area,
                  target_type="household", target_id=hh.id, ip=ip,
@@ -97,18 +104,11 @@ def revoke_card(session: Session, *, actor: policy.Actor, household_id: int,
     hh = get_household(session, household_id)
     area = household_area(session, hh)
     policy.require(actor, "card:manage", area)
-    card = session.exec(
-        select(Card).where(Card.household_id == hh.id, Card.status == "active").with_for_update()
-    ).first()
+    card = _revoke_active(session, hh.id, actor.account_id)  # type: ignore[arg-type]
     if card is None:
         raise NotFound()
-    card.status = "revoked"
-    card.revoked_at = clock.now()
-    card.revoked_by = actor.account_id
-    session.add(card)
     audit.record(session, actor_id=actor.account_id, action="card.revoked", area=area,
                  target_type="household", target_id=hh.id, ip=ip, card=card.id)
-    session.flush()
     return card
 
 

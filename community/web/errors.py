@@ -33,8 +33,7 @@ def _respond(status: int, code: str, message: str, details: dict | None = None):
         if details:
             body["details"] = details
         return jsonify(body), status
-    template = f"errors/{status}.html" if status in (403, 404, 500) else "errors/generic.html"
-    return render_template(template, status=status, message=message, code=code), status
+    return render_template("errors/error.html", status=status, message=message, code=code), status
 
 
 def register(app: Flask) -> None:
