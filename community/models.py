@@ -3,5 +3,16 @@ from community.areas.models import Area
 from community.audit.models import AuditEntry
 from community.auth.models import Account, RoleGrant
 from community.households.models import Card, Household, HouseholdMember
+from community.stations.models import (
+    Device,
+    Drop,
+    DropRegrade,
+    Station,
+    StationException,
+    StationWindow,
+)
 
-__all__ = ["Account", "Area", "AuditEntry", "Card", "Household", "HouseholdMember", "RoleGrant"]
+__all__ = [
+    "Account", "Area", "AuditEntry", "Card", "Device", "Drop", "DropRegrade", "Household",
+    "HouseholdMember", "RoleGrant", "Station", "StationException", "StationWindow",
+]

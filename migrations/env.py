@@ -14,6 +14,15 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
+def render_item(type_: str, obj, autogen_context):
+    """Render our UTCDateTime as the plain column type it stores (migrations stay pure SA)."""
+    from community.types import UTCDateTime
+
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
@@ -25,7 +34,8 @@ def run_offline() -> None:
     """Emit SQL without a connection."""
     url = _url()
     context.configure(url=url, target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=url.startswith("sqlite"), compare_type=True)
+                      render_as_batch=url.startswith("sqlite"), compare_type=True,
+                      render_item=render_item)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -43,7 +53,8 @@ def run_online() -> None:
 
 def _run(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True,
+                      render_item=render_item)
     with context.begin_transaction():
         context.run_migrations()
 

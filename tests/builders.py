@@ -119,3 +119,23 @@ def login(client: FlaskClient, acct: Account, password: str = PASSWORD) -> None:
     """Log the test client in as `acct` (asserts success)."""
     resp = client.post("/login", data={"login": acct.username or acct.phone, "password": password})
     assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+
+
+def station(session: Session, community: Area, name: str | None = None, *,
+            categories: str = "kitchen,recyclable,hazardous,other", grace: int = 10,
+            ranges: tuple = ((7, 9), (18, 20))):
+    """An open station with the same windows (whole hours) on every weekday."""
+    from datetime import time
+
+    from community.stations.models import Station, StationWindow
+
+    st = Station(community_id=community.id, name=name or f"投放点{_next()}",
+                 categories=categories, grace_minutes=grace)
+    session.add(st)
+    session.flush()
+    for weekday in range(7):
+        for start, end in ranges:
+            session.add(StationWindow(station_id=st.id, weekday=weekday,
+                                      start_time=time(start % 24), end_time=time(end % 24)))
+    session.flush()
+    return st

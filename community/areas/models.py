@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, DateTime, Index, String
+from sqlalchemy import Column, Index, String
 from sqlmodel import Field, SQLModel
 
 from community import clock
+from community.types import UTCDateTime
 
 LEVELS = ("city", "district", "street", "community")
 LINK_MODES = ("code", "approval")
@@ -27,5 +28,5 @@ class Area(SQLModel, table=True):
     # How a resident proves a card is theirs: the one-time code on the card, or manager approval.
     link_mode: str = Field(default="code", sa_column=Column(String(16), nullable=False))
     created_at: datetime = Field(
-        default_factory=clock.now, sa_column=Column(DateTime(timezone=True), nullable=False)
+        default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False)
     )

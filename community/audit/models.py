@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, String
+from sqlalchemy import JSON, Column, Index, String
 from sqlmodel import Field, SQLModel
 
 from community import clock
+from community.types import UTCDateTime
 
 
 class AuditEntry(SQLModel, table=True):
@@ -18,7 +19,7 @@ class AuditEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     at: datetime = Field(
-        default_factory=clock.now, sa_column=Column(DateTime(timezone=True), nullable=False)
+        default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False)
     )
     actor_id: int | None = Field(default=None, foreign_key="account.id", index=True)
     action: str = Field(sa_column=Column(String(40), nullable=False, index=True))

@@ -4,10 +4,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import Column, DateTime, String, UniqueConstraint
+from sqlalchemy import Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from community import clock
+from community.types import UTCDateTime
 
 ROLES = ("resident", "steward", "station_chief", "manager", "area_admin", "city_admin")
 
@@ -25,7 +26,7 @@ class Account(SQLModel, table=True):
     locale: str | None = Field(default=None, sa_column=Column(String(8)))
     active: bool = Field(default=True)
     created_at: datetime = Field(
-        default_factory=clock.now, sa_column=Column(DateTime(timezone=True), nullable=False)
+        default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False)
     )
 
     # The Flask-Login user protocol, written out so models need no web framework.
@@ -54,5 +55,5 @@ class RoleGrant(SQLModel, table=True):
     area_id: int = Field(foreign_key="area.id", index=True)
     granted_by: int | None = Field(default=None, foreign_key="account.id")
     created_at: datetime = Field(
-        default_factory=clock.now, sa_column=Column(DateTime(timezone=True), nullable=False)
+        default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False)
     )

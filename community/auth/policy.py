@@ -13,6 +13,7 @@ from community.errors import Forbidden
 
 # Rank orders roles for "who may grant what": one may only grant roles ranked below one's own.
 RANK = {
+    "device": -1,
     "resident": 0,
     "steward": 1,
     "station_chief": 2,
@@ -37,7 +38,13 @@ ACTIONS: dict[str, frozenset[str]] = {
     "card:print": ADMINS,
     "member:approve": ADMINS,
     "community:settings": ADMINS,
-    "drop:record": frozenset({"steward", "station_chief", "manager"}),
+    "station:read": ADMINS | {"steward", "station_chief"},
+    "station:manage": ADMINS,
+    "device:manage": ADMINS,
+    # "device" is the pseudo-role of a kiosk/smart bin/scale authenticated by its token.
+    "drop:record": frozenset({"steward", "station_chief", "manager", "device"}),
+    "drop:read": ADMINS | {"station_chief"},
+    "drop:regrade": ADMINS | {"station_chief"},
 }
 
 

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, DateTime, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Column, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from community import clock
+from community.types import UTCDateTime
 
 STATUSES = ("active", "moved_out")
 
@@ -29,10 +30,10 @@ class Household(SQLModel, table=True):
     members: int = Field(default=1)
     status: str = Field(default="active", sa_column=Column(String(12), nullable=False))
     created_at: datetime = Field(
-        default_factory=clock.now, sa_column=Column(DateTime(timezone=True), nullable=False)
+        default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False)
     )
     updated_at: datetime = Field(
-        default_factory=clock.now, sa_column=Column(DateTime(timezone=True), nullable=False)
+        default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False)
     )
 
 
@@ -48,13 +49,13 @@ class Card(SQLModel, table=True):
     # One-time code printed on the card, proving possession when a resident links an account.
     link_code: str = Field(sa_column=Column(String(8), nullable=False))
     link_code_used_at: datetime | None = Field(
-        default=None, sa_column=Column(DateTime(timezone=True))
+        default=None, sa_column=Column(UTCDateTime())
     )
     status: str = Field(default="active", sa_column=Column(String(10), nullable=False))
     issued_at: datetime = Field(
-        default_factory=clock.now, sa_column=Column(DateTime(timezone=True), nullable=False)
+        default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False)
     )
-    revoked_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
     revoked_by: int | None = Field(default=None, foreign_key="account.id")
 
 
@@ -69,7 +70,7 @@ class HouseholdMember(SQLModel, table=True):
     account_id: int = Field(foreign_key="account.id", index=True)
     status: str = Field(default="pending", sa_column=Column(String(10), nullable=False))
     created_at: datetime = Field(
-        default_factory=clock.now, sa_column=Column(DateTime(timezone=True), nullable=False)
+        default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False)
     )
     decided_by: int | None = Field(default=None, foreign_key="account.id")
-    decided_at: datetime | None = Field(default=None, sa_column=Column(DateTime(timezone=True)))
+    decided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))

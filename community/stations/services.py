@@ -1,0 +1,356 @@
+"""Station use cases. THE scan use case lives here: `record_drop` / `record_drops`.
+
+The hot path is set-based: one batch (or a single drop, a batch of one) costs a fixed
+handful of statements whatever its size — replays by client id, stations with their
+schedules, cards, recent duplicates, then one multi-row INSERT … ON CONFLICT DO NOTHING.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from community import clock
+from community.areas.models import Area
+from community.auth import policy
+from community.errors import (
+    CardRevoked,
+    CardUnknown,
+    DomainError,
+)
+from community.households import codes
+from community.households import services as households_services
+from community.households.models import Card, Household
+from community.stations import windows
+from community.stations.models import Drop, Station, StationException, StationWindow
+from community.stations.schemas import DropIn
+
+FUTURE_TOLERANCE = timedelta(minutes=5)   # device clocks drift a little
+MAX_AGE = timedelta(days=30)               # an offline queue older than this is refused
+DUPLICATE_WINDOW = timedelta(minutes=10)   # same household + category again within this: warn
+
+
+class StationUnknown(DomainError):
+    code, status, message = "station_unknown", 404, _l("This station does not exist.")
+
+
+class StationSuspended(DomainError):
+    code, status, message = "station_suspended", 409, _l("This station is suspended.")
+
+
+class CategoryNotAccepted(DomainError):
+    code, status, message = "category_not_accepted", 422, _l(
+        "This station has no bin for this category.")
+
+
+class CardForeign(DomainError):
+    code, status, message = "card_foreign", 422, _l(
+        "This card belongs to a household of another community.")
+
+
+class TimeInFuture(DomainError):
+    code, status, message = "time_in_future", 422, _l(
+        "The drop time is in the future. Check the device clock.")
+
+
+class TimeTooOld(DomainError):
+    code, status, message = "time_too_old", 422, _l("The drop time is too long ago to record.")
+
+
+class TallyWithCard(DomainError):
+    code, status, message = "tally_with_card", 422, _l(
+        "An anonymous tally cannot carry a card; send either a card or tally.")
+
+
+class CardRequired(DomainError):
+    code, status, message = "card_required", 422, _l(
+        "Scan or type the household's card, or record an anonymous tally.")
+
+
+@dataclass
+class DropResult:
+    """A stored or replayed drop, as the steward's feedback and the API need it."""
+
+    id: int
+    client_id: str
+    replay: bool
+    station_id: int
+    category: str
+    quality: str
+    source: str
+    in_window: bool
+    happened_at: datetime
+    household_id: int | None
+    household_label: str | None
+    warnings: list[str] = field(default_factory=list)
+    points: int | None = None
+
+
+@dataclass
+class DropError:
+    """Why one item of a batch was refused (nothing of it was stored)."""
+
+    client_id: str | None
+    error: DomainError
+
+
+Outcome = DropResult | DropError
+
+
+@dataclass
+class _StationInfo:
+    station: Station
+    path: str
+    tz: str
+    schedule: windows.Schedule
+    exceptions: dict[date, tuple[tuple[time, time], ...]]
+
+
+def _load_stations(session: Session, station_ids: set[int],
+                   days: set[date]) -> dict[int, _StationInfo]:
+    """Stations with their area path, zone, weekly schedule and exceptions near `days`."""
+    if not station_ids:
+        return {}
+    rows = session.execute(
+        select(Station, Area.path, Area.timezone)
+        .join(Area, col(Area.id) == Station.community_id)
+        .where(col(Station.id).in_(station_ids))
+    ).all()
+    weekly: dict[int, dict[int, list[tuple[time, time]]]] = {}
+    for w in session.execute(select(StationWindow).where(
+            col(StationWindow.station_id).in_(station_ids))).scalars():
+        weekly.setdefault(w.station_id, {}).setdefault(w.weekday, []).append(
+            (w.start_time, w.end_time))
+    span = {d + timedelta(days=o) for d in days for o in (-1, 0, 1)}
+    exc: dict[int, dict[date, list[tuple[time, time]]]] = {}
+    if span:
+        for e in session.execute(select(StationException).where(
+                col(StationException.station_id).in_(station_ids),
+                col(StationException.day).in_(span))).scalars():
+            ranges = exc.setdefault(e.station_id, {}).setdefault(e.day, [])
+            if e.start_time is not None and e.end_time is not None:
+                ranges.append((e.start_time, e.end_time))
+    out = {}
+    for station, path, tz in rows:
+        sched = windows.Schedule({k: tuple(v) for k, v in weekly.get(station.id, {}).items()}, tz)
+        out[station.id] = _StationInfo(
+            station, path, tz, sched,
+            {d: tuple(r) for d, r in exc.get(station.id, {}).items()})
+    return out
+
+
+def _load_cards(session: Session, raw: set[str]) -> dict[str, tuple[Card, Household]]:
+    """Cards by the exact text sent (token or short code) with their households."""
+    if not raw:
+        return {}
+    shorts = {r: codes.normalize_code(r) for r in raw}
+    short_values = {s for s in shorts.values() if codes.is_short_code(s)}
+    tokens = {r for r in raw if not codes.is_short_code(shorts[r])}
+    conds = []
+    if tokens:
+        conds.append(col(Card.token).in_(tokens))
+    if short_values:
+        conds.append(col(Card.short_code).in_(short_values))
+    rows = session.execute(
+        select(Card, Household).join(Household, col(Household.id) == Card.household_id)
+        .where(or_(*conds))
+    ).all()
+    by_token = {c.token: (c, h) for c, h in rows}
+    by_short = {c.short_code: (c, h) for c, h in rows}
+    out = {}
+    for r in raw:
+        hit = by_short.get(shorts[r]) if codes.is_short_code(shorts[r]) else by_token.get(r)
+        if hit:
+            out[r] = hit
+    return out
+
+
+def _replays(session: Session, client_ids: Sequence[str]) -> dict[str, Drop]:
+    if not client_ids:
+        return {}
+    rows = session.execute(select(Drop).where(col(Drop.client_id).in_(client_ids))).scalars()
+    return {d.client_id: d for d in rows}
+
+
+def _recent_drops(session: Session, rows: list[dict[str, Any]]) -> set[tuple[int, str, datetime]]:
+    """Earlier drops of the batch's households near the batch's times (duplicate warnings)."""
+    households = {r["household_id"] for r in rows if r["household_id"]}
+    if not households:
+        return set()
+    times = [r["happened_at"] for r in rows]
+    found = session.execute(
+        select(Drop.household_id, Drop.category, Drop.happened_at)
+        .where(col(Drop.household_id).in_(households),
+               col(Drop.happened_at) >= min(times) - DUPLICATE_WINDOW,
+               col(Drop.happened_at) <= max(times) + DUPLICATE_WINDOW)
+    ).all()
+    return {(h, c, t) for h, c, t in found}
+
+
+def _labels(session: Session, household_ids: set[int]) -> dict[int, str]:
+    if not household_ids:
+        return {}
+    rows = session.execute(select(Household).where(col(Household.id).in_(household_ids)))
+    return {h.id: households_services.address_label(h) for h in rows.scalars()}
+
+
+def _result(row: Drop | dict[str, Any], *, replay: bool, label: str | None,
+            warnings: list[str] | None = None) -> DropResult:
+    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
+    return DropResult(
+        id=get("id"), client_id=get("client_id"), replay=replay, station_id=get("station_id"),
+        category=get("category"), quality=get("quality"), source=get("source"),
+        in_window=get("in_window"), happened_at=get("happened_at"),
+        household_id=get("household_id"), household_label=label, warnings=warnings or [],
+    )
+
+
+def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """INSERT … ON CONFLICT (client_id) DO NOTHING RETURNING; map client_id → new id."""
+    if not rows:
+        return {}
+    dialect = session.get_bind().dialect.name
+    mod = postgresql if dialect == "postgresql" else sqlite
+    stmt = mod.insert(Drop.__table__).values(rows).on_conflict_do_nothing(
+        index_elements=["client_id"]).returning(Drop.__table__.c.id, Drop.__table__.c.client_id)
+    return {cid: i for i, cid in session.execute(stmt).all()}
+
+
+def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropIn],
+                 device_id: int | None = None, now: datetime | None = None) -> list[Outcome]:
+    """Record a batch of drops in the caller's transaction; one outcome per item, in order.
+
+    A replayed client id returns the stored drop (flagged `replay`, scoring nothing again);
+    a bad item is reported and skipped while the good ones are stored.
+    """
+    now = now or clock.now()
+    outcomes: list[Outcome | None] = [None] * len(items)
+    replay_of: dict[int, str] = {}       # item index -> client id answered by a stored drop
+    first: dict[str, int] = {}           # client id -> index of its first valid item here
+    replays = _replays(session, [i.client_id for i in items])
+    # Local dates differ from UTC dates by at most a day; exceptions are needed ±1 day around.
+    days = {i.happened_at.astimezone(UTC).date() + timedelta(days=o)
+            for i in items for o in (-1, 0, 1)}
+    stations = _load_stations(session, {i.station_id for i in items}
+                              | {d.station_id for d in replays.values()}, days)
+    cards = _load_cards(session, {i.card for i in items if i.card and not i.tally})
+
+    pending: list[tuple[int, dict[str, Any], list[str]]] = []
+    for n, item in enumerate(items):
+        try:
+            old = replays.get(item.client_id)
+            info = stations.get(old.station_id if old else item.station_id)
+            if info is None:
+                raise StationUnknown(field="station_id")
+            # Replays too must come from someone allowed at that station's community.
+            policy.require(actor, "drop:record", _Path(info.path))
+            if old is not None or item.client_id in first:
+                replay_of[n] = item.client_id
+                continue
+            row, warnings = _validate(item, info, cards, actor, device_id, now)
+        except DomainError as err:
+            outcomes[n] = DropError(item.client_id, err)
+            continue
+        first[item.client_id] = n
+        pending.append((n, row, warnings))
+
+    rows = [r for _, r, _ in pending]
+    earlier = _recent_drops(session, rows)
+    for _, row, warnings in pending:
+        if row["household_id"] and any(
+                h == row["household_id"] and c == row["category"]
+                and abs(t - row["happened_at"]) <= DUPLICATE_WINDOW for h, c, t in earlier):
+            warnings.append("recent_duplicate")
+
+    inserted = _insert_ignore(session, rows)
+    # Not inserted means a concurrent request stored the same client id first: a replay.
+    replays.update(_replays(session, [r["client_id"] for r in rows
+                                      if r["client_id"] not in inserted]))
+    labels = _labels(session, {r["household_id"] for r in rows if r["household_id"]}
+                     | {d.household_id for d in replays.values() if d.household_id})
+    for n, row, warnings in pending:
+        if row["client_id"] in inserted:
+            outcomes[n] = _result({**row, "id": inserted[row["client_id"]]}, replay=False,
+                                  label=labels.get(row["household_id"]), warnings=warnings)
+        else:
+            replay_of[n] = row["client_id"]
+    for n, cid in replay_of.items():
+        if cid in replays:
+            old = replays[cid]
+            outcomes[n] = _result(old, replay=True, label=labels.get(old.household_id))
+        else:  # repeated inside this batch: the first occurrence's answer, as a replay
+            answer = outcomes[first[cid]]
+            outcomes[n] = (replace(answer, replay=True, warnings=[])
+                           if isinstance(answer, DropResult) else answer)
+    return outcomes  # type: ignore[return-value]
+
+
+@dataclass(frozen=True)
+class _Path:
+    path: str
+
+
+def _validate(item: DropIn, info: _StationInfo, cards: dict[str, tuple[Card, Household]],
+              actor: policy.Actor, device_id: int | None,
+              now: datetime) -> tuple[dict[str, Any], list[str]]:
+    """Check one new drop against its station and card; return the row to insert."""
+    station = info.station
+    if station.status != "open":
+        raise StationSuspended(field="station_id")
+    if item.category not in station.category_list():
+        raise CategoryNotAccepted(field="category")
+    if item.happened_at > now + FUTURE_TOLERANCE:
+        raise TimeInFuture(field="happened_at")
+    if item.happened_at < now - MAX_AGE:
+        raise TimeTooOld(field="happened_at")
+    warnings: list[str] = []
+    household_id = card_id = None
+    if item.tally:
+        if item.card:
+            raise TallyWithCard(field="card")
+        source = "tally"
+    else:
+        if not item.card:
+            raise CardRequired(field="card")
+        hit = cards.get(item.card)
+        if hit is None:
+            raise CardUnknown(field="card")
+        card, hh = hit
+        if card.status != "active":
+            raise CardRevoked(field="card")
+        if hh.community_id != station.community_id:
+            raise CardForeign(field="card")
+        household_id, card_id = hh.id, card.id
+        typed = codes.is_short_code(codes.normalize_code(item.card))
+        source = "device" if device_id else ("manual" if typed else "scan")
+    verdict = windows.classify(info.schedule, info.exceptions, item.happened_at,
+                               station.grace_minutes)
+    if not verdict.in_window:
+        warnings.append("out_of_window")
+    return {
+        "client_id": item.client_id, "station_id": station.id,
+        "community_id": station.community_id, "category": item.category,
+        "quality": item.quality, "source": source,
+        "household_id": household_id, "card_id": card_id,
+        "recorded_by": actor.account_id, "device_id": device_id,
+        "happened_at": item.happened_at, "received_at": now,
+        "local_date": item.happened_at.astimezone(ZoneInfo(info.tz)).date(),
+        "in_window": verdict.in_window, "weight_kg": item.weight_kg, "note": item.note,
+        "photo": None,
+    }, warnings
+
+
+def record_drop(session: Session, *, actor: policy.Actor, item: DropIn,
+                device_id: int | None = None, now: datetime | None = None) -> DropResult:
+    """Record one drop (or return the stored one for a replayed client id); raise on bad input."""
+    outcome = record_drops(session, actor=actor, items=[item], device_id=device_id, now=now)[0]
+    if isinstance(outcome, DropError):
+        raise outcome.error
+    return outcome

@@ -1,0 +1,148 @@
+"""The scan use case: record_drop / record_drops (service level, both backends)."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import Session, func, select
+
+from community.auth import services as auth_services
+from community.errors import CardRevoked, CardUnknown, Forbidden
+from community.households import services as hh_services
+from community.stations import services
+from community.stations.models import Drop
+from community.stations.schemas import DropIn
+from tests import builders
+
+SH = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 20, 8, 30, tzinfo=SH)  # a Friday, inside 07:00–09:00
+
+
+def _item(station_id: int, card: str | None, n: int = 1, **kw) -> DropIn:
+    data = {"client_id": f"client-{n:06d}", "station_id": station_id, "category": "kitchen",
+            "quality": "correct", "happened_at": NOW, "card": card} | kw
+    return DropIn.model_validate(data, strict=False)
+
+
+@pytest.fixture
+def scene(session: Session, world: builders.World):
+    st = builders.station(session, world.a)
+    session.commit()
+    steward = auth_services.load_actor(session, world.steward_a.id)
+    return world, st, steward
+
+
+def _count(session: Session) -> int:
+    session.expire_all()
+    n = session.exec(select(func.count()).select_from(Drop)).one()
+    session.commit()
+    return n
+
+
+def test_scan_in_window_then_replay(session: Session, scene) -> None:
+    world, st, steward = scene
+    card = builders.active_card(session, world.households_a[0])
+    first = services.record_drop(session, actor=steward, item=_item(st.id, card.token), now=NOW)
+    session.commit()
+    assert first.in_window
+    assert first.source == "scan"
+    assert first.household_label == "1栋1单元101室"
+    again = services.record_drop(session, actor=steward, item=_item(st.id, card.token), now=NOW)
+    session.commit()
+    assert again.replay
+    assert again.id == first.id
+    assert _count(session) == 1
+
+
+def test_short_code_is_manual_and_out_of_window_is_flagged(session: Session, scene) -> None:
+    world, st, steward = scene
+    card = builders.active_card(session, world.households_a[1])
+    noon = NOW.replace(hour=12)
+    typed = card.short_code[:4].lower() + "-" + card.short_code[4:]
+    res = services.record_drop(session, actor=steward,
+                               item=_item(st.id, typed, happened_at=noon), now=noon)
+    assert res.source == "manual"
+    assert not res.in_window
+    assert "out_of_window" in res.warnings
+
+
+def test_revoked_and_unknown_cards_are_refused(session: Session, scene) -> None:
+    world, st, steward = scene
+    hh = world.households_a[0]
+    old = builders.active_card(session, hh)
+    hh_services.reissue_card(session, actor=auth_services.load_actor(session, world.manager_a.id),
+                             household_id=hh.id)
+    session.commit()
+    with pytest.raises(CardRevoked):
+        services.record_drop(session, actor=steward, item=_item(st.id, old.token), now=NOW)
+    with pytest.raises(CardUnknown):
+        services.record_drop(session, actor=steward, item=_item(st.id, "x" * 24, n=2), now=NOW)
+    session.rollback()
+    assert _count(session) == 0
+
+
+def test_foreign_steward_and_foreign_card(session: Session, scene) -> None:
+    world, st, steward = scene
+    other = builders.account(session, "steward", world.b)
+    session.commit()
+    card = builders.active_card(session, world.households_a[0])
+    with pytest.raises(Forbidden):
+        services.record_drop(session, actor=auth_services.load_actor(session, other.id),
+                             item=_item(st.id, card.token), now=NOW)
+    card_b = builders.active_card(session, world.households_b[0])
+    with pytest.raises(services.CardForeign):
+        services.record_drop(session, actor=steward, item=_item(st.id, card_b.token), now=NOW)
+
+
+def test_batch_keeps_good_items_and_reports_bad_ones(session: Session, scene) -> None:
+    world, st, steward = scene
+    cards = [builders.active_card(session, h) for h in world.households_a]
+    items = [
+        _item(st.id, cards[0].token, n=1),
+        _item(st.id, "unknown-token-123456789", n=2),
+        _item(st.id, None, n=3, tally=True),
+        _item(st.id, cards[1].token, n=4, happened_at=NOW + timedelta(hours=2)),  # future
+        _item(st.id, cards[2].token, n=5, category="hazardous", weight_kg="0.250"),
+        _item(st.id, cards[0].token, n=1),  # the same client id again inside the batch
+        _item(999999, cards[0].token, n=6),
+    ]
+    out = services.record_drops(session, actor=steward, items=items, now=NOW)
+    session.commit()
+    kinds = [type(o).__name__ for o in out]
+    assert kinds == ["DropResult", "DropError", "DropResult", "DropError", "DropResult",
+                     "DropResult", "DropError"]
+    assert out[1].error.code == "card_unknown"
+    assert out[2].source == "tally"
+    assert out[2].household_id is None
+    assert out[3].error.code == "time_in_future"
+    assert out[5].replay
+    assert out[5].id == out[0].id
+    assert out[6].error.code == "station_unknown"
+    assert _count(session) == 3
+
+
+def test_recent_duplicate_warns(session: Session, scene) -> None:
+    world, st, steward = scene
+    card = builders.active_card(session, world.households_a[0])
+    services.record_drop(session, actor=steward, item=_item(st.id, card.token, n=1), now=NOW)
+    later = NOW + timedelta(minutes=3)
+    res = services.record_drop(session, actor=steward,
+                               item=_item(st.id, card.token, n=2, happened_at=later), now=later)
+    assert "recent_duplicate" in res.warnings
+    other_cat = services.record_drop(
+        session, actor=steward,
+        item=_item(st.id, card.token, n=3, happened_at=later, category="other"), now=later)
+    assert "recent_duplicate" not in other_cat.warnings
+
+
+def test_local_date_uses_the_community_zone(session: Session, scene) -> None:
+    world, st, steward = scene
+    card = builders.active_card(session, world.households_a[0])
+    moment = datetime(2026, 11, 19, 23, 30, tzinfo=UTC)  # 07:30 on the 20th in Shanghai
+    services.record_drop(session, actor=steward,
+                         item=_item(st.id, card.token, happened_at=moment), now=NOW)
+    session.commit()
+    drop = session.exec(select(Drop)).one()
+    assert str(drop.local_date) == "2026-11-20"
+    assert drop.in_window
