@@ -6,6 +6,8 @@ schedules, cards, recent duplicates, then one multi-row INSERT … ON CONFLICT D
 """
 from __future__ import annotations
 
+import hashlib
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -19,17 +21,28 @@ from sqlmodel import Session, col
 
 from community import clock
 from community.areas.models import Area
+from community.audit import services as audit
 from community.auth import policy
 from community.errors import (
     CardRevoked,
     CardUnknown,
     DomainError,
+    InvalidInput,
+    NotFound,
 )
 from community.households import codes
 from community.households import services as households_services
 from community.households.models import Card, Household
 from community.stations import windows
-from community.stations.models import Drop, Station, StationException, StationWindow
+from community.stations.models import (
+    QUALITIES,
+    Device,
+    Drop,
+    DropRegrade,
+    Station,
+    StationException,
+    StationWindow,
+)
 from community.stations.schemas import DropIn
 
 FUTURE_TOLERANCE = timedelta(minutes=5)   # device clocks drift a little
@@ -354,3 +367,105 @@ def record_drop(session: Session, *, actor: policy.Actor, item: DropIn,
     if isinstance(outcome, DropError):
         raise outcome.error
     return outcome
+
+
+# --- Devices (kiosks, smart bins, scales) -------------------------------------------------
+
+class DeviceUnauthorized(DomainError):
+    code, status, message = "device_unauthorized", 401, _l(
+        "The device token is missing, unknown or revoked.")
+
+
+def _hash_token(token: str) -> str:
+    # Tokens carry 256 random bits, so a fast hash is enough (nothing to brute-force).
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def get_station(session: Session, station_id: int) -> Station:
+    """Load a station or raise StationUnknown."""
+    station = session.get(Station, station_id)
+    if station is None:
+        raise StationUnknown()
+    return station
+
+
+def _community(session: Session, community_id: int) -> Area:
+    area = session.get(Area, community_id)
+    if area is None or area.level != "community":
+        raise NotFound()
+    return area
+
+
+def issue_device(session: Session, *, actor: policy.Actor, community_id: int, name: str,
+                 station_id: int | None = None, ip: str | None = None) -> tuple[Device, str]:
+    """Register a device and return it with its bearer token (shown once, stored hashed)."""
+    area = _community(session, community_id)
+    policy.require(actor, "device:manage", area)
+    name = (name or "").strip()
+    if not name or len(name) > 80:
+        raise InvalidInput(field="name")
+    if station_id is not None and get_station(session, station_id).community_id != area.id:
+        raise InvalidInput(field="station_id")
+    token = secrets.token_urlsafe(32)
+    device = Device(community_id=area.id, station_id=station_id, name=name,
+                    token_hash=_hash_token(token), created_by=actor.account_id)
+    session.add(device)
+    session.flush()
+    audit.record(session, actor_id=actor.account_id, action="device.issued", area=area,
+                 target_type="device", target_id=device.id, ip=ip, name=name)
+    return device, token
+
+
+def revoke_device(session: Session, *, actor: policy.Actor, device_id: int,
+                  ip: str | None = None) -> Device:
+    """Revoke a device token at once; its later requests get 401."""
+    device = session.get(Device, device_id)
+    if device is None:
+        raise NotFound()
+    area = _community(session, device.community_id)
+    policy.require(actor, "device:manage", area)
+    if device.revoked_at is None:
+        device.revoked_at = clock.now()
+        session.add(device)
+        audit.record(session, actor_id=actor.account_id, action="device.revoked", area=area,
+                     target_type="device", target_id=device.id, ip=ip)
+        session.flush()
+    return device
+
+
+def authenticate_device(session: Session, token: str) -> tuple[Device, policy.Actor]:
+    """The device of a bearer token and its Actor (pseudo-role "device" in its community)."""
+    device = session.execute(
+        select(Device).where(col(Device.token_hash) == _hash_token(token or ""))
+    ).scalar_one_or_none()
+    if device is None or device.revoked_at is not None:
+        raise DeviceUnauthorized()
+    area = _community(session, device.community_id)
+    return device, policy.Actor(None, [policy.Grant("device", area.id, area.path)])
+
+
+# --- Regrading ----------------------------------------------------------------------------
+
+def regrade_drop(session: Session, *, actor: policy.Actor, drop_id: int, quality: str,
+                 reason: str = "", ip: str | None = None) -> DropRegrade:
+    """Change a drop's quality, keeping its history (who, when, from, to, why)."""
+    drop = session.execute(
+        select(Drop).where(col(Drop.id) == drop_id).with_for_update()
+    ).scalar_one_or_none()
+    if drop is None:
+        raise NotFound()
+    area = _community(session, drop.community_id)
+    policy.require(actor, "drop:regrade", area)
+    if quality not in QUALITIES:
+        raise InvalidInput(field="quality")
+    if quality == drop.quality:
+        raise InvalidInput(_l("The drop already has this quality."), field="quality")
+    change = DropRegrade(drop_id=drop.id, from_quality=drop.quality, to_quality=quality,
+                         actor_id=actor.account_id, reason=(reason or "").strip()[:200])
+    drop.quality = quality
+    session.add_all([drop, change])
+    session.flush()
+    audit.record(session, actor_id=actor.account_id, action="drop.regraded", area=area,
+                 target_type="drop", target_id=drop.id, ip=ip,
+                 from_quality=change.from_quality, to_quality=quality)
+    return change

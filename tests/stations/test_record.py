@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from community.auth import services as auth_services
-from community.errors import CardRevoked, CardUnknown, Forbidden
+from community.errors import CardRevoked, CardUnknown, Forbidden, InvalidInput
 from community.households import services as hh_services
 from community.stations import services
 from community.stations.models import Drop
@@ -146,3 +146,40 @@ def test_local_date_uses_the_community_zone(session: Session, scene) -> None:
     drop = session.exec(select(Drop)).one()
     assert str(drop.local_date) == "2026-11-20"
     assert drop.in_window
+
+
+def test_device_token_records_and_revocation_stops_it(session: Session, scene) -> None:
+    world, st, _steward = scene
+    manager = auth_services.load_actor(session, world.manager_a.id)
+    device, token = services.issue_device(session, actor=manager, community_id=world.a.id,
+                                          name="智能桶 1", station_id=st.id)
+    session.commit()
+    assert token not in device.token_hash
+    found, dev_actor = services.authenticate_device(session, token)
+    card = builders.active_card(session, world.households_a[0])
+    res = services.record_drop(session, actor=dev_actor, item=_item(st.id, card.token),
+                               device_id=found.id, now=NOW)
+    assert res.source == "device"
+    services.revoke_device(session, actor=manager, device_id=device.id)
+    session.commit()
+    with pytest.raises(services.DeviceUnauthorized):
+        services.authenticate_device(session, token)
+    manager_b = auth_services.load_actor(session, world.manager_b.id)
+    with pytest.raises(Forbidden):
+        services.issue_device(session, actor=manager_b, community_id=world.a.id, name="x")
+
+
+def test_regrade_keeps_history(session: Session, scene) -> None:
+    world, st, steward = scene
+    card = builders.active_card(session, world.households_a[0])
+    res = services.record_drop(session, actor=steward, item=_item(st.id, card.token), now=NOW)
+    session.commit()
+    manager = auth_services.load_actor(session, world.manager_a.id)
+    change = services.regrade_drop(session, actor=manager, drop_id=res.id, quality="incorrect",
+                                   reason="照片显示混有塑料袋")
+    session.commit()
+    assert (change.from_quality, change.to_quality) == ("correct", "incorrect")
+    with pytest.raises(Forbidden):
+        services.regrade_drop(session, actor=steward, drop_id=res.id, quality="correct")
+    with pytest.raises(InvalidInput):
+        services.regrade_drop(session, actor=manager, drop_id=res.id, quality="incorrect")
