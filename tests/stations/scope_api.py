@@ -1,0 +1,1 @@
+"""Scope cases for the stations module (api endpoints); see tests/scope.py."""

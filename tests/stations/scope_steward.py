@@ -1,0 +1,1 @@
+"""Scope cases for the stations module (steward endpoints); see tests/scope.py."""

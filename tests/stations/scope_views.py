@@ -1,0 +1,1 @@
+"""Scope cases for the stations module (views endpoints); see tests/scope.py."""
