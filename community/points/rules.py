@@ -1,0 +1,179 @@
+"""Points rules (积分规则): what one drop earns, strikes, streak bonuses, expiry. Pure, no DB.
+
+The services feed a `DropFacts` (what happened) and a `HouseholdDay` (what the ledger
+already holds for that household around that day) and append the returned entries.
+Defaults follow DOMAIN.md; a community's manager changes them by publishing a new
+`RuleSet` version.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+DEFAULT_POINTS = {"kitchen": 2, "recyclable": 2, "hazardous": 3, "other": 1}
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """One version of a community's points rules."""
+
+    version: int = 1
+    points: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_POINTS))
+    ungraded_earns: bool = True
+    daily_cap: int = 6
+    strike_limit: int = 3
+    strike_window_days: int = 30
+    strike_penalty: int = 5
+    streak_days: int = 7
+    streak_bonus: int = 5
+    expiry_years: int = 1  # earned in year Y, expires at the end of year Y + expiry_years
+
+    def problems(self) -> list[str]:
+        """Field names whose values are out of range (empty when the rule set is valid)."""
+        bad = [f"points.{k}" for k, v in self.points.items() if not 0 <= v <= 100]
+        checks = {
+            "daily_cap": 0 <= self.daily_cap <= 1000,
+            "strike_limit": 1 <= self.strike_limit <= 100,
+            "strike_window_days": 1 <= self.strike_window_days <= 366,
+            "strike_penalty": 0 <= self.strike_penalty <= 1000,
+            "streak_days": 2 <= self.streak_days <= 366,
+            "streak_bonus": 0 <= self.streak_bonus <= 1000,
+            "expiry_years": 0 <= self.expiry_years <= 10,
+        }
+        return bad + [name for name, ok in checks.items() if not ok]
+
+
+@dataclass(frozen=True)
+class DropFacts:
+    """What the points module needs to know about a drop (it never imports stations)."""
+
+    drop_id: int
+    household_id: int | None
+    category: str
+    quality: str  # correct | incorrect | ungraded
+    in_window: bool
+    local_date: date
+
+
+@dataclass(frozen=True)
+class HouseholdDay:
+    """The ledger's view of a household around the drop's day, before this drop."""
+
+    balance: int = 0
+    earned_today: int = 0                       # drop earnings already on local_date
+    strike_dates: Sequence[date] = ()           # earlier strikes (any order)
+    correct_dates: Iterable[date] = ()          # days with a correct (earning) drop
+    bonus_dates: Iterable[date] = ()            # days a streak bonus was given
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One ledger entry to append: kind is earn | bonus | penalty; amount is signed."""
+
+    kind: str
+    amount: int
+    reason: str
+
+
+def earns(rules: RuleSet, facts: DropFacts) -> bool:
+    """Whether a drop counts as a correct, identified, in-window drop."""
+    if facts.household_id is None or not facts.in_window:
+        return False
+    return facts.quality == "correct" or (facts.quality == "ungraded" and rules.ungraded_earns)
+
+
+def streak_length(correct_dates: Iterable[date], day: date) -> int:
+    """Consecutive days with a correct drop ending on `day` (0 when `day` has none)."""
+    days = set(correct_dates)
+    n = 0
+    while day - timedelta(days=n) in days:
+        n += 1
+    return n
+
+
+def award(rules: RuleSet, facts: DropFacts, state: HouseholdDay) -> list[Entry]:
+    """The entries one new drop adds to its household's ledger (possibly none)."""
+    if facts.household_id is None:
+        return []
+    if facts.quality == "incorrect":
+        return _strike(rules, facts, state)
+    if not earns(rules, facts):
+        return []  # out of window (过时投放): recorded and counted, but 0 points
+    entries = []
+    base = rules.points.get(facts.category, 0)
+    room = max(0, rules.daily_cap - state.earned_today)
+    if min(base, room) > 0:
+        entries.append(Entry("earn", min(base, room), f"drop:{facts.category}"))
+    entries += _streak(rules, facts, state)
+    return entries
+
+
+def _strike(rules: RuleSet, facts: DropFacts, state: HouseholdDay) -> list[Entry]:
+    since = facts.local_date - timedelta(days=rules.strike_window_days - 1)
+    count = 1 + sum(1 for d in state.strike_dates if since <= d <= facts.local_date)
+    entries = [Entry("strike", 0, "drop:incorrect")]
+    if count % rules.strike_limit == 0:
+        # Never below zero: the penalty takes at most what the balance holds.
+        take = min(rules.strike_penalty, max(0, state.balance))
+        if take > 0:
+            entries.append(Entry("penalty", -take, f"strikes:{count}"))
+    return entries
+
+
+def _streak(rules: RuleSet, facts: DropFacts, state: HouseholdDay) -> list[Entry]:
+    correct = set(state.correct_dates)
+    if facts.local_date in correct:
+        return []  # the day already counted; a second drop the same day adds no streak
+    length = streak_length(correct | {facts.local_date}, facts.local_date)
+    if length < rules.streak_days or length % rules.streak_days:
+        return []
+    block_start = facts.local_date - timedelta(days=rules.streak_days - 1)
+    if any(block_start <= d <= facts.local_date for d in state.bonus_dates):
+        return []  # once per completed streak block
+    return [Entry("bonus", rules.streak_bonus, f"streak:{length}")]
+
+
+# --- Expiry ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Lot:
+    """Points earned in one calendar year that are still unspent."""
+
+    year: int
+    amount: int
+
+
+def expires_on(rules: RuleSet, year: int) -> date:
+    """The last day points earned in `year` can be spent."""
+    return date(year + rules.expiry_years, 12, 31)
+
+
+def lots_after_spending(lots: Sequence[Lot], spend: int) -> list[Lot]:
+    """Spend `spend` points oldest year first; raises ValueError when the lots don't cover it."""
+    if spend < 0:
+        raise ValueError("spend must be >= 0")
+    out, left = [], spend
+    for lot in sorted(lots, key=lambda x: x.year):
+        used = min(lot.amount, left)
+        left -= used
+        if lot.amount - used:
+            out.append(Lot(lot.year, lot.amount - used))
+    if left:
+        raise ValueError("not enough points")
+    return out
+
+
+def expiring(rules: RuleSet, lots: Sequence[Lot], today: date) -> list[tuple[date, int]]:
+    """(date, amount) of unspent points still to expire, soonest first (for residents)."""
+    by_day: dict[date, int] = {}
+    for lot in lots:
+        day = expires_on(rules, lot.year)
+        if day >= today and lot.amount > 0:
+            by_day[day] = by_day.get(day, 0) + lot.amount
+    return sorted(by_day.items())
+
+
+def due_to_expire(rules: RuleSet, lots: Sequence[Lot], today: date) -> int:
+    """Points whose last day is before `today` (the expiry job removes them)."""
+    return sum(lot.amount for lot in lots if expires_on(rules, lot.year) < today)
