@@ -79,6 +79,14 @@ def _register_blueprints(app: Flask) -> None:
     from community.households.views import bp as households_bp
     from community.residents.views import admin_bp as residents_admin_bp
     from community.residents.views import bp as residents_bp
+    from community.stations.views import bp as stations_bp
 
-    for bp in (auth_bp, areas_bp, audit_bp, households_bp, residents_bp, residents_admin_bp):
+    for bp in (auth_bp, areas_bp, audit_bp, households_bp, residents_bp, residents_admin_bp,
+               stations_bp):
         app.register_blueprint(bp)
+    from community.stations.steward_views import bp as steward_bp
+
+    app.register_blueprint(steward_bp)
+    from community.stations.api import bp as api_bp
+
+    app.register_blueprint(api_bp)

@@ -139,3 +139,24 @@ def station(session: Session, community: Area, name: str | None = None, *,
                                       start_time=time(start % 24), end_time=time(end % 24)))
     session.flush()
     return st
+
+
+def drop(session: Session, st, household: Household | None = None, *, happened_at,
+         category: str = "kitchen", quality: str = "ungraded", in_window: bool = True,
+         weight_kg=None, note: str | None = None, photo: str | None = None,
+         source: str | None = None, recorded_by: int | None = None):
+    """A stored drop at station `st` (a tally without `household`); local_date in Shanghai."""
+    from zoneinfo import ZoneInfo
+
+    from community.stations.models import Drop
+
+    d = Drop(client_id=f"test-drop-{_next():08d}", station_id=st.id,
+             community_id=st.community_id, category=category, quality=quality,
+             source=source or ("scan" if household else "tally"),
+             household_id=household.id if household else None, recorded_by=recorded_by,
+             happened_at=happened_at, received_at=happened_at,
+             local_date=happened_at.astimezone(ZoneInfo("Asia/Shanghai")).date(),
+             in_window=in_window, weight_kg=weight_kg, note=note, photo=photo)
+    session.add(d)
+    session.flush()
+    return d

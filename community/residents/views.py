@@ -18,6 +18,7 @@ from community.households import services as households_services
 from community.i18n import safe_next
 from community.residents import services as residents_services
 from community.residents.forms import LINK_MODE_LABELS, LinkForm, LinkModeForm
+from community.stations import services as stations_services
 from community.web.context import actor, client_ip
 
 bp = Blueprint("residents", __name__, url_prefix="/me")
@@ -50,8 +51,13 @@ def _outcome_message(outcome: residents_services.LinkOutcome) -> tuple[str, str]
 @login_required
 def home():
     """The resident's household, card QR, points and link status."""
-    data = residents_services.resident_home(get_session(), current_user.id)
-    return render_template("residents/home.html", data=data, format_code=codes.format_code)
+    session = get_session()
+    data = residents_services.resident_home(session, current_user.id)
+    # Only the communities of the resident's own households: no area comes from the request.
+    stations = stations_services.stations_for_residents(
+        session, community_ids=sorted({h.community.id for h in data.households}))
+    return render_template("residents/home.html", data=data, stations=stations,
+                           format_code=codes.format_code)
 
 
 @bp.route("/link", methods=["GET", "POST"])

@@ -1,0 +1,211 @@
+"""The drop API under /api/v1: record drops (one or a batch), photos, stations, the OpenAPI doc.
+
+Each view parses → authenticates → calls one service → commits → answers JSON. Callers
+are stewards (session cookie plus an X-CSRFToken header on POST) or devices (a bearer
+token, no CSRF). Errors are JSON `{error, message, fields?}` (see community/web/errors.py).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
+from pydantic import ValidationError
+from werkzeug.exceptions import UnsupportedMediaType
+from wtforms import ValidationError as CsrfInvalid
+
+from community import clock
+from community.auth import policy
+from community.db import get_session
+from community.errors import DomainError, InvalidInput
+from community.extensions import csrf
+from community.stations import openapi, photos, queries
+from community.stations import services as stations_services
+from community.stations.schemas import BatchIn, DropIn, DropOut
+from community.web.context import actor as session_actor
+from community.web.errors import validation_fields
+
+bp = Blueprint("api", __name__)
+# Devices cannot hold a CSRF token; session callers are checked in _caller() instead.
+csrf.exempt(bp)
+
+V1 = openapi.PREFIX
+MULTIPART_SLACK = 64 * 1024  # part headers and boundaries around a 5 MB photo
+
+
+class Unauthorized(DomainError):
+    code, status, message = "unauthorized", 401, _l("Please log in first.")
+
+
+def _caller() -> tuple[policy.Actor, int | None]:
+    """The acting steward or device (and the device id); CSRF is enforced for sessions."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _sep, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise stations_services.DeviceUnauthorized()
+        device, device_actor = stations_services.authenticate_device(get_session(),
+                                                                     token.strip())
+        return device_actor, device.id
+    if not current_user.is_authenticated:
+        raise Unauthorized()
+    if request.method == "POST" and current_app.config.get("WTF_CSRF_ENABLED", True):
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken"))
+        except CsrfInvalid as exc:
+            raise CSRFError(str(exc)) from None
+    return session_actor(), None
+
+
+def _json_body() -> bytes:
+    """The raw JSON body: 415 for another content type, 413 above the size limit."""
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType()
+    request.max_content_length = openapi.MAX_JSON_BYTES  # read raises 413 when larger
+    return request.get_data(cache=False)
+
+
+def _drop_json(result: stations_services.DropResult) -> dict[str, Any]:
+    data = dict(vars(result))  # shallow: dataclasses.asdict deep-copies, 10x slower per drop
+    data["happened_at"] = result.happened_at.astimezone(UTC)
+    return DropOut.model_validate(data).model_dump(mode="json")
+
+
+@bp.get(f"{V1}/csrf")
+def csrf_token():
+    """A fresh CSRF token for a logged-in steward (an offline queue refreshes it before replay)."""
+    if not current_user.is_authenticated:
+        raise Unauthorized()
+    return jsonify({"csrf_token": generate_csrf()})
+
+
+@bp.post(f"{V1}/drops")
+def record_drop():
+    """Record one drop: 201 when stored, 200 with `replay: true` for a known client id."""
+    acting, device_id = _caller()
+    item = DropIn.model_validate_json(_json_body())
+    session = get_session()
+    result = stations_services.record_drop(session, actor=acting, item=item,
+                                           device_id=device_id)
+    session.commit()
+    return jsonify(_drop_json(result)), (200 if result.replay else 201)
+
+
+def _item_error(index: int, client_id: Any, code: str, message: str,
+                fields: dict[str, str] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"index": index, "ok": False,
+                           "client_id": client_id if isinstance(client_id, str) else None,
+                           "error": code, "message": message}
+    if fields:
+        out["fields"] = fields
+    return out
+
+
+@bp.post(f"{V1}/drops/batch")
+def record_drops():
+    """Record up to 500 drops in one transaction; one result per item, bad items skipped."""
+    acting, device_id = _caller()
+    batch = BatchIn.model_validate_json(_json_body())
+    results: list[dict[str, Any] | None] = [None] * len(batch.drops)
+    valid: list[tuple[int, DropIn]] = []
+    for n, raw in enumerate(batch.drops):
+        try:
+            # Through JSON again so each item gets the strict JSON rules (0 is not a boolean).
+            valid.append((n, DropIn.model_validate_json(json.dumps(raw))))
+        except ValidationError as err:
+            results[n] = _item_error(n, raw.get("client_id"), "invalid",
+                                     _("Some fields are not valid."), validation_fields(err))
+    session = get_session()
+    outcomes = stations_services.record_drops(session, actor=acting,
+                                              items=[item for _n, item in valid],
+                                              device_id=device_id)
+    session.commit()
+    for (n, _item), outcome in zip(valid, outcomes, strict=True):
+        if isinstance(outcome, stations_services.DropError):
+            err = outcome.error
+            field = err.details.get("field")
+            results[n] = _item_error(n, outcome.client_id, err.code, str(err.message),
+                                     {str(field): str(err.message)} if field else None)
+        else:
+            results[n] = {"index": n, "ok": True, "drop": _drop_json(outcome)}
+    ok = [r["drop"] for r in results if r and r["ok"]]
+    replays = sum(1 for d in ok if d["replay"])
+    return jsonify({"results": results, "stored": len(ok) - replays, "replays": replays,
+                    "failed": len(results) - len(ok)})
+
+
+@bp.post(f"{V1}/drops/<client_id>/photo")
+def attach_photo(client_id: str):
+    """Attach a photo (JPEG/PNG/WebP, at most 5 MB) to an already recorded drop."""
+    acting, _device_id = _caller()
+    if request.mimetype != "multipart/form-data":
+        raise UnsupportedMediaType()
+    request.max_content_length = photos.MAX_PHOTO_BYTES + MULTIPART_SLACK
+    upload = request.files.get("photo")
+    if upload is None:
+        raise InvalidInput(field="photo")
+    data = upload.read(photos.MAX_PHOTO_BYTES + 1)
+    root = current_app.config.get("UPLOAD_DIR") or current_app.instance_path
+    session = get_session()
+    photos.attach_photo(session, actor=acting, client_id=client_id, data=data,
+                        photo_dir=Path(root) / "photos")
+    session.commit()
+    return jsonify({"photo": True})
+
+
+def _hhmm(value) -> str:
+    return value.strftime("%H:%M")
+
+
+def _station_json(summary: queries.StationSummary) -> dict[str, Any]:
+    return asdict(summary)
+
+
+@bp.get(f"{V1}/stations")
+def list_stations():
+    """The open stations the caller may record at."""
+    acting, _device_id = _caller()
+    stations = queries.list_stations(get_session(), actor=acting)
+    return jsonify({"stations": [_station_json(s) for s in stations]})
+
+
+@bp.get(f"{V1}/stations/<int:station_id>")
+def get_station(station_id: int):
+    """A station with weekly windows, near exceptions, open now and the next window start."""
+    acting, _device_id = _caller()
+    detail = queries.station_detail(get_session(), actor=acting, station_id=station_id,
+                                    now=clock.now())
+    body = _station_json(detail.station)
+    body.update({
+        "windows": [{"weekday": d, "start": _hhmm(s), "end": _hhmm(e)}
+                    for d, s, e in detail.weekly],
+        "exceptions": [{"day": x.day.isoformat(), "closed": x.closed, "note": x.note,
+                        "ranges": [{"start": _hhmm(s), "end": _hhmm(e)} for s, e in x.ranges]}
+                       for x in detail.exceptions],
+        "open_now": detail.open_now,
+        "current_window_end": (detail.current_window_end.isoformat()
+                               if detail.current_window_end else None),
+        "next_window_start": (detail.next_window_start.isoformat()
+                              if detail.next_window_start else None),
+    })
+    return jsonify(body)
+
+
+@bp.get(f"{V1}/openapi.json")
+def openapi_document():
+    """The OpenAPI 3.1 document of this API."""
+    return jsonify(openapi.document())
+
+
+@bp.get(openapi.DOCS_PATH)
+def docs():
+    """Human-readable API documentation, rendered on the server from the OpenAPI document."""
+    doc = openapi.document()
+    return render_template("stations/api_docs.html", doc=doc, outline=openapi.outline(doc))

@@ -1,0 +1,184 @@
+"""Forms and labels of the manager's station, device and drop pages (Flask-WTF: CSRF on all)."""
+from __future__ import annotations
+
+import re
+from datetime import time
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    FloatField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+CATEGORY_LABELS = {"kitchen": _l("Kitchen waste"), "recyclable": _l("Recyclables"),
+                   "hazardous": _l("Hazardous waste"), "other": _l("Other waste")}
+QUALITY_LABELS = {"correct": _l("Correct"), "incorrect": _l("Incorrect"),
+                  "ungraded": _l("Ungraded")}
+SOURCE_LABELS = {"scan": _l("Scan"), "manual": _l("Typed code"), "device": _l("Device"),
+                 "tally": _l("Anonymous tally")}
+STATUS_LABELS = {"open": _l("Open"), "suspended": _l("Suspended")}
+WEEKDAY_LABELS = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
+                  _l("Saturday"), _l("Sunday"))
+
+_SPLIT = re.compile(r"[,，;；、\s]+")
+_RANGE = re.compile(r"^(\d{1,2}):(\d{2})\s*[-–—~～至]\s*(\d{1,2}):(\d{2})$")
+
+
+def parse_ranges(text: str) -> list[tuple[time, time]]:
+    """Parse '07:00-09:00, 18:00-20:00' into time pairs; raise ValueError on bad input.
+
+    '24:00' is accepted as an end (midnight). An end not after the start runs past midnight.
+    """
+    out = []
+    compact = re.sub(r"\s*([-–—~～至])\s*", r"\1", (text or "").strip())
+    for part in _SPLIT.split(compact):
+        if not part:
+            continue
+        m = _RANGE.match(part)
+        if not m:
+            raise ValueError(part)
+        h1, m1, h2, m2 = (int(x) for x in m.groups())
+        if h2 == 24 and m2 == 0:
+            h2 = 0
+        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+            raise ValueError(part)
+        out.append((time(h1, m1), time(h2, m2)))
+    return out
+
+
+def format_ranges(ranges: list[tuple[time, time]]) -> str:
+    """The editor's text for a weekday's ranges."""
+    return ", ".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in ranges)
+
+
+def _ranges_valid(_form: Any, field: Any) -> None:
+    try:
+        parse_ranges(field.data or "")
+    except ValueError as exc:
+        raise ValidationError(_l("Write ranges like 07:00-09:00, 18:00-20:00 (not: %(part)s).",
+                                 part=str(exc))) from None
+
+
+def _time_valid(_form: Any, field: Any) -> None:
+    if field.data and not re.match(r"^([01]?\d|2[0-3]):[0-5]\d$", field.data.strip()):
+        raise ValidationError(_l("Write a time like 07:30."))
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """Checkboxes for a multiple choice."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class StationForm(FlaskForm):
+    """Name, place, bins, chief, status and grace of one station."""
+
+    name = StringField(_l("Station name"), validators=[
+        DataRequired(_l("Please enter the station's name.")), Length(max=80)])
+    location = StringField(_l("Location"), validators=[Length(max=200)])
+    latitude = FloatField(_l("Latitude"), validators=[
+        Optional(), NumberRange(-90, 90, _l("Latitude must be from -90 to 90."))])
+    longitude = FloatField(_l("Longitude"), validators=[
+        Optional(), NumberRange(-180, 180, _l("Longitude must be from -180 to 180."))])
+    categories = MultiCheckboxField(
+        _l("Bins (accepted categories)"),
+        choices=[SelectChoice(k, v) for k, v in CATEGORY_LABELS.items()],
+        validators=[DataRequired(_l("Choose at least one category."))])
+    chief_id = SelectField(_l("Station chief"), coerce=int, choices=[], validate_choice=False)
+    status = SelectField(_l("Status"), default="open",
+                         choices=[SelectChoice(k, v) for k, v in STATUS_LABELS.items()])
+    grace_minutes = IntegerField(_l("Grace minutes"), default=10, validators=[
+        InputRequired(_l("Please enter the grace minutes.")),
+        NumberRange(0, 120, _l("Grace minutes must be from 0 to 120."))])
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Field checks, then: both coordinates or neither (Optional() stops field chains)."""
+        ok = super().validate(extra_validators)
+        lat, lon = self.latitude, self.longitude
+        if not (lat.errors or lon.errors) and (lat.data is None) != (lon.data is None):
+            target = lon if lon.data is None else lat
+            target.errors = [*target.errors,
+                             _l("Enter both latitude and longitude, or neither.")]
+            return False
+        return ok
+
+
+class ScheduleForm(FlaskForm):
+    """The weekly windows: one text field per weekday (empty: no window that day)."""
+
+    weekday_0 = StringField(WEEKDAY_LABELS[0], validators=[Length(max=200), _ranges_valid])
+    weekday_1 = StringField(WEEKDAY_LABELS[1], validators=[Length(max=200), _ranges_valid])
+    weekday_2 = StringField(WEEKDAY_LABELS[2], validators=[Length(max=200), _ranges_valid])
+    weekday_3 = StringField(WEEKDAY_LABELS[3], validators=[Length(max=200), _ranges_valid])
+    weekday_4 = StringField(WEEKDAY_LABELS[4], validators=[Length(max=200), _ranges_valid])
+    weekday_5 = StringField(WEEKDAY_LABELS[5], validators=[Length(max=200), _ranges_valid])
+    weekday_6 = StringField(WEEKDAY_LABELS[6], validators=[Length(max=200), _ranges_valid])
+
+    def day_fields(self) -> list[Any]:
+        """The seven weekday fields, Monday first."""
+        return [getattr(self, f"weekday_{d}") for d in range(7)]
+
+    def weekly(self) -> dict[int, list[tuple[time, time]]]:
+        """The parsed schedule (call after validation)."""
+        return {d: parse_ranges(f.data or "") for d, f in enumerate(self.day_fields())}
+
+
+class ExceptionForm(FlaskForm):
+    """One date exception: closed all day, or special hours."""
+
+    day = DateField(_l("Date"), validators=[InputRequired(_l("Please choose a date."))])
+    kind = RadioField(_l("Kind"), default="closed", choices=[
+        SelectChoice("closed", _l("Closed all day")), SelectChoice("special", _l("Special hours"))])
+    start = StringField(_l("From"), validators=[Optional(), _time_valid])
+    end = StringField(_l("Until"), validators=[Optional(), _time_valid])
+    note = StringField(_l("Note"), validators=[Length(max=100)])
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """Field checks, then: special hours need both times (Optional() stops field chains)."""
+        ok = super().validate(extra_validators)
+        if ok and self.kind.data == "special" and not (self.start.data and self.end.data):
+            self.end.errors = [*self.end.errors,
+                               _l("Special hours need a start and an end time.")]
+            return False
+        return ok
+
+    def times(self) -> tuple[time | None, time | None]:
+        """The parsed times (None, None for a closed day)."""
+        if self.kind.data != "special":
+            return None, None
+        a, b = (time.fromisoformat(v.strip().zfill(5)) for v in (self.start.data, self.end.data))
+        return a, b
+
+
+class DeviceForm(FlaskForm):
+    """A new device: its name and (optionally) its station."""
+
+    name = StringField(_l("Device name"), validators=[
+        DataRequired(_l("Please enter the device's name.")), Length(max=80)])
+    station_id = SelectField(_l("Station"), coerce=int, choices=[], validate_choice=False)
+
+
+class RegradeForm(FlaskForm):
+    """A new quality for a drop and the reason."""
+
+    quality = SelectField(_l("New quality"),
+                          choices=[SelectChoice(k, v) for k, v in QUALITY_LABELS.items()])
+    reason = StringField(_l("Reason"), validators=[Length(max=200)])

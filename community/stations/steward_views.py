@@ -1,0 +1,157 @@
+"""The steward's scan page (phone, offline-capable) and its service worker.
+
+The page is rendered once with everything it needs (stations, translated labels, the CSRF
+token) and then talks only to the JSON API under /api/v1: drops are queued in IndexedDB
+first and synced in batches, so a scan made offline is never lost or stored twice.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from community.db import get_session
+from community.stations import scanning
+from community.stations.models import CATEGORIES, QUALITIES
+from community.web.context import actor
+
+bp = Blueprint("steward", __name__, url_prefix="/steward")
+
+# The API the page talks to (community/stations/api.py); plain paths so the page still
+# renders, and the queue keeps working, whatever else is registered.
+API_BATCH = "/api/v1/drops/batch"
+API_CSRF = "/api/v1/csrf"
+
+# Static files the service worker pre-caches so the page works with no network at all.
+PRECACHED_STATIC = (
+    "css/app.css",
+    "js/scan.js",
+    "js/scan-queue.js",
+    "vendor/zxing-wasm/reader.js",
+    "vendor/zxing-wasm/zxing_reader.wasm",
+)
+
+CATEGORY_LABELS = {
+    "kitchen": _l("Kitchen waste"),
+    "recyclable": _l("Recyclables"),
+    "hazardous": _l("Hazardous waste"),
+    "other": _l("Other waste"),
+}
+QUALITY_LABELS = {
+    "correct": _l("Correct"),
+    "incorrect": _l("Incorrect"),
+    "ungraded": _l("Ungraded"),
+}
+WARNING_LABELS = {
+    "out_of_window": _l("Out-of-window drop"),
+    "recent_duplicate": _l("Same household and category a few minutes ago"),
+}
+# Headlines for the API's error codes; the API's own message is shown below them.
+ERROR_LABELS = {
+    "card_revoked": _l("This card is revoked"),
+    "card_unknown": _l("Unknown card"),
+    "card_foreign": _l("Card of another community"),
+    "station_unknown": _l("Unknown station"),
+    "station_suspended": _l("Station suspended"),
+    "category_not_accepted": _l("No bin for this category"),
+    "time_in_future": _l("Time in the future"),
+    "time_too_old": _l("Too old to record"),
+    "forbidden": _l("Not allowed at this station"),
+    "invalid": _l("Invalid data"),
+}
+# Messages scan.js shows by itself (offline, camera, queue).
+UI_STRINGS = {
+    "queued": _l("Saved on this phone; it will be sent when online."),
+    "recorded": _l("Recorded"),
+    "replayed": _l("Already recorded"),
+    "tally": _l("Anonymous tally"),
+    "points": _l("Points"),
+    "syncing": _l("Sending…"),
+    "synced": _l("All drops sent."),
+    "offline": _l("Offline: drops are kept on this phone."),
+    "online": _l("Online"),
+    "server_error": _l("The server did not accept the drops now; they stay queued."),
+    "login_again": _l("Your login has expired. Log in again to send the queued drops."),
+    "no_station": _l("Choose a station first."),
+    "camera_error": _l("The camera is not available. Type the code or take a photo."),
+    "camera_on": _l("Stop camera"),
+    "camera_off": _l("Start camera"),
+    "no_qr": _l("No QR code found in the photo. Try again closer, or type the code."),
+    "bad_qr": _l("This QR code is not a household card."),
+    "bad_code": _l("Enter the 8-character code, e.g. ABCD-EFGH."),
+    "failed": _l("Not recorded"),
+    "scanner_loading": _l("Loading the scanner…"),
+}
+
+
+def _labels() -> dict[str, dict[str, str]]:
+    """Every label the page's script needs, in the user's language."""
+    return {
+        "categories": {c: str(CATEGORY_LABELS[c]) for c in CATEGORIES},
+        "qualities": {q: str(QUALITY_LABELS[q]) for q in QUALITIES},
+        "warnings": {k: str(v) for k, v in WARNING_LABELS.items()},
+        "errors": {k: str(v) for k, v in ERROR_LABELS.items()},
+        "ui": {k: str(v) for k, v in UI_STRINGS.items()},
+    }
+
+
+@bp.get("/scan")
+@login_required
+def scan():
+    """The scan page: pick a station, a category and a quality, then scan cards."""
+    stations = scanning.scan_stations(get_session(), actor=actor())
+    config = {
+        "account": current_user.id,
+        "stations": [{"id": s.id, "name": s.name, "location": s.location,
+                      "community": s.community_name, "categories": s.categories}
+                     for s in stations],
+        "urls": {
+            "batch": API_BATCH,
+            "csrf": API_CSRF,
+            "sw": url_for("steward.service_worker"),
+            "scope": url_for("steward.scan").rsplit("/", 1)[0] + "/",
+            "wasm": url_for("static", filename="vendor/zxing-wasm/zxing_reader.wasm"),
+        },
+        "labels": _labels(),
+    }
+    return render_template(
+        "stations/scan.html", stations=stations, config=config,
+        categories=[(c, CATEGORY_LABELS[c]) for c in CATEGORIES],
+        qualities=[(q, QUALITY_LABELS[q]) for q in QUALITIES],
+        title=_("Scan drops"),
+    )
+
+
+def _precache_urls() -> list[str]:
+    return [url_for("steward.scan")] + [url_for("static", filename=f) for f in PRECACHED_STATIC]
+
+
+def _version(script: bytes) -> str:
+    """Changes whenever the worker or a pre-cached file changes, so phones pick up updates."""
+    digest = hashlib.sha256(script)
+    static = Path(current_app.static_folder or "")
+    for name in PRECACHED_STATIC:
+        path = static / name
+        stat = path.stat() if path.exists() else None
+        digest.update(f"{name}:{stat.st_mtime_ns if stat else 0}:{stat.st_size if stat else 0}"
+                      .encode())
+    return digest.hexdigest()[:16]
+
+
+@bp.get("/sw.js")
+def service_worker():
+    """The service worker, served from /steward/ so its scope may be /steward/."""
+    script = (Path(current_app.static_folder or "") / "js" / "sw.js").read_bytes()
+    sw_config = {"version": _version(script), "page": url_for("steward.scan"),
+                 "precache": _precache_urls()}
+    body = b"self.SW_CONFIG = " + json.dumps(sw_config).encode() + b";\n" + script
+    resp = Response(body, mimetype="application/javascript")
+    resp.headers["Service-Worker-Allowed"] = url_for("steward.scan").rsplit("/", 1)[0] + "/"
+    # Never cached: a phone must see a new worker (and so new page assets) on its next visit.
+    resp.headers["Cache-Control"] = "no-cache, no-store, must-revalidate"
+    return resp

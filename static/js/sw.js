@@ -1,0 +1,77 @@
+// Service worker of the steward scan page (served as /steward/sw.js, scope /steward/).
+// The server prepends `self.SW_CONFIG = {version, page, precache}`; the version changes
+// whenever this file or a pre-cached asset changes, so phones pick up new code.
+//
+// - Install: pre-cache the scan page, its JS/CSS and the zxing scanner (.js + .wasm).
+// - The page: network first (fresh station list and CSRF token), the cached copy offline.
+// - Pre-cached assets: cache first (they are versioned through SW_CONFIG.version).
+// - Everything else, and every non-GET request (the drop API): straight to the network;
+//   the page's IndexedDB queue, not this worker, keeps drops made offline.
+/* global self, caches */
+"use strict";
+
+const CONFIG = self.SW_CONFIG || { version: "dev", page: "/steward/scan", precache: [] };
+const CACHE = "steward-" + CONFIG.version;
+const ASSETS = CONFIG.precache.filter((url) => url !== CONFIG.page);
+
+async function cachePage(cache) {
+  // Only a real page is kept: a redirect to the login form must never stand in for it.
+  const resp = await fetch(CONFIG.page, { credentials: "same-origin", cache: "no-store" });
+  if (resp.ok && !resp.redirected) { await cache.put(CONFIG.page, resp); }
+}
+
+self.addEventListener("install", (event) => {
+  event.waitUntil((async () => {
+    const cache = await caches.open(CACHE);
+    await cache.addAll(ASSETS.map((url) => new Request(url, { cache: "reload" })));
+    await cachePage(cache).catch(() => {});
+    await self.skipWaiting();
+  })());
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil((async () => {
+    const names = await caches.keys();
+    await Promise.all(names.filter((n) => n.startsWith("steward-") && n !== CACHE)
+      .map((n) => caches.delete(n)));
+    await self.clients.claim();
+  })());
+});
+
+function isPage(request, url) {
+  return request.mode === "navigate" || url.pathname === CONFIG.page;
+}
+
+async function networkFirst(request) {
+  const cache = await caches.open(CACHE);
+  try {
+    const resp = await fetch(request);
+    if (resp.ok && !resp.redirected) { await cache.put(CONFIG.page, resp.clone()); }
+    return resp;
+  } catch (err) {
+    const cached = await cache.match(CONFIG.page);
+    if (cached) { return cached; }
+    throw err;
+  }
+}
+
+async function cacheFirst(request) {
+  const cache = await caches.open(CACHE);
+  const cached = await cache.match(request, { ignoreSearch: true });
+  if (cached) { return cached; }
+  const resp = await fetch(request);
+  if (resp.ok) { await cache.put(request, resp.clone()); }
+  return resp;
+}
+
+self.addEventListener("fetch", (event) => {
+  const request = event.request;
+  if (request.method !== "GET") { return; }
+  const url = new URL(request.url);
+  if (url.origin !== self.location.origin) { return; }
+  if (url.pathname === CONFIG.page && isPage(request, url)) {
+    event.respondWith(networkFirst(request));
+  } else if (ASSETS.includes(url.pathname)) {
+    event.respondWith(cacheFirst(request));
+  }
+});
