@@ -23,8 +23,8 @@ LANDING = {
     "city_admin": "areas.tree",
     "area_admin": "households.index",
     "manager": "households.index",
-    "station_chief": "residents.home",
-    "steward": "residents.home",
+    "station_chief": "steward.scan",
+    "steward": "steward.scan",
     "resident": "residents.home",
 }
 

@@ -28,6 +28,7 @@ from community.errors import DomainError, InvalidInput
 from community.extensions import csrf
 from community.stations import openapi, photos, queries
 from community.stations import services as stations_services
+from community.stations.models import Device
 from community.stations.schemas import BatchIn, DropIn, DropOut
 from community.web.context import actor as session_actor
 from community.web.errors import validation_fields
@@ -44,8 +45,8 @@ class Unauthorized(DomainError):
     code, status, message = "unauthorized", 401, _l("Please log in first.")
 
 
-def _caller() -> tuple[policy.Actor, int | None]:
-    """The acting steward or device (and the device id); CSRF is enforced for sessions."""
+def _caller() -> tuple[policy.Actor, Device | None]:
+    """The acting steward or device (and the device); CSRF is enforced for sessions."""
     header = request.headers.get("Authorization", "")
     if header:
         scheme, _sep, token = header.partition(" ")
@@ -53,7 +54,7 @@ def _caller() -> tuple[policy.Actor, int | None]:
             raise stations_services.DeviceUnauthorized()
         device, device_actor = stations_services.authenticate_device(get_session(),
                                                                      token.strip())
-        return device_actor, device.id
+        return device_actor, device
     if not current_user.is_authenticated:
         raise Unauthorized()
     if request.method == "POST" and current_app.config.get("WTF_CSRF_ENABLED", True):
@@ -89,11 +90,11 @@ def csrf_token():
 @bp.post(f"{V1}/drops")
 def record_drop():
     """Record one drop: 201 when stored, 200 with `replay: true` for a known client id."""
-    acting, device_id = _caller()
+    acting, device = _caller()
     item = DropIn.model_validate_json(_json_body())
     session = get_session()
     result = stations_services.record_drop(session, actor=acting, item=item,
-                                           device_id=device_id)
+                                           device=device)
     session.commit()
     return jsonify(_drop_json(result)), (200 if result.replay else 201)
 
@@ -111,7 +112,7 @@ def _item_error(index: int, client_id: Any, code: str, message: str,
 @bp.post(f"{V1}/drops/batch")
 def record_drops():
     """Record up to 500 drops in one transaction; one result per item, bad items skipped."""
-    acting, device_id = _caller()
+    acting, device = _caller()
     batch = BatchIn.model_validate_json(_json_body())
     results: list[dict[str, Any] | None] = [None] * len(batch.drops)
     valid: list[tuple[int, DropIn]] = []
@@ -125,7 +126,7 @@ def record_drops():
     session = get_session()
     outcomes = stations_services.record_drops(session, actor=acting,
                                               items=[item for _n, item in valid],
-                                              device_id=device_id)
+                                              device=device)
     session.commit()
     for (n, _item), outcome in zip(valid, outcomes, strict=True):
         if isinstance(outcome, stations_services.DropError):
@@ -144,7 +145,7 @@ def record_drops():
 @bp.post(f"{V1}/drops/<client_id>/photo")
 def attach_photo(client_id: str):
     """Attach a photo (JPEG/PNG/WebP, at most 5 MB) to an already recorded drop."""
-    acting, _device_id = _caller()
+    acting, _device = _caller()
     if request.mimetype != "multipart/form-data":
         raise UnsupportedMediaType()
     request.max_content_length = photos.MAX_PHOTO_BYTES + MULTIPART_SLACK
@@ -171,7 +172,7 @@ def _station_json(summary: queries.StationSummary) -> dict[str, Any]:
 @bp.get(f"{V1}/stations")
 def list_stations():
     """The open stations the caller may record at."""
-    acting, _device_id = _caller()
+    acting, _device = _caller()
     stations = queries.list_stations(get_session(), actor=acting)
     return jsonify({"stations": [_station_json(s) for s in stations]})
 
@@ -179,7 +180,7 @@ def list_stations():
 @bp.get(f"{V1}/stations/<int:station_id>")
 def get_station(station_id: int):
     """A station with weekly windows, near exceptions, open now and the next window start."""
-    acting, _device_id = _caller()
+    acting, _device = _caller()
     detail = queries.station_detail(get_session(), actor=acting, station_id=station_id,
                                     now=clock.now())
     body = _station_json(detail.station)

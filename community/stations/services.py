@@ -31,6 +31,7 @@ from community.errors import (
     CardUnknown,
     Conflict,
     DomainError,
+    Forbidden,
     InvalidInput,
     NotFound,
 )
@@ -208,6 +209,7 @@ def _recent_drops(session: Session, rows: list[dict[str, Any]]) -> set[tuple[int
     found = session.execute(
         select(Drop.household_id, Drop.category, Drop.happened_at)
         .where(col(Drop.household_id).in_(households),
+               col(Drop.category).in_({r["category"] for r in rows}),
                col(Drop.happened_at) >= min(times) - DUPLICATE_WINDOW,
                col(Drop.happened_at) <= max(times) + DUPLICATE_WINDOW)
     ).all()
@@ -238,13 +240,15 @@ def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> dict[str, in
         return {}
     dialect = session.get_bind().dialect.name
     mod = postgresql if dialect == "postgresql" else sqlite
-    stmt = mod.insert(Drop.__table__).values(rows).on_conflict_do_nothing(
+    # One compiled statement run as executemany ("insertmanyvalues" batches it into few
+    # round trips); a multi-row VALUES would compile anew for every batch size.
+    stmt = mod.insert(Drop.__table__).on_conflict_do_nothing(
         index_elements=["client_id"]).returning(Drop.__table__.c.id, Drop.__table__.c.client_id)
-    return {cid: i for i, cid in session.execute(stmt).all()}
+    return {cid: i for i, cid in session.execute(stmt, rows).all()}
 
 
 def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropIn],
-                 device_id: int | None = None, now: datetime | None = None) -> list[Outcome]:
+                 device: Device | None = None, now: datetime | None = None) -> list[Outcome]:
     """Record a batch of drops in the caller's transaction; one outcome per item, in order.
 
     A replayed client id returns the stored drop (flagged `replay`, scoring nothing again);
@@ -274,7 +278,7 @@ def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropI
             if old is not None or item.client_id in first:
                 replay_of[n] = item.client_id
                 continue
-            row, warnings = _validate(item, info, cards, actor, device_id, now)
+            row, warnings = _validate(item, info, cards, actor, device, now)
         except DomainError as err:
             outcomes[n] = DropError(item.client_id, err)
             continue
@@ -318,10 +322,12 @@ class _Path:
 
 
 def _validate(item: DropIn, info: _StationInfo, cards: dict[str, tuple[Card, Household]],
-              actor: policy.Actor, device_id: int | None,
+              actor: policy.Actor, device: Device | None,
               now: datetime) -> tuple[dict[str, Any], list[str]]:
     """Check one new drop against its station and card; return the row to insert."""
     station = info.station
+    if device is not None and device.station_id not in (None, station.id):
+        raise Forbidden(field="station_id")  # a device bound to a station records only there
     if station.status != "open":
         raise StationSuspended(field="station_id")
     if item.category not in station.category_list():
@@ -349,7 +355,7 @@ def _validate(item: DropIn, info: _StationInfo, cards: dict[str, tuple[Card, Hou
             raise CardForeign(field="card")
         household_id, card_id = hh.id, card.id
         typed = codes.is_short_code(codes.normalize_code(item.card))
-        source = "device" if device_id else ("manual" if typed else "scan")
+        source = "device" if device else ("manual" if typed else "scan")
     verdict = windows.classify(info.schedule, info.exceptions, item.happened_at,
                                station.grace_minutes)
     if not verdict.in_window:
@@ -359,7 +365,7 @@ def _validate(item: DropIn, info: _StationInfo, cards: dict[str, tuple[Card, Hou
         "community_id": station.community_id, "category": item.category,
         "quality": item.quality, "source": source,
         "household_id": household_id, "card_id": card_id,
-        "recorded_by": actor.account_id, "device_id": device_id,
+        "recorded_by": actor.account_id, "device_id": device.id if device else None,
         "happened_at": item.happened_at, "received_at": now,
         "local_date": item.happened_at.astimezone(ZoneInfo(info.tz)).date(),
         "in_window": verdict.in_window, "weight_kg": item.weight_kg, "note": item.note,
@@ -368,9 +374,9 @@ def _validate(item: DropIn, info: _StationInfo, cards: dict[str, tuple[Card, Hou
 
 
 def record_drop(session: Session, *, actor: policy.Actor, item: DropIn,
-                device_id: int | None = None, now: datetime | None = None) -> DropResult:
+                device: Device | None = None, now: datetime | None = None) -> DropResult:
     """Record one drop (or return the stored one for a replayed client id); raise on bad input."""
-    outcome = record_drops(session, actor=actor, items=[item], device_id=device_id, now=now)[0]
+    outcome = record_drops(session, actor=actor, items=[item], device=device, now=now)[0]
     if isinstance(outcome, DropError):
         raise outcome.error
     return outcome

@@ -16,7 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from community.db import get_session
-from community.stations import scanning
+from community.stations import queries
 from community.stations.models import CATEGORIES, QUALITIES
 from community.web.context import actor
 
@@ -104,7 +104,7 @@ def _labels() -> dict[str, dict[str, str]]:
 @login_required
 def scan():
     """The scan page: pick a station, a category and a quality, then scan cards."""
-    stations = scanning.scan_stations(get_session(), actor=actor())
+    stations = queries.scan_stations(get_session(), actor=actor())
     config = {
         "account": current_user.id,
         "stations": [{"id": s.id, "name": s.name, "location": s.location,

@@ -158,7 +158,7 @@ def test_device_token_records_and_revocation_stops_it(session: Session, scene) -
     found, dev_actor = services.authenticate_device(session, token)
     card = builders.active_card(session, world.households_a[0])
     res = services.record_drop(session, actor=dev_actor, item=_item(st.id, card.token),
-                               device_id=found.id, now=NOW)
+                               device=found, now=NOW)
     assert res.source == "device"
     services.revoke_device(session, actor=manager, device_id=device.id)
     session.commit()
@@ -183,3 +183,19 @@ def test_regrade_keeps_history(session: Session, scene) -> None:
         services.regrade_drop(session, actor=steward, drop_id=res.id, quality="correct")
     with pytest.raises(InvalidInput):
         services.regrade_drop(session, actor=manager, drop_id=res.id, quality="incorrect")
+
+
+def test_device_bound_to_a_station_records_only_there(session: Session, scene) -> None:
+    world, st, _steward = scene
+    other = builders.station(session, world.a, "北门投放点")
+    manager = auth_services.load_actor(session, world.manager_a.id)
+    _device, token = services.issue_device(session, actor=manager, community_id=world.a.id,
+                                           name="厨余秤", station_id=st.id)
+    session.commit()
+    device, dev_actor = services.authenticate_device(session, token)
+    card = builders.active_card(session, world.households_a[0])
+    with pytest.raises(Forbidden):
+        services.record_drop(session, actor=dev_actor, item=_item(other.id, card.token),
+                             device=device, now=NOW)
+    assert services.record_drop(session, actor=dev_actor, item=_item(st.id, card.token),
+                                device=device, now=NOW).source == "device"
