@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 export FLASK_APP := wsgi
 
-.PHONY: run test serve setup setup-dev vendor translations migrate demo lint check-migrations browser clean
+.PHONY: run test serve setup setup-dev vendor translations migrate demo lint check-migrations browser clean bench
 
 run: setup migrate  ## Set up, migrate, seed the demo when empty, serve on 127.0.0.1:5000
 	@if $(FLASK) db is-empty; then $(FLASK) demo; fi
@@ -42,6 +42,11 @@ migrate:
 
 demo:
 	$(FLASK) demo
+
+# Ingestion benchmark (gunicorn on SQLite and PostgreSQL vs raw SQL); not part of `make test`.
+# Options: make bench BENCH_ARGS="--backend sqlite --duration 10 --clients 8"
+bench: setup
+	$(PY) bench/ingest.py $(BENCH_ARGS)
 
 lint:
 	$(VENV)/bin/ruff check .

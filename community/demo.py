@@ -1,21 +1,26 @@
 """The demo city: 苏州市 with two districts, four streets, eight communities, ~3,000 households.
 
-`build(engine, seed=..., echo=...)` runs a list of small steps (`STEPS`) over one `Demo`
-context; later issues append theirs (stations, stewards, drops, ledgers, ratings).
+`build(engine, seed=..., echo=..., days=60)` runs a list of small steps (`STEPS`) over one
+`Demo` context; later issues append theirs (stewards' shifts, ledgers, ratings). Issue 3
+added 2–3 drop stations per community with their windows, and `days` days of drops
+(ending yesterday) with realistic patterns, bulk-inserted with SQLAlchemy Core.
 Every step finds what already exists by natural keys (area name under its parent,
 username or phone, household address) and adds only what is missing, so a second
 run changes nothing. Layout and people are drawn from `random.Random(seed)`; card
 secrets still come from `secrets` (`community.households.codes`).
 
 It runs from the CLI (`flask --app wsgi demo`), so it commits: once per community
-for the bulk household step, and once at the end.
+for the bulk household and drop steps, and once at the end.
 """
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import Engine, func, insert, select
@@ -25,9 +30,11 @@ from community import clock
 from community.areas import services as area_services
 from community.areas.models import Area
 from community.auth import services as auth_services
-from community.auth.models import Account
+from community.auth.models import Account, RoleGrant
 from community.households import codes
 from community.households.models import Card, Household, HouseholdMember
+from community.stations import windows
+from community.stations.models import Drop, Station, StationException, StationWindow
 
 # Local demo logins, printed by every run and documented in the README; not a secret.
 DEMO_PASSWORD = "demo-2026"  # noqa: S105
@@ -84,6 +91,8 @@ class Demo:
     communities: dict[str, Area] = field(default_factory=dict)
     logins: list[Login] = field(default_factory=list)
     created: int = 0
+    # How many days of drops to generate (ending yesterday); the CLI keeps 60.
+    days: int = 60
 
     def rng_for(self, *parts: object) -> random.Random:
         """A generator of its own per item, so one item's draws never shift another's."""
@@ -97,10 +106,11 @@ class Demo:
 Step = Callable[[Demo], None]
 
 
-def build(engine: Engine, *, seed: int, echo: Callable[[str], Any] = print) -> None:
+def build(engine: Engine, *, seed: int, echo: Callable[[str], Any] = print,
+          days: int = 60) -> None:
     """Create (or complete) the demo city and print its logins; a second run changes nothing."""
     with Session(engine, expire_on_commit=False) as session:
-        demo = Demo(session=session, seed=seed, echo=echo, rng=random.Random(seed))
+        demo = Demo(session=session, seed=seed, echo=echo, rng=random.Random(seed), days=days)
         for step in STEPS:
             step(demo)
         session.commit()
@@ -304,5 +314,281 @@ def _link(demo: Demo, account: Account, hh: Household, *, decided_by: Account) -
     demo.created += 1
 
 
-# Later issues append their steps here (stations, stewards' shifts, drops, ledgers, ratings).
-STEPS: list[Step] = [_areas, _households, _accounts]
+# --- stations and drops (issue 3) ---------------------------------------------------------
+
+# Per community: accuracy (准确率) around which buildings and households vary, and the share of
+# active households dropping on a given day. Spread apart so the ratings come out different.
+PROFILE: dict[str, tuple[float, float]] = {
+    "yulong": (0.95, 0.68), "tongxin": (0.88, 0.64), "jinpu": (0.92, 0.66),
+    "kangzhuang": (0.80, 0.58), "pingjiang": (0.85, 0.62), "taohuawu": (0.90, 0.65),
+    "zhuhui": (0.76, 0.56), "erlangxiang": (0.97, 0.67),
+}
+# Rough centres for station coordinates: Kunshan and the old town of Suzhou.
+ORIGIN = {"昆山市": (31.385, 120.980), "姑苏区": (31.315, 120.625)}
+MAIN_STATIONS = (("北门投放亭", "小区北门内左侧，非机动车棚旁"),
+                 ("南门投放亭", "小区南门入口右侧"),
+                 ("中心花园投放亭", "中心花园西侧步道旁"),
+                 ("会所旁投放亭", "物业会所东侧空地"))
+SIDES = ("东", "南", "西", "北")
+ALL_CATEGORIES = ("kitchen", "recyclable", "hazardous", "other")
+KITCHEN_OTHER = ("kitchen", "other")
+GRACE_MINUTES = 10
+# Community (slug) whose second station was closed one day for repairs, and how long ago.
+CLOSED_IN = ("yulong", 12)
+IN_WINDOW_SHARE = 0.86
+GRACE_SHARE = 0.04  # of the in-window drops: just before or after the window, within grace
+# How likely a household drops each category on a day it comes (kitchen almost always).
+CATEGORY_ODDS = (("kitchen", 0.93), ("other", 0.55), ("recyclable", 0.18), ("hazardous", 0.015))
+UNGRADED_SHARE = 0.05
+TALLY_SHARE = 0.03
+MANUAL_SHARE = 0.04
+INCORRECT_NOTES = ("厨余中混有塑料袋", "其他垃圾混入厨余", "可回收物未清洗", "电池投入其他垃圾桶")
+WEIGHTS_KG = {"kitchen": (0.3, 2.5), "other": (0.2, 3.0), "recyclable": (0.2, 3.0),
+              "hazardous": (0.2, 0.6)}
+CHUNK = 5_000
+
+
+def plan_stations(rng: random.Random, buildings: int) -> list[tuple[str, str, tuple[str, ...]]]:
+    """2–3 stations (name, location, categories): a main one with all bins, then building ones.
+
+    Station k serves the k-th contiguous block of buildings (see `station_for_building`).
+    """
+    count = 2 if buildings < 8 else rng.choice((2, 3))
+    main_name, main_location = rng.choice(MAIN_STATIONS)
+    plans = [(main_name, main_location, ALL_CATEGORIES)]
+    for k in range(1, count):
+        first = k * buildings // count + 1
+        last = max(first, (k + 1) * buildings // count)
+        b, side = rng.randint(first, last), rng.choice(SIDES)
+        cats = KITCHEN_OTHER if rng.random() < 0.5 else ALL_CATEGORIES
+        plans.append((f"{b}号楼{side}侧投放点", f"{b}号楼{side}侧绿化带旁，靠近单元出入口", cats))
+    return plans
+
+
+def station_for_building(building: int, buildings: int, stations: int) -> int:
+    """Index of the station serving a building: buildings split into equal contiguous blocks."""
+    return min(stations - 1, max(0, (building - 1) * stations // max(1, buildings)))
+
+
+def _district_of(slug: str) -> str:
+    return next(d for d, streets in TREE for _s, cs in streets for _c, s in cs if s == slug)
+
+
+def _buildings(session: Session, community: Area) -> list[int]:
+    hh = Household.__table__
+    return sorted({int(b) for b in session.execute(
+        select(hh.c.building).where(hh.c.community_id == community.id).distinct()
+    ).scalars() if b.isdigit()})
+
+
+def _stations(demo: Demo) -> None:
+    """2–3 stations per community, daily windows 07:00–09:00 and 18:00–20:00, grace 10."""
+    session = demo.session
+    for slug, community in demo.communities.items():
+        exists = session.execute(
+            select(Station.id).where(Station.community_id == community.id).limit(1)).first()
+        if exists is not None:  # a previous run (or a real manager) already made stations
+            continue
+        rng = demo.rng_for("stations", slug)
+        chief = auth_services.find_by_login(session, f"{slug}.chief") if slug in STAFFED else None
+        lat0, lon0 = ORIGIN[_district_of(slug)]
+        made = []
+        for name, location, cats in plan_stations(rng, len(_buildings(session, community))):
+            station = Station(
+                community_id=community.id, name=name, location=location,
+                latitude=round(lat0 + rng.uniform(-0.02, 0.02), 6),
+                longitude=round(lon0 + rng.uniform(-0.02, 0.02), 6),
+                categories=",".join(cats), chief_id=chief.id if chief else None,
+                status="open", grace_minutes=GRACE_MINUTES)
+            session.add(station)
+            session.flush()
+            session.add_all(StationWindow(station_id=station.id, weekday=day, start_time=start,
+                                          end_time=end)
+                            for day in range(7) for start, end in windows.DEFAULT_RANGES)
+            made.append(station)
+            demo.created += 1 + 7 * len(windows.DEFAULT_RANGES)
+        if slug == CLOSED_IN[0]:
+            today = clock.now().astimezone(ZoneInfo(community.timezone)).date()
+            closed = made[-1]
+            # Inside every generated period (even a short test run), so its effect is visible.
+            ago = min(CLOSED_IN[1], max(1, demo.days - 1))
+            session.add(StationException(station_id=closed.id, day=today - timedelta(days=ago),
+                                         note="设备检修，暂停开放"))
+            session.add(StationException(station_id=made[0].id, day=today + timedelta(days=3),
+                                         start_time=time(7, 0), end_time=time(10, 0),
+                                         note="社区清洁日，延长开放"))
+            demo.created += 2
+        session.flush()
+    session.commit()
+
+
+def _schedules(session: Session, stations: list[Station], tz: str, first: date, last: date
+               ) -> dict[int, tuple[windows.Schedule, dict[date, tuple[windows.TimeRange, ...]]]]:
+    """Each station's weekly schedule and its exceptions between `first` and `last`."""
+    ids = [s.id for s in stations]
+    weekly: dict[int, dict[int, list[windows.TimeRange]]] = {i: {} for i in ids}
+    for w in session.execute(select(StationWindow).where(
+            col(StationWindow.station_id).in_(ids))).scalars():
+        weekly[w.station_id].setdefault(w.weekday, []).append((w.start_time, w.end_time))
+    exc: dict[int, dict[date, list[windows.TimeRange]]] = {i: {} for i in ids}
+    for e in session.execute(select(StationException).where(
+            col(StationException.station_id).in_(ids),
+            col(StationException.day) >= first - timedelta(days=1),
+            col(StationException.day) <= last + timedelta(days=1))).scalars():
+        ranges = exc[e.station_id].setdefault(e.day, [])
+        if e.start_time is not None and e.end_time is not None:
+            ranges.append((e.start_time, e.end_time))
+    return {i: (windows.Schedule({d: tuple(r) for d, r in weekly[i].items()}, tz),
+                {d: tuple(r) for d, r in exc[i].items()}) for i in ids}
+
+
+def drop_time(rng: random.Random, day: date, tz: ZoneInfo, day_windows: list[windows.Window],
+              habit: int, lean: float, grace: int) -> datetime:
+    """When a household drops on `day` (aware, local): mostly inside its usual window, else
+    过时投放 just outside a window's edges, around noon or late in the evening."""
+    window = day_windows[habit if habit < len(day_windows) else 0]
+    if rng.random() < IN_WINDOW_SHARE:
+        if rng.random() < GRACE_SHARE:
+            margin = timedelta(minutes=rng.uniform(0, grace * 0.9))
+            return window.start - margin if rng.random() < 0.4 else window.end + margin
+        span = (window.end - window.start).total_seconds()
+        return window.start + timedelta(seconds=rng.triangular(0, span, lean * span))
+    kind = rng.random()
+    if kind < 0.55:
+        late = timedelta(minutes=rng.uniform(grace + 1, grace + 45))
+        return window.start - late if rng.random() < 0.45 else window.end + late
+    start = time(11, 0) if kind < 0.75 else time(20, 30)
+    return datetime.combine(day, start, tzinfo=tz) + timedelta(minutes=rng.uniform(0, 150))
+
+
+def _recorders(session: Session, community: Area) -> list[int]:
+    """Account ids of the community's stewards (its manager when it has none)."""
+    for role in ("steward", "manager"):
+        ids = list(session.execute(
+            select(RoleGrant.account_id).where(RoleGrant.area_id == community.id,
+                                               RoleGrant.role == role)
+            .order_by(RoleGrant.account_id)).scalars())
+        if ids:
+            return ids
+    return []
+
+
+def _drops(demo: Demo) -> None:
+    """`demo.days` days of drops ending yesterday, per community in one transaction each."""
+    session = demo.session
+    drop = Drop.__table__
+    with click.progressbar(list(demo.communities.items()),
+                           label=f"Drops ({demo.days} days)") as bar:
+        for slug, community in bar:
+            if session.execute(select(drop.c.id).where(drop.c.community_id == community.id)
+                               .limit(1)).first() is not None:
+                continue  # the community already has drops: demo data is never mixed in
+            rows = plan_drops(demo, slug, community)
+            for start in range(0, len(rows), CHUNK):
+                session.execute(insert(drop), rows[start:start + CHUNK])
+            demo.created += len(rows)
+            session.commit()
+
+
+def plan_drops(demo: Demo, slug: str, community: Area) -> list[dict[str, Any]]:
+    """The drop rows of one community (not yet inserted), drawn from the demo's seed."""
+    session = demo.session
+    stations = list(session.execute(select(Station).where(
+        Station.community_id == community.id, Station.status == "open")
+        .order_by(col(Station.id))).scalars())
+    recorders = _recorders(session, community)
+    if not stations or not recorders:
+        return []
+    hh, card = Household.__table__, Card.__table__
+    homes = session.execute(
+        select(hh.c.id, hh.c.building, card.c.id)
+        .join(card, (card.c.household_id == hh.c.id) & (card.c.status == "active"))
+        .where(hh.c.community_id == community.id, hh.c.status == "active")
+        .order_by(hh.c.id)).all()
+    tz = ZoneInfo(community.timezone)
+    now = clock.now()
+    last = now.astimezone(tz).date() - timedelta(days=1)
+    first = last - timedelta(days=demo.days - 1)
+    schedules = _schedules(session, stations, community.timezone, first, last)
+    rng = demo.rng_for("drops", slug)
+    accuracy, participation = PROFILE.get(slug, (0.85, 0.62))
+    buildings = _buildings(session, community)
+    building_acc = {b: accuracy + rng.uniform(-0.08, 0.04) for b in buildings}
+    # Per household: how often it comes, its usual window and minute, how well it sorts.
+    people = []
+    for hid, building, card_id in homes:
+        b = int(building) if building.isdigit() else 1
+        come = rng.betavariate(participation * 4, (1 - participation) * 4)
+        sorts = min(0.995, max(0.3, building_acc.get(b, accuracy) + rng.gauss(0, 0.03)))
+        home = station_for_building(b, len(buildings), len(stations))
+        people.append((hid, card_id, come, home, int(rng.random() < 0.55),
+                       rng.uniform(0.15, 0.85), sorts))
+    rows: list[dict[str, Any]] = []
+    day = first
+    while day <= last:
+        open_windows = [windows.windows_on(*schedules[s.id], day) for s in stations]
+        for hid, card_id, come, home, habit, lean, sorts in people:
+            if rng.random() >= come:
+                continue
+            cats = [c for c, odds in CATEGORY_ODDS if rng.random() < odds] or ["kitchen"]
+            moment = None
+            for cat in cats[:3]:
+                k = _station_index(stations, open_windows, home, cat)
+                if k is None:
+                    continue
+                station = stations[k]
+                if moment is None:
+                    moment = drop_time(rng, day, tz, open_windows[k], habit, lean,
+                                       station.grace_minutes)
+                else:  # the same trip: a few seconds between bins
+                    moment += timedelta(seconds=rng.randint(5, 40))
+                rows.append(_drop_row(rng, slug, len(rows), station, k, cat, sorts,
+                                      hid, card_id, recorders, moment, schedules[station.id]))
+        day += timedelta(days=1)
+    return rows
+
+
+def _station_index(stations: list[Station], open_windows: list[list[windows.Window]],
+                   home: int, category: str) -> int | None:
+    """The household's own station if open with a bin for `category`, else the first that is."""
+    for k in (home, *range(len(stations))):
+        if open_windows[k] and category in stations[k].category_list():
+            return k
+    return None
+
+
+def _drop_row(rng: random.Random, slug: str, n: int, station: Station, k: int,
+              category: str, sorts: float, hid: int, card_id: int, recorders: list[int],
+              moment: datetime, schedule: tuple[windows.Schedule, dict]) -> dict[str, Any]:
+    happened = moment.astimezone(UTC)
+    if rng.random() < UNGRADED_SHARE:
+        quality = "ungraded"
+    else:
+        slip = 0.04 if category == "kitchen" else 0.10 if category == "hazardous" else 0.0
+        quality = "correct" if rng.random() < sorts - slip else "incorrect"
+    tally = rng.random() < TALLY_SHARE
+    source = "tally" if tally else "manual" if rng.random() < MANUAL_SHARE else "scan"
+    weight = None
+    if k == 0:  # the main station stands on a scale
+        low, high = WEIGHTS_KG[category]
+        weight = Decimal(f"{rng.uniform(low, high):.2f}")
+    # Mostly uploaded at once; a few sat in an offline queue for a while.
+    delay = rng.uniform(60, 3600) if rng.random() < 0.03 else rng.uniform(1, 20)
+    note = (rng.choice(INCORRECT_NOTES)
+            if quality == "incorrect" and rng.random() < 0.2 else None)
+    return {
+        "client_id": f"demo-{slug}-{n + 1:07d}", "station_id": station.id,
+        "community_id": station.community_id, "category": category, "quality": quality,
+        "source": source, "household_id": None if tally else hid,
+        "card_id": None if tally else card_id, "recorded_by": rng.choice(recorders),
+        "device_id": None, "happened_at": happened,
+        "received_at": happened + timedelta(seconds=delay),
+        "local_date": moment.date(),
+        "in_window": windows.classify(schedule[0], schedule[1], happened,
+                                      station.grace_minutes).in_window,
+        "weight_kg": weight, "note": note, "photo": None,
+    }
+
+
+# Later issues append their steps here (stewards' shifts, ledgers, ratings).
+STEPS: list[Step] = [_areas, _households, _accounts, _stations, _drops]

@@ -1,25 +1,33 @@
-"""The demo city: its shape, one active card per household, idempotence, and working logins."""
+"""The demo city: its shape, one active card per household, idempotence, and working logins;
+its stations and windows, and the drops: dates, mixtures and patterns."""
 from __future__ import annotations
 
 import random
+from collections import Counter
+from collections.abc import Callable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
 
-from community import demo
+from community import clock, demo
 from community.areas.models import Area
 from community.auth.models import ROLES, Account, RoleGrant
 from community.db import get_engine
 from community.households.models import Card, Household, HouseholdMember
+from community.stations.models import Drop, Station, StationException, StationWindow
 
 SEED = 7
+# A few days of drops keep the suite fast; the CLI builds 60.
+DAYS = 4
 
 
 def _build(app: Flask) -> list[str]:
     lines: list[str] = []
-    demo.build(get_engine(app), seed=SEED, echo=lines.append)
+    demo.build(get_engine(app), seed=SEED, echo=lines.append, days=DAYS)
     return lines
 
 
@@ -94,7 +102,7 @@ def test_demo_is_idempotent_and_logins_work(app: Flask, session: Session,
     assert {role for role, _login, _pw in logins} == set(ROLES)
     landing = {"city_admin": "/admin/areas", "area_admin": "/manage/households",
                "manager": "/manage/households", "resident": "/me/",
-               "steward": "/me/", "station_chief": "/me/"}
+               "steward": "/steward/scan", "station_chief": "/steward/scan"}
     seen: set[str] = set()
     for role, login, password in logins:
         if role in seen:
@@ -128,3 +136,141 @@ def test_short_codes_skip_ones_already_taken(session: Session, world, monkeypatc
     draws = iter([taken, "AAAA2222", "AAAA2222", "BBBB3333", "CCCC4444"])
     monkeypatch.setattr(demo.codes, "new_code", lambda length=8: next(draws))
     assert demo._unused_short_codes(session, 2) == ["AAAA2222", "BBBB3333"]
+
+
+def _local(moment: datetime) -> datetime:
+    return moment.astimezone(ZoneInfo("Asia/Shanghai"))
+
+
+def test_demo_stations_and_windows(app: Flask, session: Session) -> None:
+    """2–3 stations per community, 07–09 and 18–20 daily, grace 10, chiefs, one closed day."""
+    _build(app)
+    per_community = Counter(session.execute(select(Station.community_id)).scalars())
+    assert len(per_community) == 8
+    assert set(per_community.values()) <= {2, 3}
+    stations = list(session.execute(select(Station)).scalars())
+    assert {s.grace_minutes for s in stations} == {10}
+    assert {s.status for s in stations} == {"open"}
+    assert any(s.categories == "kitchen,other" for s in stations)
+    assert all(s.location and s.latitude and 31 < s.latitude < 32 for s in stations)
+    assert len({(s.community_id, s.name) for s in stations}) == len(stations)
+    windows = session.execute(select(StationWindow.station_id, StationWindow.weekday,
+                                     StationWindow.start_time, StationWindow.end_time)).all()
+    assert len(windows) == 14 * len(stations)
+    assert {(w.start_time, w.end_time) for w in windows} == {(time(7), time(9)),
+                                                            (time(18), time(20))}
+    # Chiefs are demo station chiefs of the station's own community.
+    chiefs = session.execute(
+        select(Station.community_id, RoleGrant.area_id, RoleGrant.role)
+        .join(RoleGrant, RoleGrant.account_id == Station.chief_id)).all()
+    assert chiefs
+    assert all(c == a and r == "station_chief" for c, a, r in chiefs)
+    closed = session.execute(select(StationException)
+                             .where(StationException.start_time.is_(None))).scalars().all()
+    assert len(closed) == 1
+
+
+def test_demo_drops(app: Flask, session: Session) -> None:
+    """Dates end yesterday, every pattern is present in plausible shares, rows hang together."""
+    _build(app)
+    today = _local(clock.now()).date()
+    first, last = today - timedelta(days=DAYS), today - timedelta(days=1)
+    drops = list(session.execute(select(Drop)).scalars())
+    active = session.execute(select(func.count()).select_from(Household)
+                             .where(Household.status == "active")).scalar_one()
+    # ~55–70% of active households a day, 1–3 drops each (tallies included).
+    assert 0.5 * active * DAYS <= len(drops) <= 2.0 * active * DAYS
+    assert {d.local_date for d in drops} == {first + timedelta(days=n) for n in range(DAYS)}
+    assert all(_local(d.happened_at).date() == d.local_date for d in drops)
+    assert all(d.received_at >= d.happened_at for d in drops)
+    assert len({d.client_id for d in drops}) == len(drops)
+    assert all(d.client_id.startswith("demo-") for d in drops)
+
+    def share(pred: Callable[[Drop], bool]) -> float:
+        return sum(1 for d in drops if pred(d)) / len(drops)
+
+    assert 0.78 <= share(lambda d: d.in_window) <= 0.92
+    assert 0.02 <= share(lambda d: d.quality == "ungraded") <= 0.08
+    assert 0.015 <= share(lambda d: d.source == "tally") <= 0.05
+    assert {d.source for d in drops} == {"scan", "manual", "tally"}
+    assert {d.category for d in drops} == {"kitchen", "other", "recyclable", "hazardous"}
+    assert share(lambda d: d.category == "kitchen") > 0.45
+    # Tallies carry no household; identified drops carry their household's active card.
+    assert all((d.household_id is None) == (d.card_id is None) == (d.source == "tally")
+               for d in drops)
+    # In-window means inside 07:00–09:00 or 18:00–20:00 widened by 10 minutes, and out of
+    # window means outside: checked here by hand, independently of windows.classify.
+    for d in drops:
+        t = _local(d.happened_at).time()
+        inside = time(6, 50) <= t <= time(9, 10) or time(17, 50) <= t <= time(20, 10)
+        assert inside == d.in_window, (d.client_id, t, d.in_window)
+    # Accuracy differs by community, within 65–99%.
+    graded: dict[int, list[bool]] = {}
+    for d in drops:
+        if d.quality != "ungraded":
+            graded.setdefault(d.community_id, []).append(d.quality == "correct")
+    rates = [sum(v) / len(v) for v in graded.values()]
+    assert len(rates) == 8
+    assert min(rates) >= 0.65
+    assert max(rates) <= 0.995
+    assert max(rates) - min(rates) >= 0.1
+    # Weights (0.2–3 kg) at exactly one station per community.
+    weighed = {d.station_id for d in drops if d.weight_kg is not None}
+    assert len(weighed) == 8
+    assert all(0.2 <= float(d.weight_kg) <= 3 for d in drops if d.weight_kg is not None)
+    # Rows hang together: station and household of the drop's community, card of the household.
+    station_of = dict(session.execute(select(Station.id, Station.community_id)).all())
+    stations = {s.id: s for s in session.execute(select(Station)).scalars()}
+    home_of = dict(session.execute(select(Household.id, Household.community_id)).all())
+    card_of = dict(session.execute(select(Card.id, Card.household_id)).all())
+    for d in drops:
+        assert station_of[d.station_id] == d.community_id
+        assert d.category in stations[d.station_id].category_list()
+        if d.household_id:
+            assert home_of[d.household_id] == d.community_id
+            assert card_of[d.card_id] == d.household_id
+    # Recorded by a steward of the community, or its manager where it has no stewards.
+    grants = set(session.execute(select(RoleGrant.account_id, RoleGrant.area_id,
+                                        RoleGrant.role)).all())
+    staffed = {a for _acc, a, r in grants if r == "steward"}
+    for d in drops:
+        role = "steward" if d.community_id in staffed else "manager"
+        assert (d.recorded_by, d.community_id, role) in grants
+    # Nobody drops at the station on its closed day.
+    closed = session.execute(select(StationException)
+                             .where(StationException.start_time.is_(None))).scalar_one()
+    assert first <= closed.day <= last
+    assert not [d for d in drops if d.station_id == closed.station_id
+                and d.local_date == closed.day]
+
+
+def test_drop_time_patterns() -> None:
+    """Pure: drop times cluster in the windows; misses sit at edges, noon and late evening."""
+    from community.stations import windows
+
+    tz = ZoneInfo("Asia/Shanghai")
+    day = date(2026, 3, 2)
+    rng = random.Random(3)
+    print("seed 3")
+    day_windows = windows.windows_on(windows.Schedule.default(), {}, day)
+    times = [demo.drop_time(rng, day, tz, day_windows, habit=1, lean=0.5, grace=10)
+             for _ in range(4000)]
+    assert all(t.date() == day for t in times)
+    verdicts = [windows.classify(windows.Schedule.default(), {}, t, 10).in_window for t in times]
+    assert 0.82 <= sum(verdicts) / len(times) <= 0.9
+    evening = [t for t, ok in zip(times, verdicts, strict=True) if ok and t.hour >= 12]
+    assert len(evening) > 0.9 * sum(verdicts)  # habit 1 = the evening window
+    hours = Counter(t.hour for t, ok in zip(times, verdicts, strict=True) if not ok)
+    assert set(hours) <= {6, 9, 11, 12, 13, 17, 20, 21, 22, 23}
+    assert hours[17] + hours[20] > hours[11] + hours[12] + hours[13] > 0
+
+
+def test_station_plan_and_blocks() -> None:
+    """Pure: a main station with every bin first; buildings map to stations in blocks."""
+    plans = demo.plan_stations(random.Random(5), 12)
+    assert 2 <= len(plans) <= 3
+    assert plans[0][2] == demo.ALL_CATEGORIES
+    assert len({p[0] for p in plans}) == len(plans)
+    assert [demo.station_for_building(b, 12, 3) for b in (1, 4, 5, 8, 9, 12)] == [0, 0, 1, 1,
+                                                                                  2, 2]
+    assert demo.station_for_building(1, 1, 2) == 0

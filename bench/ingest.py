@@ -1,0 +1,699 @@
+"""Ingestion benchmark: the drop API under gunicorn against the raw database rate.
+
+For each backend (SQLite, PostgreSQL) it makes a fresh database, migrates it with
+`flask --app wsgi db upgrade`, seeds one community (stations, households with cards, a
+device token) through the app's own services, starts gunicorn on loopback and drives
+N concurrent clients for a fixed time in four phases:
+
+    raw-single   the same statements the scan use case runs, written directly in SQL
+                 (sqlite3 / psycopg, no web layer), one transaction per drop
+    http-single  POST /api/v1/drops, one drop per request (device bearer token)
+    raw-batch    the same statements for 100 drops in one transaction
+    http-batch   POST /api/v1/drops/batch with 100 drops per request
+
+It reports throughput and p50/p99 latency per phase and the HTTP/raw ratios, then checks
+the database: every acknowledged client id stored exactly once, nothing stored that was
+not sent, and replays (sequential and 32 concurrent posts of one client id) store nothing.
+
+    .venv/bin/python bench/ingest.py                     # both backends, 8 clients, 20 s
+    .venv/bin/python bench/ingest.py --backend sqlite --duration 5 --clients 4
+
+Bounded: loopback only, fixed durations, every process it starts is stopped at the end.
+Not part of `make test`; `make bench` runs it.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import random
+import secrets
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+sys.path.insert(0, str(ROOT))
+
+BATCH = 100
+CATEGORIES = ("kitchen", "other", "recyclable")
+QUALITIES = ("correct", "correct", "correct", "incorrect", "ungraded")
+DROP_COLUMNS = ("client_id", "station_id", "community_id", "category", "quality", "source",
+                "household_id", "card_id", "recorded_by", "device_id", "happened_at",
+                "received_at", "local_date", "in_window", "weight_kg", "note", "photo")
+COLUMNS = ", ".join(DROP_COLUMNS)
+TARGET_SINGLE, TARGET_BATCH = 0.25, 0.50
+
+
+# --- seeding, through the app's services --------------------------------------------------
+
+@dataclass
+class Seed:
+    """What the clients need: where to drop, with which cards, and the device's token."""
+
+    community_id: int
+    station_ids: list[int]
+    device_id: int
+    device_token: str
+    cards: list[tuple[str, int, int]]  # (token, card id, household id)
+
+
+def seed(url: str, households: int, stations: int) -> Seed:
+    """One community with `stations` stations (default windows), households with cards, a device."""
+    from sqlalchemy import insert, select
+    from sqlmodel import Session
+
+    from community import create_app
+    from community.areas import services as area_services
+    from community.auth import services as auth_services
+    from community.db import get_engine
+    from community.households import codes
+    from community.households.models import Card, Household
+    from community.stations import services as stations_services
+    from community.stations import windows
+    from community.stations.models import Station, StationWindow
+
+    app = create_app({"DATABASE_URL": url})
+    engine = get_engine(app)
+    with app.app_context(), Session(engine, expire_on_commit=False) as s:
+        city = area_services.add_area(s, parent=None, level="city", name="苏州市")
+        district = area_services.add_area(s, parent=city, level="district", name="昆山市")
+        street = area_services.add_area(s, parent=district, level="street", name="玉山镇")
+        community = area_services.add_area(s, parent=street, level="community", name="基准社区")
+        manager = auth_services.create_account(s, display_name="bench", username="bench.manager",
+                                               password=secrets.token_urlsafe(16))
+        auth_services.add_grant(s, account=manager, role="manager", area=community)
+        station_ids = []
+        for n in range(1, stations + 1):
+            station = Station(community_id=community.id, name=f"{n}号楼投放点", grace_minutes=10)
+            s.add(station)
+            s.flush()
+            s.add_all(StationWindow(station_id=station.id, weekday=d, start_time=a, end_time=b)
+                      for d in range(7) for a, b in windows.DEFAULT_RANGES)
+            station_ids.append(station.id)
+        now = datetime.now(UTC)
+        s.execute(insert(Household.__table__), [
+            {"community_id": community.id, "building": str(1 + n // 100), "unit": "1",
+             "room": str(101 + n % 100), "members": 3, "status": "active",
+             "created_at": now, "updated_at": now} for n in range(households)])
+        hh_ids = s.execute(select(Household.__table__.c.id)
+                           .where(Household.__table__.c.community_id == community.id)).scalars()
+        s.execute(insert(Card.__table__), [
+            {"household_id": h, "token": codes.new_token(), "short_code": f"B{n:07d}",
+             "link_code": codes.new_code(codes.LINK_CODE_LENGTH), "status": "active",
+             "issued_at": now} for n, h in enumerate(hh_ids)])
+        actor = auth_services.load_actor(s, manager.id)
+        device, token = stations_services.issue_device(s, actor=actor, community_id=community.id,
+                                                       name="bench kiosk")
+        s.commit()
+        cards = [tuple(r) for r in s.execute(
+            select(Card.__table__.c.token, Card.__table__.c.id, Card.__table__.c.household_id))]
+        out = Seed(community.id, station_ids, device.id, token, cards)  # type: ignore[arg-type]
+    engine.dispose()
+    return out
+
+
+# --- the phases ---------------------------------------------------------------------------
+
+@dataclass
+class Phase:
+    """One timed phase: operations (requests or transactions), drops, latencies, client ids."""
+
+    name: str
+    drops_per_op: int
+    ops: int = 0
+    errors: int = 0
+    elapsed: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    sent: set[str] = field(default_factory=set)
+    acked: set[str] = field(default_factory=set)
+    samples: list[str] = field(default_factory=list)  # first few error messages
+
+    @property
+    def drops(self) -> int:
+        """Acknowledged drops."""
+        return len(self.acked)
+
+    @property
+    def rate(self) -> float:
+        """Acknowledged drops per second."""
+        return self.drops / self.elapsed if self.elapsed else 0.0
+
+    def pct(self, p: float) -> float:
+        """Latency percentile in milliseconds."""
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return 1000 * ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+
+# A worker gets (sequence number) and returns (client ids sent, client ids acknowledged).
+Worker = Callable[[int], tuple[list[str], list[str]]]
+
+
+def run_phase(name: str, drops_per_op: int, clients: int, duration: float,
+              make_worker: Callable[[int], tuple[Worker, Callable[[], None]]]) -> Phase:
+    """Run `clients` threads, each calling its worker in a loop until the deadline."""
+    phase = Phase(name, drops_per_op)
+    lock = threading.Lock()
+    start_gate = threading.Barrier(clients + 1)
+    deadline = [0.0]
+
+    def loop(index: int) -> None:
+        work, close = make_worker(index)
+        lat: list[float] = []
+        sent: list[str] = []
+        acked: list[str] = []
+        errors, ops = 0, 0
+        start_gate.wait()
+        try:
+            seq = 0
+            while time.perf_counter() < deadline[0]:
+                seq += 1
+                t0 = time.perf_counter()
+                try:
+                    s, a = work(seq)
+                except Exception as exc:  # noqa: BLE001 - counted and reported, never hidden
+                    errors += 1
+                    with lock:
+                        if len(phase.samples) < 5:
+                            phase.samples.append(f"{type(exc).__name__}: {exc}"[:300])
+                    continue
+                lat.append(time.perf_counter() - t0)
+                ops += 1
+                sent += s
+                acked += a
+                if len(a) != len(s):
+                    errors += 1
+        finally:
+            close()
+            with lock:
+                phase.latencies += lat
+                phase.sent.update(sent)
+                phase.acked.update(acked)
+                phase.errors += errors
+                phase.ops += ops
+
+    threads = [threading.Thread(target=loop, args=(i,), daemon=True) for i in range(clients)]
+    for t in threads:
+        t.start()
+    deadline[0] = time.perf_counter() + duration
+    t0 = time.perf_counter()
+    start_gate.wait()
+    for t in threads:
+        t.join(duration + 120)
+    phase.elapsed = time.perf_counter() - t0
+    return phase
+
+
+def _drop_body(rng: random.Random, seed_: Seed, client_id: str) -> tuple[dict[str, Any], tuple]:
+    token, card_id, hh_id = rng.choice(seed_.cards)
+    happened = datetime.now(UTC) - timedelta(seconds=rng.uniform(0, 5))
+    body = {"client_id": client_id, "station_id": rng.choice(seed_.station_ids),
+            "category": rng.choice(CATEGORIES), "quality": rng.choice(QUALITIES),
+            "happened_at": happened.isoformat(), "card": token}
+    return body, (card_id, hh_id, happened)
+
+
+class Http:
+    """A keep-alive HTTP/1.1 connection to the app (reconnects after an error)."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.port = port
+        self.headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def post(self, path: str, body: Any) -> tuple[int, Any]:
+        """POST JSON, return (status, decoded JSON)."""
+        try:
+            self.conn.request("POST", path, body=json.dumps(body), headers=self.headers)
+            resp = self.conn.getresponse()
+            data = resp.read()
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+            raise
+        return resp.status, json.loads(data or b"null")
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+
+def http_single(port: int, seed_: Seed, prefix: str, rng_seed: int):
+    """Worker factory: one drop per POST /api/v1/drops; acknowledged = 201 and not a replay."""
+    def make(index: int) -> tuple[Worker, Callable[[], None]]:
+        client = Http(port, seed_.device_token)
+        rng = random.Random(f"{rng_seed}:{prefix}:{index}")
+
+        def work(seq: int) -> tuple[list[str], list[str]]:
+            cid = f"{prefix}-{index}-{seq}"
+            body, _ = _drop_body(rng, seed_, cid)
+            status, data = client.post("/api/v1/drops", body)
+            if status != 201 or data.get("replay") or data.get("client_id") != cid:
+                raise RuntimeError(f"HTTP {status}: {str(data)[:200]}")
+            return [cid], [cid]
+        return work, client.close
+    return make
+
+
+def http_batch(port: int, seed_: Seed, prefix: str, rng_seed: int):
+    """Worker factory: BATCH drops per POST /api/v1/drops/batch."""
+    def make(index: int) -> tuple[Worker, Callable[[], None]]:
+        client = Http(port, seed_.device_token)
+        rng = random.Random(f"{rng_seed}:{prefix}:{index}")
+
+        def work(seq: int) -> tuple[list[str], list[str]]:
+            ids = [f"{prefix}-{index}-{seq}-{k}" for k in range(BATCH)]
+            status, data = client.post("/api/v1/drops/batch",
+                                       {"drops": [_drop_body(rng, seed_, c)[0] for c in ids]})
+            if status != 200:
+                raise RuntimeError(f"HTTP {status}: {str(data)[:200]}")
+            acked = [r["drop"]["client_id"] for r in data["results"]
+                     if r["ok"] and not r["drop"]["replay"]]
+            if data["failed"]:
+                bad = next(r for r in data["results"] if not r["ok"])
+                raise RuntimeError(f"batch item failed: {bad}")
+            return ids, acked
+        return work, client.close
+    return make
+
+
+# --- the raw path: the service's statements, written directly in SQL ------------------------
+
+class Raw:
+    """The statements `record_drops` runs for a device request, on a DB-API connection.
+
+    The SQL text is assembled from constant column names and placeholders only (S608).
+    """
+
+    def __init__(self, backend: str, dsn: str, seed_: Seed) -> None:
+        self.backend, self.seed = backend, seed_
+        self.token_hash = hashlib.sha256(seed_.device_token.encode()).hexdigest()
+        if backend == "sqlite":
+            self.conn = sqlite3.connect(dsn, isolation_level=None, timeout=30,
+                                        check_same_thread=False)
+            for pragma in ("journal_mode=WAL", "foreign_keys=ON", "busy_timeout=30000",
+                           "synchronous=NORMAL"):
+                self.conn.execute(f"PRAGMA {pragma}")
+            self.mark = "?"
+        else:
+            import psycopg
+
+            self.conn = psycopg.connect(dsn)
+            self.mark = "%s"
+
+    def _q(self, sql: str, n: int = 1) -> str:
+        return sql.replace("{in}", ", ".join([self.mark] * n)).replace("?", self.mark)
+
+    def _ts(self, moment: datetime) -> Any:
+        # How UTCDateTime binds: naive UTC text on SQLite, aware on PostgreSQL.
+        if self.backend == "sqlite":
+            return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+        return moment
+
+    def record(self, rows: list[tuple[str, int, int, int, str, str, datetime]]) -> list[str]:
+        """One transaction for `rows` (client id, station, card, household, category, quality,
+        happened); returns the client ids inserted."""
+        cur = self.conn.cursor()
+        if self.backend == "sqlite":
+            cur.execute("BEGIN IMMEDIATE")
+        n = len(rows)
+        ids = [r[0] for r in rows]
+        stations = sorted({r[1] for r in rows})
+        households = sorted({r[3] for r in rows})
+        happened = [r[6] for r in rows]
+        today = datetime.now(UTC).date()
+        try:
+            cur.execute(self._q("SELECT id, community_id, station_id, name, token_hash, "
+                                "created_by, created_at, revoked_at, last_seen_at FROM device "
+                                "WHERE token_hash = ?"), (self.token_hash,))
+            device = cur.fetchone()
+            cur.execute(self._q("SELECT id, parent_id, level, name, path, timezone, link_mode, "
+                                "created_at FROM area WHERE id = ?"), (device[1],))
+            cur.fetchall()
+            replays = ("SELECT id, " + COLUMNS  # noqa: S608
+                       + " FROM drop_record WHERE client_id IN ({in})")
+            cur.execute(self._q(replays, n), ids)
+            cur.fetchall()
+            cur.execute(self._q(
+                "SELECT station.id, station.community_id, station.name, station.location, "
+                "station.latitude, station.longitude, station.categories, station.chief_id, "
+                "station.status, station.grace_minutes, station.created_at, area.path, "
+                "area.timezone FROM station JOIN area ON area.id = station.community_id "
+                "WHERE station.id IN ({in})", len(stations)), stations)
+            cur.fetchall()
+            cur.execute(self._q("SELECT id, station_id, weekday, start_time, end_time "
+                                "FROM station_window WHERE station_id IN ({in})", len(stations)),
+                        stations)
+            cur.fetchall()
+            days = [today + timedelta(days=o) for o in (-2, -1, 0, 1, 2)]
+            exceptions = ("SELECT id, station_id, day, start_time, end_time, note "
+                          "FROM station_exception WHERE station_id IN ({in}) AND day IN "
+                          "(?, ?, ?, ?, ?)")
+            cur.execute(self._q(exceptions, len(stations)),
+                        [*stations, *(d.isoformat() if self.backend == "sqlite" else d
+                                      for d in days)])
+            cur.fetchall()
+            tokens = [self.seed_token(r[2]) for r in rows]
+            cur.execute(self._q(
+                "SELECT card.id, card.household_id, card.token, card.short_code, card.link_code, "
+                "card.link_code_used_at, card.status, card.issued_at, card.revoked_at, "
+                "card.revoked_by, household.id, household.community_id, household.building, "
+                "household.unit, household.room, household.members, household.status, "
+                "household.created_at, household.updated_at FROM card JOIN household "
+                "ON household.id = card.household_id WHERE card.token IN ({in})", len(tokens)),
+                tokens)
+            cur.fetchall()
+            cur.execute(self._q("SELECT household_id, category, happened_at FROM drop_record "
+                                "WHERE household_id IN ({in}) AND happened_at >= ? "
+                                "AND happened_at <= ?", len(households)),
+                        [*households, self._ts(min(happened) - timedelta(minutes=10)),
+                         self._ts(max(happened) + timedelta(minutes=10))])
+            cur.fetchall()
+            now = datetime.now(UTC)
+            values: list[Any] = []
+            for cid, station, card, hh, category, quality, moment in rows:
+                values += [cid, station, self.seed.community_id, category, quality, "device",
+                           hh, card, None, self.seed.device_id, self._ts(moment),
+                           self._ts(now), self._local_date(moment), False, None, None, None]
+            one = "(" + ", ".join([self.mark] * len(DROP_COLUMNS)) + ")"
+            cur.execute(f"INSERT INTO drop_record ({', '.join(DROP_COLUMNS)}) VALUES "  # noqa: S608
+                        + ", ".join([one] * n)
+                        + " ON CONFLICT (client_id) DO NOTHING RETURNING id, client_id", values)
+            inserted = [r[1] for r in cur.fetchall()]
+            cur.execute(self._q("SELECT id, community_id, building, unit, room, members, status, "
+                                "created_at, updated_at FROM household WHERE id IN ({in})",
+                                len(households)), households)
+            cur.fetchall()
+            if self.backend == "sqlite":
+                cur.execute("COMMIT")
+            else:
+                self.conn.commit()
+        except BaseException:
+            if self.backend == "sqlite":
+                cur.execute("ROLLBACK")
+            else:
+                self.conn.rollback()
+            raise
+        return inserted
+
+    def _local_date(self, moment: datetime) -> Any:
+        local = (moment + timedelta(hours=8)).date()  # Asia/Shanghai has no DST
+        return local.isoformat() if self.backend == "sqlite" else local
+
+    def seed_token(self, card_id: int) -> str:
+        """The token of a seeded card."""
+        return self._tokens[card_id]
+
+    @property
+    def _tokens(self) -> dict[int, str]:
+        cache = getattr(self, "_token_cache", None)
+        if cache is None:
+            cache = {c: t for t, c, _h in self.seed.cards}
+            self._token_cache = cache
+        return cache
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+
+def raw_phase(backend: str, dsn: str, seed_: Seed, prefix: str, per_tx: int, rng_seed: int):
+    """Worker factory: `per_tx` drops per raw SQL transaction."""
+    def make(index: int) -> tuple[Worker, Callable[[], None]]:
+        raw = Raw(backend, dsn, seed_)
+        rng = random.Random(f"{rng_seed}:{prefix}:{index}")
+
+        def work(seq: int) -> tuple[list[str], list[str]]:
+            rows = []
+            for k in range(per_tx):
+                cid = f"{prefix}-{index}-{seq}-{k}"
+                _token, card_id, hh_id = rng.choice(seed_.cards)
+                rows.append((cid, rng.choice(seed_.station_ids), card_id, hh_id,
+                             rng.choice(CATEGORIES), rng.choice(QUALITIES),
+                             datetime.now(UTC) - timedelta(seconds=rng.uniform(0, 5))))
+            return [r[0] for r in rows], raw.record(rows)
+        return work, raw.close
+    return make
+
+
+# --- checks -------------------------------------------------------------------------------
+
+def stored_ids(backend: str, dsn: str, prefix: str) -> tuple[int, set[str]]:
+    """(row count, distinct client ids) stored under a phase's prefix."""
+    if backend == "sqlite":
+        conn: Any = sqlite3.connect(dsn)
+        mark = "?"
+    else:
+        import psycopg
+
+        conn = psycopg.connect(dsn)
+        mark = "%s"
+    try:
+        cur = conn.cursor()
+        cur.execute(f"SELECT client_id FROM drop_record WHERE client_id LIKE {mark}",  # noqa: S608
+                    (prefix + "-%",))
+        ids = [r[0] for r in cur.fetchall()]
+    finally:
+        conn.close()
+    return len(ids), set(ids)
+
+
+def verify(backend: str, dsn: str, phase: Phase) -> dict[str, int]:
+    """Lost (acknowledged, not stored), duplicates, and strays (stored, never sent)."""
+    prefix = phase.name
+    rows, ids = stored_ids(backend, dsn, prefix)
+    return {"stored": rows, "lost": len(phase.acked - ids), "duplicates": rows - len(ids),
+            "strays": len(ids - phase.sent), "unacknowledged_stored": len(ids - phase.acked)}
+
+
+def replay_checks(port: int, seed_: Seed, backend: str, dsn: str, acked: list[str]) -> dict:
+    """Re-post acknowledged ids (answered 200 replay), then 32 concurrent posts of one new id."""
+    rng = random.Random(1)
+    client = Http(port, seed_.device_token)
+    replayed = 0
+    sample = acked[:50]
+    for cid in sample:
+        status, data = client.post("/api/v1/drops", _drop_body(rng, seed_, cid)[0])
+        replayed += status == 200 and data.get("replay") is True
+    client.close()
+    cid = f"burst-{secrets.token_hex(6)}"
+    body = _drop_body(rng, seed_, cid)[0]
+    statuses: list[int] = []
+    gate = threading.Barrier(32)
+
+    def post() -> None:
+        c = Http(port, seed_.device_token)
+        gate.wait()
+        try:
+            statuses.append(c.post("/api/v1/drops", body)[0])
+        finally:
+            c.close()
+
+    threads = [threading.Thread(target=post) for _ in range(32)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    rows, _ids = stored_ids(backend, dsn, "burst")
+    return {"replays_sent": len(sample), "replays_answered": replayed,
+            "burst_201": statuses.count(201), "burst_200": statuses.count(200),
+            "burst_other": len(statuses) - statuses.count(201) - statuses.count(200),
+            "burst_rows": rows}
+
+
+# --- servers and databases ----------------------------------------------------------------
+
+def free_port() -> int:
+    """A free loopback TCP port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def migrate(url: str, env: dict[str, str]) -> None:
+    """`flask --app wsgi db upgrade` against `url` (fixed argv of our own binaries: S603)."""
+    subprocess.run([str(BIN / "flask"), "--app", "wsgi", "db", "upgrade"], cwd=ROOT,  # noqa: S603
+                   env={**env, "DATABASE_URL": url}, check=True, capture_output=True)
+
+
+def start_gunicorn(url: str, env: dict[str, str], port: int, workers: int, threads: int,
+                   log: Path, wsgi: str = "wsgi:app") -> subprocess.Popen:
+    """gunicorn on 127.0.0.1:`port`, ready when the OpenAPI document answers."""
+    cmd = [str(BIN / "gunicorn"), "-w", str(workers), "--threads", str(threads),
+           "-b", f"127.0.0.1:{port}", "--log-level", "warning", wsgi]
+    with log.open("ab") as out:
+        proc = subprocess.Popen(  # noqa: S603
+            cmd, cwd=ROOT, env={**env, "DATABASE_URL": url}, stdout=out,
+            stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited: see {log}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/v1/openapi.json")
+            if conn.getresponse().status == 200:
+                conn.close()
+                # One request per worker runs the once-per-process schema check first.
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    stop(proc)
+    raise RuntimeError("gunicorn did not answer within 30 s")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """Stop gunicorn (its own process group) and wait for it."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def pg_database(base: str, name: str, *, create: bool) -> str:
+    """Drop (and create) database `name` on the server of `base`; return its SQLAlchemy URL."""
+    import psycopg
+
+    admin = base.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{base}/{name}"
+
+
+# --- one backend --------------------------------------------------------------------------
+
+def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """Prepare, seed, serve and measure one backend; return its figures."""
+    env = {**os.environ, "SECRET_KEY": secrets.token_hex(32), "SCHEMA_CHECK": "1"}
+    env.pop("TEST_DATABASE_URL", None)
+    if backend == "sqlite":
+        path = workdir / "bench.db"
+        url, dsn = f"sqlite:///{path}", str(path)
+    else:
+        url = pg_database(args.pg, args.pg_db, create=True)
+        dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    print(f"\n== {backend}: migrate, seed {args.households} households", flush=True)
+    migrate(url, env)
+    seed_ = seed(url, args.households, args.stations)
+    port = free_port()
+    proc = start_gunicorn(url, env, port, args.workers, args.threads,
+                          workdir / f"gunicorn-{backend}.log", args.wsgi)
+    phases: list[Phase] = []
+    checks: dict[str, Any] = {}
+    try:
+        plan = [
+            ("raw1", 1, raw_phase(backend, dsn, seed_, "raw1", 1, args.seed)),
+            ("http1", 1, http_single(port, seed_, "http1", args.seed)),
+            ("rawb", BATCH, raw_phase(backend, dsn, seed_, "rawb", BATCH, args.seed)),
+            ("httpb", BATCH, http_batch(port, seed_, "httpb", args.seed)),
+        ]
+        for name, per_op, factory in plan:
+            print(f"   {name}: {args.clients} clients for {args.duration:g} s ...", flush=True)
+            phase = run_phase(name, per_op, args.clients, args.duration, factory)
+            phases.append(phase)
+            checks[name] = verify(backend, dsn, phase)
+            for sample in phase.samples:
+                print(f"      error: {sample}")
+        checks["replay"] = replay_checks(port, seed_, backend, dsn,
+                                         sorted(phases[1].acked)[:50])
+    finally:
+        stop(proc)
+        if backend == "postgresql" and not args.keep:
+            pg_database(args.pg, args.pg_db, create=False)
+    by = {p.name: p for p in phases}
+    return {
+        "backend": backend,
+        "phases": {p.name: {"ops": p.ops, "drops": p.drops, "errors": p.errors,
+                            "seconds": round(p.elapsed, 2), "drops_per_s": round(p.rate, 1),
+                            "ops_per_s": round(p.ops / p.elapsed, 1) if p.elapsed else 0,
+                            "p50_ms": round(p.pct(0.50), 1), "p99_ms": round(p.pct(0.99), 1)}
+                   for p in phases},
+        "ratio_single": by["http1"].rate / by["raw1"].rate if by["raw1"].rate else 0.0,
+        "ratio_batch": by["httpb"].rate / by["rawb"].rate if by["rawb"].rate else 0.0,
+        "checks": checks,
+    }
+
+
+def report(result: dict[str, Any]) -> bool:
+    """Print one backend's table; True when every target and check passes."""
+    print(f"\n{result['backend']}")
+    print(f"  {'phase':<7} {'ops':>7} {'drops':>8} {'err':>4} {'drops/s':>9} {'ops/s':>8} "
+          f"{'p50 ms':>8} {'p99 ms':>8}")
+    for name, p in result["phases"].items():
+        print(f"  {name:<7} {p['ops']:>7} {p['drops']:>8} {p['errors']:>4} "
+              f"{p['drops_per_s']:>9.1f} {p['ops_per_s']:>8.1f} {p['p50_ms']:>8.1f} "
+              f"{p['p99_ms']:>8.1f}")
+    ok = True
+    for label, key, target in (("single", "ratio_single", TARGET_SINGLE),
+                               ("batch", "ratio_batch", TARGET_BATCH)):
+        passed = result[key] >= target
+        ok &= passed
+        print(f"  {label} HTTP / raw = {result[key]:.0%} (target ≥ {target:.0%}): "
+              f"{'PASS' if passed else 'MISS'}")
+    for name, c in result["checks"].items():
+        print(f"  check {name}: {c}")
+    integrity = all(c["lost"] == 0 and c["duplicates"] == 0 and c["strays"] == 0
+                    for n, c in result["checks"].items() if n != "replay")
+    replay = result["checks"]["replay"]
+    integrity &= (replay["replays_answered"] == replay["replays_sent"]
+                  and replay["burst_201"] == 1 and replay["burst_rows"] == 1
+                  and replay["burst_other"] == 0)
+    errors = sum(p["errors"] for p in result["phases"].values())
+    print(f"  errors {errors}, integrity {'OK' if integrity else 'FAILED'}")
+    return ok and integrity and errors == 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse options, run the chosen backends, print the figures (and write JSON)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per phase")
+    parser.add_argument("--households", type=int, default=20_000)
+    parser.add_argument("--stations", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument("--pg", default="postgresql+psycopg://root@127.0.0.1:5432",
+                        help="PostgreSQL server URL without a database name")
+    parser.add_argument("--pg-db", default="bench_ingest")
+    parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument("--wsgi", default="wsgi:app",
+                        help="gunicorn app (a variant on PYTHONPATH, to measure a change)")
+    parser.add_argument("--seed", type=int, default=20261121)
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    print(f"bench/ingest.py seed {args.seed}; {os.cpu_count()} CPUs; Python "
+          f"{sys.version.split()[0]}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
+    results = []
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        for backend in backends:
+            results.append(run_backend(backend, args, Path(tmp)))
+    ok = all([report(r) for r in results])  # noqa: C419 - report every backend
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
