@@ -114,3 +114,13 @@ def client(app: Flask) -> FlaskClient:
 def world(session: Session) -> builders.World:
     """Two communities (A and B) in one city, with a manager, households and residents in each."""
     return builders.world(session)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_station_cache() -> Iterator[None]:
+    """Each test starts with an empty scan-path station cache (ids repeat across databases)."""
+    from community.stations import services as stations_services
+
+    stations_services.forget_station()
+    yield
+    stations_services.forget_station()

@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic as time_monotonic
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -125,13 +126,80 @@ class DropError:
 Outcome = DropResult | DropError
 
 
-@dataclass
-class _StationInfo:
-    station: Station
+@dataclass(frozen=True)
+class _StationFacts:
+    """What the scan path needs of a station, safe to keep across requests."""
+
+    id: int
+    community_id: int
+    name: str
+    location: str
+    status: str
+    categories: tuple[str, ...]
+    grace_minutes: int
     path: str
     tz: str
     schedule: windows.Schedule
+
+
+@dataclass
+class _StationInfo:
+    station: _StationFacts
     exceptions: dict[date, tuple[tuple[time, time], ...]]
+
+    @property
+    def path(self) -> str:
+        return self.station.path
+
+    @property
+    def tz(self) -> str:
+        return self.station.tz
+
+    @property
+    def schedule(self) -> windows.Schedule:
+        return self.station.schedule
+
+
+# Per-process cache of station facts for the hot path (3 queries saved per scan). Edits in
+# this process forget the entry at once; other workers see them within STATION_CACHE_TTL.
+STATION_CACHE_TTL = 30.0
+_station_cache: dict[int, tuple[float, _StationFacts]] = {}
+
+
+def forget_station(station_id: int | None = None) -> None:
+    """Drop a station (or all) from the scan-path cache after an edit."""
+    if station_id is None:
+        _station_cache.clear()
+    else:
+        _station_cache.pop(station_id, None)
+
+
+def _station_facts(session: Session, station_ids: set[int]) -> dict[int, _StationFacts]:
+    now = time_monotonic()
+    out = {i: f for i in station_ids
+           if (hit := _station_cache.get(i)) and hit[0] > now for f in (hit[1],)}
+    missing = station_ids - out.keys()
+    if not missing:
+        return out
+    rows = session.execute(
+        select(Station, Area.path, Area.timezone)
+        .join(Area, col(Area.id) == Station.community_id)
+        .where(col(Station.id).in_(missing))
+    ).all()
+    weekly: dict[int, dict[int, list[tuple[time, time]]]] = {}
+    for w in session.execute(select(StationWindow).where(
+            col(StationWindow.station_id).in_(missing))).scalars():
+        weekly.setdefault(w.station_id, {}).setdefault(w.weekday, []).append(
+            (w.start_time, w.end_time))
+    for station, path, tz in rows:
+        sched = windows.Schedule({k: tuple(v) for k, v in weekly.get(station.id, {}).items()}, tz)
+        facts = _StationFacts(station.id, station.community_id, station.name, station.location,
+                              station.status,
+                              tuple(station.category_list()), station.grace_minutes, path, tz,
+                              sched)
+        _station_cache[station.id] = (now + STATION_CACHE_TTL, facts)
+        out[station.id] = facts
+    return out
 
 
 def _load_stations(session: Session, station_ids: set[int],
@@ -139,32 +207,18 @@ def _load_stations(session: Session, station_ids: set[int],
     """Stations with their area path, zone, weekly schedule and exceptions near `days`."""
     if not station_ids:
         return {}
-    rows = session.execute(
-        select(Station, Area.path, Area.timezone)
-        .join(Area, col(Area.id) == Station.community_id)
-        .where(col(Station.id).in_(station_ids))
-    ).all()
-    weekly: dict[int, dict[int, list[tuple[time, time]]]] = {}
-    for w in session.execute(select(StationWindow).where(
-            col(StationWindow.station_id).in_(station_ids))).scalars():
-        weekly.setdefault(w.station_id, {}).setdefault(w.weekday, []).append(
-            (w.start_time, w.end_time))
-    span = {d + timedelta(days=o) for d in days for o in (-1, 0, 1)}
+    facts = _station_facts(session, station_ids)
     exc: dict[int, dict[date, list[tuple[time, time]]]] = {}
-    if span:
+    if facts and days:
+        # Exceptions are read fresh every time: a closed day must apply at once.
         for e in session.execute(select(StationException).where(
-                col(StationException.station_id).in_(station_ids),
-                col(StationException.day).in_(span))).scalars():
+                col(StationException.station_id).in_(facts.keys()),
+                col(StationException.day).in_(days))).scalars():
             ranges = exc.setdefault(e.station_id, {}).setdefault(e.day, [])
             if e.start_time is not None and e.end_time is not None:
                 ranges.append((e.start_time, e.end_time))
-    out = {}
-    for station, path, tz in rows:
-        sched = windows.Schedule({k: tuple(v) for k, v in weekly.get(station.id, {}).items()}, tz)
-        out[station.id] = _StationInfo(
-            station, path, tz, sched,
-            {d: tuple(r) for d, r in exc.get(station.id, {}).items()})
-    return out
+    return {i: _StationInfo(f, {d: tuple(r) for d, r in exc.get(i, {}).items()})
+            for i, f in facts.items()}
 
 
 def _load_cards(session: Session, raw: set[str]) -> dict[str, tuple[Card, Household]]:
@@ -259,9 +313,10 @@ def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropI
     replay_of: dict[int, str] = {}       # item index -> client id answered by a stored drop
     first: dict[str, int] = {}           # client id -> index of its first valid item here
     replays = _replays(session, [i.client_id for i in items])
-    # Local dates differ from UTC dates by at most a day; exceptions are needed ±1 day around.
+    # The local date is within a day of the UTC date, and classify() looks one local day
+    # either side (windows past midnight), so exceptions are read for UTC date ±2.
     days = {i.happened_at.astimezone(UTC).date() + timedelta(days=o)
-            for i in items for o in (-1, 0, 1)}
+            for i in items for o in range(-2, 3)}
     stations = _load_stations(session, {i.station_id for i in items}
                               | {d.station_id for d in replays.values()}, days)
     cards = _load_cards(session, {i.card for i in items if i.card and not i.tally})
@@ -286,19 +341,21 @@ def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropI
         pending.append((n, row, warnings))
 
     rows = [r for _, r, _ in pending]
-    earlier = _recent_drops(session, rows)
+    earlier: dict[tuple[int, str], list[datetime]] = {}
+    for h, c, t in _recent_drops(session, rows):
+        earlier.setdefault((h, c), []).append(t)
     for _, row, warnings in pending:
-        if row["household_id"] and any(
-                h == row["household_id"] and c == row["category"]
-                and abs(t - row["happened_at"]) <= DUPLICATE_WINDOW for h, c, t in earlier):
+        times = earlier.get((row["household_id"], row["category"]), ())
+        if any(abs(t - row["happened_at"]) <= DUPLICATE_WINDOW for t in times):
             warnings.append("recent_duplicate")
 
     inserted = _insert_ignore(session, rows)
     # Not inserted means a concurrent request stored the same client id first: a replay.
     replays.update(_replays(session, [r["client_id"] for r in rows
                                       if r["client_id"] not in inserted]))
-    labels = _labels(session, {r["household_id"] for r in rows if r["household_id"]}
-                     | {d.household_id for d in replays.values() if d.household_id})
+    labels = {hh.id: households_services.address_label(hh) for _c, hh in cards.values()}
+    labels |= _labels(session, {d.household_id for d in replays.values()
+                                if d.household_id and d.household_id not in labels})
     for n, row, warnings in pending:
         if row["client_id"] in inserted:
             outcomes[n] = _result({**row, "id": inserted[row["client_id"]]}, replay=False,
@@ -330,7 +387,7 @@ def _validate(item: DropIn, info: _StationInfo, cards: dict[str, tuple[Card, Hou
         raise Forbidden(field="station_id")  # a device bound to a station records only there
     if station.status != "open":
         raise StationSuspended(field="station_id")
-    if item.category not in station.category_list():
+    if item.category not in station.categories:
         raise CategoryNotAccepted(field="category")
     if item.happened_at > now + FUTURE_TOLERANCE:
         raise TimeInFuture(field="happened_at")
@@ -448,13 +505,14 @@ def revoke_device(session: Session, *, actor: policy.Actor, device_id: int,
 
 def authenticate_device(session: Session, token: str) -> tuple[Device, policy.Actor]:
     """The device of a bearer token and its Actor (pseudo-role "device" in its community)."""
-    device = session.execute(
-        select(Device).where(col(Device.token_hash) == _hash_token(token or ""))
-    ).scalar_one_or_none()
-    if device is None or device.revoked_at is not None:
+    row = session.execute(
+        select(Device, Area.path).join(Area, col(Area.id) == Device.community_id)
+        .where(col(Device.token_hash) == _hash_token(token or ""))
+    ).first()
+    if row is None or row[0].revoked_at is not None:
         raise DeviceUnauthorized()
-    area = _community(session, device.community_id)
-    return device, policy.Actor(None, [policy.Grant("device", area.id, area.path)])
+    device, path = row
+    return device, policy.Actor(None, [policy.Grant("device", device.community_id, path)])
 
 
 # --- Regrading ----------------------------------------------------------------------------
@@ -678,6 +736,7 @@ def create_station(session: Session, *, actor: policy.Actor, community_id: int,
 def update_station(session: Session, *, actor: policy.Actor, station_id: int,
                    data: StationInput, ip: str | None = None) -> Station:
     """Change a station's fields; the audit entry lists what changed (old → new)."""
+    forget_station(station_id)  # the scan path must not use the old settings
     station, community = station_for(session, actor=actor, station_id=station_id)
     values = _clean_station(session, community, data, except_id=station.id)
     changed = {k: f"{getattr(station, k)} → {v}" for k, v in values.items()
@@ -695,6 +754,7 @@ def update_station(session: Session, *, actor: policy.Actor, station_id: int,
 def set_station_status(session: Session, *, actor: policy.Actor, station_id: int, status: str,
                        ip: str | None = None) -> Station:
     """Suspend a station (scans are refused) or reopen it."""
+    forget_station(station_id)  # the scan path must not use the old settings
     station, community = station_for(session, actor=actor, station_id=station_id)
     if status not in STATION_STATUSES:
         raise InvalidInput(field="status")
@@ -756,6 +816,7 @@ def set_weekly_windows(session: Session, *, actor: policy.Actor, station_id: int
                        weekly: Mapping[int, Sequence[tuple[time, time]]],
                        ip: str | None = None) -> Station:
     """Replace a station's weekly schedule; overlapping ranges are refused (field weekday_N)."""
+    forget_station(station_id)  # the scan path must not use the old settings
     station, community = station_for(session, actor=actor, station_id=station_id)
     if set(weekly) - set(range(7)):
         raise InvalidInput(field="weekday")
@@ -902,7 +963,7 @@ def stations_for_residents(session: Session, *, community_ids: Sequence[int],
     utc_day = now.astimezone(UTC).date()
     # Local today is within a day of the UTC date; next_window looks up to 14 days ahead.
     infos = _load_stations(session, set(ids), {utc_day + timedelta(days=o)
-                                               for o in range(-1, 16)})
+                                               for o in range(-2, 17)})
     out = []
     for sid in ids:
         info = infos[sid]
