@@ -35,3 +35,19 @@ def horizontal_overflow(page: Page) -> int:
     """How many CSS pixels the page is wider than its viewport (0 when it fits)."""
     return page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
+def wait_until(page: Page, expression: str, arg: object = None, timeout: float = 10.0) -> None:
+    """Poll `expression` with page.evaluate until it is truthy.
+
+    Page.wait_for_function compiles its predicate with eval() inside the page, which our
+    Content-Security-Policy (no 'unsafe-eval') refuses whenever it has to poll; evaluate()
+    goes through the debugger protocol and is not subject to the page's CSP.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression, arg):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for: {expression}")
+        page.wait_for_timeout(100)

@@ -8,7 +8,7 @@ from sqlmodel import Session
 from community.households import codes
 from community.households.models import HouseholdMember
 from tests import builders
-from tests.e2e.helpers import log_in, qr_texts, switch_language
+from tests.e2e.helpers import log_in, qr_texts, switch_language, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -42,8 +42,7 @@ def test_resident_home_on_a_phone(browser: Browser, live_server: str, session: S
 
         qr = page.get_by_test_id("card-qr")
         expect(qr).to_be_visible()
-        page.wait_for_function(
-            "el => el.complete && el.naturalWidth > 0", arg=qr.element_handle())
+        wait_until(page, "el => el.complete && el.naturalWidth > 0", qr.element_handle())
         assert qr_texts(page.screenshot(full_page=True)) == [card.token]
 
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]

@@ -22,7 +22,7 @@ from community.households import services as households_services
 from community.stations.models import Drop
 from tests import builders
 from tests.e2e.fakecam import card_video
-from tests.e2e.helpers import log_in, switch_language
+from tests.e2e.helpers import log_in, switch_language, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -115,7 +115,7 @@ def test_offline_scans_survive_reload_and_sync_once(app: Flask, browser: Browser
     try:
         _open_scan_page(page, live_server, station.id)
         page.evaluate("navigator.serviceWorker.ready.then(() => true)")
-        page.wait_for_function("navigator.serviceWorker.controller !== null")
+        wait_until(page, "navigator.serviceWorker.controller !== null")
 
         context.set_offline(True)
         seen.clear()

@@ -1,5 +1,6 @@
-// Station, device and drop pages: confirm dangerous actions, switch community when picked,
-// and select the one-time device token for copying. No inline scripts (CSP).
+// Shared behaviour of the managers' pages, kept out of the templates (the CSP forbids inline
+// scripts): confirm dangerous actions, switch community as soon as one is picked (dropping the
+// filters named in data-reset, which belong to the old community), select one-time tokens.
 (function () {
   "use strict";
   document.querySelectorAll("form[data-confirm]").forEach(function (form) {
@@ -11,10 +12,9 @@
   });
   document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
     select.addEventListener("change", function () {
-      // Another community has other stations: drop the filters that belonged to the old one.
       var form = select.form;
-      ["station_id", "q", "page"].forEach(function (name) {
-        var el = form.elements[name];
+      (select.getAttribute("data-reset") || "").split(" ").forEach(function (name) {
+        var el = name && form.elements[name];
         if (el) { el.value = ""; }
       });
       form.submit();
