@@ -5,6 +5,8 @@ drives Debian's Chromium (/usr/bin/chromium, never `playwright install`) to save
   docs/screenshots/resident-home-phone.png      resident home, 390 px wide, Chinese
   docs/screenshots/resident-home-phone-en.png   the same in English
   docs/screenshots/manager-households-desktop.png  a manager's household list, 1366 px
+  docs/screenshots/steward-scan-phone.png       the steward's scan page, 390 px
+  docs/screenshots/manager-drops-desktop.png    a manager's drop list, 1366 px
 Run: .venv/bin/python scripts/screenshots.py
 """
 from __future__ import annotations
@@ -33,6 +35,7 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-ru
                "--disable-sync"]
 RESIDENT = "13900010001"
 MANAGER = "yulong"
+STEWARD = "yulong.steward1"
 
 
 def _log_in(page: Page, base: str, login: str) -> None:
@@ -47,7 +50,11 @@ def _log_in(page: Page, base: str, login: str) -> None:
 
 def _wait_for_images(page: Page) -> None:
     page.wait_for_load_state("networkidle")
-    page.wait_for_function("Array.from(document.images).every(i => i.complete)")
+    # evaluate(), not wait_for_function(): the latter needs eval(), which the CSP forbids.
+    for _ in range(100):
+        if page.evaluate("Array.from(document.images).every(i => i.complete)"):
+            return
+        page.wait_for_timeout(100)
 
 
 def shoot(base: str) -> list[Path]:
@@ -71,12 +78,25 @@ def shoot(base: str) -> list[Path]:
             page.screenshot(path=saved[-1], full_page=True)
             phone.close()
 
+            steward = browser.new_context(viewport={"width": 390, "height": 844},
+                                          device_scale_factor=1, is_mobile=True, has_touch=True)
+            page = steward.new_page()
+            _log_in(page, base, STEWARD)  # stewards land on the scan page
+            page.wait_for_load_state("networkidle")
+            saved.append(OUT / "steward-scan-phone.png")
+            page.screenshot(path=saved[-1], full_page=True)
+            steward.close()
+
             desk = browser.new_context(viewport={"width": 1366, "height": 900})
             page = desk.new_page()
             _log_in(page, base, MANAGER)
             page.goto(f"{base}/manage/households")
             _wait_for_images(page)
             saved.append(OUT / "manager-households-desktop.png")
+            page.screenshot(path=saved[-1])
+            page.goto(f"{base}/manage/drops")
+            page.wait_for_load_state("networkidle")
+            saved.append(OUT / "manager-drops-desktop.png")
             page.screenshot(path=saved[-1])
             desk.close()
         finally:
