@@ -158,3 +158,20 @@ def find_node(roots: list[TreeNode], area_id: int) -> TreeNode | None:
             return node
         stack.extend(node.children)
     return None
+
+
+def community_for(session: Session, *, actor: policy.Actor, community_id: int | None,
+                  action: str) -> Area:
+    """The community a page works in: the given one (authorized) or the actor's first one."""
+    if community_id is None:
+        communities = communities_for(session, actor, action)
+        if not communities:
+            raise Forbidden(action=action)
+        return communities[0]
+    area = session.get(Area, community_id)
+    if area is None:
+        raise NotFound()
+    policy.require(actor, action, area)
+    if area.level != "community":
+        raise NotFound()
+    return area

@@ -14,7 +14,7 @@ from community.areas import services as areas_services
 from community.areas.models import Area
 from community.audit import services as audit
 from community.auth import policy
-from community.errors import CardRevoked, CardUnknown, Conflict, Forbidden, InvalidInput, NotFound
+from community.errors import CardRevoked, CardUnknown, Conflict, InvalidInput, NotFound
 from community.households import codes, importer
 from community.households.models import STATUSES, Card, Household
 from community.households.sheets import SheetCard
@@ -152,21 +152,6 @@ def _community(session: Session, community_id: int | None) -> Area:
     return area
 
 
-def community_for(session: Session, *, actor: policy.Actor, community_id: int | None,
-                  action: str) -> Area:
-    """The community to work in: the given one (authorized) or the actor's first one."""
-    if community_id is None:
-        communities = areas_services.communities_for(session, actor, action)
-        if not communities:
-            raise Forbidden(action=action)
-        return communities[0]
-    area = _community(session, community_id)
-    policy.require(actor, action, area)
-    if area.level != "community":
-        raise NotFound()
-    return area
-
-
 @dataclass
 class Registry:
     """What the household list page shows: the picker, the community, one page and the filters."""
@@ -182,7 +167,7 @@ def list_households(
     building: str = "", status: str = "", card: str = "", page: int = 1, per_page: int = 50,
 ) -> Registry:
     """One page of a community's households, searched and filtered, with the active card code."""
-    community = community_for(session, actor=actor, community_id=community_id,
+    community = areas_services.community_for(session, actor=actor, community_id=community_id,
                               action="household:read")
     stmt = (
         select(Household, Card.short_code)
@@ -259,7 +244,7 @@ def create_household(
     room: str, members: int, status: str = "active", ip: str | None = None,
 ) -> Household:
     """Register a household at a free address and give it its first card."""
-    area = community_for(session, actor=actor, community_id=community_id,
+    area = areas_services.community_for(session, actor=actor, community_id=community_id,
                          action="household:write")
     values = _clean(building, unit, room, members, status)
     _ensure_free(session, area.id, values)
@@ -324,7 +309,7 @@ def import_households(
     Raises `importer.ImportFileError` (nothing imported) for a file that cannot be used.
     Re-importing the same file changes nothing.
     """
-    area = community_for(session, actor=actor, community_id=community_id,
+    area = areas_services.community_for(session, actor=actor, community_id=community_id,
                          action="household:import")
     parsed = importer.parse(filename, data)
     result = ImportResult(filename=filename, community=area, rejected=parsed.rejected)
@@ -436,7 +421,8 @@ def sheet_cards(session: Session, *, actor: policy.Actor, community_id: int,
 
     Audited with the count: printed sheets expose the tokens.
     """
-    area = community_for(session, actor=actor, community_id=community_id, action="card:print")
+    area = areas_services.community_for(session, actor=actor, community_id=community_id,
+                                        action="card:print")
     stmt = (
         select(Card.token, Card.short_code, Card.link_code, Household.building, Household.unit,
                Household.room)

@@ -26,17 +26,12 @@ from community.households import services as hh_services
 from community.households.codes import format_code
 from community.households.forms import CARD_LABELS, STATUS_LABELS, HouseholdForm, ImportForm
 from community.i18n import safe_next
+from community.web.args import int_arg
 from community.web.context import actor, client_ip
 
 bp = Blueprint("households", __name__, url_prefix="/manage")
 
 NO_STORE = "no-store"
-
-
-def _int_arg(name: str) -> int | None:
-    """An optional integer query argument; junk is treated as absent."""
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
 
 
 def _back(community_id: int) -> str:
@@ -52,11 +47,11 @@ def index():
     status = request.args.get("status", "")
     card = request.args.get("card", "")
     registry = hh_services.list_households(
-        get_session(), actor=actor(), community_id=_int_arg("community_id"),
+        get_session(), actor=actor(), community_id=int_arg("community_id"),
         q=request.args.get("q", "")[:60], building=request.args.get("building", "")[:20],
         status=status if status in STATUS_LABELS else "",
         card=card if card in CARD_LABELS else "",
-        page=_int_arg("page") or 1, per_page=current_app.config["PAGE_SIZE"],
+        page=int_arg("page") or 1, per_page=current_app.config["PAGE_SIZE"],
     )
     return render_template(
         "households/index.html", registry=registry, status_labels=STATUS_LABELS,
@@ -79,8 +74,8 @@ def _apply_domain_error(form: HouseholdForm, exc: InvalidInput | Conflict) -> No
 def new():
     """Register a household in a community; it gets its first card at once."""
     session = get_session()
-    community = hh_services.community_for(session, actor=actor(),
-                                          community_id=_int_arg("community_id"),
+    community = areas_services.community_for(session, actor=actor(),
+                                          community_id=int_arg("community_id"),
                                           action="household:write")
     form = HouseholdForm()
     if form.validate_on_submit():
@@ -141,10 +136,10 @@ def import_():
     form = ImportForm()
     form.community_id.choices = [SelectChoice(str(c.id), c.name) for c in communities]
     if request.method == "GET":
-        wanted = _int_arg("community_id")
+        wanted = int_arg("community_id")
         if wanted is not None:
             # Same answer as a POST for a foreign community: 403, not a silently swapped picker.
-            hh_services.community_for(session, actor=actor(), community_id=wanted,
+            areas_services.community_for(session, actor=actor(), community_id=wanted,
                                       action="household:import")
             form.community_id.data = wanted
     error = None
@@ -239,7 +234,7 @@ def cards_pdf():
     """A4 sheets of the active cards of a community, or of one building."""
     session = get_session()
     building = request.args.get("building", "").strip()[:20] or None
-    community_id = _int_arg("community_id")
+    community_id = int_arg("community_id")
     if community_id is None:
         raise InvalidInput(field="community_id")
     cards = hh_services.sheet_cards(session, actor=actor(), community_id=community_id,

@@ -589,13 +589,6 @@ class StationList:
     stations: list[StationRow]
 
 
-def community_for(session: Session, *, actor: policy.Actor, community_id: int | None,
-                  action: str) -> Area:
-    """The community to work in: the given one (authorized) or the actor's first one."""
-    return households_services.community_for(session, actor=actor, community_id=community_id,
-                                             action=action)
-
-
 def _weekly(session: Session, station_ids: Sequence[int]) -> dict[int, dict[int, list]]:
     out: dict[int, dict[int, list[tuple[time, time]]]] = {}
     if not station_ids:
@@ -613,7 +606,7 @@ def _weekly(session: Session, station_ids: Sequence[int]) -> dict[int, dict[int,
 def list_stations(session: Session, *, actor: policy.Actor,
                   community_id: int | None) -> StationList:
     """A community's stations with chief, weekly ranges and device count (station:manage)."""
-    community = community_for(session, actor=actor, community_id=community_id,
+    community = areas_services.community_for(session, actor=actor, community_id=community_id,
                               action="station:manage")
     rows = session.execute(
         select(Station, Account.display_name)
@@ -919,7 +912,7 @@ class DeviceList:
 def list_devices(session: Session, *, actor: policy.Actor,
                  community_id: int | None) -> DeviceList:
     """The devices of one community in scope (device:manage)."""
-    community = community_for(session, actor=actor, community_id=community_id,
+    community = areas_services.community_for(session, actor=actor, community_id=community_id,
                               action="device:manage")
     rows = session.execute(
         select(Device, Station.name).outerjoin(Station, col(Station.id) == Device.station_id)
@@ -1045,7 +1038,7 @@ def _row(r: Any) -> DropRow:
 def _resolve_filter(session: Session, actor: policy.Actor, f: DropFilter,
                     now: datetime | None) -> tuple[Area, DropFilter, list[Any]]:
     """Authorize the community and turn the filter into WHERE conditions (index-friendly)."""
-    community = community_for(session, actor=actor, community_id=f.community_id,
+    community = areas_services.community_for(session, actor=actor, community_id=f.community_id,
                               action="drop:read")
     today = local_today(community, now)
     day_to = f.day_to or (f.day_from if f.day_from and f.day_from > today else today)

@@ -6,7 +6,7 @@ drops of their community; everything else needs a manager (or an area/city admin
 from __future__ import annotations
 
 import tempfile
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from flask import (
@@ -28,6 +28,7 @@ from sqlmodel import Session
 from wtforms.fields.choices import SelectChoice
 
 from community import clock
+from community.areas import services as areas_services
 from community.db import get_engine, get_session
 from community.errors import Conflict, InvalidInput
 from community.i18n import safe_next
@@ -46,25 +47,12 @@ from community.stations.forms import (
     StationForm,
     format_ranges,
 )
+from community.web.args import date_arg, int_arg
 from community.web.context import actor, client_ip
 
 bp = Blueprint("stations", __name__, url_prefix="/manage")
 
 NO_STORE = "no-store"
-
-
-def _int_arg(name: str) -> int | None:
-    """An optional integer query argument; junk is treated as absent."""
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
-def _date_arg(name: str) -> date | None:
-    """An optional YYYY-MM-DD query argument; junk is treated as absent."""
-    try:
-        return date.fromisoformat(request.args.get(name, "")[:10])
-    except ValueError:
-        return None
 
 
 def _local(moment: datetime | None, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -85,7 +73,7 @@ def _labels() -> dict:
 def index():
     """One community's stations with chief, windows and status."""
     data = stations_services.list_stations(get_session(), actor=actor(),
-                                           community_id=_int_arg("community_id"))
+                                           community_id=int_arg("community_id"))
     return render_template("stations/index.html", data=data, **_labels())
 
 
@@ -118,8 +106,8 @@ def _station_error(form: StationForm, exc: InvalidInput | Conflict) -> None:
 def new():
     """Add a station; it starts with the default windows 07:00–09:00 and 18:00–20:00."""
     session = get_session()
-    community = stations_services.community_for(session, actor=actor(),
-                                                community_id=_int_arg("community_id"),
+    community = areas_services.community_for(session, actor=actor(),
+                                                community_id=int_arg("community_id"),
                                                 action="station:manage")
     form = StationForm()
     if request.method == "GET":
@@ -287,7 +275,7 @@ def _render_devices(community_id: int | None, form: DeviceForm | None = None, co
 @login_required
 def devices():
     """A community's kiosks, smart bins and scales, with the form to issue a new token."""
-    return _render_devices(_int_arg("community_id"))
+    return _render_devices(int_arg("community_id"))
 
 
 @bp.post("/stations/devices")
@@ -295,10 +283,10 @@ def devices():
 def issue_device():
     """Issue a device token and show it ONCE (it is stored hashed)."""
     session = get_session()
-    community_id = _int_arg("community_id")
+    community_id = int_arg("community_id")
     form = DeviceForm()
     if form.validate_on_submit():
-        community = stations_services.community_for(session, actor=actor(),
+        community = areas_services.community_for(session, actor=actor(),
                                                     community_id=community_id,
                                                     action="device:manage")
         try:
@@ -336,8 +324,8 @@ def _filters() -> stations_services.DropFilter:
     """The drop filters from the query string (unknown values are ignored)."""
     args = request.args
     return stations_services.DropFilter(
-        community_id=_int_arg("community_id"), station_id=_int_arg("station_id"),
-        day_from=_date_arg("day_from"), day_to=_date_arg("day_to"),
+        community_id=int_arg("community_id"), station_id=int_arg("station_id"),
+        day_from=date_arg("day_from"), day_to=date_arg("day_to"),
         category=args.get("category", "")[:12], quality=args.get("quality", "")[:10],
         window=args.get("window", "")[:4], kind=args.get("kind", "")[:10],
         q=args.get("q", "")[:60],
@@ -358,7 +346,7 @@ def _filter_args(f: stations_services.DropFilter) -> dict:
 def drops():
     """A community's drops, filtered and paged, newest first."""
     data = stations_services.list_drops(
-        get_session(), actor=actor(), filters=_filters(), page=_int_arg("page") or 1,
+        get_session(), actor=actor(), filters=_filters(), page=int_arg("page") or 1,
         per_page=current_app.config["PAGE_SIZE"])
     return render_template("stations/drops.html", data=data, f=data.filters,
                            filter_args=_filter_args(data.filters), **_labels())
