@@ -272,3 +272,39 @@ def test_resident_points_page(client, session, plain) -> None:
     page = client.get(f"/me/points?household_id={hh.id}").get_data(as_text=True)
     assert "My points" in page
     assert "Kitchen waste sorted correctly +2" in page
+
+
+def test_scan_batches_cost_a_fixed_number_of_statements(app, session, scene) -> None:
+    """Scoring is set-based: a batch of 1 and a batch of 12 (3 households) cost the same."""
+    from sqlalchemy import event
+
+    from community.db import get_engine
+
+    world, st = scene
+    steward = auth_services.load_actor(session, world.steward_a.id)
+    cards = [builders.active_card(session, hh) for hh in world.households_a]
+    session.commit()
+
+    def run(prefix: str, n: int) -> int:
+        items = [DropIn.model_validate({
+            "client_id": f"{prefix}-{i:04d}", "station_id": st.id,
+            "category": "kitchen", "quality": ["correct", "incorrect"][i % 2],
+            "happened_at": NOW - timedelta(minutes=i), "card": cards[i % 3].token},
+            strict=False) for i in range(n)]
+        seen: list[str] = []
+
+        def count(*args) -> None:
+            seen.append(args[2])
+
+        engine = get_engine(app)
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            stations_services.record_drops(session, actor=steward, items=items, now=NOW)
+            session.commit()
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len([s for s in seen if "ledger_entry" in s or "points_" in s])
+
+    counts = [run("warmup-batch", 1), run("single-batch", 1), run("large-batch", 12)]
+    assert counts[0] == counts[1] == counts[2] <= 10, counts
+    assert services.verify(session) == []
