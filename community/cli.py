@@ -1,4 +1,4 @@
-"""Flask CLI commands: db (upgrade/check/revision/current), create-admin, demo."""
+"""Flask CLI commands: db (upgrade/check/revision/current), create-admin, demo, points verify."""
 from __future__ import annotations
 
 import getpass
@@ -111,3 +111,26 @@ def register(app: Flask) -> None:
         from community import demo as demo_data
 
         demo_data.build(get_engine(), seed=seed, echo=click.echo)
+
+    @app.cli.group("points")
+    def points_group() -> None:
+        """The points ledger."""
+
+    @points_group.command("verify")
+    def points_verify() -> None:
+        """Recompute every balance from its entries; exit 1 and list the drift when any."""
+        from sqlmodel import Session
+
+        from community.points import services as points_services
+
+        with Session(get_engine()) as session:
+            drift = points_services.verify(session)
+        if not drift:
+            click.echo("Points ledger OK: every balance equals the sum of its entries.")
+            return
+        for d in drift:
+            click.echo(f"account {d.account_id} (household {d.household_id}): balance "
+                       f"{d.balance}, entries sum {d.entries_sum}, drift "
+                       f"{d.balance - d.entries_sum:+d}")
+        click.echo(f"{len(drift)} account(s) drifted.", err=True)
+        raise SystemExit(1)

@@ -3,6 +3,7 @@ from community.areas.models import Area
 from community.audit.models import AuditEntry
 from community.auth.models import Account, RoleGrant
 from community.households.models import Card, Household, HouseholdMember
+from community.points.models import LedgerEntry, PointsAccount, PointsRuleSet
 from community.stations.models import (
     Device,
     Drop,
@@ -14,5 +15,6 @@ from community.stations.models import (
 
 __all__ = [
     "Account", "Area", "AuditEntry", "Card", "Device", "Drop", "DropRegrade", "Household",
-    "HouseholdMember", "RoleGrant", "Station", "StationException", "StationWindow",
+    "HouseholdMember", "LedgerEntry", "PointsAccount", "PointsRuleSet", "RoleGrant", "Station",
+    "StationException", "StationWindow",
 ]

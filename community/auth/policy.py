@@ -45,6 +45,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "drop:record": frozenset({"steward", "station_chief", "manager", "device"}),
     "drop:read": ADMINS | {"station_chief"},
     "drop:regrade": ADMINS | {"station_chief"},
+    "points:read": ADMINS,
+    "points:adjust": ADMINS,
+    "rules:manage": ADMINS,
 }
 
 

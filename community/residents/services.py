@@ -27,6 +27,7 @@ from community.errors import Conflict, DomainError, InvalidInput, NotFound
 from community.households import codes
 from community.households import services as households_services
 from community.households.models import Card, Household, HouseholdMember
+from community.points import services as points_services
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 
@@ -294,5 +295,41 @@ def resident_home(session: Session, account_id: int) -> ResidentHome:
 
 
 def points_balance(session: Session, household_id: int) -> int:
-    """PLACEHOLDER until the points ledger issue: always 0; replace with the ledger's balance."""
-    return 0
+    """The household's points balance from the ledger (its members share it)."""
+    return points_services.balance(session, household_id)
+
+
+@dataclass(frozen=True)
+class MyPoints:
+    """The resident's points page: one of their households, its balance and one history page."""
+
+    households: list[MyHousehold]
+    current: MyHousehold
+    balance: int
+    entries: list[points_services.HistoryRow]
+    next_before: int | None  # keyset cursor of the next (older) page
+
+
+def my_points(session: Session, account_id: int, household_id: int | None = None,
+              before_id: int | None = None, limit: int = 30) -> MyPoints | None:
+    """Balance and history of one of the resident's own households (None: no household yet).
+
+    Only the account's approved households are reachable: another household's id is 404.
+    """
+    households = my_households(session, account_id)
+    if not households:
+        return None
+    if household_id is None:
+        current = households[0]
+    else:
+        found = [h for h in households if h.household.id == household_id]
+        if not found:
+            raise NotFound()
+        current = found[0]
+    hid = current.household.id
+    rows = points_services.history(session, household_id=hid,  # type: ignore[arg-type]
+                                   limit=limit + 1, before_id=before_id)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return MyPoints(households, current, points_services.balance(session, hid),  # type: ignore
+                    rows, rows[-1].id if more and rows else None)

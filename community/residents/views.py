@@ -60,6 +60,18 @@ def home():
                            format_code=codes.format_code)
 
 
+@bp.get("/points")
+@login_required
+def points():
+    """The household's points balance and history with the reason of each entry."""
+    data = residents_services.my_points(
+        get_session(), current_user.id, request.args.get("household_id", type=int),
+        request.args.get("before", type=int))
+    if data is None:
+        return redirect(url_for("residents.home"))
+    return render_template("residents/points.html", data=data)
+
+
 @bp.route("/link", methods=["GET", "POST"])
 @limiter.limit(LINK_LIMIT, key_func=_account_key, methods=["POST"])
 @login_required

@@ -39,6 +39,8 @@ from community.errors import (
 from community.households import codes, importer
 from community.households import services as households_services
 from community.households.models import Card, Household
+from community.points import services as points_services
+from community.points.rules import DropFacts
 from community.stations import windows
 from community.stations.models import (
     CATEGORIES,
@@ -278,14 +280,36 @@ def _labels(session: Session, household_ids: set[int]) -> dict[int, str]:
 
 
 def _result(row: Drop | dict[str, Any], *, replay: bool, label: str | None,
-            warnings: list[str] | None = None) -> DropResult:
+            warnings: list[str] | None = None, points: int | None = None) -> DropResult:
     get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
     return DropResult(
         id=get("id"), client_id=get("client_id"), replay=replay, station_id=get("station_id"),
         category=get("category"), quality=get("quality"), source=get("source"),
         in_window=get("in_window"), happened_at=get("happened_at"),
         household_id=get("household_id"), household_label=label, warnings=warnings or [],
+        points=points if get("household_id") else None,
     )
+
+
+def _facts(row: Drop | dict[str, Any]) -> DropFacts:
+    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
+    return DropFacts(drop_id=get("id"), household_id=get("household_id"),
+                     category=get("category"), quality=get("quality"),
+                     in_window=get("in_window"), local_date=get("local_date"))
+
+
+def _award_new(session: Session, rows: list[dict[str, Any]], now: datetime) -> dict[int, int]:
+    """Score newly stored identified drops, per community, in happened order (points ledger)."""
+    by_community: dict[int, list[dict[str, Any]]] = {}
+    for r in rows:
+        if r["household_id"]:
+            by_community.setdefault(r["community_id"], []).append(r)
+    out: dict[int, int] = {}
+    for community_id, group in sorted(by_community.items()):
+        group.sort(key=lambda r: (r["happened_at"], r["id"]))
+        out |= points_services.award_for_drops(session, [_facts(r) for r in group],
+                                               community_id=community_id, now=now)
+    return out
 
 
 def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -356,16 +380,23 @@ def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropI
     labels = {hh.id: households_services.address_label(hh) for _c, hh in cards.values()}
     labels |= _labels(session, {d.household_id for d in replays.values()
                                 if d.household_id and d.household_id not in labels})
+    points = _award_new(session, [{**r, "id": inserted[r["client_id"]]} for r in rows
+                                  if r["client_id"] in inserted], now)
+    points |= points_services.points_for_drops(session, sorted(
+        {d.id for d in replays.values() if d.household_id}))  # type: ignore[misc]
     for n, row, warnings in pending:
         if row["client_id"] in inserted:
-            outcomes[n] = _result({**row, "id": inserted[row["client_id"]]}, replay=False,
-                                  label=labels.get(row["household_id"]), warnings=warnings)
+            drop_id = inserted[row["client_id"]]
+            outcomes[n] = _result({**row, "id": drop_id}, replay=False,
+                                  label=labels.get(row["household_id"]), warnings=warnings,
+                                  points=points.get(drop_id))
         else:
             replay_of[n] = row["client_id"]
     for n, cid in replay_of.items():
         if cid in replays:
             old = replays[cid]
-            outcomes[n] = _result(old, replay=True, label=labels.get(old.household_id))
+            outcomes[n] = _result(old, replay=True, label=labels.get(old.household_id),
+                                  points=points.get(old.id))  # type: ignore[arg-type]
         else:  # repeated inside this batch: the first occurrence's answer, as a replay
             answer = outcomes[first[cid]]
             outcomes[n] = (replace(answer, replay=True, warnings=[])
@@ -533,9 +564,15 @@ def regrade_drop(session: Session, *, actor: policy.Actor, drop_id: int, quality
         raise InvalidInput(_l("The drop already has this quality."), field="quality")
     change = DropRegrade(drop_id=drop.id, from_quality=drop.quality, to_quality=quality,
                          actor_id=actor.account_id, reason=(reason or "").strip()[:200])
+    earlier = list(session.execute(select(DropRegrade.id).where(
+        col(DropRegrade.drop_id) == drop.id)).scalars())
     drop.quality = quality
     session.add_all([drop, change])
     session.flush()
+    points_services.reverse_and_reaward(
+        session, facts=_facts(drop), community_id=drop.community_id,
+        regrade_id=change.id, earlier_regrade_ids=earlier,  # type: ignore[arg-type]
+        actor_id=actor.account_id)
     audit.record(session, actor_id=actor.account_id, action="drop.regraded", area=area,
                  target_type="drop", target_id=drop.id, ip=ip,
                  from_quality=change.from_quality, to_quality=quality)

@@ -61,5 +61,12 @@ def test_resident_home_on_a_phone(browser: Browser, live_server: str, session: S
         expect(page.get_by_role("heading", level=1)).to_have_text("My home")
         switch_language(page, "zh")
         expect(page.get_by_role("heading", level=1)).to_have_text("我的首页")
+
+        # The points history, linked from the home page, fits the phone too.
+        page.get_by_test_id("points-link").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("我的积分")
+        expect(page.get_by_test_id("points-balance")).to_have_text("0")
+        expect(page.get_by_test_id("points-empty")).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     finally:
         context.close()

@@ -72,8 +72,11 @@ def test_fake_camera_records_one_drop(browser_type: BrowserType,
         expect(page.get_by_test_id("feedback-address")).to_have_text("1栋1单元101室",
                                                                      timeout=20_000)
         expect(page.get_by_test_id("feedback-title")).to_have_text("已记录")
-        expect(page.get_by_test_id("feedback-detail")).to_contain_text("厨余垃圾 · 正确 · 积分 —")
         expect(page.get_by_test_id("pending-count")).to_have_text("0")
+        # The live server runs on the real clock: 2 points in a window, 0 outside one.
+        earned = 2 if _drops(session)[0].in_window else 0
+        expect(page.get_by_test_id("feedback-detail")).to_contain_text(
+            f"厨余垃圾 · 正确 · 积分 {earned}")
         # The card stays in front of the camera: it must not be recorded again.
         page.wait_for_timeout(3000)
         expect(page.get_by_test_id("recent-item")).to_have_count(1)

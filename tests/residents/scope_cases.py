@@ -13,7 +13,8 @@ from tests import builders
 from tests.builders import World
 from tests.scope import Case, exempt, foreign
 
-exempt("residents.home", "residents.link", "residents.card_svg", "residents.card_png")
+exempt("residents.home", "residents.link", "residents.card_svg", "residents.card_png",
+       "residents.points")
 
 APPLICANT_A = "13900000099"
 

@@ -57,9 +57,9 @@ def test_home_shows_address_qr_code_and_points(client, session: Session,
     assert "Show this code to the steward at the drop station." in page
 
 
-def test_points_balance_comes_from_the_placeholder(client, session: Session,
-                                                   world: builders.World, monkeypatch) -> None:
-    """The ledger issue replaces one function; the page must show whatever it returns."""
+def test_points_balance_comes_from_points_balance(client, session: Session,
+                                                  world: builders.World, monkeypatch) -> None:
+    """The home page shows whatever the ledger's balance function returns."""
     link(session, world.resident_a.id, builders.active_card(session, world.households_a[0]))
     monkeypatch.setattr(residents_services, "points_balance", lambda _s, _h: 42)
     builders.login(client, world.resident_a)

@@ -67,7 +67,7 @@ def test_single_drop_is_created_then_replayed(client, session: Session, scene) -
     assert first["household_id"] == world.households_a[0].id
     assert first["household_label"] == "1栋1单元101室"
     assert first["warnings"] == []
-    assert first["points"] is None
+    assert first["points"] == 2  # kitchen, correct, in window
     assert first["happened_at"] == "2026-11-20T00:30:00Z"
 
     again = client.post("/api/v1/drops", json=_drop(st.id, card.token))

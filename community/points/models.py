@@ -1,0 +1,98 @@
+"""Points ledger tables: accounts with a never-negative balance, append-only entries, rule sets.
+
+`ledger_entry` is append-only: no service updates or deletes a row. A correction is a new
+`reversal` entry naming the entry it reverses (unique: an entry is reversed at most once);
+UNIQUE (source, kind) makes a double credit impossible even under concurrent retries.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+from community import clock
+from community.types import UTCDateTime
+
+KINDS = ("earn", "bonus", "penalty", "strike", "redeem", "refund", "reversal", "expire",
+         "adjust")
+OWNER_TYPES = ("household",)
+# SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class PointsAccount(SQLModel, table=True):
+    """The points account of one household (steward accounts come later); balance >= 0."""
+
+    __tablename__ = "points_account"
+    __table_args__ = (
+        CheckConstraint("balance >= 0", name="ck_points_account_balance"),
+        CheckConstraint("owner_type IN ('household')", name="ck_points_account_owner"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="area.id", index=True)
+    owner_type: str = Field(default="household", sa_column=Column(String(12), nullable=False))
+    household_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("household.id"), unique=True, nullable=True))
+    balance: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+
+
+class LedgerEntry(SQLModel, table=True):
+    """One append-only change of an account's points."""
+
+    __tablename__ = "ledger_entry"
+    __table_args__ = (
+        UniqueConstraint("source", "kind", name="uq_ledger_entry_source_kind"),
+        UniqueConstraint("reverses_id", name="uq_ledger_entry_reverses"),
+        Index("ix_ledger_entry_account_day", "account_id", "local_date"),
+        CheckConstraint(
+            "kind IN ('earn', 'bonus', 'penalty', 'strike', 'redeem', 'refund', 'reversal', "
+            "'expire', 'adjust')", name="ck_ledger_entry_kind"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True,
+                                                          autoincrement=True))
+    account_id: int = Field(sa_column=Column(Integer, ForeignKey("points_account.id"),
+                                             nullable=False))
+    amount: int = Field(sa_column=Column(Integer, nullable=False))
+    kind: str = Field(sa_column=Column(String(10), nullable=False))
+    source: str = Field(sa_column=Column(String(64), nullable=False))
+    rule_version: int | None = None
+    actor_id: int | None = Field(default=None, foreign_key="account.id")
+    reason: str = Field(default="", sa_column=Column(String(200), nullable=False, default=""))
+    at: datetime = Field(default_factory=clock.now,
+                         sa_column=Column(UTCDateTime(), nullable=False))
+    local_date: date = Field(sa_column=Column(Date, nullable=False))
+    reverses_id: int | None = Field(default=None, sa_column=Column(
+        BigId, ForeignKey("ledger_entry.id"), nullable=True))
+
+
+class PointsRuleSet(SQLModel, table=True):
+    """One published version of a community's points rules (params: the RuleSet fields)."""
+
+    __tablename__ = "points_rule_set"
+    __table_args__ = (
+        UniqueConstraint("community_id", "version", name="uq_points_rule_set_version"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="area.id")
+    version: int
+    effective_from: date = Field(sa_column=Column(Date, nullable=False))
+    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_by: int | None = Field(default=None, foreign_key="account.id")
+    created_at: datetime = Field(default_factory=clock.now,
+                                 sa_column=Column(UTCDateTime(), nullable=False))

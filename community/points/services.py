@@ -1,0 +1,493 @@
+"""Points use cases: rule versions, awards for drops, regrade corrections, balances, history,
+manual adjustments and the ledger check.
+
+The ledger is append-only. Every award locks the household accounts it touches (in id
+order, so two batches never deadlock), reads the ledger state it needs with a few grouped
+queries, appends its entries with INSERT … ON CONFLICT (source, kind) DO NOTHING and moves
+each balance by the amounts of the rows actually inserted, in the same transaction. A
+retried or concurrent award of the same drop therefore credits once.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
+
+from community import clock
+from community.areas.models import Area
+from community.audit import services as audit
+from community.auth import policy
+from community.errors import Conflict, DomainError, InvalidInput, NotFound
+from community.households.models import Household
+from community.points import rules as rules_mod
+from community.points.models import LedgerEntry, PointsAccount, PointsRuleSet
+from community.points.rules import DropFacts, HouseholdDay, RuleSet
+
+DROP_KINDS = ("earn", "bonus", "penalty", "strike")
+HISTORY_LIMIT = 50
+STREAK_LOOKBACK_DAYS = 366  # streak lengths are counted back at most this far
+
+
+class NotEnoughPoints(DomainError):
+    """An adjustment (or later a redemption) would take the balance below zero."""
+
+    code, status, message = "not_enough_points", 409, _l(
+        "The balance is too small: points can never go below zero.")
+
+
+# --- Rules ---------------------------------------------------------------------------------
+
+RULE_FIELDS = tuple(f.name for f in fields(RuleSet) if f.name != "version")
+
+
+def _rule_set(row: PointsRuleSet) -> RuleSet:
+    params = {k: v for k, v in (row.params or {}).items() if k in RULE_FIELDS}
+    return RuleSet(version=row.version, **params)
+
+
+DEFAULT_RULES = RuleSet(version=0)  # the defaults of DOMAIN.md, before any published version
+
+
+def _community_rules(session: Session, community_id: int) -> list[tuple[date, RuleSet]]:
+    rows = session.execute(
+        select(PointsRuleSet).where(col(PointsRuleSet.community_id) == community_id)
+        .order_by(col(PointsRuleSet.effective_from), col(PointsRuleSet.version))
+    ).scalars()
+    return [(r.effective_from, _rule_set(r)) for r in rows]
+
+
+def _pick(versions: Sequence[tuple[date, RuleSet]], on: date) -> RuleSet:
+    best = DEFAULT_RULES
+    for day, rs in versions:  # sorted by (effective_from, version): the last match wins
+        if day <= on:
+            best = rs
+    return best
+
+
+def current_rules(session: Session, community_id: int, on: date) -> RuleSet:
+    """The rule set in force in a community on a (local) date; the defaults when none."""
+    return _pick(_community_rules(session, community_id), on)
+
+
+def publish_rules(session: Session, *, actor: policy.Actor, community_id: int,
+                  params: Mapping[str, Any], effective_from: date,
+                  ip: str | None = None) -> PointsRuleSet:
+    """Publish a new version of a community's rules, effective from a date (rules:manage)."""
+    area = session.get(Area, community_id)
+    if area is None or area.level != "community":
+        raise NotFound()
+    policy.require(actor, "rules:manage", area)
+    unknown = sorted(set(params) - set(RULE_FIELDS))
+    if unknown:
+        raise InvalidInput(field=unknown[0])
+    base = asdict(DEFAULT_RULES)
+    base.pop("version")
+    merged = {**base, **params}
+    try:
+        candidate = RuleSet(**merged)
+        problems = candidate.problems()
+    except (TypeError, ValueError, AttributeError):
+        raise InvalidInput(field="params") from None
+    if problems:
+        raise InvalidInput(field=problems[0])
+    latest = session.execute(select(func.max(PointsRuleSet.version)).where(
+        col(PointsRuleSet.community_id) == community_id)).scalar_one()
+    row = PointsRuleSet(community_id=community_id, version=(latest or 0) + 1,
+                        effective_from=effective_from,
+                        params={**merged, "points": dict(candidate.points)},
+                        created_by=actor.account_id)
+    try:
+        with session.begin_nested():  # two managers publishing at once
+            session.add(row)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(field="version") from None
+    audit.record(session, actor_id=actor.account_id, action="points.rules_published", area=area,
+                 target_type="points_rule_set", target_id=row.id, ip=ip, version=row.version,
+                 effective_from=effective_from.isoformat())
+    return row
+
+
+# --- Accounts and ledger state --------------------------------------------------------------
+
+def _dialect_insert(session: Session, table: Any) -> Any:
+    mod = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return mod.insert(table)
+
+
+def _lock_accounts(session: Session, community_id: int,
+                   household_ids: set[int]) -> dict[int, tuple[int, int]]:
+    """household id → (account id, balance), creating missing accounts; rows locked."""
+    if not household_ids:
+        return {}
+    ins = _dialect_insert(session, PointsAccount.__table__).on_conflict_do_nothing(
+        index_elements=["household_id"])
+    session.execute(ins, [{"community_id": community_id, "owner_type": "household",
+                           "household_id": h, "balance": 0} for h in sorted(household_ids)])
+    rows = session.execute(
+        select(PointsAccount.household_id, PointsAccount.id, PointsAccount.balance)
+        .where(col(PointsAccount.household_id).in_(household_ids))
+        .order_by(col(PointsAccount.id)).with_for_update()
+    ).all()
+    return {h: (i, b) for h, i, b in rows}
+
+
+_Reverser = aliased(LedgerEntry)
+
+
+def _active():
+    """Entries not reversed (a correlated NOT EXISTS on the unique reverses_id)."""
+    return ~select(_Reverser.id).where(col(_Reverser.reverses_id) == LedgerEntry.id).exists()
+
+
+@dataclass
+class _State:
+    balance: int
+    earned: dict[date, int]
+    strikes: list[date]
+    correct: set[date]
+    bonuses: set[date]
+
+    def day(self, on: date) -> HouseholdDay:
+        return HouseholdDay(balance=self.balance, earned_today=self.earned.get(on, 0),
+                            strike_dates=tuple(self.strikes), correct_dates=set(self.correct),
+                            bonus_dates=set(self.bonuses))
+
+    def add(self, kind: str, amount: int, on: date) -> None:
+        self.balance += amount
+        if kind == "earn":
+            self.earned[on] = self.earned.get(on, 0) + amount
+            self.correct.add(on)
+        elif kind == "bonus":
+            self.bonuses.add(on)
+            self.correct.add(on)
+        elif kind == "strike":
+            self.strikes.append(on)
+
+
+def _load_states(session: Session, accounts: dict[int, tuple[int, int]],
+                 days: set[date]) -> dict[int, _State]:
+    """Each account's ledger state around `days`: three grouped queries for all accounts."""
+    states = {a: _State(b, {}, [], set(), set()) for _h, (a, b) in accounts.items()}
+    if not states or not days:
+        return states
+    ids = list(states)
+    lo, hi = min(days), max(days)
+    earned = session.execute(
+        select(LedgerEntry.account_id, LedgerEntry.local_date, func.sum(LedgerEntry.amount))
+        .where(col(LedgerEntry.account_id).in_(ids), col(LedgerEntry.kind) == "earn",
+               col(LedgerEntry.local_date).in_(days), _active())
+        .group_by(LedgerEntry.account_id, LedgerEntry.local_date))
+    for a, d, total in earned:
+        states[a].earned[d] = int(total or 0)
+    # Days with a correct drop (an earn or a bonus) and bonus days, one grouped query.
+    marks = session.execute(
+        select(LedgerEntry.account_id, LedgerEntry.local_date, LedgerEntry.kind)
+        .where(col(LedgerEntry.account_id).in_(ids),
+               col(LedgerEntry.kind).in_(("earn", "bonus")),
+               col(LedgerEntry.local_date) >= lo - timedelta(days=STREAK_LOOKBACK_DAYS),
+               col(LedgerEntry.local_date) <= hi, _active())
+        .group_by(LedgerEntry.account_id, LedgerEntry.local_date, LedgerEntry.kind))
+    for a, d, kind in marks:
+        states[a].correct.add(d)
+        if kind == "bonus":
+            states[a].bonuses.add(d)
+    # Strikes in the look-back (several on one day count separately).
+    strikes = session.execute(
+        select(LedgerEntry.account_id, LedgerEntry.local_date, func.count())
+        .where(col(LedgerEntry.account_id).in_(ids), col(LedgerEntry.kind) == "strike",
+               col(LedgerEntry.local_date) >= lo - timedelta(days=STREAK_LOOKBACK_DAYS),
+               col(LedgerEntry.local_date) <= hi, _active())
+        .group_by(LedgerEntry.account_id, LedgerEntry.local_date))
+    for a, d, n in strikes:
+        states[a].strikes += [d] * int(n)
+    return states
+
+
+def _append(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, int, str, str]]:
+    """Insert entries, skipping (source, kind) already present; (id, account, source, kind)."""
+    if not rows:
+        return []
+    ins = _dialect_insert(session, LedgerEntry.__table__).on_conflict_do_nothing(
+        index_elements=["source", "kind"]).returning(
+        LedgerEntry.__table__.c.id, LedgerEntry.__table__.c.account_id,
+        LedgerEntry.__table__.c.amount, LedgerEntry.__table__.c.source,
+        LedgerEntry.__table__.c.kind)
+    return [(i, a, m, s, k) for i, a, m, s, k in session.execute(ins, rows).all()]  # type: ignore
+
+
+def _move_balances(session: Session, deltas: Mapping[int, int]) -> None:
+    """balance = balance + delta, one executemany UPDATE for all accounts that changed."""
+    moved = [{"aid": a, "delta": d} for a, d in sorted(deltas.items()) if d]
+    if not moved:
+        return
+    table = PointsAccount.__table__
+    session.execute(
+        update(table).where(table.c.id == bindparam("aid"))
+        .values(balance=table.c.balance + bindparam("delta")),
+        moved, execution_options={"synchronize_session": False})
+
+
+def _sources_present(session: Session, sources: set[str]) -> set[str]:
+    if not sources:
+        return set()
+    return set(session.execute(select(LedgerEntry.source).where(
+        col(LedgerEntry.source).in_(sources), col(LedgerEntry.kind).in_(DROP_KINDS))).scalars())
+
+
+def _award(session: Session, items: Sequence[tuple[DropFacts, str]], *, community_id: int,
+           now: datetime, actor_id: int | None = None,
+           pre: Sequence[dict[str, Any]] = ()) -> dict[str, int]:
+    """Apply the rules to (facts, source) in order; append `pre` entries first. source → points."""
+    items = [(f, s) for f, s in items if f.household_id is not None]
+    out: dict[str, int] = {s: 0 for _f, s in items}
+    households = {f.household_id for f, _s in items} | {r["household_id"] for r in pre}
+    accounts = _lock_accounts(session, community_id, households)  # type: ignore[arg-type]
+    deltas: dict[int, int] = {}
+    if pre:
+        rows = [{k: v for k, v in r.items() if k != "household_id"} for r in pre]
+        for _i, a, m, _s, _k in _append(session, rows):
+            deltas[a] = deltas.get(a, 0) + m
+        accounts = {h: (a, b + deltas.get(a, 0)) for h, (a, b) in accounts.items()}
+    # A drop already in the ledger (a retry after a lost answer) is never scored again.
+    done = _sources_present(session, {s for _f, s in items})
+    items = [(f, s) for f, s in items if s not in done]
+    if not items:
+        _move_balances(session, deltas)
+        return out
+    states = _load_states(session, accounts, {f.local_date for f, _s in items})
+    versions = _community_rules(session, community_id)
+    rows: list[dict[str, Any]] = []
+    for facts, source in items:
+        account_id = accounts[facts.household_id][0]  # type: ignore[index]
+        state = states[account_id]
+        rs = _pick(versions, facts.local_date)
+        for e in rules_mod.award(rs, facts, state.day(facts.local_date)):
+            state.add(e.kind, e.amount, facts.local_date)
+            rows.append({"account_id": account_id, "amount": e.amount, "kind": e.kind,
+                         "source": source, "rule_version": rs.version, "actor_id": actor_id,
+                         "reason": e.reason, "at": now, "local_date": facts.local_date,
+                         "reverses_id": None})
+    for _i, a, m, s, _k in _append(session, rows):
+        deltas[a] = deltas.get(a, 0) + m
+        out[s] = out.get(s, 0) + m
+    _move_balances(session, deltas)
+    return out
+
+
+def award_for_drops(session: Session, facts: Sequence[DropFacts], *, community_id: int,
+                    now: datetime | None = None) -> dict[int, int]:
+    """Score new drops of one community (in the order given: happened order); drop id → points.
+
+    A fixed number of statements whatever the batch size. Anonymous tallies and drops that
+    earn nothing map to 0. Safe to retry: a drop already scored is not scored again.
+    """
+    now = now or clock.now()
+    got = _award(session, [(f, f"drop:{f.drop_id}") for f in facts],
+                 community_id=community_id, now=now)
+    return {f.drop_id: got.get(f"drop:{f.drop_id}", 0) for f in facts}
+
+
+def points_for_drops(session: Session, drop_ids: Sequence[int]) -> dict[int, int]:
+    """What the first scoring of each drop credited (for a replayed scan's feedback)."""
+    if not drop_ids:
+        return {}
+    sources = {f"drop:{i}": i for i in drop_ids}
+    rows = session.execute(
+        select(LedgerEntry.source, func.sum(LedgerEntry.amount))
+        .where(col(LedgerEntry.source).in_(sources), col(LedgerEntry.kind).in_(DROP_KINDS))
+        .group_by(LedgerEntry.source))
+    got = {sources[s]: int(t or 0) for s, t in rows}
+    return {i: got.get(i, 0) for i in drop_ids}
+
+
+def reverse_and_reaward(session: Session, *, facts: DropFacts, community_id: int,
+                        regrade_id: int, earlier_regrade_ids: Sequence[int] = (),
+                        actor_id: int | None = None, now: datetime | None = None) -> int:
+    """After a regrade: reverse the drop's live entries, then score it anew ("regrade:<id>").
+
+    `facts` is the drop after the regrade; `earlier_regrade_ids` are its previous regrades
+    (their awards are live entries too). Returns the net change of the balance. A reversal
+    never takes the balance below zero: when points were spent meanwhile it takes what is
+    left (the shortfall stays with the household).
+    """
+    now = now or clock.now()
+    if facts.household_id is None:
+        return 0
+    sources = [f"drop:{facts.drop_id}"] + [f"regrade:{r}" for r in earlier_regrade_ids]
+    accounts = _lock_accounts(session, community_id, {facts.household_id})
+    account_id, balance = accounts[facts.household_id]
+    live = session.execute(
+        select(LedgerEntry).where(col(LedgerEntry.account_id) == account_id,
+                                  col(LedgerEntry.source).in_(sources),
+                                  col(LedgerEntry.kind).in_(DROP_KINDS), _active())
+        .order_by(col(LedgerEntry.id))).scalars().all()
+    pre, left = [], balance
+    for e in sorted(live, key=lambda x: (x.amount < 0, x.id)):  # give back penalties last
+        amount = -e.amount if e.amount <= 0 else -min(e.amount, max(0, left))
+        left += amount
+        pre.append({"household_id": facts.household_id, "account_id": account_id,
+                    "amount": amount, "kind": "reversal", "source": f"reversal:{e.id}",
+                    "rule_version": e.rule_version, "actor_id": actor_id,
+                    "reason": f"regrade:{regrade_id}", "at": now, "local_date": e.local_date,
+                    "reverses_id": e.id})
+    before = balance
+    _award(session, [(facts, f"regrade:{regrade_id}")], community_id=community_id, now=now,
+           actor_id=actor_id, pre=pre)
+    return balance_of_account(session, account_id) - before
+
+
+# --- Reading --------------------------------------------------------------------------------
+
+def balance_of_account(session: Session, account_id: int) -> int:
+    """The stored balance of one points account."""
+    return int(session.execute(select(PointsAccount.balance).where(
+        col(PointsAccount.id) == account_id)).scalar_one())
+
+
+def balance(session: Session, household_id: int) -> int:
+    """A household's balance (0 before its first entry); all its members share it."""
+    got = session.execute(select(PointsAccount.balance).where(
+        col(PointsAccount.household_id) == household_id)).scalar_one_or_none()
+    return int(got or 0)
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One ledger entry as a resident reads it."""
+
+    id: int
+    at: datetime
+    local_date: date
+    kind: str
+    amount: int
+    text: str
+
+
+CATEGORY_NAMES = {"kitchen": _l("Kitchen waste"), "recyclable": _l("Recyclables"),
+                  "hazardous": _l("Hazardous waste"), "other": _l("Other waste")}
+
+
+def _signed(amount: int) -> str:
+    return f"+{amount}" if amount > 0 else str(amount)
+
+
+def describe(kind: str, amount: int, reason: str, reversed_kind: str | None = None,
+             reversed_reason: str | None = None) -> str:
+    """The plain-language reason of an entry, e.g. "厨余垃圾分类正确 +2" (pure; translated)."""
+    _head, _sep, tail = (reason or "").partition(":")
+    if kind == "earn":
+        name = CATEGORY_NAMES.get(tail, tail)
+        text = _("%(category)s sorted correctly", category=name)
+    elif kind == "bonus":
+        text = _("Bonus for %(days)s days of correct sorting in a row", days=tail)
+    elif kind == "penalty":
+        text = _("Penalty for incorrect sort number %(n)s", n=tail)
+    elif kind == "strike":
+        text = _("Incorrect sorting (a strike)")
+    elif kind == "reversal":
+        was = describe(reversed_kind or "", 0, reversed_reason or "").rsplit(" ", 1)[0]
+        return _("Correction: %(what)s", what=was) + f" {_signed(amount)}"
+    elif kind == "adjust":
+        text = _("Adjustment by the community: %(reason)s", reason=reason)
+    else:
+        text = kind
+    return f"{text} {_signed(amount)}"
+
+
+def history(session: Session, *, household_id: int, limit: int = HISTORY_LIMIT,
+            before_id: int | None = None) -> list[HistoryRow]:
+    """A household's entries, newest first, with their plain-language reasons (keyset paging)."""
+    account = session.execute(select(PointsAccount.id).where(
+        col(PointsAccount.household_id) == household_id)).scalar_one_or_none()
+    if account is None:
+        return []
+    reversed_ = aliased(LedgerEntry)
+    stmt = (select(LedgerEntry, reversed_.kind, reversed_.reason)
+            .outerjoin(reversed_, col(reversed_.id) == LedgerEntry.reverses_id)
+            .where(col(LedgerEntry.account_id) == account))
+    if before_id is not None:
+        stmt = stmt.where(col(LedgerEntry.id) < before_id)
+    rows = session.execute(stmt.order_by(col(LedgerEntry.id).desc()).limit(limit)).all()
+    return [HistoryRow(e.id, e.at, e.local_date, e.kind, e.amount,
+                       describe(e.kind, e.amount, e.reason, rk, rr)) for e, rk, rr in rows]
+
+
+# --- Manual adjustments and the ledger check ------------------------------------------------
+
+MAX_ADJUST = 100_000
+
+
+def adjust(session: Session, *, actor: policy.Actor, household_id: int, amount: int,
+           reason: str, now: datetime | None = None, ip: str | None = None) -> LedgerEntry:
+    """A manager's manual change of a household's points (points:adjust); never below zero."""
+    now = now or clock.now()
+    hh = session.get(Household, household_id)
+    if hh is None:
+        raise NotFound()
+    area = session.get(Area, hh.community_id)
+    policy.require(actor, "points:adjust", area)  # type: ignore[arg-type]
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0 \
+            or abs(amount) > MAX_ADJUST:
+        raise InvalidInput(field="amount")
+    reason = (reason or "").strip()
+    if not reason or len(reason) > 200:
+        raise InvalidInput(field="reason")
+    accounts = _lock_accounts(session, hh.community_id, {household_id})
+    account_id, current = accounts[household_id]
+    if current + amount < 0:
+        raise NotEnoughPoints(field="amount", balance=current)
+    record = audit.record(session, actor_id=actor.account_id, action="points.adjusted",
+                          area=area, target_type="household", target_id=household_id, ip=ip,
+                          amount=amount, reason=reason)
+    local_day = now.astimezone(_zone(area)).date()  # type: ignore[arg-type]
+    rows = _append(session, [{"account_id": account_id, "amount": amount, "kind": "adjust",
+                              "source": f"adjust:{record.id}", "rule_version": None,
+                              "actor_id": actor.account_id, "reason": reason, "at": now,
+                              "local_date": local_day, "reverses_id": None}])
+    _move_balances(session, {account_id: amount})
+    return session.get(LedgerEntry, rows[0][0])  # type: ignore[return-value]
+
+
+def _zone(area: Area) -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(area.timezone)
+
+
+@dataclass(frozen=True)
+class Drift:
+    """An account whose stored balance differs from the sum of its entries."""
+
+    account_id: int
+    household_id: int | None
+    balance: int
+    entries_sum: int
+
+
+def verify(session: Session) -> list[Drift]:
+    """Recompute every balance from its entries in SQL; the accounts that drifted (want none)."""
+    sums = (select(LedgerEntry.account_id.label("aid"),  # type: ignore[attr-defined]
+                   func.sum(LedgerEntry.amount).label("total"))
+            .group_by(LedgerEntry.account_id).subquery())
+    total = func.coalesce(sums.c.total, 0)
+    rows = session.execute(
+        select(PointsAccount.id, PointsAccount.household_id, PointsAccount.balance, total)
+        .outerjoin(sums, sums.c.aid == PointsAccount.id)
+        .where(col(PointsAccount.balance) != total)
+        .order_by(col(PointsAccount.id))).all()
+    return [Drift(a, h, int(b), int(t)) for a, h, b, t in rows]
+
+
+__all__ = ["DropFacts", "HistoryRow", "NotEnoughPoints", "adjust", "award_for_drops",
+           "balance", "current_rules", "describe", "history", "publish_rules",
+           "reverse_and_reaward", "verify"]
