@@ -209,7 +209,7 @@
     showFeedback("queued", navigator.onLine ? L.ui.syncing : L.ui.queued, meta.label || "",
       L.categories[state.category]);
     await refreshCount();
-    await sync();
+    await autoSync();
   }
 
   let running = null;
@@ -223,6 +223,12 @@
       if (again) { again = false; sync(); }
     });
     return running;
+  }
+
+  // Automatic attempts wait for the browser to report a connection ("online" starts one);
+  // the Sync button always tries.
+  function autoSync() {
+    return navigator.onLine ? sync() : Promise.resolve();
   }
 
   class Stop extends Error {}
@@ -475,9 +481,9 @@
   window.addEventListener("online", () => { setNet(true); sync(); });
   window.addEventListener("offline", () => setNet(false));
   document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible") { sync(); } else { stopCamera(); }
+    if (document.visibilityState === "visible") { autoSync(); } else { stopCamera(); }
   });
-  setInterval(() => { if (navigator.onLine) { sync(); } }, 30000);
+  setInterval(autoSync, 30000);
 
   let remembered = null;
   try { remembered = localStorage.getItem(stationKey); } catch (e) { /* private mode */ }
@@ -492,6 +498,6 @@
   }
   refreshCount().then(renderFailed).then(() => {
     document.body.dataset.scanReady = "1";
-    return sync();
+    return autoSync();
   });
 })();
