@@ -395,6 +395,7 @@ class Raw:
                         + ", ".join([one] * n)
                         + " ON CONFLICT (client_id) DO NOTHING RETURNING id, client_id", values)
             inserted = [r[1] for r in cur.fetchall()]
+            self._ledger(cur, [r for r in rows if r[0] in set(inserted)], now)
             cur.execute(self._q("SELECT id, community_id, building, unit, room, members, status, "
                                 "created_at, updated_at FROM household WHERE id IN ({in})",
                                 len(households)), households)
@@ -410,6 +411,71 @@ class Raw:
                 self.conn.rollback()
             raise
         return inserted
+
+    def _ledger(self, cur: Any, rows: list[tuple], now: datetime) -> None:
+        """The points statements `points.services.award_for_drops` runs for new drops (issue 4):
+        ensure accounts, lock them, read the day/streak/strike state, insert entries, move
+        balances. The award itself is simplified (category points, no cap)."""
+        if not rows:
+            return
+        households = sorted({r[3] for r in rows})
+        values: list[Any] = []
+        for hh in households:
+            values += [self.seed.community_id, "household", hh, 0]
+        one = "(" + ", ".join([self.mark] * 4) + ")"
+        cur.execute("INSERT INTO points_account (community_id, owner_type, household_id, balance) "
+                    "VALUES " + ", ".join([one] * len(households))
+                    + " ON CONFLICT (household_id) DO NOTHING", values)
+        lock = "" if self.backend == "sqlite" else " FOR UPDATE"
+        cur.execute(self._q("SELECT household_id, id, balance FROM points_account WHERE "
+                            "household_id IN ({in}) ORDER BY id" + lock, len(households)),
+                    households)
+        accounts = {hh: acc for hh, acc, _bal in cur.fetchall()}
+        sources = [f"drop:{r[0]}" for r in rows]
+        cur.execute(self._q("SELECT source FROM ledger_entry WHERE source IN ({in}) AND kind IN "
+                            "('earn', 'bonus', 'penalty', 'strike')", len(sources)), sources)
+        cur.fetchall()
+        acc_ids = sorted(accounts.values())
+        days = sorted({self._local_date(r[6]) for r in rows})
+        live = ("NOT EXISTS (SELECT 1 FROM ledger_entry AS r WHERE r.reverses_id = "
+                "ledger_entry.id)")
+        cur.execute(self._q("SELECT account_id, local_date, sum(amount) FROM ledger_entry WHERE "
+                            "account_id IN ({in}) AND kind = 'earn' AND local_date IN ("
+                            + ", ".join([self.mark] * len(days)) + ") AND " + live
+                            + " GROUP BY account_id, local_date", len(acc_ids)),
+                    [*acc_ids, *days])
+        cur.fetchall()
+        lo, hi = min(days), max(days)
+        since = (lo - timedelta(days=366)) if not isinstance(lo, str) else \
+            (datetime.fromisoformat(lo) - timedelta(days=366)).date().isoformat()
+        for kinds, what in (("('earn', 'bonus')", "kind"), ("('strike')", "count(*)")):
+            group = "account_id, local_date" + (", kind" if what == "kind" else "")
+            cur.execute(self._q(f"SELECT account_id, local_date, {what} FROM ledger_entry "
+                                f"WHERE account_id IN ({{in}}) AND kind IN {kinds} AND "
+                                "local_date >= ? AND local_date <= ? AND " + live
+                                + f" GROUP BY {group}", len(acc_ids)), [*acc_ids, since, hi])
+            cur.fetchall()
+        cur.execute(self._q("SELECT id, community_id, version, effective_from, params, "
+                            "created_by, created_at FROM points_rule_set WHERE community_id = ? "
+                            "ORDER BY effective_from, version"), (self.seed.community_id,))
+        cur.fetchall()
+        points = {"kitchen": 2, "recyclable": 2, "hazardous": 3, "other": 1}
+        values = []
+        for cid, _station, _card, hh, category, _quality, moment in rows:
+            values += [accounts[hh], points.get(category, 1), "earn", f"drop:{cid}", 0, None,
+                       f"drop:{category}", self._ts(now), self._local_date(moment), None]
+        one = "(" + ", ".join([self.mark] * 10) + ")"
+        cur.execute("INSERT INTO ledger_entry (account_id, amount, kind, source, rule_version, "
+                    "actor_id, reason, at, local_date, reverses_id) VALUES "
+                    + ", ".join([one] * len(rows))
+                    + " ON CONFLICT (source, kind) DO NOTHING RETURNING id, account_id, amount",
+                    values)
+        delta: dict[int, int] = {}
+        for _id, acc, amount in cur.fetchall():
+            delta[acc] = delta.get(acc, 0) + amount
+        for acc, amount in delta.items():
+            cur.execute(self._q("UPDATE points_account SET balance = balance + ? WHERE id = ?"),
+                        (amount, acc))
 
     def _local_date(self, moment: datetime) -> Any:
         local = (moment + timedelta(hours=8)).date()  # Asia/Shanghai has no DST
