@@ -18,7 +18,7 @@ from community.households import services as households_services
 from community.i18n import safe_next
 from community.residents import services as residents_services
 from community.residents.forms import LINK_MODE_LABELS, LinkForm, LinkModeForm
-from community.stations import services as stations_services
+from community.stations import management as stations_management
 from community.web.context import actor, client_ip
 
 bp = Blueprint("residents", __name__, url_prefix="/me")
@@ -54,7 +54,7 @@ def home():
     session = get_session()
     data = residents_services.resident_home(session, current_user.id)
     # Only the communities of the resident's own households: no area comes from the request.
-    stations = stations_services.stations_for_residents(
+    stations = stations_management.stations_for_residents(
         session, community_ids=sorted({h.community.id for h in data.households}))
     return render_template("residents/home.html", data=data, stations=stations,
                            format_code=codes.format_code)

@@ -33,6 +33,7 @@ from community.db import get_engine, get_session
 from community.errors import Conflict, InvalidInput
 from community.i18n import safe_next
 from community.stations import exports
+from community.stations import management as stations_management
 from community.stations import services as stations_services
 from community.stations.forms import (
     CATEGORY_LABELS,
@@ -63,7 +64,7 @@ def _local(moment: datetime | None, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str
 def _labels() -> dict:
     return {"local": _local, "category_labels": CATEGORY_LABELS, "quality_labels": QUALITY_LABELS,
             "source_labels": SOURCE_LABELS, "status_labels": STATUS_LABELS,
-            "weekday_labels": WEEKDAY_LABELS, "fmt_range": stations_services.fmt_range}
+            "weekday_labels": WEEKDAY_LABELS, "fmt_range": stations_management.fmt_range}
 
 
 # --- Stations ------------------------------------------------------------------------------
@@ -72,13 +73,13 @@ def _labels() -> dict:
 @login_required
 def index():
     """One community's stations with chief, windows and status."""
-    data = stations_services.list_stations(get_session(), actor=actor(),
+    data = stations_management.list_stations(get_session(), actor=actor(),
                                            community_id=int_arg("community_id"))
     return render_template("stations/index.html", data=data, **_labels())
 
 
-def _station_input(form: StationForm) -> stations_services.StationInput:
-    return stations_services.StationInput(
+def _station_input(form: StationForm) -> stations_management.StationInput:
+    return stations_management.StationInput(
         name=form.name.data or "", location=form.location.data or "",
         latitude=form.latitude.data, longitude=form.longitude.data,
         categories=form.categories.data or [], chief_id=form.chief_id.data or None,
@@ -86,7 +87,7 @@ def _station_input(form: StationForm) -> stations_services.StationInput:
 
 
 def _chief_choices(form: StationForm, community_id: int) -> None:
-    people = stations_services.chief_candidates(get_session(), community_id)
+    people = stations_management.chief_candidates(get_session(), community_id)
     form.chief_id.choices = [SelectChoice(0, _("— none —"))] + [
         SelectChoice(a.id, f"{a.display_name} ({a.username or a.phone})") for a in people]
 
@@ -115,7 +116,7 @@ def new():
     _chief_choices(form, community.id)  # type: ignore[arg-type]
     if form.validate_on_submit():
         try:
-            station = stations_services.create_station(
+            station = stations_management.create_station(
                 session, actor=actor(), community_id=community.id,  # type: ignore[arg-type]
                 data=_station_input(form), ip=client_ip())
         except (InvalidInput, Conflict) as exc:
@@ -136,7 +137,7 @@ def new():
 def edit(station_id: int):
     """Change a station's name, place, bins, chief, status or grace minutes."""
     session = get_session()
-    station, community = stations_services.station_for(session, actor=actor(),
+    station, community = stations_management.station_for(session, actor=actor(),
                                                        station_id=station_id)
     form = StationForm(obj=station)
     if request.method == "GET":
@@ -145,7 +146,7 @@ def edit(station_id: int):
     _chief_choices(form, community.id)  # type: ignore[arg-type]
     if form.validate_on_submit():
         try:
-            station = stations_services.update_station(
+            station = stations_management.update_station(
                 session, actor=actor(), station_id=station_id, data=_station_input(form),
                 ip=client_ip())
         except (InvalidInput, Conflict) as exc:
@@ -165,7 +166,7 @@ def edit(station_id: int):
 def status(station_id: int):
     """Suspend a station (its scans are refused) or reopen it."""
     session = get_session()
-    station = stations_services.set_station_status(
+    station = stations_management.set_station_status(
         session, actor=actor(), station_id=station_id, status=request.form.get("status", ""),
         ip=client_ip())
     session.commit()
@@ -179,7 +180,7 @@ def status(station_id: int):
 
 def _render_detail(station_id: int, schedule: ScheduleForm | None = None,
                    exception: ExceptionForm | None = None, code: int = 200):
-    page = stations_services.station_page(get_session(), actor=actor(), station_id=station_id)
+    page = stations_management.station_page(get_session(), actor=actor(), station_id=station_id)
     if schedule is None:
         schedule = ScheduleForm(formdata=None)
         for d, f in enumerate(schedule.day_fields()):
@@ -204,9 +205,9 @@ def schedule(station_id: int):
     form = ScheduleForm()
     if form.validate_on_submit():
         try:
-            stations_services.set_weekly_windows(session, actor=actor(), station_id=station_id,
+            stations_management.set_weekly_windows(session, actor=actor(), station_id=station_id,
                                                  weekly=form.weekly(), ip=client_ip())
-        except stations_services.WindowsOverlap as exc:
+        except stations_management.WindowsOverlap as exc:
             session.rollback()
             field = getattr(form, str(exc.details.get("field")), form.weekday_0)
             field.errors = [*field.errors, _("These time ranges overlap: %(ranges)s.",
@@ -231,10 +232,10 @@ def add_exception(station_id: int):
     if form.validate_on_submit():
         start, end = form.times()
         try:
-            stations_services.add_exception(
+            stations_management.add_exception(
                 session, actor=actor(), station_id=station_id, day=form.day.data,
                 start=start, end=end, note=form.note.data or "", ip=client_ip())
-        except stations_services.WindowsOverlap as exc:
+        except stations_management.WindowsOverlap as exc:
             session.rollback()
             form.start.errors = [*form.start.errors, _("These time ranges overlap: %(ranges)s.",
                                                        ranges=exc.details.get("ranges", ""))]
@@ -254,7 +255,7 @@ def add_exception(station_id: int):
 def remove_exception(exception_id: int):
     """Remove a date exception; the weekly windows apply again that day."""
     session = get_session()
-    exc = stations_services.remove_exception(session, actor=actor(), exception_id=exception_id,
+    exc = stations_management.remove_exception(session, actor=actor(), exception_id=exception_id,
                                              ip=client_ip())
     session.commit()
     flash(_("Exception for %(day)s removed.", day=exc.day.isoformat()), "info")
@@ -264,7 +265,7 @@ def remove_exception(exception_id: int):
 # --- Devices -------------------------------------------------------------------------------
 
 def _render_devices(community_id: int | None, form: DeviceForm | None = None, code: int = 200):
-    data = stations_services.list_devices(get_session(), actor=actor(), community_id=community_id)
+    data = stations_management.list_devices(get_session(), actor=actor(), community_id=community_id)
     form = form or DeviceForm(formdata=None)
     form.station_id.choices = [SelectChoice(0, _("— any station —"))] + [
         SelectChoice(s.id, s.name) for s in data.stations]
@@ -320,10 +321,10 @@ def revoke_device(device_id: int):
 
 # --- Drops ---------------------------------------------------------------------------------
 
-def _filters() -> stations_services.DropFilter:
+def _filters() -> stations_management.DropFilter:
     """The drop filters from the query string (unknown values are ignored)."""
     args = request.args
-    return stations_services.DropFilter(
+    return stations_management.DropFilter(
         community_id=int_arg("community_id"), station_id=int_arg("station_id"),
         day_from=date_arg("day_from"), day_to=date_arg("day_to"),
         category=args.get("category", "")[:12], quality=args.get("quality", "")[:10],
@@ -332,7 +333,7 @@ def _filters() -> stations_services.DropFilter:
     )
 
 
-def _filter_args(f: stations_services.DropFilter) -> dict:
+def _filter_args(f: stations_management.DropFilter) -> dict:
     """The resolved filter as query arguments (for export links and redirects)."""
     out = {"community_id": f.community_id, "station_id": f.station_id,
            "day_from": f.day_from.isoformat() if f.day_from else None,
@@ -345,7 +346,7 @@ def _filter_args(f: stations_services.DropFilter) -> dict:
 @login_required
 def drops():
     """A community's drops, filtered and paged, newest first."""
-    data = stations_services.list_drops(
+    data = stations_management.list_drops(
         get_session(), actor=actor(), filters=_filters(), page=int_arg("page") or 1,
         per_page=current_app.config["PAGE_SIZE"])
     return render_template("stations/drops.html", data=data, f=data.filters,
@@ -356,9 +357,9 @@ def _start_export(fmt: str):
     """Authorize and size the export; on too many rows go back to the list with a message."""
     session = get_session()
     try:
-        export = stations_services.export_drops(session, actor=actor(), filters=_filters(),
+        export = stations_management.export_drops(session, actor=actor(), filters=_filters(),
                                                 fmt=fmt, ip=client_ip())
-    except stations_services.ExportTooLarge as exc:
+    except stations_management.ExportTooLarge as exc:
         session.rollback()
         flash(str(exc.message), "error")
         return None, redirect(url_for("stations.drops", **request.args.to_dict()))
@@ -366,7 +367,7 @@ def _start_export(fmt: str):
     return export, None
 
 
-def _filename(export: stations_services.DropExport, ext: str) -> str:
+def _filename(export: stations_management.DropExport, ext: str) -> str:
     f = export.filters
     return f"drops-{export.community.id}-{f.day_from}-{f.day_to}.{ext}"
 
@@ -385,7 +386,7 @@ def export_csv():
     def generate():
         # Its own read session: the request's session is closed before streaming ends.
         with Session(engine, expire_on_commit=False) as s:
-            yield from exports.csv_chunks(stations_services.export_rows(s, export), tz)
+            yield from exports.csv_chunks(stations_management.export_rows(s, export), tz)
 
     resp = Response(generate(), mimetype="text/csv; charset=utf-8")
     resp.headers["Content-Disposition"] = f"attachment; filename={_filename(export, 'csv')}"
@@ -401,7 +402,7 @@ def export_xlsx():
     if export is None:
         return back
     out = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 - send_file closes it
-    exports.write_xlsx(stations_services.export_rows(get_session(), export),
+    exports.write_xlsx(stations_management.export_rows(get_session(), export),
                        export.community.timezone, out, title=export.community.name)
     out.seek(0)
     resp = send_file(out, as_attachment=True, download_name=_filename(export, "xlsx"),
@@ -414,7 +415,7 @@ def export_xlsx():
 @login_required
 def drop(drop_id: int):
     """One drop: its facts, its photo, its regrade history and the regrade form."""
-    detail = stations_services.drop_detail(get_session(), actor=actor(), drop_id=drop_id)
+    detail = stations_management.drop_detail(get_session(), actor=actor(), drop_id=drop_id)
     form = RegradeForm(formdata=None)
     form.quality.choices = [SelectChoice(k, v) for k, v in QUALITY_LABELS.items()
                             if k != detail.drop.quality]
@@ -453,7 +454,7 @@ def photo_root() -> Path:
 @login_required
 def photo(drop_id: int):
     """A drop's photo, for readers of the drop's community only."""
-    path = stations_services.drop_photo(get_session(), actor=actor(), drop_id=drop_id)
+    path = stations_management.drop_photo(get_session(), actor=actor(), drop_id=drop_id)
     # send_from_directory refuses paths that leave the folder (safe_join) and 404s missing files.
     resp = send_from_directory(photo_root(), path)
     resp.headers["Cache-Control"] = "private, no-store"

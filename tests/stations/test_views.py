@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from community import clock
 from community.audit.models import AuditEntry
-from community.stations import services
+from community.stations import management, services
 from community.stations.models import Device, Station, StationException, StationWindow
 from tests import builders
 from tests.stations.helpers import english, read
@@ -161,7 +161,7 @@ def test_date_exceptions(client, session: Session, world: builders.World) -> Non
     st = builders.station(session, world.a)
     session.commit()
     builders.login(client, world.manager_a)
-    today = services.local_today(world.a, clock.now())
+    today = management.local_today(world.a, clock.now())
     day = today + timedelta(days=3)
     url = f"/manage/stations/{st.id}/exceptions"
     assert client.post(url, data={"day": day.isoformat(), "kind": "closed",
