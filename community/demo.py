@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import groupby
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -33,6 +34,9 @@ from community.auth import services as auth_services
 from community.auth.models import Account, RoleGrant
 from community.households import codes
 from community.households.models import Card, Household, HouseholdMember
+from community.points import services as points_services
+from community.points.models import PointsAccount
+from community.points.rules import DropFacts
 from community.stations import windows
 from community.stations.models import Drop, Station, StationException, StationWindow
 
@@ -591,4 +595,29 @@ def _drop_row(rng: random.Random, slug: str, n: int, station: Station, k: int,
 
 
 # Later issues append their steps here (stewards' shifts, ledgers, ratings).
-STEPS: list[Step] = [_areas, _households, _accounts, _stations, _drops]
+def _points(demo: Demo) -> None:
+    """Ledgers follow the demo drops: every identified drop scored day by day, as it happened."""
+    session = demo.session
+    zone = ZoneInfo("Asia/Shanghai")
+    with click.progressbar(list(demo.communities.items()), label="Points ledgers") as bar:
+        for _slug, community in bar:
+            started = session.execute(select(PointsAccount.id).where(
+                PointsAccount.community_id == community.id).limit(1)).first()
+            if started is not None:  # scored by a previous run (or by real scans)
+                continue
+            rows = session.execute(
+                select(Drop.id, Drop.household_id, Drop.category, Drop.quality, Drop.in_window,
+                       Drop.local_date)
+                .where(Drop.community_id == community.id, col(Drop.household_id).is_not(None))
+                .order_by(Drop.happened_at, Drop.id)).all()
+            for day, group in groupby(rows, key=lambda r: r.local_date):
+                facts = [DropFacts(r.id, r.household_id, r.category, r.quality, r.in_window, day)
+                         for r in group]
+                # Entries carry the evening of their day, as if scored when the drops came in.
+                evening = datetime.combine(day, time(21, 0), tzinfo=zone)
+                points_services.award_for_drops(session, facts, community_id=community.id,
+                                                now=evening)
+            session.commit()
+
+
+STEPS: list[Step] = [_areas, _households, _accounts, _stations, _drops, _points]

@@ -274,3 +274,23 @@ def test_station_plan_and_blocks() -> None:
     assert [demo.station_for_building(b, 12, 3) for b in (1, 4, 5, 8, 9, 12)] == [0, 0, 1, 1,
                                                                                   2, 2]
     assert demo.station_for_building(1, 1, 2) == 0
+
+
+def test_demo_ledgers_follow_the_drops(app: Flask, session: Session) -> None:
+    """Every identified demo drop is scored; balances equal their entries; residents see them."""
+    from community.points import services as points_services
+    from community.points.models import LedgerEntry, PointsAccount
+
+    _build(app)
+    session.expire_all()
+    scored = session.execute(select(func.count()).select_from(LedgerEntry).where(
+        LedgerEntry.kind.in_(("earn", "strike")))).scalar_one()
+    # At most one earn or strike per identified drop (out-of-window drops earn nothing, but an
+    # incorrect one still counts as a strike; the daily cap can leave a drop without an earn).
+    identified = session.execute(select(func.count()).select_from(Drop).where(
+        Drop.household_id.is_not(None))).scalar_one()
+    assert 0 < scored <= identified
+    assert points_services.verify(session) == []
+    assert session.execute(select(func.max(PointsAccount.balance))).scalar_one() > 0
+    assert session.execute(select(func.min(PointsAccount.balance))).scalar_one() >= 0
+    session.rollback()
