@@ -28,6 +28,7 @@ from community.households.forms import CARD_LABELS, STATUS_LABELS, HouseholdForm
 from community.i18n import safe_next
 from community.web.args import int_arg
 from community.web.context import actor, client_ip
+from community.web.forms import show_service_error
 
 bp = Blueprint("households", __name__, url_prefix="/manage")
 
@@ -61,12 +62,8 @@ def index():
 
 def _apply_domain_error(form: HouseholdForm, exc: InvalidInput | Conflict) -> None:
     """Show a service's refusal next to the field it concerns."""
-    if isinstance(exc, Conflict):
-        form.room.errors = [*form.room.errors,
-                            _("A household at this address already exists.")]
-        return
-    target = getattr(form, str(exc.details.get("field", "")), None) or form.room
-    target.errors = [*target.errors, _("This value is not valid.")]
+    show_service_error(form, exc, default=form.room,
+                       conflict=_("A household at this address already exists."))
 
 
 @bp.route("/households/new", methods=["GET", "POST"])
@@ -75,8 +72,8 @@ def new():
     """Register a household in a community; it gets its first card at once."""
     session = get_session()
     community = areas_services.community_for(session, actor=actor(),
-                                          community_id=int_arg("community_id"),
-                                          action="household:write")
+                                             community_id=int_arg("community_id"),
+                                             action="household:write")
     form = HouseholdForm()
     if form.validate_on_submit():
         try:

@@ -50,6 +50,7 @@ from community.stations.forms import (
 )
 from community.web.args import date_arg, int_arg
 from community.web.context import actor, client_ip
+from community.web.forms import show_service_error
 
 bp = Blueprint("stations", __name__, url_prefix="/manage")
 
@@ -94,12 +95,8 @@ def _chief_choices(form: StationForm, community_id: int) -> None:
 
 def _station_error(form: StationForm, exc: InvalidInput | Conflict) -> None:
     """Show a service's refusal next to the field it concerns."""
-    if isinstance(exc, Conflict):
-        form.name.errors = [*form.name.errors,
-                            _("A station with this name already exists in the community.")]
-        return
-    target = getattr(form, str(exc.details.get("field", "")), None) or form.name
-    target.errors = [*target.errors, _("This value is not valid.")]
+    show_service_error(form, exc, default=form.name,
+                       conflict=_("A station with this name already exists in the community."))
 
 
 @bp.route("/stations/new", methods=["GET", "POST"])
@@ -108,8 +105,8 @@ def new():
     """Add a station; it starts with the default windows 07:00–09:00 and 18:00–20:00."""
     session = get_session()
     community = areas_services.community_for(session, actor=actor(),
-                                                community_id=int_arg("community_id"),
-                                                action="station:manage")
+                                             community_id=int_arg("community_id"),
+                                             action="station:manage")
     form = StationForm()
     if request.method == "GET":
         form.categories.data = list(CATEGORY_LABELS)
