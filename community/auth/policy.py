@@ -48,6 +48,9 @@ ACTIONS: dict[str, frozenset[str]] = {
     "points:read": ADMINS,
     "points:adjust": ADMINS,
     "rules:manage": ADMINS,
+    "rewards:manage": ADMINS,
+    # Handing a reserved reward over at the station (scanning the resident's pickup QR).
+    "rewards:hand_over": ADMINS | {"steward", "station_chief"},
 }
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, String, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Column, String, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from community import clock
@@ -29,6 +29,9 @@ class Household(SQLModel, table=True):
     room: str = Field(sa_column=Column(String(20), nullable=False))
     members: int = Field(default=1)
     status: str = Field(default="active", sa_column=Column(String(12), nullable=False))
+    # The household asked to stay off the honour boards (红榜); rankings skip it.
+    honour_opt_out: bool = Field(default=False, sa_column=Column(
+        Boolean, nullable=False, default=False, server_default=false()))
     created_at: datetime = Field(
         default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False)
     )

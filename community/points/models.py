@@ -1,4 +1,5 @@
-"""Points ledger tables: accounts with a never-negative balance, append-only entries, rule sets.
+"""Points tables: accounts with a never-negative balance, append-only entries, rule sets,
+the rewards catalog and redemptions.
 
 `ledger_entry` is append-only: no service updates or deletes a row. A correction is a new
 `reversal` entry naming the entry it reverses (unique: an entry is reversed at most once);
@@ -96,3 +97,74 @@ class PointsRuleSet(SQLModel, table=True):
     created_by: int | None = Field(default=None, foreign_key="account.id")
     created_at: datetime = Field(default_factory=clock.now,
                                  sa_column=Column(UTCDateTime(), nullable=False))
+
+
+REWARD_STATUSES = ("active", "retired")
+REDEMPTION_STATUSES = ("reserved", "handed_over", "cancelled")
+
+
+class RewardItem(SQLModel, table=True):
+    """One item of a community's rewards catalog; `stock` is what can still be reserved."""
+
+    __tablename__ = "reward_item"
+    __table_args__ = (
+        CheckConstraint("cost > 0", name="ck_reward_item_cost"),
+        CheckConstraint("stock >= 0", name="ck_reward_item_stock"),
+        CheckConstraint("status IN ('active', 'retired')", name="ck_reward_item_status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="area.id", index=True)
+    name: str = Field(sa_column=Column(String(60), nullable=False))
+    description: str = Field(default="", sa_column=Column(String(300), nullable=False,
+                                                          default=""))
+    cost: int = Field(sa_column=Column(Integer, nullable=False))
+    stock: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+    active_from: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    active_until: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    picture: str | None = Field(default=None, sa_column=Column(String(80), nullable=True))
+    status: str = Field(default="active", sa_column=Column(String(10), nullable=False))
+    created_at: datetime = Field(default_factory=clock.now,
+                                 sa_column=Column(UTCDateTime(), nullable=False))
+    updated_at: datetime = Field(default_factory=clock.now,
+                                 sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Redemption(SQLModel, table=True):
+    """A household's claim on one reward: points taken and stock reserved until handed over.
+
+    The ledger entries are `redeem` and (after a cancellation) `refund`, both with source
+    "redemption:<id>", so a redemption is charged once and refunded at most once.
+    """
+
+    __tablename__ = "redemption"
+    __table_args__ = (
+        CheckConstraint("cost > 0", name="ck_redemption_cost"),
+        CheckConstraint("status IN ('reserved', 'handed_over', 'cancelled')",
+                        name="ck_redemption_status"),
+        Index("ix_redemption_household", "household_id", "id"),
+        Index("ix_redemption_community_status", "community_id", "status"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True,
+                                                          autoincrement=True))
+    community_id: int = Field(foreign_key="area.id")
+    reward_id: int = Field(foreign_key="reward_item.id", index=True)
+    household_id: int = Field(foreign_key="household.id")
+    account_id: int = Field(foreign_key="points_account.id")
+    cost: int = Field(sa_column=Column(Integer, nullable=False))
+    status: str = Field(default="reserved", sa_column=Column(String(12), nullable=False))
+    # The secret the pickup QR carries; a steward or manager scans it to hand the item over.
+    pickup_code: str = Field(sa_column=Column(String(32), nullable=False, unique=True))
+    # The phone's request id: a double tap or a retried request redeems once.
+    client_id: str | None = Field(default=None, sa_column=Column(String(40), nullable=True,
+                                                                 unique=True))
+    redeemed_by: int | None = Field(default=None, foreign_key="account.id")
+    created_at: datetime = Field(default_factory=clock.now,
+                                 sa_column=Column(UTCDateTime(), nullable=False))
+    handed_over_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    handed_over_by: int | None = Field(default=None, foreign_key="account.id")
+    cancelled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    cancelled_by: int | None = Field(default=None, foreign_key="account.id")
+    cancel_reason: str = Field(default="", sa_column=Column(String(200), nullable=False,
+                                                            default=""))
