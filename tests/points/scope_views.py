@@ -1,0 +1,2 @@
+"""Foreign-access cases of the points views pages."""
+from __future__ import annotations
