@@ -5,18 +5,20 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from community.errors import Conflict, DomainError
+from community.errors import Conflict, DomainError, InvalidInput
 
 
 def show_service_error(form: Any, err: DomainError, *, default: Any,
                        conflict: str | None = None) -> None:
     """Put a service's refusal next to the field it names (or on `default`).
 
-    A Conflict shows `conflict` (e.g. "already exists") on `default`; any other refusal
-    shows a generic "not valid" on the named field.
+    A Conflict shows `conflict` (e.g. "already exists") on `default`; a plain InvalidInput
+    shows a generic "not valid" on the named field; any other refusal shows its own message
+    (e.g. "The balance is too small").
     """
     if isinstance(err, Conflict) and conflict:
         default.errors = [*default.errors, conflict]
         return
     target = getattr(form, str(err.details.get("field", "")), None) or default
-    target.errors = [*target.errors, _("This value is not valid.")]
+    text = _("This value is not valid.") if type(err) is InvalidInput else str(err.message)
+    target.errors = [*target.errors, text]
