@@ -237,6 +237,29 @@ def _move_balances(session: Session, deltas: Mapping[int, int]) -> None:
         moved, execution_options={"synchronize_session": False})
 
 
+def lock_accounts(session: Session, community_id: int,
+                  household_ids: set[int]) -> dict[int, tuple[int, int]]:
+    """Lock (creating when missing) households' points accounts: id → (account id, balance).
+
+    Locks are taken in account-id order; every writer of balances goes through here first.
+    """
+    return _lock_accounts(session, community_id, household_ids)
+
+
+def append_entries(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Append entries of accounts the caller has locked and move their balances; new ids.
+
+    An entry whose (source, kind) is already present is skipped (and moves nothing).
+    """
+    deltas: dict[int, int] = {}
+    ids = []
+    for i, a, m, _s, _k in _append(session, list(rows)):
+        deltas[a] = deltas.get(a, 0) + m
+        ids.append(i)
+    _move_balances(session, deltas)
+    return ids
+
+
 def _sources_present(session: Session, sources: set[str]) -> set[str]:
     if not sources:
         return set()
@@ -399,6 +422,12 @@ def describe(kind: str, amount: int, reason: str, reversed_kind: str | None = No
         return _("Correction: %(what)s", what=was) + f" {_signed(amount)}"
     elif kind == "adjust":
         text = _("Adjustment by the community: %(reason)s", reason=reason)
+    elif kind == "expire":
+        text = _("Points earned in %(year)s expired", year=tail)
+    elif kind == "redeem":
+        text = _("Redeemed: %(item)s", item=reason)
+    elif kind == "refund":
+        text = _("Redemption cancelled, points returned")
     else:
         text = kind
     return f"{text} {_signed(amount)}"

@@ -68,3 +68,70 @@ def test_same_drop_awarded_by_32_threads_is_credited_once(app: Flask, session: S
     # Exactly one thread credited each drop; the others saw it already scored.
     assert sorted(g[d.id] for g in got).count(2) == 1
     assert sorted(g[other.id] for g in got).count(3) == 1
+
+
+REDEEMERS = 64
+
+
+def test_64_concurrent_redemptions_never_overdraw_balance_or_stock(
+        app: Flask, session: Session, world: builders.World) -> None:
+    """8 households x 8 threads; each household can afford 3, the stock holds 20 of 24."""
+    from community.auth import services as auth_services
+    from community.households.models import HouseholdMember
+    from community.points import rewards
+    from community.points.models import Redemption, RewardItem
+
+    households = [builders.household(session, world.a, building="9", room=str(900 + i))
+                  for i in range(8)]
+    manager = auth_services.load_actor(session, world.manager_a.id)
+    residents = []
+    for i, hh in enumerate(households):
+        acct = builders.account(session, "resident", world.a, phone=f"1370000{i:04d}")
+        session.add(HouseholdMember(household_id=hh.id, account_id=acct.id, status="approved"))
+        residents.append(acct)
+    session.flush()
+    with app.test_request_context():
+        for hh in households:
+            services.adjust(session, actor=manager, household_id=hh.id, amount=30,
+                            reason="seed", now=NOW)
+        item = rewards.save_item(session, actor=manager, community_id=world.a.id, now=NOW,
+                                 data=rewards.ItemInput(name="洗衣皂", cost=10, stock=20))
+    session.commit()
+    engine = get_engine(app)
+    barrier = threading.Barrier(REDEEMERS)
+    outcomes: list[str] = []
+    errors: list[str] = []
+
+    def worker(i: int) -> None:
+        k = i % len(households)
+        with app.test_request_context(), Session(engine) as s:
+            who = auth_services.load_actor(s, residents[k].id)
+            s.commit()
+            barrier.wait()
+            try:
+                rewards.redeem_reward(s, actor=who, household_id=households[k].id,
+                                      reward_id=item.id, now=NOW)
+                s.commit()
+                outcomes.append("ok")
+            except (rewards.OutOfStock, services.NotEnoughPoints) as exc:
+                s.rollback()
+                outcomes.append(type(exc).__name__)
+            except Exception as exc:  # noqa: BLE001 - reported below
+                errors.append(repr(exc))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(REDEEMERS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert len(outcomes) == REDEEMERS
+    session.expire_all()
+    assert outcomes.count("ok") == 20
+    assert session.get(RewardItem, item.id).stock == 0  # type: ignore[union-attr]
+    made = session.execute(select(func.count()).select_from(Redemption)).scalar_one()
+    assert made == 20
+    balances = [services.balance(session, hh.id) for hh in households]
+    assert min(balances) >= 0
+    assert sum(balances) == 8 * 30 - 20 * 10
+    assert services.verify(session) == []
