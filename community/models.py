@@ -3,7 +3,14 @@ from community.areas.models import Area
 from community.audit.models import AuditEntry
 from community.auth.models import Account, RoleGrant
 from community.households.models import Card, Household, HouseholdMember
-from community.points.models import LedgerEntry, PointsAccount, PointsRuleSet
+from community.points.models import (
+    LedgerEntry,
+    PointsAccount,
+    PointsRuleSet,
+    Redemption,
+    RewardItem,
+)
+from community.scheduler.models import JobRun
 from community.stations.models import (
     Device,
     Drop,
@@ -12,9 +19,18 @@ from community.stations.models import (
     StationException,
     StationWindow,
 )
+from community.volunteers.models import (
+    Notification,
+    Shift,
+    ShiftAssignment,
+    Steward,
+    StewardInvite,
+    SupervisionLog,
+)
 
 __all__ = [
     "Account", "Area", "AuditEntry", "Card", "Device", "Drop", "DropRegrade", "Household",
-    "HouseholdMember", "LedgerEntry", "PointsAccount", "PointsRuleSet", "RoleGrant", "Station",
-    "StationException", "StationWindow",
+    "HouseholdMember", "JobRun", "LedgerEntry", "PointsAccount", "PointsRuleSet", "Redemption",
+    "Notification", "RewardItem", "RoleGrant", "Shift", "ShiftAssignment", "Station",
+    "StationException", "StationWindow", "Steward", "StewardInvite", "SupervisionLog",
 ]

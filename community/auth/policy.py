@@ -51,6 +51,11 @@ ACTIONS: dict[str, frozenset[str]] = {
     "rewards:manage": ADMINS,
     # Handing a reserved reward over at the station (scanning the resident's pickup QR).
     "rewards:hand_over": ADMINS | {"steward", "station_chief"},
+    "jobs:read": frozenset({"city_admin"}),
+    # Volunteers: managers run stewards, rotas and hours; station chiefs confirm presence.
+    "steward:manage": ADMINS,
+    "steward:read": ADMINS | {"station_chief"},
+    "shift:confirm": ADMINS | {"station_chief"},
 }
 
 

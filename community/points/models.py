@@ -29,18 +29,21 @@ from community.types import UTCDateTime
 
 KINDS = ("earn", "bonus", "penalty", "strike", "redeem", "refund", "reversal", "expire",
          "adjust")
-OWNER_TYPES = ("household",)
+OWNER_TYPES = ("household", "steward")
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
 class PointsAccount(SQLModel, table=True):
-    """The points account of one household (steward accounts come later); balance >= 0."""
+    """The points account of one household or one steward (积分银行); balance >= 0."""
 
     __tablename__ = "points_account"
     __table_args__ = (
         CheckConstraint("balance >= 0", name="ck_points_account_balance"),
-        CheckConstraint("owner_type IN ('household')", name="ck_points_account_owner"),
+        CheckConstraint(
+            "(owner_type = 'household' AND household_id IS NOT NULL AND steward_id IS NULL) OR "
+            "(owner_type = 'steward' AND steward_id IS NOT NULL AND household_id IS NULL)",
+            name="ck_points_account_owner"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -48,6 +51,8 @@ class PointsAccount(SQLModel, table=True):
     owner_type: str = Field(default="household", sa_column=Column(String(12), nullable=False))
     household_id: int | None = Field(default=None, sa_column=Column(
         Integer, ForeignKey("household.id"), unique=True, nullable=True))
+    steward_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("steward.id"), unique=True, nullable=True))
     balance: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
 
 
