@@ -28,6 +28,7 @@ class RuleSet:
     streak_days: int = 7
     streak_bonus: int = 5
     expiry_years: int = 1  # earned in year Y, expires at the end of year Y + expiry_years
+    steward_points_per_hour: int = 10  # a steward's approved hours credit this many per hour
 
     def problems(self) -> list[str]:
         """Field names whose values are out of range (empty when the rule set is valid)."""
@@ -40,6 +41,7 @@ class RuleSet:
             "streak_days": 2 <= self.streak_days <= 366,
             "streak_bonus": 0 <= self.streak_bonus <= 1000,
             "expiry_years": 0 <= self.expiry_years <= 10,
+            "steward_points_per_hour": 0 <= self.steward_points_per_hour <= 1000,
         }
         return bad + [name for name, ok in checks.items() if not ok]
 
@@ -135,6 +137,8 @@ def _streak(rules: RuleSet, facts: DropFacts, state: HouseholdDay) -> list[Entry
 
 
 # --- Expiry ---------------------------------------------------------------------------------
+# Points earned in year Y form the lot of Y; it expires at the end of Y + expiry_years. The
+# lots are never stored: they are folded from the ledger, so they can never disagree with it.
 
 @dataclass(frozen=True)
 class Lot:
@@ -144,9 +148,55 @@ class Lot:
     amount: int
 
 
+@dataclass(frozen=True)
+class LotEntry:
+    """One ledger entry as the lots see it: a signed amount and the year a credit joins."""
+
+    local_date: date
+    amount: int
+    lot_year: int | None = None  # None: the entry's own year
+
+
 def expires_on(rules: RuleSet, year: int) -> date:
     """The last day points earned in `year` can be spent."""
     return date(year + rules.expiry_years, 12, 31)
+
+
+def credit_year(rules: RuleSet, on: date, undone: date | None = None) -> int:
+    """The lot a credit made on `on` joins: its own year, or for a refund or a reversal the
+    year of the entry it undoes, but never a year already past its last day on `on`.
+
+    Points given back must not land in a lot the expiry job has closed (that year's
+    `expire` entry exists and is unique), or they would never expire.
+    """
+    if undone is None:
+        return on.year
+    return max(undone.year, on.year - rules.expiry_years)
+
+
+def lots_from_entries(entries: Iterable[LotEntry]) -> list[Lot]:
+    """Fold an account's entries (ledger order) into its unspent lots, oldest year first.
+
+    A credit adds to the lot of its year; a debit (redeem, penalty, negative adjust or
+    reversal, expire) takes from the oldest lots first. A debit larger than all lots empties
+    them (the balance never goes below zero, so this only happens on a drifted ledger).
+    """
+    lots: dict[int, int] = {}
+    for e in entries:
+        if e.amount > 0:
+            year = e.local_date.year if e.lot_year is None else e.lot_year
+            lots[year] = lots.get(year, 0) + e.amount
+            continue
+        left = -e.amount
+        for year in sorted(lots):
+            if not left:
+                break
+            used = min(lots[year], left)
+            left -= used
+            lots[year] -= used
+            if not lots[year]:
+                del lots[year]
+    return [Lot(y, a) for y, a in sorted(lots.items())]
 
 
 def lots_after_spending(lots: Sequence[Lot], spend: int) -> list[Lot]:
@@ -174,6 +224,12 @@ def expiring(rules: RuleSet, lots: Sequence[Lot], today: date) -> list[tuple[dat
     return sorted(by_day.items())
 
 
+def due_lots(rules: RuleSet, lots: Sequence[Lot], today: date) -> list[Lot]:
+    """The lots whose last day is before `today`, oldest first (the expiry job removes them)."""
+    return sorted((lot for lot in lots if lot.amount > 0 and expires_on(rules, lot.year) < today),
+                  key=lambda x: x.year)
+
+
 def due_to_expire(rules: RuleSet, lots: Sequence[Lot], today: date) -> int:
     """Points whose last day is before `today` (the expiry job removes them)."""
-    return sum(lot.amount for lot in lots if expires_on(rules, lot.year) < today)
+    return sum(lot.amount for lot in due_lots(rules, lots, today))

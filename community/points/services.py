@@ -404,11 +404,20 @@ def _signed(amount: int) -> str:
     return f"+{amount}" if amount > 0 else str(amount)
 
 
+def _hours(minutes: str) -> str:
+    """Minutes (as stored in a reason) as hours for people: '150' → '2.5', '100' → '1.67'."""
+    if not minutes.isdigit():
+        return minutes
+    return f"{int(minutes) / 60:.2f}".rstrip("0").rstrip(".")
+
+
 def describe(kind: str, amount: int, reason: str, reversed_kind: str | None = None,
              reversed_reason: str | None = None) -> str:
     """The plain-language reason of an entry, e.g. "厨余垃圾分类正确 +2" (pure; translated)."""
-    _head, _sep, tail = (reason or "").partition(":")
-    if kind == "earn":
+    head, _sep, tail = (reason or "").partition(":")
+    if kind == "earn" and head == "hours":
+        text = _("Volunteer service %(hours)s hours", hours=_hours(tail))
+    elif kind == "earn":
         name = CATEGORY_NAMES.get(tail, tail)
         text = _("%(category)s sorted correctly", category=name)
     elif kind == "bonus":
@@ -438,6 +447,12 @@ def history(session: Session, *, household_id: int, limit: int = HISTORY_LIMIT,
     """A household's entries, newest first, with their plain-language reasons (keyset paging)."""
     account = session.execute(select(PointsAccount.id).where(
         col(PointsAccount.household_id) == household_id)).scalar_one_or_none()
+    return _account_history(session, account, limit, before_id)
+
+
+def _account_history(session: Session, account: int | None, limit: int,
+                     before_id: int | None) -> list[HistoryRow]:
+    """One account's entries, newest first, described (keyset paging on the entry id)."""
     if account is None:
         return []
     reversed_ = aliased(LedgerEntry)
@@ -517,6 +532,133 @@ def verify(session: Session) -> list[Drift]:
     return [Drift(a, h, int(b), int(t)) for a, h, b, t in rows]
 
 
-__all__ = ["DropFacts", "HistoryRow", "NotEnoughPoints", "adjust", "award_for_drops",
-           "balance", "current_rules", "describe", "history", "publish_rules",
-           "reverse_and_reaward", "verify"]
+# --- Expiry (lots are folded from the ledger, never stored) ---------------------------------
+
+LOTS_FETCH = 10_000  # ledger rows fetched at a time while folding lots (long histories stream)
+
+
+def account_lots(session: Session,
+                 rules_by_account: Mapping[int, RuleSet]) -> dict[int, list[rules_mod.Lot]]:
+    """Each account's unspent lots (oldest year first), folded from its whole ledger.
+
+    A refund or a reversal gives its points back to the year of the entry it undoes
+    (`rules.credit_year`, judged on the local day the points came back, with that account's
+    rules). One streamed query for all the accounts.
+    """
+    from itertools import groupby
+    from zoneinfo import ZoneInfo
+
+    out: dict[int, list[rules_mod.Lot]] = {a: [] for a in rules_by_account}
+    if not out:
+        return out
+    zones = {a: ZoneInfo(tz) for a, tz in session.execute(
+        select(PointsAccount.id, Area.timezone)
+        .join(Area, col(Area.id) == PointsAccount.community_id)
+        .where(col(PointsAccount.id).in_(list(out))))}
+    undone = aliased(LedgerEntry)
+    rows = session.execute(
+        select(LedgerEntry.account_id, LedgerEntry.local_date, LedgerEntry.amount,
+               LedgerEntry.at, undone.local_date)
+        .outerjoin(undone, col(undone.id) == LedgerEntry.reverses_id)
+        .where(col(LedgerEntry.account_id).in_(list(out)), col(LedgerEntry.amount) != 0)
+        .order_by(col(LedgerEntry.account_id), col(LedgerEntry.id)),
+        execution_options={"yield_per": LOTS_FETCH})
+    for account_id, group in groupby(rows, key=lambda r: r[0]):
+        rs, zone = rules_by_account[account_id], zones[account_id]
+        out[account_id] = rules_mod.lots_from_entries(
+            rules_mod.LotEntry(day, amount, rules_mod.credit_year(
+                rs, at.astimezone(zone).date(), back) if amount > 0 and back else None)
+            for _a, day, amount, at, back in group)
+    return out
+
+
+def expiring_points(session: Session, household_id: int, today: date) -> list[tuple[date, int]]:
+    """A household's points still to expire, soonest first: (last day, points), from its lots.
+
+    `today` is the community's local date; its rules in force that day decide the last days.
+    """
+    row = session.execute(select(PointsAccount.id, PointsAccount.community_id).where(
+        col(PointsAccount.household_id) == household_id)).one_or_none()
+    if row is None:
+        return []
+    account_id, community_id = row
+    rs = current_rules(session, community_id, today)
+    return rules_mod.expiring(rs, account_lots(session, {account_id: rs})[account_id], today)
+
+
+# --- Stewards' points (积分银行) ----------------------------------------------------------
+# A steward's approved hours credit the steward's own account in the same ledger. The
+# account is the household account's twin: owner_type 'steward', steward_id set.
+
+def _lock_steward_accounts(session: Session, community_id: int,
+                           steward_ids: set[int]) -> dict[int, tuple[int, int]]:
+    """steward id → (account id, balance), creating missing accounts; rows locked in id order."""
+    if not steward_ids:
+        return {}
+    ins = _dialect_insert(session, PointsAccount.__table__).on_conflict_do_nothing(
+        index_elements=["steward_id"])
+    session.execute(ins, [{"community_id": community_id, "owner_type": "steward",
+                           "household_id": None, "steward_id": s, "balance": 0}
+                          for s in sorted(steward_ids)])
+    rows = session.execute(
+        select(PointsAccount.steward_id, PointsAccount.id, PointsAccount.balance)
+        .where(col(PointsAccount.steward_id).in_(steward_ids))
+        .order_by(col(PointsAccount.id)).with_for_update()
+    ).all()
+    return {s: (i, b) for s, i, b in rows}
+
+
+def lock_steward_accounts(session: Session, community_id: int,
+                          steward_ids: set[int]) -> dict[int, tuple[int, int]]:
+    """Lock (creating when missing) stewards' points accounts: id → (account id, balance).
+
+    A caller crediting several stewards in one transaction locks them all here first, so
+    two such transactions take the locks in the same (account id) order and never deadlock.
+    """
+    return _lock_steward_accounts(session, community_id, steward_ids)
+
+
+def credit_steward(session: Session, *, steward_id: int, community_id: int, amount: int,
+                   source: str, reason: str, actor_id: int | None, now: datetime,
+                   rule_version: int | None = None) -> int:
+    """Credit a steward's account once per `source` (one "earn" entry); the points credited.
+
+    UNIQUE (source, kind) makes a second credit of the same source impossible, even from a
+    concurrent transaction: it returns 0 and moves nothing. A zero amount appends nothing.
+    """
+    if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
+        raise InvalidInput(field="amount")
+    accounts = _lock_steward_accounts(session, community_id, {steward_id})
+    account_id, _balance = accounts[steward_id]
+    if amount == 0:
+        return 0
+    area = session.get(Area, community_id)
+    local_day = now.astimezone(_zone(area)).date()  # type: ignore[arg-type]
+    rows = _append(session, [{"account_id": account_id, "amount": amount, "kind": "earn",
+                              "source": source, "rule_version": rule_version,
+                              "actor_id": actor_id, "reason": reason, "at": now,
+                              "local_date": local_day, "reverses_id": None}])
+    credited = sum(m for _i, _a, m, _s, _k in rows)
+    _move_balances(session, {account_id: credited})
+    return credited
+
+
+def steward_balance(session: Session, steward_id: int) -> int:
+    """A steward's points balance (0 before the first credit)."""
+    got = session.execute(select(PointsAccount.balance).where(
+        col(PointsAccount.steward_id) == steward_id)).scalar_one_or_none()
+    return int(got or 0)
+
+
+def steward_history(session: Session, *, steward_id: int, limit: int = HISTORY_LIMIT,
+                    before_id: int | None = None) -> list[HistoryRow]:
+    """A steward's entries, newest first, with their plain-language reasons (keyset paging)."""
+    account = session.execute(select(PointsAccount.id).where(
+        col(PointsAccount.steward_id) == steward_id)).scalar_one_or_none()
+    return _account_history(session, account, limit, before_id)
+
+
+__all__ = ["DropFacts", "HistoryRow", "NotEnoughPoints", "account_lots", "adjust",
+           "award_for_drops", "balance", "credit_steward", "current_rules", "describe",
+           "expiring_points", "history", "lock_steward_accounts", "publish_rules",
+           "reverse_and_reaward", "steward_balance", "steward_history", "verify"]

@@ -8,8 +8,8 @@ The community's `link_mode` decides how a resident proves a card is theirs:
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
@@ -281,17 +281,34 @@ class ResidentHome:
     households: list[MyHousehold]
     pending: list[MyHousehold]
     balances: dict[int, int]
+    # household id → (last day, points) expiring within EXPIRY_NOTICE_DAYS, soonest first
+    expiring: dict[int, list[tuple[date, int]]] = field(default_factory=dict)
+
+
+EXPIRY_NOTICE_DAYS = 90  # the home page warns this far ahead; the points page lists them all
 
 
 def resident_home(session: Session, account_id: int) -> ResidentHome:
     """The resident's linked households (with cards and points) and waiting requests."""
     households = my_households(session, account_id)
+    expiring: dict[int, list[tuple[date, int]]] = {}
+    for h in households:
+        today = _local_today(h.community)
+        soon = today + timedelta(days=EXPIRY_NOTICE_DAYS)
+        expiring[h.household.id] = [  # type: ignore[index]
+            (day, n) for day, n in points_services.expiring_points(
+                session, h.household.id, today) if day <= soon]  # type: ignore[arg-type]
     return ResidentHome(
         households=households,
         pending=my_pending(session, account_id),
         balances={h.household.id: points_balance(session, h.household.id)  # type: ignore[misc]
                   for h in households},
+        expiring=expiring,
     )
+
+
+def _local_today(community: Area) -> date:
+    return clock.local(clock.now(), community.timezone).date()
 
 
 def points_balance(session: Session, household_id: int) -> int:
@@ -308,6 +325,7 @@ class MyPoints:
     balance: int
     entries: list[points_services.HistoryRow]
     next_before: int | None  # keyset cursor of the next (older) page
+    expiring: list[tuple[date, int]] = field(default_factory=list)  # every upcoming expiry
 
 
 def my_points(session: Session, account_id: int, household_id: int | None = None,
@@ -332,4 +350,6 @@ def my_points(session: Session, account_id: int, household_id: int | None = None
     more = len(rows) > limit
     rows = rows[:limit]
     return MyPoints(households, current, points_services.balance(session, hid),  # type: ignore
-                    rows, rows[-1].id if more and rows else None)
+                    rows, rows[-1].id if more and rows else None,
+                    expiring=points_services.expiring_points(
+                        session, hid, _local_today(current.community)))  # type: ignore[arg-type]

@@ -32,6 +32,7 @@ PRECACHED_STATIC = (
     "css/app.css",
     "js/scan.js",
     "js/scan-queue.js",
+    "js/qr-camera.js",
     "vendor/zxing-wasm/reader.js",
     "vendor/zxing-wasm/zxing_reader.wasm",
 )

@@ -361,78 +361,32 @@
   }
   function formatCode(code) { return code.length > 4 ? code.slice(0, 4) + "-" + code.slice(4) : code; }
 
-  let zxing = null;
-  function loadScanner() {
-    if (zxing) { return zxing; }
-    if (!window.ZXingWASM) { return Promise.reject(new Error("zxing missing")); }
-    setText(el.scannerStatus, L.ui.scanner_loading);
-    // The .wasm comes from our own static folder (pre-cached by the service worker), never a CDN.
-    zxing = window.ZXingWASM.prepareZXingModule({
-      overrides: {
-        locateFile: (path, prefix) => (path.endsWith(".wasm") ? config.urls.wasm : prefix + path),
-      },
-      fireImmediately: true,
-    }).then((m) => { setText(el.scannerStatus, ""); return m; },
-      (err) => { zxing = null; throw err; });
-    return zxing;
-  }
+  // The camera and photo reader is shared with the reward pickup page (qr-camera.js).
+  const reader = new window.QrCamera({
+    video: el.video,
+    wrap: el.videoWrap,
+    canvas: el.canvas,
+    wasmUrl: config.urls.wasm,
+    onText: (text) => onDecoded(text, "camera"),
+    onLoading: (loading) => setText(el.scannerStatus, loading ? L.ui.scanner_loading : ""),
+  });
 
-  async function readQr(source) {
-    await loadScanner();
-    const results = await window.ZXingWASM.readBarcodes(source,
-      { formats: ["QRCode"], tryHarder: true, maxNumberOfSymbols: 1 });
-    const hit = results.find((r) => r.isValid !== false && r.text);
-    return hit ? hit.text : null;
-  }
-
-  const camera = { stream: null, timer: null };
+  function readQr(source) { return reader.read(source); }
 
   async function startCamera() {
     if (!state.station) { showFeedback("error", L.ui.no_station, "", ""); return; }
-    try {
-      await loadScanner();
-      camera.stream = await navigator.mediaDevices.getUserMedia(
-        { video: { facingMode: "environment" }, audio: false });
-    } catch (e) {
+    if (!(await reader.start())) {
       setText(el.scannerStatus, L.ui.camera_error);
       return;
     }
-    el.video.srcObject = camera.stream;
-    el.videoWrap.hidden = false;
-    await el.video.play().catch(() => {});
     setText(el.cameraToggle, L.ui.camera_on);
     el.cameraToggle.dataset.on = "1";
-    tick();
   }
 
   function stopCamera() {
-    clearTimeout(camera.timer);
-    camera.timer = null;
-    if (camera.stream) { camera.stream.getTracks().forEach((t) => t.stop()); }
-    camera.stream = null;
-    el.video.srcObject = null;
-    el.videoWrap.hidden = true;
+    reader.stop();
     setText(el.cameraToggle, L.ui.camera_off);
     delete el.cameraToggle.dataset.on;
-  }
-
-  async function tick() {
-    if (!camera.stream) { return; }
-    try {
-      const v = el.video;
-      if (v.readyState >= 2 && v.videoWidth) {
-        // Decode a downscaled frame: fast on a phone, and a card fills much of the view.
-        const scale = Math.min(1, 800 / Math.max(v.videoWidth, v.videoHeight));
-        const w = Math.round(v.videoWidth * scale);
-        const h = Math.round(v.videoHeight * scale);
-        el.canvas.width = w; el.canvas.height = h;
-        const ctx = el.canvas.getContext("2d", { willReadFrequently: true });
-        ctx.drawImage(v, 0, 0, w, h);
-        const text = await readQr(ctx.getImageData(0, 0, w, h));
-        if (text) { onDecoded(text, "camera"); }
-      }
-    } catch (e) { /* a bad frame: try the next one */ }
-    if (camera.stream) { camera.timer = setTimeout(tick, 200); }
   }
 
   // --- wiring --------------------------------------------------------------------------
@@ -443,7 +397,7 @@
   document.querySelectorAll("[data-quality]").forEach((btn) =>
     btn.addEventListener("click", () => selectQuality(btn.dataset.quality)));
 
-  el.cameraToggle.addEventListener("click", () => (camera.stream ? stopCamera() : startCamera()));
+  el.cameraToggle.addEventListener("click", () => (reader.running ? stopCamera() : startCamera()));
 
   el.code.addEventListener("input", () => {
     const code = el.code.value.toUpperCase().replace(/[^0-9A-Z]/g, "").slice(0, 8);

@@ -1,2 +1,75 @@
-"""Foreign-access cases of the points board pages."""
+"""Foreign-access cases of the points board pages.
+
+The manager of B tries A's honour board, A's street ranking and A's households through the
+resident pages (/me/board takes a household id, so it gets cases too, not an exemption: a
+household that is not one's own is 404 and its opt-out never changes).
+"""
 from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy.orm import object_session
+from sqlmodel import Session, select
+
+from community import clock
+from community.points import services as points_services
+from community.points.models import LedgerEntry
+from community.points.rules import DropFacts
+from tests.builders import World
+from tests.scope import Case, foreign
+
+A_ROOMS = ["1栋1单元**1室", "1栋1单元**2室", "1栋1单元101室", "玉龙社区", "玉山镇"]
+FAKE_DROP = 900_000  # fake drop ids: the ledger only needs them unique
+
+
+def _a_points(w: World) -> None:
+    """A's households earn points this month and last (once per World)."""
+    owner = object_session(w.households_a[0])
+    assert owner is not None
+    # A session of our own, closed at once: an open SQLite transaction would lock the app out.
+    with Session(owner.get_bind()) as session:
+        if session.exec(select(LedgerEntry.id)).first() is None:
+            today = clock.local(clock.now()).date()
+            facts = [DropFacts(FAKE_DROP + i, hh.id, "kitchen", "correct", True, day)
+                     for i, (hh, day) in enumerate(
+                         [(h, today) for h in w.households_a[:2]]
+                         + [(h, date(today.year, today.month, 1)) for h in w.households_a])]
+            points_services.award_for_drops(session, facts, community_id=w.a.id)
+        session.commit()
+
+
+@foreign("board.index")
+def _index(w: World) -> list[Case]:
+    _a_points(w)
+    return [
+        Case("GET", f"/manage/board?community_id={w.a.id}"),
+        Case("GET", f"/manage/board?community_id={w.street_a.id}"),
+        Case("GET", f"/manage/board?area_id={w.street_a.id}"),
+        Case("GET", f"/manage/board?area_id={w.district.id}"),
+        Case("GET", f"/manage/board?community_id={w.b.id}&area_id={w.street_a.id}"),
+        # B's own board answers, without anything of A.
+        Case("GET", "/manage/board", expect=(200,), absent=A_ROOMS),
+        Case("GET", f"/manage/board?community_id={w.b.id}&month=last", expect=(200,),
+             absent=A_ROOMS),
+    ]
+
+
+@foreign("resident_board.mine")
+def _mine(w: World) -> list[Case]:
+    _a_points(w)
+    return [
+        Case("GET", f"/me/board?household_id={w.households_a[0].id}"),
+        Case("GET", f"/me/board?household_id={w.households_a[1].id}&month=last"),
+        # No household of one's own: back to the home page, nothing of A shown.
+        Case("GET", "/me/board", expect=(302,), absent=A_ROOMS),
+    ]
+
+
+@foreign("resident_board.opt_out")
+def _opt_out(w: World) -> list[Case]:
+    return [
+        Case("POST", "/me/board/opt-out",
+             data={"household_id": str(w.households_a[0].id), "hide": "1"}),
+        Case("POST", "/me/board/opt-out",
+             data={"household_id": str(w.households_b[0].id), "hide": "1"}),
+    ]

@@ -63,7 +63,8 @@ def redeem(session, world, hh, item, **kw):
 def test_redeem_takes_points_and_stock_at_once(session: Session, shop) -> None:
     world, hh, eggs = shop
     red = redeem(session, world, hh, eggs)
-    assert red.status == "reserved" and red.cost == 20
+    assert red.status == "reserved"
+    assert red.cost == 20
     assert len(red.pickup_code) == rewards.PICKUP_CODE_LENGTH
     assert services.balance(session, hh.id) == 30
     session.refresh(eggs)
@@ -157,7 +158,8 @@ def test_hand_over_once_by_steward_of_the_community(session: Session, shop) -> N
     red = redeem(session, world, hh, eggs)
     steward = actor(session, world.steward_a)
     seen = rewards.look_up_pickup(session, actor=steward, code=red.pickup_code.lower())
-    assert seen.item_name == "鸡蛋 10个" and seen.redemption.status == "reserved"
+    assert seen.item_name == "鸡蛋 10个"
+    assert seen.redemption.status == "reserved"
     done = rewards.hand_over(session, actor=steward, code=red.pickup_code, now=NOW)
     session.commit()
     assert done.redemption.status == "handed_over"
