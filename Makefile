@@ -66,8 +66,8 @@ browser:
 	  else echo "chromium missing: install the Debian packages chromium and fonts-wqy-zenhei"; fi; \
 	fi
 
-serve: setup migrate  ## Production-style: gunicorn workers (the scheduler runs separately)
-	$(VENV)/bin/gunicorn --workers 3 --bind 127.0.0.1:8000 wsgi:app
+serve: setup migrate  ## Production-style: gunicorn workers + one scheduler process (WORKERS, BIND)
+	scripts/serve.sh
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor

@@ -1,0 +1,87 @@
+"""Every periodic job: its name, cadence (local time) and the module job it calls.
+
+Job functions are plain, idempotent functions in each module's `jobs.py`; the adapters
+here turn a Period into the arguments each one takes. Add a job by adding a `Job` here.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import time, timedelta
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session
+
+from community.points import jobs as points_jobs
+from community.scheduler.periods import Daily, EveryMinutes, Yearly
+from community.scheduler.runner import Job, JobFailed, Period
+from community.stations import jobs as stations_jobs
+from community.volunteers import jobs as volunteers_jobs
+from community.volunteers import notifications as volunteers_notifications
+from community.volunteers import shifts as volunteers_shifts
+
+
+def _expire_points(session: Session, period: Period) -> Mapping[str, Any]:
+    # Due on 1 January: what expired at the end of the year before goes now. Committed batch
+    # by batch (accounts stay locked one batch at a time, not for the whole city).
+    total = points_jobs.ExpiryCounts()
+    for counts in points_jobs.expire_batches(session, now=period.due_at):
+        session.commit()
+        total += counts
+    return {"accounts": total.accounts, "entries": total.entries, "points": total.points}
+
+
+def _verify_ledger(session: Session, period: Period) -> Mapping[str, Any]:
+    drift = points_jobs.verify_ledger(session)
+    if drift:
+        shown = ", ".join(f"account {d.account_id}: balance {d.balance} ≠ entries "
+                          f"{d.entries_sum}" for d in drift[:20])
+        raise JobFailed(f"{len(drift)} points account(s) drifted from their entries: {shown}")
+    return {"drifted": 0}
+
+
+def _clean_up(session: Session, period: Period) -> Mapping[str, Any]:
+    return {**stations_jobs.forget_revoked_device_tokens(session, now=period.due_at),
+            **points_jobs.forget_request_ids(session, now=period.due_at)}
+
+
+def _generate_rotas(session: Session, period: Period) -> Mapping[str, Any]:
+    report = volunteers_shifts.generate_all(session, now=period.due_at, weeks=ROTA_WEEKS)
+    return {"created": report.created, "updated": report.updated,
+            "cancelled": report.cancelled, "kept": report.kept}
+
+
+def _close_shifts(session: Session, period: Period) -> Mapping[str, Any]:
+    # After each window: check out who forgot, mark who never came as a no-show.
+    return volunteers_jobs.close_finished_shifts(session, now=period.due_at)
+
+
+def _remind_shifts(session: Session, period: Period) -> Mapping[str, Any]:
+    return volunteers_notifications.remind_upcoming_shifts(session, now=period.due_at,
+                                                           ahead=REMIND_AHEAD)
+
+
+ROTA_WEEKS = 4
+REMIND_AHEAD = timedelta(hours=2)
+
+# catch_up=1 for checks and clean-ups: after downtime only the latest period matters.
+JOBS: dict[str, Job] = {job.name: job for job in (
+    Job("points.expire", Yearly(at=time(0, 30)), _expire_points,
+        _l("Expire the points whose last day has passed (earned in year Y, gone after Y+1)"),
+        _l("1 January at 00:30"), batched=True),
+    Job("points.verify", Daily(at=time(3, 0), catch_up=1), _verify_ledger,
+        _l("Recompute every points balance from its entries; any drift fails the run"),
+        _l("Every day at 03:00")),
+    Job("volunteers.rotas", Daily(at=time(1, 0), catch_up=1), _generate_rotas,
+        _l("Generate steward shifts from the station windows for the next four weeks"),
+        _l("Every day at 01:00")),
+    Job("volunteers.close_shifts", EveryMinutes(15), _close_shifts,
+        _l("After each window: automatic check-out, and no-shows for missed shifts"),
+        _l("Every 15 minutes")),
+    Job("volunteers.reminders", EveryMinutes(15, catch_up=1), _remind_shifts,
+        _l("Remind stewards of their shifts two hours ahead (in-app inbox)"),
+        _l("Every 15 minutes")),
+    Job("maintenance.clean_up", Daily(at=time(4, 0), catch_up=1), _clean_up,
+        _l("Forget revoked device tokens and old redemption request ids"),
+        _l("Every day at 04:00")),
+)}

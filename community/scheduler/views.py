@@ -1,0 +1,28 @@
+"""The job history page for city admins: each job's schedule, last run and next run,
+recent runs and failures with their errors."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+from flask_login import login_required
+
+from community.auth import policy
+from community.db import get_engine
+from community.errors import Forbidden
+from community.scheduler import history
+from community.web.context import actor
+
+bp = Blueprint("jobs", __name__, url_prefix="/admin/jobs")
+
+
+@bp.get("/")
+@login_required
+def index():
+    """Jobs, their next run, and the latest runs (or only failures with ?failed=1)."""
+    if not policy.scopes(actor(), "jobs:read"):
+        raise Forbidden(action="jobs:read")
+    failed_only = request.args.get("failed") == "1"
+    engine = get_engine()
+    return render_template(
+        "scheduler/index.html",
+        jobs=history.job_rows(engine, current_app.config["TIMEZONE"]),
+        runs=history.recent_runs(engine, failed_only=failed_only), failed_only=failed_only)
