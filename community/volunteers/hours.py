@@ -1,0 +1,650 @@
+"""Stewards' hours (工时): the manager's approval, the steward's own figures and points
+(积分银行), the certificate data and its public check, and the manager's hours report.
+
+Hours come from check-in/out: the check-out (or the end-of-shift job) leaves an assignment
+with `minutes` and hours_status "pending". A manager (steward:manage) approves them as they
+are or corrects the minutes with a reason. The approval is one transaction: a conditional
+UPDATE … WHERE hours_status = 'pending' (so a second approval, even a concurrent one,
+changes nothing) and one ledger credit with source "shift:<assignment id>" (UNIQUE
+(source, kind) makes a second credit impossible). Points are floor(minutes × rate / 60)
+with the community's rate in force on the shift's date.
+
+Lock order, everywhere: the stewards' points accounts (account id order) first, then the
+assignments (id order), so a bulk approval and a single one never deadlock.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import String, and_, case, cast, func, literal, or_, select, update
+from sqlmodel import Session, col
+
+from community import clock
+from community.areas import services as areas_services
+from community.areas.models import Area
+from community.audit import services as audit
+from community.auth import policy
+from community.auth.models import Account
+from community.auth.services import mask_phone
+from community.errors import DomainError, InvalidInput, NotFound
+from community.points import services as points_services
+from community.points.models import LedgerEntry
+from community.stations.models import Station
+from community.volunteers import notifications
+from community.volunteers import rules as hours_rules
+from community.volunteers.models import Shift, ShiftAssignment, Steward
+from community.web.pagination import Page, paginate
+
+MAX_REASON = 200
+MAX_BULK = 200  # assignments one bulk approval may name
+MY_LINK = "/me/steward/hours"
+
+
+class HoursAlreadyApproved(DomainError):
+    """The hours of this assignment were approved before (maybe a moment ago, by someone else)."""
+
+    code, status, message = "hours_already_approved", 409, _l(
+        "These hours were already approved. Nothing was changed.")
+
+
+class HoursNotPending(DomainError):
+    """The assignment has no hours waiting (the steward has not checked out yet)."""
+
+    code, status, message = "hours_not_pending", 409, _l(
+        "There are no hours waiting for approval on this shift. Nothing was changed.")
+
+
+class MinutesOutOfRange(InvalidInput):
+    """Corrected minutes must be a whole number from 0 to 1440."""
+
+    code, message = "minutes_out_of_range", _l(
+        "Enter the minutes as a whole number from 0 to 1440.")
+
+
+class MinutesMissing(InvalidInput):
+    """No minutes were recorded, so the hours cannot be approved as they are."""
+
+    code, message = "minutes_missing", _l(
+        "No minutes were recorded for this shift. Enter them, with a reason.")
+
+
+class CorrectionReasonRequired(InvalidInput):
+    """A correction of the recorded minutes needs a reason (the steward will see it)."""
+
+    code, message = "correction_reason_required", _l(
+        "Please give a reason for correcting the minutes (at most 200 characters).")
+
+
+class PeriodInvalid(InvalidInput):
+    """A period must have both days, in order, and at most about ten years."""
+
+    code, message = "period_invalid", _l(
+        "Choose a start and an end date (the start on or before the end).")
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or clock.now()
+
+
+def _today(area: Area, now: datetime) -> date:
+    return clock.local(now, area.timezone).date()
+
+
+def _community(session: Session, community_id: int) -> Area:
+    area = session.get(Area, community_id)
+    if area is None:
+        raise NotFound()
+    return area
+
+
+# --- Approval -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Approval:
+    """One approved assignment: the minutes approved and the points credited."""
+
+    assignment_id: int
+    steward_id: int
+    minutes: int
+    points: int
+    corrected: bool
+
+
+def _load(session: Session, assignment_id: int) -> tuple[ShiftAssignment, Shift, Area]:
+    row = session.execute(
+        select(ShiftAssignment, Shift, Area)
+        .join(Shift, col(Shift.id) == ShiftAssignment.shift_id)
+        .join(Area, col(Area.id) == Shift.community_id)
+        .where(col(ShiftAssignment.id) == assignment_id)).one_or_none()
+    if row is None:
+        raise NotFound()
+    return row[0], row[1], row[2]
+
+
+def _decide_minutes(assignment: ShiftAssignment, minutes: int | None,
+                    reason: str) -> tuple[int, str]:
+    """The minutes to approve and the stored correction reason; raises on bad input."""
+    recorded = assignment.minutes
+    if minutes is None:
+        if recorded is None:
+            raise MinutesMissing(field="minutes")
+        minutes = recorded
+    if not hours_rules.valid_minutes(minutes):
+        raise MinutesOutOfRange(field="minutes")
+    if minutes == recorded:
+        return minutes, ""  # approved as it is: nothing to explain
+    reason = (reason or "").strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise CorrectionReasonRequired(field="reason")
+    return minutes, reason
+
+
+def _check_state(assignment: ShiftAssignment) -> None:
+    if assignment.hours_status == "approved":
+        raise HoursAlreadyApproved(assignment_id=assignment.id)
+    if assignment.hours_status != "pending":
+        raise HoursNotPending(assignment_id=assignment.id)
+
+
+def _approve(session: Session, *, actor: policy.Actor, assignment: ShiftAssignment,
+             shift: Shift, area: Area, minutes: int, reason: str, now: datetime,
+             ip: str | None) -> Approval:
+    """Mark one assignment approved (conditionally) and credit its points; accounts locked."""
+    assignment_id, steward_id, recorded = assignment.id, assignment.steward_id, assignment.minutes
+    table = ShiftAssignment.__table__
+    changed = session.execute(
+        update(table)
+        .where(table.c.id == assignment_id, table.c.hours_status == "pending")
+        .values(hours_status="approved", approved_minutes=minutes,
+                approved_by=actor.account_id, approved_at=now, correction_reason=reason))
+    if changed.rowcount != 1:  # type: ignore[attr-defined]
+        # Approved by someone else since it was read: their approval stands, ours is refused.
+        raise HoursAlreadyApproved(assignment_id=assignment_id)
+    session.expire(assignment)  # the UPDATE bypassed the ORM: reload on next access
+    rules = points_services.current_rules(session, area.id, shift.local_date)  # type: ignore
+    points = hours_rules.points_for_minutes(minutes, rules.steward_points_per_hour)
+    credited = points_services.credit_steward(
+        session, steward_id=steward_id, community_id=area.id,  # type: ignore[arg-type]
+        amount=points, source=f"shift:{assignment_id}", reason=f"hours:{minutes}",
+        actor_id=actor.account_id, now=now, rule_version=rules.version)
+    audit.record(session, actor_id=actor.account_id, action="volunteers.hours_approved",
+                 area=area, target_type="shift_assignment", target_id=assignment_id, ip=ip,
+                 minutes=minutes, recorded=recorded, points=credited, reason=reason)
+    account_id = session.execute(select(Steward.account_id).where(
+        col(Steward.id) == steward_id)).scalar_one()
+    notifications.notify(session, account_id=account_id, kind="hours_approved",
+                         params={"minutes": minutes, "points": credited}, link=MY_LINK,
+                         dedupe_key=f"hours_approved:{assignment_id}")
+    return Approval(assignment_id, steward_id, minutes, credited, bool(reason))  # type: ignore
+
+
+def approve_hours(session: Session, *, actor: policy.Actor, assignment_id: int,
+                  minutes: int | None = None, reason: str = "", now: datetime | None = None,
+                  ip: str | None = None) -> Approval:
+    """Approve one assignment's hours as recorded, or corrected (`minutes`) with a reason.
+
+    Refused, changing nothing: hours already approved or not pending, minutes outside
+    0..1440, a correction without a reason.
+    """
+    now = _now(now)
+    assignment, shift, area = _load(session, assignment_id)
+    policy.require(actor, "steward:manage", area)
+    _check_state(assignment)
+    minutes, reason = _decide_minutes(assignment, minutes, reason)
+    # The account first (lock order), then the assignment row in the conditional UPDATE.
+    points_services.lock_steward_accounts(session, area.id, {assignment.steward_id})  # type: ignore
+    return _approve(session, actor=actor, assignment=assignment, shift=shift, area=area,
+                    minutes=minutes, reason=reason, now=now, ip=ip)
+
+
+@dataclass
+class BulkApproval:
+    """What a bulk approval did: the approvals, and the ids it skipped (already approved,
+    not pending, or without recorded minutes)."""
+
+    approved: list[Approval] = field(default_factory=list)
+    skipped: list[int] = field(default_factory=list)
+
+    @property
+    def points(self) -> int:
+        """Points credited by the whole batch."""
+        return sum(a.points for a in self.approved)
+
+
+def approve_many(session: Session, *, actor: policy.Actor, community_id: int,
+                 assignment_ids: Sequence[int], now: datetime | None = None,
+                 ip: str | None = None) -> BulkApproval:
+    """Approve a selection of one community's pending hours as recorded, in one transaction.
+
+    Any id outside the community (or unknown) refuses the whole batch; ids already approved
+    or without recorded minutes are skipped and reported.
+    """
+    now = _now(now)
+    area = _community(session, community_id)
+    policy.require(actor, "steward:manage", area)
+    ids = sorted(set(assignment_ids))
+    if not ids or len(ids) > MAX_BULK:
+        raise InvalidInput(field="ids")
+    rows = session.execute(
+        select(ShiftAssignment, Shift)
+        .join(Shift, col(Shift.id) == ShiftAssignment.shift_id)
+        .where(col(ShiftAssignment.id).in_(ids))
+        .order_by(col(ShiftAssignment.id))).all()
+    if len(rows) != len(ids) or any(s.community_id != area.id for _a, s in rows):
+        raise NotFound()
+    result = BulkApproval()
+    todo = []
+    for assignment, shift in rows:
+        if assignment.hours_status != "pending" or assignment.minutes is None:
+            result.skipped.append(assignment.id)  # type: ignore[arg-type]
+        else:
+            todo.append((assignment, shift))
+    points_services.lock_steward_accounts(session, area.id,  # type: ignore[arg-type]
+                                          {a.steward_id for a, _s in todo})
+    for assignment, shift in todo:
+        try:
+            result.approved.append(_approve(
+                session, actor=actor, assignment=assignment, shift=shift, area=area,
+                minutes=assignment.minutes, reason="", now=now, ip=ip))  # type: ignore[arg-type]
+        except HoursAlreadyApproved:  # approved meanwhile: the UPDATE wrote nothing
+            result.skipped.append(assignment.id)  # type: ignore[arg-type]
+    return result
+
+
+# --- The manager's pending list -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PendingRow:
+    """One assignment whose hours wait for approval (or, on its own page, any assignment)."""
+
+    assignment_id: int
+    steward_id: int
+    steward: str
+    phone: str
+    station: str
+    local_date: date
+    starts_at: datetime
+    ends_at: datetime
+    checked_in_at: datetime | None
+    checked_out_at: datetime | None
+    check_out_method: str | None
+    minutes: int | None
+    hours_status: str | None
+    approved_minutes: int | None
+    correction_reason: str
+    points: int  # what approving the recorded minutes credits (or what was credited)
+
+
+@dataclass
+class PendingPage:
+    """A community's pending hours, oldest shift first, paged."""
+
+    communities: list[Area]
+    community: Area
+    page: Page
+    total_minutes: int
+
+
+def _row_select():
+    return (select(ShiftAssignment, Shift.local_date, Shift.starts_at, Shift.ends_at,
+                   Station.name, Account.display_name, Account.phone)
+            .join(Shift, col(Shift.id) == ShiftAssignment.shift_id)
+            .join(Station, col(Station.id) == Shift.station_id)
+            .join(Steward, col(Steward.id) == ShiftAssignment.steward_id)
+            .join(Account, col(Account.id) == Steward.account_id))
+
+
+def _rates(session: Session, community_id: int, days: set[date]) -> dict[date, int]:
+    return {d: points_services.current_rules(session, community_id, d).steward_points_per_hour
+            for d in days}
+
+
+def _pending_row(r, points: int) -> PendingRow:
+    a, day, starts, ends, station, name, phone = r
+    return PendingRow(a.id, a.steward_id, name, mask_phone(phone), station, day, starts, ends,
+                      a.checked_in_at, a.checked_out_at, a.check_out_method, a.minutes,
+                      a.hours_status, a.approved_minutes, a.correction_reason, points)
+
+
+def pending_hours(session: Session, *, actor: policy.Actor, community_id: int | None,
+                  page: int = 1, per_page: int = 50) -> PendingPage:
+    """The community's assignments with hours waiting for approval (steward:manage)."""
+    area = areas_services.community_for(session, actor=actor, community_id=community_id,
+                                        action="steward:manage")
+    where = and_(col(Shift.community_id) == area.id,
+                 col(ShiftAssignment.hours_status) == "pending")
+    stmt = _row_select().where(where).order_by(col(Shift.starts_at), col(ShiftAssignment.id))
+    got = paginate(session, stmt, page=page, per_page=per_page)
+    rates = _rates(session, area.id, {r[1] for r in got.items})  # type: ignore[arg-type]
+    got.items = [_pending_row(r, hours_rules.points_for_minutes(r[0].minutes or 0, rates[r[1]]))
+                 for r in got.items]
+    total = session.execute(
+        select(func.coalesce(func.sum(ShiftAssignment.minutes), 0))
+        .join(Shift, col(Shift.id) == ShiftAssignment.shift_id).where(where)).scalar_one()
+    return PendingPage(areas_services.communities_for(session, actor, "steward:manage"), area,
+                       got, int(total))
+
+
+def assignment_hours(session: Session, *, actor: policy.Actor,
+                     assignment_id: int) -> tuple[PendingRow, Area]:
+    """One assignment's hours for the approval page (steward:manage)."""
+    _a, shift, area = _load(session, assignment_id)
+    policy.require(actor, "steward:manage", area)
+    row = session.execute(_row_select().where(col(ShiftAssignment.id) == assignment_id)).one()
+    a = row[0]
+    if a.hours_status == "approved":
+        points = points_credited(session, [a.id]).get(a.id, 0)
+    else:
+        rate = _rates(session, area.id, {shift.local_date})[shift.local_date]  # type: ignore
+        points = hours_rules.points_for_minutes(a.minutes or 0, rate)
+    return _pending_row(row, points), area
+
+
+def points_credited(session: Session, assignment_ids: Sequence[int]) -> dict[int, int]:
+    """Points the ledger credited for each assignment's hours (source "shift:<id>")."""
+    if not assignment_ids:
+        return {}
+    sources = {f"shift:{i}": i for i in assignment_ids}
+    rows = session.execute(
+        select(LedgerEntry.source, func.sum(LedgerEntry.amount))
+        .where(col(LedgerEntry.source).in_(sources), col(LedgerEntry.kind) == "earn")
+        .group_by(LedgerEntry.source))
+    return {sources[s]: int(t or 0) for s, t in rows}
+
+
+# --- The steward's own page -----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MyShift:
+    """One of the steward's shifts with hours (approved or pending)."""
+
+    assignment_id: int
+    local_date: date
+    station: str
+    minutes: int | None
+    approved_minutes: int | None
+    hours_status: str | None
+    correction_reason: str
+
+
+@dataclass
+class MyHours:
+    """The steward's hours this month, this year and in all, points and history, pending."""
+
+    stewards: list[tuple[Steward, Area]]
+    steward: Steward
+    community: Area
+    today: date
+    month_minutes: int
+    year_minutes: int
+    all_minutes: int
+    approved_shifts: int
+    balance: int
+    entries: list[points_services.HistoryRow]
+    next_before: int | None
+    pending: list[MyShift]
+    recent: list[MyShift]
+
+
+def _my_stewards(session: Session, account_id: int) -> list[tuple[Steward, Area]]:
+    rows = session.execute(
+        select(Steward, Area).join(Area, col(Area.id) == Steward.community_id)
+        .where(col(Steward.account_id) == account_id,
+               col(Steward.status).in_(("approved", "retired")))
+        .order_by(col(Steward.id))).all()
+    return [(s, a) for s, a in rows]
+
+
+def _own_steward(session: Session, account_id: int,
+                 steward_id: int | None) -> tuple[list[tuple[Steward, Area]], Steward, Area] | None:
+    """The account's steward record (the chosen one, else the first); None when it has none.
+
+    A steward id that is not the account's own is NotFound: no one reads another's hours here.
+    """
+    mine = _my_stewards(session, account_id)
+    if steward_id is not None:
+        chosen = next(((s, a) for s, a in mine if s.id == steward_id), None)
+        if chosen is None:
+            raise NotFound()
+        return mine, chosen[0], chosen[1]
+    if not mine:
+        return None
+    return mine, mine[0][0], mine[0][1]
+
+
+def _approved_minutes(session: Session, steward_id: int, first: date | None = None,
+                      last: date | None = None) -> tuple[int, int]:
+    """(approved minutes, approved shifts) of a steward, optionally within local dates."""
+    stmt = (select(func.coalesce(func.sum(ShiftAssignment.approved_minutes), 0), func.count())
+            .join(Shift, col(Shift.id) == ShiftAssignment.shift_id)
+            .where(col(ShiftAssignment.steward_id) == steward_id,
+                   col(ShiftAssignment.hours_status) == "approved"))
+    if first is not None:
+        stmt = stmt.where(col(Shift.local_date) >= first)
+    if last is not None:
+        stmt = stmt.where(col(Shift.local_date) <= last)
+    total, n = session.execute(stmt).one()
+    return int(total), int(n)
+
+
+def _my_shifts(session: Session, steward_id: int, status: str, limit: int) -> list[MyShift]:
+    rows = session.execute(
+        select(ShiftAssignment, Shift.local_date, Station.name)
+        .join(Shift, col(Shift.id) == ShiftAssignment.shift_id)
+        .join(Station, col(Station.id) == Shift.station_id)
+        .where(col(ShiftAssignment.steward_id) == steward_id,
+               col(ShiftAssignment.hours_status) == status)
+        .order_by(col(Shift.starts_at).desc()).limit(limit)).all()
+    return [MyShift(a.id, day, name, a.minutes, a.approved_minutes, a.hours_status,
+                    a.correction_reason) for a, day, name in rows]
+
+
+def my_hours(session: Session, *, account_id: int, steward_id: int | None = None,
+             before_id: int | None = None, now: datetime | None = None,
+             limit: int = points_services.HISTORY_LIMIT) -> MyHours | None:
+    """The logged-in steward's own hours and points (积分银行); None for a non-steward."""
+    own = _own_steward(session, account_id, steward_id)
+    if own is None:
+        return None
+    mine, steward, area = own
+    today = _today(area, _now(now))
+    month, _n = _approved_minutes(session, steward.id, *hours_rules.month_bounds(today))  # type: ignore
+    year, _n = _approved_minutes(session, steward.id, *hours_rules.year_bounds(today))  # type: ignore
+    total, shifts = _approved_minutes(session, steward.id)  # type: ignore[arg-type]
+    entries = points_services.steward_history(session, steward_id=steward.id,  # type: ignore
+                                              limit=limit + 1, before_id=before_id)
+    more = len(entries) > limit
+    entries = entries[:limit]
+    return MyHours(mine, steward, area, today, month, year, total, shifts,
+                   points_services.steward_balance(session, steward.id),  # type: ignore
+                   entries, entries[-1].id if more and entries else None,
+                   _my_shifts(session, steward.id, "pending", 50),  # type: ignore[arg-type]
+                   _my_shifts(session, steward.id, "approved", 10))  # type: ignore[arg-type]
+
+
+# --- The certificate and its public check ---------------------------------------------------
+
+@dataclass(frozen=True)
+class CertificateData:
+    """A steward's approved shifts of a period, as the certificate prints them."""
+
+    steward_id: int
+    name: str
+    community: str
+    day_from: date
+    day_to: date
+    shifts: list[tuple[date, str, int]]  # (local date, station, approved minutes)
+    total_minutes: int
+    issued_on: date
+
+
+def _period(day_from: date | None, day_to: date | None) -> tuple[date, date]:
+    if not hours_rules.valid_period(day_from, day_to):
+        raise PeriodInvalid(field="day_from")
+    return day_from, day_to  # type: ignore[return-value]
+
+
+def _certificate(session: Session, steward: Steward, area: Area, day_from: date, day_to: date,
+                 now: datetime) -> CertificateData:
+    name = session.execute(select(Account.display_name).where(
+        col(Account.id) == steward.account_id)).scalar_one()
+    rows = session.execute(
+        select(Shift.local_date, Station.name, ShiftAssignment.approved_minutes)
+        .join(Shift, col(Shift.id) == ShiftAssignment.shift_id)
+        .join(Station, col(Station.id) == Shift.station_id)
+        .where(col(ShiftAssignment.steward_id) == steward.id,
+               col(ShiftAssignment.hours_status) == "approved",
+               col(Shift.local_date) >= day_from, col(Shift.local_date) <= day_to)
+        .order_by(col(Shift.starts_at), col(ShiftAssignment.id))).all()
+    shifts = [(d, s, int(m or 0)) for d, s, m in rows]
+    return CertificateData(steward.id, name, area.name, day_from, day_to,  # type: ignore
+                           shifts, sum(m for _d, _s, m in shifts), _today(area, now))
+
+
+def my_certificate(session: Session, *, account_id: int, steward_id: int | None,
+                   day_from: date | None, day_to: date | None,
+                   now: datetime | None = None) -> CertificateData:
+    """The certificate data of the logged-in steward's own approved hours of a period."""
+    own = _own_steward(session, account_id, steward_id)
+    if own is None:
+        raise NotFound()
+    first, last = _period(day_from, day_to)
+    return _certificate(session, own[1], own[2], first, last, _now(now))
+
+
+def steward_certificate(session: Session, *, actor: policy.Actor, steward_id: int,
+                        day_from: date | None, day_to: date | None,
+                        now: datetime | None = None) -> CertificateData:
+    """The certificate data of a steward of the manager's community (steward:manage)."""
+    steward = session.get(Steward, steward_id)
+    if steward is None:
+        raise NotFound()
+    area = _community(session, steward.community_id)
+    policy.require(actor, "steward:manage", area)
+    first, last = _period(day_from, day_to)
+    return _certificate(session, steward, area, first, last, _now(now))
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What the public page shows of a genuine certificate: recomputed, name masked."""
+
+    community: str
+    masked_name: str
+    day_from: date
+    day_to: date
+    shifts: int
+    total_minutes: int
+
+
+def verify_certificate(session: Session, *, steward_id: int, day_from: date,
+                       day_to: date) -> Verification | None:
+    """Recompute a (signature-checked) certificate's hours from the database; None if the
+    steward no longer exists. Public: shows only the community, a masked name and totals."""
+    steward = session.get(Steward, steward_id)
+    if steward is None:
+        return None
+    area = _community(session, steward.community_id)
+    name = session.execute(select(Account.display_name).where(
+        col(Account.id) == steward.account_id)).scalar_one()
+    total, shifts = _approved_minutes(session, steward_id, day_from, day_to)
+    return Verification(area.name, hours_rules.mask_name(name), day_from, day_to, shifts, total)
+
+
+# --- The manager's hours report -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ReportRow:
+    """One steward's figures of the period (or the total row, steward_id 0)."""
+
+    steward_id: int
+    name: str
+    phone: str
+    status: str
+    shifts: int           # assignments of the period not cancelled
+    done: int             # assignments completed (checked out)
+    no_shows: int
+    approved_minutes: int
+    pending_minutes: int
+    points: int           # points credited for the period's shifts
+
+
+@dataclass
+class HoursReport:
+    """Per steward of a community for a period: shifts, no-shows, hours, points."""
+
+    communities: list[Area]
+    community: Area
+    day_from: date
+    day_to: date
+    rows: list[ReportRow]
+    total: ReportRow
+
+
+def default_period(session: Session, *, actor: policy.Actor, community_id: int | None,
+                   now: datetime | None = None) -> tuple[date, date]:
+    """The current local month of the report's community (the report's default period)."""
+    area = areas_services.community_for(session, actor=actor, community_id=community_id,
+                                        action="steward:manage")
+    return hours_rules.month_bounds(_today(area, _now(now)))
+
+
+def hours_report(session: Session, *, actor: policy.Actor, community_id: int | None,
+                 day_from: date | None, day_to: date | None) -> HoursReport:
+    """Each steward's shifts, no-shows, approved and pending hours and points credited for
+    shifts on the period's local dates (steward:manage). Approved stewards appear even
+    with nothing in the period; others only when they have assignments in it."""
+    area = areas_services.community_for(session, actor=actor, community_id=community_id,
+                                        action="steward:manage")
+    first, last = _period(day_from, day_to)
+    in_period = and_(col(Shift.community_id) == area.id, col(Shift.local_date) >= first,
+                     col(Shift.local_date) <= last)
+    a = ShiftAssignment
+    figures = {r[0]: r[1:] for r in session.execute(
+        select(a.steward_id,
+               func.sum(case((col(a.status) != "cancelled", 1), else_=0)),
+               func.sum(case((col(a.status) == "done", 1), else_=0)),
+               func.sum(case((col(a.status) == "no_show", 1), else_=0)),
+               func.sum(case((col(a.hours_status) == "approved", a.approved_minutes), else_=0)),
+               func.sum(case((col(a.hours_status) == "pending", a.minutes), else_=0)))
+        .join(Shift, col(Shift.id) == a.shift_id).where(in_period)
+        .group_by(a.steward_id))}
+    # Points credited for the period's shifts: the ledger entries "shift:<assignment id>".
+    source = literal("shift:") + cast(a.id, String)
+    points = dict(session.execute(
+        select(a.steward_id, func.sum(LedgerEntry.amount))
+        .join(Shift, col(Shift.id) == a.shift_id)
+        .join(LedgerEntry, and_(col(LedgerEntry.source) == source,
+                                col(LedgerEntry.kind) == "earn"))
+        .where(in_period).group_by(a.steward_id)).all())
+    stewards = session.execute(
+        select(Steward.id, Steward.status, Account.display_name, Account.phone)
+        .join(Account, col(Account.id) == Steward.account_id)
+        .where(col(Steward.community_id) == area.id,
+               or_(col(Steward.status) == "approved", col(Steward.id).in_(list(figures))))
+        .order_by(Account.display_name, col(Steward.id))).all()
+    rows = []
+    for sid, status, name, phone in stewards:
+        f = figures.get(sid, (0, 0, 0, 0, 0))
+        rows.append(ReportRow(sid, name, mask_phone(phone), status,
+                              *(int(x or 0) for x in f), int(points.get(sid) or 0)))
+    total = ReportRow(0, "", "", "", *(sum(getattr(r, k) for r in rows) for k in (
+        "shifts", "done", "no_shows", "approved_minutes", "pending_minutes", "points")))
+    return HoursReport(areas_services.communities_for(session, actor, "steward:manage"), area,
+                       first, last, rows, total)
+
+
+def export_report(session: Session, *, actor: policy.Actor, community_id: int | None,
+                  day_from: date | None, day_to: date | None, fmt: str,
+                  ip: str | None = None) -> HoursReport:
+    """The hours report for a download, with an audit entry (names leave the system)."""
+    report = hours_report(session, actor=actor, community_id=community_id, day_from=day_from,
+                          day_to=day_to)
+    audit.record(session, actor_id=actor.account_id, action="volunteers.hours_exported",
+                 area=report.community, ip=ip, fmt=fmt, day_from=report.day_from.isoformat(),
+                 day_to=report.day_to.isoformat(), rows=len(report.rows))
+    return report
+

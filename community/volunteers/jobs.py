@@ -1,0 +1,60 @@
+"""Volunteer jobs: close the shifts that ended (auto check-out, no-shows).
+
+Plain functions the scheduler calls after each window (and anyone can run by hand). A
+second run finds nothing left to close, so running twice changes nothing. Every write is
+conditional on the assignment still being open (`signed_up`), so a steward checking out at
+the same moment is never overwritten.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlmodel import Session, col
+
+from community.volunteers.checkins import minutes_between
+from community.volunteers.models import Shift, ShiftAssignment
+
+
+def _ended_shifts(now: datetime):
+    return select(Shift.id).where(col(Shift.ends_at) <= now, col(Shift.status) == "open")
+
+
+def close_finished_shifts(session: Session, *, now: datetime) -> dict[str, int]:
+    """Close every open assignment of the shifts that ended at or before `now` (flushes).
+
+    Checked in without a check-out: checked out automatically at the shift's end ("auto"),
+    done, minutes computed, hours pending approval. Signed up but never checked in: no-show.
+    """
+    table = ShiftAssignment.__table__
+    open_rows = session.execute(
+        select(ShiftAssignment.id, ShiftAssignment.checked_in_at, ShiftAssignment.checked_out_at,
+               Shift.ends_at)
+        .join(Shift, col(Shift.id) == ShiftAssignment.shift_id)
+        .where(col(ShiftAssignment.status) == "signed_up",
+               col(ShiftAssignment.checked_in_at).is_not(None),
+               col(ShiftAssignment.shift_id).in_(_ended_shifts(now)))
+        .order_by(col(ShiftAssignment.id))).all()
+    closed = auto = 0
+    for row in open_rows:
+        # A steward checked in after the end (impossible by the rules, but data is data)
+        # gets zero minutes, never negative ones.
+        out = row.checked_out_at or max(row.ends_at, row.checked_in_at)
+        values = {"status": "done", "checked_out_at": out, "hours_status": "pending",
+                  "minutes": minutes_between(row.checked_in_at, out)}
+        if row.checked_out_at is None:
+            values["check_out_method"] = "auto"
+        done = session.execute(
+            update(table).where(table.c.id == row.id, table.c.status == "signed_up")
+            .values(**values).execution_options(synchronize_session=False)).rowcount
+        if done:
+            closed += 1
+            auto += row.checked_out_at is None
+    no_shows = session.execute(
+        update(table)
+        .where(table.c.status == "signed_up", table.c.checked_in_at.is_(None),
+               table.c.shift_id.in_(_ended_shifts(now)))
+        .values(status="no_show")
+        .execution_options(synchronize_session=False)).rowcount
+    session.flush()
+    return {"closed": closed, "auto_checked_out": auto, "no_shows": int(no_shows or 0)}

@@ -1,0 +1,138 @@
+"""A steward's shift on a phone: sign up for a shift, check in by scanning the station's
+rotating code with the (fake) camera, scan a household, check out.
+
+The live server runs on the real clock, so the station's window is built around the present
+hour and the camera shows the code of the present 30-second step (the server accepts it and
+the one before, so the test has about 30 to 60 seconds to reach the scanner).
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from playwright.sync_api import BrowserType, expect
+from sqlmodel import Session, select
+
+from community import clock
+from community.households import codes as card_codes
+from community.stations.models import Drop
+from community.volunteers import codes
+from community.volunteers import shifts as shifts_services
+from community.volunteers.models import Shift, ShiftAssignment, Steward
+from tests import builders
+from tests.e2e.fakecam import card_video
+from tests.e2e.helpers import horizontal_overflow, log_in
+
+pytestmark = pytest.mark.browser
+
+PHONE = {"width": 390, "height": 844}
+SH = ZoneInfo("Asia/Shanghai")
+
+
+def _assignments(session: Session) -> list[ShiftAssignment]:
+    rows = list(session.exec(select(ShiftAssignment).order_by(ShiftAssignment.id)
+                             .execution_options(populate_existing=True)))
+    session.commit()
+    return rows
+
+
+def test_steward_signs_up_checks_in_by_camera_scans_and_checks_out(
+        app: Flask, browser_type: BrowserType, browser_type_launch_args: dict,
+        live_server: str, session: Session, world: builders.World, tmp_path: Path) -> None:
+    now = clock.now().astimezone(SH)
+    hour = now.hour
+    # A window from the last full hour to two hours on, every day.
+    station = builders.station(session, world.a, "东门投放亭", ranges=((hour, hour + 2),))
+    steward = Steward(community_id=world.a.id, account_id=world.steward_a.id, status="approved",
+                      training="trained")
+    session.add(steward)
+    session.flush()
+    # Today's shift has started (too late to sign up): the manager put the steward on it.
+    start = now.replace(minute=0, second=0, microsecond=0)
+    current = Shift(community_id=world.a.id, station_id=station.id, local_date=start.date(),
+                    starts_at=start, ends_at=start + timedelta(hours=2), needed=1)
+    session.add(current)
+    session.flush()
+    session.add(ShiftAssignment(shift_id=current.id, steward_id=steward.id))
+    # The coming days' shifts come from the station's windows.
+    shifts_services.generate_all(session, now=clock.now(), weeks=1)
+    household = world.households_a[0]
+    short = card_codes.format_code(builders.active_card(session, household).short_code)
+    session.commit()
+
+    key = codes.derive_key(app.config["SECRET_KEY"])
+    shown = codes.current(key, station.id, clock.now())
+    video = card_video(tmp_path / "station.y4m", shown.text)
+    args = [*browser_type_launch_args.get("args", []), "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream", f"--use-file-for-fake-video-capture={video}"]
+    browser = browser_type.launch(**{**browser_type_launch_args, "args": args})
+    errors: list[str] = []
+    try:
+        context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True,
+                                      has_touch=True)
+        context.grant_permissions(["camera"], origin=live_server)
+        page = context.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("response", lambda r: errors.append(f"{r.status} {r.url}")
+                if r.status >= 400 else None)
+        log_in(page, live_server, "stewarda", builders.PASSWORD)
+
+        # 1. Check in: the camera sees the station's code and the page posts it at once.
+        page.goto(f"{live_server}/steward/check-in")
+        expect(page.get_by_test_id("due-shift")).to_have_count(1)
+        page.get_by_test_id("camera-toggle").click()
+        expect(page.get_by_test_id("checked-in-shift")).to_have_count(1, timeout=30_000)
+        [first] = _assignments(session)
+        assert first.checked_in_at is not None
+        assert first.check_in_method == "code"
+        assert horizontal_overflow(page) == 0
+
+        # 2. Sign up for a coming shift (tomorrow's window) on the open-shifts list.
+        page.goto(f"{live_server}/volunteer/shifts/open")
+        with page.expect_navigation():
+            page.get_by_test_id("sign-up").first.click()
+        expect(page.get_by_test_id("on-shift").first).to_be_visible()
+        assert horizontal_overflow(page) == 0
+        booked = [a for a in _assignments(session) if a.shift_id != current.id]
+        assert len(booked) == 1
+        assert booked[0].status == "signed_up"
+        page.goto(f"{live_server}/volunteer/shifts")
+        expect(page.get_by_test_id("my-shifts-title")).to_be_visible()
+
+        # 3. Scan a household at the station during the shift (typed short code).
+        page.goto(f"{live_server}/steward/scan")
+        expect(page.locator("body[data-scan-ready='1']")).to_have_count(1)
+        page.select_option("[data-testid=station-select]", str(station.id))
+        page.get_by_test_id("category-kitchen").click()
+        page.get_by_test_id("quality-correct").click()
+        page.get_by_test_id("short-code-input").fill(short)
+        page.get_by_test_id("short-code-submit").click()
+        expect(page.get_by_test_id("feedback-title")).to_have_text("已记录")
+
+        # 4. Check out by typing the code the station shows now.
+        page.goto(f"{live_server}/steward/check-in")
+        digits = codes.current(key, station.id, clock.now()).digits
+        page.get_by_test_id("code-input").fill(digits)
+        with page.expect_navigation():
+            page.get_by_test_id("code-submit").click()
+        expect(page.locator("main")).to_contain_text("已在东门投放亭签退")
+        done = next(a for a in _assignments(session) if a.shift_id == current.id)
+        assert done.checked_out_at is not None
+        assert done.check_out_method == "code"
+        assert done.status == "done"
+        assert done.hours_status == "pending"
+
+        # The drop scanned during the shift is linked to it on the supervision log.
+        drops = list(session.exec(select(Drop)))
+        session.commit()
+        assert [(d.household_id, d.recorded_by) for d in drops] == [
+            (household.id, world.steward_a.id)]
+        page.goto(f"{live_server}/steward/assignments/{done.id}/log")
+        expect(page.locator("body")).to_contain_text("1栋1单元101室")
+        context.close()
+    finally:
+        browser.close()
+    assert errors == []
