@@ -1,7 +1,9 @@
-"""Flask CLI commands: db (upgrade/check/revision/current), create-admin, demo, points verify."""
+"""Flask CLI commands: db (upgrade/check/revision/current), create-admin, demo, points verify,
+points expire."""
 from __future__ import annotations
 
 import getpass
+from datetime import datetime, time
 
 import click
 from alembic import command
@@ -134,3 +136,101 @@ def register(app: Flask) -> None:
                        f"{d.balance - d.entries_sum:+d}")
         click.echo(f"{len(drift)} account(s) drifted.", err=True)
         raise SystemExit(1)
+
+    @points_group.command("expire")
+    @click.option("--date", "day", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                  help="Run as on this local date, YYYY-MM-DD (default: now).")
+    def points_expire(day: datetime | None) -> None:
+        """Expire points past their last day (idempotent); commits batch by batch."""
+        from zoneinfo import ZoneInfo
+
+        from sqlmodel import Session
+
+        from community import clock
+        from community.points import jobs as points_jobs
+
+        # Noon in the default zone, so communities a few hours away see the same local date.
+        now = clock.now() if day is None else datetime.combine(
+            day.date(), time(12), tzinfo=ZoneInfo(clock.DEFAULT_TZ))
+        total = points_jobs.ExpiryCounts()
+        with Session(get_engine(), expire_on_commit=False) as session:
+            for counts in points_jobs.expire_batches(session, now=now):
+                session.commit()  # each batch whole: its entries and balances together
+                total += counts
+        click.echo(f"Points expired: {total.points} point(s) from {total.expired_accounts} "
+                   f"of {total.accounts} account(s) holding points ({total.entries} entries).")
+
+    _register_jobs(app)
+
+
+def _register_jobs(app: Flask) -> None:
+    """`flask jobs list|run` and `flask scheduler run`."""
+
+    @app.cli.group("jobs")
+    def jobs_group() -> None:
+        """Scheduled jobs: list them, or run any job for any period by hand."""
+
+    @jobs_group.command("list")
+    def jobs_list() -> None:
+        """Each job, its cadence, its last run and when it is next due."""
+        from community.scheduler import history
+
+        for row in history.job_rows(get_engine(), current_app.config["TIMEZONE"]):
+            last = (f"{row.last.period} {row.last.status}" if row.last else "never run")
+            click.echo(f"{row.job.name:24} {row.job.cadence.describe():38} last: {last:28} "
+                       f"next: {row.next_due:%Y-%m-%d %H:%M}")
+
+    @jobs_group.command("run")
+    @click.argument("name")
+    @click.option("--period", default=None,
+                  help="Period key (2026-11-21, 2026-11, 2026 …); default: every due period.")
+    def jobs_run(name: str, period: str | None) -> None:
+        """Run one job by hand; a period already done is skipped (the same idempotency)."""
+        from zoneinfo import ZoneInfo
+
+        from community.scheduler.registry import JOBS
+        from community.scheduler.runner import parse_period, run_due, run_period
+
+        job = JOBS.get(name)
+        if job is None:
+            raise click.BadParameter(f"unknown job; one of: {', '.join(JOBS)}", param_hint="NAME")
+        zone = ZoneInfo(current_app.config["TIMEZONE"])
+        if period is None:
+            outcomes = run_due(get_engine(), job, zone)
+        else:
+            try:
+                chosen = parse_period(job, period, zone)
+            except ValueError:
+                raise click.BadParameter("not a period of this job", param_hint="--period") \
+                    from None
+            outcomes = {chosen.key: run_period(get_engine(), job, chosen, trigger="hand")}
+        for key, outcome in outcomes.items():
+            click.echo(f"{name} {key}: {outcome}")
+        if not outcomes:
+            click.echo(f"{name}: nothing due")
+        if "failed" in outcomes.values():
+            raise SystemExit(1)
+
+    @app.cli.group("scheduler")
+    def scheduler_group() -> None:
+        """The scheduler process (run exactly one per deployment; never in web workers)."""
+
+    @scheduler_group.command("run")
+    @click.option("--once", is_flag=True,
+                  help="One pass over every job (with catch-up), then exit.")
+    @click.option("--tick", default=60, show_default=True, help="Seconds between checks.")
+    def scheduler_run(once: bool, tick: int) -> None:
+        """Run the scheduler in the foreground (APScheduler, the community time zone)."""
+        import logging
+
+        from community.scheduler import process
+
+        logging.basicConfig(level=logging.INFO,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not every tick
+        if once:
+            for name, outcomes in process.run_once(current_app._get_current_object()).items():
+                for key, outcome in outcomes.items():
+                    click.echo(f"{name} {key}: {outcome}")
+            return
+        process.serve(current_app._get_current_object(), tick_seconds=tick)

@@ -5,7 +5,6 @@ drops of their community; everything else needs a manager (or an area/city admin
 """
 from __future__ import annotations
 
-import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -17,19 +16,16 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     send_from_directory,
-    stream_with_context,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlmodel import Session
 from wtforms.fields.choices import SelectChoice
 
 from community import clock
 from community.areas import services as areas_services
-from community.db import get_engine, get_session
+from community.db import get_session
 from community.errors import Conflict, InvalidInput
 from community.i18n import safe_next
 from community.stations import exports
@@ -48,6 +44,7 @@ from community.stations.forms import (
     StationForm,
     format_ranges,
 )
+from community.web import downloads
 from community.web.args import date_arg, int_arg
 from community.web.context import actor, client_ip
 from community.web.forms import show_service_error
@@ -376,19 +373,10 @@ def export_csv():
     export, back = _start_export("csv")
     if export is None:
         return back
-    engine = get_engine().execution_options(sqlite_immediate=False)
     tz = export.community.timezone
-
-    @stream_with_context
-    def generate():
-        # Its own read session: the request's session is closed before streaming ends.
-        with Session(engine, expire_on_commit=False) as s:
-            yield from exports.csv_chunks(stations_management.export_rows(s, export), tz)
-
-    resp = Response(generate(), mimetype="text/csv; charset=utf-8")
-    resp.headers["Content-Disposition"] = f"attachment; filename={_filename(export, 'csv')}"
-    resp.headers["Cache-Control"] = NO_STORE
-    return resp
+    return downloads.streamed_csv(
+        lambda s: exports.csv_chunks(stations_management.export_rows(s, export), tz),
+        _filename(export, "csv"))
 
 
 @bp.get("/drops/export.xlsx")
@@ -398,14 +386,11 @@ def export_xlsx():
     export, back = _start_export("xlsx")
     if export is None:
         return back
-    out = tempfile.SpooledTemporaryFile(max_size=16 * 1024 * 1024)  # noqa: SIM115 - send_file closes it
-    exports.write_xlsx(stations_management.export_rows(get_session(), export),
-                       export.community.timezone, out, title=export.community.name)
-    out.seek(0)
-    resp = send_file(out, as_attachment=True, download_name=_filename(export, "xlsx"),
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    resp.headers["Cache-Control"] = NO_STORE
-    return resp
+    rows = stations_management.export_rows(get_session(), export)
+    return downloads.xlsx_file(
+        lambda out: exports.write_xlsx(rows, export.community.timezone, out,
+                                       title=export.community.name),
+        _filename(export, "xlsx"))
 
 
 @bp.get("/drops/<int:drop_id>")

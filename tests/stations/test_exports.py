@@ -11,8 +11,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
+from community import tabular
 from community.audit.models import AuditEntry
-from community.stations import exports
 from community.stations import management as stations_management
 from tests import builders
 from tests.stations.helpers import english, read
@@ -26,7 +26,7 @@ RANGE = "day_from=2026-11-20&day_to=2026-11-20"
     ("\tx", "'\tx"), ("3栋2单元301室", "3栋2单元301室"), ("a=b", "a=b"), ("", ""),
 ])
 def test_escape_formula(text: str, expected: str) -> None:
-    assert exports.escape_formula(text) == expected
+    assert tabular.escape_formula(text) == expected
 
 
 @pytest.fixture

@@ -1,0 +1,53 @@
+"""File downloads shared by the managers' exports: streamed CSV, XLSX, never cached."""
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterable
+from typing import IO
+
+from flask import Response, send_file, stream_with_context
+from sqlmodel import Session
+
+from community.db import get_engine
+
+NO_STORE = "no-store"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SPOOL_BYTES = 16 * 1024 * 1024  # an XLSX stays in memory up to this size, then on disk
+
+
+def streamed_csv(chunks_of: Callable[[Session], Iterable[bytes]], filename: str) -> Response:
+    """A CSV attachment streamed from `chunks_of(session)` run in its own read session.
+
+    The request's session is closed before a long stream ends, so the rows are read in a
+    session of their own (deferred BEGIN on SQLite: a long read never holds the write lock).
+    """
+    engine = get_engine().execution_options(sqlite_immediate=False)
+
+    @stream_with_context
+    def generate() -> Iterable[bytes]:
+        with Session(engine, expire_on_commit=False) as session:
+            yield from chunks_of(session)
+
+    return attachment(Response(generate(), mimetype="text/csv; charset=utf-8"), filename)
+
+
+def csv_file(body: bytes, filename: str) -> Response:
+    """A small CSV attachment made in one piece."""
+    return attachment(Response(body, mimetype="text/csv; charset=utf-8"), filename)
+
+
+def xlsx_file(write: Callable[[IO[bytes]], None], filename: str) -> Response:
+    """An XLSX attachment: `write(out)` fills a spooled temporary file that is then sent."""
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - send_file closes it
+    write(out)
+    out.seek(0)
+    resp = send_file(out, as_attachment=True, mimetype=XLSX, download_name=filename)
+    resp.headers["Cache-Control"] = NO_STORE
+    return resp
+
+
+def attachment(resp: Response, filename: str) -> Response:
+    """Mark a response as a download that no cache keeps (exports hold personal data)."""
+    resp.headers["Content-Disposition"] = f"attachment; filename={filename}"
+    resp.headers["Cache-Control"] = NO_STORE
+    return resp
