@@ -10,6 +10,18 @@ from community.points.models import (
     Redemption,
     RewardItem,
 )
+from community.ratings.models import (
+    BuildingDay,
+    CommunityDay,
+    CoverageDay,
+    HourDay,
+    HouseholdMonth,
+    Rating,
+    RatingPolicy,
+    RollupDay,
+    StationDay,
+    TonnageEntry,
+)
 from community.scheduler.models import JobRun
 from community.stations.models import (
     Device,
@@ -29,6 +41,8 @@ from community.volunteers.models import (
 )
 
 __all__ = [
+    "BuildingDay", "CommunityDay", "CoverageDay", "HourDay", "HouseholdMonth", "Rating",
+    "RatingPolicy", "RollupDay", "StationDay", "TonnageEntry",
     "Account", "Area", "AuditEntry", "Card", "Device", "Drop", "DropRegrade", "Household",
     "HouseholdMember", "JobRun", "LedgerEntry", "PointsAccount", "PointsRuleSet", "Redemption",
     "Notification", "RewardItem", "RoleGrant", "Shift", "ShiftAssignment", "Station",

@@ -1,0 +1,1 @@
+"""Rating policy (pure): thresholds per level, evaluation with explanations, what is missing."""

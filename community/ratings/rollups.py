@@ -1,0 +1,386 @@
+"""Daily rollups: build one local day of figures from the raw drops and check-ins, and read
+totals for any scope and period, merging today's raw rows since local midnight.
+
+Building a day replaces that day's rows (DELETE + INSERT … SELECT in one transaction, the
+caller commits), so re-running a day changes nothing. Grouping runs in SQL with the
+`(community_id, local_date)` index; only the hour of day is mapped to local time in Python
+(SQL never converts UTC to local dates here). Dashboards and ratings read these tables and
+never scan a month of raw drops.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    Integer,
+    and_,
+    case,
+    cast,
+    delete,
+    distinct,
+    exists,
+    func,
+    literal,
+    select,
+    union,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from community import clock
+from community.areas.models import Area
+from community.households.models import Household
+from community.ratings.metrics import Counts, Totals
+from community.ratings.models import (
+    BuildingDay,
+    CommunityDay,
+    CoverageDay,
+    HourDay,
+    HouseholdMonth,
+    RollupDay,
+    StationDay,
+)
+from community.stations import services as stations_services
+from community.stations import windows
+from community.stations.models import Drop, Station
+from community.volunteers.models import Shift, ShiftAssignment
+
+D = Drop.__table__.c
+
+
+def month_start(day: date) -> date:
+    """The first day of `day`'s month."""
+    return day.replace(day=1)
+
+
+def local_today(tz: str, now: datetime | None = None) -> date:
+    """Today's date in a time zone."""
+    return (now or clock.now()).astimezone(ZoneInfo(tz)).date()
+
+
+# --- Building a day ----------------------------------------------------------------------
+
+def _counts_columns() -> list[Any]:
+    graded = D.quality.in_(("correct", "incorrect"))
+    return [
+        func.count().label("drops"),
+        func.sum(case((D.household_id.is_not(None), 1), else_=0)).label("identified"),
+        func.sum(case((D.household_id.is_(None), 1), else_=0)).label("tallies"),
+        func.sum(case((graded, 1), else_=0)).label("graded"),
+        func.sum(case((D.quality == "correct", 1), else_=0)).label("correct"),
+        func.sum(case((D.quality == "incorrect", 1), else_=0)).label("incorrect"),
+        func.sum(case((D.in_window.is_(False), 1), else_=0)).label("out_of_window"),
+        func.sum(case((D.weight_kg.is_not(None), 1), else_=0)).label("weighed"),
+        func.coalesce(func.sum(D.weight_kg), 0).label("kg"),
+    ]
+
+
+def _day_filter(day: date, community_ids: Sequence[int] | None) -> list[Any]:
+    where = [D.local_date == day]
+    if community_ids is not None:
+        where.append(D.community_id.in_(list(community_ids)))
+    return where
+
+
+def _station_day_select(day: date, community_ids: Sequence[int] | None) -> Any:
+    return (select(D.station_id, D.local_date, D.category, D.community_id, *_counts_columns())
+            .where(*_day_filter(day, community_ids))
+            .group_by(D.station_id, D.local_date, D.category, D.community_id))
+
+
+def _utc_hour(session: Session) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.extract("hour", func.timezone("UTC", D.happened_at)), Integer)
+    return cast(func.strftime("%H", D.happened_at), Integer)  # stored as UTC text
+
+
+def _hour_rows(session: Session, day: date, community_ids: Sequence[int] | None,
+               zones: dict[int, str]) -> list[dict[str, Any]]:
+    """By local hour: SQL groups by UTC hour, Python maps each to the community's local hour."""
+    hour = _utc_hour(session)
+    graded = D.quality.in_(("correct", "incorrect"))
+    rows = session.execute(
+        select(D.community_id, hour.label("utc_hour"), func.count(),
+               func.sum(case((D.in_window.is_(False), 1), else_=0)),
+               func.sum(case((graded, 1), else_=0)),
+               func.sum(case((D.quality == "correct", 1), else_=0)))
+        .where(*_day_filter(day, community_ids)).group_by(D.community_id, hour)).all()
+    out: dict[tuple[int, int], dict[str, Any]] = {}
+    start = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(days=1)
+    for community_id, utc_hour, drops, oow, graded_n, correct in rows:
+        zone = ZoneInfo(zones.get(community_id, clock.DEFAULT_TZ))
+        # The drop's local date is `day`, so its UTC moment lies within a day of it: find the
+        # UTC hour whose local date is `day` (whole-hour offsets, as in China, map exactly).
+        local_hour = next(
+            (m.astimezone(zone).hour for m in (start + timedelta(days=k, hours=int(utc_hour))
+                                               for k in range(3))
+             if m.astimezone(zone).date() == day), int(utc_hour))
+        key = (community_id, local_hour)
+        row = out.setdefault(key, {"community_id": community_id, "local_date": day,
+                                   "hour": local_hour, "drops": 0, "out_of_window": 0,
+                                   "graded": 0, "correct": 0})
+        row["drops"] += int(drops)
+        row["out_of_window"] += int(oow or 0)
+        row["graded"] += int(graded_n or 0)
+        row["correct"] += int(correct or 0)
+    return list(out.values())
+
+
+def _building_select(day: date, community_ids: Sequence[int] | None) -> Any:
+    graded = D.quality.in_(("correct", "incorrect"))
+    return (select(D.community_id, D.local_date, Household.building,
+                   func.count().label("drops"),
+                   func.sum(case((graded, 1), else_=0)).label("graded"),
+                   func.sum(case((D.quality == "correct", 1), else_=0)).label("correct"),
+                   func.sum(case((D.in_window.is_(False), 1), else_=0)).label("out_of_window"))
+            .join(Household, col(Household.id) == D.household_id)
+            .where(*_day_filter(day, community_ids))
+            .group_by(D.community_id, D.local_date, Household.building))
+
+
+def _insert(session: Session, table: Any) -> Any:
+    mod = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return mod.insert(table)
+
+
+@dataclass(frozen=True)
+class BuildCounts:
+    """What building one day did."""
+
+    day: date
+    communities: int
+    station_rows: int
+    drops: int
+
+
+def _communities(session: Session, community_ids: Sequence[int] | None) -> dict[int, str]:
+    stmt = select(Area.id, Area.timezone).where(col(Area.level) == "community")
+    if community_ids is not None:
+        stmt = stmt.where(col(Area.id).in_(list(community_ids)))
+    return dict(session.execute(stmt).all())
+
+
+def build_day(session: Session, day: date, *, community_ids: Sequence[int] | None = None,
+              now: datetime | None = None) -> BuildCounts:
+    """Replace the rollup rows of one local day (all communities, or some); flushes only."""
+    now = now or clock.now()
+    zones = _communities(session, community_ids)
+    ids = list(zones) if community_ids is not None else None
+    scope = [StationDay, HourDay, BuildingDay, CoverageDay, CommunityDay, RollupDay]
+    for model in scope:
+        table = model.__table__
+        stmt = delete(table).where(table.c.local_date == day)
+        if ids is not None:
+            stmt = stmt.where(table.c.community_id.in_(ids))
+        session.execute(stmt)
+    sd = StationDay.__table__
+    session.execute(sd.insert().from_select(
+        ["station_id", "local_date", "category", "community_id", "drops", "identified",
+         "tallies", "graded", "correct", "incorrect", "out_of_window", "weighed", "kg"],
+        _station_day_select(day, ids)))
+    hours = _hour_rows(session, day, ids, zones)
+    if hours:
+        session.execute(HourDay.__table__.insert(), hours)
+    session.execute(BuildingDay.__table__.insert().from_select(
+        ["community_id", "local_date", "building", "drops", "graded", "correct",
+         "out_of_window"], _building_select(day, ids)))
+    # Households active in the month: added, never removed (a drop is never deleted).
+    month = month_start(day)
+    households = (select(D.community_id, literal(month).label("month"), D.household_id)
+                  .where(*_day_filter(day, ids), D.household_id.is_not(None)).distinct())
+    session.execute(_insert(session, HouseholdMonth.__table__).from_select(
+        ["community_id", "month", "household_id"], households).on_conflict_do_nothing())
+    _community_days(session, day, zones)
+    _coverage(session, day, zones)
+    session.execute(RollupDay.__table__.insert(), [
+        {"community_id": c, "local_date": day, "built_at": now} for c in zones])
+    session.flush()
+    drops, rows = session.execute(
+        select(func.coalesce(func.sum(sd.c.drops), 0), func.count())
+        .where(sd.c.local_date == day, *([sd.c.community_id.in_(ids)] if ids else []))).one()
+    return BuildCounts(day, len(zones), int(rows), int(drops))
+
+
+def _community_days(session: Session, day: date, zones: dict[int, str]) -> None:
+    dropped = dict(session.execute(
+        select(D.community_id, func.count(distinct(D.household_id)))
+        .where(*_day_filter(day, list(zones)), D.household_id.is_not(None))
+        .group_by(D.community_id)).all())
+    # Households active now: the household table keeps no history of moves, so a past day
+    # rebuilt later uses today's count (the rating stores the figure it used).
+    active = dict(session.execute(
+        select(Household.community_id, func.count())
+        .where(col(Household.community_id).in_(list(zones)), col(Household.status) == "active")
+        .group_by(Household.community_id)).all())
+    rows = [{"community_id": c, "local_date": day, "households_dropped": int(dropped.get(c, 0)),
+             "active_households": int(active.get(c, 0))} for c in zones]
+    if rows:
+        session.execute(CommunityDay.__table__.insert(), rows)
+
+
+def _coverage(session: Session, day: date, zones: dict[int, str]) -> None:
+    """Scheduled windows from each open station's schedule; staffed = a steward checked in
+    during the window (check-in before its end, check-out after its start or none yet)."""
+    stations = dict(session.execute(
+        select(Station.id, Station.community_id)
+        .where(col(Station.community_id).in_(list(zones)), col(Station.status) == "open")).all())
+    if not stations:
+        return
+    infos = stations_services.load_station_schedules(session, set(stations), {day})
+    day_start = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(days=1)
+    presences: dict[int, list[tuple[datetime, datetime | None]]] = {}
+    for station_id, checked_in, checked_out in session.execute(
+            select(Shift.station_id, ShiftAssignment.checked_in_at,
+                   ShiftAssignment.checked_out_at)
+            .join(Shift, col(Shift.id) == ShiftAssignment.shift_id)
+            .where(col(Shift.station_id).in_(list(stations)),
+                   col(ShiftAssignment.checked_in_at).is_not(None),
+                   col(Shift.starts_at) >= day_start,
+                   col(Shift.starts_at) < day_start + timedelta(days=3))):
+        presences.setdefault(station_id, []).append((checked_in, checked_out))
+    rows = []
+    for station_id, info in infos.items():
+        opened = windows.windows_on(info.station.schedule, info.exceptions, day)
+        staffed = sum(1 for w in opened if any(
+            start < w.end and (end is None or end > w.start)
+            for start, end in presences.get(station_id, ())))
+        rows.append({"station_id": station_id, "local_date": day,
+                     "community_id": stations[station_id], "scheduled": len(opened),
+                     "staffed": staffed})
+    if rows:
+        session.execute(CoverageDay.__table__.insert(), rows)
+
+
+def days_to_build(session: Session, *, now: datetime, back: int = 2) -> list[date]:
+    """The local days a refresh should (re)build: today and the `back` days before it."""
+    today = local_today(clock.DEFAULT_TZ, now)
+    return [today - timedelta(days=k) for k in range(back, -1, -1)]
+
+
+# --- Reading totals ----------------------------------------------------------------------
+
+def _sum_counts(rows: Iterable[Any]) -> dict[int, dict[str, Counts]]:
+    out: dict[int, dict[str, Counts]] = {}
+    for r in rows:
+        counts = Counts(int(r.drops), int(r.identified or 0), int(r.tallies or 0),
+                        int(r.graded or 0), int(r.correct or 0), int(r.incorrect or 0),
+                        int(r.out_of_window or 0), int(r.weighed or 0),
+                        Decimal(str(r.kg or 0)))
+        bucket = out.setdefault(r.key, {})
+        bucket[r.category] = bucket.get(r.category, Counts()) + counts
+    return out
+
+
+def _built_days(session: Session, community_ids: Sequence[int], day_from: date,
+                day_to: date) -> set[tuple[int, date]]:
+    return set(session.execute(select(RollupDay.community_id, RollupDay.local_date).where(
+        col(RollupDay.community_id).in_(list(community_ids)),
+        col(RollupDay.local_date) >= day_from, col(RollupDay.local_date) <= day_to)).all())
+
+
+def community_totals(session: Session, community_ids: Sequence[int], day_from: date,
+                     day_to: date, *, now: datetime | None = None) -> dict[int, Totals]:
+    """Totals per community over [day_from, day_to] (local dates).
+
+    Rolled-up days come from the rollup tables; days in the range not rolled up yet (today,
+    since local midnight, or a day the job has not reached) are counted from the raw drops
+    of those days only. Participation counts distinct households over the months the period
+    touches (exact for a whole month, the usual period).
+    """
+    now = now or clock.now()
+    ids = list(community_ids)
+    out = {c: Totals() for c in ids}
+    if not ids:
+        return out
+    built = _built_days(session, ids, day_from, day_to)
+    sd = StationDay.__table__
+    rows = session.execute(
+        select(sd.c.community_id.label("key"), sd.c.category,
+               *[func.sum(getattr(sd.c, n)).label(n) for n in (
+                   "drops", "identified", "tallies", "graded", "correct", "incorrect",
+                   "out_of_window", "weighed", "kg")])
+        .where(sd.c.community_id.in_(ids), sd.c.local_date >= day_from,
+               sd.c.local_date <= day_to)
+        .group_by(sd.c.community_id, sd.c.category))
+    for key, cats in _sum_counts(rows).items():
+        out[key].by_category = cats
+    # Days not rolled up: from the raw drops (today, typically), with the same grouping.
+    missing = _missing_days(ids, day_from, min(day_to, _max_today(session, ids, now)), built)
+    for day, day_ids in missing.items():
+        raw = session.execute(
+            select(D.community_id.label("key"), D.category, *_counts_columns())
+            .where(*_day_filter(day, day_ids)).group_by(D.community_id, D.category))
+        for key, cats in _sum_counts(raw).items():
+            for cat, counts in cats.items():
+                out[key].by_category[cat] = out[key].by_category.get(cat, Counts()) + counts
+    _households(session, out, day_from, day_to, missing)
+    cv = CoverageDay.__table__
+    for key, scheduled, staffed in session.execute(
+            select(cv.c.community_id, func.sum(cv.c.scheduled), func.sum(cv.c.staffed))
+            .where(cv.c.community_id.in_(ids), cv.c.local_date >= day_from,
+                   cv.c.local_date <= day_to).group_by(cv.c.community_id)):
+        out[key].windows_scheduled = int(scheduled or 0)
+        out[key].windows_staffed = int(staffed or 0)
+    return out
+
+
+def _max_today(session: Session, ids: Sequence[int], now: datetime) -> date:
+    zones = set(session.execute(select(Area.timezone).where(col(Area.id).in_(ids))).scalars())
+    return max((local_today(z, now) for z in zones), default=local_today(clock.DEFAULT_TZ, now))
+
+
+def _missing_days(ids: Sequence[int], day_from: date, day_to: date,
+                  built: set[tuple[int, date]]) -> dict[date, list[int]]:
+    out: dict[date, list[int]] = {}
+    day = day_from
+    while day <= day_to:
+        todo = [c for c in ids if (c, day) not in built]
+        if todo:
+            out[day] = todo
+        day += timedelta(days=1)
+    return out
+
+
+def _households(session: Session, out: dict[int, Totals], day_from: date, day_to: date,
+                missing: dict[date, list[int]]) -> None:
+    ids = list(out)
+    months = sorted({month_start(day_from), month_start(day_to)}
+                    | {month_start(d) for d in missing})
+    hm = HouseholdMonth.__table__
+    parts = [select(hm.c.community_id, hm.c.household_id).where(
+        hm.c.community_id.in_(ids), hm.c.month >= months[0], hm.c.month <= months[-1])]
+    for day, day_ids in missing.items():
+        parts.append(select(D.community_id, D.household_id).where(
+            *_day_filter(day, day_ids), D.household_id.is_not(None)))
+    both = union(*parts).subquery() if len(parts) > 1 else parts[0].distinct().subquery()
+    for key, n in session.execute(select(both.c.community_id, func.count())
+                                  .group_by(both.c.community_id)):
+        out[key].households_dropped = int(n)
+    cd = CommunityDay.__table__
+    latest = (select(cd.c.community_id, func.max(cd.c.local_date).label("day"))
+              .where(cd.c.community_id.in_(ids), cd.c.local_date <= day_to)
+              .group_by(cd.c.community_id).subquery())
+    active = dict(session.execute(
+        select(cd.c.community_id, cd.c.active_households)
+        .join(latest, and_(latest.c.community_id == cd.c.community_id,
+                           latest.c.day == cd.c.local_date))).all())
+    lacking = [c for c in ids if c not in active]
+    if lacking:  # nothing rolled up yet: the household table as it is now
+        active.update(session.execute(
+            select(Household.community_id, func.count())
+            .where(col(Household.community_id).in_(lacking),
+                   col(Household.status) == "active")
+            .group_by(Household.community_id)).all())
+    for key in ids:
+        out[key].active_households = int(active.get(key, 0))
+
+
+def any_rollups(session: Session) -> bool:
+    """Whether any day has been rolled up (dashboards explain an empty state otherwise)."""
+    return bool(session.execute(select(exists().where(
+        RollupDay.__table__.c.local_date.is_not(None)))).scalar())
