@@ -197,8 +197,9 @@ def build_day(session: Session, day: date, *, community_ids: Sequence[int] | Non
         ["community_id", "month", "household_id"], households).on_conflict_do_nothing())
     _community_days(session, day, zones)
     _coverage(session, day, zones)
-    session.execute(RollupDay.__table__.insert(), [
-        {"community_id": c, "local_date": day, "built_at": now} for c in zones])
+    if zones:  # (an empty executemany would insert one row of defaults)
+        session.execute(RollupDay.__table__.insert(), [
+            {"community_id": c, "local_date": day, "built_at": now} for c in zones])
     session.flush()
     drops, rows = session.execute(
         select(func.coalesce(func.sum(sd.c.drops), 0), func.count())

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from community.points import jobs as points_jobs
+from community.ratings import rollups
 from community.scheduler.periods import Daily, EveryMinutes, Yearly
 from community.scheduler.runner import Job, JobFailed, Period
 from community.stations import jobs as stations_jobs
@@ -61,6 +62,23 @@ def _remind_shifts(session: Session, period: Period) -> Mapping[str, Any]:
                                                            ahead=REMIND_AHEAD)
 
 
+def _roll_up_day(session: Session, period: Period) -> Mapping[str, Any]:
+    # Period = the local day just ended; rebuilt whole, so a re-run changes nothing.
+    got = rollups.build_day(session, period.start.date())
+    return {"communities": got.communities, "station_rows": got.station_rows,
+            "drops": got.drops}
+
+
+def _refresh_rollups(session: Session, period: Period) -> Mapping[str, Any]:
+    # Late offline syncs land in past days: rebuild the two days before today. Today itself
+    # is never rolled up; dashboards read it from the raw rows, so it is always current.
+    today = period.due_at.date()
+    drops = 0
+    for back in (2, 1):
+        drops += rollups.build_day(session, today - timedelta(days=back)).drops
+    return {"days": 2, "drops": drops}
+
+
 ROTA_WEEKS = 4
 REMIND_AHEAD = timedelta(hours=2)
 
@@ -72,6 +90,12 @@ JOBS: dict[str, Job] = {job.name: job for job in (
     Job("points.verify", Daily(at=time(3, 0), catch_up=1), _verify_ledger,
         _l("Recompute every points balance from its entries; any drift fails the run"),
         _l("Every day at 03:00")),
+    Job("ratings.rollups", Daily(at=time(0, 20), offset_days=1), _roll_up_day,
+        _l("Roll up the day just ended: drops, households, steward coverage"),
+        _l("Every day at 00:20 (the day before)")),
+    Job("ratings.refresh", EveryMinutes(60, catch_up=1), _refresh_rollups,
+        _l("Rebuild the last two days' rollups to take in late offline uploads"),
+        _l("Every hour")),
     Job("volunteers.rotas", Daily(at=time(1, 0), catch_up=1), _generate_rotas,
         _l("Generate steward shifts from the station windows for the next four weeks"),
         _l("Every day at 01:00")),

@@ -201,3 +201,10 @@ def test_participation_over_a_month_counts_distinct_households(session: Session,
         col(HouseholdMonth.community_id) == world.a.id)).scalar_one()
     session.commit()
     assert rows == 3
+
+
+def test_a_city_without_communities_builds_nothing(session: Session) -> None:
+    got = rollups.build_day(session, DAY)
+    session.commit()
+    assert (got.communities, got.drops) == (0, 0)
+    assert _table_rows(session, CommunityDay) == []
