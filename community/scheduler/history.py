@@ -53,3 +53,10 @@ def recent_runs(engine: Engine, *, failed_only: bool = False,
         return list(session.execute(
             stmt.order_by(col(JobRun.started_at).desc(), col(JobRun.id).desc())
             .limit(limit)).scalars())
+
+
+def failing_jobs(session: Session) -> int:
+    """How many jobs' latest run failed (e.g. ledger drift), for the admins' navigation badge."""
+    latest = select(func.max(JobRun.id)).group_by(JobRun.job)
+    return int(session.execute(select(func.count()).select_from(JobRun).where(
+        col(JobRun.id).in_(latest), col(JobRun.status) == "failed")).scalar_one())

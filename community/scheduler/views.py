@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
 from flask_login import login_required
+from sqlalchemy.exc import SQLAlchemyError
 
 from community.auth import policy
-from community.db import get_engine
+from community.db import get_engine, get_session
 from community.errors import Forbidden
 from community.scheduler import history
 from community.web.context import actor
@@ -26,3 +27,16 @@ def index():
         "scheduler/index.html",
         jobs=history.job_rows(engine, current_app.config["TIMEZONE"]),
         runs=history.recent_runs(engine, failed_only=failed_only), failed_only=failed_only)
+
+
+@bp.app_context_processor
+def _failing_badge() -> dict:
+    """`failing_jobs()` for the city admin's navigation: jobs whose latest run failed."""
+
+    def failing_jobs() -> int:
+        try:
+            return history.failing_jobs(get_session())
+        except SQLAlchemyError:  # error pages must render even when the database is down
+            return 0
+
+    return {"failing_jobs": failing_jobs}

@@ -37,6 +37,7 @@ def test_city_admin_sees_jobs_runs_and_failures(app: Flask, client: FlaskClient,
     assert "每天 03:00" in page
     assert 'data-status="succeeded"' in page
     assert 'data-status="failed"' in page
+    assert 'data-testid="jobs-failing"' in page  # the nav shows one job failing
     failures = client.get("/admin/jobs/?failed=1").get_data(as_text=True)
     assert "3 points account(s) drifted" in failures
     assert 'data-status="succeeded"' not in failures
