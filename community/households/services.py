@@ -16,7 +16,7 @@ from community.audit import services as audit
 from community.auth import policy
 from community.errors import CardRevoked, CardUnknown, Conflict, InvalidInput, NotFound
 from community.households import codes, importer
-from community.households.models import STATUSES, Card, Household
+from community.households.models import STATUSES, Card, Household, HouseholdMember
 from community.households.sheets import SheetCard
 from community.web.pagination import Page, paginate
 
@@ -40,6 +40,31 @@ def household_area(session: Session, hh: Household) -> Area:
 def address_label(hh: Household) -> str:
     """Chinese address label: '3栋2单元301室'."""
     return format_address(hh.building, hh.unit, hh.room)
+
+
+def member_households(session: Session, account_id: int | None) -> list[Household]:
+    """The households an account is an approved member of, oldest link first."""
+    if account_id is None:
+        return []
+    return list(session.execute(
+        select(Household).join(HouseholdMember,
+                               col(HouseholdMember.household_id) == Household.id)
+        .where(col(HouseholdMember.account_id) == account_id,
+               col(HouseholdMember.status) == "approved")
+        .order_by(col(HouseholdMember.created_at), col(HouseholdMember.id))).scalars())
+
+
+def member_household(session: Session, account_id: int | None,
+                     household_id: int) -> Household | None:
+    """The household if the account is an approved member of it, else None."""
+    if account_id is None:
+        return None
+    return session.execute(
+        select(Household).join(HouseholdMember,
+                               col(HouseholdMember.household_id) == Household.id)
+        .where(col(HouseholdMember.account_id) == account_id,
+               col(HouseholdMember.status) == "approved",
+               col(Household.id) == household_id)).scalar_one_or_none()
 
 
 def format_address(building: str, unit: str, room: str) -> str:

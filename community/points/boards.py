@@ -32,7 +32,7 @@ from community.audit import services as audit
 from community.auth import policy
 from community.errors import InvalidInput, NotFound
 from community.households import services as households_services
-from community.households.models import Household, HouseholdMember
+from community.households.models import Household
 from community.points.models import LedgerEntry, PointsAccount
 from community.points.services import _active
 
@@ -365,25 +365,10 @@ def forget_rankings() -> None:
 
 def _my_household(session: Session, account_id: int, household_id: int) -> Household:
     """One of the account's approved households; NotFound for any other id."""
-    hh = session.execute(
-        select(Household).join(HouseholdMember,
-                               col(HouseholdMember.household_id) == Household.id)
-        .where(col(HouseholdMember.account_id) == account_id,
-               col(HouseholdMember.status) == "approved", col(Household.id) == household_id)
-    ).scalar_one_or_none()
+    hh = households_services.member_household(session, account_id, household_id)
     if hh is None:
         raise NotFound()
     return hh
-
-
-def _my_households(session: Session, account_id: int) -> list[Household]:
-    """The account's approved households, oldest link first (as the resident home lists them)."""
-    return list(session.execute(
-        select(Household).join(HouseholdMember,
-                               col(HouseholdMember.household_id) == Household.id)
-        .where(col(HouseholdMember.account_id) == account_id,
-               col(HouseholdMember.status) == "approved")
-        .order_by(col(HouseholdMember.created_at), col(HouseholdMember.id))).scalars())
 
 
 def set_honour_opt_out(session: Session, *, account_id: int, household_id: int, hide: bool,
@@ -433,7 +418,7 @@ def resident_board(session: Session, *, account_id: int, household_id: int | Non
     Everything is derived from the household: no area or month comes from the request but
     "this month" or "last month".
     """
-    households = _my_households(session, account_id)
+    households = households_services.member_households(session, account_id)
     if household_id is None:
         if not households:
             return None

@@ -52,13 +52,8 @@ class MyHousehold:
 
 def _my_households(session: Session, account_id: int | None) -> list[MyHousehold]:
     """The account's approved households, oldest link first (as the resident home lists them)."""
-    rows = session.execute(
-        select(Household).join(HouseholdMember,
-                               col(HouseholdMember.household_id) == Household.id)
-        .where(col(HouseholdMember.account_id) == account_id,
-               col(HouseholdMember.status) == "approved")
-        .order_by(col(HouseholdMember.created_at), col(HouseholdMember.id))).scalars()
-    return [MyHousehold(h, households_services.address_label(h)) for h in rows]
+    return [MyHousehold(h, households_services.address_label(h))
+            for h in households_services.member_households(session, account_id)]
 
 
 def _pick(households: list[MyHousehold], household_id: int | None) -> MyHousehold | None:

@@ -31,7 +31,7 @@ from community.auth import policy
 from community.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from community.households import codes
 from community.households import services as households_services
-from community.households.models import Household, HouseholdMember
+from community.households.models import Household
 from community.images import clean_photo, write_atomic
 from community.points import services as ledger
 from community.points.models import LedgerEntry, Redemption, RewardItem
@@ -213,12 +213,8 @@ def picture_of(session: Session, *, item_id: int) -> tuple[int, str] | None:
 # --- Redemption (residents) -----------------------------------------------------------------
 
 def _require_member(session: Session, account_id: int | None, household_id: int) -> Household:
-    hh = session.get(Household, household_id)
-    member = session.execute(select(HouseholdMember.id).where(
-        col(HouseholdMember.household_id) == household_id,
-        col(HouseholdMember.account_id) == account_id,
-        col(HouseholdMember.status) == "approved")).first()
-    if hh is None or member is None or account_id is None:
+    hh = households_services.member_household(session, account_id, household_id)
+    if hh is None:
         raise NotAMember()
     return hh
 
