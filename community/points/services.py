@@ -174,14 +174,23 @@ class _State:
             self.strikes.append(on)
 
 
-def _load_states(session: Session, accounts: dict[int, tuple[int, int]],
-                 days: set[date]) -> dict[int, _State]:
-    """Each account's ledger state around `days`: three grouped queries for all accounts."""
+STREAK_FIRST_LOOK = 14  # days read first; a streak touching the edge is followed further back
+
+
+def _load_states(session: Session, accounts: dict[int, tuple[int, int]], days: set[date],
+                 versions: Sequence[tuple[date, RuleSet]] = ()) -> dict[int, _State]:
+    """Each account's ledger state around `days`, in a few grouped queries for all accounts.
+
+    Streaks are read adaptively: a short window first, then further back only for the
+    accounts whose correct days reach the window's edge (a long streak is rare), so the
+    hot scan path reads days, not a year, per household.
+    """
     states = {a: _State(b, {}, [], set(), set()) for _h, (a, b) in accounts.items()}
     if not states or not days:
         return states
     ids = list(states)
     lo, hi = min(days), max(days)
+    rule_sets = [rs for _d, rs in versions] or [DEFAULT_RULES]
     earned = session.execute(
         select(LedgerEntry.account_id, LedgerEntry.local_date, func.sum(LedgerEntry.amount))
         .where(col(LedgerEntry.account_id).in_(ids), col(LedgerEntry.kind) == "earn",
@@ -189,23 +198,33 @@ def _load_states(session: Session, accounts: dict[int, tuple[int, int]],
         .group_by(LedgerEntry.account_id, LedgerEntry.local_date))
     for a, d, total in earned:
         states[a].earned[d] = int(total or 0)
-    # Days with a correct drop (an earn or a bonus) and bonus days, one grouped query.
-    marks = session.execute(
-        select(LedgerEntry.account_id, LedgerEntry.local_date, LedgerEntry.kind)
-        .where(col(LedgerEntry.account_id).in_(ids),
-               col(LedgerEntry.kind).in_(("earn", "bonus")),
-               col(LedgerEntry.local_date) >= lo - timedelta(days=STREAK_LOOKBACK_DAYS),
-               col(LedgerEntry.local_date) <= hi, _active())
-        .group_by(LedgerEntry.account_id, LedgerEntry.local_date, LedgerEntry.kind))
-    for a, d, kind in marks:
-        states[a].correct.add(d)
-        if kind == "bonus":
-            states[a].bonuses.add(d)
-    # Strikes in the look-back (several on one day count separately).
+    # Days with a correct drop (an earn or a bonus) and bonus days; the first window covers
+    # at least one streak block, so "a bonus already in this block" is always seen.
+    look = max(STREAK_FIRST_LOOK, max(rs.streak_days for rs in rule_sets))
+    todo, newest, oldest = ids, hi, lo - timedelta(days=look)
+    while todo:
+        for a, d, kind in session.execute(
+                select(LedgerEntry.account_id, LedgerEntry.local_date, LedgerEntry.kind)
+                .where(col(LedgerEntry.account_id).in_(todo),
+                       col(LedgerEntry.kind).in_(("earn", "bonus")),
+                       col(LedgerEntry.local_date) >= oldest,
+                       col(LedgerEntry.local_date) <= newest, _active())
+                .group_by(LedgerEntry.account_id, LedgerEntry.local_date, LedgerEntry.kind)):
+            states[a].correct.add(d)
+            if kind == "bonus":
+                states[a].bonuses.add(d)
+        if lo - oldest >= timedelta(days=STREAK_LOOKBACK_DAYS):
+            break
+        # Follow back only the accounts whose run of correct days reaches the edge.
+        todo = [a for a in todo if oldest in states[a].correct]
+        newest, oldest = oldest - timedelta(days=1), oldest - timedelta(days=look * 4)
+        oldest = max(oldest, lo - timedelta(days=STREAK_LOOKBACK_DAYS))
+    # Strikes within the longest strike window in force (several on one day count apart).
+    window = max(rs.strike_window_days for rs in rule_sets)
     strikes = session.execute(
         select(LedgerEntry.account_id, LedgerEntry.local_date, func.count())
         .where(col(LedgerEntry.account_id).in_(ids), col(LedgerEntry.kind) == "strike",
-               col(LedgerEntry.local_date) >= lo - timedelta(days=STREAK_LOOKBACK_DAYS),
+               col(LedgerEntry.local_date) >= lo - timedelta(days=window),
                col(LedgerEntry.local_date) <= hi, _active())
         .group_by(LedgerEntry.account_id, LedgerEntry.local_date))
     for a, d, n in strikes:
@@ -287,8 +306,8 @@ def _award(session: Session, items: Sequence[tuple[DropFacts, str]], *, communit
     if not items:
         _move_balances(session, deltas)
         return out
-    states = _load_states(session, accounts, {f.local_date for f, _s in items})
     versions = _community_rules(session, community_id)
+    states = _load_states(session, accounts, {f.local_date for f, _s in items}, versions)
     rows: list[dict[str, Any]] = []
     for facts, source in items:
         account_id = accounts[facts.household_id][0]  # type: ignore[index]

@@ -121,6 +121,18 @@ def test_streak_bonus_after_seven_days(session, scene) -> None:
     assert services.balance(session, hh.id) == 21
 
 
+def test_long_streaks_are_followed_back_past_the_first_window(session, scene) -> None:
+    """A 35-day streak: each seventh day earns a bonus, though the scan path first reads only
+    STREAK_FIRST_LOOK days back (it follows a streak that reaches that edge further back)."""
+    world, st = scene
+    hh = world.households_a[0]
+    got = [_award(session, world, d)[d.id]
+           for d in (_drop(session, st, hh, days_ago=ago) for ago in range(34, -1, -1))]
+    assert services.STREAK_FIRST_LOOK < 35
+    assert [n for n, pts in enumerate(got, start=1) if pts == 7] == [7, 14, 21, 28, 35]
+    assert services.balance(session, hh.id) == 35 * 2 + 5 * 5
+
+
 def test_regrade_reverses_and_reawards_once(session, scene) -> None:
     world, st = scene
     hh = world.households_a[0]
