@@ -312,10 +312,15 @@ def community_totals(session: Session, community_ids: Sequence[int], day_from: d
         out[key].by_category = cats
     # Days not rolled up: from the raw drops (today, typically), with the same grouping.
     missing = _missing_days(ids, day_from, min(day_to, _max_today(session, ids, now)), built)
+    # One raw query per set of communities missing the same days (usually: all, today only).
+    by_ids: dict[tuple[int, ...], list[date]] = {}
     for day, day_ids in missing.items():
+        by_ids.setdefault(tuple(day_ids), []).append(day)
+    for day_ids, days in by_ids.items():
         raw = session.execute(
             select(D.community_id.label("key"), D.category, *_counts_columns())
-            .where(*_day_filter(day, day_ids)).group_by(D.community_id, D.category))
+            .where(D.local_date.in_(days), D.community_id.in_(day_ids))
+            .group_by(D.community_id, D.category))
         for key, cats in _sum_counts(raw).items():
             for cat, counts in cats.items():
                 out[key].by_category[cat] = out[key].by_category.get(cat, Counts()) + counts
@@ -355,9 +360,12 @@ def _households(session: Session, out: dict[int, Totals], day_from: date, day_to
     hm = HouseholdMonth.__table__
     parts = [select(hm.c.community_id, hm.c.household_id).where(
         hm.c.community_id.in_(ids), hm.c.month >= months[0], hm.c.month <= months[-1])]
+    by_ids: dict[tuple[int, ...], list[date]] = {}
     for day, day_ids in missing.items():
+        by_ids.setdefault(tuple(day_ids), []).append(day)
+    for day_ids, days in by_ids.items():
         parts.append(select(D.community_id, D.household_id).where(
-            *_day_filter(day, day_ids), D.household_id.is_not(None)))
+            D.local_date.in_(days), D.community_id.in_(day_ids), D.household_id.is_not(None)))
     both = union(*parts).subquery() if len(parts) > 1 else parts[0].distinct().subquery()
     for key, n in session.execute(select(both.c.community_id, func.count())
                                   .group_by(both.c.community_id)):
