@@ -122,3 +122,9 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (checkin_views.bp, checkin_views.manage_bp):
         app.register_blueprint(bp)
+    from community.ratings.views import bp as ratings_bp
+
+    app.register_blueprint(ratings_bp)
+    from community.dashboard.views import bp as dashboard_bp
+
+    app.register_blueprint(dashboard_bp)

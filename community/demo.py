@@ -724,5 +724,14 @@ def _rotas(demo: Demo) -> None:
     demo_volunteers.add_rotas(demo)
 
 
+# --- ratings (issue 6): community/demo_ratings.py -------------------------------------------
+
+def _ratings(demo: Demo) -> None:
+    """Rollups of the demo days and ratings of their months (last: reads every step before)."""
+    from community import demo_ratings
+
+    demo_ratings.add_ratings(demo)
+
+
 STEPS: list[Step] = [_areas, _households, _accounts, _stations, _stewards, _drops, _points,
-                     _rewards, _rotas]
+                     _rewards, _rotas, _ratings]

@@ -56,6 +56,12 @@ ACTIONS: dict[str, frozenset[str]] = {
     "steward:manage": ADMINS,
     "steward:read": ADMINS | {"station_chief"},
     "shift:confirm": ADMINS | {"station_chief"},
+    # Ratings and dashboards: managers read their community's figures, area and city admins
+    # their areas' rankings; tonnages are entered by area and city admins.
+    "ratings:read": ADMINS,
+    # Publishing rating policies (and simulating a draft) is the city admin's.
+    "ratings:policy": frozenset({"city_admin"}),
+    "tonnage:write": frozenset({"area_admin", "city_admin"}),
 }
 
 

@@ -28,6 +28,7 @@ from community.households import codes
 from community.households import services as households_services
 from community.households.models import Card, Household, HouseholdMember
 from community.points import services as points_services
+from community.ratings import standing as ratings_standing
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 
@@ -283,6 +284,8 @@ class ResidentHome:
     balances: dict[int, int]
     # household id → (last day, points) expiring within EXPIRY_NOTICE_DAYS, soonest first
     expiring: dict[int, list[tuple[date, int]]] = field(default_factory=dict)
+    # community id → its latest rating and rank in its street (absent: never rated)
+    standings: dict[int, ratings_standing.Standing] = field(default_factory=dict)
 
 
 EXPIRY_NOTICE_DAYS = 90  # the home page warns this far ahead; the points page lists them all
@@ -304,6 +307,8 @@ def resident_home(session: Session, account_id: int) -> ResidentHome:
         balances={h.household.id: points_balance(session, h.household.id)  # type: ignore[misc]
                   for h in households},
         expiring=expiring,
+        standings={c: s for c in sorted({h.community.id for h in households})  # type: ignore
+                   if (s := ratings_standing.standing(session, c)) is not None},
     )
 
 

@@ -13,8 +13,9 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
 from community.points import jobs as points_jobs
+from community.ratings import jobs as ratings_jobs
 from community.ratings import rollups
-from community.scheduler.periods import Daily, EveryMinutes, Yearly
+from community.scheduler.periods import Daily, EveryMinutes, Monthly, Yearly
 from community.scheduler.runner import Job, JobFailed, Period
 from community.stations import jobs as stations_jobs
 from community.volunteers import jobs as volunteers_jobs
@@ -79,6 +80,11 @@ def _refresh_rollups(session: Session, period: Period) -> Mapping[str, Any]:
     return {"days": 2, "drops": drops}
 
 
+def _rate_month(session: Session, period: Period) -> Mapping[str, Any]:
+    # Due on the 1st after the daily rollup: rates every community for the month before.
+    return ratings_jobs.rate_month(session, month=period.start.date(), now=period.due_at)
+
+
 ROTA_WEEKS = 4
 REMIND_AHEAD = timedelta(hours=2)
 
@@ -96,6 +102,9 @@ JOBS: dict[str, Job] = {job.name: job for job in (
     Job("ratings.refresh", EveryMinutes(60, catch_up=1), _refresh_rollups,
         _l("Rebuild the last two days' rollups to take in late offline uploads"),
         _l("Every hour")),
+    Job("ratings.monthly", Monthly(at=time(1, 0)), _rate_month,
+        _l("Rate every community for the month just ended (star, compliant, not compliant)"),
+        _l("The 1st of each month at 01:00")),
     Job("volunteers.rotas", Daily(at=time(1, 0), catch_up=1), _generate_rotas,
         _l("Generate steward shifts from the station windows for the next four weeks"),
         _l("Every day at 01:00")),

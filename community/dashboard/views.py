@@ -1,0 +1,157 @@
+"""Dashboard pages (desktop) under /dashboard: the community manager's month with its exports,
+an area's month (red and grey lists, compliant coverage, rating trend, tonnage rates), the
+paged community ranking and the monthly tonnage form of area and city admins.
+
+Reads go through `dashboard.queries`; the one write (a tonnage entry) through
+`dashboard.services`.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+from community.dashboard import charts, exports, queries
+from community.dashboard import services as dashboard_services
+from community.dashboard.forms import SORT_LABELS, TONNAGE_LABELS, TonnageForm, parse_month
+from community.db import get_session
+from community.errors import Forbidden, InvalidInput
+from community.ratings import metrics
+from community.ratings.standing import LEVEL_LABELS, METRIC_LABELS
+from community.stations.forms import CATEGORY_LABELS, WEEKDAY_LABELS
+from community.web import downloads
+from community.web.args import int_arg
+from community.web.context import actor, client_ip
+from community.web.forms import show_service_error
+
+bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+
+def month_arg(name: str = "month") -> date | None:
+    """An optional YYYY-MM query argument (junk is treated as absent)."""
+    return parse_month(request.args.get(name, "")[:7])
+
+
+def _labels() -> dict:
+    return {"metric_labels": METRIC_LABELS, "level_labels": LEVEL_LABELS,
+            "category_labels": CATEGORY_LABELS, "weekday_labels": WEEKDAY_LABELS,
+            "tonnage_labels": TONNAGE_LABELS,
+            "sort_labels": {**SORT_LABELS, **METRIC_LABELS},
+            "recycling_rate": metrics.recycling_rate,
+            "resource_utilization_rate": metrics.resource_utilization_rate}
+
+
+@bp.get("/")
+@login_required
+def index():
+    """Area and city admins land on their area's dashboard, managers on their community's."""
+    who = actor()
+    if who.has_any("area_admin", "city_admin"):
+        return redirect(url_for("dashboard.area"))
+    if who.has_any("manager"):
+        return redirect(url_for("dashboard.community"))
+    raise Forbidden(action=queries.READ)
+
+
+# --- The community manager's dashboard -----------------------------------------------------
+
+def _community() -> queries.CommunityDashboard:
+    return queries.community_dashboard(get_session(), actor=actor(),
+                                       community_id=int_arg("community_id"), month=month_arg())
+
+
+@bp.get("/community")
+@login_required
+def community():
+    """A community's month: headline figures with last month, trends and breakdowns."""
+    data = _community()
+    return render_template("dashboard/community.html", data=data,
+                           chart_data=charts.manager_charts(data), **_labels())
+
+
+def _export_name(data: queries.CommunityDashboard, ext: str) -> str:
+    return f"dashboard-{data.community.id}-{data.month.strftime('%Y-%m')}.{ext}"
+
+
+@bp.get("/community/export.csv")
+@login_required
+def community_csv():
+    """The dashboard's figures as CSV (utf-8-sig for Excel)."""
+    data = _community()
+    return downloads.csv_file(b"".join(exports.csv_chunks(data)), _export_name(data, "csv"))
+
+
+@bp.get("/community/export.xlsx")
+@login_required
+def community_xlsx():
+    """The dashboard's figures as XLSX."""
+    data = _community()
+    return downloads.xlsx_file(lambda out: exports.write_xlsx(data, out),
+                               _export_name(data, "xlsx"))
+
+
+# --- Areas ---------------------------------------------------------------------------------
+
+@bp.get("/area")
+@login_required
+def area():
+    """An area's month: red and grey lists, compliant coverage, rating trend, tonnage rates."""
+    data = queries.area_dashboard(get_session(), actor=actor(), area_id=int_arg("area_id"),
+                                  month=month_arg())
+    return render_template("dashboard/area.html", data=data,
+                           chart_data=charts.area_charts(data), **_labels())
+
+
+@bp.get("/ranking")
+@login_required
+def ranking():
+    """An area's communities ranked for a month (by level or one metric), paged."""
+    data = queries.ranking(get_session(), actor=actor(), area_id=int_arg("area_id"),
+                           month=month_arg(), sort=request.args.get("sort", "level")[:24],
+                           page=int_arg("page") or 1,
+                           per_page=current_app.config["PAGE_SIZE"])
+    return render_template("dashboard/ranking.html", data=data, **_labels())
+
+
+@bp.route("/tonnage", methods=["GET", "POST"])
+@login_required
+def tonnage():
+    """An area's monthly tonnages (area and city admins), with the resulting rates."""
+    session = get_session()
+    page = queries.tonnage_page(session, actor=actor(), area_id=int_arg("area_id"),
+                                month=month_arg())
+    form = TonnageForm()
+    if request.method == "GET":
+        form.month.data = page.month.strftime("%Y-%m")
+        for name, field in zip(dashboard_services.TONNAGE_FIELDS, form.tonnage_fields(),
+                               strict=True):
+            field.data = str(getattr(page.entry, name)) if page.entry else ""
+    elif form.validate_on_submit():
+        month = parse_month(form.month.data) or page.month  # validated above
+        try:
+            saved = dashboard_services.save_tonnage(
+                session, actor=actor(), area_id=page.area.id,  # type: ignore[arg-type]
+                month=month, values=form.values(), ip=client_ip())
+        except InvalidInput as exc:
+            session.rollback()
+            field = exc.details.get("field")
+            if field == "month":
+                form.month.errors = [*form.month.errors,
+                                     _("Tonnages can be entered for this month or earlier.")]
+            else:
+                show_service_error(form, exc, default=form.recyclables)
+        else:
+            session.commit()
+            if saved.created:
+                flash(_("Tonnages of %(area)s for %(month)s saved.", area=page.area.name,
+                        month=month.strftime("%Y-%m")), "info")
+            else:
+                flash(_("Tonnages of %(area)s for %(month)s updated.", area=page.area.name,
+                        month=month.strftime("%Y-%m")), "info")
+            return redirect(url_for("dashboard.tonnage", area_id=page.area.id,
+                                    month=month.strftime("%Y-%m")))
+    status = 422 if form.errors else 200
+    return render_template("dashboard/tonnage.html", page=page, form=form,
+                           **_labels()), status

@@ -1,0 +1,108 @@
+"""The ratings step of the demo city: its months rated through the real functions, every
+level present, the demo policies published once, and a second run that changes nothing."""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+from sqlmodel import Session, SQLModel
+
+from community import clock, demo, demo_ratings
+from community.areas.models import Area
+from community.db import get_engine
+from community.ratings import services
+from community.ratings.models import Rating, RatingPolicy
+
+SEED = 20261121
+# Twenty days ending 2026-11-11: nine days of October, eleven of November (both rated).
+NOW = datetime(2026, 11, 12, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+DAYS = 20
+OCT, NOV = date(2026, 10, 1), date(2026, 11, 1)
+
+
+def _counts(session: Session) -> dict[str, int]:
+    session.expire_all()
+    counts = {t.name: session.execute(select(func.count()).select_from(t)).scalar_one()
+              for t in SQLModel.metadata.sorted_tables}
+    session.rollback()
+    return counts
+
+
+def _ratings(session: Session) -> list[tuple]:
+    session.expire_all()
+    t = Rating.__table__
+    rows = [tuple(r) for r in session.execute(select(t).order_by(t.c.id)).all()]
+    session.rollback()
+    return rows
+
+
+def test_demo_months_are_rated_over_every_level(app: Flask, session: Session) -> None:
+    lines: list[str] = []
+    with clock.freeze(NOW):
+        demo.build(get_engine(app), seed=SEED, echo=lines.append, days=DAYS)
+    communities = dict(session.execute(
+        select(Area.id, Area.name).where(Area.level == "community")).all())
+    rows = session.execute(select(Rating.community_id, Rating.month, Rating.level)).all()
+    assert {(c, m) for c, m, _level in rows} == {(c, m) for c in communities
+                                                 for m in (OCT, NOV)}
+    november = Counter(level for _c, m, level in rows if m == NOV)
+    assert set(november) == {"insufficient", "not_compliant", "compliant", "star"}, november
+    # Star only where October was compliant (or star).
+    october = {c: level for c, m, level in rows if m == OCT}
+    assert all(october[c] in ("compliant", "star")
+               for c, m, level in rows if m == NOV and level == "star")
+    # The demo's policies, published once by the city admin from the first demo month.
+    policies = session.execute(select(RatingPolicy.area_id, RatingPolicy.note,
+                                      RatingPolicy.effective_month)).all()
+    assert {(note, month) for _a, note, month in policies} == {
+        (demo_ratings.TRANSITION_NOTE, OCT), (demo_ratings.PILOT_NOTE, OCT)}
+    session.rollback()
+    # Nothing made up: rating the months again from the rollups gives the same rows.
+    stored = _ratings(session)
+    ids = list(communities)
+    for month in (OCT, NOV):
+        services.rate_month(session, month=month, now=stored[0][-1], community_ids=ids)
+    session.commit()
+    assert _ratings(session) == stored
+    # A second run adds nothing.
+    before = _counts(session)
+    again: list[str] = []
+    with clock.freeze(NOW):
+        demo.build(get_engine(app), seed=SEED, echo=again.append, days=DAYS)
+    assert _counts(session) == before
+    assert any("already exists" in line for line in again)
+
+
+@pytest.mark.parametrize(("first", "last", "months"), [
+    (date(2026, 10, 23), date(2026, 11, 11), [OCT, NOV]),     # November has 11 days: rated
+    (date(2026, 9, 6), date(2026, 11, 4), [date(2026, 9, 1), OCT]),  # 4 days: not yet
+    (date(2026, 10, 1), date(2026, 10, 31), [OCT]),           # a whole month
+    (date(2026, 11, 2), date(2026, 11, 4), [NOV]),            # the only month is kept
+])
+def test_months_to_rate(first: date, last: date, months: list[date]) -> None:
+    assert demo_ratings.months_to_rate(first, last) == months
+
+
+@pytest.mark.parametrize(("counts", "minimum"), [
+    ([332, 387], 350), ([332, 345], 340), ([332, 335], 335), ([332, 333], 333),
+    ([340, 340], None), ([300], None),
+])
+def test_pilot_minimum_parts_the_smaller_estate(counts: list[int], minimum: int | None) -> None:
+    got = demo_ratings.pilot_minimum(counts)
+    assert got == minimum
+    if got is not None:
+        assert min(counts) < got <= max(counts)
+
+
+def test_demo_params_change_only_what_is_named() -> None:
+    params = demo_ratings.demo_params(demo_ratings.TRANSITION)
+    compliant = {t["metric"]: t["value"] for t in params["compliant"]}
+    assert compliant == {"accuracy": 0.85, "scan_rate": 0.95, "participation": 0.70,
+                         "steward_coverage": 0.80, "out_of_window_rate": 0.20}
+    star = {t["metric"]: t["value"] for t in params["star"]}
+    assert star == {"accuracy": 0.90, "participation": 0.85, "out_of_window_rate": 0.18}
+    assert params["min_active_households"] == 30
