@@ -7,6 +7,10 @@ drives Debian's Chromium (/usr/bin/chromium, never `playwright install`) to save
   docs/screenshots/manager-households-desktop.png  a manager's household list, 1366 px
   docs/screenshots/steward-scan-phone.png       the steward's scan page, 390 px
   docs/screenshots/manager-drops-desktop.png    a manager's drop list, 1366 px
+  docs/screenshots/resident-rewards-phone.png   the rewards catalog, 390 px
+  docs/screenshots/steward-shifts-phone.png     a steward's shifts, 390 px
+  docs/screenshots/manager-dashboard-desktop.png  the community dashboard, 1366 px
+  docs/screenshots/city-ranking-desktop.png     the city admin's ranking, 1366 px
 Run: .venv/bin/python scripts/screenshots.py
 """
 from __future__ import annotations
@@ -36,6 +40,7 @@ LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-ru
 RESIDENT = "13900010001"
 MANAGER = "yulong"
 STEWARD = "yulong.steward1"
+CITY = "city"
 
 
 def _log_in(page: Page, base: str, login: str) -> None:
@@ -58,7 +63,7 @@ def _wait_for_images(page: Page) -> None:
 
 
 def shoot(base: str) -> list[Path]:
-    """Drive the browser through the three pages and save the PNGs."""
+    """Drive the browser through the pages and save the PNGs."""
     OUT.mkdir(parents=True, exist_ok=True)
     saved = []
     with sync_playwright() as pw:
@@ -76,6 +81,12 @@ def shoot(base: str) -> list[Path]:
             _wait_for_images(page)
             saved.append(OUT / "resident-home-phone-en.png")
             page.screenshot(path=saved[-1], full_page=True)
+            with page.expect_navigation():
+                page.click("[data-testid=lang-zh]")
+            page.goto(f"{base}/me/rewards")
+            _wait_for_images(page)
+            saved.append(OUT / "resident-rewards-phone.png")
+            page.screenshot(path=saved[-1], full_page=True)
             phone.close()
 
             steward = browser.new_context(viewport={"width": 390, "height": 844},
@@ -84,6 +95,10 @@ def shoot(base: str) -> list[Path]:
             _log_in(page, base, STEWARD)  # stewards land on the scan page
             page.wait_for_load_state("networkidle")
             saved.append(OUT / "steward-scan-phone.png")
+            page.screenshot(path=saved[-1], full_page=True)
+            page.goto(f"{base}/volunteer/shifts")
+            page.wait_for_load_state("networkidle")
+            saved.append(OUT / "steward-shifts-phone.png")
             page.screenshot(path=saved[-1], full_page=True)
             steward.close()
 
@@ -98,7 +113,21 @@ def shoot(base: str) -> list[Path]:
             page.wait_for_load_state("networkidle")
             saved.append(OUT / "manager-drops-desktop.png")
             page.screenshot(path=saved[-1])
+            page.goto(f"{base}/dashboard/community")
+            page.wait_for_load_state("networkidle")
+            page.wait_for_timeout(1500)  # the charts animate in
+            saved.append(OUT / "manager-dashboard-desktop.png")
+            page.screenshot(path=saved[-1], full_page=True)
             desk.close()
+
+            city = browser.new_context(viewport={"width": 1366, "height": 900})
+            page = city.new_page()
+            _log_in(page, base, CITY)
+            page.goto(f"{base}/dashboard/ranking")
+            page.wait_for_load_state("networkidle")
+            saved.append(OUT / "city-ranking-desktop.png")
+            page.screenshot(path=saved[-1])
+            city.close()
         finally:
             browser.close()
     return saved
