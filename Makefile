@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 export FLASK_APP := wsgi
 
-.PHONY: run test serve setup setup-dev vendor translations migrate demo lint check-migrations browser clean bench
+.PHONY: run test serve setup setup-dev vendor translations migrate demo lint check-migrations browser clean bench bench-city
 
 run: setup migrate  ## Set up, migrate, seed the demo when empty, serve on 127.0.0.1:5000
 	@if $(FLASK) db is-empty; then $(FLASK) demo; fi
@@ -47,6 +47,18 @@ demo:
 # Options: make bench BENCH_ARGS="--backend sqlite --duration 10 --clients 8"
 bench: setup
 	$(PY) bench/ingest.py $(BENCH_ARGS)
+
+# City-scale dashboards and ratings: generate 1,000 communities, 500,000 households and
+# 20 million drops on SQLite and on PostgreSQL (~5 GB each), measure, remove; not in `make test`.
+# Options: make bench-city CITY_ARGS="--drops 2000000" DASH_ARGS="--requests 50"
+CITY_SQLITE ?= /tmp/bench_city.db
+CITY_PG ?= postgresql+psycopg://root@127.0.0.1:5432/bench_city
+bench-city: setup
+	@for url in $(CITY_SQLITE) $(CITY_PG); do \
+	  $(PY) bench/citygen.py --url $$url --fresh $(CITY_ARGS) && \
+	  $(PY) bench/dashboard.py --url $$url $(DASH_ARGS); rc=$$?; \
+	  $(PY) bench/citygen.py --url $$url --remove; [ $$rc = 0 ] || exit $$rc; \
+	done
 
 lint:
 	$(VENV)/bin/ruff check .

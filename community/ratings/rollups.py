@@ -170,14 +170,14 @@ def build_day(session: Session, day: date, *, community_ids: Sequence[int] | Non
     """Replace the rollup rows of one local day (all communities, or some); flushes only."""
     now = now or clock.now()
     zones = _communities(session, community_ids)
-    ids = list(zones) if community_ids is not None else None
+    # Always by community: every query then uses the (community_id, local_date) index; a
+    # filter on local_date alone would scan the whole drop table (measured: 13 s vs 1.3 s).
+    ids = list(zones)
     scope = [StationDay, HourDay, BuildingDay, CoverageDay, CommunityDay, RollupDay]
     for model in scope:
         table = model.__table__
-        stmt = delete(table).where(table.c.local_date == day)
-        if ids is not None:
-            stmt = stmt.where(table.c.community_id.in_(ids))
-        session.execute(stmt)
+        session.execute(delete(table).where(table.c.local_date == day,
+                                            table.c.community_id.in_(ids)))
     sd = StationDay.__table__
     session.execute(sd.insert().from_select(
         ["station_id", "local_date", "category", "community_id", "drops", "identified",
@@ -203,7 +203,7 @@ def build_day(session: Session, day: date, *, community_ids: Sequence[int] | Non
     session.flush()
     drops, rows = session.execute(
         select(func.coalesce(func.sum(sd.c.drops), 0), func.count())
-        .where(sd.c.local_date == day, *([sd.c.community_id.in_(ids)] if ids else []))).one()
+        .where(sd.c.local_date == day, sd.c.community_id.in_(ids))).one()
     return BuildCounts(day, len(zones), int(rows), int(drops))
 
 
