@@ -50,23 +50,9 @@
     onLoading: (loading) => setText(el.status, loading ? L.scanner_loading : ""),
   });
 
-  async function startCamera() {
-    showError("");
-    if (!(await reader.start())) {
-      setText(el.status, L.camera_error);
-      return;
-    }
-    setText(el.toggle, L.camera_on);
-    el.toggle.dataset.on = "1";
-  }
-
-  function stopCamera() {
-    reader.stop();
-    setText(el.toggle, L.camera_off);
-    delete el.toggle.dataset.on;
-  }
-
-  el.toggle.addEventListener("click", () => (reader.running ? stopCamera() : startCamera()));
+  reader.bindToggle(el.toggle, el.status,
+                    { on: L.camera_on, off: L.camera_off, error: L.camera_error },
+                    () => { showError(""); return true; });
   el.code.addEventListener("input", () => {
     if (QR_RE.test(el.code.value.trim().toUpperCase())) { return; }   // a pasted QR text
     el.code.value = format(el.code.value.replace(/\D/g, "").slice(0, 8));
@@ -80,9 +66,6 @@
       return;
     }
     submitted = true;
-  });
-  document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState !== "visible") { stopCamera(); }
   });
   document.body.dataset.checkinReady = "1";
 })();

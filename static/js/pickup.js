@@ -53,23 +53,9 @@
     onLoading: (loading) => setText(el.status, loading ? L.scanner_loading : ""),
   });
 
-  async function startCamera() {
-    showError("");
-    if (!(await reader.start())) {
-      setText(el.status, L.camera_error);
-      return;
-    }
-    setText(el.toggle, L.camera_on);
-    el.toggle.dataset.on = "1";
-  }
-
-  function stopCamera() {
-    reader.stop();
-    setText(el.toggle, L.camera_off);
-    delete el.toggle.dataset.on;
-  }
-
-  el.toggle.addEventListener("click", () => (reader.running ? stopCamera() : startCamera()));
+  reader.bindToggle(el.toggle, el.status,
+                    { on: L.camera_on, off: L.camera_off, error: L.camera_error },
+                    () => { showError(""); return true; });
   el.code.addEventListener("input", () => {
     const code = el.code.value.toUpperCase().replace(/[^0-9A-Z]/g, "").slice(0, LENGTH);
     el.code.value = format(code);
@@ -80,9 +66,6 @@
       event.preventDefault();
       showError(L.bad_code);
     }
-  });
-  document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState !== "visible") { stopCamera(); }
   });
   document.body.dataset.pickupReady = "1";
 })();

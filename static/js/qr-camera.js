@@ -92,5 +92,28 @@
     if (this.stream) { this.timer = setTimeout(() => this.tick(), FRAME_GAP); }
   };
 
+  // A start/stop button for the camera: its label follows the state, a failure is shown in
+  // `status`, and the camera stops whenever the page is hidden. `canStart()` may refuse
+  // (e.g. no station chosen yet). Returns {start, stop}.
+  QrCamera.prototype.bindToggle = function (button, status, labels, canStart) {
+    const cam = this;
+    async function start() {
+      if (canStart && !canStart()) { return; }
+      if (!(await cam.start())) { status.textContent = labels.error; return; }
+      button.textContent = labels.on;
+      button.dataset.on = "1";
+    }
+    function stop() {
+      cam.stop();
+      button.textContent = labels.off;
+      delete button.dataset.on;
+    }
+    button.addEventListener("click", () => (cam.running ? stop() : start()));
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState !== "visible") { stop(); }
+    });
+    return { start, stop };
+  };
+
   window.QrCamera = QrCamera;
 })();

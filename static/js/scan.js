@@ -373,22 +373,6 @@
 
   function readQr(source) { return reader.read(source); }
 
-  async function startCamera() {
-    if (!state.station) { showFeedback("error", L.ui.no_station, "", ""); return; }
-    if (!(await reader.start())) {
-      setText(el.scannerStatus, L.ui.camera_error);
-      return;
-    }
-    setText(el.cameraToggle, L.ui.camera_on);
-    el.cameraToggle.dataset.on = "1";
-  }
-
-  function stopCamera() {
-    reader.stop();
-    setText(el.cameraToggle, L.ui.camera_off);
-    delete el.cameraToggle.dataset.on;
-  }
-
   // --- wiring --------------------------------------------------------------------------
 
   el.station.addEventListener("change", () => selectStation(el.station.value, true));
@@ -397,7 +381,13 @@
   document.querySelectorAll("[data-quality]").forEach((btn) =>
     btn.addEventListener("click", () => selectQuality(btn.dataset.quality)));
 
-  el.cameraToggle.addEventListener("click", () => (reader.running ? stopCamera() : startCamera()));
+  reader.bindToggle(el.cameraToggle, el.scannerStatus,
+                    { on: L.ui.camera_on, off: L.ui.camera_off, error: L.ui.camera_error },
+                    () => {
+                      if (state.station) { return true; }
+                      showFeedback("error", L.ui.no_station, "", "");
+                      return false;
+                    });
 
   el.code.addEventListener("input", () => {
     const code = el.code.value.toUpperCase().replace(/[^0-9A-Z]/g, "").slice(0, 8);
@@ -435,7 +425,7 @@
   window.addEventListener("online", () => { setNet(true); sync(); });
   window.addEventListener("offline", () => setNet(false));
   document.addEventListener("visibilitychange", () => {
-    if (document.visibilityState === "visible") { autoSync(); } else { stopCamera(); }
+    if (document.visibilityState === "visible") { autoSync(); }
   });
   setInterval(autoSync, 30000);
 
