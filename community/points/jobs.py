@@ -14,17 +14,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from community.areas.models import Area
 from community.points import rules as rules_mod
 from community.points import services
-from community.points.models import LedgerEntry, PointsAccount
+from community.points.models import LedgerEntry, PointsAccount, Redemption
 from community.points.rules import RuleSet
 
 BATCH_SIZE = 1000  # accounts per batch: a city of millions is never loaded at once
@@ -134,12 +134,6 @@ REQUEST_ID_KEEP_DAYS = 7  # a phone retries a redemption within minutes, never a
 
 def forget_request_ids(session: Session, *, now: datetime) -> dict[str, int]:
     """Clear the idempotency keys (client ids) of redemptions older than a week (flushes)."""
-    from datetime import timedelta
-
-    from sqlalchemy import update
-
-    from community.points.models import Redemption
-
     done = session.execute(
         update(Redemption)
         .where(col(Redemption.client_id).is_not(None),
