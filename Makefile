@@ -6,27 +6,38 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 export FLASK_APP := wsgi
 
-.PHONY: run test serve setup setup-dev vendor translations migrate demo lint check-migrations browser clean bench bench-city
+.PHONY: run test serve setup setup-dev vendor translations migrate demo lint check-migrations browser clean bench bench-city lock
 
 run: setup migrate  ## Set up, migrate, seed the demo when empty, serve on 127.0.0.1:5000
 	@if $(FLASK) db is-empty; then $(FLASK) demo; fi
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
-test: setup-dev browser lint check-migrations  ## ruff, import-linter, migration check, pytest
-	$(PY) -m pytest
+# pytest on every core (pytest-xdist), with coverage and its floor (pyproject.toml).
+# Options: make test PYTEST_ARGS="-n 0 tests/points"
+PYTEST_ARGS ?=
+test: setup-dev browser lint check-migrations  ## ruff, mypy, import-linter, migration check, pytest
+	$(PY) -m pytest -n auto --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 setup: $(VENV)/.stamp-run vendor translations
 setup-dev: $(VENV)/.stamp-dev vendor translations
 
+# requirements*.txt are lock files (every package, pinned, with hashes): what CI tested.
 $(VENV)/.stamp-run: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -r requirements.txt
+	$(PY) -m pip install -q --require-hashes -r requirements.txt
 	touch $@
 
 $(VENV)/.stamp-dev: requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q -r requirements-dev.txt
+	$(PY) -m pip install -q --require-hashes -r requirements-dev.txt
 	touch $@ $(VENV)/.stamp-run
+
+# Re-pin after editing requirements.in / requirements-dev.in (needs the package index).
+LOCK := $(VENV)/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras \
+	--no-emit-index-url --no-emit-find-links
+lock: $(VENV)/.stamp-dev
+	$(LOCK) -o requirements.txt requirements.in
+	$(LOCK) -o requirements-dev.txt requirements.in requirements-dev.in
 
 vendor: static/vendor/.stamp
 static/vendor/.stamp: package.json package-lock.json scripts/vendor.sh
@@ -62,6 +73,7 @@ bench-city: setup
 
 lint:
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 
 # Models and migrations must agree: migrate a scratch SQLite database, then autogenerate-compare.

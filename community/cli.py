@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import getpass
 from datetime import datetime, time
+from typing import cast
 
 import click
 from alembic import command
 from alembic.config import Config
 from flask import Flask, current_app
+from werkzeug.local import LocalProxy
 
-from community.db import MIGRATIONS_DIR, get_engine
+from community.db import MIGRATIONS_DIR, get_engine, open_session
 
 
 def alembic_config(url: str) -> Config:
@@ -74,7 +76,7 @@ def register(app: Flask) -> None:
     def create_admin(username: str, display_name: str | None, city_name: str | None,
                      password: str | None) -> None:
         """Create a city admin account (and the city, on an empty database)."""
-        from sqlmodel import Session, select
+        from sqlmodel import col, select
 
         from community.areas import services as area_services
         from community.areas.models import Area
@@ -85,11 +87,11 @@ def register(app: Flask) -> None:
             password = getpass.getpass("Password: ")
             if password != getpass.getpass("Repeat password: "):
                 raise click.ClickException("Passwords differ.")
-        with Session(get_engine(), expire_on_commit=False) as session:
+        with open_session() as session:
             stmt = select(Area).where(Area.level == "city")
             if city_name:
                 stmt = stmt.where(Area.name == city_name)
-            city = session.exec(stmt.order_by(Area.id)).first()
+            city = session.exec(stmt.order_by(col(Area.id))).first()
             if city is None:
                 city = area_services.add_area(session, parent=None, level="city",
                                               name=city_name or "苏州市")
@@ -112,7 +114,8 @@ def register(app: Flask) -> None:
         """Build the demo city (idempotent: a second run changes nothing)."""
         from community import demo as demo_data
 
-        demo_data.build(get_engine(), seed=seed, echo=click.echo)
+        with open_session() as session:
+            demo_data.build(session, seed=seed, echo=click.echo)
 
     @app.cli.group("points")
     def points_group() -> None:
@@ -121,11 +124,10 @@ def register(app: Flask) -> None:
     @points_group.command("verify")
     def points_verify() -> None:
         """Recompute every balance from its entries; exit 1 and list the drift when any."""
-        from sqlmodel import Session
 
         from community.points import services as points_services
 
-        with Session(get_engine()) as session:
+        with open_session() as session:
             drift = points_services.verify(session)
         if not drift:
             click.echo("Points ledger OK: every balance equals the sum of its entries.")
@@ -144,8 +146,6 @@ def register(app: Flask) -> None:
         """Expire points past their last day (idempotent); commits batch by batch."""
         from zoneinfo import ZoneInfo
 
-        from sqlmodel import Session
-
         from community import clock
         from community.points import jobs as points_jobs
 
@@ -153,7 +153,7 @@ def register(app: Flask) -> None:
         now = clock.now() if day is None else datetime.combine(
             day.date(), time(12), tzinfo=ZoneInfo(clock.DEFAULT_TZ))
         total = points_jobs.ExpiryCounts()
-        with Session(get_engine(), expire_on_commit=False) as session:
+        with open_session() as session:
             for counts in points_jobs.expire_batches(session, now=now):
                 session.commit()  # each batch whole: its entries and balances together
                 total += counts
@@ -175,7 +175,9 @@ def _register_jobs(app: Flask) -> None:
         """Each job, its cadence, its last run and when it is next due."""
         from community.scheduler import history
 
-        for row in history.job_rows(get_engine(), current_app.config["TIMEZONE"]):
+        with open_session(read_only=True) as session:
+            rows = history.job_rows(session, current_app.config["TIMEZONE"])
+        for row in rows:
             last = (f"{row.last.period} {row.last.status}" if row.last else "never run")
             click.echo(f"{row.job.name:24} {row.job.cadence.describe():38} last: {last:28} "
                        f"next: {row.next_due:%Y-%m-%d %H:%M}")
@@ -228,9 +230,11 @@ def _register_jobs(app: Flask) -> None:
         logging.basicConfig(level=logging.INFO,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("apscheduler").setLevel(logging.WARNING)  # not every tick
+        # current_app is a LocalProxy at run time; Flask types it as the app itself.
+        this_app = cast("LocalProxy[Flask]", current_app)._get_current_object()
         if once:
-            for name, outcomes in process.run_once(current_app._get_current_object()).items():
+            for name, outcomes in process.run_once(this_app).items():
                 for key, outcome in outcomes.items():
                     click.echo(f"{name} {key}: {outcome}")
             return
-        process.serve(current_app._get_current_object(), tick_seconds=tick)
+        process.serve(this_app, tick_seconds=tick)

@@ -4,27 +4,36 @@ Tests freeze time with `clock.freeze(moment)`; everything else calls `clock.now(
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-_frozen: datetime | None = None
+# (moment, monotonic reading when frozen, ticking?) while frozen, else None.
+_frozen: tuple[datetime, float, bool] | None = None
 DEFAULT_TZ = "Asia/Shanghai"
 
 
 def now() -> datetime:
     """Return the current time as an aware UTC datetime."""
-    return _frozen if _frozen is not None else datetime.now(UTC)
+    if _frozen is None:
+        return datetime.now(UTC)
+    moment, since, tick = _frozen
+    return moment + timedelta(seconds=time.monotonic() - since) if tick else moment
 
 
 @contextmanager
-def freeze(moment: datetime) -> Iterator[None]:
-    """Make `now()` return `moment` (aware) inside the block; for tests and hand runs."""
+def freeze(moment: datetime, *, tick: bool = False) -> Iterator[None]:
+    """Make `now()` return `moment` (aware) inside the block; for tests and hand runs.
+
+    With `tick`, the clock starts at `moment` and then runs at the real pace, so durations
+    stay real while the date is fixed (the test suite's default clock).
+    """
     global _frozen
     if moment.tzinfo is None:
         raise ValueError("freeze() needs an aware datetime")
-    previous, _frozen = _frozen, moment.astimezone(UTC)
+    previous, _frozen = _frozen, (moment.astimezone(UTC), time.monotonic(), tick)
     try:
         yield
     finally:

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g, request
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlmodel import Session
 
 from community.errors import SchemaBehind
@@ -58,13 +58,29 @@ def get_engine(app: Flask | None = None) -> Engine:
     return engine
 
 
+def open_session(app: Flask | None = None, *, read_only: bool = False) -> Session:
+    """A new session on the app's database (the caller closes it and decides on commits).
+
+    `read_only` asks SQLite for a deferred BEGIN, so a long read never holds the write lock.
+    The test suite may bind the app to one connection held inside an outer transaction
+    (`app.extensions["community.bind"]`); sessions then work in SAVEPOINTs on it, and their
+    commits release a savepoint instead of committing, so every test is rolled back.
+    """
+    app = app or current_app
+    bind: Connection | None = app.extensions.get("community.bind")
+    if bind is not None:
+        return Session(bind=bind, expire_on_commit=False,
+                       join_transaction_mode="create_savepoint")
+    engine = get_engine(app)
+    if read_only:
+        engine = engine.execution_options(sqlite_immediate=False)  # ignored off SQLite
+    return Session(engine, expire_on_commit=False)
+
+
 def get_session() -> Session:
     """Return this request's session, creating it lazily."""
     if "db_session" not in g:
-        engine = get_engine()
-        if request.method in ("GET", "HEAD", "OPTIONS"):
-            engine = engine.execution_options(sqlite_immediate=False)  # ignored off SQLite
-        g.db_session = Session(engine, expire_on_commit=False)
+        g.db_session = open_session(read_only=request.method in ("GET", "HEAD", "OPTIONS"))
     return g.db_session
 
 
@@ -86,8 +102,8 @@ def head_revision() -> str | None:
 
 
 def current_revision(engine: Engine) -> str | None:
-    """The revision the database is at, or None for an empty database."""
-    with engine.connect() as conn:
+    """The revision the database is at, or None for an empty database (a read: no write lock)."""
+    with engine.execution_options(sqlite_immediate=False).connect() as conn:
         try:
             return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         except Exception:  # noqa: BLE001 - no table means "not migrated"

@@ -1,6 +1,6 @@
 """The demo city: 苏州市 with two districts, four streets, eight communities, ~3,000 households.
 
-`build(engine, seed=..., echo=..., days=60)` runs a list of small steps (`STEPS`) over one
+`build(session, seed=..., echo=..., days=60)` runs a list of small steps (`STEPS`) over one
 `Demo` context; later issues append theirs (stewards' shifts, ledgers, ratings). Issue 3
 added 2–3 drop stations per community with their windows, and `days` days of drops
 (ending yesterday) with realistic patterns, bulk-inserted with SQLAlchemy Core.
@@ -24,7 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlmodel import Session, col
 
 from community import clock
@@ -38,6 +38,7 @@ from community.points import rewards
 from community.points import services as points_services
 from community.points.models import PointsAccount, RewardItem
 from community.points.rules import DropFacts
+from community.rows import pk, table_of
 from community.stations import windows
 from community.stations.models import Drop, Station, StationException, StationWindow
 
@@ -112,14 +113,15 @@ class Demo:
 Step = Callable[[Demo], None]
 
 
-def build(engine: Engine, *, seed: int, echo: Callable[[str], Any] = print,
+def build(session: Session, *, seed: int, echo: Callable[[str], Any] = print,
           days: int = 60) -> None:
-    """Create (or complete) the demo city and print its logins; a second run changes nothing."""
-    with Session(engine, expire_on_commit=False) as session:
-        demo = Demo(session=session, seed=seed, echo=echo, rng=random.Random(seed), days=days)
-        for step in STEPS:
-            step(demo)
-        session.commit()
+    """Create (or complete) the demo city and print its logins; a second run changes nothing.
+
+    Commits on `session` as it goes (the bulk steps once per community) and at the end."""
+    demo = Demo(session=session, seed=seed, echo=echo, rng=random.Random(seed), days=days)
+    for step in STEPS:
+        step(demo)
+    session.commit()
     if demo.created:
         echo(f"Demo city built: {demo.created} rows added (seed {seed}).")
     else:
@@ -144,10 +146,10 @@ def format_logins(logins: Iterable[Login]) -> str:
 
 def _child(demo: Demo, parent: Area | None, level: str, name: str) -> Area:
     """The area named `name` under `parent`, created when missing."""
-    stmt = select(Area).where(Area.level == level, Area.name == name)
+    stmt = select(Area).where(col(Area.level) == level, col(Area.name) == name)
     stmt = stmt.where(col(Area.parent_id).is_(None) if parent is None
                       else col(Area.parent_id) == parent.id)
-    found = demo.session.execute(stmt.order_by(Area.id)).scalars().first()
+    found = demo.session.execute(stmt.order_by(col(Area.id))).scalars().first()
     if found is not None:
         return found
     demo.created += 1
@@ -186,7 +188,7 @@ def plan_addresses(rng: random.Random, count: int) -> list[tuple[str, str, str]]
 def _households(demo: Demo) -> None:
     """About 3,000 households with an active card each, bulk-inserted per community."""
     session = demo.session
-    hh_table = Household.__table__
+    hh_table = table_of(Household)
     items = list(demo.communities.items())
     with click.progressbar(items, label="Households and cards") as bar:
         for slug, community in bar:
@@ -214,7 +216,7 @@ def _households(demo: Demo) -> None:
 
 def _issue_missing_cards(session: Session, community: Area) -> int:
     """Give every household of `community` without an active card a new one (Core, in bulk)."""
-    hh, card = Household.__table__, Card.__table__
+    hh, card = table_of(Household), table_of(Card)
     has_card = select(card.c.id).where(card.c.household_id == hh.c.id, card.c.status == "active")
     ids = session.execute(
         select(hh.c.id).where(hh.c.community_id == community.id, ~has_card.exists())
@@ -235,7 +237,7 @@ def _issue_missing_cards(session: Session, community: Area) -> int:
 
 def _unused_short_codes(session: Session, n: int) -> list[str]:
     """`n` distinct short codes not yet on any card (a clash is rare but must not abort a run)."""
-    card = Card.__table__
+    card = table_of(Card)
     found: list[str] = []  # in generation order: codes must not follow the address order
     while len(found) < n:
         batch = list(dict.fromkeys(codes.new_code() for _ in range(n - len(found))))
@@ -300,8 +302,8 @@ def _accounts(demo: Demo) -> None:
 def _first_active_households(session: Session, community: Area, n: int) -> list[Household]:
     """The community's first `n` active households (by id: a stable choice across runs)."""
     return list(session.execute(
-        select(Household).where(Household.community_id == community.id,
-                                Household.status == "active")
+        select(Household).where(col(Household.community_id) == community.id,
+                                col(Household.status) == "active")
         .order_by(col(Household.id)).limit(n)
     ).scalars())
 
@@ -309,11 +311,11 @@ def _first_active_households(session: Session, community: Area, n: int) -> list[
 def _link(demo: Demo, account: Account, hh: Household, *, decided_by: Account) -> None:
     """An approved membership, unless the account is already linked to some household."""
     linked = demo.session.execute(
-        select(HouseholdMember.id).where(HouseholdMember.account_id == account.id)
+        select(col(HouseholdMember.id)).where(col(HouseholdMember.account_id) == account.id)
     ).first()
     if linked is not None:
         return
-    demo.session.add(HouseholdMember(household_id=hh.id, account_id=account.id,
+    demo.session.add(HouseholdMember(household_id=pk(hh), account_id=pk(account),
                                      status="approved", decided_by=decided_by.id,
                                      decided_at=clock.now()))
     demo.session.flush()
@@ -361,7 +363,7 @@ def plan_stations(rng: random.Random, buildings: int) -> list[tuple[str, str, tu
     """
     count = 2 if buildings < 8 else rng.choice((2, 3))
     main_name, main_location = rng.choice(MAIN_STATIONS)
-    plans = [(main_name, main_location, ALL_CATEGORIES)]
+    plans: list[tuple[str, str, tuple[str, ...]]] = [(main_name, main_location, ALL_CATEGORIES)]
     for k in range(1, count):
         first = k * buildings // count + 1
         last = max(first, (k + 1) * buildings // count)
@@ -381,7 +383,7 @@ def _district_of(slug: str) -> str:
 
 
 def _buildings(session: Session, community: Area) -> list[int]:
-    hh = Household.__table__
+    hh = table_of(Household)
     return sorted({int(b) for b in session.execute(
         select(hh.c.building).where(hh.c.community_id == community.id).distinct()
     ).scalars() if b.isdigit()})
@@ -392,7 +394,8 @@ def _stations(demo: Demo) -> None:
     session = demo.session
     for slug, community in demo.communities.items():
         exists = session.execute(
-            select(Station.id).where(Station.community_id == community.id).limit(1)).first()
+            select(col(Station.id)).where(col(Station.community_id) == community.id)
+            .limit(1)).first()
         if exists is not None:  # a previous run (or a real manager) already made stations
             continue
         rng = demo.rng_for("stations", slug)
@@ -401,14 +404,14 @@ def _stations(demo: Demo) -> None:
         made = []
         for name, location, cats in plan_stations(rng, len(_buildings(session, community))):
             station = Station(
-                community_id=community.id, name=name, location=location,
+                community_id=pk(community), name=name, location=location,
                 latitude=round(lat0 + rng.uniform(-0.02, 0.02), 6),
                 longitude=round(lon0 + rng.uniform(-0.02, 0.02), 6),
                 categories=",".join(cats), chief_id=chief.id if chief else None,
                 status="open", grace_minutes=GRACE_MINUTES)
             session.add(station)
             session.flush()
-            session.add_all(StationWindow(station_id=station.id, weekday=day, start_time=start,
+            session.add_all(StationWindow(station_id=pk(station), weekday=day, start_time=start,
                                           end_time=end)
                             for day in range(7) for start, end in windows.DEFAULT_RANGES)
             made.append(station)
@@ -418,9 +421,9 @@ def _stations(demo: Demo) -> None:
             closed = made[-1]
             # Inside every generated period (even a short test run), so its effect is visible.
             ago = min(CLOSED_IN[1], max(1, demo.days - 1))
-            session.add(StationException(station_id=closed.id, day=today - timedelta(days=ago),
+            session.add(StationException(station_id=pk(closed), day=today - timedelta(days=ago),
                                          note="设备检修，暂停开放"))
-            session.add(StationException(station_id=made[0].id, day=today + timedelta(days=3),
+            session.add(StationException(station_id=pk(made[0]), day=today + timedelta(days=3),
                                          start_time=time(7, 0), end_time=time(10, 0),
                                          note="社区清洁日，延长开放"))
             demo.created += 2
@@ -431,7 +434,7 @@ def _stations(demo: Demo) -> None:
 def _schedules(session: Session, stations: list[Station], tz: str, first: date, last: date
                ) -> dict[int, tuple[windows.Schedule, dict[date, tuple[windows.TimeRange, ...]]]]:
     """Each station's weekly schedule and its exceptions between `first` and `last`."""
-    ids = [s.id for s in stations]
+    ids = [pk(s) for s in stations]
     weekly: dict[int, dict[int, list[windows.TimeRange]]] = {i: {} for i in ids}
     for w in session.execute(select(StationWindow).where(
             col(StationWindow.station_id).in_(ids))).scalars():
@@ -471,9 +474,9 @@ def _recorders(session: Session, community: Area) -> list[int]:
     """Account ids of the community's stewards (its manager when it has none)."""
     for role in ("steward", "manager"):
         ids = list(session.execute(
-            select(RoleGrant.account_id).where(RoleGrant.area_id == community.id,
-                                               RoleGrant.role == role)
-            .order_by(RoleGrant.account_id)).scalars())
+            select(col(RoleGrant.account_id)).where(col(RoleGrant.area_id) == community.id,
+                                                    col(RoleGrant.role) == role)
+            .order_by(col(RoleGrant.account_id))).scalars())
         if ids:
             return ids
     return []
@@ -482,7 +485,7 @@ def _recorders(session: Session, community: Area) -> list[int]:
 def _drops(demo: Demo) -> None:
     """`demo.days` days of drops ending yesterday, per community in one transaction each."""
     session = demo.session
-    drop = Drop.__table__
+    drop = table_of(Drop)
     with click.progressbar(list(demo.communities.items()),
                            label=f"Drops ({demo.days} days)") as bar:
         for slug, community in bar:
@@ -500,12 +503,12 @@ def plan_drops(demo: Demo, slug: str, community: Area) -> list[dict[str, Any]]:
     """The drop rows of one community (not yet inserted), drawn from the demo's seed."""
     session = demo.session
     stations = list(session.execute(select(Station).where(
-        Station.community_id == community.id, Station.status == "open")
+        col(Station.community_id) == community.id, col(Station.status) == "open")
         .order_by(col(Station.id))).scalars())
     recorders = _recorders(session, community)
     if not stations or not recorders:
         return []
-    hh, card = Household.__table__, Card.__table__
+    hh, card = table_of(Household), table_of(Card)
     homes = session.execute(
         select(hh.c.id, hh.c.building, card.c.id)
         .join(card, (card.c.household_id == hh.c.id) & (card.c.status == "active"))
@@ -603,21 +606,21 @@ def _points(demo: Demo) -> None:
     zone = ZoneInfo("Asia/Shanghai")
     with click.progressbar(list(demo.communities.items()), label="Points ledgers") as bar:
         for _slug, community in bar:
-            started = session.execute(select(PointsAccount.id).where(
-                PointsAccount.community_id == community.id).limit(1)).first()
+            started = session.execute(select(col(PointsAccount.id)).where(
+                col(PointsAccount.community_id) == community.id).limit(1)).first()
             if started is not None:  # scored by a previous run (or by real scans)
                 continue
             rows = session.execute(
-                select(Drop.id, Drop.household_id, Drop.category, Drop.quality, Drop.in_window,
-                       Drop.local_date)
-                .where(Drop.community_id == community.id, col(Drop.household_id).is_not(None))
-                .order_by(Drop.happened_at, Drop.id)).all()
+                select(col(Drop.id), col(Drop.household_id), col(Drop.category),
+                       col(Drop.quality), col(Drop.in_window), col(Drop.local_date))
+                .where(col(Drop.community_id) == community.id, col(Drop.household_id).is_not(None))
+                .order_by(col(Drop.happened_at), col(Drop.id))).all()
             for day, group in groupby(rows, key=lambda r: r.local_date):
                 facts = [DropFacts(r.id, r.household_id, r.category, r.quality, r.in_window, day)
                          for r in group]
                 # Entries carry the evening of their day, as if scored when the drops came in.
                 evening = datetime.combine(day, time(21, 0), tzinfo=zone)
-                points_services.award_for_drops(session, facts, community_id=community.id,
+                points_services.award_for_drops(session, facts, community_id=pk(community),
                                                 now=evening)
             session.commit()
 
@@ -647,18 +650,18 @@ def _rewards(demo: Demo) -> None:
     session = demo.session
     now = clock.now()
     for slug, community in demo.communities.items():
-        if session.execute(select(RewardItem.id).where(
-                RewardItem.community_id == community.id).limit(1)).first() is not None:
+        if session.execute(select(col(RewardItem.id)).where(
+                col(RewardItem.community_id) == community.id).limit(1)).first() is not None:
             continue  # a previous run (or a real manager) already made the catalog
         manager_account = auth_services.find_by_login(session, slug)
         if manager_account is None:
             continue
-        manager = auth_services.load_actor(session, manager_account.id)
+        manager = auth_services.load_actor(session, pk(manager_account))
         steward_account = auth_services.find_by_login(session, f"{slug}.steward1")
-        steward = (auth_services.load_actor(session, steward_account.id)
+        steward = (auth_services.load_actor(session, pk(steward_account))
                    if steward_account is not None else manager)
         year_end = date(clock.local(now, community.timezone).year, 12, 31)
-        items = [rewards.save_item(session, actor=manager, community_id=community.id,
+        items = [rewards.save_item(session, actor=manager, community_id=pk(community),
                                    now=now - timedelta(days=7), data=rewards.ItemInput(
                                        name=name, description=text, cost=cost, stock=stock,
                                        active_until=year_end if cost >= 100 else None))
@@ -681,13 +684,13 @@ def _rewards(demo: Demo) -> None:
             resident = auth_services.load_actor(session, account_id)
             at = now - timedelta(days=days)
             red = rewards.redeem_reward(session, actor=resident, household_id=household_id,
-                                        reward_id=items[k].id,  # type: ignore[arg-type]
+                                        reward_id=pk(items[k]),
                                         client_id=f"demo-{slug}-{n}-{k}", now=at)
             if outcome == "handed_over":
                 rewards.hand_over(session, actor=steward, code=red.pickup_code,
                                   now=at + timedelta(hours=2))
             elif outcome == "cancelled":
-                rewards.cancel_redemption(session, actor=resident, redemption_id=red.id,
+                rewards.cancel_redemption(session, actor=resident, redemption_id=pk(red),
                                           now=at + timedelta(minutes=30))
             demo.created += 1
         session.commit()
@@ -700,9 +703,9 @@ def _demo_members(session: Session, community: Area) -> list[tuple[int, int]]:
     if not homes:
         return []
     rows = session.execute(
-        select(HouseholdMember.account_id, HouseholdMember.household_id)
+        select(col(HouseholdMember.account_id), col(HouseholdMember.household_id))
         .where(col(HouseholdMember.household_id).in_(homes),
-               HouseholdMember.status == "approved")
+               col(HouseholdMember.status) == "approved")
         .order_by(col(HouseholdMember.household_id), col(HouseholdMember.id))).all()
     return [(a, h) for a, h in rows]
 

@@ -28,6 +28,8 @@ from werkzeug.serving import make_server
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sqlmodel import Session  # noqa: E402
+
 from community import create_app, demo  # noqa: E402
 from community.cli import upgrade_database  # noqa: E402
 from community.db import make_engine  # noqa: E402
@@ -139,7 +141,8 @@ def main() -> None:
         url = f"sqlite:///{Path(tmp) / 'demo.db'}"
         upgrade_database(url)
         engine = make_engine(url)
-        demo.build(engine, seed=20261121, echo=lambda _line: None)
+        with Session(engine, expire_on_commit=False) as session:
+            demo.build(session, seed=20261121, echo=lambda _line: None)
         engine.dispose()
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32),
                           "RATELIMIT_ENABLED": False})

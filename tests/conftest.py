@@ -1,24 +1,41 @@
-"""Test fixtures: a fresh database per test, on SQLite and (with TEST_DATABASE_URL) PostgreSQL.
+"""Test fixtures: every database test runs on SQLite and (with TEST_DATABASE_URL) PostgreSQL.
 
-Every test that uses `app` runs once per backend. The schema comes from the Alembic
-migrations (built once per session), so the migrations are exercised by every run.
+Isolation is Warehouse's: one app per backend (and per distinct `app_config`) for the whole
+session; each test holds one connection inside an outer transaction that is rolled back at
+its end. The app's and the test's sessions work in SAVEPOINTs on that connection
+(`join_transaction_mode="create_savepoint"`), so a `commit()` makes data visible to the app
+without ever reaching the disk. Nothing is truncated and no app is built per test.
+
+Tests that need real commits (threads, processes, the scheduler runner, the browser) are
+marked `real_db`: they get a fresh database of their own (a copy of the migrated SQLite
+template; PostgreSQL truncated after) and an app of their own. Tests marked `demo_db` run
+rolled back on a database holding the demo city (seed 7, 4 days), built once per worker.
+
+Under pytest-xdist each worker has its own SQLite files and its own PostgreSQL database,
+cloned from a template migrated once by the controller, so workers never share a schema.
+
+The clock is fixed for every test (`DEFAULT_NOW`, ticking at the real pace); a test that
+cares about time freezes its own moment. No test depends on the day it runs.
 """
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, make_url, text
 from sqlmodel import Session, SQLModel
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else")
 
-from community import create_app  # noqa: E402
+from community import clock, create_app  # noqa: E402
 from community.auth import services as auth_services  # noqa: E402
 from community.cli import upgrade_database  # noqa: E402
 from community.db import get_engine, make_engine  # noqa: E402
@@ -29,79 +46,285 @@ auth_services.HASH_METHOD = "scrypt:1024:8:1"
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+# The suite's clock: a Saturday morning in Suzhou, chosen once; tests that care freeze their own.
+DEFAULT_NOW = datetime(2026, 11, 21, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+BASE_CONFIG: dict[str, Any] = {
+    "TESTING": True,
+    "WTF_CSRF_ENABLED": False,
+    "RATELIMIT_ENABLED": False,
+    "SECRET_KEY": "test-only-secret-key-not-used-anywhere-else",
+}
 
 
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated SQLite file, copied for each test."""
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    upgrade_database(f"sqlite:///{path}")
-    return path
+# --- templates, made once by the controller (or the only process) -------------------------
+
+def _pg_database(name: str) -> str:
+    """TEST_DATABASE_URL with another database name."""
+    assert PG_URL
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
 
 
-@pytest.fixture(scope="session")
-def pg_engine() -> Iterator[Engine]:
-    """The PostgreSQL test database, wiped and migrated once; unreachable fails, never skips."""
-    assert PG_URL, "TEST_DATABASE_URL is not set"
-    engine = make_engine(PG_URL)
+def _pg_admin(statements: list[str]) -> None:
+    """Run statements outside a transaction on the given test database (CREATE/DROP DATABASE)."""
+    engine = make_engine(PG_URL or "", isolation_level="AUTOCOMMIT")
     try:
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-    except Exception as exc:  # noqa: BLE001
-        pytest.fail(f"PostgreSQL at {PG_URL} is unreachable: {exc}")
-    upgrade_database(PG_URL)
-    yield engine
-    engine.dispose()
+        with engine.connect() as conn:
+            for sql in statements:
+                conn.execute(text(sql))
+    finally:
+        engine.dispose()
 
 
-def _truncate(engine: Engine) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+def _template_name() -> str:
+    return f"{make_url(PG_URL or '').database}_template"
 
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The controller migrates the templates once: a SQLite file and a PostgreSQL database."""
+    if hasattr(config, "workerinput"):  # an xdist worker: the controller did it
+        return
+    if config.option.collectonly:
+        return
+    root = Path(config.rootpath) / ".pytest_cache" / "templates"
+    root.mkdir(parents=True, exist_ok=True)
+    sqlite_path = root / f"template-{os.getpid()}.db"
+    upgrade_database(f"sqlite:///{sqlite_path}")
+    config.stash[_SQLITE_TEMPLATE] = str(sqlite_path)
+    if PG_URL:
+        template = _template_name()
+        try:
+            _pg_admin([f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)',
+                       f'CREATE DATABASE "{template}"'])
+        except Exception as exc:  # noqa: BLE001
+            raise pytest.UsageError(f"PostgreSQL at {PG_URL} is unreachable: {exc}") from exc
+        upgrade_database(_pg_database(template))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The controller removes the templates it made."""
+    path = config.stash.get(_SQLITE_TEMPLATE, None)
+    if path is None:
+        return
+    Path(path).unlink(missing_ok=True)
+    if PG_URL:
+        _pg_admin([f'DROP DATABASE IF EXISTS "{_template_name()}" WITH (FORCE)'])
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """Hand the controller's template path to each xdist worker."""
+    node.workerinput["sqlite_template"] = node.config.stash[_SQLITE_TEMPLATE]
+
+
+_SQLITE_TEMPLATE = pytest.StashKey[str]()
+
+
+@pytest.fixture(scope="session")
+def worker(request: pytest.FixtureRequest) -> str:
+    """This process's xdist worker id ("main" without xdist)."""
+    workerinput = getattr(request.config, "workerinput", None)
+    return workerinput["workerid"] if workerinput else "main"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(request: pytest.FixtureRequest) -> Path:
+    """The migrated SQLite file every SQLite database of the run is copied from."""
+    workerinput = getattr(request.config, "workerinput", None)
+    return Path(workerinput["sqlite_template"] if workerinput
+                else request.config.stash[_SQLITE_TEMPLATE])
+
+
+@pytest.fixture(scope="session")
+def pg_url(worker: str) -> Iterator[str]:
+    """This worker's own PostgreSQL database, cloned from the migrated template."""
+    if not PG_URL:
+        pytest.fail("TEST_DATABASE_URL is not set")
+    name = f"{make_url(PG_URL).database}_{worker}"
+    _pg_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+               f'CREATE DATABASE "{name}" TEMPLATE "{_template_name()}"'])
+    yield _pg_database(name)
+    _pg_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
+
+
+@pytest.fixture(scope="session")
+def shared_sqlite(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """This worker's SQLite database for rolled-back tests."""
+    path = tmp_path_factory.mktemp("shared") / "test.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+# --- apps ----------------------------------------------------------------------------------
 
 @pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> str:
-    """A fresh, migrated, empty database for this test."""
-    if request.param == "sqlite":
-        path = tmp_path / "test.db"
-        shutil.copy(sqlite_template, path)
-        return f"sqlite:///{path}"
-    _truncate(request.getfixturevalue("pg_engine"))
-    return PG_URL  # type: ignore[return-value]
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database backend this test runs on."""
+    return request.param
 
 
 @pytest.fixture
 def app_config() -> dict:
-    """Override per test (e.g. to enable CSRF or rate limits)."""
+    """Override per test module (e.g. to enable CSRF or rate limits); values are hashable."""
     return {}
 
 
-@pytest.fixture
-def app(db_url: str, app_config: dict, tmp_path: Path) -> Iterator[Flask]:
-    """The application on the fresh database."""
-    config = {
-        "TESTING": True,
-        "DATABASE_URL": db_url,
-        "WTF_CSRF_ENABLED": False,
-        "RATELIMIT_ENABLED": False,
-        "SECRET_KEY": "test-only-secret-key-not-used-anywhere-else",
-        "UPLOAD_DIR": str(tmp_path / "uploads"),
-    }
-    config.update(app_config)
-    application = create_app(config)
-    yield application
-    get_engine(application).dispose()
+@pytest.fixture(scope="session")
+def _apps() -> Iterator[dict[tuple, Flask]]:
+    """One app per (database, config) for the whole session."""
+    apps: dict[tuple, Flask] = {}
+    yield apps
+    for application in apps.values():
+        get_engine(application).dispose()
+
+
+def _is_real_db(request: pytest.FixtureRequest) -> bool:
+    return request.node.get_closest_marker("real_db") is not None
+
+
+DEMO_SEED, DEMO_DAYS = 7, 4
+
+
+@pytest.fixture(scope="session")
+def _demo_urls(worker: str, sqlite_template: Path,
+               tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """Databases holding the demo city, built on first use per backend (see `demo_url`)."""
+    urls: dict[str, str] = {}
+    yield urls
+    if "postgresql" in urls:
+        _pg_admin([f'DROP DATABASE IF EXISTS "{make_url(urls["postgresql"]).database}" '
+                   "WITH (FORCE)"])
+
+
+def demo_url(request: pytest.FixtureRequest, backend: str) -> str:
+    """The worker's demo database for `backend`: migrated, then built at DEFAULT_NOW."""
+    urls: dict[str, str] = request.getfixturevalue("_demo_urls")
+    if backend in urls:
+        return urls[backend]
+    if backend == "sqlite":
+        path = request.getfixturevalue("tmp_path_factory").mktemp("demo") / "demo.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
+    else:
+        name = f"{make_url(PG_URL or '').database}_{request.getfixturevalue('worker')}_demo"
+        _pg_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+                   f'CREATE DATABASE "{name}" TEMPLATE "{_template_name()}"'])
+        url = _pg_database(name)
+    from community import demo
+
+    engine = make_engine(url)
+    try:
+        with clock.freeze(DEFAULT_NOW), Session(engine, expire_on_commit=False) as session:
+            demo.build(session, seed=DEMO_SEED, echo=lambda _line: None, days=DEMO_DAYS)
+    finally:
+        engine.dispose()
+    urls[backend] = url
+    return url
 
 
 @pytest.fixture
-def session(app: Flask) -> Iterator[Session]:
+def db_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path,
+           sqlite_template: Path) -> Iterator[str]:
+    """The database URL of this test: the worker's shared one, the demo one (demo_db), or
+    (real_db) a fresh one."""
+    if request.node.get_closest_marker("demo_db") is not None:
+        yield demo_url(request, backend)
+        return
+    if backend == "sqlite":
+        if not _is_real_db(request):
+            yield request.getfixturevalue("shared_sqlite")
+            return
+        path = tmp_path / "test.db"
+        shutil.copy(sqlite_template, path)
+        yield f"sqlite:///{path}"
+        return
+    url = request.getfixturevalue("pg_url")
+    yield url
+    if _is_real_db(request):
+        _truncate(url)
+
+
+def _truncate(url: str) -> None:
+    """Empty every table of a real_db test's PostgreSQL database (the next test expects it)."""
+    engine = make_engine(url)
+    try:
+        tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def app(request: pytest.FixtureRequest, db_url: str, app_config: dict, tmp_path: Path,
+        _apps: dict[tuple, Flask]) -> Iterator[Flask]:
+    """The application for this test, its uploads in this test's own folder."""
+    config = {**BASE_CONFIG, "DATABASE_URL": db_url, **app_config}
+    if _is_real_db(request):
+        application = create_app({**config, "UPLOAD_DIR": str(tmp_path / "uploads")})
+        yield application
+        get_engine(application).dispose()
+        return
+    key = tuple(sorted(config.items()))
+    application = _apps.get(key)
+    if application is None:
+        application = _apps[key] = create_app(config)
+    connection = get_engine(application).connect()
+    outer = connection.begin()
+    saved = application.config.get("UPLOAD_DIR")
+    application.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
+    application.extensions["community.bind"] = connection
+    if application.config["RATELIMIT_ENABLED"]:
+        from community.extensions import limiter
+
+        with application.app_context():
+            limiter.reset()  # rate-limit counters are per test, as a fresh app would have them
+    try:
+        yield application
+    finally:
+        application.extensions.pop("community.bind", None)
+        application.config["UPLOAD_DIR"] = saved
+        if outer.is_active:
+            outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def connection(app: Flask) -> Connection:
+    """The one connection a rolled-back test works on, inside its outer transaction."""
+    return app.extensions["community.bind"]
+
+
+@pytest.fixture
+def session(request: pytest.FixtureRequest, app: Flask) -> Iterator[Session]:
     """A session for arranging data and checking results (commit to make data visible)."""
-    # Deferred BEGIN on SQLite: checking results must not hold the write lock against the app.
-    engine = get_engine(app).execution_options(sqlite_immediate=False)
-    with Session(engine, expire_on_commit=False) as s:
+    if _is_real_db(request):
+        # Deferred BEGIN on SQLite: checking results must not hold the write lock against the app.
+        engine = get_engine(app).execution_options(sqlite_immediate=False)
+        with Session(engine, expire_on_commit=False) as s:
+            yield s
+        return
+    with Session(bind=app.extensions["community.bind"], expire_on_commit=False,
+                 join_transaction_mode="create_savepoint") as s:
         yield s
+
+
+@pytest.fixture
+def set_config(app: Flask) -> Iterator[Callable[..., None]]:
+    """`set_config(PAGE_SIZE=3)`: change the shared app's config for this test only."""
+    missing = object()
+    saved: dict[str, Any] = {}
+
+    def set_values(**values: Any) -> None:
+        for key, value in values.items():
+            saved.setdefault(key, app.config.get(key, missing))
+            app.config[key] = value
+
+    yield set_values
+    for key, value in saved.items():
+        if value is missing:
+            app.config.pop(key, None)
+        else:
+            app.config[key] = value
 
 
 @pytest.fixture
@@ -117,10 +340,21 @@ def world(session: Session) -> builders.World:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_station_cache() -> Iterator[None]:
-    """Each test starts with an empty scan-path station cache (ids repeat across databases)."""
+def _fixed_clock() -> Iterator[None]:
+    """Every test starts at DEFAULT_NOW, whatever the machine's date (the clock then ticks)."""
+    with clock.freeze(DEFAULT_NOW, tick=True):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_process_caches() -> Iterator[None]:
+    """Each test starts with empty process caches (the scan path's stations, the boards'
+    rankings): ids repeat across databases and rolled-back tests."""
+    from community.points import boards
     from community.stations import services as stations_services
 
     stations_services.forget_station()
+    boards.forget_rankings()
     yield
     stations_services.forget_station()
+    boards.forget_rankings()

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -17,9 +18,11 @@ from sqlmodel import Session, SQLModel
 from community import clock, demo
 from community.areas.models import Area
 from community.auth.models import ROLES, Account, RoleGrant
-from community.db import get_engine
+from community.db import open_session
 from community.households.models import Card, Household, HouseholdMember
 from community.stations.models import Drop, Station, StationException, StationWindow
+
+DEMO = pytest.mark.demo_db  # the demo city, built once per worker: see tests/conftest.py
 
 SEED = 7
 # A few days of drops keep the suite fast; the CLI builds 60.
@@ -28,7 +31,8 @@ DAYS = 4
 
 def _build(app: Flask) -> list[str]:
     lines: list[str] = []
-    demo.build(get_engine(app), seed=SEED, echo=lines.append, days=DAYS)
+    with open_session(app) as session:
+        demo.build(session, seed=SEED, echo=lines.append, days=DAYS)
     return lines
 
 
@@ -52,6 +56,7 @@ def _printed_logins(lines: list[str]) -> list[tuple[str, str, str]]:
     return rows
 
 
+@DEMO
 def test_demo_city_shape(app: Flask, session: Session) -> None:
     """1/2/4/8 areas, ~3,000 households, one active card each, unique codes, every role."""
     _build(app)
@@ -90,6 +95,7 @@ def test_demo_city_shape(app: Flask, session: Session) -> None:
     assert all(r[-2:] in ("01", "02") for r in rooms)
 
 
+@DEMO
 def test_demo_is_idempotent_and_logins_work(app: Flask, session: Session,
                                             client: FlaskClient) -> None:
     """A second run adds nothing, says so, and reprints the same logins; each role can log in."""
@@ -149,6 +155,7 @@ def _local(moment: datetime) -> datetime:
     return moment.astimezone(ZoneInfo("Asia/Shanghai"))
 
 
+@DEMO
 def test_demo_stations_and_windows(app: Flask, session: Session) -> None:
     """2–3 stations per community, 07–09 and 18–20 daily, grace 10, chiefs, one closed day."""
     _build(app)
@@ -179,6 +186,7 @@ def test_demo_stations_and_windows(app: Flask, session: Session) -> None:
     assert len(closed) == 1
 
 
+@DEMO
 def test_demo_drops(app: Flask, session: Session) -> None:
     """Dates end yesterday, every pattern is present in plausible shares, rows hang together."""
     _build(app)
@@ -285,6 +293,7 @@ def test_station_plan_and_blocks() -> None:
     assert demo.station_for_building(1, 1, 2) == 0
 
 
+@DEMO
 def test_demo_ledgers_follow_the_drops(app: Flask, session: Session) -> None:
     """Every identified demo drop is scored; balances equal their entries; residents see them."""
     from community.points import services as points_services

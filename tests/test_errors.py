@@ -1,6 +1,7 @@
 """Error pages and JSON errors, in Chinese and English, and the schema-behind guard (503)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,11 +22,15 @@ def _boom() -> str:
 
 
 @pytest.fixture
-def boom_app(app: Flask) -> Flask:
-    """The app with a test-only route that crashes (added before the first request)."""
-    app.add_url_rule("/_test/boom", "test_boom", _boom)
-    app.add_url_rule("/api/_test/boom", "test_api_boom", _boom)
-    return app
+def boom_app(app: Flask) -> Iterator[Flask]:
+    """An app of its own with a test-only route that crashes (routes go in before any request;
+    the shared test app has served many), on this test's database connection."""
+    own = create_app(dict(app.config))
+    own.extensions["community.bind"] = app.extensions.get("community.bind")
+    own.add_url_rule("/_test/boom", "test_boom", _boom)
+    own.add_url_rule("/api/_test/boom", "test_api_boom", _boom)
+    yield own
+    get_engine(own).dispose()
 
 
 def test_404_page(client, world: builders.World) -> None:
@@ -93,6 +98,7 @@ def test_json_errors_when_the_client_asks(client, world: builders.World) -> None
     assert not resp.is_json
 
 
+@pytest.mark.real_db
 def test_schema_behind_is_a_503_naming_the_fix(app: Flask, world: builders.World) -> None:
     engine = get_engine(app)
     with engine.begin() as conn:

@@ -35,6 +35,7 @@ from community.households import services as households_services
 from community.households.models import Household
 from community.points.models import LedgerEntry, PointsAccount
 from community.points.services import _active
+from community.rows import pk
 
 EARNING_KINDS = ("earn", "bonus")
 RESIDENT_TOP = 20
@@ -217,16 +218,17 @@ def community_points(session: Session, *, community_id: int,
     # Driven from the community's households, so the planner walks the ledger index once per
     # account (a LEFT JOIN keeps the households that earned nothing: buildings count them).
     rows = session.execute(
-        select(Household.id, Household.building, Household.unit, Household.room,
-               Household.status, Household.honour_opt_out,
+        select(col(Household.id), col(Household.building), col(Household.unit), col(Household.room),
+               col(Household.status), col(Household.honour_opt_out),
                func.coalesce(func.sum(LedgerEntry.amount), 0))
         .select_from(Household)
         .outerjoin(PointsAccount, col(PointsAccount.household_id) == Household.id)
         .outerjoin(LedgerEntry, and_(col(LedgerEntry.account_id) == PointsAccount.id,
                                      *_in_month(month)))
         .where(col(Household.community_id) == community_id)
-        .group_by(Household.id, Household.building, Household.unit, Household.room,
-                  Household.status, Household.honour_opt_out)).all()
+        .group_by(col(Household.id), col(Household.building), col(Household.unit),
+                  col(Household.room), col(Household.status),
+                  col(Household.honour_opt_out))).all()
     return [HouseholdPoints(i, b, u, r, st == "active", bool(o), int(p))
             for i, b, u, r, st, o, p in rows]
 
@@ -283,7 +285,7 @@ def top_households(session: Session, *, community_id: int, month: Month,
 def household_rank(session: Session, *, household: Household, month: Month) -> MyRank:
     """A household's points and rank in its community this month (see `rank_of`)."""
     return rank_of(community_points(session, community_id=household.community_id,
-                                    month=month), household.id)  # type: ignore[arg-type]
+                                    month=month), pk(household))
 
 
 def building_ranking(session: Session, *, community_id: int, month: Month) -> list[GroupRow]:
@@ -320,17 +322,17 @@ def community_ranking(session: Session, *, parent: Area, month: Month) -> list[G
     if not ids:
         return []
     counts = dict(session.execute(
-        select(Household.community_id, func.count())
+        select(col(Household.community_id), func.count())
         .where(col(Household.community_id).in_(ids), col(Household.status) == "active")
-        .group_by(Household.community_id)).all())
+        .group_by(col(Household.community_id))).all())
     points = dict(session.execute(
-        select(Household.community_id, func.sum(LedgerEntry.amount))
+        select(col(Household.community_id), func.sum(LedgerEntry.amount))
         .select_from(Household)
         .join(PointsAccount, col(PointsAccount.household_id) == Household.id)
         .join(LedgerEntry, and_(col(LedgerEntry.account_id) == PointsAccount.id,
                                 *_in_month(month)))
         .where(col(Household.community_id).in_(ids), col(Household.status) == "active")
-        .group_by(Household.community_id)).all())
+        .group_by(col(Household.community_id))).all())
     return _rank_groups([(str(c.id), c.name, int(counts.get(c.id, 0)),
                           int(points.get(c.id) or 0)) for c in communities])
 
@@ -344,7 +346,7 @@ _rankings: dict[tuple[str, int, str], tuple[float, list[GroupRow]]] = {}
 
 def cached_community_ranking(session: Session, *, parent: Area, month: Month) -> list[GroupRow]:
     """`community_ranking`, reused for RANKING_TTL_SECONDS within this process."""
-    key = (str(session.get_bind().url), parent.id, month.key)  # type: ignore[arg-type]
+    key = (str(session.get_bind().engine.url), pk(parent), month.key)
     now = time.monotonic()
     hit = _rankings.get(key)
     if hit is not None and now - hit[0] < RANKING_TTL_SECONDS:
@@ -437,13 +439,13 @@ def resident_board(session: Session, *, account_id: int, household_id: int | Non
     street = session.get(Area, community.parent_id) if community.parent_id else None
     ranking = cached_community_ranking(session, parent=street, month=month) if street else []
     own = next((r for r in ranking if r.key == str(community.id)), None)
-    choices = [(h.id, households_services.address_label(h)) for h in households]
-    points = community_points(session, community_id=community.id,  # type: ignore[arg-type]
+    choices = [(pk(h), households_services.address_label(h)) for h in households]
+    points = community_points(session, community_id=pk(community),
                               month=month)
     return ResidentBoard(
-        choices=choices if len(households) > 1 else [],  # type: ignore[arg-type]
+        choices=choices if len(households) > 1 else [],
         household=hh, address=households_services.address_label(hh), community=community,
-        month=month, last_month=last_month, mine=rank_of(points, hh.id),  # type: ignore[arg-type]
+        month=month, last_month=last_month, mine=rank_of(points, pk(hh)),
         top=top_of(points, RESIDENT_TOP), buildings=buildings_of(points),
         street=street, community_row=own, communities=sum(1 for r in ranking if r.rank))
 
@@ -497,7 +499,7 @@ def manager_board(session: Session, *, actor: policy.Actor, community_id: int | 
     elif areas:
         # The street of the shown community when the actor may read it, else the first.
         area = next((a for a in areas if a.id == community.parent_id), areas[0])
-    points = community_points(session, community_id=community.id,  # type: ignore[arg-type]
+    points = community_points(session, community_id=pk(community),
                               month=month)
     return ManagerBoard(
         community=community,

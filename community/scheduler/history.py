@@ -7,7 +7,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from community import clock
@@ -29,30 +28,28 @@ class JobRow:
     failures: int
 
 
-def job_rows(engine: Engine, timezone: str, now: datetime | None = None) -> list[JobRow]:
+def job_rows(session: Session, timezone: str, now: datetime | None = None) -> list[JobRow]:
     """Every registered job, in registry order."""
     zone = ZoneInfo(timezone)
     local_now = (now or clock.now()).astimezone(zone).replace(tzinfo=None)
-    with Session(engine, expire_on_commit=False) as session:
-        latest = session.execute(select(func.max(JobRun.id)).group_by(JobRun.job)).scalars()
-        last = {r.job: r for r in session.execute(
-            select(JobRun).where(col(JobRun.id).in_(list(latest)))).scalars()}
-        failed = dict(session.execute(select(JobRun.job, func.count()).where(
-            col(JobRun.status) == "failed").group_by(JobRun.job)).all())
+    latest = session.execute(select(func.max(JobRun.id)).group_by(JobRun.job)).scalars()
+    last = {r.job: r for r in session.execute(
+        select(JobRun).where(col(JobRun.id).in_(list(latest)))).scalars()}
+    failed = dict(session.execute(select(col(JobRun.job), func.count()).where(
+        col(JobRun.status) == "failed").group_by(JobRun.job)).all())
     return [JobRow(job, last.get(name), next_due(job.cadence, local_now).replace(tzinfo=zone),
                    int(failed.get(name, 0))) for name, job in JOBS.items()]
 
 
-def recent_runs(engine: Engine, *, failed_only: bool = False,
+def recent_runs(session: Session, *, failed_only: bool = False,
                 limit: int = RECENT) -> list[JobRun]:
     """The latest runs (newest first), or only the failed ones."""
     stmt = select(JobRun)
     if failed_only:
         stmt = stmt.where(col(JobRun.status) == "failed")
-    with Session(engine, expire_on_commit=False) as session:
-        return list(session.execute(
-            stmt.order_by(col(JobRun.started_at).desc(), col(JobRun.id).desc())
-            .limit(limit)).scalars())
+    return list(session.execute(
+        stmt.order_by(col(JobRun.started_at).desc(), col(JobRun.id).desc())
+        .limit(limit)).scalars())
 
 
 def failing_jobs(session: Session) -> int:

@@ -20,6 +20,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 
+from community import clock
 from community.db import get_engine
 from community.scheduler.registry import JOBS
 from community.scheduler.runner import Job, run_due
@@ -51,7 +52,7 @@ def serve(app: Flask, *, tick_seconds: int = TICK_SECONDS) -> None:
     scheduler = BlockingScheduler(
         timezone=zone, executors={"default": ThreadPoolExecutor(max(2, len(JOBS)))},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
-    start = datetime.now(zone)
+    start = clock.now().astimezone(zone)
     for job in JOBS.values():
         scheduler.add_job(tick, IntervalTrigger(seconds=tick_seconds, timezone=zone),
                           args=(app, job), id=job.name, name=job.name, next_run_time=start)

@@ -7,7 +7,7 @@ from flask_login import login_required
 from sqlalchemy.exc import SQLAlchemyError
 
 from community.auth import policy
-from community.db import get_engine, get_session
+from community.db import get_session
 from community.errors import Forbidden
 from community.scheduler import history
 from community.web.context import actor
@@ -22,11 +22,11 @@ def index():
     if not policy.scopes(actor(), "jobs:read"):
         raise Forbidden(action="jobs:read")
     failed_only = request.args.get("failed") == "1"
-    engine = get_engine()
+    session = get_session()
     return render_template(
         "scheduler/index.html",
-        jobs=history.job_rows(engine, current_app.config["TIMEZONE"]),
-        runs=history.recent_runs(engine, failed_only=failed_only), failed_only=failed_only)
+        jobs=history.job_rows(session, current_app.config["TIMEZONE"]),
+        runs=history.recent_runs(session, failed_only=failed_only), failed_only=failed_only)
 
 
 @bp.app_context_processor

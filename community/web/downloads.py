@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO
 
 from flask import Response, send_file, stream_with_context
 from sqlmodel import Session
 
-from community.db import get_engine
+from community.db import open_session
 
 NO_STORE = "no-store"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -21,14 +21,12 @@ def streamed_csv(chunks_of: Callable[[Session], Iterable[bytes]], filename: str)
     The request's session is closed before a long stream ends, so the rows are read in a
     session of their own (deferred BEGIN on SQLite: a long read never holds the write lock).
     """
-    engine = get_engine().execution_options(sqlite_immediate=False)
-
-    @stream_with_context
-    def generate() -> Iterable[bytes]:
-        with Session(engine, expire_on_commit=False) as session:
+    def generate() -> Iterator[bytes]:
+        with open_session(read_only=True) as session:
             yield from chunks_of(session)
 
-    return attachment(Response(generate(), mimetype="text/csv; charset=utf-8"), filename)
+    return attachment(Response(stream_with_context(generate()),
+                               mimetype="text/csv; charset=utf-8"), filename)
 
 
 def csv_file(body: bytes, filename: str) -> Response:

@@ -45,6 +45,24 @@ def app_config() -> dict:
     return {"WTF_CSRF_ENABLED": True}
 
 
+@pytest.fixture(autouse=True)
+def _browser_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every browser context reads the server's clock (the suite's fixed date, ticking), so
+    the phone's timestamps and the server's windows agree on any machine date."""
+    from playwright.sync_api import Browser, BrowserContext
+
+    from community import clock
+
+    original = Browser.new_context
+
+    def new_context(self: Browser, *args: object, **kwargs: object) -> BrowserContext:
+        context = original(self, *args, **kwargs)  # type: ignore[arg-type]
+        context.clock.install(time=clock.now())
+        return context
+
+    monkeypatch.setattr(Browser, "new_context", new_context)
+
+
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[str]:
     """Serve the test app on a free local port for the duration of one test."""

@@ -11,7 +11,7 @@ from tests import builders
 from tests.dashboard.helpers import NOW, rated_city, scene
 from tests.e2e.helpers import log_in, switch_language, wait_until
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.real_db]
 
 DESKTOP = {"width": 1366, "height": 900}
 ALL_READY = ("Array.from(document.querySelectorAll('[data-chart]'))"

@@ -9,7 +9,7 @@ from community.households import codes
 from tests import builders
 from tests.e2e.helpers import log_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.real_db]
 
 DESKTOP = {"width": 1366, "height": 900}
 

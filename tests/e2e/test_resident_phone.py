@@ -10,7 +10,7 @@ from community.households.models import HouseholdMember
 from tests import builders
 from tests.e2e.helpers import log_in, qr_texts, switch_language, wait_until
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.real_db]
 
 PHONE = {"width": 390, "height": 844}
 

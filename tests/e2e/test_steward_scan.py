@@ -24,7 +24,7 @@ from tests import builders
 from tests.e2e.fakecam import card_video
 from tests.e2e.helpers import log_in, switch_language, wait_until
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.real_db]
 
 PHONE = {"width": 390, "height": 844}
 

@@ -26,7 +26,7 @@ from tests import builders
 from tests.e2e.fakecam import card_video
 from tests.e2e.helpers import horizontal_overflow, log_in
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.real_db]
 
 PHONE = {"width": 390, "height": 844}
 SH = ZoneInfo("Asia/Shanghai")

@@ -19,7 +19,7 @@ from tests import builders
 NOW = datetime(2026, 11, 20, 8, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 THREADS = 32
 
-pytestmark = pytest.mark.postgres_only
+pytestmark = [pytest.mark.postgres_only, pytest.mark.real_db]
 
 
 @pytest.fixture(autouse=True)

@@ -199,6 +199,7 @@ def test_refunded_points_go_back_to_the_year_they_were_spent_from(session, world
     assert services.verify(session) == []
 
 
+@pytest.mark.real_db
 def test_the_job_waits_for_a_spend_in_flight(app, session, spent, db_url) -> None:
     """PostgreSQL: the job locks the account, so a spend not yet committed is seen, not raced."""
     if not db_url.startswith("postgresql"):

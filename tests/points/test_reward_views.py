@@ -533,7 +533,8 @@ def test_picture_access_is_scoped(app: Flask, client: FlaskClient, session: Sess
 
 
 def test_manager_redemptions_filter_and_older_pages(app: Flask, client: FlaskClient,
-                                                    session: Session, shop) -> None:
+                                                    session: Session, shop,
+                                                    set_config) -> None:
     world, hh, eggs, _voucher = shop
     with app.test_request_context():
         services.adjust(session, actor=actor(session, world.manager_a), household_id=hh.id,
@@ -548,7 +549,7 @@ def test_manager_redemptions_filter_and_older_pages(app: Flask, client: FlaskCli
     reds = redemptions(session)
     client.post(f"/me/rewards/redemptions/{reds[1].id}/cancel")
     client.post("/logout")
-    app.config["PAGE_SIZE"] = 2
+    set_config(PAGE_SIZE=2)
     builders.login(client, world.manager_a)
 
     def ids(page: str) -> list[int]:

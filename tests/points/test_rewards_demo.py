@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlmodel import Session
 
 from community import demo
-from community.db import get_engine
+from community.db import open_session
 from community.points import services
 from community.points.models import LedgerEntry, Redemption, RewardItem
+
+pytestmark = pytest.mark.real_db  # commits for real: see tests/conftest.py
 
 DAYS = 2  # few drops: most demo residents need the community bonus, which is tested too
 
 
 def test_demo_catalog_and_redemptions_keep_the_ledgers_exact(app: Flask, session: Session,
                                                               client: FlaskClient) -> None:
-    demo.build(get_engine(app), seed=7, echo=lambda _line: None, days=DAYS)
+    with open_session(app) as demo_session:
+        demo.build(demo_session, seed=7, echo=lambda _line: None, days=DAYS)
     items = list(session.execute(select(RewardItem)).scalars())
     per_community = Counter(i.community_id for i in items)
     assert len(per_community) == 8

@@ -13,9 +13,11 @@ from sqlmodel import Session, SQLModel
 
 from community import clock, demo, demo_ratings
 from community.areas.models import Area
-from community.db import get_engine
+from community.db import open_session
 from community.ratings import services
 from community.ratings.models import Rating, RatingPolicy
+
+pytestmark = pytest.mark.real_db  # commits for real: see tests/conftest.py
 
 SEED = 20261121
 # Twenty days ending 2026-11-11: nine days of October, eleven of November (both rated).
@@ -42,8 +44,8 @@ def _ratings(session: Session) -> list[tuple]:
 
 def test_demo_months_are_rated_over_every_level(app: Flask, session: Session) -> None:
     lines: list[str] = []
-    with clock.freeze(NOW):
-        demo.build(get_engine(app), seed=SEED, echo=lines.append, days=DAYS)
+    with clock.freeze(NOW), open_session(app) as demo_session:
+        demo.build(demo_session, seed=SEED, echo=lines.append, days=DAYS)
     communities = dict(session.execute(
         select(Area.id, Area.name).where(Area.level == "community")).all())
     rows = session.execute(select(Rating.community_id, Rating.month, Rating.level)).all()
@@ -71,8 +73,8 @@ def test_demo_months_are_rated_over_every_level(app: Flask, session: Session) ->
     # A second run adds nothing.
     before = _counts(session)
     again: list[str] = []
-    with clock.freeze(NOW):
-        demo.build(get_engine(app), seed=SEED, echo=again.append, days=DAYS)
+    with clock.freeze(NOW), open_session(app) as demo_session:
+        demo.build(demo_session, seed=SEED, echo=again.append, days=DAYS)
     assert _counts(session) == before
     assert any("already exists" in line for line in again)
 

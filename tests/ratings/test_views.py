@@ -217,7 +217,7 @@ def test_policy_page_simulates_then_publishes(client, session: Session, scene: S
                                   note="玉山镇试点"))
     assert resp.status_code == 302, resp.get_data(as_text=True)[:300]
     assert resp.headers["Location"].endswith(f"/manage/ratings/policy?area_id={w.street_a.id}")
-    session.rollback()  # a lazy load of `w` above may have started an older snapshot
+    session.commit()  # a lazy load of `w` above may have started an older snapshot
     row = session.execute(select(RatingPolicy)).scalar_one()
     assert (row.area_id, row.version, row.effective_month, row.note) == (
         w.street_a.id, 1, date(2026, 12, 1), "玉山镇试点")

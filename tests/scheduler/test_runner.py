@@ -31,6 +31,8 @@ from community.scheduler.runner import (
 )
 from tests.scheduler.jobs_for_tests import rows, writer
 
+pytestmark = pytest.mark.real_db  # commits for real: see tests/conftest.py
+
 ZONE = ZoneInfo("Asia/Shanghai")
 ROOT = Path(__file__).resolve().parents[2]
 PERIOD_START = datetime(2026, 11, 20)  # noqa: DTZ001 - a naive local period start

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session
@@ -14,6 +15,8 @@ from community.scheduler.runner import Job, JobFailed, make_period, run_period
 from tests import builders
 from tests.residents.helpers import to_english
 from tests.scheduler.jobs_for_tests import writer
+
+pytestmark = pytest.mark.real_db  # commits for real: see tests/conftest.py
 
 ZONE = ZoneInfo("Asia/Shanghai")
 

@@ -106,9 +106,9 @@ def test_default_range_is_last_seven_local_days(client, session: Session, scene)
         assert _ids(client.get("/manage/drops").get_data(as_text=True)) == set()
 
 
-def test_paging(client, session: Session, app, scene) -> None:
+def test_paging(client, session: Session, set_config, scene) -> None:
     world, (a1, _a2, _b1), _d = scene
-    app.config["PAGE_SIZE"] = 3
+    set_config(PAGE_SIZE=3)
     builders.login(client, world.manager_a)
     first = client.get(f"/manage/drops?{RANGE}").get_data(as_text=True)
     second = client.get(f"/manage/drops?{RANGE}&page=2").get_data(as_text=True)

@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -17,7 +18,7 @@ from sqlmodel import Session
 
 from community import clock, demo, demo_volunteers
 from community.auth.models import Account, RoleGrant
-from community.db import get_engine
+from community.db import open_session
 from community.points import services as points_services
 from community.points.models import LedgerEntry, PointsAccount
 from community.stations.models import Station
@@ -32,6 +33,8 @@ from community.volunteers.models import (
     SupervisionLog,
 )
 
+DEMO = pytest.mark.demo_db  # the demo city, built once per worker: see tests/conftest.py
+
 SEED = 7
 DAYS = 4  # the CLI builds 60; a few days keep the suite fast
 SH = ZoneInfo("Asia/Shanghai")
@@ -40,7 +43,8 @@ SH = ZoneInfo("Asia/Shanghai")
 def _build(app: Flask) -> datetime:
     """Build the demo; returns a moment taken just before (every past shift started by it)."""
     started = clock.now()
-    demo.build(get_engine(app), seed=SEED, echo=lambda _line: None, days=DAYS)
+    with open_session(app) as session:
+        demo.build(session, seed=SEED, echo=lambda _line: None, days=DAYS)
     return started
 
 
@@ -49,6 +53,7 @@ def _rows(session: Session) -> list[tuple[ShiftAssignment, Shift]]:
         select(ShiftAssignment, Shift).join(Shift, Shift.id == ShiftAssignment.shift_id)).all()]
 
 
+@DEMO
 def test_stewards_and_station_chiefs_in_every_community(app: Flask, session: Session) -> None:
     """6–10 stewards a community (approved, one retired, pending), roles to match, a chief
     per station; the printed chief logins chief one station, printed stewards none."""
@@ -87,6 +92,7 @@ def test_stewards_and_station_chiefs_in_every_community(app: Flask, session: Ses
             assert chiefs[account_of[f"{slug}.steward{n}"]] == 0
 
 
+@DEMO
 def test_rota_history_no_shows_logs_and_hours(app: Flask, session: Session) -> None:
     """Past and future shifts everywhere; most staffed; ~8% no-shows; check-ins a little
     early or late; logs on about 60% of done shifts; hours approved for all but the last
@@ -177,6 +183,7 @@ def test_rota_history_no_shows_logs_and_hours(app: Flask, session: Session) -> N
     session.rollback()
 
 
+@DEMO
 def test_sign_ups_ahead_leave_some_shifts_at_risk(app: Flask, session: Session) -> None:
     """Within the next 48 hours some shifts have stewards and some are short (at risk)."""
     before = _build(app)
@@ -193,6 +200,7 @@ def test_sign_ups_ahead_leave_some_shifts_at_risk(app: Flask, session: Session) 
     session.rollback()
 
 
+@DEMO
 def test_steward_and_chief_logins_open_their_pages(app: Flask, session: Session,
                                                    client: FlaskClient) -> None:
     """The printed steward and chief logins (and an unprinted steward) open My shifts and

@@ -374,6 +374,7 @@ def test_bulk_approval_skips_approved_and_refuses_foreign_ids(session: Session,
 
 
 @pytest.mark.postgres_only
+@pytest.mark.real_db
 def test_16_concurrent_approvals_credit_once(app: Flask, db_url: str, session: Session,
                                              world: builders.World) -> None:
     if not db_url.startswith("postgresql"):

@@ -539,6 +539,7 @@ def _race(app: Flask, calls: list) -> tuple[list, list[str]]:
     return ok, errors
 
 
+@pytest.mark.real_db
 def test_stewards_racing_for_a_shift_needing_two_get_exactly_two(
         app: Flask, db_url: str, session: Session, world: builders.World) -> None:
     if not db_url.startswith("postgresql"):
@@ -561,6 +562,7 @@ def test_stewards_racing_for_a_shift_needing_two_get_exactly_two(
     assert shifts.active_count(session, sh.id) == 2
 
 
+@pytest.mark.real_db
 def test_one_steward_racing_for_two_overlapping_shifts_gets_one(
         app: Flask, db_url: str, session: Session, world: builders.World) -> None:
     if not db_url.startswith("postgresql"):
