@@ -41,6 +41,7 @@ from community.households.models import Household
 from community.ratings import rollups, services
 from community.ratings.models import Rating, RatingPolicy
 from community.ratings.policy import DEFAULT_POLICY
+from community.rows import pk
 
 MIN_RUNNING_DAYS = 10
 TRANSITION_NOTE = "过渡期考核标准：过时投放率、督导到位率及星级准确率门槛阶段性放宽"
@@ -86,13 +87,13 @@ def _active(demo: city.Demo, street: Area) -> list[int]:
 def _publish(demo: city.Demo, area: Area, note: str, params: dict[str, Any], month: date,
              at: datetime) -> None:
     """Publish one demo version as the city admin, unless it exists (same area and note)."""
-    exists = demo.session.execute(select(RatingPolicy.id).where(
+    exists = demo.session.execute(select(col(RatingPolicy.id)).where(
         col(RatingPolicy.area_id) == area.id, col(RatingPolicy.note) == note)).first()
     admin = auth_services.find_by_login(demo.session, "city")
     if exists is not None or admin is None:
         return
-    services.publish_policy(demo.session, actor=auth_services.load_actor(demo.session, admin.id),
-                            area_id=area.id, params=params,  # type: ignore[arg-type]
+    services.publish_policy(demo.session, actor=auth_services.load_actor(demo.session, pk(admin)),
+                            area_id=pk(area), params=params,
                             effective_month=month, note=note, now=at)
     demo.created += 1
 
@@ -117,7 +118,7 @@ def add_ratings(demo: city.Demo) -> None:
     ids = [c.id for c in demo.communities.values() if c.id is not None]
     if not ids or demo.city is None:
         return
-    rated = session.execute(select(Rating.id).where(col(Rating.community_id).in_(ids))
+    rated = session.execute(select(col(Rating.id)).where(col(Rating.community_id).in_(ids))
                             .limit(1)).first()
     if rated is not None:  # a previous run (or the monthly job) rated them already
         return

@@ -42,6 +42,7 @@ from community.areas.models import Area
 from community.auth import services as auth_services
 from community.auth.models import Account
 from community.points import services as points_services
+from community.rows import pk, table_of
 from community.stations.models import Station, StationException, StationWindow
 from community.volunteers import hours, notifications, rota, shifts, stewards
 from community.volunteers import rules as hours_rules
@@ -164,7 +165,7 @@ def _store_steward(demo: city.Demo, community: Area, manager: Account, spec: Ste
         if spec.left_days_ago is not None:
             decided_at = now - timedelta(days=spec.left_days_ago)
         steward = Steward(
-            community_id=community.id, account_id=account.id, status=spec.status,
+            community_id=pk(community), account_id=pk(account), status=spec.status,
             availability=[{"weekday": d, "start": f"{a:%H:%M}", "end": f"{b:%H:%M}"}
                           for d, a, b in spec.slots],
             training=spec.training,
@@ -410,7 +411,7 @@ def _crew(session: Session, community: Area, now: datetime) -> list[Member]:
         if s.status == "retired":
             left = clock.local(s.decided_at or now, community.timezone).date()
             until = left - timedelta(days=1)
-        out.append(Member(s.id, s.account_id, tuple(stewards.slots_of(s)), until))  # type: ignore
+        out.append(Member(s.id, s.account_id, tuple(stewards.slots_of(s)), until))
     return out
 
 
@@ -421,12 +422,12 @@ def _needed(station_index: int, starts_at: datetime, zone: ZoneInfo) -> int:
 def _past_shift_rows(session: Session, stations: Sequence[Station], first: date, today: date,
                      tz: str, now: datetime) -> list[dict[str, Any]]:
     """Shift rows of the stations' windows from `first` up to now (started ones only)."""
-    ids = [s.id for s in stations]
-    weekly: dict[int, list[rota.WindowSpec]] = {i: [] for i in ids}  # type: ignore[misc]
+    ids = [pk(s) for s in stations]
+    weekly: dict[int, list[rota.WindowSpec]] = {i: [] for i in ids}
     for w in session.execute(select(StationWindow).where(
             col(StationWindow.station_id).in_(ids))).scalars():
         weekly[w.station_id].append(rota.WindowSpec(w.id, w.weekday, w.start_time, w.end_time))
-    closed: dict[int, list[rota.ExceptionSpec]] = {i: [] for i in ids}  # type: ignore[misc]
+    closed: dict[int, list[rota.ExceptionSpec]] = {i: [] for i in ids}
     for e in session.execute(select(StationException).where(
             col(StationException.station_id).in_(ids),
             col(StationException.day).between(first, today))).scalars():
@@ -434,7 +435,7 @@ def _past_shift_rows(session: Session, stations: Sequence[Station], first: date,
     zone = ZoneInfo(tz)
     rows = []
     for k, station in enumerate(stations):
-        for spec in rota.plan_shifts(weekly[station.id], closed[station.id],  # type: ignore
+        for spec in rota.plan_shifts(weekly[pk(station)], closed[pk(station)],
                                      first, today, tz):
             if spec.starts_at > now:
                 continue  # shifts.generate_all made it
@@ -458,7 +459,7 @@ def _slots(session: Session, community: Area, stations: Sequence[Station], *,
         stmt = stmt.where(col(Shift.starts_at) <= until)
     if after is not None:
         stmt = stmt.where(col(Shift.starts_at) > after)
-    return [Slot(s.id, s.station_id, s.local_date, s.starts_at, s.ends_at, s.needed,  # type: ignore
+    return [Slot(s.id, s.station_id, s.local_date, s.starts_at, s.ends_at, s.needed,
                  chiefs.get(s.station_id))
             for s in session.execute(stmt.order_by(col(Shift.starts_at), col(Shift.id))).scalars()]
 
@@ -473,13 +474,13 @@ def _credit(session: Session, community: Area, approved: list[tuple[int, dict[st
         return 0
     zone = ZoneInfo(community.timezone)
     accounts = points_services.lock_steward_accounts(
-        session, community.id, {row["steward_id"] for _i, row in approved})  # type: ignore
+        session, pk(community), {row["steward_id"] for _i, row in approved})
     rules: dict[date, Any] = {}
     entries = []
     for assignment_id, row in sorted(approved, key=lambda x: (x[1]["approved_at"], x[0])):
         day = day_of[row["shift_id"]]
         if day not in rules:
-            rules[day] = points_services.current_rules(session, community.id, day)  # type: ignore
+            rules[day] = points_services.current_rules(session, pk(community), day)
         amount = hours_rules.points_for_minutes(row["approved_minutes"],
                                                 rules[day].steward_points_per_hour)
         if amount == 0:
@@ -497,7 +498,7 @@ def _history(demo: city.Demo, slug: str, community: Area, manager: Account,
              crew: Sequence[Member], now: datetime) -> None:
     """The drop period's shifts with assignments, check-ins, logs and approved hours."""
     session = demo.session
-    started = session.execute(select(Shift.id).where(
+    started = session.execute(select(col(Shift.id)).where(
         col(Shift.community_id) == community.id, col(Shift.starts_at) <= now).limit(1)).first()
     if started is not None:
         return  # the community already has a history: demo data is never mixed in
@@ -507,12 +508,12 @@ def _history(demo: city.Demo, slug: str, community: Area, manager: Account,
                             community.timezone, now)
     if not rows or not crew:
         return
-    session.execute(insert(Shift.__table__), rows)
+    session.execute(insert(table_of(Shift)), rows)
     demo.created += len(rows)
     slots = _slots(session, community, stations, until=now)
     plan = plan_history(demo.rng_for("history", slug), slots, crew, now=now, today=today,
-                        tz=community.timezone, manager_id=manager.id)  # type: ignore[arg-type]
-    table = ShiftAssignment.__table__
+                        tz=community.timezone, manager_id=pk(manager))
+    table = table_of(ShiftAssignment)
     for start in range(0, len(plan.assignments), city.CHUNK):
         session.execute(insert(table), plan.assignments[start:start + city.CHUNK])
     demo.created += len(plan.assignments)
@@ -521,7 +522,7 @@ def _history(demo: city.Demo, slug: str, community: Area, manager: Account,
         .where(table.c.shift_id.in_([s.shift_id for s in slots])))}
     logs = [{"assignment_id": ids[key], **log} for key, log in plan.logs.items()]
     if logs:
-        session.execute(insert(SupervisionLog.__table__), logs)
+        session.execute(insert(table_of(SupervisionLog)), logs)
         demo.created += len(logs)
     approved = [(ids[(r["shift_id"], r["steward_id"])], r) for r in plan.assignments
                 if r["hours_status"] == "approved"]
@@ -535,7 +536,7 @@ def _upcoming(demo: city.Demo, slug: str, community: Area, manager: Account,
     """Sign-ups on the coming shifts: the near ones mostly filled, some left short (the
     at-risk list); each printed steward login holds the next shift it can still cancel."""
     session = demo.session
-    table = ShiftAssignment.__table__
+    table = table_of(ShiftAssignment)
     taken = session.execute(
         select(table.c.id).join(Shift, col(Shift.id) == table.c.shift_id)
         .where(col(Shift.community_id) == community.id, col(Shift.starts_at) > now)
@@ -559,7 +560,7 @@ def _upcoming(demo: city.Demo, slug: str, community: Area, manager: Account,
              if s.local_date <= horizon]
     held: dict[int, list[tuple[datetime, datetime]]] = {}
     for steward_id, starts, ends in session.execute(
-            select(table.c.steward_id, Shift.starts_at, Shift.ends_at)
+            select(table.c.steward_id, col(Shift.starts_at), col(Shift.ends_at))
             .join(Shift, col(Shift.id) == table.c.shift_id)
             .where(col(Shift.community_id) == community.id, col(Shift.ends_at) > now,
                    table.c.status == "signed_up")):
@@ -591,10 +592,10 @@ def _upcoming(demo: city.Demo, slug: str, community: Area, manager: Account,
         for _ in range(slot.needed - count.get(slot.shift_id, 0)):
             if rng.random() >= fill:
                 continue
-            member = _pick(rng, [m for m in active if free(m, slot)], slot, zone)
-            if member is not None:
+            picked = _pick(rng, [m for m in active if free(m, slot)], slot, zone)
+            if picked is not None:
                 manager_id = manager.id if rng.random() < MANAGER_ASSIGNED_SHARE else None
-                place(member, slot, manager_id)
+                place(picked, slot, manager_id)
     if rows:
         session.execute(insert(table), rows)
         demo.created += len(rows)
@@ -615,14 +616,14 @@ def _inbox(demo: city.Demo, now: datetime) -> None:
     second run (or the reminder job later) sends none of them again.
     """
     session = demo.session
-    table = ShiftAssignment.__table__
+    table = table_of(ShiftAssignment)
     for account in _printed_accounts(session, demo):
         for steward, area in session.execute(
                 select(Steward, Area).join(Area, col(Area.id) == Steward.community_id)
                 .where(col(Steward.account_id) == account.id,
                        col(Steward.status) == "approved").order_by(col(Steward.id))).all():
-            sent = notifications.notify(
-                session, account_id=account.id, kind="steward_approved",
+            sent: int = notifications.notify(
+                session, account_id=pk(account), kind="steward_approved",
                 params={"community": area.name}, link=stewards.PROFILE_LINK,
                 dedupe_key=f"steward_approved:{steward.id}")
             recent = session.execute(
@@ -632,11 +633,11 @@ def _inbox(demo: city.Demo, now: datetime) -> None:
             credited = hours.points_credited(session, [i for i, _m in recent])
             for assignment_id, minutes in reversed(recent):
                 sent += notifications.notify(
-                    session, account_id=account.id, kind="hours_approved",
+                    session, account_id=pk(account), kind="hours_approved",
                     params={"minutes": minutes, "points": credited.get(assignment_id, 0)},
                     link=hours.MY_LINK, dedupe_key=f"hours_approved:{assignment_id}")
             upcoming = session.execute(
-                select(table.c.id, Shift.id, Shift.starts_at, Station.name)
+                select(table.c.id, col(Shift.id), col(Shift.starts_at), col(Station.name))
                 .join(Shift, col(Shift.id) == table.c.shift_id)
                 .join(Station, col(Station.id) == Shift.station_id)
                 .where(table.c.steward_id == steward.id, table.c.status == "signed_up",
@@ -646,7 +647,7 @@ def _inbox(demo: city.Demo, now: datetime) -> None:
                 assignment_id, shift_id, starts_at, station = upcoming
                 local_start = clock.local(starts_at, area.timezone).isoformat(timespec="minutes")
                 sent += notifications.notify(
-                    session, account_id=account.id, kind="shift_reminder",
+                    session, account_id=pk(account), kind="shift_reminder",
                     params={"station": station, "starts_at": local_start, "shift_id": shift_id},
                     link=notifications.REMINDER_LINK,
                     dedupe_key=f"shift_reminder:{assignment_id}")

@@ -131,12 +131,12 @@ def area_tree(session: Session, *, actor: policy.Actor) -> list[TreeNode]:
             roots_paths.append(p)
     if not roots_paths:
         raise Forbidden(action="area:read")
-    nodes: dict[int, TreeNode] = {}
+    nodes: dict[int | None, TreeNode] = {}  # looked up by parent_id (None: no parent)
     roots: list[TreeNode] = []
     # Ordered by path, so a parent always comes before its children.
     for area in areas_in_scopes(session, roots_paths):
         node = TreeNode(area, editable=policy.allowed(actor, "area:manage", area))
-        nodes[area.id] = node  # type: ignore[index]
+        nodes[area.id] = node
         parent = nodes.get(area.parent_id) if area.path not in roots_paths else None
         (parent.children if parent else roots).append(node)
 

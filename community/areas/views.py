@@ -79,7 +79,7 @@ def create():
                                               name=form.name.data or "", ip=client_ip())
         except InvalidInput as err:
             session.rollback()
-            form.name.errors.append(_field_error(err))
+            form.name.errors = [*form.name.errors, _field_error(err)]
         else:
             session.commit()
             flash(_("%(name)s was added.", name=area.name), "success")
@@ -99,7 +99,7 @@ def rename(area_id: int):
                                               name=form.name.data or "", ip=client_ip())
         except InvalidInput as err:
             session.rollback()
-            form.name.errors.append(_field_error(err))
+            form.name.errors = [*form.name.errors, _field_error(err)]
         else:
             session.commit()
             flash(_("Renamed to %(name)s.", name=area.name), "success")

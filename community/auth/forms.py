@@ -4,6 +4,8 @@ Validator messages are our own `_l()` strings so every error shows in the user's
 Role and area choices are filled per request from what the actor may grant; the service,
 not the form, decides whether a submitted (role, area) pair is allowed.
 """
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
@@ -15,10 +17,10 @@ PASSWORD_LENGTH = _l("Use 8 to 128 characters.")
 USERNAME_LENGTH = _l("Use 3 to 64 characters.")
 
 
-def _int_or_none(value: object) -> int | None:
+def _int_or_none(value: Any) -> int | None:
     """Coerce a select's value to int; garbage becomes None (caught as a field error)."""
     try:
-        return int(value)  # type: ignore[call-overload]
+        return int(value)
     except (TypeError, ValueError):
         return None
 

@@ -68,7 +68,8 @@ ACTIONS: dict[str, frozenset[str]] = {
 class HasPath(Protocol):
     """Anything that knows its place in the area tree."""
 
-    path: str
+    @property
+    def path(self) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_
+from sqlalchemy import ColumnElement, func, or_
 from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -14,6 +14,7 @@ from community.audit import services as audit
 from community.auth import policy
 from community.auth.models import ROLES, Account, RoleGrant
 from community.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from community.rows import pk
 
 # Which area level each role is bound to (三定一督: people work in one community).
 ROLE_LEVELS: dict[str, frozenset[str]] = {
@@ -126,7 +127,7 @@ def add_grant(session: Session, *, account: Account, role: str, area: Area,
     )).first()
     if existing:
         return existing
-    grant = RoleGrant(account_id=account.id, role=role, area_id=area.id, granted_by=granted_by)
+    grant = RoleGrant(account_id=pk(account), role=role, area_id=pk(area), granted_by=granted_by)
     session.add(grant)
     session.flush()
     return grant
@@ -215,11 +216,11 @@ def mask_phone(phone: str | None) -> str:
     return f"{phone[:3]}****{phone[-4:]}"
 
 
-def _path_filter(paths: list[str]):
+def _path_filter(paths: list[str]) -> ColumnElement[bool]:
     return or_(*[col(Area.path).startswith(p) for p in paths])
 
 
-def _visible_clause(actor: policy.Actor):
+def _visible_clause(actor: policy.Actor) -> ColumnElement[bool]:
     """SQL condition on Account: holds a grant inside the actor's account scope.
 
     City admins also see accounts without any grant (e.g. after their last role was revoked),
@@ -347,7 +348,7 @@ def create_account_with_role(
                              username=username, phone=phone)
     audit.record(session, actor_id=actor.account_id, action="account.created", area=area,
                  target_type="account", target_id=account.id, ip=ip)
-    grant_role(session, actor=actor, account_id=account.id,  # type: ignore[arg-type]
+    grant_role(session, actor=actor, account_id=pk(account),
                role=role, area=area, ip=ip)
     return account
 

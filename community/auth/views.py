@@ -14,7 +14,9 @@ from community.db import get_session
 from community.errors import Conflict, InvalidInput
 from community.extensions import limiter
 from community.i18n import safe_next
+from community.rows import pk
 from community.web.context import actor, client_ip
+from community.web.forms import required
 from community.web.pagination import Page
 
 bp = Blueprint("auth", __name__)
@@ -49,7 +51,8 @@ def login():
         session = get_session()
         try:
             account = auth_services.authenticate(
-                session, login=form.login.data, password=form.password.data, ip=client_ip()
+                session, login=required(form.login.data), password=required(form.password.data),
+                ip=client_ip(),
             )
         except auth_services.LoginFailed as exc:
             session.commit()  # keep the audit entry of the failure
@@ -119,8 +122,8 @@ def _fill_choices(form: AccountForm | GrantForm, options: auth_services.GrantOpt
     """Offer only the roles and areas the actor may grant; each area option lists its roles."""
     form.role.choices = [("", _("Choose…"))] + [(r, role_label(r)) for r in options.roles]
     form.area_id.choices = [("", _("Choose…"), {})] + [
-        (a.id, f"{a.name} · {level_label(a.level)}",
-         {"data-roles": " ".join(options.roles_by_area[a.id])})  # type: ignore[index]
+        (pk(a), f"{a.name} · {level_label(a.level)}",
+         {"data-roles": " ".join(options.roles_by_area[pk(a)])})
         for a in options.areas
     ]
 
@@ -166,14 +169,15 @@ def account_new():
     if request.method == "POST":
         ok = _validate(form)
         if not (form.username.data or "").strip() and not (form.phone.data or "").strip():
-            form.username.errors.append(_("Enter a username or a phone number."))
+            form.username.errors = [*form.username.errors,
+                                    _("Enter a username or a phone number.")]
             ok = False
         if ok:
             try:
                 account = auth_services.create_account_with_role(
                     session, actor=actor(), display_name=form.display_name.data or "",
                     password=form.password.data or "", role=form.role.data or "",
-                    area_id=form.area_id.data, username=form.username.data,  # type: ignore[arg-type]
+                    area_id=form.area_id.data, username=form.username.data,
                     phone=form.phone.data, ip=client_ip())
             except (InvalidInput, Conflict) as err:
                 session.rollback()
@@ -216,7 +220,7 @@ def grant_add(account_id: int):
         try:
             auth_services.add_role(session, actor=actor(), account_id=account_id,
                                    role=form.role.data or "",
-                                   area_id=form.area_id.data,  # type: ignore[arg-type]
+                                   area_id=form.area_id.data,
                                    ip=client_ip())
         except InvalidInput as err:
             session.rollback()

@@ -38,6 +38,7 @@ from community.ratings.models import (
     StationDay,
     TonnageEntry,
 )
+from community.rows import pk, table_of
 from community.stations.models import Drop, Station
 from community.web.pagination import Page
 
@@ -53,7 +54,7 @@ COUNT_FIELDS = ("drops", "identified", "tallies", "graded", "correct", "incorrec
                 "out_of_window", "weighed", "kg")
 # Ranking sorts: the level order (default) or one metric.
 SORTS = ("level", *FIGURES)
-D = Drop.__table__.c
+D = table_of(Drop).c
 
 
 # --- Months --------------------------------------------------------------------------------
@@ -223,8 +224,8 @@ class CommunityDashboard:
 
 
 def _counts(row: Any) -> Counts:
-    return Counts(*(int(getattr(row, n) or 0) for n in COUNT_FIELDS[:-1]),
-                  Decimal(str(row.kg or 0)))
+    return Counts(**{n: int(getattr(row, n) or 0) for n in COUNT_FIELDS[:-1]},
+                  kg=Decimal(str(row.kg or 0)))
 
 
 def _sums(table: Any) -> list[Any]:
@@ -257,7 +258,7 @@ def community_dashboard(session: Session, *, actor: policy.Actor, community_id: 
     """A community's month (this month by default) with last month and the last 12 months."""
     community = areas_services.community_for(session, actor=actor, community_id=community_id,
                                              action=READ)
-    cid: int = community.id  # type: ignore[assignment]
+    cid = pk(community)
     today = rollups.local_today(community.timezone, now)
     this_month = rollups.month_start(today)
     month = min(rollups.month_start(month) if month else this_month, this_month)
@@ -270,7 +271,7 @@ def community_dashboard(session: Session, *, actor: policy.Actor, community_id: 
     figures = [Figure(code, now_values[code], before[code]) for code in FIGURES]
 
     trend_first = add_months(month, -(TREND_MONTHS - 1))
-    built = set(session.execute(select(RollupDay.local_date).where(
+    built = set(session.execute(select(col(RollupDay.local_date)).where(
         col(RollupDay.community_id) == cid, col(RollupDay.local_date) >= month,
         col(RollupDay.local_date) <= day_to)).scalars())
     missing = [d for d in _days(month, day_to) if d not in built]
@@ -312,9 +313,9 @@ def _stations(session: Session, cid: int, first: date, last: date,
     """Each station's month by category (rollups + days not rolled up) and its coverage."""
     rows: dict[int, StationRow] = {
         sid: StationRow(sid, name) for sid, name in session.execute(
-            select(Station.id, Station.name).where(col(Station.community_id) == cid)
+            select(col(Station.id), col(Station.name)).where(col(Station.community_id) == cid)
             .order_by(col(Station.name)))}
-    sd = StationDay.__table__
+    sd = table_of(StationDay)
     for r in session.execute(
             select(sd.c.station_id, sd.c.category, *_sums(sd))
             .where(sd.c.community_id == cid, sd.c.local_date >= first, sd.c.local_date <= last)
@@ -328,7 +329,7 @@ def _stations(session: Session, cid: int, first: date, last: date,
                 .group_by(D.station_id, D.category)):
             if r.station_id in rows:
                 _add(rows[r.station_id].by_category, r.category, _counts(r))
-    cv = CoverageDay.__table__
+    cv = table_of(CoverageDay)
     for sid, scheduled, staffed in session.execute(
             select(cv.c.station_id, func.sum(cv.c.scheduled), func.sum(cv.c.staffed))
             .where(cv.c.community_id == cid, cv.c.local_date >= first,
@@ -347,29 +348,29 @@ def _trends(session: Session, cid: int, trend_first: date, month: date, day_to: 
     """
     last = month_end(month)
     by_day: dict[date, dict[str, Counts]] = {}
-    sd = StationDay.__table__
+    sd = table_of(StationDay)
     for r in session.execute(
             select(sd.c.local_date, sd.c.category, *_sums(sd))
             .where(sd.c.community_id == cid, sd.c.local_date >= trend_first,
                    sd.c.local_date <= last).group_by(sd.c.local_date, sd.c.category)):
         _add(by_day.setdefault(r.local_date, {}), r.category, _counts(r))
     coverage: dict[date, tuple[int, int]] = {}
-    cv = CoverageDay.__table__
+    cv = table_of(CoverageDay)
     for day, scheduled, staffed in session.execute(
             select(cv.c.local_date, func.sum(cv.c.scheduled), func.sum(cv.c.staffed))
             .where(cv.c.community_id == cid, cv.c.local_date >= trend_first,
                    cv.c.local_date <= last).group_by(cv.c.local_date)):
         coverage[day] = (int(scheduled or 0), int(staffed or 0))
     community_days = {day: (int(dropped), int(active)) for day, dropped, active in session.execute(
-        select(CommunityDay.local_date, CommunityDay.households_dropped,
-               CommunityDay.active_households)
+        select(col(CommunityDay.local_date), col(CommunityDay.households_dropped),
+               col(CommunityDay.active_households))
         .where(col(CommunityDay.community_id) == cid, col(CommunityDay.local_date) >= trend_first,
                col(CommunityDay.local_date) <= last))}
     households = dict(session.execute(
-        select(HouseholdMonth.month, func.count())
+        select(col(HouseholdMonth.month), func.count())
         .where(col(HouseholdMonth.community_id) == cid, col(HouseholdMonth.month) >= trend_first,
                col(HouseholdMonth.month) <= month)
-        .group_by(HouseholdMonth.month)).all())
+        .group_by(col(HouseholdMonth.month))).all())
     raw_households: dict[date, int] = {}
     if missing:  # days not rolled up: counted from their own raw rows, as the totals are
         for r in session.execute(
@@ -421,7 +422,7 @@ def _hours(session: Session, cid: int, first: date,
     """The month's drops by local hour and by weekday (Monday 0), from the hour rollup."""
     hours = [HourRow(h) for h in range(24)]
     weekdays = [HourRow(w) for w in range(7)]
-    hd = HourDay.__table__
+    hd = table_of(HourDay)
     for r in session.execute(
             select(hd.c.local_date, hd.c.hour, func.sum(hd.c.drops).label("drops"),
                    func.sum(hd.c.out_of_window).label("oow"),
@@ -439,7 +440,7 @@ def _hours(session: Session, cid: int, first: date,
 
 def _buildings(session: Session, cid: int, first: date, last: date) -> list[BuildingRow]:
     """The buildings of the month, worst accuracy first (no graded drop: last)."""
-    bd = BuildingDay.__table__
+    bd = table_of(BuildingDay)
     rows = [BuildingRow(r.building, int(r.drops or 0), int(r.graded or 0),
                         int(r.correct or 0), int(r.oow or 0))
             for r in session.execute(
@@ -506,7 +507,7 @@ def _pick_month(session: Session, area: Area, month: date | None,
 def _level_counts(session: Session, area: Area, month: date) -> dict[str, int]:
     counts = dict.fromkeys(LEVELS, 0)
     for level, n in session.execute(
-            select(Rating.level, func.count()).join(Area, col(Area.id) == Rating.community_id)
+            select(col(Rating.level), func.count()).join(Area, col(Area.id) == Rating.community_id)
             .where(_in_area(area), col(Rating.month) == month).group_by(Rating.level)):
         counts[level] = int(n)
     return counts
@@ -646,9 +647,9 @@ def _ranked(area: Area, month: date, order: list[Any], where: Sequence[Any] = ()
     """Ratings of the area's communities in `month` with rank() over `order` and names."""
     street, district = aliased(Area), aliased(Area)
     return (select(func.rank().over(order_by=order).label("rank"),
-                   Rating.community_id, Rating.level, Rating.metrics,
+                   col(Rating.community_id), col(Rating.level), col(Rating.metrics),
                    col(Area.name).label("name"),
-                   street.name.label("street"), district.name.label("district"))
+                   col(street.name).label("street"), col(district.name).label("district"))
             .join(Area, col(Area.id) == Rating.community_id)
             .outerjoin(street, col(street.id) == Area.parent_id)
             .outerjoin(district, col(district.id) == street.parent_id)
@@ -698,14 +699,15 @@ def _coverage(session: Session, area: Area, month: date) -> list[CoverageRow]:
     """Compliant coverage by district and street under `area` (one grouped query)."""
     by_street: dict[int, dict[str, int]] = {}
     for parent_id, level, n in session.execute(
-            select(Area.parent_id, Rating.level, func.count())
+            select(col(Area.parent_id), col(Rating.level), func.count())
             .join(Area, col(Area.id) == Rating.community_id)
             .where(_in_area(area), col(Rating.month) == month)
-            .group_by(Area.parent_id, Rating.level)):
+            .group_by(col(Area.parent_id), col(Rating.level))):
         by_street.setdefault(parent_id, dict.fromkeys(LEVELS, 0))[level] = int(n)
     sizes = dict(session.execute(
-        select(Area.parent_id, func.count()).where(_in_area(area), col(Area.level) == "community")
-        .group_by(Area.parent_id)).all())
+        select(col(Area.parent_id), func.count())
+        .where(_in_area(area), col(Area.level) == "community")
+        .group_by(col(Area.parent_id))).all())
     nodes = list(session.execute(
         select(Area).where(_in_area(area), col(Area.level).in_(("district", "street")))
         .order_by(col(Area.path))).scalars())
@@ -714,11 +716,11 @@ def _coverage(session: Session, area: Area, month: date) -> list[CoverageRow]:
     for node in nodes:
         if node.level == "district":
             row = CoverageRow(node, dict.fromkeys(LEVELS, 0), 0)
-            district_rows[node.id] = row  # type: ignore[index]
+            district_rows[node.id] = row
         else:
             row = CoverageRow(node, by_street.get(node.id, dict.fromkeys(LEVELS, 0)),
                               int(sizes.get(node.id, 0)))
-            parent = district_rows.get(node.parent_id)  # type: ignore[arg-type]
+            parent = district_rows.get(node.parent_id)
             if parent is not None:
                 parent.communities += row.communities
                 for lv, n in row.counts.items():
@@ -732,10 +734,10 @@ def _level_trend(session: Session, area: Area, month: date) -> list[LevelMonth]:
     first = add_months(month, -(TREND_MONTHS - 1))
     counts = {add_months(first, k): dict.fromkeys(LEVELS, 0) for k in range(TREND_MONTHS)}
     for m, level, n in session.execute(
-            select(Rating.month, Rating.level, func.count())
+            select(col(Rating.month), col(Rating.level), func.count())
             .join(Area, col(Area.id) == Rating.community_id)
             .where(_in_area(area), col(Rating.month) >= first, col(Rating.month) <= month)
-            .group_by(Rating.month, Rating.level)):
+            .group_by(col(Rating.month), col(Rating.level))):
         if m in counts:
             counts[m][level] = int(n)
     return [LevelMonth(m, c) for m, c in counts.items()]
@@ -750,7 +752,7 @@ def _tonnage(session: Session, area: Area, month: date) -> list[TonnageRow]:
     entries = {e.area_id: e for e in session.execute(
         select(TonnageEntry).where(col(TonnageEntry.area_id).in_(ids),
                                    col(TonnageEntry.month) == month)).scalars()}
-    return [TonnageRow(a, entries.get(a.id)) for a in (area, *children)]  # type: ignore[arg-type]
+    return [TonnageRow(a, entries.get(a.id)) for a in (area, *children)]
 
 
 def _total(rows: Sequence[TonnageRow]) -> metrics.Tonnage | None:

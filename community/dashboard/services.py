@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -19,6 +20,7 @@ from community.auth import policy
 from community.errors import InvalidInput
 from community.ratings import rollups
 from community.ratings.models import TonnageEntry
+from community.rows import pk
 
 TONNAGE_FIELDS = ("recyclables", "incineration_grate", "incineration_fluid", "kitchen",
                   "landfill")
@@ -59,7 +61,7 @@ def save_tonnage(session: Session, *, actor: policy.Actor, area_id: int, month: 
     month = rollups.month_start(month)
     if month > rollups.month_start(rollups.local_today(area.timezone, now)):
         raise InvalidInput(field="month")
-    parsed: dict[str, Decimal] = {}
+    parsed: dict[str, Any] = {}  # TONNAGE_FIELDS → Decimal: keyword arguments of TonnageEntry
     for name in TONNAGE_FIELDS:
         number = tonnes(values.get(name, ""))
         if number is None:
@@ -69,7 +71,7 @@ def save_tonnage(session: Session, *, actor: policy.Actor, area_id: int, month: 
         col(TonnageEntry.area_id) == area.id, col(TonnageEntry.month) == month)).scalar()
     created = entry is None
     if entry is None:
-        entry = TonnageEntry(area_id=area.id, month=month,  # type: ignore[arg-type]
+        entry = TonnageEntry(area_id=pk(area), month=month,
                              entered_by=actor.account_id, **parsed)
         try:
             with session.begin_nested():  # two admins saving the same month at once

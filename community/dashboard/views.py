@@ -20,6 +20,7 @@ from community.db import get_session
 from community.errors import Forbidden, InvalidInput
 from community.ratings import metrics
 from community.ratings.standing import LEVEL_LABELS, METRIC_LABELS
+from community.rows import pk
 from community.stations.forms import CATEGORY_LABELS, WEEKDAY_LABELS
 from community.web import downloads
 from community.web.args import int_arg
@@ -132,7 +133,7 @@ def tonnage():
         month = parse_month(form.month.data) or page.month  # validated above
         try:
             saved = dashboard_services.save_tonnage(
-                session, actor=actor(), area_id=page.area.id,  # type: ignore[arg-type]
+                session, actor=actor(), area_id=pk(page.area),
                 month=month, values=form.values(), ip=client_ip())
         except InvalidInput as exc:
             session.rollback()

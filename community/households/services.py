@@ -18,6 +18,7 @@ from community.errors import CardRevoked, CardUnknown, Conflict, InvalidInput, N
 from community.households import codes, importer
 from community.households.models import STATUSES, Card, Household, HouseholdMember
 from community.households.sheets import SheetCard
+from community.rows import pk
 from community.web.pagination import Page, paginate
 
 
@@ -75,7 +76,7 @@ def format_address(building: str, unit: str, room: str) -> str:
 def issue_card(session: Session, *, household: Household) -> Card:
     """Create a new active card with a fresh token, short code and one-time link code."""
     for _attempt in range(5):
-        card = Card(household_id=household.id, token=codes.new_token(),
+        card = Card(household_id=pk(household), token=codes.new_token(),
                     short_code=codes.new_code(), link_code=codes.new_code(codes.LINK_CODE_LENGTH))
         try:
             with session.begin_nested():  # a short-code collision retries, not fails
@@ -115,7 +116,7 @@ def reissue_card(session: Session, *, actor: policy.Actor, household_id: int,
     hh = get_household(session, household_id)
     area = household_area(session, hh)
     policy.require(actor, "card:manage", area)
-    old = _revoke_active(session, hh.id, actor.account_id)  # type: ignore[arg-type]
+    old = _revoke_active(session, pk(hh), actor.account_id)
     card = issue_card(session, household=hh)
     audit.record(session, actor_id=actor.account_id, action="card.reissued", area=area,
                  target_type="household", target_id=hh.id, ip=ip,
@@ -129,7 +130,7 @@ def revoke_card(session: Session, *, actor: policy.Actor, household_id: int,
     hh = get_household(session, household_id)
     area = household_area(session, hh)
     policy.require(actor, "card:manage", area)
-    card = _revoke_active(session, hh.id, actor.account_id)  # type: ignore[arg-type]
+    card = _revoke_active(session, pk(hh), actor.account_id)
     if card is None:
         raise NotFound()
     audit.record(session, actor_id=actor.account_id, action="card.revoked", area=area,
@@ -196,7 +197,7 @@ def list_households(
                               action="household:read")
     stmt = (
         select(Household, Card.short_code)
-        .outerjoin(Card, and_(col(Card.household_id) == Household.id, Card.status == "active"))
+        .outerjoin(Card, and_(col(Card.household_id) == Household.id, col(Card.status) == "active"))
         .where(Household.community_id == community.id)
     )
     if q.strip():
@@ -272,8 +273,8 @@ def create_household(
     area = areas_services.community_for(session, actor=actor, community_id=community_id,
                          action="household:write")
     values = _clean(building, unit, room, members, status)
-    _ensure_free(session, area.id, values)
-    hh = Household(community_id=area.id, **values)
+    _ensure_free(session, pk(area), values)
+    hh = Household(community_id=pk(area), **values)
     _flush_unique(session, hh)
     card = issue_card(session, household=hh)
     audit.record(session, actor_id=actor.account_id, action="household.created", area=area,
@@ -298,7 +299,7 @@ def update_household(
     hh = household_for(session, actor=actor, household_id=household_id)
     area = household_area(session, hh)
     values = _clean(building, unit, room, members, status)
-    _ensure_free(session, area.id, values, except_id=hh.id)
+    _ensure_free(session, pk(area), values, except_id=hh.id)
     changes = {k: [getattr(hh, k), v] for k, v in values.items() if getattr(hh, k) != v}
     if not changes:
         return hh
@@ -342,8 +343,9 @@ def import_households(
     existing = {
         (b, u, r): (hid, m, st)
         for hid, b, u, r, m, st in session.exec(
-            select(Household.id, Household.building, Household.unit, Household.room,
-                   Household.members, Household.status)
+            select(  # type: ignore[call-overload]  # sqlmodel types select() for up to 4 columns
+                col(Household.id), col(Household.building), col(Household.unit),
+                col(Household.room), col(Household.members), col(Household.status))
             .where(Household.community_id == area.id)
         )
     }
@@ -370,7 +372,7 @@ def import_households(
         # SQLite fall back to one INSERT per row.
         try:
             with session.begin_nested():  # a concurrent import or edit took one of the addresses
-                ids = session.execute(insert(Household).returning(Household.id),
+                ids = session.execute(insert(Household).returning(col(Household.id)),
                                       new_rows).scalars().all()
         except IntegrityError as exc:
             raise Conflict() from exc
@@ -432,7 +434,7 @@ def card_for_export(session: Session, *, actor: policy.Actor, household_id: int,
     hh = get_household(session, household_id)
     area = household_area(session, hh)
     policy.require(actor, "card:print", area)
-    card = active_card(session, hh.id)
+    card = active_card(session, pk(hh))
     if card is None:
         raise NotFound()
     audit.record(session, actor_id=actor.account_id, action="card.exported", area=area,
@@ -449,8 +451,9 @@ def sheet_cards(session: Session, *, actor: policy.Actor, community_id: int,
     area = areas_services.community_for(session, actor=actor, community_id=community_id,
                                         action="card:print")
     stmt = (
-        select(Card.token, Card.short_code, Card.link_code, Household.building, Household.unit,
-               Household.room)
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for up to 4 columns
+            col(Card.token), col(Card.short_code), col(Card.link_code), col(Household.building),
+            col(Household.unit), col(Household.room))
         .join(Household, col(Household.id) == Card.household_id)
         .where(Household.community_id == area.id, Household.status == "active",
                Card.status == "active")

@@ -16,7 +16,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import login_required
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs: WTForms 3.2
 
 from community.areas import services as areas_services
 from community.db import get_session
@@ -26,9 +26,10 @@ from community.households import services as hh_services
 from community.households.codes import format_code
 from community.households.forms import CARD_LABELS, STATUS_LABELS, HouseholdForm, ImportForm
 from community.i18n import safe_next
+from community.rows import pk
 from community.web.args import int_arg
 from community.web.context import actor, client_ip
-from community.web.forms import show_service_error
+from community.web.forms import required, show_service_error
 
 bp = Blueprint("households", __name__, url_prefix="/manage")
 
@@ -78,8 +79,9 @@ def new():
     if form.validate_on_submit():
         try:
             hh = hh_services.create_household(
-                session, actor=actor(), community_id=community.id, building=form.building.data,
-                unit=form.unit.data, room=form.room.data, members=form.members.data,
+                session, actor=actor(), community_id=pk(community),
+                building=required(form.building.data), unit=required(form.unit.data),
+                room=required(form.room.data), members=required(form.members.data),
                 status=form.status.data, ip=client_ip(),
             )
         except (InvalidInput, Conflict) as exc:
@@ -105,8 +107,9 @@ def edit(household_id: int):
     if form.validate_on_submit():
         try:
             hh = hh_services.update_household(
-                session, actor=actor(), household_id=household_id, building=form.building.data,
-                unit=form.unit.data, room=form.room.data, members=form.members.data,
+                session, actor=actor(), household_id=household_id,
+                building=required(form.building.data), unit=required(form.unit.data),
+                room=required(form.room.data), members=required(form.members.data),
                 status=form.status.data, ip=client_ip(),
             )
         except (InvalidInput, Conflict) as exc:

@@ -19,7 +19,8 @@ bp = Blueprint("i18n", __name__)
 def select_locale() -> str:
     """Explicit choice in this browser, else the account's saved choice, else the default (zh)."""
     chosen = session.get("lang")
-    if chosen in current_app.config["LANGUAGES"]:
+    languages: tuple[str, ...] = current_app.config["LANGUAGES"]
+    if chosen in languages:
         return chosen
     if current_user and current_user.is_authenticated and current_user.locale:
         return current_user.locale

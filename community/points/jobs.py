@@ -59,13 +59,13 @@ def expire_batches(session: Session, *, now: datetime,
         # An account without points has no lots: skipping it keeps the run proportional to
         # the accounts that could lose anything.
         batch = session.execute(
-            select(PointsAccount.id, PointsAccount.community_id)
+            select(col(PointsAccount.id), col(PointsAccount.community_id))
             .where(col(PointsAccount.id) > last, col(PointsAccount.balance) > 0)
             .order_by(col(PointsAccount.id)).limit(batch_size)).all()
         if not batch:
             return
         last = batch[-1][0]
-        yield _expire_batch(session, dict(batch), days, now)  # type: ignore[arg-type]
+        yield _expire_batch(session, dict(batch), days, now)
 
 
 def expire_points(session: Session, *, now: datetime,
@@ -83,7 +83,8 @@ def _community_days(session: Session, community_ids: set[int], now: datetime,
     missing = community_ids - set(days)
     if not missing:
         return
-    zones = session.execute(select(Area.id, Area.timezone).where(col(Area.id).in_(missing)))
+    zones = session.execute(
+        select(col(Area.id), col(Area.timezone)).where(col(Area.id).in_(missing)))
     for community_id, tz in zones:
         today = now.astimezone(ZoneInfo(tz)).date()
         days[community_id] = (today, services.current_rules(session, community_id, today))
@@ -97,7 +98,7 @@ def _expire_batch(session: Session, accounts: Mapping[int, int],
     # concurrent redemption waits, then sees the expired balance. The ledger is read after
     # the lock, so it holds everything committed before us.
     balances = dict(session.execute(
-        select(PointsAccount.id, PointsAccount.balance)
+        select(col(PointsAccount.id), col(PointsAccount.balance))
         .where(col(PointsAccount.id).in_(list(accounts)))
         .order_by(col(PointsAccount.id)).with_for_update()).all())
     lots = services.account_lots(session, {a: days[accounts[a]][1] for a in balances})
@@ -117,7 +118,7 @@ def _expire_batch(session: Session, accounts: Mapping[int, int],
                          "reverses_id": None})
     ids = services.append_entries(session, rows)
     session.flush()
-    written = session.execute(select(LedgerEntry.account_id, LedgerEntry.amount).where(
+    written = session.execute(select(col(LedgerEntry.account_id), col(LedgerEntry.amount)).where(
         col(LedgerEntry.id).in_(ids))).all() if ids else []
     return ExpiryCounts(accounts=len(balances),
                         expired_accounts=len({a for a, _m in written}),
@@ -134,7 +135,7 @@ REQUEST_ID_KEEP_DAYS = 7  # a phone retries a redemption within minutes, never a
 
 def forget_request_ids(session: Session, *, now: datetime) -> dict[str, int]:
     """Clear the idempotency keys (client ids) of redemptions older than a week (flushes)."""
-    done = session.execute(
+    done = session.exec(
         update(Redemption)
         .where(col(Redemption.client_id).is_not(None),
                col(Redemption.created_at) < now - timedelta(days=REQUEST_ID_KEEP_DAYS))

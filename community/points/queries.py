@@ -31,6 +31,7 @@ from community.households.models import Household
 from community.points import services as points_services
 from community.points.models import LedgerEntry, PointsAccount, PointsRuleSet
 from community.points.rules import RuleSet
+from community.rows import pk
 
 SUMMARY_MONTHS = 12
 LEDGER_PAGE = 50
@@ -81,7 +82,7 @@ def _in_scope(scope: Scope) -> Any:
     if scope.community is not None:
         return col(PointsAccount.community_id) == scope.community.id
     # By area path, not a list of ids: a city admin's scope holds thousands of communities.
-    inside = select(Area.id).where(or_(*[col(Area.path).startswith(p) for p in scope.paths]))
+    inside = select(col(Area.id)).where(or_(*[col(Area.path).startswith(p) for p in scope.paths]))
     return col(PointsAccount.community_id).in_(inside)
 
 
@@ -149,13 +150,13 @@ def _monthly(session: Session, scope: Scope, first: date, last: date) -> list[Mo
     """Month rows from `first`'s month to `last`'s month, newest first, summed in SQL."""
     start, end = _month_start(first), _month_start(last, -1)
     rows = session.execute(
-        select(LedgerEntry.local_date, LedgerEntry.kind, func.sum(LedgerEntry.amount))
-        .where(col(LedgerEntry.account_id).in_(select(PointsAccount.id).where(_in_scope(scope))),
+        select(col(LedgerEntry.local_date), col(LedgerEntry.kind), func.sum(LedgerEntry.amount))
+        .where(col(LedgerEntry.account_id).in_(select(col(PointsAccount.id)).where(_in_scope(scope))),
                # A plain range on the column (no function of it): the (account_id,
                # local_date) index bounds the scan for each account.
                col(LedgerEntry.local_date) >= start, col(LedgerEntry.local_date) < end,
                col(LedgerEntry.kind).in_(SUMMARY_KINDS))
-        .group_by(LedgerEntry.local_date, LedgerEntry.kind))
+        .group_by(col(LedgerEntry.local_date), col(LedgerEntry.kind)))
     by_month: dict[date, MonthRow] = {}
     month = start
     while month < end:
@@ -240,8 +241,8 @@ def ledger(session: Session, *, actor: policy.Actor, household_id: int,
     more = len(entries) > limit
     entries = entries[:limit]
     extra = {i: (v, s, n) for i, v, s, n in session.execute(
-        select(LedgerEntry.id, LedgerEntry.rule_version, LedgerEntry.source,
-               Account.display_name)
+        select(col(LedgerEntry.id), col(LedgerEntry.rule_version), col(LedgerEntry.source),
+               col(Account.display_name))
         .outerjoin(Account, col(Account.id) == LedgerEntry.actor_id)
         .where(col(LedgerEntry.id).in_([e.id for e in entries])))} if entries else {}
     rows = [LedgerRow(e, _reason(e.text), extra[e.id][0], extra[e.id][2],
@@ -296,10 +297,10 @@ def rules(session: Session, *, actor: policy.Actor, community_id: int | None,
     community = areas_services.community_for(session, actor=actor, community_id=community_id,
                                              action="points:read")
     today = local_today(community.timezone, now)
-    current = points_services.current_rules(session, community.id,  # type: ignore[arg-type]
+    current = points_services.current_rules(session, pk(community),
                                             today)
     rows = session.execute(
-        select(PointsRuleSet, Account.display_name)
+        select(PointsRuleSet, col(Account.display_name))
         .outerjoin(Account, col(Account.id) == PointsRuleSet.created_by)
         .where(col(PointsRuleSet.community_id) == community.id)
         .order_by(col(PointsRuleSet.version).desc())).all()
@@ -372,7 +373,7 @@ def export_entries(session: Session, *, actor: policy.Actor, community_id: int |
     conds = _entries_conds(community, day_from, day_to)
     limit = MAX_EXPORT_ROWS if limit is None else limit
     # Count at most limit + 1 rows: a huge match must not be counted to the end.
-    capped = (select(LedgerEntry.id)
+    capped = (select(col(LedgerEntry.id))
               .join(PointsAccount, col(PointsAccount.id) == LedgerEntry.account_id)
               .where(*conds).limit(limit + 1).subquery())
     total = session.execute(select(func.count()).select_from(capped)).scalar_one()
@@ -382,10 +383,11 @@ def export_entries(session: Session, *, actor: policy.Actor, community_id: int |
                  ip=ip, fmt=fmt, rows=total, day_from=day_from.isoformat(),
                  day_to=day_to.isoformat())
     undone = aliased(LedgerEntry)
-    stmt = (select(LedgerEntry.id, LedgerEntry.at, LedgerEntry.local_date, Household.building,
-                   Household.unit, Household.room, LedgerEntry.kind, LedgerEntry.amount,
-                   LedgerEntry.reason, undone.kind, undone.reason, LedgerEntry.rule_version,
-                   Account.display_name)
+    stmt = (select(col(LedgerEntry.id), col(LedgerEntry.at), col(LedgerEntry.local_date),
+                   col(Household.building), col(Household.unit), col(Household.room),
+                   col(LedgerEntry.kind), col(LedgerEntry.amount), col(LedgerEntry.reason),
+                   col(undone.kind), col(undone.reason), col(LedgerEntry.rule_version),
+                   col(Account.display_name))
             .select_from(LedgerEntry)
             .join(PointsAccount, col(PointsAccount.id) == LedgerEntry.account_id)
             .join(Household, col(Household.id) == PointsAccount.household_id)

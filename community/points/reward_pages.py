@@ -26,6 +26,7 @@ from community.households.models import Household, HouseholdMember
 from community.points import rewards
 from community.points import services as ledger
 from community.points.models import REDEMPTION_STATUSES, RewardItem
+from community.rows import pk
 
 PICKUP_GROUP = 5  # "ABCDE-FGHJK": two groups are easy to read aloud and to type
 
@@ -103,7 +104,7 @@ def resident_shop(session: Session, *, actor: policy.Actor, household_id: int | 
     hh = current.household
     community = areas_services.get_area(session, hh.community_id)
     today = local_today(community, now)
-    balance = ledger.balance(session, hh.id)  # type: ignore[arg-type]
+    balance = ledger.balance(session, pk(hh))
     items = [
         ShopItem(item, rewards.is_available(item, today), item.cost <= balance,
                  item.active_from is not None and item.active_from > today)
@@ -111,7 +112,7 @@ def resident_shop(session: Session, *, actor: policy.Actor, household_id: int | 
         if item.status == "active" and (item.active_until is None or item.active_until >= today)
     ]
     mine = rewards.household_redemptions(session, actor=actor,
-                                         household_id=hh.id)  # type: ignore[arg-type]
+                                         household_id=pk(hh))
     return ResidentShop(households, current, community, balance, items,
                         sum(1 for r in mine if r.redemption.status == "reserved"))
 
@@ -133,7 +134,7 @@ def resident_redemptions(session: Session, *, actor: policy.Actor,
     if current is None:
         return None
     rows = rewards.household_redemptions(session, actor=actor,
-                                         household_id=current.household.id)  # type: ignore
+                                         household_id=pk(current.household))
     return ResidentRedemptions(households, current, rows)
 
 
@@ -147,7 +148,7 @@ def member_picture(session: Session, *, account_id: int | None, item_id: int) ->
         raise NotFound()
     community_id, path = found
     member = session.execute(
-        select(HouseholdMember.id)
+        select(col(HouseholdMember.id))
         .join(Household, col(Household.id) == HouseholdMember.household_id)
         .where(col(HouseholdMember.account_id) == account_id,
                col(HouseholdMember.status) == "approved",
@@ -203,11 +204,11 @@ def manager_catalog(session: Session, *, actor: policy.Actor,
     """A community's whole catalog (retired items included) with stock counts (rewards:manage)."""
     community = areas_services.community_for(session, actor=actor, community_id=community_id,
                                              action="rewards:manage")
-    cid: int = community.id  # type: ignore[assignment]
+    cid = pk(community)
     counts = rewards.stock_summary(session, community_id=cid)
     empty: dict[str, Any] = {"reserved": 0, "handed_over": 0}
-    rows = [CatalogRow(item, counts.get(item.id, empty)["reserved"],  # type: ignore[arg-type]
-                       counts.get(item.id, empty)["handed_over"])  # type: ignore[arg-type]
+    rows = [CatalogRow(item, counts.get(pk(item), empty)["reserved"],
+                       counts.get(pk(item), empty)["handed_over"])
             for item in rewards.catalog(session, community_id=cid)]
     return ManagerCatalog(areas_services.communities_for(session, actor, "rewards:manage"),
                           community, rows, local_today(community))
@@ -232,7 +233,7 @@ def manager_redemptions(session: Session, *, actor: policy.Actor, community_id: 
                                              action="rewards:manage")
     status = status if status in REDEMPTION_STATUSES else ""
     rows = rewards.community_redemptions(
-        session, actor=actor, community_id=community.id,  # type: ignore[arg-type]
+        session, actor=actor, community_id=pk(community),
         status=status or None, before_id=before_id, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]

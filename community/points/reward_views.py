@@ -41,9 +41,10 @@ from community.points.reward_forms import (
     CancelForm,
     RewardItemForm,
 )
+from community.rows import pk
 from community.web.args import int_arg
 from community.web.context import actor, client_ip
-from community.web.forms import show_service_error
+from community.web.forms import required, show_service_error
 
 resident_bp = Blueprint("resident_rewards", __name__, url_prefix="/me/rewards")
 pickup_bp = Blueprint("pickup", __name__, url_prefix="/steward/pickup")
@@ -253,8 +254,8 @@ def catalog():
 
 
 def _item_input(form: RewardItemForm) -> rewards.ItemInput:
-    return rewards.ItemInput(name=form.name.data or "", cost=form.cost.data,  # type: ignore
-                             stock=form.stock.data,  # type: ignore[arg-type]
+    return rewards.ItemInput(name=form.name.data or "", cost=required(form.cost.data),
+                             stock=required(form.stock.data),
                              description=form.description.data or "",
                              active_from=form.active_from.data,
                              active_until=form.active_until.data)
@@ -268,7 +269,7 @@ def _save(form: RewardItemForm, community_id: int, item_id: int | None = None):
         item = rewards.save_item(session, actor=actor(), community_id=community_id,
                                  item_id=item_id, data=_item_input(form), ip=client_ip())
         if isinstance(upload, FileStorage) and upload.filename:
-            rewards.set_item_picture(session, actor=actor(), item_id=item.id,  # type: ignore
+            rewards.set_item_picture(session, actor=actor(), item_id=pk(item),
                                      data=upload.read(), picture_dir=picture_root())
     except (InvalidInput, PhotoInvalid, PhotoTooLarge) as exc:
         session.rollback()
@@ -291,7 +292,7 @@ def new():
                                              action="rewards:manage")
     form = RewardItemForm()
     if form.validate_on_submit():
-        done = _save(form, community.id)  # type: ignore[arg-type]
+        done = _save(form, pk(community))
         if done is not None:
             return done
     status = 422 if form.errors else 200

@@ -251,10 +251,10 @@ def redeem_reward(session: Session, *, actor: policy.Actor, household_id: int, r
         raise RewardUnavailable()
     if balance < item.cost:
         raise ledger.NotEnoughPoints(balance=balance, cost=item.cost)
-    taken = session.execute(
+    taken = session.exec(
         update(RewardItem).where(col(RewardItem.id) == reward_id, col(RewardItem.stock) >= 1,
                                  col(RewardItem.status) == "active")
-        .values(stock=RewardItem.stock - 1)  # type: ignore[operator]
+        .values(stock=RewardItem.stock - 1)
         .execution_options(synchronize_session=False))
     if taken.rowcount != 1:
         raise OutOfStock()
@@ -303,7 +303,7 @@ def cancel_redemption(session: Session, *, actor: policy.Actor, redemption_id: i
     if len(reason) > REASON_MAX or (by_manager and not reason):
         raise InvalidInput(field="reason")
     ledger.lock_accounts(session, red.community_id, {red.household_id})
-    done = session.execute(
+    done = session.exec(
         update(Redemption).where(col(Redemption.id) == redemption_id,
                                  col(Redemption.status) == "reserved")
         .values(status="cancelled", cancelled_at=now, cancelled_by=actor.account_id,
@@ -313,7 +313,7 @@ def cancel_redemption(session: Session, *, actor: policy.Actor, redemption_id: i
         session.refresh(red)
         raise RedemptionCancelled() if red.status == "cancelled" else PickupUsed()
     session.execute(update(RewardItem).where(col(RewardItem.id) == red.reward_id)
-                    .values(stock=RewardItem.stock + 1)  # type: ignore[operator]
+                    .values(stock=RewardItem.stock + 1)
                     .execution_options(synchronize_session=False))
     charged = _redemption_entry(session, redemption_id)
     ledger.append_entries(session, [{
@@ -380,7 +380,7 @@ def hand_over(session: Session, *, actor: policy.Actor, code: str,
     """Mark a reserved item as handed over; a used, cancelled or foreign code is refused."""
     now = now or clock.now()
     red, _area = _by_pickup(session, actor, code)
-    done = session.execute(
+    done = session.exec(
         update(Redemption).where(col(Redemption.id) == red.id,
                                  col(Redemption.status) == "reserved")
         .values(status="handed_over", handed_over_at=now, handed_over_by=actor.account_id)
@@ -410,7 +410,7 @@ def household_redemptions(session: Session, *, actor: policy.Actor, household_id
     """A household's redemptions, newest first (its members only)."""
     _require_member(session, actor.account_id, household_id)
     rows = session.execute(
-        select(Redemption, RewardItem.name)
+        select(Redemption, col(RewardItem.name))
         .join(RewardItem, col(RewardItem.id) == Redemption.reward_id)
         .where(col(Redemption.household_id) == household_id)
         .order_by(col(Redemption.id).desc()).limit(limit)).all()
@@ -431,7 +431,7 @@ def community_redemptions(session: Session, *, actor: policy.Actor, community_id
                           limit: int = 50) -> list[RedemptionRow]:
     """A community's redemptions for its manager, newest first (keyset paging by id)."""
     policy.require(actor, "rewards:manage", _community(session, community_id))
-    stmt = (select(Redemption, RewardItem.name, Household)
+    stmt = (select(Redemption, col(RewardItem.name), Household)
             .join(RewardItem, col(RewardItem.id) == Redemption.reward_id)
             .join(Household, col(Household.id) == Redemption.household_id)
             .where(col(Redemption.community_id) == community_id))
@@ -446,9 +446,9 @@ def community_redemptions(session: Session, *, actor: policy.Actor, community_id
 def stock_summary(session: Session, *, community_id: int) -> dict[int, dict[str, Any]]:
     """Per item: reserved (not yet handed over) and handed-over counts, for the catalog page."""
     rows = session.execute(
-        select(Redemption.reward_id, Redemption.status, func.count())
+        select(col(Redemption.reward_id), col(Redemption.status), func.count())
         .where(col(Redemption.community_id) == community_id)
-        .group_by(Redemption.reward_id, Redemption.status))
+        .group_by(col(Redemption.reward_id), col(Redemption.status)))
     out: dict[int, dict[str, Any]] = {}
     for rid, status, n in rows:
         out.setdefault(rid, {"reserved": 0, "handed_over": 0, "cancelled": 0})[status] = int(n)

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import ColumnElement, bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
@@ -31,6 +31,7 @@ from community.households.models import Household
 from community.points import rules as rules_mod
 from community.points.models import LedgerEntry, PointsAccount, PointsRuleSet
 from community.points.rules import DropFacts, HouseholdDay, RuleSet
+from community.rows import table_of
 
 DROP_KINDS = ("earn", "bonus", "penalty", "strike")
 HISTORY_LIMIT = 50
@@ -129,12 +130,12 @@ def _lock_accounts(session: Session, community_id: int,
     """household id → (account id, balance), creating missing accounts; rows locked."""
     if not household_ids:
         return {}
-    ins = _dialect_insert(session, PointsAccount.__table__).on_conflict_do_nothing(
+    ins = _dialect_insert(session, table_of(PointsAccount)).on_conflict_do_nothing(
         index_elements=["household_id"])
     session.execute(ins, [{"community_id": community_id, "owner_type": "household",
                            "household_id": h, "balance": 0} for h in sorted(household_ids)])
     rows = session.execute(
-        select(PointsAccount.household_id, PointsAccount.id, PointsAccount.balance)
+        select(col(PointsAccount.household_id), col(PointsAccount.id), col(PointsAccount.balance))
         .where(col(PointsAccount.household_id).in_(household_ids))
         .order_by(col(PointsAccount.id)).with_for_update()
     ).all()
@@ -144,9 +145,9 @@ def _lock_accounts(session: Session, community_id: int,
 _Reverser = aliased(LedgerEntry)
 
 
-def _active():
+def _active() -> ColumnElement[bool]:
     """Entries not reversed (a correlated NOT EXISTS on the unique reverses_id)."""
-    return ~select(_Reverser.id).where(col(_Reverser.reverses_id) == LedgerEntry.id).exists()
+    return ~select(col(_Reverser.id)).where(col(_Reverser.reverses_id) == LedgerEntry.id).exists()
 
 
 @dataclass
@@ -192,10 +193,11 @@ def _load_states(session: Session, accounts: dict[int, tuple[int, int]], days: s
     lo, hi = min(days), max(days)
     rule_sets = [rs for _d, rs in versions] or [DEFAULT_RULES]
     earned = session.execute(
-        select(LedgerEntry.account_id, LedgerEntry.local_date, func.sum(LedgerEntry.amount))
+        select(col(LedgerEntry.account_id), col(LedgerEntry.local_date),
+               func.sum(LedgerEntry.amount))
         .where(col(LedgerEntry.account_id).in_(ids), col(LedgerEntry.kind) == "earn",
                col(LedgerEntry.local_date).in_(days), _active())
-        .group_by(LedgerEntry.account_id, LedgerEntry.local_date))
+        .group_by(col(LedgerEntry.account_id), col(LedgerEntry.local_date)))
     for a, d, total in earned:
         states[a].earned[d] = int(total or 0)
     # Days with a correct drop (an earn or a bonus) and bonus days; the first window covers
@@ -204,12 +206,14 @@ def _load_states(session: Session, accounts: dict[int, tuple[int, int]], days: s
     todo, newest, oldest = ids, hi, lo - timedelta(days=look)
     while todo:
         for a, d, kind in session.execute(
-                select(LedgerEntry.account_id, LedgerEntry.local_date, LedgerEntry.kind)
+                select(col(LedgerEntry.account_id), col(LedgerEntry.local_date),
+                       col(LedgerEntry.kind))
                 .where(col(LedgerEntry.account_id).in_(todo),
                        col(LedgerEntry.kind).in_(("earn", "bonus")),
                        col(LedgerEntry.local_date) >= oldest,
                        col(LedgerEntry.local_date) <= newest, _active())
-                .group_by(LedgerEntry.account_id, LedgerEntry.local_date, LedgerEntry.kind)):
+                .group_by(col(LedgerEntry.account_id), col(LedgerEntry.local_date),
+                          col(LedgerEntry.kind))):
             states[a].correct.add(d)
             if kind == "bonus":
                 states[a].bonuses.add(d)
@@ -222,26 +226,27 @@ def _load_states(session: Session, accounts: dict[int, tuple[int, int]], days: s
     # Strikes within the longest strike window in force (several on one day count apart).
     window = max(rs.strike_window_days for rs in rule_sets)
     strikes = session.execute(
-        select(LedgerEntry.account_id, LedgerEntry.local_date, func.count())
+        select(col(LedgerEntry.account_id), col(LedgerEntry.local_date), func.count())
         .where(col(LedgerEntry.account_id).in_(ids), col(LedgerEntry.kind) == "strike",
                col(LedgerEntry.local_date) >= lo - timedelta(days=window),
                col(LedgerEntry.local_date) <= hi, _active())
-        .group_by(LedgerEntry.account_id, LedgerEntry.local_date))
+        .group_by(col(LedgerEntry.account_id), col(LedgerEntry.local_date)))
     for a, d, n in strikes:
         states[a].strikes += [d] * int(n)
     return states
 
 
-def _append(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, int, str, str]]:
-    """Insert entries, skipping (source, kind) already present; (id, account, source, kind)."""
+def _append(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, int, int, str, str]]:
+    """Insert entries, skipping (source, kind) already present; new (id, account, amount,
+    source, kind)."""
     if not rows:
         return []
-    ins = _dialect_insert(session, LedgerEntry.__table__).on_conflict_do_nothing(
+    ins = _dialect_insert(session, table_of(LedgerEntry)).on_conflict_do_nothing(
         index_elements=["source", "kind"]).returning(
-        LedgerEntry.__table__.c.id, LedgerEntry.__table__.c.account_id,
-        LedgerEntry.__table__.c.amount, LedgerEntry.__table__.c.source,
-        LedgerEntry.__table__.c.kind)
-    return [(i, a, m, s, k) for i, a, m, s, k in session.execute(ins, rows).all()]  # type: ignore
+        table_of(LedgerEntry).c.id, table_of(LedgerEntry).c.account_id,
+        table_of(LedgerEntry).c.amount, table_of(LedgerEntry).c.source,
+        table_of(LedgerEntry).c.kind)
+    return [(i, a, m, s, k) for i, a, m, s, k in session.execute(ins, rows).all()]
 
 
 def _move_balances(session: Session, deltas: Mapping[int, int]) -> None:
@@ -249,7 +254,7 @@ def _move_balances(session: Session, deltas: Mapping[int, int]) -> None:
     moved = [{"aid": a, "delta": d} for a, d in sorted(deltas.items()) if d]
     if not moved:
         return
-    table = PointsAccount.__table__
+    table = table_of(PointsAccount)
     session.execute(
         update(table).where(table.c.id == bindparam("aid"))
         .values(balance=table.c.balance + bindparam("delta")),
@@ -282,7 +287,7 @@ def append_entries(session: Session, rows: Sequence[dict[str, Any]]) -> list[int
 def _sources_present(session: Session, sources: set[str]) -> set[str]:
     if not sources:
         return set()
-    return set(session.execute(select(LedgerEntry.source).where(
+    return set(session.execute(select(col(LedgerEntry.source)).where(
         col(LedgerEntry.source).in_(sources), col(LedgerEntry.kind).in_(DROP_KINDS))).scalars())
 
 
@@ -290,10 +295,11 @@ def _award(session: Session, items: Sequence[tuple[DropFacts, str]], *, communit
            now: datetime, actor_id: int | None = None,
            pre: Sequence[dict[str, Any]] = ()) -> dict[str, int]:
     """Apply the rules to (facts, source) in order; append `pre` entries first. source → points."""
+    # Only drops of a household are scored, so their household_id is an int from here on.
     items = [(f, s) for f, s in items if f.household_id is not None]
     out: dict[str, int] = {s: 0 for _f, s in items}
-    households = {f.household_id for f, _s in items} | {r["household_id"] for r in pre}
-    accounts = _lock_accounts(session, community_id, households)  # type: ignore[arg-type]
+    households = {cast(int, f.household_id) for f, _s in items} | {r["household_id"] for r in pre}
+    accounts = _lock_accounts(session, community_id, households)
     deltas: dict[int, int] = {}
     if pre:
         rows = [{k: v for k, v in r.items() if k != "household_id"} for r in pre]
@@ -308,9 +314,9 @@ def _award(session: Session, items: Sequence[tuple[DropFacts, str]], *, communit
         return out
     versions = _community_rules(session, community_id)
     states = _load_states(session, accounts, {f.local_date for f, _s in items}, versions)
-    rows: list[dict[str, Any]] = []
+    rows = []
     for facts, source in items:
-        account_id = accounts[facts.household_id][0]  # type: ignore[index]
+        account_id = accounts[cast(int, facts.household_id)][0]
         state = states[account_id]
         rs = _pick(versions, facts.local_date)
         for e in rules_mod.award(rs, facts, state.day(facts.local_date)):
@@ -345,7 +351,7 @@ def points_for_drops(session: Session, drop_ids: Sequence[int]) -> dict[int, int
         return {}
     sources = {f"drop:{i}": i for i in drop_ids}
     rows = session.execute(
-        select(LedgerEntry.source, func.sum(LedgerEntry.amount))
+        select(col(LedgerEntry.source), func.sum(LedgerEntry.amount))
         .where(col(LedgerEntry.source).in_(sources), col(LedgerEntry.kind).in_(DROP_KINDS))
         .group_by(LedgerEntry.source))
     got = {sources[s]: int(t or 0) for s, t in rows}
@@ -392,13 +398,13 @@ def reverse_and_reaward(session: Session, *, facts: DropFacts, community_id: int
 
 def balance_of_account(session: Session, account_id: int) -> int:
     """The stored balance of one points account."""
-    return int(session.execute(select(PointsAccount.balance).where(
+    return int(session.execute(select(col(PointsAccount.balance)).where(
         col(PointsAccount.id) == account_id)).scalar_one())
 
 
 def balance(session: Session, household_id: int) -> int:
     """A household's balance (0 before its first entry); all its members share it."""
-    got = session.execute(select(PointsAccount.balance).where(
+    got = session.execute(select(col(PointsAccount.balance)).where(
         col(PointsAccount.household_id) == household_id)).scalar_one_or_none()
     return int(got or 0)
 
@@ -447,7 +453,7 @@ def describe(kind: str, amount: int, reason: str, reversed_kind: str | None = No
         text = _("Incorrect sorting (a strike)")
     elif kind == "reversal":
         was = describe(reversed_kind or "", 0, reversed_reason or "").rsplit(" ", 1)[0]
-        return _("Correction: %(what)s", what=was) + f" {_signed(amount)}"
+        text = _("Correction: %(what)s", what=was)
     elif kind == "adjust":
         text = _("Adjustment by the community: %(reason)s", reason=reason)
     elif kind == "expire":
@@ -464,7 +470,7 @@ def describe(kind: str, amount: int, reason: str, reversed_kind: str | None = No
 def history(session: Session, *, household_id: int, limit: int = HISTORY_LIMIT,
             before_id: int | None = None) -> list[HistoryRow]:
     """A household's entries, newest first, with their plain-language reasons (keyset paging)."""
-    account = session.execute(select(PointsAccount.id).where(
+    account = session.execute(select(col(PointsAccount.id)).where(
         col(PointsAccount.household_id) == household_id)).scalar_one_or_none()
     return _account_history(session, account, limit, before_id)
 
@@ -475,7 +481,7 @@ def _account_history(session: Session, account: int | None, limit: int,
     if account is None:
         return []
     reversed_ = aliased(LedgerEntry)
-    stmt = (select(LedgerEntry, reversed_.kind, reversed_.reason)
+    stmt = (select(LedgerEntry, col(reversed_.kind), col(reversed_.reason))
             .outerjoin(reversed_, col(reversed_.id) == LedgerEntry.reverses_id)
             .where(col(LedgerEntry.account_id) == account))
     if before_id is not None:
@@ -497,8 +503,8 @@ def adjust(session: Session, *, actor: policy.Actor, household_id: int, amount: 
     hh = session.get(Household, household_id)
     if hh is None:
         raise NotFound()
-    area = session.get(Area, hh.community_id)
-    policy.require(actor, "points:adjust", area)  # type: ignore[arg-type]
+    area = cast(Area, session.get(Area, hh.community_id))  # a foreign key: the area exists
+    policy.require(actor, "points:adjust", area)
     if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0 \
             or abs(amount) > MAX_ADJUST:
         raise InvalidInput(field="amount")
@@ -512,13 +518,13 @@ def adjust(session: Session, *, actor: policy.Actor, household_id: int, amount: 
     record = audit.record(session, actor_id=actor.account_id, action="points.adjusted",
                           area=area, target_type="household", target_id=household_id, ip=ip,
                           amount=amount, reason=reason)
-    local_day = now.astimezone(_zone(area)).date()  # type: ignore[arg-type]
+    local_day = now.astimezone(_zone(area)).date()
     rows = _append(session, [{"account_id": account_id, "amount": amount, "kind": "adjust",
                               "source": f"adjust:{record.id}", "rule_version": None,
                               "actor_id": actor.account_id, "reason": reason, "at": now,
                               "local_date": local_day, "reverses_id": None}])
     _move_balances(session, {account_id: amount})
-    return session.get(LedgerEntry, rows[0][0])  # type: ignore[return-value]
+    return cast(LedgerEntry, session.get(LedgerEntry, rows[0][0]))  # just appended
 
 
 def _zone(area: Area) -> Any:
@@ -539,12 +545,13 @@ class Drift:
 
 def verify(session: Session) -> list[Drift]:
     """Recompute every balance from its entries in SQL; the accounts that drifted (want none)."""
-    sums = (select(LedgerEntry.account_id.label("aid"),  # type: ignore[attr-defined]
+    sums = (select(col(LedgerEntry.account_id).label("aid"),
                    func.sum(LedgerEntry.amount).label("total"))
-            .group_by(LedgerEntry.account_id).subquery())
+            .group_by(col(LedgerEntry.account_id)).subquery())
     total = func.coalesce(sums.c.total, 0)
     rows = session.execute(
-        select(PointsAccount.id, PointsAccount.household_id, PointsAccount.balance, total)
+        select(col(PointsAccount.id), col(PointsAccount.household_id), col(PointsAccount.balance),
+               total)
         .outerjoin(sums, sums.c.aid == PointsAccount.id)
         .where(col(PointsAccount.balance) != total)
         .order_by(col(PointsAccount.id))).all()
@@ -571,13 +578,13 @@ def account_lots(session: Session,
     if not out:
         return out
     zones = {a: ZoneInfo(tz) for a, tz in session.execute(
-        select(PointsAccount.id, Area.timezone)
+        select(col(PointsAccount.id), col(Area.timezone))
         .join(Area, col(Area.id) == PointsAccount.community_id)
         .where(col(PointsAccount.id).in_(list(out))))}
     undone = aliased(LedgerEntry)
     rows = session.execute(
-        select(LedgerEntry.account_id, LedgerEntry.local_date, LedgerEntry.amount,
-               LedgerEntry.at, undone.local_date)
+        select(col(LedgerEntry.account_id), col(LedgerEntry.local_date), col(LedgerEntry.amount),
+               col(LedgerEntry.at), col(undone.local_date))
         .outerjoin(undone, col(undone.id) == LedgerEntry.reverses_id)
         .where(col(LedgerEntry.account_id).in_(list(out)), col(LedgerEntry.amount) != 0)
         .order_by(col(LedgerEntry.account_id), col(LedgerEntry.id)),
@@ -596,7 +603,7 @@ def expiring_points(session: Session, household_id: int, today: date) -> list[tu
 
     `today` is the community's local date; its rules in force that day decide the last days.
     """
-    row = session.execute(select(PointsAccount.id, PointsAccount.community_id).where(
+    row = session.execute(select(col(PointsAccount.id), col(PointsAccount.community_id)).where(
         col(PointsAccount.household_id) == household_id)).one_or_none()
     if row is None:
         return []
@@ -614,13 +621,13 @@ def _lock_steward_accounts(session: Session, community_id: int,
     """steward id → (account id, balance), creating missing accounts; rows locked in id order."""
     if not steward_ids:
         return {}
-    ins = _dialect_insert(session, PointsAccount.__table__).on_conflict_do_nothing(
+    ins = _dialect_insert(session, table_of(PointsAccount)).on_conflict_do_nothing(
         index_elements=["steward_id"])
     session.execute(ins, [{"community_id": community_id, "owner_type": "steward",
                            "household_id": None, "steward_id": s, "balance": 0}
                           for s in sorted(steward_ids)])
     rows = session.execute(
-        select(PointsAccount.steward_id, PointsAccount.id, PointsAccount.balance)
+        select(col(PointsAccount.steward_id), col(PointsAccount.id), col(PointsAccount.balance))
         .where(col(PointsAccount.steward_id).in_(steward_ids))
         .order_by(col(PointsAccount.id)).with_for_update()
     ).all()
@@ -651,8 +658,8 @@ def credit_steward(session: Session, *, steward_id: int, community_id: int, amou
     account_id, _balance = accounts[steward_id]
     if amount == 0:
         return 0
-    area = session.get(Area, community_id)
-    local_day = now.astimezone(_zone(area)).date()  # type: ignore[arg-type]
+    area = cast(Area, session.get(Area, community_id))  # the steward's community exists
+    local_day = now.astimezone(_zone(area)).date()
     rows = _append(session, [{"account_id": account_id, "amount": amount, "kind": "earn",
                               "source": source, "rule_version": rule_version,
                               "actor_id": actor_id, "reason": reason, "at": now,
@@ -664,7 +671,7 @@ def credit_steward(session: Session, *, steward_id: int, community_id: int, amou
 
 def steward_balance(session: Session, steward_id: int) -> int:
     """A steward's points balance (0 before the first credit)."""
-    got = session.execute(select(PointsAccount.balance).where(
+    got = session.execute(select(col(PointsAccount.balance)).where(
         col(PointsAccount.steward_id) == steward_id)).scalar_one_or_none()
     return int(got or 0)
 
@@ -672,7 +679,7 @@ def steward_balance(session: Session, steward_id: int) -> int:
 def steward_history(session: Session, *, steward_id: int, limit: int = HISTORY_LIMIT,
                     before_id: int | None = None) -> list[HistoryRow]:
     """A steward's entries, newest first, with their plain-language reasons (keyset paging)."""
-    account = session.execute(select(PointsAccount.id).where(
+    account = session.execute(select(col(PointsAccount.id)).where(
         col(PointsAccount.steward_id) == steward_id)).scalar_one_or_none()
     return _account_history(session, account, limit, before_id)
 

@@ -11,7 +11,6 @@ from datetime import date, datetime
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     redirect,
@@ -20,6 +19,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import login_required
+from werkzeug.wrappers import Response as BaseResponse
 
 from community import clock
 from community.db import get_session
@@ -27,10 +27,11 @@ from community.errors import Conflict, InvalidInput
 from community.points import exports, queries
 from community.points import services as points_services
 from community.points.forms import CATEGORY_LABELS, KIND_LABELS, AdjustForm, RulesForm
+from community.rows import pk
 from community.web import downloads
 from community.web.args import date_arg, int_arg
 from community.web.context import actor, client_ip
-from community.web.forms import show_service_error
+from community.web.forms import required, show_service_error
 
 bp = Blueprint("points", __name__, url_prefix="/manage/points")
 
@@ -123,8 +124,9 @@ def publish():
     if form.validate_on_submit():
         try:
             row = points_services.publish_rules(
-                session, actor=actor(), community_id=page.community.id,  # type: ignore[arg-type]
-                params=form.params(), effective_from=form.effective_from.data, ip=client_ip())
+                session, actor=actor(), community_id=pk(page.community),
+                params=form.params(), effective_from=required(form.effective_from.data),
+                ip=client_ip())
         except (InvalidInput, Conflict) as exc:
             session.rollback()
             show_service_error(form, exc, default=form.field_for(str(exc.details.get("field"))),
@@ -140,7 +142,7 @@ def publish():
 
 # --- Exports -------------------------------------------------------------------------------
 
-def _start_export(fmt: str) -> tuple[queries.EntryExport | None, Response | None]:
+def _start_export(fmt: str) -> tuple[queries.EntryExport | None, BaseResponse | None]:
     """Authorize, size and audit the export; on too many rows go back with a message."""
     session = get_session()
     try:

@@ -27,9 +27,11 @@ def rate_month(session: Session, *, month: date, now: datetime) -> dict[str, int
     """
     first, last = services.month_days(month)
     upto = min(last, rollups.local_today(clock.DEFAULT_TZ, now) - timedelta(days=1))
-    ids = list(session.execute(select(Area.id).where(col(Area.level) == "community")).scalars())
-    built = set(session.execute(select(RollupDay.community_id, RollupDay.local_date).where(
-        col(RollupDay.local_date) >= first, col(RollupDay.local_date) <= upto)).all())
+    ids = list(session.execute(
+        select(col(Area.id)).where(col(Area.level) == "community")).scalars())
+    built = set(session.execute(
+        select(col(RollupDay.community_id), col(RollupDay.local_date)).where(
+            col(RollupDay.local_date) >= first, col(RollupDay.local_date) <= upto)).all())
     rolled = 0
     day = first
     while day <= upto:

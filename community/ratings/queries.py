@@ -27,6 +27,7 @@ from community.ratings import services
 from community.ratings.models import Rating, RatingPolicy
 from community.ratings.policy import LEVELS, Policy
 from community.ratings.rollups import month_start
+from community.rows import pk
 from community.web.pagination import Page, paginate
 
 HISTORY_MONTHS = 24
@@ -81,7 +82,7 @@ def overview(session: Session, *, actor: auth_policy.Actor, month: date | None,
     month = (month_start(month) if month
              else _default_month(session, paths, clock.DEFAULT_TZ, now))
     months = list(session.execute(
-        select(Rating.month).join(Area, col(Area.id) == Rating.community_id)
+        select(col(Rating.month)).join(Area, col(Area.id) == Rating.community_id)
         .where(_under(paths)).distinct().order_by(col(Rating.month).desc())
         .limit(HISTORY_MONTHS)).scalars())
     if month not in months:
@@ -98,7 +99,7 @@ def overview(session: Session, *, actor: auth_policy.Actor, month: date | None,
     listed = paginate(session, base.order_by(col(Area.path)), page=page, per_page=per_page)
     counts = dict.fromkeys((*LEVELS, UNRATED), 0)
     for got, n in session.execute(
-            select(Rating.level, func.count()).select_from(Area).outerjoin(Rating, joined)
+            select(col(Rating.level), func.count()).select_from(Area).outerjoin(Rating, joined)
             .where(col(Area.level) == "community", _under(paths)).group_by(Rating.level)):
         counts[got or UNRATED] = int(n)
     can_set = bool(auth_policy.scopes(actor, "ratings:policy"))
@@ -134,7 +135,7 @@ def community_ratings(session: Session, *, actor: auth_policy.Actor, community_i
     month = month_start(month)
     rating = next((r for r in history if r.month == month), None)
     if rating is None:
-        rating = services.rating_for(session, community.id, month)  # type: ignore[arg-type]
+        rating = services.rating_for(session, pk(community), month)
     policy_area = None
     if rating is not None and rating.policy_area_id is not None:
         found = session.get(Area, rating.policy_area_id)
@@ -198,7 +199,7 @@ def policy_page(session: Session, *, actor: auth_policy.Actor, area_id: int | No
     in_force = services.policy_for(session, area, this_month)
     source = session.get(Area, in_force.area_id) if in_force.area_id else None
     rows = session.execute(
-        select(RatingPolicy, Account.display_name)
+        select(RatingPolicy, col(Account.display_name))
         .outerjoin(Account, col(Account.id) == RatingPolicy.created_by)
         .where(col(RatingPolicy.area_id) == area.id)
         .order_by(col(RatingPolicy.version).desc())).all()
@@ -207,7 +208,7 @@ def policy_page(session: Session, *, actor: auth_policy.Actor, area_id: int | No
         in_force.area_id == area.id and in_force.version == r.version,
         r.effective_month > this_month) for r, name in rows]
     months = list(session.execute(
-        select(Rating.month).join(Area, col(Area.id) == Rating.community_id)
+        select(col(Rating.month)).join(Area, col(Area.id) == Rating.community_id)
         .where(col(Area.path).startswith(area.path)).distinct()
         .order_by(col(Rating.month).desc()).limit(HISTORY_MONTHS)).scalars())
     for extra in (this_month, services.add_months(this_month, -1)):
@@ -218,6 +219,6 @@ def policy_page(session: Session, *, actor: auth_policy.Actor, area_id: int | No
                       in_force, source.name if source else None, versions, months)
     if draft is not None and simulate_month is not None:
         page.simulation = services.simulate(session, actor=actor, draft_params=draft,
-                                            month=simulate_month, area_id=area.id,  # type: ignore[arg-type]
+                                            month=simulate_month, area_id=area.id,
                                             now=now)
     return page

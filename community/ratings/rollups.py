@@ -30,7 +30,7 @@ from sqlalchemy import (
     union,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col
+from sqlmodel import Session, SQLModel, col
 
 from community import clock
 from community.areas.models import Area
@@ -45,12 +45,13 @@ from community.ratings.models import (
     RollupDay,
     StationDay,
 )
+from community.rows import table_of
 from community.stations import services as stations_services
 from community.stations import windows
 from community.stations.models import Drop, Station
 from community.volunteers.models import Shift, ShiftAssignment
 
-D = Drop.__table__.c
+D = table_of(Drop).c
 
 
 def month_start(day: date) -> date:
@@ -133,7 +134,7 @@ def _hour_rows(session: Session, day: date, community_ids: Sequence[int] | None,
 
 def _building_select(day: date, community_ids: Sequence[int] | None) -> Any:
     graded = D.quality.in_(("correct", "incorrect"))
-    return (select(D.community_id, D.local_date, Household.building,
+    return (select(D.community_id, D.local_date, col(Household.building),
                    func.count().label("drops"),
                    func.sum(case((graded, 1), else_=0)).label("graded"),
                    func.sum(case((D.quality == "correct", 1), else_=0)).label("correct"),
@@ -159,7 +160,7 @@ class BuildCounts:
 
 
 def _communities(session: Session, community_ids: Sequence[int] | None) -> dict[int, str]:
-    stmt = select(Area.id, Area.timezone).where(col(Area.level) == "community")
+    stmt = select(col(Area.id), col(Area.timezone)).where(col(Area.level) == "community")
     if community_ids is not None:
         stmt = stmt.where(col(Area.id).in_(list(community_ids)))
     return dict(session.execute(stmt).all())
@@ -173,32 +174,33 @@ def build_day(session: Session, day: date, *, community_ids: Sequence[int] | Non
     # Always by community: every query then uses the (community_id, local_date) index; a
     # filter on local_date alone would scan the whole drop table (measured: 13 s vs 1.3 s).
     ids = list(zones)
-    scope = [StationDay, HourDay, BuildingDay, CoverageDay, CommunityDay, RollupDay]
+    scope: list[type[SQLModel]] = [StationDay, HourDay, BuildingDay, CoverageDay, CommunityDay,
+                                   RollupDay]
     for model in scope:
-        table = model.__table__
+        table = table_of(model)
         session.execute(delete(table).where(table.c.local_date == day,
                                             table.c.community_id.in_(ids)))
-    sd = StationDay.__table__
+    sd = table_of(StationDay)
     session.execute(sd.insert().from_select(
         ["station_id", "local_date", "category", "community_id", "drops", "identified",
          "tallies", "graded", "correct", "incorrect", "out_of_window", "weighed", "kg"],
         _station_day_select(day, ids)))
     hours = _hour_rows(session, day, ids, zones)
     if hours:
-        session.execute(HourDay.__table__.insert(), hours)
-    session.execute(BuildingDay.__table__.insert().from_select(
+        session.execute(table_of(HourDay).insert(), hours)
+    session.execute(table_of(BuildingDay).insert().from_select(
         ["community_id", "local_date", "building", "drops", "graded", "correct",
          "out_of_window"], _building_select(day, ids)))
     # Households active in the month: added, never removed (a drop is never deleted).
     month = month_start(day)
     households = (select(D.community_id, literal(month).label("month"), D.household_id)
                   .where(*_day_filter(day, ids), D.household_id.is_not(None)).distinct())
-    session.execute(_insert(session, HouseholdMonth.__table__).from_select(
+    session.execute(_insert(session, table_of(HouseholdMonth)).from_select(
         ["community_id", "month", "household_id"], households).on_conflict_do_nothing())
     _community_days(session, day, zones)
     _coverage(session, day, zones)
     if zones:  # (an empty executemany would insert one row of defaults)
-        session.execute(RollupDay.__table__.insert(), [
+        session.execute(table_of(RollupDay).insert(), [
             {"community_id": c, "local_date": day, "built_at": now} for c in zones])
     session.flush()
     drops, rows = session.execute(
@@ -215,20 +217,20 @@ def _community_days(session: Session, day: date, zones: dict[int, str]) -> None:
     # Households active now: the household table keeps no history of moves, so a past day
     # rebuilt later uses today's count (the rating stores the figure it used).
     active = dict(session.execute(
-        select(Household.community_id, func.count())
+        select(col(Household.community_id), func.count())
         .where(col(Household.community_id).in_(list(zones)), col(Household.status) == "active")
-        .group_by(Household.community_id)).all())
+        .group_by(col(Household.community_id))).all())
     rows = [{"community_id": c, "local_date": day, "households_dropped": int(dropped.get(c, 0)),
              "active_households": int(active.get(c, 0))} for c in zones]
     if rows:
-        session.execute(CommunityDay.__table__.insert(), rows)
+        session.execute(table_of(CommunityDay).insert(), rows)
 
 
 def _coverage(session: Session, day: date, zones: dict[int, str]) -> None:
     """Scheduled windows from each open station's schedule; staffed = a steward checked in
     during the window (check-in before its end, check-out after its start or none yet)."""
     stations = dict(session.execute(
-        select(Station.id, Station.community_id)
+        select(col(Station.id), col(Station.community_id))
         .where(col(Station.community_id).in_(list(zones)), col(Station.status) == "open")).all())
     if not stations:
         return
@@ -236,8 +238,8 @@ def _coverage(session: Session, day: date, zones: dict[int, str]) -> None:
     day_start = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(days=1)
     presences: dict[int, list[tuple[datetime, datetime | None]]] = {}
     for station_id, checked_in, checked_out in session.execute(
-            select(Shift.station_id, ShiftAssignment.checked_in_at,
-                   ShiftAssignment.checked_out_at)
+            select(col(Shift.station_id), col(ShiftAssignment.checked_in_at),
+                   col(ShiftAssignment.checked_out_at))
             .join(Shift, col(Shift.id) == ShiftAssignment.shift_id)
             .where(col(Shift.station_id).in_(list(stations)),
                    col(ShiftAssignment.checked_in_at).is_not(None),
@@ -254,7 +256,7 @@ def _coverage(session: Session, day: date, zones: dict[int, str]) -> None:
                      "community_id": stations[station_id], "scheduled": len(opened),
                      "staffed": staffed})
     if rows:
-        session.execute(CoverageDay.__table__.insert(), rows)
+        session.execute(table_of(CoverageDay).insert(), rows)
 
 
 def days_to_build(session: Session, *, now: datetime, back: int = 2) -> list[date]:
@@ -279,7 +281,7 @@ def _sum_counts(rows: Iterable[Any]) -> dict[int, dict[str, Counts]]:
 
 def _built_days(session: Session, community_ids: Sequence[int], day_from: date,
                 day_to: date) -> set[tuple[int, date]]:
-    return set(session.execute(select(RollupDay.community_id, RollupDay.local_date).where(
+    return set(session.execute(select(col(RollupDay.community_id), col(RollupDay.local_date)).where(
         col(RollupDay.community_id).in_(list(community_ids)),
         col(RollupDay.local_date) >= day_from, col(RollupDay.local_date) <= day_to)).all())
 
@@ -299,7 +301,7 @@ def community_totals(session: Session, community_ids: Sequence[int], day_from: d
     if not ids:
         return out
     built = _built_days(session, ids, day_from, day_to)
-    sd = StationDay.__table__
+    sd = table_of(StationDay)
     rows = session.execute(
         select(sd.c.community_id.label("key"), sd.c.category,
                *[func.sum(getattr(sd.c, n)).label(n) for n in (
@@ -314,8 +316,8 @@ def community_totals(session: Session, community_ids: Sequence[int], day_from: d
     missing = _missing_days(ids, day_from, min(day_to, _max_today(session, ids, now)), built)
     # One raw query per set of communities missing the same days (usually: all, today only).
     by_ids: dict[tuple[int, ...], list[date]] = {}
-    for day, day_ids in missing.items():
-        by_ids.setdefault(tuple(day_ids), []).append(day)
+    for day, missing_ids in missing.items():
+        by_ids.setdefault(tuple(missing_ids), []).append(day)
     for day_ids, days in by_ids.items():
         raw = session.execute(
             select(D.community_id.label("key"), D.category, *_counts_columns())
@@ -325,7 +327,7 @@ def community_totals(session: Session, community_ids: Sequence[int], day_from: d
             for cat, counts in cats.items():
                 out[key].by_category[cat] = out[key].by_category.get(cat, Counts()) + counts
     _households(session, out, day_from, day_to, missing)
-    cv = CoverageDay.__table__
+    cv = table_of(CoverageDay)
     for key, scheduled, staffed in session.execute(
             select(cv.c.community_id, func.sum(cv.c.scheduled), func.sum(cv.c.staffed))
             .where(cv.c.community_id.in_(ids), cv.c.local_date >= day_from,
@@ -336,7 +338,7 @@ def community_totals(session: Session, community_ids: Sequence[int], day_from: d
 
 
 def _max_today(session: Session, ids: Sequence[int], now: datetime) -> date:
-    zones = set(session.execute(select(Area.timezone).where(col(Area.id).in_(ids))).scalars())
+    zones = set(session.execute(select(col(Area.timezone)).where(col(Area.id).in_(ids))).scalars())
     return max((local_today(z, now) for z in zones), default=local_today(clock.DEFAULT_TZ, now))
 
 
@@ -357,12 +359,12 @@ def _households(session: Session, out: dict[int, Totals], day_from: date, day_to
     ids = list(out)
     months = sorted({month_start(day_from), month_start(day_to)}
                     | {month_start(d) for d in missing})
-    hm = HouseholdMonth.__table__
+    hm = table_of(HouseholdMonth)
     parts = [select(hm.c.community_id, hm.c.household_id).where(
         hm.c.community_id.in_(ids), hm.c.month >= months[0], hm.c.month <= months[-1])]
     by_ids: dict[tuple[int, ...], list[date]] = {}
-    for day, day_ids in missing.items():
-        by_ids.setdefault(tuple(day_ids), []).append(day)
+    for day, missing_ids in missing.items():
+        by_ids.setdefault(tuple(missing_ids), []).append(day)
     for day_ids, days in by_ids.items():
         parts.append(select(D.community_id, D.household_id).where(
             D.local_date.in_(days), D.community_id.in_(day_ids), D.household_id.is_not(None)))
@@ -370,7 +372,7 @@ def _households(session: Session, out: dict[int, Totals], day_from: date, day_to
     for key, n in session.execute(select(both.c.community_id, func.count())
                                   .group_by(both.c.community_id)):
         out[key].households_dropped = int(n)
-    cd = CommunityDay.__table__
+    cd = table_of(CommunityDay)
     latest = (select(cd.c.community_id, func.max(cd.c.local_date).label("day"))
               .where(cd.c.community_id.in_(ids), cd.c.local_date <= day_to)
               .group_by(cd.c.community_id).subquery())
@@ -381,10 +383,10 @@ def _households(session: Session, out: dict[int, Totals], day_from: date, day_to
     lacking = [c for c in ids if c not in active]
     if lacking:  # nothing rolled up yet: the household table as it is now
         active.update(session.execute(
-            select(Household.community_id, func.count())
+            select(col(Household.community_id), func.count())
             .where(col(Household.community_id).in_(lacking),
                    col(Household.status) == "active")
-            .group_by(Household.community_id)).all())
+            .group_by(col(Household.community_id))).all())
     for key in ids:
         out[key].active_households = int(active.get(key, 0))
 
@@ -392,4 +394,4 @@ def _households(session: Session, out: dict[int, Totals], day_from: date, day_to
 def any_rollups(session: Session) -> bool:
     """Whether any day has been rolled up (dashboards explain an empty state otherwise)."""
     return bool(session.execute(select(exists().where(
-        RollupDay.__table__.c.local_date.is_not(None)))).scalar())
+        table_of(RollupDay).c.local_date.is_not(None)))).scalar())

@@ -33,6 +33,7 @@ from community.ratings import metrics, rollups
 from community.ratings import policy as rating_policy
 from community.ratings.models import Rating, RatingPolicy
 from community.ratings.policy import DEFAULT_POLICY, LEVELS, Facts, Policy
+from community.rows import table_of
 
 NOTE_MAX = 200
 
@@ -173,7 +174,7 @@ def rate_month(session: Session, *, month: date, now: datetime,
     """
     month = rollups.month_start(month)
     first, last = month_days(month)
-    stmt = select(Area.id, Area.path).where(col(Area.level) == "community")
+    stmt = select(col(Area.id), col(Area.path)).where(col(Area.level) == "community")
     if community_ids is not None:
         stmt = stmt.where(col(Area.id).in_(list(community_ids)))
     communities = session.execute(stmt.order_by(col(Area.id))).all()
@@ -184,7 +185,7 @@ def rate_month(session: Session, *, month: date, now: datetime,
     totals = rollups.community_totals(session, ids, first, last, now=now)
     in_force = _in_force_by_area(session, month)
     before = dict(session.execute(
-        select(Rating.community_id, Rating.level)
+        select(col(Rating.community_id), col(Rating.level))
         .where(col(Rating.month) == add_months(month, -1))).all())
     rows = []
     for community_id, path in communities:
@@ -197,7 +198,7 @@ def rate_month(session: Session, *, month: date, now: datetime,
         rows.append({"community_id": community_id, "month": month, "level": result.level,
                      "policy_area_id": chosen.area_id, "policy_version": chosen.version,
                      "metrics": values, "checks": result.checks, "computed_at": now})
-    table = Rating.__table__
+    table = table_of(Rating)
     stmt = _insert(session, table)
     stmt = stmt.on_conflict_do_update(
         index_elements=["community_id", "month"],
@@ -263,7 +264,7 @@ def _month_inputs(session: Session, communities: Sequence[tuple[int, str, str]],
     ids = [c for c, _n, _p in communities]
     out: dict[int, tuple[dict[str, float | None], Facts]] = {}
     for community_id, values, checks in session.execute(
-            select(Rating.community_id, Rating.metrics, Rating.checks)
+            select(col(Rating.community_id), col(Rating.metrics), col(Rating.checks))
             .where(col(Rating.month) == month, col(Rating.community_id).in_(ids))):
         out[community_id] = (dict(values), rating_policy.facts_from_checks(checks))
     stored = len(out)
@@ -298,7 +299,7 @@ def simulate(session: Session, *, actor: auth_policy.Actor, draft_params: Mappin
     month = rollups.month_start(month)
     previous = add_months(month, -1)
     communities = [(c, n, p) for c, n, p in session.execute(
-        select(Area.id, Area.name, Area.path)
+        select(col(Area.id), col(Area.name), col(Area.path))
         .where(col(Area.level) == "community", col(Area.path).startswith(area.path))
         .order_by(col(Area.path))).all()]
     sim = Simulation(area, month)
@@ -307,7 +308,7 @@ def simulate(session: Session, *, actor: auth_policy.Actor, draft_params: Mappin
     inputs, sim.stored = _month_inputs(session, communities, month, now)
     in_force = _in_force_by_area(session, month)
     last = {c: (level, values, checks) for c, level, values, checks in session.execute(
-        select(Rating.community_id, Rating.level, Rating.metrics, Rating.checks)
+        select(col(Rating.community_id), col(Rating.level), col(Rating.metrics), col(Rating.checks))
         .where(col(Rating.month) == previous,
                col(Rating.community_id).in_([c for c, _n, _p in communities])))}
     depth = len(path_ids(area.path))
@@ -365,12 +366,12 @@ def ratings_for_month(session: Session, *, month: date,
                       community_ids: Sequence[int] | None = None) -> list[RatingRow]:
     """Stored ratings of a month for the communities under `area_ids` or in `community_ids`
     (both: either), ordered by community path. No authorization: callers pass scoped ids."""
-    stmt = (select(Rating, Area.id, Area.name, Area.path)
+    stmt = (select(Rating, col(Area.id), col(Area.name), col(Area.path))
             .join(Area, col(Area.id) == Rating.community_id)
             .where(col(Rating.month) == rollups.month_start(month)))
     conds = []
     if area_ids:
-        paths = session.execute(select(Area.path).where(col(Area.id).in_(list(area_ids))))
+        paths = session.execute(select(col(Area.path)).where(col(Area.id).in_(list(area_ids))))
         conds += [col(Area.path).startswith(p) for p in paths.scalars()]
     if community_ids:
         conds.append(col(Rating.community_id).in_(list(community_ids)))
@@ -383,7 +384,7 @@ def ratings_for_month(session: Session, *, month: date,
 def rated_months(session: Session, community_ids: Sequence[int] | None = None,
                  limit: int = 36) -> list[date]:
     """Months with stored ratings (of these communities, or any), newest first."""
-    stmt = select(Rating.month).distinct()
+    stmt = select(col(Rating.month)).distinct()
     if community_ids is not None:
         stmt = stmt.where(col(Rating.community_id).in_(list(community_ids)))
     return list(session.execute(stmt.order_by(col(Rating.month).desc()).limit(limit)).scalars())

@@ -18,6 +18,7 @@ from sqlmodel import Session, col
 
 from community.areas.models import Area
 from community.ratings.models import Rating
+from community.rows import table_of
 
 HEADLINE = "kitchen_accuracy"
 # Higher is better; "insufficient" (0) is never ranked.
@@ -46,7 +47,7 @@ def level_order_expr() -> Any:
 
 def metric_expr(code: str) -> Any:
     """SQL: one stored metric of the rating as a float (NULL when not available)."""
-    return Rating.__table__.c.metrics[code].as_float()
+    return table_of(Rating).c.metrics[code].as_float()
 
 
 def headline_expr() -> Any:

@@ -17,9 +17,10 @@ from community.errors import Conflict, InvalidInput
 from community.ratings import queries, services, texts
 from community.ratings.forms import PolicyForm, parse_month
 from community.ratings.metrics import METRICS
+from community.rows import pk
 from community.web.args import int_arg
 from community.web.context import actor, client_ip
-from community.web.forms import show_service_error
+from community.web.forms import required, show_service_error
 
 bp = Blueprint("ratings", __name__, url_prefix="/manage/ratings")
 
@@ -100,11 +101,11 @@ def publish():
     form = PolicyForm()
     form.min_month = page.this_month
     if form.validate_on_submit():
-        month = parse_month(form.effective_month.data)
+        month = required(parse_month(form.effective_month.data))  # validate_effective_month
         try:
             row = services.publish_policy(
-                session, actor=actor(), area_id=page.area.id,  # type: ignore[arg-type]
-                params=form.params(), effective_month=month,  # type: ignore[arg-type]
+                session, actor=actor(), area_id=pk(page.area),
+                params=form.params(), effective_month=month,
                 note=form.note.data or "", ip=client_ip())
         except (InvalidInput, Conflict) as exc:
             session.rollback()

@@ -29,6 +29,7 @@ from community.households import services as households_services
 from community.households.models import Card, Household, HouseholdMember
 from community.points import services as points_services
 from community.ratings import standing as ratings_standing
+from community.rows import pk
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
 
@@ -107,7 +108,7 @@ def _approve(session: Session, member: HouseholdMember, area: Area,
 def _spend_link_code(session: Session, card: Card) -> bool:
     """Mark the card's link code used; False when someone used it first (conditional UPDATE)."""
     now = clock.now()
-    result = session.execute(
+    result = session.exec(
         update(Card)
         .where(col(Card.id) == card.id, col(Card.link_code_used_at).is_(None))
         .values(link_code_used_at=now)
@@ -150,7 +151,7 @@ def link_household(
         result = "linked" if _spend_link_code(session, card) else "code_used"
 
     if member is None:
-        member = HouseholdMember(household_id=hh.id, account_id=account_id, status=PENDING)
+        member = HouseholdMember(household_id=pk(hh), account_id=account_id, status=PENDING)
         try:
             with session.begin_nested():  # a double submit of the same request races here
                 session.add(member)
@@ -221,7 +222,7 @@ def pending_links(session: Session, *, actor: policy.Actor, community_id: int) -
         .order_by(col(HouseholdMember.created_at), col(HouseholdMember.id))
     ).all()
     return [
-        PendingLink(member_id=m.id, household_id=h.id,  # type: ignore[arg-type]
+        PendingLink(member_id=pk(m), household_id=pk(h),
                     address=households_services.address_label(h), account_name=a.display_name,
                     account_login=a.phone or a.username or "", requested_at=m.created_at)
         for m, h, a in rows
@@ -238,7 +239,7 @@ def _memberships(session: Session, account_id: int, status: str) -> list[MyHouse
     ).all()
     return [
         MyHousehold(member=m, household=h, community=a,
-                    card=households_services.active_card(session, h.id)  # type: ignore[arg-type]
+                    card=households_services.active_card(session, pk(h))
                     if status == APPROVED else None,
                     address=households_services.address_label(h))
         for m, h, a in rows
@@ -298,16 +299,16 @@ def resident_home(session: Session, account_id: int) -> ResidentHome:
     for h in households:
         today = _local_today(h.community)
         soon = today + timedelta(days=EXPIRY_NOTICE_DAYS)
-        expiring[h.household.id] = [  # type: ignore[index]
+        expiring[pk(h.household)] = [
             (day, n) for day, n in points_services.expiring_points(
-                session, h.household.id, today) if day <= soon]  # type: ignore[arg-type]
+                session, pk(h.household), today) if day <= soon]
     return ResidentHome(
         households=households,
         pending=my_pending(session, account_id),
-        balances={h.household.id: points_balance(session, h.household.id)  # type: ignore[misc]
+        balances={pk(h.household): points_balance(session, pk(h.household))
                   for h in households},
         expiring=expiring,
-        standings={c: s for c in sorted({h.community.id for h in households})  # type: ignore
+        standings={c: s for c in sorted({pk(h.community) for h in households})
                    if (s := ratings_standing.standing(session, c)) is not None},
     )
 
@@ -349,12 +350,12 @@ def my_points(session: Session, account_id: int, household_id: int | None = None
         if not found:
             raise NotFound()
         current = found[0]
-    hid = current.household.id
-    rows = points_services.history(session, household_id=hid,  # type: ignore[arg-type]
+    hid = pk(current.household)
+    rows = points_services.history(session, household_id=hid,
                                    limit=limit + 1, before_id=before_id)
     more = len(rows) > limit
     rows = rows[:limit]
-    return MyPoints(households, current, points_services.balance(session, hid),  # type: ignore
+    return MyPoints(households, current, points_services.balance(session, hid),
                     rows, rows[-1].id if more and rows else None,
                     expiring=points_services.expiring_points(
-                        session, hid, _local_today(current.community)))  # type: ignore[arg-type]
+                        session, hid, _local_today(current.community)))

@@ -18,8 +18,10 @@ from community.households import services as households_services
 from community.i18n import safe_next
 from community.residents import services as residents_services
 from community.residents.forms import LINK_MODE_LABELS, LinkForm, LinkModeForm
+from community.rows import pk
 from community.stations import management as stations_management
 from community.web.context import actor, client_ip
+from community.web.forms import required
 
 bp = Blueprint("residents", __name__, url_prefix="/me")
 admin_bp = Blueprint("residents_admin", __name__, url_prefix="/manage/links")
@@ -55,7 +57,7 @@ def home():
     data = residents_services.resident_home(session, current_user.id)
     # Only the communities of the resident's own households: no area comes from the request.
     stations = stations_management.stations_for_residents(
-        session, community_ids=sorted({h.community.id for h in data.households}))
+        session, community_ids=sorted({pk(h.community) for h in data.households}))
     return render_template("residents/home.html", data=data, stations=stations,
                            format_code=codes.format_code)
 
@@ -83,15 +85,15 @@ def link():
         session = get_session()
         try:
             outcome = residents_services.link_household(
-                session, account_id=current_user.id, short_code=form.short_code.data,
+                session, account_id=current_user.id, short_code=required(form.short_code.data),
                 link_code=form.link_code.data, ip=client_ip(),
             )
         except (CardUnknown, CardRevoked, residents_services.HouseholdInactive) as exc:
-            form.short_code.errors.append(str(exc.message))
+            form.short_code.errors = [*form.short_code.errors, str(exc.message)]
             status = exc.status
         except (residents_services.LinkCodeWrong, residents_services.LinkCodeRequired) as exc:
             session.commit()  # keep the audit entry of a wrong code
-            form.link_code.errors.append(str(exc.message))
+            form.link_code.errors = [*form.link_code.errors, str(exc.message)]
             status = exc.status
         else:
             session.commit()
@@ -141,7 +143,7 @@ def index():
     if community_id is None:
         if not communities:
             raise Forbidden(action="member:approve")
-        community_id = communities[0].id
+        community_id = pk(communities[0])
     links = residents_services.pending_links(session, actor=who, community_id=community_id)
     community = areas_services.get_area(session, community_id)
     mode_form = LinkModeForm(community_id=str(community.id), link_mode=community.link_mode)
@@ -181,7 +183,7 @@ def mode():
     if not form.validate_on_submit():
         raise InvalidInput(field="link_mode")
     try:
-        community_id = int(form.community_id.data)
+        community_id = int(required(form.community_id.data))
     except (TypeError, ValueError):
         raise InvalidInput(field="community_id") from None
     session = get_session()

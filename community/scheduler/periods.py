@@ -15,7 +15,9 @@ from typing import Protocol
 class Cadence(Protocol):
     """How often a job runs and what one period is."""
 
-    catch_up: int  # at most this many missed periods are run after downtime
+    @property
+    def catch_up(self) -> int:
+        """At most this many missed periods are run after downtime (read-only: frozen)."""
 
     def key(self, period: datetime) -> str:
         """The stable text key of a period (unique with the job name)."""

@@ -24,6 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from community import clock
+from community.rows import table_of
 from community.scheduler.models import JobRun
 from community.scheduler.periods import Cadence, due_periods
 
@@ -78,7 +79,7 @@ def parse_period(job: Job, key: str, zone: ZoneInfo) -> Period:
 
 def _upsert(session: Session, values: dict[str, Any], update: dict[str, Any]) -> Any:
     mod = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    table = JobRun.__table__
+    table = table_of(JobRun)
     stmt = mod.insert(table).values(**values)
     stmt = stmt.on_conflict_do_update(
         index_elements=["job", "period"], set_=update,
@@ -90,7 +91,7 @@ def run_period(engine: Engine, job: Job, period: Period, *, trigger: str = "sche
                now: datetime | None = None) -> str:
     """Run one period of a job once: "succeeded", "skipped" (already done) or "failed"."""
     started = now or clock.now()
-    table = JobRun.__table__
+    table = table_of(JobRun)
     claim = ({"job": job.name, "period": period.key, "status": "succeeded",
               "started_at": started, "attempts": 1, "counts": {}, "error": "",
               "trigger": trigger},
@@ -126,7 +127,7 @@ def run_period(engine: Engine, job: Job, period: Period, *, trigger: str = "sche
 
 
 def _succeeded(session: Session, job: Job, period: Period) -> bool:
-    got = session.execute(select(JobRun.status).where(
+    got = session.execute(select(col(JobRun.status)).where(
         col(JobRun.job) == job.name, col(JobRun.period) == period.key)).scalar_one_or_none()
     session.rollback()  # end the read: the batches run in transactions of their own
     return got == "succeeded"
@@ -140,7 +141,7 @@ def _error_text(exc: BaseException) -> str:
 
 def _record_failure(engine: Engine, job: Job, period: Period, started: datetime, error: str,
                     trigger: str, now: datetime | None) -> None:
-    table = JobRun.__table__
+    table = table_of(JobRun)
     finished = now or clock.now()
     with Session(engine) as session:
         _upsert(session, {
@@ -161,8 +162,9 @@ def due(engine: Engine, job: Job, zone: ZoneInfo, now: datetime) -> list[Period]
     candidates = due_periods(job.cadence, local_now, set())
     keys = [job.cadence.key(p) for p in candidates]
     with Session(engine) as session:
-        rows = session.execute(select(JobRun.period, JobRun.status, JobRun.finished_at).where(
-            col(JobRun.job) == job.name, col(JobRun.period).in_(keys))).all()
+        rows = session.execute(
+            select(col(JobRun.period), col(JobRun.status), col(JobRun.finished_at)).where(
+                col(JobRun.job) == job.name, col(JobRun.period).in_(keys))).all()
     done = {p for p, status, finished in rows
             if status == "succeeded" or (finished is not None and now - finished < RETRY_AFTER)}
     return [make_period(job, start, zone)

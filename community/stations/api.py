@@ -130,10 +130,10 @@ def record_drops():
     session.commit()
     for (n, _item), outcome in zip(valid, outcomes, strict=True):
         if isinstance(outcome, stations_services.DropError):
-            err = outcome.error
-            field = err.details.get("field")
-            results[n] = _item_error(n, outcome.client_id, err.code, str(err.message),
-                                     {str(field): str(err.message)} if field else None)
+            error = outcome.error
+            field = error.details.get("field")
+            results[n] = _item_error(n, outcome.client_id, error.code, str(error.message),
+                                     {str(field): str(error.message)} if field else None)
         else:
             results[n] = {"index": n, "ok": True, "drop": _drop_json(outcome)}
     ok = [r["drop"] for r in results if r and r["ok"]]

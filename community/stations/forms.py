@@ -16,7 +16,7 @@ from wtforms import (
     SelectMultipleField,
     StringField,
 )
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs: WTForms 3.2
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -26,6 +26,8 @@ from wtforms.validators import (
     ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
+
+from community.web.forms import required
 
 CATEGORY_LABELS = {"kitchen": _l("Kitchen waste"), "recyclable": _l("Recyclables"),
                    "hazardous": _l("Hazardous waste"), "other": _l("Other waste")}
@@ -164,7 +166,9 @@ class ExceptionForm(FlaskForm):
         """The parsed times (None, None for a closed day)."""
         if self.kind.data != "special":
             return None, None
-        a, b = (time.fromisoformat(v.strip().zfill(5)) for v in (self.start.data, self.end.data))
+        # validate() has made sure special hours have both times.
+        a, b = (time.fromisoformat(required(v).strip().zfill(5))
+                for v in (self.start.data, self.end.data))
         return a, b
 
 

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import String, cast, literal, update
 from sqlmodel import Session, col
 
+from community.rows import table_of
 from community.stations.models import Device
 
 REVOKED_TOKEN_KEEP = timedelta(days=30)
@@ -19,8 +20,8 @@ FORGOTTEN_PREFIX = "forgotten:"
 
 def forget_revoked_device_tokens(session: Session, *, now: datetime) -> dict[str, int]:
     """Blank the token hash of devices revoked more than 30 days before `now` (flushes)."""
-    table = Device.__table__
-    done = session.execute(
+    table = table_of(Device)
+    done = session.exec(
         update(table)
         .where(col(Device.revoked_at).is_not(None),
                col(Device.revoked_at) < now - REVOKED_TOKEN_KEEP,

@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import false, func, select
+from sqlalchemy import Select, false, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -31,6 +31,7 @@ from community.errors import (
 from community.households import codes, importer
 from community.households import services as households_services
 from community.households.models import Card, Household
+from community.rows import pk, table_of
 from community.stations import windows
 from community.stations.models import (
     CATEGORIES,
@@ -115,7 +116,7 @@ def list_stations(session: Session, *, actor: policy.Actor,
     community = areas_services.community_for(session, actor=actor, community_id=community_id,
                               action="station:manage")
     rows = session.execute(
-        select(Station, Account.display_name)
+        select(Station, col(Account.display_name))
         .outerjoin(Account, col(Account.id) == Station.chief_id)
         .where(col(Station.community_id) == community.id)
         .order_by(col(Station.name))
@@ -123,9 +124,9 @@ def list_stations(session: Session, *, actor: policy.Actor,
     ids = [s.id for s, _ in rows]
     weekly = _weekly(session, ids)
     devices = dict(session.execute(
-        select(Device.station_id, func.count()).where(
+        select(col(Device.station_id), func.count()).where(
             col(Device.station_id).in_(ids), col(Device.revoked_at).is_(None))
-        .group_by(Device.station_id)).all()) if ids else {}
+        .group_by(col(Device.station_id))).all()) if ids else {}
     return StationList(
         communities=areas_services.communities_for(session, actor, "station:manage"),
         community=community,
@@ -191,10 +192,10 @@ def _clean_station(session: Session, community: Area, data: StationInput,
     if not isinstance(data.grace_minutes, int) or not 0 <= data.grace_minutes <= 120:
         raise InvalidInput(field="grace_minutes")
     if data.chief_id is not None and data.chief_id not in {
-            a.id for a in chief_candidates(session, community.id)}:
+            a.id for a in chief_candidates(session, pk(community))}:
         raise InvalidInput(field="chief_id")
-    clash = select(Station.id).where(col(Station.community_id) == community.id,
-                                     col(Station.name) == name)
+    clash = select(col(Station.id)).where(col(Station.community_id) == community.id,
+                                          col(Station.name) == name)
     if except_id is not None:
         clash = clash.where(col(Station.id) != except_id)
     if session.execute(clash).first() is not None:
@@ -220,11 +221,11 @@ def create_station(session: Session, *, actor: policy.Actor, community_id: int,
     community = community_area(session, community_id)
     policy.require(actor, "station:manage", community)
     values = _clean_station(session, community, data)
-    station = Station(community_id=community.id, **values)
+    station = Station(community_id=pk(community), **values)
     _flush_station(session, station)
     for weekday in range(7):
         for start, end in windows.DEFAULT_RANGES:
-            session.add(StationWindow(station_id=station.id, weekday=weekday,
+            session.add(StationWindow(station_id=pk(station), weekday=weekday,
                                       start_time=start, end_time=end))
     session.flush()
     audit.record(session, actor_id=actor.account_id, action="station.created", area=community,
@@ -325,11 +326,11 @@ def set_weekly_windows(session: Session, *, actor: policy.Actor, station_id: int
     if clash is not None:
         day, r1, r2 = clash
         raise WindowsOverlap(field=f"weekday_{day}", ranges=f"{fmt_range(r1)} / {fmt_range(r2)}")
-    session.execute(StationWindow.__table__.delete().where(
-        StationWindow.__table__.c.station_id == station.id))
+    session.execute(table_of(StationWindow).delete().where(
+        table_of(StationWindow).c.station_id == station.id))
     for day in sorted(weekly):
         for start, end in sorted(weekly[day]):
-            session.add(StationWindow(station_id=station.id, weekday=day,
+            session.add(StationWindow(station_id=pk(station), weekday=day,
                                       start_time=start, end_time=end))
     session.flush()
     audit.record(session, actor_id=actor.account_id, action="station.windows", area=community,
@@ -365,7 +366,7 @@ def add_exception(session: Session, *, actor: policy.Actor, station_id: int, day
     note = (note or "").strip()
     if len(note) > 100:
         raise InvalidInput(field="note")
-    same_day = [e for e in list_exceptions(session, station.id, day) if e.day == day]
+    same_day = [e for e in list_exceptions(session, pk(station), day) if e.day == day]
     if start is None or end is None:  # both None: checked together above
         if same_day:
             raise ExceptionConflict(field="day")
@@ -373,12 +374,14 @@ def add_exception(session: Session, *, actor: policy.Actor, station_id: int, day
         _check_ranges([(start, end)], "end")
         if any(e.start_time is None for e in same_day):
             raise ExceptionConflict(field="day")
-        ranges = [(e.start_time, e.end_time) for e in same_day] + [(start, end)]
+        # Special hours (not a closed day, checked above) always have both times.
+        ranges = [cast(tuple[time, time], (e.start_time, e.end_time))
+                  for e in same_day] + [(start, end)]
         clash = find_overlap({0: ranges}, wrap=False)
         if clash is not None:
             raise WindowsOverlap(field="start",
                                  ranges=f"{fmt_range(clash[1])} / {fmt_range(clash[2])}")
-    exc = StationException(station_id=station.id, day=day, start_time=start, end_time=end,
+    exc = StationException(station_id=pk(station), day=day, start_time=start, end_time=end,
                            note=note)
     session.add(exc)
     session.flush()
@@ -421,7 +424,7 @@ def list_devices(session: Session, *, actor: policy.Actor,
     community = areas_services.community_for(session, actor=actor, community_id=community_id,
                               action="device:manage")
     rows = session.execute(
-        select(Device, Station.name).outerjoin(Station, col(Station.id) == Device.station_id)
+        select(Device, col(Station.name)).outerjoin(Station, col(Station.id) == Device.station_id)
         .where(col(Device.community_id) == community.id)
         .order_by(col(Device.created_at).desc(), col(Device.id).desc())
     ).all()
@@ -457,7 +460,7 @@ def stations_for_residents(session: Session, *, community_ids: Sequence[int],
     if not community_ids:
         return []
     ids = list(session.execute(
-        select(Station.id).where(col(Station.community_id).in_(community_ids))
+        select(col(Station.id)).where(col(Station.community_id).in_(community_ids))
         .order_by(col(Station.community_id), col(Station.name))).scalars())
     utc_day = now.astimezone(UTC).date()
     # Local today is within a day of the UTC date; next_window looks up to 14 days ahead.
@@ -529,9 +532,10 @@ class DropRow:
     has_photo: bool
 
 
-_ROW_COLUMNS = (Drop.id, Drop.happened_at, Station.name, Household.building, Household.unit,
-                Household.room, Drop.category, Drop.quality, Drop.source, Drop.in_window,
-                Drop.weight_kg, Drop.note, Drop.photo)
+_ROW_COLUMNS = (col(Drop.id), col(Drop.happened_at), col(Station.name), col(Household.building),
+                col(Household.unit), col(Household.room), col(Drop.category), col(Drop.quality),
+                col(Drop.source), col(Drop.in_window), col(Drop.weight_kg), col(Drop.note),
+                col(Drop.photo))
 
 
 def _row(r: Any) -> DropRow:
@@ -572,12 +576,13 @@ def _resolve_filter(session: Session, actor: policy.Actor, f: DropFilter,
         short = codes.normalize_code(q)
         if codes.is_short_code(short):
             # Any card of the household, revoked ones too: old drops were made with them.
-            households = select(Card.household_id).join(
+            households: Select[Any] = select(col(Card.household_id)).join(
                 Household, col(Household.id) == Card.household_id).where(
                 col(Card.short_code) == short, col(Household.community_id) == community.id)
         else:
             parts = importer.parse_address_query(q)
-            households = select(Household.id).where(col(Household.community_id) == community.id)
+            households = select(col(Household.id)).where(
+                col(Household.community_id) == community.id)
             if parts:
                 for key, value in parts.items():
                     households = households.where(getattr(Household, key) == value)
@@ -629,13 +634,15 @@ def export_drops(session: Session, *, actor: policy.Actor, filters: DropFilter, 
     community, f, conds = _resolve_filter(session, actor, filters, now)
     limit = MAX_EXPORT_ROWS if limit is None else limit
     # Count at most limit + 1 rows: a huge match must not be counted to the end.
-    capped = select(Drop.id).where(*conds).limit(limit + 1).subquery()
+    capped = select(col(Drop.id)).where(*conds).limit(limit + 1).subquery()
     total = session.execute(select(func.count()).select_from(capped)).scalar_one()
     if total > limit:
         raise ExportTooLarge(total=total)
     audit.record(session, actor_id=actor.account_id, action="drops.exported", area=community,
-                 ip=ip, fmt=fmt, rows=total, day_from=f.day_from.isoformat(),  # type: ignore
-                 day_to=f.day_to.isoformat())  # type: ignore[union-attr]
+                 ip=ip, fmt=fmt, rows=total,
+                 # _resolve_filter has filled both days in.
+                 day_from=cast(date, f.day_from).isoformat(),
+                 day_to=cast(date, f.day_to).isoformat())
     return DropExport(community, f, total, _rows_stmt(conds))
 
 
@@ -673,18 +680,18 @@ def drop_for(session: Session, *, actor: policy.Actor, drop_id: int) -> tuple[Dr
 def drop_detail(session: Session, *, actor: policy.Actor, drop_id: int) -> DropDetail:
     """The drill-in page of one drop (drop:read)."""
     drop, area = drop_for(session, actor=actor, drop_id=drop_id)
-    station = session.get(Station, drop.station_id)
+    station = cast(Station, session.get(Station, drop.station_id))  # a foreign key
     hh = session.get(Household, drop.household_id) if drop.household_id else None
     recorder = session.get(Account, drop.recorded_by) if drop.recorded_by else None
     device = session.get(Device, drop.device_id) if drop.device_id else None
     history = session.execute(
-        select(DropRegrade, Account.display_name)
+        select(DropRegrade, col(Account.display_name))
         .outerjoin(Account, col(Account.id) == DropRegrade.actor_id)
         .where(col(DropRegrade.drop_id) == drop.id)
         .order_by(col(DropRegrade.at), col(DropRegrade.id))
     ).all()
     return DropDetail(
-        drop=drop, community=area, station=station,  # type: ignore[arg-type]
+        drop=drop, community=area, station=station,
         household=households_services.address_label(hh) if hh else None,
         recorded_by=recorder.display_name if recorder else None,
         device=device.name if device else None,
@@ -720,5 +727,5 @@ def station_page(session: Session, *, actor: policy.Actor, station_id: int,
     chief = session.get(Account, station.chief_id) if station.chief_id else None
     today = local_today(community, now)
     return StationPage(station, community, chief.display_name if chief else None,
-                       _weekly(session, [station.id]).get(station.id, {}),  # type: ignore[list-item]
-                       list_exceptions(session, station.id, today), today)
+                       _weekly(session, [pk(station)]).get(pk(station), {}),
+                       list_exceptions(session, pk(station), today), today)

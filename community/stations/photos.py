@@ -31,7 +31,7 @@ def attach_photo(session: Session, *, actor: policy.Actor, client_id: str, data:
                  photo_dir: Path) -> str:
     """Store a photo for the drop with `client_id` and record its path; return that path."""
     drop = session.execute(
-        select(Drop.id, Drop.community_id).where(col(Drop.client_id) == client_id)
+        select(col(Drop.id), col(Drop.community_id)).where(col(Drop.client_id) == client_id)
     ).first()
     if drop is None:
         raise DropUnknown()

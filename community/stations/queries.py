@@ -15,6 +15,7 @@ from sqlmodel import Session, col
 from community.areas.models import Area
 from community.auth import policy
 from community.errors import Forbidden
+from community.rows import pk
 from community.stations import windows
 from community.stations.models import Station, StationException, StationWindow
 from community.stations.services import StationUnknown
@@ -72,7 +73,7 @@ def _may_read(actor: policy.Actor, area: policy.HasPath) -> bool:
 
 def _summary(station: Station, tz: str) -> StationSummary:
     return StationSummary(
-        id=station.id, community_id=station.community_id, name=station.name,  # type: ignore[arg-type]
+        id=pk(station), community_id=station.community_id, name=station.name,
         location=station.location, latitude=station.latitude, longitude=station.longitude,
         categories=station.category_list(), status=station.status,
         grace_minutes=station.grace_minutes, timezone=tz,
@@ -85,9 +86,9 @@ def list_stations(session: Session, *, actor: policy.Actor) -> list[StationSumma
     if not paths:
         raise Forbidden(action="station:read")
     rows = session.execute(
-        select(Station, Area.timezone)
+        select(Station, col(Area.timezone))
         .join(Area, col(Area.id) == Station.community_id)
-        .where(or_(*[col(Area.path).startswith(p) for p in paths]), Station.status == "open")
+        .where(or_(*[col(Area.path).startswith(p) for p in paths]), col(Station.status) == "open")
         .order_by(col(Station.community_id), col(Station.name), col(Station.id))
         .limit(MAX_LISTED)
     ).all()
@@ -168,7 +169,7 @@ def scan_stations(session: Session, *, actor: policy.Actor) -> list[ScanStation]
     if not paths:
         raise Forbidden(action="drop:record")
     rows = session.execute(
-        select(Station, Area.name)
+        select(Station, col(Area.name))
         .join(Area, col(Area.id) == Station.community_id)
         .where(or_(*[col(Area.path).startswith(p) for p in paths]),
                col(Station.status) == "open")

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic as time_monotonic
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -37,6 +37,7 @@ from community.households import services as households_services
 from community.households.models import Card, Household
 from community.points import services as points_services
 from community.points.rules import DropFacts
+from community.rows import pk, table_of
 from community.stations import windows
 from community.stations.models import (
     QUALITIES,
@@ -177,7 +178,7 @@ def _station_facts(session: Session, station_ids: set[int]) -> dict[int, _Statio
     if not missing:
         return out
     rows = session.execute(
-        select(Station, Area.path, Area.timezone)
+        select(Station, col(Area.path), col(Area.timezone))
         .join(Area, col(Area.id) == Station.community_id)
         .where(col(Station.id).in_(missing))
     ).all()
@@ -256,7 +257,7 @@ def _recent_drops(session: Session, rows: list[dict[str, Any]]) -> set[tuple[int
         return set()
     times = [r["happened_at"] for r in rows]
     found = session.execute(
-        select(Drop.household_id, Drop.category, Drop.happened_at)
+        select(col(Drop.household_id), col(Drop.category), col(Drop.happened_at))
         .where(col(Drop.household_id).in_(households),
                col(Drop.category).in_({r["category"] for r in rows}),
                col(Drop.happened_at) >= min(times) - DUPLICATE_WINDOW,
@@ -274,7 +275,7 @@ def _labels(session: Session, household_ids: set[int]) -> dict[int, str]:
 
 def _result(row: Drop | dict[str, Any], *, replay: bool, label: str | None,
             warnings: list[str] | None = None, points: int | None = None) -> DropResult:
-    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
+    get: Callable[[str], Any] = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
     return DropResult(
         id=get("id"), client_id=get("client_id"), replay=replay, station_id=get("station_id"),
         category=get("category"), quality=get("quality"), source=get("source"),
@@ -285,7 +286,7 @@ def _result(row: Drop | dict[str, Any], *, replay: bool, label: str | None,
 
 
 def _facts(row: Drop | dict[str, Any]) -> DropFacts:
-    get = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
+    get: Callable[[str], Any] = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
     return DropFacts(drop_id=get("id"), household_id=get("household_id"),
                      category=get("category"), quality=get("quality"),
                      in_window=get("in_window"), local_date=get("local_date"))
@@ -313,8 +314,8 @@ def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> dict[str, in
     mod = postgresql if dialect == "postgresql" else sqlite
     # One compiled statement run as executemany ("insertmanyvalues" batches it into few
     # round trips); a multi-row VALUES would compile anew for every batch size.
-    stmt = mod.insert(Drop.__table__).on_conflict_do_nothing(
-        index_elements=["client_id"]).returning(Drop.__table__.c.id, Drop.__table__.c.client_id)
+    stmt = mod.insert(table_of(Drop)).on_conflict_do_nothing(
+        index_elements=["client_id"]).returning(table_of(Drop).c.id, table_of(Drop).c.client_id)
     return {cid: i for i, cid in session.execute(stmt, rows).all()}
 
 
@@ -370,13 +371,13 @@ def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropI
     # Not inserted means a concurrent request stored the same client id first: a replay.
     replays.update(_replays(session, [r["client_id"] for r in rows
                                       if r["client_id"] not in inserted]))
-    labels = {hh.id: households_services.address_label(hh) for _c, hh in cards.values()}
+    labels = {pk(hh): households_services.address_label(hh) for _c, hh in cards.values()}
     labels |= _labels(session, {d.household_id for d in replays.values()
                                 if d.household_id and d.household_id not in labels})
     points = _award_new(session, [{**r, "id": inserted[r["client_id"]]} for r in rows
                                   if r["client_id"] in inserted], now)
     points |= points_services.points_for_drops(session, sorted(
-        {d.id for d in replays.values() if d.household_id}))  # type: ignore[misc]
+        {pk(d) for d in replays.values() if d.household_id}))
     for n, row, warnings in pending:
         if row["client_id"] in inserted:
             drop_id = inserted[row["client_id"]]
@@ -388,13 +389,13 @@ def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropI
     for n, cid in replay_of.items():
         if cid in replays:
             old = replays[cid]
-            outcomes[n] = _result(old, replay=True, label=labels.get(old.household_id),
-                                  points=points.get(old.id))  # type: ignore[arg-type]
+            label = labels.get(old.household_id) if old.household_id is not None else None
+            outcomes[n] = _result(old, replay=True, label=label, points=points.get(pk(old)))
         else:  # repeated inside this batch: the first occurrence's answer, as a replay
             answer = outcomes[first[cid]]
             outcomes[n] = (replace(answer, replay=True, warnings=[])
                            if isinstance(answer, DropResult) else answer)
-    return outcomes  # type: ignore[return-value]
+    return cast(list[Outcome], outcomes)  # every item has its outcome by now
 
 
 @dataclass(frozen=True)
@@ -501,7 +502,7 @@ def issue_device(session: Session, *, actor: policy.Actor, community_id: int, na
     if station_id is not None and get_station(session, station_id).community_id != area.id:
         raise InvalidInput(field="station_id")
     token = secrets.token_urlsafe(32)
-    device = Device(community_id=area.id, station_id=station_id, name=name,
+    device = Device(community_id=pk(area), station_id=station_id, name=name,
                     token_hash=_hash_token(token), created_by=actor.account_id)
     session.add(device)
     session.flush()
@@ -530,7 +531,7 @@ def revoke_device(session: Session, *, actor: policy.Actor, device_id: int,
 def authenticate_device(session: Session, token: str) -> tuple[Device, policy.Actor]:
     """The device of a bearer token and its Actor (pseudo-role "device" in its community)."""
     row = session.execute(
-        select(Device, Area.path).join(Area, col(Area.id) == Device.community_id)
+        select(Device, col(Area.path)).join(Area, col(Area.id) == Device.community_id)
         .where(col(Device.token_hash) == _hash_token(token or ""))
     ).first()
     if row is None or row[0].revoked_at is not None:
@@ -557,14 +558,14 @@ def regrade_drop(session: Session, *, actor: policy.Actor, drop_id: int, quality
         raise InvalidInput(_l("The drop already has this quality."), field="quality")
     change = DropRegrade(drop_id=drop.id, from_quality=drop.quality, to_quality=quality,
                          actor_id=actor.account_id, reason=(reason or "").strip()[:200])
-    earlier = list(session.execute(select(DropRegrade.id).where(
+    earlier = list(session.execute(select(col(DropRegrade.id)).where(
         col(DropRegrade.drop_id) == drop.id)).scalars())
     drop.quality = quality
     session.add_all([drop, change])
     session.flush()
     points_services.reverse_and_reaward(
         session, facts=_facts(drop), community_id=drop.community_id,
-        regrade_id=change.id, earlier_regrade_ids=earlier,  # type: ignore[arg-type]
+        regrade_id=pk(change), earlier_regrade_ids=earlier,
         actor_id=actor.account_id)
     audit.record(session, actor_id=actor.account_id, action="drop.regraded", area=area,
                  target_type="drop", target_id=drop.id, ip=ip,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -21,13 +22,14 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import login_required
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs: WTForms 3.2
 
 from community import clock
 from community.areas import services as areas_services
 from community.db import get_session
 from community.errors import Conflict, InvalidInput
 from community.i18n import safe_next
+from community.rows import pk
 from community.stations import exports
 from community.stations import management as stations_management
 from community.stations import services as stations_services
@@ -47,7 +49,7 @@ from community.stations.forms import (
 from community.web import downloads
 from community.web.args import date_arg, int_arg
 from community.web.context import actor, client_ip
-from community.web.forms import show_service_error
+from community.web.forms import required, show_service_error
 
 bp = Blueprint("stations", __name__, url_prefix="/manage")
 
@@ -81,7 +83,7 @@ def _station_input(form: StationForm) -> stations_management.StationInput:
         name=form.name.data or "", location=form.location.data or "",
         latitude=form.latitude.data, longitude=form.longitude.data,
         categories=form.categories.data or [], chief_id=form.chief_id.data or None,
-        status=form.status.data, grace_minutes=form.grace_minutes.data)
+        status=form.status.data, grace_minutes=required(form.grace_minutes.data))
 
 
 def _chief_choices(form: StationForm, community_id: int) -> None:
@@ -107,11 +109,11 @@ def new():
     form = StationForm()
     if request.method == "GET":
         form.categories.data = list(CATEGORY_LABELS)
-    _chief_choices(form, community.id)  # type: ignore[arg-type]
+    _chief_choices(form, pk(community))
     if form.validate_on_submit():
         try:
             station = stations_management.create_station(
-                session, actor=actor(), community_id=community.id,  # type: ignore[arg-type]
+                session, actor=actor(), community_id=pk(community),
                 data=_station_input(form), ip=client_ip())
         except (InvalidInput, Conflict) as exc:
             session.rollback()
@@ -137,7 +139,7 @@ def edit(station_id: int):
     if request.method == "GET":
         form.categories.data = station.category_list()
         form.chief_id.data = station.chief_id or 0
-    _chief_choices(form, community.id)  # type: ignore[arg-type]
+    _chief_choices(form, pk(community))
     if form.validate_on_submit():
         try:
             station = stations_management.update_station(
@@ -227,7 +229,7 @@ def add_exception(station_id: int):
         start, end = form.times()
         try:
             stations_management.add_exception(
-                session, actor=actor(), station_id=station_id, day=form.day.data,
+                session, actor=actor(), station_id=station_id, day=required(form.day.data),
                 start=start, end=end, note=form.note.data or "", ip=client_ip())
         except stations_management.WindowsOverlap as exc:
             session.rollback()
@@ -239,7 +241,8 @@ def add_exception(station_id: int):
             field.errors = [*field.errors, str(exc.message)]
         else:
             session.commit()
-            flash(_("Exception for %(day)s saved.", day=form.day.data.isoformat()), "info")
+            flash(_("Exception for %(day)s saved.", day=required(form.day.data).isoformat()),
+                  "info")
             return redirect(url_for("stations.detail", station_id=station_id))
     return _render_detail(station_id, exception=form, code=422)
 
@@ -286,8 +289,9 @@ def issue_device():
                                                     action="device:manage")
         try:
             device, token = stations_services.issue_device(
-                session, actor=actor(), community_id=community.id,  # type: ignore[arg-type]
-                name=form.name.data, station_id=form.station_id.data or None, ip=client_ip())
+                session, actor=actor(), community_id=pk(community),
+                name=required(form.name.data), station_id=form.station_id.data or None,
+                ip=client_ip())
         except InvalidInput as exc:
             session.rollback()
             field = getattr(form, str(exc.details.get("field")), None) or form.name
@@ -356,7 +360,8 @@ def _start_export(fmt: str):
     except stations_management.ExportTooLarge as exc:
         session.rollback()
         flash(str(exc.message), "error")
-        return None, redirect(url_for("stations.drops", **request.args.to_dict()))
+        args: dict[str, Any] = request.args.to_dict()  # url_for's keyword values
+        return None, redirect(url_for("stations.drops", **args))
     session.commit()
     return export, None
 

@@ -91,8 +91,9 @@ def list_no_shows(session: Session, *, actor: policy.Actor, community_id: int | 
     if station_id is not None and station_id not in {s.id for s in stations}:
         station_id = None  # a filter of another community is junk: show the whole community
     stmt = (
-        select(ShiftAssignment.id, Shift.id, Shift.local_date, Shift.starts_at, Shift.ends_at,
-               Station.name, Account.display_name, Account.phone)
+        select(col(ShiftAssignment.id), col(Shift.id), col(Shift.local_date), col(Shift.starts_at),
+               col(Shift.ends_at), col(Station.name), col(Account.display_name),
+               col(Account.phone))
         .join(Shift, col(Shift.id) == ShiftAssignment.shift_id)
         .join(Station, col(Station.id) == Shift.station_id)
         .join(Steward, col(Steward.id) == ShiftAssignment.steward_id)
@@ -105,7 +106,8 @@ def list_no_shows(session: Session, *, actor: policy.Actor, community_id: int | 
     if station_id is not None:
         stmt = stmt.where(col(Shift.station_id) == station_id)
     result = paginate(session, stmt, page=page, per_page=per_page)
-    result.items = [NoShowRow(*r[:7], auth_services.mask_phone(r[7])) for r in result.items]
+    result.items = [NoShowRow(a, s, day, start, end, station, name, auth_services.mask_phone(phone))
+                    for a, s, day, start, end, station, name, phone in result.items]
     return NoShowList(community, communities, stations, monday, station_id, result)
 
 
@@ -148,7 +150,7 @@ def shift_detail(session: Session, *, actor: policy.Actor, shift_id: int,
     logs = {log.assignment_id: log for log in session.execute(select(SupervisionLog).where(
         col(SupervisionLog.assignment_id).in_([p.assignment.id for p in people]))).scalars()}
     return ShiftDetail(shift, station, area, [
-        PersonDetail(p, logs.get(p.assignment.id),  # type: ignore[arg-type]
+        PersonDetail(p, logs.get(p.assignment.id),
                      supervision.linked_drops(session, assignment=p.assignment, shift=shift,
                                               account_id=p.steward_account_id, now=now))
         for p in people])

@@ -27,6 +27,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
+from werkzeug.wrappers import Response as BaseResponse
 
 from community.db import get_session
 from community.errors import DomainError, InvalidInput
@@ -119,7 +120,7 @@ def check_page():
     return _render_check_page()
 
 
-def _check(service, message) -> Response:
+def _check(service, message) -> BaseResponse:
     """Run check-in or check-out with the posted code; a refusal re-renders the page."""
     text = request.form.get("code", "")[:CODE_TEXT_MAX]
     session = get_session()

@@ -28,6 +28,7 @@ from community.audit import services as audit
 from community.auth import policy
 from community.auth.models import Account
 from community.errors import DomainError, Forbidden, NotFound
+from community.rows import pk, table_of
 from community.stations.models import Station
 from community.volunteers import codes
 from community.volunteers.models import Shift, ShiftAssignment, Steward
@@ -139,7 +140,7 @@ def _now(now: datetime | None) -> datetime:
 def _mine(account_id: int | None):
     """Base query: the actor's active assignments on open shifts, with station and zone."""
     return (
-        select(ShiftAssignment, Shift, Station.name, Area.timezone)
+        select(ShiftAssignment, Shift, col(Station.name), col(Area.timezone))
         .join(Shift, col(Shift.id) == ShiftAssignment.shift_id)
         .join(Steward, col(Steward.id) == ShiftAssignment.steward_id)
         .join(Station, col(Station.id) == Shift.station_id)
@@ -212,7 +213,7 @@ def check_in(session: Session, *, actor: policy.Actor, key: bytes, text: str,
         if done and codes.verify(key, text, now, station_id=done[0].shift.station_id).ok:
             raise AlreadyCheckedIn(field="code") from None
         raise
-    changed = session.execute(
+    changed = session.exec(
         update(ShiftAssignment)
         .where(col(ShiftAssignment.id) == row.assignment.id,
                col(ShiftAssignment.status) == "signed_up",
@@ -234,7 +235,7 @@ def check_out(session: Session, *, actor: policy.Actor, key: bytes, text: str,
     row = _resolve(key, text, now, _check_out_open(session, actor.account_id, now),
                    NotCheckedIn)
     checked_in = row.assignment.checked_in_at or now  # never None: _check_out_open wants it
-    changed = session.execute(
+    changed = session.exec(
         update(ShiftAssignment)
         .where(col(ShiftAssignment.id) == row.assignment.id,
                col(ShiftAssignment.status) == "signed_up",
@@ -322,7 +323,7 @@ def station_code(session: Session, *, actor: policy.Actor, station_id: int, key:
     """The code a station shows now (its chief, or managers of its community)."""
     now = _now(now)
     station, area = station_for(session, actor=actor, station_id=station_id)
-    code = codes.current(key, station.id, now)  # type: ignore[arg-type]
+    code = codes.current(key, pk(station), now)
     return CodeView(station, area, code, code.seconds_left(now))
 
 
@@ -396,21 +397,22 @@ def attendance(session: Session, shifts: list[Shift], now: datetime) -> list[Shi
     """The stewards of each shift (cancelled sign-ups left out), with display names."""
     if not shifts:
         return []
-    confirmer = Account.__table__.alias("confirmer")
+    confirmer = table_of(Account).alias("confirmer")
     rows = session.execute(
-        select(ShiftAssignment, Account.display_name, Account.id, confirmer.c.display_name)
+        select(ShiftAssignment, col(Account.display_name), col(Account.id),
+               confirmer.c.display_name)
         .join(Steward, col(Steward.id) == ShiftAssignment.steward_id)
         .join(Account, col(Account.id) == Steward.account_id)
         .outerjoin(confirmer, confirmer.c.id == ShiftAssignment.confirmed_by)
         .where(col(ShiftAssignment.shift_id).in_([s.id for s in shifts]),
                col(ShiftAssignment.status) != "cancelled")
         .order_by(col(Account.display_name), col(ShiftAssignment.id))).all()
-    by_shift: dict[int, list[Attendance]] = {s.id: [] for s in shifts}  # type: ignore[misc]
+    by_shift: dict[int, list[Attendance]] = {pk(s): [] for s in shifts}
     shift_of = {s.id: s for s in shifts}
     for a, name, account_id, confirmed in rows:
         by_shift[a.shift_id].append(Attendance(a, name, account_id, confirmed,
                                                _confirmable(shift_of[a.shift_id], a, now)))
-    return [ShiftAttendance(s, by_shift[s.id]) for s in shifts]  # type: ignore[index]
+    return [ShiftAttendance(s, by_shift[pk(s)]) for s in shifts]
 
 
 def station_today(session: Session, *, actor: policy.Actor, station_id: int,
@@ -446,7 +448,7 @@ def confirm_presence(session: Session, *, actor: policy.Actor, assignment_id: in
         raise AlreadyCheckedIn(message=_l("This steward is already checked in."))
     if not shift.starts_at - CHECK_IN_EARLY <= now <= shift.ends_at:
         raise ConfirmNotNow()
-    changed = session.execute(
+    changed = session.exec(
         update(ShiftAssignment)
         .where(col(ShiftAssignment.id) == assignment.id,
                col(ShiftAssignment.status) == "signed_up",

@@ -32,6 +32,7 @@ from community.auth.services import mask_phone
 from community.errors import DomainError, InvalidInput, NotFound
 from community.points import services as points_services
 from community.points.models import LedgerEntry
+from community.rows import pk, table_of
 from community.stations.models import Station
 from community.volunteers import notifications
 from community.volunteers import rules as hours_rules
@@ -153,32 +154,32 @@ def _approve(session: Session, *, actor: policy.Actor, assignment: ShiftAssignme
              shift: Shift, area: Area, minutes: int, reason: str, now: datetime,
              ip: str | None) -> Approval:
     """Mark one assignment approved (conditionally) and credit its points; accounts locked."""
-    assignment_id, steward_id, recorded = assignment.id, assignment.steward_id, assignment.minutes
-    table = ShiftAssignment.__table__
-    changed = session.execute(
+    assignment_id, steward_id, recorded = pk(assignment), assignment.steward_id, assignment.minutes
+    table = table_of(ShiftAssignment)
+    changed = session.exec(
         update(table)
         .where(table.c.id == assignment_id, table.c.hours_status == "pending")
         .values(hours_status="approved", approved_minutes=minutes,
                 approved_by=actor.account_id, approved_at=now, correction_reason=reason))
-    if changed.rowcount != 1:  # type: ignore[attr-defined]
+    if changed.rowcount != 1:
         # Approved by someone else since it was read: their approval stands, ours is refused.
         raise HoursAlreadyApproved(assignment_id=assignment_id)
     session.expire(assignment)  # the UPDATE bypassed the ORM: reload on next access
-    rules = points_services.current_rules(session, area.id, shift.local_date)  # type: ignore
+    rules = points_services.current_rules(session, pk(area), shift.local_date)
     points = hours_rules.points_for_minutes(minutes, rules.steward_points_per_hour)
     credited = points_services.credit_steward(
-        session, steward_id=steward_id, community_id=area.id,  # type: ignore[arg-type]
+        session, steward_id=steward_id, community_id=pk(area),
         amount=points, source=f"shift:{assignment_id}", reason=f"hours:{minutes}",
         actor_id=actor.account_id, now=now, rule_version=rules.version)
     audit.record(session, actor_id=actor.account_id, action="volunteers.hours_approved",
                  area=area, target_type="shift_assignment", target_id=assignment_id, ip=ip,
                  minutes=minutes, recorded=recorded, points=credited, reason=reason)
-    account_id = session.execute(select(Steward.account_id).where(
+    account_id = session.execute(select(col(Steward.account_id)).where(
         col(Steward.id) == steward_id)).scalar_one()
     notifications.notify(session, account_id=account_id, kind="hours_approved",
                          params={"minutes": minutes, "points": credited}, link=MY_LINK,
                          dedupe_key=f"hours_approved:{assignment_id}")
-    return Approval(assignment_id, steward_id, minutes, credited, bool(reason))  # type: ignore
+    return Approval(assignment_id, steward_id, minutes, credited, bool(reason))
 
 
 def approve_hours(session: Session, *, actor: policy.Actor, assignment_id: int,
@@ -195,7 +196,7 @@ def approve_hours(session: Session, *, actor: policy.Actor, assignment_id: int,
     _check_state(assignment)
     minutes, reason = _decide_minutes(assignment, minutes, reason)
     # The account first (lock order), then the assignment row in the conditional UPDATE.
-    points_services.lock_steward_accounts(session, area.id, {assignment.steward_id})  # type: ignore
+    points_services.lock_steward_accounts(session, pk(area), {assignment.steward_id})
     return _approve(session, actor=actor, assignment=assignment, shift=shift, area=area,
                     minutes=minutes, reason=reason, now=now, ip=ip)
 
@@ -239,18 +240,18 @@ def approve_many(session: Session, *, actor: policy.Actor, community_id: int,
     todo = []
     for assignment, shift in rows:
         if assignment.hours_status != "pending" or assignment.minutes is None:
-            result.skipped.append(assignment.id)  # type: ignore[arg-type]
+            result.skipped.append(assignment.id)
         else:
             todo.append((assignment, shift))
-    points_services.lock_steward_accounts(session, area.id,  # type: ignore[arg-type]
+    points_services.lock_steward_accounts(session, pk(area),
                                           {a.steward_id for a, _s in todo})
     for assignment, shift in todo:
         try:
             result.approved.append(_approve(
                 session, actor=actor, assignment=assignment, shift=shift, area=area,
-                minutes=assignment.minutes, reason="", now=now, ip=ip))  # type: ignore[arg-type]
+                minutes=assignment.minutes, reason="", now=now, ip=ip))
         except HoursAlreadyApproved:  # approved meanwhile: the UPDATE wrote nothing
-            result.skipped.append(assignment.id)  # type: ignore[arg-type]
+            result.skipped.append(assignment.id)
     return result
 
 
@@ -289,8 +290,8 @@ class PendingPage:
 
 
 def _row_select():
-    return (select(ShiftAssignment, Shift.local_date, Shift.starts_at, Shift.ends_at,
-                   Station.name, Account.display_name, Account.phone)
+    return (select(ShiftAssignment, col(Shift.local_date), col(Shift.starts_at), col(Shift.ends_at),
+                   col(Station.name), col(Account.display_name), col(Account.phone))
             .join(Shift, col(Shift.id) == ShiftAssignment.shift_id)
             .join(Station, col(Station.id) == Shift.station_id)
             .join(Steward, col(Steward.id) == ShiftAssignment.steward_id)
@@ -318,7 +319,7 @@ def pending_hours(session: Session, *, actor: policy.Actor, community_id: int | 
                  col(ShiftAssignment.hours_status) == "pending")
     stmt = _row_select().where(where).order_by(col(Shift.starts_at), col(ShiftAssignment.id))
     got = paginate(session, stmt, page=page, per_page=per_page)
-    rates = _rates(session, area.id, {r[1] for r in got.items})  # type: ignore[arg-type]
+    rates = _rates(session, pk(area), {r[1] for r in got.items})
     got.items = [_pending_row(r, hours_rules.points_for_minutes(r[0].minutes or 0, rates[r[1]]))
                  for r in got.items]
     total = session.execute(
@@ -338,7 +339,7 @@ def assignment_hours(session: Session, *, actor: policy.Actor,
     if a.hours_status == "approved":
         points = points_credited(session, [a.id]).get(a.id, 0)
     else:
-        rate = _rates(session, area.id, {shift.local_date})[shift.local_date]  # type: ignore
+        rate = _rates(session, pk(area), {shift.local_date})[shift.local_date]
         points = hours_rules.points_for_minutes(a.minutes or 0, rate)
     return _pending_row(row, points), area
 
@@ -349,7 +350,7 @@ def points_credited(session: Session, assignment_ids: Sequence[int]) -> dict[int
         return {}
     sources = {f"shift:{i}": i for i in assignment_ids}
     rows = session.execute(
-        select(LedgerEntry.source, func.sum(LedgerEntry.amount))
+        select(col(LedgerEntry.source), func.sum(LedgerEntry.amount))
         .where(col(LedgerEntry.source).in_(sources), col(LedgerEntry.kind) == "earn")
         .group_by(LedgerEntry.source))
     return {sources[s]: int(t or 0) for s, t in rows}
@@ -432,7 +433,7 @@ def _approved_minutes(session: Session, steward_id: int, first: date | None = No
 
 def _my_shifts(session: Session, steward_id: int, status: str, limit: int) -> list[MyShift]:
     rows = session.execute(
-        select(ShiftAssignment, Shift.local_date, Station.name)
+        select(ShiftAssignment, col(Shift.local_date), col(Station.name))
         .join(Shift, col(Shift.id) == ShiftAssignment.shift_id)
         .join(Station, col(Station.id) == Shift.station_id)
         .where(col(ShiftAssignment.steward_id) == steward_id,
@@ -451,18 +452,18 @@ def my_hours(session: Session, *, account_id: int, steward_id: int | None = None
         return None
     mine, steward, area = own
     today = _today(area, _now(now))
-    month, _n = _approved_minutes(session, steward.id, *hours_rules.month_bounds(today))  # type: ignore
-    year, _n = _approved_minutes(session, steward.id, *hours_rules.year_bounds(today))  # type: ignore
-    total, shifts = _approved_minutes(session, steward.id)  # type: ignore[arg-type]
-    entries = points_services.steward_history(session, steward_id=steward.id,  # type: ignore
+    month, _n = _approved_minutes(session, pk(steward), *hours_rules.month_bounds(today))
+    year, _n = _approved_minutes(session, pk(steward), *hours_rules.year_bounds(today))
+    total, shifts = _approved_minutes(session, pk(steward))
+    entries = points_services.steward_history(session, steward_id=pk(steward),
                                               limit=limit + 1, before_id=before_id)
     more = len(entries) > limit
     entries = entries[:limit]
     return MyHours(mine, steward, area, today, month, year, total, shifts,
-                   points_services.steward_balance(session, steward.id),  # type: ignore
+                   points_services.steward_balance(session, pk(steward)),
                    entries, entries[-1].id if more and entries else None,
-                   _my_shifts(session, steward.id, "pending", 50),  # type: ignore[arg-type]
-                   _my_shifts(session, steward.id, "approved", 10))  # type: ignore[arg-type]
+                   _my_shifts(session, pk(steward), "pending", 50),
+                   _my_shifts(session, pk(steward), "approved", 10))
 
 
 # --- The certificate and its public check ---------------------------------------------------
@@ -482,17 +483,17 @@ class CertificateData:
 
 
 def _period(day_from: date | None, day_to: date | None) -> tuple[date, date]:
-    if not hours_rules.valid_period(day_from, day_to):
+    if day_from is None or day_to is None or not hours_rules.valid_period(day_from, day_to):
         raise PeriodInvalid(field="day_from")
-    return day_from, day_to  # type: ignore[return-value]
+    return day_from, day_to
 
 
 def _certificate(session: Session, steward: Steward, area: Area, day_from: date, day_to: date,
                  now: datetime) -> CertificateData:
-    name = session.execute(select(Account.display_name).where(
+    name = session.execute(select(col(Account.display_name)).where(
         col(Account.id) == steward.account_id)).scalar_one()
     rows = session.execute(
-        select(Shift.local_date, Station.name, ShiftAssignment.approved_minutes)
+        select(col(Shift.local_date), col(Station.name), col(ShiftAssignment.approved_minutes))
         .join(Shift, col(Shift.id) == ShiftAssignment.shift_id)
         .join(Station, col(Station.id) == Shift.station_id)
         .where(col(ShiftAssignment.steward_id) == steward.id,
@@ -500,7 +501,7 @@ def _certificate(session: Session, steward: Steward, area: Area, day_from: date,
                col(Shift.local_date) >= day_from, col(Shift.local_date) <= day_to)
         .order_by(col(Shift.starts_at), col(ShiftAssignment.id))).all()
     shifts = [(d, s, int(m or 0)) for d, s, m in rows]
-    return CertificateData(steward.id, name, area.name, day_from, day_to,  # type: ignore
+    return CertificateData(pk(steward), name, area.name, day_from, day_to,
                            shifts, sum(m for _d, _s, m in shifts), _today(area, now))
 
 
@@ -548,7 +549,7 @@ def verify_certificate(session: Session, *, steward_id: int, day_from: date,
     if steward is None:
         return None
     area = _community(session, steward.community_id)
-    name = session.execute(select(Account.display_name).where(
+    name = session.execute(select(col(Account.display_name)).where(
         col(Account.id) == steward.account_id)).scalar_one()
     total, shifts = _approved_minutes(session, steward_id, day_from, day_to)
     return Verification(area.name, hours_rules.mask_name(name), day_from, day_to, shifts, total)
@@ -604,24 +605,24 @@ def hours_report(session: Session, *, actor: policy.Actor, community_id: int | N
                      col(Shift.local_date) <= last)
     a = ShiftAssignment
     figures = {r[0]: r[1:] for r in session.execute(
-        select(a.steward_id,
+        select(col(a.steward_id),
                func.sum(case((col(a.status) != "cancelled", 1), else_=0)),
                func.sum(case((col(a.status) == "done", 1), else_=0)),
                func.sum(case((col(a.status) == "no_show", 1), else_=0)),
                func.sum(case((col(a.hours_status) == "approved", a.approved_minutes), else_=0)),
                func.sum(case((col(a.hours_status) == "pending", a.minutes), else_=0)))
         .join(Shift, col(Shift.id) == a.shift_id).where(in_period)
-        .group_by(a.steward_id))}
+        .group_by(col(a.steward_id)))}
     # Points credited for the period's shifts: the ledger entries "shift:<assignment id>".
     source = literal("shift:") + cast(a.id, String)
-    points = dict(session.execute(
-        select(a.steward_id, func.sum(LedgerEntry.amount))
+    points: dict[int, int] = dict(session.execute(
+        select(col(a.steward_id), func.sum(LedgerEntry.amount))
         .join(Shift, col(Shift.id) == a.shift_id)
         .join(LedgerEntry, and_(col(LedgerEntry.source) == source,
                                 col(LedgerEntry.kind) == "earn"))
-        .where(in_period).group_by(a.steward_id)).all())
+        .where(in_period).group_by(col(a.steward_id))).all())
     stewards = session.execute(
-        select(Steward.id, Steward.status, Account.display_name, Account.phone)
+        select(col(Steward.id), col(Steward.status), col(Account.display_name), col(Account.phone))
         .join(Account, col(Account.id) == Steward.account_id)
         .where(col(Steward.community_id) == area.id,
                or_(col(Steward.status) == "approved", col(Steward.id).in_(list(figures))))
@@ -629,8 +630,9 @@ def hours_report(session: Session, *, actor: policy.Actor, community_id: int | N
     rows = []
     for sid, status, name, phone in stewards:
         f = figures.get(sid, (0, 0, 0, 0, 0))
-        rows.append(ReportRow(sid, name, mask_phone(phone), status,
-                              *(int(x or 0) for x in f), int(points.get(sid) or 0)))
+        shifts, done, no_shows, approved, pending = (int(x or 0) for x in f)
+        rows.append(ReportRow(sid, name, mask_phone(phone), status, shifts, done, no_shows,
+                              approved, pending, int(points.get(sid) or 0)))
     total = ReportRow(0, "", "", "", *(sum(getattr(r, k) for r in rows) for k in (
         "shifts", "done", "no_shows", "approved_minutes", "pending_minutes", "points")))
     return HoursReport(areas_services.communities_for(session, actor, "steward:manage"), area,

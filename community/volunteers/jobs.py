@@ -12,12 +12,13 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlmodel import Session, col
 
+from community.rows import table_of
 from community.volunteers.checkins import minutes_between
 from community.volunteers.models import Shift, ShiftAssignment
 
 
 def _ended_shifts(now: datetime):
-    return select(Shift.id).where(col(Shift.ends_at) <= now, col(Shift.status) == "open")
+    return select(col(Shift.id)).where(col(Shift.ends_at) <= now, col(Shift.status) == "open")
 
 
 def close_finished_shifts(session: Session, *, now: datetime) -> dict[str, int]:
@@ -26,10 +27,10 @@ def close_finished_shifts(session: Session, *, now: datetime) -> dict[str, int]:
     Checked in without a check-out: checked out automatically at the shift's end ("auto"),
     done, minutes computed, hours pending approval. Signed up but never checked in: no-show.
     """
-    table = ShiftAssignment.__table__
+    table = table_of(ShiftAssignment)
     open_rows = session.execute(
-        select(ShiftAssignment.id, ShiftAssignment.checked_in_at, ShiftAssignment.checked_out_at,
-               Shift.ends_at)
+        select(col(ShiftAssignment.id), col(ShiftAssignment.checked_in_at),
+               col(ShiftAssignment.checked_out_at), col(Shift.ends_at))
         .join(Shift, col(Shift.id) == ShiftAssignment.shift_id)
         .where(col(ShiftAssignment.status) == "signed_up",
                col(ShiftAssignment.checked_in_at).is_not(None),
@@ -44,13 +45,13 @@ def close_finished_shifts(session: Session, *, now: datetime) -> dict[str, int]:
                   "minutes": minutes_between(row.checked_in_at, out)}
         if row.checked_out_at is None:
             values["check_out_method"] = "auto"
-        done = session.execute(
+        done = session.exec(
             update(table).where(table.c.id == row.id, table.c.status == "signed_up")
             .values(**values).execution_options(synchronize_session=False)).rowcount
         if done:
             closed += 1
             auto += row.checked_out_at is None
-    no_shows = session.execute(
+    no_shows = session.exec(
         update(table)
         .where(table.c.status == "signed_up", table.c.checked_in_at.is_(None),
                table.c.shift_id.in_(_ended_shifts(now)))

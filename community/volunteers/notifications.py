@@ -28,6 +28,7 @@ from sqlmodel import Session, col, select
 from community import clock
 from community.areas.models import Area
 from community.errors import InvalidInput, NotFound
+from community.rows import table_of
 from community.stations.models import Station
 from community.volunteers.models import Notification, Shift, ShiftAssignment, Steward
 from community.web.pagination import Page, paginate
@@ -82,7 +83,7 @@ class InboxChannel:
 
     def deliver(self, session: Session, message: Message) -> bool:
         """Insert the inbox row unless one with the same dedupe key exists."""
-        table = Notification.__table__
+        table = table_of(Notification)
         dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
         stmt = dialect.insert(table).values(
             account_id=message.account_id, kind=message.kind, params=dict(message.params),
@@ -177,7 +178,7 @@ def mark_read(session: Session, *, account_id: int, notification_id: int,
 
 def mark_all_read(session: Session, *, account_id: int, now: datetime | None = None) -> int:
     """Mark every unread notification of the account read; returns how many changed."""
-    result = session.execute(
+    result = session.exec(
         update(Notification)
         .where(col(Notification.account_id) == account_id, col(Notification.read_at).is_(None))
         .values(read_at=now or clock.now())
@@ -196,8 +197,9 @@ def remind_upcoming_shifts(session: Session, *, now: datetime,
     Returns {"due": assignments found, "sent": reminders newly sent}.
     """
     rows = session.execute(
-        select(ShiftAssignment.id, Steward.account_id, Shift.id, Shift.starts_at, Station.name,
-               Area.timezone)
+        select(  # type: ignore[call-overload]  # sqlmodel types select() for up to 4 columns
+            col(ShiftAssignment.id), col(Steward.account_id), col(Shift.id), col(Shift.starts_at),
+            col(Station.name), col(Area.timezone))
         .join(Shift, col(Shift.id) == ShiftAssignment.shift_id)
         .join(Steward, col(Steward.id) == ShiftAssignment.steward_id)
         .join(Station, col(Station.id) == Shift.station_id)

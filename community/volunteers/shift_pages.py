@@ -19,6 +19,7 @@ from community.areas.models import Area
 from community.auth import policy
 from community.auth.models import Account
 from community.errors import NotFound
+from community.rows import pk
 from community.stations.models import Station
 from community.volunteers import rota, shifts
 from community.volunteers.models import Shift, ShiftAssignment, Steward
@@ -39,10 +40,10 @@ def _signed(session: Session, shift_ids: Sequence[int]) -> dict[int, int]:
     if not shift_ids:
         return {}
     return dict(session.execute(
-        select(ShiftAssignment.shift_id, func.count()).where(
+        select(col(ShiftAssignment.shift_id), func.count()).where(
             col(ShiftAssignment.shift_id).in_(shift_ids),
             col(ShiftAssignment.status).in_(shifts.ACTIVE))
-        .group_by(ShiftAssignment.shift_id)).all())
+        .group_by(col(ShiftAssignment.shift_id))).all())
 
 
 def _presences(session: Session, shift_ids: Sequence[int]) -> dict[int, list[rota.Presence]]:
@@ -51,8 +52,8 @@ def _presences(session: Session, shift_ids: Sequence[int]) -> dict[int, list[rot
     if not shift_ids:
         return out
     for shift_id, came, left in session.execute(
-            select(ShiftAssignment.shift_id, ShiftAssignment.checked_in_at,
-                   ShiftAssignment.checked_out_at).where(
+            select(col(ShiftAssignment.shift_id), col(ShiftAssignment.checked_in_at),
+                   col(ShiftAssignment.checked_out_at)).where(
                 col(ShiftAssignment.shift_id).in_(shift_ids),
                 col(ShiftAssignment.status) != "cancelled",
                 col(ShiftAssignment.checked_in_at).is_not(None))).all():
@@ -61,12 +62,12 @@ def _presences(session: Session, shift_ids: Sequence[int]) -> dict[int, list[rot
 
 
 def _states(session: Session, rows: Sequence[Shift], now: datetime) -> dict[int, rota.ShiftState]:
-    ids = [s.id for s in rows if s.status == "open"]
-    signed = _signed(session, ids)  # type: ignore[arg-type]
-    presences = _presences(session, ids)  # type: ignore[arg-type]
-    return {s.id: rota.shift_state(s.starts_at, s.ends_at, s.needed, signed.get(s.id, 0),
-                                   presences.get(s.id, []), now)
-            for s in rows if s.status == "open"}  # type: ignore[misc]
+    ids = [pk(s) for s in rows if s.status == "open"]
+    signed = _signed(session, ids)
+    presences = _presences(session, ids)
+    return {pk(s): rota.shift_state(s.starts_at, s.ends_at, s.needed, signed.get(pk(s), 0),
+                                    presences.get(pk(s), []), now)
+            for s in rows if s.status == "open"}
 
 
 # --- The steward's phone pages ------------------------------------------------------------
@@ -109,7 +110,7 @@ def my_shifts(session: Session, *, account_id: int, now: datetime) -> MyShifts:
         return out
     areas = {a.id: a for _s, a in stewards}
     rows = session.execute(
-        select(ShiftAssignment, Shift, Station.name)
+        select(ShiftAssignment, Shift, col(Station.name))
         .join(Shift, col(Shift.id) == ShiftAssignment.shift_id)
         .join(Station, col(Station.id) == Shift.station_id)
         .where(col(ShiftAssignment.steward_id).in_([s.id for s, _a in stewards]),
@@ -175,13 +176,13 @@ def open_shifts(session: Session, *, account_id: int, now: datetime,
         return OpenShifts(False)
     areas = {a.id: a for _s, a in stewards}
     rows = list(session.execute(
-        select(Shift, Station.name).join(Station, col(Station.id) == Shift.station_id)
+        select(Shift, col(Station.name)).join(Station, col(Station.id) == Shift.station_id)
         .where(col(Shift.community_id).in_(list(areas)), col(Shift.status) == "open",
                col(Shift.starts_at) > now, col(Shift.starts_at) <= now + timedelta(days=days))
         .order_by(col(Shift.starts_at), col(Station.name))).all())
     ids = [s.id for s, _n in rows]
-    signed = _signed(session, ids)  # type: ignore[arg-type]
-    mine = set(session.execute(select(ShiftAssignment.shift_id).where(
+    signed = _signed(session, ids)
+    mine = set(session.execute(select(col(ShiftAssignment.shift_id)).where(
         col(ShiftAssignment.shift_id).in_(ids),
         col(ShiftAssignment.steward_id).in_([s.id for s, _a in stewards]),
         col(ShiftAssignment.status).in_(shifts.ACTIVE))).scalars()) if ids else set()
@@ -221,7 +222,7 @@ def calendar_feed(session: Session, *, key: str, now: datetime) -> Feed:
     """The shifts of the steward owning `key`, from 60 days back; cancelled ones marked."""
     steward, area = shifts.steward_by_key(session, key)
     rows = session.execute(
-        select(ShiftAssignment.status, Shift, Station.name, Station.location)
+        select(col(ShiftAssignment.status), Shift, col(Station.name), col(Station.location))
         .join(Shift, col(Shift.id) == ShiftAssignment.shift_id)
         .join(Station, col(Station.id) == Shift.station_id)
         .where(col(ShiftAssignment.steward_id) == steward.id,
@@ -276,7 +277,7 @@ def _steward_names(session: Session, shift_ids: Sequence[int]
     if not shift_ids:
         return out
     for a, name in session.execute(
-            select(ShiftAssignment, Account.display_name)
+            select(ShiftAssignment, col(Account.display_name))
             .join(Steward, col(Steward.id) == ShiftAssignment.steward_id)
             .join(Account, col(Account.id) == Steward.account_id)
             .where(col(ShiftAssignment.shift_id).in_(shift_ids),
@@ -296,7 +297,7 @@ def roster(session: Session, *, actor: policy.Actor, community_id: int | None,
         col(Station.community_id) == area.id).order_by(col(Station.name))).scalars())
     if station_id not in {s.id for s in stations}:
         station_id = None
-    stmt = (select(Shift, Station.name).join(Station, col(Station.id) == Shift.station_id)
+    stmt = (select(Shift, col(Station.name)).join(Station, col(Station.id) == Shift.station_id)
             .where(col(Shift.community_id) == area.id,
                    col(Shift.local_date).between(monday, monday + timedelta(days=6)))
             .order_by(col(Shift.local_date), col(Shift.starts_at), col(Station.name)))
@@ -304,7 +305,7 @@ def roster(session: Session, *, actor: policy.Actor, community_id: int | None,
         stmt = stmt.where(col(Shift.station_id) == station_id)
     rows = list(session.execute(stmt).all())
     states = _states(session, [s for s, _n in rows], now)
-    names = _steward_names(session, [s.id for s, _n in rows])  # type: ignore[arg-type]
+    names = _steward_names(session, [s.id for s, _n in rows])
     by_day: dict[date, list[RosterShift]] = {monday + timedelta(days=i): [] for i in range(7)}
     for s, name in rows:
         by_day[s.local_date].append(RosterShift(s, name, names.get(s.id, []), states.get(s.id)))
@@ -348,7 +349,8 @@ def shift_detail(session: Session, *, actor: policy.Actor, shift_id: int,
     on_it = _steward_names(session, [shift_id]).get(shift_id, [])
     taken = {a.steward_id for a, _n in on_it}
     candidates = [(s, name) for s, name in session.execute(
-        select(Steward, Account.display_name).join(Account, col(Account.id) == Steward.account_id)
+        select(Steward, col(Account.display_name))
+        .join(Account, col(Account.id) == Steward.account_id)
         .where(col(Steward.community_id) == area.id, col(Steward.status) == "approved")
         .order_by(col(Account.display_name), col(Steward.id))).all() if s.id not in taken]
     return ShiftDetail(shift, station, area, on_it, candidates,
@@ -411,10 +413,10 @@ def coverage_week(session: Session, *, actor: policy.Actor, community_id: int | 
     states = _states(session, rows, now)
     grid: dict[tuple[int, date], list[tuple[Shift, rota.ShiftState]]] = {}
     for s in rows:
-        grid.setdefault((s.station_id, s.local_date), []).append((s, states[s.id]))  # type: ignore
+        grid.setdefault((s.station_id, s.local_date), []).append((s, states[s.id]))
     return CoverageWeek(
         areas_services.communities_for(session, actor, "steward:manage"), area, monday, days,
-        [CoverageRow(st, [CoverageCell(d, grid.get((st.id, d), [])) for d in days])  # type: ignore
+        [CoverageRow(st, [CoverageCell(d, grid.get((st.id, d), [])) for d in days])
          for st in stations],
         rota.coverage_rate(states.values()))
 
@@ -434,12 +436,12 @@ def at_risk(session: Session, *, actor: policy.Actor, community_id: int | None,
     area = areas_services.community_for(session, actor=actor, community_id=community_id,
                                         action="steward:manage")
     rows = list(session.execute(
-        select(Shift, Station.name).join(Station, col(Station.id) == Shift.station_id)
+        select(Shift, col(Station.name)).join(Station, col(Station.id) == Shift.station_id)
         .where(col(Shift.community_id) == area.id, col(Shift.status) == "open",
                col(Shift.starts_at) > now,
                col(Shift.starts_at) <= now + timedelta(hours=AT_RISK_HOURS))
         .order_by(col(Shift.starts_at), col(Station.name))).all())
     states = _states(session, [s for s, _n in rows], now)
     return AtRisk(areas_services.communities_for(session, actor, "steward:manage"), area,
-                  [(s, name, states[s.id]) for s, name in rows  # type: ignore[index]
-                   if rota.needs_help(states[s.id])])  # type: ignore[index]
+                  [(s, name, states[s.id]) for s, name in rows
+                   if rota.needs_help(states[s.id])])

@@ -15,13 +15,14 @@ from datetime import datetime
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs: WTForms 3.2
 
 from community import clock
 from community.areas import services as areas_services
 from community.db import get_session
 from community.errors import InvalidInput
 from community.i18n import safe_next
+from community.rows import pk
 from community.stations.forms import WEEKDAY_LABELS
 from community.volunteers import ical, shift_pages, shifts
 from community.volunteers.shift_forms import (
@@ -34,7 +35,7 @@ from community.volunteers.shift_forms import (
 )
 from community.web.args import date_arg, int_arg
 from community.web.context import actor, client_ip
-from community.web.forms import show_service_error
+from community.web.forms import required, show_service_error
 
 bp = Blueprint("shifts", __name__, url_prefix="/volunteer")
 manage_bp = Blueprint("rota", __name__, url_prefix="/manage/rota")
@@ -178,8 +179,9 @@ def generate():
                                                  action="steward:manage")
         try:
             report = shifts.generate_shifts(session, actor=actor(),
-                                            community_id=community.id,  # type: ignore[arg-type]
-                                            weeks=form.weeks.data, needed=form.needed.data,
+                                            community_id=pk(community),
+                                            weeks=required(form.weeks.data),
+                                            needed=required(form.needed.data),
                                             ip=client_ip())
         except InvalidInput as exc:
             session.rollback()
@@ -262,7 +264,7 @@ def needed(shift_id: int):
     if form.validate_on_submit():
         try:
             shifts.set_needed(session, actor=actor(), shift_id=shift_id,
-                              needed=form.needed.data, ip=client_ip())
+                              needed=required(form.needed.data), ip=client_ip())
         except (*REFUSALS, InvalidInput) as exc:
             session.rollback()
             show_service_error(form, exc, default=form.needed)

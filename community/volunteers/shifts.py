@@ -27,6 +27,7 @@ from community.areas.models import Area
 from community.audit import services as audit
 from community.auth import policy
 from community.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from community.rows import pk, table_of
 from community.stations.models import Station, StationException, StationWindow
 from community.volunteers import rota
 from community.volunteers.models import Shift, ShiftAssignment, Steward
@@ -154,12 +155,12 @@ def _place(session: Session, shift: Shift, steward: Steward, now: datetime,
         .execution_options(populate_existing=True)).scalar_one_or_none()
     if row is not None and row.status != "cancelled":
         raise AlreadySignedUp()
-    if active_count(session, shift.id) >= shift.needed:  # type: ignore[arg-type]
+    if active_count(session, pk(shift)) >= shift.needed:
         raise ShiftFull()
-    if _overlapping(session, steward.id, shift) is not None:  # type: ignore[arg-type]
+    if _overlapping(session, pk(steward), shift) is not None:
         raise OverlappingShift()
     if row is None:  # UNIQUE (shift, steward): a second sign-up after a cancel reuses the row
-        row = ShiftAssignment(shift_id=shift.id, steward_id=steward.id, created_at=now)
+        row = ShiftAssignment(shift_id=pk(shift), steward_id=pk(steward), created_at=now)
     row.status = "signed_up"
     row.cancelled_at = None
     row.assigned_by = assigned_by
@@ -253,7 +254,7 @@ def unassign(session: Session, *, actor: policy.Actor, assignment_id: int,
     if row is None:
         raise NotFound()
     shift, area = _managed_shift(session, actor, row.shift_id)
-    shift = _lock_shift(session, shift.id)  # type: ignore[arg-type]
+    shift = _lock_shift(session, pk(shift))
     session.refresh(row)
     if row.status != "signed_up":
         raise NotSignedUp()
@@ -347,8 +348,8 @@ def _insert_ignore(session: Session, rows: list[dict]) -> int:
     if not rows:
         return 0
     mod = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = mod.insert(Shift.__table__).on_conflict_do_nothing(  # type: ignore[attr-defined]
-        index_elements=["station_id", "starts_at"]).returning(Shift.__table__.c.id)
+    stmt = mod.insert(table_of(Shift)).on_conflict_do_nothing(
+        index_elements=["station_id", "starts_at"]).returning(table_of(Shift).c.id)
     return len(session.execute(stmt, rows).all())
 
 
@@ -356,9 +357,9 @@ def _still_free(session: Session, shift_ids: Sequence[int]) -> set[int]:
     """Of these shifts, the ones nobody holds, after locking them (a sign-up may be racing)."""
     if not shift_ids:
         return set()
-    session.execute(select(Shift.id).where(col(Shift.id).in_(shift_ids))
+    session.execute(select(col(Shift.id)).where(col(Shift.id).in_(shift_ids))
                     .order_by(col(Shift.id)).with_for_update()).all()
-    taken = set(session.execute(select(ShiftAssignment.shift_id).where(
+    taken = set(session.execute(select(col(ShiftAssignment.shift_id)).where(
         col(ShiftAssignment.shift_id).in_(shift_ids),
         col(ShiftAssignment.status).in_(ACTIVE))).scalars())
     return set(shift_ids) - taken
@@ -407,15 +408,15 @@ def _generate(session: Session, area: Area, *, weeks: int, now: datetime, today:
     if not stations:
         return GenerateReport()
     weekly, exceptions = _schedules(session, stations, first, last)
-    existing = _existing(session, [s.id for s in stations], first, last, now)  # type: ignore
+    existing = _existing(session, [s.id for s in stations], first, last, now)
     report = GenerateReport()
     for station in stations:
         desired: list[rota.ShiftSpec] = []
         if station.status == "open":  # a suspended station is not staffed
             desired = [s for s in rota.plan_shifts(
-                weekly.get(station.id, []), exceptions.get(station.id, []),  # type: ignore
+                weekly.get(station.id, []), exceptions.get(station.id, []),
                 first, last, area.timezone, needed) if s.starts_at > now]
-        plan = rota.reconcile(existing.get(station.id, []), desired)  # type: ignore[arg-type]
+        plan = rota.reconcile(existing.get(station.id, []), desired)
         report += _apply(session, station, plan, now)
     session.flush()
     return report
@@ -446,7 +447,7 @@ def generate_all(session: Session, *, now: datetime | None = None, today: date |
     now = now or clock.now()
     communities = session.execute(
         select(Area).where(col(Area.level) == "community",
-                           col(Area.id).in_(select(Station.community_id).distinct()))
+                           col(Area.id).in_(select(col(Station.community_id)).distinct()))
         .order_by(col(Area.id))).scalars()
     report = GenerateReport()
     for area in communities:

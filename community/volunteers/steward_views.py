@@ -23,11 +23,12 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy.exc import SQLAlchemyError
-from wtforms.fields.choices import SelectChoice
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs: WTForms 3.2
 
 from community.db import get_session
 from community.errors import Conflict, DomainError, InvalidInput
 from community.i18n import safe_next
+from community.rows import pk
 from community.stations.forms import WEEKDAY_LABELS
 from community.volunteers import notifications, stewards
 from community.volunteers.steward_forms import (
@@ -43,7 +44,7 @@ from community.volunteers.steward_forms import (
 )
 from community.web.args import int_arg
 from community.web.context import actor, client_ip
-from community.web.forms import show_service_error
+from community.web.forms import required, show_service_error
 
 bp = Blueprint("stewards", __name__, url_prefix="/manage/stewards")
 me_bp = Blueprint("steward_me", __name__)
@@ -113,7 +114,7 @@ def approve(steward_id: int):
                                        ip=client_ip())
     session.commit()
     flash(_("Steward approved."), "info")
-    return _back(steward.id)  # type: ignore[arg-type]
+    return _back(pk(steward))
 
 
 @bp.post("/<int:steward_id>/reject")
@@ -196,8 +197,9 @@ def create_invite():
     if form.validate_on_submit():
         try:
             invite, token = stewards.create_invite(
-                session, actor=actor(), community_id=community_id, days=form.days.data,
-                max_uses=form.max_uses.data, ip=client_ip())
+                session, actor=actor(), community_id=community_id,
+                days=required(form.days.data), max_uses=required(form.max_uses.data),
+                ip=client_ip())
         except InvalidInput as exc:
             session.rollback()
             _show_error(form, exc, form.days)
@@ -279,9 +281,9 @@ def join(token: str):
             return redirect(url_for("steward_me.profile"))
     except DomainError as exc:
         session.rollback()
-        resp = render_template("volunteers/stewards_join.html", community=None, token=token,
+        page = render_template("volunteers/stewards_join.html", community=None, token=token,
                                error=str(exc.message))
-        return resp, exc.status
+        return page, exc.status
     resp = current_app.make_response(render_template(
         "volunteers/stewards_join.html", community=community, token=token, error=None))
     resp.headers["Referrer-Policy"] = "no-referrer"  # keep the token out of other sites' logs

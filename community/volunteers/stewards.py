@@ -16,7 +16,7 @@ import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -33,6 +33,7 @@ from community.auth import services as auth_services
 from community.auth.models import Account, RoleGrant
 from community.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from community.households.models import Household, HouseholdMember
+from community.rows import pk
 from community.stations import management as stations_management
 from community.stations.models import Station
 from community.volunteers import notifications
@@ -173,7 +174,7 @@ def create_invite(session: Session, *, actor: policy.Actor, community_id: int, d
         raise InvalidInput(field="max_uses")
     now = now or clock.now()
     token = secrets.token_urlsafe(32)
-    invite = StewardInvite(community_id=area.id, token_hash=hash_token(token),
+    invite = StewardInvite(community_id=pk(area), token_hash=hash_token(token),
                            created_by=actor.account_id, created_at=now,
                            expires_at=now + timedelta(days=days), max_uses=max_uses)
     session.add(invite)
@@ -269,9 +270,9 @@ def join_by_invite(session: Session, *, account_id: int, token: str, ip: str | N
     """Sign up as a pending steward with an invitation link (spends one of its uses)."""
     now = now or clock.now()
     invite, area = check_invite(session, token=token, now=now)
-    _refuse_duplicate(session, area.id, account_id)  # type: ignore[arg-type]
+    _refuse_duplicate(session, pk(area), account_id)
     # Conditional UPDATE: of two people racing for the last use, exactly one gets it.
-    spent = session.execute(
+    spent = session.exec(
         update(StewardInvite)
         .where(col(StewardInvite.id) == invite.id, col(StewardInvite.revoked_at).is_(None),
                col(StewardInvite.expires_at) > now,
@@ -281,7 +282,7 @@ def join_by_invite(session: Session, *, account_id: int, token: str, ip: str | N
     session.expire(invite, ["uses", "revoked_at"])
     if spent.rowcount != 1:
         raise _INVITE_ERRORS.get(invite_state(invite, now), InviteUsedUp)()
-    steward = _insert_steward(session, Steward(community_id=area.id, account_id=account_id,
+    steward = _insert_steward(session, Steward(community_id=pk(area), account_id=account_id,
                                                invite_id=invite.id, created_at=now))
     audit.record(session, actor_id=account_id, action="steward.joined", area=area,
                  target_type="steward", target_id=steward.id, ip=ip, invite=invite.id)
@@ -312,8 +313,8 @@ def apply_as_steward(session: Session, *, account_id: int, community_id: int,
     if community_id not in {a.id for a in my_communities(session, account_id)}:
         raise NotMember(field="community_id")
     area = _community(session, community_id)
-    _refuse_duplicate(session, area.id, account_id)  # type: ignore[arg-type]
-    steward = _insert_steward(session, Steward(community_id=area.id, account_id=account_id,
+    _refuse_duplicate(session, pk(area), account_id)
+    steward = _insert_steward(session, Steward(community_id=pk(area), account_id=account_id,
                                                created_at=now or clock.now()))
     audit.record(session, actor_id=account_id, action="steward.applied", area=area,
                  target_type="steward", target_id=steward.id, ip=ip)
@@ -391,7 +392,7 @@ def retire_steward(session: Session, *, actor: policy.Actor, steward_id: int,
     steward, area = steward_for(session, actor=actor, steward_id=steward_id, lock=True)
     if steward.status != "approved":
         raise StewardStatusWrong(_l("Only an approved steward can be retired."))
-    for station in _chief_stations(session, area.id, steward.account_id):  # type: ignore[arg-type]
+    for station in _chief_stations(session, pk(area), steward.account_id):
         _unset_chief(session, actor, station, area, ip)
     _decide(steward, actor, "retired", now or clock.now())
     session.add(steward)
@@ -481,7 +482,7 @@ def _chiefs_by_account(session: Session, community_id: int,
             .where(Station.community_id == community_id,
                    col(Station.chief_id).in_(account_ids))
             .order_by(col(Station.name))):
-        out.setdefault(chief_id, []).append(name)  # type: ignore[arg-type]
+        out.setdefault(cast(int, chief_id), []).append(name)  # in account_ids: never NULL
     return out
 
 
@@ -511,7 +512,7 @@ def roster(session: Session, *, actor: policy.Actor, filters: RosterFilter, page
             .join(Account, col(Account.id) == Steward.account_id)
             .where(*conds).order_by(_STATUS_ORDER, col(Account.display_name), col(Steward.id)))
     result = paginate(session, stmt, page=page, per_page=per_page)
-    chiefs = _chiefs_by_account(session, area.id,  # type: ignore[arg-type]
+    chiefs = _chiefs_by_account(session, pk(area),
                                 [s.account_id for s, _n, _p in result.items])
     result.items = [RosterRow(s, name, phone, chiefs.get(s.account_id, []))
                     for s, name, phone in result.items]
@@ -544,11 +545,11 @@ def steward_detail(session: Session, *, actor: policy.Actor, steward_id: int,
     """Everything the manager's steward page shows (steward:read)."""
     steward, area = steward_for(session, actor=actor, steward_id=steward_id,
                                 action="steward:read")
-    account = session.get(Account, steward.account_id)
+    account = cast(Account, session.get(Account, steward.account_id))  # a foreign key
     decider = session.get(Account, steward.decided_by) if steward.decided_by else None
     return StewardDetail(
-        steward=steward, community=area, account=account,  # type: ignore[arg-type]
-        chief_of=[s.name for s in _chief_stations(session, area.id,  # type: ignore[arg-type]
+        steward=steward, community=area, account=account,
+        chief_of=[s.name for s in _chief_stations(session, pk(area),
                                                   steward.account_id)],
         decided_by=decider.display_name if decider else None,
         can_manage=policy.allowed(actor, "steward:manage", area), today=local_today(area, now))
@@ -661,7 +662,7 @@ def my_profile(session: Session, account_id: int) -> StewardHome:
         select(Steward, Area).join(Area, col(Area.id) == Steward.community_id)
         .where(Steward.account_id == account_id).order_by(col(Steward.id))).all()
     mine = [MyStewardship(s, a, slots_of(s),
-                          [st.name for st in _chief_stations(session, a.id,  # type: ignore
+                          [st.name for st in _chief_stations(session, pk(a),
                                                              account_id)])
             for s, a in rows]
     taken = {s.steward.community_id for s in mine}
@@ -701,7 +702,9 @@ def chief_board(session: Session, *, actor: policy.Actor,
         .join(Account, col(Account.id) == Steward.account_id)
         .where(Steward.community_id == area.id)
         .order_by(col(Account.display_name), col(Steward.id))).all()
-    by_account = {acc: sid for sid, acc, _n, status in stewards if status == "approved"}
+    # Looked up by chief_id, which is None for a station without a chief.
+    by_account: dict[int | None, int | None] = {
+        acc: sid for sid, acc, _n, status in stewards if status == "approved"}
     rows = session.exec(
         select(Station, Account.display_name)
         .outerjoin(Account, col(Account.id) == Station.chief_id)
@@ -710,7 +713,8 @@ def chief_board(session: Session, *, actor: policy.Actor,
         communities=areas_services.communities_for(session, actor, "steward:read"),
         community=area,
         stations=[ChiefRow(s, name, by_account.get(s.chief_id)) for s, name in rows],
-        candidates=[(sid, name) for sid, _a, name, status in stewards if status == "approved"],
+        candidates=[(cast(int, sid), name)  # a primary key: never NULL
+                    for sid, _a, name, status in stewards if status == "approved"],
         can_manage=policy.allowed(actor, "steward:manage", area))
 
 
@@ -736,7 +740,7 @@ def _unset_chief(session: Session, actor: policy.Actor, station: Station, area: 
     session.flush()
     audit.record(session, actor_id=actor.account_id, action="station.chief_removed", area=area,
                  target_type="station", target_id=station.id, ip=ip, account=previous)
-    if not _chief_stations(session, area.id, previous):  # type: ignore[arg-type]
+    if not _chief_stations(session, pk(area), previous):
         _revoke(session, actor, previous, "station_chief", area, ip)
     notifications.notify(session, account_id=previous, kind="chief_removed",
                          params={"station": station.name}, link=PROFILE_LINK)

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -31,6 +32,7 @@ from community.errors import Conflict, DomainError, Forbidden, InvalidInput, Not
 from community.households import services as households_services
 from community.households.models import Household
 from community.images import clean_photo, write_atomic
+from community.rows import pk
 from community.stations.models import Drop, Station
 from community.volunteers.checkins import CHECK_OUT_LATE
 from community.volunteers.models import INCIDENTS, Shift, ShiftAssignment, Steward, SupervisionLog
@@ -118,6 +120,17 @@ class LogPage:
     editable: bool
 
 
+class _LogValues(TypedDict):
+    """The columns a save writes."""
+
+    residents_guided: int
+    drops_corrected: int
+    incidents: dict[str, int]
+    note: str
+    photos: list[str]
+    updated_at: datetime
+
+
 @dataclass
 class SavedLog:
     """The saved log and the photo paths it no longer lists (the caller deletes the files)."""
@@ -139,7 +152,8 @@ def _context(session: Session, assignment_id: int) -> LogContext:
     log = session.execute(select(SupervisionLog).where(
         col(SupervisionLog.assignment_id) == assignment_id)
         .execution_options(populate_existing=True)).scalar_one_or_none()
-    return LogContext(*row, log)
+    assignment, shift, steward, station, community = row
+    return LogContext(assignment, shift, steward, station, community, log)
 
 
 def _own(actor: policy.Actor, ctx: LogContext) -> bool:
@@ -174,8 +188,9 @@ def linked_drops(session: Session, *, assignment: ShiftAssignment, shift: Shift,
              col(Drop.recorded_by) == account_id)
     count = session.execute(select(func.count()).select_from(Drop).where(*conds)).scalar_one()
     rows = session.execute(
-        select(Drop.id, Drop.happened_at, Drop.category, Drop.quality, Drop.source,
-               Household.building, Household.unit, Household.room)
+        select(col(Drop.id), col(Drop.happened_at), col(Drop.category), col(Drop.quality),
+               col(Drop.source), col(Household.building), col(Household.unit),
+               col(Household.room))
         .outerjoin(Household, col(Household.id) == Drop.household_id)
         .where(*conds).order_by(col(Drop.happened_at).desc(), col(Drop.id).desc())
         .limit(limit)).all()
@@ -252,13 +267,14 @@ def save_log(session: Session, *, actor: policy.Actor, assignment_id: int, data:
     for relative, content in new_files.items():
         write_atomic(photo_dir / relative, content)
     now = now or clock.now()
-    values = {"residents_guided": guided, "drops_corrected": corrected, "incidents": incidents,
-              "note": note, "photos": kept + list(new_files), "updated_at": now}
+    values: _LogValues = {"residents_guided": guided, "drops_corrected": corrected,
+                          "incidents": incidents, "note": note,
+                          "photos": kept + list(new_files), "updated_at": now}
     log = ctx.log
     if log is None:
         try:
             with session.begin_nested():
-                log = SupervisionLog(assignment_id=ctx.assignment.id, created_at=now, **values)
+                log = SupervisionLog(assignment_id=pk(ctx.assignment), created_at=now, **values)
                 session.add(log)
         except IntegrityError:
             # A second tab saved the first version at the same moment: update that one.

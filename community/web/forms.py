@@ -1,11 +1,20 @@
 """Form helpers shared by the managers' pages."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from flask_babel import gettext as _
 
 from community.errors import Conflict, DomainError, InvalidInput
+
+T = TypeVar("T")
+
+
+def required(data: T | None) -> T:
+    """A field's data once the form has validated, when a required validator (DataRequired,
+    InputRequired or the form's own check) has made sure there is one; WTForms types every
+    field's data as optional."""
+    return cast(T, data)
 
 
 def show_service_error(form: Any, err: DomainError, *, default: Any,
