@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 # (moment, monotonic reading when frozen, ticking?) while frozen, else None.
@@ -21,6 +21,9 @@ def now() -> datetime:
         return datetime.now(UTC)
     moment, since, tick = _frozen
     return moment + timedelta(seconds=time.monotonic() - since) if tick else moment
+
+
+_now = now  # for functions whose `now=` argument shadows the module's clock
 
 
 @contextmanager
@@ -43,3 +46,8 @@ def freeze(moment: datetime, *, tick: bool = False) -> Iterator[None]:
 def local(moment: datetime, tz: str = DEFAULT_TZ) -> datetime:
     """Convert an aware datetime to the given zone."""
     return moment.astimezone(ZoneInfo(tz))
+
+
+def local_today(tz: str = DEFAULT_TZ, now: datetime | None = None) -> date:
+    """Today's date in a time zone (a community's `timezone`), at `now` or the clock's now."""
+    return local(now or _now(), tz).date()

@@ -6,11 +6,13 @@ Nothing here touches the database at import or in `create_app`.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g, request
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from community.errors import SchemaBehind
@@ -46,6 +48,17 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+
+
+def insert_ignoring(session: Session, table: Table, *,
+                    on: Sequence[str]) -> postgresql.Insert | sqlite.Insert:
+    """`INSERT … ON CONFLICT (on) DO NOTHING` for the session's dialect (PostgreSQL, SQLite).
+
+    Add `.returning(...)` to learn which rows went in; run it with a list of dicts to insert
+    many rows in one executemany (one compiled statement, few round trips).
+    """
+    mod = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return mod.insert(table).on_conflict_do_nothing(index_elements=list(on))
 
 
 def get_engine(app: Flask | None = None) -> Engine:
