@@ -81,12 +81,12 @@ def _register_blueprints(app: Flask) -> None:
     from community.points.views import bp as points_bp
     from community.residents.views import admin_bp as residents_admin_bp
     from community.residents.views import bp as residents_bp
-    from community.stations.views import bp as stations_bp
+    from community.stations.manage.views import bp as stations_bp
 
     for bp in (auth_bp, areas_bp, audit_bp, households_bp, residents_bp, residents_admin_bp,
                stations_bp, points_bp):
         app.register_blueprint(bp)
-    from community.stations.steward_views import bp as steward_bp
+    from community.stations.views import bp as steward_bp
 
     app.register_blueprint(steward_bp)
     from community.scheduler.views import bp as jobs_bp
@@ -95,33 +95,28 @@ def _register_blueprints(app: Flask) -> None:
     from community.stations.api import bp as api_bp
 
     app.register_blueprint(api_bp)
-    from community.points.board_views import bp as board_bp
-    from community.points.board_views import resident_bp as resident_board_bp
+    from community.points.boards.views import bp as board_bp
+    from community.points.boards.views import resident_bp as resident_board_bp
 
     app.register_blueprint(board_bp)
     app.register_blueprint(resident_board_bp)
-    from community.points.reward_views import bp as rewards_bp
-    from community.points.reward_views import pickup_bp
-    from community.points.reward_views import resident_bp as resident_rewards_bp
+    from community.points.rewards.views import bp as rewards_bp
+    from community.points.rewards.views import pickup_bp
+    from community.points.rewards.views import resident_bp as resident_rewards_bp
 
     app.register_blueprint(rewards_bp)
     app.register_blueprint(pickup_bp)
     app.register_blueprint(resident_rewards_bp)
-    from community.volunteers import steward_views
+    from community.volunteers.checkins import views as checkin_views
+    from community.volunteers.hours import views as hours_views
+    from community.volunteers.inbox import views as inbox_views
+    from community.volunteers.shifts import views as shift_views
+    from community.volunteers.stewards import views as steward_views
 
-    for bp in (steward_views.bp, steward_views.me_bp, steward_views.inbox_bp):
-        app.register_blueprint(bp)
-    from community.volunteers import hours_views
-
-    for bp in (hours_views.bp, hours_views.me_bp, hours_views.public_bp):
-        app.register_blueprint(bp)
-    from community.volunteers import shift_views
-
-    for bp in (shift_views.bp, shift_views.manage_bp):
-        app.register_blueprint(bp)
-    from community.volunteers import checkin_views
-
-    for bp in (checkin_views.bp, checkin_views.manage_bp):
+    for bp in (steward_views.bp, steward_views.me_bp, inbox_views.bp,
+               hours_views.bp, hours_views.me_bp, hours_views.public_bp,
+               shift_views.bp, shift_views.manage_bp,
+               checkin_views.bp, checkin_views.manage_bp):
         app.register_blueprint(bp)
     from community.ratings.views import bp as ratings_bp
 

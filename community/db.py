@@ -1,21 +1,22 @@
 """Engine, per-request session and the schema-version check.
 
-One `Session(expire_on_commit=False)` per request, created lazily in `g` and
-closed at teardown (the flaskr pattern). Only views, CLI commands and jobs commit.
+One `Session(expire_on_commit=False)` per request, created lazily in `g`, committed by
+the one commit point (`commit_request`, after the view and before the response is sent)
+and closed at teardown (the flaskr pattern). Views never commit; CLI commands and jobs
+commit for themselves.
 Nothing here touches the database at import or in `create_app`.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g, request
-from sqlalchemy import Connection, Engine, Table, create_engine, event, text
-from sqlalchemy.dialects import postgresql, sqlite
+from flask import Flask, Response, current_app, g, request
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlmodel import Session
 
 from community.errors import SchemaBehind
+from community.rows import insert_ignoring as insert_ignoring  # re-exported: see community.rows
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -48,17 +49,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
-
-
-def insert_ignoring(session: Session, table: Table, *,
-                    on: Sequence[str]) -> postgresql.Insert | sqlite.Insert:
-    """`INSERT … ON CONFLICT (on) DO NOTHING` for the session's dialect (PostgreSQL, SQLite).
-
-    Add `.returning(...)` to learn which rows went in; run it with a list of dicts to insert
-    many rows in one executemany (one compiled statement, few round trips).
-    """
-    mod = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return mod.insert(table).on_conflict_do_nothing(index_elements=list(on))
 
 
 def get_engine(app: Flask | None = None) -> Engine:
@@ -95,6 +85,30 @@ def get_session() -> Session:
     if "db_session" not in g:
         g.db_session = open_session(read_only=request.method in ("GET", "HEAD", "OPTIONS"))
     return g.db_session
+
+
+def keep_on_error() -> None:
+    """Commit this request's work even though its response is an error (4xx), e.g. a
+    refused login that must still count the attempt. Call it from the view."""
+    g.db_keep_on_error = True
+
+
+def commit_request(response: Response) -> Response:
+    """The one commit point: after the view returned, BEFORE the response is sent.
+
+    A success or redirect commits the request's session; an error response (4xx, 5xx, a
+    refused form) rolls it back unless the view called `keep_on_error()`. A failed commit
+    raises, so the client gets an error page or JSON error, never a false success.
+    Streamed responses read in a session of their own (`web.downloads`).
+    """
+    session: Session | None = g.get("db_session")
+    if session is None:
+        return response
+    if response.status_code >= 400 and not g.get("db_keep_on_error"):
+        session.rollback()
+    else:
+        session.commit()
+    return response
 
 
 def close_session(_exc: BaseException | None = None) -> None:
@@ -135,7 +149,8 @@ def check_schema(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Register the session teardown and the lazy schema check."""
+    """Register the commit point, the session teardown and the lazy schema check."""
+    app.after_request(commit_request)
     app.teardown_appcontext(close_session)
 
     @app.before_request

@@ -34,9 +34,9 @@ from community.auth import services as auth_services
 from community.auth.models import Account, RoleGrant
 from community.households import codes
 from community.households.models import Card, Household, HouseholdMember
-from community.points import rewards
 from community.points import services as points_services
 from community.points.models import PointsAccount, RewardItem
+from community.points.rewards import services as rewards
 from community.points.rules import DropFacts
 from community.rows import pk, table_of
 from community.stations import windows

@@ -123,7 +123,7 @@ def add_ratings(demo: city.Demo) -> None:
     if rated is not None:  # a previous run (or the monthly job) rated them already
         return
     now = clock.now()
-    last = rollups.local_today(clock.DEFAULT_TZ, now) - timedelta(days=1)
+    last = clock.local_today(clock.DEFAULT_TZ, now) - timedelta(days=1)
     first = last - timedelta(days=demo.days - 1)
     start = datetime.combine(first, time(9, 0), tzinfo=ZoneInfo(clock.DEFAULT_TZ))
     month = rollups.month_start(first)

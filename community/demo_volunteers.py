@@ -19,7 +19,7 @@ Two steps of `community.demo.STEPS`:
 Idempotent like the rest of the demo: accounts are found by username, stewards by
 (community, account); a community with a shift that has already started keeps its history,
 and one with sign-ups on future shifts keeps those. Ledger credits carry the source
-`hours.approve_hours` uses ("shift:<assignment id>") and go through the points services'
+`hours.services.approve_hours` uses ("shift:<assignment id>") and go through the points services'
 bulk path (`lock_steward_accounts` + `append_entries`), so `flask points verify` finds no
 drift. Like the demo drops, the bulk rows write no audit entries.
 """
@@ -44,10 +44,17 @@ from community.auth.models import Account
 from community.points import services as points_services
 from community.rows import pk, table_of
 from community.stations.models import Station, StationException, StationWindow
-from community.volunteers import hours, notifications, rota, shifts, stewards
-from community.volunteers import rules as hours_rules
-from community.volunteers.checkins import minutes_between
+from community.volunteers import jobs as volunteers_jobs
+from community.volunteers.checkins.rules import minutes_between
+from community.volunteers.hours import queries as hours_queries
+from community.volunteers.hours import rules as hours_rules
+from community.volunteers.hours import services as hours_services
+from community.volunteers.inbox import services as notifications
 from community.volunteers.models import Shift, ShiftAssignment, Steward, SupervisionLog
+from community.volunteers.shifts import rules as rota
+from community.volunteers.shifts import services as shifts
+from community.volunteers.stewards import rules as steward_rules
+from community.volunteers.stewards import services as stewards
 
 FUTURE_WEEKS = 4          # what the scheduler's rota job keeps generated
 PENDING_DAYS = 3          # hours of the last three local days (today too) still wait
@@ -411,7 +418,7 @@ def _crew(session: Session, community: Area, now: datetime) -> list[Member]:
         if s.status == "retired":
             left = clock.local(s.decided_at or now, community.timezone).date()
             until = left - timedelta(days=1)
-        out.append(Member(s.id, s.account_id, tuple(stewards.slots_of(s)), until))
+        out.append(Member(s.id, s.account_id, tuple(steward_rules.slots_of(s)), until))
     return out
 
 
@@ -630,12 +637,12 @@ def _inbox(demo: city.Demo, now: datetime) -> None:
                 select(table.c.id, table.c.approved_minutes).where(
                     table.c.steward_id == steward.id, table.c.hours_status == "approved")
                 .order_by(table.c.approved_at.desc(), table.c.id.desc()).limit(2)).all()
-            credited = hours.points_credited(session, [i for i, _m in recent])
+            credited = hours_queries.points_credited(session, [i for i, _m in recent])
             for assignment_id, minutes in reversed(recent):
                 sent += notifications.notify(
                     session, account_id=pk(account), kind="hours_approved",
                     params={"minutes": minutes, "points": credited.get(assignment_id, 0)},
-                    link=hours.MY_LINK, dedupe_key=f"hours_approved:{assignment_id}")
+                    link=hours_services.MY_LINK, dedupe_key=f"hours_approved:{assignment_id}")
             upcoming = session.execute(
                 select(table.c.id, col(Shift.id), col(Shift.starts_at), col(Station.name))
                 .join(Shift, col(Shift.id) == table.c.shift_id)
@@ -649,7 +656,7 @@ def _inbox(demo: city.Demo, now: datetime) -> None:
                 sent += notifications.notify(
                     session, account_id=pk(account), kind="shift_reminder",
                     params={"station": station, "starts_at": local_start, "shift_id": shift_id},
-                    link=notifications.REMINDER_LINK,
+                    link=volunteers_jobs.REMINDER_LINK,
                     dedupe_key=f"shift_reminder:{assignment_id}")
             demo.created += sent
 

@@ -75,13 +75,24 @@ def _pg_admin(statements: list[str]) -> None:
         engine.dispose()
 
 
+# This run's id (the controller's pid): database names carry it, so two runs on one machine
+# (or one PostgreSQL) never drop each other's databases.
+_RUN = {"id": str(os.getpid())}
+
+
+def _run_database(suffix: str) -> str:
+    """The name of one of this run's PostgreSQL databases, e.g. test_4242_gw0."""
+    return f"{make_url(PG_URL or '').database}_{_RUN['id']}_{suffix}"
+
+
 def _template_name() -> str:
-    return f"{make_url(PG_URL or '').database}_template"
+    return _run_database("template")
 
 
 def pytest_configure(config: pytest.Config) -> None:
     """The controller migrates the templates once: a SQLite file and a PostgreSQL database."""
     if hasattr(config, "workerinput"):  # an xdist worker: the controller did it
+        _RUN["id"] = config.workerinput["run_id"]
         return
     if config.option.collectonly:
         return
@@ -93,11 +104,40 @@ def pytest_configure(config: pytest.Config) -> None:
     if PG_URL:
         template = _template_name()
         try:
-            _pg_admin([f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)',
+            _pg_admin([*_stale_run_databases(),
+                       f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)',
                        f'CREATE DATABASE "{template}"'])
         except Exception as exc:  # noqa: BLE001
             raise pytest.UsageError(f"PostgreSQL at {PG_URL} is unreachable: {exc}") from exc
         upgrade_database(_pg_database(template))
+
+
+def _stale_run_databases() -> list[str]:
+    """DROP statements for databases of earlier runs whose controller is gone (a killed run)."""
+    base = make_url(PG_URL or "").database
+    engine = make_engine(PG_URL or "")
+    try:
+        with engine.connect() as conn:
+            names = conn.execute(text("SELECT datname FROM pg_database WHERE datname LIKE :p"),
+                                 {"p": f"{base}_%"}).scalars().all()
+    finally:
+        engine.dispose()
+    stale = []
+    for name in names:
+        run = name[len(base) + 1:].split("_", 1)[0]
+        if run.isdigit() and not _alive(int(run)):
+            stale.append(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return stale
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -114,6 +154,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_configure_node(node: Any) -> None:
     """Hand the controller's template path to each xdist worker."""
     node.workerinput["sqlite_template"] = node.config.stash[_SQLITE_TEMPLATE]
+    node.workerinput["run_id"] = _RUN["id"]
 
 
 _SQLITE_TEMPLATE = pytest.StashKey[str]()
@@ -139,7 +180,7 @@ def pg_url(worker: str) -> Iterator[str]:
     """This worker's own PostgreSQL database, cloned from the migrated template."""
     if not PG_URL:
         pytest.fail("TEST_DATABASE_URL is not set")
-    name = f"{make_url(PG_URL).database}_{worker}"
+    name = _run_database(worker)
     _pg_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
                f'CREATE DATABASE "{name}" TEMPLATE "{_template_name()}"'])
     yield _pg_database(name)
@@ -205,10 +246,11 @@ def demo_url(request: pytest.FixtureRequest, backend: str) -> str:
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         url = f"sqlite:///{path}"
     else:
-        name = f"{make_url(PG_URL or '').database}_{request.getfixturevalue('worker')}_demo"
+        name = _run_database(f"{request.getfixturevalue('worker')}_demo")
         _pg_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
                    f'CREATE DATABASE "{name}" TEMPLATE "{_template_name()}"'])
         url = _pg_database(name)
+        urls["postgresql"] = url  # dropped at the end even if the build below fails
     from community import demo
 
     engine = make_engine(url)
@@ -273,9 +315,11 @@ def app(request: pytest.FixtureRequest, db_url: str, app_config: dict, tmp_path:
     saved = application.config.get("UPLOAD_DIR")
     application.config["UPLOAD_DIR"] = str(tmp_path / "uploads")
     application.extensions["community.bind"] = connection
-    if application.config["RATELIMIT_ENABLED"]:
-        from community.extensions import limiter
+    from community.extensions import limiter
 
+    # The limiter is one object shared by every app; the last app built set its switch.
+    limiter.enabled = application.config["RATELIMIT_ENABLED"]
+    if limiter.enabled:
         with application.app_context():
             limiter.reset()  # rate-limit counters are per test, as a fresh app would have them
     try:
@@ -350,7 +394,7 @@ def _fixed_clock() -> Iterator[None]:
 def _fresh_process_caches() -> Iterator[None]:
     """Each test starts with empty process caches (the scan path's stations, the boards'
     rankings): ids repeat across databases and rolled-back tests."""
-    from community.points import boards
+    from community.points.boards import queries as boards
     from community.stations import services as stations_services
 
     stations_services.forget_station()

@@ -20,6 +20,14 @@ def get_area(session: Session, area_id: int) -> Area:
     return area
 
 
+def get_community(session: Session, community_id: int) -> Area:
+    """Load a community (the 小区 level) or raise NotFound, also for an area of another level."""
+    area = session.get(Area, community_id)
+    if area is None or area.level != "community":
+        raise NotFound()
+    return area
+
+
 def add_area(session: Session, *, parent: Area | None, level: str, name: str) -> Area:
     """Insert a node and set its path; no authorization (CLI, demo and `create_area` use it)."""
     name = name.strip()
@@ -87,13 +95,22 @@ def set_link_mode(
 
 
 def areas_in_scopes(session: Session, paths: list[str], level: str | None = None) -> list[Area]:
-    """All areas under any of `paths` (optionally of one level), ordered by path."""
+    """All areas under any of `paths` (optionally of one level), in tree order.
+
+    Tree order is the path's ids compared as numbers: a parent before its children, and
+    siblings in the order they were added (as text, "/1/100/" would sort before "/1/99/").
+    """
     if not paths:
         return []
     stmt = select(Area).where(or_(*[col(Area.path).startswith(p) for p in paths]))
     if level:
         stmt = stmt.where(Area.level == level)
-    return list(session.exec(stmt.order_by(Area.path)))
+    return sorted(session.exec(stmt), key=lambda a: path_ids(a.path))
+
+
+def path_ids(path: str) -> list[int]:
+    """The ids along an area path, root first: "/1/5/12/" → [1, 5, 12]."""
+    return [int(part) for part in path.strip("/").split("/") if part]
 
 
 def communities_for(session: Session, actor: policy.Actor, action: str) -> list[Area]:

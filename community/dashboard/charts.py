@@ -16,7 +16,8 @@ from community.dashboard.queries import FIGURES, AreaDashboard, CommunityDashboa
 from community.ratings.metrics import CATEGORIES
 from community.ratings.models import LEVELS
 from community.ratings.standing import LEVEL_LABELS, METRIC_LABELS
-from community.stations.forms import CATEGORY_LABELS, WEEKDAY_LABELS
+from community.stations.forms import WEEKDAY_LABELS
+from community.stations.schemas import CATEGORY_LABELS
 
 LEVEL_COLOURS = {"star": "#d4a106", "compliant": "#1f8a4c", "not_compliant": "#c0392b",
                  "insufficient": "#9aa5ad"}

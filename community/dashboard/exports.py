@@ -17,7 +17,8 @@ from community import tabular
 from community.dashboard.charts import pct
 from community.dashboard.queries import FIGURES, CommunityDashboard
 from community.ratings.standing import LEVEL_LABELS, METRIC_LABELS
-from community.stations.forms import CATEGORY_LABELS, WEEKDAY_LABELS
+from community.stations.forms import WEEKDAY_LABELS
+from community.stations.schemas import CATEGORY_LABELS
 
 Row = list[Any]
 

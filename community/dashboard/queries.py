@@ -19,6 +19,7 @@ from sqlalchemy import case, distinct, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
+from community import clock
 from community.areas import services as areas_services
 from community.areas.models import Area
 from community.auth import policy
@@ -259,7 +260,7 @@ def community_dashboard(session: Session, *, actor: policy.Actor, community_id: 
     community = areas_services.community_for(session, actor=actor, community_id=community_id,
                                              action=READ)
     cid = pk(community)
-    today = rollups.local_today(community.timezone, now)
+    today = clock.local_today(community.timezone, now)
     this_month = rollups.month_start(today)
     month = min(rollups.month_start(month) if month else this_month, this_month)
     last = month_end(month)
@@ -498,7 +499,7 @@ def latest_rated_month(session: Session, area: Area, today: date) -> date:
 
 def _pick_month(session: Session, area: Area, month: date | None,
                 now: datetime | None) -> tuple[date, date]:
-    today = rollups.local_today(area.timezone, now)
+    today = clock.local_today(area.timezone, now)
     if month is None:
         return latest_rated_month(session, area, today), today
     return min(rollups.month_start(month), rollups.month_start(today)), today
@@ -829,7 +830,7 @@ def tonnage_page(session: Session, *, actor: policy.Actor, area_id: int | None,
         policy.require(actor, "tonnage:write", area)
         if area.level == "community":
             raise NotFound()
-    today = rollups.local_today(area.timezone, now)
+    today = clock.local_today(area.timezone, now)
     this_month = rollups.month_start(today)
     month = min(rollups.month_start(month), this_month) if month else add_months(this_month, -1)
     first = add_months(this_month, -(TREND_MONTHS - 1))

@@ -59,7 +59,7 @@ def save_tonnage(session: Session, *, actor: policy.Actor, area_id: int, month: 
     if area.level == "community":
         raise InvalidInput(field="area_id")
     month = rollups.month_start(month)
-    if month > rollups.month_start(rollups.local_today(area.timezone, now)):
+    if month > rollups.month_start(clock.local_today(area.timezone, now)):
         raise InvalidInput(field="month")
     parsed: dict[str, Any] = {}  # TONNAGE_FIELDS → Decimal: keyword arguments of TonnageEntry
     for name in TONNAGE_FIELDS:

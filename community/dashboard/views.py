@@ -21,7 +21,8 @@ from community.errors import Forbidden, InvalidInput
 from community.ratings import metrics
 from community.ratings.standing import LEVEL_LABELS, METRIC_LABELS
 from community.rows import pk
-from community.stations.forms import CATEGORY_LABELS, WEEKDAY_LABELS
+from community.stations.forms import WEEKDAY_LABELS
+from community.stations.schemas import CATEGORY_LABELS
 from community.web import downloads
 from community.web.args import int_arg
 from community.web.context import actor, client_ip

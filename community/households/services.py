@@ -171,13 +171,6 @@ def _natural(*columns: Any) -> list[Any]:
     return out
 
 
-def _community(session: Session, community_id: int | None) -> Area:
-    area = session.get(Area, community_id) if community_id is not None else None
-    if area is None:
-        raise NotFound()
-    return area
-
-
 @dataclass
 class Registry:
     """What the household list page shows: the picker, the community, one page and the filters."""

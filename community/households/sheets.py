@@ -14,32 +14,23 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
-from reportlab.lib.colors import Color, black, white
+from reportlab.lib.colors import Color, black
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from community import pdf
 from community.households import qr
 from community.households.codes import format_code
 
-# TrueType CJK fonts, best first. OpenType/CFF fonts (Noto CJK .ttc) are absent on purpose:
-# reportlab's TTFont cannot embed PostScript outlines.
-FONT_CANDIDATES: tuple[tuple[str, int], ...] = (
-    ("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc", 0),
-    ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", 0),
-    ("/usr/share/fonts/truetype/arphic/uming.ttc", 0),
-    ("/usr/share/fonts/truetype/arphic/ukai.ttc", 0),
-    ("/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf", 0),
-    ("/usr/share/fonts/truetype/noto/NotoSansSC-Regular.ttf", 0),
-)
-# Built into every PDF viewer in China; needs no file, so the sheet never fails for lack of a font.
-FALLBACK_FONT = "STSong-Light"
+# The CJK font is registered by `community.pdf` (shared with the hours certificate); its names
+# stay importable from here.
+from community.pdf import FALLBACK_FONT as FALLBACK_FONT
+from community.pdf import FONT_CANDIDATES as FONT_CANDIDATES
+from community.pdf import text_font as text_font
+
 CODE_FONT = "Courier-Bold"  # short and link codes are ASCII; monospace keeps groups aligned
 
 PAGE_W, PAGE_H = A4
@@ -69,79 +60,23 @@ class SheetCard:
     community: str
 
 
-@cache
-def text_font() -> str:
-    """The registered font name for Chinese text: a TrueType CJK font if installed, else STSong."""
-    for path, index in FONT_CANDIDATES:
-        if not Path(path).exists():
-            continue
-        name = f"CJK-{Path(path).stem}"
-        try:
-            pdfmetrics.registerFont(TTFont(name, path, subfontIndex=index))
-        except Exception:  # noqa: BLE001, S112 - a broken font file just means "try the next one"
-            continue
-        return name
-    pdfmetrics.registerFont(UnicodeCIDFont(FALLBACK_FONT))
-    return FALLBACK_FONT
-
-
-def _fit(text: str, font: str, size: float, width: float, minimum: float = 6) -> float:
-    """The largest font size ≤ size (down to `minimum`) at which `text` fits `width`."""
-    while size > minimum and pdfmetrics.stringWidth(text, font, size) > width:
-        size -= 0.5
-    return size
-
-
-def _clip(text: str, font: str, size: float, width: float) -> str:
-    """Shorten `text` with an ellipsis until it fits (a last resort for very long names)."""
-    if pdfmetrics.stringWidth(text, font, size) <= width:
-        return text
-    while text and pdfmetrics.stringWidth(text + "…", font, size) > width:
-        text = text[:-1]
-    return text + "…"
-
-
 def _line(c: Canvas, text: str, font: str, size: float, x: float, y: float, width: float) -> None:
-    size = _fit(text, font, size, width)
+    size = pdf.fit(text, font, size, width)
     c.setFont(font, size)
-    c.drawString(x, y, _clip(text, font, size, width))
+    c.drawString(x, y, pdf.clip(text, font, size, width))
 
 
 def _wrap(c: Canvas, text: str, font: str, x: float, y: float, width: float) -> None:
     """The address: one line from 11 pt down to 8 pt, else two 8 pt lines (then clipped)."""
-    size = _fit(text, font, 11, width, minimum=8)
+    size = pdf.fit(text, font, 11, width, minimum=8)
     if pdfmetrics.stringWidth(text, font, size) <= width:
         c.setFont(font, size)
         c.drawString(x, y, text)
         return
-    cut = len(text)
-    while cut > 1 and pdfmetrics.stringWidth(text[:cut], font, size) > width:
-        cut -= 1
+    first = pdf.wrap(text, font, size, width)[0]  # the longest start that fits
     c.setFont(font, size)
-    c.drawString(x, y + 1 * mm, text[:cut])
-    c.drawString(x, y - 2.6 * mm, _clip(text[cut:], font, size, width))
-
-
-def _draw_qr(c: Canvas, token: str, x: float, y: float, size: float) -> None:
-    """Vector QR with its quiet zone, bottom-left corner at (x, y)."""
-    modules = qr.matrix(token)
-    n = len(modules)
-    cell = size / n
-    c.setFillColor(white)
-    c.rect(x, y, size, size, stroke=0, fill=1)
-    c.setFillColor(black)
-    for r, row in enumerate(modules):
-        # Merge runs of dark modules into one rectangle: fewer PDF ops, no hairline seams.
-        col = 0
-        while col < n:
-            if not row[col]:
-                col += 1
-                continue
-            start = col
-            while col < n and row[col]:
-                col += 1
-            c.rect(x + start * cell, y + size - (r + 1) * cell, (col - start) * cell, cell,
-                   stroke=0, fill=1)
+    c.drawString(x, y + 1 * mm, first)
+    c.drawString(x, y - 2.6 * mm, pdf.clip(text[len(first):], font, size, width))
 
 
 def _cut_marks(c: Canvas, x: float, y: float) -> None:
@@ -160,7 +95,7 @@ def _draw_card(c: Canvas, card: SheetCard, x: float, y: float, font: str) -> Non
     c.setLineWidth(0.3)
     c.roundRect(x, y, CARD_W, CARD_H, 2 * mm, stroke=1, fill=0)
     _cut_marks(c, x, y)
-    _draw_qr(c, card.token, x + PAD, y + PAD, QR_SIZE)
+    pdf.draw_qr(c, qr.matrix(card.token), x + PAD, y + PAD, QR_SIZE)
 
     tx = x + PAD + QR_SIZE + 2 * mm
     tw = x + CARD_W - PAD - tx

@@ -16,11 +16,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlmodel import Session, col
 
+from community import clock
 from community.areas.models import Area
 from community.points import rules as rules_mod
 from community.points import services
@@ -86,7 +86,7 @@ def _community_days(session: Session, community_ids: set[int], now: datetime,
     zones = session.execute(
         select(col(Area.id), col(Area.timezone)).where(col(Area.id).in_(missing)))
     for community_id, tz in zones:
-        today = now.astimezone(ZoneInfo(tz)).date()
+        today = clock.local_today(tz, now)
         days[community_id] = (today, services.current_rules(session, community_id, today))
 
 

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select
@@ -84,11 +83,6 @@ def _in_scope(scope: Scope) -> Any:
     # By area path, not a list of ids: a city admin's scope holds thousands of communities.
     inside = select(col(Area.id)).where(or_(*[col(Area.path).startswith(p) for p in scope.paths]))
     return col(PointsAccount.community_id).in_(inside)
-
-
-def local_today(timezone: str, now: datetime | None = None) -> date:
-    """Today's date in a zone."""
-    return (now or clock.now()).astimezone(ZoneInfo(timezone)).date()
 
 
 def _month_start(day: date, back: int = 0) -> date:
@@ -171,7 +165,7 @@ def overview(session: Session, *, actor: policy.Actor, community_id: int | None,
              now: datetime | None = None) -> Overview:
     """Points outstanding, households with points and the last 12 local months (points:read)."""
     scope = _scope(session, actor, community_id)
-    today = local_today(scope.timezone, now)
+    today = clock.local_today(scope.timezone, now)
     # The liability counts every account (stewards' 积分银行 too); the holders are households.
     held = case((col(PointsAccount.balance) > 0, 1), else_=0)
     outstanding, holders = session.execute(
@@ -296,7 +290,7 @@ def rules(session: Session, *, actor: policy.Actor, community_id: int | None,
     """A community's current and past rule-set versions (points:read)."""
     community = areas_services.community_for(session, actor=actor, community_id=community_id,
                                              action="points:read")
-    today = local_today(community.timezone, now)
+    today = clock.local_today(community.timezone, now)
     current = points_services.current_rules(session, pk(community),
                                             today)
     rows = session.execute(
@@ -366,7 +360,7 @@ def export_entries(session: Session, *, actor: policy.Actor, community_id: int |
     """Check scope and size (≤ MAX_EXPORT_ROWS) of a ledger export; audit it (points:read)."""
     community = areas_services.community_for(session, actor=actor, community_id=community_id,
                                              action="points:read")
-    first, last = default_range(local_today(community.timezone, now))
+    first, last = default_range(clock.local_today(community.timezone, now))
     day_from, day_to = day_from or first, day_to or last
     if day_from > day_to:
         day_from, day_to = day_to, day_from
@@ -406,4 +400,4 @@ def export_rows(session: Session, export: EntryExport, chunk: int = 2000) -> Ite
 
 __all__ = ["EntryExport", "EntryRow", "ExportTooLarge", "Ledger", "LedgerRow", "MonthRow",
            "Overview", "RuleVersion", "Rules", "Scope", "default_range", "export_entries",
-           "export_rows", "household_for", "ledger", "local_today", "overview", "rules"]
+           "export_rows", "household_for", "ledger", "overview", "rules"]

@@ -12,12 +12,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
@@ -31,7 +30,7 @@ from community.households.models import Household
 from community.points import rules as rules_mod
 from community.points.models import LedgerEntry, PointsAccount, PointsRuleSet
 from community.points.rules import DropFacts, HouseholdDay, RuleSet
-from community.rows import table_of
+from community.rows import insert_ignoring, table_of
 
 DROP_KINDS = ("earn", "bonus", "penalty", "strike")
 HISTORY_LIMIT = 50
@@ -120,32 +119,38 @@ def publish_rules(session: Session, *, actor: policy.Actor, community_id: int,
 
 # --- Accounts and ledger state --------------------------------------------------------------
 
-def _dialect_insert(session: Session, table: Any) -> Any:
-    mod = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return mod.insert(table)
+Owner = Literal["household", "steward"]
 
 
-def _lock_accounts(session: Session, community_id: int,
-                   household_ids: set[int]) -> dict[int, tuple[int, int]]:
-    """household id → (account id, balance), creating missing accounts; rows locked."""
-    if not household_ids:
+def lock_accounts(session: Session, community_id: int, owner_ids: set[int],
+                  owner: Owner = "household") -> dict[int, tuple[int, int]]:
+    """Lock (creating when missing) the points accounts of households (or, with
+    owner="steward", of stewards): owner id → (account id, balance).
+
+    Locks are taken in account-id order; every writer of balances goes through here first,
+    so two transactions locking several accounts take them in the same order and never
+    deadlock.
+    """
+    if not owner_ids:
         return {}
-    ins = _dialect_insert(session, table_of(PointsAccount)).on_conflict_do_nothing(
-        index_elements=["household_id"])
-    session.execute(ins, [{"community_id": community_id, "owner_type": "household",
-                           "household_id": h, "balance": 0} for h in sorted(household_ids)])
+    key = f"{owner}_id"  # household_id or steward_id: unique, so ON CONFLICT skips existing
+    session.execute(insert_ignoring(session, table_of(PointsAccount), on=[key]),
+                    [{"community_id": community_id, "owner_type": owner, "household_id": None,
+                      "steward_id": None, "balance": 0, key: i} for i in sorted(owner_ids)])
+    owner_id = col(PointsAccount.household_id if owner == "household"
+                   else PointsAccount.steward_id)
     rows = session.execute(
-        select(col(PointsAccount.household_id), col(PointsAccount.id), col(PointsAccount.balance))
-        .where(col(PointsAccount.household_id).in_(household_ids))
+        select(owner_id, col(PointsAccount.id), col(PointsAccount.balance))
+        .where(owner_id.in_(owner_ids))
         .order_by(col(PointsAccount.id)).with_for_update()
     ).all()
-    return {h: (i, b) for h, i, b in rows}
+    return {o: (i, b) for o, i, b in rows}
 
 
 _Reverser = aliased(LedgerEntry)
 
 
-def _active() -> ColumnElement[bool]:
+def not_reversed() -> ColumnElement[bool]:
     """Entries not reversed (a correlated NOT EXISTS on the unique reverses_id)."""
     return ~select(col(_Reverser.id)).where(col(_Reverser.reverses_id) == LedgerEntry.id).exists()
 
@@ -196,7 +201,7 @@ def _load_states(session: Session, accounts: dict[int, tuple[int, int]], days: s
         select(col(LedgerEntry.account_id), col(LedgerEntry.local_date),
                func.sum(LedgerEntry.amount))
         .where(col(LedgerEntry.account_id).in_(ids), col(LedgerEntry.kind) == "earn",
-               col(LedgerEntry.local_date).in_(days), _active())
+               col(LedgerEntry.local_date).in_(days), not_reversed())
         .group_by(col(LedgerEntry.account_id), col(LedgerEntry.local_date)))
     for a, d, total in earned:
         states[a].earned[d] = int(total or 0)
@@ -211,7 +216,7 @@ def _load_states(session: Session, accounts: dict[int, tuple[int, int]], days: s
                 .where(col(LedgerEntry.account_id).in_(todo),
                        col(LedgerEntry.kind).in_(("earn", "bonus")),
                        col(LedgerEntry.local_date) >= oldest,
-                       col(LedgerEntry.local_date) <= newest, _active())
+                       col(LedgerEntry.local_date) <= newest, not_reversed())
                 .group_by(col(LedgerEntry.account_id), col(LedgerEntry.local_date),
                           col(LedgerEntry.kind))):
             states[a].correct.add(d)
@@ -229,7 +234,7 @@ def _load_states(session: Session, accounts: dict[int, tuple[int, int]], days: s
         select(col(LedgerEntry.account_id), col(LedgerEntry.local_date), func.count())
         .where(col(LedgerEntry.account_id).in_(ids), col(LedgerEntry.kind) == "strike",
                col(LedgerEntry.local_date) >= lo - timedelta(days=window),
-               col(LedgerEntry.local_date) <= hi, _active())
+               col(LedgerEntry.local_date) <= hi, not_reversed())
         .group_by(col(LedgerEntry.account_id), col(LedgerEntry.local_date)))
     for a, d, n in strikes:
         states[a].strikes += [d] * int(n)
@@ -241,11 +246,9 @@ def _append(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, int
     source, kind)."""
     if not rows:
         return []
-    ins = _dialect_insert(session, table_of(LedgerEntry)).on_conflict_do_nothing(
-        index_elements=["source", "kind"]).returning(
-        table_of(LedgerEntry).c.id, table_of(LedgerEntry).c.account_id,
-        table_of(LedgerEntry).c.amount, table_of(LedgerEntry).c.source,
-        table_of(LedgerEntry).c.kind)
+    table = table_of(LedgerEntry)
+    ins = insert_ignoring(session, table, on=["source", "kind"]).returning(
+        table.c.id, table.c.account_id, table.c.amount, table.c.source, table.c.kind)
     return [(i, a, m, s, k) for i, a, m, s, k in session.execute(ins, rows).all()]
 
 
@@ -259,15 +262,6 @@ def _move_balances(session: Session, deltas: Mapping[int, int]) -> None:
         update(table).where(table.c.id == bindparam("aid"))
         .values(balance=table.c.balance + bindparam("delta")),
         moved, execution_options={"synchronize_session": False})
-
-
-def lock_accounts(session: Session, community_id: int,
-                  household_ids: set[int]) -> dict[int, tuple[int, int]]:
-    """Lock (creating when missing) households' points accounts: id → (account id, balance).
-
-    Locks are taken in account-id order; every writer of balances goes through here first.
-    """
-    return _lock_accounts(session, community_id, household_ids)
 
 
 def append_entries(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
@@ -299,7 +293,7 @@ def _award(session: Session, items: Sequence[tuple[DropFacts, str]], *, communit
     items = [(f, s) for f, s in items if f.household_id is not None]
     out: dict[str, int] = {s: 0 for _f, s in items}
     households = {cast(int, f.household_id) for f, _s in items} | {r["household_id"] for r in pre}
-    accounts = _lock_accounts(session, community_id, households)
+    accounts = lock_accounts(session, community_id, households)
     deltas: dict[int, int] = {}
     if pre:
         rows = [{k: v for k, v in r.items() if k != "household_id"} for r in pre]
@@ -372,12 +366,12 @@ def reverse_and_reaward(session: Session, *, facts: DropFacts, community_id: int
     if facts.household_id is None:
         return 0
     sources = [f"drop:{facts.drop_id}"] + [f"regrade:{r}" for r in earlier_regrade_ids]
-    accounts = _lock_accounts(session, community_id, {facts.household_id})
+    accounts = lock_accounts(session, community_id, {facts.household_id})
     account_id, balance = accounts[facts.household_id]
     live = session.execute(
         select(LedgerEntry).where(col(LedgerEntry.account_id) == account_id,
                                   col(LedgerEntry.source).in_(sources),
-                                  col(LedgerEntry.kind).in_(DROP_KINDS), _active())
+                                  col(LedgerEntry.kind).in_(DROP_KINDS), not_reversed())
         .order_by(col(LedgerEntry.id))).scalars().all()
     pre, left = [], balance
     for e in sorted(live, key=lambda x: (x.amount < 0, x.id)):  # give back penalties last
@@ -511,26 +505,20 @@ def adjust(session: Session, *, actor: policy.Actor, household_id: int, amount: 
     reason = (reason or "").strip()
     if not reason or len(reason) > 200:
         raise InvalidInput(field="reason")
-    accounts = _lock_accounts(session, hh.community_id, {household_id})
+    accounts = lock_accounts(session, hh.community_id, {household_id})
     account_id, current = accounts[household_id]
     if current + amount < 0:
         raise NotEnoughPoints(field="amount", balance=current)
     record = audit.record(session, actor_id=actor.account_id, action="points.adjusted",
                           area=area, target_type="household", target_id=household_id, ip=ip,
                           amount=amount, reason=reason)
-    local_day = now.astimezone(_zone(area)).date()
+    local_day = clock.local_today(area.timezone, now)
     rows = _append(session, [{"account_id": account_id, "amount": amount, "kind": "adjust",
                               "source": f"adjust:{record.id}", "rule_version": None,
                               "actor_id": actor.account_id, "reason": reason, "at": now,
                               "local_date": local_day, "reverses_id": None}])
     _move_balances(session, {account_id: amount})
     return cast(LedgerEntry, session.get(LedgerEntry, rows[0][0]))  # just appended
-
-
-def _zone(area: Area) -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(area.timezone)
 
 
 @dataclass(frozen=True)
@@ -616,24 +604,6 @@ def expiring_points(session: Session, household_id: int, today: date) -> list[tu
 # A steward's approved hours credit the steward's own account in the same ledger. The
 # account is the household account's twin: owner_type 'steward', steward_id set.
 
-def _lock_steward_accounts(session: Session, community_id: int,
-                           steward_ids: set[int]) -> dict[int, tuple[int, int]]:
-    """steward id → (account id, balance), creating missing accounts; rows locked in id order."""
-    if not steward_ids:
-        return {}
-    ins = _dialect_insert(session, table_of(PointsAccount)).on_conflict_do_nothing(
-        index_elements=["steward_id"])
-    session.execute(ins, [{"community_id": community_id, "owner_type": "steward",
-                           "household_id": None, "steward_id": s, "balance": 0}
-                          for s in sorted(steward_ids)])
-    rows = session.execute(
-        select(col(PointsAccount.steward_id), col(PointsAccount.id), col(PointsAccount.balance))
-        .where(col(PointsAccount.steward_id).in_(steward_ids))
-        .order_by(col(PointsAccount.id)).with_for_update()
-    ).all()
-    return {s: (i, b) for s, i, b in rows}
-
-
 def lock_steward_accounts(session: Session, community_id: int,
                           steward_ids: set[int]) -> dict[int, tuple[int, int]]:
     """Lock (creating when missing) stewards' points accounts: id → (account id, balance).
@@ -641,7 +611,7 @@ def lock_steward_accounts(session: Session, community_id: int,
     A caller crediting several stewards in one transaction locks them all here first, so
     two such transactions take the locks in the same (account id) order and never deadlock.
     """
-    return _lock_steward_accounts(session, community_id, steward_ids)
+    return lock_accounts(session, community_id, steward_ids, owner="steward")
 
 
 def credit_steward(session: Session, *, steward_id: int, community_id: int, amount: int,
@@ -654,12 +624,12 @@ def credit_steward(session: Session, *, steward_id: int, community_id: int, amou
     """
     if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
         raise InvalidInput(field="amount")
-    accounts = _lock_steward_accounts(session, community_id, {steward_id})
+    accounts = lock_steward_accounts(session, community_id, {steward_id})
     account_id, _balance = accounts[steward_id]
     if amount == 0:
         return 0
     area = cast(Area, session.get(Area, community_id))  # the steward's community exists
-    local_day = now.astimezone(_zone(area)).date()
+    local_day = clock.local_today(area.timezone, now)
     rows = _append(session, [{"account_id": account_id, "amount": amount, "kind": "earn",
                               "source": source, "rule_version": rule_version,
                               "actor_id": actor_id, "reason": reason, "at": now,
@@ -686,5 +656,6 @@ def steward_history(session: Session, *, steward_id: int, limit: int = HISTORY_L
 
 __all__ = ["DropFacts", "HistoryRow", "NotEnoughPoints", "account_lots", "adjust",
            "award_for_drops", "balance", "credit_steward", "current_rules", "describe",
-           "expiring_points", "history", "lock_steward_accounts", "publish_rules",
+           "expiring_points", "history", "lock_accounts", "lock_steward_accounts",
+           "not_reversed", "publish_rules",
            "reverse_and_reaward", "steward_balance", "steward_history", "verify"]

@@ -26,7 +26,7 @@ def rate_month(session: Session, *, month: date, now: datetime) -> dict[str, int
     rows anyway, but steward coverage and active households come from rollups only.
     """
     first, last = services.month_days(month)
-    upto = min(last, rollups.local_today(clock.DEFAULT_TZ, now) - timedelta(days=1))
+    upto = min(last, clock.local_today(clock.DEFAULT_TZ, now) - timedelta(days=1))
     ids = list(session.execute(
         select(col(Area.id)).where(col(Area.level) == "community")).scalars())
     built = set(session.execute(

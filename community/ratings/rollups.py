@@ -29,7 +29,6 @@ from sqlalchemy import (
     select,
     union,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col
 
 from community import clock
@@ -45,7 +44,7 @@ from community.ratings.models import (
     RollupDay,
     StationDay,
 )
-from community.rows import table_of
+from community.rows import insert_ignoring, table_of
 from community.stations import services as stations_services
 from community.stations import windows
 from community.stations.models import Drop, Station
@@ -57,11 +56,6 @@ D = table_of(Drop).c
 def month_start(day: date) -> date:
     """The first day of `day`'s month."""
     return day.replace(day=1)
-
-
-def local_today(tz: str, now: datetime | None = None) -> date:
-    """Today's date in a time zone."""
-    return (now or clock.now()).astimezone(ZoneInfo(tz)).date()
 
 
 # --- Building a day ----------------------------------------------------------------------
@@ -144,11 +138,6 @@ def _building_select(day: date, community_ids: Sequence[int] | None) -> Any:
             .group_by(D.community_id, D.local_date, Household.building))
 
 
-def _insert(session: Session, table: Any) -> Any:
-    mod = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return mod.insert(table)
-
-
 @dataclass(frozen=True)
 class BuildCounts:
     """What building one day did."""
@@ -195,8 +184,9 @@ def build_day(session: Session, day: date, *, community_ids: Sequence[int] | Non
     month = month_start(day)
     households = (select(D.community_id, literal(month).label("month"), D.household_id)
                   .where(*_day_filter(day, ids), D.household_id.is_not(None)).distinct())
-    session.execute(_insert(session, table_of(HouseholdMonth)).from_select(
-        ["community_id", "month", "household_id"], households).on_conflict_do_nothing())
+    key = ["community_id", "month", "household_id"]
+    session.execute(insert_ignoring(session, table_of(HouseholdMonth), on=key).from_select(
+        key, households))
     _community_days(session, day, zones)
     _coverage(session, day, zones)
     if zones:  # (an empty executemany would insert one row of defaults)
@@ -261,7 +251,7 @@ def _coverage(session: Session, day: date, zones: dict[int, str]) -> None:
 
 def days_to_build(session: Session, *, now: datetime, back: int = 2) -> list[date]:
     """The local days a refresh should (re)build: today and the `back` days before it."""
-    today = local_today(clock.DEFAULT_TZ, now)
+    today = clock.local_today(clock.DEFAULT_TZ, now)
     return [today - timedelta(days=k) for k in range(back, -1, -1)]
 
 
@@ -339,7 +329,8 @@ def community_totals(session: Session, community_ids: Sequence[int], day_from: d
 
 def _max_today(session: Session, ids: Sequence[int], now: datetime) -> date:
     zones = set(session.execute(select(col(Area.timezone)).where(col(Area.id).in_(ids))).scalars())
-    return max((local_today(z, now) for z in zones), default=local_today(clock.DEFAULT_TZ, now))
+    return max((clock.local_today(z, now) for z in zones),
+               default=clock.local_today(clock.DEFAULT_TZ, now))
 
 
 def _missing_days(ids: Sequence[int], day_from: date, day_to: date,

@@ -20,7 +20,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -33,7 +32,7 @@ from community.ratings import metrics, rollups
 from community.ratings import policy as rating_policy
 from community.ratings.models import Rating, RatingPolicy
 from community.ratings.policy import DEFAULT_POLICY, LEVELS, Facts, Policy
-from community.rows import table_of
+from community.rows import dialect_insert, table_of
 
 NOTE_MAX = 200
 
@@ -54,7 +53,7 @@ def month_days(month: date) -> tuple[date, date]:
 
 def local_month(tz: str, now: datetime | None = None) -> date:
     """The current local month (its first day) in a time zone."""
-    return rollups.month_start(rollups.local_today(tz, now))
+    return rollups.month_start(clock.local_today(tz, now))
 
 
 # --- Policies ------------------------------------------------------------------------------
@@ -158,11 +157,6 @@ def publish_policy(session: Session, *, actor: auth_policy.Actor, area_id: int,
 
 # --- The monthly rating ----------------------------------------------------------------------
 
-def _insert(session: Session, table: Any) -> Any:
-    mod = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    return mod.insert(table)
-
-
 def _facts(totals: metrics.Totals) -> Facts:
     return Facts(totals.active_households, totals.windows_scheduled)
 
@@ -199,12 +193,12 @@ def rate_month(session: Session, *, month: date, now: datetime,
                      "policy_area_id": chosen.area_id, "policy_version": chosen.version,
                      "metrics": values, "checks": result.checks, "computed_at": now})
     table = table_of(Rating)
-    stmt = _insert(session, table)
-    stmt = stmt.on_conflict_do_update(
+    insert = dialect_insert(session, table)
+    upsert = insert.on_conflict_do_update(
         index_elements=["community_id", "month"],
-        set_={name: stmt.excluded[name] for name in (
+        set_={name: insert.excluded[name] for name in (
             "level", "policy_area_id", "policy_version", "metrics", "checks", "computed_at")})
-    session.execute(stmt, rows)
+    session.execute(upsert, rows)
     session.flush()
     return {"communities": len(rows), **counts}
 

@@ -297,7 +297,7 @@ def resident_home(session: Session, account_id: int) -> ResidentHome:
     households = my_households(session, account_id)
     expiring: dict[int, list[tuple[date, int]]] = {}
     for h in households:
-        today = _local_today(h.community)
+        today = clock.local_today(h.community.timezone)
         soon = today + timedelta(days=EXPIRY_NOTICE_DAYS)
         expiring[pk(h.household)] = [
             (day, n) for day, n in points_services.expiring_points(
@@ -311,10 +311,6 @@ def resident_home(session: Session, account_id: int) -> ResidentHome:
         standings={c: s for c in sorted({pk(h.community) for h in households})
                    if (s := ratings_standing.standing(session, c)) is not None},
     )
-
-
-def _local_today(community: Area) -> date:
-    return clock.local(clock.now(), community.timezone).date()
 
 
 def points_balance(session: Session, household_id: int) -> int:
@@ -358,4 +354,4 @@ def my_points(session: Session, account_id: int, household_id: int | None = None
     return MyPoints(households, current, points_services.balance(session, hid),
                     rows, rows[-1].id if more and rows else None,
                     expiring=points_services.expiring_points(
-                        session, hid, _local_today(current.community)))
+                        session, hid, clock.local_today(current.community.timezone)))

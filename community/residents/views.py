@@ -19,7 +19,7 @@ from community.i18n import safe_next
 from community.residents import services as residents_services
 from community.residents.forms import LINK_MODE_LABELS, LinkForm, LinkModeForm
 from community.rows import pk
-from community.stations import management as stations_management
+from community.stations import queries as stations_queries
 from community.web.context import actor, client_ip
 from community.web.forms import required
 
@@ -56,7 +56,7 @@ def home():
     session = get_session()
     data = residents_services.resident_home(session, current_user.id)
     # Only the communities of the resident's own households: no area comes from the request.
-    stations = stations_management.stations_for_residents(
+    stations = stations_queries.stations_for_residents(
         session, community_ids=sorted({pk(h.community) for h in data.households}))
     return render_template("residents/home.html", data=data, stations=stations,
                            format_code=codes.format_code)

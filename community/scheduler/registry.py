@@ -19,8 +19,7 @@ from community.scheduler.periods import Daily, EveryMinutes, Monthly, Yearly
 from community.scheduler.runner import Job, JobFailed, Period
 from community.stations import jobs as stations_jobs
 from community.volunteers import jobs as volunteers_jobs
-from community.volunteers import notifications as volunteers_notifications
-from community.volunteers import shifts as volunteers_shifts
+from community.volunteers.shifts import services as volunteers_shifts
 
 
 def _expire_points(session: Session, period: Period) -> Mapping[str, Any]:
@@ -59,8 +58,7 @@ def _close_shifts(session: Session, period: Period) -> Mapping[str, Any]:
 
 
 def _remind_shifts(session: Session, period: Period) -> Mapping[str, Any]:
-    return volunteers_notifications.remind_upcoming_shifts(session, now=period.due_at,
-                                                           ahead=REMIND_AHEAD)
+    return volunteers_jobs.remind_upcoming_shifts(session, now=period.due_at, ahead=REMIND_AHEAD)
 
 
 def _roll_up_day(session: Session, period: Period) -> Mapping[str, Any]:

@@ -19,12 +19,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from community import clock
-from community.rows import table_of
+from community.rows import dialect_insert, table_of
 from community.scheduler.models import JobRun
 from community.scheduler.periods import Cadence, due_periods
 
@@ -78,10 +77,8 @@ def parse_period(job: Job, key: str, zone: ZoneInfo) -> Period:
 
 
 def _upsert(session: Session, values: dict[str, Any], update: dict[str, Any]) -> Any:
-    mod = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     table = table_of(JobRun)
-    stmt = mod.insert(table).values(**values)
-    stmt = stmt.on_conflict_do_update(
+    stmt = dialect_insert(session, table).values(**values).on_conflict_do_update(
         index_elements=["job", "period"], set_=update,
         where=table.c.status == "failed").returning(table.c.id)
     return session.execute(stmt).scalar_one_or_none()

@@ -8,7 +8,7 @@ from typing import IO, Any
 from flask_babel import gettext as _
 
 from community import tabular
-from community.stations.forms import CATEGORY_LABELS, QUALITY_LABELS, SOURCE_LABELS
+from community.stations.schemas import CATEGORY_LABELS, QUALITY_LABELS, SOURCE_LABELS
 
 
 def headers() -> list[str]:

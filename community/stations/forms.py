@@ -1,4 +1,8 @@
-"""Forms and labels of the manager's station, device and drop pages (Flask-WTF: CSRF on all)."""
+"""Forms of the manager's station, device and drop pages (Flask-WTF: CSRF on all).
+
+The code labels (category, quality, source, status) live with their enums in `schemas.py`;
+the weekday labels, which label no stored code but the schedule's fields, live here.
+"""
 from __future__ import annotations
 
 import re
@@ -27,15 +31,9 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from community.stations.schemas import CATEGORY_LABELS, QUALITY_LABELS, STATION_STATUS_LABELS
 from community.web.forms import required
 
-CATEGORY_LABELS = {"kitchen": _l("Kitchen waste"), "recyclable": _l("Recyclables"),
-                   "hazardous": _l("Hazardous waste"), "other": _l("Other waste")}
-QUALITY_LABELS = {"correct": _l("Correct"), "incorrect": _l("Incorrect"),
-                  "ungraded": _l("Ungraded")}
-SOURCE_LABELS = {"scan": _l("Scan"), "manual": _l("Typed code"), "device": _l("Device"),
-                 "tally": _l("Anonymous tally")}
-STATUS_LABELS = {"open": _l("Open"), "suspended": _l("Suspended")}
 WEEKDAY_LABELS = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
                   _l("Saturday"), _l("Sunday"))
 
@@ -106,7 +104,7 @@ class StationForm(FlaskForm):
         validators=[DataRequired(_l("Choose at least one category."))])
     chief_id = SelectField(_l("Station chief"), coerce=int, choices=[], validate_choice=False)
     status = SelectField(_l("Status"), default="open",
-                         choices=[SelectChoice(k, v) for k, v in STATUS_LABELS.items()])
+                         choices=[SelectChoice(k, v) for k, v in STATION_STATUS_LABELS.items()])
     grace_minutes = IntegerField(_l("Grace minutes"), default=10, validators=[
         InputRequired(_l("Please enter the grace minutes.")),
         NumberRange(0, 120, _l("Grace minutes must be from 0 to 120."))])

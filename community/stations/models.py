@@ -26,12 +26,14 @@ from sqlalchemy import (
 from sqlmodel import Field, SQLModel
 
 from community import clock
+from community.stations.schemas import Category, Quality, Source, StationStatus
 from community.types import UTCDateTime
 
-CATEGORIES = ("kitchen", "recyclable", "hazardous", "other")
-QUALITIES = ("correct", "incorrect", "ungraded")
-SOURCES = ("scan", "manual", "device", "tally")
-STATION_STATUSES = ("open", "suspended")
+# The codes as plain strings, in the enums' (canonical) order.
+CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category)
+QUALITIES: tuple[str, ...] = tuple(q.value for q in Quality)
+SOURCES: tuple[str, ...] = tuple(s.value for s in Source)
+STATION_STATUSES: tuple[str, ...] = tuple(s.value for s in StationStatus)
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 BigId = BigInteger().with_variant(Integer, "sqlite")
 

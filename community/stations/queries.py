@@ -1,24 +1,28 @@
-"""Read-only station queries for the API and the steward page: stations, windows, "open now".
+"""Read-only station queries for the API, the steward page and residents: stations, windows,
+"open now" and the next window.
 
 Pure reads (no Flask, no writes). Anyone who may read stations or record drops in a
 community may read its stations; that includes devices, which record but do not manage.
+The managers' reads are in `stations.manage.queries`.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
+from community import clock
 from community.areas.models import Area
 from community.auth import policy
 from community.errors import Forbidden
 from community.rows import pk
 from community.stations import windows
 from community.stations.models import Station, StationException, StationWindow
-from community.stations.services import StationUnknown
+from community.stations.services import StationUnknown, load_station_schedules
 
 EXCEPTION_HORIZON_DAYS = 14
 MAX_LISTED = 1000  # an area admin's scope can be large; the API lists, it does not page
@@ -178,3 +182,52 @@ def scan_stations(session: Session, *, actor: policy.Actor) -> list[ScanStation]
     return [ScanStation(id=s.id, name=s.name, location=s.location, community_id=s.community_id,
                         community_name=name, categories=s.category_list())
             for s, name in rows]
+
+
+# --- Residents: "my stations" -------------------------------------------------------------
+
+@dataclass
+class StationStatus:
+    """A station as a resident sees it: open now (until when) or the next window's start."""
+
+    station_id: int
+    name: str
+    location: str
+    community_id: int
+    suspended: bool
+    open_until: datetime | None  # local time
+    next_start: datetime | None  # local time
+    today: date
+
+
+def stations_for_residents(session: Session, *, community_ids: Sequence[int],
+                           now: datetime | None = None) -> list[StationStatus]:
+    """The stations of the given communities with "open now" / "next window" (local times).
+
+    Callers pass only the communities of the resident's own households.
+    """
+    now = now or clock.now()
+    if not community_ids:
+        return []
+    ids = list(session.execute(
+        select(col(Station.id)).where(col(Station.community_id).in_(community_ids))
+        .order_by(col(Station.community_id), col(Station.name))).scalars())
+    utc_day = now.astimezone(UTC).date()
+    # Local today is within a day of the UTC date; next_window looks up to 14 days ahead.
+    infos = load_station_schedules(session, set(ids), {utc_day + timedelta(days=o)
+                                                       for o in range(-2, 17)})
+    out = []
+    for sid in ids:
+        info = infos[sid]
+        zone = ZoneInfo(info.tz)
+        suspended = info.station.status != "open"
+        current = None if suspended else windows.open_now(info.schedule, info.exceptions, now)
+        upcoming = (None if suspended or current
+                    else windows.next_window(info.schedule, info.exceptions, now))
+        out.append(StationStatus(
+            station_id=sid, name=info.station.name, location=info.station.location,
+            community_id=info.station.community_id, suspended=suspended,
+            open_until=current.end.astimezone(zone) if current else None,
+            next_start=upcoming.start.astimezone(zone) if upcoming else None,
+            today=now.astimezone(zone).date()))
+    return out

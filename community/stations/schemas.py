@@ -1,14 +1,82 @@
-"""I/O models of the drop API: strict (no silent coercion of 0 to false), extra fields refused."""
+"""The stations module's codes with their labels, and the I/O models of the drop API.
+
+Each stored code has one `StrEnum` and one label table (lazy, so a label is translated when
+shown): pages, exports, the scan page and the API all read these. The drop API's models are
+strict (no silent coercion of 0 to false) and refuse extra fields.
+"""
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from enum import StrEnum
+from typing import Annotated, Any, Literal
 
+from flask_babel import lazy_gettext as _l
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-Category = Literal["kitchen", "recyclable", "hazardous", "other"]
-Quality = Literal["correct", "incorrect", "ungraded"]
+
+class Category(StrEnum):
+    """Waste categories: a station's bins and a drop's category (in the canonical order)."""
+
+    KITCHEN = "kitchen"
+    RECYCLABLE = "recyclable"
+    HAZARDOUS = "hazardous"
+    OTHER = "other"
+
+
+class Quality(StrEnum):
+    """How well a drop was sorted, as the steward graded it."""
+
+    CORRECT = "correct"
+    INCORRECT = "incorrect"
+    UNGRADED = "ungraded"
+
+
+class Source(StrEnum):
+    """How a drop was recorded: a scanned card, a typed code, a device, an anonymous tally."""
+
+    SCAN = "scan"
+    MANUAL = "manual"
+    DEVICE = "device"
+    TALLY = "tally"
+
+
+class StationStatus(StrEnum):
+    """Whether a station accepts scans."""
+
+    OPEN = "open"
+    SUSPENDED = "suspended"
+
+
+# Keyed by the enum members, which equal their plain-string codes (a stored "kitchen" finds
+# Category.KITCHEN's label). Values are lazy strings: str() them where text is needed.
+CATEGORY_LABELS: dict[str, Any] = {
+    Category.KITCHEN: _l("Kitchen waste"),
+    Category.RECYCLABLE: _l("Recyclables"),
+    Category.HAZARDOUS: _l("Hazardous waste"),
+    Category.OTHER: _l("Other waste"),
+}
+QUALITY_LABELS: dict[str, Any] = {
+    Quality.CORRECT: _l("Correct"),
+    Quality.INCORRECT: _l("Incorrect"),
+    Quality.UNGRADED: _l("Ungraded"),
+}
+SOURCE_LABELS: dict[str, Any] = {
+    Source.SCAN: _l("Scan"),
+    Source.MANUAL: _l("Typed code"),
+    Source.DEVICE: _l("Device"),
+    Source.TALLY: _l("Anonymous tally"),
+}
+STATION_STATUS_LABELS: dict[str, Any] = {
+    StationStatus.OPEN: _l("Open"),
+    StationStatus.SUSPENDED: _l("Suspended"),
+}
+
+# The codes of Category and Quality as Literals: DropIn is strict, and a strict enum field
+# would refuse the plain strings Python callers pass (tests/stations/test_schemas.py keeps
+# these equal to the enums).
+CategoryCode = Literal["kitchen", "recyclable", "hazardous", "other"]
+QualityCode = Literal["correct", "incorrect", "ungraded"]
 CardText = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
 ClientId = Annotated[str, StringConstraints(min_length=8, max_length=64,
                                             pattern=r"^[A-Za-z0-9_.:-]+$")]
@@ -22,8 +90,8 @@ class DropIn(BaseModel):
 
     client_id: ClientId
     station_id: int = Field(gt=0)
-    category: Category
-    quality: Quality = "ungraded"
+    category: CategoryCode
+    quality: QualityCode = "ungraded"
     happened_at: AwareDatetime
     # A scanned card token or a typed short code; absent for an anonymous tally.
     card: CardText | None = None

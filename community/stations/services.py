@@ -17,10 +17,10 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from community import clock
+from community.areas import services as areas_services
 from community.areas.models import Area
 from community.audit import services as audit
 from community.auth import policy
@@ -37,7 +37,7 @@ from community.households import services as households_services
 from community.households.models import Card, Household
 from community.points import services as points_services
 from community.points.rules import DropFacts
-from community.rows import pk, table_of
+from community.rows import insert_ignoring, pk, table_of
 from community.stations import windows
 from community.stations.models import (
     QUALITIES,
@@ -310,12 +310,11 @@ def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> dict[str, in
     """INSERT … ON CONFLICT (client_id) DO NOTHING RETURNING; map client_id → new id."""
     if not rows:
         return {}
-    dialect = session.get_bind().dialect.name
-    mod = postgresql if dialect == "postgresql" else sqlite
     # One compiled statement run as executemany ("insertmanyvalues" batches it into few
     # round trips); a multi-row VALUES would compile anew for every batch size.
-    stmt = mod.insert(table_of(Drop)).on_conflict_do_nothing(
-        index_elements=["client_id"]).returning(table_of(Drop).c.id, table_of(Drop).c.client_id)
+    table = table_of(Drop)
+    stmt = insert_ignoring(session, table, on=["client_id"]).returning(table.c.id,
+                                                                      table.c.client_id)
     return {cid: i for i, cid in session.execute(stmt, rows).all()}
 
 
@@ -484,17 +483,10 @@ def get_station(session: Session, station_id: int) -> Station:
     return station
 
 
-def community_area(session: Session, community_id: int) -> Area:
-    area = session.get(Area, community_id)
-    if area is None or area.level != "community":
-        raise NotFound()
-    return area
-
-
 def issue_device(session: Session, *, actor: policy.Actor, community_id: int, name: str,
                  station_id: int | None = None, ip: str | None = None) -> tuple[Device, str]:
     """Register a device and return it with its bearer token (shown once, stored hashed)."""
-    area = community_area(session, community_id)
+    area = areas_services.get_community(session, community_id)
     policy.require(actor, "device:manage", area)
     name = (name or "").strip()
     if not name or len(name) > 80:
@@ -517,7 +509,7 @@ def revoke_device(session: Session, *, actor: policy.Actor, device_id: int,
     device = session.get(Device, device_id)
     if device is None:
         raise NotFound()
-    area = community_area(session, device.community_id)
+    area = areas_services.get_community(session, device.community_id)
     policy.require(actor, "device:manage", area)
     if device.revoked_at is None:
         device.revoked_at = clock.now()
@@ -550,7 +542,7 @@ def regrade_drop(session: Session, *, actor: policy.Actor, drop_id: int, quality
     ).scalar_one_or_none()
     if drop is None:
         raise NotFound()
-    area = community_area(session, drop.community_id)
+    area = areas_services.get_community(session, drop.community_id)
     policy.require(actor, "drop:regrade", area)
     if quality not in QUALITIES:
         raise InvalidInput(field="quality")

@@ -1,449 +1,149 @@
-"""Manager pages of drop stations: stations, windows and exceptions, devices, drops and exports.
+"""The steward's scan page (phone, offline-capable) and its service worker (blueprint "steward").
 
-Desktop pages under /manage/stations and /manage/drops. Station chiefs read and regrade the
-drops of their community; everything else needs a manager (or an area/city admin).
+The page is rendered once with everything it needs (stations, translated labels, the CSRF
+token) and then talks only to the JSON API under /api/v1: drops are queued in IndexedDB
+first and synced in batches, so a scan made offline is never lost or stored twice.
+The managers' pages are in `stations.manage.views`.
 """
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+import json
 from pathlib import Path
-from typing import Any
 
-from flask import (
-    Blueprint,
-    Response,
-    current_app,
-    flash,
-    redirect,
-    render_template,
-    request,
-    send_from_directory,
-    url_for,
-)
+from flask import Blueprint, Response, current_app, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
-from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs: WTForms 3.2
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
 
-from community import clock
-from community.areas import services as areas_services
 from community.db import get_session
-from community.errors import Conflict, InvalidInput
-from community.i18n import safe_next
-from community.rows import pk
-from community.stations import exports
-from community.stations import management as stations_management
-from community.stations import services as stations_services
-from community.stations.forms import (
-    CATEGORY_LABELS,
-    QUALITY_LABELS,
-    SOURCE_LABELS,
-    STATUS_LABELS,
-    WEEKDAY_LABELS,
-    DeviceForm,
-    ExceptionForm,
-    RegradeForm,
-    ScheduleForm,
-    StationForm,
-    format_ranges,
+from community.stations import queries
+from community.stations.models import CATEGORIES, QUALITIES
+from community.stations.schemas import CATEGORY_LABELS, QUALITY_LABELS
+from community.web.context import actor
+
+bp = Blueprint("steward", __name__, url_prefix="/steward")
+
+# The API the page talks to (community/stations/api.py); plain paths so the page still
+# renders, and the queue keeps working, whatever else is registered.
+API_BATCH = "/api/v1/drops/batch"
+API_CSRF = "/api/v1/csrf"
+
+# Static files the service worker pre-caches so the page works with no network at all.
+PRECACHED_STATIC = (
+    "css/app.css",
+    "js/scan.js",
+    "js/scan-queue.js",
+    "js/qr-camera.js",
+    "vendor/zxing-wasm/reader.js",
+    "vendor/zxing-wasm/zxing_reader.wasm",
 )
-from community.web import downloads
-from community.web.args import date_arg, int_arg
-from community.web.context import actor, client_ip
-from community.web.forms import required, show_service_error
 
-bp = Blueprint("stations", __name__, url_prefix="/manage")
+WARNING_LABELS = {
+    "out_of_window": _l("Out-of-window drop"),
+    "recent_duplicate": _l("Same household and category a few minutes ago"),
+}
+# Headlines for the API's error codes; the API's own message is shown below them.
+ERROR_LABELS = {
+    "card_revoked": _l("This card is revoked"),
+    "card_unknown": _l("Unknown card"),
+    "card_foreign": _l("Card of another community"),
+    "station_unknown": _l("Unknown station"),
+    "station_suspended": _l("Station suspended"),
+    "category_not_accepted": _l("No bin for this category"),
+    "time_in_future": _l("Time in the future"),
+    "time_too_old": _l("Too old to record"),
+    "forbidden": _l("Not allowed at this station"),
+    "invalid": _l("Invalid data"),
+}
+# Messages scan.js shows by itself (offline, camera, queue).
+UI_STRINGS = {
+    "queued": _l("Saved on this phone; it will be sent when online."),
+    "recorded": _l("Recorded"),
+    "replayed": _l("Already recorded"),
+    "tally": _l("Anonymous tally"),
+    "points": _l("Points"),
+    "syncing": _l("Sending…"),
+    "synced": _l("All drops sent."),
+    "offline": _l("Offline: drops are kept on this phone."),
+    "online": _l("Online"),
+    "server_error": _l("The server did not accept the drops now; they stay queued."),
+    "login_again": _l("Your login has expired. Log in again to send the queued drops."),
+    "no_station": _l("Choose a station first."),
+    "camera_error": _l("The camera is not available. Type the code or take a photo."),
+    "camera_on": _l("Stop camera"),
+    "camera_off": _l("Start camera"),
+    "no_qr": _l("No QR code found in the photo. Try again closer, or type the code."),
+    "bad_qr": _l("This QR code is not a household card."),
+    "bad_code": _l("Enter the 8-character code, e.g. ABCD-EFGH."),
+    "failed": _l("Not recorded"),
+    "scanner_loading": _l("Loading the scanner…"),
+}
 
-NO_STORE = "no-store"
+
+def _labels() -> dict[str, dict[str, str]]:
+    """Every label the page's script needs, in the user's language."""
+    return {
+        "categories": {c: str(CATEGORY_LABELS[c]) for c in CATEGORIES},
+        "qualities": {q: str(QUALITY_LABELS[q]) for q in QUALITIES},
+        "warnings": {k: str(v) for k, v in WARNING_LABELS.items()},
+        "errors": {k: str(v) for k, v in ERROR_LABELS.items()},
+        "ui": {k: str(v) for k, v in UI_STRINGS.items()},
+    }
 
 
-def _local(moment: datetime | None, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A UTC moment as local time of the community's zone (pages show local times)."""
-    return clock.local(moment, tz).strftime(fmt) if moment else ""
-
-
-def _labels() -> dict:
-    return {"local": _local, "category_labels": CATEGORY_LABELS, "quality_labels": QUALITY_LABELS,
-            "source_labels": SOURCE_LABELS, "status_labels": STATUS_LABELS,
-            "weekday_labels": WEEKDAY_LABELS, "fmt_range": stations_management.fmt_range}
-
-
-# --- Stations ------------------------------------------------------------------------------
-
-@bp.get("/stations")
+@bp.get("/scan")
 @login_required
-def index():
-    """One community's stations with chief, windows and status."""
-    data = stations_management.list_stations(get_session(), actor=actor(),
-                                           community_id=int_arg("community_id"))
-    return render_template("stations/index.html", data=data, **_labels())
-
-
-def _station_input(form: StationForm) -> stations_management.StationInput:
-    return stations_management.StationInput(
-        name=form.name.data or "", location=form.location.data or "",
-        latitude=form.latitude.data, longitude=form.longitude.data,
-        categories=form.categories.data or [], chief_id=form.chief_id.data or None,
-        status=form.status.data, grace_minutes=required(form.grace_minutes.data))
-
-
-def _chief_choices(form: StationForm, community_id: int) -> None:
-    people = stations_management.chief_candidates(get_session(), community_id)
-    form.chief_id.choices = [SelectChoice(0, _("— none —"))] + [
-        SelectChoice(a.id, f"{a.display_name} ({a.username or a.phone})") for a in people]
-
-
-def _station_error(form: StationForm, exc: InvalidInput | Conflict) -> None:
-    """Show a service's refusal next to the field it concerns."""
-    show_service_error(form, exc, default=form.name,
-                       conflict=_("A station with this name already exists in the community."))
-
-
-@bp.route("/stations/new", methods=["GET", "POST"])
-@login_required
-def new():
-    """Add a station; it starts with the default windows 07:00–09:00 and 18:00–20:00."""
-    session = get_session()
-    community = areas_services.community_for(session, actor=actor(),
-                                             community_id=int_arg("community_id"),
-                                             action="station:manage")
-    form = StationForm()
-    if request.method == "GET":
-        form.categories.data = list(CATEGORY_LABELS)
-    _chief_choices(form, pk(community))
-    if form.validate_on_submit():
-        try:
-            station = stations_management.create_station(
-                session, actor=actor(), community_id=pk(community),
-                data=_station_input(form), ip=client_ip())
-        except (InvalidInput, Conflict) as exc:
-            session.rollback()
-            _station_error(form, exc)
-        else:
-            session.commit()
-            flash(_("Station %(name)s added with the default windows.", name=station.name),
-                  "info")
-            return redirect(url_for("stations.detail", station_id=station.id))
-    status = 422 if form.errors else 200
-    return render_template("stations/form.html", form=form, community=community,
-                           station=None), status
-
-
-@bp.route("/stations/<int:station_id>/edit", methods=["GET", "POST"])
-@login_required
-def edit(station_id: int):
-    """Change a station's name, place, bins, chief, status or grace minutes."""
-    session = get_session()
-    station, community = stations_management.station_for(session, actor=actor(),
-                                                       station_id=station_id)
-    form = StationForm(obj=station)
-    if request.method == "GET":
-        form.categories.data = station.category_list()
-        form.chief_id.data = station.chief_id or 0
-    _chief_choices(form, pk(community))
-    if form.validate_on_submit():
-        try:
-            station = stations_management.update_station(
-                session, actor=actor(), station_id=station_id, data=_station_input(form),
-                ip=client_ip())
-        except (InvalidInput, Conflict) as exc:
-            session.rollback()
-            _station_error(form, exc)
-        else:
-            session.commit()
-            flash(_("Station %(name)s saved.", name=station.name), "info")
-            return redirect(url_for("stations.detail", station_id=station.id))
-    status = 422 if form.errors else 200
-    return render_template("stations/form.html", form=form, community=community,
-                           station=station), status
-
-
-@bp.post("/stations/<int:station_id>/status")
-@login_required
-def status(station_id: int):
-    """Suspend a station (its scans are refused) or reopen it."""
-    session = get_session()
-    station = stations_management.set_station_status(
-        session, actor=actor(), station_id=station_id, status=request.form.get("status", ""),
-        ip=client_ip())
-    session.commit()
-    if station.status == "open":
-        flash(_("Station %(name)s is open again.", name=station.name), "info")
-    else:
-        flash(_("Station %(name)s is suspended.", name=station.name), "warning")
-    return redirect(safe_next(request.form.get("next"),
-                              url_for("stations.detail", station_id=station_id)))
-
-
-def _render_detail(station_id: int, schedule: ScheduleForm | None = None,
-                   exception: ExceptionForm | None = None, code: int = 200):
-    page = stations_management.station_page(get_session(), actor=actor(), station_id=station_id)
-    if schedule is None:
-        schedule = ScheduleForm(formdata=None)
-        for d, f in enumerate(schedule.day_fields()):
-            f.data = format_ranges(page.weekly.get(d, []))
-    exception = exception or ExceptionForm(formdata=None)
-    return render_template("stations/detail.html", page=page, schedule=schedule,
-                           exception=exception, **_labels()), code
-
-
-@bp.get("/stations/<int:station_id>")
-@login_required
-def detail(station_id: int):
-    """A station: its fields, the weekly schedule editor and the date exceptions."""
-    return _render_detail(station_id)
-
-
-@bp.post("/stations/<int:station_id>/schedule")
-@login_required
-def schedule(station_id: int):
-    """Save the weekly windows (several ranges per weekday; overlaps are refused)."""
-    session = get_session()
-    form = ScheduleForm()
-    if form.validate_on_submit():
-        try:
-            stations_management.set_weekly_windows(session, actor=actor(), station_id=station_id,
-                                                 weekly=form.weekly(), ip=client_ip())
-        except stations_management.WindowsOverlap as exc:
-            session.rollback()
-            field = getattr(form, str(exc.details.get("field")), form.weekday_0)
-            field.errors = [*field.errors, _("These time ranges overlap: %(ranges)s.",
-                                             ranges=exc.details.get("ranges", ""))]
-        except InvalidInput as exc:
-            session.rollback()
-            field = getattr(form, str(exc.details.get("field")), form.weekday_0)
-            field.errors = [*field.errors, str(exc.message)]
-        else:
-            session.commit()
-            flash(_("Weekly windows saved."), "info")
-            return redirect(url_for("stations.detail", station_id=station_id))
-    return _render_detail(station_id, schedule=form, code=422)
-
-
-@bp.post("/stations/<int:station_id>/exceptions")
-@login_required
-def add_exception(station_id: int):
-    """Close the station on a date, or give it special hours that day."""
-    session = get_session()
-    form = ExceptionForm()
-    if form.validate_on_submit():
-        start, end = form.times()
-        try:
-            stations_management.add_exception(
-                session, actor=actor(), station_id=station_id, day=required(form.day.data),
-                start=start, end=end, note=form.note.data or "", ip=client_ip())
-        except stations_management.WindowsOverlap as exc:
-            session.rollback()
-            form.start.errors = [*form.start.errors, _("These time ranges overlap: %(ranges)s.",
-                                                       ranges=exc.details.get("ranges", ""))]
-        except (InvalidInput, Conflict) as exc:
-            session.rollback()
-            field = getattr(form, str(exc.details.get("field")), None) or form.day
-            field.errors = [*field.errors, str(exc.message)]
-        else:
-            session.commit()
-            flash(_("Exception for %(day)s saved.", day=required(form.day.data).isoformat()),
-                  "info")
-            return redirect(url_for("stations.detail", station_id=station_id))
-    return _render_detail(station_id, exception=form, code=422)
-
-
-@bp.post("/stations/exceptions/<int:exception_id>/delete")
-@login_required
-def remove_exception(exception_id: int):
-    """Remove a date exception; the weekly windows apply again that day."""
-    session = get_session()
-    exc = stations_management.remove_exception(session, actor=actor(), exception_id=exception_id,
-                                             ip=client_ip())
-    session.commit()
-    flash(_("Exception for %(day)s removed.", day=exc.day.isoformat()), "info")
-    return redirect(url_for("stations.detail", station_id=exc.station_id))
-
-
-# --- Devices -------------------------------------------------------------------------------
-
-def _render_devices(community_id: int | None, form: DeviceForm | None = None, code: int = 200):
-    data = stations_management.list_devices(get_session(), actor=actor(), community_id=community_id)
-    form = form or DeviceForm(formdata=None)
-    form.station_id.choices = [SelectChoice(0, _("— any station —"))] + [
-        SelectChoice(s.id, s.name) for s in data.stations]
-    return render_template("stations/devices.html", data=data, form=form), code
-
-
-@bp.get("/stations/devices")
-@login_required
-def devices():
-    """A community's kiosks, smart bins and scales, with the form to issue a new token."""
-    return _render_devices(int_arg("community_id"))
-
-
-@bp.post("/stations/devices")
-@login_required
-def issue_device():
-    """Issue a device token and show it ONCE (it is stored hashed)."""
-    session = get_session()
-    community_id = int_arg("community_id")
-    form = DeviceForm()
-    if form.validate_on_submit():
-        community = areas_services.community_for(session, actor=actor(),
-                                                    community_id=community_id,
-                                                    action="device:manage")
-        try:
-            device, token = stations_services.issue_device(
-                session, actor=actor(), community_id=pk(community),
-                name=required(form.name.data), station_id=form.station_id.data or None,
-                ip=client_ip())
-        except InvalidInput as exc:
-            session.rollback()
-            field = getattr(form, str(exc.details.get("field")), None) or form.name
-            field.errors = [*field.errors, _("This value is not valid.")]
-        else:
-            session.commit()
-            resp = Response(render_template("stations/device_token.html", device=device,
-                                            token=token, community=community))
-            resp.headers["Cache-Control"] = NO_STORE  # the token is shown once, never cached
-            return resp
-    return _render_devices(community_id, form, 422)
-
-
-@bp.post("/stations/devices/<int:device_id>/revoke")
-@login_required
-def revoke_device(device_id: int):
-    """Revoke a device token at once."""
-    session = get_session()
-    device = stations_services.revoke_device(session, actor=actor(), device_id=device_id,
-                                             ip=client_ip())
-    session.commit()
-    flash(_("Device %(name)s revoked; its token no longer works.", name=device.name), "warning")
-    return redirect(url_for("stations.devices", community_id=device.community_id))
-
-
-# --- Drops ---------------------------------------------------------------------------------
-
-def _filters() -> stations_management.DropFilter:
-    """The drop filters from the query string (unknown values are ignored)."""
-    args = request.args
-    return stations_management.DropFilter(
-        community_id=int_arg("community_id"), station_id=int_arg("station_id"),
-        day_from=date_arg("day_from"), day_to=date_arg("day_to"),
-        category=args.get("category", "")[:12], quality=args.get("quality", "")[:10],
-        window=args.get("window", "")[:4], kind=args.get("kind", "")[:10],
-        q=args.get("q", "")[:60],
+def scan():
+    """The scan page: pick a station, a category and a quality, then scan cards."""
+    stations = queries.scan_stations(get_session(), actor=actor())
+    config = {
+        "account": current_user.id,
+        "stations": [{"id": s.id, "name": s.name, "location": s.location,
+                      "community": s.community_name, "categories": s.categories}
+                     for s in stations],
+        "urls": {
+            "batch": API_BATCH,
+            "csrf": API_CSRF,
+            "sw": url_for("steward.service_worker"),
+            "scope": url_for("steward.scan").rsplit("/", 1)[0] + "/",
+            "wasm": url_for("static", filename="vendor/zxing-wasm/zxing_reader.wasm"),
+        },
+        "labels": _labels(),
+    }
+    return render_template(
+        "stations/scan.html", stations=stations, config=config,
+        categories=[(c, CATEGORY_LABELS[c]) for c in CATEGORIES],
+        qualities=[(q, QUALITY_LABELS[q]) for q in QUALITIES],
+        title=_("Scan drops"),
     )
 
 
-def _filter_args(f: stations_management.DropFilter) -> dict:
-    """The resolved filter as query arguments (for export links and redirects)."""
-    out = {"community_id": f.community_id, "station_id": f.station_id,
-           "day_from": f.day_from.isoformat() if f.day_from else None,
-           "day_to": f.day_to.isoformat() if f.day_to else None, "category": f.category,
-           "quality": f.quality, "window": f.window, "kind": f.kind, "q": f.q}
-    return {k: v for k, v in out.items() if v}
+def _precache_urls() -> list[str]:
+    return [url_for("steward.scan")] + [url_for("static", filename=f) for f in PRECACHED_STATIC]
 
 
-@bp.get("/drops")
-@login_required
-def drops():
-    """A community's drops, filtered and paged, newest first."""
-    data = stations_management.list_drops(
-        get_session(), actor=actor(), filters=_filters(), page=int_arg("page") or 1,
-        per_page=current_app.config["PAGE_SIZE"])
-    return render_template("stations/drops.html", data=data, f=data.filters,
-                           filter_args=_filter_args(data.filters), **_labels())
+def _version(script: bytes) -> str:
+    """Changes whenever the worker or a pre-cached file changes, so phones pick up updates."""
+    digest = hashlib.sha256(script)
+    static = Path(current_app.static_folder or "")
+    for name in PRECACHED_STATIC:
+        path = static / name
+        stat = path.stat() if path.exists() else None
+        digest.update(f"{name}:{stat.st_mtime_ns if stat else 0}:{stat.st_size if stat else 0}"
+                      .encode())
+    return digest.hexdigest()[:16]
 
 
-def _start_export(fmt: str):
-    """Authorize and size the export; on too many rows go back to the list with a message."""
-    session = get_session()
-    try:
-        export = stations_management.export_drops(session, actor=actor(), filters=_filters(),
-                                                fmt=fmt, ip=client_ip())
-    except stations_management.ExportTooLarge as exc:
-        session.rollback()
-        flash(str(exc.message), "error")
-        args: dict[str, Any] = request.args.to_dict()  # url_for's keyword values
-        return None, redirect(url_for("stations.drops", **args))
-    session.commit()
-    return export, None
-
-
-def _filename(export: stations_management.DropExport, ext: str) -> str:
-    f = export.filters
-    return f"drops-{export.community.id}-{f.day_from}-{f.day_to}.{ext}"
-
-
-@bp.get("/drops/export.csv")
-@login_required
-def export_csv():
-    """The filtered drops as CSV (utf-8-sig for Excel), streamed."""
-    export, back = _start_export("csv")
-    if export is None:
-        return back
-    tz = export.community.timezone
-    return downloads.streamed_csv(
-        lambda s: exports.csv_chunks(stations_management.export_rows(s, export), tz),
-        _filename(export, "csv"))
-
-
-@bp.get("/drops/export.xlsx")
-@login_required
-def export_xlsx():
-    """The filtered drops as XLSX with local times."""
-    export, back = _start_export("xlsx")
-    if export is None:
-        return back
-    rows = stations_management.export_rows(get_session(), export)
-    return downloads.xlsx_file(
-        lambda out: exports.write_xlsx(rows, export.community.timezone, out,
-                                       title=export.community.name),
-        _filename(export, "xlsx"))
-
-
-@bp.get("/drops/<int:drop_id>")
-@login_required
-def drop(drop_id: int):
-    """One drop: its facts, its photo, its regrade history and the regrade form."""
-    detail = stations_management.drop_detail(get_session(), actor=actor(), drop_id=drop_id)
-    form = RegradeForm(formdata=None)
-    form.quality.choices = [SelectChoice(k, v) for k, v in QUALITY_LABELS.items()
-                            if k != detail.drop.quality]
-    return render_template("stations/drop.html", d=detail, form=form, **_labels())
-
-
-@bp.post("/drops/<int:drop_id>/regrade")
-@login_required
-def regrade(drop_id: int):
-    """Change a drop's quality with a reason (managers and station chiefs)."""
-    session = get_session()
-    form = RegradeForm()
-    if not form.validate_on_submit():
-        raise InvalidInput(field="quality")
-    try:
-        change = stations_services.regrade_drop(session, actor=actor(), drop_id=drop_id,
-                                                quality=form.quality.data,
-                                                reason=form.reason.data or "", ip=client_ip())
-    except InvalidInput as exc:
-        session.rollback()
-        flash(str(exc.message), "error")
-    else:
-        session.commit()
-        flash(_("Quality changed from %(old)s to %(new)s.",
-                old=QUALITY_LABELS[change.from_quality], new=QUALITY_LABELS[change.to_quality]),
-              "info")
-    return redirect(url_for("stations.drop", drop_id=drop_id))
-
-
-def photo_root() -> Path:
-    """Where drop photos live (as the API stores them): <UPLOAD_DIR or instance>/photos."""
-    return Path(current_app.config.get("UPLOAD_DIR") or current_app.instance_path) / "photos"
-
-
-@bp.get("/drops/<int:drop_id>/photo")
-@login_required
-def photo(drop_id: int):
-    """A drop's photo, for readers of the drop's community only."""
-    path = stations_management.drop_photo(get_session(), actor=actor(), drop_id=drop_id)
-    # send_from_directory refuses paths that leave the folder (safe_join) and 404s missing files.
-    resp = send_from_directory(photo_root(), path)
-    resp.headers["Cache-Control"] = "private, no-store"
+@bp.get("/sw.js")
+def service_worker():
+    """The service worker, served from /steward/ so its scope may be /steward/."""
+    script = (Path(current_app.static_folder or "") / "js" / "sw.js").read_bytes()
+    sw_config = {"version": _version(script), "page": url_for("steward.scan"),
+                 "precache": _precache_urls()}
+    body = b"self.SW_CONFIG = " + json.dumps(sw_config).encode() + b";\n" + script
+    resp = Response(body, mimetype="application/javascript")
+    resp.headers["Service-Worker-Allowed"] = url_for("steward.scan").rsplit("/", 1)[0] + "/"
+    # Never cached: a phone must see a new worker (and so new page assets) on its next visit.
+    resp.headers["Cache-Control"] = "no-cache, no-store, must-revalidate"
     return resp
-

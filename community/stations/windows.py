@@ -4,6 +4,8 @@ A schedule is a weekly table of local time ranges plus date exceptions (a closed
 or special hours for one date), in the community's time zone. A range whose end is
 not after its start runs past midnight (22:00–01:00). Grace minutes widen every
 window on both sides. Drops outside every widened window are 过时投放.
+
+The managers' schedule editor refuses overlapping ranges with `find_overlap`.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 DEFAULT_RANGES = ((time(7, 0), time(9, 0)), (time(18, 0), time(20, 0)))
 TimeRange = tuple[time, time]
+WEEK_MINUTES = 7 * 24 * 60
 
 
 @dataclass(frozen=True)
@@ -101,4 +104,41 @@ def open_now(schedule: Schedule, exceptions: Mapping[date, Sequence[TimeRange]],
     for window in _windows_around(schedule, exceptions, moment, 1, 0):
         if window.start <= moment < window.end:
             return window
+    return None
+
+
+def _span(start: time, end: time) -> tuple[int, int]:
+    """Minutes from the day's start; an end not after the start runs past midnight."""
+    a = start.hour * 60 + start.minute
+    b = end.hour * 60 + end.minute
+    return a, b if b > a else b + 24 * 60
+
+
+def fmt_range(r: TimeRange) -> str:
+    """'07:00–09:00' for messages and pages."""
+    return f"{r[0]:%H:%M}–{r[1]:%H:%M}"
+
+
+def find_overlap(weekly: Mapping[int, Sequence[TimeRange]],
+                 wrap: bool = True) -> tuple[int, TimeRange, TimeRange] | None:
+    """The first two ranges that overlap (weekday of the first, both ranges), or None.
+
+    Ranges are laid on the week (a range past midnight reaches into the next weekday, and
+    Sunday night into Monday when `wrap`), so 22:00–02:00 on Monday clashes with 01:00–03:00
+    on Tuesday.
+    """
+    spans = []
+    for day, ranges in weekly.items():
+        for r in ranges:
+            a, b = _span(*r)
+            spans.append((day * 1440 + a, day * 1440 + b, day, r))
+    spans.sort(key=lambda s: s[0])
+    if wrap:  # Sunday's late range may run into Monday morning
+        spans += [(a + WEEK_MINUTES, b + WEEK_MINUTES, d, r) for a, b, d, r in spans]
+    for i, (a1, b1, d1, r1) in enumerate(spans):
+        for a2, _b2, _d2, r2 in spans[i + 1:]:
+            if a2 >= b1:
+                break
+            if a2 < b1 and a2 >= a1:
+                return d1, r1, r2
     return None

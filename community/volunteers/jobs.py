@@ -1,20 +1,28 @@
-"""Volunteer jobs: close the shifts that ended (auto check-out, no-shows).
+"""Volunteer jobs: close the shifts that ended (auto check-out, no-shows), and remind
+stewards of their shifts.
 
-Plain functions the scheduler calls after each window (and anyone can run by hand). A
-second run finds nothing left to close, so running twice changes nothing. Every write is
-conditional on the assignment still being open (`signed_up`), so a steward checking out at
-the same moment is never overwritten.
+Plain functions the scheduler calls (and anyone can run by hand). A second run finds nothing
+left to close and no reminder left to send, so running twice changes nothing. Every closing
+write is conditional on the assignment still being open (`signed_up`), so a steward checking
+out at the same moment is never overwritten.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlmodel import Session, col
 
+from community.areas.models import Area
 from community.rows import table_of
-from community.volunteers.checkins import minutes_between
-from community.volunteers.models import Shift, ShiftAssignment
+from community.stations.models import Station
+from community.volunteers.checkins.rules import minutes_between
+from community.volunteers.inbox.services import notify
+from community.volunteers.models import Shift, ShiftAssignment, Steward
+
+# The steward's "my shifts" page (community/volunteers/shifts/views.py).
+REMINDER_LINK = "/volunteer/shifts"
 
 
 def _ended_shifts(now: datetime):
@@ -59,3 +67,34 @@ def close_finished_shifts(session: Session, *, now: datetime) -> dict[str, int]:
         .execution_options(synchronize_session=False)).rowcount
     session.flush()
     return {"closed": closed, "auto_checked_out": auto, "no_shows": int(no_shows or 0)}
+
+
+def remind_upcoming_shifts(session: Session, *, now: datetime,
+                           ahead: timedelta = timedelta(hours=2)) -> dict[str, int]:
+    """One "shift_reminder" per signed-up assignment of an open shift starting within `ahead`.
+
+    Shifts already started get none (a late reminder helps nobody); the dedupe key
+    "shift_reminder:<assignment id>" makes re-runs and overlapping runs send nothing twice.
+    Returns {"due": assignments found, "sent": reminders newly sent}.
+    """
+    rows = session.execute(
+        select(
+            col(ShiftAssignment.id), col(Steward.account_id), col(Shift.id), col(Shift.starts_at),
+            col(Station.name), col(Area.timezone))
+        .join(Shift, col(Shift.id) == ShiftAssignment.shift_id)
+        .join(Steward, col(Steward.id) == ShiftAssignment.steward_id)
+        .join(Station, col(Station.id) == Shift.station_id)
+        .join(Area, col(Area.id) == Shift.community_id)
+        .where(col(ShiftAssignment.status) == "signed_up", col(Shift.status) == "open",
+               col(Steward.status) == "approved",
+               col(Shift.starts_at) > now, col(Shift.starts_at) <= now + ahead)
+        .order_by(col(Shift.starts_at), col(ShiftAssignment.id))
+    ).all()
+    sent = 0
+    for assignment_id, account_id, shift_id, starts_at, station, tz in rows:
+        local_start = starts_at.astimezone(ZoneInfo(tz)).isoformat(timespec="minutes")
+        sent += notify(session, account_id=account_id, kind="shift_reminder",
+                       params={"station": station, "starts_at": local_start,
+                               "shift_id": shift_id},
+                       link=REMINDER_LINK, dedupe_key=f"shift_reminder:{assignment_id}")
+    return {"due": len(rows), "sent": sent}

@@ -7,7 +7,7 @@
 
   const config = JSON.parse(document.getElementById("checkin-config").textContent);
   const L = config.labels;
-  const QR_RE = /^CHK:\d{1,12}:\d{8}$/;    // community/volunteers/codes.py
+  const QR_RE = /^CHK:\d{1,12}:\d{8}$/;    // community/volunteers/checkins/codes.py
 
   const $ = (id) => document.getElementById(id);
   const el = {

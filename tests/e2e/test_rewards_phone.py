@@ -14,9 +14,9 @@ from sqlmodel import Session, select
 
 from community.auth import services as auth_services
 from community.households.models import HouseholdMember
-from community.points import rewards
 from community.points import services as points_services
 from community.points.models import Redemption
+from community.points.rewards import services as rewards
 from tests import builders
 from tests.e2e.fakecam import card_video
 from tests.e2e.helpers import horizontal_overflow, log_in, qr_texts, wait_until

@@ -19,9 +19,9 @@ from sqlmodel import Session, select
 from community import clock
 from community.households import codes as card_codes
 from community.stations.models import Drop
-from community.volunteers import codes
-from community.volunteers import shifts as shifts_services
+from community.volunteers.checkins import codes
 from community.volunteers.models import Shift, ShiftAssignment, Steward
+from community.volunteers.shifts import services as shifts_services
 from tests import builders
 from tests.e2e.fakecam import card_video
 from tests.e2e.helpers import horizontal_overflow, log_in

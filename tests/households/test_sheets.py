@@ -13,6 +13,7 @@ import pypdfium2 as pdfium
 import pytest
 import zxingcpp
 
+from community import pdf as pdf_module
 from community.households import codes, sheets
 from community.households.sheets import SheetCard, render_sheet
 
@@ -103,7 +104,8 @@ def test_long_labels_are_wrapped_not_lost() -> None:
 
 def test_falls_back_to_the_builtin_cid_font(monkeypatch: pytest.MonkeyPatch) -> None:
     """With no TrueType CJK font installed the sheet still renders (STSong-Light)."""
-    monkeypatch.setattr(sheets, "FONT_CANDIDATES", (("/nonexistent/font.ttc", 0),))
+    # The font lookup lives in community.pdf (sheets re-exports it): patch it there.
+    monkeypatch.setattr(pdf_module, "FONT_CANDIDATES", (("/nonexistent/font.ttc", 0),))
     sheets.text_font.cache_clear()
     try:
         assert sheets.text_font() == sheets.FALLBACK_FONT

@@ -78,8 +78,8 @@ def test_64_concurrent_redemptions_never_overdraw_balance_or_stock(
     """8 households x 8 threads; each household can afford 3, the stock holds 20 of 24."""
     from community.auth import services as auth_services
     from community.households.models import HouseholdMember
-    from community.points import rewards
     from community.points.models import Redemption, RewardItem
+    from community.points.rewards import services as rewards
 
     households = [builders.household(session, world.a, building="9", room=str(900 + i))
                   for i in range(8)]

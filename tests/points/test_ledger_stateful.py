@@ -28,8 +28,9 @@ from sqlmodel import Session, col
 from community.auth import services as auth_services
 from community.errors import DomainError
 from community.households.models import HouseholdMember
-from community.points import jobs, rewards, services
+from community.points import jobs, services
 from community.points.models import LedgerEntry, PointsAccount, Redemption, RewardItem
+from community.points.rewards import services as rewards
 from community.points.rules import DropFacts
 from community.stations import services as stations_services
 from tests import builders

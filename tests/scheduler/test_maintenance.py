@@ -11,9 +11,9 @@ from sqlmodel import Session
 
 from community.auth import services as auth_services
 from community.points import jobs as points_jobs
-from community.points import rewards
 from community.points import services as points_services
 from community.points.models import Redemption
+from community.points.rewards import services as rewards
 from community.stations import jobs as stations_jobs
 from community.stations import services as stations_services
 from community.stations.models import Device

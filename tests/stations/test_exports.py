@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from community import tabular
 from community.audit.models import AuditEntry
-from community.stations import management as stations_management
+from community.stations.manage import services as manage_services
 from tests import builders
 from tests.stations.helpers import english, read
 
@@ -91,7 +91,7 @@ def test_xlsx_has_local_times_and_text_cells(client, scene: builders.World) -> N
 
 def test_too_large_export_is_refused_with_a_message(client, session: Session, monkeypatch,
                                                     scene: builders.World) -> None:
-    monkeypatch.setattr(stations_management, "MAX_EXPORT_ROWS", 1)
+    monkeypatch.setattr(manage_services, "MAX_EXPORT_ROWS", 1)
     builders.login(client, scene.manager_a)
     for fmt in ("csv", "xlsx"):
         resp = client.get(f"/manage/drops/export.{fmt}?{RANGE}")

@@ -1,4 +1,4 @@
-"""Window classification: boundaries, grace, midnight, exceptions, DST, another zone."""
+"""Window classification: boundaries, grace, midnight, exceptions, DST, another zone; overlaps."""
 from __future__ import annotations
 
 from datetime import date, datetime, time
@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from community.stations.windows import Schedule, classify, next_window, open_now
+from community.stations.windows import Schedule, classify, find_overlap, next_window, open_now
 
 SH = ZoneInfo("Asia/Shanghai")
 NY = ZoneInfo("America/New_York")
@@ -96,3 +96,19 @@ def test_open_now_and_next_window() -> None:
 def test_naive_moment_is_refused() -> None:
     with pytest.raises(ValueError, match="aware"):
         classify(DEFAULT, {}, datetime(2026, 11, 2, 8))  # noqa: DTZ001
+
+
+T = time
+
+
+@pytest.mark.parametrize(("weekly", "clash"), [
+    ({0: [(T(7), T(9)), (T(18), T(20))]}, None),
+    ({0: [(T(7), T(9)), (T(9), T(10))]}, None),                        # touching is fine
+    ({0: [(T(7), T(9)), (T(8), T(10))]}, (0, (T(7), T(9)), (T(8), T(10)))),
+    ({0: [(T(18), T(20)), (T(7), T(9)), (T(19), T(21))]}, (0, (T(18), T(20)), (T(19), T(21)))),
+    ({0: [(T(22), T(2))], 1: [(T(1), T(3))]}, (0, (T(22), T(2)), (T(1), T(3)))),  # midnight
+    ({0: [(T(22), T(1))], 1: [(T(1), T(3))]}, None),
+    ({6: [(T(23), T(2))], 0: [(T(1), T(3))]}, (6, (T(23), T(2)), (T(1), T(3)))),  # Sun → Mon
+])
+def test_find_overlap(weekly: dict, clash) -> None:
+    assert find_overlap(weekly) == clash

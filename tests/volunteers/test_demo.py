@@ -22,9 +22,8 @@ from community.db import open_session
 from community.points import services as points_services
 from community.points.models import LedgerEntry, PointsAccount
 from community.stations.models import Station
-from community.volunteers import rota
-from community.volunteers import rules as hours_rules
-from community.volunteers.checkins import minutes_between
+from community.volunteers.checkins.rules import minutes_between
+from community.volunteers.hours import rules as hours_rules
 from community.volunteers.models import (
     Notification,
     Shift,
@@ -32,6 +31,7 @@ from community.volunteers.models import (
     Steward,
     SupervisionLog,
 )
+from community.volunteers.shifts import rules as rota
 
 DEMO = pytest.mark.demo_db  # the demo city, built once per worker: see tests/conftest.py
 

@@ -1,14 +1,29 @@
-"""The end-of-shift job: auto check-out at the shift's end, no-show marking, idempotent."""
+"""The volunteer jobs: the end of shifts (auto check-out at the shift's end, no-show marking)
+and shift reminders (one per assignment), both idempotent."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session
+from flask import url_for
+from sqlmodel import Session, select
 
 from community.volunteers import jobs
+from community.volunteers.models import Notification
 from tests import builders
-from tests.volunteers import builders_checkin as bc
-from tests.volunteers.builders_checkin import END, START
+from tests.builders import World
+from tests.volunteers.checkins import builders as bc
+from tests.volunteers.checkins.builders import END, START
+from tests.volunteers.stewards import builders as sb
+
+NOW = datetime(2026, 5, 4, 9, 0, tzinfo=UTC)  # 17:00 in Shanghai
+
+
+def _notes(session: Session, account_id: int | None = None) -> list[Notification]:
+    sb.fresh(session)
+    stmt = select(Notification).order_by(Notification.id)
+    if account_id is not None:
+        stmt = stmt.where(Notification.account_id == account_id)
+    return list(session.exec(stmt).all())
 
 
 def _stewards(session: Session, world: builders.World, n: int):
@@ -114,3 +129,55 @@ def test_checked_out_but_open_assignment_is_closed(session: Session,
     fresh = bc.assignment(session, a.id)
     assert (fresh.status, fresh.checked_out_at, fresh.check_out_method, fresh.minutes) == \
         ("done", out, "code", 45)
+
+
+# --- Reminders ------------------------------------------------------------------------------
+
+def test_reminders_once_per_assignment(app, session: Session, world: World) -> None:
+    station = builders.station(session, world.a, "玉龙东门")
+    steward = sb.steward(session, world.a)
+    other = sb.steward(session, world.a)
+    soon = sb.shift(session, station, NOW + timedelta(minutes=90))
+    mine = sb.assignment(session, soon, steward)
+    sb.assignment(session, soon, other, status="cancelled")
+    session.commit()
+
+    assert jobs.remind_upcoming_shifts(session, now=NOW) == {"due": 1, "sent": 1}
+    session.commit()
+    assert jobs.remind_upcoming_shifts(session, now=NOW) == {"due": 1, "sent": 0}
+    later = NOW + timedelta(minutes=30)
+    assert jobs.remind_upcoming_shifts(session, now=later) == {"due": 1, "sent": 0}
+    session.commit()
+    notes = _notes(session)
+    assert len(notes) == 1
+    note = notes[0]
+    assert note.account_id == steward.account_id
+    assert note.kind == "shift_reminder"
+    assert note.dedupe_key == f"shift_reminder:{mine.id}"
+    # Local time of the community (Shanghai): 09:00 UTC + 90 min = 18:30 +08:00.
+    assert note.params == {"station": "玉龙东门", "starts_at": "2026-05-04T18:30+08:00",
+                           "shift_id": soon.id}
+    with app.test_request_context("/"):
+        assert note.link == url_for("shifts.mine")  # the steward's "my shifts" page
+
+
+def test_no_reminders_for_cancelled_past_or_far_shifts(session: Session, world: World) -> None:
+    station = builders.station(session, world.a)
+    steward = sb.steward(session, world.a)
+    retired = sb.steward(session, world.a, status="retired")
+    cancelled = sb.shift(session, station, NOW + timedelta(hours=1), status="cancelled")
+    started = sb.shift(session, station, NOW - timedelta(minutes=10))
+    at_now = sb.shift(session, station, NOW)
+    far = sb.shift(session, station, NOW + timedelta(hours=2, minutes=1))
+    edge = sb.shift(session, station, NOW + timedelta(hours=2))
+    for s in (cancelled, started, at_now, far):
+        sb.assignment(session, s, steward)
+    sb.assignment(session, edge, steward, status="no_show")
+    sb.assignment(session, edge, retired)
+    session.commit()
+    assert jobs.remind_upcoming_shifts(session, now=NOW) == {"due": 0, "sent": 0}
+    assert _notes(session) == []
+    # The window's far edge is included: a signed-up steward on it is reminded.
+    sb.assignment(session, edge, sb.steward(session, world.a))
+    session.commit()
+    assert jobs.remind_upcoming_shifts(session, now=NOW) == {"due": 1, "sent": 1}

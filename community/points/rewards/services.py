@@ -1,0 +1,451 @@
+"""Rewards use cases: a catalog per community, redemption from a resident's phone, hand-over
+at the station by the pickup QR, cancellation with a refund.
+
+A redemption takes the points at once and reserves one item of stock, in one transaction:
+the household's points account is locked first (FOR UPDATE on PostgreSQL; SQLite's
+BEGIN IMMEDIATE already serialises writers), then the stock moves by a conditional
+`UPDATE … SET stock = stock - 1 WHERE stock >= 1`, so neither a balance nor a stock can be
+overdrawn by concurrent redemptions. Every lock is taken in the same order (account, then
+item) so redemptions and cancellations never deadlock. The ledger entries are `redeem` and
+`refund` with source "redemption:<id>"; UNIQUE (source, kind) and the refund's
+`reverses_id` make a second charge or a second refund impossible.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col
+
+from community import clock
+from community.areas.models import Area
+from community.audit import services as audit
+from community.auth import policy
+from community.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from community.households import codes
+from community.households import services as households_services
+from community.households.models import Household
+from community.images import clean_photo, write_atomic
+from community.points import services as ledger
+from community.points.models import LedgerEntry, Redemption, RewardItem
+
+PICKUP_CODE_LENGTH = 10  # ~49 bits; only a signed-in steward of the community can use one
+MAX_COST = 100_000
+MAX_STOCK = 1_000_000
+NAME_MAX, DESCRIPTION_MAX, REASON_MAX = 60, 300, 200
+
+
+class OutOfStock(DomainError):
+    code, status, message = "out_of_stock", 409, _l("Sorry, this reward is out of stock.")
+
+
+class RewardUnavailable(DomainError):
+    code, status, message = "reward_unavailable", 409, _l(
+        "This reward cannot be redeemed now.")
+
+
+class PickupUnknown(DomainError):
+    code, status, message = "pickup_unknown", 404, _l("No reward matches this pickup code.")
+
+
+class PickupForeign(DomainError):
+    code, status, message = "pickup_foreign", 403, _l(
+        "This pickup code belongs to another community.")
+
+
+class PickupUsed(DomainError):
+    code, status, message = "pickup_used", 409, _l(
+        "This reward has already been handed over.")
+
+
+class RedemptionCancelled(DomainError):
+    code, status, message = "redemption_cancelled", 409, _l(
+        "This redemption was cancelled and its points refunded.")
+
+
+class NotAMember(DomainError):
+    code, status, message = "not_a_member", 403, _l(
+        "Only an approved member of the household can do this.")
+
+
+# --- Pure checks ----------------------------------------------------------------------------
+
+def is_available(item: RewardItem, on: date) -> bool:
+    """Whether an item can be redeemed on a local date (active, in its dates, in stock)."""
+    return (item.status == "active" and item.stock > 0
+            and (item.active_from is None or item.active_from <= on)
+            and (item.active_until is None or on <= item.active_until))
+
+
+def _community(session: Session, community_id: int) -> Area:
+    area = session.get(Area, community_id)
+    if area is None or area.level != "community":
+        raise NotFound()
+    return area
+
+
+# --- Catalog (managers) ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ItemInput:
+    """What a manager types for a catalog item (validated by `save_item`)."""
+
+    name: str
+    cost: int
+    stock: int
+    description: str = ""
+    active_from: date | None = None
+    active_until: date | None = None
+
+
+def _check_item(data: ItemInput) -> ItemInput:
+    name = (data.name or "").strip()
+    if not name or len(name) > NAME_MAX:
+        raise InvalidInput(field="name")
+    description = (data.description or "").strip()
+    if len(description) > DESCRIPTION_MAX:
+        raise InvalidInput(field="description")
+    for field, value, low, high in (("cost", data.cost, 1, MAX_COST),
+                                    ("stock", data.stock, 0, MAX_STOCK)):
+        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+            raise InvalidInput(field=field)
+    if data.active_from and data.active_until and data.active_until < data.active_from:
+        raise InvalidInput(field="active_until")
+    return ItemInput(name=name, cost=data.cost, stock=data.stock, description=description,
+                     active_from=data.active_from, active_until=data.active_until)
+
+
+def save_item(session: Session, *, actor: policy.Actor, community_id: int, data: ItemInput,
+              item_id: int | None = None, now: datetime | None = None,
+              ip: str | None = None) -> RewardItem:
+    """Add a catalog item, or edit one (rewards:manage). Stock set here is what is left."""
+    now = now or clock.now()
+    area = _community(session, community_id)
+    policy.require(actor, "rewards:manage", area)
+    data = _check_item(data)
+    if item_id is None:
+        item = RewardItem(community_id=community_id, created_at=now, updated_at=now,
+                          name=data.name, cost=data.cost, stock=data.stock)
+        session.add(item)
+    else:
+        item = _item_in(session, item_id, community_id)
+    item.name, item.description, item.cost, item.stock = (data.name, data.description,
+                                                          data.cost, data.stock)
+    item.active_from, item.active_until, item.updated_at = (data.active_from,
+                                                            data.active_until, now)
+    session.flush()
+    audit.record(session, actor_id=actor.account_id, action="reward.saved", area=area,
+                 target_type="reward_item", target_id=item.id, ip=ip, name=item.name,
+                 cost=item.cost, stock=item.stock)
+    return item
+
+
+def _item_in(session: Session, item_id: int, community_id: int | None = None) -> RewardItem:
+    item = session.get(RewardItem, item_id)
+    if item is None or (community_id is not None and item.community_id != community_id):
+        raise NotFound()
+    return item
+
+
+def set_item_status(session: Session, *, actor: policy.Actor, item_id: int, status: str,
+                    now: datetime | None = None, ip: str | None = None) -> RewardItem:
+    """Retire an item (no new redemptions; open ones can still be handed over) or restore it."""
+    if status not in ("active", "retired"):
+        raise InvalidInput(field="status")
+    item = _item_in(session, item_id)
+    area = _community(session, item.community_id)
+    policy.require(actor, "rewards:manage", area)
+    item.status, item.updated_at = status, now or clock.now()
+    session.flush()
+    audit.record(session, actor_id=actor.account_id, action=f"reward.{status}", area=area,
+                 target_type="reward_item", target_id=item.id, ip=ip)
+    return item
+
+
+def set_item_picture(session: Session, *, actor: policy.Actor, item_id: int, data: bytes,
+                     picture_dir: Path) -> str:
+    """Store a checked, metadata-free picture of an item; its path relative to picture_dir."""
+    item = _item_in(session, item_id)
+    policy.require(actor, "rewards:manage", _community(session, item.community_id))
+    content, ext = clean_photo(data)
+    digest = hashlib.sha256(content).hexdigest()[:16]
+    relative = f"{item.community_id}/{item.id}-{digest}.{ext}"
+    write_atomic(picture_dir / relative, content)
+    item.picture = relative
+    session.flush()
+    return relative
+
+
+def manage_item(session: Session, *, actor: policy.Actor, item_id: int) -> RewardItem:
+    """One item for its manager's edit form (rewards:manage)."""
+    item = _item_in(session, item_id)
+    policy.require(actor, "rewards:manage", _community(session, item.community_id))
+    return item
+
+
+def catalog(session: Session, *, community_id: int, on: date | None = None) -> list[RewardItem]:
+    """The items of a community, cheapest first; with `on`, only those redeemable that day."""
+    rows = list(session.execute(
+        select(RewardItem).where(col(RewardItem.community_id) == community_id)
+        .order_by(col(RewardItem.status), col(RewardItem.cost), col(RewardItem.id))).scalars())
+    return [i for i in rows if on is None or is_available(i, on)]
+
+
+def picture_of(session: Session, *, item_id: int) -> tuple[int, str] | None:
+    """(community id, relative path) of an item's picture, or None; access is the caller's."""
+    item = session.get(RewardItem, item_id)
+    if item is None or not item.picture:
+        return None
+    return item.community_id, item.picture
+
+
+# --- Redemption (residents) -----------------------------------------------------------------
+
+def _require_member(session: Session, account_id: int | None, household_id: int) -> Household:
+    hh = households_services.member_household(session, account_id, household_id)
+    if hh is None:
+        raise NotAMember()
+    return hh
+
+
+def redeem_reward(session: Session, *, actor: policy.Actor, household_id: int, reward_id: int,
+                  client_id: str | None = None, now: datetime | None = None) -> Redemption:
+    """A household member redeems one item: points taken, one stock reserved, a pickup code.
+
+    `client_id` (the phone's request id) makes a double tap or a retry redeem once: the
+    same request answers with the redemption it already made.
+    """
+    now = now or clock.now()
+    hh = _require_member(session, actor.account_id, household_id)
+    if client_id is not None and not (0 < len(client_id) <= 40):
+        raise InvalidInput(field="client_id")
+    item = session.get(RewardItem, reward_id)
+    if item is None or item.community_id != hh.community_id:
+        raise NotFound()
+    area = _community(session, hh.community_id)
+    # The account lock serialises one household's redemptions, so a retry sees the first.
+    accounts = ledger.lock_accounts(session, hh.community_id, {household_id})
+    account_id, balance = accounts[household_id]
+    if client_id is not None:
+        earlier: Redemption | None = session.execute(select(Redemption).where(
+            col(Redemption.client_id) == client_id)).scalar_one_or_none()
+        if earlier is not None:
+            if earlier.household_id != household_id or earlier.reward_id != reward_id:
+                raise Conflict(field="client_id")
+            return earlier
+    session.refresh(item)  # what other transactions committed before our lock
+    today = clock.local_today(area.timezone, now)
+    if item.status != "active" or (item.active_from and today < item.active_from) \
+            or (item.active_until and today > item.active_until):
+        raise RewardUnavailable()
+    if balance < item.cost:
+        raise ledger.NotEnoughPoints(balance=balance, cost=item.cost)
+    taken = session.exec(
+        update(RewardItem).where(col(RewardItem.id) == reward_id, col(RewardItem.stock) >= 1,
+                                 col(RewardItem.status) == "active")
+        .values(stock=RewardItem.stock - 1)
+        .execution_options(synchronize_session=False))
+    if taken.rowcount != 1:
+        raise OutOfStock()
+    redemption = Redemption(community_id=hh.community_id, reward_id=reward_id,
+                            household_id=household_id, account_id=account_id, cost=item.cost,
+                            pickup_code=codes.new_code(PICKUP_CODE_LENGTH), client_id=client_id,
+                            redeemed_by=actor.account_id, created_at=now)
+    try:
+        with session.begin_nested():  # another household reused this request id
+            session.add(redemption)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(field="client_id") from None
+    ledger.append_entries(session, [{
+        "account_id": account_id, "amount": -item.cost, "kind": "redeem",
+        "source": f"redemption:{redemption.id}", "rule_version": None,
+        "actor_id": actor.account_id, "reason": item.name[:200], "at": now,
+        "local_date": today, "reverses_id": None}])
+    session.refresh(item)
+    return redemption
+
+
+def _redemption_entry(session: Session, redemption_id: int) -> LedgerEntry:
+    entry: LedgerEntry = session.execute(select(LedgerEntry).where(
+        col(LedgerEntry.source) == f"redemption:{redemption_id}",
+        col(LedgerEntry.kind) == "redeem")).scalar_one()
+    return entry
+
+
+def cancel_redemption(session: Session, *, actor: policy.Actor, redemption_id: int,
+                      reason: str = "", now: datetime | None = None,
+                      ip: str | None = None) -> Redemption:
+    """Cancel a reserved redemption: points refunded, the item back in stock (once).
+
+    The household's members may cancel their own; a manager (rewards:manage) needs a reason.
+    """
+    now = now or clock.now()
+    red = session.get(Redemption, redemption_id)
+    if red is None:
+        raise NotFound()
+    area = _community(session, red.community_id)
+    member = _is_member(session, actor.account_id, red.household_id)
+    by_manager = not member and policy.allowed(actor, "rewards:manage", area)
+    if not member and not by_manager:
+        raise NotFound()  # never reveal other households' redemptions
+    reason = (reason or "").strip()
+    if len(reason) > REASON_MAX or (by_manager and not reason):
+        raise InvalidInput(field="reason")
+    ledger.lock_accounts(session, red.community_id, {red.household_id})
+    done = session.exec(
+        update(Redemption).where(col(Redemption.id) == redemption_id,
+                                 col(Redemption.status) == "reserved")
+        .values(status="cancelled", cancelled_at=now, cancelled_by=actor.account_id,
+                cancel_reason=reason)
+        .execution_options(synchronize_session=False))
+    if done.rowcount != 1:
+        session.refresh(red)
+        raise RedemptionCancelled() if red.status == "cancelled" else PickupUsed()
+    session.execute(update(RewardItem).where(col(RewardItem.id) == red.reward_id)
+                    .values(stock=RewardItem.stock + 1)
+                    .execution_options(synchronize_session=False))
+    charged = _redemption_entry(session, redemption_id)
+    ledger.append_entries(session, [{
+        "account_id": red.account_id, "amount": -charged.amount, "kind": "refund",
+        "source": f"redemption:{redemption_id}", "rule_version": None,
+        "actor_id": actor.account_id, "reason": reason[:200], "at": now,
+        "local_date": clock.local_today(area.timezone, now), "reverses_id": charged.id}])
+    if by_manager:
+        audit.record(session, actor_id=actor.account_id, action="reward.cancelled", area=area,
+                     target_type="redemption", target_id=redemption_id, ip=ip, reason=reason)
+    session.refresh(red)
+    return red
+
+
+def _is_member(session: Session, account_id: int | None, household_id: int) -> bool:
+    try:
+        _require_member(session, account_id, household_id)
+    except NotAMember:
+        return False
+    return True
+
+
+# --- Hand-over (stewards, managers) ---------------------------------------------------------
+
+def _by_pickup(session: Session, actor: policy.Actor, code: str) -> tuple[Redemption, Area]:
+    normal = codes.normalize_code(code)
+    if len(normal) != PICKUP_CODE_LENGTH or any(ch not in codes.ALPHABET for ch in normal):
+        raise PickupUnknown(field="code")
+    red = session.execute(select(Redemption).where(
+        col(Redemption.pickup_code) == normal)).scalar_one_or_none()
+    if red is None:
+        raise PickupUnknown(field="code")
+    area = _community(session, red.community_id)
+    if not policy.allowed(actor, "rewards:hand_over", area):
+        if policy.scopes(actor, "rewards:hand_over"):
+            raise PickupForeign(field="code")
+        raise Forbidden(action="rewards:hand_over")
+    return red, area
+
+
+@dataclass(frozen=True)
+class Pickup:
+    """What the steward sees before handing an item over."""
+
+    redemption: Redemption
+    item_name: str
+    address: str
+
+
+def look_up_pickup(session: Session, *, actor: policy.Actor, code: str) -> Pickup:
+    """The redemption behind a scanned or typed pickup code (rewards:hand_over)."""
+    red, _area = _by_pickup(session, actor, code)
+    item = session.get(RewardItem, red.reward_id)
+    hh = session.get(Household, red.household_id)
+    return Pickup(red, item.name if item else "", _address(hh))
+
+
+def _address(hh: Household | None) -> str:
+    return households_services.address_label(hh) if hh is not None else ""
+
+
+def hand_over(session: Session, *, actor: policy.Actor, code: str,
+              now: datetime | None = None) -> Pickup:
+    """Mark a reserved item as handed over; a used, cancelled or foreign code is refused."""
+    now = now or clock.now()
+    red, _area = _by_pickup(session, actor, code)
+    done = session.exec(
+        update(Redemption).where(col(Redemption.id) == red.id,
+                                 col(Redemption.status) == "reserved")
+        .values(status="handed_over", handed_over_at=now, handed_over_by=actor.account_id)
+        .execution_options(synchronize_session=False))
+    session.refresh(red)
+    if done.rowcount != 1:
+        raise RedemptionCancelled(field="code") if red.status == "cancelled" \
+            else PickupUsed(field="code")
+    item = session.get(RewardItem, red.reward_id)
+    return Pickup(red, item.name if item else "", _address(session.get(Household,
+                                                                       red.household_id)))
+
+
+# --- Reading --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RedemptionRow:
+    """A redemption with its item's name, for lists."""
+
+    redemption: Redemption
+    item_name: str
+    address: str = ""
+
+
+def household_redemptions(session: Session, *, actor: policy.Actor, household_id: int,
+                          limit: int = 50) -> list[RedemptionRow]:
+    """A household's redemptions, newest first (its members only)."""
+    _require_member(session, actor.account_id, household_id)
+    rows = session.execute(
+        select(Redemption, col(RewardItem.name))
+        .join(RewardItem, col(RewardItem.id) == Redemption.reward_id)
+        .where(col(Redemption.household_id) == household_id)
+        .order_by(col(Redemption.id).desc()).limit(limit)).all()
+    return [RedemptionRow(r, n) for r, n in rows]
+
+
+def my_redemption(session: Session, *, actor: policy.Actor, redemption_id: int) -> RedemptionRow:
+    """One of the resident's own redemptions (with its pickup code); NotFound otherwise."""
+    red = session.get(Redemption, redemption_id)
+    if red is None or not _is_member(session, actor.account_id, red.household_id):
+        raise NotFound()
+    item = session.get(RewardItem, red.reward_id)
+    return RedemptionRow(red, item.name if item else "")
+
+
+def community_redemptions(session: Session, *, actor: policy.Actor, community_id: int,
+                          status: str | None = None, before_id: int | None = None,
+                          limit: int = 50) -> list[RedemptionRow]:
+    """A community's redemptions for its manager, newest first (keyset paging by id)."""
+    policy.require(actor, "rewards:manage", _community(session, community_id))
+    stmt = (select(Redemption, col(RewardItem.name), Household)
+            .join(RewardItem, col(RewardItem.id) == Redemption.reward_id)
+            .join(Household, col(Household.id) == Redemption.household_id)
+            .where(col(Redemption.community_id) == community_id))
+    if status:
+        stmt = stmt.where(col(Redemption.status) == status)
+    if before_id is not None:
+        stmt = stmt.where(col(Redemption.id) < before_id)
+    rows = session.execute(stmt.order_by(col(Redemption.id).desc()).limit(limit)).all()
+    return [RedemptionRow(r, n, _address(h)) for r, n, h in rows]
+
+
+def stock_summary(session: Session, *, community_id: int) -> dict[int, dict[str, Any]]:
+    """Per item: reserved (not yet handed over) and handed-over counts, for the catalog page."""
+    rows = session.execute(
+        select(col(Redemption.reward_id), col(Redemption.status), func.count())
+        .where(col(Redemption.community_id) == community_id)
+        .group_by(col(Redemption.reward_id), col(Redemption.status)))
+    out: dict[int, dict[str, Any]] = {}
+    for rid, status, n in rows:
+        out.setdefault(rid, {"reserved": 0, "handed_over": 0, "cancelled": 0})[status] = int(n)
+    return out

@@ -1,0 +1,1 @@
+"""Tests of the managers' station pages, their services and queries (community/stations/manage)."""
