@@ -314,13 +314,8 @@ def _split(total: int, weights: Sequence[float]) -> list[int]:
 def build_city(db: Loader, args: argparse.Namespace, now: datetime) -> City:
     """Areas, accounts, households, stations, windows and stewards, in bulk."""
     from community.auth.services import hash_password
-    from community.demo import (
-        MEMBER_WEIGHTS,
-        MOVED_OUT_SHARE,
-        plan_addresses,
-        plan_stations,
-        station_for_building,
-    )
+    from community.demo.city import plan_addresses, plan_stations, station_for_building
+    from community.demo.context import MEMBER_WEIGHTS, MOVED_OUT_SHARE
     from community.stations.windows import DEFAULT_RANGES
 
     rng = random.Random(args.seed)

@@ -8,6 +8,7 @@ Nothing here touches the database at import or in `create_app`.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,6 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlmodel import Session
 
 from community.errors import SchemaBehind
-from community.rows import insert_ignoring as insert_ignoring  # re-exported: see community.rows
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -106,9 +106,17 @@ def commit_request(response: Response) -> Response:
         return response
     if response.status_code >= 400 and not g.get("db_keep_on_error"):
         session.rollback()
-    else:
-        session.commit()
+        return response
+    session.commit()
+    for callback in g.pop("db_after_commit", []):
+        callback()
     return response
+
+
+def after_commit(callback: Callable[[], None]) -> None:
+    """Run `callback` once this request's work is committed (e.g. delete files the saved
+    rows no longer name); never if it is rolled back. Call it from the view."""
+    g.setdefault("db_after_commit", []).append(callback)
 
 
 def close_session(_exc: BaseException | None = None) -> None:

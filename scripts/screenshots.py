@@ -33,6 +33,7 @@ from sqlmodel import Session  # noqa: E402
 from community import create_app, demo  # noqa: E402
 from community.cli import upgrade_database  # noqa: E402
 from community.db import make_engine  # noqa: E402
+from community.demo.context import DEMO_PASSWORD  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
@@ -48,7 +49,7 @@ CITY = "city"
 def _log_in(page: Page, base: str, login: str) -> None:
     page.goto(f"{base}/login")
     page.fill("#login", login)
-    page.fill("#password", demo.DEMO_PASSWORD)
+    page.fill("#password", DEMO_PASSWORD)
     with page.expect_navigation():
         page.click("form button[type=submit]")
     if "/login" in page.url:

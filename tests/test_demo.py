@@ -19,6 +19,8 @@ from community import clock, demo
 from community.areas.models import Area
 from community.auth.models import ROLES, Account, RoleGrant
 from community.db import open_session
+from community.demo import city as demo_city
+from community.demo import drops as demo_drops
 from community.households.models import Card, Household, HouseholdMember
 from community.stations.models import Drop, Station, StationException, StationWindow
 
@@ -134,9 +136,9 @@ def test_demo_is_idempotent_and_logins_work(app: Flask, session: Session,
 
 def test_layout_is_deterministic_and_realistic() -> None:
     """Pure: the address plan depends only on the seed; units 1–3 and floors up to 18."""
-    a = demo.plan_addresses(random.Random(1), 400)
-    assert a == demo.plan_addresses(random.Random(1), 400)
-    assert a != demo.plan_addresses(random.Random(2), 400)
+    a = demo_city.plan_addresses(random.Random(1), 400)
+    assert a == demo_city.plan_addresses(random.Random(1), 400)
+    assert a != demo_city.plan_addresses(random.Random(2), 400)
     assert len(set(a)) == 400
     assert {u for _b, u, _r in a} <= {"1", "2", "3"}
     assert max(int(r) // 100 for _b, _u, r in a) <= 18
@@ -147,8 +149,8 @@ def test_short_codes_skip_ones_already_taken(session: Session, world, monkeypatc
     """A generated code that is already on a card (or drawn twice) is replaced, not inserted."""
     taken = session.execute(select(Card.short_code)).scalars().first()
     draws = iter([taken, "AAAA2222", "AAAA2222", "BBBB3333", "CCCC4444"])
-    monkeypatch.setattr(demo.codes, "new_code", lambda length=8: next(draws))
-    assert demo._unused_short_codes(session, 2) == ["AAAA2222", "BBBB3333"]
+    monkeypatch.setattr(demo_city.codes, "new_code", lambda length=8: next(draws))
+    assert demo_city._unused_short_codes(session, 2) == ["AAAA2222", "BBBB3333"]
 
 
 def _local(moment: datetime) -> datetime:
@@ -270,7 +272,7 @@ def test_drop_time_patterns() -> None:
     rng = random.Random(3)
     print("seed 3")
     day_windows = windows.windows_on(windows.Schedule.default(), {}, day)
-    times = [demo.drop_time(rng, day, tz, day_windows, habit=1, lean=0.5, grace=10)
+    times = [demo_drops.drop_time(rng, day, tz, day_windows, habit=1, lean=0.5, grace=10)
              for _ in range(4000)]
     assert all(t.date() == day for t in times)
     verdicts = [windows.classify(windows.Schedule.default(), {}, t, 10).in_window for t in times]
@@ -284,13 +286,13 @@ def test_drop_time_patterns() -> None:
 
 def test_station_plan_and_blocks() -> None:
     """Pure: a main station with every bin first; buildings map to stations in blocks."""
-    plans = demo.plan_stations(random.Random(5), 12)
+    plans = demo_city.plan_stations(random.Random(5), 12)
     assert 2 <= len(plans) <= 3
-    assert plans[0][2] == demo.ALL_CATEGORIES
+    assert plans[0][2] == demo_city.ALL_CATEGORIES
     assert len({p[0] for p in plans}) == len(plans)
-    assert [demo.station_for_building(b, 12, 3) for b in (1, 4, 5, 8, 9, 12)] == [0, 0, 1, 1,
+    assert [demo_city.station_for_building(b, 12, 3) for b in (1, 4, 5, 8, 9, 12)] == [0, 0, 1, 1,
                                                                                   2, 2]
-    assert demo.station_for_building(1, 1, 2) == 0
+    assert demo_city.station_for_building(1, 1, 2) == 0
 
 
 @DEMO

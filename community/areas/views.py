@@ -78,10 +78,8 @@ def create():
             area = areas_services.create_area(session, actor=actor(), parent_id=parent_id,
                                               name=form.name.data or "", ip=client_ip())
         except InvalidInput as err:
-            session.rollback()
             form.name.errors = [*form.name.errors, _field_error(err)]
         else:
-            session.commit()
             flash(_("%(name)s was added.", name=area.name), "success")
             return redirect(url_for("areas.tree", node=area.id))
     return _render(parent_id, add_form=form, status=422)
@@ -98,10 +96,8 @@ def rename(area_id: int):
             area = areas_services.rename_area(session, actor=actor(), area_id=area_id,
                                               name=form.name.data or "", ip=client_ip())
         except InvalidInput as err:
-            session.rollback()
             form.name.errors = [*form.name.errors, _field_error(err)]
         else:
-            session.commit()
             flash(_("Renamed to %(name)s.", name=area.name), "success")
             return redirect(url_for("areas.tree", node=area.id))
     return _render(area_id, rename_form=form, status=422)

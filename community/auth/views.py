@@ -10,13 +10,13 @@ from community.areas.views import level_label
 from community.auth import policy
 from community.auth import services as auth_services
 from community.auth.forms import AccountForm, GrantForm, LoginForm, PasswordResetForm
-from community.db import get_session
+from community.db import get_session, keep_on_error
 from community.errors import Conflict, InvalidInput
 from community.extensions import limiter
 from community.i18n import safe_next
 from community.rows import pk
 from community.web.context import actor, client_ip
-from community.web.forms import required
+from community.web.forms import errors_onto_form, required
 from community.web.pagination import Page
 
 bp = Blueprint("auth", __name__)
@@ -55,10 +55,9 @@ def login():
                 ip=client_ip(),
             )
         except auth_services.LoginFailed as exc:
-            session.commit()  # keep the audit entry of the failure
+            keep_on_error()  # the 401 still stores the audit entry of the failure
             error = str(exc.message)
         else:
-            session.commit()
             login_user(account)
             return redirect(safe_next(request.args.get("next"), url_for("auth.index")))
     return render_template("auth/login.html", form=form, error=error), (401 if error else 200)
@@ -133,8 +132,8 @@ def _show_error(form: AccountForm | GrantForm | PasswordResetForm,
     """Put a service's field error next to the field it names (or on the first field)."""
     name = err.details.get("field") or ""
     messages = TAKEN if isinstance(err, Conflict) else INVALID
-    target = getattr(form, name, None) or next(iter(form))
-    target.errors.append(str(messages.get(name, err.message)))
+    errors_onto_form(form, err, default=next(iter(form)),
+                     text=str(messages.get(name, err.message)))
 
 
 def _validate(form: AccountForm | GrantForm | PasswordResetForm) -> bool:
@@ -180,10 +179,8 @@ def account_new():
                     area_id=form.area_id.data, username=form.username.data,
                     phone=form.phone.data, ip=client_ip())
             except (InvalidInput, Conflict) as err:
-                session.rollback()
                 _show_error(form, err)
             else:
-                session.commit()
                 flash(_("Account %(name)s created.", name=account.display_name), "success")
                 return redirect(url_for("auth.account_detail", account_id=account.id))
         return render_template("auth/account_new.html", form=form), 422
@@ -223,10 +220,8 @@ def grant_add(account_id: int):
                                    area_id=form.area_id.data,
                                    ip=client_ip())
         except InvalidInput as err:
-            session.rollback()
             _show_error(form, err)
         else:
-            session.commit()
             flash(_("Role added."), "success")
             return redirect(url_for("auth.account_detail", account_id=account_id))
     return _render_detail(account_id, grant_form=form, status=422)
@@ -238,7 +233,6 @@ def grant_revoke(grant_id: int):
     """Take a role away (audited as role.revoked)."""
     session = get_session()
     auth_services.revoke_role(session, actor=actor(), grant_id=grant_id, ip=client_ip())
-    session.commit()
     flash(_("Role removed."), "success")
     return redirect(safe_next(request.form.get("next"), url_for("auth.accounts")))
 
@@ -254,10 +248,8 @@ def password_reset(account_id: int):
             auth_services.reset_password(session, actor=actor(), account_id=account_id,
                                          password=form.password.data or "", ip=client_ip())
         except InvalidInput as err:
-            session.rollback()
             _show_error(form, err)
         else:
-            session.commit()
             flash(_("The password was reset. Tell the person the new password in person."),
                   "success")
             return redirect(url_for("auth.account_detail", account_id=account_id))

@@ -1,6 +1,6 @@
 """Dashboard use cases that write: an area's monthly tonnage entry (one per area and month,
 editable), entered by area and city admins for the city's recycling and resource-utilization
-rates. Flushes only; the view commits.
+rates. Flushes only; the request's commit point commits.
 """
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ from community.stations.schemas import CATEGORY_LABELS
 from community.web import downloads
 from community.web.args import int_arg
 from community.web.context import actor, client_ip
-from community.web.forms import show_service_error
+from community.web.forms import errors_onto_form
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
@@ -137,15 +137,13 @@ def tonnage():
                 session, actor=actor(), area_id=pk(page.area),
                 month=month, values=form.values(), ip=client_ip())
         except InvalidInput as exc:
-            session.rollback()
             field = exc.details.get("field")
             if field == "month":
                 form.month.errors = [*form.month.errors,
                                      _("Tonnages can be entered for this month or earlier.")]
             else:
-                show_service_error(form, exc, default=form.recyclables)
+                errors_onto_form(form, exc, default=form.recyclables)
         else:
-            session.commit()
             if saved.created:
                 flash(_("Tonnages of %(area)s for %(month)s saved.", area=page.area.name,
                         month=month.strftime("%Y-%m")), "info")

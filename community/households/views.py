@@ -29,7 +29,7 @@ from community.i18n import safe_next
 from community.rows import pk
 from community.web.args import int_arg
 from community.web.context import actor, client_ip
-from community.web.forms import required, show_service_error
+from community.web.forms import errors_onto_form, required
 
 bp = Blueprint("households", __name__, url_prefix="/manage")
 
@@ -63,8 +63,8 @@ def index():
 
 def _apply_domain_error(form: HouseholdForm, exc: InvalidInput | Conflict) -> None:
     """Show a service's refusal next to the field it concerns."""
-    show_service_error(form, exc, default=form.room,
-                       conflict=_("A household at this address already exists."))
+    errors_onto_form(form, exc, default=form.room,
+                     conflict=_("A household at this address already exists."))
 
 
 @bp.route("/households/new", methods=["GET", "POST"])
@@ -85,10 +85,8 @@ def new():
                 status=form.status.data, ip=client_ip(),
             )
         except (InvalidInput, Conflict) as exc:
-            session.rollback()
             _apply_domain_error(form, exc)
         else:
-            session.commit()
             flash(_("Household %(label)s registered and given a card.",
                     label=hh_services.address_label(hh)), "info")
             return redirect(url_for("households.index", community_id=community.id))
@@ -113,10 +111,8 @@ def edit(household_id: int):
                 status=form.status.data, ip=client_ip(),
             )
         except (InvalidInput, Conflict) as exc:
-            session.rollback()
             _apply_domain_error(form, exc)
         else:
-            session.commit()
             flash(_("Household %(label)s saved.", label=hh_services.address_label(hh)), "info")
             return redirect(url_for("households.index", community_id=hh.community_id))
     community = hh_services.household_area(session, hh)
@@ -151,10 +147,8 @@ def import_():
                 filename=upload.filename or "", data=upload.read(), ip=client_ip(),
             )
         except importer.ImportFileError as exc:
-            session.rollback()
             error = str(exc.message)
         else:
-            session.commit()
             return render_template("households/import_result.html", result=result,
                                    labels=importer.field_labels())
     status = 422 if (error or form.errors) else 200
@@ -179,7 +173,6 @@ def revoke_card(household_id: int):
     session = get_session()
     card = hh_services.revoke_card(session, actor=actor(), household_id=household_id,
                                    ip=client_ip())
-    session.commit()
     hh = hh_services.get_household(session, household_id)
     flash(_("Card %(code)s of %(label)s revoked.", code=format_code(card.short_code),
             label=hh_services.address_label(hh)), "warning")
@@ -193,7 +186,6 @@ def reissue_card(household_id: int):
     session = get_session()
     card = hh_services.reissue_card(session, actor=actor(), household_id=household_id,
                                     ip=client_ip())
-    session.commit()
     hh = hh_services.get_household(session, household_id)
     flash(_("New card %(code)s issued for %(label)s; the old card no longer works.",
             code=format_code(card.short_code), label=hh_services.address_label(hh)), "info")
@@ -204,7 +196,6 @@ def _card_file(household_id: int, fmt: str) -> Response:
     session = get_session()
     card = hh_services.card_for_export(session, actor=actor(), household_id=household_id,
                                        fmt=fmt, ip=client_ip())
-    session.commit()
     if fmt == "png":
         resp = Response(qr.render_png(card.token), mimetype="image/png")
     else:
@@ -239,7 +230,6 @@ def cards_pdf():
         raise InvalidInput(field="community_id")
     cards = hh_services.sheet_cards(session, actor=actor(), community_id=community_id,
                                     building=building, ip=client_ip())
-    session.commit()
     community = cards[0].community if cards else ""
     title = " · ".join(p for p in (_("Household cards"), community,
                                    f"{building}栋" if building else "") if p)

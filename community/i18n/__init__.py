@@ -45,7 +45,6 @@ def switch():
         session["lang"] = lang
         if current_user.is_authenticated:
             auth_services.set_locale(get_session(), account_id=current_user.id, locale=lang)
-            get_session().commit()
     return redirect(safe_next(request.form.get("next")))
 
 

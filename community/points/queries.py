@@ -2,7 +2,7 @@
 ledger, a community's rule versions, and the rows of the exports.
 
 Reads only, with one exception: starting a ledger export writes its audit entry (flushed,
-the view commits), as the drop export does. Every function authorizes before it reads.
+the request commits it), as the drop export does. Every function authorizes before it reads.
 Figures are summed in SQL over `local_date` ranges (grouped by day, at most 9 × 366 rows,
 folded into months here), so a city's ledger is never loaded entry by entry.
 """

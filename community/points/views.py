@@ -31,7 +31,7 @@ from community.rows import pk
 from community.web import downloads
 from community.web.args import date_arg, int_arg
 from community.web.context import actor, client_ip
-from community.web.forms import required, show_service_error
+from community.web.forms import errors_onto_form, required
 
 bp = Blueprint("points", __name__, url_prefix="/manage/points")
 
@@ -86,10 +86,8 @@ def adjust(household_id: int):
                                            amount=form.value(), reason=form.reason.data or "",
                                            ip=client_ip())
         except (InvalidInput, points_services.NotEnoughPoints) as exc:
-            session.rollback()
-            show_service_error(form, exc, default=form.amount)
+            errors_onto_form(form, exc, default=form.amount)
         else:
-            session.commit()
             flash(_("Adjustment of %(amount)s points saved.",
                     amount=f"{entry.amount:+d}"), "info")
             return redirect(url_for("points.household", household_id=household_id))
@@ -128,12 +126,10 @@ def publish():
                 params=form.params(), effective_from=required(form.effective_from.data),
                 ip=client_ip())
         except (InvalidInput, Conflict) as exc:
-            session.rollback()
-            show_service_error(form, exc, default=form.field_for(str(exc.details.get("field"))),
-                               conflict=_("Another manager published a version at the same "
-                                          "time. Please check the versions and try again."))
+            errors_onto_form(form, exc, default=form.field_for(str(exc.details.get("field"))),
+                             conflict=_("Another manager published a version at the same "
+                                        "time. Please check the versions and try again."))
         else:
-            session.commit()
             flash(_("Rules version %(version)s published, in force from %(day)s.",
                     version=row.version, day=row.effective_from.isoformat()), "info")
             return redirect(url_for("points.rules", community_id=page.community.id))
@@ -151,10 +147,8 @@ def _start_export(fmt: str) -> tuple[queries.EntryExport | None, BaseResponse | 
                                         day_from=date_arg("day_from"), day_to=date_arg("day_to"),
                                         fmt=fmt, ip=client_ip())
     except queries.ExportTooLarge as exc:
-        session.rollback()
         flash(str(exc.message), "error")
         return None, redirect(url_for("points.index", community_id=int_arg("community_id")))
-    session.commit()
     return export, None
 
 

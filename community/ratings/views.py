@@ -20,7 +20,7 @@ from community.ratings.metrics import METRICS
 from community.rows import pk
 from community.web.args import int_arg
 from community.web.context import actor, client_ip
-from community.web.forms import required, show_service_error
+from community.web.forms import errors_onto_form, required
 
 bp = Blueprint("ratings", __name__, url_prefix="/manage/ratings")
 
@@ -85,7 +85,7 @@ def simulate():
                                        draft=form.params(),
                                        simulate_month=parse_month(form.simulate_month.data))
         except InvalidInput as exc:
-            show_service_error(form, exc, default=form.field_for(str(exc.details.get("field"))))
+            errors_onto_form(form, exc, default=form.field_for(str(exc.details.get("field"))))
         else:
             return _render("ratings/policy.html", page=page, form=form)
     page = queries.policy_page(session, actor=actor(), area_id=int_arg("area_id"))
@@ -108,12 +108,10 @@ def publish():
                 params=form.params(), effective_month=month,
                 note=form.note.data or "", ip=client_ip())
         except (InvalidInput, Conflict) as exc:
-            session.rollback()
-            show_service_error(form, exc, default=form.field_for(str(exc.details.get("field"))),
-                               conflict=_("Another admin published a version at the same "
-                                          "time. Please check the versions and try again."))
+            errors_onto_form(form, exc, default=form.field_for(str(exc.details.get("field"))),
+                             conflict=_("Another admin published a version at the same "
+                                        "time. Please check the versions and try again."))
         else:
-            session.commit()
             flash(_("Rating policy version %(version)s published, in force from %(month)s.",
                     version=row.version, month=f"{row.effective_month:%Y-%m}"), "info")
             return redirect(url_for("ratings.policy", area_id=page.area.id))

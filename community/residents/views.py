@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from community.areas import services as areas_services
-from community.db import get_session
+from community.db import get_session, keep_on_error
 from community.errors import CardRevoked, CardUnknown, Forbidden, InvalidInput
 from community.extensions import limiter
 from community.households import codes, qr
@@ -92,11 +92,10 @@ def link():
             form.short_code.errors = [*form.short_code.errors, str(exc.message)]
             status = exc.status
         except (residents_services.LinkCodeWrong, residents_services.LinkCodeRequired) as exc:
-            session.commit()  # keep the audit entry of a wrong code
+            keep_on_error()  # the refusal still stores the audit entry of a wrong code
             form.link_code.errors = [*form.link_code.errors, str(exc.message)]
             status = exc.status
         else:
-            session.commit()
             flash(*_outcome_message(outcome))
             return redirect(url_for("residents.home"))
     elif request.method == "POST":
@@ -156,7 +155,6 @@ def _decide(member_id: int, approve: bool):
     session = get_session()
     residents_services.decide_link(session, actor=actor(), member_id=member_id, approve=approve,
                                    ip=client_ip())
-    session.commit()
     flash(_("Request approved.") if approve else _("Request rejected."), "info")
     return redirect(safe_next(request.form.get("next"), url_for("residents_admin.index")))
 
@@ -189,6 +187,5 @@ def mode():
     session = get_session()
     areas_services.set_link_mode(session, actor=actor(), community_id=community_id,
                                  mode=form.link_mode.data, ip=client_ip())
-    session.commit()
     flash(_("Link mode saved."), "info")
     return redirect(url_for("residents_admin.index", community_id=community_id))

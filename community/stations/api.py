@@ -1,6 +1,7 @@
 """The drop API under /api/v1: record drops (one or a batch), photos, stations, the OpenAPI doc.
 
-Each view parses → authenticates → calls one service → commits → answers JSON. Callers
+Each view parses → authenticates → calls one service → answers JSON; the request's one
+commit point (`db.commit_request`) commits before the answer is sent. Callers
 are stewards (session cookie plus an X-CSRFToken header on POST) or devices (a bearer
 token, no CSRF). Errors are JSON `{error, message, fields?}` (see community/web/errors.py).
 """
@@ -95,7 +96,6 @@ def record_drop():
     session = get_session()
     result = stations_services.record_drop(session, actor=acting, item=item,
                                            device=device)
-    session.commit()
     return jsonify(_drop_json(result)), (200 if result.replay else 201)
 
 
@@ -127,7 +127,6 @@ def record_drops():
     outcomes = stations_services.record_drops(session, actor=acting,
                                               items=[item for _n, item in valid],
                                               device=device)
-    session.commit()
     for (n, _item), outcome in zip(valid, outcomes, strict=True):
         if isinstance(outcome, stations_services.DropError):
             error = outcome.error
@@ -157,7 +156,6 @@ def attach_photo(client_id: str):
     session = get_session()
     photos.attach_photo(session, actor=acting, client_id=client_id, data=data,
                         photo_dir=Path(root) / "photos")
-    session.commit()
     return jsonify({"photo": True})
 
 

@@ -17,17 +17,28 @@ def required(data: T | None) -> T:
     return cast(T, data)
 
 
-def show_service_error(form: Any, err: DomainError, *, default: Any,
-                       conflict: str | None = None) -> None:
-    """Put a service's refusal next to the field it names (or on `default`).
+def errors_onto_form(form: Any, exc: DomainError, *, default: Any = None,
+                     text: str | None = None, conflict: str | None = None,
+                     own_words: bool = False) -> bool:
+    """Put a service's refusal next to the form field it names (or on `default`).
 
-    A Conflict shows `conflict` (e.g. "already exists") on `default`; a plain InvalidInput
-    shows a generic "not valid" on the named field; any other refusal shows its own message
-    (e.g. "The balance is too small").
+    The one place a view turns a `DomainError` into a form error; False (nothing shown)
+    when the refusal names no field of the form and there is no `default`, so the caller
+    can flash it instead. The words: `text` when given; for a Conflict with `conflict`,
+    that text on `default`; for a plain InvalidInput a generic "not valid" (or, with
+    `own_words`, the service's own message when it gave one); otherwise the refusal's own
+    message (e.g. "The balance is too small"). The hook rolls the request back on the
+    error response the view then returns.
     """
-    if isinstance(err, Conflict) and conflict:
-        default.errors = [*default.errors, conflict]
-        return
-    target = getattr(form, str(err.details.get("field", "")), None) or default
-    text = _("This value is not valid.") if type(err) is InvalidInput else str(err.message)
+    if isinstance(exc, Conflict) and conflict and text is None:
+        target, text = default, conflict
+    else:
+        target = getattr(form, str(exc.details.get("field", "")), None) or default
+    if target is None:
+        return False
+    if text is None:
+        generic = type(exc) is InvalidInput and not (
+            own_words and exc.message is not type(exc).message)
+        text = _("This value is not valid.") if generic else str(exc.message)
     target.errors = [*target.errors, text]
+    return True

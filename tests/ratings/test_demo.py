@@ -11,9 +11,10 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
 
-from community import clock, demo, demo_ratings
+from community import clock, demo
 from community.areas.models import Area
 from community.db import open_session
+from community.demo import ratings as demo_ratings
 from community.ratings import services
 from community.ratings.models import Rating, RatingPolicy
 

@@ -1,4 +1,4 @@
-"""The demo's volunteers (community/demo_volunteers.py): stewards and station chiefs in every
+"""The demo's volunteers (community/demo/volunteers.py): stewards and station chiefs in every
 community, a rota history with a realistic share of no-shows, supervision logs, approved
 hours credited exactly once, sign-ups ahead with some shifts at risk, inbox messages, and
 the steward and chief logins' pages. A second run changing no table at all is checked by
@@ -16,9 +16,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from community import clock, demo, demo_volunteers
+from community import clock, demo
 from community.auth.models import Account, RoleGrant
 from community.db import open_session
+from community.demo import context as demo_context
+from community.demo import volunteers as demo_volunteers
 from community.points import services as points_services
 from community.points.models import LedgerEntry, PointsAccount
 from community.stations.models import Station
@@ -86,7 +88,7 @@ def test_stewards_and_station_chiefs_in_every_community(app: Flask, session: Ses
         assert (station.chief_id, station.community_id, "station_chief") in grants
     account_of = {a.username: a.id for a in session.execute(select(Account)).scalars()}
     chiefs = Counter(session.execute(select(Station.chief_id)).scalars())
-    for slug in demo.STAFFED:
+    for slug in demo_context.STAFFED:
         assert chiefs[account_of[f"{slug}.chief"]] == 1
         for n in (1, 2):
             assert chiefs[account_of[f"{slug}.steward{n}"]] == 0
@@ -207,7 +209,7 @@ def test_steward_and_chief_logins_open_their_pages(app: Flask, session: Session,
     check-in, each with an upcoming shift and a reminder, hours approved in the inbox."""
     before = _build(app)
     for login in ("yulong.steward1", "jinpu.chief", "tongxin.steward1"):
-        resp = client.post("/login", data={"login": login, "password": demo.DEMO_PASSWORD})
+        resp = client.post("/login", data={"login": login, "password": demo_context.DEMO_PASSWORD})
         assert resp.status_code == 302, login
         shifts_page = client.get("/volunteer/shifts")
         assert shifts_page.status_code == 200

@@ -59,7 +59,6 @@ def opt_out():
     boards_services.set_honour_opt_out(session, account_id=current_user.id,
                                        household_id=int(household_id), hide=hide,
                                        ip=client_ip())
-    session.commit()
     if hide:
         flash(_("Your household is hidden from the honour board. Only your household sees "
                 "its rank."), "info")

@@ -45,7 +45,7 @@ from community.points.rewards.forms import (
 from community.rows import pk
 from community.web.args import int_arg
 from community.web.context import actor, client_ip
-from community.web.forms import required, show_service_error
+from community.web.forms import errors_onto_form, required
 
 resident_bp = Blueprint("resident_rewards", __name__, url_prefix="/me/rewards")
 pickup_bp = Blueprint("pickup", __name__, url_prefix="/steward/pickup")
@@ -118,10 +118,8 @@ def redeem():
         red = rewards.redeem_reward(session, actor=actor(), household_id=household_id,
                                     reward_id=reward_id, client_id=client_id)
     except (ledger.NotEnoughPoints, rewards.OutOfStock, rewards.RewardUnavailable) as exc:
-        session.rollback()
         flash(_refusal(exc), "error")
         return redirect(url_for("resident_rewards.index", household_id=household_id))
-    session.commit()
     flash(_("Redeemed. Show this QR code at the drop station to pick up your reward."), "info")
     return redirect(url_for("resident_rewards.redemption", redemption_id=red.id))
 
@@ -167,10 +165,8 @@ def cancel(redemption_id: int):
         rewards.cancel_redemption(session, actor=actor(), redemption_id=redemption_id,
                                   ip=client_ip())
     except (rewards.PickupUsed, rewards.RedemptionCancelled) as exc:
-        session.rollback()
         flash(str(exc.message), "error")
     else:
-        session.commit()
         flash(_("Redemption cancelled; your points are back."), "info")
     return redirect(url_for("resident_rewards.redemption", redemption_id=redemption_id))
 
@@ -235,9 +231,7 @@ def hand_over():
     try:
         done = rewards.hand_over(session, actor=actor(), code=code)
     except PICKUP_REFUSALS as exc:
-        session.rollback()
         return _render_pickup(session, code, error=str(exc.message), status=exc.status)
-    session.commit()
     flash(_("Handed over: %(item)s to %(address)s.", item=done.item_name, address=done.address),
           "info")
     return redirect(url_for("pickup.index", code=done.redemption.pickup_code))
@@ -273,13 +267,11 @@ def _save(form: RewardItemForm, community_id: int, item_id: int | None = None):
             rewards.set_item_picture(session, actor=actor(), item_id=pk(item),
                                      data=upload.read(), picture_dir=picture_root())
     except (InvalidInput, PhotoInvalid, PhotoTooLarge) as exc:
-        session.rollback()
         if isinstance(exc, PhotoInvalid | PhotoTooLarge):
             form.picture_file.errors = [*form.picture_file.errors, str(exc.message)]
         else:
-            show_service_error(form, exc, default=form.name)
+            errors_onto_form(form, exc, default=form.name)
         return None
-    session.commit()
     flash(_("Reward %(name)s saved.", name=item.name), "info")
     return redirect(url_for("rewards.catalog", community_id=community_id))
 
@@ -324,7 +316,6 @@ def status(item_id: int):
     session = get_session()
     item = rewards.set_item_status(session, actor=actor(), item_id=item_id,
                                    status=request.form.get("status", ""), ip=client_ip())
-    session.commit()
     if item.status == "retired":
         flash(_("Reward %(name)s retired: it can no longer be redeemed.", name=item.name),
               "warning")
@@ -363,15 +354,12 @@ def cancel_redemption(redemption_id: int):
         red = rewards.cancel_redemption(session, actor=actor(), redemption_id=redemption_id,
                                         reason=form.reason.data or "", ip=client_ip())
     except InvalidInput:
-        session.rollback()
         flash(_("Give a reason for the cancellation (up to 200 characters): the household "
                 "sees it with the redemption."), "error")
         return redirect(back)
     except (rewards.PickupUsed, rewards.RedemptionCancelled) as exc:
-        session.rollback()
         flash(str(exc.message), "error")
         return redirect(back)
-    session.commit()
     flash(_("Redemption cancelled; %(points)s points refunded to the household.",
             points=red.cost), "info")
     return redirect(back)

@@ -53,7 +53,7 @@ from community.stations.schemas import (
 from community.web import downloads
 from community.web.args import date_arg, int_arg
 from community.web.context import actor, client_ip
-from community.web.forms import required, show_service_error
+from community.web.forms import errors_onto_form, required
 
 bp = Blueprint("stations", __name__, url_prefix="/manage")
 
@@ -98,8 +98,8 @@ def _chief_choices(form: StationForm, community_id: int) -> None:
 
 def _station_error(form: StationForm, exc: InvalidInput | Conflict) -> None:
     """Show a service's refusal next to the field it concerns."""
-    show_service_error(form, exc, default=form.name,
-                       conflict=_("A station with this name already exists in the community."))
+    errors_onto_form(form, exc, default=form.name,
+                     conflict=_("A station with this name already exists in the community."))
 
 
 @bp.route("/stations/new", methods=["GET", "POST"])
@@ -120,10 +120,8 @@ def new():
                 session, actor=actor(), community_id=pk(community),
                 data=_station_input(form), ip=client_ip())
         except (InvalidInput, Conflict) as exc:
-            session.rollback()
             _station_error(form, exc)
         else:
-            session.commit()
             flash(_("Station %(name)s added with the default windows.", name=station.name),
                   "info")
             return redirect(url_for("stations.detail", station_id=station.id))
@@ -150,10 +148,8 @@ def edit(station_id: int):
                 session, actor=actor(), station_id=station_id, data=_station_input(form),
                 ip=client_ip())
         except (InvalidInput, Conflict) as exc:
-            session.rollback()
             _station_error(form, exc)
         else:
-            session.commit()
             flash(_("Station %(name)s saved.", name=station.name), "info")
             return redirect(url_for("stations.detail", station_id=station.id))
     status = 422 if form.errors else 200
@@ -169,7 +165,6 @@ def status(station_id: int):
     station = manage_services.set_station_status(
         session, actor=actor(), station_id=station_id, status=request.form.get("status", ""),
         ip=client_ip())
-    session.commit()
     if station.status == "open":
         flash(_("Station %(name)s is open again.", name=station.name), "info")
     else:
@@ -208,16 +203,12 @@ def schedule(station_id: int):
             manage_services.set_weekly_windows(session, actor=actor(), station_id=station_id,
                                                weekly=form.weekly(), ip=client_ip())
         except manage_services.WindowsOverlap as exc:
-            session.rollback()
-            field = getattr(form, str(exc.details.get("field")), form.weekday_0)
-            field.errors = [*field.errors, _("These time ranges overlap: %(ranges)s.",
-                                             ranges=exc.details.get("ranges", ""))]
+            errors_onto_form(form, exc, default=form.weekday_0,
+                             text=_("These time ranges overlap: %(ranges)s.",
+                                    ranges=exc.details.get("ranges", "")))
         except InvalidInput as exc:
-            session.rollback()
-            field = getattr(form, str(exc.details.get("field")), form.weekday_0)
-            field.errors = [*field.errors, str(exc.message)]
+            errors_onto_form(form, exc, default=form.weekday_0, text=str(exc.message))
         else:
-            session.commit()
             flash(_("Weekly windows saved."), "info")
             return redirect(url_for("stations.detail", station_id=station_id))
     return _render_detail(station_id, schedule=form, code=422)
@@ -236,15 +227,11 @@ def add_exception(station_id: int):
                 session, actor=actor(), station_id=station_id, day=required(form.day.data),
                 start=start, end=end, note=form.note.data or "", ip=client_ip())
         except manage_services.WindowsOverlap as exc:
-            session.rollback()
             form.start.errors = [*form.start.errors, _("These time ranges overlap: %(ranges)s.",
                                                        ranges=exc.details.get("ranges", ""))]
         except (InvalidInput, Conflict) as exc:
-            session.rollback()
-            field = getattr(form, str(exc.details.get("field")), None) or form.day
-            field.errors = [*field.errors, str(exc.message)]
+            errors_onto_form(form, exc, default=form.day, text=str(exc.message))
         else:
-            session.commit()
             flash(_("Exception for %(day)s saved.", day=required(form.day.data).isoformat()),
                   "info")
             return redirect(url_for("stations.detail", station_id=station_id))
@@ -258,7 +245,6 @@ def remove_exception(exception_id: int):
     session = get_session()
     exc = manage_services.remove_exception(session, actor=actor(), exception_id=exception_id,
                                            ip=client_ip())
-    session.commit()
     flash(_("Exception for %(day)s removed.", day=exc.day.isoformat()), "info")
     return redirect(url_for("stations.detail", station_id=exc.station_id))
 
@@ -297,11 +283,8 @@ def issue_device():
                 name=required(form.name.data), station_id=form.station_id.data or None,
                 ip=client_ip())
         except InvalidInput as exc:
-            session.rollback()
-            field = getattr(form, str(exc.details.get("field")), None) or form.name
-            field.errors = [*field.errors, _("This value is not valid.")]
+            errors_onto_form(form, exc, default=form.name)
         else:
-            session.commit()
             resp = Response(render_template("stations/device_token.html", device=device,
                                             token=token, community=community))
             resp.headers["Cache-Control"] = NO_STORE  # the token is shown once, never cached
@@ -316,7 +299,6 @@ def revoke_device(device_id: int):
     session = get_session()
     device = stations_services.revoke_device(session, actor=actor(), device_id=device_id,
                                              ip=client_ip())
-    session.commit()
     flash(_("Device %(name)s revoked; its token no longer works.", name=device.name), "warning")
     return redirect(url_for("stations.devices", community_id=device.community_id))
 
@@ -362,11 +344,9 @@ def _start_export(fmt: str):
         export = manage_services.export_drops(session, actor=actor(), filters=_filters(),
                                               fmt=fmt, ip=client_ip())
     except manage_services.ExportTooLarge as exc:
-        session.rollback()
         flash(str(exc.message), "error")
         args: dict[str, Any] = request.args.to_dict()  # url_for's keyword values
         return None, redirect(url_for("stations.drops", **args))
-    session.commit()
     return export, None
 
 
@@ -426,10 +406,8 @@ def regrade(drop_id: int):
                                                 quality=form.quality.data,
                                                 reason=form.reason.data or "", ip=client_ip())
     except InvalidInput as exc:
-        session.rollback()
         flash(str(exc.message), "error")
     else:
-        session.commit()
         flash(_("Quality changed from %(old)s to %(new)s.",
                 old=QUALITY_LABELS[change.from_quality], new=QUALITY_LABELS[change.to_quality]),
               "info")

@@ -29,7 +29,7 @@ from flask_login import current_user, login_required
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response as BaseResponse
 
-from community.db import get_session
+from community.db import after_commit, get_session
 from community.errors import DomainError, InvalidInput
 from community.extensions import limiter
 from community.households import qr
@@ -47,6 +47,7 @@ from community.volunteers.checkins.forms import (
 )
 from community.web.args import date_arg, int_arg
 from community.web.context import actor, client_ip
+from community.web.forms import errors_onto_form
 
 bp = Blueprint("checkin", __name__, url_prefix="/steward")
 manage_bp = Blueprint("checkin_manage", __name__, url_prefix="/manage/checkins")
@@ -127,9 +128,7 @@ def _check(service, message) -> BaseResponse:
     try:
         row = service(session, actor=actor(), key=code_key(), text=text)
     except services.CODE_REFUSALS as exc:
-        session.rollback()
         return _render_check_page(error=str(exc.message), status=exc.status)
-    session.commit()
     moment = row.local(row.assignment.checked_out_at or row.assignment.checked_in_at)
     flash(message(row.station_name, f"{moment:%H:%M}"), "info")
     return redirect(url_for("checkin.page"))
@@ -216,10 +215,8 @@ def confirm(assignment_id: int):
         row = services.confirm_presence(session, actor=actor(), assignment_id=assignment_id,
                                         ip=client_ip())
     except (services.ConfirmNotNow, services.AlreadyCheckedIn, services.ShiftClosed) as exc:
-        session.rollback()
         flash(str(exc.message), "error")
         return redirect(back)
-    session.commit()
     flash(_("Presence confirmed at %(time)s.",
             time=f"{row.local(row.assignment.checked_in_at):%H:%M}"), "info")
     return redirect(back)
@@ -243,11 +240,8 @@ def _show_log_error(form: SupervisionLogForm, exc: DomainError) -> None:
     if isinstance(exc, PhotoInvalid | PhotoTooLarge | services.TooManyPhotos):
         form.photos.errors = [*form.photos.errors, str(exc.message)]
         return
-    target = getattr(form, str(exc.details.get("field", "")), None)
-    if target is not None and type(exc) is InvalidInput:
-        target.errors = [*target.errors, _("This value is not valid.")]
-        return
-    flash(str(exc.message), "error")
+    if type(exc) is not InvalidInput or not errors_onto_form(form, exc):
+        flash(str(exc.message), "error")
 
 
 def _fill(form: SupervisionLogForm, log) -> None:
@@ -276,14 +270,17 @@ def log(assignment_id: int):
                                           data=_log_input(form), photos=uploads,
                                           photo_dir=photo_root())
             except LOG_REFUSALS as exc:
-                session.rollback()
                 _show_log_error(form, exc)
                 status = exc.status
             else:
-                session.commit()
-                for relative in saved.removed:
-                    with contextlib.suppress(OSError):  # already gone: nothing to clean up
-                        (photo_root() / relative).unlink()
+                root, removed = photo_root(), list(saved.removed)
+
+                def forget_removed_photos() -> None:
+                    for relative in removed:  # only once the log is saved for good
+                        with contextlib.suppress(OSError):  # already gone: nothing to clean
+                            (root / relative).unlink()
+
+                after_commit(forget_removed_photos)
                 flash(_("Log saved."), "info")
                 return redirect(url_for("checkin.log", assignment_id=assignment_id))
         else:

@@ -38,7 +38,7 @@ from community.volunteers.hours.forms import (
 from community.web import downloads
 from community.web.args import date_arg, int_arg
 from community.web.context import actor, client_ip
-from community.web.forms import show_service_error
+from community.web.forms import errors_onto_form
 
 bp = Blueprint("hours", __name__, url_prefix="/manage/volunteers/hours")
 me_bp = Blueprint("my_hours", __name__, url_prefix="/me/steward/hours")
@@ -119,14 +119,11 @@ def approve(assignment_id: int):
                                           minutes=form.value(), reason=form.reason.data or "",
                                           ip=client_ip())
         except (services.HoursAlreadyApproved, services.HoursNotPending) as exc:
-            session.rollback()
             flash(str(exc.message), "error")
             return _render_detail(assignment_id, code=exc.status)
         except InvalidInput as exc:
-            session.rollback()
-            show_service_error(form, exc, default=form.minutes)
+            errors_onto_form(form, exc, default=form.minutes)
         else:
-            session.commit()
             flash(_("Approved %(hours)s hours; %(points)s points credited to the steward.",
                     hours=hours_rules.format_hours(done.minutes), points=done.points), "info")
             return redirect(safe_next(request.form.get("next"),
@@ -150,7 +147,6 @@ def approve_many():
         return redirect(back)
     result = services.approve_many(session, actor=actor(), community_id=community_id,
                                    assignment_ids=ids, ip=client_ip())
-    session.commit()
     flash(_("%(n)s shifts approved; %(points)s points credited.", n=len(result.approved),
             points=result.points), "info")
     if result.skipped:
@@ -196,7 +192,6 @@ def _export(fmt: str) -> queries.HoursReport:
     first, last = _report_period()
     data = services.export_report(session, actor=actor(), community_id=int_arg("community_id"),
                                   day_from=first, day_to=last, fmt=fmt, ip=client_ip())
-    session.commit()
     return data
 
 

@@ -34,7 +34,6 @@ def open_message(notification_id: int):
     session = get_session()
     note = services.mark_read(session, account_id=current_user.id,
                               notification_id=notification_id)
-    session.commit()
     if request.form.get("go") == "1" and note.link:
         return redirect(safe_next(note.link, url_for("inbox.index")))
     return redirect(url_for("inbox.index"))
@@ -46,7 +45,6 @@ def read_all():
     """Mark every notification read."""
     session = get_session()
     services.mark_all_read(session, account_id=current_user.id)
-    session.commit()
     flash(_("All notifications marked as read."), "info")
     return redirect(url_for("inbox.index"))
 

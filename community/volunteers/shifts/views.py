@@ -35,7 +35,7 @@ from community.volunteers.shifts.forms import (
 )
 from community.web.args import date_arg, int_arg
 from community.web.context import actor, client_ip
-from community.web.forms import required, show_service_error
+from community.web.forms import errors_onto_form, required
 
 bp = Blueprint("shifts", __name__, url_prefix="/volunteer")
 manage_bp = Blueprint("rota", __name__, url_prefix="/manage/rota")
@@ -72,7 +72,6 @@ def mine():
     session = get_session()
     services.calendar_keys(session, account_id=current_user.id)  # made on the first visit
     data = queries.my_shifts(session, account_id=current_user.id, now=clock.now())
-    session.commit()  # a first visit creates the calendar key
     return render_template("volunteers/shifts_mine.html", data=data, **_labels())
 
 
@@ -92,10 +91,8 @@ def sign_up(shift_id: int):
     try:
         services.sign_up(session, actor=actor(), shift_id=shift_id)
     except REFUSALS as exc:
-        session.rollback()
         flash(str(exc.message), "error")
     else:
-        session.commit()
         flash(_("You are signed up for the shift."), "info")
     return redirect(_back(url_for("shifts.open_list")))
 
@@ -108,10 +105,8 @@ def cancel(shift_id: int):
     try:
         services.cancel_signup(session, actor=actor(), shift_id=shift_id)
     except REFUSALS as exc:
-        session.rollback()
         flash(str(exc.message), "error")
     else:
-        session.commit()
         flash(_("Your place on the shift is cancelled."), "info")
     return redirect(_back(url_for("shifts.mine")))
 
@@ -122,7 +117,6 @@ def new_calendar_link(steward_id: int):
     """Make a new private calendar link; the old one stops working."""
     session = get_session()
     services.new_calendar_key(session, actor=actor(), steward_id=steward_id)
-    session.commit()
     flash(_("A new calendar link was made. The old link no longer works: subscribe again "
             "with the new one."), "warning")
     return redirect(url_for("shifts.mine"))
@@ -186,10 +180,8 @@ def generate():
                                               needed=required(form.needed.data),
                                               ip=client_ip())
         except InvalidInput as exc:
-            session.rollback()
-            show_service_error(form, exc, default=form.weeks)
+            errors_onto_form(form, exc, default=form.weeks)
         else:
-            session.commit()
             flash(_("Shifts generated: %(created)s new, %(updated)s changed, %(cancelled)s "
                     "cancelled, %(kept)s unchanged.", created=report.created,
                     updated=report.updated, cancelled=report.cancelled, kept=report.kept),
@@ -231,10 +223,8 @@ def assign(shift_id: int):
             services.assign(session, actor=actor(), shift_id=shift_id,
                             steward_id=form.steward_id.data, ip=client_ip())
         except REFUSALS as exc:
-            session.rollback()
-            show_service_error(form, exc, default=form.steward_id)
+            errors_onto_form(form, exc, default=form.steward_id)
         else:
-            session.commit()
             flash(_("Steward assigned."), "info")
             return redirect(url_for("rota.shift", shift_id=shift_id))
     return _render_shift(shift_id, assign=form, code=422)
@@ -249,10 +239,8 @@ def unassign(assignment_id: int):
         row = services.unassign(session, actor=actor(), assignment_id=assignment_id,
                                 ip=client_ip())
     except REFUSALS as exc:
-        session.rollback()
         flash(str(exc.message), "error")
         return redirect(_back(url_for("rota.index")))
-    session.commit()
     flash(_("Steward taken off the shift."), "info")
     return redirect(url_for("rota.shift", shift_id=row.shift_id))
 
@@ -268,10 +256,8 @@ def needed(shift_id: int):
             services.set_needed(session, actor=actor(), shift_id=shift_id,
                                 needed=required(form.needed.data), ip=client_ip())
         except (*REFUSALS, InvalidInput) as exc:
-            session.rollback()
-            show_service_error(form, exc, default=form.needed)
+            errors_onto_form(form, exc, default=form.needed)
         else:
-            session.commit()
             flash(_("Stewards needed: %(n)s.", n=form.needed.data), "info")
             return redirect(url_for("rota.shift", shift_id=shift_id))
     return _render_shift(shift_id, needed=form, code=422)

@@ -44,7 +44,7 @@ from community.volunteers.stewards.forms import (
 )
 from community.web.args import int_arg
 from community.web.context import actor, client_ip
-from community.web.forms import required, show_service_error
+from community.web.forms import errors_onto_form, required
 
 bp = Blueprint("stewards", __name__, url_prefix="/manage/stewards")
 me_bp = Blueprint("steward_me", __name__)
@@ -52,11 +52,7 @@ me_bp = Blueprint("steward_me", __name__)
 
 def _show_error(form: Any, exc: InvalidInput, default: Any) -> None:
     """A service refusal next to its field: its own words when it gave some, else generic."""
-    if exc.message is type(exc).message and type(exc) is InvalidInput:
-        show_service_error(form, exc, default=default)
-        return
-    target = getattr(form, str(exc.details.get("field", "")), None) or default
-    target.errors = [*target.errors, str(exc.message)]
+    errors_onto_form(form, exc, default=default, own_words=True)
 
 
 def _labels() -> dict:
@@ -111,7 +107,6 @@ def approve(steward_id: int):
     session = get_session()
     steward = services.approve_steward(session, actor=actor(), steward_id=steward_id,
                                        ip=client_ip())
-    session.commit()
     flash(_("Steward approved."), "info")
     return _back(pk(steward))
 
@@ -127,10 +122,8 @@ def reject(steward_id: int):
             services.reject_steward(session, actor=actor(), steward_id=steward_id,
                                     reason=form.reason.data or "", ip=client_ip())
         except InvalidInput as exc:
-            session.rollback()
             _show_error(form, exc, form.reason)
         else:
-            session.commit()
             flash(_("Application rejected."), "info")
             return _back(steward_id)
     return _render_detail(steward_id, reject=form, code=422)
@@ -142,7 +135,6 @@ def retire(steward_id: int):
     """Retire an approved steward (roles and station chief posts are removed)."""
     session = get_session()
     services.retire_steward(session, actor=actor(), steward_id=steward_id, ip=client_ip())
-    session.commit()
     flash(_("Steward retired."), "info")
     return _back(steward_id)
 
@@ -159,10 +151,8 @@ def training(steward_id: int):
                                   training=form.training.data, trained_on=form.trained_on.data,
                                   ip=client_ip())
         except InvalidInput as exc:
-            session.rollback()
             _show_error(form, exc, form.training)
         else:
-            session.commit()
             flash(_("Training status saved."), "info")
             return _back(steward_id)
     return _render_detail(steward_id, training=form, code=422)
@@ -200,10 +190,8 @@ def create_invite():
                 days=required(form.days.data), max_uses=required(form.max_uses.data),
                 ip=client_ip())
         except InvalidInput as exc:
-            session.rollback()
             _show_error(form, exc, form.days)
         else:
-            session.commit()
             link = url_for("steward_me.join", token=token, _external=True)
             resp = current_app.make_response(render_template(
                 "volunteers/stewards_invite_link.html", invite=invite, link=link,
@@ -219,7 +207,6 @@ def revoke_invite(invite_id: int):
     """Withdraw an invitation link at once."""
     session = get_session()
     invite = services.revoke_invite(session, actor=actor(), invite_id=invite_id, ip=client_ip())
-    session.commit()
     flash(_("Invitation link withdrawn."), "info")
     return redirect(url_for("stewards.invites", community_id=invite.community_id))
 
@@ -246,7 +233,6 @@ def appoint_chief(station_id: int):
         raise InvalidInput(field="steward_id")
     station = services.appoint_chief(session, actor=actor(), station_id=station_id,
                                      steward_id=form.steward_id.data, ip=client_ip())
-    session.commit()
     flash(_("Station chief of %(station)s appointed.", station=station.name), "info")
     return redirect(url_for("stewards.chiefs", community_id=station.community_id))
 
@@ -258,7 +244,6 @@ def remove_chief(station_id: int):
     session = get_session()
     station = services.remove_chief(session, actor=actor(), station_id=station_id,
                                     ip=client_ip())
-    session.commit()
     flash(_("Station chief of %(station)s removed.", station=station.name), "info")
     return redirect(url_for("stewards.chiefs", community_id=station.community_id))
 
@@ -275,11 +260,9 @@ def join(token: str):
         if request.method == "POST":
             services.join_by_invite(session, account_id=current_user.id, token=token,
                                     ip=client_ip())
-            session.commit()
             flash(_("Thank you! Your application was sent to the community manager."), "info")
             return redirect(url_for("steward_me.profile"))
     except DomainError as exc:
-        session.rollback()
         page = render_template("volunteers/stewards_join.html", community=None, token=token,
                                error=str(exc.message))
         return page, exc.status
@@ -303,11 +286,9 @@ def apply():
             services.apply_as_steward(session, account_id=current_user.id,
                                       community_id=form.community_id.data, ip=client_ip())
         except (services.NotMember, Conflict) as exc:
-            session.rollback()
             form.community_id.errors = [*form.community_id.errors, str(exc.message)]
             status = exc.status
         else:
-            session.commit()
             flash(_("Thank you! Your application was sent to the community manager."), "info")
             return redirect(url_for("steward_me.profile"))
     elif request.method == "POST":
@@ -342,10 +323,8 @@ def add_availability(steward_id: int):
                                       steward_id=steward_id, weekday=form.weekday.data,
                                       start=form.start.data or "", end=form.end.data or "")
         except InvalidInput as exc:
-            session.rollback()
             _show_error(form, exc, form.start)
         else:
-            session.commit()
             flash(_("Availability saved."), "info")
             return redirect(url_for("steward_me.profile"))
     return _render_profile(form, steward_id, 422)
@@ -358,6 +337,5 @@ def remove_availability(steward_id: int, index: int):
     session = get_session()
     services.remove_availability(session, account_id=current_user.id, steward_id=steward_id,
                                  index=index)
-    session.commit()
     flash(_("Availability removed."), "info")
     return redirect(url_for("steward_me.profile"))

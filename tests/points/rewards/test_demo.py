@@ -12,6 +12,8 @@ from sqlmodel import Session
 
 from community import demo
 from community.db import open_session
+from community.demo import rewards as demo_rewards
+from community.demo.context import DEMO_PASSWORD
 from community.points import services
 from community.points.models import LedgerEntry, Redemption, RewardItem
 
@@ -41,7 +43,7 @@ def test_demo_catalog_and_redemptions_keep_the_ledgers_exact(app: Flask, session
                 ("reserved", "handed_over", "cancelled")} == {
             "reserved": 1, "handed_over": 1, "cancelled": 1}
     # Stock left = the catalog's stock minus what is reserved or handed over.
-    initial = {name: stock for name, _text, _cost, stock in demo.REWARD_CATALOG}
+    initial = {name: stock for name, _text, _cost, stock in demo_rewards.REWARD_CATALOG}
     taken = Counter(r.reward_id for r in reds if r.status != "cancelled")
     assert all(i.stock == initial[i.name] - taken[i.id] for i in items)
     # Charged once, refunded once for the cancelled ones, and no drift anywhere.
@@ -49,13 +51,13 @@ def test_demo_catalog_and_redemptions_keep_the_ledgers_exact(app: Flask, session
         LedgerEntry.kind.in_(("redeem", "refund")))).scalars())
     assert kinds == {"redeem": len(reds), "refund": len(reds) // 3}
     bonuses = session.execute(select(LedgerEntry.amount).where(
-        LedgerEntry.kind == "adjust", LedgerEntry.reason == demo.REWARD_BONUS_REASON)).all()
+        LedgerEntry.kind == "adjust", LedgerEntry.reason == demo_rewards.REWARD_BONUS_REASON)).all()
     assert bonuses
     assert all(amount > 0 for (amount,) in bonuses)
     assert services.verify(session) == []
     session.rollback()
     # A demo resident sees the catalog and their reserved reward.
-    resp = client.post("/login", data={"login": "13900010001", "password": demo.DEMO_PASSWORD})
+    resp = client.post("/login", data={"login": "13900010001", "password": DEMO_PASSWORD})
     assert resp.status_code == 302
     page = client.get("/me/rewards").get_data(as_text=True)
     assert "鸡蛋（10个）" in page

@@ -7,10 +7,10 @@ Two steps of `community.demo.STEPS`:
 - `add_stewards` runs after the stations and before the drops, so the approved stewards are
   the people who recorded the demo drops: 6–10 stewards per community (approved, one or
   two pending, one retired) with availability and training, and a chief for every station.
-  The station chief and steward logins `demo._accounts` prints become Steward rows too;
+  The station chief and steward logins `city.add_accounts` prints become Steward rows too;
   the other stewards are `<slug>.stewardN` with the same password, not printed.
 - `add_rotas` runs after the points ledgers (a steward's points account in a community
-  would make `demo._points` think the community had been scored already): future shifts
+  would make `drops.add_points` think the community had been scored already): future shifts
   through `shifts.generate_all`, the past shifts of the drop period planned by the pure
   `rota.plan_shifts` and bulk-inserted with their assignments, logs and ledger credits,
   sign-ups for the coming days (some shifts left short: the at-risk list), and a few inbox
@@ -37,10 +37,10 @@ from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 
 from community import clock
-from community import demo as city
 from community.areas.models import Area
 from community.auth import services as auth_services
 from community.auth.models import Account
+from community.demo.context import CHUNK, DEMO_PASSWORD, GIVEN, STAFFED, SURNAMES, Demo
 from community.points import services as points_services
 from community.rows import pk, table_of
 from community.stations.models import Station, StationException, StationWindow
@@ -132,7 +132,7 @@ def plan_stewards(rng: random.Random, slug: str, index: int, stations: int, *,
             training, trained = "trained", rng.randint(1, joined - 1)
         out.append(StewardSpec(
             username=username, status=status,
-            name=rng.choice(city.SURNAMES) + rng.choice(city.GIVEN),
+            name=rng.choice(SURNAMES) + rng.choice(GIVEN),
             phone=f"138{index:04d}{n:04d}", slots=_availability(rng, everyday=chief),
             training=training, trained_days_ago=trained, joined_days_ago=joined,
             left_days_ago=max(1, days // 3) if status == "retired" else None))
@@ -147,7 +147,7 @@ def _open_stations(session: Session, community: Area) -> list[Station]:
         .order_by(col(Station.id))).scalars())
 
 
-def _store_steward(demo: city.Demo, community: Area, manager: Account, spec: StewardSpec,
+def _store_steward(demo: Demo, community: Area, manager: Account, spec: StewardSpec,
                    now: datetime, hashed: list[str]) -> tuple[Steward, Account]:
     """The spec's account and Steward row (each created when missing), the role if approved."""
     session = demo.session
@@ -157,7 +157,7 @@ def _store_steward(demo: city.Demo, community: Area, manager: Account, spec: Ste
         if not hashed:
             # Every demo account shares the published DEMO_PASSWORD: one scrypt hash (~80 ms)
             # serves all the new stewards instead of one per account.
-            hashed.append(auth_services.hash_password(city.DEMO_PASSWORD))
+            hashed.append(auth_services.hash_password(DEMO_PASSWORD))
         phone = spec.phone if auth_services.find_by_login(session, spec.phone) is None else None
         account = Account(username=spec.username, phone=phone, display_name=spec.name,
                           password_hash=hashed[0], created_at=joined)
@@ -190,11 +190,11 @@ def _store_steward(demo: city.Demo, community: Area, manager: Account, spec: Ste
     return steward, account
 
 
-def _appoint_chiefs(demo: city.Demo, community: Area, stations: Sequence[Station],
+def _appoint_chiefs(demo: Demo, community: Area, stations: Sequence[Station],
                     crew: Sequence[tuple[Steward, Account]], manager: Account,
                     named: Account | None) -> None:
     """A chief for every station without one. The printed chief login keeps the first
-    station (`demo._stations` gave it all of them); stewards who are not printed logins take
+    station (`city.add_stations` gave it all of them); stewards who are not printed logins take
     the others, so the printed steward logins stay plain stewards."""
     printed = {login.login for login in demo.logins}
     candidates = [a for s, a in reversed(crew)
@@ -215,7 +215,7 @@ def _appoint_chiefs(demo: city.Demo, community: Area, stations: Sequence[Station
     demo.session.flush()
 
 
-def add_stewards(demo: city.Demo) -> None:
+def add_stewards(demo: Demo) -> None:
     """6–10 stewards per community with availability and training, and station chiefs."""
     session = demo.session
     hashed: list[str] = []
@@ -226,7 +226,7 @@ def add_stewards(demo: city.Demo) -> None:
         if manager is None or not stations:
             continue
         specs = plan_stewards(demo.rng_for("stewards", slug), slug, index, len(stations),
-                              staffed=slug in city.STAFFED, days=demo.days)
+                              staffed=slug in STAFFED, days=demo.days)
         crew = [_store_steward(demo, community, manager, spec, now, hashed) for spec in specs]
         named = next((a for s, a in crew if a.username == f"{slug}.chief"
                       and s.status == "approved"), None)
@@ -501,7 +501,7 @@ def _credit(session: Session, community: Area, approved: list[tuple[int, dict[st
     return len(points_services.append_entries(session, entries))
 
 
-def _history(demo: city.Demo, slug: str, community: Area, manager: Account,
+def _history(demo: Demo, slug: str, community: Area, manager: Account,
              crew: Sequence[Member], now: datetime) -> None:
     """The drop period's shifts with assignments, check-ins, logs and approved hours."""
     session = demo.session
@@ -521,8 +521,8 @@ def _history(demo: city.Demo, slug: str, community: Area, manager: Account,
     plan = plan_history(demo.rng_for("history", slug), slots, crew, now=now, today=today,
                         tz=community.timezone, manager_id=pk(manager))
     table = table_of(ShiftAssignment)
-    for start in range(0, len(plan.assignments), city.CHUNK):
-        session.execute(insert(table), plan.assignments[start:start + city.CHUNK])
+    for start in range(0, len(plan.assignments), CHUNK):
+        session.execute(insert(table), plan.assignments[start:start + CHUNK])
     demo.created += len(plan.assignments)
     ids = {(shift_id, steward_id): i for i, shift_id, steward_id in session.execute(
         select(table.c.id, table.c.shift_id, table.c.steward_id)
@@ -538,7 +538,7 @@ def _history(demo: city.Demo, slug: str, community: Area, manager: Account,
     session.flush()
 
 
-def _upcoming(demo: city.Demo, slug: str, community: Area, manager: Account,
+def _upcoming(demo: Demo, slug: str, community: Area, manager: Account,
               crew: Sequence[Member], now: datetime) -> None:
     """Sign-ups on the coming shifts: the near ones mostly filled, some left short (the
     at-risk list); each printed steward login holds the next shift it can still cancel."""
@@ -609,14 +609,14 @@ def _upcoming(demo: city.Demo, slug: str, community: Area, manager: Account,
     session.flush()
 
 
-def _printed_accounts(session: Session, demo: city.Demo) -> list[Account]:
+def _printed_accounts(session: Session, demo: Demo) -> list[Account]:
     """The steward and station chief logins of the printed table, in its order."""
     logins = dict.fromkeys(x.login for x in demo.logins if x.role in STEWARD_ROLES)
     found = (auth_services.find_by_login(session, login) for login in logins)
     return [a for a in found if a is not None]
 
 
-def _inbox(demo: city.Demo, now: datetime) -> None:
+def _inbox(demo: Demo, now: datetime) -> None:
     """A few messages for each printed steward login: welcome, hours approved, a reminder.
 
     Sent through `notifications.notify` with the dedupe keys the real senders use, so a
@@ -661,7 +661,7 @@ def _inbox(demo: city.Demo, now: datetime) -> None:
             demo.created += sent
 
 
-def add_rotas(demo: city.Demo) -> None:
+def add_rotas(demo: Demo) -> None:
     """Future shifts (the rota job), the drop period's history, sign-ups and inbox messages."""
     session = demo.session
     now = clock.now()

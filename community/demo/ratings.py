@@ -34,9 +34,9 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from community import clock
-from community import demo as city
 from community.areas.models import Area
 from community.auth import services as auth_services
+from community.demo.context import Demo
 from community.households.models import Household
 from community.ratings import rollups, services
 from community.ratings.models import Rating, RatingPolicy
@@ -76,7 +76,7 @@ def pilot_minimum(counts: list[int]) -> int | None:
     return low + 1
 
 
-def _active(demo: city.Demo, street: Area) -> list[int]:
+def _active(demo: Demo, street: Area) -> list[int]:
     ids = [c.id for c in demo.communities.values() if c.parent_id == street.id]
     return [int(n) for n in demo.session.execute(
         select(func.count()).select_from(Household)
@@ -84,7 +84,7 @@ def _active(demo: city.Demo, street: Area) -> list[int]:
         .group_by(col(Household.community_id))).scalars()]
 
 
-def _publish(demo: city.Demo, area: Area, note: str, params: dict[str, Any], month: date,
+def _publish(demo: Demo, area: Area, note: str, params: dict[str, Any], month: date,
              at: datetime) -> None:
     """Publish one demo version as the city admin, unless it exists (same area and note)."""
     exists = demo.session.execute(select(col(RatingPolicy.id)).where(
@@ -112,7 +112,7 @@ def months_to_rate(first: date, last: date) -> list[date]:
     return months
 
 
-def add_ratings(demo: city.Demo) -> None:
+def add_ratings(demo: Demo) -> None:
     """Publish the demo policies, roll up the demo days and rate their months."""
     session = demo.session
     ids = [c.id for c in demo.communities.values() if c.id is not None]

@@ -1,0 +1,53 @@
+"""The demo city: 苏州市 with two districts, four streets, eight communities, ~3,000 households.
+
+`build(session, seed=..., echo=..., days=60)` is the one entry point: it runs a list of small
+steps (`STEPS`) over one `Demo` context (`context.py`). The steps live in their own modules:
+`city` (areas, accounts, households and cards, stations and windows), `drops` (2–3 stations'
+`days` days of drops, ending yesterday, with realistic patterns, bulk-inserted with SQLAlchemy
+Core, and the points ledgers that follow them), `rewards` (catalogs and redemptions),
+`volunteers` (stewards, shifts, check-ins, hours) and `ratings` (rollups and monthly ratings).
+Imports flow one way: this module → the steps → `context`.
+
+Every step finds what already exists by natural keys (area name under its parent,
+username or phone, household address) and adds only what is missing, so a second
+run changes nothing. Layout and people are drawn from `random.Random(seed)`; card
+secrets still come from `secrets` (`community.households.codes`).
+
+It runs from the CLI (`flask --app wsgi demo`), so it commits: once per community
+for the bulk household and drop steps, and once at the end.
+"""
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+from sqlmodel import Session
+
+from community.demo import city, drops, ratings, rewards, volunteers
+from community.demo.context import Demo, Step, format_logins
+
+__all__ = ["STEPS", "build"]
+
+# Stewards come before the drops (they record them); rotas after the ledgers (a steward's
+# points account would make `drops.add_points` think a community had been scored); ratings
+# last (they read every step before).
+STEPS: list[Step] = [city.add_areas, city.add_households, city.add_accounts, city.add_stations,
+                     volunteers.add_stewards, drops.add_drops, drops.add_points,
+                     rewards.add_rewards, volunteers.add_rotas, ratings.add_ratings]
+
+
+def build(session: Session, *, seed: int, echo: Callable[[str], Any] = print,
+          days: int = 60) -> None:
+    """Create (or complete) the demo city and print its logins; a second run changes nothing.
+
+    Commits on `session` as it goes (the bulk steps once per community) and at the end."""
+    demo = Demo(session=session, seed=seed, echo=echo, rng=random.Random(seed), days=days)
+    for step in STEPS:
+        step(demo)
+    session.commit()
+    if demo.created:
+        echo(f"Demo city built: {demo.created} rows added (seed {seed}).")
+    else:
+        echo("The demo city already exists; nothing was changed.")
+    echo(format_logins(demo.logins))

@@ -1,0 +1,243 @@
+"""The demo drops and ledgers: `days` days of drops (ending yesterday) with realistic patterns,
+bulk-inserted with SQLAlchemy Core, then every identified drop scored day by day."""
+from __future__ import annotations
+
+import random
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from itertools import groupby
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import click
+from sqlalchemy import insert, select
+from sqlmodel import Session, col
+
+from community import clock
+from community.areas.models import Area
+from community.auth.models import RoleGrant
+from community.demo.city import station_for_building
+from community.demo.context import (
+    CHUNK,
+    Demo,
+    building_numbers,
+)
+from community.households.models import Card, Household
+from community.points import services as points_services
+from community.points.models import PointsAccount
+from community.points.rules import DropFacts
+from community.rows import pk, table_of
+from community.stations import windows
+from community.stations.models import Drop, Station, StationException, StationWindow
+
+# Per community: accuracy (准确率) around which buildings and households vary, and the share of
+# active households dropping on a given day. Spread apart so the ratings come out different.
+PROFILE: dict[str, tuple[float, float]] = {
+    "yulong": (0.95, 0.68), "tongxin": (0.88, 0.64), "jinpu": (0.92, 0.66),
+    "kangzhuang": (0.80, 0.58), "pingjiang": (0.85, 0.62), "taohuawu": (0.90, 0.65),
+    "zhuhui": (0.76, 0.56), "erlangxiang": (0.97, 0.67),
+}
+IN_WINDOW_SHARE = 0.86
+GRACE_SHARE = 0.04  # of the in-window drops: just before or after the window, within grace
+# How likely a household drops each category on a day it comes (kitchen almost always).
+CATEGORY_ODDS = (("kitchen", 0.93), ("other", 0.55), ("recyclable", 0.18), ("hazardous", 0.015))
+UNGRADED_SHARE = 0.05
+TALLY_SHARE = 0.03
+MANUAL_SHARE = 0.04
+INCORRECT_NOTES = ("厨余中混有塑料袋", "其他垃圾混入厨余", "可回收物未清洗", "电池投入其他垃圾桶")
+WEIGHTS_KG = {"kitchen": (0.3, 2.5), "other": (0.2, 3.0), "recyclable": (0.2, 3.0),
+              "hazardous": (0.2, 0.6)}
+
+
+def _schedules(session: Session, stations: list[Station], tz: str, first: date, last: date
+               ) -> dict[int, tuple[windows.Schedule, dict[date, tuple[windows.TimeRange, ...]]]]:
+    """Each station's weekly schedule and its exceptions between `first` and `last`."""
+    ids = [pk(s) for s in stations]
+    weekly: dict[int, dict[int, list[windows.TimeRange]]] = {i: {} for i in ids}
+    for w in session.execute(select(StationWindow).where(
+            col(StationWindow.station_id).in_(ids))).scalars():
+        weekly[w.station_id].setdefault(w.weekday, []).append((w.start_time, w.end_time))
+    exc: dict[int, dict[date, list[windows.TimeRange]]] = {i: {} for i in ids}
+    for e in session.execute(select(StationException).where(
+            col(StationException.station_id).in_(ids),
+            col(StationException.day) >= first - timedelta(days=1),
+            col(StationException.day) <= last + timedelta(days=1))).scalars():
+        ranges = exc[e.station_id].setdefault(e.day, [])
+        if e.start_time is not None and e.end_time is not None:
+            ranges.append((e.start_time, e.end_time))
+    return {i: (windows.Schedule({d: tuple(r) for d, r in weekly[i].items()}, tz),
+                {d: tuple(r) for d, r in exc[i].items()}) for i in ids}
+
+
+def drop_time(rng: random.Random, day: date, tz: ZoneInfo, day_windows: list[windows.Window],
+              habit: int, lean: float, grace: int) -> datetime:
+    """When a household drops on `day` (aware, local): mostly inside its usual window, else
+    过时投放 just outside a window's edges, around noon or late in the evening."""
+    window = day_windows[habit if habit < len(day_windows) else 0]
+    if rng.random() < IN_WINDOW_SHARE:
+        if rng.random() < GRACE_SHARE:
+            margin = timedelta(minutes=rng.uniform(0, grace * 0.9))
+            return window.start - margin if rng.random() < 0.4 else window.end + margin
+        span = (window.end - window.start).total_seconds()
+        return window.start + timedelta(seconds=rng.triangular(0, span, lean * span))
+    kind = rng.random()
+    if kind < 0.55:
+        late = timedelta(minutes=rng.uniform(grace + 1, grace + 45))
+        return window.start - late if rng.random() < 0.45 else window.end + late
+    start = time(11, 0) if kind < 0.75 else time(20, 30)
+    return datetime.combine(day, start, tzinfo=tz) + timedelta(minutes=rng.uniform(0, 150))
+
+
+def _recorders(session: Session, community: Area) -> list[int]:
+    """Account ids of the community's stewards (its manager when it has none)."""
+    for role in ("steward", "manager"):
+        ids = list(session.execute(
+            select(col(RoleGrant.account_id)).where(col(RoleGrant.area_id) == community.id,
+                                                    col(RoleGrant.role) == role)
+            .order_by(col(RoleGrant.account_id))).scalars())
+        if ids:
+            return ids
+    return []
+
+
+def add_drops(demo: Demo) -> None:
+    """`demo.days` days of drops ending yesterday, per community in one transaction each."""
+    session = demo.session
+    drop = table_of(Drop)
+    with click.progressbar(list(demo.communities.items()),
+                           label=f"Drops ({demo.days} days)") as bar:
+        for slug, community in bar:
+            if session.execute(select(drop.c.id).where(drop.c.community_id == community.id)
+                               .limit(1)).first() is not None:
+                continue  # the community already has drops: demo data is never mixed in
+            rows = plan_drops(demo, slug, community)
+            for start in range(0, len(rows), CHUNK):
+                session.execute(insert(drop), rows[start:start + CHUNK])
+            demo.created += len(rows)
+            session.commit()
+
+
+def plan_drops(demo: Demo, slug: str, community: Area) -> list[dict[str, Any]]:
+    """The drop rows of one community (not yet inserted), drawn from the demo's seed."""
+    session = demo.session
+    stations = list(session.execute(select(Station).where(
+        col(Station.community_id) == community.id, col(Station.status) == "open")
+        .order_by(col(Station.id))).scalars())
+    recorders = _recorders(session, community)
+    if not stations or not recorders:
+        return []
+    hh, card = table_of(Household), table_of(Card)
+    homes = session.execute(
+        select(hh.c.id, hh.c.building, card.c.id)
+        .join(card, (card.c.household_id == hh.c.id) & (card.c.status == "active"))
+        .where(hh.c.community_id == community.id, hh.c.status == "active")
+        .order_by(hh.c.id)).all()
+    tz = ZoneInfo(community.timezone)
+    now = clock.now()
+    last = now.astimezone(tz).date() - timedelta(days=1)
+    first = last - timedelta(days=demo.days - 1)
+    schedules = _schedules(session, stations, community.timezone, first, last)
+    rng = demo.rng_for("drops", slug)
+    accuracy, participation = PROFILE.get(slug, (0.85, 0.62))
+    buildings = building_numbers(session, community)
+    building_acc = {b: accuracy + rng.uniform(-0.08, 0.04) for b in buildings}
+    # Per household: how often it comes, its usual window and minute, how well it sorts.
+    people = []
+    for hid, building, card_id in homes:
+        b = int(building) if building.isdigit() else 1
+        come = rng.betavariate(participation * 4, (1 - participation) * 4)
+        sorts = min(0.995, max(0.3, building_acc.get(b, accuracy) + rng.gauss(0, 0.03)))
+        home = station_for_building(b, len(buildings), len(stations))
+        people.append((hid, card_id, come, home, int(rng.random() < 0.55),
+                       rng.uniform(0.15, 0.85), sorts))
+    rows: list[dict[str, Any]] = []
+    day = first
+    while day <= last:
+        open_windows = [windows.windows_on(*schedules[s.id], day) for s in stations]
+        for hid, card_id, come, home, habit, lean, sorts in people:
+            if rng.random() >= come:
+                continue
+            cats = [c for c, odds in CATEGORY_ODDS if rng.random() < odds] or ["kitchen"]
+            moment = None
+            for cat in cats[:3]:
+                k = _station_index(stations, open_windows, home, cat)
+                if k is None:
+                    continue
+                station = stations[k]
+                if moment is None:
+                    moment = drop_time(rng, day, tz, open_windows[k], habit, lean,
+                                       station.grace_minutes)
+                else:  # the same trip: a few seconds between bins
+                    moment += timedelta(seconds=rng.randint(5, 40))
+                rows.append(_drop_row(rng, slug, len(rows), station, k, cat, sorts,
+                                      hid, card_id, recorders, moment, schedules[station.id]))
+        day += timedelta(days=1)
+    return rows
+
+
+def _station_index(stations: list[Station], open_windows: list[list[windows.Window]],
+                   home: int, category: str) -> int | None:
+    """The household's own station if open with a bin for `category`, else the first that is."""
+    for k in (home, *range(len(stations))):
+        if open_windows[k] and category in stations[k].category_list():
+            return k
+    return None
+
+
+def _drop_row(rng: random.Random, slug: str, n: int, station: Station, k: int,
+              category: str, sorts: float, hid: int, card_id: int, recorders: list[int],
+              moment: datetime, schedule: tuple[windows.Schedule, dict]) -> dict[str, Any]:
+    happened = moment.astimezone(UTC)
+    if rng.random() < UNGRADED_SHARE:
+        quality = "ungraded"
+    else:
+        slip = 0.04 if category == "kitchen" else 0.10 if category == "hazardous" else 0.0
+        quality = "correct" if rng.random() < sorts - slip else "incorrect"
+    tally = rng.random() < TALLY_SHARE
+    source = "tally" if tally else "manual" if rng.random() < MANUAL_SHARE else "scan"
+    weight = None
+    if k == 0:  # the main station stands on a scale
+        low, high = WEIGHTS_KG[category]
+        weight = Decimal(f"{rng.uniform(low, high):.2f}")
+    # Mostly uploaded at once; a few sat in an offline queue for a while.
+    delay = rng.uniform(60, 3600) if rng.random() < 0.03 else rng.uniform(1, 20)
+    note = (rng.choice(INCORRECT_NOTES)
+            if quality == "incorrect" and rng.random() < 0.2 else None)
+    return {
+        "client_id": f"demo-{slug}-{n + 1:07d}", "station_id": station.id,
+        "community_id": station.community_id, "category": category, "quality": quality,
+        "source": source, "household_id": None if tally else hid,
+        "card_id": None if tally else card_id, "recorded_by": rng.choice(recorders),
+        "device_id": None, "happened_at": happened,
+        "received_at": happened + timedelta(seconds=delay),
+        "local_date": moment.date(),
+        "in_window": windows.classify(schedule[0], schedule[1], happened,
+                                      station.grace_minutes).in_window,
+        "weight_kg": weight, "note": note, "photo": None,
+    }
+
+
+def add_points(demo: Demo) -> None:
+    """Ledgers follow the demo drops: every identified drop scored day by day, as it happened."""
+    session = demo.session
+    zone = ZoneInfo("Asia/Shanghai")
+    with click.progressbar(list(demo.communities.items()), label="Points ledgers") as bar:
+        for _slug, community in bar:
+            started = session.execute(select(col(PointsAccount.id)).where(
+                col(PointsAccount.community_id) == community.id).limit(1)).first()
+            if started is not None:  # scored by a previous run (or by real scans)
+                continue
+            rows = session.execute(
+                select(col(Drop.id), col(Drop.household_id), col(Drop.category),
+                       col(Drop.quality), col(Drop.in_window), col(Drop.local_date))
+                .where(col(Drop.community_id) == community.id, col(Drop.household_id).is_not(None))
+                .order_by(col(Drop.happened_at), col(Drop.id))).all()
+            for day, group in groupby(rows, key=lambda r: r.local_date):
+                facts = [DropFacts(r.id, r.household_id, r.category, r.quality, r.in_window, day)
+                         for r in group]
+                # Entries carry the evening of their day, as if scored when the drops came in.
+                evening = datetime.combine(day, time(21, 0), tzinfo=zone)
+                points_services.award_for_drops(session, facts, community_id=pk(community),
+                                                now=evening)
+            session.commit()
+
