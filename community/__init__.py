@@ -74,53 +74,31 @@ def _init_extensions(app: Flask) -> None:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from community.areas.views import bp as areas_bp
-    from community.audit.views import bp as audit_bp
-    from community.auth.views import bp as auth_bp
-    from community.households.views import bp as households_bp
-    from community.points.views import bp as points_bp
-    from community.residents.views import admin_bp as residents_admin_bp
-    from community.residents.views import bp as residents_bp
-    from community.stations.manage.views import bp as stations_bp
+    """Every blueprint, registered one way (views are imported here, never at import time)."""
+    from community.areas import views as areas
+    from community.audit import views as audit
+    from community.auth import views as auth
+    from community.dashboard import views as dashboard
+    from community.households import views as households
+    from community.points import views as points
+    from community.points.boards import views as boards
+    from community.points.rewards import views as rewards
+    from community.ratings import views as ratings
+    from community.residents import views as residents
+    from community.scheduler import views as jobs
+    from community.stations import api
+    from community.stations import views as stations
+    from community.stations.manage import views as manage_stations
+    from community.volunteers.checkins import views as checkins
+    from community.volunteers.hours import views as hours
+    from community.volunteers.inbox import views as inbox
+    from community.volunteers.shifts import views as shifts
+    from community.volunteers.stewards import views as stewards
 
-    for bp in (auth_bp, areas_bp, audit_bp, households_bp, residents_bp, residents_admin_bp,
-               stations_bp, points_bp):
+    for bp in (auth.bp, areas.bp, audit.bp, households.bp, residents.bp, residents.admin_bp,
+               manage_stations.bp, points.bp, stations.bp, jobs.bp, api.bp,
+               boards.bp, boards.resident_bp, rewards.bp, rewards.pickup_bp, rewards.resident_bp,
+               stewards.bp, stewards.me_bp, inbox.bp, hours.bp, hours.me_bp, hours.public_bp,
+               shifts.bp, shifts.manage_bp, checkins.bp, checkins.manage_bp,
+               ratings.bp, dashboard.bp):
         app.register_blueprint(bp)
-    from community.stations.views import bp as steward_bp
-
-    app.register_blueprint(steward_bp)
-    from community.scheduler.views import bp as jobs_bp
-
-    app.register_blueprint(jobs_bp)
-    from community.stations.api import bp as api_bp
-
-    app.register_blueprint(api_bp)
-    from community.points.boards.views import bp as board_bp
-    from community.points.boards.views import resident_bp as resident_board_bp
-
-    app.register_blueprint(board_bp)
-    app.register_blueprint(resident_board_bp)
-    from community.points.rewards.views import bp as rewards_bp
-    from community.points.rewards.views import pickup_bp
-    from community.points.rewards.views import resident_bp as resident_rewards_bp
-
-    app.register_blueprint(rewards_bp)
-    app.register_blueprint(pickup_bp)
-    app.register_blueprint(resident_rewards_bp)
-    from community.volunteers.checkins import views as checkin_views
-    from community.volunteers.hours import views as hours_views
-    from community.volunteers.inbox import views as inbox_views
-    from community.volunteers.shifts import views as shift_views
-    from community.volunteers.stewards import views as steward_views
-
-    for bp in (steward_views.bp, steward_views.me_bp, inbox_views.bp,
-               hours_views.bp, hours_views.me_bp, hours_views.public_bp,
-               shift_views.bp, shift_views.manage_bp,
-               checkin_views.bp, checkin_views.manage_bp):
-        app.register_blueprint(bp)
-    from community.ratings.views import bp as ratings_bp
-
-    app.register_blueprint(ratings_bp)
-    from community.dashboard.views import bp as dashboard_bp
-
-    app.register_blueprint(dashboard_bp)
