@@ -7,15 +7,14 @@
 """
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask, request
 from playwright.sync_api import Browser, BrowserType, Page, expect
 from sqlmodel import Session, select
 
+from community import clock
 from community.auth import services as auth_services
 from community.households import codes
 from community.households import services as households_services
@@ -162,8 +161,8 @@ def test_offline_scans_survive_reload_and_sync_once(app: Flask, browser: Browser
 def test_feedback_warnings_errors_and_tally(browser: Browser, live_server: str,
                                             session: Session, world: builders.World) -> None:
     """Out-of-window and duplicate warnings, revoked and unknown cards, a tally; then English."""
-    hour = datetime.now(ZoneInfo("Asia/Shanghai")).hour
-    # The only windows start 3 hours from now, no grace: whatever the time, this is 过时投放.
+    hour = clock.local(clock.now(), "Asia/Shanghai").hour  # the suite's fixed clock
+    # The only windows start 3 hours from now, no grace: this drop is 过时投放.
     station = builders.station(session, world.a, "东门投放亭", grace=0,
                                ranges=((hour + 3, hour + 5),))
     good, revoked = world.households_a[0], world.households_a[1]
