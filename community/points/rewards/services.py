@@ -25,6 +25,7 @@ from sqlmodel import Session, col
 
 from community import clock
 from community.areas.models import Area
+from community.areas.services import get_community
 from community.audit import services as audit
 from community.auth import policy
 from community.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
@@ -83,13 +84,6 @@ def is_available(item: RewardItem, on: date) -> bool:
             and (item.active_until is None or on <= item.active_until))
 
 
-def _community(session: Session, community_id: int) -> Area:
-    area = session.get(Area, community_id)
-    if area is None or area.level != "community":
-        raise NotFound()
-    return area
-
-
 # --- Catalog (managers) ---------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -126,7 +120,7 @@ def save_item(session: Session, *, actor: policy.Actor, community_id: int, data:
               ip: str | None = None) -> RewardItem:
     """Add a catalog item, or edit one (rewards:manage). Stock set here is what is left."""
     now = now or clock.now()
-    area = _community(session, community_id)
+    area = get_community(session, community_id)
     policy.require(actor, "rewards:manage", area)
     data = _check_item(data)
     if item_id is None:
@@ -159,7 +153,7 @@ def set_item_status(session: Session, *, actor: policy.Actor, item_id: int, stat
     if status not in ("active", "retired"):
         raise InvalidInput(field="status")
     item = _item_in(session, item_id)
-    area = _community(session, item.community_id)
+    area = get_community(session, item.community_id)
     policy.require(actor, "rewards:manage", area)
     item.status, item.updated_at = status, now or clock.now()
     session.flush()
@@ -172,7 +166,7 @@ def set_item_picture(session: Session, *, actor: policy.Actor, item_id: int, dat
                      picture_dir: Path) -> str:
     """Store a checked, metadata-free picture of an item; its path relative to picture_dir."""
     item = _item_in(session, item_id)
-    policy.require(actor, "rewards:manage", _community(session, item.community_id))
+    policy.require(actor, "rewards:manage", get_community(session, item.community_id))
     content, ext = clean_photo(data)
     digest = hashlib.sha256(content).hexdigest()[:16]
     relative = f"{item.community_id}/{item.id}-{digest}.{ext}"
@@ -185,7 +179,7 @@ def set_item_picture(session: Session, *, actor: policy.Actor, item_id: int, dat
 def manage_item(session: Session, *, actor: policy.Actor, item_id: int) -> RewardItem:
     """One item for its manager's edit form (rewards:manage)."""
     item = _item_in(session, item_id)
-    policy.require(actor, "rewards:manage", _community(session, item.community_id))
+    policy.require(actor, "rewards:manage", get_community(session, item.community_id))
     return item
 
 
@@ -228,7 +222,7 @@ def redeem_reward(session: Session, *, actor: policy.Actor, household_id: int, r
     item = session.get(RewardItem, reward_id)
     if item is None or item.community_id != hh.community_id:
         raise NotFound()
-    area = _community(session, hh.community_id)
+    area = get_community(session, hh.community_id)
     # The account lock serialises one household's redemptions, so a retry sees the first.
     accounts = ledger.lock_accounts(session, hh.community_id, {household_id})
     account_id, balance = accounts[household_id]
@@ -290,7 +284,7 @@ def cancel_redemption(session: Session, *, actor: policy.Actor, redemption_id: i
     red = session.get(Redemption, redemption_id)
     if red is None:
         raise NotFound()
-    area = _community(session, red.community_id)
+    area = get_community(session, red.community_id)
     member = _is_member(session, actor.account_id, red.household_id)
     by_manager = not member and policy.allowed(actor, "rewards:manage", area)
     if not member and not by_manager:
@@ -342,7 +336,7 @@ def _by_pickup(session: Session, actor: policy.Actor, code: str) -> tuple[Redemp
         col(Redemption.pickup_code) == normal)).scalar_one_or_none()
     if red is None:
         raise PickupUnknown(field="code")
-    area = _community(session, red.community_id)
+    area = get_community(session, red.community_id)
     if not policy.allowed(actor, "rewards:hand_over", area):
         if policy.scopes(actor, "rewards:hand_over"):
             raise PickupForeign(field="code")
@@ -426,7 +420,7 @@ def community_redemptions(session: Session, *, actor: policy.Actor, community_id
                           status: str | None = None, before_id: int | None = None,
                           limit: int = 50) -> list[RedemptionRow]:
     """A community's redemptions for its manager, newest first (keyset paging by id)."""
-    policy.require(actor, "rewards:manage", _community(session, community_id))
+    policy.require(actor, "rewards:manage", get_community(session, community_id))
     stmt = (select(Redemption, col(RewardItem.name), Household)
             .join(RewardItem, col(RewardItem.id) == Redemption.reward_id)
             .join(Household, col(Household.id) == Redemption.household_id)

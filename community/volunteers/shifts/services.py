@@ -23,6 +23,7 @@ from sqlmodel import Session, col
 
 from community import clock
 from community.areas.models import Area
+from community.areas.services import get_community
 from community.audit import services as audit
 from community.auth import policy
 from community.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
@@ -91,13 +92,6 @@ class NeededBelowSignups(DomainError):
 
 
 # --- Loading and locking ------------------------------------------------------------------
-
-def _community(session: Session, community_id: int) -> Area:
-    area = session.get(Area, community_id)
-    if area is None or area.level != "community":
-        raise NotFound()
-    return area
-
 
 def _lock_shift(session: Session, shift_id: int) -> Shift:
     """The shift row, locked until the transaction ends (re-read: another may have changed it)."""
@@ -222,7 +216,7 @@ def _managed_shift(session: Session, actor: policy.Actor, shift_id: int) -> tupl
     shift = session.get(Shift, shift_id)
     if shift is None:
         raise NotFound()
-    area = _community(session, shift.community_id)
+    area = get_community(session, shift.community_id)
     policy.require(actor, "steward:manage", area)
     return shift, area
 
@@ -422,7 +416,7 @@ def generate_shifts(session: Session, *, actor: policy.Actor, community_id: int,
                     today: date | None = None, now: datetime | None = None,
                     needed: int = rules.DEFAULT_NEEDED, ip: str | None = None) -> GenerateReport:
     """Generate a community's shifts for the next `weeks` weeks (steward:manage); idempotent."""
-    area = _community(session, community_id)
+    area = get_community(session, community_id)
     policy.require(actor, "steward:manage", area)
     if not isinstance(weeks, int) or not 1 <= weeks <= rules.MAX_WEEKS:
         raise InvalidInput(field="weeks")
