@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 from datetime import time, timedelta
-from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import func, insert, select
@@ -279,7 +278,7 @@ def add_stations(demo: Demo) -> None:
             made.append(station)
             demo.created += 1 + 7 * len(windows.DEFAULT_RANGES)
         if slug == CLOSED_IN[0]:
-            today = clock.now().astimezone(ZoneInfo(community.timezone)).date()
+            today = clock.local_today(community.timezone)
             closed = made[-1]
             # Inside every generated period (even a short test run), so its effect is visible.
             ago = min(CLOSED_IN[1], max(1, demo.days - 1))

@@ -117,7 +117,7 @@ def station_detail(session: Session, *, actor: policy.Actor, station_id: int,
         for w in session.execute(
             select(StationWindow).where(StationWindow.station_id == station.id)).scalars()
     )
-    today = now.astimezone(ZoneInfo(area.timezone)).date()
+    today = clock.local_today(area.timezone, now)
     # From yesterday: a window of yesterday's exception may still run past midnight now.
     days: dict[date, ExceptionDay] = {}
     for exc in session.execute(
