@@ -16,13 +16,13 @@ from wtforms import BooleanField, DateField, IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
 
 from community.points import services as points_services
+from community.waste import CATEGORY_LABELS
 
 KIND_LABELS = {
     "earn": _l("Earned"), "bonus": _l("Streak bonus"), "penalty": _l("Penalty"),
     "strike": _l("Strike"), "redeem": _l("Redemption"), "refund": _l("Refund"),
     "reversal": _l("Correction"), "expire": _l("Expiry"), "adjust": _l("Adjustment"),
 }
-CATEGORY_LABELS = points_services.CATEGORY_NAMES
 
 _WHOLE = re.compile(r"^[+-]?\d{1,9}$")
 

@@ -31,6 +31,7 @@ from community.points import rules as rules_mod
 from community.points.models import LedgerEntry, PointsAccount, PointsRuleSet
 from community.points.rules import DropFacts, HouseholdDay, RuleSet
 from community.rows import insert_ignoring, table_of
+from community.waste import CATEGORY_LABELS
 
 DROP_KINDS = ("earn", "bonus", "penalty", "strike")
 HISTORY_LIMIT = 50
@@ -415,10 +416,6 @@ class HistoryRow:
     text: str
 
 
-CATEGORY_NAMES = {"kitchen": _l("Kitchen waste"), "recyclable": _l("Recyclables"),
-                  "hazardous": _l("Hazardous waste"), "other": _l("Other waste")}
-
-
 def _signed(amount: int) -> str:
     return f"+{amount}" if amount > 0 else str(amount)
 
@@ -437,7 +434,7 @@ def describe(kind: str, amount: int, reason: str, reversed_kind: str | None = No
     if kind == "earn" and head == "hours":
         text = _("Volunteer service %(hours)s hours", hours=_hours(tail))
     elif kind == "earn":
-        name = CATEGORY_NAMES.get(tail, tail)
+        name = CATEGORY_LABELS.get(tail, tail)
         text = _("%(category)s sorted correctly", category=name)
     elif kind == "bonus":
         text = _("Bonus for %(days)s days of correct sorting in a row", days=tail)

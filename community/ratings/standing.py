@@ -12,28 +12,19 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
 from sqlmodel import Session, col
 
 from community.areas.models import Area
 from community.ratings.models import Rating
+from community.ratings.schemas import LEVEL_LABELS, METRIC_LABELS
 from community.rows import table_of
+
+__all__ = ["LEVEL_LABELS", "METRIC_LABELS"]  # re-exported for the dashboards
 
 HEADLINE = "kitchen_accuracy"
 # Higher is better; "insufficient" (0) is never ranked.
 LEVEL_ORDER = {"star": 3, "compliant": 2, "not_compliant": 1, "insufficient": 0}
-LEVEL_LABELS = {"star": _l("Star"), "compliant": _l("Compliant"),
-                "not_compliant": _l("Not compliant"), "insufficient": _l("Insufficient data")}
-METRIC_LABELS = {
-    "kitchen_accuracy": _l("Kitchen-waste accuracy"),
-    "accuracy": _l("Accuracy"),
-    "scan_rate": _l("Scan rate"),
-    "participation": _l("Participation"),
-    "out_of_window_rate": _l("Out-of-window rate"),
-    "steward_coverage": _l("Steward coverage"),
-    "kitchen_separation": _l("Kitchen-waste separation"),
-}
 # Metrics where a lower value is the better one.
 LOWER_IS_BETTER = frozenset({"out_of_window_rate"})
 MISSING = -1.0  # sorts a missing headline value after every real one (rates are ≥ 0)

@@ -18,18 +18,12 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from community.ratings import policy as rating_policy
+from community.ratings import schemas
+from community.ratings.schemas import LEVEL_LABELS
 
-# The same msgids as community/ratings/standing.py (one translation for both).
-LEVEL_LABELS = {"star": _l("Star"), "compliant": _l("Compliant"),
-                "not_compliant": _l("Not compliant"), "insufficient": _l("Insufficient data")}
+# The rated metrics' labels, plus the policy's other inputs (thresholds can name them).
 METRIC_LABELS = {
-    "scan_rate": _l("Scan rate"),
-    "accuracy": _l("Accuracy"),
-    "kitchen_accuracy": _l("Kitchen-waste accuracy"),
-    "participation": _l("Participation"),
-    "out_of_window_rate": _l("Out-of-window rate"),
-    "steward_coverage": _l("Steward coverage"),
-    "kitchen_separation": _l("Kitchen-waste separation"),
+    **schemas.METRIC_LABELS,
     rating_policy.ACTIVE_HOUSEHOLDS: _l("Active households"),
     rating_policy.SCHEDULED_WINDOWS: _l("Scheduled station windows"),
     rating_policy.LAST_MONTH: _l("Last month's level"),

@@ -1,5 +1,7 @@
 """The stations module's codes with their labels, and the I/O models of the drop API.
 
+Category and quality are the shared vocabulary of `community.waste`, re-exported here.
+
 Each stored code has one `StrEnum` and one label table (lazy, so a label is translated when
 shown): pages, exports, the scan page and the API all read these. The drop API's models are
 strict (no silent coercion of 0 to false) and refuse extra fields.
@@ -14,22 +16,9 @@ from typing import Annotated, Any, Literal
 from flask_babel import lazy_gettext as _l
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from community.waste import CATEGORY_LABELS, QUALITY_LABELS, Category, Quality
 
-class Category(StrEnum):
-    """Waste categories: a station's bins and a drop's category (in the canonical order)."""
-
-    KITCHEN = "kitchen"
-    RECYCLABLE = "recyclable"
-    HAZARDOUS = "hazardous"
-    OTHER = "other"
-
-
-class Quality(StrEnum):
-    """How well a drop was sorted, as the steward graded it."""
-
-    CORRECT = "correct"
-    INCORRECT = "incorrect"
-    UNGRADED = "ungraded"
+__all__ = ["CATEGORY_LABELS", "QUALITY_LABELS", "Category", "Quality"]  # re-exported
 
 
 class Source(StrEnum):
@@ -50,17 +39,6 @@ class StationStatus(StrEnum):
 
 # Keyed by the enum members, which equal their plain-string codes (a stored "kitchen" finds
 # Category.KITCHEN's label). Values are lazy strings: str() them where text is needed.
-CATEGORY_LABELS: dict[str, Any] = {
-    Category.KITCHEN: _l("Kitchen waste"),
-    Category.RECYCLABLE: _l("Recyclables"),
-    Category.HAZARDOUS: _l("Hazardous waste"),
-    Category.OTHER: _l("Other waste"),
-}
-QUALITY_LABELS: dict[str, Any] = {
-    Quality.CORRECT: _l("Correct"),
-    Quality.INCORRECT: _l("Incorrect"),
-    Quality.UNGRADED: _l("Ungraded"),
-}
 SOURCE_LABELS: dict[str, Any] = {
     Source.SCAN: _l("Scan"),
     Source.MANUAL: _l("Typed code"),

@@ -33,10 +33,6 @@ METHOD_LABELS = {
     "auto": _l("Automatic at the end"),
 }
 HOURS_STATUS_LABELS = {"pending": _l("Hours pending approval"), "approved": _l("Hours approved")}
-CATEGORY_LABELS = {"kitchen": _l("Kitchen waste"), "recyclable": _l("Recyclables"),
-                   "hazardous": _l("Hazardous waste"), "other": _l("Other waste")}
-QUALITY_LABELS = {"correct": _l("Correct"), "incorrect": _l("Incorrect"),
-                  "ungraded": _l("Ungraded")}
 
 _WHOLE = _l("Enter a whole number, 0 or more.")
 

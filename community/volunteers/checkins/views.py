@@ -38,13 +38,12 @@ from community.images import PhotoInvalid, PhotoTooLarge
 from community.volunteers.checkins import codes, queries, services
 from community.volunteers.checkins.forms import (
     ASSIGNMENT_STATUS_LABELS,
-    CATEGORY_LABELS,
     HOURS_STATUS_LABELS,
     INCIDENT_LABELS,
     METHOD_LABELS,
-    QUALITY_LABELS,
     SupervisionLogForm,
 )
+from community.waste import CATEGORY_LABELS, QUALITY_LABELS
 from community.web.args import date_arg, int_arg
 from community.web.context import actor, client_ip
 from community.web.forms import errors_onto_form
