@@ -5,6 +5,7 @@ Each builder flushes; the caller commits when the data must be visible to the ap
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import time
 
 from flask.testing import FlaskClient
 from sqlmodel import Session
@@ -14,6 +15,7 @@ from community.areas.models import Area
 from community.auth import services as auth_services
 from community.auth.models import Account
 from community.households.models import Card, Household
+from community.stations.schemas import WeekIn
 
 PASSWORD = "correct-horse-battery"
 _counter = {"n": 0}
@@ -125,7 +127,6 @@ def station(session: Session, community: Area, name: str | None = None, *,
             categories: str = "kitchen,recyclable,hazardous,other", grace: int = 10,
             ranges: tuple = ((7, 9), (18, 20))):
     """An open station with the same windows (whole hours) on every weekday."""
-    from datetime import time
 
     from community.stations.models import Station, StationWindow
 
@@ -160,3 +161,8 @@ def drop(session: Session, st, household: Household | None = None, *, happened_a
     session.add(d)
     session.flush()
     return d
+
+
+def week(weekly: dict[int, list[tuple[time, time]]]) -> WeekIn:
+    """A weekly schedule input from {weekday: [(start, end), ...]} (other days closed)."""
+    return WeekIn.parse({f"weekday_{day}": ranges for day, ranges in weekly.items()})

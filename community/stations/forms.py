@@ -25,14 +25,20 @@ from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     ValidationError,
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from community.stations.schemas import CATEGORY_LABELS, QUALITY_LABELS, STATION_STATUS_LABELS
-from community.web.forms import required
+from community.stations.schemas import (
+    CATEGORY_LABELS,
+    QUALITY_LABELS,
+    STATION_STATUS_LABELS,
+    ExceptionIn,
+    StationIn,
+    WeekIn,
+)
+from community.web.forms import ModelForm
 
 WEEKDAY_LABELS = (_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"),
                   _l("Saturday"), _l("Sunday"))
@@ -76,6 +82,11 @@ def _ranges_valid(_form: Any, field: Any) -> None:
                                  part=str(exc))) from None
 
 
+def _time_or_none(text: str | None) -> time | None:
+    """'7:30' as a time (None when empty; _time_valid has checked the shape)."""
+    return time.fromisoformat(text.strip().zfill(5)) if text and text.strip() else None
+
+
 def _time_valid(_form: Any, field: Any) -> None:
     if field.data and not re.match(r"^([01]?\d|2[0-3]):[0-5]\d$", field.data.strip()):
         raise ValidationError(_l("Write a time like 07:30."))
@@ -88,86 +99,73 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class StationForm(FlaskForm):
-    """Name, place, bins, chief, status and grace of one station."""
+class StationForm(ModelForm[StationIn]):
+    """Name, place, bins, chief, status and grace of one station (rules: `StationIn`)."""
 
-    name = StringField(_l("Station name"), validators=[
-        DataRequired(_l("Please enter the station's name.")), Length(max=80)])
-    location = StringField(_l("Location"), validators=[Length(max=200)])
-    latitude = FloatField(_l("Latitude"), validators=[
-        Optional(), NumberRange(-90, 90, _l("Latitude must be from -90 to 90."))])
-    longitude = FloatField(_l("Longitude"), validators=[
-        Optional(), NumberRange(-180, 180, _l("Longitude must be from -180 to 180."))])
+    model = StationIn
+
+    name = StringField(_l("Station name"))
+    location = StringField(_l("Location"))
+    # Optional(): an empty box means "no value", not a number WTForms cannot read.
+    latitude = FloatField(_l("Latitude"), validators=[Optional()])
+    longitude = FloatField(_l("Longitude"), validators=[Optional()])
     categories = MultiCheckboxField(
         _l("Bins (accepted categories)"),
-        choices=[SelectChoice(k, v) for k, v in CATEGORY_LABELS.items()],
-        validators=[DataRequired(_l("Choose at least one category."))])
+        choices=[SelectChoice(k, v) for k, v in CATEGORY_LABELS.items()], validate_choice=False)
     chief_id = SelectField(_l("Station chief"), coerce=int, choices=[], validate_choice=False)
-    status = SelectField(_l("Status"), default="open",
+    status = SelectField(_l("Status"), default="open", validate_choice=False,
                          choices=[SelectChoice(k, v) for k, v in STATION_STATUS_LABELS.items()])
-    grace_minutes = IntegerField(_l("Grace minutes"), default=10, validators=[
-        InputRequired(_l("Please enter the grace minutes.")),
-        NumberRange(0, 120, _l("Grace minutes must be from 0 to 120."))])
+    grace_minutes = IntegerField(_l("Grace minutes"), default=10, validators=[Optional()])
 
-    def validate(self, extra_validators: Any = None) -> bool:
-        """Field checks, then: both coordinates or neither (Optional() stops field chains)."""
-        ok = super().validate(extra_validators)
-        lat, lon = self.latitude, self.longitude
-        if not (lat.errors or lon.errors) and (lat.data is None) != (lon.data is None):
-            target = lon if lon.data is None else lat
-            target.errors = [*target.errors,
-                             _l("Enter both latitude and longitude, or neither.")]
-            return False
-        return ok
+    def model_data(self) -> dict[str, Any]:
+        """The fields as StationIn takes them (chief 0 is the "none" choice)."""
+        return super().model_data() | {"chief_id": self.chief_id.data or None,
+                                       "categories": self.categories.data or []}
 
 
-class ScheduleForm(FlaskForm):
-    """The weekly windows: one text field per weekday (empty: no window that day)."""
+class ScheduleForm(ModelForm[WeekIn]):
+    """The weekly windows: one text field per weekday (empty: no window that day).
 
-    weekday_0 = StringField(WEEKDAY_LABELS[0], validators=[Length(max=200), _ranges_valid])
-    weekday_1 = StringField(WEEKDAY_LABELS[1], validators=[Length(max=200), _ranges_valid])
-    weekday_2 = StringField(WEEKDAY_LABELS[2], validators=[Length(max=200), _ranges_valid])
-    weekday_3 = StringField(WEEKDAY_LABELS[3], validators=[Length(max=200), _ranges_valid])
-    weekday_4 = StringField(WEEKDAY_LABELS[4], validators=[Length(max=200), _ranges_valid])
-    weekday_5 = StringField(WEEKDAY_LABELS[5], validators=[Length(max=200), _ranges_valid])
-    weekday_6 = StringField(WEEKDAY_LABELS[6], validators=[Length(max=200), _ranges_valid])
+    The text is read into time ranges here (a typing matter); the rules are `WeekIn`'s.
+    """
+
+    model = WeekIn
+
+    weekday_0 = StringField(WEEKDAY_LABELS[0], validators=[_ranges_valid])
+    weekday_1 = StringField(WEEKDAY_LABELS[1], validators=[_ranges_valid])
+    weekday_2 = StringField(WEEKDAY_LABELS[2], validators=[_ranges_valid])
+    weekday_3 = StringField(WEEKDAY_LABELS[3], validators=[_ranges_valid])
+    weekday_4 = StringField(WEEKDAY_LABELS[4], validators=[_ranges_valid])
+    weekday_5 = StringField(WEEKDAY_LABELS[5], validators=[_ranges_valid])
+    weekday_6 = StringField(WEEKDAY_LABELS[6], validators=[_ranges_valid])
 
     def day_fields(self) -> list[Any]:
         """The seven weekday fields, Monday first."""
         return [getattr(self, f"weekday_{d}") for d in range(7)]
 
-    def weekly(self) -> dict[int, list[tuple[time, time]]]:
-        """The parsed schedule (call after validation)."""
-        return {d: parse_ranges(f.data or "") for d, f in enumerate(self.day_fields())}
+    def model_data(self) -> dict[str, Any]:
+        """Each weekday's text as its list of (start, end) times."""
+        return {f"weekday_{d}": parse_ranges(f.data or "") for d, f in enumerate(self.day_fields())}
 
 
-class ExceptionForm(FlaskForm):
-    """One date exception: closed all day, or special hours."""
+class ExceptionForm(ModelForm[ExceptionIn]):
+    """One date exception: closed all day, or special hours (rules: `ExceptionIn`)."""
+
+    model = ExceptionIn
 
     day = DateField(_l("Date"), validators=[InputRequired(_l("Please choose a date."))])
     kind = RadioField(_l("Kind"), default="closed", choices=[
         SelectChoice("closed", _l("Closed all day")), SelectChoice("special", _l("Special hours"))])
     start = StringField(_l("From"), validators=[Optional(), _time_valid])
     end = StringField(_l("Until"), validators=[Optional(), _time_valid])
-    note = StringField(_l("Note"), validators=[Length(max=100)])
+    note = StringField(_l("Note"))
 
-    def validate(self, extra_validators: Any = None) -> bool:
-        """Field checks, then: special hours need both times (Optional() stops field chains)."""
-        ok = super().validate(extra_validators)
-        if ok and self.kind.data == "special" and not (self.start.data and self.end.data):
-            self.end.errors = [*self.end.errors,
-                               _l("Special hours need a start and an end time.")]
-            return False
-        return ok
-
-    def times(self) -> tuple[time | None, time | None]:
-        """The parsed times (None, None for a closed day)."""
-        if self.kind.data != "special":
-            return None, None
-        # validate() has made sure special hours have both times.
-        a, b = (time.fromisoformat(required(v).strip().zfill(5))
-                for v in (self.start.data, self.end.data))
-        return a, b
+    def model_data(self) -> dict[str, Any]:
+        """The day and note, and the times only for special hours."""
+        special = self.kind.data == "special"
+        return {"day": self.day.data, "note": self.note.data or "", "kind": self.kind.data,
+                "start": _time_or_none(self.start.data) if special else None,
+                "end": _time_or_none(self.end.data) if special else None}
 
 
 class DeviceForm(FlaskForm):

@@ -8,17 +8,30 @@ strict (no silent coercion of 0 to false) and refuse extra fields.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from flask_babel import lazy_gettext as _l
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
-from community.waste import CATEGORY_LABELS, QUALITY_LABELS, Category, Quality
+from community.schemas import InputModel, Say, fail
 
-__all__ = ["CATEGORY_LABELS", "QUALITY_LABELS", "Category", "Quality"]  # re-exported
+# Re-exported: the stations module's pages read every label from here.
+from community.waste import CATEGORY_LABELS as CATEGORY_LABELS
+from community.waste import QUALITY_LABELS as QUALITY_LABELS
+from community.waste import Category as Category
+from community.waste import Quality as Quality
 
 
 class Source(StrEnum):
@@ -102,3 +115,93 @@ class DropOut(BaseModel):
     household_label: str | None
     warnings: list[str]
     points: int | None = None
+
+
+# --- The managers' input models (the one place their field rules live) ---------------------
+
+def _canonical(codes: Any) -> Any:
+    """Bins in the canonical category order, each once (unknown codes are left to fail)."""
+    if not isinstance(codes, list | tuple | set):
+        return codes
+    known = [c for c in Category if c in set(codes)]
+    return known + [c for c in codes if c not in set(Category)]
+
+
+class StationIn(InputModel):
+    """The editable fields of a station."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=80), Say(
+        _l("Please enter the station's name."),
+        {"string_too_long": _l("At most 80 characters.")})]
+    location: Annotated[str, StringConstraints(max_length=200)] = ""
+    latitude: Annotated[float | None, Field(ge=-90, le=90), Say(
+        _l("Latitude must be from -90 to 90."))] = None
+    longitude: Annotated[float | None, Field(ge=-180, le=180), Say(
+        _l("Longitude must be from -180 to 180."))] = None
+    categories: Annotated[list[Category], BeforeValidator(_canonical), Field(min_length=1),
+                          Say(_l("Choose at least one category."))] = list(Category)
+    chief_id: int | None = None
+    status: StationStatus = StationStatus.OPEN
+    grace_minutes: Annotated[int, Field(ge=0, le=120), Say(
+        _l("Grace minutes must be from 0 to 120."),
+        {"missing": _l("Please enter the grace minutes."),
+         "int_type": _l("Please enter the grace minutes.")})] = 10
+
+    @model_validator(mode="after")
+    def _both_coordinates(self) -> StationIn:
+        if (self.latitude is None) != (self.longitude is None):
+            raise fail("longitude" if self.longitude is None else "latitude",
+                       _l("Enter both latitude and longitude, or neither."))
+        return self
+
+
+Range = tuple[time, time]
+
+
+def _distinct(ranges: list[Range]) -> list[Range]:
+    if any(start == end for start, end in ranges):
+        raise ValueError("same start and end")
+    return ranges
+
+
+SAME_ENDS = _l("A time range needs different start and end times.")
+DayRanges = Annotated[list[Range], AfterValidator(_distinct), Say(SAME_ENDS)]
+
+
+class WeekIn(InputModel):
+    """A station's weekly schedule: the ranges of each weekday (Monday 0); none: closed."""
+
+    weekday_0: DayRanges = []
+    weekday_1: DayRanges = []
+    weekday_2: DayRanges = []
+    weekday_3: DayRanges = []
+    weekday_4: DayRanges = []
+    weekday_5: DayRanges = []
+    weekday_6: DayRanges = []
+
+    def by_day(self) -> dict[int, list[Range]]:
+        """{weekday: ranges} for every weekday."""
+        return {d: list(getattr(self, f"weekday_{d}")) for d in range(7)}
+
+
+class ExceptionIn(InputModel):
+    """One date exception: closed all day (no times) or special hours (both times).
+
+    `kind` may be left out: times given mean special hours.
+    """
+
+    day: date
+    kind: Literal["closed", "special"] | None = None
+    start: time | None = None
+    end: time | None = None
+    note: Annotated[str, StringConstraints(max_length=100)] = ""
+
+    @model_validator(mode="after")
+    def _times_match_kind(self) -> ExceptionIn:
+        special = self.kind == "special" or self.start is not None or self.end is not None
+        if special and (self.start is None or self.end is None):
+            raise fail("end" if self.end is None else "start",
+                       _l("Special hours need a start and an end time."))
+        if special and self.start == self.end:
+            raise fail("end", SAME_ENDS)
+        return self

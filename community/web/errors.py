@@ -5,12 +5,12 @@ from typing import Any
 
 from flask import Flask, jsonify, render_template
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from community.errors import DomainError
+from community.schemas import field_errors
 from community.web.context import wants_json
 
 
@@ -31,52 +31,9 @@ def _http_message(status: int) -> str:
     return messages.get(status, _("The request could not be completed."))
 
 
-# Short phrases for pydantic's error types, so API field errors read in the user's language.
-_FIELD_MESSAGES: dict[str, Any] = {
-    "missing": _l("This field is required."),
-    "extra_forbidden": _l("Unknown field."),
-    "bool_type": _l("Must be true or false."),
-    "int_type": _l("Must be a whole number."),
-    "int_parsing": _l("Must be a whole number."),
-    "int_from_float": _l("Must be a whole number."),
-    "string_type": _l("Must be text."),
-    "decimal_type": _l("Must be a number."),
-    "decimal_parsing": _l("Must be a number."),
-    "float_type": _l("Must be a number."),
-    "list_type": _l("Must be a list."),
-    "dict_type": _l("Must be an object."),
-    "model_type": _l("Must be an object."),
-    "model_attributes_type": _l("Must be an object."),
-    "datetime_type": _l("Must be a date and time in ISO 8601 format."),
-    "datetime_parsing": _l("Must be a date and time in ISO 8601 format."),
-    "datetime_from_date_parsing": _l("Must be a date and time in ISO 8601 format."),
-    "timezone_aware": _l("The time must include a time-zone offset, e.g. +08:00."),
-    "string_too_long": _l("Too long."),
-    "string_too_short": _l("Too short."),
-    "string_pattern_mismatch": _l("Contains characters that are not allowed."),
-    "too_long": _l("Too many items."),
-    "too_short": _l("Too few items."),
-    "greater_than": _l("Out of the allowed range."),
-    "greater_than_equal": _l("Out of the allowed range."),
-    "less_than": _l("Out of the allowed range."),
-    "less_than_equal": _l("Out of the allowed range."),
-    "decimal_max_digits": _l("Too many digits."),
-    "decimal_max_places": _l("Too many decimal places."),
-    "decimal_whole_digits": _l("Too many digits."),
-    "literal_error": _l("Not one of the allowed values."),
-    "enum": _l("Not one of the allowed values."),
-    "json_invalid": _l("The body is not valid JSON."),
-}
-
-
 def validation_fields(err: ValidationError) -> dict[str, str]:
     """Map a pydantic error to {field: message in the user's language} (first error per field)."""
-    fields: dict[str, str] = {}
-    for item in err.errors(include_url=False, include_input=False):
-        name = ".".join(str(part) for part in item["loc"]) or "body"
-        phrase = _FIELD_MESSAGES.get(item["type"], _l("Invalid value."))
-        fields.setdefault(name, str(phrase))
-    return fields
+    return {name: str(words) for name, words in field_errors(err).items()}
 
 
 def _respond(status: int, code: str, message: str, details: dict | None = None,
@@ -99,7 +56,9 @@ def register(app: Flask) -> None:
         details = {k: v for k, v in err.details.items()
                    if k != "field" and isinstance(v, str | int | None)}
         field = err.details.get("field")
-        fields = {str(field): str(err.message)} if field else None
+        fields = ({name: str(words) for name, words in err.details["fields"].items()}
+                  if "fields" in err.details
+                  else {str(field): str(err.message)} if field else None)
         return _respond(err.status, err.code, str(err.message), details, fields)
 
     @app.errorhandler(ValidationError)

@@ -6,8 +6,6 @@ forgets the station in the scan path's cache (`stations.services.forget_station`
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, cast
 
@@ -26,13 +24,13 @@ from community.rows import pk, table_of
 from community.stations import windows
 from community.stations.manage import queries
 from community.stations.models import (
-    CATEGORIES,
     STATION_STATUSES,
     Drop,
     Station,
     StationException,
     StationWindow,
 )
+from community.stations.schemas import ExceptionIn, StationIn, WeekIn
 from community.stations.services import forget_station
 
 MAX_EXPORT_ROWS = 200_000
@@ -61,53 +59,21 @@ class ExportTooLarge(DomainError):
 
 # --- Stations ------------------------------------------------------------------------------
 
-@dataclass
-class StationInput:
-    """The editable fields of a station, as the form delivers them."""
-
-    name: str
-    location: str = ""
-    latitude: float | None = None
-    longitude: float | None = None
-    categories: Sequence[str] = CATEGORIES
-    chief_id: int | None = None
-    status: str = "open"
-    grace_minutes: int = 10
-
-
-def _clean_station(session: Session, community: Area, data: StationInput,
+def _clean_station(session: Session, community: Area, data: StationIn,
                    except_id: int | None = None) -> dict[str, Any]:
-    name = (data.name or "").strip()
-    if not name or len(name) > 80:
-        raise InvalidInput(field="name")
-    location = (data.location or "").strip()
-    if len(location) > 200:
-        raise InvalidInput(field="location")
-    if data.latitude is not None and not -90 <= data.latitude <= 90:
-        raise InvalidInput(field="latitude")
-    if data.longitude is not None and not -180 <= data.longitude <= 180:
-        raise InvalidInput(field="longitude")
-    if (data.latitude is None) != (data.longitude is None):
-        raise InvalidInput(field="longitude" if data.longitude is None else "latitude")
-    cats = [c for c in CATEGORIES if c in set(data.categories)]
-    if not cats or set(data.categories) - set(CATEGORIES):
-        raise InvalidInput(field="categories")
-    if data.status not in STATION_STATUSES:
-        raise InvalidInput(field="status")
-    if not isinstance(data.grace_minutes, int) or not 0 <= data.grace_minutes <= 120:
-        raise InvalidInput(field="grace_minutes")
+    """The station's column values; the chief must be a steward here, the name unused."""
     if data.chief_id is not None and data.chief_id not in {
             a.id for a in queries.chief_candidates(session, pk(community))}:
         raise InvalidInput(field="chief_id")
     clash = select(col(Station.id)).where(col(Station.community_id) == community.id,
-                                          col(Station.name) == name)
+                                          col(Station.name) == data.name)
     if except_id is not None:
         clash = clash.where(col(Station.id) != except_id)
     if session.execute(clash).first() is not None:
         raise Conflict(field="name")
-    return {"name": name, "location": location, "latitude": data.latitude,
-            "longitude": data.longitude, "categories": ",".join(cats),
-            "chief_id": data.chief_id, "status": data.status,
+    return {"name": data.name, "location": data.location, "latitude": data.latitude,
+            "longitude": data.longitude, "categories": ",".join(data.categories),
+            "chief_id": data.chief_id, "status": str(data.status),
             "grace_minutes": data.grace_minutes}
 
 
@@ -121,7 +87,7 @@ def _flush_station(session: Session, station: Station) -> None:
 
 
 def create_station(session: Session, *, actor: policy.Actor, community_id: int,
-                   data: StationInput, ip: str | None = None) -> Station:
+                   data: StationIn, ip: str | None = None) -> Station:
     """Add a station with the default windows (07:00–09:00 and 18:00–20:00 every day)."""
     community = areas_services.get_community(session, community_id)
     policy.require(actor, "station:manage", community)
@@ -139,7 +105,7 @@ def create_station(session: Session, *, actor: policy.Actor, community_id: int,
 
 
 def update_station(session: Session, *, actor: policy.Actor, station_id: int,
-                   data: StationInput, ip: str | None = None) -> Station:
+                   data: StationIn, ip: str | None = None) -> Station:
     """Change a station's fields; the audit entry lists what changed (old → new)."""
     forget_station(station_id)  # the scan path must not use the old settings
     station, community = queries.station_for(session, actor=actor, station_id=station_id)
@@ -175,23 +141,12 @@ def set_station_status(session: Session, *, actor: policy.Actor, station_id: int
 
 # --- Weekly windows and date exceptions ----------------------------------------------------
 
-def _check_ranges(ranges: Sequence[tuple[time, time]], field: str) -> None:
-    for r in ranges:
-        if r[0] == r[1]:
-            raise InvalidInput(_l("A time range needs different start and end times."),
-                               field=field)
-
-
 def set_weekly_windows(session: Session, *, actor: policy.Actor, station_id: int,
-                       weekly: Mapping[int, Sequence[tuple[time, time]]],
-                       ip: str | None = None) -> Station:
+                       week: WeekIn, ip: str | None = None) -> Station:
     """Replace a station's weekly schedule; overlapping ranges are refused (field weekday_N)."""
     forget_station(station_id)  # the scan path must not use the old settings
     station, community = queries.station_for(session, actor=actor, station_id=station_id)
-    if set(weekly) - set(range(7)):
-        raise InvalidInput(field="weekday")
-    for day, ranges in weekly.items():
-        _check_ranges(ranges, f"weekday_{day}")
+    weekly = {day: ranges for day, ranges in week.by_day().items() if ranges}
     clash = windows.find_overlap(weekly)
     if clash is not None:
         day, r1, r2 = clash
@@ -212,24 +167,19 @@ def set_weekly_windows(session: Session, *, actor: policy.Actor, station_id: int
     return station
 
 
-def add_exception(session: Session, *, actor: policy.Actor, station_id: int, day: date,
-                  start: time | None = None, end: time | None = None, note: str = "",
-                  ip: str | None = None, now: datetime | None = None) -> StationException:
+def add_exception(session: Session, *, actor: policy.Actor, station_id: int,
+                  data: ExceptionIn, ip: str | None = None,
+                  now: datetime | None = None) -> StationException:
     """Close a station for a day (no times) or give it special hours that day."""
     station, community = queries.station_for(session, actor=actor, station_id=station_id)
+    day, start, end, note = data.day, data.start, data.end, data.note
     if day < clock.local_today(community.timezone, now):
         raise InvalidInput(_l("Past days cannot be changed."), field="day")
-    if (start is None) != (end is None):
-        raise InvalidInput(field="end" if end is None else "start")
-    note = (note or "").strip()
-    if len(note) > 100:
-        raise InvalidInput(field="note")
     same_day = [e for e in queries.list_exceptions(session, pk(station), day) if e.day == day]
     if start is None or end is None:  # both None: checked together above
         if same_day:
             raise ExceptionConflict(field="day")
     else:
-        _check_ranges([(start, end)], "end")
         if any(e.start_time is None for e in same_day):
             raise ExceptionConflict(field="day")
         # Special hours (not a closed day, checked above) always have both times.

@@ -82,14 +82,6 @@ def index():
     return render_template("stations/index.html", data=data, **_labels())
 
 
-def _station_input(form: StationForm) -> manage_services.StationInput:
-    return manage_services.StationInput(
-        name=form.name.data or "", location=form.location.data or "",
-        latitude=form.latitude.data, longitude=form.longitude.data,
-        categories=form.categories.data or [], chief_id=form.chief_id.data or None,
-        status=form.status.data, grace_minutes=required(form.grace_minutes.data))
-
-
 def _chief_choices(form: StationForm, community_id: int) -> None:
     people = manage_queries.chief_candidates(get_session(), community_id)
     form.chief_id.choices = [SelectChoice(0, _("— none —"))] + [
@@ -118,7 +110,7 @@ def new():
         try:
             station = manage_services.create_station(
                 session, actor=actor(), community_id=pk(community),
-                data=_station_input(form), ip=client_ip())
+                data=form.parsed, ip=client_ip())
         except (InvalidInput, Conflict) as exc:
             _station_error(form, exc)
         else:
@@ -145,7 +137,7 @@ def edit(station_id: int):
     if form.validate_on_submit():
         try:
             station = manage_services.update_station(
-                session, actor=actor(), station_id=station_id, data=_station_input(form),
+                session, actor=actor(), station_id=station_id, data=form.parsed,
                 ip=client_ip())
         except (InvalidInput, Conflict) as exc:
             _station_error(form, exc)
@@ -201,7 +193,7 @@ def schedule(station_id: int):
     if form.validate_on_submit():
         try:
             manage_services.set_weekly_windows(session, actor=actor(), station_id=station_id,
-                                               weekly=form.weekly(), ip=client_ip())
+                                               week=form.parsed, ip=client_ip())
         except manage_services.WindowsOverlap as exc:
             errors_onto_form(form, exc, default=form.weekday_0,
                              text=_("These time ranges overlap: %(ranges)s.",
@@ -221,19 +213,16 @@ def add_exception(station_id: int):
     session = get_session()
     form = ExceptionForm()
     if form.validate_on_submit():
-        start, end = form.times()
         try:
-            manage_services.add_exception(
-                session, actor=actor(), station_id=station_id, day=required(form.day.data),
-                start=start, end=end, note=form.note.data or "", ip=client_ip())
+            manage_services.add_exception(session, actor=actor(), station_id=station_id,
+                                          data=form.parsed, ip=client_ip())
         except manage_services.WindowsOverlap as exc:
             form.start.errors = [*form.start.errors, _("These time ranges overlap: %(ranges)s.",
                                                        ranges=exc.details.get("ranges", ""))]
         except (InvalidInput, Conflict) as exc:
             errors_onto_form(form, exc, default=form.day, text=str(exc.message))
         else:
-            flash(_("Exception for %(day)s saved.", day=required(form.day.data).isoformat()),
-                  "info")
+            flash(_("Exception for %(day)s saved.", day=form.parsed.day.isoformat()), "info")
             return redirect(url_for("stations.detail", station_id=station_id))
     return _render_detail(station_id, exception=form, code=422)
 

@@ -17,6 +17,7 @@ from community.db import get_engine
 from community.errors import Forbidden, InvalidInput, NotFound
 from community.stations.manage import services as stations_management
 from community.stations.models import Station
+from community.stations.schemas import ExceptionIn
 from community.volunteers.models import Shift, ShiftAssignment, Steward
 from community.volunteers.shifts import queries as shift_pages
 from community.volunteers.shifts import services as shifts
@@ -142,7 +143,8 @@ def test_schedule_change_moves_and_cancels_only_future_unfilled_shifts(
     # Mornings move to 07:30-09:30, evenings go away, a noon window appears.
     stations_management.set_weekly_windows(
         session, actor=manager, station_id=st.id,
-        weekly={d: [(time(7, 30), time(9, 30)), (time(12), time(13))] for d in range(7)})
+        week=builders.week({d: [(time(7, 30), time(9, 30)), (time(12), time(13))]
+                            for d in range(7)}))
     session.commit()
     report = generate(session, world)
     # 5 mornings moved (today's has begun, Thursday's is held); 7 evenings gone; 7 noons new.
@@ -170,7 +172,7 @@ def test_closed_day_cancels_and_reopening_restores(session: Session,
     friday = TODAY + timedelta(days=2)
     manager = actor(session, world.manager_a)
     exc = stations_management.add_exception(session, actor=manager, station_id=st.id,
-                                            day=friday, now=NOW)
+                                            data=ExceptionIn.parse(day=friday), now=NOW)
     session.commit()
     assert generate(session, world) == shifts.GenerateReport(cancelled=2, kept=11)
     cancelled = session.execute(select(Shift).where(col(Shift.local_date) == friday)).scalars()
@@ -189,8 +191,8 @@ def test_special_hours_replace_that_days_shifts(session: Session,
     generate(session, world)
     friday = TODAY + timedelta(days=2)
     stations_management.add_exception(session, actor=actor(session, world.manager_a),
-                                      station_id=st.id, day=friday, start=time(8),
-                                      end=time(11), now=NOW)
+                                      station_id=st.id, now=NOW, data=ExceptionIn.parse(
+                                          day=friday, start=time(8), end=time(11)))
     session.commit()
     report = generate(session, world)
     # 08-11 overlaps 07-09 the most: that shift moves; 18-20 is cancelled.
