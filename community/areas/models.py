@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, String
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from community import clock
@@ -21,12 +21,10 @@ class Area(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     parent_id: int | None = Field(default=None, foreign_key="area.id", index=True)
-    level: str = Field(sa_column=Column(String(16), nullable=False))
-    name: str = Field(sa_column=Column(String(80), nullable=False))
-    path: str = Field(default="", sa_column=Column(String(255), nullable=False, default=""))
-    timezone: str = Field(default="Asia/Shanghai", sa_column=Column(String(64), nullable=False))
+    level: str = Field(max_length=16)
+    name: str = Field(max_length=80)
+    path: str = Field(default="", max_length=255)
+    timezone: str = Field(default="Asia/Shanghai", max_length=64)
     # How a resident proves a card is theirs: the one-time code on the card, or manager approval.
-    link_mode: str = Field(default="code", sa_column=Column(String(16), nullable=False))
-    created_at: datetime = Field(
-        default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False)
-    )
+    link_mode: str = Field(default="code", max_length=16)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String
+from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
 from community import clock
@@ -18,14 +18,12 @@ class AuditEntry(SQLModel, table=True):
     __table_args__ = (Index("ix_audit_entry_area_path_at", "area_path", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    at: datetime = Field(
-        default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False)
-    )
+    at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
     actor_id: int | None = Field(default=None, foreign_key="account.id", index=True)
-    action: str = Field(sa_column=Column(String(40), nullable=False, index=True))
+    action: str = Field(max_length=40, index=True)
     area_id: int | None = Field(default=None, foreign_key="area.id")
-    area_path: str = Field(default="/", sa_column=Column(String(255), nullable=False))
-    target_type: str | None = Field(default=None, sa_column=Column(String(40)))
+    area_path: str = Field(default="/", max_length=255)
+    target_type: str | None = Field(default=None, max_length=40)
     target_id: int | None = None
-    ip: str | None = Field(default=None, sa_column=Column(String(45)))
-    detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    ip: str | None = Field(default=None, max_length=45)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
-from sqlalchemy import Column, String, UniqueConstraint
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from community import clock
@@ -19,15 +19,13 @@ class Account(SQLModel, table=True):
     __tablename__ = "account"
 
     id: int | None = Field(default=None, primary_key=True)
-    username: str | None = Field(default=None, sa_column=Column(String(64), unique=True))
-    phone: str | None = Field(default=None, sa_column=Column(String(20), unique=True))
-    display_name: str = Field(sa_column=Column(String(80), nullable=False))
-    password_hash: str = Field(sa_column=Column(String(255), nullable=False))
-    locale: str | None = Field(default=None, sa_column=Column(String(8)))
+    username: str | None = Field(default=None, max_length=64, unique=True)
+    phone: str | None = Field(default=None, max_length=20, unique=True)
+    display_name: str = Field(max_length=80)
+    password_hash: str = Field(max_length=255)
+    locale: str | None = Field(default=None, max_length=8)
     active: bool = Field(default=True)
-    created_at: datetime = Field(
-        default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False)
-    )
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
 
     # The Flask-Login user protocol, written out so models need no web framework.
     is_authenticated: ClassVar[bool] = True
@@ -51,9 +49,7 @@ class RoleGrant(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     account_id: int = Field(foreign_key="account.id", index=True)
-    role: str = Field(sa_column=Column(String(20), nullable=False))
+    role: str = Field(max_length=20)
     area_id: int = Field(foreign_key="area.id", index=True)
     granted_by: int | None = Field(default=None, foreign_key="account.id")
-    created_at: datetime = Field(
-        default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False)
-    )
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Column, String, UniqueConstraint, false
+from sqlalchemy import CheckConstraint, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from community import clock
@@ -24,20 +24,15 @@ class Household(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="area.id", index=True)
-    building: str = Field(sa_column=Column(String(20), nullable=False))
-    unit: str = Field(sa_column=Column(String(20), nullable=False))
-    room: str = Field(sa_column=Column(String(20), nullable=False))
+    building: str = Field(max_length=20)
+    unit: str = Field(max_length=20)
+    room: str = Field(max_length=20)
     members: int = Field(default=1)
-    status: str = Field(default="active", sa_column=Column(String(12), nullable=False))
+    status: str = Field(default="active", max_length=12)
     # The household asked to stay off the honour boards (红榜); rankings skip it.
-    honour_opt_out: bool = Field(default=False, sa_column=Column(
-        Boolean, nullable=False, default=False, server_default=false()))
-    created_at: datetime = Field(
-        default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False)
-    )
-    updated_at: datetime = Field(
-        default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False)
-    )
+    honour_opt_out: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
+    updated_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
 
 
 class Card(SQLModel, table=True):
@@ -47,18 +42,14 @@ class Card(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     household_id: int = Field(foreign_key="household.id", index=True)
-    token: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
-    short_code: str = Field(sa_column=Column(String(8), nullable=False, unique=True))
+    token: str = Field(max_length=64, unique=True)
+    short_code: str = Field(max_length=8, unique=True)
     # One-time code printed on the card, proving possession when a resident links an account.
-    link_code: str = Field(sa_column=Column(String(8), nullable=False))
-    link_code_used_at: datetime | None = Field(
-        default=None, sa_column=Column(UTCDateTime())
-    )
-    status: str = Field(default="active", sa_column=Column(String(10), nullable=False))
-    issued_at: datetime = Field(
-        default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False)
-    )
-    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    link_code: str = Field(max_length=8)
+    link_code_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    status: str = Field(default="active", max_length=10)
+    issued_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     revoked_by: int | None = Field(default=None, foreign_key="account.id")
 
 
@@ -71,9 +62,7 @@ class HouseholdMember(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     household_id: int = Field(foreign_key="household.id", index=True)
     account_id: int = Field(foreign_key="account.id", index=True)
-    status: str = Field(default="pending", sa_column=Column(String(10), nullable=False))
-    created_at: datetime = Field(
-        default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False)
-    )
+    status: str = Field(default="pending", max_length=10)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
     decided_by: int | None = Field(default=None, foreign_key="account.id")
-    decided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime())

@@ -10,18 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    CheckConstraint,
-    Column,
-    Date,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    UniqueConstraint,
-)
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from community import clock
@@ -48,12 +37,10 @@ class PointsAccount(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="area.id", index=True)
-    owner_type: str = Field(default="household", sa_column=Column(String(12), nullable=False))
-    household_id: int | None = Field(default=None, sa_column=Column(
-        Integer, ForeignKey("household.id"), unique=True, nullable=True))
-    steward_id: int | None = Field(default=None, sa_column=Column(
-        Integer, ForeignKey("steward.id"), unique=True, nullable=True))
-    balance: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
+    owner_type: str = Field(default="household", max_length=12)
+    household_id: int | None = Field(default=None, foreign_key="household.id", unique=True)
+    steward_id: int | None = Field(default=None, foreign_key="steward.id", unique=True)
+    balance: int = Field(default=0)
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -69,21 +56,18 @@ class LedgerEntry(SQLModel, table=True):
             "'expire', 'adjust')", name="ck_ledger_entry_kind"),
     )
 
-    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True,
-                                                          autoincrement=True))
-    account_id: int = Field(sa_column=Column(Integer, ForeignKey("points_account.id"),
-                                             nullable=False))
-    amount: int = Field(sa_column=Column(Integer, nullable=False))
-    kind: str = Field(sa_column=Column(String(10), nullable=False))
-    source: str = Field(sa_column=Column(String(64), nullable=False))
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId,
+                           sa_column_kwargs={"autoincrement": True})
+    account_id: int = Field(foreign_key="points_account.id")
+    amount: int
+    kind: str = Field(max_length=10)
+    source: str = Field(max_length=64)
     rule_version: int | None = None
     actor_id: int | None = Field(default=None, foreign_key="account.id")
-    reason: str = Field(default="", sa_column=Column(String(200), nullable=False, default=""))
-    at: datetime = Field(default_factory=clock.now,
-                         sa_column=Column(UTCDateTime(), nullable=False))
-    local_date: date = Field(sa_column=Column(Date, nullable=False))
-    reverses_id: int | None = Field(default=None, sa_column=Column(
-        BigId, ForeignKey("ledger_entry.id"), nullable=True))
+    reason: str = Field(default="", max_length=200)
+    at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
+    local_date: date
+    reverses_id: int | None = Field(default=None, foreign_key="ledger_entry.id", sa_type=BigId)
 
 
 class PointsRuleSet(SQLModel, table=True):
@@ -97,11 +81,10 @@ class PointsRuleSet(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="area.id")
     version: int
-    effective_from: date = Field(sa_column=Column(Date, nullable=False))
-    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    effective_from: date
+    params: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_by: int | None = Field(default=None, foreign_key="account.id")
-    created_at: datetime = Field(default_factory=clock.now,
-                                 sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
 
 
 REWARD_STATUSES = ("active", "retired")
@@ -120,19 +103,16 @@ class RewardItem(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="area.id", index=True)
-    name: str = Field(sa_column=Column(String(60), nullable=False))
-    description: str = Field(default="", sa_column=Column(String(300), nullable=False,
-                                                          default=""))
-    cost: int = Field(sa_column=Column(Integer, nullable=False))
-    stock: int = Field(default=0, sa_column=Column(Integer, nullable=False, default=0))
-    active_from: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
-    active_until: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
-    picture: str | None = Field(default=None, sa_column=Column(String(80), nullable=True))
-    status: str = Field(default="active", sa_column=Column(String(10), nullable=False))
-    created_at: datetime = Field(default_factory=clock.now,
-                                 sa_column=Column(UTCDateTime(), nullable=False))
-    updated_at: datetime = Field(default_factory=clock.now,
-                                 sa_column=Column(UTCDateTime(), nullable=False))
+    name: str = Field(max_length=60)
+    description: str = Field(default="", max_length=300)
+    cost: int
+    stock: int = Field(default=0)
+    active_from: date | None = None
+    active_until: date | None = None
+    picture: str | None = Field(default=None, max_length=80)
+    status: str = Field(default="active", max_length=10)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
+    updated_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
 
 
 class Redemption(SQLModel, table=True):
@@ -151,25 +131,22 @@ class Redemption(SQLModel, table=True):
         Index("ix_redemption_community_status", "community_id", "status"),
     )
 
-    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True,
-                                                          autoincrement=True))
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId,
+                           sa_column_kwargs={"autoincrement": True})
     community_id: int = Field(foreign_key="area.id")
     reward_id: int = Field(foreign_key="reward_item.id", index=True)
     household_id: int = Field(foreign_key="household.id")
     account_id: int = Field(foreign_key="points_account.id")
-    cost: int = Field(sa_column=Column(Integer, nullable=False))
-    status: str = Field(default="reserved", sa_column=Column(String(12), nullable=False))
+    cost: int
+    status: str = Field(default="reserved", max_length=12)
     # The secret the pickup QR carries; a steward or manager scans it to hand the item over.
-    pickup_code: str = Field(sa_column=Column(String(32), nullable=False, unique=True))
+    pickup_code: str = Field(max_length=32, unique=True)
     # The phone's request id: a double tap or a retried request redeems once.
-    client_id: str | None = Field(default=None, sa_column=Column(String(40), nullable=True,
-                                                                 unique=True))
+    client_id: str | None = Field(default=None, max_length=40, unique=True)
     redeemed_by: int | None = Field(default=None, foreign_key="account.id")
-    created_at: datetime = Field(default_factory=clock.now,
-                                 sa_column=Column(UTCDateTime(), nullable=False))
-    handed_over_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
+    handed_over_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     handed_over_by: int | None = Field(default=None, foreign_key="account.id")
-    cancelled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     cancelled_by: int | None = Field(default=None, foreign_key="account.id")
-    cancel_reason: str = Field(default="", sa_column=Column(String(200), nullable=False,
-                                                            default=""))
+    cancel_reason: str = Field(default="", max_length=200)

@@ -14,15 +14,9 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    Column,
-    Date,
-    ForeignKey,
     Index,
-    Integer,
-    Numeric,
     PrimaryKeyConstraint,
     SmallInteger,
-    String,
     UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
@@ -42,10 +36,10 @@ class StationDay(SQLModel, table=True):
         Index("ix_rollup_station_day_community", "community_id", "local_date"),
     )
 
-    station_id: int = Field(sa_column=Column(Integer, ForeignKey("station.id"), nullable=False))
-    local_date: date = Field(sa_column=Column(Date, nullable=False))
-    category: str = Field(sa_column=Column(String(12), nullable=False))
-    community_id: int = Field(sa_column=Column(Integer, ForeignKey("area.id"), nullable=False))
+    station_id: int = Field(foreign_key="station.id")
+    local_date: date
+    category: str = Field(max_length=12)
+    community_id: int = Field(foreign_key="area.id")
     drops: int = 0
     identified: int = 0        # with a household (scan, manual or device)
     tallies: int = 0           # anonymous
@@ -54,7 +48,7 @@ class StationDay(SQLModel, table=True):
     incorrect: int = 0
     out_of_window: int = 0
     weighed: int = 0           # drops with a weight
-    kg: Decimal = Field(default=Decimal(0), sa_column=Column(Numeric(14, 3), nullable=False))
+    kg: Decimal = Field(default=Decimal(0), max_digits=14, decimal_places=3)
 
 
 class CoverageDay(SQLModel, table=True):
@@ -66,9 +60,9 @@ class CoverageDay(SQLModel, table=True):
         Index("ix_rollup_coverage_day_community", "community_id", "local_date"),
     )
 
-    station_id: int = Field(sa_column=Column(Integer, ForeignKey("station.id"), nullable=False))
-    local_date: date = Field(sa_column=Column(Date, nullable=False))
-    community_id: int = Field(sa_column=Column(Integer, ForeignKey("area.id"), nullable=False))
+    station_id: int = Field(foreign_key="station.id")
+    local_date: date
+    community_id: int = Field(foreign_key="area.id")
     scheduled: int = 0
     staffed: int = 0
 
@@ -79,8 +73,8 @@ class CommunityDay(SQLModel, table=True):
     __tablename__ = "rollup_community_day"
     __table_args__ = (PrimaryKeyConstraint("community_id", "local_date"),)
 
-    community_id: int = Field(sa_column=Column(Integer, ForeignKey("area.id"), nullable=False))
-    local_date: date = Field(sa_column=Column(Date, nullable=False))
+    community_id: int = Field(foreign_key="area.id")
+    local_date: date
     households_dropped: int = 0
     active_households: int = 0
 
@@ -95,10 +89,9 @@ class HouseholdMonth(SQLModel, table=True):
     __tablename__ = "rollup_household_month"
     __table_args__ = (PrimaryKeyConstraint("community_id", "month", "household_id"),)
 
-    community_id: int = Field(sa_column=Column(Integer, ForeignKey("area.id"), nullable=False))
-    month: date = Field(sa_column=Column(Date, nullable=False))  # the month's first day
-    household_id: int = Field(sa_column=Column(Integer, ForeignKey("household.id"),
-                                               nullable=False))
+    community_id: int = Field(foreign_key="area.id")
+    month: date  # the month's first day
+    household_id: int = Field(foreign_key="household.id")
 
 
 class HourDay(SQLModel, table=True):
@@ -107,9 +100,9 @@ class HourDay(SQLModel, table=True):
     __tablename__ = "rollup_hour_day"
     __table_args__ = (PrimaryKeyConstraint("community_id", "local_date", "hour"),)
 
-    community_id: int = Field(sa_column=Column(Integer, ForeignKey("area.id"), nullable=False))
-    local_date: date = Field(sa_column=Column(Date, nullable=False))
-    hour: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    community_id: int = Field(foreign_key="area.id")
+    local_date: date
+    hour: int = Field(sa_type=SmallInteger)
     drops: int = 0
     out_of_window: int = 0
     graded: int = 0
@@ -122,9 +115,9 @@ class BuildingDay(SQLModel, table=True):
     __tablename__ = "rollup_building_day"
     __table_args__ = (PrimaryKeyConstraint("community_id", "local_date", "building"),)
 
-    community_id: int = Field(sa_column=Column(Integer, ForeignKey("area.id"), nullable=False))
-    local_date: date = Field(sa_column=Column(Date, nullable=False))
-    building: str = Field(sa_column=Column(String(20), nullable=False))
+    community_id: int = Field(foreign_key="area.id")
+    local_date: date
+    building: str = Field(max_length=20)
     drops: int = 0
     graded: int = 0
     correct: int = 0
@@ -137,10 +130,9 @@ class RollupDay(SQLModel, table=True):
     __tablename__ = "rollup_day"
     __table_args__ = (PrimaryKeyConstraint("community_id", "local_date"),)
 
-    community_id: int = Field(sa_column=Column(Integer, ForeignKey("area.id"), nullable=False))
-    local_date: date = Field(sa_column=Column(Date, nullable=False))
-    built_at: datetime = Field(default_factory=clock.now,
-                               sa_column=Column(UTCDateTime(), nullable=False))
+    community_id: int = Field(foreign_key="area.id")
+    local_date: date
+    built_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
 
 
 class RatingPolicy(SQLModel, table=True):
@@ -155,12 +147,11 @@ class RatingPolicy(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     area_id: int = Field(foreign_key="area.id", index=True)
     version: int
-    effective_month: date = Field(sa_column=Column(Date, nullable=False))
-    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    note: str = Field(default="", sa_column=Column(String(200), nullable=False, default=""))
+    effective_month: date
+    params: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    note: str = Field(default="", max_length=200)
     created_by: int | None = Field(default=None, foreign_key="account.id")
-    created_at: datetime = Field(default_factory=clock.now,
-                                 sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
 
 
 class Rating(SQLModel, table=True):
@@ -180,15 +171,13 @@ class Rating(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="area.id")
-    month: date = Field(sa_column=Column(Date, nullable=False))
-    level: str = Field(sa_column=Column(String(14), nullable=False))
+    month: date
+    level: str = Field(max_length=14)
     policy_area_id: int | None = Field(default=None, foreign_key="area.id")
     policy_version: int = 0  # 0: the default policy of DOMAIN.md
-    metrics: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    checks: list[dict[str, Any]] = Field(default_factory=list,
-                                         sa_column=Column(JSON, nullable=False))
-    computed_at: datetime = Field(default_factory=clock.now,
-                                  sa_column=Column(UTCDateTime(), nullable=False))
+    metrics: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    checks: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    computed_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
 
 
 class TonnageEntry(SQLModel, table=True):
@@ -204,12 +193,11 @@ class TonnageEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     area_id: int = Field(foreign_key="area.id", index=True)
-    month: date = Field(sa_column=Column(Date, nullable=False))
-    recyclables: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))  # R
-    incineration_grate: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
-    incineration_fluid: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))
-    kitchen: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))  # K, treated
-    landfill: Decimal = Field(sa_column=Column(Numeric(12, 2), nullable=False))  # L
+    month: date
+    recyclables: Decimal = Field(max_digits=12, decimal_places=2)  # R
+    incineration_grate: Decimal = Field(max_digits=12, decimal_places=2)
+    incineration_fluid: Decimal = Field(max_digits=12, decimal_places=2)
+    kitchen: Decimal = Field(max_digits=12, decimal_places=2)  # K, treated
+    landfill: Decimal = Field(max_digits=12, decimal_places=2)  # L
     entered_by: int | None = Field(default=None, foreign_key="account.id")
-    entered_at: datetime = Field(default_factory=clock.now,
-                                 sa_column=Column(UTCDateTime(), nullable=False))
+    entered_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())

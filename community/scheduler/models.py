@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Column, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from community import clock
@@ -28,14 +28,12 @@ class JobRun(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    job: str = Field(sa_column=Column(String(60), nullable=False))
-    period: str = Field(sa_column=Column(String(32), nullable=False))
-    status: str = Field(sa_column=Column(String(10), nullable=False))
-    started_at: datetime = Field(default_factory=clock.now,
-                                 sa_column=Column(UTCDateTime(), nullable=False))
-    finished_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    job: str = Field(max_length=60)
+    period: str = Field(max_length=32)
+    status: str = Field(max_length=10)
+    started_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     attempts: int = Field(default=1)
-    counts: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    error: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
-    trigger: str = Field(default="schedule", sa_column=Column(String(10), nullable=False,
-                                                              default="schedule"))
+    counts: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    error: str = Field(default="", sa_type=Text)
+    trigger: str = Field(default="schedule", max_length=10)

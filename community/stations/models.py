@@ -9,20 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import (
-    BigInteger,
-    Boolean,
-    CheckConstraint,
-    Column,
-    Date,
-    ForeignKey,
-    Index,
-    Integer,
-    Numeric,
-    String,
-    Time,
-    UniqueConstraint,
-)
+from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from community import clock
@@ -50,19 +37,16 @@ class Station(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="area.id", index=True)
-    name: str = Field(sa_column=Column(String(80), nullable=False))
-    location: str = Field(default="", sa_column=Column(String(200), nullable=False, default=""))
+    name: str = Field(max_length=80)
+    location: str = Field(default="", max_length=200)
     latitude: float | None = None
     longitude: float | None = None
     # Comma-separated category codes of the bins at this station.
-    categories: str = Field(default=",".join(CATEGORIES),
-                            sa_column=Column(String(64), nullable=False))
+    categories: str = Field(default=",".join(CATEGORIES), max_length=64)
     chief_id: int | None = Field(default=None, foreign_key="account.id")
-    status: str = Field(default="open", sa_column=Column(String(10), nullable=False))
+    status: str = Field(default="open", max_length=10)
     grace_minutes: int = Field(default=10)
-    created_at: datetime = Field(
-        default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False)
-    )
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
 
     def category_list(self) -> list[str]:
         """The accepted categories as a list, in the canonical order."""
@@ -77,11 +61,10 @@ class StationWindow(SQLModel, table=True):
     __table_args__ = (CheckConstraint("weekday >= 0 AND weekday <= 6", name="ck_window_weekday"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    station_id: int = Field(sa_column=Column(Integer, ForeignKey("station.id", ondelete="CASCADE"),
-                                             nullable=False, index=True))
+    station_id: int = Field(foreign_key="station.id", ondelete="CASCADE", index=True)
     weekday: int
-    start_time: time = Field(sa_column=Column(Time, nullable=False))
-    end_time: time = Field(sa_column=Column(Time, nullable=False))
+    start_time: time
+    end_time: time
 
 
 class StationException(SQLModel, table=True):
@@ -91,12 +74,11 @@ class StationException(SQLModel, table=True):
     __table_args__ = (Index("ix_station_exception_station_day", "station_id", "day"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    station_id: int = Field(sa_column=Column(Integer, ForeignKey("station.id", ondelete="CASCADE"),
-                                             nullable=False))
-    day: date = Field(sa_column=Column(Date, nullable=False))
-    start_time: time | None = Field(default=None, sa_column=Column(Time))
-    end_time: time | None = Field(default=None, sa_column=Column(Time))
-    note: str = Field(default="", sa_column=Column(String(100), nullable=False, default=""))
+    station_id: int = Field(foreign_key="station.id", ondelete="CASCADE")
+    day: date
+    start_time: time | None = None
+    end_time: time | None = None
+    note: str = Field(default="", max_length=100)
 
 
 class Device(SQLModel, table=True):
@@ -107,14 +89,12 @@ class Device(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="area.id", index=True)
     station_id: int | None = Field(default=None, foreign_key="station.id")
-    name: str = Field(sa_column=Column(String(80), nullable=False))
-    token_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    name: str = Field(max_length=80)
+    token_hash: str = Field(max_length=64, unique=True)
     created_by: int | None = Field(default=None, foreign_key="account.id")
-    created_at: datetime = Field(
-        default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False)
-    )
-    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
-    last_seen_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    last_seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
 
 
 class Drop(SQLModel, table=True):
@@ -130,26 +110,26 @@ class Drop(SQLModel, table=True):
         CheckConstraint("quality IN ('correct', 'incorrect', 'ungraded')", name="ck_drop_quality"),
     )
 
-    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True,
-                                                          autoincrement=True))
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId,
+                           sa_column_kwargs={"autoincrement": True})
     # Made by the client; a retried or re-synced upload carries the same id and is stored once.
-    client_id: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    client_id: str = Field(max_length=64, unique=True)
     station_id: int = Field(foreign_key="station.id")
     community_id: int = Field(foreign_key="area.id")
-    category: str = Field(sa_column=Column(String(12), nullable=False))
-    quality: str = Field(sa_column=Column(String(10), nullable=False))
-    source: str = Field(sa_column=Column(String(8), nullable=False))
+    category: str = Field(max_length=12)
+    quality: str = Field(max_length=10)
+    source: str = Field(max_length=8)
     household_id: int | None = Field(default=None, foreign_key="household.id")
     card_id: int | None = Field(default=None, foreign_key="card.id")
     recorded_by: int | None = Field(default=None, foreign_key="account.id")
     device_id: int | None = Field(default=None, foreign_key="device.id")
-    happened_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    received_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    local_date: date = Field(sa_column=Column(Date, nullable=False))
-    in_window: bool = Field(sa_column=Column(Boolean, nullable=False))
-    weight_kg: Decimal | None = Field(default=None, sa_column=Column(Numeric(6, 3)))
-    note: str | None = Field(default=None, sa_column=Column(String(200)))
-    photo: str | None = Field(default=None, sa_column=Column(String(200)))
+    happened_at: datetime = Field(sa_type=UTCDateTime())
+    received_at: datetime = Field(sa_type=UTCDateTime())
+    local_date: date
+    in_window: bool
+    weight_kg: Decimal | None = Field(default=None, max_digits=6, decimal_places=3)
+    note: str | None = Field(default=None, max_length=200)
+    photo: str | None = Field(default=None, max_length=200)
 
 
 class DropRegrade(SQLModel, table=True):
@@ -158,13 +138,9 @@ class DropRegrade(SQLModel, table=True):
     __tablename__ = "drop_regrade"
 
     id: int | None = Field(default=None, primary_key=True)
-    drop_id: int = Field(
-        sa_column=Column(BigId, ForeignKey("drop_record.id"), nullable=False, index=True)
-    )
-    from_quality: str = Field(sa_column=Column(String(10), nullable=False))
-    to_quality: str = Field(sa_column=Column(String(10), nullable=False))
+    drop_id: int = Field(foreign_key="drop_record.id", index=True, sa_type=BigId)
+    from_quality: str = Field(max_length=10)
+    to_quality: str = Field(max_length=10)
     actor_id: int | None = Field(default=None, foreign_key="account.id")
-    at: datetime = Field(
-        default_factory=clock.now, sa_column=Column(UTCDateTime(), nullable=False)
-    )
-    reason: str = Field(default="", sa_column=Column(String(200), nullable=False, default=""))
+    at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
+    reason: str = Field(default="", max_length=200)

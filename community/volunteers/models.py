@@ -6,18 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    CheckConstraint,
-    Column,
-    Date,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    UniqueConstraint,
-)
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from community import clock
@@ -49,19 +38,17 @@ class Steward(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="area.id", index=True)
     account_id: int = Field(foreign_key="account.id", index=True)
-    status: str = Field(default="pending", sa_column=Column(String(10), nullable=False))
-    availability: list[dict[str, Any]] = Field(default_factory=list,
-                                               sa_column=Column(JSON, nullable=False))
-    training: str = Field(default="none", sa_column=Column(String(12), nullable=False))
-    trained_on: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    status: str = Field(default="pending", max_length=10)
+    availability: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    training: str = Field(default="none", max_length=12)
+    trained_on: date | None = None
     invite_id: int | None = Field(default=None, foreign_key="steward_invite.id")
-    note: str = Field(default="", sa_column=Column(String(200), nullable=False, default=""))
+    note: str = Field(default="", max_length=200)
     # The secret in the steward's private calendar-feed URL (iCal); a new one revokes the old.
-    calendar_key: str | None = Field(default=None, sa_column=Column(String(32), unique=True))
-    created_at: datetime = Field(default_factory=clock.now,
-                                 sa_column=Column(UTCDateTime(), nullable=False))
+    calendar_key: str | None = Field(default=None, max_length=32, unique=True)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
     decided_by: int | None = Field(default=None, foreign_key="account.id")
-    decided_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
 
 
 class StewardInvite(SQLModel, table=True):
@@ -71,14 +58,13 @@ class StewardInvite(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="area.id", index=True)
-    token_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    token_hash: str = Field(max_length=64, unique=True)
     created_by: int | None = Field(default=None, foreign_key="account.id")
-    created_at: datetime = Field(default_factory=clock.now,
-                                 sa_column=Column(UTCDateTime(), nullable=False))
-    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
+    expires_at: datetime = Field(sa_type=UTCDateTime())
     max_uses: int = Field(default=20)
     uses: int = Field(default=0)
-    revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
 
 
 class Shift(SQLModel, table=True):
@@ -99,18 +85,16 @@ class Shift(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="area.id")
-    station_id: int = Field(sa_column=Column(Integer, ForeignKey("station.id"), nullable=False))
-    window_id: int | None = Field(default=None, sa_column=Column(
-        Integer, ForeignKey("station_window.id", ondelete="SET NULL"), nullable=True))
-    local_date: date = Field(sa_column=Column(Date, nullable=False))
-    starts_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
-    ends_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    station_id: int = Field(foreign_key="station.id")
+    window_id: int | None = Field(default=None, foreign_key="station_window.id",
+                                  ondelete="SET NULL")
+    local_date: date
+    starts_at: datetime = Field(sa_type=UTCDateTime())
+    ends_at: datetime = Field(sa_type=UTCDateTime())
     needed: int = Field(default=1)
-    status: str = Field(default="open", sa_column=Column(String(10), nullable=False))
-    created_at: datetime = Field(default_factory=clock.now,
-                                 sa_column=Column(UTCDateTime(), nullable=False))
-    updated_at: datetime = Field(default_factory=clock.now,
-                                 sa_column=Column(UTCDateTime(), nullable=False))
+    status: str = Field(default="open", max_length=10)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
+    updated_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
 
 
 class ShiftAssignment(SQLModel, table=True):
@@ -136,23 +120,21 @@ class ShiftAssignment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     shift_id: int = Field(foreign_key="shift.id", index=True)
     steward_id: int = Field(foreign_key="steward.id")
-    status: str = Field(default="signed_up", sa_column=Column(String(10), nullable=False))
+    status: str = Field(default="signed_up", max_length=10)
     assigned_by: int | None = Field(default=None, foreign_key="account.id")
-    created_at: datetime = Field(default_factory=clock.now,
-                                 sa_column=Column(UTCDateTime(), nullable=False))
-    cancelled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
-    checked_in_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
-    check_in_method: str | None = Field(default=None, sa_column=Column(String(8)))  # code|chief
-    checked_out_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
-    check_out_method: str | None = Field(default=None, sa_column=Column(String(8)))  # +auto
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
+    cancelled_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    checked_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    check_in_method: str | None = Field(default=None, max_length=8)  # code|chief
+    checked_out_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    check_out_method: str | None = Field(default=None, max_length=8)  # +auto
     confirmed_by: int | None = Field(default=None, foreign_key="account.id")
     minutes: int | None = None
-    hours_status: str | None = Field(default=None, sa_column=Column(String(10)))
+    hours_status: str | None = Field(default=None, max_length=10)
     approved_minutes: int | None = None
     approved_by: int | None = Field(default=None, foreign_key="account.id")
-    approved_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
-    correction_reason: str = Field(default="", sa_column=Column(String(200), nullable=False,
-                                                                default=""))
+    approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    correction_reason: str = Field(default="", max_length=200)
 
 
 class SupervisionLog(SQLModel, table=True):
@@ -168,17 +150,14 @@ class SupervisionLog(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    assignment_id: int = Field(sa_column=Column(Integer, ForeignKey("shift_assignment.id"),
-                                                nullable=False, unique=True))
+    assignment_id: int = Field(foreign_key="shift_assignment.id", unique=True)
     residents_guided: int = Field(default=0)
     drops_corrected: int = Field(default=0)
-    incidents: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    note: str = Field(default="", sa_column=Column(String(1000), nullable=False, default=""))
-    photos: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    created_at: datetime = Field(default_factory=clock.now,
-                                 sa_column=Column(UTCDateTime(), nullable=False))
-    updated_at: datetime = Field(default_factory=clock.now,
-                                 sa_column=Column(UTCDateTime(), nullable=False))
+    incidents: dict[str, int] = Field(default_factory=dict, sa_type=JSON)
+    note: str = Field(default="", max_length=1000)
+    photos: list[str] = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
+    updated_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
 
 
 class Notification(SQLModel, table=True):
@@ -187,14 +166,13 @@ class Notification(SQLModel, table=True):
     __tablename__ = "notification"
     __table_args__ = (Index("ix_notification_account", "account_id", "id"),)
 
-    id: int | None = Field(default=None, sa_column=Column(BigId, primary_key=True,
-                                                          autoincrement=True))
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId,
+                           sa_column_kwargs={"autoincrement": True})
     account_id: int = Field(foreign_key="account.id")
-    kind: str = Field(sa_column=Column(String(30), nullable=False))
+    kind: str = Field(max_length=30)
     # Message code and parameters: rendered in the reader's language, never stored translated.
-    params: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    link: str = Field(default="", sa_column=Column(String(200), nullable=False, default=""))
-    dedupe_key: str | None = Field(default=None, sa_column=Column(String(80), unique=True))
-    created_at: datetime = Field(default_factory=clock.now,
-                                 sa_column=Column(UTCDateTime(), nullable=False))
-    read_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime()))
+    params: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    link: str = Field(default="", max_length=200)
+    dedupe_key: str | None = Field(default=None, max_length=80, unique=True)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
+    read_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
