@@ -3,6 +3,10 @@
 `UTCDateTime` stores aware datetimes as UTC and always returns aware UTC: SQLite has
 no time zone, so a plain UTCDateTime() would silently keep the wall time of
 whatever offset was bound and hand back naive values.
+
+Every datetime field of a table model names it: `Field(sa_type=UTCDateTime())`. Leaving it
+out looks harmless (SQLModel maps a bare `datetime` to its own type with the same DDL, so
+Alembic sees nothing) but stores SQLite values differently; tests/test_models.py checks.
 """
 from __future__ import annotations
 
