@@ -1,16 +1,37 @@
 """Table models: conventions the database cannot check for us."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import DateTime
-from sqlmodel import SQLModel
+from sqlmodel import Field, SQLModel
 
 import community.models  # noqa: F401  (registers every table)
 from community.types import UTCDateTime
 
 
+def _not_ours(table: object) -> list[str]:
+    """Datetime columns whose type is not community.types.UTCDateTime."""
+    out = []
+    for c in table.columns:  # type: ignore[attr-defined]
+        impl = getattr(c.type, "impl", c.type)
+        if isinstance(impl, DateTime) and not isinstance(c.type, UTCDateTime):
+            out.append(f"{c.table.name}.{c.name}")
+    return out
+
+
 def test_every_datetime_column_stores_aware_utc() -> None:
-    columns = [c for t in SQLModel.metadata.sorted_tables for c in t.columns]
-    # A bare `datetime` field becomes a plain DateTime: same DDL, different SQLite storage.
-    plain = [f"{c.table.name}.{c.name}" for c in columns if isinstance(c.type, DateTime)]
-    assert plain == []
-    assert sum(isinstance(c.type, UTCDateTime) for c in columns) > 20
+    # A bare `datetime` field gets SQLModel's own type: same DDL, different SQLite storage.
+    assert [n for t in SQLModel.metadata.sorted_tables for n in _not_ours(t)] == []
+    assert sum(isinstance(c.type, UTCDateTime)
+               for t in SQLModel.metadata.sorted_tables for c in t.columns) > 20
+
+
+def test_the_check_sees_a_bare_datetime_field() -> None:
+    probe = SQLModel.metadata.__class__()
+
+    class Probe(SQLModel, table=True, metadata=probe):  # type: ignore[call-arg]
+        id: int | None = Field(default=None, primary_key=True)
+        at: datetime
+
+    assert _not_ours(Probe.__table__) == ["probe.at"]  # type: ignore[attr-defined]
