@@ -8,17 +8,14 @@ token, no CSRF). Errors are JSON `{error, message, fields?}` (see community/web/
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
-from datetime import UTC
 from pathlib import Path
-from typing import Any
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, generate_csrf, validate_csrf
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import UnsupportedMediaType
 from wtforms import ValidationError as CsrfInvalid
 
@@ -30,7 +27,21 @@ from community.extensions import csrf
 from community.stations import openapi, photos, queries
 from community.stations import services as stations_services
 from community.stations.models import Device
-from community.stations.schemas import BatchIn, DropIn, DropOut
+from community.stations.schemas import (
+    BatchIn,
+    BatchItemError,
+    BatchItemOut,
+    BatchOut,
+    CsrfOut,
+    DropIn,
+    DropOut,
+    ExceptionDayOut,
+    PhotoOut,
+    StationDetailOut,
+    StationListOut,
+    TimeRangeOut,
+    WindowOut,
+)
 from community.web.context import actor as session_actor
 from community.web.errors import validation_fields
 
@@ -74,10 +85,13 @@ def _json_body() -> bytes:
     return request.get_data(cache=False)
 
 
-def _drop_json(result: stations_services.DropResult) -> dict[str, Any]:
-    data = dict(vars(result))  # shallow: dataclasses.asdict deep-copies, 10x slower per drop
-    data["happened_at"] = result.happened_at.astimezone(UTC)
-    return DropOut.model_validate(data).model_dump(mode="json")
+def _answer(body: BaseModel, status: int = 200):
+    """A JSON answer from its model (the model the OpenAPI document shows)."""
+    return jsonify(body.model_dump(mode="json")), status
+
+
+def _drop_out(result: stations_services.DropResult) -> DropOut:
+    return DropOut.model_validate(vars(result))  # no copy: dataclasses.asdict deep-copies
 
 
 @bp.get(f"{V1}/csrf")
@@ -85,7 +99,7 @@ def csrf_token():
     """A fresh CSRF token for a logged-in steward (an offline queue refreshes it before replay)."""
     if not current_user.is_authenticated:
         raise Unauthorized()
-    return jsonify({"csrf_token": generate_csrf()})
+    return _answer(CsrfOut(csrf_token=generate_csrf()))
 
 
 @bp.post(f"{V1}/drops")
@@ -96,17 +110,7 @@ def record_drop():
     session = get_session()
     result = stations_services.record_drop(session, actor=acting, item=item,
                                            device=device)
-    return jsonify(_drop_json(result)), (200 if result.replay else 201)
-
-
-def _item_error(index: int, client_id: Any, code: str, message: str,
-                fields: dict[str, str] | None) -> dict[str, Any]:
-    out: dict[str, Any] = {"index": index, "ok": False,
-                           "client_id": client_id if isinstance(client_id, str) else None,
-                           "error": code, "message": message}
-    if fields:
-        out["fields"] = fields
-    return out
+    return _answer(_drop_out(result), 200 if result.replay else 201)
 
 
 @bp.post(f"{V1}/drops/batch")
@@ -114,15 +118,18 @@ def record_drops():
     """Record up to 500 drops in one transaction; one result per item, bad items skipped."""
     acting, device = _caller()
     batch = BatchIn.model_validate_json(_json_body())
-    results: list[dict[str, Any] | None] = [None] * len(batch.drops)
+    results: dict[int, BatchItemOut | BatchItemError] = {}
     valid: list[tuple[int, DropIn]] = []
     for n, raw in enumerate(batch.drops):
         try:
             # Through JSON again so each item gets the strict JSON rules (0 is not a boolean).
             valid.append((n, DropIn.model_validate_json(json.dumps(raw))))
         except ValidationError as err:
-            results[n] = _item_error(n, raw.get("client_id"), "invalid",
-                                     _("Some fields are not valid."), validation_fields(err))
+            client_id = raw.get("client_id")
+            results[n] = BatchItemError(
+                index=n, ok=False, client_id=client_id if isinstance(client_id, str) else None,
+                error="invalid", message=_("Some fields are not valid."),
+                fields=validation_fields(err))
     session = get_session()
     outcomes = stations_services.record_drops(session, actor=acting,
                                               items=[item for _n, item in valid],
@@ -131,14 +138,17 @@ def record_drops():
         if isinstance(outcome, stations_services.DropError):
             error = outcome.error
             field = error.details.get("field")
-            results[n] = _item_error(n, outcome.client_id, error.code, str(error.message),
-                                     {str(field): str(error.message)} if field else None)
+            results[n] = BatchItemError(
+                index=n, ok=False, client_id=outcome.client_id, error=error.code,
+                message=str(error.message),
+                fields={str(field): str(error.message)} if field else {})
         else:
-            results[n] = {"index": n, "ok": True, "drop": _drop_json(outcome)}
-    ok = [r["drop"] for r in results if r and r["ok"]]
-    replays = sum(1 for d in ok if d["replay"])
-    return jsonify({"results": results, "stored": len(ok) - replays, "replays": replays,
-                    "failed": len(results) - len(ok)})
+            results[n] = BatchItemOut(index=n, ok=True, drop=_drop_out(outcome))
+    ordered = [results[n] for n in range(len(batch.drops))]
+    ok = [r.drop for r in ordered if isinstance(r, BatchItemOut)]
+    replays = sum(d.replay for d in ok)
+    return _answer(BatchOut(results=ordered, stored=len(ok) - replays, replays=replays,
+                            failed=len(ordered) - len(ok)))
 
 
 @bp.post(f"{V1}/drops/<client_id>/photo")
@@ -156,15 +166,7 @@ def attach_photo(client_id: str):
     session = get_session()
     photos.attach_photo(session, actor=acting, client_id=client_id, data=data,
                         photo_dir=Path(root) / "photos")
-    return jsonify({"photo": True})
-
-
-def _hhmm(value) -> str:
-    return value.strftime("%H:%M")
-
-
-def _station_json(summary: queries.StationSummary) -> dict[str, Any]:
-    return asdict(summary)
+    return _answer(PhotoOut(photo=True))
 
 
 @bp.get(f"{V1}/stations")
@@ -172,7 +174,7 @@ def list_stations():
     """The open stations the caller may record at."""
     acting, _device = _caller()
     stations = queries.list_stations(get_session(), actor=acting)
-    return jsonify({"stations": [_station_json(s) for s in stations]})
+    return _answer(StationListOut.model_validate({"stations": stations}, from_attributes=True))
 
 
 @bp.get(f"{V1}/stations/<int:station_id>")
@@ -181,20 +183,15 @@ def get_station(station_id: int):
     acting, _device = _caller()
     detail = queries.station_detail(get_session(), actor=acting, station_id=station_id,
                                     now=clock.now())
-    body = _station_json(detail.station)
-    body.update({
-        "windows": [{"weekday": d, "start": _hhmm(s), "end": _hhmm(e)}
-                    for d, s, e in detail.weekly],
-        "exceptions": [{"day": x.day.isoformat(), "closed": x.closed, "note": x.note,
-                        "ranges": [{"start": _hhmm(s), "end": _hhmm(e)} for s, e in x.ranges]}
-                       for x in detail.exceptions],
-        "open_now": detail.open_now,
-        "current_window_end": (detail.current_window_end.isoformat()
-                               if detail.current_window_end else None),
-        "next_window_start": (detail.next_window_start.isoformat()
-                              if detail.next_window_start else None),
-    })
-    return jsonify(body)
+    return _answer(StationDetailOut(
+        **vars(detail.station),
+        windows=[WindowOut(weekday=d, start=s, end=e) for d, s, e in detail.weekly],
+        exceptions=[ExceptionDayOut(day=x.day, closed=x.closed, note=x.note,
+                                    ranges=[TimeRangeOut(start=s, end=e) for s, e in x.ranges])
+                    for x in detail.exceptions],
+        open_now=detail.open_now, current_window_end=detail.current_window_end,
+        next_window_start=detail.next_window_start,
+    ))
 
 
 @bp.get(f"{V1}/openapi.json")

@@ -1,8 +1,8 @@
-"""The OpenAPI 3.1 document of the drop API (`/api/v1`), built from the pydantic schemas.
+"""The OpenAPI 3.1 document of the drop API (`/api/v1`).
 
-Request and drop schemas come from `model_json_schema()`, so the document cannot drift
-from what the API validates; the small response envelopes are written out here. Pure:
-no Flask, no database; `document()` is built once per process.
+Every schema is generated from the pydantic models of `stations.schemas`, the one place a
+field rule lives; this file holds only the operations: summaries, security, status codes.
+Pure: no Flask, no database; `document()` is built once per process.
 """
 from __future__ import annotations
 
@@ -10,139 +10,59 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from community.stations.models import CATEGORIES, QUALITIES, SOURCES
-from community.stations.schemas import MAX_BATCH, BatchIn, DropIn, DropOut
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode, models_json_schema
+
+from community.images import MAX_PHOTO_BYTES
+from community.stations import schemas as io
 
 PREFIX = "/api/v1"
 DOCS_PATH = "/api/docs"
 MAX_JSON_BYTES = 1024 * 1024
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
 REF = "#/components/schemas/{model}"
-WARNINGS = ("out_of_window", "recent_duplicate")
+INPUTS = (io.DropIn, io.BatchIn, io.PhotoIn)
+OUTPUTS = (io.DropOut, io.BatchOut, io.StationListOut, io.StationDetailOut, io.CsrfOut,
+           io.PhotoOut, io.ErrorOut)
+# Components keep the names published in 1.0 (clients generate types from them): a model
+# whose title differs from its class name is published under its title.
+PUBLISHED = {m.__name__: m.model_config.get("title") or m.__name__
+             for m in (io.StationOut, io.StationListOut, io.StationDetailOut, io.ErrorOut)}
 
 
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return _json(_ref("Error"), description)
+class _PublishedNames(GenerateJsonSchema):
+    def normalize_name(self, name: str) -> str:
+        return PUBLISHED.get(name, super().normalize_name(name))
 
 
 def _schemas() -> dict[str, Any]:
-    drop_in = DropIn.model_json_schema(ref_template=REF)
-    drop_out = DropOut.model_json_schema(ref_template=REF, mode="serialization")
-    drop_out["properties"]["source"]["enum"] = list(SOURCES)
-    drop_out["properties"]["category"]["enum"] = list(CATEGORIES)
-    drop_out["properties"]["quality"]["enum"] = list(QUALITIES)
-    drop_out["properties"]["warnings"]["items"]["enum"] = list(WARNINGS)
-    batch_in = BatchIn.model_json_schema(ref_template=REF)
-    # The batch is parsed in two steps (envelope, then each item) so one bad item cannot
-    # sink the others; the document states the item type the second step applies.
-    batch_in["properties"]["drops"]["items"] = _ref("DropIn")
-    hhmm = {"type": "string", "pattern": r"^\d{2}:\d{2}$", "examples": ["07:00"]}
-    station = {
-        "type": "object",
-        "required": ["id", "community_id", "name", "location", "latitude", "longitude",
-                     "categories", "status", "grace_minutes", "timezone"],
-        "properties": {
-            "id": {"type": "integer"},
-            "community_id": {"type": "integer"},
-            "name": {"type": "string"},
-            "location": {"type": "string"},
-            "latitude": {"type": ["number", "null"]},
-            "longitude": {"type": ["number", "null"]},
-            "categories": {"type": "array", "items": {"enum": list(CATEGORIES)}},
-            "status": {"enum": ["open", "suspended"]},
-            "grace_minutes": {"type": "integer", "minimum": 0, "maximum": 120},
-            "timezone": {"type": "string", "examples": ["Asia/Shanghai"]},
-        },
-    }
-    detail = {
-        "allOf": [_ref("Station"), {
-            "type": "object",
-            "required": ["windows", "exceptions", "open_now", "current_window_end",
-                         "next_window_start"],
-            "properties": {
-                "windows": {
-                    "type": "array",
-                    "description": "Weekly ranges (weekday 0 = Monday, local time); an end "
-                                   "not after the start runs past midnight.",
-                    "items": {"type": "object", "required": ["weekday", "start", "end"],
-                              "properties": {"weekday": {"type": "integer", "minimum": 0,
-                                                         "maximum": 6},
-                                             "start": hhmm, "end": hhmm}},
-                },
-                "exceptions": {
-                    "type": "array",
-                    "description": "Dates of the next 14 days with special hours, or closed.",
-                    "items": {
-                        "type": "object", "required": ["day", "closed", "ranges", "note"],
-                        "properties": {
-                            "day": {"type": "string", "format": "date"},
-                            "closed": {"type": "boolean"},
-                            "ranges": {"type": "array", "items": {
-                                "type": "object", "required": ["start", "end"],
-                                "properties": {"start": hhmm, "end": hhmm}}},
-                            "note": {"type": "string"},
-                        },
-                    },
-                },
-                "open_now": {"type": "boolean"},
-                "current_window_end": {"type": ["string", "null"], "format": "date-time"},
-                "next_window_start": {"type": ["string", "null"], "format": "date-time"},
-            },
-        }],
-    }
-    failed = {
-        "type": "object", "required": ["index", "ok", "client_id", "error", "message"],
-        "properties": {
-            "index": {"type": "integer", "minimum": 0},
-            "ok": {"const": False},
-            "client_id": {"type": ["string", "null"]},
-            "error": {"type": "string"},
-            "message": {"type": "string"},
-            "fields": {"type": "object", "additionalProperties": {"type": "string"}},
-        },
-    }
-    stored = {
-        "type": "object", "required": ["index", "ok", "drop"],
-        "properties": {"index": {"type": "integer", "minimum": 0}, "ok": {"const": True},
-                       "drop": _ref("DropOut")},
-    }
-    return {
-        "DropIn": drop_in,
-        "DropOut": drop_out,
-        "BatchIn": batch_in,
-        "BatchOut": {
-            "type": "object", "required": ["results", "stored", "replays", "failed"],
-            "properties": {
-                "results": {"type": "array", "items": {"oneOf": [stored, failed]}},
-                "stored": {"type": "integer", "minimum": 0},
-                "replays": {"type": "integer", "minimum": 0},
-                "failed": {"type": "integer", "minimum": 0},
-            },
-        },
-        "Station": station,
-        "StationList": {"type": "object", "required": ["stations"],
-                        "properties": {"stations": {"type": "array", "items": _ref("Station")}}},
-        "StationDetail": detail,
-        "Error": {
-            "type": "object", "required": ["error", "message"],
-            "description": "`error` is a stable code; `message` is in the user's language "
-                           "(Chinese by default); `fields` maps field names to messages.",
-            "properties": {
-                "error": {"type": "string", "examples": ["invalid", "card_revoked"]},
-                "message": {"type": "string"},
-                "fields": {"type": "object", "additionalProperties": {"type": "string"}},
-                "details": {"type": "object"},
-            },
-        },
-    }
+    models: list[tuple[type[BaseModel], JsonSchemaMode]] = [
+        *((m, "validation") for m in INPUTS), *((m, "serialization") for m in OUTPUTS)]
+    _keys, top = models_json_schema(models, ref_template=REF, schema_generator=_PublishedNames)
+    return top["$defs"]
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": REF.format(model=name)}
+
+
+def _answer(model: str, description: str, mime: str = "application/json") -> dict[str, Any]:
+    return {"description": description, "content": {mime: {"schema": _ref(model)}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return _answer("Error", description)
+
+
+def _param(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema}
+
+
+def _op(op_id: str, tag: str, summary: str, responses: dict[str, Any], *,
+        body: str | None = None, mime: str = "application/json", **extra: Any) -> dict[str, Any]:
+    op: dict[str, Any] = {"operationId": op_id, "tags": [tag], "summary": summary, **extra}
+    if body:
+        op["requestBody"] = {"required": True, "content": {mime: {"schema": _ref(body)}}}
+    return op | {"responses": responses}
 
 
 _AUTH_ERRORS = {
@@ -164,96 +84,71 @@ _DROP_DESCRIPTION = (
     "records one drop. `client_id` is made by the client: sending it again returns the stored "
     "drop with `replay: true` and status 200, and stores nothing."
 )
+_PHOTO_MB = MAX_PHOTO_BYTES // (1024 * 1024)
 
 
-def _paths() -> dict[str, Any]:
-    station_id = {"name": "station_id", "in": "path", "required": True,
-                  "schema": {"type": "integer", "minimum": 1}}
-    client_id = {"name": "client_id", "in": "path", "required": True,
-                 "schema": {"type": "string", "minLength": 8, "maxLength": 64}}
+def _paths(drop_in: dict[str, Any]) -> dict[str, Any]:
+    station_id = _param("station_id", drop_in["properties"]["station_id"])
+    client_id = _param("client_id", drop_in["properties"]["client_id"])
     return {
-        f"{PREFIX}/csrf": {"get": {
-            "operationId": "getCsrfToken", "tags": ["auth"],
-            "summary": "A fresh CSRF token for session callers (e.g. before an offline replay).",
-            "security": [{"session": []}],
-            "responses": {"200": _json({"type": "object", "required": ["csrf_token"],
-                                        "properties": {"csrf_token": {"type": "string"}}},
-                                       "The token for the X-CSRFToken header."),
-                          "401": _AUTH_ERRORS["401"]},
-        }},
-        f"{PREFIX}/drops": {"post": {
-            "operationId": "recordDrop", "tags": ["drops"], "summary": "Record one drop.",
-            "description": _DROP_DESCRIPTION,
-            "requestBody": {"required": True,
-                            "content": {"application/json": {"schema": _ref("DropIn")}}},
-            "responses": {
-                "201": _json(_ref("DropOut"), "Stored."),
-                "200": _json(_ref("DropOut"), "A replay: the drop stored earlier."),
-                **_AUTH_ERRORS, **_BODY_ERRORS,
-                "404": _error("`station_unknown` or `card_unknown`."),
-                "409": _error("`card_revoked` or `station_suspended`."),
-            },
-        }},
-        f"{PREFIX}/drops/batch": {"post": {
-            "operationId": "recordDrops", "tags": ["drops"],
-            "summary": f"Record up to {MAX_BATCH} drops in one transaction.",
-            "description": "Each item gets a result in order. Bad items are reported and "
-                           "skipped; the good ones are stored. Replays are reported as such.",
-            "requestBody": {"required": True,
-                            "content": {"application/json": {"schema": _ref("BatchIn")}}},
-            "responses": {"200": _json(_ref("BatchOut"), "One result per item."),
-                          **_AUTH_ERRORS, **_BODY_ERRORS},
-        }},
-        f"{PREFIX}/drops/{{client_id}}/photo": {"post": {
-            "operationId": "attachPhoto", "tags": ["drops"],
-            "summary": "Attach a photo (JPEG, PNG or WebP, at most 5 MB) to a recorded drop.",
-            "parameters": [client_id],
-            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-                "type": "object", "required": ["photo"],
-                "properties": {"photo": {"type": "string", "contentMediaType": "image/jpeg"}},
-            }}}},
-            "responses": {
-                "200": _json({"type": "object", "required": ["photo"],
-                              "properties": {"photo": {"const": True}}}, "Stored."),
-                **_AUTH_ERRORS,
-                "404": _error("No drop with this client id (`drop_unknown`)."),
-                "413": _error("Larger than 5 MB (`too_large`, `photo_too_large`)."),
-                "415": _error("Not multipart/form-data (`unsupported_media_type`)."),
-                "422": _error("Not a valid image (`photo_invalid`) or no `photo` part."),
-            },
-        }},
-        f"{PREFIX}/stations": {"get": {
-            "operationId": "listStations", "tags": ["stations"],
-            "summary": "The open stations of the caller's community (or scope).",
-            "responses": {"200": _json(_ref("StationList"), "Stations."), **_AUTH_ERRORS},
-        }},
-        f"{PREFIX}/stations/{{station_id}}": {"get": {
-            "operationId": "getStation", "tags": ["stations"],
-            "summary": "A station with its weekly windows, grace, exceptions of the next "
-                       "14 days, whether it is open now and when the next window starts.",
-            "parameters": [station_id],
-            "responses": {"200": _json(_ref("StationDetail"), "The station."),
-                          **_AUTH_ERRORS,
-                          "404": _error("`station_unknown`.")},
-        }},
-        f"{PREFIX}/openapi.json": {"get": {
-            "operationId": "getOpenApi", "tags": ["meta"], "summary": "This document.",
-            "security": [],
-            "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1 document.")},
-        }},
-        DOCS_PATH: {"get": {
-            "operationId": "getDocs", "tags": ["meta"],
-            "summary": "Human-readable documentation rendered from this document.",
-            "security": [],
-            "responses": {"200": {"description": "HTML page.",
-                                  "content": {"text/html": {"schema": {"type": "string"}}}}},
-        }},
+        f"{PREFIX}/csrf": {"get": _op(
+            "getCsrfToken", "auth",
+            "A fresh CSRF token for session callers (e.g. before an offline replay).",
+            {"200": _answer("CsrfOut", "The token for the X-CSRFToken header."),
+             "401": _AUTH_ERRORS["401"]},
+            security=[{"session": []}])},
+        f"{PREFIX}/drops": {"post": _op(
+            "recordDrop", "drops", "Record one drop.",
+            {"201": _answer("DropOut", "Stored."),
+             "200": _answer("DropOut", "A replay: the drop stored earlier."),
+             **_AUTH_ERRORS, **_BODY_ERRORS,
+             "404": _error("`station_unknown` or `card_unknown`."),
+             "409": _error("`card_revoked` or `station_suspended`.")},
+            body="DropIn", description=_DROP_DESCRIPTION)},
+        f"{PREFIX}/drops/batch": {"post": _op(
+            "recordDrops", "drops", f"Record up to {io.MAX_BATCH} drops in one transaction.",
+            {"200": _answer("BatchOut", "One result per item."), **_AUTH_ERRORS,
+             **_BODY_ERRORS},
+            body="BatchIn",
+            description="Each item gets a result in order. Bad items are reported and "
+                        "skipped; the good ones are stored. Replays are reported as such.")},
+        f"{PREFIX}/drops/{{client_id}}/photo": {"post": _op(
+            "attachPhoto", "drops",
+            f"Attach a photo (JPEG, PNG or WebP, at most {_PHOTO_MB} MB) to a recorded drop.",
+            {"200": _answer("PhotoOut", "Stored."), **_AUTH_ERRORS,
+             "404": _error("No drop with this client id (`drop_unknown`)."),
+             "413": _error(f"Larger than {_PHOTO_MB} MB (`too_large`, `photo_too_large`)."),
+             "415": _error("Not multipart/form-data (`unsupported_media_type`)."),
+             "422": _error("Not a valid image (`photo_invalid`) or no `photo` part.")},
+            body="PhotoIn", mime="multipart/form-data", parameters=[client_id])},
+        f"{PREFIX}/stations": {"get": _op(
+            "listStations", "stations",
+            "The open stations of the caller's community (or scope).",
+            {"200": _answer("StationList", "Stations."), **_AUTH_ERRORS})},
+        f"{PREFIX}/stations/{{station_id}}": {"get": _op(
+            "getStation", "stations",
+            "A station with its weekly windows, grace, exceptions of the next 14 days, "
+            "whether it is open now and when the next window starts.",
+            {"200": _answer("StationDetail", "The station."), **_AUTH_ERRORS,
+             "404": _error("`station_unknown`.")},
+            parameters=[station_id])},
+        f"{PREFIX}/openapi.json": {"get": _op(
+            "getOpenApi", "meta", "This document.",
+            {"200": {"description": "OpenAPI 3.1 document.",
+                     "content": {"application/json": {"schema": {"type": "object"}}}}},
+            security=[])},
+        DOCS_PATH: {"get": _op(
+            "getDocs", "meta", "Human-readable documentation rendered from this document.",
+            {"200": {"description": "HTML page.",
+                     "content": {"text/html": {"schema": {"type": "string"}}}}},
+            security=[])},
     }
 
 
 @lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
     """The OpenAPI 3.1 document (a fresh structure is built once; treat it as read-only)."""
+    schemas = _schemas()
     return {
         "openapi": "3.1.0",
         "info": {
@@ -269,9 +164,9 @@ def document() -> dict[str, Any]:
         "servers": [{"url": "/"}],
         "security": [{"session": [], "csrfHeader": []}, {"device": []}],
         "tags": [{"name": "drops"}, {"name": "stations"}, {"name": "auth"}, {"name": "meta"}],
-        "paths": _paths(),
+        "paths": _paths(schemas["DropIn"]),
         "components": {
-            "schemas": _schemas(),
+            "schemas": schemas,
             "securitySchemes": {
                 "session": {"type": "apiKey", "in": "cookie", "name": "session",
                             "description": "A steward's login session."},
@@ -297,7 +192,8 @@ def _type_text(schema: dict[str, Any]) -> str:
         return " | ".join(json_literal(v) for v in schema["enum"])
     kind = schema.get("type", "any")
     if kind == "array":
-        return f"{_type_text(schema.get('items', {}))}[]"
+        item = _type_text(schema.get("items", {}))
+        return f"({item})[]" if " | " in item else f"{item}[]"
     if isinstance(kind, list):
         return " | ".join(kind)
     fmt = schema.get("format")
@@ -344,12 +240,12 @@ def outline(doc: dict[str, Any]) -> dict[str, Any]:
         for part in parts:
             if "$ref" in part:
                 rows.append({"name": "…", "type": _type_text(part), "required": False,
-                             "limits": ""})
+                             "limits": "", "description": ""})
                 continue
             required = set(part.get("required", []))
             for prop, sub in part.get("properties", {}).items():
                 rows.append({"name": prop, "type": _type_text(sub), "required": prop in required,
-                             "limits": _limits(sub)})
+                             "limits": _limits(sub), "description": sub.get("description", "")})
         schemas.append({"name": name, "description": schema.get("description", ""),
                         "rows": rows})
     return {"operations": operations, "schemas": schemas}

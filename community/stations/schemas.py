@@ -8,7 +8,7 @@ strict (no silent coercion of 0 to false) and refuse extra fields.
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -21,6 +21,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     StringConstraints,
     model_validator,
 )
@@ -84,37 +85,193 @@ class DropIn(BaseModel):
     category: CategoryCode
     quality: QualityCode = "ungraded"
     happened_at: AwareDatetime
-    # A scanned card token or a typed short code; absent for an anonymous tally.
-    card: CardText | None = None
+    card: CardText | None = Field(default=None, description=(
+        "A scanned card token or a typed short code; absent for an anonymous tally."))
     tally: bool = False
     weight_kg: Decimal | None = Field(default=None, gt=0, le=50, max_digits=6, decimal_places=3)
     note: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
 class BatchIn(BaseModel):
-    """Up to MAX_BATCH drops in one request and one transaction."""
+    """A batch of drops, stored in one request and one transaction."""
 
     model_config = ConfigDict(strict=True, extra="forbid")
 
-    drops: list[dict] = Field(min_length=1, max_length=MAX_BATCH)
+    # Each item is parsed as a DropIn on its own afterwards, so one bad item cannot sink the
+    # others; the no-op validator only tells the JSON schema what that second step expects.
+    drops: list[Annotated[dict[str, Any], BeforeValidator(lambda v: v,
+                                                          json_schema_input_type=DropIn)]] = (
+        Field(min_length=1, max_length=MAX_BATCH))
 
 
+# The codes of the answers, as Literals like CategoryCode (test_schemas.py keeps them equal to
+# the enums); a drop's warnings are codes too.
+SourceCode = Literal["scan", "manual", "device", "tally"]
+StationStatusCode = Literal["open", "suspended"]
+DropWarning = Literal["out_of_window", "recent_duplicate"]
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+# The scan path validates a DropOut once, in the service: measured, that is cheaper than
+# `model_construct`, which copies field by field in Python. (Docstrings of the API models are
+# the OpenAPI document's descriptions.)
 class DropOut(BaseModel):
     """What the client learns about a stored (or replayed) drop."""
 
     id: int
     client_id: str
-    replay: bool
+    replay: bool = Field(description="True when the client id was stored before: this is "
+                                     "that drop, stored and scored once.")
     station_id: int
-    category: str
-    quality: str
-    source: str
+    category: CategoryCode
+    quality: QualityCode
+    source: SourceCode
     in_window: bool
-    happened_at: datetime
+    happened_at: Annotated[AwareDatetime, AfterValidator(_utc)] = Field(description="In UTC.")
     household_id: int | None
     household_label: str | None
-    warnings: list[str]
+    warnings: list[DropWarning]
     points: int | None = None
+
+
+def _empty(value: Any) -> bool:
+    return not value
+
+
+FieldMessages = Annotated[dict[str, str], Field(
+    default_factory=dict, exclude_if=_empty,
+    description="Field name → message, for each field at fault (left out when none).")]
+
+
+class BatchItemOut(BaseModel):
+    """An item of a batch that is stored (or was stored before: `drop.replay`)."""
+
+    index: int = Field(ge=0)
+    ok: Literal[True]
+    drop: DropOut
+
+
+class BatchItemError(BaseModel):
+    """An item of a batch that was refused; nothing of it was stored."""
+
+    index: int = Field(ge=0)
+    ok: Literal[False]
+    client_id: str | None
+    error: str = Field(examples=["invalid", "card_unknown"])
+    message: str
+    fields: FieldMessages
+
+
+class BatchOut(BaseModel):
+    """One result per item, in the order sent, and the counts."""
+
+    results: list[BatchItemOut | BatchItemError]
+    stored: int = Field(ge=0)
+    replays: int = Field(ge=0)
+    failed: int = Field(ge=0)
+
+
+# A local time of day, answered as "07:00".
+HourMinute = Annotated[time, PlainSerializer(
+    lambda t: t.strftime("%H:%M"),
+    return_type=Annotated[str, Field(pattern=r"^\d{2}:\d{2}$", examples=["07:00"])])]
+
+
+class StationOut(BaseModel):
+    """A station as a steward or device needs it to pick one."""
+
+    model_config = ConfigDict(title="Station")  # its name in the OpenAPI document
+
+    id: int
+    community_id: int
+    name: str
+    location: str
+    latitude: float | None
+    longitude: float | None
+    categories: list[CategoryCode]
+    status: StationStatusCode
+    grace_minutes: int = Field(ge=0, le=120)
+    timezone: str = Field(examples=["Asia/Shanghai"])
+
+
+class StationListOut(BaseModel):
+    """The stations the caller may record at."""
+
+    model_config = ConfigDict(title="StationList")
+
+    stations: list[StationOut]
+
+
+class WindowOut(BaseModel):
+    """A weekly range of a station."""
+
+    weekday: int = Field(ge=0, le=6)
+    start: HourMinute
+    end: HourMinute
+
+
+class TimeRangeOut(BaseModel):
+    """Special hours on one date, local time."""
+
+    start: HourMinute
+    end: HourMinute
+
+
+class ExceptionDayOut(BaseModel):
+    """A date with special hours, or closed (no ranges)."""
+
+    day: date
+    closed: bool
+    ranges: list[TimeRangeOut]
+    note: str
+
+
+class StationDetailOut(StationOut):
+    """A station with its windows, its near exceptions and where it stands right now."""
+
+    model_config = ConfigDict(title="StationDetail")
+
+    windows: list[WindowOut] = Field(description="Weekly ranges (weekday 0 = Monday, local "
+                                                 "time); an end not after the start runs "
+                                                 "past midnight.")
+    exceptions: list[ExceptionDayOut] = Field(description="Dates of the next 14 days with "
+                                                          "special hours, or closed.")
+    open_now: bool
+    current_window_end: AwareDatetime | None
+    next_window_start: AwareDatetime | None
+
+
+class CsrfOut(BaseModel):
+    """A CSRF token for the X-CSRFToken header of a session caller's POSTs."""
+
+    csrf_token: str
+
+
+# Documents the upload only: werkzeug reads the form and community.images checks the image.
+class PhotoIn(BaseModel):
+    """A photo upload (a multipart form)."""
+
+    photo: bytes = Field(description="A JPEG, PNG or WebP image.")
+
+
+class PhotoOut(BaseModel):
+    """A photo was stored for the drop."""
+
+    photo: Literal[True]
+
+
+class ErrorOut(BaseModel):
+    """Any error: a stable code, a message in the caller's language, the fields at fault."""
+
+    model_config = ConfigDict(title="Error")  # community.web.errors writes these answers
+
+    error: str = Field(description="A stable code.", examples=["invalid", "card_revoked"])
+    message: str = Field(description="In the caller's language (Chinese by default).")
+    fields: FieldMessages
+    details: Annotated[dict[str, Any], Field(default_factory=dict, exclude_if=_empty)]
 
 
 # --- The managers' input models (the one place their field rules live) ---------------------

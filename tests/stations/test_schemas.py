@@ -12,6 +12,8 @@ from community.stations.models import CATEGORIES, QUALITIES, SOURCES, STATION_ST
 @pytest.mark.parametrize(("literal", "enum"), [
     (schemas.CategoryCode, schemas.Category),
     (schemas.QualityCode, schemas.Quality),
+    (schemas.SourceCode, schemas.Source),
+    (schemas.StationStatusCode, schemas.StationStatus),
 ])
 def test_api_literals_are_the_enum_codes(literal, enum) -> None:
     assert get_args(literal) == tuple(e.value for e in enum)
