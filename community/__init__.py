@@ -32,11 +32,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     _init_extensions(app)
     from community import cli, db, i18n
-    from community.web import errors, filters, security
+    from community.web import errors, filters, moved, security
 
     db.init_app(app)
     i18n.init_app(app)
     _register_blueprints(app)
+    moved.register(app)
     errors.register(app)
     security.register(app)
     filters.register(app)

@@ -99,7 +99,7 @@ def shoot(base: str) -> list[Path]:
             page.wait_for_load_state("networkidle")
             saved.append(OUT / "steward-scan-phone.png")
             page.screenshot(path=saved[-1], full_page=True)
-            page.goto(f"{base}/volunteer/shifts")
+            page.goto(f"{base}/steward/shifts")
             page.wait_for_load_state("networkidle")
             saved.append(OUT / "steward-shifts-phone.png")
             page.screenshot(path=saved[-1], full_page=True)

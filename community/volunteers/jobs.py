@@ -22,7 +22,7 @@ from community.volunteers.inbox.services import notify
 from community.volunteers.models import Shift, ShiftAssignment, Steward
 
 # The steward's "my shifts" page (community/volunteers/shifts/views.py).
-REMINDER_LINK = "/volunteer/shifts"
+REMINDER_LINK = "/steward/shifts"
 
 
 def _ended_shifts(now: datetime):

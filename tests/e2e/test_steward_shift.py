@@ -91,7 +91,7 @@ def test_steward_signs_up_checks_in_by_camera_scans_and_checks_out(
         assert horizontal_overflow(page) == 0
 
         # 2. Sign up for a coming shift (tomorrow's window) on the open-shifts list.
-        page.goto(f"{live_server}/volunteer/shifts/open")
+        page.goto(f"{live_server}/steward/shifts/open")
         with page.expect_navigation():
             page.get_by_test_id("sign-up").first.click()
         expect(page.get_by_test_id("on-shift").first).to_be_visible()
@@ -99,7 +99,7 @@ def test_steward_signs_up_checks_in_by_camera_scans_and_checks_out(
         booked = [a for a in _assignments(session) if a.shift_id != current.id]
         assert len(booked) == 1
         assert booked[0].status == "signed_up"
-        page.goto(f"{live_server}/volunteer/shifts")
+        page.goto(f"{live_server}/steward/shifts")
         expect(page.get_by_test_id("my-shifts-title")).to_be_visible()
 
         # 3. Scan a household at the station during the shift (typed short code).

@@ -211,7 +211,7 @@ def test_steward_and_chief_logins_open_their_pages(app: Flask, session: Session,
     for login in ("yulong.steward1", "jinpu.chief", "tongxin.steward1"):
         resp = client.post("/login", data={"login": login, "password": demo_context.DEMO_PASSWORD})
         assert resp.status_code == 302, login
-        shifts_page = client.get("/volunteer/shifts")
+        shifts_page = client.get("/steward/shifts")
         assert shifts_page.status_code == 200
         assert client.get("/steward/check-in").status_code == 200
         assert client.get("/me/inbox").status_code == 200

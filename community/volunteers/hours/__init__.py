@@ -9,6 +9,6 @@ the managers' hours report.
   certificate's data and its public check, the hours report;
 - `certificate` (pure): the certificate PDF and the signed token its QR code carries;
 - `exports`: the report as CSV and XLSX;
-- `forms`, `views`: the `hours` (/manage/volunteers/hours), `my_hours` (/me/steward/hours)
+- `forms`, `views`: the `hours` (/manage/volunteers/hours), `my_hours` (/steward/hours)
   and `hours_public` (/verify/hours/<token>) blueprints.
 """

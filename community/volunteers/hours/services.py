@@ -41,7 +41,7 @@ from community.volunteers.models import Shift, ShiftAssignment, Steward
 
 MAX_REASON = 200
 MAX_BULK = 200  # assignments one bulk approval may name
-MY_LINK = "/me/steward/hours"
+MY_LINK = "/steward/hours"
 
 
 class HoursAlreadyApproved(DomainError):

@@ -1,6 +1,6 @@
 """Hours pages: the manager's approval list, correction page, hours report with exports and
 certificates (desktop, /manage/volunteers/hours); the steward's own hours and points
-(phone, /me/steward/hours); the public certificate check (/verify/hours/<token>).
+(phone, /steward/hours); the public certificate check (/verify/hours/<token>).
 
 Three blueprints: `hours` (managers, steward:manage), `my_hours` (the logged-in steward's
 own records, no one else's id is accepted) and `hours_public` (no login: it shows only what
@@ -41,7 +41,7 @@ from community.web.context import actor, client_ip
 from community.web.forms import errors_onto_form
 
 bp = Blueprint("hours", __name__, url_prefix="/manage/volunteers/hours")
-me_bp = Blueprint("my_hours", __name__, url_prefix="/me/steward/hours")
+me_bp = Blueprint("my_hours", __name__, url_prefix="/steward/hours")
 public_bp = Blueprint("hours_public", __name__)
 
 NO_STORE = "no-store"

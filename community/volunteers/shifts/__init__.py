@@ -8,5 +8,6 @@ assignments, coverage, and the steward's private calendar feed.
 - `queries`: the steward's shifts and the open ones, the roster, one shift, the coverage
   calendar, the at-risk list and the calendar feed;
 - `ical` (pure): the feed as iCalendar;
-- `forms`, `views`: the `shifts` (/volunteer) and `rota` (/manage/rota) blueprints.
+- `forms`, `views`: the `shifts` (/steward/shifts, /steward/calendar) and `rota`
+  (/manage/rota) blueprints.
 """

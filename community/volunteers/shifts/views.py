@@ -1,8 +1,8 @@
 """Shift pages: the steward's phone pages and private calendar feed, the managers' rota.
 
 Two blueprints:
-- `shifts` (/volunteer/...): "My shifts", open shifts to sign up for, sign-up and cancel, the
-  calendar link and its feed (/volunteer/calendar/<key>.ics: no login, the key is the secret).
+- `shifts` (/steward/...): "My shifts", open shifts to sign up for, sign-up and cancel, the
+  calendar link and its feed (/steward/calendar/<key>.ics: no login, the key is the secret).
   Nothing here takes an area from the request: a steward only ever sees their own rows and
   the shifts of the communities where they are an approved steward.
 - `rota` (/manage/rota/...): desktop pages for managers (steward:manage): generate, the
@@ -37,7 +37,7 @@ from community.web.args import date_arg, int_arg
 from community.web.context import actor, client_ip
 from community.web.forms import errors_onto_form, required
 
-bp = Blueprint("shifts", __name__, url_prefix="/volunteer")
+bp = Blueprint("shifts", __name__, url_prefix="/steward")
 manage_bp = Blueprint("rota", __name__, url_prefix="/manage/rota")
 
 # Refusals a steward or manager gets as a message on the page they came from; NotFound and

@@ -6,6 +6,6 @@ retirement, training, availability and the chiefs of stations.
   availability, appoint and remove chiefs);
 - `queries`: the invitations, the roster, a steward's page, the steward's own profile, the
   station chiefs; and the loaders the services share;
-- `forms`, `views`: the `stewards` (/manage/stewards) and `steward_me` (/volunteer/join,
-  /volunteer/apply, /me/steward) blueprints.
+- `forms`, `views`: the `stewards` (/manage/stewards) and `steward_me` (/steward/join,
+  /steward/apply, /steward/profile) blueprints.
 """

@@ -244,7 +244,7 @@ class MyStewardship:
 
 @dataclass
 class StewardHome:
-    """The /me/steward page: the account's stewardships and where else it could apply."""
+    """The /steward/profile page: the account's stewardships and where else it could apply."""
 
     account: Account
     stewardships: list[MyStewardship]

@@ -50,7 +50,7 @@ from community.volunteers.stewards.rules import (
     store_slots,
 )
 
-PROFILE_LINK = "/me/steward"  # where a steward's notifications point (views.profile)
+PROFILE_LINK = "/steward/profile"  # where a steward's notifications point (views.profile)
 
 
 # --- Refusals -------------------------------------------------------------------------------

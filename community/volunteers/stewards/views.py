@@ -3,8 +3,8 @@
 Two blueprints:
 - `stewards` (/manage/stewards, desktop): the roster, a steward's page with approval,
   rejection, retirement and training, invitation links, and station chiefs.
-- `steward_me` (phone): the invitation landing page /volunteer/join/<token>, applying in one's
-  own community (/volunteer/apply) and the steward's profile with availability (/me/steward).
+- `steward_me` (phone): the invitation landing page /steward/join/<token>, applying in one's
+  own community (/steward/apply) and the steward's profile with availability (/steward/profile).
 
 The notification inbox is `community/volunteers/inbox/views.py`.
 """
@@ -250,7 +250,7 @@ def remove_chief(station_id: int):
 
 # --- Phone: joining, applying, the profile --------------------------------------------------
 
-@me_bp.route("/volunteer/join/<token>", methods=["GET", "POST"])
+@me_bp.route("/steward/join/<token>", methods=["GET", "POST"])
 @login_required
 def join(token: str):
     """An invitation link: show the community, and sign up as a pending steward on confirm."""
@@ -272,7 +272,7 @@ def join(token: str):
     return resp
 
 
-@me_bp.route("/volunteer/apply", methods=["GET", "POST"])
+@me_bp.route("/steward/apply", methods=["GET", "POST"])
 @login_required
 def apply():
     """Apply to be a steward of a community the account lives or works in."""
@@ -304,14 +304,14 @@ def _render_profile(form: AvailabilityForm | None = None, form_for: int | None =
                            **_labels()), code
 
 
-@me_bp.get("/me/steward")
+@me_bp.get("/steward/profile")
 @login_required
 def profile():
     """The steward's own profile: status, phone, training, weekly availability, posts."""
     return _render_profile()
 
 
-@me_bp.post("/me/steward/<int:steward_id>/availability")
+@me_bp.post("/steward/profile/<int:steward_id>/availability")
 @login_required
 def add_availability(steward_id: int):
     """Add a weekly range the steward can usually help."""
@@ -330,7 +330,7 @@ def add_availability(steward_id: int):
     return _render_profile(form, steward_id, 422)
 
 
-@me_bp.post("/me/steward/<int:steward_id>/availability/<int:index>/delete")
+@me_bp.post("/steward/profile/<int:steward_id>/availability/<int:index>/delete")
 @login_required
 def remove_availability(steward_id: int, index: int):
     """Remove one weekly range."""

@@ -4,7 +4,7 @@ Each case function first stores community A's hours data once (a steward with a 
 name, a pending and an approved shift), so the foreign manager of B has real targets and a
 leak of A's figures would show.
 
-The steward's own pages (/me/steward/hours) are not exempt: they are tried with A's steward
+The steward's own pages (/steward/hours) are not exempt: they are tried with A's steward
 id, which must be refused, and without one, which must answer without A's data (the manager
 of B is no steward).
 
@@ -139,12 +139,12 @@ def _certificate(w: World) -> list[Case]:
 @foreign("my_hours.index")
 def _mine(w: World) -> list[Case]:
     sid, _p, _a = _a_data(w)
-    return [Case("GET", f"/me/steward/hours?steward_id={sid}"),
-            Case("GET", "/me/steward/hours", expect=(200,), absent=ABSENT)]
+    return [Case("GET", f"/steward/hours?steward_id={sid}"),
+            Case("GET", "/steward/hours", expect=(200,), absent=ABSENT)]
 
 
 @foreign("my_hours.certificate_mine")
 def _mine_certificate(w: World) -> list[Case]:
     sid, _p, _a = _a_data(w)
-    return [Case("GET", f"/me/steward/hours/certificate.pdf?steward_id={sid}&{PERIOD}"),
-            Case("GET", f"/me/steward/hours/certificate.pdf?{PERIOD}")]
+    return [Case("GET", f"/steward/hours/certificate.pdf?steward_id={sid}&{PERIOD}"),
+            Case("GET", f"/steward/hours/certificate.pdf?{PERIOD}")]

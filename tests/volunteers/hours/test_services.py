@@ -181,7 +181,7 @@ def test_approval_as_recorded_credits_the_ledger_exactly_once(session: Session,
         (a.id, 25, world.a.id)]
     notes = read(session, select(Notification))
     assert [(n.account_id, n.kind, n.params, n.link) for n in notes] == [
-        (stw.account_id, "hours_approved", {"minutes": 150, "points": 25}, "/me/steward/hours")]
+        (stw.account_id, "hours_approved", {"minutes": 150, "points": 25}, "/steward/hours")]
 
     # A second approval is refused and changes nothing.
     before = (_ledger(session), _state(session, a.id))  # type: ignore[arg-type]
@@ -555,7 +555,7 @@ def test_steward_page_shows_month_year_all_points_and_pending(client, session: S
         hours.approve_hours(session, actor=manager, assignment_id=a.id)  # type: ignore
     session.commit()
     builders.login(client, _account_of(session, stw))
-    page = client.get("/me/steward/hours").get_data(as_text=True)
+    page = client.get("/steward/hours").get_data(as_text=True)
     figures = dict(re.findall(r'data-testid="hours-(month|year|all|balance)">([^<]*)<', page))
     assert figures == {"month": "2.5", "year": "3.5", "all": "5.5", "balance": "55"}
     assert "志愿服务 2.5 小时 +25" in page
@@ -565,22 +565,22 @@ def test_steward_page_shows_month_year_all_points_and_pending(client, session: S
     pending = re.findall(r'data-testid="hours-pending-row">(.*?)</li>', page, re.S)
     assert "0.75 小时" in pending[0]
     assert "2026-10-13" in pending[0]
-    english(client, "/me/steward/hours")
-    page = client.get("/me/steward/hours").get_data(as_text=True)
+    english(client, "/steward/hours")
+    page = client.get("/steward/hours").get_data(as_text=True)
     assert "Volunteer service 2.5 hours +25" in page
     assert "hours this month" in page
     # Another steward's records are never shown here.
-    assert client.get(f"/me/steward/hours?steward_id={other.id}").status_code == 404
-    assert client.get(f"/me/steward/hours/certificate.pdf?steward_id={other.id}"
+    assert client.get(f"/steward/hours?steward_id={other.id}").status_code == 404
+    assert client.get(f"/steward/hours/certificate.pdf?steward_id={other.id}"
                       "&day_from=2026-10-01&day_to=2026-10-31").status_code == 404
 
 
 def test_a_non_steward_sees_how_to_become_one(client, world: builders.World) -> None:
     builders.login(client, world.resident_a)
-    resp = client.get("/me/steward/hours")
+    resp = client.get("/steward/hours")
     assert resp.status_code == 200
     assert 'data-testid="hours-not-steward"' in resp.get_data(as_text=True)
-    assert client.get("/me/steward/hours/certificate.pdf?day_from=2026-10-01"
+    assert client.get("/steward/hours/certificate.pdf?day_from=2026-10-01"
                       "&day_to=2026-10-31").status_code == 404
 
 
@@ -612,7 +612,7 @@ def test_certificate_qr_opens_a_verification_recomputed_from_the_database(
         hours.approve_hours(session, actor=manager, assignment_id=a.id)  # type: ignore
     session.commit()
     builders.login(client, _account_of(session, stw))
-    resp = client.get(f"/me/steward/hours/certificate.pdf?steward_id={stw.id}"
+    resp = client.get(f"/steward/hours/certificate.pdf?steward_id={stw.id}"
                       "&day_from=2026-10-01&day_to=2026-10-31")
     assert resp.status_code == 200
     assert resp.mimetype == "application/pdf"
@@ -675,7 +675,7 @@ def test_certificate_period_must_be_valid(client, session: Session,
     session.commit()
     builders.login(client, _account_of(session, stw))
     for query in ("day_from=2026-10-31&day_to=2026-10-01", "day_from=2026-10-01", ""):
-        resp = client.get(f"/me/steward/hours/certificate.pdf?{query}")
+        resp = client.get(f"/steward/hours/certificate.pdf?{query}")
         assert resp.status_code == 302
         page = client.get(resp.headers["Location"]).get_data(as_text=True)
         assert "请选择开始和结束日期" in page

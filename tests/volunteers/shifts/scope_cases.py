@@ -2,7 +2,7 @@
 
 Each case function first stores some of community A's rota (a station, a shift tomorrow with
 A's steward signed up, the steward's calendar key), so the manager of B has real targets.
-The steward pages (/volunteer/...) take no area from the request: B's manager, who is no
+The steward pages (/steward/...) take no area from the request: B's manager, who is no
 steward, gets an empty page without A's data, and is refused A's shifts. The calendar feed
 needs no login (its key is the secret): an unknown key is a 404.
 """
@@ -59,38 +59,38 @@ def _a_data(w: World) -> AData:
 @foreign("shifts.mine")
 def _mine(w: World) -> list[Case]:
     _a_data(w)
-    return [Case("GET", "/volunteer/shifts", expect=(200,), absent=ABSENT)]
+    return [Case("GET", "/steward/shifts", expect=(200,), absent=ABSENT)]
 
 
 @foreign("shifts.open_list")
 def _open(w: World) -> list[Case]:
     _a_data(w)
-    return [Case("GET", "/volunteer/shifts/open", expect=(200,), absent=ABSENT)]
+    return [Case("GET", "/steward/shifts/open", expect=(200,), absent=ABSENT)]
 
 
 @foreign("shifts.sign_up")
 def _sign_up(w: World) -> list[Case]:
     d = _a_data(w)
-    return [Case("POST", f"/volunteer/shifts/{d.shift}/sign-up", data={})]
+    return [Case("POST", f"/steward/shifts/{d.shift}/sign-up", data={})]
 
 
 @foreign("shifts.cancel")
 def _cancel(w: World) -> list[Case]:
     d = _a_data(w)
-    return [Case("POST", f"/volunteer/shifts/{d.shift}/cancel", data={})]
+    return [Case("POST", f"/steward/shifts/{d.shift}/cancel", data={})]
 
 
 @foreign("shifts.new_calendar_link")
 def _new_link(w: World) -> list[Case]:
     d = _a_data(w)
-    return [Case("POST", f"/volunteer/calendar/{d.steward}/new-link", data={})]
+    return [Case("POST", f"/steward/calendar/{d.steward}/new-link", data={})]
 
 
 @foreign("shifts.calendar")
 def _calendar(w: World) -> list[Case]:
     d = _a_data(w)
-    return [Case("GET", f"/volunteer/calendar/{'x' * 32}.ics", expect=(404,)),
-            Case("GET", f"/volunteer/calendar/{d.key[:-1]}.ics", expect=(404,))]
+    return [Case("GET", f"/steward/calendar/{'x' * 32}.ics", expect=(404,)),
+            Case("GET", f"/steward/calendar/{d.key[:-1]}.ics", expect=(404,))]
 
 
 @foreign("rota.index")

@@ -58,14 +58,14 @@ def test_my_shifts_in_chinese_and_english(client: FlaskClient, session: Session,
     rb.assignment(session, morning, sw)
     session.commit()
     builders.login(client, account_of(session, sw))
-    body = client.get("/volunteer/shifts").get_data(as_text=True)
+    body = client.get("/steward/shifts").get_data(as_text=True)
     assert "我的班次" in body
     assert STATION in body
     assert "已报名" in body
     assert 'data-testid="cancel-shift"' in body
     assert 'data-testid="nav-my-shifts"' in body
     rb.english(client)
-    body = client.get("/volunteer/shifts").get_data(as_text=True)
+    body = client.get("/steward/shifts").get_data(as_text=True)
     assert "My shifts" in body
     assert "Booked" in body
     assert "Coming up" in body
@@ -73,7 +73,7 @@ def test_my_shifts_in_chinese_and_english(client: FlaskClient, session: Session,
 
 def test_non_steward_sees_an_explanation(client: FlaskClient, world: builders.World) -> None:
     builders.login(client, world.resident_a)
-    for url in ("/volunteer/shifts", "/volunteer/shifts/open"):
+    for url in ("/steward/shifts", "/steward/shifts/open"):
         body = client.get(url).get_data(as_text=True)
         assert 'data-testid="not-steward"' in body
 
@@ -81,15 +81,15 @@ def test_non_steward_sees_an_explanation(client: FlaskClient, world: builders.Wo
 def test_sign_up_from_the_open_list(client: FlaskClient, session: Session, rota) -> None:
     _st, sw, morning, _evening = rota
     builders.login(client, account_of(session, sw))
-    body = client.get("/volunteer/shifts/open").get_data(as_text=True)
+    body = client.get("/steward/shifts/open").get_data(as_text=True)
     assert STATION in body
     assert "开放报名的班次" in body
     assert body.count('data-testid="sign-up"') == 2
-    resp = client.post(f"/volunteer/shifts/{morning.id}/sign-up",
-                       data={"next": "/volunteer/shifts/open"})
+    resp = client.post(f"/steward/shifts/{morning.id}/sign-up",
+                       data={"next": "/steward/shifts/open"})
     assert resp.status_code == 302
-    assert resp.headers["Location"].endswith("/volunteer/shifts/open")
-    body = client.get("/volunteer/shifts/open").get_data(as_text=True)
+    assert resp.headers["Location"].endswith("/steward/shifts/open")
+    body = client.get("/steward/shifts/open").get_data(as_text=True)
     assert "你已报名该班次" in body
     assert 'data-testid="on-shift"' in body
     assert body.count('data-testid="sign-up"') == 1
@@ -102,7 +102,7 @@ def test_sign_up_refusal_shows_a_message_and_stores_nothing(client: FlaskClient,
     _st, sw, _morning, evening = rota
     builders.login(client, account_of(session, sw))
     with clock.freeze(evening.starts_at - timedelta(minutes=100)):
-        resp = client.post(f"/volunteer/shifts/{evening.id}/sign-up", follow_redirects=True)
+        resp = client.post(f"/steward/shifts/{evening.id}/sign-up", follow_redirects=True)
     assert resp.status_code == 200
     assert "班次开始前 2 小时截止报名和取消" in resp.get_data(as_text=True)
     assert rows(session) == []
@@ -113,7 +113,7 @@ def test_cancel_from_my_shifts(client: FlaskClient, session: Session, rota) -> N
     rb.assignment(session, morning, sw)
     session.commit()
     builders.login(client, account_of(session, sw))
-    resp = client.post(f"/volunteer/shifts/{morning.id}/cancel", follow_redirects=True)
+    resp = client.post(f"/steward/shifts/{morning.id}/cancel", follow_redirects=True)
     assert "你在该班次的名额已取消" in resp.get_data(as_text=True)
     assert rows(session)[0][3] == "cancelled"
 
@@ -124,8 +124,8 @@ def test_foreign_steward_cannot_sign_up(client: FlaskClient, session: Session,
     foreign = rb.steward(session, world.b)
     session.commit()
     builders.login(client, account_of(session, foreign))
-    assert client.post(f"/volunteer/shifts/{morning.id}/sign-up").status_code == 403
-    assert STATION not in client.get("/volunteer/shifts/open").get_data(as_text=True)
+    assert client.post(f"/steward/shifts/{morning.id}/sign-up").status_code == 403
+    assert STATION not in client.get("/steward/shifts/open").get_data(as_text=True)
     assert rows(session) == []
 
 
@@ -146,11 +146,11 @@ def test_calendar_feed_parses_and_marks_cancelled_shifts(client: FlaskClient, se
     rb.assignment(session, evening, sw, status="cancelled")
     session.commit()
     builders.login(client, account_of(session, sw))
-    body = client.get("/volunteer/shifts").get_data(as_text=True)
+    body = client.get("/steward/shifts").get_data(as_text=True)
     key = _key(session, sw)
-    assert f"/volunteer/calendar/{key}.ics" in body
+    assert f"/steward/calendar/{key}.ics" in body
     client.post("/logout")
-    resp = client.get(f"/volunteer/calendar/{key}.ics")  # no login needed
+    resp = client.get(f"/steward/calendar/{key}.ics")  # no login needed
     assert resp.status_code == 200
     assert resp.headers["Content-Type"] == "text/calendar; charset=utf-8"
     assert "no-store" in resp.headers["Cache-Control"]
@@ -180,15 +180,15 @@ def test_new_calendar_link_makes_the_old_one_404(client: FlaskClient, session: S
     rb.assignment(session, morning, sw)
     session.commit()
     builders.login(client, account_of(session, sw))
-    client.get("/volunteer/shifts")
+    client.get("/steward/shifts")
     old = _key(session, sw)
-    resp = client.post(f"/volunteer/calendar/{sw.id}/new-link", follow_redirects=True)
+    resp = client.post(f"/steward/calendar/{sw.id}/new-link", follow_redirects=True)
     assert "新的日历链接已生成" in resp.get_data(as_text=True)
     new = _key(session, sw)
     assert new != old
-    assert client.get(f"/volunteer/calendar/{old}.ics").status_code == 404
-    assert client.get(f"/volunteer/calendar/{new}.ics").status_code == 200
-    assert client.get("/volunteer/calendar/not-a-key.ics").status_code == 404
+    assert client.get(f"/steward/calendar/{old}.ics").status_code == 404
+    assert client.get(f"/steward/calendar/{new}.ics").status_code == 200
+    assert client.get("/steward/calendar/not-a-key.ics").status_code == 404
 
 
 def test_someone_elses_calendar_link_cannot_be_renewed(client: FlaskClient, session: Session,
@@ -197,8 +197,8 @@ def test_someone_elses_calendar_link_cannot_be_renewed(client: FlaskClient, sess
     other = rb.steward(session, world.a)
     session.commit()
     builders.login(client, account_of(session, other))
-    client.get("/volunteer/shifts")
-    assert client.post(f"/volunteer/calendar/{sw.id}/new-link").status_code == 404
+    client.get("/steward/shifts")
+    assert client.post(f"/steward/calendar/{sw.id}/new-link").status_code == 404
 
 
 # --- Managers' pages ----------------------------------------------------------------------

@@ -170,20 +170,20 @@ def _remove(w: World) -> list[Case]:
 def _apply(w: World) -> list[Case]:
     _a_data(w)
     return [
-        Case("POST", "/volunteer/apply", data={"community_id": str(w.a.id)}),
-        Case("GET", "/volunteer/apply", expect=(200,), absent=[w.a.name]),
+        Case("POST", "/steward/apply", data={"community_id": str(w.a.id)}),
+        Case("GET", "/steward/apply", expect=(200,), absent=[w.a.name]),
     ]
 
 
 @foreign("steward_me.add_availability")
 def _add_slot(w: World) -> list[Case]:
-    return [Case("POST", f"/me/steward/{_a_data(w).approved}/availability",
+    return [Case("POST", f"/steward/profile/{_a_data(w).approved}/availability",
                  data={"weekday": "1", "start": "07:00", "end": "09:00"})]
 
 
 @foreign("steward_me.remove_availability")
 def _remove_slot(w: World) -> list[Case]:
-    return [Case("POST", f"/me/steward/{_a_data(w).approved}/availability/0/delete", data={})]
+    return [Case("POST", f"/steward/profile/{_a_data(w).approved}/availability/0/delete", data={})]
 
 
 @foreign("inbox.index")

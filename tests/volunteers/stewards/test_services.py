@@ -30,7 +30,7 @@ def _invite(client, world: World, days: int = 14, max_uses: int = 20) -> str:
     resp = client.post(f"/manage/stewards/invites?community_id={world.a.id}",
                        data={"days": str(days), "max_uses": str(max_uses)})
     assert resp.status_code == 200, resp.get_data(as_text=True)[:400]
-    link = re.search(r'value="(http[^"]+/volunteer/join/([^"]+))"', resp.get_data(as_text=True))
+    link = re.search(r'value="(http[^"]+/steward/join/([^"]+))"', resp.get_data(as_text=True))
     assert link, "the link is shown once"
     client.post("/logout")
     return link.group(2)
@@ -59,24 +59,24 @@ def test_invitation_flow(client, session: Session, world: World) -> None:
     volunteer = builders.account(session, phone="13900000011")
     session.commit()
     builders.login(client, volunteer)
-    page = client.get(f"/volunteer/join/{token}")
+    page = client.get(f"/steward/join/{token}")
     assert page.status_code == 200
     assert world.a.name in page.get_data(as_text=True)
     assert session.exec(select(Steward)).all() == []  # opening the link alone changes nothing
 
-    resp = client.post(f"/volunteer/join/{token}")
+    resp = client.post(f"/steward/join/{token}")
     assert resp.status_code == 302
-    assert resp.headers["Location"].endswith("/me/steward")
+    assert resp.headers["Location"].endswith("/steward/profile")
     sb.fresh(session)
     row = session.exec(select(Steward)).one()
     assert (row.community_id, row.account_id, row.status, row.invite_id) == (
         world.a.id, volunteer.id, "pending", invite.id)
     assert session.get(StewardInvite, invite.id).uses == 1
-    profile = client.get("/me/steward").get_data(as_text=True)
+    profile = client.get("/steward/profile").get_data(as_text=True)
     assert "等待社区管理员" in profile or "waiting" in profile
 
     # The same person again: a clear refusal, and the use is not spent twice.
-    again = client.post(f"/volunteer/join/{token}")
+    again = client.post(f"/steward/join/{token}")
     assert again.status_code == 409
     assert "已经报名" in again.get_data(as_text=True)
     sb.fresh(session)
@@ -96,7 +96,7 @@ def test_invite_list_never_shows_the_token(client, session: Session, world: Worl
 def _refused(client, session: Session, token: str, status: int, text: str) -> None:
     before = session.exec(select(StewardInvite.uses)).all()
     for method in ("GET", "POST"):
-        resp = client.open(f"/volunteer/join/{token}", method=method)
+        resp = client.open(f"/steward/join/{token}", method=method)
         assert resp.status_code == status, (method, resp.status_code)
         assert text in resp.get_data(as_text=True)
     sb.fresh(session)
@@ -130,11 +130,11 @@ def test_used_up_invite_is_refused(client, session: Session, world: World) -> No
     first = builders.account(session, phone="13900000012")
     session.commit()
     builders.login(client, first)
-    assert client.post(f"/volunteer/join/{token}").status_code == 302
+    assert client.post(f"/steward/join/{token}").status_code == 302
     client.post("/logout")
     builders.login(client, world.resident_b)
     for method in ("GET", "POST"):
-        resp = client.open(f"/volunteer/join/{token}", method=method)
+        resp = client.open(f"/steward/join/{token}", method=method)
         assert resp.status_code == 410
         assert "次数" in resp.get_data(as_text=True)
     sb.fresh(session)
@@ -143,9 +143,9 @@ def test_used_up_invite_is_refused(client, session: Session, world: World) -> No
 
 
 def test_unknown_token_and_anonymous(client, session: Session, world: World) -> None:
-    assert client.get("/volunteer/join/whatever").status_code == 302  # log in first
+    assert client.get("/steward/join/whatever").status_code == 302  # log in first
     builders.login(client, world.resident_b)
-    resp = client.post("/volunteer/join/not-a-real-token")
+    resp = client.post("/steward/join/not-a-real-token")
     assert resp.status_code == 404
     assert "无效" in resp.get_data(as_text=True)
 
@@ -165,24 +165,24 @@ def test_invite_form_validation(client, session: Session, world: World) -> None:
 
 def test_self_sign_up(client, session: Session, world: World) -> None:
     builders.login(client, world.resident_a)
-    page = client.get("/volunteer/apply").get_data(as_text=True)
+    page = client.get("/steward/apply").get_data(as_text=True)
     assert world.a.name in page
     assert world.b.name not in page
-    resp = client.post("/volunteer/apply", data={"community_id": str(world.a.id)})
+    resp = client.post("/steward/apply", data={"community_id": str(world.a.id)})
     assert resp.status_code == 302
     row = session.exec(select(Steward)).one()
     assert (row.community_id, row.account_id, row.status) == (world.a.id, world.resident_a.id,
                                                                "pending")
     assert "steward.applied" in _actions(session)
     # A second application in the same community is refused.
-    again = client.post("/volunteer/apply", data={"community_id": str(world.a.id)})
+    again = client.post("/steward/apply", data={"community_id": str(world.a.id)})
     assert again.status_code == 409
     assert len(session.exec(select(Steward)).all()) == 1
 
 
 def test_sign_up_only_in_own_community(client, session: Session, world: World) -> None:
     builders.login(client, world.resident_a)
-    resp = client.post("/volunteer/apply", data={"community_id": str(world.b.id)})
+    resp = client.post("/steward/apply", data={"community_id": str(world.b.id)})
     assert resp.status_code == 403
     assert "居住或工作" in resp.get_data(as_text=True)
     assert session.exec(select(Steward)).all() == []
@@ -398,33 +398,33 @@ def test_profile_page(client, session: Session, world: World) -> None:
     other = sb.steward(session, world.a)
     session.commit()
     builders.login(client, acct)
-    page = client.get("/me/steward").get_data(as_text=True)
+    page = client.get("/steward/profile").get_data(as_text=True)
     assert "13900000021" in page
     assert world.a.name in page
 
-    bad = client.post(f"/me/steward/{row.id}/availability",
+    bad = client.post(f"/steward/profile/{row.id}/availability",
                       data={"weekday": "2", "start": "7点", "end": "09:00"})
     assert bad.status_code == 422
     assert "时间请按 HH:MM 格式填写" in bad.get_data(as_text=True)
-    ok = client.post(f"/me/steward/{row.id}/availability",
+    ok = client.post(f"/steward/profile/{row.id}/availability",
                      data={"weekday": "2", "start": "18:00", "end": "20:00"})
     assert ok.status_code == 302
-    clash = client.post(f"/me/steward/{row.id}/availability",
+    clash = client.post(f"/steward/profile/{row.id}/availability",
                         data={"weekday": "2", "start": "19:00", "end": "21:00"})
     assert clash.status_code == 422
     assert "重叠" in clash.get_data(as_text=True)
     sb.fresh(session)
     assert session.get(Steward, row.id).availability == [
         {"weekday": 2, "start": "18:00", "end": "20:00"}]
-    assert "18:00–20:00" in client.get("/me/steward").get_data(as_text=True)
+    assert "18:00–20:00" in client.get("/steward/profile").get_data(as_text=True)
 
     # Someone else's profile: not found, unchanged.
-    assert client.post(f"/me/steward/{other.id}/availability",
+    assert client.post(f"/steward/profile/{other.id}/availability",
                        data={"weekday": "2", "start": "07:00", "end": "09:00"}
                        ).status_code == 404
-    assert client.post(f"/me/steward/{other.id}/availability/0/delete").status_code == 404
-    assert client.post(f"/me/steward/{row.id}/availability/0/delete").status_code == 302
-    assert client.post(f"/me/steward/{row.id}/availability/0/delete").status_code == 404
+    assert client.post(f"/steward/profile/{other.id}/availability/0/delete").status_code == 404
+    assert client.post(f"/steward/profile/{row.id}/availability/0/delete").status_code == 302
+    assert client.post(f"/steward/profile/{row.id}/availability/0/delete").status_code == 404
     sb.fresh(session)
     assert session.get(Steward, row.id).availability == []
     assert session.get(Steward, other.id).availability == []

@@ -1,0 +1,1 @@
+"""Tests of the shared HTTP glue (community/web): navigation, moved URLs."""
