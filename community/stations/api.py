@@ -34,7 +34,6 @@ from community.stations.schemas import (
     BatchOut,
     CsrfOut,
     DropIn,
-    DropOut,
     ExceptionDayOut,
     PhotoOut,
     StationDetailOut,
@@ -90,10 +89,6 @@ def _answer(body: BaseModel, status: int = 200):
     return jsonify(body.model_dump(mode="json")), status
 
 
-def _drop_out(result: stations_services.DropResult) -> DropOut:
-    return DropOut.model_validate(vars(result))  # no copy: dataclasses.asdict deep-copies
-
-
 @bp.get(f"{V1}/csrf")
 def csrf_token():
     """A fresh CSRF token for a logged-in steward (an offline queue refreshes it before replay)."""
@@ -110,7 +105,7 @@ def record_drop():
     session = get_session()
     result = stations_services.record_drop(session, actor=acting, item=item,
                                            device=device)
-    return _answer(_drop_out(result), 200 if result.replay else 201)
+    return _answer(result, 200 if result.replay else 201)
 
 
 @bp.post(f"{V1}/drops/batch")
@@ -143,7 +138,7 @@ def record_drops():
                 message=str(error.message),
                 fields={str(field): str(error.message)} if field else {})
         else:
-            results[n] = BatchItemOut(index=n, ok=True, drop=_drop_out(outcome))
+            results[n] = BatchItemOut(index=n, ok=True, drop=outcome)
     ordered = [results[n] for n in range(len(batch.drops))]
     ok = [r.drop for r in ordered if isinstance(r, BatchItemOut)]
     replays = sum(d.replay for d in ok)

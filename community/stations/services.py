@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic as time_monotonic
 from typing import Any, cast
@@ -48,7 +48,7 @@ from community.stations.models import (
     StationException,
     StationWindow,
 )
-from community.stations.schemas import DropIn
+from community.stations.schemas import DropIn, DropOut, DropWarning
 
 FUTURE_TOLERANCE = timedelta(minutes=5)   # device clocks drift a little
 MAX_AGE = timedelta(days=30)               # an offline queue older than this is refused
@@ -93,25 +93,6 @@ class CardRequired(DomainError):
 
 
 @dataclass
-class DropResult:
-    """A stored or replayed drop, as the steward's feedback and the API need it."""
-
-    id: int
-    client_id: str
-    replay: bool
-    station_id: int
-    category: str
-    quality: str
-    source: str
-    in_window: bool
-    happened_at: datetime
-    household_id: int | None
-    household_label: str | None
-    warnings: list[str] = field(default_factory=list)
-    points: int | None = None
-
-
-@dataclass
 class DropError:
     """Why one item of a batch was refused (nothing of it was stored)."""
 
@@ -119,7 +100,7 @@ class DropError:
     error: DomainError
 
 
-Outcome = DropResult | DropError
+Outcome = DropOut | DropError  # a stored or replayed drop, or why an item was refused
 
 
 @dataclass(frozen=True)
@@ -274,9 +255,9 @@ def _labels(session: Session, household_ids: set[int]) -> dict[int, str]:
 
 
 def _result(row: Drop | dict[str, Any], *, replay: bool, label: str | None,
-            warnings: list[str] | None = None, points: int | None = None) -> DropResult:
+            warnings: list[DropWarning] | None = None, points: int | None = None) -> DropOut:
     get: Callable[[str], Any] = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
-    return DropResult(
+    return DropOut(
         id=get("id"), client_id=get("client_id"), replay=replay, station_id=get("station_id"),
         category=get("category"), quality=get("quality"), source=get("source"),
         in_window=get("in_window"), happened_at=get("happened_at"),
@@ -338,7 +319,7 @@ def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropI
                               | {d.station_id for d in replays.values()}, days)
     cards = _load_cards(session, {i.card for i in items if i.card and not i.tally})
 
-    pending: list[tuple[int, dict[str, Any], list[str]]] = []
+    pending: list[tuple[int, dict[str, Any], list[DropWarning]]] = []
     for n, item in enumerate(items):
         try:
             old = replays.get(item.client_id)
@@ -392,8 +373,8 @@ def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropI
             outcomes[n] = _result(old, replay=True, label=label, points=points.get(pk(old)))
         else:  # repeated inside this batch: the first occurrence's answer, as a replay
             answer = outcomes[first[cid]]
-            outcomes[n] = (replace(answer, replay=True, warnings=[])
-                           if isinstance(answer, DropResult) else answer)
+            outcomes[n] = (answer.model_copy(update={"replay": True, "warnings": []})
+                           if isinstance(answer, DropOut) else answer)
     return cast(list[Outcome], outcomes)  # every item has its outcome by now
 
 
@@ -404,7 +385,7 @@ class _Path:
 
 def _validate(item: DropIn, info: _StationInfo, cards: dict[str, tuple[Card, Household]],
               actor: policy.Actor, device: Device | None,
-              now: datetime) -> tuple[dict[str, Any], list[str]]:
+              now: datetime) -> tuple[dict[str, Any], list[DropWarning]]:
     """Check one new drop against its station and card; return the row to insert."""
     station = info.station
     if device is not None and device.station_id not in (None, station.id):
@@ -417,7 +398,7 @@ def _validate(item: DropIn, info: _StationInfo, cards: dict[str, tuple[Card, Hou
         raise TimeInFuture(field="happened_at")
     if item.happened_at < now - MAX_AGE:
         raise TimeTooOld(field="happened_at")
-    warnings: list[str] = []
+    warnings: list[DropWarning] = []
     household_id = card_id = None
     if item.tally:
         if item.card:
@@ -455,7 +436,7 @@ def _validate(item: DropIn, info: _StationInfo, cards: dict[str, tuple[Card, Hou
 
 
 def record_drop(session: Session, *, actor: policy.Actor, item: DropIn,
-                device: Device | None = None, now: datetime | None = None) -> DropResult:
+                device: Device | None = None, now: datetime | None = None) -> DropOut:
     """Record one drop (or return the stored one for a replayed client id); raise on bad input."""
     outcome = record_drops(session, actor=actor, items=[item], device=device, now=now)[0]
     if isinstance(outcome, DropError):

@@ -110,8 +110,8 @@ def test_batch_keeps_good_items_and_reports_bad_ones(session: Session, scene) ->
     out = services.record_drops(session, actor=steward, items=items, now=NOW)
     session.commit()
     kinds = [type(o).__name__ for o in out]
-    assert kinds == ["DropResult", "DropError", "DropResult", "DropError", "DropResult",
-                     "DropResult", "DropError"]
+    assert kinds == ["DropOut", "DropError", "DropOut", "DropError", "DropOut",
+                     "DropOut", "DropError"]
     assert out[1].error.code == "card_unknown"
     assert out[2].source == "tally"
     assert out[2].household_id is None
