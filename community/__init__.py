@@ -32,7 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     _init_extensions(app)
     from community import cli, db, i18n
-    from community.web import errors, filters, moved, security
+    from community.web import errors, filters, moved, nav, security
 
     db.init_app(app)
     i18n.init_app(app)
@@ -41,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.register(app)
     security.register(app)
     filters.register(app)
+    nav.register(app)
     cli.register(app)
     return app
 

@@ -125,10 +125,6 @@ def full_name(session: Session, area: Area) -> str:
     return " / ".join(names[i] for i in ids if i in names)
 
 
-# Who may open the tree page: city admins manage it, area admins read their subtree.
-TREE_ROLES = frozenset({"city_admin", "area_admin"})
-
-
 @dataclass
 class TreeNode:
     """One area in the tree page, with its children and what the reader may do with it."""
@@ -141,11 +137,8 @@ class TreeNode:
 
 def area_tree(session: Session, *, actor: policy.Actor) -> list[TreeNode]:
     """The subtrees the actor administers, as nested nodes; managers and below are refused."""
-    own = sorted({g.area_path for g in actor.grants if g.role in TREE_ROLES}, key=len)
-    roots_paths: list[str] = []
-    for p in own:
-        if not any(policy.covers(o, p) for o in roots_paths):
-            roots_paths.append(p)
+    # area:tree: city admins manage the tree, area admins read their subtree.
+    roots_paths = policy.scopes(actor, "area:tree")
     if not roots_paths:
         raise Forbidden(action="area:read")
     nodes: dict[int | None, TreeNode] = {}  # looked up by parent_id (None: no parent)

@@ -23,11 +23,16 @@ RANK = {
 }
 
 ADMINS = frozenset({"manager", "area_admin", "city_admin"})
+# An account without any grant yet is a resident who has not linked a household: it lands on
+# the resident's home and its menu offers what residents are offered.
+DEFAULT_ROLE = "resident"
 
 # action -> roles allowed to perform it (inside the scope of the grant).
 ACTIONS: dict[str, frozenset[str]] = {
     "area:read": ADMINS,
     "area:manage": frozenset({"city_admin"}),
+    # The area tree page: area and city admins (a manager's area is one community).
+    "area:tree": frozenset({"area_admin", "city_admin"}),
     "account:manage": ADMINS,
     "role:grant": ADMINS,
     "audit:read": ADMINS,
@@ -62,6 +67,15 @@ ACTIONS: dict[str, frozenset[str]] = {
     # Publishing rating policies (and simulating a draft) is the city admin's.
     "ratings:policy": frozenset({"city_admin"}),
     "tonnage:write": frozenset({"area_admin", "city_admin"}),
+    # Pages of one's own, offered in the menu (the pages themselves show only one's own rows).
+    "home:read": frozenset({"resident", "steward", "station_chief"}),
+    "inbox:read": frozenset(RANK) - {"device"},
+    "steward:self": frozenset({"steward", "station_chief"}),  # profile, shifts, check-in, hours
+    # Working at a station with a phone (scan, reward pickup): the people on duty there and the
+    # community's manager; area and city admins may hand rewards over but do not work there.
+    "station:work": frozenset({"steward", "station_chief", "manager"}),
+    # Running a station's check-in (its rotating code, who is in today): chiefs and managers.
+    "station:run": frozenset({"station_chief", "manager"}),
 }
 
 
@@ -114,6 +128,16 @@ def require(actor: Actor, action: str, area: HasPath) -> None:
     """Raise Forbidden unless `actor` may do `action` in `area`."""
     if not allowed(actor, action, area):
         raise Forbidden(action=action)
+
+
+def offers(actor: Actor, action: str) -> bool:
+    """Whether a menu offers `action`'s pages: the actor may do it somewhere.
+
+    An account without grants counts as DEFAULT_ROLE; the anonymous actor is offered nothing.
+    """
+    roles = ACTIONS[action]
+    held = actor.roles() or ({DEFAULT_ROLE} if actor.account_id is not None else set())
+    return not held.isdisjoint(roles)
 
 
 def scopes(actor: Actor, action: str) -> list[str]:

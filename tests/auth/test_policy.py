@@ -123,3 +123,24 @@ def test_highest_role_and_has_any() -> None:
     assert a.has_any("manager", "city_admin")
     assert not a.has_any("city_admin")
     assert a.roles() == {"resident", "manager"}
+
+
+def test_offers_anywhere_in_any_grant() -> None:
+    """Menus: the actor may do the action somewhere (any area), whatever its other roles."""
+    chief = actor(("station_chief", COMMUNITY_2.path))
+    assert policy.offers(chief, "drop:read")
+    assert not policy.offers(chief, "station:manage")
+    both = actor(("steward", COMMUNITY_2.path), ("area_admin", STREET_23.path))
+    assert policy.offers(both, "area:tree")
+    assert policy.offers(both, "steward:self")
+    assert not policy.offers(both, "station:run")
+
+
+def test_offers_treats_an_account_without_grants_as_a_resident() -> None:
+    assert policy.offers(Actor(1, []), "home:read")
+    assert policy.offers(Actor(1, []), "inbox:read")
+    assert not policy.offers(Actor(1, []), "steward:self")
+    assert not policy.offers(Actor(None, []), "home:read")  # anonymous: nothing
+    assert not policy.offers(actor(("manager", COMMUNITY_2.path)), "home:read")
+    with pytest.raises(KeyError):
+        policy.offers(Actor(1, []), "no:such-action")

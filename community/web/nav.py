@@ -1,0 +1,172 @@
+"""The navigation bar: one table of links, each shown when the permission policy grants it.
+
+Every link names the policy action that grants it (`community/auth/policy.py`); the bar shows
+a link when the actor may do that action somewhere (`policy.offers`). A menu (a `<details>`
+group) also names an action, and its links show only to actors who may do it too. A link
+shows once, in its first place: a manager finds "Drops" in the Drops menu, a station chief
+(who has no menus) in the bar itself. base.html renders the result with a loop.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+
+from community.auth import policy
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A red count next to a menu or a link, counted only for actors who may do `action`."""
+
+    counter: str  # the template global that counts ("failing_jobs", "inbox_unread")
+    testid: str
+    action: str
+    title: Any = None
+    cap: int | None = None  # above it the badge reads "99+"
+
+
+@dataclass(frozen=True)
+class Menu:
+    """A group of links under one summary."""
+
+    label: Any
+    action: str
+    badge: Badge | None = None
+
+
+@dataclass(frozen=True)
+class Link:
+    """One row of the table. `menu`: a key of MENUS, or None for the bar itself."""
+
+    menu: str | None
+    label: Any
+    endpoint: str
+    testid: str | None
+    action: str
+    badge: Badge | None = None
+    # Query arguments added while the link's menu shows its badge (the jobs page opens on
+    # the failed runs).
+    badge_args: Mapping[str, Any] = field(default_factory=dict)
+
+
+FAILING_JOBS = Badge("failing_jobs", "jobs-failing", "jobs:read",
+                     title=_l("Jobs whose last run failed"))
+INBOX_UNREAD = Badge("inbox_unread", "inbox-unread", "inbox:read", cap=99)
+
+MENUS: dict[str, Menu] = {
+    "households": Menu(_l("Households"), "household:read"),
+    "drops": Menu(_l("Drops"), "station:manage"),
+    "points": Menu(_l("Points"), "points:read"),
+    "stewards": Menu(_l("Stewards"), "steward:manage"),
+    "admin": Menu(_l("Administration"), "account:manage", badge=FAILING_JOBS),
+}
+
+NAV: tuple[Link, ...] = (
+    # menu        label                    endpoint                 testid         action
+    Link(None, _l("Dashboard"), "dashboard.index", "nav-dashboard", "ratings:read"),
+    Link(None, _l("Ratings"), "ratings.index", "nav-ratings", "ratings:read"),
+    Link("households", _l("Households"), "households.index", "nav-households",
+         "household:read"),
+    Link("households", _l("Link requests"), "residents_admin.index", "nav-link-requests",
+         "member:approve"),
+    Link("drops", _l("Drop stations"), "stations.index", "nav-stations", "station:manage"),
+    Link("drops", _l("Drops"), "stations.drops", "nav-drops", "drop:read"),
+    Link("points", _l("Points"), "points.index", "nav-points", "points:read"),
+    Link("points", _l("Reward items"), "rewards.catalog", "nav-rewards", "rewards:manage"),
+    Link("points", _l("Honour board"), "board.index", "nav-board", "points:read"),
+    Link("stewards", _l("Stewards"), "stewards.index", "nav-stewards", "steward:manage"),
+    Link("stewards", _l("Rota"), "rota.index", "nav-rota", "steward:manage"),
+    Link("stewards", _l("No-shows"), "checkin_manage.no_shows", "nav-no-shows",
+         "steward:manage"),
+    Link("stewards", _l("Steward hours"), "hours.pending", "nav-hours", "steward:manage"),
+    Link("admin", _l("Accounts"), "auth.accounts", "nav-accounts", "account:manage"),
+    Link("admin", _l("Audit log"), "audit.index", "nav-audit", "audit:read"),
+    Link("admin", _l("Areas"), "areas.tree", "nav-areas", "area:tree"),
+    Link("admin", _l("Jobs"), "jobs.index", "nav-jobs", "jobs:read",
+         badge_args={"failed": 1}),
+    # A station chief without menus reads the drops of their station from the bar.
+    Link(None, _l("Drops"), "stations.drops", "nav-drops", "drop:read"),
+    Link(None, _l("Scan drops"), "steward.scan", "nav-scan", "drop:record"),
+    Link(None, _l("Reward pickup"), "pickup.index", "nav-pickup", "station:work"),
+    Link(None, _l("Station check-in"), "checkin.stations", "nav-station-code", "station:run"),
+    Link(None, _l("My home"), "residents.home", None, "home:read"),
+    Link(None, _l("Steward profile"), "steward_me.profile", "nav-steward-profile",
+         "steward:self"),
+    Link(None, _l("My shifts"), "shifts.mine", "nav-my-shifts", "steward:self"),
+    Link(None, _l("Check in"), "checkin.page", "nav-check-in", "steward:self"),
+    Link(None, _l("My hours"), "my_hours.index", "nav-my-hours", "steward:self"),
+    Link(None, _l("Inbox"), "inbox.index", "nav-inbox", "inbox:read", badge=INBOX_UNREAD),
+)
+
+
+@dataclass
+class ShownBadge:
+    """A badge to render."""
+
+    testid: str
+    title: Any
+    text: str
+
+
+@dataclass
+class ShownLink:
+    """A link to render: `url_for(endpoint, **args)`."""
+
+    label: Any
+    endpoint: str
+    testid: str | None
+    args: dict[str, Any]
+    badge: ShownBadge | None
+
+
+@dataclass
+class Block:
+    """A menu (`menu` is its key in MENUS) or a run of links in the bar itself (None)."""
+
+    menu: str | None
+    label: Any
+    badge: ShownBadge | None
+    links: list[ShownLink] = field(default_factory=list)
+
+
+Counters = Mapping[str, Callable[[], int]]
+
+
+def _badge(actor: policy.Actor, badge: Badge | None, counters: Counters) -> ShownBadge | None:
+    if badge is None or not policy.offers(actor, badge.action):
+        return None
+    count = counters[badge.counter]()  # counted only here: one query, only for who sees it
+    if not count:
+        return None
+    text = f"{badge.cap}+" if badge.cap is not None and count > badge.cap else str(count)
+    return ShownBadge(badge.testid, badge.title, text)
+
+
+def build(actor: policy.Actor, counters: Counters, nav: tuple[Link, ...] = NAV) -> list[Block]:
+    """The actor's bar: blocks of visible links in table order; counters feed the badges."""
+    blocks: list[Block] = []
+    shown: set[tuple[str, str | None]] = set()
+    for link in nav:
+        menu = MENUS[link.menu] if link.menu else None
+        key = (link.endpoint, link.testid)
+        if (key in shown or not policy.offers(actor, link.action)
+                or (menu and not policy.offers(actor, menu.action))):
+            continue
+        shown.add(key)
+        if not blocks or blocks[-1].menu != link.menu:
+            blocks.append(Block(link.menu, menu.label if menu else None,
+                                _badge(actor, menu.badge if menu else None, counters)))
+        block = blocks[-1]
+        block.links.append(ShownLink(link.label, link.endpoint, link.testid,
+                                     dict(link.badge_args) if block.badge else {},
+                                     _badge(actor, link.badge, counters)))
+    return blocks
+
+
+def register(app: Flask) -> None:
+    """`nav_bar(actor, counters)` for base.html."""
+    app.add_template_global(build, "nav_bar")
