@@ -79,6 +79,7 @@ def seed(url: str, households: int, stations: int) -> Seed:
     from community import create_app
     from community.areas import services as area_services
     from community.auth import services as auth_services
+    from community.auth.schemas import AccountIn
     from community.db import get_engine
     from community.households import codes
     from community.households.models import Card, Household
@@ -93,8 +94,8 @@ def seed(url: str, households: int, stations: int) -> Seed:
         district = area_services.add_area(s, parent=city, level="district", name="昆山市")
         street = area_services.add_area(s, parent=district, level="street", name="玉山镇")
         community = area_services.add_area(s, parent=street, level="community", name="基准社区")
-        manager = auth_services.create_account(s, display_name="bench", username="bench.manager",
-                                               password=secrets.token_urlsafe(16))
+        manager = auth_services.create_account(s, data=AccountIn.parse(
+            display_name="bench", username="bench.manager", password=secrets.token_urlsafe(16)))
         auth_services.add_grant(s, account=manager, role="manager", area=community)
         station_ids = []
         for n in range(1, stations + 1):

@@ -82,6 +82,7 @@ def register(app: Flask) -> None:
         from community.areas.models import Area
         from community.audit import services as audit
         from community.auth import services as auth_services
+        from community.auth.schemas import AccountIn
 
         if password is None:
             password = getpass.getpass("Password: ")
@@ -96,9 +97,9 @@ def register(app: Flask) -> None:
                 city = area_services.add_area(session, parent=None, level="city",
                                               name=city_name or "苏州市")
             try:
-                account = auth_services.create_account(
-                    session, display_name=display_name or username, password=password,
-                    username=username)
+                account = auth_services.create_account(session, data=AccountIn.parse(
+                    display_name=display_name or username, password=password,
+                    username=username))
             except Exception as exc:  # noqa: BLE001 - report any validation problem plainly
                 raise click.ClickException(f"Cannot create account: {exc}") from exc
             auth_services.add_grant(session, account=account, role="city_admin", area=city)

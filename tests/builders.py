@@ -14,6 +14,7 @@ from community.areas import services as area_services
 from community.areas.models import Area
 from community.auth import services as auth_services
 from community.auth.models import Account
+from community.auth.schemas import AccountIn
 from community.households.models import Card, Household
 from community.stations.schemas import WeekIn
 
@@ -41,8 +42,8 @@ def account(session: Session, role: str | None = None, scope: Area | None = None
     """An account, optionally with one role in `scope`."""
     if not username and not phone:
         username = f"user{_next()}"
-    acct = auth_services.create_account(session, display_name=username or phone or "x",
-                                        password=password, username=username, phone=phone)
+    acct = auth_services.create_account(session, data=AccountIn.parse(
+        display_name=username or phone or "x", password=password, username=username, phone=phone))
     if role:
         assert scope is not None
         auth_services.add_grant(session, account=acct, role=role, area=scope)

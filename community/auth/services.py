@@ -1,7 +1,6 @@
 """Accounts, passwords, role grants and the actor used by every policy check."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from flask_babel import lazy_gettext as _l
@@ -13,6 +12,17 @@ from community.areas.models import Area
 from community.audit import services as audit
 from community.auth import policy
 from community.auth.models import ROLES, Account, RoleGrant
+from community.auth.schemas import (
+    PHONE_RE,
+    AccountGrantIn,
+    AccountIn,
+    GrantIn,
+    LoginIn,
+    PasswordIn,
+)
+
+# Re-exported: the login rate limit and the steward search normalise a typed phone number too.
+from community.auth.schemas import normalize_phone as normalize_phone
 from community.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from community.rows import pk
 
@@ -25,9 +35,6 @@ ROLE_LEVELS: dict[str, frozenset[str]] = {
     "area_admin": frozenset({"district", "street"}),
     "city_admin": frozenset({"city"}),
 }
-PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
-USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{2,63}$")
-MIN_PASSWORD = 8
 # werkzeug method string; tests lower the scrypt cost (see tests/conftest.py), production keeps it.
 HASH_METHOD = "scrypt"
 # Checked when the login is unknown, so a miss costs as long as a wrong password.
@@ -45,12 +52,6 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=HASH_METHOD)
 
 
-def normalize_phone(value: str) -> str:
-    """Strip spaces, dashes and a +86 prefix from a mainland mobile number."""
-    digits = re.sub(r"[\s-]", "", value or "")
-    return digits[3:] if digits.startswith("+86") else digits
-
-
 def find_by_login(session: Session, login: str) -> Account | None:
     """Look an account up by phone number or (case-insensitive) username."""
     login = (login or "").strip()
@@ -60,46 +61,28 @@ def find_by_login(session: Session, login: str) -> Account | None:
     return session.exec(select(Account).where(Account.username == login.lower())).first()
 
 
-def authenticate(session: Session, *, login: str, password: str, ip: str | None) -> Account:
+def authenticate(session: Session, *, data: LoginIn, ip: str | None) -> Account:
     """Return the account for valid credentials; else audit the failure and raise LoginFailed."""
-    account = find_by_login(session, login)
-    ok = check_password_hash(account.password_hash if account else _DUMMY_HASH, password or "")
+    account = find_by_login(session, data.login)
+    ok = check_password_hash(account.password_hash if account else _DUMMY_HASH, data.password)
     if account is None or not ok or not account.active:
         audit.record(session, actor_id=account.id if account else None, action="login.failed",
-                     ip=ip, login=(login or "")[:64])
+                     ip=ip, login=data.login)
         raise LoginFailed()
     audit.record(session, actor_id=account.id, action="login.ok", ip=ip)
     return account
 
 
-def create_account(
-    session: Session,
-    *,
-    display_name: str,
-    password: str,
-    username: str | None = None,
-    phone: str | None = None,
-) -> Account:
-    """Create an account after validating its login names and password."""
-    username = (username or "").strip().lower() or None
-    phone = normalize_phone(phone or "") or None
-    if not username and not phone:
-        raise InvalidInput(field="username")
-    if username and not USERNAME_RE.match(username):
-        raise InvalidInput(field="username")
-    if phone and not PHONE_RE.match(phone):
-        raise InvalidInput(field="phone")
-    if len(password or "") < MIN_PASSWORD:
-        raise InvalidInput(field="password")
-    if not (display_name or "").strip():
-        raise InvalidInput(field="display_name")
+def create_account(session: Session, *, data: AccountIn) -> Account:
+    """Create an account whose login names are not taken yet (the rules are `AccountIn`'s)."""
+    username, phone = data.username, data.phone
     # Name the clashing field, so the form can put the message next to it.
     if username and session.exec(select(Account).where(Account.username == username)).first():
         raise Conflict(field="username")
     if phone and session.exec(select(Account).where(Account.phone == phone)).first():
         raise Conflict(field="phone")
-    account = Account(username=username, phone=phone, display_name=display_name.strip(),
-                      password_hash=hash_password(password))
+    account = Account(username=username, phone=phone, display_name=data.display_name,
+                      password_hash=hash_password(data.password))
     session.add(account)
     session.flush()
     return account
@@ -135,12 +118,13 @@ def add_grant(session: Session, *, account: Account, role: str, area: Area,
 
 def grant_role(session: Session, *, actor: policy.Actor, account_id: int, role: str,
                area: Area, ip: str | None = None) -> RoleGrant:
-    """Give `role` in `area` to an account; only roles below the actor's own, inside its scope."""
+    """Give `role` in `area` to an account; only roles below the actor's own, inside its scope.
+
+    `role` comes from a validated input (`GrantIn`); `add_grant` still refuses an unknown code.
+    """
     account = session.get(Account, account_id)
     if account is None or not _may_receive_grant(session, actor, account_id):
         raise NotFound()
-    if role not in ROLES:
-        raise InvalidInput(field="role")
     if not policy.can_grant(actor, role, area):
         raise Forbidden(action="role:grant")
     grant = add_grant(session, account=account, role=role, area=area, granted_by=actor.account_id)
@@ -316,11 +300,10 @@ def grant_options(session: Session, *, actor: policy.Actor) -> GrantOptions:
     return GrantOptions(roles, areas, by_area)
 
 
-def _grantable_area(session: Session, actor: policy.Actor, role: str, area_id: int | None) -> Area:
+def _grantable_area(session: Session, actor: policy.Actor, grant: GrantIn) -> Area:
     """Check a (role, area) pair before anything is written: in scope, ranked below, right level."""
-    if role not in ROLES:
-        raise InvalidInput(field="role")
-    area = session.get(Area, area_id) if area_id else None
+    role = grant.role
+    area = session.get(Area, grant.area_id)
     if area is None:
         raise InvalidInput(field="area_id")
     if not policy.can_grant(actor, role, area):
@@ -330,43 +313,31 @@ def _grantable_area(session: Session, actor: policy.Actor, role: str, area_id: i
     return area
 
 
-def create_account_with_role(
-    session: Session,
-    *,
-    actor: policy.Actor,
-    display_name: str,
-    password: str,
-    role: str,
-    area_id: int,
-    username: str | None = None,
-    phone: str | None = None,
-    ip: str | None = None,
-) -> Account:
+def create_account_with_role(session: Session, *, actor: policy.Actor, data: AccountGrantIn,
+                             ip: str | None = None) -> Account:
     """An admin creates an account holding one role in one area of their scope (both audited)."""
-    area = _grantable_area(session, actor, role, area_id)
-    account = create_account(session, display_name=display_name, password=password,
-                             username=username, phone=phone)
+    area = _grantable_area(session, actor, data.grant())
+    account = create_account(session, data=data)
     audit.record(session, actor_id=actor.account_id, action="account.created", area=area,
                  target_type="account", target_id=account.id, ip=ip)
     grant_role(session, actor=actor, account_id=pk(account),
-               role=role, area=area, ip=ip)
+               role=data.role, area=area, ip=ip)
     return account
 
 
-def add_role(session: Session, *, actor: policy.Actor, account_id: int, role: str,
-             area_id: int, ip: str | None = None) -> RoleGrant:
+def add_role(session: Session, *, actor: policy.Actor, account_id: int, data: GrantIn,
+             ip: str | None = None) -> RoleGrant:
     """Give an account in the actor's scope another role, by area id (the form's view of it)."""
     get_account(session, actor=actor, account_id=account_id)
-    area = _grantable_area(session, actor, role, area_id)
-    return grant_role(session, actor=actor, account_id=account_id, role=role, area=area, ip=ip)
+    area = _grantable_area(session, actor, data)
+    return grant_role(session, actor=actor, account_id=account_id, role=data.role, area=area,
+                      ip=ip)
 
 
-def reset_password(session: Session, *, actor: policy.Actor, account_id: int, password: str,
+def reset_password(session: Session, *, actor: policy.Actor, account_id: int, data: PasswordIn,
                    ip: str | None = None) -> Account:
     """Set a new password for an account the actor outranks in every one of its roles."""
     row = get_account(session, actor=actor, account_id=account_id)
-    if len(password or "") < MIN_PASSWORD:
-        raise InvalidInput(field="password")
     # Every grant, not only those in scope: resetting a password takes over all of its roles.
     held = session.exec(
         select(RoleGrant.role, Area).join(Area, col(Area.id) == RoleGrant.area_id)
@@ -375,7 +346,7 @@ def reset_password(session: Session, *, actor: policy.Actor, account_id: int, pa
     if not all(policy.can_grant(actor, role, area) for role, area in held):
         raise Forbidden(action="account:manage")
     account = row.account
-    account.password_hash = hash_password(password)
+    account.password_hash = hash_password(data.password)
     session.add(account)
     audit.record(session, actor_id=actor.account_id, action="account.password_reset",
                  area=row.grants[0].area if row.grants else None, target_type="account",

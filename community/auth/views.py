@@ -16,7 +16,7 @@ from community.extensions import limiter
 from community.i18n import safe_next
 from community.rows import pk
 from community.web.context import actor, client_ip
-from community.web.forms import errors_onto_form, required
+from community.web.forms import errors_onto_form
 from community.web.pagination import Page
 
 bp = Blueprint("auth", __name__)
@@ -50,10 +50,7 @@ def login():
     if form.validate_on_submit():
         session = get_session()
         try:
-            account = auth_services.authenticate(
-                session, login=required(form.login.data), password=required(form.password.data),
-                ip=client_ip(),
-            )
+            account = auth_services.authenticate(session, data=form.parsed, ip=client_ip())
         except auth_services.LoginFailed as exc:
             keep_on_error()  # the 401 still stores the audit entry of the failure
             error = str(exc.message)
@@ -90,14 +87,9 @@ ROLE_LABELS = {
     "area_admin": _l("Street/district admin"),
     "city_admin": _l("City admin"),
 }
-# Messages for a service's InvalidInput / Conflict, by the field it names.
+# Messages for a service's InvalidInput / Conflict, by the field it names (the input's own
+# rules are worded by the input models).
 INVALID = {
-    "username": _l("A username starts with a letter and has 3 to 64 letters, digits, dots, "
-                   "dashes or underscores."),
-    "phone": _l("Enter an 11-digit mobile number."),
-    "password": _l("Use 8 to 128 characters."),
-    "display_name": _l("This field is required."),
-    "role": _l("Choose a role you may give."),
     "area_id": _l("This role cannot be given in this area."),
 }
 TAKEN = {
@@ -136,14 +128,6 @@ def _show_error(form: AccountForm | GrantForm | PasswordResetForm,
                      text=str(messages.get(name, err.message)))
 
 
-def _validate(form: AccountForm | GrantForm | PasswordResetForm) -> bool:
-    """Validate on POST; leaves `errors` as lists so service errors can be appended."""
-    ok = form.validate()
-    for f in form:
-        f.errors = list(f.errors)
-    return ok
-
-
 @bp.get("/admin/accounts")
 @login_required
 def accounts():
@@ -165,26 +149,17 @@ def account_new():
     options = auth_services.grant_options(session, actor=actor())
     form = AccountForm()
     _fill_choices(form, options)
-    if request.method == "POST":
-        ok = _validate(form)
-        if not (form.username.data or "").strip() and not (form.phone.data or "").strip():
-            form.username.errors = [*form.username.errors,
-                                    _("Enter a username or a phone number.")]
-            ok = False
-        if ok:
-            try:
-                account = auth_services.create_account_with_role(
-                    session, actor=actor(), display_name=form.display_name.data or "",
-                    password=form.password.data or "", role=form.role.data or "",
-                    area_id=form.area_id.data, username=form.username.data,
-                    phone=form.phone.data, ip=client_ip())
-            except (InvalidInput, Conflict) as err:
-                _show_error(form, err)
-            else:
-                flash(_("Account %(name)s created.", name=account.display_name), "success")
-                return redirect(url_for("auth.account_detail", account_id=account.id))
-        return render_template("auth/account_new.html", form=form), 422
-    return render_template("auth/account_new.html", form=form)
+    if form.validate_on_submit():
+        try:
+            account = auth_services.create_account_with_role(
+                session, actor=actor(), data=form.parsed, ip=client_ip())
+        except (InvalidInput, Conflict) as err:
+            _show_error(form, err)
+        else:
+            flash(_("Account %(name)s created.", name=account.display_name), "success")
+            return redirect(url_for("auth.account_detail", account_id=account.id))
+    return render_template("auth/account_new.html", form=form), (
+        422 if request.method == "POST" else 200)
 
 
 def _render_detail(account_id: int, *, grant_form: GrantForm | None = None,
@@ -212,13 +187,11 @@ def account_detail(account_id: int):
 def grant_add(account_id: int):
     """Give the account another role (audited as role.granted)."""
     form = GrantForm()
-    if _validate(form):
+    if form.validate_on_submit():
         session = get_session()
         try:
             auth_services.add_role(session, actor=actor(), account_id=account_id,
-                                   role=form.role.data or "",
-                                   area_id=form.area_id.data,
-                                   ip=client_ip())
+                                   data=form.parsed, ip=client_ip())
         except InvalidInput as err:
             _show_error(form, err)
         else:
@@ -242,11 +215,11 @@ def grant_revoke(grant_id: int):
 def password_reset(account_id: int):
     """Set a new password for an account the reader outranks (audited)."""
     form = PasswordResetForm()
-    if _validate(form):
+    if form.validate_on_submit():
         session = get_session()
         try:
             auth_services.reset_password(session, actor=actor(), account_id=account_id,
-                                         password=form.password.data or "", ip=client_ip())
+                                         data=form.parsed, ip=client_ip())
         except InvalidInput as err:
             _show_error(form, err)
         else:

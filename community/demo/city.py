@@ -14,6 +14,7 @@ from community.areas import services as area_services
 from community.areas.models import Area
 from community.auth import services as auth_services
 from community.auth.models import Account
+from community.auth.schemas import AccountIn
 from community.demo.context import (
     CITY,
     DEMO_PASSWORD,
@@ -166,9 +167,8 @@ def _account(demo: Demo, *, role: str, area: Area, display_name: str,
     login = username or phone or ""
     existing = auth_services.find_by_login(demo.session, login)
     if existing is None:
-        existing = auth_services.create_account(
-            demo.session, display_name=display_name, password=DEMO_PASSWORD,
-            username=username, phone=phone)
+        existing = auth_services.create_account(demo.session, data=AccountIn.parse(
+            display_name=display_name, password=DEMO_PASSWORD, username=username, phone=phone))
         demo.created += 1
     auth_services.add_grant(demo.session, account=existing, role=role, area=area)
     demo.logins.append(Login(role=role, login=login, scope=demo.scope_name(area)))
