@@ -18,6 +18,8 @@ from community.households.models import HouseholdMember
 from community.points import services as points_services
 from community.points.models import RewardItem
 from community.points.rewards import services as rewards
+from community.points.rewards.schemas import RedeemIn, RewardIn
+from community.points.schemas import AdjustIn
 from community.rows import pk
 
 # Per community: (name, description, cost, stock). Stock is what is left before the demo's
@@ -55,7 +57,7 @@ def add_rewards(demo: Demo) -> None:
                    if steward_account is not None else manager)
         year_end = date(clock.local(now, community.timezone).year, 12, 31)
         items = [rewards.save_item(session, actor=manager, community_id=pk(community),
-                                   now=now - timedelta(days=7), data=rewards.ItemInput(
+                                   now=now - timedelta(days=7), data=RewardIn(
                                        name=name, description=text, cost=cost, stock=stock,
                                        active_until=year_end if cost >= 100 else None))
                  for name, text, cost, stock in REWARD_CATALOG]
@@ -66,7 +68,8 @@ def add_rewards(demo: Demo) -> None:
             have = points_services.balance(session, household_id)
             if have < needed:
                 points_services.adjust(session, actor=manager, household_id=household_id,
-                                       amount=needed - have, reason=REWARD_BONUS_REASON,
+                                       data=AdjustIn(amount=needed - have,
+                                                     reason=REWARD_BONUS_REASON),
                                        now=now - timedelta(days=5))
                 demo.created += 1
         # Oldest first, so redemption ids follow their dates as they would in real use.
@@ -76,9 +79,9 @@ def add_rewards(demo: Demo) -> None:
             account_id, household_id = members[n]
             resident = auth_services.load_actor(session, account_id)
             at = now - timedelta(days=days)
-            red = rewards.redeem_reward(session, actor=resident, household_id=household_id,
-                                        reward_id=pk(items[k]),
-                                        client_id=f"demo-{slug}-{n}-{k}", now=at)
+            red = rewards.redeem_reward(session, actor=resident, now=at, data=RedeemIn(
+                household_id=household_id, reward_id=pk(items[k]),
+                client_id=f"demo-{slug}-{n}-{k}"))
             if outcome == "handed_over":
                 rewards.hand_over(session, actor=steward, code=red.pickup_code,
                                   now=at + timedelta(hours=2))

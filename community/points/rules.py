@@ -12,6 +12,19 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 DEFAULT_POINTS = {"kitchen": 2, "recyclable": 2, "hazardous": 3, "other": 1}
+# The allowed values of each rule (inclusive): the one table `RuleSet.problems` and the
+# input model of a new version (`points.schemas.RulesIn`) both read. "points": per category.
+RANGES: Mapping[str, tuple[int, int]] = {
+    "points": (0, 100),
+    "daily_cap": (0, 1000),
+    "strike_limit": (1, 100),
+    "strike_window_days": (1, 366),
+    "strike_penalty": (0, 1000),
+    "streak_days": (2, 366),
+    "streak_bonus": (0, 1000),
+    "expiry_years": (0, 10),
+    "steward_points_per_hour": (0, 1000),
+}
 
 
 @dataclass(frozen=True)
@@ -32,18 +45,10 @@ class RuleSet:
 
     def problems(self) -> list[str]:
         """Field names whose values are out of range (empty when the rule set is valid)."""
-        bad = [f"points.{k}" for k, v in self.points.items() if not 0 <= v <= 100]
-        checks = {
-            "daily_cap": 0 <= self.daily_cap <= 1000,
-            "strike_limit": 1 <= self.strike_limit <= 100,
-            "strike_window_days": 1 <= self.strike_window_days <= 366,
-            "strike_penalty": 0 <= self.strike_penalty <= 1000,
-            "streak_days": 2 <= self.streak_days <= 366,
-            "streak_bonus": 0 <= self.streak_bonus <= 1000,
-            "expiry_years": 0 <= self.expiry_years <= 10,
-            "steward_points_per_hour": 0 <= self.steward_points_per_hour <= 1000,
-        }
-        return bad + [name for name, ok in checks.items() if not ok]
+        low, high = RANGES["points"]
+        bad = [f"points.{k}" for k, v in self.points.items() if not low <= v <= high]
+        return bad + [name for name, (lo, hi) in RANGES.items()
+                      if name != "points" and not lo <= getattr(self, name) <= hi]
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ retried or concurrent award of the same drop therefore credits once.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from typing import Any, Literal, cast
 
@@ -30,6 +30,7 @@ from community.households.models import Household
 from community.points import rules as rules_mod
 from community.points.models import LedgerEntry, PointsAccount, PointsRuleSet
 from community.points.rules import DropFacts, HouseholdDay, RuleSet
+from community.points.schemas import AdjustIn, RulesIn
 from community.rows import insert_ignoring, table_of
 from community.waste import CATEGORY_LABELS
 
@@ -80,31 +81,18 @@ def current_rules(session: Session, community_id: int, on: date) -> RuleSet:
 
 
 def publish_rules(session: Session, *, actor: policy.Actor, community_id: int,
-                  params: Mapping[str, Any], effective_from: date,
-                  ip: str | None = None) -> PointsRuleSet:
+                  data: RulesIn, ip: str | None = None) -> PointsRuleSet:
     """Publish a new version of a community's rules, effective from a date (rules:manage)."""
     area = session.get(Area, community_id)
     if area is None or area.level != "community":
         raise NotFound()
     policy.require(actor, "rules:manage", area)
-    unknown = sorted(set(params) - set(RULE_FIELDS))
-    if unknown:
-        raise InvalidInput(field=unknown[0])
-    base = asdict(DEFAULT_RULES)
-    base.pop("version")
-    merged = {**base, **params}
-    try:
-        candidate = RuleSet(**merged)
-        problems = candidate.problems()
-    except (TypeError, ValueError, AttributeError):
-        raise InvalidInput(field="params") from None
-    if problems:
-        raise InvalidInput(field=problems[0])
+    effective_from = data.effective_from
     latest = session.execute(select(func.max(PointsRuleSet.version)).where(
         col(PointsRuleSet.community_id) == community_id)).scalar_one()
     row = PointsRuleSet(community_id=community_id, version=(latest or 0) + 1,
                         effective_from=effective_from,
-                        params={**merged, "points": dict(candidate.points)},
+                        params=data.params(),
                         created_by=actor.account_id)
     try:
         with session.begin_nested():  # two managers publishing at once
@@ -484,11 +472,8 @@ def _account_history(session: Session, account: int | None, limit: int,
 
 # --- Manual adjustments and the ledger check ------------------------------------------------
 
-MAX_ADJUST = 100_000
-
-
-def adjust(session: Session, *, actor: policy.Actor, household_id: int, amount: int,
-           reason: str, now: datetime | None = None, ip: str | None = None) -> LedgerEntry:
+def adjust(session: Session, *, actor: policy.Actor, household_id: int, data: AdjustIn,
+           now: datetime | None = None, ip: str | None = None) -> LedgerEntry:
     """A manager's manual change of a household's points (points:adjust); never below zero."""
     now = now or clock.now()
     hh = session.get(Household, household_id)
@@ -496,12 +481,7 @@ def adjust(session: Session, *, actor: policy.Actor, household_id: int, amount: 
         raise NotFound()
     area = cast(Area, session.get(Area, hh.community_id))  # a foreign key: the area exists
     policy.require(actor, "points:adjust", area)
-    if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0 \
-            or abs(amount) > MAX_ADJUST:
-        raise InvalidInput(field="amount")
-    reason = (reason or "").strip()
-    if not reason or len(reason) > 200:
-        raise InvalidInput(field="reason")
+    amount, reason = data.amount, data.reason
     accounts = lock_accounts(session, hh.community_id, {household_id})
     account_id, current = accounts[household_id]
     if current + amount < 0:

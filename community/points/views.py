@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from community import clock
 from community.db import get_session
-from community.errors import Conflict, InvalidInput
+from community.errors import Conflict
 from community.points import exports, queries
 from community.points import services as points_services
 from community.points.forms import CATEGORY_LABELS, KIND_LABELS, AdjustForm, RulesForm
@@ -31,7 +31,7 @@ from community.rows import pk
 from community.web import downloads
 from community.web.args import date_arg, int_arg
 from community.web.context import actor, client_ip
-from community.web.forms import errors_onto_form, required
+from community.web.forms import errors_onto_form
 
 bp = Blueprint("points", __name__, url_prefix="/manage/points")
 
@@ -83,9 +83,8 @@ def adjust(household_id: int):
     if form.validate_on_submit():
         try:
             entry = points_services.adjust(session, actor=actor(), household_id=household_id,
-                                           amount=form.value(), reason=form.reason.data or "",
-                                           ip=client_ip())
-        except (InvalidInput, points_services.NotEnoughPoints) as exc:
+                                           data=form.parsed, ip=client_ip())
+        except points_services.NotEnoughPoints as exc:
             errors_onto_form(form, exc, default=form.amount)
         else:
             flash(_("Adjustment of %(amount)s points saved.",
@@ -122,11 +121,10 @@ def publish():
     if form.validate_on_submit():
         try:
             row = points_services.publish_rules(
-                session, actor=actor(), community_id=pk(page.community),
-                params=form.params(), effective_from=required(form.effective_from.data),
+                session, actor=actor(), community_id=pk(page.community), data=form.parsed,
                 ip=client_ip())
-        except (InvalidInput, Conflict) as exc:
-            errors_onto_form(form, exc, default=form.field_for(str(exc.details.get("field"))),
+        except Conflict as exc:
+            errors_onto_form(form, exc, default=form.effective_from,
                              conflict=_("Another manager published a version at the same "
                                         "time. Please check the versions and try again."))
         else:

@@ -17,6 +17,8 @@ from community.households.models import HouseholdMember
 from community.points import services as points_services
 from community.points.models import Redemption
 from community.points.rewards import services as rewards
+from community.points.rewards.schemas import RewardIn
+from community.points.schemas import AdjustIn
 from tests import builders
 from tests.e2e.fakecam import card_video
 from tests.e2e.helpers import horizontal_overflow, log_in, qr_texts, wait_until
@@ -57,10 +59,10 @@ def test_redeem_on_a_phone_then_steward_scans_and_hands_over(
     session.flush()
     manager = auth_services.load_actor(session, world.manager_a.id)
     with app.app_context():
-        points_services.adjust(session, actor=manager, household_id=home.id, amount=50,
-                               reason="活动奖励")
+        points_services.adjust(session, actor=manager, household_id=home.id,
+                               data=AdjustIn.parse(amount=50, reason="活动奖励"))
         eggs = rewards.save_item(session, actor=manager, community_id=world.a.id,
-                                 data=rewards.ItemInput(name=EGGS, cost=20, stock=3))
+                                 data=RewardIn.parse(name=EGGS, cost=20, stock=3))
     session.commit()
 
     errors: list[str] = []

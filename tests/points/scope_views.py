@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from community.auth import services as auth_services
 from community.points import services as points_services
 from community.points.models import LedgerEntry
+from community.points.schemas import AdjustIn, RulesIn
 from tests.builders import World
 from tests.scope import Case, foreign
 
@@ -36,10 +37,10 @@ def _a_data(w: World) -> int:
             return hh_id  # type: ignore[return-value]
         manager = auth_services.load_actor(session, w.manager_a.id)  # type: ignore[arg-type]
         points_services.adjust(session, actor=manager, household_id=hh_id,  # type: ignore
-                               amount=A_AMOUNT, reason=A_REASON)
+                               data=AdjustIn.parse(amount=A_AMOUNT, reason=A_REASON))
         points_services.publish_rules(session, actor=manager, community_id=w.a.id,  # type: ignore
-                                      params={"daily_cap": 987},
-                                      effective_from=w.a.created_at.date())
+                                      data=RulesIn.parse(daily_cap=987,
+                                                         effective_from=w.a.created_at.date()))
         session.commit()
     return hh_id  # type: ignore[return-value]
 

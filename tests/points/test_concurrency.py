@@ -13,7 +13,9 @@ from sqlmodel import Session, col
 from community.db import get_engine
 from community.points import services
 from community.points.models import LedgerEntry
+from community.points.rewards.schemas import RedeemIn, RewardIn
 from community.points.rules import DropFacts
+from community.points.schemas import AdjustIn
 from tests import builders
 
 NOW = datetime(2026, 11, 20, 8, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -92,10 +94,10 @@ def test_64_concurrent_redemptions_never_overdraw_balance_or_stock(
     session.flush()
     with app.test_request_context():
         for hh in households:
-            services.adjust(session, actor=manager, household_id=hh.id, amount=30,
-                            reason="seed", now=NOW)
+            services.adjust(session, actor=manager, household_id=hh.id,
+                            data=AdjustIn.parse(amount=30, reason="seed"), now=NOW)
         item = rewards.save_item(session, actor=manager, community_id=world.a.id, now=NOW,
-                                 data=rewards.ItemInput(name="洗衣皂", cost=10, stock=20))
+                                 data=RewardIn.parse(name="洗衣皂", cost=10, stock=20))
     session.commit()
     engine = get_engine(app)
     barrier = threading.Barrier(REDEEMERS)
@@ -109,8 +111,8 @@ def test_64_concurrent_redemptions_never_overdraw_balance_or_stock(
             s.commit()
             barrier.wait()
             try:
-                rewards.redeem_reward(s, actor=who, household_id=households[k].id,
-                                      reward_id=item.id, now=NOW)
+                rewards.redeem_reward(s, actor=who, now=NOW, data=RedeemIn.parse(
+                    household_id=households[k].id, reward_id=item.id))
                 s.commit()
                 outcomes.append("ok")
             except (rewards.OutOfStock, services.NotEnoughPoints) as exc:

@@ -17,6 +17,7 @@ from community.db import get_engine
 from community.points import jobs, services
 from community.points.models import LedgerEntry, PointsAccount
 from community.points.rules import DropFacts
+from community.points.schemas import AdjustIn, RulesIn
 from tests import builders
 from tests.residents.helpers import link, to_english
 
@@ -33,8 +34,8 @@ def give(session: Session, world: builders.World, hh, amount: int, day: str,
          manager=None) -> None:
     """A manager's adjustment on a day: positive earns in that year, negative spends."""
     manager = manager or auth_services.load_actor(session, world.manager_a.id)
-    services.adjust(session, actor=manager, household_id=hh.id, amount=amount,
-                    reason="test", now=at(day))
+    services.adjust(session, actor=manager, household_id=hh.id,
+                    data=AdjustIn.parse(amount=amount, reason="test"), now=at(day))
     session.commit()
 
 
@@ -122,7 +123,7 @@ def test_each_community_uses_its_own_rules(session, spent) -> None:
     hh_b = world.households_b[0]
     manager_b = auth_services.load_actor(session, world.manager_b.id)
     services.publish_rules(session, actor=manager_b, community_id=world.b.id,
-                           params={"expiry_years": 2}, effective_from=date(2020, 1, 1))
+                           data=RulesIn.parse(expiry_years=2, effective_from=date(2020, 1, 1)))
     session.commit()
     give(session, world, hh_b, 6, "2024-07-01", manager=manager_b)
 
@@ -218,7 +219,7 @@ def test_the_job_waits_for_a_spend_in_flight(app, session, spent, db_url) -> Non
 
     with Session(engine) as spender:
         services.adjust(spender, actor=auth_services.load_actor(spender, world.manager_a.id),
-                        household_id=hh.id, amount=-5, reason="late spend",
+                        household_id=hh.id, data=AdjustIn.parse(amount=-5, reason="late spend"),
                         now=at("2025-12-31", 23))  # holds the account's row lock
         job = threading.Thread(target=run_job)
         job.start()

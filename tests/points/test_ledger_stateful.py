@@ -31,7 +31,9 @@ from community.households.models import HouseholdMember
 from community.points import jobs, services
 from community.points.models import LedgerEntry, PointsAccount, Redemption, RewardItem
 from community.points.rewards import services as rewards
+from community.points.rewards.schemas import CancelIn, RedeemIn, RewardIn
 from community.points.rules import DropFacts
+from community.points.schemas import AdjustIn
 from community.stations import services as stations_services
 from tests import builders
 
@@ -77,7 +79,7 @@ def test_ledger_state_machine(app: Flask, session: Session, world: builders.Worl
     steward = auth_services.load_actor(session, world.steward_a.id)
     with app.test_request_context():
         items = [rewards.save_item(session, actor=manager, community_id=world.a.id, now=NOW,
-                                   data=rewards.ItemInput(name=name, cost=cost, stock=STOCK))
+                                   data=RewardIn.parse(name=name, cost=cost, stock=STOCK))
                  for name, cost in (("鸡蛋", 3), ("垃圾袋", 8))]
     session.commit()
     initial = {i.id: STOCK for i in items}
@@ -94,8 +96,9 @@ def test_ledger_state_machine(app: Flask, session: Session, world: builders.Worl
         def opening_balances(self) -> None:
             for hh in households:
                 self._do(lambda hh=hh: services.adjust(session, actor=manager,
-                                                       household_id=hh.id, amount=15,
-                                                       reason="开户", now=NOW))
+                                                       household_id=hh.id, now=NOW,
+                                                       data=AdjustIn.parse(amount=15,
+                                                                           reason="开户")))
 
         def _do(self, action) -> None:
             try:
@@ -131,15 +134,15 @@ def test_ledger_state_machine(app: Flask, session: Session, world: builders.Worl
         @rule(hh=st.integers(0, 2), amount=st.sampled_from([-20, -5, -1, 1, 7, 30]))
         def adjust(self, hh: int, amount: int) -> None:
             self._do(lambda: services.adjust(session, actor=manager,
-                                             household_id=households[hh].id, amount=amount,
-                                             reason="测试", now=NOW))
+                                             household_id=households[hh].id, now=NOW,
+                                             data=AdjustIn.parse(amount=amount, reason="测试")))
 
         @rule(hh=st.integers(0, 2), item=st.integers(0, 1))
         def redeem(self, hh: int, item: int) -> None:
             def go() -> None:
-                red = rewards.redeem_reward(session, actor=resident,
-                                            household_id=households[hh].id,
-                                            reward_id=items[item].id, now=NOW)
+                red = rewards.redeem_reward(session, actor=resident, now=NOW,
+                                            data=RedeemIn.parse(household_id=households[hh].id,
+                                                                reward_id=items[item].id))
                 self.redemptions.append(red.id)  # type: ignore[arg-type]
             self._do(go)
 
@@ -149,7 +152,7 @@ def test_ledger_state_machine(app: Flask, session: Session, world: builders.Worl
                 rid = self.redemptions[pick % len(self.redemptions)]
                 self._do(lambda: rewards.cancel_redemption(
                     session, actor=manager if by_manager else resident, redemption_id=rid,
-                    reason="换货" if by_manager else "", now=NOW))
+                    data=CancelIn.parse(reason="换货" if by_manager else ""), now=NOW))
 
         @rule(pick=st.integers(0, 10_000))
         def hand_over(self, pick: int) -> None:

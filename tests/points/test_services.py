@@ -16,6 +16,7 @@ from community.errors import Forbidden, InvalidInput
 from community.points import services
 from community.points.models import LedgerEntry, PointsAccount
 from community.points.rules import DropFacts
+from community.points.schemas import AdjustIn, RulesIn
 from community.stations import services as stations_services
 from community.stations.schemas import DropIn
 from tests import builders
@@ -172,18 +173,20 @@ def test_adjust_validations_and_audit(session, scene) -> None:
     for amount, reason, field in [(0, "x", "amount"), (5, "  ", "reason"),
                                   (True, "x", "amount")]:
         with pytest.raises(InvalidInput) as err:
-            services.adjust(session, actor=manager, household_id=hh.id, amount=amount,
-                            reason=reason)
+            services.adjust(session, actor=manager, household_id=hh.id,
+                            data=AdjustIn.parse(amount=amount, reason=reason))
         assert err.value.details["field"] == field
     with pytest.raises(services.NotEnoughPoints):
-        services.adjust(session, actor=manager, household_id=hh.id, amount=-1, reason="x")
+        services.adjust(session, actor=manager, household_id=hh.id,
+                        data=AdjustIn.parse(amount=-1, reason="x"))
     with pytest.raises(Forbidden):
         services.adjust(session, actor=auth_services.load_actor(session, world.manager_b.id),
-                        household_id=hh.id, amount=3, reason="x")
+                        household_id=hh.id, data=AdjustIn.parse(amount=3, reason="x"))
     session.rollback()
-    entry = services.adjust(session, actor=manager, household_id=hh.id, amount=10,
-                            reason="活动奖励")
-    services.adjust(session, actor=manager, household_id=hh.id, amount=-4, reason="误加")
+    entry = services.adjust(session, actor=manager, household_id=hh.id,
+                            data=AdjustIn.parse(amount=10, reason="活动奖励"))
+    services.adjust(session, actor=manager, household_id=hh.id,
+                    data=AdjustIn.parse(amount=-4, reason="误加"))
     session.commit()
     assert entry.source.startswith("adjust:")
     assert services.balance(session, hh.id) == 6
@@ -201,14 +204,14 @@ def test_rules_versions_apply_by_date(session, scene) -> None:
     assert services.current_rules(session, world.a.id, DAY).version == 0
     with pytest.raises(InvalidInput):
         services.publish_rules(session, actor=manager, community_id=world.a.id,
-                               params={"daily_cap": -1}, effective_from=DAY)
+                               data=RulesIn.parse(daily_cap=-1, effective_from=DAY))
     with pytest.raises(InvalidInput):
         services.publish_rules(session, actor=manager, community_id=world.a.id,
-                               params={"nonsense": 1}, effective_from=DAY)
+                               data=RulesIn.parse(nonsense=1, effective_from=DAY))
     row = services.publish_rules(session, actor=manager, community_id=world.a.id,
-                                 params={"points": {"kitchen": 4, "recyclable": 2,
-                                                    "hazardous": 3, "other": 1}},
-                                 effective_from=DAY)
+                                 data=RulesIn.parse(points_kitchen=4, points_recyclable=2,
+                                                    points_hazardous=3, points_other=1,
+                                                    effective_from=DAY))
     session.commit()
     assert row.version == 1
     assert services.current_rules(session, world.a.id, DAY - timedelta(days=1)).version == 0

@@ -21,6 +21,7 @@ from community.auth import services as auth_services
 from community.points import exports, forms, queries, services
 from community.points.models import LedgerEntry, PointsAccount, PointsRuleSet
 from community.points.rules import DropFacts, RuleSet
+from community.points.schemas import AdjustIn
 from tests import builders
 from tests.stations.helpers import english, read
 
@@ -94,19 +95,20 @@ def scene(app, session: Session, world: builders.World) -> Scene:
         _award(session, w.a.id, late)
         _award(session, w.a.id, *[_facts(session, st, h1, date(2026, 10, d), quality="incorrect")
                                   for d in (10, 11, 12)])
-        services.adjust(session, actor=manager, household_id=h1.id, amount=20,
-                        reason="志愿服务奖励", now=NOW)
+        services.adjust(session, actor=manager, household_id=h1.id,
+                        data=AdjustIn.parse(amount=20, reason="志愿服务奖励"), now=NOW)
         _raw(session, h1, "redeem", -10, TODAY, "环保袋")
         _raw(session, h1, "refund", 4, TODAY, "redemption")
         _raw(session, h1, "expire", -3, TODAY, "year:2025")
-        services.adjust(session, actor=manager, household_id=h2.id, amount=-1, reason="更正",
+        services.adjust(session, actor=manager, household_id=h2.id,
+                        data=AdjustIn.parse(amount=-1, reason="更正"),
                         now=NOW)
         services.reverse_and_reaward(
             session, facts=DropFacts(late.drop_id, h2.id, "recyclable", "incorrect", True,
                                      late.local_date),
             community_id=w.a.id, regrade_id=1, now=NOW)
-        services.adjust(session, actor=manager, household_id=h3.id, amount=7,
-                        reason="=HYPERLINK(\"x\")", now=NOW)
+        services.adjust(session, actor=manager, household_id=h3.id,
+                        data=AdjustIn.parse(amount=7, reason="=HYPERLINK(\"x\")"), now=NOW)
         _award(session, w.b.id, _facts(session, st_b, w.households_b[0], date(2026, 11, 1)))
     session.commit()
     assert services.verify(session) == []
@@ -438,11 +440,12 @@ def test_rules_refusals_per_field_change_nothing(client, session: Session, scene
 
 
 def _field_range(name: str) -> tuple[int, int]:
-    from wtforms.validators import NumberRange
+    """The limits the form's input model (RulesIn) puts on a field."""
+    from annotated_types import Ge, Le
 
-    unbound = getattr(forms.RulesForm, name)
-    rng = next(v for v in unbound.kwargs["validators"] if isinstance(v, NumberRange))
-    return rng.min, rng.max
+    meta = forms.RulesForm.model.model_fields[name].metadata
+    return (next(m.ge for m in meta if isinstance(m, Ge)),
+            next(m.le for m in meta if isinstance(m, Le)))
 
 
 @pytest.mark.parametrize("name", [*forms.POINT_FIELDS, *forms.NUMBER_FIELDS])

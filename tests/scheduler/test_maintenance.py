@@ -14,6 +14,8 @@ from community.points import jobs as points_jobs
 from community.points import services as points_services
 from community.points.models import Redemption
 from community.points.rewards import services as rewards
+from community.points.rewards.schemas import RedeemIn, RewardIn
+from community.points.schemas import AdjustIn
 from community.stations import jobs as stations_jobs
 from community.stations import services as stations_services
 from community.stations.models import Device
@@ -55,17 +57,18 @@ def test_redemption_request_ids_are_forgotten_after_a_week(app: Flask, session: 
     manager = auth_services.load_actor(session, world.manager_a.id)
     resident = auth_services.load_actor(session, world.resident_a.id)
     with app.test_request_context():
-        points_services.adjust(session, actor=manager, household_id=hh.id, amount=50,
-                               reason="开户", now=NOW - timedelta(days=10))
+        points_services.adjust(session, actor=manager, household_id=hh.id,
+                               data=AdjustIn.parse(amount=50, reason="开户"),
+                               now=NOW - timedelta(days=10))
         item = rewards.save_item(session, actor=manager, community_id=world.a.id,
-                                 data=rewards.ItemInput(name="垃圾袋", cost=5, stock=10),
+                                 data=RewardIn.parse(name="垃圾袋", cost=5, stock=10),
                                  now=NOW - timedelta(days=10))
-        old = rewards.redeem_reward(session, actor=resident, household_id=hh.id,
-                                    reward_id=item.id, client_id="tap-old",
-                                    now=NOW - timedelta(days=8))
-        new = rewards.redeem_reward(session, actor=resident, household_id=hh.id,
-                                    reward_id=item.id, client_id="tap-new",
-                                    now=NOW - timedelta(days=6))
+        old = rewards.redeem_reward(session, actor=resident, now=NOW - timedelta(days=8),
+                                    data=RedeemIn.parse(household_id=hh.id, reward_id=item.id,
+                                                        client_id="tap-old"))
+        new = rewards.redeem_reward(session, actor=resident, now=NOW - timedelta(days=6),
+                                    data=RedeemIn.parse(household_id=hh.id, reward_id=item.id,
+                                                        client_id="tap-new"))
     session.commit()
     assert points_jobs.forget_request_ids(session, now=NOW) == {"request_ids": 1}
     session.commit()

@@ -9,9 +9,10 @@ from sqlmodel import Session
 from community import clock
 from community.areas.models import Area
 from community.audit import services as audit
-from community.errors import InvalidInput, NotFound
+from community.errors import NotFound
 from community.households import services as households_services
 from community.households.models import Household
+from community.points.boards.schemas import OptOutIn
 
 
 def _my_household(session: Session, account_id: int, household_id: int) -> Household:
@@ -22,16 +23,15 @@ def _my_household(session: Session, account_id: int, household_id: int) -> House
     return hh
 
 
-def set_honour_opt_out(session: Session, *, account_id: int, household_id: int, hide: bool,
+def set_honour_opt_out(session: Session, *, account_id: int, data: OptOutIn,
                        ip: str | None = None) -> Household:
     """A member hides their household from the honour boards (or shows it again).
 
     Only an approved member of the household may; any other household is NotFound. Setting
     the value it already has changes nothing (a double submit is harmless).
     """
-    if not isinstance(hide, bool):
-        raise InvalidInput(field="hide")
-    hh = _my_household(session, account_id, household_id)
+    hide = data.hide
+    hh = _my_household(session, account_id, data.household_id)
     if hh.honour_opt_out == hide:
         return hh
     hh.honour_opt_out = hide

@@ -10,16 +10,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from community.db import get_session
-from community.errors import InvalidInput
 from community.points.boards import queries
 from community.points.boards import services as boards_services
+from community.points.boards.schemas import OptOutIn
 from community.web.args import int_arg
 from community.web.context import actor, client_ip
 
 bp = Blueprint("board", __name__, url_prefix="/manage/board")
 resident_bp = Blueprint("resident_board", __name__, url_prefix="/me/board")
-
-HIDE_VALUES = {"1": True, "0": False}
 
 
 @bp.get("")
@@ -49,21 +47,15 @@ def mine():
 @login_required
 def opt_out():
     """Hide my household from the honour boards, or show it again (POST, CSRF)."""
-    household_id = request.form.get("household_id", "")
-    hide = HIDE_VALUES.get(request.form.get("hide", ""))
-    if not household_id.isdigit():
-        raise InvalidInput(field="household_id")
-    if hide is None:
-        raise InvalidInput(field="hide")
-    session = get_session()
-    boards_services.set_honour_opt_out(session, account_id=current_user.id,
-                                       household_id=int(household_id), hide=hide,
+    data = OptOutIn.parse(household_id=request.form.get("household_id", ""),
+                          hide=request.form.get("hide", ""))  # refused: 422
+    boards_services.set_honour_opt_out(get_session(), account_id=current_user.id, data=data,
                                        ip=client_ip())
-    if hide:
+    if data.hide:
         flash(_("Your household is hidden from the honour board. Only your household sees "
                 "its rank."), "info")
     else:
         flash(_("Your household is shown on the honour board again."), "info")
     month = "last" if request.form.get("month") == "last" else None
-    return redirect(url_for("resident_board.mine", household_id=int(household_id),
+    return redirect(url_for("resident_board.mine", household_id=data.household_id,
                             month=month))

@@ -1,18 +1,19 @@
 """Forms and labels of the rewards pages (Flask-WTF: CSRF on all).
 
-The forms check what a person can fix in the field (a name, whole numbers, dates, a reason)
-and say so in the user's language; `rewards.services` checks the same again and has the last
-word (the scope, the stock, the balance).
+WTForms renders the fields, protects them against CSRF and reads the typed text (whole
+numbers, dates); the field rules are the input models' (`rewards.schemas`: `RewardItemForm`
+→ `RewardIn`, `CancelForm` → `CancelIn`). `rewards.services` has the last word on what
+needs the database (the scope, the stock, the balance).
 """
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import Optional
 
-from community.points.rewards import services as rewards
+from community.points.rewards.schemas import CancelIn, RewardIn
+from community.web.forms import ModelForm
 
 REDEMPTION_STATUS_LABELS = {
     "reserved": _l("Waiting for pickup"),
@@ -22,24 +23,34 @@ REDEMPTION_STATUS_LABELS = {
 ITEM_STATUS_LABELS = {"active": _l("On offer"), "retired": _l("Withdrawn")}
 
 
-class RewardItemForm(FlaskForm):
+class RewardItemForm(ModelForm[RewardIn]):
     """A catalog item: what it is, what it costs, how many are left, when it is on offer."""
 
-    name = StringField(_l("Reward name"), validators=[DataRequired(),
-                                                      Length(max=rewards.NAME_MAX)])
-    description = TextAreaField(_l("Description"), validators=[
-        Optional(), Length(max=rewards.DESCRIPTION_MAX)])
-    cost = IntegerField(_l("Cost in points"), validators=[
-        InputRequired(), NumberRange(min=1, max=rewards.MAX_COST)])
-    stock = IntegerField(_l("Stock left"), validators=[
-        InputRequired(), NumberRange(min=0, max=rewards.MAX_STOCK)])
+    model = RewardIn
+
+    name = StringField(_l("Reward name"))
+    description = TextAreaField(_l("Description"))
+    # Optional(): an empty box is "no value" (the model asks for one), not a parse error.
+    cost = IntegerField(_l("Cost in points"), validators=[Optional()])
+    stock = IntegerField(_l("Stock left"), validators=[Optional()])
     active_from = DateField(_l("On offer from"), validators=[Optional()])
     active_until = DateField(_l("On offer until"), validators=[Optional()])
     picture_file = FileField(_l("Picture (JPEG, PNG or WebP, up to 5 MB)"))
 
+    def model_data(self) -> dict[str, object]:
+        """The fields as RewardIn takes them (an empty description is "")."""
+        return super().model_data() | {"name": self.name.data or "",
+                                       "description": self.description.data or ""}
 
-class CancelForm(FlaskForm):
+
+class CancelForm(ModelForm[CancelIn]):
     """A manager's cancellation: the household gets its points back, so a reason is required
-    (`cancel_redemption` checks it, after the scope, so a foreign id is refused first)."""
+    (`cancel_redemption` checks that, after the scope, so a foreign id is refused first)."""
 
-    reason = StringField(_l("Reason"), validators=[Length(max=rewards.REASON_MAX)])
+    model = CancelIn
+
+    reason = StringField(_l("Reason"))
+
+    def model_data(self) -> dict[str, object]:
+        """The reason ("" when none was typed)."""
+        return {"reason": self.reason.data or ""}

@@ -35,11 +35,10 @@ from community.households.models import Household
 from community.images import clean_photo, write_atomic
 from community.points import services as ledger
 from community.points.models import LedgerEntry, Redemption, RewardItem
+from community.points.rewards.schemas import CancelIn, RedeemIn, RewardIn
 
 PICKUP_CODE_LENGTH = 10  # ~49 bits; only a signed-in steward of the community can use one
-MAX_COST = 100_000
-MAX_STOCK = 1_000_000
-NAME_MAX, DESCRIPTION_MAX, REASON_MAX = 60, 300, 200
+NO_REASON = CancelIn()  # a household member's own cancellation
 
 
 class OutOfStock(DomainError):
@@ -86,43 +85,13 @@ def is_available(item: RewardItem, on: date) -> bool:
 
 # --- Catalog (managers) ---------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class ItemInput:
-    """What a manager types for a catalog item (validated by `save_item`)."""
-
-    name: str
-    cost: int
-    stock: int
-    description: str = ""
-    active_from: date | None = None
-    active_until: date | None = None
-
-
-def _check_item(data: ItemInput) -> ItemInput:
-    name = (data.name or "").strip()
-    if not name or len(name) > NAME_MAX:
-        raise InvalidInput(field="name")
-    description = (data.description or "").strip()
-    if len(description) > DESCRIPTION_MAX:
-        raise InvalidInput(field="description")
-    for field, value, low, high in (("cost", data.cost, 1, MAX_COST),
-                                    ("stock", data.stock, 0, MAX_STOCK)):
-        if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-            raise InvalidInput(field=field)
-    if data.active_from and data.active_until and data.active_until < data.active_from:
-        raise InvalidInput(field="active_until")
-    return ItemInput(name=name, cost=data.cost, stock=data.stock, description=description,
-                     active_from=data.active_from, active_until=data.active_until)
-
-
-def save_item(session: Session, *, actor: policy.Actor, community_id: int, data: ItemInput,
+def save_item(session: Session, *, actor: policy.Actor, community_id: int, data: RewardIn,
               item_id: int | None = None, now: datetime | None = None,
               ip: str | None = None) -> RewardItem:
     """Add a catalog item, or edit one (rewards:manage). Stock set here is what is left."""
     now = now or clock.now()
     area = get_community(session, community_id)
     policy.require(actor, "rewards:manage", area)
-    data = _check_item(data)
     if item_id is None:
         item = RewardItem(community_id=community_id, created_at=now, updated_at=now,
                           name=data.name, cost=data.cost, stock=data.stock)
@@ -208,17 +177,16 @@ def _require_member(session: Session, account_id: int | None, household_id: int)
     return hh
 
 
-def redeem_reward(session: Session, *, actor: policy.Actor, household_id: int, reward_id: int,
-                  client_id: str | None = None, now: datetime | None = None) -> Redemption:
+def redeem_reward(session: Session, *, actor: policy.Actor, data: RedeemIn,
+                  now: datetime | None = None) -> Redemption:
     """A household member redeems one item: points taken, one stock reserved, a pickup code.
 
     `client_id` (the phone's request id) makes a double tap or a retry redeem once: the
     same request answers with the redemption it already made.
     """
     now = now or clock.now()
+    household_id, reward_id, client_id = data.household_id, data.reward_id, data.client_id
     hh = _require_member(session, actor.account_id, household_id)
-    if client_id is not None and not (0 < len(client_id) <= 40):
-        raise InvalidInput(field="client_id")
     item = session.get(RewardItem, reward_id)
     if item is None or item.community_id != hh.community_id:
         raise NotFound()
@@ -274,7 +242,7 @@ def _redemption_entry(session: Session, redemption_id: int) -> LedgerEntry:
 
 
 def cancel_redemption(session: Session, *, actor: policy.Actor, redemption_id: int,
-                      reason: str = "", now: datetime | None = None,
+                      data: CancelIn = NO_REASON, now: datetime | None = None,
                       ip: str | None = None) -> Redemption:
     """Cancel a reserved redemption: points refunded, the item back in stock (once).
 
@@ -289,8 +257,8 @@ def cancel_redemption(session: Session, *, actor: policy.Actor, redemption_id: i
     by_manager = not member and policy.allowed(actor, "rewards:manage", area)
     if not member and not by_manager:
         raise NotFound()  # never reveal other households' redemptions
-    reason = (reason or "").strip()
-    if len(reason) > REASON_MAX or (by_manager and not reason):
+    reason = data.reason
+    if by_manager and not reason:
         raise InvalidInput(field="reason")
     ledger.lock_accounts(session, red.community_id, {red.household_id})
     done = session.exec(

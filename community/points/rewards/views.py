@@ -42,17 +42,17 @@ from community.points.rewards.forms import (
     CancelForm,
     RewardItemForm,
 )
+from community.points.rewards.schemas import CLIENT_ID_MAX, RedeemIn
 from community.rows import pk
 from community.web.args import int_arg
 from community.web.context import actor, client_ip
-from community.web.forms import errors_onto_form, required
+from community.web.forms import errors_onto_form
 
 resident_bp = Blueprint("resident_rewards", __name__, url_prefix="/me/rewards")
 pickup_bp = Blueprint("pickup", __name__, url_prefix="/steward/pickup")
 bp = Blueprint("rewards", __name__, url_prefix="/manage/rewards")
 
 NO_STORE = "no-store"
-CLIENT_ID_MAX = 40  # Redemption.client_id
 
 
 def _labels() -> dict:
@@ -70,14 +70,6 @@ def _picture(path: str) -> Response:
     resp = send_from_directory(picture_root(), path)
     resp.headers["Cache-Control"] = "private, no-cache"
     return resp
-
-
-def _form_id(name: str) -> int:
-    """A required id from a posted form (a tampered or missing one is invalid input)."""
-    value = request.form.get(name, "")
-    if not value.isdigit():
-        raise InvalidInput(field=name)
-    return int(value)
 
 
 # --- Residents ------------------------------------------------------------------------------
@@ -111,12 +103,15 @@ def _refusal(exc: DomainError) -> str:
 @login_required
 def redeem():
     """Redeem one item: the points are taken at once and the pickup QR is shown."""
-    household_id, reward_id = _form_id("household_id"), _form_id("reward_id")
-    client_id = request.form.get("client_id", "").strip()[:CLIENT_ID_MAX] or None
+    # A tampered or missing id is invalid input (422); an over-long request id is cut.
+    data = RedeemIn.parse(
+        household_id=request.form.get("household_id", ""),
+        reward_id=request.form.get("reward_id", ""),
+        client_id=request.form.get("client_id", "").strip()[:CLIENT_ID_MAX] or None)
+    household_id = data.household_id
     session = get_session()
     try:
-        red = rewards.redeem_reward(session, actor=actor(), household_id=household_id,
-                                    reward_id=reward_id, client_id=client_id)
+        red = rewards.redeem_reward(session, actor=actor(), data=data)
     except (ledger.NotEnoughPoints, rewards.OutOfStock, rewards.RewardUnavailable) as exc:
         flash(_refusal(exc), "error")
         return redirect(url_for("resident_rewards.index", household_id=household_id))
@@ -248,29 +243,18 @@ def catalog():
     return render_template("points/rewards_manage.html", data=data, **_labels())
 
 
-def _item_input(form: RewardItemForm) -> rewards.ItemInput:
-    return rewards.ItemInput(name=form.name.data or "", cost=required(form.cost.data),
-                             stock=required(form.stock.data),
-                             description=form.description.data or "",
-                             active_from=form.active_from.data,
-                             active_until=form.active_until.data)
-
-
 def _save(form: RewardItemForm, community_id: int, item_id: int | None = None):
     """Save the item and, when one was chosen, its picture: together or not at all."""
     session = get_session()
     upload = form.picture_file.data
     try:
         item = rewards.save_item(session, actor=actor(), community_id=community_id,
-                                 item_id=item_id, data=_item_input(form), ip=client_ip())
+                                 item_id=item_id, data=form.parsed, ip=client_ip())
         if isinstance(upload, FileStorage) and upload.filename:
             rewards.set_item_picture(session, actor=actor(), item_id=pk(item),
                                      data=upload.read(), picture_dir=picture_root())
-    except (InvalidInput, PhotoInvalid, PhotoTooLarge) as exc:
-        if isinstance(exc, PhotoInvalid | PhotoTooLarge):
-            form.picture_file.errors = [*form.picture_file.errors, str(exc.message)]
-        else:
-            errors_onto_form(form, exc, default=form.name)
+    except (PhotoInvalid, PhotoTooLarge) as exc:
+        errors_onto_form(form, exc, default=form.picture_file)
         return None
     flash(_("Reward %(name)s saved.", name=item.name), "info")
     return redirect(url_for("rewards.catalog", community_id=community_id))
@@ -348,14 +332,18 @@ def redemptions():
 def cancel_redemption(redemption_id: int):
     """Cancel a household's reserved redemption with a reason; its points are refunded."""
     session = get_session()
-    form = CancelForm()  # CSRF is checked for every POST; the service checks the reason
+    form = CancelForm()  # the reason's length is CancelIn's; the service requires one
     back = safe_next(request.form.get("next"), url_for("rewards.redemptions"))
+    no_reason = _("Give a reason for the cancellation (up to 200 characters): the household "
+                  "sees it with the redemption.")
+    if not form.validate_on_submit():
+        flash(no_reason, "error")
+        return redirect(back)
     try:
         red = rewards.cancel_redemption(session, actor=actor(), redemption_id=redemption_id,
-                                        reason=form.reason.data or "", ip=client_ip())
-    except InvalidInput:
-        flash(_("Give a reason for the cancellation (up to 200 characters): the household "
-                "sees it with the redemption."), "error")
+                                        data=form.parsed, ip=client_ip())
+    except InvalidInput:  # a manager must give one
+        flash(no_reason, "error")
         return redirect(back)
     except (rewards.PickupUsed, rewards.RedemptionCancelled) as exc:
         flash(str(exc.message), "error")

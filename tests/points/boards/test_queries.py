@@ -13,6 +13,7 @@ from community.points import services
 from community.points.boards import queries as boards
 from community.points.boards.queries import Month, mask_room
 from community.points.rules import DropFacts
+from community.points.schemas import AdjustIn
 from tests import builders
 from tests.points.boards.helpers import NOV, NOW, OCT
 from tests.points.boards.helpers import drop_ids as _drop_ids
@@ -116,7 +117,8 @@ def test_reversed_earnings_and_other_entries_do_not_count(session: Session,
         community_id=world.a.id, regrade_id=next(_drop_ids), now=NOW)
     # A manager's adjustment moves the balance, never the board.
     manager = auth_services.load_actor(session, world.manager_a.id)
-    services.adjust(session, actor=manager, household_id=h2.id, amount=50, reason="活动奖励",
+    services.adjust(session, actor=manager, household_id=h2.id,
+                    data=AdjustIn.parse(amount=50, reason="活动奖励"),
                     now=NOW)
     session.commit()
     assert services.balance(session, h1.id) == 2

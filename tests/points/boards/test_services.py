@@ -5,6 +5,7 @@ import pytest
 from sqlmodel import Session
 
 from community.points.boards import services as boards
+from community.points.boards.schemas import OptOutIn
 from tests import builders
 from tests.points.boards.helpers import member as _member
 
@@ -17,16 +18,16 @@ def test_opt_out_needs_approved_membership(session: Session, world: builders.Wor
     _member(session, h1, world.resident_a.id)
     _member(session, h2, world.resident_a.id, status="pending")
     got = boards.set_honour_opt_out(session, account_id=world.resident_a.id,
-                                    household_id=h1.id, hide=True)
+                                    data=OptOutIn.parse(household_id=h1.id, hide=True))
     session.commit()
     assert got.honour_opt_out is True
     for hid in (h2.id, world.households_b[0].id, 10**6):
         with pytest.raises(NotFound):
             boards.set_honour_opt_out(session, account_id=world.resident_a.id,
-                                      household_id=hid, hide=True)
+                                      data=OptOutIn.parse(household_id=hid, hide=True))
     with pytest.raises(InvalidInput):
         boards.set_honour_opt_out(session, account_id=world.resident_a.id,
-                                  household_id=h1.id, hide="yes")  # type: ignore[arg-type]
+                                  data=OptOutIn.parse(household_id=h1.id, hide="yes"))
     session.rollback()
     session.refresh(h2)
     assert h2.honour_opt_out is False

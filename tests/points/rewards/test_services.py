@@ -15,6 +15,8 @@ from community.errors import Conflict, Forbidden, InvalidInput, NotFound
 from community.points import services
 from community.points.models import LedgerEntry, Redemption, RewardItem
 from community.points.rewards import services as rewards
+from community.points.rewards.schemas import CancelIn, RedeemIn, RewardIn
+from community.points.schemas import AdjustIn
 from tests import builders
 from tests.residents.helpers import link
 
@@ -33,10 +35,10 @@ def shop(app: Flask, session: Session, world: builders.World):
         hh = world.households_a[0]
         link(session, world.resident_a.id, builders.active_card(session, hh))
         services.adjust(session, actor=actor(session, world.manager_a), household_id=hh.id,
-                        amount=50, reason="opening balance", now=NOW)
+                        data=AdjustIn.parse(amount=50, reason="opening balance"), now=NOW)
         eggs = rewards.save_item(session, actor=actor(session, world.manager_a),
                                  community_id=world.a.id, now=NOW,
-                                 data=rewards.ItemInput(name="鸡蛋 10个", cost=20, stock=2))
+                                 data=RewardIn.parse(name="鸡蛋 10个", cost=20, stock=2))
         session.commit()
         yield world, hh, eggs
 
@@ -55,8 +57,8 @@ def snapshot(session: Session) -> tuple:
 
 
 def redeem(session, world, hh, item, **kw):
-    red = rewards.redeem_reward(session, actor=actor(session, world.resident_a),
-                                household_id=hh.id, reward_id=item.id, now=NOW, **kw)
+    red = rewards.redeem_reward(session, actor=actor(session, world.resident_a), now=NOW,
+                                data=RedeemIn.parse(household_id=hh.id, reward_id=item.id, **kw))
     session.commit()
     return red
 
@@ -91,7 +93,7 @@ def test_request_id_of_another_household_conflicts(session: Session, shop) -> No
     other = world.households_a[1]
     link(session, world.resident_a.id, builders.active_card(session, other))
     services.adjust(session, actor=actor(session, world.manager_a), household_id=other.id,
-                    amount=40, reason="x", now=NOW)
+                    data=AdjustIn.parse(amount=40, reason="x"), now=NOW)
     session.commit()
     before = snapshot(session)
     with pytest.raises(Conflict):
@@ -109,34 +111,34 @@ def test_refusals_change_nothing(session: Session, shop, case: str) -> None:
     target_hh, item_id = hh, eggs.id
     if case == "balance":
         rich = rewards.save_item(session, actor=mgr, community_id=world.a.id, now=NOW,
-                                 data=rewards.ItemInput(name="物业费抵用券", cost=51, stock=5))
+                                 data=RewardIn.parse(name="物业费抵用券", cost=51, stock=5))
         item_id, expected = rich.id, services.NotEnoughPoints
     elif case == "stock":
         rewards.save_item(session, actor=mgr, community_id=world.a.id, item_id=eggs.id,
-                          now=NOW, data=rewards.ItemInput(name="鸡蛋", cost=20, stock=0))
+                          now=NOW, data=RewardIn.parse(name="鸡蛋", cost=20, stock=0))
         expected = rewards.OutOfStock
     elif case == "retired":
         rewards.set_item_status(session, actor=mgr, item_id=eggs.id, status="retired")
     elif case == "not_yet":
         rewards.save_item(session, actor=mgr, community_id=world.a.id, item_id=eggs.id,
-                          now=NOW, data=rewards.ItemInput(
+                          now=NOW, data=RewardIn.parse(
                               name="鸡蛋", cost=20, stock=2, active_from=date(2026, 11, 21)))
     elif case == "ended":
         rewards.save_item(session, actor=mgr, community_id=world.a.id, item_id=eggs.id,
-                          now=NOW, data=rewards.ItemInput(
+                          now=NOW, data=RewardIn.parse(
                               name="鸡蛋", cost=20, stock=2, active_until=date(2026, 11, 19)))
     elif case == "not_member":
         target_hh, expected = world.households_a[2], rewards.NotAMember
     elif case == "foreign_item":
         soap = rewards.save_item(session, actor=actor(session, world.manager_b),
                                  community_id=world.b.id, now=NOW,
-                                 data=rewards.ItemInput(name="肥皂", cost=5, stock=5))
+                                 data=RewardIn.parse(name="肥皂", cost=5, stock=5))
         item_id, expected = soap.id, NotFound
     session.commit()
     before = snapshot(session)
     with pytest.raises(expected):
-        rewards.redeem_reward(session, actor=actor(session, world.resident_a),
-                              household_id=target_hh.id, reward_id=item_id, now=NOW)
+        rewards.redeem_reward(session, actor=actor(session, world.resident_a), now=NOW,
+                              data=RedeemIn.parse(household_id=target_hh.id, reward_id=item_id))
     session.rollback()
     assert snapshot(session) == before
 
@@ -144,7 +146,7 @@ def test_refusals_change_nothing(session: Session, shop, case: str) -> None:
 def test_stock_runs_out_after_two(session: Session, shop) -> None:
     world, hh, eggs = shop
     services.adjust(session, actor=actor(session, world.manager_a), household_id=hh.id,
-                    amount=30, reason="more", now=NOW)
+                    data=AdjustIn.parse(amount=30, reason="more"), now=NOW)
     session.commit()
     redeem(session, world, hh, eggs)
     redeem(session, world, hh, eggs)
@@ -230,35 +232,34 @@ def test_manager_cancels_with_a_reason_others_cannot(session: Session, shop) -> 
     before = snapshot(session)
     with pytest.raises(InvalidInput):
         rewards.cancel_redemption(session, actor=actor(session, world.manager_a),
-                                  redemption_id=red.id, reason="  ")
+                                  redemption_id=red.id, data=CancelIn.parse(reason="  "))
     session.rollback()
     for outsider in (world.manager_b, world.resident_b, world.steward_a):
         with pytest.raises((NotFound, Forbidden)):
             rewards.cancel_redemption(session, actor=actor(session, outsider),
-                                      redemption_id=red.id, reason="x")
+                                      redemption_id=red.id, data=CancelIn.parse(reason="x"))
         session.rollback()
     assert snapshot(session) == before
     rewards.cancel_redemption(session, actor=actor(session, world.manager_a),
-                              redemption_id=red.id, reason="奖品已停产")
+                              redemption_id=red.id, data=CancelIn.parse(reason="奖品已停产"))
     session.commit()
     assert services.balance(session, hh.id) == 50
 
 
 @pytest.mark.parametrize(("field", "data"), [
-    ("name", rewards.ItemInput(name=" ", cost=1, stock=1)),
-    ("name", rewards.ItemInput(name="x" * 61, cost=1, stock=1)),
-    ("cost", rewards.ItemInput(name="a", cost=0, stock=1)),
-    ("cost", rewards.ItemInput(name="a", cost=-5, stock=1)),
-    ("stock", rewards.ItemInput(name="a", cost=1, stock=-1)),
-    ("active_until", rewards.ItemInput(name="a", cost=1, stock=1,
-                                       active_from=date(2026, 12, 2),
-                                       active_until=date(2026, 12, 1))),
+    ("name", {"name": " ", "cost": 1, "stock": 1}),
+    ("name", {"name": "x" * 61, "cost": 1, "stock": 1}),
+    ("cost", {"name": "a", "cost": 0, "stock": 1}),
+    ("cost", {"name": "a", "cost": -5, "stock": 1}),
+    ("stock", {"name": "a", "cost": 1, "stock": -1}),
+    ("active_until", {"name": "a", "cost": 1, "stock": 1, "active_from": date(2026, 12, 2),
+                      "active_until": date(2026, 12, 1)}),
 ])
 def test_catalog_item_validation(session: Session, shop, field: str, data) -> None:
     world, _hh, _eggs = shop
     with pytest.raises(InvalidInput) as err:
         rewards.save_item(session, actor=actor(session, world.manager_a),
-                          community_id=world.a.id, data=data)
+                          community_id=world.a.id, data=RewardIn.parse(data))
     assert err.value.details["field"] == field
     session.rollback()
 
@@ -268,12 +269,12 @@ def test_catalog_is_managed_in_scope_only(session: Session, shop) -> None:
     with pytest.raises(Forbidden):
         rewards.save_item(session, actor=actor(session, world.manager_b),
                           community_id=world.a.id,
-                          data=rewards.ItemInput(name="a", cost=1, stock=1))
+                          data=RewardIn.parse(name="a", cost=1, stock=1))
     session.rollback()
     with pytest.raises(NotFound):  # an item id of A edited "as" community B
         rewards.save_item(session, actor=actor(session, world.manager_b),
                           community_id=world.b.id, item_id=eggs.id,
-                          data=rewards.ItemInput(name="a", cost=1, stock=1))
+                          data=RewardIn.parse(name="a", cost=1, stock=1))
     session.rollback()
     today = NOW.date()
     assert [i.id for i in rewards.catalog(session, community_id=world.a.id, on=today)] == \

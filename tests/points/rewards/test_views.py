@@ -20,6 +20,8 @@ from community.auth import services as auth_services
 from community.points import services
 from community.points.models import LedgerEntry, PointsAccount, Redemption, RewardItem
 from community.points.rewards import services as rewards
+from community.points.rewards.schemas import RewardIn
+from community.points.schemas import AdjustIn
 from tests import builders
 from tests.residents.helpers import decode_png, link, to_english
 
@@ -38,13 +40,13 @@ def shop(app: Flask, session: Session, world: builders.World):
         hh = world.households_a[0]
         link(session, world.resident_a.id, builders.active_card(session, hh))
         manager = actor(session, world.manager_a)
-        services.adjust(session, actor=manager, household_id=hh.id, amount=50,
-                        reason="opening balance")
+        services.adjust(session, actor=manager, household_id=hh.id,
+                        data=AdjustIn.parse(amount=50, reason="opening balance"))
         eggs = rewards.save_item(session, actor=manager, community_id=world.a.id,
-                                 data=rewards.ItemInput(name=EGGS, cost=20, stock=2,
-                                                        description="新鲜土鸡蛋"))
+                                 data=RewardIn.parse(name=EGGS, cost=20, stock=2,
+                                                      description="新鲜土鸡蛋"))
         voucher = rewards.save_item(session, actor=manager, community_id=world.a.id,
-                                    data=rewards.ItemInput(name=VOUCHER, cost=80, stock=5))
+                                    data=RewardIn.parse(name=VOUCHER, cost=80, stock=5))
         session.commit()
     return world, hh, eggs, voucher
 
@@ -193,14 +195,14 @@ def test_each_refusal_shows_its_message_and_changes_nothing(
             item_id = voucher.id
         elif case == "stock":
             rewards.save_item(session, actor=manager, community_id=world.a.id, item_id=eggs.id,
-                              data=rewards.ItemInput(name=EGGS, cost=20, stock=0))
+                              data=RewardIn.parse(name=EGGS, cost=20, stock=0))
         elif case == "retired":
             rewards.set_item_status(session, actor=manager, item_id=eggs.id, status="retired")
         else:
             today = clock.local(clock.now()).date()
             rewards.save_item(session, actor=manager, community_id=world.a.id, item_id=eggs.id,
-                              data=rewards.ItemInput(name=EGGS, cost=20, stock=2,
-                                                     active_from=today + timedelta(days=3)))
+                              data=RewardIn.parse(name=EGGS, cost=20, stock=2,
+                                                   active_from=today + timedelta(days=3)))
         session.commit()
     builders.login(client, world.resident_a)
     before = snapshot(session)
@@ -539,10 +541,10 @@ def test_manager_redemptions_filter_and_older_pages(app: Flask, client: FlaskCli
     world, hh, eggs, _voucher = shop
     with app.test_request_context():
         services.adjust(session, actor=actor(session, world.manager_a), household_id=hh.id,
-                        amount=100, reason="more")
+                        data=AdjustIn.parse(amount=100, reason="more"))
         rewards.save_item(session, actor=actor(session, world.manager_a),
                           community_id=world.a.id, item_id=eggs.id,
-                          data=rewards.ItemInput(name=EGGS, cost=20, stock=10))
+                          data=RewardIn.parse(name=EGGS, cost=20, stock=10))
         session.commit()
     builders.login(client, world.resident_a)
     for n in range(5):

@@ -33,6 +33,7 @@ from community.errors import Forbidden, InvalidInput, NotFound
 from community.points import services as points_services
 from community.points.models import LedgerEntry, PointsAccount
 from community.points.rules import RuleSet
+from community.points.schemas import RulesIn
 from community.volunteers.hours import certificate
 from community.volunteers.hours import queries as hours_queries
 from community.volunteers.hours import rules as hr
@@ -287,8 +288,8 @@ def test_rate_is_the_one_in_force_on_the_shift_day(session: Session,
     session.commit()
     manager = _actor(session, world.manager_a)
     points_services.publish_rules(session, actor=manager, community_id=world.a.id,  # type: ignore
-                                  params={"steward_points_per_hour": 7},
-                                  effective_from=date(2026, 10, 10))
+                                  data=RulesIn.parse(steward_points_per_hour=7,
+                                                     effective_from=date(2026, 10, 10)))
     session.commit()
     got = [hours.approve_hours(session, actor=manager, assignment_id=x.id).points  # type: ignore
            for x in (early, late)]
