@@ -78,6 +78,7 @@ def seed(url: str, households: int, stations: int) -> Seed:
 
     from community import create_app
     from community.areas import services as area_services
+    from community.areas.schemas import AreaIn
     from community.auth import services as auth_services
     from community.auth.schemas import AccountIn
     from community.db import get_engine
@@ -90,10 +91,14 @@ def seed(url: str, households: int, stations: int) -> Seed:
     app = create_app({"DATABASE_URL": url})
     engine = get_engine(app)
     with app.app_context(), Session(engine, expire_on_commit=False) as s:
-        city = area_services.add_area(s, parent=None, level="city", name="苏州市")
-        district = area_services.add_area(s, parent=city, level="district", name="昆山市")
-        street = area_services.add_area(s, parent=district, level="street", name="玉山镇")
-        community = area_services.add_area(s, parent=street, level="community", name="基准社区")
+        city = area_services.add_area(s, parent=None, level="city",
+                                      data=AreaIn.parse(name="苏州市"))
+        district = area_services.add_area(s, parent=city, level="district",
+                                          data=AreaIn.parse(name="昆山市"))
+        street = area_services.add_area(s, parent=district, level="street",
+                                        data=AreaIn.parse(name="玉山镇"))
+        community = area_services.add_area(s, parent=street, level="community",
+                                           data=AreaIn.parse(name="基准社区"))
         manager = auth_services.create_account(s, data=AccountIn.parse(
             display_name="bench", username="bench.manager", password=secrets.token_urlsafe(16)))
         auth_services.add_grant(s, account=manager, role="manager", area=community)

@@ -80,6 +80,7 @@ def register(app: Flask) -> None:
 
         from community.areas import services as area_services
         from community.areas.models import Area
+        from community.areas.schemas import AreaIn
         from community.audit import services as audit
         from community.auth import services as auth_services
         from community.auth.schemas import AccountIn
@@ -95,7 +96,7 @@ def register(app: Flask) -> None:
             city = session.exec(stmt.order_by(col(Area.id))).first()
             if city is None:
                 city = area_services.add_area(session, parent=None, level="city",
-                                              name=city_name or "苏州市")
+                                              data=AreaIn.parse(name=city_name or "苏州市"))
             try:
                 account = auth_services.create_account(session, data=AccountIn.parse(
                     display_name=display_name or username, password=password,

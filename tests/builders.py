@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from community.areas import services as area_services
 from community.areas.models import Area
+from community.areas.schemas import AreaIn
 from community.auth import services as auth_services
 from community.auth.models import Account
 from community.auth.schemas import AccountIn
@@ -33,7 +34,7 @@ def area(session: Session, parent: Area | None, name: str | None = None) -> Area
 
     level = "city" if parent is None else LEVELS[LEVELS.index(parent.level) + 1]
     return area_services.add_area(session, parent=parent, level=level,
-                                  name=name or f"{level}-{_next()}")
+                                  data=AreaIn.parse(name=name or f"{level}-{_next()}"))
 
 
 def account(session: Session, role: str | None = None, scope: Area | None = None,

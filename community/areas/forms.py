@@ -1,22 +1,24 @@
-"""Forms of the area tree page: add a child area, rename an area."""
+"""Forms of the area tree page: add a child area, rename an area (rules: `AreaIn`)."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, StringField
-from wtforms.validators import DataRequired, Length
 
-NAME_MESSAGE = _l("Enter a name of at most 80 characters.")
+from community.areas.schemas import NAME_MESSAGE as NAME_MESSAGE  # the views' words, re-exported
+from community.areas.schemas import AreaIn
+from community.web.forms import ModelForm
 
 
-class AddAreaForm(FlaskForm):
+class AddAreaForm(ModelForm[AreaIn]):
     """A child (district/town, street or community) under `parent_id`."""
 
+    model = AreaIn
+
     parent_id = HiddenField()
-    name = StringField(_l("Name of the new area"), id="new_area_name", validators=[
-        DataRequired(NAME_MESSAGE), Length(max=80, message=NAME_MESSAGE)])
+    name = StringField(_l("Name of the new area"), id="new_area_name")
 
 
-class RenameAreaForm(FlaskForm):
+class RenameAreaForm(ModelForm[AreaIn]):
     """A new name for an area."""
 
-    name = StringField(_l("New name"), id="rename_area_name", validators=[
-        DataRequired(NAME_MESSAGE), Length(max=80, message=NAME_MESSAGE)])
+    model = AreaIn
+
+    name = StringField(_l("New name"), id="rename_area_name")

@@ -7,6 +7,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from community.areas.models import LEVELS, LINK_MODES, Area
+from community.areas.schemas import AreaIn
 from community.audit import services as audit
 from community.auth import policy
 from community.errors import Forbidden, InvalidInput, NotFound
@@ -28,17 +29,14 @@ def get_community(session: Session, community_id: int) -> Area:
     return area
 
 
-def add_area(session: Session, *, parent: Area | None, level: str, name: str) -> Area:
+def add_area(session: Session, *, parent: Area | None, level: str, data: AreaIn) -> Area:
     """Insert a node and set its path; no authorization (CLI, demo and `create_area` use it)."""
-    name = name.strip()
-    if not name or len(name) > 80:
-        raise InvalidInput(field="name")
     expected = "city" if parent is None else LEVELS[LEVELS.index(parent.level) + 1]
     if parent is not None and parent.level == "community":
         raise InvalidInput(field="level")
     if level != expected:
         raise InvalidInput(field="level")
-    area = Area(parent_id=parent.id if parent else None, level=level, name=name,
+    area = Area(parent_id=parent.id if parent else None, level=level, name=data.name,
                 timezone=parent.timezone if parent else "Asia/Shanghai")
     session.add(area)
     session.flush()
@@ -48,7 +46,7 @@ def add_area(session: Session, *, parent: Area | None, level: str, name: str) ->
 
 
 def create_area(
-    session: Session, *, actor: policy.Actor, parent_id: int, name: str, ip: str | None = None
+    session: Session, *, actor: policy.Actor, parent_id: int, data: AreaIn, ip: str | None = None
 ) -> Area:
     """A city admin adds a child (district, street or community) under `parent_id`."""
     parent = get_area(session, parent_id)
@@ -56,22 +54,19 @@ def create_area(
     if parent.level == "community":
         raise InvalidInput(field="parent_id")
     level = LEVELS[LEVELS.index(parent.level) + 1]
-    area = add_area(session, parent=parent, level=level, name=name)
+    area = add_area(session, parent=parent, level=level, data=data)
     audit.record(session, actor_id=actor.account_id, action="area.created", area=area,
                  target_type="area", target_id=area.id, ip=ip, name=area.name)
     return area
 
 
 def rename_area(
-    session: Session, *, actor: policy.Actor, area_id: int, name: str, ip: str | None = None
+    session: Session, *, actor: policy.Actor, area_id: int, data: AreaIn, ip: str | None = None
 ) -> Area:
     """Rename a node (city admin)."""
     area = get_area(session, area_id)
     policy.require(actor, "area:manage", area)
-    old = area.name
-    name = name.strip()
-    if not name or len(name) > 80:
-        raise InvalidInput(field="name")
+    old, name = area.name, data.name
     area.name = name
     session.add(area)
     audit.record(session, actor_id=actor.account_id, action="area.renamed", area=area,

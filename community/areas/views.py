@@ -76,7 +76,7 @@ def create():
         session = get_session()
         try:
             area = areas_services.create_area(session, actor=actor(), parent_id=parent_id,
-                                              name=form.name.data or "", ip=client_ip())
+                                              data=form.parsed, ip=client_ip())
         except InvalidInput as err:
             form.name.errors = [*form.name.errors, _field_error(err)]
         else:
@@ -94,7 +94,7 @@ def rename(area_id: int):
         session = get_session()
         try:
             area = areas_services.rename_area(session, actor=actor(), area_id=area_id,
-                                              name=form.name.data or "", ip=client_ip())
+                                              data=form.parsed, ip=client_ip())
         except InvalidInput as err:
             form.name.errors = [*form.name.errors, _field_error(err)]
         else:

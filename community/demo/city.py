@@ -12,6 +12,7 @@ from sqlmodel import Session, col
 from community import clock
 from community.areas import services as area_services
 from community.areas.models import Area
+from community.areas.schemas import AreaIn
 from community.auth import services as auth_services
 from community.auth.models import Account
 from community.auth.schemas import AccountIn
@@ -62,7 +63,8 @@ def _child(demo: Demo, parent: Area | None, level: str, name: str) -> Area:
     if found is not None:
         return found
     demo.created += 1
-    return area_services.add_area(demo.session, parent=parent, level=level, name=name)
+    return area_services.add_area(demo.session, parent=parent, level=level,
+                                  data=AreaIn.parse(name=name))
 
 
 def add_areas(demo: Demo) -> None:

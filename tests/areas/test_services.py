@@ -5,6 +5,7 @@ import pytest
 from sqlmodel import Session
 
 from community.areas import services as areas_services
+from community.areas.schemas import AreaIn
 from community.auth import services as auth_services
 from community.errors import Forbidden, InvalidInput
 from tests import builders
@@ -69,16 +70,17 @@ def test_tree_refused_below_area_admin(session: Session, world: builders.World, 
 def test_create_area_checks(session: Session, world: builders.World) -> None:
     city_admin = _actor(session, world.city_admin)
     with pytest.raises(InvalidInput) as info:
-        areas_services.create_area(session, actor=city_admin, parent_id=world.a.id, name="x")
+        areas_services.create_area(session, actor=city_admin, parent_id=world.a.id,
+                                   data=AreaIn.parse(name="x"))
     assert info.value.details["field"] == "parent_id"
     with pytest.raises(InvalidInput) as info:
         areas_services.create_area(session, actor=city_admin, parent_id=world.street_a.id,
-                                   name="x" * 81)
+                                   data=AreaIn.parse(name="x" * 81))
     assert info.value.details["field"] == "name"
     with pytest.raises(Forbidden):
         areas_services.create_area(session, actor=_actor(session, world.area_admin_a),
-                                   parent_id=world.street_a.id, name="新社区")
+                                   parent_id=world.street_a.id, data=AreaIn.parse(name="新社区"))
     area = areas_services.create_area(session, actor=city_admin, parent_id=world.street_b.id,
-                                      name="新社区")
+                                      data=AreaIn.parse(name="新社区"))
     assert area.level == "community"
     assert area.path.startswith(world.street_b.path)

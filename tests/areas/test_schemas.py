@@ -1,0 +1,23 @@
+"""The area input models: a trimmed name of 1 to 80 characters; known link modes only."""
+from __future__ import annotations
+
+import pytest
+
+from community.areas.schemas import AreaIn, LinkModeIn
+from community.errors import InvalidInput
+
+
+def test_area_name_is_trimmed_and_bounded() -> None:
+    assert AreaIn.parse(name=" 玉龙社区 ").name == "玉龙社区"
+    assert AreaIn.parse(name="名" * 80).name == "名" * 80
+    for bad in ("", "   ", "名" * 81):
+        with pytest.raises(InvalidInput) as err:
+            AreaIn.parse(name=bad)
+        assert err.value.details["field"] == "name"
+
+
+def test_link_mode_is_a_known_code() -> None:
+    assert LinkModeIn.parse(link_mode="approval").link_mode == "approval"
+    with pytest.raises(InvalidInput) as err:
+        LinkModeIn.parse(link_mode="anyone")
+    assert err.value.details["field"] == "link_mode"
