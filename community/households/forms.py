@@ -6,27 +6,25 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs: WTForms 3.2
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import Optional
 
-from community.households.importer import MAX_MEMBERS, MAX_PART_LENGTH, MIN_MEMBERS
+from community.households.schemas import STATUS_LABELS, HouseholdIn
+from community.web.forms import ModelForm
 
-STATUS_LABELS = {"active": _l("Living here"), "moved_out": _l("Moved out")}
 CARD_LABELS = {"active": _l("Has an active card"), "none": _l("No active card")}
 
 
-class HouseholdForm(FlaskForm):
-    """Address, member count and status of one household."""
+class HouseholdForm(ModelForm[HouseholdIn]):
+    """Address, member count and status of one household (rules: `HouseholdIn`)."""
 
-    building = StringField(_l("Building"), validators=[
-        DataRequired(_l("Please enter the building.")), Length(max=MAX_PART_LENGTH)])
-    unit = StringField(_l("Unit"), validators=[
-        DataRequired(_l("Please enter the unit.")), Length(max=MAX_PART_LENGTH)])
-    room = StringField(_l("Room"), validators=[
-        DataRequired(_l("Please enter the room.")), Length(max=MAX_PART_LENGTH)])
-    members = IntegerField(_l("Members"), default=1, validators=[
-        InputRequired(_l("Please enter the number of members.")),
-        NumberRange(MIN_MEMBERS, MAX_MEMBERS, _l("Members must be from 1 to 30."))])
-    status = SelectField(_l("Status"), default="active",
+    model = HouseholdIn
+
+    building = StringField(_l("Building"))
+    unit = StringField(_l("Unit"))
+    room = StringField(_l("Room"))
+    # Optional(): an empty box means "no number" (the model asks for one), not unreadable text.
+    members = IntegerField(_l("Members"), default=1, validators=[Optional()])
+    status = SelectField(_l("Status"), default="active", validate_choice=False,
                          choices=[SelectChoice(k, v) for k, v in STATUS_LABELS.items()])
 
 

@@ -3,8 +3,8 @@
 A manager uploads the community's resident list as exported from a spreadsheet. Headers may
 be Chinese or English; a bad row is rejected with its line number and a reason, good rows are
 kept. A file that cannot be read at all raises `ImportFileError` and nothing is imported.
-Address normalisation here is shared with the registry form and the list search, so "3栋",
-"3" and " 3 " always name the same building.
+Each row is checked by `HouseholdIn`, the model of the registry form, whose address
+normalisation the list search shares too, so "3栋", "3" and " 3 " always name the same building.
 """
 from __future__ import annotations
 
@@ -16,12 +16,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from pydantic import ValidationError
 
 from community.errors import InvalidInput
+from community.households.schemas import (
+    MAX_PART_LENGTH,
+    HouseholdIn,
+    HouseholdStatus,
+    cell_text,
+    normalize_part,
+)
 
 MAX_ROWS = 20_000
-MAX_PART_LENGTH = 20  # the household table's column width
-MIN_MEMBERS, MAX_MEMBERS = 1, 30
 HEADER_SEARCH_ROWS = 10  # a title row or two above the header is common in exported sheets
 REQUIRED = ("building", "unit", "room", "members")
 
@@ -41,13 +47,6 @@ STATUS_WORDS: dict[str, str] = {
     "在住": "active", "居住": "active", "active": "active",
     "迁出": "moved_out", "已迁出": "moved_out", "moved_out": "moved_out", "movedout": "moved_out",
     "moved out": "moved_out",
-}
-
-# Longest first, so "3号楼" loses "号楼" and not just "楼".
-_SUFFIXES = {
-    "building": ("号楼", "栋", "幢", "楼"),
-    "unit": ("单元",),
-    "room": ("室", "号"),
 }
 
 
@@ -119,29 +118,7 @@ def field_labels() -> dict[str, Any]:
             "members": _l("Members"), "status": _l("Status")}
 
 
-# ---- address text -------------------------------------------------------------------------
-
-def cell_text(value: Any) -> str:
-    """A cell as trimmed text; Excel's 301.0 becomes '301'."""
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).replace("\u3000", " ").strip()
-    if re.fullmatch(r"\d+\.0+", text):  # numbers saved as text by some exporters
-        text = text.split(".")[0]
-    return text
-
-
-def normalize_part(kind: str, value: Any) -> str:
-    """Trim an address part and drop its unit word: '3栋' → '3', '301室' → '301'."""
-    text = cell_text(value)
-    for suffix in _SUFFIXES[kind]:
-        if text.endswith(suffix) and len(text) > len(suffix):
-            text = text[: -len(suffix)].strip()
-            break
-    return text
-
+# ---- address text (normalised by `households.schemas`) --------------------------------------
 
 _LABELLED = re.compile(
     r"^\s*(?:(?P<b>[^\s栋幢楼单元室号-]+)\s*(?:号楼|栋|幢|楼))?\s*"
@@ -313,36 +290,43 @@ def _cell(cells: list[Any], columns: dict[str, int], name: str) -> Any:
 
 
 def _validate(line: int, cells: list[Any], columns: dict[str, int]) -> Row | Rejected:
-    parts: dict[str, str] = {}
-    for name in ("building", "unit", "room"):
-        value = normalize_part(name, _cell(cells, columns, name))
-        if not value:
-            return Rejected(line, "missing", name)
-        if len(value) > MAX_PART_LENGTH:
-            return Rejected(line, "too_long", name, value[:40])
-        parts[name] = value
+    """One row through `HouseholdIn`; its first error (in field order) names the reason."""
+    raw = {name: _cell(cells, columns, name) for name in ("building", "unit", "room")}
     raw_members = cell_text(_cell(cells, columns, "members"))
-    if not raw_members:
-        return Rejected(line, "missing", "members")
-    members = parse_members(raw_members)
-    if members is None:
-        return Rejected(line, "members", "members", raw_members[:40])
-    status: str | None = None
     raw_status = cell_text(_cell(cells, columns, "status"))
-    if raw_status:
-        status = STATUS_WORDS.get(raw_status.lower())
-        if status is None:
-            return Rejected(line, "status", "status", raw_status[:40])
-    return Row(line, parts["building"], parts["unit"], parts["room"], members, status)
+    # An unknown word goes to the model as typed, which refuses it; no status keeps the default.
+    status = STATUS_WORDS.get(raw_status.lower(), raw_status) if raw_status else None
+    try:
+        data = HouseholdIn.model_validate(
+            {**raw, "members": parse_members(raw_members) if raw_members else None,
+             "status": status or HouseholdStatus.ACTIVE})
+    except ValidationError as err:
+        return _rejected(line, err.errors(include_url=False)[0], raw, raw_members, raw_status)
+    return Row(line, data.building, data.unit, data.room, data.members,
+               str(data.status) if status else None)
+
+
+def _rejected(line: int, error: Any, raw: dict[str, Any], raw_members: str,
+              raw_status: str) -> Rejected:
+    """The reason code of a row's first error."""
+    name = str(error["loc"][0])
+    if name == "members":
+        if not raw_members:
+            return Rejected(line, "missing", "members")
+        return Rejected(line, "members", "members", raw_members[:40])
+    if name == "status":
+        return Rejected(line, "status", "status", raw_status[:40])
+    if error["type"] == "string_too_long":
+        return Rejected(line, "too_long", name, normalize_part(name, raw[name])[:40])
+    return Rejected(line, "missing", name)
 
 
 def parse_members(text: str) -> int | None:
-    """'3', '3.0' or '3人' → 3; None unless a whole number from 1 to 30."""
+    """'3', '3.0' or '3人' → 3; None unless a whole number (its range is `HouseholdIn`'s)."""
     text = text.strip().removesuffix("人").strip()
     if not re.fullmatch(r"\d+(\.0+)?", text):
         return None
-    value = int(text.split(".")[0])
-    return value if MIN_MEMBERS <= value <= MAX_MEMBERS else None
+    return int(text.split(".")[0])
 
 
 def template_csv() -> bytes:

@@ -14,9 +14,10 @@ from community.areas import services as areas_services
 from community.areas.models import Area
 from community.audit import services as audit
 from community.auth import policy
-from community.errors import CardRevoked, CardUnknown, Conflict, InvalidInput, NotFound
+from community.errors import CardRevoked, CardUnknown, Conflict, NotFound
 from community.households import codes, importer
 from community.households.models import STATUSES, Card, Household, HouseholdMember
+from community.households.schemas import HouseholdIn, normalize_part
 from community.households.sheets import SheetCard
 from community.rows import pk
 from community.web.pagination import Page, paginate
@@ -204,7 +205,7 @@ def list_households(
         else:
             stmt = stmt.where(False)  # not an address or a code: nothing matches
     if building:
-        stmt = stmt.where(Household.building == importer.normalize_part("building", building))
+        stmt = stmt.where(Household.building == normalize_part("building", building))
     if status in STATUSES:
         stmt = stmt.where(Household.status == status)
     if card == "active":
@@ -222,19 +223,6 @@ def list_households(
         page=result,
         buildings=sorted(buildings, key=lambda b: (len(b), b)),
     )
-
-
-def _clean(building: str, unit: str, room: str, members: int, status: str) -> dict[str, Any]:
-    values = {k: importer.normalize_part(k, v)
-              for k, v in (("building", building), ("unit", unit), ("room", room))}
-    for key, value in values.items():
-        if not value or len(value) > importer.MAX_PART_LENGTH:
-            raise InvalidInput(field=key)
-    if not isinstance(members, int) or not 1 <= members <= 30:
-        raise InvalidInput(field="members")
-    if status not in STATUSES:
-        raise InvalidInput(field="status")
-    return {**values, "members": members, "status": status}
 
 
 def _ensure_free(session: Session, community_id: int, values: dict[str, Any],
@@ -259,13 +247,13 @@ def _flush_unique(session: Session, hh: Household) -> None:
 
 
 def create_household(
-    session: Session, *, actor: policy.Actor, community_id: int, building: str, unit: str,
-    room: str, members: int, status: str = "active", ip: str | None = None,
+    session: Session, *, actor: policy.Actor, community_id: int, data: HouseholdIn,
+    ip: str | None = None,
 ) -> Household:
     """Register a household at a free address and give it its first card."""
     area = areas_services.community_for(session, actor=actor, community_id=community_id,
                          action="household:write")
-    values = _clean(building, unit, room, members, status)
+    values = data.model_dump(mode="json")
     _ensure_free(session, pk(area), values)
     hh = Household(community_id=pk(area), **values)
     _flush_unique(session, hh)
@@ -285,13 +273,13 @@ def household_for(session: Session, *, actor: policy.Actor, household_id: int,
 
 
 def update_household(
-    session: Session, *, actor: policy.Actor, household_id: int, building: str, unit: str,
-    room: str, members: int, status: str, ip: str | None = None,
+    session: Session, *, actor: policy.Actor, household_id: int, data: HouseholdIn,
+    ip: str | None = None,
 ) -> Household:
     """Change a household's address, member count or status; the audit keeps old and new."""
     hh = household_for(session, actor=actor, household_id=household_id)
     area = household_area(session, hh)
-    values = _clean(building, unit, room, members, status)
+    values = data.model_dump(mode="json")
     _ensure_free(session, pk(area), values, except_id=hh.id)
     changes = {k: [getattr(hh, k), v] for k, v in values.items() if getattr(hh, k) != v}
     if not changes:
@@ -451,7 +439,7 @@ def sheet_cards(session: Session, *, actor: policy.Actor, community_id: int,
         .where(Household.community_id == area.id, Household.status == "active",
                Card.status == "active")
     )
-    building = importer.normalize_part("building", building) if building else None
+    building = normalize_part("building", building) if building else None
     if building:
         stmt = stmt.where(Household.building == building)
     stmt = stmt.order_by(*_natural(Household.building, Household.unit, Household.room))

@@ -24,12 +24,13 @@ from community.errors import Conflict, Forbidden, InvalidInput
 from community.households import importer, qr, sheets
 from community.households import services as hh_services
 from community.households.codes import format_code
-from community.households.forms import CARD_LABELS, STATUS_LABELS, HouseholdForm, ImportForm
+from community.households.forms import CARD_LABELS, HouseholdForm, ImportForm
+from community.households.schemas import STATUS_LABELS
 from community.i18n import safe_next
 from community.rows import pk
 from community.web.args import int_arg
 from community.web.context import actor, client_ip
-from community.web.forms import errors_onto_form, required
+from community.web.forms import errors_onto_form
 
 bp = Blueprint("households", __name__, url_prefix="/manage")
 
@@ -79,11 +80,8 @@ def new():
     if form.validate_on_submit():
         try:
             hh = hh_services.create_household(
-                session, actor=actor(), community_id=pk(community),
-                building=required(form.building.data), unit=required(form.unit.data),
-                room=required(form.room.data), members=required(form.members.data),
-                status=form.status.data, ip=client_ip(),
-            )
+                session, actor=actor(), community_id=pk(community), data=form.parsed,
+                ip=client_ip())
         except (InvalidInput, Conflict) as exc:
             _apply_domain_error(form, exc)
         else:
@@ -105,11 +103,8 @@ def edit(household_id: int):
     if form.validate_on_submit():
         try:
             hh = hh_services.update_household(
-                session, actor=actor(), household_id=household_id,
-                building=required(form.building.data), unit=required(form.unit.data),
-                room=required(form.room.data), members=required(form.members.data),
-                status=form.status.data, ip=client_ip(),
-            )
+                session, actor=actor(), household_id=household_id, data=form.parsed,
+                ip=client_ip())
         except (InvalidInput, Conflict) as exc:
             _apply_domain_error(form, exc)
         else:
