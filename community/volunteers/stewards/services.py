@@ -13,7 +13,7 @@ station's `chief_id` and the "station_chief" role of the community, both audited
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
@@ -31,7 +31,7 @@ from community.rows import pk
 from community.stations import windows as stations_windows
 from community.stations.models import Station
 from community.volunteers.inbox import services as notifications
-from community.volunteers.models import TRAINING, Steward, StewardInvite
+from community.volunteers.models import Steward, StewardInvite
 from community.volunteers.stewards.queries import (
     chief_stations,
     community_area,
@@ -39,16 +39,13 @@ from community.volunteers.stewards.queries import (
     steward_for,
 )
 from community.volunteers.stewards.rules import (
-    INVITE_DAYS,
-    INVITE_USES,
-    MAX_REASON,
     MAX_SLOTS,
     hash_token,
     invite_state,
-    parse_hhmm,
     slots_of,
     store_slots,
 )
+from community.volunteers.stewards.schemas import AvailabilityIn, InviteIn, RejectIn, TrainingIn
 
 PROFILE_LINK = "/steward/profile"  # where a steward's notifications point (views.profile)
 
@@ -139,16 +136,13 @@ _INVITE_ERRORS: dict[str, type[DomainError]] = {
     "revoked": InviteRevoked, "expired": InviteExpired, "used_up": InviteUsedUp}
 
 
-def create_invite(session: Session, *, actor: policy.Actor, community_id: int, days: int,
-                  max_uses: int, ip: str | None = None,
+def create_invite(session: Session, *, actor: policy.Actor, community_id: int, data: InviteIn,
+                  ip: str | None = None,
                   now: datetime | None = None) -> tuple[StewardInvite, str]:
     """Make an invitation link; returns it with its token (shown once, stored hashed)."""
     area = community_area(session, community_id)
     policy.require(actor, "steward:manage", area)
-    if not isinstance(days, int) or not INVITE_DAYS[0] <= days <= INVITE_DAYS[1]:
-        raise InvalidInput(field="days")
-    if not isinstance(max_uses, int) or not INVITE_USES[0] <= max_uses <= INVITE_USES[1]:
-        raise InvalidInput(field="max_uses")
+    days, max_uses = data.days, data.max_uses
     now = now or clock.now()
     token = secrets.token_urlsafe(32)
     invite = StewardInvite(community_id=pk(area), token_hash=hash_token(token),
@@ -275,12 +269,10 @@ def approve_steward(session: Session, *, actor: policy.Actor, steward_id: int,
     return steward
 
 
-def reject_steward(session: Session, *, actor: policy.Actor, steward_id: int, reason: str,
+def reject_steward(session: Session, *, actor: policy.Actor, steward_id: int, data: RejectIn,
                    ip: str | None = None, now: datetime | None = None) -> Steward:
     """Reject a pending application with a reason (kept on the steward, sent to them)."""
-    reason = (reason or "").strip()
-    if not reason or len(reason) > MAX_REASON:
-        raise InvalidInput(_l("Give a reason of at most 200 characters."), field="reason")
+    reason = data.reason
     steward, area = steward_for(session, actor=actor, steward_id=steward_id, lock=True)
     if steward.status != "pending":
         raise StewardStatusWrong(_l("Only a pending application can be rejected."))
@@ -317,22 +309,15 @@ def retire_steward(session: Session, *, actor: policy.Actor, steward_id: int,
     return steward
 
 
-def set_training(session: Session, *, actor: policy.Actor, steward_id: int, training: str,
-                 trained_on: date | None = None, ip: str | None = None,
-                 now: datetime | None = None) -> Steward:
+def set_training(session: Session, *, actor: policy.Actor, steward_id: int, data: TrainingIn,
+                 ip: str | None = None, now: datetime | None = None) -> Steward:
     """Set a steward's training status; "trained" needs the date (not in the future)."""
     steward, area = steward_for(session, actor=actor, steward_id=steward_id)
-    if training not in TRAINING:
-        raise InvalidInput(field="training")
-    if training == "trained":
-        if trained_on is None:
-            raise InvalidInput(_l("Enter the date the training was completed."),
-                               field="trained_on")
-        if trained_on > clock.local_today(area.timezone, now):
-            raise InvalidInput(_l("The training date cannot be in the future."),
-                               field="trained_on")
-    else:
-        trained_on = None  # only a finished training has a date
+    training = data.training
+    # Only a finished training has a date (TrainingIn has made sure it has one).
+    trained_on = data.trained_on if training == "trained" else None
+    if trained_on is not None and trained_on > clock.local_today(area.timezone, now):
+        raise InvalidInput(_l("The training date cannot be in the future."), field="trained_on")
     if (steward.training, steward.trained_on) != (training, trained_on):
         steward.training, steward.trained_on = training, trained_on
         session.add(steward)
@@ -353,23 +338,11 @@ def _own_steward(session: Session, account_id: int, steward_id: int) -> Steward:
     return steward
 
 
-def add_availability(session: Session, *, account_id: int, steward_id: int, weekday: int,
-                     start: str, end: str) -> Steward:
-    """Add a weekly range to the account's own steward profile (HH:MM; may pass midnight)."""
+def add_availability(session: Session, *, account_id: int, steward_id: int,
+                     data: AvailabilityIn) -> Steward:
+    """Add a weekly range to the account's own steward profile (may pass midnight)."""
     steward = _own_steward(session, account_id, steward_id)
-    if not isinstance(weekday, int) or not 0 <= weekday <= 6:
-        raise InvalidInput(field="weekday")
-    times = []
-    for name, text in (("start", start), ("end", end)):
-        try:
-            times.append(parse_hhmm(text))
-        except ValueError:
-            raise InvalidInput(_l("Write the time as HH:MM, for example 07:30."),
-                               field=name) from None
-    begin, finish = times
-    if begin == finish:
-        raise InvalidInput(_l("The end must differ from the start (an earlier end means the "
-                              "range runs past midnight)."), field="end")
+    weekday, begin, finish = data.weekday, data.start, data.end
     slots = slots_of(steward)
     if len(slots) >= MAX_SLOTS:
         raise InvalidInput(_l("You can keep at most %(count)s time ranges.", count=MAX_SLOTS),

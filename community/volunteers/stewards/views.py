@@ -44,7 +44,7 @@ from community.volunteers.stewards.forms import (
 )
 from community.web.args import int_arg
 from community.web.context import actor, client_ip
-from community.web.forms import errors_onto_form, required
+from community.web.forms import errors_onto_form
 
 bp = Blueprint("stewards", __name__, url_prefix="/manage/stewards")
 me_bp = Blueprint("steward_me", __name__)
@@ -118,14 +118,10 @@ def reject(steward_id: int):
     session = get_session()
     form = RejectForm()
     if form.validate_on_submit():
-        try:
-            services.reject_steward(session, actor=actor(), steward_id=steward_id,
-                                    reason=form.reason.data or "", ip=client_ip())
-        except InvalidInput as exc:
-            _show_error(form, exc, form.reason)
-        else:
-            flash(_("Application rejected."), "info")
-            return _back(steward_id)
+        services.reject_steward(session, actor=actor(), steward_id=steward_id,
+                                data=form.parsed, ip=client_ip())
+        flash(_("Application rejected."), "info")
+        return _back(steward_id)
     return _render_detail(steward_id, reject=form, code=422)
 
 
@@ -148,8 +144,7 @@ def training(steward_id: int):
     if form.validate_on_submit():
         try:
             services.set_training(session, actor=actor(), steward_id=steward_id,
-                                  training=form.training.data, trained_on=form.trained_on.data,
-                                  ip=client_ip())
+                                  data=form.parsed, ip=client_ip())
         except InvalidInput as exc:
             _show_error(form, exc, form.training)
         else:
@@ -184,20 +179,15 @@ def create_invite():
     if community_id is None:
         raise InvalidInput(field="community_id")
     if form.validate_on_submit():
-        try:
-            invite, token = services.create_invite(
-                session, actor=actor(), community_id=community_id,
-                days=required(form.days.data), max_uses=required(form.max_uses.data),
-                ip=client_ip())
-        except InvalidInput as exc:
-            _show_error(form, exc, form.days)
-        else:
-            link = url_for("steward_me.join", token=token, _external=True)
-            resp = current_app.make_response(render_template(
-                "volunteers/stewards_invite_link.html", invite=invite, link=link,
-                community_id=community_id))
-            resp.headers["Cache-Control"] = "no-store"  # the link is shown once
-            return resp
+        invite, token = services.create_invite(
+            session, actor=actor(), community_id=community_id, data=form.parsed,
+            ip=client_ip())
+        link = url_for("steward_me.join", token=token, _external=True)
+        resp = current_app.make_response(render_template(
+            "volunteers/stewards_invite_link.html", invite=invite, link=link,
+            community_id=community_id))
+        resp.headers["Cache-Control"] = "no-store"  # the link is shown once
+        return resp
     return _render_invites(form, 422)
 
 
@@ -320,8 +310,7 @@ def add_availability(steward_id: int):
     if form.validate_on_submit():
         try:
             services.add_availability(session, account_id=current_user.id,
-                                      steward_id=steward_id, weekday=form.weekday.data,
-                                      start=form.start.data or "", end=form.end.data or "")
+                                      steward_id=steward_id, data=form.parsed)
         except InvalidInput as exc:
             _show_error(form, exc, form.start)
         else:

@@ -19,6 +19,7 @@ from community.volunteers.models import Notification, Steward, StewardInvite
 from community.volunteers.stewards import queries as steward_queries
 from community.volunteers.stewards import rules as steward_rules
 from community.volunteers.stewards import services as stewards
+from community.volunteers.stewards.schemas import AvailabilityIn, InviteIn
 from tests import builders
 from tests.builders import World
 from tests.volunteers.stewards import builders as sb
@@ -106,8 +107,9 @@ def _refused(client, session: Session, token: str, status: int, text: str) -> No
 
 def test_expired_invite_is_refused(client, session: Session, world: World) -> None:
     actor = auth_services.load_actor(session, world.manager_a.id)
-    _inv, token = stewards.create_invite(session, actor=actor, community_id=world.a.id, days=1,
-                                         max_uses=5, now=clock.now() - timedelta(days=2))
+    _inv, token = stewards.create_invite(session, actor=actor, community_id=world.a.id,
+                                         data=InviteIn.parse(days=1, max_uses=5),
+                                         now=clock.now() - timedelta(days=2))
     session.commit()
     builders.login(client, world.resident_b)
     _refused(client, session, token, 410, "已过期")
@@ -158,7 +160,8 @@ def test_invite_form_validation(client, session: Session, world: World) -> None:
     assert session.exec(select(StewardInvite)).all() == []
     with pytest.raises(InvalidInput):
         stewards.create_invite(session, actor=auth_services.load_actor(
-            session, world.manager_a.id), community_id=world.a.id, days=91, max_uses=1)
+            session, world.manager_a.id), community_id=world.a.id,
+            data=InviteIn.parse(days=91, max_uses=1))
 
 
 # --- Self sign-up ---------------------------------------------------------------------------
@@ -354,8 +357,9 @@ def test_roster_in_english(client, session: Session, world: World) -> None:
 # --- Profile: availability and training -----------------------------------------------------
 
 def _add(session: Session, row: Steward, weekday: int, start: str, end: str) -> Steward:
-    return stewards.add_availability(session, account_id=row.account_id, steward_id=row.id,
-                                     weekday=weekday, start=start, end=end)
+    return stewards.add_availability(
+        session, account_id=row.account_id, steward_id=row.id,
+        data=AvailabilityIn.parse(weekday=weekday, start=start, end=end))
 
 
 @pytest.mark.parametrize(("start", "end", "field"), [
