@@ -1,12 +1,13 @@
-"""Forms and labels of the rota pages (Flask-WTF: CSRF on all)."""
+"""Forms and labels of the rota pages (Flask-WTF: CSRF on all; field rules: `schemas`)."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField
-from wtforms.validators import InputRequired, NumberRange
+from wtforms.validators import Optional
 
 from community.volunteers.shifts import rules
+from community.volunteers.shifts.schemas import AssignIn, GenerateIn, NeededIn
+from community.web.forms import ModelForm
 
 # Coverage states (rules.STATES) as the pages name them.
 STATE_LABELS = {
@@ -26,30 +27,31 @@ ASSIGNMENT_LABELS = {
 SHIFT_STATUS_LABELS = {"open": _l("Open"), "cancelled": _l("Cancelled")}
 
 
-class GenerateForm(FlaskForm):
+# Optional() on the number fields: an empty box is "no value" (the model asks for one), not
+# a number WTForms cannot read.
+
+class GenerateForm(ModelForm[GenerateIn]):
     """How many weeks ahead to generate, and how many stewards new shifts need."""
 
-    weeks = IntegerField(_l("Weeks ahead"), default=4, validators=[
-        InputRequired(_l("Please enter the number of weeks.")),
-        NumberRange(1, rules.MAX_WEEKS, _l("Weeks must be from 1 to %(max)s.",
-                                           max=rules.MAX_WEEKS))])
-    needed = IntegerField(_l("Stewards per new shift"), default=rules.DEFAULT_NEEDED, validators=[
-        InputRequired(_l("Please enter how many stewards a shift needs.")),
-        NumberRange(1, rules.MAX_NEEDED, _l("Stewards needed must be from 1 to %(max)s.",
-                                            max=rules.MAX_NEEDED))])
+    model = GenerateIn
+
+    weeks = IntegerField(_l("Weeks ahead"), default=4, validators=[Optional()])
+    needed = IntegerField(_l("Stewards per new shift"), default=rules.DEFAULT_NEEDED,
+                          validators=[Optional()])
 
 
-class AssignForm(FlaskForm):
+class AssignForm(ModelForm[AssignIn]):
     """An approved steward of the community to put on the shift."""
 
+    model = AssignIn
+
     steward_id = SelectField(_l("Steward"), coerce=int, choices=[], validate_choice=False,
-                             validators=[InputRequired(_l("Please choose a steward."))])
+                             validators=[Optional()])
 
 
-class NeededForm(FlaskForm):
+class NeededForm(ModelForm[NeededIn]):
     """How many stewards one shift needs."""
 
-    needed = IntegerField(_l("Stewards needed"), validators=[
-        InputRequired(_l("Please enter how many stewards the shift needs.")),
-        NumberRange(1, rules.MAX_NEEDED, _l("Stewards needed must be from 1 to %(max)s.",
-                                            max=rules.MAX_NEEDED))])
+    model = NeededIn
+
+    needed = IntegerField(_l("Stewards needed"), validators=[Optional()])

@@ -26,12 +26,13 @@ from community.areas.models import Area
 from community.areas.services import get_community
 from community.audit import services as audit
 from community.auth import policy
-from community.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from community.errors import Conflict, DomainError, Forbidden, NotFound
 from community.rows import insert_ignoring, pk, table_of
 from community.stations.models import Station, StationException, StationWindow
 from community.volunteers.models import Shift, ShiftAssignment, Steward
 from community.volunteers.shifts import queries, rules
 from community.volunteers.shifts.rules import ACTIVE, CUTOFF_HOURS, SIGNUP_CUTOFF
+from community.volunteers.shifts.schemas import AssignIn, GenerateIn, NeededIn
 
 
 class NotSteward(DomainError):
@@ -221,12 +222,12 @@ def _managed_shift(session: Session, actor: policy.Actor, shift_id: int) -> tupl
     return shift, area
 
 
-def assign(session: Session, *, actor: policy.Actor, shift_id: int, steward_id: int,
+def assign(session: Session, *, actor: policy.Actor, shift_id: int, data: AssignIn,
            now: datetime | None = None, ip: str | None = None) -> ShiftAssignment:
     """A manager puts an approved steward on a shift (cut-off aside, the same checks apply)."""
     now = now or clock.now()
     shift, area = _managed_shift(session, actor, shift_id)
-    steward = _lock_steward(session, select(Steward).where(col(Steward.id) == steward_id))
+    steward = _lock_steward(session, select(Steward).where(col(Steward.id) == data.steward_id))
     if steward is None or steward.community_id != area.id or steward.status != "approved":
         raise StewardNotApproved(field="steward_id")
     shift = _lock_shift(session, shift_id)
@@ -262,13 +263,12 @@ def unassign(session: Session, *, actor: policy.Actor, assignment_id: int,
     return row
 
 
-def set_needed(session: Session, *, actor: policy.Actor, shift_id: int, needed: int,
+def set_needed(session: Session, *, actor: policy.Actor, shift_id: int, data: NeededIn,
                now: datetime | None = None, ip: str | None = None) -> Shift:
     """A manager changes how many stewards a shift needs (1–20; not below those on it)."""
     now = now or clock.now()
+    needed = data.needed
     shift, area = _managed_shift(session, actor, shift_id)
-    if not isinstance(needed, int) or not 1 <= needed <= rules.MAX_NEEDED:
-        raise InvalidInput(field="needed")
     shift = _lock_shift(session, shift_id)
     if now >= shift.ends_at:
         raise ShiftOver()
@@ -412,20 +412,16 @@ def _generate(session: Session, area: Area, *, weeks: int, now: datetime, today:
     return report
 
 
-def generate_shifts(session: Session, *, actor: policy.Actor, community_id: int, weeks: int,
-                    today: date | None = None, now: datetime | None = None,
-                    needed: int = rules.DEFAULT_NEEDED, ip: str | None = None) -> GenerateReport:
-    """Generate a community's shifts for the next `weeks` weeks (steward:manage); idempotent."""
+def generate_shifts(session: Session, *, actor: policy.Actor, community_id: int,
+                    data: GenerateIn, today: date | None = None, now: datetime | None = None,
+                    ip: str | None = None) -> GenerateReport:
+    """Generate a community's shifts for `data.weeks` weeks ahead (steward:manage); idempotent."""
     area = get_community(session, community_id)
     policy.require(actor, "steward:manage", area)
-    if not isinstance(weeks, int) or not 1 <= weeks <= rules.MAX_WEEKS:
-        raise InvalidInput(field="weeks")
-    if not isinstance(needed, int) or not 1 <= needed <= rules.MAX_NEEDED:
-        raise InvalidInput(field="needed")
-    report = _generate(session, area, weeks=weeks, now=now or clock.now(), today=today,
-                       needed=needed)
+    report = _generate(session, area, weeks=data.weeks, now=now or clock.now(), today=today,
+                       needed=data.needed)
     audit.record(session, actor_id=actor.account_id, action="shifts.generated", area=area,
-                 target_type="area", target_id=area.id, ip=ip, weeks=weeks,
+                 target_type="area", target_id=area.id, ip=ip, weeks=data.weeks,
                  created=report.created, updated=report.updated,
                  cancelled=report.cancelled, held=report.held)
     return report

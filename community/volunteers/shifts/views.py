@@ -20,7 +20,6 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from community import clock
 from community.areas import services as areas_services
 from community.db import get_session
-from community.errors import InvalidInput
 from community.i18n import safe_next
 from community.rows import pk
 from community.stations.forms import WEEKDAY_LABELS
@@ -35,7 +34,7 @@ from community.volunteers.shifts.forms import (
 )
 from community.web.args import date_arg, int_arg
 from community.web.context import actor, client_ip
-from community.web.forms import errors_onto_form, required
+from community.web.forms import errors_onto_form
 
 bp = Blueprint("shifts", __name__, url_prefix="/steward")
 manage_bp = Blueprint("rota", __name__, url_prefix="/manage/rota")
@@ -173,24 +172,17 @@ def generate():
         community = areas_services.community_for(session, actor=actor(),
                                                  community_id=community_id,
                                                  action="steward:manage")
-        try:
-            report = services.generate_shifts(session, actor=actor(),
-                                              community_id=pk(community),
-                                              weeks=required(form.weeks.data),
-                                              needed=required(form.needed.data),
-                                              ip=client_ip())
-        except InvalidInput as exc:
-            errors_onto_form(form, exc, default=form.weeks)
-        else:
-            flash(_("Shifts generated: %(created)s new, %(updated)s changed, %(cancelled)s "
-                    "cancelled, %(kept)s unchanged.", created=report.created,
-                    updated=report.updated, cancelled=report.cancelled, kept=report.kept),
-                  "info")
-            if report.held:
-                flash(_("%(held)s shifts with stewards on them no longer match the schedule; "
-                        "they were left as they are. Change them by hand.", held=report.held),
-                      "warning")
-            return redirect(url_for("rota.index", community_id=community.id))
+        report = services.generate_shifts(session, actor=actor(), community_id=pk(community),
+                                          data=form.parsed, ip=client_ip())
+        flash(_("Shifts generated: %(created)s new, %(updated)s changed, %(cancelled)s "
+                "cancelled, %(kept)s unchanged.", created=report.created,
+                updated=report.updated, cancelled=report.cancelled, kept=report.kept),
+              "info")
+        if report.held:
+            flash(_("%(held)s shifts with stewards on them no longer match the schedule; "
+                    "they were left as they are. Change them by hand.", held=report.held),
+                  "warning")
+        return redirect(url_for("rota.index", community_id=community.id))
     return _render_roster(form, 422)
 
 
@@ -220,8 +212,8 @@ def assign(shift_id: int):
     form = AssignForm()
     if form.validate_on_submit():
         try:
-            services.assign(session, actor=actor(), shift_id=shift_id,
-                            steward_id=form.steward_id.data, ip=client_ip())
+            services.assign(session, actor=actor(), shift_id=shift_id, data=form.parsed,
+                            ip=client_ip())
         except REFUSALS as exc:
             errors_onto_form(form, exc, default=form.steward_id)
         else:
@@ -253,12 +245,12 @@ def needed(shift_id: int):
     form = NeededForm()
     if form.validate_on_submit():
         try:
-            services.set_needed(session, actor=actor(), shift_id=shift_id,
-                                needed=required(form.needed.data), ip=client_ip())
-        except (*REFUSALS, InvalidInput) as exc:
+            services.set_needed(session, actor=actor(), shift_id=shift_id, data=form.parsed,
+                                ip=client_ip())
+        except REFUSALS as exc:
             errors_onto_form(form, exc, default=form.needed)
         else:
-            flash(_("Stewards needed: %(n)s.", n=form.needed.data), "info")
+            flash(_("Stewards needed: %(n)s.", n=form.parsed.needed), "info")
             return redirect(url_for("rota.shift", shift_id=shift_id))
     return _render_shift(shift_id, needed=form, code=422)
 

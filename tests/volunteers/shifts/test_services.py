@@ -21,6 +21,7 @@ from community.stations.schemas import ExceptionIn
 from community.volunteers.models import Shift, ShiftAssignment, Steward
 from community.volunteers.shifts import queries as shift_pages
 from community.volunteers.shifts import services as shifts
+from community.volunteers.shifts.schemas import AssignIn, GenerateIn, NeededIn
 from tests import builders
 from tests.volunteers.shifts import builders as rb
 from tests.volunteers.shifts.builders import SH
@@ -52,7 +53,8 @@ def snapshot(session: Session) -> tuple[list, list, list]:
 def generate(session: Session, world: builders.World, weeks: int = 1, now: datetime = NOW,
              **kw) -> shifts.GenerateReport:
     report = shifts.generate_shifts(session, actor=actor(session, world.manager_a),
-                                    community_id=world.a.id, weeks=weeks, now=now, **kw)
+                                    community_id=world.a.id, now=now,
+                                    data=GenerateIn.parse(weeks=weeks, **kw))
     session.commit()
     return report
 
@@ -112,17 +114,19 @@ def test_generation_refusals(session: Session, world: builders.World) -> None:
     session.commit()
     with pytest.raises(Forbidden):
         shifts.generate_shifts(session, actor=actor(session, world.manager_b),
-                               community_id=world.a.id, weeks=1, now=NOW)
+                               community_id=world.a.id, data=GenerateIn.parse(weeks=1), now=NOW)
     with pytest.raises(Forbidden):
         shifts.generate_shifts(session, actor=actor(session, world.steward_a),
-                               community_id=world.a.id, weeks=1, now=NOW)
+                               community_id=world.a.id, data=GenerateIn.parse(weeks=1), now=NOW)
     for weeks, needed in ((0, 1), (13, 1), (1, 0), (1, 21)):
         with pytest.raises(InvalidInput):
             shifts.generate_shifts(session, actor=actor(session, world.manager_a),
-                                   community_id=world.a.id, weeks=weeks, needed=needed, now=NOW)
+                                   community_id=world.a.id, now=NOW,
+                                   data=GenerateIn.parse(weeks=weeks, needed=needed))
     with pytest.raises(NotFound):
         shifts.generate_shifts(session, actor=actor(session, world.city_admin),
-                               community_id=world.street_a.id, weeks=1, now=NOW)
+                               community_id=world.street_a.id, data=GenerateIn.parse(weeks=1),
+                               now=NOW)
     session.rollback()
     assert table(session, Shift) == []
 
@@ -353,7 +357,8 @@ def test_manager_assigns_past_the_cut_off_but_not_beyond_needed_or_overlap(
     st, sh, sw = setup
     manager = actor(session, world.manager_a)
     late = sh.starts_at - timedelta(minutes=30)
-    row = shifts.assign(session, actor=manager, shift_id=sh.id, steward_id=sw.id, now=late)
+    row = shifts.assign(session, actor=manager, shift_id=sh.id,
+                        data=AssignIn.parse(steward_id=sw.id), now=late)
     session.commit()
     assert row.assigned_by == world.manager_a.id
     second = rb.steward(session, world.a)
@@ -363,8 +368,8 @@ def test_manager_assigns_past_the_cut_off_but_not_beyond_needed_or_overlap(
     session.commit()
 
     def assign(session: Session, shift_id: int, steward_id: int, who=manager):
-        return shifts.assign(session, actor=who, shift_id=shift_id, steward_id=steward_id,
-                             now=late)
+        return shifts.assign(session, actor=who, shift_id=shift_id,
+                             data=AssignIn.parse(steward_id=steward_id), now=late)
 
     refused(session, shifts.ShiftFull, assign, shift_id=sh.id, steward_id=second.id)
     refused(session, shifts.OverlappingShift, assign, shift_id=overlapping.id,
@@ -376,11 +381,13 @@ def test_manager_assigns_past_the_cut_off_but_not_beyond_needed_or_overlap(
     refused(session, Forbidden, assign, shift_id=sh.id, steward_id=second.id,
             who=actor(session, world.manager_b))
     refused(session, shifts.ShiftOver, lambda s, **kw: shifts.assign(
-        s, actor=manager, shift_id=overlapping.id, steward_id=second.id,
+        s, actor=manager, shift_id=overlapping.id, data=AssignIn.parse(steward_id=second.id),
         now=overlapping.ends_at))
     # Raising `needed` makes room.
-    shifts.set_needed(session, actor=manager, shift_id=sh.id, needed=2, now=late)
-    shifts.assign(session, actor=manager, shift_id=sh.id, steward_id=second.id, now=late)
+    shifts.set_needed(session, actor=manager, shift_id=sh.id, data=NeededIn.parse(needed=2),
+                      now=late)
+    shifts.assign(session, actor=manager, shift_id=sh.id,
+                  data=AssignIn.parse(steward_id=second.id), now=late)
     session.commit()
     assert shifts.active_count(session, sh.id) == 2
 
@@ -388,11 +395,13 @@ def test_manager_assigns_past_the_cut_off_but_not_beyond_needed_or_overlap(
 def test_unassign_and_needed_rules(session: Session, world: builders.World, setup) -> None:
     _st, sh, sw = setup
     manager = actor(session, world.manager_a)
-    row = shifts.assign(session, actor=manager, shift_id=sh.id, steward_id=sw.id, now=NOW)
+    row = shifts.assign(session, actor=manager, shift_id=sh.id,
+                        data=AssignIn.parse(steward_id=sw.id), now=NOW)
     session.commit()
 
     def needed(session: Session, n: int, now: datetime = NOW, who=manager):
-        return shifts.set_needed(session, actor=who, shift_id=sh.id, needed=n, now=now)
+        return shifts.set_needed(session, actor=who, shift_id=sh.id,
+                                 data=NeededIn.parse(needed=n), now=now)
 
     def unassign(session: Session, now: datetime = NOW, who=manager):
         return shifts.unassign(session, actor=who, assignment_id=row.id, now=now)
@@ -403,13 +412,15 @@ def test_unassign_and_needed_rules(session: Session, world: builders.World, setu
     refused(session, shifts.ShiftOver, needed, n=3, now=sh.ends_at)
     refused(session, Forbidden, unassign, who=actor(session, world.manager_b))
     refused(session, shifts.ShiftOver, unassign, now=sh.ends_at)
-    shifts.set_needed(session, actor=manager, shift_id=sh.id, needed=3, now=NOW)
+    shifts.set_needed(session, actor=manager, shift_id=sh.id, data=NeededIn.parse(needed=3),
+                      now=NOW)
     session.commit()
     shifts.unassign(session, actor=manager, assignment_id=row.id,
                     now=sh.starts_at - timedelta(minutes=5))  # no cut-off for managers
     session.commit()
     refused(session, shifts.NotSignedUp, unassign)
-    shifts.assign(session, actor=manager, shift_id=sh.id, steward_id=sw.id, now=NOW)
+    shifts.assign(session, actor=manager, shift_id=sh.id,
+                  data=AssignIn.parse(steward_id=sw.id), now=NOW)
     session.commit()
     row2 = session.execute(select(ShiftAssignment).where(
         col(ShiftAssignment.steward_id) == sw.id)).scalar_one()
@@ -422,12 +433,13 @@ def test_needed_cannot_drop_below_the_stewards_on_the_shift(
         session: Session, world: builders.World, setup) -> None:
     _st, sh, sw = setup
     manager = actor(session, world.manager_a)
-    shifts.set_needed(session, actor=manager, shift_id=sh.id, needed=2, now=NOW)
+    shifts.set_needed(session, actor=manager, shift_id=sh.id, data=NeededIn.parse(needed=2),
+                      now=NOW)
     rb.assignment(session, sh, sw)
     rb.assignment(session, sh, rb.steward(session, world.a))
     session.commit()
     refused(session, shifts.NeededBelowSignups, lambda s, **kw: shifts.set_needed(
-        s, actor=manager, shift_id=sh.id, needed=1, now=NOW))
+        s, actor=manager, shift_id=sh.id, data=NeededIn.parse(needed=1), now=NOW))
 
 
 # --- Coverage on stored shifts ------------------------------------------------------------
