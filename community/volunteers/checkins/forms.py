@@ -1,18 +1,20 @@
 """Forms and labels of the check-in, station code, supervision log and no-show pages.
 
-The log form checks what a steward can fix in the field (whole numbers, 0 or more, a short
-note) and says so in the user's language; `services.save_log` checks again and has the
-last word (whose log it is, whether it is still open, the photos).
+The log form reads the posted text; its field rules (whole numbers, 0 or more, a short note)
+are `schemas.LogIn`'s, in the user's language; `services.save_log` decides the rest (whose
+log it is, whether it is still open, the photos).
 """
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from flask_wtf.file import MultipleFileField
-from wtforms import IntegerField, TextAreaField
-from wtforms.validators import Length, NumberRange, Optional
+from typing import Any
 
-from community.volunteers.checkins import services
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import MultipleFileField
+from wtforms import IntegerField, SelectMultipleField, TextAreaField
+from wtforms.validators import Optional
+
+from community.volunteers.checkins.schemas import LogIn
+from community.web.forms import ModelForm
 
 INCIDENT_LABELS = {
     "late_drop": _l("Out-of-window drops seen"),
@@ -34,28 +36,33 @@ METHOD_LABELS = {
 }
 HOURS_STATUS_LABELS = {"pending": _l("Hours pending approval"), "approved": _l("Hours approved")}
 
-_WHOLE = _l("Enter a whole number, 0 or more.")
+def _count(label: Any) -> IntegerField:
+    # Optional(): an empty box is no number (LogIn reads it as 0), not one WTForms can't read.
+    return IntegerField(label, validators=[Optional()])
 
 
-def _count(label, top: int = services.MAX_COUNT) -> IntegerField:
-    return IntegerField(label, validators=[Optional(), NumberRange(min=0, max=top,
-                                                                    message=_WHOLE)])
+class SupervisionLogForm(ModelForm[LogIn]):
+    """A steward's log of one shift (rules: `LogIn`)."""
 
-
-class SupervisionLogForm(FlaskForm):
-    """A steward's log of one shift."""
+    model = LogIn
 
     residents_guided = _count(_l("Residents guided"))
     drops_corrected = _count(_l("Drops corrected"))
-    incident_late_drop = _count(INCIDENT_LABELS["late_drop"], 1000)
-    incident_dumping = _count(INCIDENT_LABELS["dumping"], 1000)
-    incident_full_bin = _count(INCIDENT_LABELS["full_bin"], 1000)
-    incident_broken_station = _count(INCIDENT_LABELS["broken_station"], 1000)
-    incident_other = _count(INCIDENT_LABELS["other"], 1000)
-    note = TextAreaField(_l("Note"), validators=[Optional(),
-                                                 Length(max=services.MAX_NOTE)])
+    incident_late_drop = _count(INCIDENT_LABELS["late_drop"])
+    incident_dumping = _count(INCIDENT_LABELS["dumping"])
+    incident_full_bin = _count(INCIDENT_LABELS["full_bin"])
+    incident_broken_station = _count(INCIDENT_LABELS["broken_station"])
+    incident_other = _count(INCIDENT_LABELS["other"])
+    note = TextAreaField(_l("Note"))
     photos = MultipleFileField(_l("Add photos (JPEG, PNG or WebP, up to 5 MB in all)"))
+    # The page's own "remove" checkboxes (one per stored photo); not rendered by WTForms.
+    remove_photos = SelectMultipleField(choices=[], validate_choice=False)
 
     def incident_fields(self) -> list:
         """The incident count fields, in the order of `models.INCIDENTS`."""
         return [getattr(self, f"incident_{code}") for code in INCIDENT_LABELS]
+
+    def model_data(self) -> dict[str, Any]:
+        """The fields as LogIn takes them (a note left out of the post is empty)."""
+        return super().model_data() | {"note": self.note.data or "",
+                                       "remove_photos": self.remove_photos.data or []}

@@ -10,8 +10,8 @@ and the writes are conditional UPDATEs, so a double tap or a race with the end-o
 changes a row once.
 
 One log per assignment, written by its steward from check-in on and editable until the
-manager approves the shift's hours. Counts are non-negative whole numbers; incidents are
-counted per code (`models.INCIDENTS`); photos are checked and cleaned by `community.images`
+manager approves the shift's hours. Its fields and their rules are `schemas.LogIn`; photos
+are checked and cleaned by `community.images`
 and stored under the folder the caller passes (<UPLOAD_DIR or instance>/supervision), named
 by community, assignment and content hash.
 
@@ -21,8 +21,8 @@ configuration): services never read configuration.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TypedDict
@@ -49,11 +49,10 @@ from community.volunteers.checkins.queries import (
     station_for,
 )
 from community.volunteers.checkins.rules import CHECK_IN_EARLY, minutes_between
-from community.volunteers.models import INCIDENTS, Shift, ShiftAssignment, SupervisionLog
+from community.volunteers.checkins.schemas import LogIn
+from community.volunteers.models import Shift, ShiftAssignment, SupervisionLog
 
 MAX_PHOTOS = 6
-MAX_COUNT = 10_000
-MAX_NOTE = 1000
 
 
 class CodeMalformed(DomainError):
@@ -280,17 +279,6 @@ def confirm_presence(session: Session, *, actor: policy.Actor, assignment_id: in
 
 # --- Supervision logs --------------------------------------------------------------------
 
-@dataclass
-class LogInput:
-    """The log form's fields (counts may be None when left empty: read as 0)."""
-
-    residents_guided: int | None = 0
-    drops_corrected: int | None = 0
-    incidents: Mapping[str, int | None] = field(default_factory=dict)
-    note: str = ""
-    remove_photos: Sequence[str] = ()
-
-
 class _LogValues(TypedDict):
     """The columns a save writes."""
 
@@ -310,36 +298,13 @@ class SavedLog:
     removed: list[str]
 
 
-def _count(value: int | None, name: str, top: int = MAX_COUNT) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= top:
-        raise InvalidInput(field=name)
-    return value
-
-
-def clean_input(data: LogInput) -> tuple[int, int, dict[str, int], str]:
-    """Validated (residents guided, drops corrected, incidents with a count, note)."""
-    guided = _count(data.residents_guided, "residents_guided")
-    corrected = _count(data.drops_corrected, "drops_corrected")
-    unknown = set(data.incidents) - set(INCIDENTS)
-    if unknown:
-        raise InvalidInput(field="incidents")
-    incidents = {code: n for code in INCIDENTS
-                 if (n := _count(data.incidents.get(code), f"incident_{code}", 1000))}
-    note = (data.note or "").strip()
-    if len(note) > MAX_NOTE:
-        raise InvalidInput(field="note")
-    return guided, corrected, incidents, note
-
-
-def save_log(session: Session, *, actor: policy.Actor, assignment_id: int, data: LogInput,
+def save_log(session: Session, *, actor: policy.Actor, assignment_id: int, data: LogIn,
              photos: Sequence[bytes] = (), photo_dir: Path,
              now: datetime | None = None) -> SavedLog:
     """Create or update the steward's log of a shift, adding photos (flushes).
 
-    Everything is checked (counts, note, every photo, the photo limit) before any file or row
-    is written; a refusal leaves the log and the folder as they were.
+    Everything is checked (every photo, the photo limit; `LogIn` has checked the fields)
+    before any file or row is written; a refusal leaves the log and the folder as they were.
     """
     ctx = log_context(session, assignment_id)
     if not owns_log(actor, ctx):
@@ -348,7 +313,6 @@ def save_log(session: Session, *, actor: policy.Actor, assignment_id: int, data:
         raise LogLocked()
     if not log_editable(ctx):
         raise LogNotOpen()
-    guided, corrected, incidents, note = clean_input(data)
     kept = list(ctx.log.photos) if ctx.log else []
     removed = [p for p in kept if p.rsplit("/", 1)[-1] in set(data.remove_photos)]
     kept = [p for p in kept if p not in removed]
@@ -364,8 +328,9 @@ def save_log(session: Session, *, actor: policy.Actor, assignment_id: int, data:
     for relative, content in new_files.items():
         write_atomic(photo_dir / relative, content)
     now = now or clock.now()
-    values: _LogValues = {"residents_guided": guided, "drops_corrected": corrected,
-                          "incidents": incidents, "note": note,
+    values: _LogValues = {"residents_guided": data.residents_guided,
+                          "drops_corrected": data.drops_corrected,
+                          "incidents": data.incidents, "note": data.note,
                           "photos": kept + list(new_files), "updated_at": now}
     log = ctx.log
     if log is None:

@@ -227,13 +227,6 @@ LOG_REFUSALS = (InvalidInput, PhotoInvalid, PhotoTooLarge, services.LogLocked,
                 services.LogNotOpen)
 
 
-def _log_input(form: SupervisionLogForm) -> services.LogInput:
-    return services.LogInput(
-        residents_guided=form.residents_guided.data, drops_corrected=form.drops_corrected.data,
-        incidents={code: getattr(form, f"incident_{code}").data for code in INCIDENT_LABELS},
-        note=form.note.data or "", remove_photos=request.form.getlist("remove_photos"))
-
-
 def _show_log_error(form: SupervisionLogForm, exc: DomainError) -> None:
     """Put a refusal next to the field it concerns, or flash it."""
     if isinstance(exc, PhotoInvalid | PhotoTooLarge | services.TooManyPhotos):
@@ -266,7 +259,7 @@ def log(assignment_id: int):
                        if isinstance(f, FileStorage) and f.filename]
             try:
                 saved = services.save_log(session, actor=actor(), assignment_id=assignment_id,
-                                          data=_log_input(form), photos=uploads,
+                                          data=form.parsed, photos=uploads,
                                           photo_dir=photo_root())
             except LOG_REFUSALS as exc:
                 _show_log_error(form, exc)

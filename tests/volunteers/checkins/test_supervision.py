@@ -22,6 +22,7 @@ from community.errors import Forbidden, InvalidInput
 from community.images import PhotoInvalid
 from community.volunteers.checkins import queries as checkin_queries
 from community.volunteers.checkins import services as supervision
+from community.volunteers.checkins.schemas import MAX_COUNT, MAX_NOTE, LogIn
 from community.volunteers.models import SupervisionLog
 from tests import builders
 from tests.stations.helpers import english
@@ -75,7 +76,7 @@ def files(root: Path) -> list[str]:
         if root.exists() else []
 
 
-def save(session: Session, p: bc.Post, photo_dir: Path, data: supervision.LogInput,
+def save(session: Session, p: bc.Post, photo_dir: Path, data: LogIn,
          photos=(), who=None) -> supervision.SavedLog:
     saved = supervision.save_log(session, actor=actor(session, who or p.steward_account),
                                  assignment_id=p.assignment.id, data=data, photos=photos,
@@ -88,10 +89,10 @@ def save(session: Session, p: bc.Post, photo_dir: Path, data: supervision.LogInp
 
 @pytest.mark.usefixtures("ctx")
 def test_save_and_edit_log(session: Session, post: bc.Post, photo_dir: Path) -> None:
-    saved = save(session, post, photo_dir, supervision.LogInput(
+    saved = save(session, post, photo_dir, LogIn.parse(
         residents_guided=12, drops_corrected=3,
-        incidents={"late_drop": 4, "dumping": 0, "full_bin": 1, "broken_station": None},
-        note="  二号桶满了  "), photos=[png()])
+        incident_late_drop=4, incident_dumping=0, incident_full_bin=1,
+        incident_broken_station=None, note="  二号桶满了  "), photos=[png()])
     log = saved.log
     assert (log.residents_guided, log.drops_corrected) == (12, 3)
     assert log.incidents == {"late_drop": 4, "full_bin": 1}
@@ -104,7 +105,7 @@ def test_save_and_edit_log(session: Session, post: bc.Post, photo_dir: Path) -> 
         assert img.format == "PNG"
         assert img.size == (40, 30)
     # Edit: new counts, one more photo, the same photo again is not stored twice.
-    saved = save(session, post, photo_dir, supervision.LogInput(residents_guided=20),
+    saved = save(session, post, photo_dir, LogIn.parse(residents_guided=20),
                  photos=[png(), png("blue")])
     assert saved.log.id == log.id
     assert saved.log.residents_guided == 20
@@ -113,7 +114,7 @@ def test_save_and_edit_log(session: Session, post: bc.Post, photo_dir: Path) -> 
     assert len(logs(session)) == 1
     # Remove the first photo: the service names it so the view deletes the file.
     first = saved.log.photos[0].rsplit("/", 1)[-1]
-    saved = save(session, post, photo_dir, supervision.LogInput(
+    saved = save(session, post, photo_dir, LogIn.parse(
         residents_guided=20, remove_photos=[first]))
     assert saved.removed == [f"{post.world.a.id}/{first}"]
     assert len(saved.log.photos) == 1
@@ -121,18 +122,18 @@ def test_save_and_edit_log(session: Session, post: bc.Post, photo_dir: Path) -> 
 
 @pytest.mark.usefixtures("ctx")
 @pytest.mark.parametrize(("data", "field"), [
-    (supervision.LogInput(residents_guided=-1), "residents_guided"),
-    (supervision.LogInput(drops_corrected=-5), "drops_corrected"),
-    (supervision.LogInput(residents_guided=supervision.MAX_COUNT + 1), "residents_guided"),
-    (supervision.LogInput(incidents={"late_drop": -1}), "incident_late_drop"),
-    (supervision.LogInput(incidents={"fire": 1}), "incidents"),
-    (supervision.LogInput(note="x" * (supervision.MAX_NOTE + 1)), "note"),
-    (supervision.LogInput(residents_guided=True), "residents_guided"),
+    ({"residents_guided": -1}, "residents_guided"),
+    ({"drops_corrected": -5}, "drops_corrected"),
+    ({"residents_guided": MAX_COUNT + 1}, "residents_guided"),
+    ({"incident_late_drop": -1}, "incident_late_drop"),
+    ({"incidents": {"fire": 1}}, "incidents"),
+    ({"note": "x" * (MAX_NOTE + 1)}, "note"),
+    ({"residents_guided": True}, "residents_guided"),
 ])
 def test_invalid_input_refused(session: Session, post: bc.Post, photo_dir: Path,
-                               data: supervision.LogInput, field: str) -> None:
+                               data: dict, field: str) -> None:
     with pytest.raises(InvalidInput) as info:
-        save(session, post, photo_dir, data, photos=[png()])
+        save(session, post, photo_dir, LogIn.parse(data), photos=[png()])
     session.rollback()
     assert info.value.details["field"] == field
     assert logs(session) == []
@@ -142,11 +143,11 @@ def test_invalid_input_refused(session: Session, post: bc.Post, photo_dir: Path,
 @pytest.mark.usefixtures("ctx")
 def test_invalid_photo_refused_and_nothing_stored(session: Session, post: bc.Post,
                                                   photo_dir: Path) -> None:
-    save(session, post, photo_dir, supervision.LogInput(residents_guided=1), photos=[png()])
+    save(session, post, photo_dir, LogIn.parse(residents_guided=1), photos=[png()])
     before, stored = logs(session), files(photo_dir)
     for bad in (b"not an image at all", png()[:60], b"GIF89a" + b"\0" * 40):
         with pytest.raises(PhotoInvalid):
-            save(session, post, photo_dir, supervision.LogInput(residents_guided=9),
+            save(session, post, photo_dir, LogIn.parse(residents_guided=9),
                  photos=[png("green"), bad])
         session.rollback()
     assert logs(session) == before
@@ -156,10 +157,10 @@ def test_invalid_photo_refused_and_nothing_stored(session: Session, post: bc.Pos
 @pytest.mark.usefixtures("ctx")
 def test_too_many_photos(session: Session, post: bc.Post, photo_dir: Path) -> None:
     colours = ["red", "green", "blue", "white", "black", "yellow", "purple"]
-    save(session, post, photo_dir, supervision.LogInput(), photos=[png(c) for c in colours[:5]])
+    save(session, post, photo_dir, LogIn.parse(), photos=[png(c) for c in colours[:5]])
     before, stored = logs(session), files(photo_dir)
     with pytest.raises(supervision.TooManyPhotos):
-        save(session, post, photo_dir, supervision.LogInput(), photos=[png(c) for c in colours[5:]])
+        save(session, post, photo_dir, LogIn.parse(), photos=[png(c) for c in colours[5:]])
     session.rollback()
     assert logs(session) == before
     assert files(photo_dir) == stored
@@ -169,7 +170,7 @@ def test_too_many_photos(session: Session, post: bc.Post, photo_dir: Path) -> No
 def test_who_may_write(session: Session, post: bc.Post, photo_dir: Path) -> None:
     for who in (post.chief, post.world.manager_a, post.world.manager_b):
         with pytest.raises(Forbidden):
-            save(session, post, photo_dir, supervision.LogInput(residents_guided=1), who=who)
+            save(session, post, photo_dir, LogIn.parse(residents_guided=1), who=who)
         session.rollback()
     assert logs(session) == []
 
@@ -177,14 +178,14 @@ def test_who_may_write(session: Session, post: bc.Post, photo_dir: Path) -> None
 @pytest.mark.usefixtures("ctx")
 def test_locked_after_approval_and_closed_before_check_in(session: Session, post: bc.Post,
                                                           photo_dir: Path) -> None:
-    save(session, post, photo_dir, supervision.LogInput(residents_guided=1))
+    save(session, post, photo_dir, LogIn.parse(residents_guided=1))
     a = bc.assignment(session, post.assignment.id)
     a.status, a.hours_status, a.approved_minutes = "done", "approved", 120
     session.add(a)
     session.commit()
     before = logs(session)
     with pytest.raises(supervision.LogLocked):
-        save(session, post, photo_dir, supervision.LogInput(residents_guided=2))
+        save(session, post, photo_dir, LogIn.parse(residents_guided=2))
     session.rollback()
     assert logs(session) == before
     # A steward who never checked in has no log to write.
@@ -192,7 +193,7 @@ def test_locked_after_approval_and_closed_before_check_in(session: Session, post
     session.commit()
     with pytest.raises(supervision.LogNotOpen):
         supervision.save_log(session, actor=actor(session, post.steward_account),
-                             assignment_id=other.id, data=supervision.LogInput(),
+                             assignment_id=other.id, data=LogIn.parse(),
                              photo_dir=photo_dir)
     session.rollback()
     assert logs(session) == before
@@ -288,8 +289,8 @@ def test_log_form_refusals(client: FlaskClient, session: Session, post: bc.Post,
 def test_log_read_by_chief_and_manager(client: FlaskClient, session: Session, post: bc.Post,
                                        photo_dir: Path, app: Flask) -> None:
     with app.test_request_context():
-        saved = save(session, post, photo_dir, supervision.LogInput(
-            residents_guided=5, incidents={"full_bin": 2}), photos=[png()])
+        saved = save(session, post, photo_dir, LogIn.parse(
+            residents_guided=5, incident_full_bin=2), photos=[png()])
     name = saved.log.photos[0].rsplit("/", 1)[-1]
     url = f"/steward/assignments/{post.assignment.id}/log"
     for who in (post.chief, post.world.manager_a):
