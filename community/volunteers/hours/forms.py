@@ -1,8 +1,8 @@
 """Forms and labels of the hours pages (Flask-WTF: CSRF on all posts).
 
-The approval form checks what a manager can fix in the field (a whole number of minutes in
-range, a reason when correcting) in the user's language; `services.approve_hours` checks the
-same again and has the last word (the recorded minutes, the state, the scope).
+The approval form reads the typed minutes ("90", "−5" …) into a number; the field rules are
+`schemas.ApproveIn`'s, and `services.approve_hours` decides what depends on the record (a
+correction needs a reason, the state, the scope).
 """
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import re
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import ValidationError
 
-from community.volunteers.hours.rules import MAX_MINUTES
+from community.volunteers.hours.schemas import MINUTES_RANGE, ApproveIn
+from community.web.forms import ModelForm
 
 _WHOLE = re.compile(r"^[+-]?\d{1,6}$")
 
@@ -31,21 +31,20 @@ def parse_minutes(text: str | None) -> int | None:
     return int(value) if _WHOLE.match(value) else None
 
 
-def _minutes_valid(_form: Any, field: Any) -> None:
-    if not (field.data or "").strip():
-        return  # empty: approve the recorded minutes as they are
-    minutes = parse_minutes(field.data)
-    if minutes is None or not 0 <= minutes <= MAX_MINUTES:
-        raise ValidationError(_l("Enter the minutes as a whole number from 0 to 1440."))
+def _minutes_readable(_form: Any, field: Any) -> None:
+    """Typing, not a rule: the text must read as a whole number (empty: as recorded)."""
+    if (field.data or "").strip() and parse_minutes(field.data) is None:
+        raise ValidationError(MINUTES_RANGE)
 
 
-class ApproveForm(FlaskForm):
+class ApproveForm(ModelForm[ApproveIn]):
     """Approve as recorded (minutes left empty), or correct the minutes with a reason."""
 
-    minutes = StringField(_l("Approved minutes"), validators=[_minutes_valid])
-    reason = StringField(_l("Reason for the correction"), validators=[
-        Length(max=200, message=_l("At most 200 characters."))])
+    model = ApproveIn
 
-    def value(self) -> int | None:
-        """The corrected minutes, or None to approve as recorded (call after validation)."""
-        return parse_minutes(self.minutes.data)
+    minutes = StringField(_l("Approved minutes"), validators=[_minutes_readable])
+    reason = StringField(_l("Reason for the correction"))
+
+    def model_data(self) -> dict[str, Any]:
+        """The typed minutes as a number (None: approve as recorded) and the reason."""
+        return {"minutes": parse_minutes(self.minutes.data), "reason": self.reason.data or ""}

@@ -14,7 +14,6 @@ assignments (id order), so a bulk approval and a single one never deadlock.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -36,11 +35,18 @@ from community.volunteers.hours.queries import (
     hours_report,
     load_assignment,
 )
+from community.volunteers.hours.schemas import (
+    AS_RECORDED,
+    ApproveIn,
+    BulkApproveIn,
+    CorrectionReasonRequired,
+)
+
+# Re-exported: an approval's refusals are named here, with the services' own.
+from community.volunteers.hours.schemas import MinutesOutOfRange as MinutesOutOfRange
 from community.volunteers.inbox import services as notifications
 from community.volunteers.models import Shift, ShiftAssignment, Steward
 
-MAX_REASON = 200
-MAX_BULK = 200  # assignments one bulk approval may name
 MY_LINK = "/steward/hours"
 
 
@@ -58,25 +64,11 @@ class HoursNotPending(DomainError):
         "There are no hours waiting for approval on this shift. Nothing was changed.")
 
 
-class MinutesOutOfRange(InvalidInput):
-    """Corrected minutes must be a whole number from 0 to 1440."""
-
-    code, message = "minutes_out_of_range", _l(
-        "Enter the minutes as a whole number from 0 to 1440.")
-
-
 class MinutesMissing(InvalidInput):
     """No minutes were recorded, so the hours cannot be approved as they are."""
 
     code, message = "minutes_missing", _l(
         "No minutes were recorded for this shift. Enter them, with a reason.")
-
-
-class CorrectionReasonRequired(InvalidInput):
-    """A correction of the recorded minutes needs a reason (the steward will see it)."""
-
-    code, message = "correction_reason_required", _l(
-        "Please give a reason for correcting the minutes (at most 200 characters).")
 
 
 def _now(now: datetime | None) -> datetime:
@@ -96,22 +88,17 @@ class Approval:
     corrected: bool
 
 
-def _decide_minutes(assignment: ShiftAssignment, minutes: int | None,
-                    reason: str) -> tuple[int, str]:
-    """The minutes to approve and the stored correction reason; raises on bad input."""
+def _decide_minutes(assignment: ShiftAssignment, data: ApproveIn) -> tuple[int, str]:
+    """The minutes to approve and the stored correction reason (a correction needs one)."""
     recorded = assignment.minutes
+    minutes = recorded if data.minutes is None else data.minutes
     if minutes is None:
-        if recorded is None:
-            raise MinutesMissing(field="minutes")
-        minutes = recorded
-    if not hours_rules.valid_minutes(minutes):
-        raise MinutesOutOfRange(field="minutes")
+        raise MinutesMissing(field="minutes")
     if minutes == recorded:
         return minutes, ""  # approved as it is: nothing to explain
-    reason = (reason or "").strip()
-    if not reason or len(reason) > MAX_REASON:
+    if not data.reason:
         raise CorrectionReasonRequired(field="reason")
-    return minutes, reason
+    return minutes, data.reason
 
 
 def _check_state(assignment: ShiftAssignment) -> None:
@@ -154,18 +141,18 @@ def _approve(session: Session, *, actor: policy.Actor, assignment: ShiftAssignme
 
 
 def approve_hours(session: Session, *, actor: policy.Actor, assignment_id: int,
-                  minutes: int | None = None, reason: str = "", now: datetime | None = None,
+                  data: ApproveIn = AS_RECORDED, now: datetime | None = None,
                   ip: str | None = None) -> Approval:
-    """Approve one assignment's hours as recorded, or corrected (`minutes`) with a reason.
+    """Approve one assignment's hours as recorded, or corrected (`data.minutes`) with a reason.
 
-    Refused, changing nothing: hours already approved or not pending, minutes outside
-    0..1440, a correction without a reason.
+    Refused, changing nothing: hours already approved or not pending, no minutes to approve,
+    a correction without a reason.
     """
     now = _now(now)
     assignment, shift, area = load_assignment(session, assignment_id)
     policy.require(actor, "steward:manage", area)
     _check_state(assignment)
-    minutes, reason = _decide_minutes(assignment, minutes, reason)
+    minutes, reason = _decide_minutes(assignment, data)
     # The account first (lock order), then the assignment row in the conditional UPDATE.
     points_services.lock_steward_accounts(session, pk(area), {assignment.steward_id})
     return _approve(session, actor=actor, assignment=assignment, shift=shift, area=area,
@@ -187,7 +174,7 @@ class BulkApproval:
 
 
 def approve_many(session: Session, *, actor: policy.Actor, community_id: int,
-                 assignment_ids: Sequence[int], now: datetime | None = None,
+                 data: BulkApproveIn, now: datetime | None = None,
                  ip: str | None = None) -> BulkApproval:
     """Approve a selection of one community's pending hours as recorded, in one transaction.
 
@@ -197,9 +184,7 @@ def approve_many(session: Session, *, actor: policy.Actor, community_id: int,
     now = _now(now)
     area = community_area(session, community_id)
     policy.require(actor, "steward:manage", area)
-    ids = sorted(set(assignment_ids))
-    if not ids or len(ids) > MAX_BULK:
-        raise InvalidInput(field="ids")
+    ids = sorted(set(data.ids))
     rows = session.execute(
         select(ShiftAssignment, Shift)
         .join(Shift, col(Shift.id) == ShiftAssignment.shift_id)

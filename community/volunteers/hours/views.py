@@ -35,6 +35,7 @@ from community.volunteers.hours.forms import (
     STEWARD_STATUS_LABELS,
     ApproveForm,
 )
+from community.volunteers.hours.schemas import BulkApproveIn
 from community.web import downloads
 from community.web.args import date_arg, int_arg
 from community.web.context import actor, client_ip
@@ -116,8 +117,7 @@ def approve(assignment_id: int):
     if form.validate_on_submit():
         try:
             done = services.approve_hours(session, actor=actor(), assignment_id=assignment_id,
-                                          minutes=form.value(), reason=form.reason.data or "",
-                                          ip=client_ip())
+                                          data=form.parsed, ip=client_ip())
         except (services.HoursAlreadyApproved, services.HoursNotPending) as exc:
             flash(str(exc.message), "error")
             return _render_detail(assignment_id, code=exc.status)
@@ -146,7 +146,7 @@ def approve_many():
         flash(_("Select at least one shift to approve."), "warning")
         return redirect(back)
     result = services.approve_many(session, actor=actor(), community_id=community_id,
-                                   assignment_ids=ids, ip=client_ip())
+                                   data=BulkApproveIn.parse(ids=ids), ip=client_ip())
     flash(_("%(n)s shifts approved; %(points)s points credited.", n=len(result.approved),
             points=result.points), "info")
     if result.skipped:

@@ -38,6 +38,7 @@ from community.volunteers.hours import certificate
 from community.volunteers.hours import queries as hours_queries
 from community.volunteers.hours import rules as hr
 from community.volunteers.hours import services as hours
+from community.volunteers.hours.schemas import ApproveIn, BulkApproveIn
 from community.volunteers.models import Notification, ShiftAssignment, Steward
 from tests import builders
 from tests.stations.helpers import english, read
@@ -190,8 +191,8 @@ def test_approval_as_recorded_credits_the_ledger_exactly_once(session: Session,
         hours.approve_hours(session, actor=manager, assignment_id=a.id)  # type: ignore
     session.rollback()
     with pytest.raises(hours.HoursAlreadyApproved):
-        hours.approve_hours(session, actor=manager, assignment_id=a.id, minutes=10,  # type: ignore
-                            reason="再来一次")
+        hours.approve_hours(session, actor=manager, assignment_id=a.id,  # type: ignore
+                            data=ApproveIn.parse(minutes=10, reason="再来一次"))
     session.rollback()
     assert (_ledger(session), _state(session, a.id)) == before  # type: ignore[arg-type]
     # The ledger itself refuses a second credit of the same source.
@@ -237,8 +238,8 @@ def test_bad_corrections_are_refused_and_change_nothing(session: Session, world:
     session.commit()
     manager = _actor(session, world.manager_a)
     with pytest.raises(error):
-        hours.approve_hours(session, actor=manager, assignment_id=a.id, minutes=minutes,  # type: ignore
-                            reason=reason)
+        hours.approve_hours(session, actor=manager, assignment_id=a.id,  # type: ignore
+                            data=ApproveIn.parse(minutes=minutes, reason=reason))
     session.rollback()
     assert _state(session, a.id) == ("pending", None, None, None, "")  # type: ignore
     assert _ledger(session) == []
@@ -253,10 +254,10 @@ def test_correction_with_a_reason_credits_the_corrected_minutes(session: Session
     session.commit()
     manager = _actor(session, world.manager_a)
     done = hours.approve_hours(session, actor=manager, assignment_id=a.id,  # type: ignore
-                               minutes=90, reason="  提前离开  ")
+                               data=ApproveIn.parse(minutes=90, reason="  提前离开  "))
     # The recorded minutes typed again are no correction: no reason needed, none stored.
     also = hours.approve_hours(session, actor=manager, assignment_id=same.id,  # type: ignore
-                               minutes=150, reason="")
+                               data=ApproveIn.parse(minutes=150, reason=""))
     session.commit()
     assert (done.minutes, done.points, done.corrected) == (90, 15, True)
     assert (also.points, also.corrected) == (25, False)
@@ -271,8 +272,8 @@ def test_zero_minutes_approve_without_points(session: Session, world: builders.W
     a = worked(session, st, steward(session, world.a), date(2026, 10, 12), minutes=150)
     session.commit()
     manager = _actor(session, world.manager_a)
-    done = hours.approve_hours(session, actor=manager, assignment_id=a.id, minutes=0,  # type: ignore
-                               reason="未到岗")
+    done = hours.approve_hours(session, actor=manager, assignment_id=a.id,  # type: ignore
+                               data=ApproveIn.parse(minutes=0, reason="未到岗"))
     session.commit()
     assert (done.minutes, done.points) == (0, 0)
     assert _state(session, a.id)[:2] == ("approved", 0)  # type: ignore[arg-type]
@@ -318,7 +319,7 @@ def test_not_pending_and_missing_minutes(session: Session, world: builders.World
     session.rollback()
     assert _ledger(session) == []
     done = hours.approve_hours(session, actor=manager, assignment_id=no_minutes.id,  # type: ignore
-                               minutes=60, reason="忘记签退")
+                               data=ApproveIn.parse(minutes=60, reason="忘记签退"))
     session.commit()
     assert done.points == 10
 
@@ -357,15 +358,17 @@ def test_bulk_approval_skips_approved_and_refuses_foreign_ids(session: Session,
                        ([999999], NotFound)):
         with pytest.raises(error):
             hours.approve_many(session, actor=manager, community_id=world.a.id,  # type: ignore
-                               assignment_ids=ids)  # type: ignore[arg-type]
+                               data=BulkApproveIn.parse(ids=ids))
         session.rollback()
     with pytest.raises(Forbidden):
         hours.approve_many(session, actor=_actor(session, world.manager_b),
-                           community_id=world.a.id, assignment_ids=[a1.id])  # type: ignore
+                           community_id=world.a.id,  # type: ignore
+                           data=BulkApproveIn.parse(ids=[a1.id]))
     session.rollback()
     assert _ledger(session) == before
     result = hours.approve_many(session, actor=manager, community_id=world.a.id,  # type: ignore
-                                assignment_ids=[b1.id, a1.id, old.id, a2.id, a1.id])  # type: ignore
+                                data=BulkApproveIn.parse(  # type: ignore
+                                    ids=[b1.id, a1.id, old.id, a2.id, a1.id]))
     session.commit()
     assert sorted(x.assignment_id for x in result.approved) == sorted([a1.id, a2.id, b1.id])
     assert result.skipped == [old.id]
@@ -398,7 +401,8 @@ def test_16_concurrent_approvals_credit_once(app: Flask, db_url: str, session: S
             try:
                 # Half approve as recorded, half correct: only one may ever win.
                 hours.approve_hours(s, actor=manager, assignment_id=a.id,  # type: ignore
-                                    minutes=None if i % 2 else 120, reason="并发")
+                                    data=ApproveIn.parse(minutes=None if i % 2 else 120,
+                                                         reason="并发"))
                 s.commit()
                 outcomes.append("ok")
             except hours.HoursAlreadyApproved:
@@ -735,7 +739,7 @@ def report_scene(session: Session, world: builders.World) -> dict[str, Steward]:
     hours.approve_hours(session, actor=manager, assignment_id=oct12.id)  # type: ignore
     hours.approve_hours(session, actor=manager, assignment_id=sep.id)  # type: ignore
     hours.approve_hours(session, actor=manager, assignment_id=corrected.id,  # type: ignore
-                        minutes=80, reason="迟到")
+                        data=ApproveIn.parse(minutes=80, reason="迟到"))
     session.commit()
     return {"张三": s1, "李四": s2, "赵六": s4}
 
