@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from community.areas.models import LEVELS, LINK_MODES, Area
-from community.areas.schemas import AreaIn
+from community.areas.models import LEVELS, Area
+from community.areas.schemas import AreaIn, LinkModeIn
 from community.audit import services as audit
 from community.auth import policy
 from community.errors import Forbidden, InvalidInput, NotFound
@@ -75,12 +75,14 @@ def rename_area(
 
 
 def set_link_mode(
-    session: Session, *, actor: policy.Actor, community_id: int, mode: str, ip: str | None = None
+    session: Session, *, actor: policy.Actor, community_id: int, data: LinkModeIn,
+    ip: str | None = None,
 ) -> Area:
     """Choose how residents prove a card is theirs: the card's one-time code or manager approval."""
     area = get_area(session, community_id)
     policy.require(actor, "community:settings", area)
-    if area.level != "community" or mode not in LINK_MODES:
+    mode = data.link_mode
+    if area.level != "community":
         raise InvalidInput(field="link_mode")
     area.link_mode = mode
     session.add(area)

@@ -29,6 +29,7 @@ from community.households import services as households_services
 from community.households.models import Card, Household, HouseholdMember
 from community.points import services as points_services
 from community.ratings import standing as ratings_standing
+from community.residents.schemas import LinkIn
 from community.rows import pk
 
 PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
@@ -118,16 +119,10 @@ def _spend_link_code(session: Session, card: Card) -> bool:
     return result.rowcount == 1
 
 
-def link_household(
-    session: Session,
-    *,
-    account_id: int,
-    short_code: str,
-    link_code: str | None,
-    ip: str | None = None,
-) -> LinkOutcome:
+def link_household(session: Session, *, account_id: int, data: LinkIn,
+                   ip: str | None = None) -> LinkOutcome:
     """Link an account to the household of a card (see the module docstring for the modes)."""
-    card, hh = households_services.resolve_card(session, short_code)
+    card, hh = households_services.resolve_card(session, data.short_code)
     if hh.status != "active":
         raise HouseholdInactive()
     area = households_services.household_area(session, hh)
@@ -139,7 +134,7 @@ def link_household(
 
     result = PENDING
     if area.link_mode == "code":
-        typed = codes.normalize_code(link_code or "")
+        typed = codes.normalize_code(data.link_code)
         if not typed:
             raise LinkCodeRequired(field="link_code")
         if not hmac.compare_digest(typed.encode(), card.link_code.encode()):

@@ -85,9 +85,7 @@ def link():
         session = get_session()
         try:
             outcome = residents_services.link_household(
-                session, account_id=current_user.id, short_code=required(form.short_code.data),
-                link_code=form.link_code.data, ip=client_ip(),
-            )
+                session, account_id=current_user.id, data=form.parsed, ip=client_ip())
         except (CardUnknown, CardRevoked, residents_services.HouseholdInactive) as exc:
             form.short_code.errors = [*form.short_code.errors, str(exc.message)]
             status = exc.status
@@ -186,6 +184,6 @@ def mode():
         raise InvalidInput(field="community_id") from None
     session = get_session()
     areas_services.set_link_mode(session, actor=actor(), community_id=community_id,
-                                 mode=form.link_mode.data, ip=client_ip())
+                                 data=form.parsed, ip=client_ip())
     flash(_("Link mode saved."), "info")
     return redirect(url_for("residents_admin.index", community_id=community_id))

@@ -10,14 +10,14 @@ from sqlmodel import Session, select
 
 from community.households.models import HouseholdMember
 from community.residents import services as residents_services
+from community.residents.schemas import LinkIn
 
 
 def link(session: Session, account_id: int, card, *, with_code: bool = True):
     """Link through the service (code mode by default) and commit."""
     outcome = residents_services.link_household(
-        session, account_id=account_id, short_code=card.short_code,
-        link_code=card.link_code if with_code else None,
-    )
+        session, account_id=account_id, data=LinkIn.parse(
+            short_code=card.short_code, link_code=card.link_code if with_code else ""))
     session.commit()
     return outcome
 
