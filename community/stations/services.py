@@ -260,7 +260,7 @@ def _result(row: Drop | dict[str, Any], *, replay: bool, label: str | None,
     return DropOut(
         id=get("id"), client_id=get("client_id"), replay=replay, station_id=get("station_id"),
         category=get("category"), quality=get("quality"), source=get("source"),
-        in_window=get("in_window"), happened_at=get("happened_at"),
+        in_window=get("in_window"), happened_at=get("happened_at").astimezone(UTC),
         household_id=get("household_id"), household_label=label, warnings=warnings or [],
         points=points if get("household_id") else None,
     )
