@@ -41,6 +41,7 @@ from community.households.models import Household
 from community.ratings import rollups, services
 from community.ratings.models import Rating, RatingPolicy
 from community.ratings.policy import DEFAULT_POLICY
+from community.ratings.schemas import PolicyVersionIn
 from community.rows import pk
 
 MIN_RUNNING_DAYS = 10
@@ -93,8 +94,8 @@ def _publish(demo: Demo, area: Area, note: str, params: dict[str, Any], month: d
     if exists is not None or admin is None:
         return
     services.publish_policy(demo.session, actor=auth_services.load_actor(demo.session, pk(admin)),
-                            area_id=pk(area), params=params,
-                            effective_month=month, note=note, now=at)
+                            area_id=pk(area), now=at,
+                            data=PolicyVersionIn.parse(params, effective_month=month, note=note))
     demo.created += 1
 
 

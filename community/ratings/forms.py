@@ -1,9 +1,11 @@
-"""The rating policy form (Flask-WTF: CSRF on all): every threshold of a draft, the month it
+"""The rating policy forms (Flask-WTF: CSRF on all): every threshold of a draft, the month it
 applies from, and the month to simulate it on.
 
 Thresholds are typed as percentages ("85", "85.5", "85%"); a blank one means the level does
-not check that metric. The form checks what a person can fix in the field and says so in
-the user's language; `rating_policy.problems` (run by the services) has the last word.
+not check that metric. WTForms renders, protects and reads the typed text (percentages,
+months); the rules are the input models' (`ratings.schemas`: `PolicyForm` →
+`PolicyVersionIn`, `SimulationForm` → `SimulationIn`). The service has the last word on
+what needs the area (a month already rated).
 """
 from __future__ import annotations
 
@@ -13,18 +15,22 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, StringField
-from wtforms.validators import InputRequired, Length, NumberRange, ValidationError
+from wtforms.validators import Optional, ValidationError
 
 from community.ratings import policy as rating_policy
 from community.ratings.metrics import METRICS
+from community.ratings.schemas import (
+    MONTH_HINT,
+    PERCENT_HINT,
+    PolicyVersionIn,
+    SimulationIn,
+)
 from community.ratings.texts import METRIC_LABELS
+from community.web.forms import ModelForm
 
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 _PERCENT = re.compile(r"^\d{1,3}(\.\d{1,2})?$")
-MONTH_HINT = _l("Enter a month as YYYY-MM, e.g. 2026-11.")
-PERCENT_HINT = _l("Enter a percentage from 0 to 100 (at most two decimals), or leave it blank.")
 
 
 def parse_month(text: str | None) -> date | None:
@@ -59,48 +65,42 @@ def percent_text(fraction: float) -> str:
 
 
 def _percent_valid(_form: Any, field: Any) -> None:
+    """A threshold's text must be a percentage (reading it; blank: not checked)."""
     if (field.data or "").strip() and parse_percent(field.data) is None:
         raise ValidationError(PERCENT_HINT)
+
+
+def _month_valid(_form: Any, field: Any) -> None:
+    """The month's text must be a month (reading it)."""
+    if parse_month(field.data) is None:
+        raise ValidationError(MONTH_HINT)
 
 
 def _name(level: str, metric: str) -> str:
     return f"{level}_{metric}"
 
 
-class PolicyForm(FlaskForm):
-    """A draft policy: the data minimum, every threshold of compliant and star, the months."""
+def _month_field(label: Any, *, read: bool) -> StringField:
+    """A month box; `read`: this form reads it (the other form's month is left alone)."""
+    return StringField(label, validators=[_month_valid] if read else [],
+                       render_kw={"type": "month"})
 
-    min_active_households = IntegerField(
-        _l("Fewest active households to be rated"),
-        validators=[InputRequired(_l("Enter a whole number from 0 to 100,000.")),
-                    NumberRange(0, rating_policy.MAX_MIN_HOUSEHOLDS,
-                                _l("Enter a whole number from 0 to 100,000."))])
-    effective_month = StringField(_l("In force from (month)"), render_kw={"type": "month"})
-    note = StringField(_l("Note (optional)"), validators=[
-        Length(max=200, message=_l("At most 200 characters."))])
-    simulate_month = StringField(_l("Month to simulate"), render_kw={"type": "month"})
 
-    # The local month the area is in, set by the view: a new version applies from it on.
-    min_month: date | None = None
-    # "publish" checks the month it applies from; "simulate" the month to simulate.
-    purpose: str = "publish"
+class _DraftForm(ModelForm[Any]):
+    """The fields of a draft policy: the data minimum, every threshold of compliant and star,
+    the months and the note (both forms render all of them; each reads the month it needs;
+    each names its model, a `ratings.schemas.PolicyIn`)."""
 
-    def validate_effective_month(self, field: Any) -> None:
-        """Publishing needs a month, this one or later: months already rated keep theirs."""
-        if self.purpose != "publish":
-            return
-        month = parse_month(field.data)
-        if month is None:
-            raise ValidationError(MONTH_HINT)
-        if self.min_month and month < self.min_month:
-            raise ValidationError(_l("Choose this month (%(month)s) or a later one: months "
-                                     "already rated keep the policy they were rated with.",
-                                     month=f"{self.min_month:%Y-%m}"))
+    # Optional(): an empty box is "no value" (the model asks for one), not a parse error.
+    min_active_households = IntegerField(_l("Fewest active households to be rated"),
+                                         validators=[Optional()])
+    effective_month = _month_field(_l("In force from (month)"), read=False)
+    note = StringField(_l("Note (optional)"))
+    simulate_month = _month_field(_l("Month to simulate"), read=False)
 
-    def validate_simulate_month(self, field: Any) -> None:
-        """Simulating needs the month whose figures to use."""
-        if self.purpose == "simulate" and parse_month(field.data) is None:
-            raise ValidationError(MONTH_HINT)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.min_active_households.flags.required = True  # PolicyIn asks for it
 
     def threshold_fields(self, level: str) -> list[Any]:
         """The form fields of one level's thresholds, in metric order."""
@@ -118,8 +118,9 @@ class PolicyForm(FlaskForm):
         self.effective_month.data = f"{month:%Y-%m}"
         self.simulate_month.data = f"{simulate:%Y-%m}" if simulate else ""
 
-    def params(self) -> dict[str, Any]:
-        """The policy params of the draft (call after validation)."""
+    def model_data(self) -> dict[str, Any]:
+        """The draft's params (thresholds as fractions), and the months and note the model
+        names (a month that is not one is None: the model says so)."""
         out: dict[str, Any] = {"min_active_households": self.min_active_households.data}
         for level in rating_policy.GRADED:
             out[level] = []
@@ -128,10 +129,17 @@ class PolicyForm(FlaskForm):
                 if value is not None:
                     out[level].append({"metric": metric, "op": rating_policy.METRIC_OPS[metric],
                                        "value": float(value / 100)})
+        fields = self.model.model_fields
+        if "effective_month" in fields:
+            out["effective_month"] = parse_month(self.effective_month.data)
+        if "simulate_month" in fields:
+            out["simulate_month"] = parse_month(self.simulate_month.data)
+        if "note" in fields:
+            out["note"] = self.note.data or ""
         return out
 
     def field_for(self, name: str) -> Any:
-        """The form field of a params field a service names ("compliant.accuracy")."""
+        """The form field of a params field the model names ("compliant.accuracy")."""
         if "." in name:
             level, metric = name.split(".", 1)
             return getattr(self, _name(level, metric), None) or self.min_active_households
@@ -141,6 +149,22 @@ class PolicyForm(FlaskForm):
 # One optional percentage field per (level, metric), labelled with the metric and its op.
 for _level in rating_policy.GRADED:
     for _metric in METRICS:
-        setattr(PolicyForm, _name(_level, _metric), StringField(
+        setattr(_DraftForm, _name(_level, _metric), StringField(
             METRIC_LABELS[_metric], validators=[_percent_valid],
             render_kw={"inputmode": "decimal", "data-op": rating_policy.METRIC_OPS[_metric]}))
+
+
+class PolicyForm(_DraftForm):
+    """A draft to publish: the params, the month it applies from, a note (`PolicyVersionIn`)."""
+
+    model = PolicyVersionIn
+
+    effective_month = _month_field(_l("In force from (month)"), read=True)
+
+
+class SimulationForm(_DraftForm):
+    """A draft to simulate on a month's figures (`SimulationIn`)."""
+
+    model = SimulationIn
+
+    simulate_month = _month_field(_l("Month to simulate"), read=True)

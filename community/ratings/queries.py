@@ -8,7 +8,6 @@ city admin's (`ratings:policy`). Reads only.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -27,6 +26,7 @@ from community.ratings import services
 from community.ratings.models import Rating, RatingPolicy
 from community.ratings.policy import LEVELS, Policy
 from community.ratings.rollups import month_start
+from community.ratings.schemas import SimulationIn
 from community.rows import pk
 from community.web.pagination import Page, paginate
 
@@ -176,10 +176,9 @@ class PolicyPage:
 
 
 def policy_page(session: Session, *, actor: auth_policy.Actor, area_id: int | None,
-                now: datetime | None = None, draft: Mapping[str, Any] | None = None,
-                simulate_month: date | None = None) -> PolicyPage:
-    """The policy page of an area (the admin's outermost area by default); with a draft and
-    a month, also the simulation of publishing that draft for the area."""
+                now: datetime | None = None, draft: SimulationIn | None = None) -> PolicyPage:
+    """The policy page of an area (the admin's outermost area by default); with a draft (and
+    its month), also the simulation of publishing that draft for the area."""
     paths = _scope_paths(actor, "ratings:policy")
     if area_id is None:
         found = session.execute(select(Area).where(col(Area.path) == paths[0])).scalars().first()
@@ -217,8 +216,7 @@ def policy_page(session: Session, *, actor: auth_policy.Actor, area_id: int | No
     months.sort(reverse=True)
     page = PolicyPage(areas, area, areas_services.full_name(session, area), this_month,
                       in_force, source.name if source else None, versions, months)
-    if draft is not None and simulate_month is not None:
-        page.simulation = services.simulate(session, actor=actor, draft_params=draft,
-                                            month=simulate_month, area_id=area.id,
-                                            now=now)
+    if draft is not None:
+        page.simulation = services.simulate(session, actor=actor, area_id=pk(area),
+                                            data=draft, now=now)
     return page

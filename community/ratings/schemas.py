@@ -1,14 +1,21 @@
-"""The ratings module's codes with their labels: rating levels and the rated metrics.
+"""The ratings module's codes with their labels (rating levels and the rated metrics) and
+the input models of a rating policy (a draft, a version to publish, a draft to simulate).
 
 One `StrEnum` and one label table each (lazy strings: str() them where text is needed),
 read by the rating pages, the dashboards, the exports and the area pages alike.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from flask_babel import lazy_gettext as _l
+from pydantic import StringConstraints, model_validator
+
+from community.ratings import policy as rating_policy
+from community.schemas import InputModel, Say, fail
 
 
 class Level(StrEnum):
@@ -47,3 +54,68 @@ METRIC_LABELS: dict[str, Any] = {
     Metric.STEWARD_COVERAGE: _l("Steward coverage"),
     Metric.KITCHEN_SEPARATION: _l("Kitchen-waste separation"),
 }
+
+
+# --- Input models: a rating policy ---------------------------------------------------------
+
+MONTH_HINT = _l("Enter a month as YYYY-MM, e.g. 2026-11.")
+PERCENT_HINT = _l("Enter a percentage from 0 to 100 (at most two decimals), or leave it blank.")
+MIN_HINT = _l("Enter a whole number from 0 to 100,000.")
+POLICY_FIELDS = ("min_active_households", *rating_policy.GRADED)
+
+
+def _policy_words(field: str) -> Any:
+    """The words for a params field `rating_policy.problems` names."""
+    if field == "min_active_households":
+        return MIN_HINT
+    if "." in field:  # "compliant.accuracy": one threshold
+        return PERCENT_HINT
+    return _l("This value is not valid.")
+
+
+class PolicyIn(InputModel):
+    """A rating policy's params: the data minimum and the thresholds of compliant and star.
+
+    The rules are `rating_policy.problems` (the pure module that also checks stored params),
+    run before the fields are read, so a refusal names the exact threshold
+    ("compliant.accuracy") as before.
+    """
+
+    min_active_households: int
+    compliant: list[dict[str, Any]]
+    star: list[dict[str, Any]]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _a_valid_policy(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            wrong = rating_policy.problems({k: v for k, v in data.items()
+                                            if k in POLICY_FIELDS})
+            if wrong:
+                raise fail(wrong[0], _policy_words(wrong[0]))
+        return data
+
+    def params(self) -> dict[str, Any]:
+        """The params as `rating_policy.from_params` reads them."""
+        return {name: getattr(self, name) for name in POLICY_FIELDS}
+
+    def policy(self) -> rating_policy.Policy:
+        """The Policy these params make."""
+        return rating_policy.from_params(self.params())
+
+
+Month = Annotated[date, Say(MONTH_HINT)]
+
+
+class PolicyVersionIn(PolicyIn):
+    """A new version of an area's policy: the params, the month it applies from, a note."""
+
+    effective_month: Month
+    note: Annotated[str, StringConstraints(max_length=200), Say(
+        _l("At most 200 characters."))] = ""
+
+
+class SimulationIn(PolicyIn):
+    """A draft policy and the month whose figures to rate it on (nothing is stored)."""
+
+    simulate_month: Month

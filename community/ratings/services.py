@@ -17,8 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
@@ -32,10 +32,8 @@ from community.ratings import metrics, rollups
 from community.ratings import policy as rating_policy
 from community.ratings.models import Rating, RatingPolicy
 from community.ratings.policy import DEFAULT_POLICY, LEVELS, Facts, Policy
+from community.ratings.schemas import PolicyVersionIn, SimulationIn
 from community.rows import dialect_insert, table_of
-
-NOTE_MAX = 200
-
 
 # --- Months --------------------------------------------------------------------------------
 
@@ -116,28 +114,26 @@ def versions_of(session: Session, area_id: int) -> list[RatingPolicy]:
 
 
 def publish_policy(session: Session, *, actor: auth_policy.Actor, area_id: int,
-                   params: Mapping[str, Any], effective_month: date, note: str = "",
-                   ip: str | None = None, now: datetime | None = None) -> RatingPolicy:
+                   data: PolicyVersionIn, ip: str | None = None,
+                   now: datetime | None = None) -> RatingPolicy:
     """Publish a new version of an area's rating policy, in force from a month (city admin).
 
     The month is this local month or a later one: months already rated keep the policy
-    they were rated with (each rating stores its policy version). Every threshold is
-    checked (`policy.problems`); a refusal names the first wrong field.
+    they were rated with (each rating stores its policy version). The thresholds are
+    `PolicyVersionIn`'s to check.
     """
     area = session.get(Area, area_id)
     if area is None:
         raise NotFound()
     auth_policy.require(actor, "ratings:policy", area)
-    wrong = rating_policy.problems(params)
-    if wrong:
-        raise InvalidInput(field=wrong[0])
-    month = rollups.month_start(effective_month)
-    if month < local_month(area.timezone, now):
-        raise InvalidInput(field="effective_month")
-    note = (note or "").strip()
-    if len(note) > NOTE_MAX:
-        raise InvalidInput(field="note")
-    clean = rating_policy.from_params(params).to_params()
+    month = rollups.month_start(data.effective_month)
+    this_month = local_month(area.timezone, now)
+    if month < this_month:
+        raise InvalidInput(_l("Choose this month (%(month)s) or a later one: months already "
+                              "rated keep the policy they were rated with.",
+                              month=f"{this_month:%Y-%m}"), field="effective_month")
+    note = data.note
+    clean = data.policy().to_params()
     latest = session.execute(select(func.max(RatingPolicy.version)).where(
         col(RatingPolicy.area_id) == area_id)).scalar_one()
     row = RatingPolicy(area_id=area_id, version=(latest or 0) + 1, effective_month=month,
@@ -271,8 +267,8 @@ def _month_inputs(session: Session, communities: Sequence[tuple[int, str, str]],
     return out, stored
 
 
-def simulate(session: Session, *, actor: auth_policy.Actor, draft_params: Mapping[str, Any],
-             month: date, area_id: int, now: datetime | None = None) -> Simulation:
+def simulate(session: Session, *, actor: auth_policy.Actor, area_id: int, data: SimulationIn,
+             now: datetime | None = None) -> Simulation:
     """Levels of one month under the current policies and under a draft for `area_id`.
 
     The draft would govern each community under the area whose nearest policy is the area's
@@ -286,11 +282,8 @@ def simulate(session: Session, *, actor: auth_policy.Actor, draft_params: Mappin
     if area is None:
         raise NotFound()
     auth_policy.require(actor, "ratings:policy", area)
-    wrong = rating_policy.problems(draft_params)
-    if wrong:
-        raise InvalidInput(field=wrong[0])
-    draft = rating_policy.from_params(draft_params)
-    month = rollups.month_start(month)
+    draft = data.policy()
+    month = rollups.month_start(data.simulate_month)
     previous = add_months(month, -1)
     communities = [(c, n, p) for c, n, p in session.execute(
         select(col(Area.id), col(Area.name), col(Area.path))

@@ -15,12 +15,12 @@ from flask_login import login_required
 from community.db import get_session
 from community.errors import Conflict, InvalidInput
 from community.ratings import queries, services, texts
-from community.ratings.forms import PolicyForm, parse_month
+from community.ratings.forms import PolicyForm, SimulationForm, parse_month
 from community.ratings.metrics import METRICS
 from community.rows import pk
 from community.web.args import int_arg
 from community.web.context import actor, client_ip
-from community.web.forms import errors_onto_form, required
+from community.web.forms import errors_onto_form
 
 bp = Blueprint("ratings", __name__, url_prefix="/manage/ratings")
 
@@ -77,17 +77,11 @@ def policy():
 def simulate():
     """Show how a draft would rate the area's communities in a month; stores nothing."""
     session = get_session()
-    form = PolicyForm()
-    form.purpose = "simulate"
+    form = SimulationForm()
     if form.validate_on_submit():
-        try:
-            page = queries.policy_page(session, actor=actor(), area_id=int_arg("area_id"),
-                                       draft=form.params(),
-                                       simulate_month=parse_month(form.simulate_month.data))
-        except InvalidInput as exc:
-            errors_onto_form(form, exc, default=form.field_for(str(exc.details.get("field"))))
-        else:
-            return _render("ratings/policy.html", page=page, form=form)
+        page = queries.policy_page(session, actor=actor(), area_id=int_arg("area_id"),
+                                   draft=form.parsed)
+        return _render("ratings/policy.html", page=page, form=form)
     page = queries.policy_page(session, actor=actor(), area_id=int_arg("area_id"))
     return _render("ratings/policy.html", 422, page=page, form=form)
 
@@ -99,16 +93,13 @@ def publish():
     session = get_session()
     page = queries.policy_page(session, actor=actor(), area_id=int_arg("area_id"))
     form = PolicyForm()
-    form.min_month = page.this_month
     if form.validate_on_submit():
-        month = required(parse_month(form.effective_month.data))  # validate_effective_month
         try:
-            row = services.publish_policy(
-                session, actor=actor(), area_id=pk(page.area),
-                params=form.params(), effective_month=month,
-                note=form.note.data or "", ip=client_ip())
-        except (InvalidInput, Conflict) as exc:
+            row = services.publish_policy(session, actor=actor(), area_id=pk(page.area),
+                                          data=form.parsed, ip=client_ip())
+        except (InvalidInput, Conflict) as exc:  # a month already rated; a race
             errors_onto_form(form, exc, default=form.field_for(str(exc.details.get("field"))),
+                             own_words=True,
                              conflict=_("Another admin published a version at the same "
                                         "time. Please check the versions and try again."))
         else:

@@ -22,6 +22,7 @@ from community.households.models import Household
 from community.ratings import jobs, rollups, services
 from community.ratings.models import CoverageDay, Rating, RatingPolicy, RollupDay, StationDay
 from community.ratings.policy import DEFAULT_POLICY
+from community.ratings.schemas import PolicyVersionIn, SimulationIn
 from tests import builders
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -172,8 +173,8 @@ def test_star_needs_last_month_compliant(session: Session, scene: Scene) -> None
     params = copy.deepcopy(DEFAULT_POLICY.to_params())
     params["compliant"][2]["value"] = 0.80
     assert params["compliant"][2]["metric"] == "participation"
-    services.publish_policy(session, actor=city_admin, area_id=scene.w.a.id, params=params,
-                            effective_month=OCT, now=at(OCT, 9))
+    services.publish_policy(session, actor=city_admin, area_id=scene.w.a.id, now=at(OCT, 9),
+                            data=PolicyVersionIn.parse(params, effective_month=OCT))
     services.rate_month(session, month=OCT, now=NOW)
     services.rate_month(session, month=NOV, now=NOW)
     session.commit()
@@ -261,13 +262,14 @@ def test_policy_resolution_nearest_area_newest_version(session: Session,
     now = at(OCT, 9)
     publish = services.publish_policy
     assert services.policy_for(session, world.a, OCT) == services.DEFAULT_IN_FORCE
-    v1 = publish(session, actor=admin, area_id=world.city.id, params=_params(min=40),
-                 effective_month=date(2026, 10, 20), note=" 全市 ", now=now)
+    v1 = publish(session, actor=admin, area_id=world.city.id, now=now,
+                 data=PolicyVersionIn.parse(_params(min=40), effective_month=date(2026, 10, 20),
+                                            note=" 全市 "))
     assert (v1.version, v1.effective_month, v1.note) == (1, OCT, "全市")
-    v2 = publish(session, actor=admin, area_id=world.city.id, params=_params(min=50),
-                 effective_month=DEC, now=now)
-    street = publish(session, actor=admin, area_id=world.street_a.id, params=_params(min=60),
-                     effective_month=NOV, now=now)
+    v2 = publish(session, actor=admin, area_id=world.city.id, now=now,
+                 data=PolicyVersionIn.parse(_params(min=50), effective_month=DEC))
+    street = publish(session, actor=admin, area_id=world.street_a.id, now=now,
+                     data=PolicyVersionIn.parse(_params(min=60), effective_month=NOV))
     session.commit()
     got = services.policy_for(session, world.a, OCT)
     assert (got.area_id, got.version, got.policy.min_active_households) == (world.city.id, 1, 40)
@@ -278,8 +280,8 @@ def test_policy_resolution_nearest_area_newest_version(session: Session,
     assert (got.area_id, got.version) == (world.city.id, v2.version)
     assert services.policy_for(session, world.b, date(2026, 9, 1)) == services.DEFAULT_IN_FORCE
     # Two versions for the same month: the later published one wins.
-    v3 = publish(session, actor=admin, area_id=world.city.id, params=_params(min=45),
-                 effective_month=OCT, now=now)
+    v3 = publish(session, actor=admin, area_id=world.city.id, now=now,
+                 data=PolicyVersionIn.parse(_params(min=45), effective_month=OCT))
     assert services.policy_for(session, world.b, NOV).version == v3.version
     assert [v.version for v in services.versions_of(session, world.city.id)] == [3, 2, 1]
     audit = session.execute(select(func.count()).select_from(AuditEntry).where(
@@ -299,8 +301,8 @@ def test_publishing_refuses_bad_input_and_stores_nothing(session: Session,
                                                          month: date, field: str) -> None:
     admin = auth_services.load_actor(session, world.city_admin.id)
     with pytest.raises(InvalidInput) as err:
-        services.publish_policy(session, actor=admin, area_id=world.city.id, params=params,
-                                effective_month=month, now=at(OCT, 9))
+        services.publish_policy(session, actor=admin, area_id=world.city.id, now=at(OCT, 9),
+                                data=PolicyVersionIn.parse(params, effective_month=month))
     assert err.value.details["field"] == field
     session.rollback()
     assert session.execute(select(func.count()).select_from(RatingPolicy)).scalar_one() == 0
@@ -310,15 +312,15 @@ def test_only_a_city_admin_publishes(session: Session, world: builders.World) ->
     for who in (world.area_admin_a, world.manager_a):
         actor = auth_services.load_actor(session, who.id)
         with pytest.raises(Forbidden):
-            services.publish_policy(session, actor=actor, area_id=world.a.id,
-                                    params=_params(), effective_month=NOV, now=at(OCT, 9))
+            services.publish_policy(session, actor=actor, area_id=world.a.id, now=at(OCT, 9),
+                                    data=PolicyVersionIn.parse(_params(), effective_month=NOV))
         with pytest.raises(Forbidden):
-            services.simulate(session, actor=actor, draft_params=_params(), month=OCT,
-                              area_id=world.a.id)
+            services.simulate(session, actor=actor, area_id=world.a.id,
+                              data=SimulationIn.parse(_params(), simulate_month=OCT))
     admin = auth_services.load_actor(session, world.city_admin.id)
     with pytest.raises(NotFound):
-        services.publish_policy(session, actor=admin, area_id=999_999, params=_params(),
-                                effective_month=NOV)
+        services.publish_policy(session, actor=admin, area_id=999_999,
+                                data=PolicyVersionIn.parse(_params(), effective_month=NOV))
     assert session.execute(select(func.count()).select_from(RatingPolicy)).scalar_one() == 0
 
 
@@ -330,9 +332,10 @@ def test_simulator_counts_and_lists(session: Session, scene: Scene) -> None:
     services.rate_month(session, month=OCT, now=NOW)
     session.commit()
     # November is not rated: fresh totals. The draft asks 90% participation (A has 90.6%).
-    sim = services.simulate(session, actor=admin, draft_params=_params(
-        compliant_participation=0.9, star_participation=0.95), month=NOV, area_id=w.city.id,
-        now=NOW)
+    sim = services.simulate(session, actor=admin, area_id=w.city.id, now=NOW,
+                            data=SimulationIn.parse(_params(compliant_participation=0.9,
+                                                            star_participation=0.95),
+                                                    simulate_month=NOV))
     assert sim.stored == 0
     assert {r.name: (r.current, r.draft) for r in sim.rows} == {
         "玉龙社区": ("star", "compliant"), "同心花园": ("not_compliant", "not_compliant"),
@@ -345,23 +348,25 @@ def test_simulator_counts_and_lists(session: Session, scene: Scene) -> None:
     assert sim.coverage("current") == pytest.approx(0.5)
     # October is rated: stored metrics. Under 80% participation A (75%) falls; last month
     # (September) has no rating, so no star under either.
-    sim = services.simulate(session, actor=admin, draft_params=_params(
-        compliant_participation=0.8), month=OCT, area_id=w.street_a.id)
+    sim = services.simulate(session, actor=admin, area_id=w.street_a.id, data=SimulationIn.parse(
+        _params(compliant_participation=0.8), simulate_month=OCT))
     assert sim.stored == 2
     assert {r.name: (r.current, r.draft) for r in sim.rows} == {
         "玉龙社区": ("compliant", "not_compliant"),
         "同心花园": ("not_compliant", "not_compliant")}
     # Under a draft for the city, a community whose own area has a policy keeps it.
-    services.publish_policy(session, actor=admin, area_id=w.a.id, params=_params(),
-                            effective_month=DEC, now=NOW)
+    services.publish_policy(session, actor=admin, area_id=w.a.id, now=NOW,
+                            data=PolicyVersionIn.parse(_params(), effective_month=DEC))
     session.commit()
-    sim = services.simulate(session, actor=admin, draft_params=_params(
-        compliant_participation=0.8), month=DEC, area_id=w.city.id, now=NOW)
+    sim = services.simulate(session, actor=admin, area_id=w.city.id, now=NOW,
+                            data=SimulationIn.parse(_params(compliant_participation=0.8),
+                                                    simulate_month=DEC))
     governed = {r.name: r.governed for r in sim.rows}
     assert governed == {"玉龙社区": False, "同心花园": True, "金浦社区": True}
     with pytest.raises(InvalidInput):
-        services.simulate(session, actor=admin, draft_params=_params(compliant_accuracy=2),
-                          month=OCT, area_id=w.city.id)
+        services.simulate(session, actor=admin, area_id=w.city.id,
+                          data=SimulationIn.parse(_params(compliant_accuracy=2),
+                                                  simulate_month=OCT))
 
 
 def test_reads_for_dashboards(session: Session, scene: Scene) -> None:
