@@ -1,8 +1,9 @@
 """Forms and labels of the dashboards (Flask-WTF: CSRF on all).
 
-The tonnage form checks what a person can fix in the field (a month, tonnes as a
-non-negative number with at most two decimals) and says so in the user's language; the
-service checks the same again and has the last word (scope, a month that has begun).
+The tonnage form renders, protects and reads the typed text (a month, tonnes with thousands
+separators); the rules are `TonnageIn`'s (`dashboard.schemas`: a month, tonnes as a
+non-negative number with at most two decimals). The service has the last word on what needs
+the area (its scope, a month that has begun).
 """
 from __future__ import annotations
 
@@ -11,11 +12,10 @@ from datetime import date
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import StringField
-from wtforms.validators import InputRequired, ValidationError
 
-from community.dashboard.services import TONNAGE_FIELDS, tonnes
+from community.dashboard.schemas import TONNAGE_FIELDS, TonnageIn
+from community.web.forms import ModelForm
 
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
@@ -37,37 +37,24 @@ def parse_month(text: str | None) -> date | None:
     return date(int(m[1]), int(m[2]), 1)
 
 
-def _month_valid(_form: Any, field: Any) -> None:
-    if parse_month(field.data) is None:
-        raise ValidationError(_l("Enter a month as YYYY-MM, e.g. 2026-10."))
+class TonnageForm(ModelForm[TonnageIn]):
+    """One area's tonnages of one month (tonnes; rules: `TonnageIn`)."""
 
+    model = TonnageIn
 
-def _tonnes_valid(_form: Any, field: Any) -> None:
-    if tonnes((field.data or "").strip().replace(",", "")) is None:
-        raise ValidationError(_l("Enter tonnes as a number of at least 0 with at most two "
-                                 "decimals, e.g. 1250.5."))
+    month = StringField(_l("Month"))
+    recyclables = StringField(TONNAGE_LABELS["recyclables"])
+    incineration_grate = StringField(TONNAGE_LABELS["incineration_grate"])
+    incineration_fluid = StringField(TONNAGE_LABELS["incineration_fluid"])
+    kitchen = StringField(TONNAGE_LABELS["kitchen"])
+    landfill = StringField(TONNAGE_LABELS["landfill"])
 
-
-def _tonnes_field(name: str) -> StringField:
-    return StringField(TONNAGE_LABELS[name], validators=[
-        InputRequired(_l("Enter tonnes (0 when none).")), _tonnes_valid])
-
-
-class TonnageForm(FlaskForm):
-    """One area's tonnages of one month (tonnes)."""
-
-    month = StringField(_l("Month"), validators=[
-        InputRequired(_l("Enter a month as YYYY-MM, e.g. 2026-10.")), _month_valid])
-    recyclables = _tonnes_field("recyclables")
-    incineration_grate = _tonnes_field("incineration_grate")
-    incineration_fluid = _tonnes_field("incineration_fluid")
-    kitchen = _tonnes_field("kitchen")
-    landfill = _tonnes_field("landfill")
-
-    def values(self) -> dict[str, str]:
-        """The typed tonnages (thousands separators removed), by TonnageEntry field."""
-        return {name: (getattr(self, name).data or "").strip().replace(",", "")
-                for name in TONNAGE_FIELDS}
+    def model_data(self) -> dict[str, Any]:
+        """The month read from its text (None when it is not one: the model says so) and the
+        typed tonnages, thousands separators removed."""
+        return {"month": parse_month(self.month.data),
+                **{name: (getattr(self, name).data or "").strip().replace(",", "")
+                   for name in TONNAGE_FIELDS}}
 
     def tonnage_fields(self) -> list[Any]:
         """The five tonnage fields in the formula's order."""

@@ -16,6 +16,7 @@ from flask_login import login_required
 from community.dashboard import charts, exports, queries
 from community.dashboard import services as dashboard_services
 from community.dashboard.forms import SORT_LABELS, TONNAGE_LABELS, TonnageForm, parse_month
+from community.dashboard.schemas import TONNAGE_FIELDS
 from community.db import get_session
 from community.errors import Forbidden, InvalidInput
 from community.ratings import metrics
@@ -127,15 +128,14 @@ def tonnage():
     form = TonnageForm()
     if request.method == "GET":
         form.month.data = page.month.strftime("%Y-%m")
-        for name, field in zip(dashboard_services.TONNAGE_FIELDS, form.tonnage_fields(),
-                               strict=True):
+        for name, field in zip(TONNAGE_FIELDS, form.tonnage_fields(), strict=True):
             field.data = str(getattr(page.entry, name)) if page.entry else ""
     elif form.validate_on_submit():
-        month = parse_month(form.month.data) or page.month  # validated above
+        month = form.parsed.month
         try:
             saved = dashboard_services.save_tonnage(
-                session, actor=actor(), area_id=pk(page.area),
-                month=month, values=form.values(), ip=client_ip())
+                session, actor=actor(), area_id=pk(page.area), data=form.parsed,
+                ip=client_ip())
         except InvalidInput as exc:
             field = exc.details.get("field")
             if field == "month":

@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from community import clock
 from community.audit.models import AuditEntry
 from community.dashboard import services
+from community.dashboard.schemas import TonnageIn
 from community.ratings.models import TonnageEntry
 from tests import builders
 from tests.dashboard.helpers import NOW, text_of
@@ -108,10 +109,11 @@ def test_service_refuses_what_the_form_would(session: Session, world: builders.W
     values = {k: v for k, v in EXAMPLE.items() if k != "month"}
     with pytest.raises(InvalidInput):
         services.save_tonnage(session, actor=actor, area_id=world.district.id,
-                              month=date(2026, 10, 1), values={**values, "kitchen": "-5"})
+                              data=TonnageIn.parse({**values, "kitchen": "-5"},
+                                                   month=date(2026, 10, 1)))
     with pytest.raises(InvalidInput):
         services.save_tonnage(session, actor=actor, area_id=world.a.id,
-                              month=date(2026, 10, 1), values=values)
+                              data=TonnageIn.parse(values, month=date(2026, 10, 1)))
     assert services.tonnes("0") == Decimal("0.00")
     assert services.tonnes("12.5") == Decimal("12.50")
     assert services.tonnes("-0.01") is None
