@@ -2,6 +2,7 @@
 from community.areas.models import Area
 from community.audit.models import AuditEntry
 from community.auth.models import Account, RoleGrant
+from community.dirty.models import DirtyDay
 from community.households.models import Card, Household, HouseholdMember
 from community.points.models import (
     LedgerEntry,
@@ -43,8 +44,8 @@ from community.volunteers.models import (
 __all__ = [
     "BuildingDay", "CommunityDay", "CoverageDay", "HourDay", "HouseholdMonth", "Rating",
     "RatingPolicy", "RollupDay", "StationDay", "TonnageEntry",
-    "Account", "Area", "AuditEntry", "Card", "Device", "Drop", "DropRegrade", "Household",
-    "HouseholdMember", "JobRun", "LedgerEntry", "PointsAccount", "PointsRuleSet", "Redemption",
-    "Notification", "RewardItem", "RoleGrant", "Shift", "ShiftAssignment", "Station",
+    "Account", "Area", "AuditEntry", "Card", "Device", "DirtyDay", "Drop", "DropRegrade",
+    "Household", "HouseholdMember", "JobRun", "LedgerEntry", "PointsAccount", "PointsRuleSet",
+    "Redemption", "Notification", "RewardItem", "RoleGrant", "Shift", "ShiftAssignment", "Station",
     "StationException", "StationWindow", "Steward", "StewardInvite", "SupervisionLog",
 ]

@@ -8,13 +8,14 @@ out at the same moment is never overwritten.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from community.areas.models import Area
+from community.dirty import services as dirty
 from community.rows import table_of
 from community.stations.models import Station
 from community.volunteers.checkins.rules import minutes_between
@@ -38,13 +39,15 @@ def close_finished_shifts(session: Session, *, now: datetime) -> dict[str, int]:
     table = table_of(ShiftAssignment)
     open_rows = session.execute(
         select(col(ShiftAssignment.id), col(ShiftAssignment.checked_in_at),
-               col(ShiftAssignment.checked_out_at), col(Shift.ends_at))
+               col(ShiftAssignment.checked_out_at), col(Shift.ends_at),
+               col(Shift.community_id), col(Shift.local_date))
         .join(Shift, col(Shift.id) == ShiftAssignment.shift_id)
         .where(col(ShiftAssignment.status) == "signed_up",
                col(ShiftAssignment.checked_in_at).is_not(None),
                col(ShiftAssignment.shift_id).in_(_ended_shifts(now)))
         .order_by(col(ShiftAssignment.id))).all()
     closed = auto = 0
+    days: dict[tuple[int, date], int] = {}
     for row in open_rows:
         # A steward checked in after the end (impossible by the rules, but data is data)
         # gets zero minutes, never negative ones.
@@ -59,6 +62,10 @@ def close_finished_shifts(session: Session, *, now: datetime) -> dict[str, int]:
         if done:
             closed += 1
             auto += row.checked_out_at is None
+            key = (row.community_id, row.local_date)
+            days[key] = days.get(key, 0) + 1
+    # An automatic check-out ends a presence: the coverage of its day may change.
+    dirty.mark(session, "presence", days, now=now)
     no_shows = session.exec(
         update(table)
         .where(table.c.status == "signed_up", table.c.checked_in_at.is_(None),

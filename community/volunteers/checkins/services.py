@@ -35,6 +35,7 @@ from sqlmodel import Session, col
 from community import clock
 from community.audit import services as audit
 from community.auth import policy
+from community.dirty import services as dirty
 from community.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from community.images import clean_photo, write_atomic
 from community.rows import pk
@@ -210,6 +211,7 @@ def check_in(session: Session, *, actor: policy.Actor, key: bytes, text: str,
         .execution_options(synchronize_session=False))
     if not changed.rowcount:
         raise AlreadyCheckedIn(field="code")
+    _presence_changed(session, row.shift, now)
     return _reload(session, row)
 
 
@@ -234,7 +236,13 @@ def check_out(session: Session, *, actor: policy.Actor, key: bytes, text: str,
         .execution_options(synchronize_session=False))
     if not changed.rowcount:
         raise ShiftClosed(field="code")
+    _presence_changed(session, row.shift, now)
     return _reload(session, row)
+
+
+def _presence_changed(session: Session, shift: Shift, now: datetime) -> None:
+    """Steward coverage of the shift's day changed: mark it dirty for the rollups."""
+    dirty.mark(session, "presence", {(shift.community_id, shift.local_date): 1}, now=now)
 
 
 def _reload(session: Session, row: ShiftRow) -> ShiftRow:
@@ -271,6 +279,7 @@ def confirm_presence(session: Session, *, actor: policy.Actor, assignment_id: in
         .execution_options(synchronize_session=False))
     if not changed.rowcount:
         raise AlreadyCheckedIn(message=_l("This steward is already checked in."))
+    _presence_changed(session, shift, now)
     audit.record(session, actor_id=actor.account_id, action="shift.confirm_presence", area=area,
                  target_type="shift_assignment", target_id=assignment.id, ip=ip,
                  shift_id=shift.id, station_id=station.id)
