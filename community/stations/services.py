@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic as time_monotonic
@@ -24,6 +24,7 @@ from community.areas import services as areas_services
 from community.areas.models import Area
 from community.audit import services as audit
 from community.auth import policy
+from community.dirty import services as dirty
 from community.errors import (
     CardRevoked,
     CardUnknown,
@@ -375,7 +376,33 @@ def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropI
             answer = outcomes[first[cid]]
             outcomes[n] = (answer.model_copy(update={"replay": True, "warnings": []})
                            if isinstance(answer, DropOut) else answer)
+    _mark_late_days(session, [r for r in rows if r["client_id"] in inserted], stations, now)
     return cast(list[Outcome], outcomes)  # every item has its outcome by now
+
+
+def _revoked_before(card: Card, happened_at: datetime) -> bool:
+    """Whether the card was revoked before the drop happened (DOMAIN.md: a drop made with a
+    card before its revocation, by device time, is recorded and scores; one made after is
+    refused). A revoked card without a recorded moment counts as revoked since always."""
+    if card.status == "active":
+        return False
+    return card.revoked_at is None or happened_at >= card.revoked_at
+
+
+def _mark_late_days(session: Session, rows: list[dict[str, Any]],
+                    stations: Mapping[int, _StationInfo], now: datetime) -> None:
+    """Mark the past local days that newly stored drops landed in (their rollups are stale).
+
+    Today's drops mark nothing: today is read raw and rolled up whole the next night, so the
+    common scan adds no statement. Last in the transaction: the mark's row lock is held only
+    until the commit that follows.
+    """
+    counts: dict[tuple[int, date], int] = {}
+    for r in rows:
+        if r["local_date"] < clock.local_today(stations[r["station_id"]].tz, now):
+            key = (r["community_id"], r["local_date"])
+            counts[key] = counts.get(key, 0) + 1
+    dirty.mark(session, "drops", counts, now=now)
 
 
 @dataclass(frozen=True)
@@ -411,7 +438,7 @@ def _validate(item: DropIn, info: _StationInfo, cards: dict[str, tuple[Card, Hou
         if hit is None:
             raise CardUnknown(field="card")
         card, hh = hit
-        if card.status != "active":
+        if _revoked_before(card, item.happened_at):
             raise CardRevoked(field="card")
         if hh.community_id != station.community_id:
             raise CardForeign(field="card")
@@ -540,6 +567,8 @@ def regrade_drop(session: Session, *, actor: policy.Actor, drop_id: int, quality
         session, facts=_facts(drop), community_id=drop.community_id,
         regrade_id=pk(change), earlier_regrade_ids=earlier,
         actor_id=actor.account_id)
+    if drop.local_date < clock.local_today(area.timezone):
+        dirty.mark(session, "regrades", {(drop.community_id, drop.local_date): 1})
     audit.record(session, actor_id=actor.account_id, action="drop.regraded", area=area,
                  target_type="drop", target_id=drop.id, ip=ip,
                  from_quality=change.from_quality, to_quality=quality)

@@ -203,7 +203,8 @@ def test_revoked_card_never_stores_a_drop(client, session: Session, scene) -> No
     hh = world.households_a[0]
     old = builders.active_card(session, hh)
     manager = auth_services.load_actor(session, world.manager_a.id)
-    hh_services.reissue_card(session, actor=manager, household_id=hh.id)
+    with clock.freeze(NOW - timedelta(hours=1)):  # revoked before the drops happened
+        hh_services.reissue_card(session, actor=manager, household_id=hh.id)
     session.commit()
     builders.login(client, world.steward_a)
     resp = client.post("/api/v1/drops", json=_drop(st.id, old.token))
@@ -347,7 +348,8 @@ def test_batch_stores_good_items_and_reports_bad_ones(client, session: Session, 
     cards = [builders.active_card(session, hh) for hh in world.households_a]
     hh = world.households_a[2]
     manager = auth_services.load_actor(session, world.manager_a.id)
-    hh_services.reissue_card(session, actor=manager, household_id=hh.id)  # cards[2] revoked
+    with clock.freeze(NOW - timedelta(hours=1)):  # cards[2] revoked before the drops
+        hh_services.reissue_card(session, actor=manager, household_id=hh.id)
     session.commit()
     builders.login(client, world.steward_a)
     drops = [

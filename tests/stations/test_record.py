@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, func, select
 
+from community import clock
 from community.auth import services as auth_services
 from community.errors import CardRevoked, CardUnknown, Forbidden, InvalidInput
 from community.households import services as hh_services
@@ -71,8 +72,9 @@ def test_revoked_and_unknown_cards_are_refused(session: Session, scene) -> None:
     world, st, steward = scene
     hh = world.households_a[0]
     old = builders.active_card(session, hh)
-    hh_services.reissue_card(session, actor=auth_services.load_actor(session, world.manager_a.id),
-                             household_id=hh.id)
+    with clock.freeze(NOW - timedelta(hours=1)):  # revoked before the drop happened
+        hh_services.reissue_card(session, household_id=hh.id,
+                                 actor=auth_services.load_actor(session, world.manager_a.id))
     session.commit()
     with pytest.raises(CardRevoked):
         services.record_drop(session, actor=steward, item=_item(st.id, old.token), now=NOW)
@@ -80,6 +82,28 @@ def test_revoked_and_unknown_cards_are_refused(session: Session, scene) -> None:
         services.record_drop(session, actor=steward, item=_item(st.id, "x" * 24, n=2), now=NOW)
     session.rollback()
     assert _count(session) == 0
+
+
+def test_a_drop_made_before_the_card_was_revoked_is_recorded_and_scores(
+        session: Session, scene) -> None:
+    """DOMAIN.md: device time before the revocation → recorded and scores; at or after → no."""
+    world, st, steward = scene
+    hh = world.households_a[0]
+    old = builders.active_card(session, hh)
+    manager = auth_services.load_actor(session, world.manager_a.id)
+    revoked_at = NOW + timedelta(minutes=5)
+    with clock.freeze(revoked_at):
+        hh_services.reissue_card(session, actor=manager, household_id=hh.id)
+    session.commit()
+    later = NOW + timedelta(hours=1)  # uploaded after the revocation, from an offline queue
+    before = services.record_drop(session, actor=steward, now=later, item=_item(
+        st.id, old.token, happened_at=revoked_at - timedelta(seconds=1)))
+    assert before.household_id == hh.id
+    assert before.points == 2
+    for n, moment in ((2, revoked_at), (3, revoked_at + timedelta(seconds=1))):
+        with pytest.raises(CardRevoked):
+            services.record_drop(session, actor=steward, now=later,
+                                 item=_item(st.id, old.token, n=n, happened_at=moment))
 
 
 def test_foreign_steward_and_foreign_card(session: Session, scene) -> None:
