@@ -14,12 +14,6 @@ MAX_PERIOD_DAYS = 3660  # a certificate or report covers at most about ten years
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
-def valid_minutes(minutes: object) -> bool:
-    """Whether `minutes` is a whole number of minutes from 0 to MAX_MINUTES."""
-    return (isinstance(minutes, int) and not isinstance(minutes, bool)
-            and 0 <= minutes <= MAX_MINUTES)
-
-
 def points_for_minutes(minutes: int, rate: int) -> int:
     """Points for approved minutes at `rate` points per hour: floor(minutes × rate / 60).
 

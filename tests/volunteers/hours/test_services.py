@@ -38,7 +38,7 @@ from community.volunteers.hours import certificate
 from community.volunteers.hours import queries as hours_queries
 from community.volunteers.hours import rules as hr
 from community.volunteers.hours import services as hours
-from community.volunteers.hours.schemas import ApproveIn, BulkApproveIn
+from community.volunteers.hours.schemas import ApproveIn, BulkApproveIn, MinutesOutOfRange
 from community.volunteers.models import Notification, ShiftAssignment, Steward
 from tests import builders
 from tests.stations.helpers import english, read
@@ -96,9 +96,20 @@ def test_points_for_negative_minutes_or_rate_is_refused() -> None:
         hr.points_for_minutes(10, -1)
 
 
+def _valid_minutes(minutes: object) -> bool:
+    """The minutes rule lives in ApproveIn only (None there means "as recorded")."""
+    if minutes is None:
+        return False
+    try:
+        ApproveIn.parse(minutes=minutes)
+    except MinutesOutOfRange:
+        return False
+    return True
+
+
 def test_valid_minutes_and_hours_for_people() -> None:
-    assert [hr.valid_minutes(m) for m in (0, 1, 1440)] == [True, True, True]
-    assert not any(hr.valid_minutes(m) for m in (-1, 1441, True, 1.5, "90", None))
+    assert [_valid_minutes(m) for m in (0, 1, 1440)] == [True, True, True]
+    assert not any(_valid_minutes(m) for m in (-1, 1441, True, 1.5, "90", None))
     assert [hr.format_hours(m) for m in (150, 100, 120, 0, 1, 45)] == [
         "2.5", "1.67", "2", "0", "0.02", "0.75"]
 
