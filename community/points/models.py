@@ -68,6 +68,35 @@ class LedgerEntry(SQLModel, table=True):
     at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
     local_date: date
     reverses_id: int | None = Field(default=None, foreign_key="ledger_entry.id", sa_type=BigId)
+    # The drop an earn, strike or penalty is about (a bonus: the drop that triggered it; a
+    # reversal: the reversed entry's). With `kind` it names the entry's subject, so a
+    # recomputation can compare what the ledger holds with what the facts deserve.
+    drop_id: int | None = Field(default=None, sa_type=BigId)
+
+
+class ScoredDrop(SQLModel, table=True):
+    """The facts of one scored drop of a household, as points last saw them.
+
+    Written when a drop is first scored and updated by a regrade, so points can recompute a
+    household's deserved entries (cap order, strike counts, streak runs) from the facts
+    alone, whatever order they arrived in, without reading the stations tables.
+    `happened_at` is the device time: the order of drops within a local day.
+    """
+
+    __tablename__ = "points_scored_drop"
+    __table_args__ = (
+        Index("ix_points_scored_drop_account_day", "account_id", "local_date", "happened_at"),
+    )
+
+    drop_id: int = Field(primary_key=True, sa_type=BigId,
+                         sa_column_kwargs={"autoincrement": False})
+    account_id: int = Field(foreign_key="points_account.id")
+    local_date: date
+    happened_at: datetime = Field(sa_type=UTCDateTime())
+    category: str = Field(max_length=12)
+    quality: str = Field(max_length=10)
+    in_window: bool
+    rule_version: int | None = None
 
 
 class PointsRuleSet(SQLModel, table=True):

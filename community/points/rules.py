@@ -7,9 +7,10 @@ Defaults follow DOMAIN.md; a community's manager changes them by publishing a ne
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 DEFAULT_POINTS = {"kitchen": 2, "recyclable": 2, "hazardous": 3, "other": 1}
 # The allowed values of each rule (inclusive): the one table `RuleSet.problems` and the
@@ -61,6 +62,9 @@ class DropFacts:
     quality: str  # correct | incorrect | ungraded
     in_window: bool
     local_date: date
+    # The device time (orders the drops of a day). None only from callers that do not know
+    # it (old tests, the demo): such drops order by id within their day.
+    happened_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,115 @@ def _streak(rules: RuleSet, facts: DropFacts, state: HouseholdDay) -> list[Entry
     if any(block_start <= d <= facts.local_date for d in state.bonus_dates):
         return []  # once per completed streak block
     return [Entry("bonus", rules.streak_bonus, f"streak:{length}")]
+
+
+# --- Recomputation from the facts ---------------------------------------------------------
+# What a household deserves is a function of the set of its drops' facts, never of the
+# order they arrived in. The services compare it with the live ledger entries per key and
+# append the differences (reversals and new entries); they never edit an entry.
+#
+# Keys: ("earn", drop), ("strike", drop), ("penalty", drop) (the drop whose strike is the
+# 3rd, 6th, … in its window), ("bonus", day) (the last day of a completed streak block).
+# A block is named by its last day, so the same block reached in any order has the same key;
+# a run extended backwards moves its blocks (a reversal and a new bonus, both readable).
+
+Key = tuple[str, int | date]
+RulesOn = Callable[[date], RuleSet]
+_NO_TIME = time(0, 0)
+
+
+@dataclass(frozen=True)
+class Deserved:
+    """One entry the facts deserve: kind earn | strike | penalty | bonus; amount signed.
+
+    A penalty's amount is its nominal amount: the services apply the zero floor when they
+    append it (see `services._recompute`).
+    """
+
+    kind: str
+    amount: int
+    local_date: date
+    reason: str
+    rule_version: int
+    drop_id: int | None = None
+
+
+def fact_order(f: DropFacts) -> tuple[date, datetime, int]:
+    """The order of facts: local day, device time, drop id (a total order on a set)."""
+    at = f.happened_at or datetime.combine(f.local_date, _NO_TIME, tzinfo=UTC)
+    return (f.local_date, at.astimezone(UTC), f.drop_id)
+
+
+def day_earns(rules_on: RulesOn, facts: Iterable[DropFacts]) -> dict[Key, Deserved]:
+    """Each earning drop's points, the daily cap filled in device-time order within its day."""
+    out: dict[Key, Deserved] = {}
+    earned: dict[date, int] = {}
+    for f in sorted(facts, key=fact_order):
+        rs = rules_on(f.local_date)
+        if not earns(rs, f):
+            continue
+        got = earned.get(f.local_date, 0)
+        amount = min(rs.points.get(f.category, 0), max(0, rs.daily_cap - got))
+        if amount > 0:
+            earned[f.local_date] = got + amount
+            out[("earn", f.drop_id)] = Deserved("earn", amount, f.local_date,
+                                                f"drop:{f.category}", rs.version, f.drop_id)
+    return out
+
+
+def strike_entries(rules_on: RulesOn, facts: Iterable[DropFacts]) -> dict[Key, Deserved]:
+    """A strike per incorrect identified drop, and a penalty where its count in the window
+    (the strike's day and the days before it, in device-time order) is a multiple of the
+    limit. Counts are right for strikes whose window the given facts fully cover."""
+    strikes = sorted((f for f in facts if f.household_id is not None
+                      and f.quality == "incorrect"), key=fact_order)
+    days = [f.local_date for f in strikes]
+    out: dict[Key, Deserved] = {}
+    for i, f in enumerate(strikes):
+        rs = rules_on(f.local_date)
+        since = f.local_date - timedelta(days=rs.strike_window_days - 1)
+        count = i + 1 - bisect_left(days, since)
+        out[("strike", f.drop_id)] = Deserved("strike", 0, f.local_date, "drop:incorrect",
+                                              rs.version, f.drop_id)
+        if count % rs.strike_limit == 0:
+            out[("penalty", f.drop_id)] = Deserved("penalty", -rs.strike_penalty, f.local_date,
+                                                   f"strikes:{count}", rs.version, f.drop_id)
+    return out
+
+
+def correct_days(rules_on: RulesOn, facts: Iterable[DropFacts]) -> set[date]:
+    """Days with at least one drop that earns as correct (with the rules of that day)."""
+    return {f.local_date for f in facts if earns(rules_on(f.local_date), f)}
+
+
+def streak_bonuses(rules_on: RulesOn, days: Iterable[date]) -> dict[Key, Deserved]:
+    """One bonus per completed block of consecutive correct days, on the block's last day.
+
+    Each run is cut into blocks from its first day; a block ends when it has as many days as
+    the streak rule in force on that day asks. Runs must be given whole (the caller reads
+    until a day without a correct drop on both sides).
+    """
+    out: dict[Key, Deserved] = {}
+    one = timedelta(days=1)
+    run_start = block_start = prev = date.min
+    for d in sorted(set(days)):
+        if prev == date.min or d != prev + one:
+            run_start = block_start = d
+        prev = d
+        rs = rules_on(d)
+        if (d - block_start).days + 1 >= rs.streak_days:
+            if rs.streak_bonus > 0:
+                out[("bonus", d)] = Deserved("bonus", rs.streak_bonus, d,
+                                             f"streak:{(d - run_start).days + 1}", rs.version)
+            block_start = d + one
+    return out
+
+
+def deserved(rules_on: RulesOn, facts: Iterable[DropFacts]) -> dict[Key, Deserved]:
+    """Every entry a household's complete set of facts deserves, by key (order-free)."""
+    facts = list(facts)
+    return (day_earns(rules_on, facts) | strike_entries(rules_on, facts)
+            | streak_bonuses(rules_on, correct_days(rules_on, facts)))
 
 
 # --- Expiry ---------------------------------------------------------------------------------

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, cast
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, bindparam, func, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
@@ -28,10 +28,10 @@ from community.auth import policy
 from community.errors import Conflict, DomainError, InvalidInput, NotFound
 from community.households.models import Household
 from community.points import rules as rules_mod
-from community.points.models import LedgerEntry, PointsAccount, PointsRuleSet
-from community.points.rules import DropFacts, HouseholdDay, RuleSet
+from community.points.models import LedgerEntry, PointsAccount, PointsRuleSet, ScoredDrop
+from community.points.rules import DropFacts, RuleSet
 from community.points.schemas import AdjustIn, RulesIn
-from community.rows import insert_ignoring, table_of
+from community.rows import dialect_insert, insert_ignoring, table_of
 from community.waste import CATEGORY_LABELS
 
 DROP_KINDS = ("earn", "bonus", "penalty", "strike")
@@ -144,92 +144,6 @@ def not_reversed() -> ColumnElement[bool]:
     return ~select(col(_Reverser.id)).where(col(_Reverser.reverses_id) == LedgerEntry.id).exists()
 
 
-@dataclass
-class _State:
-    balance: int
-    earned: dict[date, int]
-    strikes: list[date]
-    correct: set[date]
-    bonuses: set[date]
-
-    def day(self, on: date) -> HouseholdDay:
-        return HouseholdDay(balance=self.balance, earned_today=self.earned.get(on, 0),
-                            strike_dates=tuple(self.strikes), correct_dates=set(self.correct),
-                            bonus_dates=set(self.bonuses))
-
-    def add(self, kind: str, amount: int, on: date) -> None:
-        self.balance += amount
-        if kind == "earn":
-            self.earned[on] = self.earned.get(on, 0) + amount
-            self.correct.add(on)
-        elif kind == "bonus":
-            self.bonuses.add(on)
-            self.correct.add(on)
-        elif kind == "strike":
-            self.strikes.append(on)
-
-
-STREAK_FIRST_LOOK = 14  # days read first; a streak touching the edge is followed further back
-
-
-def _load_states(session: Session, accounts: dict[int, tuple[int, int]], days: set[date],
-                 versions: Sequence[tuple[date, RuleSet]] = ()) -> dict[int, _State]:
-    """Each account's ledger state around `days`, in a few grouped queries for all accounts.
-
-    Streaks are read adaptively: a short window first, then further back only for the
-    accounts whose correct days reach the window's edge (a long streak is rare), so the
-    hot scan path reads days, not a year, per household.
-    """
-    states = {a: _State(b, {}, [], set(), set()) for _h, (a, b) in accounts.items()}
-    if not states or not days:
-        return states
-    ids = list(states)
-    lo, hi = min(days), max(days)
-    rule_sets = [rs for _d, rs in versions] or [DEFAULT_RULES]
-    earned = session.execute(
-        select(col(LedgerEntry.account_id), col(LedgerEntry.local_date),
-               func.sum(LedgerEntry.amount))
-        .where(col(LedgerEntry.account_id).in_(ids), col(LedgerEntry.kind) == "earn",
-               col(LedgerEntry.local_date).in_(days), not_reversed())
-        .group_by(col(LedgerEntry.account_id), col(LedgerEntry.local_date)))
-    for a, d, total in earned:
-        states[a].earned[d] = int(total or 0)
-    # Days with a correct drop (an earn or a bonus) and bonus days; the first window covers
-    # at least one streak block, so "a bonus already in this block" is always seen.
-    look = max(STREAK_FIRST_LOOK, max(rs.streak_days for rs in rule_sets))
-    todo, newest, oldest = ids, hi, lo - timedelta(days=look)
-    while todo:
-        for a, d, kind in session.execute(
-                select(col(LedgerEntry.account_id), col(LedgerEntry.local_date),
-                       col(LedgerEntry.kind))
-                .where(col(LedgerEntry.account_id).in_(todo),
-                       col(LedgerEntry.kind).in_(("earn", "bonus")),
-                       col(LedgerEntry.local_date) >= oldest,
-                       col(LedgerEntry.local_date) <= newest, not_reversed())
-                .group_by(col(LedgerEntry.account_id), col(LedgerEntry.local_date),
-                          col(LedgerEntry.kind))):
-            states[a].correct.add(d)
-            if kind == "bonus":
-                states[a].bonuses.add(d)
-        if lo - oldest >= timedelta(days=STREAK_LOOKBACK_DAYS):
-            break
-        # Follow back only the accounts whose run of correct days reaches the edge.
-        todo = [a for a in todo if oldest in states[a].correct]
-        newest, oldest = oldest - timedelta(days=1), oldest - timedelta(days=look * 4)
-        oldest = max(oldest, lo - timedelta(days=STREAK_LOOKBACK_DAYS))
-    # Strikes within the longest strike window in force (several on one day count apart).
-    window = max(rs.strike_window_days for rs in rule_sets)
-    strikes = session.execute(
-        select(col(LedgerEntry.account_id), col(LedgerEntry.local_date), func.count())
-        .where(col(LedgerEntry.account_id).in_(ids), col(LedgerEntry.kind) == "strike",
-               col(LedgerEntry.local_date) >= lo - timedelta(days=window),
-               col(LedgerEntry.local_date) <= hi, not_reversed())
-        .group_by(col(LedgerEntry.account_id), col(LedgerEntry.local_date)))
-    for a, d, n in strikes:
-        states[a].strikes += [d] * int(n)
-    return states
-
-
 def _append(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, int, int, str, str]]:
     """Insert entries, skipping (source, kind) already present; new (id, account, amount,
     source, kind)."""
@@ -267,64 +181,344 @@ def append_entries(session: Session, rows: Sequence[dict[str, Any]]) -> list[int
     return ids
 
 
-def _sources_present(session: Session, sources: set[str]) -> set[str]:
-    if not sources:
-        return set()
-    return set(session.execute(select(col(LedgerEntry.source)).where(
-        col(LedgerEntry.source).in_(sources), col(LedgerEntry.kind).in_(DROP_KINDS))).scalars())
+STREAK_FIRST_LOOK = 14  # days read first; a streak touching the edge is followed further back
 
 
-def _award(session: Session, items: Sequence[tuple[DropFacts, str]], *, community_id: int,
-           now: datetime, actor_id: int | None = None,
-           pre: Sequence[dict[str, Any]] = ()) -> dict[str, int]:
-    """Apply the rules to (facts, source) in order; append `pre` entries first. source → points."""
-    # Only drops of a household are scored, so their household_id is an int from here on.
-    items = [(f, s) for f, s in items if f.household_id is not None]
-    out: dict[str, int] = {s: 0 for _f, s in items}
-    households = {cast(int, f.household_id) for f, _s in items} | {r["household_id"] for r in pre}
-    accounts = lock_accounts(session, community_id, households)
+@dataclass(frozen=True)
+class _Trigger:
+    """A change that asks for a recomputation: a newly scored drop or a regraded one.
+
+    `source` ("drop:<id>" or "regrade:<id>") names the entries it appends: the trigger
+    drop's own keys (its earn, strike, penalty, the bonus of a block ending on its day) get
+    `source` itself, as before this recomputation existed; the other keys it corrects get
+    "<source>/<key>" (e.g. "drop:812/b20261124", "regrade:5/p733"). A drop is scored once and
+    a regrade happens once, so these sources never repeat across requests, and a retried
+    request finds the ledger already right (and UNIQUE (source, kind) would refuse a
+    double anyway).
+    """
+
+    source: str
+    facts: DropFacts
+    why: str  # "late" (a new drop) or "regrade": how a correction explains itself
+
+    def owns(self, key: rules_mod.Key) -> bool:
+        kind, what = key
+        if kind == "bonus":
+            return what == self.facts.local_date
+        return what == self.facts.drop_id
+
+    def source_of(self, key: rules_mod.Key) -> str:
+        if self.owns(key):
+            return self.source
+        kind, what = key
+        code = f"b{what:%Y%m%d}" if kind == "bonus" else f"{kind[0]}{what}"
+        return f"{self.source}/{code}"
+
+    def reason(self, key: rules_mod.Key, base: str) -> str:
+        """`base`, plus "|late:<day>" or "|regrade:<day>" on a correction of another key."""
+        if self.owns(key):
+            return base
+        return f"{base}|{self.why}:{self.facts.local_date.isoformat()}"
+
+
+def _no_time(day: date) -> datetime:
+    return datetime.combine(day, time(0, 0), tzinfo=UTC)
+
+
+def _read_facts(session: Session, households: Mapping[int, int], days: set[date],
+                lo: date, hi: date) -> dict[int, list[DropFacts]]:
+    """Accounts' facts on `days`, and their incorrect drops between lo and hi (strikes)."""
+    out: dict[int, list[DropFacts]] = {a: [] for a in households}
+    s = ScoredDrop
+    rows = session.execute(
+        select(col(s.account_id), col(s.drop_id), col(s.category), col(s.quality),
+               col(s.in_window), col(s.local_date), col(s.happened_at))
+        .where(col(s.account_id).in_(list(households)),
+               or_(col(s.local_date).in_(days),
+                   and_(col(s.quality) == "incorrect", col(s.local_date) >= lo,
+                        col(s.local_date) <= hi))))
+    for a, i, cat, q, w, d, at in rows:
+        out[a].append(DropFacts(i, households[a], cat, q, bool(w), d, at))
+    return out
+
+
+def _read_correct_days(session: Session, households: Mapping[int, int], lo: date, hi: date,
+                       rules_on: rules_mod.RulesOn, step: int) -> dict[int, set[date]]:
+    """Each account's correct days between lo and hi, then further out (back and forward,
+    `step` × 4 days at a time, at most STREAK_LOOKBACK_DAYS) for the accounts whose correct
+    days reach an edge, so every run touching [lo, hi] is read whole.
+
+    A run longer than STREAK_LOOKBACK_DAYS beyond the window is cut there (its blocks are
+    then counted from the cut; such runs do not happen in practice).
+    """
+    s = ScoredDrop
+    correct: dict[int, set[date]] = {a: set() for a in households}
+
+    def read(ids: list[int], a: date, b: date) -> None:
+        for acc, d, q, w in session.execute(
+                select(col(s.account_id), col(s.local_date), col(s.quality), col(s.in_window))
+                .where(col(s.account_id).in_(ids), col(s.in_window).is_(True),
+                       col(s.quality).in_(("correct", "ungraded")),
+                       col(s.local_date) >= a, col(s.local_date) <= b)
+                .group_by(col(s.account_id), col(s.local_date), col(s.quality),
+                          col(s.in_window))):
+            if rules_mod.earns(rules_on(d), DropFacts(0, households[acc], "", q, bool(w), d)):
+                correct[acc].add(d)
+
+    read(list(households), lo, hi)
+    far = timedelta(days=STREAK_LOOKBACK_DAYS)
+    back, low = [a for a in households if lo in correct[a]], lo
+    while back and low > lo - far:
+        new_low = max(lo - far, low - timedelta(days=step * 4))
+        read(back, new_low, low - timedelta(days=1))
+        back, low = [a for a in back if new_low in correct[a]], new_low
+    fwd, high = [a for a in households if hi in correct[a]], hi
+    while fwd and high < hi + far:
+        new_high = min(hi + far, high + timedelta(days=step * 4))
+        read(fwd, high + timedelta(days=1), new_high)
+        fwd, high = [a for a in fwd if new_high in correct[a]], new_high
+    return correct
+
+
+def _run_span(correct: set[date], day: date) -> tuple[date, date]:
+    """The days of the runs touching `day` (the run through it, or those ending the day
+    before and starting the day after): bounded by days without a correct drop."""
+    one = timedelta(days=1)
+    start = end = day
+    while start - one in correct:
+        start -= one
+    while end + one in correct:
+        end += one
+    return start, end
+
+
+@dataclass(frozen=True)
+class _Live:
+    id: int
+    account_id: int
+    kind: str
+    amount: int
+    local_date: date
+    drop_id: int | None
+    rule_version: int | None
+
+    @property
+    def key(self) -> rules_mod.Key:
+        return ("bonus", self.local_date) if self.kind == "bonus" else (self.kind,
+                                                                         cast(int, self.drop_id))
+
+
+def _recompute(session: Session, accounts: Mapping[int, tuple[int, int]],
+               triggers: Mapping[int, Sequence[_Trigger]],
+               versions: Sequence[tuple[date, RuleSet]], *, now: datetime,
+               actor_id: int | None) -> tuple[list[dict[str, Any]], dict[tuple[str, str], str]]:
+    """The entries that bring the triggers' households' ledgers to what their facts deserve.
+
+    `accounts`: household → (account id, balance); `triggers`: account id → its changes.
+    Compared, per account, with the live (not reversed) entries: the earns of the changed
+    days (the cap is filled in device-time order), the strikes of the changed drops, the
+    penalties from the first changed day to the last one + the strike window (a strike
+    counts the window ending on its own day, so a late strike moves later penalties), and
+    the bonuses of the runs touching the changed days (walked out to a day without a
+    correct drop on both sides). A key whose live entries differ from what it deserves is
+    reversed and, when still deserved, appended anew; nothing is ever edited.
+
+    The zero floor: a penalty's amount is min(its nominal amount, the balance available
+    when it is appended), and a recomputation never changes a live penalty's amount, only
+    whether it exists. So which entries exist, and every earn, strike and bonus amount, are
+    a function of the facts; balances are too as long as no penalty or reversal met the
+    floor (the points a floored penalty could not take are not taken later). A reversal of
+    a credit likewise takes at most what the balance holds. Within one recomputation the
+    credits (given-back penalties, new earns and bonuses) count before the debits.
+
+    Returns the rows to append (reversals first, then new entries, penalties last) and,
+    per (source, kind) appended, the trigger source it is attributed to.
+    """
+    households = {a: h for h, (a, _b) in accounts.items() if a in triggers}
+    if not households:
+        return [], {}
+    cache: dict[date, RuleSet] = {}
+
+    def rules_on(d: date) -> RuleSet:
+        if d not in cache:
+            cache[d] = _pick(versions, d)
+        return cache[d]
+
+    rule_sets = [rs for _d, rs in versions] + [DEFAULT_RULES]
+    window = timedelta(days=max(rs.strike_window_days for rs in rule_sets) - 1)
+    look = max(STREAK_FIRST_LOOK, max(rs.streak_days for rs in rule_sets))
+    days = {t.facts.local_date for ts in triggers.values() for t in ts}
+    lo, hi = min(days), max(days)
+    facts = _read_facts(session, households, days, lo - window, hi + window)
+    correct = _read_correct_days(session, households, lo - timedelta(days=look),
+                                 hi + timedelta(days=look), rules_on, look)
+    spans: dict[int, tuple[date, date]] = {}
+    for a in households:
+        bounds = [_run_span(correct[a], t.facts.local_date) for t in triggers[a]]
+        spans[a] = (min(b[0] for b in bounds), max(b[1] for b in bounds))
+    changed = {t.facts.drop_id for ts in triggers.values() for t in ts}
+    e = LedgerEntry
+    live_rows = session.execute(
+        select(col(e.id), col(e.account_id), col(e.kind), col(e.amount), col(e.local_date),
+               col(e.drop_id), col(e.rule_version))
+        .where(col(e.account_id).in_(list(households)), not_reversed(),
+               or_(and_(col(e.kind) == "earn", col(e.local_date).in_(days)),
+                   and_(col(e.kind) == "strike", col(e.drop_id).in_(changed)),
+                   and_(col(e.kind) == "penalty", col(e.local_date) >= lo,
+                        col(e.local_date) <= hi + window),
+                   and_(col(e.kind) == "bonus",
+                        col(e.local_date) >= min(s for s, _e in spans.values()),
+                        col(e.local_date) <= max(x for _s, x in spans.values()))))
+        .order_by(col(e.id))).all()
+    live: dict[int, list[_Live]] = {a: [] for a in households}
+    for row in live_rows:
+        live[row[1]].append(_Live(*row))
+
+    rows: list[dict[str, Any]] = []
+    blame: dict[tuple[str, str], str] = {}
+    for a in sorted(households):
+        ts = sorted(triggers[a], key=lambda t: rules_mod.fact_order(t.facts))
+        my_days = {t.facts.local_date for t in ts}
+        my_drops = {t.facts.drop_id for t in ts}
+        first, last = min(my_days), max(my_days)
+        span_lo, span_hi = spans[a]
+
+        def compared(key: rules_mod.Key, on: date, my_days: set[date] = my_days,
+                     my_drops: set[int] = my_drops, first: date = first, last: date = last,
+                     span_lo: date = span_lo, span_hi: date = span_hi) -> bool:
+            kind = key[0]
+            if kind == "earn":
+                return on in my_days
+            if kind == "strike":
+                return key[1] in my_drops
+            if kind == "penalty":
+                return first <= on <= last + window
+            return span_lo <= on <= span_hi
+
+        fa = facts[a]
+        want = {k: v for k, v in (
+            rules_mod.day_earns(rules_on, [f for f in fa if f.local_date in my_days])
+            | rules_mod.strike_entries(rules_on, fa)
+            | rules_mod.streak_bonuses(rules_on, {d for d in correct[a]
+                                                   if span_lo <= d <= span_hi})).items()
+            if compared(k, v.local_date)}
+        have: dict[rules_mod.Key, list[_Live]] = {}
+        for entry in live[a]:
+            if entry.drop_id is None and entry.kind != "bonus":
+                continue  # not a drop's entry (never the case for a household's drop kinds)
+            if compared(entry.key, entry.local_date):
+                have.setdefault(entry.key, []).append(entry)
+        owner = {k: next((t for t in ts if t.owns(k)), ts[0]) for k in set(want) | set(have)}
+        undo: list[_Live] = []
+        new: list[tuple[rules_mod.Key, rules_mod.Deserved]] = []
+        for key in sorted(set(want) | set(have), key=str):
+            w, h = want.get(key), have.get(key, [])
+            if key[0] == "penalty":
+                ok = (w is not None) == bool(h) and len(h) <= 1
+            else:
+                ok = (w is None and not h) or (w is not None and len(h) == 1
+                                                 and h[0].amount == w.amount)
+            if ok:
+                continue
+            undo += h
+            if w is not None:
+                new.append((key, w))
+        # Amounts under the zero floor: credits first, then debits.
+        avail = accounts[households[a]][1]
+        amounts: dict[int, int] = {}
+        for x in undo:
+            if x.amount < 0:
+                amounts[x.id] = -x.amount
+                avail -= x.amount
+        avail += sum(w.amount for _k, w in new if w.kind != "penalty")
+        for x in sorted(undo, key=lambda x: x.id):
+            if x.amount >= 0:
+                amounts[x.id] = -min(x.amount, max(0, avail))
+                avail += amounts[x.id]
+        taken: dict[rules_mod.Key, int] = {}
+        for key, w in new:
+            if w.kind == "penalty":
+                taken[key] = -min(-w.amount, max(0, avail))
+                avail += taken[key]
+        by_key = {x.id: x.key for x in undo}
+        for x in sorted(undo, key=lambda x: (x.amount >= 0, x.id)):
+            t = owner[by_key[x.id]]
+            source = f"reversal:{x.id}"
+            blame[(source, "reversal")] = t.source
+            rows.append({"account_id": a, "amount": amounts[x.id], "kind": "reversal",
+                         "source": source, "rule_version": x.rule_version,
+                         "actor_id": actor_id, "reason": t.reason(x.key, t.source), "at": now,
+                         "local_date": x.local_date, "reverses_id": x.id,
+                         "drop_id": x.drop_id})
+        for key, w in sorted(new, key=lambda kw: (kw[1].kind == "penalty",
+                                                  kw[1].local_date, str(kw[0]))):
+            t = owner[key]
+            source = t.source_of(key)
+            blame[(source, w.kind)] = t.source
+            rows.append({"account_id": a, "amount": taken.get(key, w.amount), "kind": w.kind,
+                         "source": source, "rule_version": w.rule_version,
+                         "actor_id": actor_id, "reason": t.reason(key, w.reason), "at": now,
+                         "local_date": w.local_date, "reverses_id": None,
+                         "drop_id": w.drop_id if w.drop_id is not None else t.facts.drop_id})
+    return rows, blame
+
+
+def _fact_row(f: DropFacts, account_id: int, rule_version: int) -> dict[str, Any]:
+    return {"drop_id": f.drop_id, "account_id": account_id, "local_date": f.local_date,
+            "happened_at": f.happened_at or _no_time(f.local_date), "category": f.category,
+            "quality": f.quality, "in_window": f.in_window, "rule_version": rule_version}
+
+
+def _apply(session: Session, rows: list[dict[str, Any]],
+           blame: Mapping[tuple[str, str], str]) -> dict[str, int]:
+    """Append the rows and move the balances; points per trigger source."""
     deltas: dict[int, int] = {}
-    if pre:
-        rows = [{k: v for k, v in r.items() if k != "household_id"} for r in pre]
-        for _i, a, m, _s, _k in _append(session, rows):
-            deltas[a] = deltas.get(a, 0) + m
-        accounts = {h: (a, b + deltas.get(a, 0)) for h, (a, b) in accounts.items()}
-    # A drop already in the ledger (a retry after a lost answer) is never scored again.
-    done = _sources_present(session, {s for _f, s in items})
-    items = [(f, s) for f, s in items if s not in done]
-    if not items:
-        _move_balances(session, deltas)
-        return out
-    versions = _community_rules(session, community_id)
-    states = _load_states(session, accounts, {f.local_date for f, _s in items}, versions)
-    rows = []
-    for facts, source in items:
-        account_id = accounts[cast(int, facts.household_id)][0]
-        state = states[account_id]
-        rs = _pick(versions, facts.local_date)
-        for e in rules_mod.award(rs, facts, state.day(facts.local_date)):
-            state.add(e.kind, e.amount, facts.local_date)
-            rows.append({"account_id": account_id, "amount": e.amount, "kind": e.kind,
-                         "source": source, "rule_version": rs.version, "actor_id": actor_id,
-                         "reason": e.reason, "at": now, "local_date": facts.local_date,
-                         "reverses_id": None})
-    for _i, a, m, s, _k in _append(session, rows):
+    out: dict[str, int] = {}
+    for _i, a, m, s, k in _append(session, rows):
         deltas[a] = deltas.get(a, 0) + m
-        out[s] = out.get(s, 0) + m
+        out[blame[(s, k)]] = out.get(blame[(s, k)], 0) + m
     _move_balances(session, deltas)
     return out
 
 
+def _award(session: Session, facts: Sequence[DropFacts], *, community_id: int,
+           now: datetime, actor_id: int | None = None) -> dict[str, int]:
+    """Store the new drops' facts and recompute their households; trigger source → points.
+
+    A drop whose facts are stored already (a retry after a lost answer) is not scored again.
+    """
+    items = [f for f in facts if f.household_id is not None]
+    if not items:
+        return {}
+    accounts = lock_accounts(session, community_id, {cast(int, f.household_id) for f in items})
+    versions = _community_rules(session, community_id)
+    table = table_of(ScoredDrop)
+    ins = insert_ignoring(session, table, on=["drop_id"]).returning(table.c.drop_id)
+    fresh = {i for (i,) in session.execute(ins, [
+        _fact_row(f, accounts[cast(int, f.household_id)][0], _pick(versions, f.local_date).version)
+        for f in items]).all()}
+    triggers: dict[int, list[_Trigger]] = {}
+    for f in items:
+        if f.drop_id in fresh:
+            account_id = accounts[cast(int, f.household_id)][0]
+            triggers.setdefault(account_id, []).append(_Trigger(f"drop:{f.drop_id}", f, "late"))
+    rows, blame = _recompute(session, accounts, triggers, versions, now=now, actor_id=actor_id)
+    return _apply(session, rows, blame)
+
+
 def award_for_drops(session: Session, facts: Sequence[DropFacts], *, community_id: int,
                     now: datetime | None = None) -> dict[int, int]:
-    """Score new drops of one community (in the order given: happened order); drop id → points.
+    """Score new drops of one community; drop id → points (its own entries and the
+    corrections it triggered, e.g. a late drop completing a streak).
 
-    A fixed number of statements whatever the batch size. Anonymous tallies and drops that
-    earn nothing map to 0. Safe to retry: a drop already scored is not scored again.
+    The result does not depend on the order of `facts` nor on the order of requests: each
+    household is recomputed once from its facts (see `_recompute`). A fixed number of
+    statements whatever the batch size (more only to follow a long streak back). Anonymous
+    tallies and drops that earn nothing map to 0. Safe to retry: a drop already scored is
+    not scored again.
     """
     now = now or clock.now()
-    got = _award(session, [(f, f"drop:{f.drop_id}") for f in facts],
-                 community_id=community_id, now=now)
+    got = _award(session, facts, community_id=community_id, now=now)
     return {f.drop_id: got.get(f"drop:{f.drop_id}", 0) for f in facts}
 
 
@@ -344,37 +538,33 @@ def points_for_drops(session: Session, drop_ids: Sequence[int]) -> dict[int, int
 def reverse_and_reaward(session: Session, *, facts: DropFacts, community_id: int,
                         regrade_id: int, earlier_regrade_ids: Sequence[int] = (),
                         actor_id: int | None = None, now: datetime | None = None) -> int:
-    """After a regrade: reverse the drop's live entries, then score it anew ("regrade:<id>").
+    """After a regrade: store the drop's new facts and recompute its household around its
+    day ("regrade:<id>"); returns the net change of the balance.
 
-    `facts` is the drop after the regrade; `earlier_regrade_ids` are its previous regrades
-    (their awards are live entries too). Returns the net change of the balance. A reversal
-    never takes the balance below zero: when points were spent meanwhile it takes what is
-    left (the shortfall stays with the household).
+    `facts` is the drop after the regrade. Only what the facts no longer deserve is
+    reversed, and only what they newly deserve is added: the drop's own earn and strike,
+    the penalties its strike moves (from its day to the end of the strike window), the cap
+    of its day, and the bonuses of the runs touching its day. A bonus the unbroken run still
+    deserves stays. A reversal never takes the balance below zero: when points were spent
+    meanwhile it takes what is left (the shortfall stays with the household).
+    `earlier_regrade_ids` is kept for callers; entries are matched by drop, not by source.
     """
+    del earlier_regrade_ids
     now = now or clock.now()
     if facts.household_id is None:
         return 0
-    sources = [f"drop:{facts.drop_id}"] + [f"regrade:{r}" for r in earlier_regrade_ids]
     accounts = lock_accounts(session, community_id, {facts.household_id})
-    account_id, balance = accounts[facts.household_id]
-    live = session.execute(
-        select(LedgerEntry).where(col(LedgerEntry.account_id) == account_id,
-                                  col(LedgerEntry.source).in_(sources),
-                                  col(LedgerEntry.kind).in_(DROP_KINDS), not_reversed())
-        .order_by(col(LedgerEntry.id))).scalars().all()
-    pre, left = [], balance
-    for e in sorted(live, key=lambda x: (x.amount < 0, x.id)):  # give back penalties last
-        amount = -e.amount if e.amount <= 0 else -min(e.amount, max(0, left))
-        left += amount
-        pre.append({"household_id": facts.household_id, "account_id": account_id,
-                    "amount": amount, "kind": "reversal", "source": f"reversal:{e.id}",
-                    "rule_version": e.rule_version, "actor_id": actor_id,
-                    "reason": f"regrade:{regrade_id}", "at": now, "local_date": e.local_date,
-                    "reverses_id": e.id})
-    before = balance
-    _award(session, [(facts, f"regrade:{regrade_id}")], community_id=community_id, now=now,
-           actor_id=actor_id, pre=pre)
-    return balance_of_account(session, account_id) - before
+    account_id, _balance = accounts[facts.household_id]
+    versions = _community_rules(session, community_id)
+    row = _fact_row(facts, account_id, _pick(versions, facts.local_date).version)
+    table = table_of(ScoredDrop)
+    session.execute(dialect_insert(session, table).on_conflict_do_update(
+        index_elements=["drop_id"],
+        set_={k: row[k] for k in ("category", "quality", "in_window", "rule_version")}), [row])
+    trigger = _Trigger(f"regrade:{regrade_id}", facts, "regrade")
+    rows, blame = _recompute(session, accounts, {account_id: [trigger]}, versions, now=now,
+                             actor_id=actor_id)
+    return sum(_apply(session, rows, blame).values())
 
 
 # --- Reading --------------------------------------------------------------------------------
@@ -417,8 +607,31 @@ def _hours(minutes: str) -> str:
 
 def describe(kind: str, amount: int, reason: str, reversed_kind: str | None = None,
              reversed_reason: str | None = None) -> str:
-    """The plain-language reason of an entry, e.g. "厨余垃圾分类正确 +2" (pure; translated)."""
-    head, _sep, tail = (reason or "").partition(":")
+    """The plain-language reason of an entry, e.g. "厨余垃圾分类正确 +2" (pure; translated).
+
+    A correction made by a recomputation carries "|late:<day>" or "|regrade:<day>" after
+    its reason: the text then says why, e.g. "Bonus for 7 days of correct sorting in a row
+    (recalculated after a late drop for 11-24) +5".
+    """
+    reason, _bar, why = (reason or "").partition("|")
+    text = _describe(kind, reason, reversed_kind, reversed_reason)
+    cause, _sep, day = why.partition(":")
+    try:
+        shown = date.fromisoformat(day).strftime("%m-%d")
+    except ValueError:
+        shown = ""
+    if shown and cause == "late":
+        text = _("%(what)s (%(why)s)", what=text,
+                 why=_("recalculated after a late drop for %(day)s", day=shown))
+    elif shown and cause == "regrade":
+        text = _("%(what)s (%(why)s)", what=text,
+                 why=_("recalculated after a regrade of a drop on %(day)s", day=shown))
+    return f"{text} {_signed(amount)}"
+
+
+def _describe(kind: str, reason: str, reversed_kind: str | None,
+              reversed_reason: str | None) -> str:
+    head, _sep, tail = reason.partition(":")
     if kind == "earn" and head == "hours":
         text = _("Volunteer service %(hours)s hours", hours=_hours(tail))
     elif kind == "earn":
@@ -431,7 +644,8 @@ def describe(kind: str, amount: int, reason: str, reversed_kind: str | None = No
     elif kind == "strike":
         text = _("Incorrect sorting (a strike)")
     elif kind == "reversal":
-        was = describe(reversed_kind or "", 0, reversed_reason or "").rsplit(" ", 1)[0]
+        was = _describe(reversed_kind or "", (reversed_reason or "").partition("|")[0], None,
+                        None)
         text = _("Correction: %(what)s", what=was)
     elif kind == "adjust":
         text = _("Adjustment by the community: %(reason)s", reason=reason)
@@ -443,7 +657,7 @@ def describe(kind: str, amount: int, reason: str, reversed_kind: str | None = No
         text = _("Redemption cancelled, points returned")
     else:
         text = kind
-    return f"{text} {_signed(amount)}"
+    return str(text)
 
 
 def history(session: Session, *, household_id: int, limit: int = HISTORY_LIMIT,

@@ -271,7 +271,8 @@ def _facts(row: Drop | dict[str, Any]) -> DropFacts:
     get: Callable[[str], Any] = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
     return DropFacts(drop_id=get("id"), household_id=get("household_id"),
                      category=get("category"), quality=get("quality"),
-                     in_window=get("in_window"), local_date=get("local_date"))
+                     in_window=get("in_window"), local_date=get("local_date"),
+                     happened_at=get("happened_at"))
 
 
 def _award_new(session: Session, rows: list[dict[str, Any]], now: datetime) -> dict[int, int]:
