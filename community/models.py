@@ -28,8 +28,11 @@ from community.stations.models import (
     Device,
     Drop,
     DropRegrade,
+    ScheduleRange,
+    ScheduleVersion,
     Station,
     StationException,
+    StationStatusEvent,
     StationWindow,
 )
 from community.volunteers.models import (
@@ -46,6 +49,7 @@ __all__ = [
     "RatingPolicy", "RollupDay", "StationDay", "TonnageEntry",
     "Account", "Area", "AuditEntry", "Card", "Device", "DirtyDay", "Drop", "DropRegrade",
     "Household", "HouseholdMember", "JobRun", "LedgerEntry", "PointsAccount", "PointsRuleSet",
-    "Redemption", "Notification", "RewardItem", "RoleGrant", "Shift", "ShiftAssignment", "Station",
-    "StationException", "StationWindow", "Steward", "StewardInvite", "SupervisionLog",
+    "Redemption", "Notification", "RewardItem", "RoleGrant", "ScheduleRange", "ScheduleVersion",
+    "Shift", "ShiftAssignment", "Station", "StationException", "StationStatusEvent",
+    "StationWindow", "Steward", "StewardInvite", "SupervisionLog",
 ]

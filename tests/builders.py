@@ -5,7 +5,7 @@ Each builder flushes; the caller commits when the data must be visible to the ap
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import UTC, datetime, time
 
 from flask.testing import FlaskClient
 from sqlmodel import Session
@@ -127,13 +127,19 @@ def login(client: FlaskClient, acct: Account, password: str = PASSWORD) -> None:
 
 def station(session: Session, community: Area, name: str | None = None, *,
             categories: str = "kitchen,recyclable,hazardous,other", grace: int = 10,
-            ranges: tuple = ((7, 9), (18, 20))):
-    """An open station with the same windows (whole hours) on every weekday."""
+            ranges: tuple = ((7, 9), (18, 20)), created_at: datetime | None = None):
+    """An open station with the same windows (whole hours) on every weekday.
+
+    It exists since `created_at` (default: 2020-01-01, long before any test's days), with no
+    schedule history: its windows and grace are in force every day since its creation. Tests
+    of the history give it one with `stations.manage.services.start_history`.
+    """
 
     from community.stations.models import Station, StationWindow
 
     st = Station(community_id=community.id, name=name or f"投放点{_next()}",
-                 categories=categories, grace_minutes=grace)
+                 categories=categories, grace_minutes=grace,
+                 created_at=created_at or datetime(2020, 1, 1, tzinfo=UTC))
     session.add(st)
     session.flush()
     for weekday in range(7):

@@ -38,6 +38,7 @@ from community.households import codes
 from community.households.models import Card, Household, HouseholdMember
 from community.rows import pk, table_of
 from community.stations import windows
+from community.stations.manage import services as stations_manage
 from community.stations.models import Station, StationException, StationWindow
 
 # Rough centres for station coordinates: Kunshan and the old town of Suzhou.
@@ -271,12 +272,16 @@ def add_stations(demo: Demo) -> None:
                 latitude=round(lat0 + rng.uniform(-0.02, 0.02), 6),
                 longitude=round(lon0 + rng.uniform(-0.02, 0.02), 6),
                 categories=",".join(cats), chief_id=chief.id if chief else None,
-                status="open", grace_minutes=GRACE_MINUTES)
+                status="open", grace_minutes=GRACE_MINUTES,
+                # It exists before the first generated day (its history starts then).
+                created_at=clock.now() - timedelta(days=demo.days + 1))
             session.add(station)
             session.flush()
             session.add_all(StationWindow(station_id=pk(station), weekday=day, start_time=start,
                                           end_time=end)
                             for day in range(7) for start, end in windows.DEFAULT_RANGES)
+            session.flush()
+            stations_manage.start_history(session, station, community.timezone)
             made.append(station)
             demo.created += 1 + 7 * len(windows.DEFAULT_RANGES)
         if slug == CLOSED_IN[0]:

@@ -217,33 +217,45 @@ def _community_days(session: Session, day: date, zones: dict[int, str]) -> None:
 
 
 def _coverage(session: Session, day: date, zones: dict[int, str]) -> None:
-    """Scheduled windows from each open station's schedule; staffed = a steward checked in
-    during the window (check-in before its end, check-out after its start or none yet)."""
-    stations = dict(session.execute(
-        select(col(Station.id), col(Station.community_id))
-        .where(col(Station.community_id).in_(list(zones)), col(Station.status) == "open")).all())
+    """Steward coverage of local day `day` (DOMAIN.md "Scheduled windows", "A steward checked
+    in during a window").
+
+    Scheduled = the windows that start on `day` at stations that existed and were open then,
+    under the schedule version (weekly ranges, exceptions) in force on `day` — from the
+    stations' history, never today's settings: a station exists from its creation day, and a
+    window counts when the station was open at its start. Staffed = a scheduled window that
+    a steward presence overlaps: from the check-in to the check-out, or to the shift's end
+    when never checked out. Overlap means sharing more than an instant (a check-out exactly
+    at the window's start does not count). Rows only for stations that existed that day.
+    """
+    stations = {sid: (cid, created) for sid, cid, created in session.execute(
+        select(col(Station.id), col(Station.community_id), col(Station.created_at))
+        .where(col(Station.community_id).in_(list(zones)))).all()
+        if created.astimezone(ZoneInfo(zones[cid])).date() <= day}
     if not stations:
         return
     infos = stations_services.load_station_schedules(session, set(stations), {day})
     day_start = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(days=1)
-    presences: dict[int, list[tuple[datetime, datetime | None]]] = {}
-    for station_id, checked_in, checked_out in session.execute(
+    presences: dict[int, list[tuple[datetime, datetime]]] = {}
+    for station_id, checked_in, checked_out, shift_end in session.execute(
             select(col(Shift.station_id), col(ShiftAssignment.checked_in_at),
-                   col(ShiftAssignment.checked_out_at))
+                   col(ShiftAssignment.checked_out_at), col(Shift.ends_at))
             .join(Shift, col(Shift.id) == ShiftAssignment.shift_id)
             .where(col(Shift.station_id).in_(list(stations)),
                    col(ShiftAssignment.checked_in_at).is_not(None),
                    col(Shift.starts_at) >= day_start,
                    col(Shift.starts_at) < day_start + timedelta(days=3))):
-        presences.setdefault(station_id, []).append((checked_in, checked_out))
+        presences.setdefault(station_id, []).append(
+            (checked_in, checked_out if checked_out is not None else shift_end))
     rows = []
     for station_id, info in infos.items():
+        if not info.in_force(day).open:
+            continue  # not created yet (no history: its creation day says) or suspended
         opened = windows.windows_on(info.station.schedule, info.exceptions, day)
         staffed = sum(1 for w in opened if any(
-            start < w.end and (end is None or end > w.start)
-            for start, end in presences.get(station_id, ())))
+            start < w.end and end > w.start for start, end in presences.get(station_id, ())))
         rows.append({"station_id": station_id, "local_date": day,
-                     "community_id": stations[station_id], "scheduled": len(opened),
+                     "community_id": stations[station_id][0], "scheduled": len(opened),
                      "staffed": staffed})
     if rows:
         session.execute(table_of(CoverageDay).insert(), rows)

@@ -138,14 +138,18 @@ class ScheduleForm(ModelForm[WeekIn]):
     weekday_4 = StringField(WEEKDAY_LABELS[4], validators=[_ranges_valid])
     weekday_5 = StringField(WEEKDAY_LABELS[5], validators=[_ranges_valid])
     weekday_6 = StringField(WEEKDAY_LABELS[6], validators=[_ranges_valid])
+    # Empty: from today (the community's local date); past days are refused by the service.
+    effective_from = DateField(_l("In force from"), validators=[Optional()])
 
     def day_fields(self) -> list[Any]:
         """The seven weekday fields, Monday first."""
         return [getattr(self, f"weekday_{d}") for d in range(7)]
 
     def model_data(self) -> dict[str, Any]:
-        """Each weekday's text as its list of (start, end) times."""
-        return {f"weekday_{d}": parse_ranges(f.data or "") for d, f in enumerate(self.day_fields())}
+        """Each weekday's text as its list of (start, end) times, and the first day."""
+        return {**{f"weekday_{d}": parse_ranges(f.data or "")
+                   for d, f in enumerate(self.day_fields())},
+                "effective_from": self.effective_from.data}
 
 
 class ExceptionForm(ModelForm[ExceptionIn]):

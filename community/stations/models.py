@@ -55,7 +55,11 @@ class Station(SQLModel, table=True):
 
 
 class StationWindow(SQLModel, table=True):
-    """One weekly time range (weekday 0 = Monday); an end not after the start runs past midnight."""
+    """One weekly time range (weekday 0 = Monday); an end not after the start runs past midnight.
+
+    A copy of the newest `ScheduleVersion`'s ranges, for the pages; the scan path and the
+    rollups read the version in force on each day.
+    """
 
     __tablename__ = "station_window"
     __table_args__ = (CheckConstraint("weekday >= 0 AND weekday <= 6", name="ck_window_weekday"),)
@@ -65,6 +69,70 @@ class StationWindow(SQLModel, table=True):
     weekday: int
     start_time: time
     end_time: time
+
+
+class ScheduleVersion(SQLModel, table=True):
+    """A station's weekly schedule and grace minutes in force from a local date on.
+
+    The version in force on a day is the one with the latest `effective_from` not after it;
+    its ranges are `ScheduleRange` rows. A station's first version is effective from its
+    creation day. Versions are never effective from a past day (the manager's editor refuses
+    it), so the days already lived keep the schedule that was in force then; two edits
+    effective the same day replace that day's version (unique per station and day).
+    `StationWindow` and `Station.grace_minutes` keep a copy of the newest version for the
+    pages that show "the schedule".
+    """
+
+    __tablename__ = "schedule_version"
+    __table_args__ = (
+        UniqueConstraint("station_id", "effective_from", name="uq_schedule_version_day"),
+        CheckConstraint("grace_minutes >= 0 AND grace_minutes <= 120",
+                        name="ck_schedule_version_grace"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    station_id: int = Field(foreign_key="station.id", ondelete="CASCADE")
+    effective_from: date
+    grace_minutes: int
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
+    created_by: int | None = Field(default=None, foreign_key="account.id")
+
+
+class ScheduleRange(SQLModel, table=True):
+    """One weekly time range of a schedule version (weekday 0 = Monday); an end not after
+    the start runs past midnight."""
+
+    __tablename__ = "schedule_range"
+    __table_args__ = (CheckConstraint("weekday >= 0 AND weekday <= 6",
+                                      name="ck_schedule_range_weekday"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    version_id: int = Field(foreign_key="schedule_version.id", ondelete="CASCADE", index=True)
+    weekday: int
+    start_time: time
+    end_time: time
+
+
+class StationStatusEvent(SQLModel, table=True):
+    """A station opened (its creation, a reopening) or suspended, from a moment on.
+
+    The status in force at a moment is the latest event not after it; before its first event
+    a station did not exist. The creation event takes effect at the local start of the
+    station's creation day (a station exists from its creation day); a suspension or a
+    reopening takes effect when it is made. `Station.status` keeps the current value.
+    """
+
+    __tablename__ = "station_status_event"
+    __table_args__ = (
+        Index("ix_station_status_event_station_at", "station_id", "effective_at"),
+        CheckConstraint("status IN ('open', 'suspended')", name="ck_station_status_event"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    station_id: int = Field(foreign_key="station.id", ondelete="CASCADE")
+    effective_at: datetime = Field(sa_type=UTCDateTime())
+    status: str = Field(max_length=10)
+    created_by: int | None = Field(default=None, foreign_key="account.id")
 
 
 class StationException(SQLModel, table=True):

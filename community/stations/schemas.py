@@ -332,6 +332,9 @@ class WeekIn(InputModel):
     weekday_4: DayRanges = []
     weekday_5: DayRanges = []
     weekday_6: DayRanges = []
+    # The local date the schedule takes effect (None: today). Past days are refused by the
+    # service (they keep the schedule that was in force then).
+    effective_from: date | None = None
 
     def by_day(self) -> dict[int, list[Range]]:
         """{weekday: ranges} for every weekday."""

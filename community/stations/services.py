@@ -45,8 +45,11 @@ from community.stations.models import (
     Device,
     Drop,
     DropRegrade,
+    ScheduleRange,
+    ScheduleVersion,
     Station,
     StationException,
+    StationStatusEvent,
     StationWindow,
 )
 from community.stations.schemas import DropIn, DropOut, DropWarning
@@ -137,6 +140,28 @@ class _StationInfo:
     def schedule(self) -> windows.Schedule:
         return self.station.schedule
 
+    def in_force(self, day: date) -> InForce:
+        """The schedule in force on local date `day`: weekly ranges, grace, and whether the
+        station existed and was open at some moment of that day."""
+        sched = self.station.schedule
+        zone = ZoneInfo(sched.tz)
+        start = datetime.combine(day, time(0), tzinfo=zone)
+        end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+        opened = sched.open_at(start) or any(
+            start <= at < end and is_open for at, is_open in sched.status)
+        return InForce(day, sched.weekly_on(day),
+                       sched.grace_on(day, self.station.grace_minutes), opened)
+
+
+@dataclass(frozen=True)
+class InForce:
+    """A station's schedule on one local day (see `_StationInfo.in_force`)."""
+
+    day: date
+    weekly: windows.Weekly
+    grace_minutes: int
+    open: bool
+
 
 # Per-process cache of station facts for the hot path (3 queries saved per scan). Edits in
 # this process forget the entry at once; other workers see them within STATION_CACHE_TTL.
@@ -153,6 +178,12 @@ def forget_station(station_id: int | None = None) -> None:
 
 
 def _station_facts(session: Session, station_ids: set[int]) -> dict[int, _StationFacts]:
+    """Stations with their whole schedule history (versions and status events), cached.
+
+    A station without versions (rows written before the history, or by hand) falls back to
+    its `StationWindow` rows and grace, in force every day; without status events it is
+    always open.
+    """
     now = time_monotonic()
     out = {i: f for i in station_ids
            if (hit := _station_cache.get(i)) and hit[0] > now for f in (hit[1],)}
@@ -164,13 +195,38 @@ def _station_facts(session: Session, station_ids: set[int]) -> dict[int, _Statio
         .join(Area, col(Area.id) == Station.community_id)
         .where(col(Station.id).in_(missing))
     ).all()
-    weekly: dict[int, dict[int, list[tuple[time, time]]]] = {}
-    for w in session.execute(select(StationWindow).where(
-            col(StationWindow.station_id).in_(missing))).scalars():
-        weekly.setdefault(w.station_id, {}).setdefault(w.weekday, []).append(
-            (w.start_time, w.end_time))
+    versions: dict[int, dict[int, tuple[date, int, dict[int, list[tuple[time, time]]]]]] = {}
+    for sid, vid, day, grace, weekday, start, end in session.execute(
+            select(col(ScheduleVersion.station_id), col(ScheduleVersion.id),
+                   col(ScheduleVersion.effective_from), col(ScheduleVersion.grace_minutes),
+                   col(ScheduleRange.weekday), col(ScheduleRange.start_time),
+                   col(ScheduleRange.end_time))
+            .outerjoin(ScheduleRange, col(ScheduleRange.version_id) == ScheduleVersion.id)
+            .where(col(ScheduleVersion.station_id).in_(missing))):
+        _day, _grace, weekly = versions.setdefault(sid, {}).setdefault(vid, (day, grace, {}))
+        if weekday is not None:
+            weekly.setdefault(weekday, []).append((start, end))
+    status: dict[int, list[tuple[datetime, bool]]] = {}
+    for sid, at, state in session.execute(
+            select(col(StationStatusEvent.station_id), col(StationStatusEvent.effective_at),
+                   col(StationStatusEvent.status))
+            .where(col(StationStatusEvent.station_id).in_(missing))
+            .order_by(col(StationStatusEvent.effective_at), col(StationStatusEvent.id))):
+        status.setdefault(sid, []).append((at, state == "open"))
+    plain: dict[int, dict[int, list[tuple[time, time]]]] = {}
+    if missing - versions.keys():
+        for w in session.execute(select(StationWindow).where(
+                col(StationWindow.station_id).in_(missing - versions.keys()))).scalars():
+            plain.setdefault(w.station_id, {}).setdefault(w.weekday, []).append(
+                (w.start_time, w.end_time))
     for station, path, tz in rows:
-        sched = windows.Schedule({k: tuple(v) for k, v in weekly.get(station.id, {}).items()}, tz)
+        history = tuple(sorted(
+            (windows.Version(day, {k: tuple(sorted(v)) for k, v in weekly.items()}, grace)
+             for day, grace, weekly in versions.get(station.id, {}).values()),
+            key=lambda v: v.effective_from))
+        current = history[-1].weekly if history else {
+            k: tuple(v) for k, v in plain.get(station.id, {}).items()}
+        sched = windows.Schedule(current, tz, history, tuple(status.get(station.id, ())))
         facts = _StationFacts(station.id, station.community_id, station.name, station.location,
                               station.status,
                               tuple(station.category_list()), station.grace_minutes, path, tz,
@@ -181,8 +237,13 @@ def _station_facts(session: Session, station_ids: set[int]) -> dict[int, _Statio
 
 
 def load_station_schedules(session: Session, station_ids: set[int],
-                   days: set[date]) -> dict[int, _StationInfo]:
-    """Stations with their area path, zone, weekly schedule and exceptions near `days`."""
+                           days: set[date]) -> dict[int, _StationInfo]:
+    """Stations with their area path, zone, schedule history and exceptions near `days`.
+
+    For each day, `_StationInfo.in_force(day)` gives the weekly ranges and grace in force
+    then, and whether the station existed and was open; `windows.classify` and
+    `windows.windows_on` on `.schedule` use the version in force on each window's day.
+    """
     if not station_ids:
         return {}
     facts = _station_facts(session, station_ids)
