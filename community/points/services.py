@@ -234,6 +234,8 @@ def _read_facts(session: Session, households: Mapping[int, int], days: set[date]
         select(col(s.account_id), col(s.drop_id), col(s.category), col(s.quality),
                col(s.in_window), col(s.local_date), col(s.happened_at))
         .where(col(s.account_id).in_(list(households)),
+               # The outer bounds let the (account, day) index bound the read.
+               col(s.local_date) >= min(lo, *days), col(s.local_date) <= max(hi, *days),
                or_(col(s.local_date).in_(days),
                    and_(col(s.quality) == "incorrect", col(s.local_date) >= lo,
                         col(s.local_date) <= hi))))
@@ -361,7 +363,10 @@ def _recompute(session: Session, accounts: Mapping[int, tuple[int, int]],
     live_rows = session.execute(
         select(col(e.id), col(e.account_id), col(e.kind), col(e.amount), col(e.local_date),
                col(e.drop_id), col(e.rule_version))
-        .where(col(e.account_id).in_(list(households)), not_reversed(),
+        .where(col(e.account_id).in_(list(households)),
+               col(e.local_date) >= min(lo, *(s for s, _e in spans.values())),
+               col(e.local_date) <= max(hi + window, *(x for _s, x in spans.values())),
+               not_reversed(),
                or_(and_(col(e.kind) == "earn", col(e.local_date).in_(days)),
                    and_(col(e.kind) == "strike", col(e.drop_id).in_(changed)),
                    and_(col(e.kind) == "penalty", col(e.local_date) >= lo,
