@@ -1,7 +1,9 @@
 """Points rules (积分规则): what one drop earns, strikes, streak bonuses, expiry. Pure, no DB.
 
-The services feed a `DropFacts` (what happened) and a `HouseholdDay` (what the ledger
-already holds for that household around that day) and append the returned entries.
+The services score from `deserved` and its parts (`day_earns`, `strike_entries`,
+`streak_bonuses`): what a household's set of `DropFacts` deserves, independent of the order
+the facts arrived in. `award` and `HouseholdDay` are the older one-drop-against-the-ledger
+view, no longer used by the services (kept for their tests; remove with them).
 Defaults follow DOMAIN.md; a community's manager changes them by publishing a new
 `RuleSet` version.
 """

@@ -2,10 +2,13 @@
 manual adjustments and the ledger check.
 
 The ledger is append-only. Every award locks the household accounts it touches (in id
-order, so two batches never deadlock), reads the ledger state it needs with a few grouped
-queries, appends its entries with INSERT … ON CONFLICT (source, kind) DO NOTHING and moves
-each balance by the amounts of the rows actually inserted, in the same transaction. A
-retried or concurrent award of the same drop therefore credits once.
+order, so two batches never deadlock), stores the drops' facts (points_scored_drop; a drop
+already there is a retry and is not scored again), recomputes what the facts deserve
+around the changed days (`_recompute`, a few set-based reads for the whole batch), appends
+the differences with INSERT … ON CONFLICT (source, kind) DO NOTHING and moves each balance
+by the amounts of the rows actually inserted, in the same transaction. Points are thereby a
+function of the facts, whatever order drops and regrades arrive in (DOMAIN.md "Late and
+out-of-order data"), and a retried or concurrent award of the same drop credits once.
 """
 from __future__ import annotations
 
