@@ -14,7 +14,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -28,7 +28,13 @@ from community.audit import services as audit
 from community.auth import policy
 from community.errors import Conflict, DomainError, Forbidden, NotFound
 from community.rows import insert_ignoring, pk, table_of
-from community.stations.models import Station, StationException, StationWindow
+from community.stations.models import (
+    ScheduleRange,
+    ScheduleVersion,
+    Station,
+    StationException,
+    StationWindow,
+)
 from community.volunteers.models import Shift, ShiftAssignment, Steward
 from community.volunteers.shifts import queries, rules
 from community.volunteers.shifts.rules import ACTIVE, CUTOFF_HOURS, SIGNUP_CUTOFF
@@ -319,6 +325,50 @@ def _schedules(session: Session, stations: Sequence[Station], first: date, last:
     return weekly, exceptions
 
 
+Segment = tuple[date, date, list[rules.WindowSpec]]
+
+
+def _segments(session: Session, stations: Sequence[Station], first: date, last: date,
+              weekly: dict[int, list[rules.WindowSpec]]) -> dict[int, list[Segment]]:
+    """Per station, the days first..last split by the schedule version in force, each with
+    its weekly windows (DOMAIN.md: schedules keep their history; a version planned from a
+    later day shapes the shifts from that day only).
+
+    `StationWindow` holds the newest version: a range of an earlier version keeps the id of
+    the same newest window (same weekday and times), else it has none (like special hours).
+    A station without versions uses its windows every day.
+    """
+    ids = [pk(s) for s in stations]
+    versions: dict[int, dict[int, tuple[date, list[tuple[int, time, time]]]]] = {}
+    for sid, vid, day, weekday, start, end in session.execute(
+            select(col(ScheduleVersion.station_id), col(ScheduleVersion.id),
+                   col(ScheduleVersion.effective_from), col(ScheduleRange.weekday),
+                   col(ScheduleRange.start_time), col(ScheduleRange.end_time))
+            .outerjoin(ScheduleRange, col(ScheduleRange.version_id) == ScheduleVersion.id)
+            .where(col(ScheduleVersion.station_id).in_(ids),
+                   col(ScheduleVersion.effective_from) <= last)):
+        _day, ranges = versions.setdefault(sid, {}).setdefault(vid, (day, []))
+        if weekday is not None:
+            ranges.append((weekday, start, end))
+    out: dict[int, list[Segment]] = {}
+    for sid in ids:
+        newest = weekly.get(sid, [])
+        if sid not in versions:
+            out[sid] = [(first, last, newest)]
+            continue
+        known = {(w.weekday, w.start, w.end): w.id for w in newest}
+        history = sorted(versions[sid].values(), key=lambda v: v[0])
+        segments: list[Segment] = []
+        for n, (day, ranges) in enumerate(history):
+            until = history[n + 1][0] - timedelta(days=1) if n + 1 < len(history) else last
+            a, b = max(day, first), min(until, last)
+            if a <= b:
+                segments.append((a, b, [rules.WindowSpec(known.get((d, s, e)), d, s, e)
+                                        for d, s, e in ranges]))
+        out[sid] = segments
+    return out
+
+
 def _existing(session: Session, station_ids: Sequence[int], first: date, last: date,
               now: datetime) -> dict[int, list[rules.ExistingShift]]:
     """Future shifts of the stations on the dates, with whether anyone holds each one."""
@@ -398,14 +448,17 @@ def _generate(session: Session, area: Area, *, weeks: int, now: datetime, today:
     if not stations:
         return GenerateReport()
     weekly, exceptions = _schedules(session, stations, first, last)
+    segments = _segments(session, stations, first, last, weekly)
     existing = _existing(session, [s.id for s in stations], first, last, now)
     report = GenerateReport()
     for station in stations:
         desired: list[rules.ShiftSpec] = []
         if station.status == "open":  # a suspended station is not staffed
-            desired = [s for s in rules.plan_shifts(
-                weekly.get(station.id, []), exceptions.get(station.id, []),
-                first, last, area.timezone, needed) if s.starts_at > now]
+            # Each day from the schedule version in force that day.
+            desired = [s for a, b, specs in segments[pk(station)] for s in rules.plan_shifts(
+                specs, exceptions.get(station.id, []), a, b, area.timezone, needed)
+                if s.starts_at > now]
+            desired.sort(key=lambda s: s.starts_at)
         plan = rules.reconcile(existing.get(station.id, []), desired)
         report += _apply(session, station, plan, now)
     session.flush()

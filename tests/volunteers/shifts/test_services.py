@@ -148,7 +148,7 @@ def test_schedule_change_moves_and_cancels_only_future_unfilled_shifts(
     stations_management.set_weekly_windows(
         session, actor=manager, station_id=st.id,
         week=builders.week({d: [(time(7, 30), time(9, 30)), (time(12), time(13))]
-                            for d in range(7)}))
+                            for d in range(7)}), now=NOW)  # a version from today on
     session.commit()
     report = generate(session, world)
     # 5 mornings moved (today's has begun, Thursday's is held); 7 evenings gone; 7 noons new.
