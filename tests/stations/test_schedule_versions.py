@@ -193,3 +193,23 @@ def test_past_days_are_marked_only_when_an_edit_reaches_them(session: Session, w
 def pk_of(st: Station) -> int:
     assert st.id is not None
     return st.id
+
+
+def test_the_page_plans_a_version_and_refuses_a_past_day(client, session: Session,
+                                                         world: builders.World) -> None:
+    st = builders.station(session, world.a)
+    session.commit()
+    builders.login(client, world.manager_a)
+    url = f"/manage/stations/{st.id}/schedule"
+    days = {f"weekday_{d}": "10:00-12:00" for d in range(7)}
+    past = (TODAY - timedelta(days=1)).isoformat()
+    resp = client.post(url, data={**days, "effective_from": past})
+    assert resp.status_code == 422
+    assert "不能修改过去的日期。" in resp.get_data(as_text=True)
+    later = (TODAY + timedelta(days=3)).isoformat()
+    assert client.post(url, data={**days, "effective_from": later}).status_code == 302
+    page = client.get(f"/manage/stations/{st.id}").get_data(as_text=True)
+    assert 'data-testid="version-table"' in page
+    assert later in page
+    assert "待生效" in page  # planned
+    assert "生效中" in page  # the first version, in force today

@@ -7,7 +7,7 @@ reads; the export's audited start is a write and lives in `manage.services`.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
@@ -30,6 +30,8 @@ from community.stations.models import (
     Device,
     Drop,
     DropRegrade,
+    ScheduleRange,
+    ScheduleVersion,
     Station,
     StationException,
     StationWindow,
@@ -139,6 +141,14 @@ class StationPage:
     weekly: dict[int, list[tuple[time, time]]]
     exceptions: list[StationException]
     today: date
+    # The schedule's history, newest first: (in force from, grace, weekly ranges); the
+    # version in force today is the first one not after `today`.
+    versions: list[tuple[date, int, dict[int, list[tuple[time, time]]]]] = field(
+        default_factory=list)
+
+    def in_force_from(self) -> date | None:
+        """The first day of the version in force today (None: no history yet)."""
+        return next((day for day, _g, _w in self.versions if day <= self.today), None)
 
 
 def station_page(session: Session, *, actor: policy.Actor, station_id: int,
@@ -149,7 +159,28 @@ def station_page(session: Session, *, actor: policy.Actor, station_id: int,
     today = clock.local_today(community.timezone, now)
     return StationPage(station, community, chief.display_name if chief else None,
                        _weekly(session, [pk(station)]).get(pk(station), {}),
-                       list_exceptions(session, pk(station), today), today)
+                       list_exceptions(session, pk(station), today), today,
+                       _versions(session, pk(station)))
+
+
+VERSIONS_SHOWN = 10
+
+
+def _versions(session: Session, station_id: int
+              ) -> list[tuple[date, int, dict[int, list[tuple[time, time]]]]]:
+    """The newest schedule versions of a station with their weekly ranges."""
+    rows = session.execute(
+        select(ScheduleVersion).where(col(ScheduleVersion.station_id) == station_id)
+        .order_by(col(ScheduleVersion.effective_from).desc()).limit(VERSIONS_SHOWN)).scalars()
+    versions = list(rows)
+    weekly: dict[int, dict[int, list[tuple[time, time]]]] = {}
+    if versions:
+        for r in session.execute(select(ScheduleRange).where(
+                col(ScheduleRange.version_id).in_([pk(v) for v in versions]))
+                .order_by(col(ScheduleRange.weekday), col(ScheduleRange.start_time))).scalars():
+            weekly.setdefault(r.version_id, {}).setdefault(r.weekday, []).append(
+                (r.start_time, r.end_time))
+    return [(v.effective_from, v.grace_minutes, weekly.get(pk(v), {})) for v in versions]
 
 
 # --- Devices -------------------------------------------------------------------------------
