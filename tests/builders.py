@@ -16,7 +16,7 @@ from community.areas.schemas import AreaIn
 from community.auth import services as auth_services
 from community.auth.models import Account
 from community.auth.schemas import AccountIn
-from community.households.models import Card, Household
+from community.households.models import Card, Household, HouseholdEvent
 from community.stations.schemas import WeekIn
 
 PASSWORD = "correct-horse-battery"
@@ -51,18 +51,37 @@ def account(session: Session, role: str | None = None, scope: Area | None = None
     return acct
 
 
+# Builder households moved in long before any test's period (their first history event).
+MOVED_IN = datetime(2020, 1, 1, tzinfo=UTC)
+
+
 def household(session: Session, community: Area, building: str = "1", unit: str = "1",
-              room: str | None = None, members: int = 3, with_card: bool = True) -> Household:
-    """A household, with an active card unless `with_card` is False."""
+              room: str | None = None, members: int = 3, with_card: bool = True,
+              since: datetime = MOVED_IN) -> Household:
+    """A household, with an active card unless `with_card` is False, active since `since`."""
     hh = Household(community_id=community.id, building=building, unit=unit,
                    room=room or str(100 + _next()), members=members)
     session.add(hh)
     session.flush()
+    household_event(session, hh, since)
     if with_card:
         from community.households import services as hh_services
 
         hh_services.issue_card(session, household=hh)
     return hh
+
+
+def household_event(session: Session, hh: Household, at: datetime, *,
+                    status: str | None = None, members: int | None = None) -> HouseholdEvent:
+    """Append a history event effective `at` and make it the household's current state
+    (e.g. `household_event(session, hh, moment, status="moved_out")`)."""
+    hh.status = status or hh.status
+    hh.members = members or hh.members
+    event = HouseholdEvent(household_id=hh.id, community_id=hh.community_id, effective_at=at,
+                           status=hh.status, members=hh.members)
+    session.add_all([hh, event])
+    session.flush()
+    return event
 
 
 def active_card(session: Session, hh: Household) -> Card:

@@ -3,10 +3,10 @@ drop stations with their windows (issue 3)."""
 from __future__ import annotations
 
 import random
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 
 import click
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, literal, select
 from sqlmodel import Session, col
 
 from community import clock
@@ -35,11 +35,12 @@ from community.demo.context import (
     first_active_households,
 )
 from community.households import codes
-from community.households.models import Card, Household, HouseholdMember
+from community.households.models import Card, Household, HouseholdEvent, HouseholdMember
 from community.rows import pk, table_of
 from community.stations import windows
 from community.stations.manage import services as stations_manage
 from community.stations.models import Station, StationException, StationWindow
+from community.types import UTCDateTime
 
 # Rough centres for station coordinates: Kunshan and the old town of Suzhou.
 ORIGIN = {"昆山市": (31.385, 120.980), "姑苏区": (31.315, 120.625)}
@@ -121,9 +122,26 @@ def add_households(demo: Demo) -> None:
                     for b, u, r in plan_addresses(rng, rng.randint(*HOUSEHOLDS_PER_COMMUNITY))
                 ]
                 session.execute(insert(hh_table), rows)
+                _first_events(session, community, now - timedelta(days=demo.days + 1))
                 demo.created += len(rows)
             demo.created += _issue_missing_cards(session, community)
             session.commit()
+
+
+def _first_events(session: Session, community: Area, since: datetime) -> None:
+    """The demo households' history: all moved in at `since` (before the first demo drop);
+    the moved-out ones left a second later (the demo draws drops from active ones only)."""
+    hh, events = table_of(Household), table_of(HouseholdEvent)
+    now = clock.now()
+    for status, at in (("active", since), ("moved_out", since + timedelta(seconds=1))):
+        picked = select(hh.c.id, hh.c.community_id, literal(at, UTCDateTime()),
+                        literal(status), hh.c.members, literal(now, UTCDateTime())).where(
+            hh.c.community_id == community.id)
+        if status == "moved_out":
+            picked = picked.where(hh.c.status == "moved_out")
+        session.execute(events.insert().from_select(
+            ["household_id", "community_id", "effective_at", "status", "members",
+             "recorded_at"], picked))
 
 
 def _issue_missing_cards(session: Session, community: Area) -> int:

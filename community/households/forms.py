@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import IntegerField, SelectField, StringField
+from wtforms import DateTimeLocalField, IntegerField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs: WTForms 3.2
 from wtforms.validators import Optional
 
@@ -26,6 +26,10 @@ class HouseholdForm(ModelForm[HouseholdIn]):
     members = IntegerField(_l("Members"), default=1, validators=[Optional()])
     status = SelectField(_l("Status"), default="active", validate_choice=False,
                          choices=[SelectChoice(k, v) for k, v in STATUS_LABELS.items()])
+    # Empty: the change takes effect now. The community's local time (the model's rule).
+    effective_at = DateTimeLocalField(_l("Moved in, moved out or changed on (empty: now)"),
+                                      format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+                                      validators=[Optional()])
 
 
 class ImportForm(FlaskForm):

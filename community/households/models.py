@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, UniqueConstraint, false
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, false
 from sqlmodel import Field, SQLModel
 
 from community import clock
@@ -33,6 +33,34 @@ class Household(SQLModel, table=True):
     honour_opt_out: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
     updated_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
+
+
+class HouseholdEvent(SQLModel, table=True):
+    """One change of a household's status or member count, from the moment it took effect.
+
+    A household's history: its first event is its moving in (effective at its creation, or
+    the moved-in moment given), every later status or member change appends one. The
+    household row keeps the current values (equal to its latest event). The state at a
+    moment T is that of the latest event with `effective_at` <= T (ties: the later id, i.e.
+    the later recorded). Events are never edited or deleted.
+    """
+
+    __tablename__ = "household_event"
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'moved_out')", name="ck_household_event_status"),
+        CheckConstraint("members >= 1 AND members <= 30", name="ck_household_event_members"),
+        # "The latest event per household at or before a moment, per community".
+        Index("ix_household_event_latest", "community_id", "household_id", "effective_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="household.id")
+    community_id: int = Field(foreign_key="area.id")
+    effective_at: datetime = Field(sa_type=UTCDateTime())
+    status: str = Field(max_length=12)
+    members: int
+    recorded_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
+    recorded_by: int | None = Field(default=None, foreign_key="account.id")
 
 
 class Card(SQLModel, table=True):

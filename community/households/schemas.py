@@ -7,6 +7,7 @@ count has one range. Address text is normalised here (pure: no DB, no Flask requ
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -81,6 +82,11 @@ class HouseholdIn(InputModel):
         _l("Members must be from 1 to 30."), {"missing": ENTER_MEMBERS,
                                               "int_type": ENTER_MEMBERS})]
     status: HouseholdStatus = HouseholdStatus.ACTIVE
+    # When the change (moving in, moving out, a new member count) took effect: the
+    # community's local wall time (naive, as a form gives it) or an aware moment; None means
+    # now. Recorded in the household's history; the service refuses a moment in the future
+    # (it knows the community's time zone and the clock).
+    effective_at: Annotated[datetime | None, Say(_l("Please enter a valid date and time."))] = None
 
     @property
     def address(self) -> tuple[str, str, str]:

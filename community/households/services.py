@@ -1,10 +1,14 @@
 """Household and card use cases: registry, import, issuing, revoking, resolving, printing cards."""
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -14,9 +18,10 @@ from community.areas import services as areas_services
 from community.areas.models import Area
 from community.audit import services as audit
 from community.auth import policy
-from community.errors import CardRevoked, CardUnknown, Conflict, NotFound
+from community.dirty import services as dirty
+from community.errors import CardRevoked, CardUnknown, Conflict, InvalidInput, NotFound
 from community.households import codes, importer
-from community.households.models import STATUSES, Card, Household, HouseholdMember
+from community.households.models import STATUSES, Card, Household, HouseholdEvent, HouseholdMember
 from community.households.schemas import HouseholdIn, normalize_part
 from community.households.sheets import SheetCard
 from community.rows import pk
@@ -246,17 +251,76 @@ def _flush_unique(session: Session, hh: Household) -> None:
         raise Conflict(field="room") from exc
 
 
+# ---- history: every status or member change is an event from the moment it took effect ----
+
+FUTURE = _l("The date and time cannot be in the future.")
+BEFORE_LAST = _l("This is earlier than the household's last recorded change (%(when)s).")
+
+
+def effective_moment(area: Area, given: datetime | None, now: datetime) -> datetime:
+    """When a change took effect, as aware UTC: `given` (naive = the community's local wall
+    time) or `now`. A moment in the future is refused (InvalidInput on `effective_at`)."""
+    if given is None:
+        return now
+    moment = given if given.tzinfo else given.replace(tzinfo=ZoneInfo(area.timezone))
+    if moment > now:
+        raise InvalidInput(field="effective_at", fields={"effective_at": FUTURE})
+    return moment.astimezone(now.tzinfo)
+
+
+def latest_event(session: Session, household_id: int) -> HouseholdEvent | None:
+    """The household's latest event (by effective moment, then id), if any."""
+    return session.exec(
+        select(HouseholdEvent).where(HouseholdEvent.household_id == household_id)
+        .order_by(col(HouseholdEvent.effective_at).desc(), col(HouseholdEvent.id).desc())
+    ).first()
+
+
+def record_events(session: Session, area: Area, rows: list[dict[str, Any]], *,
+                  now: datetime) -> None:
+    """Append history events (dicts of household_id, effective_at, status, members,
+    recorded_by) of one community and mark the days they change; flushes.
+
+    A change effective at moment m changes who was active at the end of m's local day and of
+    every later one, so each local day from m's to yesterday is marked dirty ("households");
+    today is never marked (it is read raw and built the next night).
+    """
+    if not rows:
+        return
+    session.execute(insert(HouseholdEvent), [
+        {"community_id": area.id, "recorded_at": now, "recorded_by": None, **row}
+        for row in rows])
+    zone = ZoneInfo(area.timezone)
+    today = now.astimezone(zone).date()
+    counts: Counter[tuple[int, Any]] = Counter()
+    for row in rows:
+        day = row["effective_at"].astimezone(zone).date()
+        while day < today:
+            counts[(pk(area), day)] += 1
+            day += timedelta(days=1)
+    dirty.mark(session, "households", counts, now=now)
+
+
 def create_household(
     session: Session, *, actor: policy.Actor, community_id: int, data: HouseholdIn,
-    ip: str | None = None,
+    ip: str | None = None, now: datetime | None = None,
 ) -> Household:
-    """Register a household at a free address and give it its first card."""
+    """Register a household at a free address and give it its first card.
+
+    Its history starts with one event in its status, effective at `data.effective_at` (the
+    moved-in moment, when the form gives one) or now.
+    """
     area = areas_services.community_for(session, actor=actor, community_id=community_id,
                          action="household:write")
-    values = data.model_dump(mode="json")
+    now = now or clock.now()
+    since = effective_moment(area, data.effective_at, now)
+    values = data.model_dump(mode="json", exclude={"effective_at"})
     _ensure_free(session, pk(area), values)
-    hh = Household(community_id=pk(area), **values)
+    hh = Household(community_id=pk(area), created_at=now, updated_at=now, **values)
     _flush_unique(session, hh)
+    record_events(session, area, [{"household_id": pk(hh), "effective_at": since,
+                                   "status": hh.status, "members": hh.members,
+                                   "recorded_by": actor.account_id}], now=now)
     card = issue_card(session, household=hh)
     audit.record(session, actor_id=actor.account_id, action="household.created", area=area,
                  target_type="household", target_id=hh.id, ip=ip, card=card.id,
@@ -274,20 +338,42 @@ def household_for(session: Session, *, actor: policy.Actor, household_id: int,
 
 def update_household(
     session: Session, *, actor: policy.Actor, household_id: int, data: HouseholdIn,
-    ip: str | None = None,
+    ip: str | None = None, now: datetime | None = None,
 ) -> Household:
-    """Change a household's address, member count or status; the audit keeps old and new."""
+    """Change a household's address, member count or status; the audit keeps old and new.
+
+    A status or member change appends a history event effective at `data.effective_at` (e.g.
+    "moved out on 11-30", recorded later) or now; it may not be in the future nor before the
+    household's latest event (history is appended in order, so the household row always
+    equals its latest event). An address change alone is not history (metrics do not
+    depend on it).
+    """
     hh = household_for(session, actor=actor, household_id=household_id)
     area = household_area(session, hh)
-    values = data.model_dump(mode="json")
+    now = now or clock.now()
+    since = effective_moment(area, data.effective_at, now)
+    values = data.model_dump(mode="json", exclude={"effective_at"})
     _ensure_free(session, pk(area), values, except_id=hh.id)
     changes = {k: [getattr(hh, k), v] for k, v in values.items() if getattr(hh, k) != v}
     if not changes:
         return hh
+    history = "status" in changes or "members" in changes
+    if history:
+        last = latest_event(session, pk(hh))
+        if last is not None and since < last.effective_at:
+            when = clock.local(last.effective_at, area.timezone).strftime("%Y-%m-%d %H:%M")
+            raise InvalidInput(field="effective_at",
+                               fields={"effective_at": BEFORE_LAST % {"when": when}})
     for key, value in values.items():
         setattr(hh, key, value)
-    hh.updated_at = clock.now()
+    hh.updated_at = now
     _flush_unique(session, hh)
+    if history:
+        record_events(session, area, [{"household_id": pk(hh), "effective_at": since,
+                                       "status": hh.status, "members": hh.members,
+                                       "recorded_by": actor.account_id}], now=now)
+        if data.effective_at is not None:
+            changes["effective_at"] = [None, since.isoformat()]
     audit.record(session, actor_id=actor.account_id, action="household.updated", area=area,
                  target_type="household", target_id=hh.id, ip=ip, changes=changes)
     return hh
@@ -314,7 +400,9 @@ def import_households(
     """Create or update a community's households from a CSV/XLSX list; new households get cards.
 
     Raises `importer.ImportFileError` (nothing imported) for a file that cannot be used.
-    Re-importing the same file changes nothing.
+    Re-importing the same file changes nothing. A list states how things are now: each new
+    household, and each status or member change, is a history event effective at the import
+    (a list has no moved-in or moved-out dates).
     """
     area = areas_services.community_for(session, actor=actor, community_id=community_id,
                          action="household:import")
@@ -333,6 +421,7 @@ def import_households(
     now = clock.now()
     new_rows: list[dict[str, Any]] = []
     changes: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
     for row in parsed.rows:
         current = existing.get(row.address)
         if current is None:
@@ -353,15 +442,25 @@ def import_households(
         # SQLite fall back to one INSERT per row.
         try:
             with session.begin_nested():  # a concurrent import or edit took one of the addresses
-                ids = session.execute(insert(Household).returning(col(Household.id)),
-                                      new_rows).scalars().all()
+                made = session.execute(insert(Household).returning(
+                    col(Household.id), col(Household.building), col(Household.unit),
+                    col(Household.room)), new_rows).all()
         except IntegrityError as exc:
             raise Conflict() from exc
+        ids = [hid for hid, *_ in made]
+        by_address = {(r["building"], r["unit"], r["room"]): r for r in new_rows}
+        events += [{"household_id": hid, "effective_at": now,
+                    "status": by_address[(b, u, r)]["status"],
+                    "members": by_address[(b, u, r)]["members"], "recorded_by": actor.account_id}
+                   for hid, b, u, r in made]
         _issue_cards_bulk(session, list(ids))
         result.created = len(ids)
     if changes:
         session.execute(update(Household), changes)  # bulk UPDATE by primary key
         result.updated = len(changes)
+        events += [{"household_id": c["id"], "effective_at": now, "status": c["status"],
+                    "members": c["members"], "recorded_by": actor.account_id} for c in changes]
+    record_events(session, area, events, now=now)
     audit.record(session, actor_id=actor.account_id, action="households.imported", area=area,
                  target_type="area", target_id=area.id, ip=ip, file=filename[:200],
                  created=result.created, updated=result.updated, unchanged=result.unchanged,

@@ -22,7 +22,6 @@ from sqlalchemy import (
     case,
     cast,
     delete,
-    distinct,
     exists,
     func,
     literal,
@@ -33,6 +32,7 @@ from sqlmodel import Session, SQLModel, col
 
 from community import clock
 from community.areas.models import Area
+from community.households import queries as households_queries
 from community.households.models import Household
 from community.ratings.metrics import Counts, Totals
 from community.ratings.models import (
@@ -199,19 +199,34 @@ def build_day(session: Session, day: date, *, community_ids: Sequence[int] | Non
     return BuildCounts(day, len(zones), int(rows), int(drops))
 
 
+def _active_and_dropped(session: Session, ends: dict[int, datetime],
+                        dropped: Any) -> dict[int, tuple[int, int]]:
+    """Per community: (households active at its end, those of them in `dropped`), one query.
+
+    `dropped` is a subquery of distinct (community_id, household_id) that made an identified
+    drop in the period; a household that dropped but was not active at the end (moved out,
+    or moved in after the period) is in neither count, so participation never exceeds 1.
+    """
+    active = households_queries.active_before(ends)
+    return {c: (int(n), int(d)) for c, n, d in session.execute(
+        select(active.c.community_id, func.count(), func.count(dropped.c.household_id))
+        .select_from(active)
+        .outerjoin(dropped, and_(dropped.c.household_id == active.c.household_id,
+                                 dropped.c.community_id == active.c.community_id))
+        .group_by(active.c.community_id)).all()}
+
+
 def _community_days(session: Session, day: date, zones: dict[int, str]) -> None:
-    dropped = dict(session.execute(
-        select(D.community_id, func.count(distinct(D.household_id)))
-        .where(*_day_filter(day, list(zones)), D.household_id.is_not(None))
-        .group_by(D.community_id)).all())
-    # Households active now: the household table keeps no history of moves, so a past day
-    # rebuilt later uses today's count (the rating stores the figure it used).
-    active = dict(session.execute(
-        select(col(Household.community_id), func.count())
-        .where(col(Household.community_id).in_(list(zones)), col(Household.status) == "active")
-        .group_by(col(Household.community_id))).all())
-    rows = [{"community_id": c, "local_date": day, "households_dropped": int(dropped.get(c, 0)),
-             "active_households": int(active.get(c, 0))} for c in zones]
+    """Households active at the end of THAT local day (from their history, so a day rebuilt
+    later gets the same figure) and how many of them made an identified drop on it."""
+    dropped = (select(D.community_id, D.household_id)
+               .where(*_day_filter(day, list(zones)), D.household_id.is_not(None))
+               .distinct().subquery())
+    counts = _active_and_dropped(
+        session, {c: households_queries.local_end(day, tz) for c, tz in zones.items()}, dropped)
+    rows = [{"community_id": c, "local_date": day,
+             "households_dropped": counts.get(c, (0, 0))[1],
+             "active_households": counts.get(c, (0, 0))[0]} for c in zones]
     if rows:
         session.execute(table_of(CommunityDay).insert(), rows)
 
@@ -372,26 +387,17 @@ def _households(session: Session, out: dict[int, Totals], day_from: date, day_to
         parts.append(select(D.community_id, D.household_id).where(
             D.local_date.in_(days), D.community_id.in_(day_ids), D.household_id.is_not(None)))
     both = union(*parts).subquery() if len(parts) > 1 else parts[0].distinct().subquery()
-    for key, n in session.execute(select(both.c.community_id, func.count())
-                                  .group_by(both.c.community_id)):
-        out[key].households_dropped = int(n)
-    cd = table_of(CommunityDay)
-    latest = (select(cd.c.community_id, func.max(cd.c.local_date).label("day"))
-              .where(cd.c.community_id.in_(ids), cd.c.local_date <= day_to)
-              .group_by(cd.c.community_id).subquery())
-    active = dict(session.execute(
-        select(cd.c.community_id, cd.c.active_households)
-        .join(latest, and_(latest.c.community_id == cd.c.community_id,
-                           latest.c.day == cd.c.local_date))).all())
-    lacking = [c for c in ids if c not in active]
-    if lacking:  # nothing rolled up yet: the household table as it is now
-        active.update(session.execute(
-            select(col(Household.community_id), func.count())
-            .where(col(Household.community_id).in_(lacking),
-                   col(Household.status) == "active")
-            .group_by(col(Household.community_id))).all())
+    # Active at the period's end = at the local end of `day_to` in each community's zone,
+    # from the household history (never the table as it is now, nor a stored daily figure).
+    zones = dict(session.execute(
+        select(col(Area.id), col(Area.timezone)).where(col(Area.id).in_(ids))).all())
+    counts = _active_and_dropped(session, {
+        c: households_queries.local_end(day_to, zones.get(c) or clock.DEFAULT_TZ)
+        for c in ids}, both)
     for key in ids:
-        out[key].active_households = int(active.get(key, 0))
+        active, dropped = counts.get(key, (0, 0))
+        out[key].active_households = active
+        out[key].households_dropped = dropped
 
 
 def any_rollups(session: Session) -> bool:

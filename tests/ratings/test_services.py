@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -81,7 +81,8 @@ def scene(session: Session, world: builders.World) -> Scene:
     c = builders.area(session, w.street_a, "同心花园")
     homes = list(w.households_a) + [builders.household(session, w.a, building="3",
                                                        with_card=False) for _ in range(30)]
-    homes[32].status = "moved_out"
+    builders.household_event(session, homes[32], datetime(2026, 9, 1, tzinfo=UTC),
+                             status="moved_out")
     for _ in range(30):
         builders.household(session, c, building="5", with_card=False)
     st = builders.station(session, w.a, "北门")
