@@ -18,6 +18,7 @@ from community.ratings.models import (
     HourDay,
     HouseholdMonth,
     Rating,
+    RatingChange,
     RatingPolicy,
     RollupDay,
     StationDay,
@@ -46,7 +47,7 @@ from community.volunteers.models import (
 
 __all__ = [
     "BuildingDay", "CommunityDay", "CoverageDay", "HourDay", "HouseholdMonth", "Rating",
-    "RatingPolicy", "RollupDay", "StationDay", "TonnageEntry",
+    "RatingChange", "RatingPolicy", "RollupDay", "StationDay", "TonnageEntry",
     "Account", "Area", "AuditEntry", "Card", "Device", "DirtyDay", "Drop", "DropRegrade",
     "Household", "HouseholdMember", "JobRun", "LedgerEntry", "PointsAccount", "PointsRuleSet",
     "Redemption", "Notification", "RewardItem", "RoleGrant", "ScheduleRange", "ScheduleVersion",

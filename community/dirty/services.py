@@ -51,11 +51,14 @@ class Claimed:
     counts: Mapping[str, int]
 
 
-def pending(session: Session, *, before: date, limit: int) -> list[tuple[int, date]]:
-    """Up to `limit` dirty (community, day) keys before `before`, oldest first."""
+def pending(session: Session, *, before: date, limit: int,
+            on: date | None = None) -> list[tuple[int, date]]:
+    """Up to `limit` dirty (community, day) keys before `before` (or of day `on` only),
+    oldest first."""
     t = table_of(DirtyDay)
+    which = t.c.local_date == on if on is not None else t.c.local_date < before
     return [(c, d) for c, d in session.execute(
-        select(t.c.community_id, t.c.local_date).where(t.c.local_date < before)
+        select(t.c.community_id, t.c.local_date).where(which)
         .order_by(t.c.local_date, t.c.community_id).limit(limit)).all()]
 
 

@@ -25,6 +25,8 @@ from community import clock
 from community.types import UTCDateTime
 
 LEVELS = ("insufficient", "not_compliant", "compliant", "star")
+# A rating is provisional while drops of its month can still arrive or change, then final.
+RATING_STATUSES = ("provisional", "final")
 
 
 class StationDay(SQLModel, table=True):
@@ -166,6 +168,7 @@ class Rating(SQLModel, table=True):
         UniqueConstraint("community_id", "month", name="uq_rating_community_month"),
         CheckConstraint("level IN ('insufficient', 'not_compliant', 'compliant', 'star')",
                         name="ck_rating_level"),
+        CheckConstraint("status IN ('provisional', 'final')", name="ck_rating_status"),
         Index("ix_rating_month_level", "month", "level"),
     )
 
@@ -177,7 +180,30 @@ class Rating(SQLModel, table=True):
     policy_version: int = 0  # 0: the default policy of DOMAIN.md
     metrics: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     checks: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    status: str = Field(default="provisional", max_length=11,
+                        sa_column_kwargs={"server_default": "provisional"})
+    final_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     computed_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
+
+
+class RatingChange(SQLModel, table=True):
+    """A published rating's level changed: from what, to what, when, and why.
+
+    `causes`: what made the month's days change, cause → {local day ISO: count} (the
+    dirty-day counts: drops uploaded late, regrades, household moves, steward presence,
+    schedule changes), plus "last_month" → [old, new] when it was last month's level.
+    """
+
+    __tablename__ = "rating_change"
+    __table_args__ = (Index("ix_rating_change_community_month", "community_id", "month"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="area.id")
+    month: date
+    old_level: str = Field(max_length=14)
+    new_level: str = Field(max_length=14)
+    changed_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
+    causes: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
 
 
 class TonnageEntry(SQLModel, table=True):

@@ -23,7 +23,7 @@ from community.auth.models import Account
 from community.errors import Forbidden, NotFound
 from community.ratings import policy as rating_policy
 from community.ratings import services
-from community.ratings.models import Rating, RatingPolicy
+from community.ratings.models import Rating, RatingChange, RatingPolicy
 from community.ratings.policy import LEVELS, Policy
 from community.ratings.rollups import month_start
 from community.ratings.schemas import SimulationIn
@@ -119,6 +119,8 @@ class CommunityRatings:
     rating: Rating | None
     policy_area: str | None     # the area whose policy rated it (None: the default)
     history: list[Rating]       # newest first
+    changes: list[RatingChange]  # changes of the shown month's published level, oldest first
+    final_from: date            # the first day the shown month's rating is final
 
 
 def community_ratings(session: Session, *, actor: auth_policy.Actor, community_id: int,
@@ -141,7 +143,9 @@ def community_ratings(session: Session, *, actor: auth_policy.Actor, community_i
         found = session.get(Area, rating.policy_area_id)
         policy_area = found.name if found else None
     return CommunityRatings(community, areas_services.full_name(session, community), month,
-                            this_month, rating, policy_area, history)
+                            this_month, rating, policy_area, history,
+                            services.rating_changes(session, pk(community), month),
+                            services.final_from(month))
 
 
 # --- The policy page -----------------------------------------------------------------------

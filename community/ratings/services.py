@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
@@ -30,10 +31,11 @@ from community.auth import policy as auth_policy
 from community.errors import Conflict, InvalidInput, NotFound
 from community.ratings import metrics, rollups
 from community.ratings import policy as rating_policy
-from community.ratings.models import Rating, RatingPolicy
+from community.ratings.models import Rating, RatingChange, RatingPolicy
 from community.ratings.policy import DEFAULT_POLICY, LEVELS, Facts, Policy
 from community.ratings.schemas import PolicyVersionIn, SimulationIn
 from community.rows import dialect_insert, table_of
+from community.stations.services import MAX_AGE
 
 # --- Months --------------------------------------------------------------------------------
 
@@ -158,26 +160,45 @@ def _facts(totals: metrics.Totals) -> Facts:
 
 
 def rate_month(session: Session, *, month: date, now: datetime,
-               community_ids: Sequence[int] | None = None) -> dict[str, int]:
+               community_ids: Sequence[int] | None = None,
+               causes: Mapping[int, Mapping[str, Any]] | None = None) -> dict[str, int]:
     """Rate every community (or those given) for one local month and store (replace) its
     Rating; flushes. Returns how many communities got each level, and how many in all.
+
+    A final rating is never rated again. A provisional one is re-rated in place; when its
+    level changes, a `RatingChange` keeps the old and new level with `causes` (community id →
+    what changed its days, see RatingChange) so the pages can say why.
     """
+    counts, _changed = rate_communities(session, month=month, now=now,
+                                        community_ids=community_ids, causes=causes or {})
+    return counts
+
+
+def rate_communities(session: Session, *, month: date, now: datetime,
+                     community_ids: Sequence[int] | None,
+                     causes: Mapping[int, Mapping[str, Any]]
+                     ) -> tuple[dict[str, int], dict[int, tuple[str, str]]]:
+    """`rate_month`'s work; also returns community id → (old, new) level for each change."""
     month = rollups.month_start(month)
     first, last = month_days(month)
     stmt = select(col(Area.id), col(Area.path)).where(col(Area.level) == "community")
     if community_ids is not None:
         stmt = stmt.where(col(Area.id).in_(list(community_ids)))
-    communities = session.execute(stmt.order_by(col(Area.id))).all()
+    stored = {cid: (level, status) for cid, level, status in session.execute(
+        select(col(Rating.community_id), col(Rating.level), col(Rating.status))
+        .where(col(Rating.month) == month))}
+    communities = [(c, p) for c, p in session.execute(stmt.order_by(col(Area.id))).all()
+                   if stored.get(c, ("", ""))[1] != "final"]
     counts = dict.fromkeys(LEVELS, 0)
     if not communities:
-        return {"communities": 0, **counts}
+        return {"communities": 0, **counts}, {}
     ids = [c for c, _path in communities]
     totals = rollups.community_totals(session, ids, first, last, now=now)
     in_force = _in_force_by_area(session, month)
     before = dict(session.execute(
         select(col(Rating.community_id), col(Rating.level))
         .where(col(Rating.month) == add_months(month, -1))).all())
-    rows = []
+    rows, changed = [], {}
     for community_id, path in communities:
         chosen = resolve(in_force, path)
         t = totals[community_id]
@@ -188,6 +209,9 @@ def rate_month(session: Session, *, month: date, now: datetime,
         rows.append({"community_id": community_id, "month": month, "level": result.level,
                      "policy_area_id": chosen.area_id, "policy_version": chosen.version,
                      "metrics": values, "checks": result.checks, "computed_at": now})
+        old = stored.get(community_id, (None, ""))[0]
+        if old is not None and old != result.level:
+            changed[community_id] = (old, result.level)
     table = table_of(Rating)
     insert = dialect_insert(session, table)
     upsert = insert.on_conflict_do_update(
@@ -195,8 +219,52 @@ def rate_month(session: Session, *, month: date, now: datetime,
         set_={name: insert.excluded[name] for name in (
             "level", "policy_area_id", "policy_version", "metrics", "checks", "computed_at")})
     session.execute(upsert, rows)
+    if changed:
+        session.execute(table_of(RatingChange).insert(), [
+            {"community_id": c, "month": month, "old_level": old, "new_level": new,
+             "changed_at": now, "causes": dict(causes.get(c, {}))}
+            for c, (old, new) in sorted(changed.items())])
     session.flush()
-    return {"communities": len(rows), **counts}
+    return {"communities": len(rows), **counts}, changed
+
+
+def final_from(month: date) -> date:
+    """The first local day on which a month's rating is final: no drop of the month can be
+    accepted any more (the drop API refuses device times older than MAX_AGE), so its days
+    cannot change through uploads. Later regrades still rebuild its rollups but no longer
+    move the published level (a final rating is final; DOMAIN.md)."""
+    _first, last = month_days(month)
+    return last + MAX_AGE + timedelta(days=1)
+
+
+def finalize(session: Session, *, now: datetime) -> int:
+    """Make final every provisional rating whose month is past its upload window; flushes."""
+    zones = dict(session.execute(select(col(Area.id), col(Area.timezone))
+                                 .where(col(Area.level) == "community")).all())
+    done = 0
+    for tz in sorted(set(zones.values())):
+        today = clock.local_today(tz, now)
+        # final_from(m) <= today  ⟺  m's last day <= today - MAX_AGE - 1 day.
+        newest = rollups.month_start(today - MAX_AGE - timedelta(days=1))
+        if final_from(newest) > today:
+            newest = add_months(newest, -1)
+        ids = [c for c, z in zones.items() if z == tz]
+        table = table_of(Rating)
+        result = session.execute(
+            table.update().where(table.c.status == "provisional", table.c.month <= newest,
+                                 table.c.community_id.in_(ids))
+            .values(status="final", final_at=now))
+        done += int(getattr(result, "rowcount", 0) or 0)
+    session.flush()
+    return done
+
+
+def rating_changes(session: Session, community_id: int, month: date) -> list[RatingChange]:
+    """The level changes of a community's rating of a month, oldest first."""
+    return list(session.execute(
+        select(RatingChange).where(col(RatingChange.community_id) == community_id,
+                                   col(RatingChange.month) == rollups.month_start(month))
+        .order_by(col(RatingChange.id))).scalars())
 
 
 # --- The simulator -------------------------------------------------------------------------
@@ -378,6 +446,7 @@ def rated_months(session: Session, community_ids: Sequence[int] | None = None,
 
 
 __all__ = ["DEFAULT_IN_FORCE", "InForce", "RatingRow", "SimRow", "Simulation", "add_months",
-           "current_rating", "local_month", "month_days", "path_ids", "policy_for",
-           "publish_policy", "rate_month", "rated_months", "rating_for", "ratings_for_month",
-           "resolve", "simulate", "versions_of"]
+           "current_rating", "final_from", "finalize", "local_month", "month_days", "path_ids",
+           "policy_for", "publish_policy", "rate_communities", "rate_month", "rating_changes",
+           "rated_months", "rating_for", "ratings_for_month", "resolve", "simulate",
+           "versions_of"]

@@ -145,10 +145,37 @@ def policy_name(area_name: str | None, version: int) -> str:
     return _("%(area)s · version %(version)s", area=area_name, version=version)
 
 
+_CAUSE_WORDS: dict[str, Any] = {
+    "drops": lambda n, day: _("%(n)s drops uploaded late for %(day)s", n=n, day=day),
+    "regrades": lambda n, day: _("%(n)s drops regraded on %(day)s", n=n, day=day),
+    "households": lambda n, day: _("%(n)s household moves on %(day)s", n=n, day=day),
+    "presence": lambda n, day: _("%(n)s steward check-ins changed on %(day)s", n=n, day=day),
+    "schedule": lambda n, day: _("station schedule changed from %(day)s", n=n, day=day),
+}
+
+
+def why_changed(causes: Mapping[str, Any]) -> str:
+    """Why a published level changed, in words: "11-20 补录 2 次投放；上月等级 达标 → 未达标"."""
+    parts = []
+    for cause, days in causes.items():
+        if cause == "last_month" and len(days) == 2:
+            parts.append(_("last month's level %(old)s → %(new)s",
+                           old=level_label(days[0]), new=level_label(days[1])))
+        elif cause in _CAUSE_WORDS:
+            parts += [_CAUSE_WORDS[cause](n, day[5:]) for day, n in sorted(days.items())]
+    return _("; ").join(parts) if parts else _("recomputed")
+
+
+def status_label(status: str) -> str:
+    """A rating's state: provisional (its month's drops can still change) or final."""
+    return _("Final") if status == "final" else _("Provisional")
+
+
 def context() -> dict[str, Any]:
     """The helpers the rating templates use."""
     return {"pct": pct, "threshold_pct": threshold_pct, "level_label": level_label,
             "metric_label": metric_label, "explain": explain, "gap": gap,
             "reasons": reasons, "next_heading": next_heading, "policy_name": policy_name,
+            "why_changed": why_changed, "status_label": status_label,
             "missing_for_next": rating_policy.missing_for_next,
             "level_labels": LEVEL_LABELS, "metric_labels": METRIC_LABELS}

@@ -14,7 +14,6 @@ from sqlmodel import Session
 
 from community.points import jobs as points_jobs
 from community.ratings import jobs as ratings_jobs
-from community.ratings import rollups
 from community.scheduler.periods import Daily, EveryMinutes, Monthly, Yearly
 from community.scheduler.runner import Job, JobFailed, Period
 from community.stations import jobs as stations_jobs
@@ -63,19 +62,14 @@ def _remind_shifts(session: Session, period: Period) -> Mapping[str, Any]:
 
 def _roll_up_day(session: Session, period: Period) -> Mapping[str, Any]:
     # Period = the local day just ended; rebuilt whole, so a re-run changes nothing.
-    got = rollups.build_day(session, period.start.date())
-    return {"communities": got.communities, "station_rows": got.station_rows,
-            "drops": got.drops}
+    return ratings_jobs.roll_up_day(session, day=period.start.date(), now=period.due_at)
 
 
 def _refresh_rollups(session: Session, period: Period) -> Mapping[str, Any]:
-    # Late offline syncs land in past days: rebuild the two days before today. Today itself
-    # is never rolled up; dashboards read it from the raw rows, so it is always current.
-    today = period.due_at.date()
-    drops = 0
-    for back in (2, 1):
-        drops += rollups.build_day(session, today - timedelta(days=back)).drops
-    return {"days": 2, "drops": drops}
+    # Late uploads, regrades, moves and check-ins mark their days dirty, however old: rebuild
+    # exactly those, re-rate their months, make final what no drop can reach any more.
+    # Today is never rolled up; dashboards read it from the raw rows.
+    return ratings_jobs.refresh_dirty(session, now=period.due_at)
 
 
 def _rate_month(session: Session, period: Period) -> Mapping[str, Any]:
@@ -98,8 +92,9 @@ JOBS: dict[str, Job] = {job.name: job for job in (
         _l("Roll up the day just ended: drops, households, steward coverage"),
         _l("Every day at 00:20 (the day before)")),
     Job("ratings.refresh", EveryMinutes(60, catch_up=1), _refresh_rollups,
-        _l("Rebuild the last two days' rollups to take in late offline uploads"),
-        _l("Every hour")),
+        _l("Rebuild the days whose data changed (late uploads, regrades, moves, check-ins), "
+           "re-rate their months and make final the months no upload can reach"),
+        _l("Every hour"), batched=True),
     Job("ratings.monthly", Monthly(at=time(1, 0)), _rate_month,
         _l("Rate every community for the month just ended (star, compliant, not compliant)"),
         _l("The 1st of each month at 01:00")),
