@@ -5,7 +5,7 @@ count: no earlier count is known), and a moved-out one also a `moved_out` event 
 `updated_at` (the last change known; the move-out moment itself was not kept).
 
 Revision ID: 8d4d5dd6781e
-Revises: fa2a2fc4497b
+Revises: 38f22b1b33a9
 Create Date: 2026-12-06 05:34:18.146935
 """
 from collections.abc import Sequence
@@ -16,7 +16,7 @@ from alembic import op
 
 
 revision: str = '8d4d5dd6781e'
-down_revision: str | None = 'fa2a2fc4497b'
+down_revision: str | None = '38f22b1b33a9'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
