@@ -442,6 +442,14 @@ def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropI
     return cast(list[Outcome], outcomes)  # every item has its outcome by now
 
 
+def _open_when(info: _StationInfo, happened_at: datetime) -> bool:
+    """Whether the station was open when the drop happened (device time): a drop made
+    before a suspension and uploaded after it is recorded, like a card's revocation."""
+    if info.schedule.status:
+        return info.schedule.open_at(happened_at)
+    return info.station.status == "open"  # a station without history: as it is now
+
+
 def _revoked_before(card: Card, happened_at: datetime) -> bool:
     """Whether the card was revoked before the drop happened (DOMAIN.md: a drop made with a
     card before its revocation, by device time, is recorded and scores; one made after is
@@ -479,7 +487,7 @@ def _validate(item: DropIn, info: _StationInfo, cards: dict[str, tuple[Card, Hou
     station = info.station
     if device is not None and device.station_id not in (None, station.id):
         raise Forbidden(field="station_id")  # a device bound to a station records only there
-    if station.status != "open":
+    if not _open_when(info, item.happened_at):
         raise StationSuspended(field="station_id")
     if item.category not in station.categories:
         raise CategoryNotAccepted(field="category")

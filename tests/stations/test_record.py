@@ -12,6 +12,7 @@ from community.auth import services as auth_services
 from community.errors import CardRevoked, CardUnknown, Forbidden, InvalidInput
 from community.households import services as hh_services
 from community.stations import services
+from community.stations.manage import services as manage_services
 from community.stations.models import Drop
 from community.stations.schemas import DropIn
 from tests import builders
@@ -104,6 +105,26 @@ def test_a_drop_made_before_the_card_was_revoked_is_recorded_and_scores(
         with pytest.raises(CardRevoked):
             services.record_drop(session, actor=steward, now=later,
                                  item=_item(st.id, old.token, n=n, happened_at=moment))
+
+
+def test_a_drop_made_before_a_suspension_is_recorded(session: Session, scene) -> None:
+    """Like a card's revocation: what counts is whether the station was open when the drop
+    happened (device time), not when it was uploaded."""
+    world, st, steward = scene
+    manage_services.start_history(session, st, "Asia/Shanghai")
+    card = builders.active_card(session, world.households_a[0])
+    manager = auth_services.load_actor(session, world.manager_a.id)
+    suspended_at = NOW + timedelta(minutes=5)
+    manage_services.set_station_status(session, actor=manager, station_id=st.id,
+                                       status="suspended", now=suspended_at)
+    session.commit()
+    later = NOW + timedelta(hours=2)
+    kept = services.record_drop(session, actor=steward, now=later, item=_item(
+        st.id, card.token, happened_at=suspended_at - timedelta(seconds=1)))
+    assert kept.in_window
+    with pytest.raises(services.StationSuspended):
+        services.record_drop(session, actor=steward, now=later,
+                             item=_item(st.id, card.token, n=2, happened_at=suspended_at))
 
 
 def test_foreign_steward_and_foreign_card(session: Session, scene) -> None:
