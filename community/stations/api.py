@@ -34,12 +34,8 @@ from community.stations.schemas import (
     BatchOut,
     CsrfOut,
     DropIn,
-    ExceptionDayOut,
     PhotoOut,
-    StationDetailOut,
     StationListOut,
-    TimeRangeOut,
-    WindowOut,
 )
 from community.web.context import actor as session_actor
 from community.web.errors import validation_fields
@@ -168,25 +164,15 @@ def attach_photo(client_id: str):
 def list_stations():
     """The open stations the caller may record at."""
     acting, _device = _caller()
-    stations = queries.list_stations(get_session(), actor=acting)
-    return _answer(StationListOut.model_validate({"stations": stations}, from_attributes=True))
+    return _answer(StationListOut(stations=queries.list_stations(get_session(), actor=acting)))
 
 
 @bp.get(f"{V1}/stations/<int:station_id>")
 def get_station(station_id: int):
     """A station with weekly windows, near exceptions, open now and the next window start."""
     acting, _device = _caller()
-    detail = queries.station_detail(get_session(), actor=acting, station_id=station_id,
-                                    now=clock.now())
-    return _answer(StationDetailOut(
-        **vars(detail.station),
-        windows=[WindowOut(weekday=d, start=s, end=e) for d, s, e in detail.weekly],
-        exceptions=[ExceptionDayOut(day=x.day, closed=x.closed, note=x.note,
-                                    ranges=[TimeRangeOut(start=s, end=e) for s, e in x.ranges])
-                    for x in detail.exceptions],
-        open_now=detail.open_now, current_window_end=detail.current_window_end,
-        next_window_start=detail.next_window_start,
-    ))
+    return _answer(queries.station_detail(get_session(), actor=acting, station_id=station_id,
+                                          now=clock.now()))
 
 
 @bp.get(f"{V1}/openapi.json")

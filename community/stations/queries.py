@@ -8,8 +8,9 @@ The managers' reads are in `stations.manage.queries`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
@@ -21,7 +22,14 @@ from community.auth import policy
 from community.errors import Forbidden
 from community.rows import pk
 from community.stations import windows
-from community.stations.models import Station, StationException, StationWindow
+from community.stations.models import Station, StationException
+from community.stations.schemas import (
+    ExceptionDayOut,
+    StationDetailOut,
+    StationOut,
+    TimeRangeOut,
+    WindowOut,
+)
 from community.stations.services import StationUnknown, load_station_schedules
 
 EXCEPTION_HORIZON_DAYS = 14
@@ -29,62 +37,18 @@ MAX_LISTED = 1000  # an area admin's scope can be large; the API lists, it does 
 READ_ACTIONS = ("station:read", "drop:record")
 
 
-@dataclass
-class StationSummary:
-    """A station as a steward or device needs it to pick one."""
-
-    id: int
-    community_id: int
-    name: str
-    location: str
-    latitude: float | None
-    longitude: float | None
-    categories: list[str]
-    status: str
-    grace_minutes: int
-    timezone: str
-
-
-@dataclass
-class ExceptionDay:
-    """One date with special hours, or closed (no ranges)."""
-
-    day: date
-    ranges: list[tuple[time, time]] = field(default_factory=list)
-    note: str = ""
-
-    @property
-    def closed(self) -> bool:
-        """A date without ranges closes the station that day."""
-        return not self.ranges
-
-
-@dataclass
-class StationDetail:
-    """A station with its weekly windows, near exceptions and where it stands right now."""
-
-    station: StationSummary
-    weekly: list[tuple[int, time, time]]
-    exceptions: list[ExceptionDay]
-    open_now: bool
-    current_window_end: datetime | None
-    next_window_start: datetime | None
-
-
 def _may_read(actor: policy.Actor, area: policy.HasPath) -> bool:
     return any(policy.allowed(actor, action, area) for action in READ_ACTIONS)
 
 
-def _summary(station: Station, tz: str) -> StationSummary:
-    return StationSummary(
-        id=pk(station), community_id=station.community_id, name=station.name,
-        location=station.location, latitude=station.latitude, longitude=station.longitude,
-        categories=station.category_list(), status=station.status,
-        grace_minutes=station.grace_minutes, timezone=tz,
-    )
+def _summary(station: Station, tz: str) -> dict[str, Any]:
+    return {"id": pk(station), "community_id": station.community_id, "name": station.name,
+            "location": station.location, "latitude": station.latitude,
+            "longitude": station.longitude, "categories": station.category_list(),
+            "status": station.status, "grace_minutes": station.grace_minutes, "timezone": tz}
 
 
-def list_stations(session: Session, *, actor: policy.Actor) -> list[StationSummary]:
+def list_stations(session: Session, *, actor: policy.Actor) -> list[StationOut]:
     """The open stations of the communities where the actor may read stations or record drops."""
     paths = sorted({p for action in READ_ACTIONS for p in policy.scopes(actor, action)})
     if not paths:
@@ -96,12 +60,13 @@ def list_stations(session: Session, *, actor: policy.Actor) -> list[StationSumma
         .order_by(col(Station.community_id), col(Station.name), col(Station.id))
         .limit(MAX_LISTED)
     ).all()
-    return [_summary(station, tz) for station, tz in rows]
+    return [StationOut(**_summary(station, tz)) for station, tz in rows]
 
 
 def station_detail(session: Session, *, actor: policy.Actor, station_id: int,
-                   now: datetime) -> StationDetail:
-    """One station with weekly windows, exceptions of the next 14 days, open now / next window."""
+                   now: datetime) -> StationDetailOut:
+    """One station with the weekly windows and grace in force today, exceptions of the next
+    14 days, and whether it is open now (until when) or when its next window starts."""
     row = session.execute(
         select(Station, Area).join(Area, col(Area.id) == Station.community_id)
         .where(col(Station.id) == station_id)
@@ -111,40 +76,28 @@ def station_detail(session: Session, *, actor: policy.Actor, station_id: int,
     station, area = row
     if not _may_read(actor, area):
         raise Forbidden(action="station:read")
-
-    weekly = sorted(
-        (w.weekday, w.start_time, w.end_time)
-        for w in session.execute(
-            select(StationWindow).where(StationWindow.station_id == station.id)).scalars()
-    )
     today = clock.local_today(area.timezone, now)
     # From yesterday: a window of yesterday's exception may still run past midnight now.
-    days: dict[date, ExceptionDay] = {}
-    for exc in session.execute(
-            select(StationException)
-            .where(StationException.station_id == station.id,
-                   col(StationException.day) >= today - timedelta(days=1),
-                   col(StationException.day) <= today + timedelta(days=EXCEPTION_HORIZON_DAYS))
-            .order_by(col(StationException.day), col(StationException.start_time))).scalars():
-        entry = days.setdefault(exc.day, ExceptionDay(exc.day))
-        if exc.start_time is not None and exc.end_time is not None:
-            entry.ranges.append((exc.start_time, exc.end_time))
-        if exc.note and not entry.note:
-            entry.note = exc.note
-
-    by_day: dict[int, list[tuple[time, time]]] = {}
-    for weekday, start, end in weekly:
-        by_day.setdefault(weekday, []).append((start, end))
-    schedule = windows.Schedule({k: tuple(v) for k, v in by_day.items()}, area.timezone)
-    exceptions = {d: tuple(e.ranges) for d, e in days.items()}
+    horizon = {today + timedelta(days=n) for n in range(-1, EXCEPTION_HORIZON_DAYS + 1)}
+    info = load_station_schedules(session, {pk(station)}, horizon)[pk(station)]
+    notes = dict(session.execute(
+        select(col(StationException.day), col(StationException.note))
+        .where(col(StationException.station_id) == station.id,
+               col(StationException.day).in_(horizon), col(StationException.note) != "")
+        .order_by(col(StationException.day), col(StationException.id))).all()[::-1])
+    in_force = info.in_force(today)
     current = nxt = None
-    if station.status == "open":
-        current = windows.open_now(schedule, exceptions, now)
-        nxt = windows.next_window(schedule, exceptions, now, EXCEPTION_HORIZON_DAYS)
-    return StationDetail(
-        station=_summary(station, area.timezone),
-        weekly=weekly,
-        exceptions=[days[d] for d in sorted(days) if d >= today],
+    if info.open_at(now):
+        current = windows.open_now(info.schedule, info.exceptions, now)
+        nxt = windows.next_window(info.schedule, info.exceptions, now, EXCEPTION_HORIZON_DAYS)
+    return StationDetailOut(
+        **(_summary(station, area.timezone) | {"grace_minutes": in_force.grace_minutes}),
+        windows=[WindowOut(weekday=d, start=a, end=b)
+                 for d in sorted(in_force.weekly) for a, b in sorted(in_force.weekly[d])],
+        exceptions=[ExceptionDayOut(day=d, closed=not info.exceptions[d], note=notes.get(d, ""),
+                                    ranges=[TimeRangeOut(start=a, end=b)
+                                            for a, b in info.exceptions[d]])
+                    for d in sorted(info.exceptions) if d >= today],
         open_now=current is not None,
         current_window_end=current.end if current else None,
         next_window_start=nxt.start if nxt else None,

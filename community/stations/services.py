@@ -140,6 +140,12 @@ class _StationInfo:
     def schedule(self) -> windows.Schedule:
         return self.station.schedule
 
+    def open_at(self, moment: datetime) -> bool:
+        """Whether the station was open at `moment` (a station without history: as now)."""
+        if self.schedule.status:
+            return self.schedule.open_at(moment)
+        return self.station.status == "open"
+
     def in_force(self, day: date) -> InForce:
         """The schedule in force on local date `day`: weekly ranges, grace, and whether the
         station existed and was open at some moment of that day."""
@@ -442,14 +448,6 @@ def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropI
     return cast(list[Outcome], outcomes)  # every item has its outcome by now
 
 
-def _open_when(info: _StationInfo, happened_at: datetime) -> bool:
-    """Whether the station was open when the drop happened (device time): a drop made
-    before a suspension and uploaded after it is recorded, like a card's revocation."""
-    if info.schedule.status:
-        return info.schedule.open_at(happened_at)
-    return info.station.status == "open"  # a station without history: as it is now
-
-
 def _revoked_before(card: Card, happened_at: datetime) -> bool:
     """Whether the card was revoked before the drop happened (DOMAIN.md: a drop made with a
     card before its revocation, by device time, is recorded and scores; one made after is
@@ -487,7 +485,9 @@ def _validate(item: DropIn, info: _StationInfo, cards: dict[str, tuple[Card, Hou
     station = info.station
     if device is not None and device.station_id not in (None, station.id):
         raise Forbidden(field="station_id")  # a device bound to a station records only there
-    if not _open_when(info, item.happened_at):
+    # Open when the drop happened (device time): a drop made before a suspension and
+    # uploaded after it is recorded, like one made before its card was revoked.
+    if not info.open_at(item.happened_at):
         raise StationSuspended(field="station_id")
     if item.category not in station.categories:
         raise CategoryNotAccepted(field="category")
