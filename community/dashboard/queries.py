@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, distinct, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -24,6 +25,7 @@ from community.areas import services as areas_services
 from community.areas.models import Area
 from community.auth import policy
 from community.errors import Forbidden, NotFound
+from community.households import queries as households_queries
 from community.ratings import metrics, rollups
 from community.ratings import standing as ratings_standing
 from community.ratings.metrics import CATEGORIES, Counts, Totals
@@ -278,7 +280,8 @@ def community_dashboard(session: Session, *, actor: policy.Actor, community_id: 
     missing = [d for d in _days(month, day_to) if d not in built]
 
     stations = _stations(session, cid, month, last, missing)
-    daily, monthly = _trends(session, cid, trend_first, month, day_to, missing, totals)
+    daily, monthly = _trends(session, cid, community.timezone, trend_first, month, day_to,
+                             missing, totals)
     # The two months the headline compares come from community_totals, so they agree.
     for k, point in enumerate(monthly):
         if point.start in (month, prev):
@@ -340,12 +343,23 @@ def _stations(session: Session, cid: int, first: date, last: date,
     return list(rows.values())
 
 
-def _trends(session: Session, cid: int, trend_first: date, month: date, day_to: date,
-            missing: Sequence[date], totals: Totals) -> tuple[list[Point], list[Point]]:
+def _active_droppers(session: Session, cid: int, tz: str, dropped: Any, end: date) -> int:
+    """How many of the households in `dropped` (a subquery of household_id) were active at
+    the local end of day `end`: participation's numerator (DOMAIN.md, "Exact readings")."""
+    midnight = datetime.combine(end + timedelta(days=1), time(0), ZoneInfo(tz))
+    active = households_queries.active_before({cid: midnight})
+    return int(session.execute(select(func.count()).select_from(active).where(
+        active.c.household_id.in_(select(dropped.c.household_id)))).scalar_one())
+
+
+def _trends(session: Session, cid: int, tz: str, trend_first: date, month: date,
+            day_to: date, missing: Sequence[date],
+            totals: Totals) -> tuple[list[Point], list[Point]]:
     """Daily points of the month and monthly points of the last TREND_MONTHS months.
 
     A day or month without any rolled-up day (and not counted from raw rows) has no data:
-    its point is None, never a 0%.
+    its point is None, never a 0%. Participation counts only households active at the
+    period's end, so it never exceeds 100%.
     """
     last = month_end(month)
     by_day: dict[date, dict[str, Counts]] = {}
@@ -367,11 +381,6 @@ def _trends(session: Session, cid: int, trend_first: date, month: date, day_to: 
                col(CommunityDay.active_households))
         .where(col(CommunityDay.community_id) == cid, col(CommunityDay.local_date) >= trend_first,
                col(CommunityDay.local_date) <= last))}
-    households = dict(session.execute(
-        select(col(HouseholdMonth.month), func.count())
-        .where(col(HouseholdMonth.community_id) == cid, col(HouseholdMonth.month) >= trend_first,
-               col(HouseholdMonth.month) <= month)
-        .group_by(col(HouseholdMonth.month))).all())
     raw_households: dict[date, int] = {}
     if missing:  # days not rolled up: counted from their own raw rows, as the totals are
         for r in session.execute(
@@ -379,10 +388,9 @@ def _trends(session: Session, cid: int, trend_first: date, month: date, day_to: 
                 .where(D.community_id == cid, D.local_date.in_(list(missing)))
                 .group_by(D.local_date, D.category)):
             _add(by_day.setdefault(r.local_date, {}), r.category, _counts(r))
-        raw_households = {day: int(n) for day, n in session.execute(
-            select(D.local_date, func.count(distinct(D.household_id)))
-            .where(D.community_id == cid, D.local_date.in_(list(missing)),
-                   D.household_id.is_not(None)).group_by(D.local_date))}
+        raw_households = {day: _active_droppers(session, cid, tz, select(D.household_id).where(
+            D.community_id == cid, D.local_date == day, D.household_id.is_not(None)).subquery(),
+            day) for day in missing}
 
     daily = []
     for day in _days(month, last):
@@ -406,7 +414,10 @@ def _trends(session: Session, cid: int, trend_first: date, month: date, day_to: 
         if not days:
             monthly.append(Point(start, None))
             continue
-        t = Totals(households_dropped=int(households.get(start, 0)),
+        hm = table_of(HouseholdMonth).c
+        droppers = select(hm.household_id).where(hm.community_id == cid,
+                                                 hm.month == start).subquery()
+        t = Totals(households_dropped=_active_droppers(session, cid, tz, droppers, days[-1]),
                    active_households=community_days[days[-1]][1])
         for day in days:
             for cat, counts in by_day.get(day, {}).items():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -13,13 +14,16 @@ from openpyxl import load_workbook
 from sqlmodel import Session
 
 from community import clock
+from community.auth import services as auth_services
 from community.dashboard import queries
+from community.ratings import rollups
 from tests import builders
 from tests.dashboard.helpers import (
     NOV_DAY,
     NOW,
     OCT_DAY,
     TODAY,
+    at,
     chart_data,
     figure,
     rating,
@@ -290,3 +294,21 @@ def _hrefs(html: str, testid: str) -> list[str]:
     from html import unescape
 
     return [unescape(m) for m in re.findall(rf'href="([^"]+)" data-testid="{testid}"', html)]
+
+
+def test_trend_participation_counts_only_households_active_at_the_end(
+        app, session: Session, world: builders.World) -> None:
+    """A household that dropped in October and moved out before October ended counts in
+    neither side of October's participation (it used to count above, making 150%)."""
+    scene(session, world)
+    h5 = builders.household(session, world.a, building="5", room="501")
+    station = builders.station(session, world.a, "西门")
+    builders.drop(session, station, h5, happened_at=at(OCT_DAY, 8, 0), quality="correct")
+    builders.household_event(session, h5, at(date(2026, 10, 30), 12), status="moved_out")
+    rollups.build_day(session, OCT_DAY, now=NOW)
+    session.commit()
+    d = queries.community_dashboard(session, actor=auth_services.load_actor(
+        session, world.manager_a.id), community_id=None, now=NOW)
+    october = {p.start: p for p in d.monthly}[OCT_DAY.replace(day=1)]
+    assert october.values is not None
+    assert october.values["participation"] == 0.5  # 2 of 4 active, as before h5 came
