@@ -229,12 +229,13 @@ def add_points(demo: Demo) -> None:
                 continue
             rows = session.execute(
                 select(col(Drop.id), col(Drop.household_id), col(Drop.category),
-                       col(Drop.quality), col(Drop.in_window), col(Drop.local_date))
+                       col(Drop.quality), col(Drop.in_window), col(Drop.local_date),
+                       col(Drop.happened_at))
                 .where(col(Drop.community_id) == community.id, col(Drop.household_id).is_not(None))
                 .order_by(col(Drop.happened_at), col(Drop.id))).all()
             for day, group in groupby(rows, key=lambda r: r.local_date):
-                facts = [DropFacts(r.id, r.household_id, r.category, r.quality, r.in_window, day)
-                         for r in group]
+                facts = [DropFacts(r.id, r.household_id, r.category, r.quality, r.in_window, day,
+                                   r.happened_at) for r in group]
                 # Entries carry the evening of their day, as if scored when the drops came in.
                 evening = datetime.combine(day, time(21, 0), tzinfo=zone)
                 points_services.award_for_drops(session, facts, community_id=pk(community),

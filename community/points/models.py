@@ -68,9 +68,12 @@ class LedgerEntry(SQLModel, table=True):
     at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
     local_date: date
     reverses_id: int | None = Field(default=None, foreign_key="ledger_entry.id", sa_type=BigId)
-    # The drop an earn, strike or penalty is about (a bonus: the drop that triggered it; a
-    # reversal: the reversed entry's). With `kind` it names the entry's subject, so a
+    # The drop an earn, strike or penalty is about (a bonus: the drop that completed its
+    # block, the first drop of its last day that earns as correct, in device-time order;
+    # a reversal: the reversed entry's). With `kind` it names the entry's subject, so a
     # recomputation can compare what the ledger holds with what the facts deserve.
+    # (Bonuses appended before the penalty floor became a function of the facts name the
+    # drop whose upload triggered them; a recomputation touching them moves them.)
     drop_id: int | None = Field(default=None, sa_type=BigId)
 
 

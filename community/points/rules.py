@@ -1,9 +1,25 @@
-"""Points rules (积分规则): what one drop earns, strikes, streak bonuses, expiry. Pure, no DB.
+"""Points rules (积分规则): what a household's drops deserve, strikes, streak bonuses, expiry.
+Pure, no DB.
 
 The services score from `deserved` and its parts (`day_earns`, `strike_entries`,
-`streak_bonuses`): what a household's set of `DropFacts` deserves, independent of the order
-the facts arrived in. `award` and `HouseholdDay` are the older one-drop-against-the-ledger
-view, no longer used by the services (kept for their tests; remove with them).
+`streak_bonuses`, `completing_drops`, `floor_penalties`): what a household's set of
+`DropFacts` deserves, independent of the order the facts arrived in.
+
+The zero floor (DOMAIN.md "A strike costs 5 points (never below a zero balance)"): a
+penalty takes min(its nominal amount, the household's *fact balance* just before its
+strike). The fact balance before a strike is, in device-time order, the sum of
+- the outcomes the facts deserve (earns, bonuses, penalties) of the facts before it:
+  earlier local days, and earlier device times on the strike's own day (ties: drop id);
+  a streak bonus counts at the device time of the drop that completed its block (the first
+  drop of the block's last day that earns as correct), right after that drop's earn;
+- plus the household's non-fact entries (redemptions, refunds, adjustments, expiry: kinds
+  other than earn/bonus/penalty/strike and their reversals) placed by their local day, then
+  their `at`: one counts for a strike when it is on an earlier local day, or on the same
+  day with `at` strictly before the strike's device time (at the same instant the drop
+  comes first).
+Processed in device-time order this is exactly the balance the household had at that
+moment, so drops scored on time get the amounts they always got; a late drop or a regrade
+changes the later penalties' amounts as if the facts had arrived in order.
 Defaults follow DOMAIN.md; a community's manager changes them by publishing a new
 `RuleSet` version.
 """
@@ -11,7 +27,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 DEFAULT_POINTS = {"kitchen": 2, "recyclable": 2, "hazardous": 3, "other": 1}
@@ -69,82 +85,11 @@ class DropFacts:
     happened_at: datetime | None = None
 
 
-@dataclass(frozen=True)
-class HouseholdDay:
-    """The ledger's view of a household around the drop's day, before this drop."""
-
-    balance: int = 0
-    earned_today: int = 0                       # drop earnings already on local_date
-    strike_dates: Sequence[date] = ()           # earlier strikes (any order)
-    correct_dates: Iterable[date] = ()          # days with a correct (earning) drop
-    bonus_dates: Iterable[date] = ()            # days a streak bonus was given
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One ledger entry to append: kind is earn | bonus | penalty; amount is signed."""
-
-    kind: str
-    amount: int
-    reason: str
-
-
 def earns(rules: RuleSet, facts: DropFacts) -> bool:
     """Whether a drop counts as a correct, identified, in-window drop."""
     if facts.household_id is None or not facts.in_window:
         return False
     return facts.quality == "correct" or (facts.quality == "ungraded" and rules.ungraded_earns)
-
-
-def streak_length(correct_dates: Iterable[date], day: date) -> int:
-    """Consecutive days with a correct drop ending on `day` (0 when `day` has none)."""
-    days = set(correct_dates)
-    n = 0
-    while day - timedelta(days=n) in days:
-        n += 1
-    return n
-
-
-def award(rules: RuleSet, facts: DropFacts, state: HouseholdDay) -> list[Entry]:
-    """The entries one new drop adds to its household's ledger (possibly none)."""
-    if facts.household_id is None:
-        return []
-    if facts.quality == "incorrect":
-        return _strike(rules, facts, state)
-    if not earns(rules, facts):
-        return []  # out of window (过时投放): recorded and counted, but 0 points
-    entries = []
-    base = rules.points.get(facts.category, 0)
-    room = max(0, rules.daily_cap - state.earned_today)
-    if min(base, room) > 0:
-        entries.append(Entry("earn", min(base, room), f"drop:{facts.category}"))
-    entries += _streak(rules, facts, state)
-    return entries
-
-
-def _strike(rules: RuleSet, facts: DropFacts, state: HouseholdDay) -> list[Entry]:
-    since = facts.local_date - timedelta(days=rules.strike_window_days - 1)
-    count = 1 + sum(1 for d in state.strike_dates if since <= d <= facts.local_date)
-    entries = [Entry("strike", 0, "drop:incorrect")]
-    if count % rules.strike_limit == 0:
-        # Never below zero: the penalty takes at most what the balance holds.
-        take = min(rules.strike_penalty, max(0, state.balance))
-        if take > 0:
-            entries.append(Entry("penalty", -take, f"strikes:{count}"))
-    return entries
-
-
-def _streak(rules: RuleSet, facts: DropFacts, state: HouseholdDay) -> list[Entry]:
-    correct = set(state.correct_dates)
-    if facts.local_date in correct:
-        return []  # the day already counted; a second drop the same day adds no streak
-    length = streak_length(correct | {facts.local_date}, facts.local_date)
-    if length < rules.streak_days or length % rules.streak_days:
-        return []
-    block_start = facts.local_date - timedelta(days=rules.streak_days - 1)
-    if any(block_start <= d <= facts.local_date for d in state.bonus_dates):
-        return []  # once per completed streak block
-    return [Entry("bonus", rules.streak_bonus, f"streak:{length}")]
 
 
 # --- Recomputation from the facts ---------------------------------------------------------
@@ -166,8 +111,9 @@ _NO_TIME = time(0, 0)
 class Deserved:
     """One entry the facts deserve: kind earn | strike | penalty | bonus; amount signed.
 
-    A penalty's amount is its nominal amount: the services apply the zero floor when they
-    append it (see `services._recompute`).
+    From `strike_entries` a penalty's amount is its nominal amount; `floor_penalties` (and
+    so `deserved`) floors it at the fact balance before its strike. A bonus's `drop_id` is
+    the drop that completed its block (`completing_drops`), set by `deserved`.
     """
 
     kind: str
@@ -249,11 +195,81 @@ def streak_bonuses(rules_on: RulesOn, days: Iterable[date]) -> dict[Key, Deserve
     return out
 
 
-def deserved(rules_on: RulesOn, facts: Iterable[DropFacts]) -> dict[Key, Deserved]:
-    """Every entry a household's complete set of facts deserves, by key (order-free)."""
+def completing_drops(rules_on: RulesOn, facts: Iterable[DropFacts]) -> dict[date, DropFacts]:
+    """Per correct day, the drop that made it one: its first drop that earns as correct, in
+    device-time order (a streak bonus ending that day is that drop's, and counts at its time)."""
+    out: dict[date, DropFacts] = {}
+    for f in sorted(facts, key=fact_order):
+        if f.local_date not in out and earns(rules_on(f.local_date), f):
+            out[f.local_date] = f
+    return out
+
+
+@dataclass(frozen=True)
+class Other:
+    """A non-fact entry of a household (redeem, refund, adjust, expire): where it stands in
+    time (its local day, then `at`) and its signed amount."""
+
+    local_date: date
+    at: datetime
+    amount: int
+    id: int = 0
+
+
+Position = tuple[date, datetime, int, int, int]
+_SUB = {"earn": 0, "strike": 1, "penalty": 2, "bonus": 3}
+
+
+def _utc(at: datetime | None, day: date) -> datetime:
+    return (at or datetime.combine(day, _NO_TIME, tzinfo=UTC)).astimezone(UTC)
+
+
+def floor_penalties(facts: Iterable[DropFacts], entries: Mapping[Key, Deserved], *,
+                    others: Iterable[Other] = (), base: int = 0,
+                    since: date = date.min) -> dict[Key, Deserved]:
+    """`entries` with each penalty on or after `since` floored at the fact balance just
+    before its strike (see the module docstring); the others unchanged.
+
+    `base` is the balance of everything before `since` (entries of earlier local days);
+    `facts` must hold every fact from `since` on, `entries` every fact outcome from `since`
+    on (earns, strikes, nominal penalties, bonuses with their completing drop) and `others`
+    the non-fact entries from `since` on. Outcomes before `since` are not counted here.
+    """
+    by_drop = {f.drop_id: f for f in facts if f.local_date >= since}
+    timeline: list[tuple[Position, Key | None, int]] = []
+    for key, d in entries.items():
+        if d.local_date < since:
+            continue
+        f = by_drop.get(d.drop_id) if d.drop_id is not None else None
+        at = _utc(f.happened_at if f else None, d.local_date)
+        timeline.append(((d.local_date, at, 0, d.drop_id or 0, _SUB.get(d.kind, 4)), key,
+                         d.amount))
+    for o in others:
+        if o.local_date >= since:
+            timeline.append(((o.local_date, _utc(o.at, o.local_date), 1, o.id, 0), None,
+                             o.amount))
+    out = dict(entries)
+    running = base
+    for _pos, which, amount in sorted(timeline, key=lambda t: t[0]):
+        if which is not None and which[0] == "penalty":
+            take = min(-amount, max(0, running))
+            out[which] = replace(out[which], amount=-take)
+            running -= take
+        else:
+            running += amount
+    return out
+
+
+def deserved(rules_on: RulesOn, facts: Iterable[DropFacts], *, others: Iterable[Other] = (),
+             ) -> dict[Key, Deserved]:
+    """Every entry a household's complete set of facts deserves, by key (order-free):
+    penalties floored at the fact balance, with `others` its non-fact entries."""
     facts = list(facts)
-    return (day_earns(rules_on, facts) | strike_entries(rules_on, facts)
-            | streak_bonuses(rules_on, correct_days(rules_on, facts)))
+    first = completing_drops(rules_on, facts)
+    bonuses = {k: replace(v, drop_id=first[v.local_date].drop_id) for k, v in
+               streak_bonuses(rules_on, correct_days(rules_on, facts)).items()}
+    return floor_penalties(facts, day_earns(rules_on, facts) | strike_entries(rules_on, facts)
+                           | bonuses, others=others)
 
 
 # --- Expiry ---------------------------------------------------------------------------------

@@ -9,17 +9,25 @@ the differences with INSERT … ON CONFLICT (source, kind) DO NOTHING and moves 
 by the amounts of the rows actually inserted, in the same transaction. Points are thereby a
 function of the facts, whatever order drops and regrades arrive in (DOMAIN.md "Late and
 out-of-order data"), and a retried or concurrent award of the same drop credits once.
+
+A penalty takes min(its nominal amount, the household's fact balance just before its
+strike, in device-time order): the fact-derived outcomes of earlier facts plus the
+non-fact entries (redemptions, refunds, adjustments, expiry) whose local day and `at` come
+before the strike (`rules.floor_penalties` has the exact order and tie rules). A change on
+day D therefore recomputes the amounts of all the household's penalties from D on. The one
+exception, where spending history decides: a correction never takes the actual balance
+below zero; the debit it cannot make is not taken later (see `_recompute`).
 """
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal, cast
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
@@ -228,20 +236,19 @@ def _no_time(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=UTC)
 
 
-def _read_facts(session: Session, households: Mapping[int, int], days: set[date],
-                lo: date, hi: date) -> dict[int, list[DropFacts]]:
-    """Accounts' facts on `days`, and their incorrect drops between lo and hi (strikes)."""
+def _read_facts(session: Session, households: Mapping[int, int], lo: date,
+                strikes_lo: date) -> dict[int, list[DropFacts]]:
+    """Accounts' facts from `lo` on (every later day: caps, runs and the fact balances of
+    later penalties), and their incorrect drops from `strikes_lo` on (strike windows)."""
     out: dict[int, list[DropFacts]] = {a: [] for a in households}
     s = ScoredDrop
     rows = session.execute(
         select(col(s.account_id), col(s.drop_id), col(s.category), col(s.quality),
                col(s.in_window), col(s.local_date), col(s.happened_at))
         .where(col(s.account_id).in_(list(households)),
-               # The outer bounds let the (account, day) index bound the read.
-               col(s.local_date) >= min(lo, *days), col(s.local_date) <= max(hi, *days),
-               or_(col(s.local_date).in_(days),
-                   and_(col(s.quality) == "incorrect", col(s.local_date) >= lo,
-                        col(s.local_date) <= hi))))
+               # The outer bound lets the (account, day) index bound the read.
+               col(s.local_date) >= strikes_lo,
+               or_(col(s.local_date) >= lo, col(s.quality) == "incorrect")))
     for a, i, cat, q, w, d, at in rows:
         out[a].append(DropFacts(i, households[a], cat, q, bool(w), d, at))
     return out
@@ -297,8 +304,22 @@ def _run_span(correct: set[date], day: date) -> tuple[date, date]:
     return start, end
 
 
+SHORT = "short"  # a penalty's reason note: the points the actual balance could not give
+
+
+def _short(reason: str) -> int:
+    """The points a penalty could not take from the actual balance ("…|short:<n>"), else 0."""
+    for note in reason.split("|")[1:]:
+        head, _sep, n = note.partition(":")
+        if head == SHORT and n.isdigit():
+            return int(n)
+    return 0
+
+
 @dataclass(frozen=True)
-class _Live:
+class _Entry:
+    """One ledger entry of an account from the first changed day on (any kind)."""
+
     id: int
     account_id: int
     kind: str
@@ -306,11 +327,19 @@ class _Live:
     local_date: date
     drop_id: int | None
     rule_version: int | None
+    reason: str
+    at: datetime
+    live: bool  # not reversed
 
     @property
     def key(self) -> rules_mod.Key:
         return ("bonus", self.local_date) if self.kind == "bonus" else (self.kind,
                                                                          cast(int, self.drop_id))
+
+    @property
+    def fact_amount(self) -> int:
+        """The amount the facts gave it: a penalty's amount plus what it could not take."""
+        return self.amount - _short(self.reason) if self.kind == "penalty" else self.amount
 
 
 def _recompute(session: Session, accounts: Mapping[int, tuple[int, int]],
@@ -320,21 +349,29 @@ def _recompute(session: Session, accounts: Mapping[int, tuple[int, int]],
     """The entries that bring the triggers' households' ledgers to what their facts deserve.
 
     `accounts`: household → (account id, balance); `triggers`: account id → its changes.
-    Compared, per account, with the live (not reversed) entries: the earns of the changed
-    days (the cap is filled in device-time order), the strikes of the changed drops, the
-    penalties from the first changed day to the last one + the strike window (a strike
-    counts the window ending on its own day, so a late strike moves later penalties), and
-    the bonuses of the runs touching the changed days (walked out to a day without a
-    correct drop on both sides). A key whose live entries differ from what it deserves is
-    reversed and, when still deserved, appended anew; nothing is ever edited.
+    Compared, per account, with the live (not reversed) entries, from the first changed day
+    D on: the earns of the changed days (the cap is filled in device-time order), the
+    strikes of the changed drops, every penalty from D on (which exist: a strike counts the
+    window ending on its own day; their amounts: the fact balance before each moves with
+    any earlier change, see `rules.floor_penalties`), and the bonuses from D on of the runs
+    touching the changed days (walked out to a day without a correct drop on both sides;
+    a bonus also moves when the drop that completed its block changes). A key whose live
+    entries differ from what it deserves is reversed and, when still deserved, appended
+    anew (a penalty whose amount changes: a reversal and a new penalty, with a readable
+    reason); nothing is ever edited. Nothing before D can change (a block is cut from its
+    run's start, an earn only depends on its own day, a penalty on earlier facts).
 
-    The zero floor: a penalty's amount is min(its nominal amount, the balance available
-    when it is appended), and a recomputation never changes a live penalty's amount, only
-    whether it exists. So which entries exist, and every earn, strike and bonus amount, are
-    a function of the facts; balances are too as long as no penalty or reversal met the
-    floor (the points a floored penalty could not take are not taken later). A reversal of
-    a credit likewise takes at most what the balance holds. Within one recomputation the
-    credits (given-back penalties, new earns and bonuses) count before the debits.
+    Fact balances, set-based and bounded from D: one read of the account's entries from
+    the smallest changed day on (with whether each is reversed) and one of its facts from
+    there on; the balance before D is the locked balance minus the entries from D on. On
+    the scan's common case (a drop of today) these are today's rows only.
+
+    Never negative: the corrections are applied credits first, then debits. A debit is
+    limited to what the actual balance holds; this only bites when points were spent on
+    rewards meanwhile (otherwise the balance is the sum of fact balances, never below zero).
+    That shortfall is not taken later: a reversal's points are gone with the reversed entry,
+    and a penalty keeps "|short:<n>" in its reason (its fact amount is amount − n, compared
+    as such). It is the one case where the history of spending, not the facts, decides.
 
     Returns the rows to append (reversals first, then new entries, penalties last) and,
     per (source, kind) appended, the trigger source it is attributed to.
@@ -354,33 +391,20 @@ def _recompute(session: Session, accounts: Mapping[int, tuple[int, int]],
     look = max(STREAK_FIRST_LOOK, max(rs.streak_days for rs in rule_sets))
     days = {t.facts.local_date for ts in triggers.values() for t in ts}
     lo, hi = min(days), max(days)
-    facts = _read_facts(session, households, days, lo - window, hi + window)
+    facts = _read_facts(session, households, lo, lo - window)
     correct = _read_correct_days(session, households, lo - timedelta(days=look),
                                  hi + timedelta(days=look), rules_on, look)
-    spans: dict[int, tuple[date, date]] = {}
-    for a in households:
-        bounds = [_run_span(correct[a], t.facts.local_date) for t in triggers[a]]
-        spans[a] = (min(b[0] for b in bounds), max(b[1] for b in bounds))
-    changed = {t.facts.drop_id for ts in triggers.values() for t in ts}
     e = LedgerEntry
-    live_rows = session.execute(
-        select(col(e.id), col(e.account_id), col(e.kind), col(e.amount), col(e.local_date),
-               col(e.drop_id), col(e.rule_version))
-        .where(col(e.account_id).in_(list(households)),
-               col(e.local_date) >= min(lo, *(s for s, _e in spans.values())),
-               col(e.local_date) <= max(hi + window, *(x for _s, x in spans.values())),
-               not_reversed(),
-               or_(and_(col(e.kind) == "earn", col(e.local_date).in_(days)),
-                   and_(col(e.kind) == "strike", col(e.drop_id).in_(changed)),
-                   and_(col(e.kind) == "penalty", col(e.local_date) >= lo,
-                        col(e.local_date) <= hi + window),
-                   and_(col(e.kind) == "bonus",
-                        col(e.local_date) >= min(s for s, _e in spans.values()),
-                        col(e.local_date) <= max(x for _s, x in spans.values()))))
-        .order_by(col(e.id))).all()
-    live: dict[int, list[_Live]] = {a: [] for a in households}
-    for row in live_rows:
-        live[row[1]].append(_Live(*row))
+    entries: dict[int, list[_Entry]] = {a: [] for a in households}
+    for row in session.execute(
+            select(col(e.id), col(e.account_id), col(e.kind), col(e.amount), col(e.local_date),
+                   col(e.drop_id), col(e.rule_version), col(e.reason), col(e.at),
+                   not_reversed())
+            .where(col(e.account_id).in_(list(households)), col(e.local_date) >= lo)
+            .order_by(col(e.id))).all():
+        i, acc, kind, amount, day, drop, version, reason, at, live = row
+        entries[acc].append(_Entry(i, acc, kind, amount, day, drop, version, reason, at,
+                                   bool(live)))
 
     rows: list[dict[str, Any]] = []
     blame: dict[tuple[str, str], str] = {}
@@ -388,51 +412,62 @@ def _recompute(session: Session, accounts: Mapping[int, tuple[int, int]],
         ts = sorted(triggers[a], key=lambda t: rules_mod.fact_order(t.facts))
         my_days = {t.facts.local_date for t in ts}
         my_drops = {t.facts.drop_id for t in ts}
-        first, last = min(my_days), max(my_days)
-        span_lo, span_hi = spans[a]
+        first = min(my_days)
+        bounds = [_run_span(correct[a], d) for d in my_days]
+        span_hi = max(x for _s, x in bounds)
 
         def compared(key: rules_mod.Key, on: date, my_days: set[date] = my_days,
-                     my_drops: set[int] = my_drops, first: date = first, last: date = last,
-                     span_lo: date = span_lo, span_hi: date = span_hi) -> bool:
+                     my_drops: set[int] = my_drops, first: date = first,
+                     span_hi: date = span_hi) -> bool:
             kind = key[0]
+            if on < first:
+                return False
             if kind == "earn":
                 return on in my_days
             if kind == "strike":
                 return key[1] in my_drops
             if kind == "penalty":
-                return first <= on <= last + window
-            return span_lo <= on <= span_hi
+                return True
+            return on <= span_hi
 
-        fa = facts[a]
-        want = {k: v for k, v in (
-            rules_mod.day_earns(rules_on, [f for f in fa if f.local_date in my_days])
-            | rules_mod.strike_entries(rules_on, fa)
-            | rules_mod.streak_bonuses(rules_on, {d for d in correct[a]
-                                                   if span_lo <= d <= span_hi})).items()
-            if compared(k, v.local_date)}
-        have: dict[rules_mod.Key, list[_Live]] = {}
-        for entry in live[a]:
+        late = [f for f in facts[a] if f.local_date >= first]
+        completing = rules_mod.completing_drops(rules_on, late)
+        run_days = correct[a] | rules_mod.correct_days(rules_on, late)
+        bonuses = {k: replace(v, drop_id=completing[v.local_date].drop_id)
+                   for k, v in rules_mod.streak_bonuses(rules_on, run_days).items()
+                   if v.local_date >= first}
+        mine = [x for x in entries[a] if x.local_date >= first]
+        balance = accounts[households[a]][1]
+        others = [rules_mod.Other(x.local_date, x.at, x.amount, x.id) for x in mine
+                  if x.kind not in DROP_KINDS and x.kind != "reversal"]
+        due = rules_mod.floor_penalties(
+            late, rules_mod.day_earns(rules_on, late) | rules_mod.strike_entries(rules_on,
+                                                                                 facts[a])
+            | bonuses, others=others, base=balance - sum(x.amount for x in mine), since=first)
+        want = {k: v for k, v in due.items() if compared(k, v.local_date)}
+        have: dict[rules_mod.Key, list[_Entry]] = {}
+        for entry in mine:
+            if not entry.live or entry.kind not in DROP_KINDS:
+                continue
             if entry.drop_id is None and entry.kind != "bonus":
                 continue  # not a drop's entry (never the case for a household's drop kinds)
             if compared(entry.key, entry.local_date):
                 have.setdefault(entry.key, []).append(entry)
         owner = {k: next((t for t in ts if t.owns(k)), ts[0]) for k in set(want) | set(have)}
-        undo: list[_Live] = []
+        undo: list[_Entry] = []
         new: list[tuple[rules_mod.Key, rules_mod.Deserved]] = []
         for key in sorted(set(want) | set(have), key=str):
             w, h = want.get(key), have.get(key, [])
-            if key[0] == "penalty":
-                ok = (w is not None) == bool(h) and len(h) <= 1
-            else:
-                ok = (w is None and not h) or (w is not None and len(h) == 1
-                                                 and h[0].amount == w.amount)
+            ok = (w is None and not h) or (
+                w is not None and len(h) == 1 and h[0].fact_amount == w.amount
+                and (key[0] != "bonus" or h[0].drop_id == w.drop_id))
             if ok:
                 continue
             undo += h
             if w is not None:
                 new.append((key, w))
-        # Amounts under the zero floor: credits first, then debits.
-        avail = accounts[households[a]][1]
+        # Amounts under the actual balance's zero floor: credits first, then debits.
+        avail = balance
         amounts: dict[int, int] = {}
         for x in undo:
             if x.amount < 0:
@@ -444,7 +479,7 @@ def _recompute(session: Session, accounts: Mapping[int, tuple[int, int]],
                 amounts[x.id] = -min(x.amount, max(0, avail))
                 avail += amounts[x.id]
         taken: dict[rules_mod.Key, int] = {}
-        for key, w in new:
+        for key, w in sorted(new, key=lambda kw: (kw[1].local_date, str(kw[0]))):
             if w.kind == "penalty":
                 taken[key] = -min(-w.amount, max(0, avail))
                 avail += taken[key]
@@ -463,9 +498,13 @@ def _recompute(session: Session, accounts: Mapping[int, tuple[int, int]],
             t = owner[key]
             source = t.source_of(key)
             blame[(source, w.kind)] = t.source
-            rows.append({"account_id": a, "amount": taken.get(key, w.amount), "kind": w.kind,
+            amount = taken.get(key, w.amount)
+            reason = t.reason(key, w.reason)
+            if amount != w.amount:
+                reason = f"{reason}|{SHORT}:{amount - w.amount}"
+            rows.append({"account_id": a, "amount": amount, "kind": w.kind,
                          "source": source, "rule_version": w.rule_version,
-                         "actor_id": actor_id, "reason": t.reason(key, w.reason), "at": now,
+                         "actor_id": actor_id, "reason": reason, "at": now,
                          "local_date": w.local_date, "reverses_id": None,
                          "drop_id": w.drop_id if w.drop_id is not None else t.facts.drop_id})
     return rows, blame
@@ -621,9 +660,10 @@ def describe(kind: str, amount: int, reason: str, reversed_kind: str | None = No
     its reason: the text then says why, e.g. "Bonus for 7 days of correct sorting in a row
     (recalculated after a late drop for 11-24) +5".
     """
-    reason, _bar, why = (reason or "").partition("|")
+    reason, *notes = (reason or "").split("|")
     text = _describe(kind, reason, reversed_kind, reversed_reason)
-    cause, _sep, day = why.partition(":")
+    # Notes: "late:<day>" or "regrade:<day>" (why), "short:<n>" (see `_recompute`; not shown).
+    cause, _sep, day = next((n for n in notes if n.partition(":")[0] != SHORT), "").partition(":")
     try:
         shown = date.fromisoformat(day).strftime("%m-%d")
     except ValueError:

@@ -13,7 +13,6 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from community.points import services
@@ -121,6 +120,91 @@ def test_a_late_strike_moves_the_later_penalty(app: Flask, session: Session,
         assert services.verify(session) == []
 
 
+# --- The zero floor: a penalty takes at most the fact balance before its strike -----------
+
+def _redeem(session: Session, hh: int, amount: int, at: datetime) -> None:
+    """A redemption's ledger entry, appended as the rewards service appends it."""
+    account_id, _b = services.lock_accounts(session, builders_cid(session, hh), {hh})[hh]
+    services.append_entries(session, [{
+        "account_id": account_id, "amount": -amount, "kind": "redeem",
+        "source": f"redemption:test-{hh}-{at.isoformat()}", "rule_version": None,
+        "actor_id": None, "reason": "test", "at": at, "local_date": at.astimezone(SH).date(),
+        "reverses_id": None}])
+
+
+def builders_cid(session: Session, hh: int) -> int:
+    from community.households.models import Household
+    return session.get_one(Household, hh).community_id
+
+
+def _penalties(session: Session, hh: int) -> list[tuple[int, int]]:
+    return [(i, a) for k, i, a in _live(session, hh)[1] if k == "penalty"]
+
+
+def test_a_penalty_is_floored_at_the_fact_balance_and_a_late_earn_raises_it(
+        app: Flask, session: Session, world: builders.World) -> None:
+    hh = world.households_a[0].id
+    cid = world.a.id
+    with app.test_request_context():
+        services.award_for_drops(session, [_facts(hh, 500, 2, 0)], community_id=cid, now=NOW)
+        for d in (3, 4, 5):
+            services.award_for_drops(session, [_facts(hh, 510 + d, d, 0, "incorrect")],
+                                     community_id=cid, now=NOW)
+        assert _penalties(session, hh) == [(515, -2)]  # the fact balance before it was 2
+        assert services.balance(session, hh) == 0
+        # A hazardous drop of day 1 arrives late: the balance before the penalty was 5.
+        got = services.award_for_drops(session, [_facts(hh, 501, 1, 0, category="hazardous")],
+                                       community_id=cid, now=NOW)
+        assert got == {501: 3 + 2 - 5}  # its earn, and the penalty moved from -2 to -5
+        assert _penalties(session, hh) == [(515, -5)]
+        assert services.balance(session, hh) == 0
+        day1 = (START + timedelta(days=1)).strftime("%m-%d")
+        texts = _texts(session, hh)
+        assert any("扣分" in t and f"补录 {day1} 投放后重新计算" in t and "-5" in t
+                   for t in texts), texts
+        assert services.verify(session) == []
+        # The day-2 drop regraded incorrect: the strikes count from day 2, so day 4's is the
+        # 3rd; the fact balance before it is 3.
+        services.reverse_and_reaward(session, facts=_facts(hh, 500, 2, 0, "incorrect"),
+                                     community_id=cid, regrade_id=9, now=NOW)
+        assert _penalties(session, hh) == [(514, -3)]  # day 4's strike is the 3rd now
+        assert services.balance(session, hh) == 0
+        assert services.verify(session) == []
+
+
+def test_a_redemption_counts_by_its_time_and_a_shortfall_is_not_taken_later(
+        app: Flask, session: Session, world: builders.World) -> None:
+    after, before = world.households_a[0].id, world.households_a[1].id
+    cid = world.a.id
+    noon = datetime.combine(START + timedelta(days=2), datetime.min.time(), SH) + timedelta(
+        hours=12)
+    with app.test_request_context():
+        for hh, offset in ((after, 0), (before, 100)):
+            services.award_for_drops(session, [
+                _facts(hh, 600 + offset, 0, 0), _facts(hh, 601 + offset, 0, 10,
+                                                       category="hazardous"),
+                _facts(hh, 602 + offset, 1, 60, "incorrect"),
+                _facts(hh, 603 + offset, 1, 120, "incorrect")], community_id=cid, now=NOW)
+            _redeem(session, hh, 4, noon)  # balance 5 - 4 = 1
+        # The third strike arrives late, made after the redemption (18:00, minute 660).
+        services.award_for_drops(session, [_facts(after, 604, 2, 660, "incorrect")],
+                                 community_id=cid, now=NOW)
+        assert _penalties(session, after) == [(604, -1)]  # the fact balance then was 1
+        assert services.balance(session, after) == 0
+        # Made before the redemption (10:00): its fact balance was 5, but the points were
+        # spent meanwhile: it takes what is there and the rest is never taken.
+        services.award_for_drops(session, [_facts(before, 704, 2, 180, "incorrect")],
+                                 community_id=cid, now=NOW)
+        assert _penalties(session, before) == [(704, -1)]
+        assert services.balance(session, before) == 0
+        services.award_for_drops(session, [_facts(before, 705, 2, 240)], community_id=cid,
+                                 now=NOW)  # a later drop of the same day: nothing retaken
+        assert _penalties(session, before) == [(704, -1)]
+        assert services.balance(session, before) == 2
+        assert "扣分" in " ".join(_texts(session, before))
+        assert services.verify(session) == []
+
+
 # --- Any order gives the same ledger --------------------------------------------------------
 
 # Days cluster in one week (caps fill, runs and strikes form) within the 60 days.
@@ -174,15 +258,8 @@ def test_any_upload_order_gives_the_same_points(app: Flask, session: Session,
                                                  now=NOW)
     a_balance, a_live = _live(session, one)
     b_balance, b_live = _live(session, two, OFFSET)
-    # Which entries exist, and every earn, strike and bonus amount, are facts' functions.
-    assert [e for e in a_live if e[0] != "penalty"] == [e for e in b_live if e[0] != "penalty"]
-    assert [e[:2] for e in a_live if e[0] == "penalty"] == [
-        e[:2] for e in b_live if e[0] == "penalty"]
-    floored = [e for e in a_live + b_live if e[0] == "penalty" and e[2] != -5]
-    undone = aliased(LedgerEntry)
-    partial = session.execute(
-        select(LedgerEntry.id).join(undone, col(undone.id) == LedgerEntry.reverses_id)
-        .where(col(LedgerEntry.amount) != -col(undone.amount))).all()
-    if not floored and not partial:
-        assert a_balance == b_balance  # balances too, where the zero floor never bit
+    # Which entries exist, every amount (a penalty's too: floored at the fact balance before
+    # its strike, whatever the arrival order) and so the balances are the facts' functions.
+    assert a_live == b_live
+    assert a_balance == b_balance
     assert services.verify(session) == []

@@ -1,7 +1,8 @@
 """Pure points rules: unit cases from DOMAIN.md and hypothesis properties."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given, settings
@@ -9,80 +10,93 @@ from hypothesis import strategies as st
 
 from community.points.rules import (
     DropFacts,
-    HouseholdDay,
     Lot,
     RuleSet,
-    award,
+    deserved,
     due_to_expire,
     expires_on,
     expiring,
+    fact_order,
     lots_after_spending,
-    streak_length,
 )
 
 R = RuleSet()
 DAY = date(2026, 11, 20)
+SH = ZoneInfo("Asia/Shanghai")
 
 
 def facts(category: str = "kitchen", quality: str = "correct", in_window: bool = True,
-          household: int | None = 1, day: date = DAY, drop_id: int = 1) -> DropFacts:
-    return DropFacts(drop_id, household, category, quality, in_window, day)
+          household: int | None = 1, day: date = DAY, drop_id: int = 1,
+          hour: int = 9) -> DropFacts:
+    at = datetime(day.year, day.month, day.day, hour, tzinfo=SH)
+    return DropFacts(drop_id, household, category, quality, in_window, day, at)
+
+
+def got(items: list[DropFacts], rules: RuleSet = R) -> list[tuple[str, int]]:
+    """(kind, amount) of what the facts deserve, in the order of the facts."""
+    out = deserved(lambda _d: rules, items)
+    order = {f.drop_id: fact_order(f) for f in items}
+    return [(v.kind, v.amount) for _k, v in sorted(
+        out.items(), key=lambda kv: (kv[1].local_date, order.get(kv[1].drop_id or 0, ()),
+                                     ("earn", "strike", "penalty", "bonus").index(kv[0][0])))]
 
 
 @pytest.mark.parametrize(("category", "points"), [
     ("kitchen", 2), ("recyclable", 2), ("hazardous", 3), ("other", 1)])
 def test_default_points_per_category(category: str, points: int) -> None:
-    entries = award(R, facts(category), HouseholdDay())
-    assert [(e.kind, e.amount) for e in entries] == [("earn", points)]
+    assert got([facts(category)]) == [("earn", points)]
 
 
 def test_ungraded_earns_unless_switched_off() -> None:
-    assert award(R, facts(quality="ungraded"), HouseholdDay())[0].amount == 2
-    assert award(RuleSet(ungraded_earns=False), facts(quality="ungraded"), HouseholdDay()) == []
+    assert got([facts(quality="ungraded")]) == [("earn", 2)]
+    assert got([facts(quality="ungraded")], RuleSet(ungraded_earns=False)) == []
 
 
 def test_out_of_window_and_tally_earn_nothing() -> None:
-    assert award(R, facts(in_window=False), HouseholdDay()) == []
-    assert award(R, facts(household=None), HouseholdDay()) == []
+    assert got([facts(in_window=False)]) == []
+    assert got([facts(household=None)]) == []
+    assert got([facts(household=None, quality="incorrect")]) == []  # a tally never strikes
 
 
 def test_daily_cap() -> None:
-    assert award(R, facts("hazardous"), HouseholdDay(earned_today=5))[0].amount == 1
-    assert award(R, facts("hazardous"), HouseholdDay(earned_today=6)) == []
+    day = [facts("kitchen", drop_id=1, hour=8), facts("hazardous", drop_id=2, hour=9),
+           facts("hazardous", drop_id=3, hour=10), facts("hazardous", drop_id=4, hour=11)]
+    assert got(day) == [("earn", 2), ("earn", 3), ("earn", 1)]
 
 
 def test_third_strike_within_30_days_costs_5_never_below_zero() -> None:
-    first = award(R, facts(quality="incorrect"), HouseholdDay(balance=10))
-    assert [(e.kind, e.amount) for e in first] == [("strike", 0)]
-    two_before = [DAY - timedelta(days=3), DAY - timedelta(days=29)]
-    third = award(R, facts(quality="incorrect"), HouseholdDay(balance=10, strike_dates=two_before))
-    assert [(e.kind, e.amount) for e in third] == [("strike", 0), ("penalty", -5)]
-    poor = award(R, facts(quality="incorrect"), HouseholdDay(balance=3, strike_dates=two_before))
-    assert poor[-1].amount == -3
-    broke = award(R, facts(quality="incorrect"), HouseholdDay(balance=0, strike_dates=two_before))
-    assert [e.kind for e in broke] == ["strike"]
-    old = [DAY - timedelta(days=3), DAY - timedelta(days=30)]  # one fell out of the window
-    assert [e.kind for e in award(R, facts(quality="incorrect"),
-                                  HouseholdDay(balance=10, strike_dates=old))] == ["strike"]
+    def strikes(days_before: list[int], earned: int) -> list[tuple[str, int]]:
+        # `earned` points first (kitchen drops on distinct early days), then the strikes.
+        earns = [facts(day=DAY - timedelta(days=60 + i), drop_id=100 + i)
+                 for i in range(earned // 2)]
+        hits = [facts(quality="incorrect", day=DAY - timedelta(days=d), drop_id=200 + d)
+                for d in days_before]
+        return [e for e in got([*earns, *hits]) if e[0] != "earn"]
+
+    assert strikes([0], 10) == [("strike", 0)]
+    assert strikes([29, 3, 0], 10) == [("strike", 0)] * 3 + [("penalty", -5)]
+    assert strikes([29, 3, 0], 4)[-1] == ("penalty", -4)
+    assert strikes([29, 3, 0], 0)[-1] == ("penalty", 0)  # recorded, takes nothing
+    assert strikes([30, 3, 0], 10) == [("strike", 0)] * 3  # one fell out of the window
 
 
 def test_streak_bonus_once_per_completed_seven_days() -> None:
-    six = [DAY - timedelta(days=i) for i in range(1, 7)]
-    entries = award(R, facts(), HouseholdDay(correct_dates=six))
-    assert [(e.kind, e.amount) for e in entries] == [("earn", 2), ("bonus", 5)]
+    week = [facts(day=DAY - timedelta(days=i), drop_id=10 + i) for i in range(7)]
+    assert got(week)[-2:] == [("earn", 2), ("bonus", 5)]
     # A second correct drop the same day gives no second bonus.
-    assert [e.kind for e in award(R, facts(), HouseholdDay(correct_dates=[*six, DAY],
-                                                            bonus_dates=[DAY]))] == ["earn"]
+    again = facts(day=DAY, drop_id=99, hour=18)
+    assert [k for k, _a in got([*week, again])].count("bonus") == 1
+    # The bonus is the drop's that made the last day correct (device-time order).
+    early = facts(day=DAY, drop_id=98, hour=7)
+    bonus = [v for v in deserved(lambda _d: R, [*week, again, early]).values()
+             if v.kind == "bonus"]
+    assert [b.drop_id for b in bonus] == [98]
     # Day 8 continues the streak without a bonus; day 14 completes the next block.
-    assert [e.kind for e in award(R, facts(day=DAY + timedelta(days=1)),
-                                  HouseholdDay(correct_dates=[*six, DAY], bonus_dates=[DAY]))
-            ] == ["earn"]
-    thirteen = [DAY - timedelta(days=i) for i in range(1, 14)]
-    week_ago = [DAY - timedelta(days=7)]
-    entries = award(R, facts(), HouseholdDay(correct_dates=thirteen, bonus_dates=week_ago))
-    assert entries[-1].kind == "bonus"
-    assert streak_length(six, DAY) == 0
-    assert streak_length([*six, DAY], DAY) == 7
+    fortnight = [facts(day=DAY + timedelta(days=i), drop_id=30 + i) for i in range(1, 8)]
+    kinds = [k for k, _a in got([*week, *fortnight])]
+    assert kinds.count("bonus") == 2
+    assert kinds[-1] == "bonus"
+    assert [k for k, _a in got([*week, *fortnight[:1]])].count("bonus") == 1
 
 
 def test_expiry_dates_and_oldest_first_spending() -> None:
@@ -103,48 +117,36 @@ def test_rule_set_validation() -> None:
     assert "points.kitchen" in RuleSet(points={"kitchen": -2}).problems()
 
 
-# --- Properties: simulate a household's ledger over random drops ------------------------------
+# --- Properties: what random drops deserve ---------------------------------------------------
 
 drops = st.lists(
     st.tuples(st.integers(0, 20),                                       # day offset
+              st.integers(0, 23),                                       # hour
               st.sampled_from(["kitchen", "recyclable", "hazardous", "other"]),
               st.sampled_from(["correct", "incorrect", "ungraded"]),
-              st.booleans(),                                            # in window
-              st.integers(1, 40)),                                      # drop id (repeats)
+              st.booleans()),                                           # in window
     max_size=80)
-
-
-def simulate(rules: RuleSet, items) -> tuple[int, dict[date, int], list]:
-    """Apply awards in order, crediting each drop id once, like the ledger's unique key."""
-    balance, earned, strikes, correct, bonus, seen, log = 0, {}, [], set(), set(), set(), []
-    for offset, category, quality, in_window, drop_id in sorted(items, key=lambda x: x[0]):
-        if drop_id in seen:
-            continue
-        seen.add(drop_id)
-        day = DAY + timedelta(days=offset)
-        state = HouseholdDay(balance, earned.get(day, 0), list(strikes), set(correct), set(bonus))
-        for e in award(rules, DropFacts(drop_id, 1, category, quality, in_window, day), state):
-            balance += e.amount
-            log.append((drop_id, e))
-            if e.kind == "earn":
-                earned[day] = earned.get(day, 0) + e.amount
-                correct.add(day)
-            elif e.kind == "strike":
-                strikes.append(day)
-            elif e.kind == "bonus":
-                bonus.add(day)
-            assert balance >= 0
-    return balance, earned, log
 
 
 @settings(max_examples=300, deadline=None)
 @given(drops, st.integers(0, 12), st.booleans())
 def test_properties(items, cap: int, ungraded: bool) -> None:
     rules = RuleSet(daily_cap=cap, ungraded_earns=ungraded)
-    balance, earned, log = simulate(rules, items)
+    fs = [facts(c, q, w, day=DAY + timedelta(days=o), drop_id=i + 1, hour=h)
+          for i, (o, h, c, q, w) in enumerate(items)]
+    out = deserved(lambda _d: rules, fs)
+    earned: dict[date, int] = {}
+    for v in out.values():
+        if v.kind == "earn":
+            earned[v.local_date] = earned.get(v.local_date, 0) + v.amount
     assert all(v <= cap for v in earned.values())          # the daily total never exceeds the cap
-    assert balance >= 0                                    # a penalty never goes below zero
-    ids = [d for d, e in log if e.kind == "earn"]
-    assert len(ids) == len(set(ids))                       # one award per drop
-    # Replaying the whole sequence again changes nothing (the same drops award once).
-    assert simulate(rules, items + items)[0] == balance
+    # The fact balance never goes below zero: in device-time order, each penalty takes at
+    # most what the earlier outcomes left.
+    order = {f.drop_id: fact_order(f) for f in fs}
+    running = 0
+    for _k, v in sorted(out.items(), key=lambda kv: (
+            kv[1].local_date, order[kv[1].drop_id or 0][1:],
+            ("earn", "strike", "penalty", "bonus").index(kv[0][0]))):
+        running += v.amount
+        assert running >= 0
+    assert min((v.amount for v in out.values()), default=0) >= -5
