@@ -6,7 +6,7 @@ import random
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from community.points.rules import DropFacts, RuleSet, deserved
+from community.points.rules import DropFacts, Other, RuleSet, deserved
 
 SH = ZoneInfo("Asia/Shanghai")
 R = RuleSet()
@@ -113,3 +113,28 @@ def test_the_result_depends_only_on_the_set_of_facts() -> None:
     for _ in range(5):
         rnd.shuffle(facts)
         assert deserved(rules_on, facts) == want
+
+
+def test_the_fact_balance_before_a_strike_orders_bonuses_and_other_entries() -> None:
+    """A bonus counts at its completing drop's time (after its earn); a non-fact entry counts
+    for a strike when its `at` is strictly before the strike's device time."""
+    day6 = START + timedelta(days=6)
+
+    def at(hour: int, minute: int = 0) -> datetime:
+        return datetime(day6.year, day6.month, day6.day, hour, minute, tzinfo=SH)
+
+    def penalty(strike_hour: int, strike_minute: int = 0) -> int:
+        run = [fact(d, drop_id=900 + d) for d in range(6)] + [fact(6, hour=9, drop_id=906)]
+        strikes = [fact(4, hour=20, quality="incorrect", drop_id=910),
+                   fact(5, hour=20, quality="incorrect", drop_id=911),
+                   DropFacts(912, 1, "kitchen", "incorrect", True, day6,
+                             at(strike_hour, strike_minute))]
+        others = [Other(day6, at(8, 30), -18, 1), Other(day6, at(10), -1, 2)]
+        got = deserved(rules_on, [*run, *strikes], others=others)
+        assert got[("bonus", day6)].drop_id == 906  # the drop that completed the block
+        return got[("penalty", 912)].amount
+
+    assert penalty(10) == -1  # 12 - 18 + 2 + 5 = 1; the -1 at 10:00 is not before it
+    assert penalty(10, 1) == 0  # after the second redemption: 0 left
+    assert penalty(8, 45) == 0  # before the completing drop (and its bonus): 12 - 18 < 0
+    assert penalty(8, 0) == -5  # before the first redemption: 12
