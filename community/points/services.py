@@ -590,8 +590,9 @@ def reverse_and_reaward(session: Session, *, facts: DropFacts, community_id: int
 
     `facts` is the drop after the regrade. Only what the facts no longer deserve is
     reversed, and only what they newly deserve is added: the drop's own earn and strike,
-    the penalties its strike moves (from its day to the end of the strike window), the cap
-    of its day, and the bonuses of the runs touching its day. A bonus the unbroken run still
+    the penalties its strike moves (from its day to the end of the strike window), the
+    amounts of all later penalties (their fact balances move with its earn), the cap of its
+    day, and the bonuses of the runs touching its day. A bonus the unbroken run still
     deserves stays. A reversal never takes the balance below zero: when points were spent
     meanwhile it takes what is left (the shortfall stays with the household).
     `earlier_regrade_ids` is kept for callers; entries are matched by drop, not by source.

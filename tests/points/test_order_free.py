@@ -201,7 +201,9 @@ def test_a_redemption_counts_by_its_time_and_a_shortfall_is_not_taken_later(
                                  now=NOW)  # a later drop of the same day: nothing retaken
         assert _penalties(session, before) == [(704, -1)]
         assert services.balance(session, before) == 2
-        assert "扣分" in " ".join(_texts(session, before))
+        texts = _texts(session, before)
+        assert any(t.startswith("第3次分类错误扣分") and t.endswith(" -1") for t in texts), texts
+        assert not any("short" in t for t in texts)
         assert services.verify(session) == []
 
 
