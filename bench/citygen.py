@@ -311,6 +311,24 @@ def _split(total: int, weights: Sequence[float]) -> list[int]:
     return out
 
 
+def insert_people(db: Loader, accounts: Sequence[tuple[int, str, str]],
+                  grants: Sequence[tuple[int, str, int]],
+                  stewards: Sequence[tuple[int, int, int]], hashed: str,
+                  created: datetime) -> None:
+    """Accounts (id, username, name), their role grants (account, role, area) and approved
+    stewards (id, community, account), all with one password hash."""
+    db.insert("account", ("id", "username", "display_name", "password_hash", "active",
+                          "created_at"),
+              ((i, u, name, hashed, True, created) for i, u, name in accounts))
+    db.insert("role_grant", ("id", "account_id", "role", "area_id", "granted_by", "created_at"),
+              ((n, a, role, area, None, created) for n, (a, role, area) in
+               enumerate(grants, start=1)))
+    db.insert("steward", ("id", "community_id", "account_id", "status", "availability",
+                          "training", "note", "created_at", "decided_by", "decided_at"),
+              ((i, cid, a, "approved", "[]", "trained", "", created, None, created)
+               for i, cid, a in stewards))
+
+
 def build_city(db: Loader, args: argparse.Namespace, now: datetime) -> City:
     """Areas, accounts, households, stations, windows and stewards, in bulk."""
     from community.auth.services import hash_password
@@ -378,16 +396,7 @@ def build_city(db: Loader, args: argparse.Namespace, now: datetime) -> City:
             plan.recorders.append(account_id)
             plan.stewards.append(len(stewards))
         plans.append(plan)
-    db.insert("account", ("id", "username", "display_name", "password_hash", "active",
-                          "created_at"),
-              ((i, u, name, hashed, True, created) for i, u, name in accounts))
-    db.insert("role_grant", ("id", "account_id", "role", "area_id", "granted_by", "created_at"),
-              ((n, a, role, area, None, created) for n, (a, role, area) in
-               enumerate(grants, start=1)))
-    db.insert("steward", ("id", "community_id", "account_id", "status", "availability",
-                          "training", "note", "created_at", "decided_by", "decided_at"),
-              ((i, cid, a, "approved", "[]", "trained", "", created, None, created)
-               for i, cid, a in stewards))
+    insert_people(db, accounts, grants, stewards, hashed, created)
 
     # Households per community: ~1 % tiny, the rest spread 0.5–1.5× around the mean.
     rest = _split(args.households - sum(tiny),

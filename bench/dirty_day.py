@@ -91,16 +91,9 @@ def build(db: Loader, args: argparse.Namespace, now: datetime) -> tuple[City, in
     for j in range(1, citygen.STEWARDS + 1):
         accounts.append((1 + j, f"bench.s0001.{j}", f"督导员0001-{j}"))
         grants.append((1 + j, "steward", cid))
-    db.insert("account", ("id", "username", "display_name", "password_hash", "active",
-                          "created_at"),
-              ((i, u, name, hashed, True, created) for i, u, name in accounts))
-    db.insert("role_grant", ("id", "account_id", "role", "area_id", "granted_by", "created_at"),
-              ((n, a, role, area, None, created) for n, (a, role, area) in
-               enumerate(grants, start=1)))
-    db.insert("steward", ("id", "community_id", "account_id", "status", "availability",
-                          "training", "note", "created_at", "decided_by", "decided_at"),
-              ((j, cid, 1 + j, "approved", "[]", "trained", "", created, None, created)
-               for j in range(1, citygen.STEWARDS + 1)))
+    citygen.insert_people(db, accounts, grants,
+                          [(j, cid, 1 + j) for j in range(1, citygen.STEWARDS + 1)],
+                          hashed, created)
     plan = Community(n=1, id=cid, manager_id=1, accuracy=0.92, non_participants=0.10,
                      out_of_window=0.06, tallies=0.02, coverage=0.95,
                      recorders=[2, 3, 4], stewards=[1, 2, 3])
