@@ -87,6 +87,7 @@ def seed(url: str, households: int, stations: int) -> Seed:
     from community.stations import services as stations_services
     from community.stations import windows
     from community.stations.models import Station, StationWindow
+    from community.stations.schemas import DeviceIn
 
     app = create_app({"DATABASE_URL": url})
     engine = get_engine(app)
@@ -123,7 +124,7 @@ def seed(url: str, households: int, stations: int) -> Seed:
              "issued_at": now} for n, h in enumerate(hh_ids)])
         actor = auth_services.load_actor(s, manager.id)
         device, token = stations_services.issue_device(s, actor=actor, community_id=community.id,
-                                                       name="bench kiosk")
+                                                       data=DeviceIn.parse(name="bench kiosk"))
         s.commit()
         cards = [tuple(r) for r in s.execute(
             select(Card.__table__.c.token, Card.__table__.c.id, Card.__table__.c.household_id))]

@@ -32,7 +32,7 @@ from community.ratings.models import CommunityDay, CoverageDay, Rating, StationD
 from community.stations import services as stations_services
 from community.stations.manage import services as stations_manage
 from community.stations.models import Drop
-from community.stations.schemas import DropIn, WeekIn
+from community.stations.schemas import DropIn, RegradeIn, WeekIn
 from tests import builders
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -214,7 +214,8 @@ def test_any_upload_order_gives_the_same_numbers(session: Session,
             else:
                 stations_services.regrade_drop(session, actor=managers[e.world],
                                                drop_id=drop_ids[(e.world, e.fact.k)],
-                                               quality=e.regrade_to, reason="复核")
+
+data=RegradeIn.parse(quality=e.regrade_to, reason="复核"))
             session.commit()
 
     # Points: balances per household, and the ledger's sum per drop.

@@ -10,7 +10,6 @@ from datetime import time
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     FloatField,
@@ -22,9 +21,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs: WTForms 3.2
 from wtforms.validators import (
-    DataRequired,
     InputRequired,
-    Length,
     Optional,
     ValidationError,
 )
@@ -34,7 +31,9 @@ from community.stations.schemas import (
     CATEGORY_LABELS,
     QUALITY_LABELS,
     STATION_STATUS_LABELS,
+    DeviceIn,
     ExceptionIn,
+    RegradeIn,
     StationIn,
     WeekIn,
 )
@@ -172,17 +171,28 @@ class ExceptionForm(ModelForm[ExceptionIn]):
                 "end": _time_or_none(self.end.data) if special else None}
 
 
-class DeviceForm(FlaskForm):
-    """A new device: its name and (optionally) its station."""
+class DeviceForm(ModelForm[DeviceIn]):
+    """A new device: its name and (optionally) its station (rules: `DeviceIn`)."""
 
-    name = StringField(_l("Device name"), validators=[
-        DataRequired(_l("Please enter the device's name.")), Length(max=80)])
+    model = DeviceIn
+
+    name = StringField(_l("Device name"))
     station_id = SelectField(_l("Station"), coerce=int, choices=[], validate_choice=False)
 
+    def model_data(self) -> dict[str, Any]:
+        """The station choice 0 is "any station"."""
+        return {"name": self.name.data or "", "station_id": self.station_id.data or None}
 
-class RegradeForm(FlaskForm):
-    """A new quality for a drop and the reason."""
 
-    quality = SelectField(_l("New quality"),
+class RegradeForm(ModelForm[RegradeIn]):
+    """A new quality for a drop and the reason (rules: `RegradeIn`)."""
+
+    model = RegradeIn
+
+    quality = SelectField(_l("New quality"), validate_choice=False,
                           choices=[SelectChoice(k, v) for k, v in QUALITY_LABELS.items()])
-    reason = StringField(_l("Reason"), validators=[Length(max=200)])
+    reason = StringField(_l("Reason"))
+
+    def model_data(self) -> dict[str, Any]:
+        """A reason left out of the post is an empty one."""
+        return {"quality": self.quality.data, "reason": self.reason.data or ""}

@@ -362,3 +362,20 @@ class ExceptionIn(InputModel):
         if special and self.start == self.end:
             raise fail("end", SAME_ENDS)
         return self
+
+
+class DeviceIn(InputModel):
+    """A new device: its name and, optionally, the one station it records at."""
+
+    name: Annotated[str, StringConstraints(min_length=1, max_length=80), Say(
+        _l("Please enter the device's name."),
+        {"string_too_long": _l("At most 80 characters.")})]
+    station_id: int | None = None
+
+
+class RegradeIn(InputModel):
+    """A drop's new quality and the reason for the change."""
+
+    quality: QualityCode
+    reason: Annotated[str, StringConstraints(max_length=200), Say(
+        _l("At most 200 characters."))] = ""

@@ -41,7 +41,6 @@ from community.points.rules import DropFacts
 from community.rows import insert_ignoring, pk, table_of
 from community.stations import windows
 from community.stations.models import (
-    QUALITIES,
     Device,
     Drop,
     DropRegrade,
@@ -52,7 +51,7 @@ from community.stations.models import (
     StationStatusEvent,
     StationWindow,
 )
-from community.stations.schemas import DropIn, DropOut, DropWarning
+from community.stations.schemas import DeviceIn, DropIn, DropOut, DropWarning, RegradeIn
 
 FUTURE_TOLERANCE = timedelta(minutes=5)   # device clocks drift a little
 MAX_AGE = timedelta(days=30)               # an offline queue older than this is refused
@@ -561,14 +560,12 @@ def get_station(session: Session, station_id: int) -> Station:
     return station
 
 
-def issue_device(session: Session, *, actor: policy.Actor, community_id: int, name: str,
-                 station_id: int | None = None, ip: str | None = None) -> tuple[Device, str]:
+def issue_device(session: Session, *, actor: policy.Actor, community_id: int, data: DeviceIn,
+                 ip: str | None = None) -> tuple[Device, str]:
     """Register a device and return it with its bearer token (shown once, stored hashed)."""
     area = areas_services.get_community(session, community_id)
     policy.require(actor, "device:manage", area)
-    name = (name or "").strip()
-    if not name or len(name) > 80:
-        raise InvalidInput(field="name")
+    name, station_id = data.name, data.station_id
     if station_id is not None and get_station(session, station_id).community_id != area.id:
         raise InvalidInput(field="station_id")
     token = secrets.token_urlsafe(32)
@@ -612,8 +609,8 @@ def authenticate_device(session: Session, token: str) -> tuple[Device, policy.Ac
 
 # --- Regrading ----------------------------------------------------------------------------
 
-def regrade_drop(session: Session, *, actor: policy.Actor, drop_id: int, quality: str,
-                 reason: str = "", ip: str | None = None) -> DropRegrade:
+def regrade_drop(session: Session, *, actor: policy.Actor, drop_id: int, data: RegradeIn,
+                 ip: str | None = None) -> DropRegrade:
     """Change a drop's quality, keeping its history (who, when, from, to, why)."""
     drop = session.execute(
         select(Drop).where(col(Drop.id) == drop_id).with_for_update()
@@ -622,12 +619,11 @@ def regrade_drop(session: Session, *, actor: policy.Actor, drop_id: int, quality
         raise NotFound()
     area = areas_services.get_community(session, drop.community_id)
     policy.require(actor, "drop:regrade", area)
-    if quality not in QUALITIES:
-        raise InvalidInput(field="quality")
+    quality = data.quality
     if quality == drop.quality:
         raise InvalidInput(_l("The drop already has this quality."), field="quality")
     change = DropRegrade(drop_id=drop.id, from_quality=drop.quality, to_quality=quality,
-                         actor_id=actor.account_id, reason=(reason or "").strip()[:200])
+                         actor_id=actor.account_id, reason=data.reason)
     earlier = list(session.execute(select(col(DropRegrade.id)).where(
         col(DropRegrade.drop_id) == drop.id)).scalars())
     drop.quality = quality

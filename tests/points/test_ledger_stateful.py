@@ -35,6 +35,7 @@ from community.points.rewards.schemas import CancelIn, RedeemIn, RewardIn
 from community.points.rules import DropFacts
 from community.points.schemas import AdjustIn
 from community.stations import services as stations_services
+from community.stations.schemas import RegradeIn
 from tests import builders
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -129,7 +130,7 @@ def test_ledger_state_machine(app: Flask, session: Session, world: builders.Worl
             if self.drops:
                 d = self.drops[pick % len(self.drops)]
                 self._do(lambda: stations_services.regrade_drop(
-                    session, actor=manager, drop_id=d.id, quality=quality))
+                    session, actor=manager, drop_id=d.id, data=RegradeIn.parse(quality=quality)))
 
         @rule(hh=st.integers(0, 2), amount=st.sampled_from([-20, -5, -1, 1, 7, 30]))
         def adjust(self, hh: int, amount: int) -> None:

@@ -18,7 +18,7 @@ from community.points.models import LedgerEntry, PointsAccount
 from community.points.rules import DropFacts
 from community.points.schemas import AdjustIn, RulesIn
 from community.stations import services as stations_services
-from community.stations.schemas import DropIn
+from community.stations.schemas import DropIn, RegradeIn
 from tests import builders
 from tests.residents.helpers import link, to_english
 
@@ -142,12 +142,12 @@ def test_regrade_reverses_and_reawards_once(session, scene) -> None:
     d = _drop(session, st, hh)
     _award(session, world, d)
     change = stations_services.regrade_drop(session, actor=manager, drop_id=d.id,
-                                            quality="incorrect")
+                                            data=RegradeIn.parse(quality="incorrect"))
     session.commit()
     assert services.balance(session, hh.id) == 0
     assert _entries(session, hh) == [("earn", 2), ("reversal", -2), ("strike", 0)]
     back = stations_services.regrade_drop(session, actor=manager, drop_id=d.id,
-                                          quality="correct")
+                                          data=RegradeIn.parse(quality="correct"))
     session.commit()
     assert services.balance(session, hh.id) == 2
     assert _entries(session, hh)[-2:] == [("reversal", 0), ("earn", 2)]

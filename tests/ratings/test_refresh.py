@@ -15,7 +15,7 @@ from community.ratings import jobs, services
 from community.ratings.models import RollupDay
 from community.stations import services as stations_services
 from community.stations.models import Drop, Station
-from community.stations.schemas import DropIn
+from community.stations.schemas import DropIn, RegradeIn
 from tests import builders
 from tests.ratings.test_services import NOV, NOW, OCT, SH, Scene, _rating, at
 from tests.ratings.test_services import scene as scene  # noqa: PLC0414  (the fixture)
@@ -82,7 +82,7 @@ def test_a_changed_month_re_rates_the_next_and_final_months_never_move(
     with clock.freeze(NOW):
         for d in october:  # accuracy 20/24 < 85%: October is no longer compliant
             stations_services.regrade_drop(session, actor=manager, drop_id=d.id,
-                                           quality="incorrect", reason="复核")
+                                           data=RegradeIn.parse(quality="incorrect", reason="复核"))
     session.commit()
 
     jobs.refresh_dirty(session, now=NOW + timedelta(hours=1))
@@ -97,7 +97,7 @@ def test_a_changed_month_re_rates_the_next_and_final_months_never_move(
     # A final month: its days are still rebuilt, its rating no longer moves.
     with clock.freeze(DEC2):
         stations_services.regrade_drop(session, actor=manager, drop_id=october[0].id,
-                                       quality="correct", reason="复核更正")
+                                       data=RegradeIn.parse(quality="correct", reason="复核更正"))
     session.commit()
     got = jobs.refresh_dirty(session, now=DEC2)
     assert got["days_rebuilt"] == 1

@@ -19,6 +19,7 @@ from community.points.schemas import AdjustIn
 from community.stations import jobs as stations_jobs
 from community.stations import services as stations_services
 from community.stations.models import Device
+from community.stations.schemas import DeviceIn
 from tests import builders
 from tests.residents.helpers import link
 
@@ -30,11 +31,12 @@ def test_revoked_device_tokens_are_forgotten_after_30_days(session: Session,
                                                            world: builders.World) -> None:
     manager = auth_services.load_actor(session, world.manager_a.id)
     old, _t1 = stations_services.issue_device(session, actor=manager, community_id=world.a.id,
-                                              name="厨余秤 1")
+                                              data=DeviceIn.parse(name="厨余秤 1"))
     recent, _t2 = stations_services.issue_device(session, actor=manager,
-                                                 community_id=world.a.id, name="厨余秤 2")
+                                                 community_id=world.a.id,
+                                                 data=DeviceIn.parse(name="厨余秤 2"))
     live, _t3 = stations_services.issue_device(session, actor=manager, community_id=world.a.id,
-                                               name="厨余秤 3")
+                                               data=DeviceIn.parse(name="厨余秤 3"))
     old.revoked_at = NOW - timedelta(days=31)
     recent.revoked_at = NOW - timedelta(days=29)
     session.commit()

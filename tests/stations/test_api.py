@@ -14,6 +14,7 @@ from community.auth import services as auth_services
 from community.households import services as hh_services
 from community.stations import services as stations_services
 from community.stations.models import Drop, StationException
+from community.stations.schemas import DeviceIn
 from tests import builders
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -237,9 +238,9 @@ def test_missing_credentials_are_401(client, session: Session, scene) -> None:
 def test_device_token_records_and_revoked_token_is_401(client, session: Session, scene) -> None:
     world, st = scene
     manager = auth_services.load_actor(session, world.manager_a.id)
-    device, token = stations_services.issue_device(session, actor=manager,
-                                                   community_id=world.a.id, name="智能秤1号",
-                                                   station_id=st.id)
+    device, token = stations_services.issue_device(
+        session, actor=manager, community_id=world.a.id,
+        data=DeviceIn.parse(name="智能秤1号", station_id=st.id))
     session.commit()
     card = builders.active_card(session, world.households_a[0])
     auth = {"Authorization": f"Bearer {token}"}
@@ -273,7 +274,8 @@ def test_device_of_another_community_is_403(client, session: Session, scene) -> 
     world, st = scene
     manager_b = auth_services.load_actor(session, world.manager_b.id)
     _device, token = stations_services.issue_device(session, actor=manager_b,
-                                                    community_id=world.b.id, name="B kiosk")
+                                                    community_id=world.b.id,
+                                                    data=DeviceIn.parse(name="B kiosk"))
     session.commit()
     resp = client.post("/api/v1/drops", json=_drop(st.id, None, tally=True),
                        headers={"Authorization": f"Bearer {token}"})
@@ -334,7 +336,8 @@ def test_session_posts_need_the_csrf_header(client, session: Session, scene) -> 
     assert client.get("/api/v1/stations").status_code == 200
     manager = auth_services.load_actor(session, world.manager_a.id)
     _device, device_token = stations_services.issue_device(session, actor=manager,
-                                                           community_id=world.a.id, name="亭1")
+                                                           community_id=world.a.id,
+                                                           data=DeviceIn.parse(name="亭1"))
     session.commit()
     resp = client.application.test_client().post(
         "/api/v1/drops", json=_drop(st.id, card.token, n=2, category="other"),

@@ -12,7 +12,7 @@ from community.auth import services as auth_services
 from community.dirty.models import DirtyDay
 from community.stations import services
 from community.stations.models import Drop
-from community.stations.schemas import DropIn
+from community.stations.schemas import DropIn, RegradeIn
 from tests import builders
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -53,12 +53,12 @@ def test_late_drops_and_regrades_mark_their_days(session: Session,
     assert _marks(session)[(world.a.id, day)] == (2, 0)
     old = next(d for d in _drops(session) if d.happened_at == ten_days_ago)
     with clock.freeze(NOW):
-        services.regrade_drop(session, actor=manager, drop_id=old.id, quality="incorrect",
-                              reason="混入塑料袋")
+        services.regrade_drop(session, actor=manager, drop_id=old.id,
+                              data=RegradeIn.parse(quality="incorrect", reason="混入塑料袋"))
         services.regrade_drop(session, actor=manager,
                               drop_id=next(d for d in _drops(session)
                                            if d.happened_at == today_8).id,
-                              quality="incorrect", reason="混入塑料袋")
+                              data=RegradeIn.parse(quality="incorrect", reason="混入塑料袋"))
     assert _marks(session)[(world.a.id, day)] == (2, 1)
     assert (world.a.id, NOW.date()) not in _marks(session)
 

@@ -14,7 +14,7 @@ from community.households import services as hh_services
 from community.stations import services
 from community.stations.manage import services as manage_services
 from community.stations.models import Drop
-from community.stations.schemas import DropIn
+from community.stations.schemas import DeviceIn, DropIn, RegradeIn
 from tests import builders
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -197,7 +197,7 @@ def test_device_token_records_and_revocation_stops_it(session: Session, scene) -
     world, st, _steward = scene
     manager = auth_services.load_actor(session, world.manager_a.id)
     device, token = services.issue_device(session, actor=manager, community_id=world.a.id,
-                                          name="智能桶 1", station_id=st.id)
+                                          data=DeviceIn.parse(name="智能桶 1", station_id=st.id))
     session.commit()
     assert token not in device.token_hash
     found, dev_actor = services.authenticate_device(session, token)
@@ -211,7 +211,8 @@ def test_device_token_records_and_revocation_stops_it(session: Session, scene) -
         services.authenticate_device(session, token)
     manager_b = auth_services.load_actor(session, world.manager_b.id)
     with pytest.raises(Forbidden):
-        services.issue_device(session, actor=manager_b, community_id=world.a.id, name="x")
+        services.issue_device(session, actor=manager_b, community_id=world.a.id,
+                              data=DeviceIn.parse(name="x"))
 
 
 def test_regrade_keeps_history(session: Session, scene) -> None:
@@ -220,14 +221,17 @@ def test_regrade_keeps_history(session: Session, scene) -> None:
     res = services.record_drop(session, actor=steward, item=_item(st.id, card.token), now=NOW)
     session.commit()
     manager = auth_services.load_actor(session, world.manager_a.id)
-    change = services.regrade_drop(session, actor=manager, drop_id=res.id, quality="incorrect",
-                                   reason="照片显示混有塑料袋")
+    change = services.regrade_drop(
+        session, actor=manager, drop_id=res.id,
+        data=RegradeIn.parse(quality="incorrect", reason="照片显示混有塑料袋"))
     session.commit()
     assert (change.from_quality, change.to_quality) == ("correct", "incorrect")
     with pytest.raises(Forbidden):
-        services.regrade_drop(session, actor=steward, drop_id=res.id, quality="correct")
+        services.regrade_drop(session, actor=steward, drop_id=res.id,
+                              data=RegradeIn.parse(quality="correct"))
     with pytest.raises(InvalidInput):
-        services.regrade_drop(session, actor=manager, drop_id=res.id, quality="incorrect")
+        services.regrade_drop(session, actor=manager, drop_id=res.id,
+                              data=RegradeIn.parse(quality="incorrect"))
 
 
 def test_device_bound_to_a_station_records_only_there(session: Session, scene) -> None:
@@ -235,7 +239,7 @@ def test_device_bound_to_a_station_records_only_there(session: Session, scene) -
     other = builders.station(session, world.a, "北门投放点")
     manager = auth_services.load_actor(session, world.manager_a.id)
     _device, token = services.issue_device(session, actor=manager, community_id=world.a.id,
-                                           name="厨余秤", station_id=st.id)
+                                           data=DeviceIn.parse(name="厨余秤", station_id=st.id))
     session.commit()
     device, dev_actor = services.authenticate_device(session, token)
     card = builders.active_card(session, world.households_a[0])

@@ -53,7 +53,7 @@ from community.stations.schemas import (
 from community.web import downloads
 from community.web.args import date_arg, int_arg
 from community.web.context import actor, client_ip
-from community.web.forms import errors_onto_form, required
+from community.web.forms import errors_onto_form
 
 bp = Blueprint("stations", __name__, url_prefix="/manage")
 
@@ -268,8 +268,7 @@ def issue_device():
                                                     action="device:manage")
         try:
             device, token = stations_services.issue_device(
-                session, actor=actor(), community_id=pk(community),
-                name=required(form.name.data), station_id=form.station_id.data or None,
+                session, actor=actor(), community_id=pk(community), data=form.parsed,
                 ip=client_ip())
         except InvalidInput as exc:
             errors_onto_form(form, exc, default=form.name)
@@ -392,8 +391,7 @@ def regrade(drop_id: int):
         raise InvalidInput(field="quality")
     try:
         change = stations_services.regrade_drop(session, actor=actor(), drop_id=drop_id,
-                                                quality=form.quality.data,
-                                                reason=form.reason.data or "", ip=client_ip())
+                                                data=form.parsed, ip=client_ip())
     except InvalidInput as exc:
         flash(str(exc.message), "error")
     else:
