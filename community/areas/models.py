@@ -7,10 +7,12 @@ from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 from community import clock
+from community.areas.schemas import AreaLevel, LinkMode
 from community.types import UTCDateTime
 
-LEVELS = ("city", "district", "street", "community")
-LINK_MODES = ("code", "approval")
+# The codes of the enums in `schemas`.
+LEVELS = tuple(x.value for x in AreaLevel)
+LINK_MODES = tuple(x.value for x in LinkMode)
 
 
 class Area(SQLModel, table=True):

@@ -1,19 +1,52 @@
-"""The area module's input models: the one place the rules of an area's name and settings live."""
+"""The area module's input models: the one place the rules of an area's name and settings live.
+
+Also the area codes (level, link mode): one `StrEnum` with one label table each.
+"""
 from __future__ import annotations
 
-from typing import Annotated
+from enum import StrEnum
+from typing import Annotated, Any
 
 from flask_babel import lazy_gettext as _l
 from pydantic import AfterValidator, StringConstraints
 
-from community.areas.models import LINK_MODES
 from community.schemas import InputModel, Say
 
 NAME_MESSAGE = _l("Enter a name of at most 80 characters.")
 
 
+class AreaLevel(StrEnum):
+    """The levels of the area tree, top down (`Area.level`)."""
+
+    CITY = "city"
+    DISTRICT = "district"
+    STREET = "street"
+    COMMUNITY = "community"
+
+
+class LinkMode(StrEnum):
+    """How residents of a community link to their household (`Area.link_mode`)."""
+
+    CODE = "code"
+    APPROVAL = "approval"
+
+
+# Keyed by the enum members, which equal their stored codes; lazy labels (str() them where
+# text is needed).
+LEVEL_LABELS: dict[str, Any] = {
+    AreaLevel.CITY: _l("City"),
+    AreaLevel.DISTRICT: _l("District/town"),
+    AreaLevel.STREET: _l("Street"),
+    AreaLevel.COMMUNITY: _l("Community"),
+}
+LINK_MODE_LABELS: dict[str, Any] = {
+    LinkMode.CODE: _l("Link code on the card (instant)"),
+    LinkMode.APPROVAL: _l("Manager approval"),
+}
+
+
 def _known_mode(mode: str) -> str:
-    if mode not in LINK_MODES:
+    if mode not in tuple(LinkMode):
         raise ValueError("unknown link mode")
     return mode
 

@@ -8,22 +8,18 @@ from flask_login import login_required
 
 from community.areas import services as areas_services
 from community.areas.forms import NAME_MESSAGE, AddAreaForm, RenameAreaForm
+from community.areas.schemas import LEVEL_LABELS, AreaLevel
 from community.db import get_session
 from community.errors import InvalidInput
 from community.web.context import actor, client_ip
 
 bp = Blueprint("areas", __name__, url_prefix="/admin")
 
-LEVEL_LABELS = {
-    "city": _l("City"),
-    "district": _l("District/town"),
-    "street": _l("Street"),
-    "community": _l("Community"),
-}
+# The add-button's text on an area of each level (a community has no children).
 CHILD_LABELS = {
-    "city": _l("Add a district or town"),
-    "district": _l("Add a street"),
-    "street": _l("Add a community"),
+    AreaLevel.CITY: _l("Add a district or town"),
+    AreaLevel.DISTRICT: _l("Add a street"),
+    AreaLevel.STREET: _l("Add a community"),
 }
 
 

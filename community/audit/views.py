@@ -6,36 +6,12 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from community.audit import services as audit_services
+from community.audit.schemas import ACTION_LABELS, TARGET_LABELS
 from community.db import get_session
 from community.web.context import actor
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
 
-# Known action codes and their labels; an unknown code is shown as the code itself.
-ACTION_LABELS = {
-    "login.ok": _l("Logged in"),
-    "login.failed": _l("Login failed"),
-    "account.created": _l("Account created"),
-    "account.password_reset": _l("Password reset"),
-    "role.granted": _l("Role granted"),
-    "role.revoked": _l("Role removed"),
-    "area.created": _l("Area added"),
-    "area.renamed": _l("Area renamed"),
-    "community.link_mode": _l("Card linking mode changed"),
-    "household.created": _l("Household added"),
-    "household.updated": _l("Household changed"),
-    "households.imported": _l("Households imported"),
-    "household.link_requested": _l("Household link requested"),
-    "household.link_approved": _l("Household link approved"),
-    "household.link_rejected": _l("Household link rejected"),
-    "household.linked": _l("Account linked to household"),
-    "household.link_failed": _l("Household link failed"),
-    "card.issued": _l("Card issued"),
-    "card.reissued": _l("Card reissued"),
-    "card.revoked": _l("Card revoked"),
-    "card.exported": _l("Cards exported"),
-    "cards.printed": _l("Cards printed"),
-}
 # The filter offers action families (a prefix matches "household." and "households.").
 ACTION_GROUPS = {
     "login": _l("Logins"),
@@ -45,12 +21,6 @@ ACTION_GROUPS = {
     "community": _l("Community settings"),
     "household": _l("Households"),
     "card": _l("Cards"),
-}
-TARGET_LABELS = {
-    "account": _l("Account"),
-    "area": _l("Area"),
-    "household": _l("Household"),
-    "card": _l("Card"),
 }
 
 

@@ -8,9 +8,10 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from community import clock
+from community.auth.schemas import Role
 from community.types import UTCDateTime
 
-ROLES = ("resident", "steward", "station_chief", "manager", "area_admin", "city_admin")
+ROLES = tuple(x.value for x in Role)  # the codes of schemas.Role
 
 
 class Account(SQLModel, table=True):

@@ -7,13 +7,36 @@ stripped: a space is part of a password.
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import Annotated, Any
 
 from flask_babel import lazy_gettext as _l
 from pydantic import AfterValidator, BeforeValidator, StringConstraints, model_validator
 
-from community.auth.models import ROLES
 from community.schemas import InputModel, Say, fail
+
+
+class Role(StrEnum):
+    """The roles a grant gives (`RoleGrant.role`), lowest first."""
+
+    RESIDENT = "resident"
+    STEWARD = "steward"
+    STATION_CHIEF = "station_chief"
+    MANAGER = "manager"
+    AREA_ADMIN = "area_admin"
+    CITY_ADMIN = "city_admin"
+
+
+# Keyed by the enum members, which equal their stored codes; lazy labels (str() them where
+# text is needed).
+ROLE_LABELS: dict[str, Any] = {
+    Role.RESIDENT: _l("Resident"),
+    Role.STEWARD: _l("Steward"),
+    Role.STATION_CHIEF: _l("Station chief"),
+    Role.MANAGER: _l("Community manager"),
+    Role.AREA_ADMIN: _l("Street/district admin"),
+    Role.CITY_ADMIN: _l("City admin"),
+}
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{2,63}$")
@@ -54,7 +77,7 @@ def _not_blank(value: Any) -> Any:
 
 
 def _known_role(role: str) -> str:
-    if role not in ROLES:
+    if role not in tuple(Role):
         raise ValueError("unknown role")
     return role
 

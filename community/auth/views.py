@@ -10,6 +10,7 @@ from community.areas.views import level_label
 from community.auth import policy
 from community.auth import services as auth_services
 from community.auth.forms import AccountForm, GrantForm, LoginForm, PasswordResetForm
+from community.auth.schemas import ROLE_LABELS
 from community.db import get_session, keep_on_error
 from community.errors import Conflict, InvalidInput
 from community.extensions import limiter
@@ -79,14 +80,6 @@ def index():
 
 # --- Account and role management ----------------------------------------------------------
 
-ROLE_LABELS = {
-    "resident": _l("Resident"),
-    "steward": _l("Steward"),
-    "station_chief": _l("Station chief"),
-    "manager": _l("Community manager"),
-    "area_admin": _l("Street/district admin"),
-    "city_admin": _l("City admin"),
-}
 # Messages for a service's InvalidInput / Conflict, by the field it names (the input's own
 # rules are worded by the input models).
 INVALID = {

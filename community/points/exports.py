@@ -15,8 +15,8 @@ from flask_babel import gettext as _
 
 from community import tabular
 from community.points import services as points_services
-from community.points.forms import KIND_LABELS
 from community.points.queries import EntryRow, MonthRow
+from community.points.schemas import KIND_LABELS
 
 # --- Ledger entries ------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Forms and labels of the managers' points pages (Flask-WTF: CSRF on all).
+"""Forms of the managers' points pages (Flask-WTF: CSRF on all).
 
 WTForms renders the fields, protects them against CSRF and reads the typed text (a signed
 amount, whole numbers, a date); the field rules are the input models' (`points.schemas`:
@@ -18,12 +18,6 @@ from wtforms.validators import Optional, ValidationError
 from community.points.schemas import AdjustIn, RulesIn
 from community.waste import CATEGORY_LABELS
 from community.web.forms import ModelForm
-
-KIND_LABELS = {
-    "earn": _l("Earned"), "bonus": _l("Streak bonus"), "penalty": _l("Penalty"),
-    "strike": _l("Strike"), "redeem": _l("Redemption"), "refund": _l("Refund"),
-    "reversal": _l("Correction"), "expire": _l("Expiry"), "adjust": _l("Adjustment"),
-}
 
 _WHOLE = re.compile(r"^[+-]?\d{1,9}$")
 

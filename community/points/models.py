@@ -14,10 +14,12 @@ from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, Integer, Unique
 from sqlmodel import Field, SQLModel
 
 from community import clock
+from community.points.schemas import ItemStatus, LedgerKind, RedemptionStatus
 from community.types import UTCDateTime
 
-KINDS = ("earn", "bonus", "penalty", "strike", "redeem", "refund", "reversal", "expire",
-         "adjust")
+# The codes of the enums in `schemas` (the CHECK constraints spell them out; the tests keep
+# the two equal).
+KINDS = tuple(x.value for x in LedgerKind)
 OWNER_TYPES = ("household", "steward")
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 BigId = BigInteger().with_variant(Integer, "sqlite")
@@ -119,8 +121,8 @@ class PointsRuleSet(SQLModel, table=True):
     created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
 
 
-REWARD_STATUSES = ("active", "retired")
-REDEMPTION_STATUSES = ("reserved", "handed_over", "cancelled")
+REWARD_STATUSES = tuple(x.value for x in ItemStatus)
+REDEMPTION_STATUSES = tuple(x.value for x in RedemptionStatus)
 
 
 class RewardItem(SQLModel, table=True):

@@ -4,6 +4,7 @@ rule-set version live (the forms, the services and their other callers all go th
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from typing import Annotated, Any
 
 from flask_babel import lazy_gettext as _l
@@ -11,6 +12,56 @@ from pydantic import AfterValidator, Field, StrictBool, StrictInt, StringConstra
 
 from community.points.rules import DEFAULT_POINTS, RANGES, RuleSet
 from community.schemas import InputModel, Say
+
+
+class LedgerKind(StrEnum):
+    """What a ledger entry records (`LedgerEntry.kind`)."""
+
+    EARN = "earn"
+    BONUS = "bonus"
+    PENALTY = "penalty"
+    STRIKE = "strike"
+    REDEEM = "redeem"
+    REFUND = "refund"
+    REVERSAL = "reversal"
+    EXPIRE = "expire"
+    ADJUST = "adjust"
+
+
+class ItemStatus(StrEnum):
+    """Whether a reward item is on offer (`RewardItem.status`)."""
+
+    ACTIVE = "active"
+    RETIRED = "retired"
+
+
+class RedemptionStatus(StrEnum):
+    """Where a redemption stands (`Redemption.status`)."""
+
+    RESERVED = "reserved"
+    HANDED_OVER = "handed_over"
+    CANCELLED = "cancelled"
+
+
+# Keyed by the enum members, which equal their stored codes; lazy labels (str() them where
+# text is needed). The rewards' codes live here, not in `rewards`: the tables derive their
+# tuples from them, and the ledger never imports rewards.
+KIND_LABELS: dict[str, Any] = {
+    LedgerKind.EARN: _l("Earned"), LedgerKind.BONUS: _l("Streak bonus"),
+    LedgerKind.PENALTY: _l("Penalty"), LedgerKind.STRIKE: _l("Strike"),
+    LedgerKind.REDEEM: _l("Redemption"), LedgerKind.REFUND: _l("Refund"),
+    LedgerKind.REVERSAL: _l("Correction"), LedgerKind.EXPIRE: _l("Expiry"),
+    LedgerKind.ADJUST: _l("Adjustment"),
+}
+ITEM_STATUS_LABELS: dict[str, Any] = {
+    ItemStatus.ACTIVE: _l("On offer"),
+    ItemStatus.RETIRED: _l("Withdrawn"),
+}
+REDEMPTION_STATUS_LABELS: dict[str, Any] = {
+    RedemptionStatus.RESERVED: _l("Waiting for pickup"),
+    RedemptionStatus.HANDED_OVER: _l("Handed over"),
+    RedemptionStatus.CANCELLED: _l("Cancelled"),
+}
 
 MAX_ADJUST = 100_000
 REASON_MAX = 200

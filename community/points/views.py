@@ -26,7 +26,8 @@ from community.db import get_session
 from community.errors import Conflict
 from community.points import exports, queries
 from community.points import services as points_services
-from community.points.forms import CATEGORY_LABELS, KIND_LABELS, AdjustForm, RulesForm
+from community.points.forms import CATEGORY_LABELS, AdjustForm, RulesForm
+from community.points.schemas import KIND_LABELS
 from community.rows import pk
 from community.web import downloads
 from community.web.args import date_arg, int_arg

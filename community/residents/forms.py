@@ -6,15 +6,9 @@ from wtforms import HiddenField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs: WTForms 3.2
 from wtforms.validators import DataRequired
 
-from community.areas.models import LINK_MODES
-from community.areas.schemas import LinkModeIn
+from community.areas.schemas import LINK_MODE_LABELS, LinkMode, LinkModeIn
 from community.residents.schemas import LinkIn
 from community.web.forms import ModelForm
-
-LINK_MODE_LABELS = {
-    "code": _l("Link code on the card (instant)"),
-    "approval": _l("Manager approval"),
-}
 
 
 class LinkForm(ModelForm[LinkIn]):
@@ -39,4 +33,4 @@ class LinkModeForm(ModelForm[LinkModeIn]):
     # Which community: the page's target, not an input rule (the service authorizes it).
     community_id = HiddenField(validators=[DataRequired()])
     link_mode = SelectField(_l("How residents link"), validate_choice=False,
-                            choices=[SelectChoice(m, LINK_MODE_LABELS[m]) for m in LINK_MODES])
+                            choices=[SelectChoice(m, LINK_MODE_LABELS[m]) for m in LinkMode])

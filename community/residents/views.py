@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from community.areas import services as areas_services
+from community.areas.schemas import LINK_MODE_LABELS
 from community.db import get_session, keep_on_error
 from community.errors import CardRevoked, CardUnknown, Forbidden, InvalidInput
 from community.extensions import limiter
@@ -17,7 +18,7 @@ from community.households import codes, qr
 from community.households import services as households_services
 from community.i18n import safe_next
 from community.residents import services as residents_services
-from community.residents.forms import LINK_MODE_LABELS, LinkForm, LinkModeForm
+from community.residents.forms import LinkForm, LinkModeForm
 from community.rows import pk
 from community.stations import queries as stations_queries
 from community.web.context import actor, client_ip

@@ -11,12 +11,15 @@ from sqlmodel import Field, SQLModel
 
 from community import clock
 from community.types import UTCDateTime
+from community.volunteers.schemas import AssignmentStatus, HoursStatus, Incident
 
 STEWARD_STATUSES = ("pending", "approved", "rejected", "retired")
 TRAINING = ("none", "in_training", "trained")
-ASSIGNMENT_STATUSES = ("signed_up", "cancelled", "no_show", "done")
-HOURS_STATUSES = ("pending", "approved")
-INCIDENTS = ("late_drop", "dumping", "full_bin", "broken_station", "other")
+# The codes of the enums in `schemas` (the CHECK constraints below spell them out; the tests
+# keep the two equal).
+ASSIGNMENT_STATUSES = tuple(x.value for x in AssignmentStatus)
+HOURS_STATUSES = tuple(x.value for x in HoursStatus)
+INCIDENTS = tuple(x.value for x in Incident)
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
 

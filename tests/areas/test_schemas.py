@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from community.areas import models, schemas
 from community.areas.schemas import AreaIn, LinkModeIn
 from community.errors import InvalidInput
 
@@ -21,3 +22,13 @@ def test_link_mode_is_a_known_code() -> None:
     with pytest.raises(InvalidInput) as err:
         LinkModeIn.parse(link_mode="anyone")
     assert err.value.details["field"] == "link_mode"
+
+
+@pytest.mark.parametrize(("labels", "enum", "codes"), [
+    (schemas.LEVEL_LABELS, schemas.AreaLevel, models.LEVELS),
+    (schemas.LINK_MODE_LABELS, schemas.LinkMode, models.LINK_MODES),
+])
+def test_every_code_has_one_label(labels, enum, codes) -> None:
+    assert list(labels) == list(enum)
+    assert codes == tuple(labels)  # plain strings equal their members, in the same order
+    assert all(type(code) is str for code in codes)  # stored as plain strings

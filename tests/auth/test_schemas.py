@@ -5,7 +5,16 @@ import pytest
 from flask import Flask
 from flask_babel import force_locale
 
-from community.auth.schemas import AccountGrantIn, AccountIn, GrantIn, LoginIn, PasswordIn
+from community.auth.models import ROLES
+from community.auth.schemas import (
+    ROLE_LABELS,
+    AccountGrantIn,
+    AccountIn,
+    GrantIn,
+    LoginIn,
+    PasswordIn,
+    Role,
+)
 from community.errors import InvalidInput
 
 GOOD = {"display_name": " 王小明 ", "password": "correct-horse"}
@@ -72,3 +81,9 @@ def test_login_and_password_reset() -> None:
     assert set(err.value.details["fields"]) == {"login", "password"}
     with pytest.raises(InvalidInput):
         PasswordIn.parse(password="x" * 129)
+
+
+def test_every_role_has_one_label() -> None:
+    assert list(ROLE_LABELS) == list(Role)
+    assert tuple(ROLE_LABELS) == ROLES  # plain strings equal their members, in the same order
+    assert all(type(role) is str for role in ROLES)  # stored as plain strings

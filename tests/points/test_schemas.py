@@ -1,6 +1,7 @@
 """The points input models: a manual adjustment and a rule-set version (one place per rule)."""
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -8,6 +9,7 @@ from flask import Flask
 from flask_babel import force_locale
 
 from community.errors import InvalidInput
+from community.points import models, schemas
 from community.points.rules import RANGES, RuleSet
 from community.points.schemas import MAX_ADJUST, AdjustIn, RulesIn
 
@@ -69,3 +71,24 @@ def test_rules_need_a_date_and_refuse_unknown_fields() -> None:
     with pytest.raises(InvalidInput) as err:
         RulesIn.parse(nonsense=1, effective_from=DAY)
     assert err.value.details["field"] == "nonsense"
+
+
+def _check_codes(table, name: str) -> tuple[str, ...]:
+    """The quoted codes of one CHECK constraint, in their order."""
+    check = next(c for c in table.constraints if c.name == name)
+    return tuple(re.findall(r"'([^']*)'", str(check.sqltext)))
+
+
+@pytest.mark.parametrize(("labels", "enum", "codes", "table", "check"), [
+    (schemas.KIND_LABELS, schemas.LedgerKind, models.KINDS, models.LedgerEntry,
+     "ck_ledger_entry_kind"),
+    (schemas.ITEM_STATUS_LABELS, schemas.ItemStatus, models.REWARD_STATUSES,
+     models.RewardItem, "ck_reward_item_status"),
+    (schemas.REDEMPTION_STATUS_LABELS, schemas.RedemptionStatus, models.REDEMPTION_STATUSES,
+     models.Redemption, "ck_redemption_status"),
+])
+def test_every_code_has_one_label(labels, enum, codes, table, check) -> None:
+    assert list(labels) == list(enum)
+    assert codes == tuple(labels)  # plain strings equal their members, in the same order
+    assert all(type(code) is str for code in codes)  # stored as plain strings
+    assert _check_codes(table.__table__, check) == codes

@@ -5,7 +5,10 @@ import pytest
 from flask import Flask
 from flask_babel import force_locale
 
+from community.areas.models import LINK_MODES
+from community.areas.schemas import LINK_MODE_LABELS
 from community.errors import InvalidInput
+from community.residents.forms import LinkModeForm
 from community.residents.schemas import LinkIn
 
 
@@ -23,3 +26,9 @@ def test_missing_or_long_codes(app: Flask) -> None:
     with pytest.raises(InvalidInput) as err:
         LinkIn.parse(short_code="X", link_code="1" * 13)
     assert err.value.details["field"] == "link_code"
+
+
+def test_the_link_mode_form_offers_every_mode_with_its_label() -> None:
+    choices = LinkModeForm.link_mode.kwargs["choices"]
+    assert [(c.value, c.label) for c in choices] == [
+        (m, LINK_MODE_LABELS[m]) for m in LINK_MODES]

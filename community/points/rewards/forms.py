@@ -1,4 +1,4 @@
-"""Forms and labels of the rewards pages (Flask-WTF: CSRF on all).
+"""Forms of the rewards pages (Flask-WTF: CSRF on all).
 
 WTForms renders the fields, protects them against CSRF and reads the typed text (whole
 numbers, dates); the field rules are the input models' (`rewards.schemas`: `RewardItemForm`
@@ -14,13 +14,6 @@ from wtforms.validators import Optional
 
 from community.points.rewards.schemas import CancelIn, RewardIn
 from community.web.forms import ModelForm
-
-REDEMPTION_STATUS_LABELS = {
-    "reserved": _l("Waiting for pickup"),
-    "handed_over": _l("Handed over"),
-    "cancelled": _l("Cancelled"),
-}
-ITEM_STATUS_LABELS = {"active": _l("On offer"), "retired": _l("Withdrawn")}
 
 
 class RewardItemForm(ModelForm[RewardIn]):

@@ -36,13 +36,9 @@ from community.points import services as ledger
 from community.points.models import REDEMPTION_STATUSES
 from community.points.rewards import queries
 from community.points.rewards import services as rewards
-from community.points.rewards.forms import (
-    ITEM_STATUS_LABELS,
-    REDEMPTION_STATUS_LABELS,
-    CancelForm,
-    RewardItemForm,
-)
+from community.points.rewards.forms import CancelForm, RewardItemForm
 from community.points.rewards.schemas import CLIENT_ID_MAX, RedeemIn
+from community.points.schemas import ITEM_STATUS_LABELS, REDEMPTION_STATUS_LABELS
 from community.rows import pk
 from community.web.args import int_arg
 from community.web.context import actor, client_ip

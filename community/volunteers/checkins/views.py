@@ -36,12 +36,12 @@ from community.households import qr
 from community.i18n import safe_next
 from community.images import PhotoInvalid, PhotoTooLarge
 from community.volunteers.checkins import codes, queries, services
-from community.volunteers.checkins.forms import (
+from community.volunteers.checkins.forms import SupervisionLogForm
+from community.volunteers.schemas import (
     ASSIGNMENT_STATUS_LABELS,
     HOURS_STATUS_LABELS,
     INCIDENT_LABELS,
     METHOD_LABELS,
-    SupervisionLogForm,
 )
 from community.waste import CATEGORY_LABELS, QUALITY_LABELS
 from community.web.args import date_arg, int_arg
