@@ -139,3 +139,14 @@ def test_the_rating_page_shows_provisional_final_and_why_a_level_changed(
     assert 'data-status="final"' in october
     assert "终评" in october
     assert 'data-testid="rating-changes"' not in october
+
+
+def test_the_city_list_marks_provisional_ratings(client, session: Session,
+                                                 scene: Scene) -> None:
+    services.rate_month(session, month=NOV, now=NOW)
+    session.commit()
+    builders.login(client, scene.w.city_admin)
+    with clock.freeze(DEC2):
+        page = client.get("/manage/ratings?month=2026-11").get_data(as_text=True)
+    assert page.count('data-testid="rating-status"') >= 1
+    assert "暂定" in page
