@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from collections.abc import Iterable
 from datetime import datetime
 from types import FrameType
@@ -58,6 +59,13 @@ def serve(app: Flask, *, tick_seconds: int = TICK_SECONDS) -> None:
                           args=(app, job), id=job.name, name=job.name, next_run_time=start)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
+        # Never wait inside the handler: it interrupts the main thread wherever it is (in a
+        # logging call, holding the handler's lock), and a job thread that logs would then
+        # wait for that lock while the handler waits for the job: a hang. A thread of its
+        # own logs and shuts down once the handler has returned.
+        threading.Thread(target=_shut_down, args=(signum,)).start()
+
+    def _shut_down(signum: int) -> None:
         log.info("scheduler stopping (signal %s); running jobs finish first", signum)
         scheduler.shutdown(wait=True)
 
