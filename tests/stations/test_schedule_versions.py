@@ -127,6 +127,16 @@ def test_past_days_are_refused_and_same_day_edits_replace(session: Session, scen
     assert info.in_force(later).weekly[later.weekday()] == ((time(11), time(13)),)
 
 
+def test_a_version_more_than_a_year_ahead_is_refused(session: Session, scene) -> None:
+    _world, st, manager, _steward = scene
+    manage.set_weekly_windows(session, actor=manager, station_id=st.id,
+                              week=_week("10:00-12:00", TODAY + manage.PLAN_AHEAD), now=NOW)
+    with pytest.raises(InvalidInput) as err:
+        manage.set_weekly_windows(session, actor=manager, station_id=st.id, now=NOW, week=_week(
+            "10:00-12:00", TODAY + manage.PLAN_AHEAD + timedelta(days=1)))
+    assert err.value.details.get("field") == "effective_from"
+
+
 def test_a_grace_change_is_a_version_from_today(session: Session, scene) -> None:
     world, st, manager, _steward = scene
     from community.stations.schemas import StationIn

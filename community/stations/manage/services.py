@@ -46,6 +46,7 @@ from community.stations.schemas import ExceptionIn, StationIn, WeekIn
 from community.stations.services import forget_station
 
 MAX_EXPORT_ROWS = 200_000
+PLAN_AHEAD = timedelta(days=366)  # a schedule change is planned at most a year ahead
 
 
 class WindowsOverlap(InvalidInput):
@@ -254,6 +255,8 @@ def save_version(session: Session, station: Station, community: Area, *,
     today = clock.local_today(community.timezone, now)
     if effective_from < today:
         raise InvalidInput(_l("Past days cannot be changed."), field="effective_from")
+    if effective_from > today + PLAN_AHEAD:  # a typo like 9999-12-31, not a plan
+        raise InvalidInput(field="effective_from")
     start_history(session, station, community.timezone, actor_id=actor_id)
     version = session.execute(select(ScheduleVersion).where(
         col(ScheduleVersion.station_id) == station.id,
