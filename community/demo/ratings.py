@@ -143,4 +143,6 @@ def add_ratings(demo: Demo) -> None:
     for month in months_to_rate(first, last):
         demo.created += services.rate_month(session, month=month, now=now,
                                             community_ids=ids)["communities"]
+    # As the hourly refresh would: a month past its upload window is final, not provisional.
+    services.finalize(session, now=now)
     session.commit()
