@@ -381,12 +381,20 @@ def add_exception(session: Session, *, actor: policy.Actor, station_id: int,
 
 
 def remove_exception(session: Session, *, actor: policy.Actor, exception_id: int,
-                     ip: str | None = None) -> StationException:
-    """Delete a date exception (the weekly schedule applies again that day)."""
+                     ip: str | None = None, now: datetime | None = None) -> StationException:
+    """Delete a date exception (the weekly schedule applies again that day).
+
+    Like adding one, only for today or later: an exception of a past day is the schedule
+    that day had, and the metrics of that day are computed from it (DOMAIN "Late and
+    out-of-order data"). Exceptions are thus their own versions: a day's exception is fixed
+    once the day has begun, and the audit log keeps who added or removed it.
+    """
     exc = session.get(StationException, exception_id)
     if exc is None:
         raise NotFound()
     station, community = queries.station_for(session, actor=actor, station_id=exc.station_id)
+    if exc.day < clock.local_today(community.timezone, now):
+        raise InvalidInput(_l("Past days cannot be changed."), field="day")
     session.delete(exc)
     session.flush()
     audit.record(session, actor_id=actor.account_id, action="station.exception_removed",

@@ -140,7 +140,10 @@ def test_exceptions(session: Session, world: builders.World) -> None:
                                **kw)
     session.commit()
     assert len(queries.list_exceptions(session, st.id, date(2026, 11, 20))) == 3
-    services.remove_exception(session, actor=manager, exception_id=closed.id)
+    later = datetime(2026, 11, 20, 16, 0, tzinfo=UTC)  # 00:00 on 11-21 in Shanghai
+    with pytest.raises(InvalidInput):  # 11-20 has been lived with that exception
+        services.remove_exception(session, actor=manager, exception_id=closed.id, now=later)
+    services.remove_exception(session, actor=manager, exception_id=closed.id, now=now)
     session.commit()
     assert session.get(StationException, closed.id) is None
     with pytest.raises(Forbidden):

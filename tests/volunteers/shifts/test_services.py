@@ -181,7 +181,8 @@ def test_closed_day_cancels_and_reopening_restores(session: Session,
     assert generate(session, world) == shifts.GenerateReport(cancelled=2, kept=11)
     cancelled = session.execute(select(Shift).where(col(Shift.local_date) == friday)).scalars()
     assert {s.status for s in cancelled} == {"cancelled"}
-    stations_management.remove_exception(session, actor=manager, exception_id=exc.id)
+    stations_management.remove_exception(session, actor=manager, exception_id=exc.id,
+                                       now=NOW)
     session.commit()
     assert generate(session, world) == shifts.GenerateReport(updated=2, kept=11)
     assert len(open_shifts(session, st)) == 13
