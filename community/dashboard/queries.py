@@ -27,6 +27,7 @@ from community.auth import policy
 from community.errors import Forbidden, NotFound
 from community.households import queries as households_queries
 from community.ratings import metrics, rollups
+from community.ratings import services as ratings_services
 from community.ratings import standing as ratings_standing
 from community.ratings.metrics import CATEGORIES, Counts, Totals
 from community.ratings.models import (
@@ -542,6 +543,7 @@ class RankRow:
     district: str | None
     level: str
     metrics: dict[str, float | None]
+    status: str = "final"  # provisional until the month's drops can no longer change
 
 
 @dataclass
@@ -618,6 +620,8 @@ class AreaDashboard:
     month: date
     today: date
     counts: dict[str, int]
+    provisional: int                  # ratings of the month that may still change
+    final_from: date                  # the day the month's ratings become final
     communities: int
     red: list[RankRow]
     grey: list[RankRow]
@@ -651,7 +655,8 @@ class AreaDashboard:
 
 def _rank_rows(rows: Iterable[Any]) -> list[RankRow]:
     return [RankRow(int(r.rank) if r.level != "insufficient" and r.rank is not None else None,
-                    r.community_id, r.name, r.street, r.district, r.level, dict(r.metrics or {}))
+                    r.community_id, r.name, r.street, r.district, r.level, dict(r.metrics or {}),
+                    r.status)
             for r in rows]
 
 
@@ -660,7 +665,7 @@ def _ranked(area: Area, month: date, order: list[Any], where: Sequence[Any] = ()
     street, district = aliased(Area), aliased(Area)
     return (select(func.rank().over(order_by=order).label("rank"),
                    col(Rating.community_id), col(Rating.level), col(Rating.metrics),
-                   col(Area.name).label("name"),
+                   col(Rating.status), col(Area.name).label("name"),
                    col(street.name).label("street"), col(district.name).label("district"))
             .join(Area, col(Area.id) == Rating.community_id)
             .outerjoin(street, col(street.id) == Area.parent_id)
@@ -698,8 +703,13 @@ def area_dashboard(session: Session, *, actor: policy.Actor, area_id: int | None
     grey = session.execute(
         _ranked(area, month, [worst.asc()], [col(Rating.level) == "not_compliant"])
         .order_by(worst.asc(), Area.name).limit(BOARD_SIZE))
+    provisional = int(session.execute(
+        select(func.count()).select_from(Rating).join(Area, col(Area.id) == Rating.community_id)
+        .where(_in_area(area), col(Rating.month) == month, col(Rating.status) != "final"))
+        .scalar_one())
     return AreaDashboard(
         areas=areas, area=area, month=month, today=today, counts=counts,
+        provisional=provisional, final_from=ratings_services.final_from(month),
         communities=communities, red=_rank_rows(red), grey=_rank_rows(grey),
         coverage=_coverage(session, area, month), trend=_level_trend(session, area, month),
         tonnage=(rows := _tonnage(session, area, month)),

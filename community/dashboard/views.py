@@ -20,6 +20,7 @@ from community.dashboard.schemas import TONNAGE_FIELDS
 from community.db import get_session
 from community.errors import Forbidden, InvalidInput
 from community.ratings import metrics
+from community.ratings import texts as ratings_texts
 from community.ratings.standing import LEVEL_LABELS, METRIC_LABELS
 from community.rows import pk
 from community.stations.forms import WEEKDAY_LABELS
@@ -42,6 +43,7 @@ def _labels() -> dict:
             "category_labels": CATEGORY_LABELS, "weekday_labels": WEEKDAY_LABELS,
             "tonnage_labels": TONNAGE_LABELS,
             "sort_labels": {**SORT_LABELS, **METRIC_LABELS},
+            "status_label": ratings_texts.status_label,
             "recycling_rate": metrics.recycling_rate,
             "resource_utilization_rate": metrics.resource_utilization_rate}
 

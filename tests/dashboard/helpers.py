@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 from community.areas.models import Area
 from community.households.models import Household
 from community.ratings import rollups
+from community.ratings import services as ratings_services
 from community.ratings.models import CoverageDay, Rating
 from community.stations.models import Station
 from tests import builders
@@ -93,12 +94,14 @@ def scene(session: Session, world: builders.World) -> Scene:
 
 def rating(session: Session, community: Area, month: date, level: str, **values: float | None
            ) -> Rating:
-    """A stored rating (as the monthly job would write it) with the given metric values."""
+    """A stored rating (as the monthly job would write it) with the given metric values: final
+    if its month is past its upload window on NOW's day, else provisional."""
     metrics = {"scan_rate": None, "accuracy": None, "kitchen_accuracy": None,
                "participation": None, "out_of_window_rate": None, "steward_coverage": None,
                "kitchen_separation": None, **values}
+    final = ratings_services.final_from(month) <= NOW.date()
     r = Rating(community_id=community.id, month=month, level=level, metrics=metrics,
-               checks=[])
+               checks=[], status="final" if final else "provisional")
     session.add(r)
     session.flush()
     return r

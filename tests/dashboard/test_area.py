@@ -43,6 +43,10 @@ def test_city_dashboard(client, session: Session, world: builders.World) -> None
     assert "2026-10" in html  # the latest rated month by default
     assert text_of(html, "area-coverage") == ["50.0%"]
     assert text_of(html, "area-rated") == ["7 / 8"]
+    # October's drops can still arrive until 11-30: every rating is provisional until 12-01.
+    assert text_of(html, "area-status") == ["暂定 7 · 终评 0"]
+    assert "2026-12-01" in text_of(html, "area-final-from")[0]
+    assert len(text_of(html, "row-provisional")) == 6  # 3 red + 3 grey rows
     red = _ids(html, "red-row")
     assert red[0] == x.a2.id
     assert set(red[1:]) == {world.a.id, x.b2.id}
@@ -68,6 +72,8 @@ def test_september_and_empty_months(client, session: Session, world: builders.Wo
     html = client.get("/dashboard/area?month=2026-09").get_data(as_text=True)
     assert _ids(html, "red-row") == [x.a2.id]
     assert _ids(html, "grey-row") == [world.a.id]
+    assert text_of(html, "area-status") == ["暂定 0 · 终评 2"]  # September is final
+    assert text_of(html, "area-final-from") == text_of(html, "row-provisional") == []
     html = client.get("/dashboard/area?month=2026-06").get_data(as_text=True)
     assert text_of(html, "area-coverage") == ["暂无数据"]
     assert "本月没有达标小区。" in html
@@ -85,6 +91,7 @@ def test_ranking_pages_and_ties(client, session: Session, world: builders.World)
             _ids(html, "ranking-row"),
             [t.split()[0] for t in text_of(html, "ranking-row")], strict=True)])
     assert "已评级小区 7 个" in html
+    assert text_of(html, "row-provisional") == ["暂定"]  # page 3: a4, October
     first, second, third = pages
     assert first[0] == (x.a2.id, "1")
     assert set(first[1:]) == {(world.a.id, "2"), (x.b2.id, "2")}
