@@ -32,10 +32,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     _init_extensions(app)
     from community import cli, db, i18n
+    from community.sms import provider as sms_provider
     from community.web import errors, filters, moved, nav, security
 
     db.init_app(app)
     i18n.init_app(app)
+    sms_provider.init_app(app)
     _register_blueprints(app)
     moved.register(app)
     errors.register(app)
@@ -80,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
     from community.areas import views as areas
     from community.audit import views as audit
     from community.auth import views as auth
+    from community.auth.phone import views as phone
     from community.dashboard import views as dashboard
     from community.households import views as households
     from community.points import views as points
@@ -98,7 +101,7 @@ def _register_blueprints(app: Flask) -> None:
     from community.volunteers.stewards import views as stewards
 
     for bp in (auth.bp, areas.bp, audit.bp, households.bp, residents.bp, residents.admin_bp,
-               manage_stations.bp, points.bp, stations.bp, jobs.bp, api.bp,
+               manage_stations.bp, points.bp, stations.bp, jobs.bp, api.bp, phone.bp,
                boards.bp, boards.resident_bp, rewards.bp, rewards.pickup_bp, rewards.resident_bp,
                stewards.bp, stewards.me_bp, inbox.bp, hours.bp, hours.me_bp, hours.public_bp,
                shifts.bp, shifts.manage_bp, checkins.bp, checkins.manage_bp,

@@ -2,6 +2,7 @@
 from community.areas.models import Area
 from community.audit.models import AuditEntry
 from community.auth.models import Account, RoleGrant
+from community.auth.phone.models import SmsCode, SmsSendCount
 from community.dirty.models import DirtyDay
 from community.households.models import Card, Household, HouseholdMember
 from community.points.models import (
@@ -52,5 +53,5 @@ __all__ = [
     "Household", "HouseholdMember", "JobRun", "LedgerEntry", "PointsAccount", "PointsRuleSet",
     "Redemption", "Notification", "RewardItem", "RoleGrant", "ScheduleRange", "ScheduleVersion",
     "Shift", "ShiftAssignment", "Station", "StationException", "StationStatusEvent",
-    "StationWindow", "Steward", "StewardInvite", "SupervisionLog",
+    "StationWindow", "Steward", "StewardInvite", "SupervisionLog", "SmsCode", "SmsSendCount",
 ]
