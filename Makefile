@@ -8,9 +8,11 @@ export FLASK_APP := wsgi
 
 .PHONY: run test serve setup setup-dev vendor translations migrate demo lint check-migrations browser clean bench bench-city lock
 
+# SMS_DEV_PAGE=1: the development SMS provider also shows its codes at /auth/dev-sms.
 run: setup migrate  ## Set up, migrate, seed the demo when empty, serve on 127.0.0.1:5000
 	@if $(FLASK) db is-empty; then $(FLASK) demo; fi
-	$(FLASK) run --host 127.0.0.1 --port 5000
+	@$(PY) -c 'from community.demo import SIGNUP_HELP; print(SIGNUP_HELP)'
+	SMS_DEV_PAGE=1 $(FLASK) run --host 127.0.0.1 --port 5000
 
 # pytest on every core (pytest-xdist), with coverage and its floor (pyproject.toml).
 # Options: make test PYTEST_ARGS="-n 0 tests/points"

@@ -99,9 +99,10 @@ def _register_blueprints(app: Flask) -> None:
     from community.volunteers.inbox import views as inbox
     from community.volunteers.shifts import views as shifts
     from community.volunteers.stewards import views as stewards
+    from community.web import icons
 
     for bp in (auth.bp, areas.bp, audit.bp, households.bp, residents.bp, residents.admin_bp,
-               manage_stations.bp, points.bp, stations.bp, jobs.bp, api.bp, phone.bp,
+               manage_stations.bp, points.bp, stations.bp, jobs.bp, api.bp, phone.bp, icons.bp,
                boards.bp, boards.resident_bp, rewards.bp, rewards.pickup_bp, rewards.resident_bp,
                stewards.bp, stewards.me_bp, inbox.bp, hours.bp, hours.me_bp, hours.public_bp,
                shifts.bp, shifts.manage_bp, checkins.bp, checkins.manage_bp,

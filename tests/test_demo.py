@@ -106,6 +106,8 @@ def test_demo_is_idempotent_and_logins_work(app: Flask, session: Session,
     second = _build(app)
     assert _counts(session) == before
     assert any("already exists" in line for line in second)
+    # How residents sign up with the development SMS provider (issue 14).
+    assert any("/login/phone" in line and "/auth/dev-sms" in line for line in first)
     logins = _printed_logins(first)
     assert logins == _printed_logins(second)
     assert {role for role, _login, _pw in logins} == set(ROLES)

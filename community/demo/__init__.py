@@ -27,7 +27,16 @@ from sqlmodel import Session
 from community.demo import city, drops, ratings, rewards, volunteers
 from community.demo.context import Demo, Step, format_logins
 
-__all__ = ["STEPS", "build"]
+__all__ = ["SIGNUP_HELP", "STEPS", "build"]
+
+# How a resident signs up in the demo (printed after the logins, and by `make run`): the
+# development SMS provider writes each code to the server log and, with SMS_DEV_PAGE=1 (set
+# by `make run`), shows it at /auth/dev-sms.
+SIGNUP_HELP = (
+    "居民注册 Residents sign up: open http://127.0.0.1:5000/login/phone (用手机号登录/注册), "
+    "enter any mobile number (e.g. 139 0000 0001), then the 6-digit code. No SMS is sent: "
+    "the code appears in the server log and at http://127.0.0.1:5000/auth/dev-sms "
+    "(SMS_PROVIDER=dev, SMS_DEV_PAGE=1).")
 
 # Stewards come before the drops (they record them); rotas after the ledgers (a steward's
 # points account would make `drops.add_points` think a community had been scored); ratings
@@ -51,3 +60,4 @@ def build(session: Session, *, seed: int, echo: Callable[[str], Any] = print,
     else:
         echo("The demo city already exists; nothing was changed.")
     echo(format_logins(demo.logins))
+    echo(SIGNUP_HELP)
