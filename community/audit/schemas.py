@@ -17,6 +17,7 @@ class Action(StrEnum):
     LOGIN_OK = "login.ok"
     LOGIN_FAILED = "login.failed"
     ACCOUNT_CREATED = "account.created"
+    ACCOUNT_SIGNUP = "account.signup"  # a resident signed up by phone and SMS code
     ACCOUNT_PASSWORD_RESET = "account.password_reset"  # noqa: S105 (an action code)
     ROLE_GRANTED = "role.granted"
     ROLE_REVOKED = "role.revoked"
@@ -52,6 +53,7 @@ ACTION_LABELS: dict[str, Any] = {
     Action.LOGIN_OK: _l("Logged in"),
     Action.LOGIN_FAILED: _l("Login failed"),
     Action.ACCOUNT_CREATED: _l("Account created"),
+    Action.ACCOUNT_SIGNUP: _l("Signed up by phone"),
     Action.ACCOUNT_PASSWORD_RESET: _l("Password reset"),
     Action.ROLE_GRANTED: _l("Role granted"),
     Action.ROLE_REVOKED: _l("Role removed"),
