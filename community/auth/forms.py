@@ -6,7 +6,7 @@ not the form, decides whether a submitted (role, area) pair is allowed.
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import PasswordField, SelectField, StringField, TelField
 
 from community.auth.schemas import AccountGrantIn, GrantIn, LoginIn, PasswordIn
 from community.web.forms import ModelForm
@@ -36,7 +36,7 @@ class AccountForm(ModelForm[AccountGrantIn]):
 
     display_name = StringField(_l("Name"))
     username = StringField(_l("Username"))
-    phone = StringField(_l("Phone number"))
+    phone = TelField(_l("Phone number"), render_kw={"inputmode": "numeric"})
     password = PasswordField(_l("Password"))
     role = SelectField(_l("Role"), choices=[], validate_choice=False)
     area_id = SelectField(_l("Area"), coerce=_int_or_none, choices=[], validate_choice=False)

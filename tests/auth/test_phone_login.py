@@ -5,6 +5,7 @@ frozen where they matter (expiry, cool-down, per-day caps are on the local day).
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -316,3 +317,12 @@ def test_dev_page_shows_the_latest_codes(client, session: Session,
     code = page.get_data(as_text=True).split("<strong>")[1].split("</strong>")[0]
     assert NEW_PHONE in text(page)
     assert answer(client, code).status_code == 302
+
+
+def test_account_form_phone_box_is_a_phone_field(client, world: builders.World) -> None:
+    builders.login(client, world.manager_a)
+    page = text(client.get("/admin/accounts/new"))
+    box = re.search(r'<input[^>]*name="phone"[^>]*>', page)
+    assert box is not None
+    assert 'type="tel"' in box.group(0)
+    assert 'inputmode="numeric"' in box.group(0)
