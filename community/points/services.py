@@ -42,7 +42,7 @@ from community.points import rules as rules_mod
 from community.points.models import LedgerEntry, PointsAccount, PointsRuleSet, ScoredDrop
 from community.points.rules import DropFacts, RuleSet
 from community.points.schemas import AdjustIn, RulesIn
-from community.rows import dialect_insert, insert_ignoring, table_of
+from community.rows import any_of, dialect_insert, insert_rows, table_of
 from community.waste import CATEGORY_LABELS
 
 DROP_KINDS = ("earn", "bonus", "penalty", "strike")
@@ -134,14 +134,14 @@ def lock_accounts(session: Session, community_id: int, owner_ids: set[int],
     if not owner_ids:
         return {}
     key = f"{owner}_id"  # household_id or steward_id: unique, so ON CONFLICT skips existing
-    session.execute(insert_ignoring(session, table_of(PointsAccount), on=[key]),
-                    [{"community_id": community_id, "owner_type": owner, "household_id": None,
-                      "steward_id": None, "balance": 0, key: i} for i in sorted(owner_ids)])
+    insert_rows(session, table_of(PointsAccount),
+                [{"community_id": community_id, "owner_type": owner, "household_id": None,
+                  "steward_id": None, "balance": 0, key: i} for i in sorted(owner_ids)], on=[key])
     owner_id = col(PointsAccount.household_id if owner == "household"
                    else PointsAccount.steward_id)
     rows = session.execute(
         select(owner_id, col(PointsAccount.id), col(PointsAccount.balance))
-        .where(owner_id.in_(owner_ids))
+        .where(any_of(session, owner_id, owner_ids))
         .order_by(col(PointsAccount.id)).with_for_update()
     ).all()
     return {o: (i, b) for o, i, b in rows}
@@ -161,9 +161,9 @@ def _append(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, int
     if not rows:
         return []
     table = table_of(LedgerEntry)
-    ins = insert_ignoring(session, table, on=["source", "kind"]).returning(
-        table.c.id, table.c.account_id, table.c.amount, table.c.source, table.c.kind)
-    return [(i, a, m, s, k) for i, a, m, s, k in session.execute(ins, rows).all()]
+    got = insert_rows(session, table, rows, on=["source", "kind"], returning=(
+        table.c.id, table.c.account_id, table.c.amount, table.c.source, table.c.kind))
+    return [(i, a, m, s, k) for i, a, m, s, k in got.all()]
 
 
 def _move_balances(session: Session, deltas: Mapping[int, int]) -> None:
@@ -245,7 +245,7 @@ def _read_facts(session: Session, households: Mapping[int, int], lo: date,
     rows = session.execute(
         select(col(s.account_id), col(s.drop_id), col(s.category), col(s.quality),
                col(s.in_window), col(s.local_date), col(s.happened_at))
-        .where(col(s.account_id).in_(list(households)),
+        .where(any_of(session, col(s.account_id), households),
                # The outer bound lets the (account, day) index bound the read.
                col(s.local_date) >= strikes_lo,
                or_(col(s.local_date) >= lo, col(s.quality) == "incorrect")))
@@ -269,7 +269,7 @@ def _read_correct_days(session: Session, households: Mapping[int, int], lo: date
     def read(ids: list[int], a: date, b: date) -> None:
         for acc, d, q, w in session.execute(
                 select(col(s.account_id), col(s.local_date), col(s.quality), col(s.in_window))
-                .where(col(s.account_id).in_(ids), col(s.in_window).is_(True),
+                .where(any_of(session, col(s.account_id), ids), col(s.in_window).is_(True),
                        col(s.quality).in_(("correct", "ungraded")),
                        col(s.local_date) >= a, col(s.local_date) <= b)
                 .group_by(col(s.account_id), col(s.local_date), col(s.quality),
@@ -400,7 +400,7 @@ def _recompute(session: Session, accounts: Mapping[int, tuple[int, int]],
             select(col(e.id), col(e.account_id), col(e.kind), col(e.amount), col(e.local_date),
                    col(e.drop_id), col(e.rule_version), col(e.reason), col(e.at),
                    not_reversed())
-            .where(col(e.account_id).in_(list(households)), col(e.local_date) >= lo)
+            .where(any_of(session, col(e.account_id), households), col(e.local_date) >= lo)
             .order_by(col(e.id))).all():
         i, acc, kind, amount, day, drop, version, reason, at, live = row
         entries[acc].append(_Entry(i, acc, kind, amount, day, drop, version, reason, at,
@@ -540,10 +540,9 @@ def _award(session: Session, facts: Sequence[DropFacts], *, community_id: int,
     accounts = lock_accounts(session, community_id, {cast(int, f.household_id) for f in items})
     versions = _community_rules(session, community_id)
     table = table_of(ScoredDrop)
-    ins = insert_ignoring(session, table, on=["drop_id"]).returning(table.c.drop_id)
-    fresh = {i for (i,) in session.execute(ins, [
+    fresh = {i for (i,) in insert_rows(session, table, [
         _fact_row(f, accounts[cast(int, f.household_id)][0], _pick(versions, f.local_date).version)
-        for f in items]).all()}
+        for f in items], on=["drop_id"], returning=(table.c.drop_id,)).all()}
     triggers: dict[int, list[_Trigger]] = {}
     for f in items:
         if f.drop_id in fresh:

@@ -38,7 +38,7 @@ from community.households import services as households_services
 from community.households.models import Card, Household
 from community.points import services as points_services
 from community.points.rules import DropFacts
-from community.rows import insert_ignoring, pk, table_of
+from community.rows import any_of, insert_rows, pk, table_of
 from community.stations import windows
 from community.stations.models import (
     Device,
@@ -256,8 +256,8 @@ def load_station_schedules(session: Session, station_ids: set[int],
     if facts and days:
         # Exceptions are read fresh every time: a closed day must apply at once.
         for e in session.execute(select(StationException).where(
-                col(StationException.station_id).in_(facts.keys()),
-                col(StationException.day).in_(days))).scalars():
+                any_of(session, col(StationException.station_id), facts.keys()),
+                any_of(session, col(StationException.day), days))).scalars():
             ranges = exc.setdefault(e.station_id, {}).setdefault(e.day, [])
             if e.start_time is not None and e.end_time is not None:
                 ranges.append((e.start_time, e.end_time))
@@ -274,9 +274,9 @@ def _load_cards(session: Session, raw: set[str]) -> dict[str, tuple[Card, Househ
     tokens = {r for r in raw if not codes.is_short_code(shorts[r])}
     conds = []
     if tokens:
-        conds.append(col(Card.token).in_(tokens))
+        conds.append(any_of(session, col(Card.token), tokens))
     if short_values:
-        conds.append(col(Card.short_code).in_(short_values))
+        conds.append(any_of(session, col(Card.short_code), short_values))
     rows = session.execute(
         select(Card, Household).join(Household, col(Household.id) == Card.household_id)
         .where(or_(*conds))
@@ -294,7 +294,8 @@ def _load_cards(session: Session, raw: set[str]) -> dict[str, tuple[Card, Househ
 def _replays(session: Session, client_ids: Sequence[str]) -> dict[str, Drop]:
     if not client_ids:
         return {}
-    rows = session.execute(select(Drop).where(col(Drop.client_id).in_(client_ids))).scalars()
+    rows = session.execute(select(Drop).where(
+        any_of(session, col(Drop.client_id), client_ids))).scalars()
     return {d.client_id: d for d in rows}
 
 
@@ -306,8 +307,8 @@ def _recent_drops(session: Session, rows: list[dict[str, Any]]) -> set[tuple[int
     times = [r["happened_at"] for r in rows]
     found = session.execute(
         select(col(Drop.household_id), col(Drop.category), col(Drop.happened_at))
-        .where(col(Drop.household_id).in_(households),
-               col(Drop.category).in_({r["category"] for r in rows}),
+        .where(any_of(session, col(Drop.household_id), households),
+               any_of(session, col(Drop.category), {r["category"] for r in rows}),
                col(Drop.happened_at) >= min(times) - DUPLICATE_WINDOW,
                col(Drop.happened_at) <= max(times) + DUPLICATE_WINDOW)
     ).all()
@@ -317,7 +318,8 @@ def _recent_drops(session: Session, rows: list[dict[str, Any]]) -> set[tuple[int
 def _labels(session: Session, household_ids: set[int]) -> dict[int, str]:
     if not household_ids:
         return {}
-    rows = session.execute(select(Household).where(col(Household.id).in_(household_ids)))
+    rows = session.execute(select(Household).where(
+        any_of(session, col(Household.id), household_ids)))
     return {h.id: households_services.address_label(h) for h in rows.scalars()}
 
 
@@ -359,12 +361,10 @@ def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> dict[str, in
     """INSERT … ON CONFLICT (client_id) DO NOTHING RETURNING; map client_id → new id."""
     if not rows:
         return {}
-    # One compiled statement run as executemany ("insertmanyvalues" batches it into few
-    # round trips); a multi-row VALUES would compile anew for every batch size.
     table = table_of(Drop)
-    stmt = insert_ignoring(session, table, on=["client_id"]).returning(table.c.id,
-                                                                      table.c.client_id)
-    return {cid: i for i, cid in session.execute(stmt, rows).all()}
+    got = insert_rows(session, table, rows, on=["client_id"],
+                      returning=(table.c.id, table.c.client_id))
+    return {cid: i for i, cid in got.all()}
 
 
 def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropIn],
