@@ -326,3 +326,31 @@ def test_account_form_phone_box_is_a_phone_field(client, world: builders.World) 
     assert box is not None
     assert 'type="tel"' in box.group(0)
     assert 'inputmode="numeric"' in box.group(0)
+
+
+@pytest.mark.real_db
+def test_caps_hold_across_workers(app: Flask, db_url: str, world: builders.World,
+                                  set_config) -> None:
+    """Two apps on one database (two gunicorn workers): the per-phone cap counts both."""
+    from community import create_app
+    from community.db import get_engine
+
+    set_config(SMS_CODES_PER_PHONE_PER_DAY=3)
+    other = create_app({**{k: app.config[k] for k in ("TESTING", "WTF_CSRF_ENABLED",
+                                                      "RATELIMIT_ENABLED", "SECRET_KEY")},
+                        "DATABASE_URL": db_url, "SMS_CODES_PER_PHONE_PER_DAY": 3})
+    sent: list[Recorder] = []
+    try:
+        for a in (app, other):
+            recorder = Recorder()
+            a.extensions["community.sms"] = recorder
+            sent.append(recorder)
+        clients = [app.test_client(), other.test_client()]
+        answers = []
+        for i in range(4):
+            with clock.freeze(T0 + timedelta(minutes=2 * i)):
+                answers.append(ask(clients[i % 2], NEW_PHONE).status_code)
+        assert answers == [302, 302, 302, 429]
+        assert sum(len(r.sent) for r in sent) == 3
+    finally:
+        get_engine(other).dispose()
