@@ -28,6 +28,15 @@ class Forbidden(DomainError):
     code, status, message = "forbidden", 403, _l("You do not have permission to do this.")
 
 
+class OwnDecision(Forbidden):
+    """Separation of duties: nobody approves their own application or hours or confirms
+    their own presence."""
+
+    code, message = "own_decision", _l(
+        "You cannot decide this for yourself: another station chief or the community manager "
+        "must.")
+
+
 class InvalidInput(DomainError):
     code, status, message = "invalid", 422, _l("Some fields are not valid.")
 

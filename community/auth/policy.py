@@ -50,6 +50,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "drop:record": frozenset({"steward", "station_chief", "manager", "device"}),
     "drop:read": ADMINS | {"station_chief"},
     "drop:regrade": ADMINS | {"station_chief"},
+    # Replacing another recorder's drop photo (the recorder may replace their own).
+    "drop:photo_replace": ADMINS,
     "points:read": ADMINS,
     "points:adjust": ADMINS,
     "rules:manage": ADMINS,

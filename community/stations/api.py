@@ -38,6 +38,7 @@ from community.stations.schemas import (
     StationListOut,
 )
 from community.web.context import actor as session_actor
+from community.web.context import client_ip
 from community.web.errors import validation_fields
 
 bp = Blueprint("api", __name__)
@@ -145,7 +146,7 @@ def record_drops():
 @bp.post(f"{V1}/drops/<client_id>/photo")
 def attach_photo(client_id: str):
     """Attach a photo (JPEG/PNG/WebP, at most 5 MB) to an already recorded drop."""
-    acting, _device = _caller()
+    acting, device = _caller()
     if request.mimetype != "multipart/form-data":
         raise UnsupportedMediaType()
     request.max_content_length = photos.MAX_PHOTO_BYTES + MULTIPART_SLACK
@@ -156,7 +157,8 @@ def attach_photo(client_id: str):
     root = current_app.config.get("UPLOAD_DIR") or current_app.instance_path
     session = get_session()
     photos.attach_photo(session, actor=acting, client_id=client_id, data=data,
-                        photo_dir=Path(root) / "photos")
+                        photo_dir=Path(root) / "photos",
+                        device_id=device.id if device is not None else None, ip=client_ip())
     return _answer(PhotoOut(photo=True))
 
 

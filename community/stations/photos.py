@@ -13,13 +13,22 @@ from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from community.areas.models import Area
+from community.audit import services as audit
 from community.auth import policy
-from community.errors import DomainError
+from community.errors import DomainError, Forbidden
 from community.images import MAX_PHOTO_BYTES, PhotoInvalid, PhotoTooLarge, clean_photo, write_atomic
 from community.stations.models import Drop
 
 __all__ = ["MAX_PHOTO_BYTES", "DropUnknown", "PhotoInvalid", "PhotoTooLarge", "attach_photo",
            "clean_photo"]
+
+
+class PhotoNotYours(Forbidden):
+    """Another recorder's drop already has a photo: only they or a manager may replace it."""
+
+    code, message = "photo_not_yours", _l(
+        "This drop already has a photo taken by someone else; only its recorder or a manager "
+        "can replace it.")
 
 
 class DropUnknown(DomainError):
@@ -28,10 +37,16 @@ class DropUnknown(DomainError):
 
 
 def attach_photo(session: Session, *, actor: policy.Actor, client_id: str, data: bytes,
-                 photo_dir: Path) -> str:
-    """Store a photo for the drop with `client_id` and record its path; return that path."""
+                 photo_dir: Path, device_id: int | None = None, ip: str | None = None) -> str:
+    """Store a photo for the drop with `client_id` and record its path; return that path.
+
+    A drop's photo is evidence of its verdict: once it has one, only its recorder (the same
+    account, or the same device) or a manager may replace it, and a replacement is audited
+    with the old and the new file.
+    """
     drop = session.execute(
-        select(col(Drop.id), col(Drop.community_id)).where(col(Drop.client_id) == client_id)
+        select(col(Drop.id), col(Drop.community_id), col(Drop.photo), col(Drop.recorded_by),
+               col(Drop.device_id)).where(col(Drop.client_id) == client_id)
     ).first()
     if drop is None:
         raise DropUnknown()
@@ -39,10 +54,18 @@ def attach_photo(session: Session, *, actor: policy.Actor, client_id: str, data:
     if area is None:
         raise DropUnknown()
     policy.require(actor, "drop:record", area)
+    own = (device_id is not None and drop.device_id == device_id) or (
+        actor.account_id is not None and drop.recorded_by == actor.account_id)
+    if drop.photo and not own and not policy.allowed(actor, "drop:photo_replace", area):
+        raise PhotoNotYours()
     content, ext = clean_photo(data)
     digest = hashlib.sha256(content).hexdigest()[:16]
     relative = f"{drop.community_id}/{drop.id}-{digest}.{ext}"
     write_atomic(photo_dir / relative, content)
     session.execute(update(Drop).where(col(Drop.id) == drop.id).values(photo=relative))
     session.flush()
+    if drop.photo and drop.photo != relative:
+        audit.record(session, actor_id=actor.account_id, action="drop.photo_replaced",
+                     area=area, target_type="drop", target_id=drop.id, ip=ip,
+                     old=drop.photo, new=relative, device_id=device_id)
     return relative

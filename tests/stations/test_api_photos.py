@@ -132,3 +132,34 @@ def test_clean_photo_refuses_decompression_bombs() -> None:
     content, ext = photos.clean_photo(_image("PNG"))
     assert ext == "png"
     assert content.startswith(b"\x89PNG")
+
+
+def test_only_the_recorder_or_a_manager_replaces_a_photo(client, session: Session,
+                                                         recorded) -> None:
+    """Another steward may not replace the recorder's photo; the recorder and a manager may,
+    and a replacement is audited with the old and new file."""
+    from community.audit.models import AuditEntry
+
+    assert _post(client, _image("PNG")).status_code == 200
+    first = _photo_of(session)
+    client.post("/logout")
+    other = builders.account(session, "steward", recorded.a, username="stewardother")
+    session.commit()
+    builders.login(client, other)
+    resp = _post(client, _image("JPEG"))
+    assert resp.status_code == 403
+    assert resp.get_json()["error"] == "photo_not_yours"
+    assert _photo_of(session) == first
+    client.post("/logout")
+    builders.login(client, recorded.steward_a)
+    assert _post(client, _image("JPEG", size=(32, 32))).status_code == 200
+    second = _photo_of(session)
+    assert second != first
+    client.post("/logout")
+    builders.login(client, recorded.manager_a)
+    assert _post(client, _image("PNG", size=(40, 40))).status_code == 200
+    third = _photo_of(session)
+    replaced = session.exec(select(AuditEntry).where(
+        AuditEntry.action == "drop.photo_replaced").order_by(AuditEntry.id)).all()
+    assert [(e.actor_id, e.detail["old"], e.detail["new"]) for e in replaced] == [
+        (recorded.steward_a.id, first, second), (recorded.manager_a.id, second, third)]

@@ -36,7 +36,14 @@ from community import clock
 from community.audit import services as audit
 from community.auth import policy
 from community.dirty import services as dirty
-from community.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from community.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    OwnDecision,
+)
 from community.images import clean_photo, write_atomic
 from community.rows import pk
 from community.volunteers.checkins import codes
@@ -51,7 +58,7 @@ from community.volunteers.checkins.queries import (
 )
 from community.volunteers.checkins.rules import CHECK_IN_EARLY, minutes_between
 from community.volunteers.checkins.schemas import LogIn
-from community.volunteers.models import Shift, ShiftAssignment, SupervisionLog
+from community.volunteers.models import Shift, ShiftAssignment, Steward, SupervisionLog
 
 MAX_PHOTOS = 6
 
@@ -255,7 +262,10 @@ def _reload(session: Session, row: ShiftRow) -> ShiftRow:
 
 def confirm_presence(session: Session, *, actor: policy.Actor, assignment_id: int,
                      now: datetime | None = None, ip: str | None = None) -> ShiftRow:
-    """The chief (or a manager) confirms by hand that a steward is at the station (flushes)."""
+    """The chief (or a manager) confirms by hand that a steward is at the station (flushes).
+
+    Never their own presence (separation of duties): they scan the station's code like
+    anyone else, or another chief or the manager confirms them."""
     now = _now(now)
     assignment = session.get(ShiftAssignment, assignment_id)
     if assignment is None:
@@ -264,6 +274,10 @@ def confirm_presence(session: Session, *, actor: policy.Actor, assignment_id: in
     if shift is None:
         raise NotFound()
     station, area = station_for(session, actor=actor, station_id=shift.station_id)
+    steward_account = session.execute(select(col(Steward.account_id)).where(
+        col(Steward.id) == assignment.steward_id)).scalar_one()
+    if steward_account == actor.account_id:
+        raise OwnDecision()  # a chief on a shift of their own station checks in by the code
     if assignment.status != "signed_up" or shift.status != "open":
         raise ShiftClosed()
     if assignment.checked_in_at is not None:

@@ -25,7 +25,7 @@ from community import clock
 from community.areas.models import Area
 from community.audit import services as audit
 from community.auth import policy
-from community.errors import DomainError, InvalidInput, NotFound
+from community.errors import DomainError, InvalidInput, NotFound, OwnDecision
 from community.points import services as points_services
 from community.rows import pk, table_of
 from community.volunteers.hours import rules as hours_rules
@@ -140,17 +140,27 @@ def _approve(session: Session, *, actor: policy.Actor, assignment: ShiftAssignme
     return Approval(assignment_id, steward_id, minutes, credited, bool(reason))
 
 
+def _steward_accounts(session: Session, steward_ids: list[int]) -> dict[int, int]:
+    """steward id → its account id."""
+    return dict(session.execute(
+        select(col(Steward.id), col(Steward.account_id))
+        .where(col(Steward.id).in_(sorted(set(steward_ids))))))
+
+
 def approve_hours(session: Session, *, actor: policy.Actor, assignment_id: int,
                   data: ApproveIn = AS_RECORDED, now: datetime | None = None,
                   ip: str | None = None) -> Approval:
     """Approve one assignment's hours as recorded, or corrected (`data.minutes`) with a reason.
 
-    Refused, changing nothing: hours already approved or not pending, no minutes to approve,
-    a correction without a reason.
+    Refused, changing nothing: the actor's own hours (separation of duties), hours already
+    approved or not pending, no minutes to approve, a correction without a reason.
     """
     now = _now(now)
     assignment, shift, area = load_assignment(session, assignment_id)
     policy.require(actor, "steward:manage", area)
+    if _steward_accounts(session, [assignment.steward_id]).get(assignment.steward_id) \
+            == actor.account_id:
+        raise OwnDecision()
     _check_state(assignment)
     minutes, reason = _decide_minutes(assignment, data)
     # The account first (lock order), then the assignment row in the conditional UPDATE.
@@ -178,8 +188,8 @@ def approve_many(session: Session, *, actor: policy.Actor, community_id: int,
                  ip: str | None = None) -> BulkApproval:
     """Approve a selection of one community's pending hours as recorded, in one transaction.
 
-    Any id outside the community (or unknown) refuses the whole batch; ids already approved
-    or without recorded minutes are skipped and reported.
+    Any id outside the community (or unknown) refuses the whole batch; ids already approved,
+    without recorded minutes, or the actor's own hours are skipped and reported.
     """
     now = _now(now)
     area = community_area(session, community_id)
@@ -194,8 +204,11 @@ def approve_many(session: Session, *, actor: policy.Actor, community_id: int,
         raise NotFound()
     result = BulkApproval()
     todo = []
+    accounts = _steward_accounts(session, [a.steward_id for a, _s in rows])
     for assignment, shift in rows:
-        if assignment.hours_status != "pending" or assignment.minutes is None:
+        # A manager's own hours are left for another manager (separation of duties).
+        if assignment.hours_status != "pending" or assignment.minutes is None \
+                or accounts.get(assignment.steward_id) == actor.account_id:
             result.skipped.append(assignment.id)
         else:
             todo.append((assignment, shift))

@@ -26,7 +26,14 @@ from community.audit import services as audit
 from community.auth import policy
 from community.auth import services as auth_services
 from community.auth.models import Account, RoleGrant
-from community.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from community.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    OwnDecision,
+)
 from community.rows import pk
 from community.stations import windows as stations_windows
 from community.stations.models import Station
@@ -255,6 +262,8 @@ def approve_steward(session: Session, *, actor: policy.Actor, steward_id: int,
                     ip: str | None = None, now: datetime | None = None) -> Steward:
     """Approve a pending application: status approved and the "steward" role granted."""
     steward, area = steward_for(session, actor=actor, steward_id=steward_id, lock=True)
+    if steward.account_id == actor.account_id:
+        raise OwnDecision()
     if steward.status != "pending":
         raise StewardStatusWrong(_l("Only a pending application can be approved."))
     _decide(steward, actor, "approved", now or clock.now())

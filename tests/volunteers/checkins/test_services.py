@@ -16,7 +16,7 @@ from community import clock
 from community.auth import policy
 from community.auth import services as auth_services
 from community.auth.models import Account
-from community.errors import Forbidden, NotFound
+from community.errors import Forbidden, NotFound, OwnDecision
 from community.volunteers.checkins import codes
 from community.volunteers.checkins import queries as checkin_queries
 from community.volunteers.checkins import rules as checkin_rules
@@ -426,3 +426,19 @@ def test_pages_need_login(client: FlaskClient, post: bc.Post) -> None:
                 "/steward/stations"):
         assert client.get(url).status_code == 302
     assert client.post("/steward/check-in", data={"code": "x"}).status_code == 302
+
+
+@pytest.mark.usefixtures("ctx")
+def test_a_chief_never_confirms_their_own_presence(session: Session, post: bc.Post) -> None:
+    """Separation of duties: the chief on a shift of their own station is confirmed by
+    another chief or the manager, or scans the code; never by themselves."""
+    own = bc.assign(session, post.shift, bc.steward(session, post.chief, post.world.a))
+    session.commit()
+    before = bc.assignments(session)
+    refused(session, checkins.confirm_presence, OwnDecision, actor=actor(session, post.chief),
+            assignment_id=own.id, now=START)
+    assert bc.assignments(session) == before
+    checkins.confirm_presence(session, actor=actor(session, post.world.manager_a),
+                              assignment_id=own.id, now=START)
+    session.commit()
+    assert bc.assignment(session, own.id).confirmed_by == post.world.manager_a.id

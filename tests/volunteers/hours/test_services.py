@@ -29,7 +29,7 @@ from community.audit.models import AuditEntry
 from community.auth import services as auth_services
 from community.auth.models import Account
 from community.db import get_engine
-from community.errors import Forbidden, InvalidInput, NotFound
+from community.errors import Forbidden, InvalidInput, NotFound, OwnDecision
 from community.points import services as points_services
 from community.points.models import LedgerEntry, PointsAccount
 from community.points.rules import RuleSet
@@ -865,3 +865,29 @@ def test_rules_form_sets_the_steward_rate(client, session: Session,
     assert points_services.current_rules(session, world.a.id,  # type: ignore[arg-type]
                                          date(2026, 10, 20)).steward_points_per_hour == 12
     session.commit()
+
+
+def test_a_manager_never_approves_their_own_hours(session: Session,
+                                                  world: builders.World) -> None:
+    """Separation of duties: a manager who also stood a shift gets their hours approved by
+    another manager; one by one it is refused, in bulk it is skipped."""
+    st = builders.station(session, world.a)
+    own = worked(session, st, steward(session, world.a, account=world.manager_a),
+                 date(2026, 10, 12))
+    theirs = worked(session, st, steward(session, world.a), date(2026, 10, 12))
+    other_manager = builders.account(session, "manager", world.a)
+    session.commit()
+    manager = _actor(session, world.manager_a)
+    with pytest.raises(OwnDecision):
+        hours.approve_hours(session, actor=manager, assignment_id=own.id)  # type: ignore
+    session.rollback()
+    result = hours.approve_many(session, actor=manager, community_id=world.a.id,  # type: ignore
+                                data=BulkApproveIn.parse(ids=[own.id, theirs.id]))
+    session.commit()
+    assert [a.assignment_id for a in result.approved] == [theirs.id]
+    assert result.skipped == [own.id]
+    assert _state(session, own.id)[0] == "pending"  # type: ignore[arg-type]
+    hours.approve_hours(session, actor=_actor(session, other_manager),
+                        assignment_id=own.id)  # type: ignore
+    session.commit()
+    assert _state(session, own.id)[0] == "approved"  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ from community import clock
 from community.audit.models import AuditEntry
 from community.auth import services as auth_services
 from community.auth.models import RoleGrant
-from community.errors import InvalidInput
+from community.errors import InvalidInput, OwnDecision
 from community.households.models import HouseholdMember
 from community.stations.models import Station
 from community.volunteers.models import Notification, Steward, StewardInvite
@@ -504,3 +504,22 @@ def test_chief_appointment(client, session: Session, world: World) -> None:
         Notification.account_id == first.account_id)).all()
     assert sorted(kinds) == ["chief_appointed", "chief_appointed", "chief_removed",
                              "chief_removed"]
+
+
+def test_nobody_approves_their_own_application(session: Session, world: World) -> None:
+    """A manager who applies to be a steward of their own community is approved by another
+    manager, never by themselves."""
+    row = sb.steward(session, world.a, world.manager_a, status="pending")
+    other = builders.account(session, "manager", world.a)
+    session.commit()
+    with pytest.raises(OwnDecision):
+        stewards.approve_steward(session, actor=auth_services.load_actor(
+            session, world.manager_a.id), steward_id=row.id)
+    session.rollback()
+    assert session.get(Steward, row.id).status == "pending"
+    assert "steward" not in _roles(session, world.manager_a.id, world.a.id)
+    stewards.approve_steward(session, actor=auth_services.load_actor(session, other.id),
+                             steward_id=row.id)
+    session.commit()
+    assert session.get(Steward, row.id).decided_by == other.id
+    assert "steward" in _roles(session, world.manager_a.id, world.a.id)
