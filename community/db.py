@@ -22,10 +22,15 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine tuned for SQLite (WAL, FKs, busy timeout, BEGIN IMMEDIATE) or PostgreSQL."""
+    """Create an engine tuned for SQLite (WAL, FKs, busy timeout, BEGIN IMMEDIATE) or PostgreSQL.
+
+    `hide_parameters`: a database error names the statement but never its values (phone
+    numbers, card tokens, passwords' hashes) in logs and error reports.
+    """
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+            url, connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True, **kwargs
         )
 
         @event.listens_for(engine, "connect")
@@ -48,7 +53,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                         hide_parameters=True, **kwargs)
 
 
 def get_engine(app: Flask | None = None) -> Engine:
