@@ -172,11 +172,12 @@ def roster(session: Session, *, actor: policy.Actor, filters: RosterFilter, page
         conds.append(col(Steward.status) == status)
     if training:
         conds.append(col(Steward.training) == training)
+    can_manage = policy.allowed(actor, "steward:manage", area)
     q = (filters.q or "").strip()
     if q:
         terms = [col(Account.display_name).contains(q, autoescape=True)]
         digits = auth_services.normalize_phone(q)
-        if digits.isdigit():
+        if digits.isdigit() and can_manage:  # a chief sees masked numbers: no probing them
             terms.append(col(Account.phone).contains(digits, autoescape=True))
         conds.append(or_(*terms))
     if filters.chiefs:
@@ -188,7 +189,10 @@ def roster(session: Session, *, actor: policy.Actor, filters: RosterFilter, page
     result = paginate(session, stmt, page=page, per_page=per_page)
     chiefs = _chiefs_by_account(session, pk(area),
                                 [s.account_id for s, _n, _p in result.items])
-    result.items = [RosterRow(s, name, phone, chiefs.get(s.account_id, []))
+    # Station chiefs see 139****0001: they need to know who, the manager calls (DOMAIN
+    # privacy: a phone number only for the roles that need it).
+    result.items = [RosterRow(s, name, phone if can_manage else auth_services.mask_phone(phone),
+                              chiefs.get(s.account_id, []))
                     for s, name, phone in result.items]
     counts = dict(session.exec(select(Steward.status, func.count())
                                .where(Steward.community_id == area.id)
@@ -198,7 +202,7 @@ def roster(session: Session, *, actor: policy.Actor, filters: RosterFilter, page
         community=area,
         filters=RosterFilter(area.id, status, training, q, filters.chiefs),
         counts={s: counts.get(s, 0) for s in STEWARD_STATUSES}, page=result,
-        can_manage=policy.allowed(actor, "steward:manage", area))
+        can_manage=can_manage)
 
 
 @dataclass
@@ -208,6 +212,7 @@ class StewardDetail:
     steward: Steward
     community: Area
     account: Account
+    phone: str          # masked (139****0001) for readers who do not manage stewards
     chief_of: list[str]
     decided_by: str | None
     can_manage: bool
@@ -221,12 +226,14 @@ def steward_detail(session: Session, *, actor: policy.Actor, steward_id: int,
                                 action="steward:read")
     account = cast(Account, session.get(Account, steward.account_id))  # a foreign key
     decider = session.get(Account, steward.decided_by) if steward.decided_by else None
+    can_manage = policy.allowed(actor, "steward:manage", area)
     return StewardDetail(
         steward=steward, community=area, account=account,
+        phone=(account.phone or "") if can_manage else auth_services.mask_phone(account.phone),
         chief_of=[s.name for s in chief_stations(session, pk(area),
                                                   steward.account_id)],
         decided_by=decider.display_name if decider else None,
-        can_manage=policy.allowed(actor, "steward:manage", area),
+        can_manage=can_manage,
         today=clock.local_today(area.timezone, now))
 
 

@@ -523,3 +523,25 @@ def test_nobody_approves_their_own_application(session: Session, world: World) -
     session.commit()
     assert session.get(Steward, row.id).decided_by == other.id
     assert "steward" in _roles(session, world.manager_a.id, world.a.id)
+
+
+def test_station_chiefs_see_masked_phone_numbers(client, session: Session,
+                                                 world: World) -> None:
+    """Chiefs read the roster and a steward's page with 139****0101; managers see the
+    number (and can call it); a chief cannot find a steward by typing a phone number."""
+    acct = builders.account(session, username="maskme", phone="13900000101")
+    row = sb.steward(session, world.a, acct)
+    chief = builders.account(session, "station_chief", world.a, username="chiefmask")
+    session.commit()
+    builders.login(client, chief)
+    roster = client.get("/manage/stewards").get_data(as_text=True)
+    detail = client.get(f"/manage/stewards/{row.id}").get_data(as_text=True)
+    for page in (roster, detail):
+        assert "139****0101" in page
+        assert "13900000101" not in page
+    probe = client.get("/manage/stewards?q=13900000101").get_data(as_text=True)
+    assert probe.count('data-testid="roster-row"') == 0
+    client.post("/logout")
+    builders.login(client, world.manager_a)
+    assert 'href="tel:13900000101"' in client.get(f"/manage/stewards/{row.id}").get_data(
+        as_text=True)
