@@ -345,26 +345,26 @@ def build_city(db: Loader, args: argparse.Namespace, now: datetime) -> City:
     areas: list[tuple[Any, ...]] = []
     next_id = 1
     city_id = next_id
-    areas.append((city_id, None, "city", "基准市", f"/{city_id}/", TZ, "code", created))
+    areas.append((city_id, None, "city", "基准市", f"/{city_id}/", TZ, True, created))
     districts, streets, communities = [], [], []
     for d in range(n_districts):
         next_id += 1
         districts.append((next_id, f"/{city_id}/{next_id}/"))
         areas.append((next_id, city_id, "district", f"第{d + 1}区", districts[-1][1], TZ,
-                      "code", created))
+                      True, created))
     for s in range(n_streets):
         next_id += 1
         parent, path = districts[s // PER_DISTRICT]
         streets.append((next_id, f"{path}{next_id}/"))
         areas.append((next_id, parent, "street", f"第{s + 1}街道", streets[-1][1], TZ,
-                      "code", created))
+                      True, created))
     for c in range(n_comm):
         next_id += 1
         parent, path = streets[c // PER_STREET]
         communities.append(next_id)
         areas.append((next_id, parent, "community", f"基准社区{c + 1:04d}", f"{path}{next_id}/",
-                      TZ, "code", created))
-    db.insert("area", ("id", "parent_id", "level", "name", "path", "timezone", "link_mode",
+                      TZ, True, created))
+    db.insert("area", ("id", "parent_id", "level", "name", "path", "timezone", "join_requests",
                        "created_at"), areas)
 
     # Accounts: city admin, a manager per community, stewards; one scrypt hash for all.

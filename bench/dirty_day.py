@@ -78,11 +78,11 @@ def build(db: Loader, args: argparse.Namespace, now: datetime) -> tuple[City, in
     # Everything exists from well before the first day of drops.
     since = now - timedelta(days=args.days + 5)
     created = db.ts(since)
-    areas = [(1, None, "city", "基准市", "/1/", TZ, "code", created),
-             (2, 1, "district", "第1区", "/1/2/", TZ, "code", created),
-             (3, 2, "street", "第1街道", "/1/2/3/", TZ, "code", created),
-             (4, 3, "community", "基准社区0001", "/1/2/3/4/", TZ, "code", created)]
-    db.insert("area", ("id", "parent_id", "level", "name", "path", "timezone", "link_mode",
+    areas = [(1, None, "city", "基准市", "/1/", TZ, True, created),
+             (2, 1, "district", "第1区", "/1/2/", TZ, True, created),
+             (3, 2, "street", "第1街道", "/1/2/3/", TZ, True, created),
+             (4, 3, "community", "基准社区0001", "/1/2/3/4/", TZ, True, created)]
+    db.insert("area", ("id", "parent_id", "level", "name", "path", "timezone", "join_requests",
                        "created_at"), areas)
     cid = 4
     hashed = hash_password(citygen.PASSWORD)
@@ -141,7 +141,7 @@ def build(db: Loader, args: argparse.Namespace, now: datetime) -> tuple[City, in
         if moved:
             out = db.ts(since + timedelta(days=1))
             event_rows.append((len(event_rows) + 1, hid, cid, out, "moved_out", members, out, 1))
-        card_rows.append((hid, hid, f"{hid:064x}", f"C{hid:07d}", f"L{hid:07d}", None,
+        card_rows.append((hid, hid, f"{hid:064x}", f"C{hid:07d}",
                           "revoked" if moved else "active", created,
                           db.ts(since + timedelta(days=1)) if moved else None, None))
         if moved or crng.random() < plan.non_participants:
@@ -155,8 +155,8 @@ def build(db: Loader, args: argparse.Namespace, now: datetime) -> tuple[City, in
     db.insert("household_event", ("id", "household_id", "community_id", "effective_at",
                                   "status", "members", "recorded_at", "recorded_by"),
               event_rows)
-    db.insert("card", ("id", "household_id", "token", "short_code", "link_code",
-                       "link_code_used_at", "status", "issued_at", "revoked_at", "revoked_by"),
+    db.insert("card", ("id", "household_id", "token", "short_code",
+                       "status", "issued_at", "revoked_at", "revoked_by"),
               card_rows)
     db.insert("station", ("id", "community_id", "name", "location", "latitude", "longitude",
                           "categories", "chief_id", "status", "grace_minutes", "created_at"),

@@ -120,8 +120,7 @@ def seed(url: str, households: int, stations: int) -> Seed:
                            .where(Household.__table__.c.community_id == community.id)).scalars()
         s.execute(insert(Card.__table__), [
             {"household_id": h, "token": codes.new_token(), "short_code": f"B{n:07d}",
-             "link_code": codes.new_code(codes.LINK_CODE_LENGTH), "status": "active",
-             "issued_at": now} for n, h in enumerate(hh_ids)])
+             "status": "active", "issued_at": now} for n, h in enumerate(hh_ids)])
         actor = auth_services.load_actor(s, manager.id)
         device, token = stations_services.issue_device(s, actor=actor, community_id=community.id,
                                                        data=DeviceIn.parse(name="bench kiosk"))
@@ -349,7 +348,7 @@ class Raw:
                                 "created_by, created_at, revoked_at, last_seen_at FROM device "
                                 "WHERE token_hash = ?"), (self.token_hash,))
             device = cur.fetchone()
-            cur.execute(self._q("SELECT id, parent_id, level, name, path, timezone, link_mode, "
+            cur.execute(self._q("SELECT id, parent_id, level, name, path, timezone, join_requests, "
                                 "created_at FROM area WHERE id = ?"), (device[1],))
             cur.fetchall()
             replays = ("SELECT id, " + COLUMNS  # noqa: S608
@@ -377,8 +376,8 @@ class Raw:
             cur.fetchall()
             tokens = [self.seed_token(r[2]) for r in rows]
             cur.execute(self._q(
-                "SELECT card.id, card.household_id, card.token, card.short_code, card.link_code, "
-                "card.link_code_used_at, card.status, card.issued_at, card.revoked_at, "
+                "SELECT card.id, card.household_id, card.token, card.short_code, "
+                "card.status, card.issued_at, card.revoked_at, "
                 "card.revoked_by, household.id, household.community_id, household.building, "
                 "household.unit, household.room, household.members, household.status, "
                 "household.created_at, household.updated_at FROM card JOIN household "

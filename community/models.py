@@ -4,7 +4,13 @@ from community.audit.models import AuditEntry
 from community.auth.models import Account, RoleGrant
 from community.auth.phone.models import SmsCode, SmsSendCount
 from community.dirty.models import DirtyDay
-from community.households.models import Card, Household, HouseholdMember
+from community.households.models import (
+    Card,
+    Household,
+    HouseholdInvitation,
+    HouseholdJoinCode,
+    HouseholdMember,
+)
 from community.points.models import (
     LedgerEntry,
     PointsAccount,
@@ -50,7 +56,8 @@ __all__ = [
     "BuildingDay", "CommunityDay", "CoverageDay", "HourDay", "HouseholdMonth", "Rating",
     "RatingChange", "RatingPolicy", "RollupDay", "StationDay", "TonnageEntry",
     "Account", "Area", "AuditEntry", "Card", "Device", "DirtyDay", "Drop", "DropRegrade",
-    "Household", "HouseholdMember", "JobRun", "LedgerEntry", "PointsAccount", "PointsRuleSet",
+    "Household", "HouseholdInvitation", "HouseholdJoinCode", "HouseholdMember", "JobRun",
+    "LedgerEntry", "PointsAccount", "PointsRuleSet",
     "Redemption", "Notification", "RewardItem", "RoleGrant", "ScheduleRange", "ScheduleVersion",
     "Shift", "ShiftAssignment", "Station", "StationException", "StationStatusEvent",
     "StationWindow", "Steward", "StewardInvite", "SupervisionLog", "SmsCode", "SmsSendCount",

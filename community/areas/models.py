@@ -3,16 +3,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, true
 from sqlmodel import Field, SQLModel
 
 from community import clock
-from community.areas.schemas import AreaLevel, LinkMode
+from community.areas.schemas import AreaLevel
 from community.types import UTCDateTime
 
 # The codes of the enums in `schemas`.
 LEVELS = tuple(x.value for x in AreaLevel)
-LINK_MODES = tuple(x.value for x in LinkMode)
 
 
 class Area(SQLModel, table=True):
@@ -27,6 +26,7 @@ class Area(SQLModel, table=True):
     name: str = Field(max_length=80)
     path: str = Field(default="", max_length=255)
     timezone: str = Field(default="Asia/Shanghai", max_length=64)
-    # How a resident proves a card is theirs: the one-time code on the card, or manager approval.
-    link_mode: str = Field(default="code", max_length=16)
+    # Whether a resident without an invitation or a join slip may ask the manager to approve
+    # them into a household (by its card's short code). Invitations and slips always work.
+    join_requests: bool = Field(default=True, sa_column_kwargs={"server_default": true()})
     created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())

@@ -1,6 +1,6 @@
 """The area module's input models: the one place the rules of an area's name and settings live.
 
-Also the area codes (level, link mode): one `StrEnum` with one label table each.
+Also the area codes (level): one `StrEnum` with one label table each.
 """
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from flask_babel import lazy_gettext as _l
-from pydantic import AfterValidator, StringConstraints
+from pydantic import StringConstraints
 
 from community.schemas import InputModel, Say
 
@@ -24,13 +24,6 @@ class AreaLevel(StrEnum):
     COMMUNITY = "community"
 
 
-class LinkMode(StrEnum):
-    """How residents of a community link to their household (`Area.link_mode`)."""
-
-    CODE = "code"
-    APPROVAL = "approval"
-
-
 # Keyed by the enum members, which equal their stored codes; lazy labels (str() them where
 # text is needed).
 LEVEL_LABELS: dict[str, Any] = {
@@ -39,25 +32,13 @@ LEVEL_LABELS: dict[str, Any] = {
     AreaLevel.STREET: _l("Street"),
     AreaLevel.COMMUNITY: _l("Community"),
 }
-LINK_MODE_LABELS: dict[str, Any] = {
-    LinkMode.CODE: _l("Link code on the card (instant)"),
-    LinkMode.APPROVAL: _l("Manager approval"),
-}
-
-
-def _known_mode(mode: str) -> str:
-    if mode not in tuple(LinkMode):
-        raise ValueError("unknown link mode")
-    return mode
-
-
 class AreaIn(InputModel):
     """The name of a new or renamed area (district/town, street or community)."""
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=80), Say(NAME_MESSAGE)]
 
 
-class LinkModeIn(InputModel):
-    """How residents of a community prove a card is theirs: "code" or "approval"."""
+class JoinRequestsIn(InputModel):
+    """Whether residents without an invitation or join slip may ask the manager to approve them."""
 
-    link_mode: Annotated[str, AfterValidator(_known_mode)]
+    join_requests: bool = False  # an unticked checkbox sends nothing

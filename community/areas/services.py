@@ -7,7 +7,7 @@ from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from community.areas.models import LEVELS, Area
-from community.areas.schemas import AreaIn, LinkModeIn
+from community.areas.schemas import AreaIn, JoinRequestsIn
 from community.audit import services as audit
 from community.auth import policy
 from community.errors import Forbidden, InvalidInput, NotFound
@@ -74,20 +74,20 @@ def rename_area(
     return area
 
 
-def set_link_mode(
-    session: Session, *, actor: policy.Actor, community_id: int, data: LinkModeIn,
+def set_join_requests(
+    session: Session, *, actor: policy.Actor, community_id: int, data: JoinRequestsIn,
     ip: str | None = None,
 ) -> Area:
-    """Choose how residents prove a card is theirs: the card's one-time code or manager approval."""
+    """Choose whether residents without an invitation or join slip may ask for approval."""
     area = get_area(session, community_id)
     policy.require(actor, "community:settings", area)
-    mode = data.link_mode
     if area.level != "community":
-        raise InvalidInput(field="link_mode")
-    area.link_mode = mode
+        raise InvalidInput(field="join_requests")
+    area.join_requests = data.join_requests
     session.add(area)
-    audit.record(session, actor_id=actor.account_id, action="community.link_mode", area=area,
-                 target_type="area", target_id=area.id, ip=ip, mode=mode)
+    audit.record(session, actor_id=actor.account_id, action="community.join_requests",
+                 area=area, target_type="area", target_id=area.id, ip=ip,
+                 allowed=data.join_requests)
     return area
 
 

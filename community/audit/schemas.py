@@ -32,6 +32,15 @@ class Action(StrEnum):
     HOUSEHOLD_LINK_REJECTED = "household.link_rejected"
     HOUSEHOLD_LINKED = "household.linked"
     HOUSEHOLD_LINK_FAILED = "household.link_failed"
+    COMMUNITY_JOIN_REQUESTS = "community.join_requests"
+    HOUSEHOLD_JOINED = "household.joined"
+    HOUSEHOLD_JOIN_FAILED = "household.join_failed"
+    HOUSEHOLD_MEMBER_REMOVED = "household.member_removed"
+    HOUSEHOLD_HEAD_CHANGED = "household.head_changed"
+    HOUSEHOLD_INVITATION_CREATED = "household.invitation_created"
+    HOUSEHOLD_INVITATION_REVOKED = "household.invitation_revoked"
+    JOIN_SLIPS_PRINTED = "household.join_slips_printed"
+    ACCOUNT_DISABLED = "account.disabled"
     CARD_ISSUED = "card.issued"
     CARD_REISSUED = "card.reissued"
     CARD_REVOKED = "card.revoked"
@@ -68,6 +77,15 @@ ACTION_LABELS: dict[str, Any] = {
     Action.HOUSEHOLD_LINK_REJECTED: _l("Household link rejected"),
     Action.HOUSEHOLD_LINKED: _l("Account linked to household"),
     Action.HOUSEHOLD_LINK_FAILED: _l("Household link failed"),
+    Action.COMMUNITY_JOIN_REQUESTS: _l("Join requests setting changed"),
+    Action.HOUSEHOLD_JOINED: _l("Joined a household"),
+    Action.HOUSEHOLD_JOIN_FAILED: _l("Joining a household failed"),
+    Action.HOUSEHOLD_MEMBER_REMOVED: _l("Household member removed"),
+    Action.HOUSEHOLD_HEAD_CHANGED: _l("Household head changed"),
+    Action.HOUSEHOLD_INVITATION_CREATED: _l("Household invitation created"),
+    Action.HOUSEHOLD_INVITATION_REVOKED: _l("Household invitation revoked"),
+    Action.JOIN_SLIPS_PRINTED: _l("Join slips printed"),
+    Action.ACCOUNT_DISABLED: _l("Account disabled"),
     Action.CARD_ISSUED: _l("Card issued"),
     Action.CARD_REISSUED: _l("Card reissued"),
     Action.CARD_REVOKED: _l("Card revoked"),

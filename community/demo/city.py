@@ -158,8 +158,7 @@ def _issue_missing_cards(session: Session, community: Area) -> int:
     short_codes = _unused_short_codes(session, len(ids))
     session.execute(insert(card), [
         {"household_id": hid, "token": codes.new_token(), "short_code": code,
-         "link_code": codes.new_code(codes.LINK_CODE_LENGTH), "status": "active",
-         "issued_at": now}
+         "status": "active", "issued_at": now}
         for hid, code in zip(ids, short_codes, strict=True)
     ])
     return len(ids)
@@ -236,8 +235,13 @@ def _link(demo: Demo, account: Account, hh: Household, *, decided_by: Account) -
     ).first()
     if linked is not None:
         return
+    headed = demo.session.execute(
+        select(col(HouseholdMember.id)).where(col(HouseholdMember.household_id) == hh.id,
+                                              col(HouseholdMember.role) == "head")
+    ).first()
     demo.session.add(HouseholdMember(household_id=pk(hh), account_id=pk(account),
-                                     status="approved", decided_by=decided_by.id,
+                                     status="approved", role="member" if headed else "head",
+                                     joined_via="approval", decided_by=decided_by.id,
                                      decided_at=clock.now()))
     demo.session.flush()
     demo.created += 1

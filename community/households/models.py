@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint, false
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 from community import clock
@@ -64,7 +64,11 @@ class HouseholdEvent(SQLModel, table=True):
 
 
 class Card(SQLModel, table=True):
-    """A household's QR card. A revoked card never works again; reissue makes a new row."""
+    """A household's QR card. A revoked card never works again; reissue makes a new row.
+
+    The card identifies the household at the station (token, short code); it grants no
+    membership: residents join by an invitation, a join slip or a manager's approval.
+    """
 
     __tablename__ = "card"
 
@@ -72,25 +76,88 @@ class Card(SQLModel, table=True):
     household_id: int = Field(foreign_key="household.id", index=True)
     token: str = Field(max_length=64, unique=True)
     short_code: str = Field(max_length=8, unique=True)
-    # One-time code printed on the card, proving possession when a resident links an account.
-    link_code: str = Field(max_length=8)
-    link_code_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     status: str = Field(default="active", max_length=10)
     issued_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     revoked_by: int | None = Field(default=None, foreign_key="account.id")
 
 
+MEMBER_STATUSES = ("pending", "approved", "rejected", "removed")
+MEMBER_ROLES = ("head", "member")
+
+
 class HouseholdMember(SQLModel, table=True):
-    """A resident account linked to a household; `pending` until approved (approval mode)."""
+    """A resident account's membership of a household.
+
+    `pending` until a manager decides a request; `approved` members see and spend the
+    household's points; `removed` ends access at once (the row stays for the record and is
+    reused if the person joins again). One approved member is the household's `head`, who
+    may invite and remove members.
+    """
 
     __tablename__ = "household_member"
-    __table_args__ = (UniqueConstraint("household_id", "account_id", name="uq_household_member"),)
+    __table_args__ = (
+        UniqueConstraint("household_id", "account_id", name="uq_household_member"),
+        CheckConstraint("status IN ('pending', 'approved', 'rejected', 'removed')",
+                        name="ck_household_member_status"),
+        CheckConstraint("role IN ('head', 'member')", name="ck_household_member_role"),
+        # At most one head among a household's approved members.
+        Index("uq_household_member_head", "household_id", unique=True,
+              sqlite_where=text("role = 'head' AND status = 'approved'"),
+              postgresql_where=text("role = 'head' AND status = 'approved'")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     household_id: int = Field(foreign_key="household.id", index=True)
     account_id: int = Field(foreign_key="account.id", index=True)
     status: str = Field(default="pending", max_length=10)
+    role: str = Field(default="member", max_length=10,
+                      sa_column_kwargs={"server_default": "member"})
+    # How the member got in: invitation | join_code | approval (a manager) | legacy.
+    joined_via: str | None = Field(default=None, max_length=12)
     created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
     decided_by: int | None = Field(default=None, foreign_key="account.id")
     decided_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    removed_by: int | None = Field(default=None, foreign_key="account.id")
+    removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+
+
+class HouseholdInvitation(SQLModel, table=True):
+    """A one-time, expiring invitation a member makes on their phone (a QR and a link).
+
+    Only the SHA-256 of its random token is stored. It stops working when used, revoked,
+    expired, or when its inviter is no longer an approved member.
+    """
+
+    __tablename__ = "household_invitation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_by: int = Field(foreign_key="account.id")
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
+    expires_at: datetime = Field(sa_type=UTCDateTime())
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    used_by: int | None = Field(default=None, foreign_key="account.id")
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    revoked_by: int | None = Field(default=None, foreign_key="account.id")
+
+
+class HouseholdJoinCode(SQLModel, table=True):
+    """A one-time join code printed on a slip the manager hands to the household (not the card).
+
+    Only the SHA-256 of the code is stored. Expiring and single use; issuing a new slip for
+    the household voids the older ones.
+    """
+
+    __tablename__ = "household_join_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    household_id: int = Field(foreign_key="household.id", index=True)
+    code_hash: str = Field(max_length=64, unique=True)
+    created_by: int | None = Field(default=None, foreign_key="account.id")
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
+    expires_at: datetime = Field(sa_type=UTCDateTime())
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    used_by: int | None = Field(default=None, foreign_key="account.id")
+    voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime())

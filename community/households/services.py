@@ -80,10 +80,10 @@ def format_address(building: str, unit: str, room: str) -> str:
 
 
 def issue_card(session: Session, *, household: Household) -> Card:
-    """Create a new active card with a fresh token, short code and one-time link code."""
+    """Create a new active card with a fresh token and short code."""
     for _attempt in range(5):
         card = Card(household_id=pk(household), token=codes.new_token(),
-                    short_code=codes.new_code(), link_code=codes.new_code(codes.LINK_CODE_LENGTH))
+                    short_code=codes.new_code())
         try:
             with session.begin_nested():  # a short-code collision retries, not fails
                 session.add(card)
@@ -118,7 +118,7 @@ def _revoke_active(session: Session, household_id: int, actor_id: int | None) ->
 
 def reissue_card(session: Session, *, actor: policy.Actor, household_id: int,
                  ip: str | None = None) -> Card:
-    """Revoke the current card (its token and codes stop working at once) and issue a new one."""
+    """Revoke the current card (its token and short code stop working at once); issue a new one."""
     hh = get_household(session, household_id)
     area = household_area(session, hh)
     policy.require(actor, "card:manage", area)
@@ -493,8 +493,7 @@ def _issue_cards_bulk(session: Session, household_ids: list[int]) -> None:
         now = clock.now()
         cards = [
             {"household_id": hid, "token": codes.new_token(), "short_code": code,
-             "link_code": codes.new_code(codes.LINK_CODE_LENGTH), "status": "active",
-             "issued_at": now}
+             "status": "active", "issued_at": now}
             for hid, code in zip(household_ids, sorted(short), strict=True)
         ]
         try:
@@ -532,7 +531,7 @@ def sheet_cards(session: Session, *, actor: policy.Actor, community_id: int,
                                         action="card:print")
     stmt = (
         select(  # type: ignore[call-overload]  # sqlmodel types select() for up to 4 columns
-            col(Card.token), col(Card.short_code), col(Card.link_code), col(Household.building),
+            col(Card.token), col(Card.short_code), col(Household.building),
             col(Household.unit), col(Household.room))
         .join(Household, col(Household.id) == Card.household_id)
         .where(Household.community_id == area.id, Household.status == "active",
@@ -543,9 +542,9 @@ def sheet_cards(session: Session, *, actor: policy.Actor, community_id: int,
         stmt = stmt.where(Household.building == building)
     stmt = stmt.order_by(*_natural(Household.building, Household.unit, Household.room))
     cards = [
-        SheetCard(token=token, short_code=short, link_code=link,
-                  label=format_address(b, u, r), community=area.name)
-        for token, short, link, b, u, r in session.exec(stmt)
+        SheetCard(token=token, short_code=short, label=format_address(b, u, r),
+                  community=area.name)
+        for token, short, b, u, r in session.exec(stmt)
     ]
     audit.record(session, actor_id=actor.account_id, action="cards.printed", area=area,
                  target_type="area", target_id=area.id, ip=ip, count=len(cards),

@@ -2,8 +2,10 @@
 
 Eight bank-card-sized cards (85 × 54 mm) per page in a 2 × 4 grid, each with the QR of the
 card token drawn as vector squares (sharp at any printer resolution), the community name, the
-Chinese address label, the short code for manual entry and the one-time link code. Cut marks
-sit outside every card corner so a guillotine or scissors can follow them.
+Chinese address label and the short code for manual entry. Nothing on the card grants
+membership of the household (joining takes an invitation, a join slip or a manager's
+approval), so a card seen by others cannot be used to take the household over. Cut marks sit
+outside every card corner so a guillotine or scissors can follow them.
 
 The card text is Chinese on purpose: the card is a physical object handed to residents in
 Chinese communities whatever language the manager's screen uses.
@@ -31,7 +33,7 @@ from community.pdf import FALLBACK_FONT as FALLBACK_FONT
 from community.pdf import FONT_CANDIDATES as FONT_CANDIDATES
 from community.pdf import text_font as text_font
 
-CODE_FONT = "Courier-Bold"  # short and link codes are ASCII; monospace keeps groups aligned
+CODE_FONT = "Courier-Bold"  # codes are ASCII; monospace keeps groups aligned
 
 PAGE_W, PAGE_H = A4
 CARD_W, CARD_H = 85 * mm, 54 * mm
@@ -55,7 +57,6 @@ class SheetCard:
 
     token: str
     short_code: str
-    link_code: str
     label: str  # Chinese address label, e.g. "3栋2单元301室"
     community: str
 
@@ -108,13 +109,8 @@ def _draw_card(c: Canvas, card: SheetCard, x: float, y: float, font: str) -> Non
     _line(c, "户码", font, 7, tx, top - 18 * mm, tw)
     c.setFillColor(black)
     _line(c, format_code(card.short_code), CODE_FONT, 13, tx, top - 23.5 * mm, tw)
-
     c.setFillColor(GREY)
-    _line(c, "绑定码", font, 7, tx, top - 31 * mm, tw)
-    c.setFillColor(black)
-    _line(c, card.link_code, CODE_FONT, 13, tx, top - 36.5 * mm, tw)
-    c.setFillColor(GREY)
-    _line(c, "绑定码仅限首次使用", font, 5.5, tx, y + PAD, tw)
+    _line(c, "投放时出示此码", font, 6.5, tx, y + PAD, tw)
 
 
 def _page_frame(c: Canvas, title: str, font: str, page: int, pages: int, count: int) -> None:

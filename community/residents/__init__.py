@@ -1,1 +1,1 @@
-"""Resident-facing pages (mobile first): home, card on screen, linking an account to a household."""
+"""Resident-facing pages (mobile first): home, card on screen, joining a household, members."""

@@ -1,36 +1,49 @@
-"""Resident and link-request forms (Flask-WTF: CSRF on every form); rules: the input models."""
+"""Join forms (Flask-WTF: CSRF on every form); their rules live in the input models."""
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs: WTForms 3.2
+from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired
 
-from community.areas.schemas import LINK_MODE_LABELS, LinkMode, LinkModeIn
-from community.residents.schemas import LinkIn
+from community.areas.schemas import JoinRequestsIn
+from community.residents.schemas import JoinCodeIn, LinkIn
 from community.web.forms import ModelForm
 
 
 class LinkForm(ModelForm[LinkIn]):
-    """Short code and link code from the card. The link code is checked by the service:
-    only communities in code mode need it, and the form cannot know the mode before the card."""
+    """A request for the manager's approval, naming the household by its card's short code."""
 
     model = LinkIn
 
     short_code = StringField(_l("Card code"))
-    link_code = StringField(_l("Link code"))
+
+
+class JoinCodeForm(ModelForm[JoinCodeIn]):
+    """The one-time join code from the household's join slip."""
+
+    model = JoinCodeIn
+
+    code = StringField(_l("Join code"))
+    # The community a poster or link named (optional): another community's code is refused.
+    community_id = HiddenField()
 
     def model_data(self) -> dict[str, Any]:
-        """The codes as typed (an absent link code is an empty one)."""
-        return {"short_code": self.short_code.data, "link_code": self.link_code.data or ""}
+        """The code as typed; the community only when one was given."""
+        community = (self.community_id.data or "").strip()
+        return {"code": self.code.data or "",
+                "community_id": int(community) if community.isdigit() else None}
 
 
-class LinkModeForm(ModelForm[LinkModeIn]):
-    """A manager chooses how residents of one community link to their household."""
+class JoinRequestsForm(ModelForm[JoinRequestsIn]):
+    """A manager chooses whether residents may ask for approval without invitation or slip."""
 
-    model = LinkModeIn
+    model = JoinRequestsIn
 
     # Which community: the page's target, not an input rule (the service authorizes it).
     community_id = HiddenField(validators=[DataRequired()])
-    link_mode = SelectField(_l("How residents link"), validate_choice=False,
-                            choices=[SelectChoice(m, LINK_MODE_LABELS[m]) for m in LinkMode])
+    join_requests = BooleanField(_l("Residents may ask me to approve them without an "
+                                    "invitation or join slip"))
+
+    def model_data(self) -> dict[str, Any]:
+        """The checkbox as a boolean."""
+        return {"join_requests": bool(self.join_requests.data)}

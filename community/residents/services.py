@@ -1,13 +1,18 @@
-"""Resident use cases: link an account to a household by its card, manager decisions, home data.
+"""Resident use cases: joining a household, its members, manager decisions, home data.
 
-The community's `link_mode` decides how a resident proves a card is theirs:
-- "code": the one-time link code printed on the card; the first correct use links at once
-  and spends the code. Later family members (the code is spent) become pending requests.
-- "approval": every request waits for a community manager.
+The card (QR and short code) only identifies a household at the station: anyone near it sees
+it, so it grants nothing. A resident joins a household by
+- an invitation from its head (one-time, expiring, revocable; `create_invitation`),
+- a one-time join code on a slip the manager prints for the household and hands over apart
+  from the card (expiring, single use, stored hashed; `issue_join_slips`, `redeem_join_code`),
+- or a manager's approval of a request naming the household by its card (`request_join`,
+  `decide_link`), when the community takes such requests (`Area.join_requests`).
+The first member becomes the household's head. The head and the manager remove members, the
+manager disables accounts; both end access at once, since every resident page reads only the
+approved memberships of an active account.
 """
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -22,44 +27,119 @@ from community.areas.models import Area
 from community.audit import services as audit
 from community.auth import policy
 from community.auth import services as auth_services
-from community.auth.models import Account
-from community.errors import Conflict, DomainError, InvalidInput, NotFound
+from community.auth.models import Account, RoleGrant
+from community.errors import Conflict, DomainError, Forbidden, NotFound
 from community.households import codes
 from community.households import services as households_services
-from community.households.models import Card, Household, HouseholdMember
+from community.households.models import (
+    Card,
+    Household,
+    HouseholdInvitation,
+    HouseholdJoinCode,
+    HouseholdMember,
+)
 from community.points import services as points_services
 from community.ratings import standing as ratings_standing
-from community.residents.schemas import LinkIn
+from community.residents.schemas import JoinCodeIn, LinkIn
 from community.rows import pk
 
-PENDING, APPROVED, REJECTED = "pending", "approved", "rejected"
-
-
-class LinkCodeWrong(DomainError):
-    """One message for any wrong link code, so codes cannot be probed character by character."""
-
-    code, status, message = "link_code_wrong", 422, _l(
-        "The link code does not match this card. Check the code printed on the card."
-    )
-
-
-class LinkCodeRequired(InvalidInput):
-    """Code mode needs the link code; approval mode does not."""
-
-    code, message = "link_code_required", _l("Enter the link code printed on your card.")
+PENDING, APPROVED, REJECTED, REMOVED = "pending", "approved", "rejected", "removed"
+HEAD, MEMBER = "head", "member"
+INVITATION_TTL = timedelta(hours=24)
+JOIN_CODE_TTL = timedelta(days=30)
 
 
 class HouseholdInactive(DomainError):
     """A moved-out household takes no new members."""
 
     code, status, message = "household_inactive", 409, _l(
-        "This household has moved out and cannot be linked."
+        "This household has moved out and cannot be joined."
     )
+
+
+class JoinRefused(DomainError):
+    """A join code or invitation that does not let anyone in; nothing is changed."""
+
+    code, status = "join_refused", 422
+
+
+class JoinCodeUnknown(JoinRefused):
+    code, message = "join_code_unknown", _l(
+        "This join code is not valid. Check the code on your household's join slip.")
+
+
+class JoinCodeExpired(JoinRefused):
+    code, message = "join_code_expired", _l(
+        "This join code has expired. Ask your community manager for a new join slip.")
+
+
+class JoinCodeUsed(JoinRefused):
+    code, message = "join_code_used", _l(
+        "This join code has already been used. Ask a member of your household for an "
+        "invitation, or your community manager for a new join slip.")
+
+
+class JoinCodeReplaced(JoinRefused):
+    code, message = "join_code_replaced", _l(
+        "This join slip was replaced by a newer one. Use the code on the newest slip.")
+
+
+class JoinCodeOtherCommunity(JoinRefused):
+    code, message = "join_code_other_community", _l(
+        "This join code belongs to a household of another community. Check the slip.")
+
+
+class InvitationUnknown(JoinRefused):
+    code, status, message = "invitation_unknown", 404, _l(
+        "This invitation link is not valid. Ask your family member for a new one.")
+
+
+class InvitationExpired(JoinRefused):
+    code, message = "invitation_expired", _l(
+        "This invitation has expired. Ask your family member for a new one.")
+
+
+class InvitationUsed(JoinRefused):
+    code, message = "invitation_used", _l(
+        "This invitation has already been used. Each invitation lets one person in; ask for "
+        "a new one.")
+
+
+class InvitationRevoked(JoinRefused):
+    code, message = "invitation_revoked", _l(
+        "This invitation was withdrawn. Ask your family member for a new one.")
+
+
+class InviterGone(JoinRefused):
+    code, message = "inviter_gone", _l(
+        "The person who sent this invitation is no longer allowed to invite to this household.")
+
+
+class RequestsClosed(DomainError):
+    """The community takes no requests without an invitation or join slip."""
+
+    code, status, message = "join_requests_closed", 403, _l(
+        "This community does not take requests. Join with an invitation from a family member "
+        "or with the join slip from your community manager.")
+
+
+class NotHead(Forbidden):
+    """Only the household's head (or a manager) removes other members and invites."""
+
+    code, message = "not_head", _l(
+        "Only the head of the household can do this.")
+
+
+class CannotDisable(Forbidden):
+    """Staff accounts, one's own and those outside one's community are not disabled here."""
+
+    code, message = "cannot_disable", _l(
+        "This account cannot be disabled here. Staff accounts are managed on the accounts page.")
 
 
 @dataclass(frozen=True)
 class LinkOutcome:
-    """What `link_household` did: `result` is linked | already_linked | pending | code_used."""
+    """What a join did: `result` is joined | already_linked | pending."""
 
     member: HouseholdMember
     household: Household
@@ -96,83 +176,356 @@ def _grant_resident(session: Session, account_id: int, area: Area) -> None:
     auth_services.add_grant(session, account=account, role="resident", area=area)
 
 
+def _has_head(session: Session, household_id: int) -> bool:
+    return session.exec(select(HouseholdMember.id).where(
+        HouseholdMember.household_id == household_id, HouseholdMember.status == APPROVED,
+        HouseholdMember.role == HEAD)).first() is not None
+
+
 def _approve(session: Session, member: HouseholdMember, area: Area,
-             decided_by: int | None) -> None:
+             decided_by: int | None, via: str) -> None:
+    """Make `member` an approved member; the household's first becomes its head."""
     member.status = APPROVED
     member.decided_by = decided_by
     member.decided_at = clock.now()
-    session.add(member)
+    member.joined_via = via
+    member.removed_by = member.removed_at = None
+    member.role = MEMBER if _has_head(session, member.household_id) else HEAD
+    try:
+        with session.begin_nested():  # two first members at once: one head (unique index)
+            session.add(member)
+            session.flush()
+    except IntegrityError:
+        session.refresh(member)
+        member.status, member.role = APPROVED, MEMBER
+        member.decided_by, member.decided_at, member.joined_via = decided_by, clock.now(), via
+        member.removed_by = member.removed_at = None
+        session.add(member)
+        session.flush()
     _grant_resident(session, member.account_id, area)
     session.flush()
 
 
-def _spend_link_code(session: Session, card: Card) -> bool:
-    """Mark the card's link code used; False when someone used it first (conditional UPDATE)."""
-    now = clock.now()
-    result = session.exec(
-        update(Card)
-        .where(col(Card.id) == card.id, col(Card.link_code_used_at).is_(None))
-        .values(link_code_used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    session.expire(card, ["link_code_used_at"])
-    return result.rowcount == 1
+def _member_row(session: Session, household_id: int, account_id: int) -> HouseholdMember | None:
+    return session.exec(select(HouseholdMember).where(
+        HouseholdMember.household_id == household_id, HouseholdMember.account_id == account_id
+    )).first()
 
 
-def link_household(session: Session, *, account_id: int, data: LinkIn,
-                   ip: str | None = None) -> LinkOutcome:
-    """Link an account to the household of a card (see the module docstring for the modes)."""
-    card, hh = households_services.resolve_card(session, data.short_code)
+def _new_member(session: Session, household_id: int, account_id: int) -> HouseholdMember:
+    """The account's row for the household (created pending, or the existing one)."""
+    member = _member_row(session, household_id, account_id)
+    if member is not None:
+        return member
+    member = HouseholdMember(household_id=household_id, account_id=account_id, status=PENDING)
+    try:
+        with session.begin_nested():  # a double submit of the same request races here
+            session.add(member)
+            session.flush()
+    except IntegrityError:
+        member = _member_row(session, household_id, account_id)
+        if member is None:
+            raise
+    return member
+
+
+def _join(session: Session, *, hh: Household, area: Area, account_id: int, via: str,
+          ip: str | None, **details: object) -> LinkOutcome:
+    """Let the account into the household (an invitation or a join code proved it)."""
+    member = _new_member(session, pk(hh), account_id)
+    if member.status == APPROVED:
+        return LinkOutcome(member, hh, "already_linked")
+    _approve(session, member, area, decided_by=None, via=via)
+    audit.record(session, actor_id=account_id, action="household.joined", area=area,
+                 target_type="household", target_id=hh.id, ip=ip, member=member.id, via=via,
+                 role=member.role, **details)
+    return LinkOutcome(member, hh, "joined")
+
+
+def _is_approved(session: Session, household_id: int, account_id: int) -> bool:
+    member = _member_row(session, household_id, account_id)
+    return member is not None and member.status == APPROVED
+
+
+def _refuse(session: Session, exc: JoinRefused, *, account_id: int, area: Area | None,
+            household_id: int | None, ip: str | None, kind: str) -> JoinRefused:
+    """Record a refused join attempt (the view keeps it) and hand the error back to raise."""
+    audit.record(session, actor_id=account_id, action="household.join_failed", area=area,
+                 target_type="household" if household_id else None, target_id=household_id,
+                 ip=ip, kind=kind, reason=exc.code)
+    return exc
+
+
+# ---- (b) join codes on slips -------------------------------------------------------------
+
+def redeem_join_code(session: Session, *, account_id: int, data: JoinCodeIn,
+                     ip: str | None = None, now: datetime | None = None) -> LinkOutcome:
+    """Join the household of a slip's one-time join code; the code is spent.
+
+    A wrong, expired, used or replaced code, one of another community than `data.community_id`,
+    or one of a moved-out household is refused and nothing changes but the audit entry.
+    """
+    now = now or clock.now()
+    row = session.exec(select(HouseholdJoinCode).where(
+        HouseholdJoinCode.code_hash == codes.digest(data.code))).first()
+    if row is None:
+        raise _refuse(session, JoinCodeUnknown(field="code"), account_id=account_id, area=None,
+                      household_id=None, ip=ip, kind="join_code")
+    hh = households_services.get_household(session, row.household_id)
+    area = households_services.household_area(session, hh)
+
+    def refuse(exc: JoinRefused) -> JoinRefused:
+        return _refuse(session, exc, account_id=account_id, area=area, household_id=pk(hh),
+                       ip=ip, kind="join_code")
+
+    if data.community_id is not None and data.community_id != hh.community_id:
+        raise refuse(JoinCodeOtherCommunity(field="code"))
+    if row.used_at is not None:
+        if row.used_by == account_id and _is_approved(session, pk(hh), account_id):
+            return LinkOutcome(_member_row(session, pk(hh), account_id),  # type: ignore[arg-type]
+                               hh, "already_linked")  # a double submit of one's own code
+        raise refuse(JoinCodeUsed(field="code"))
+    if row.voided_at is not None:
+        raise refuse(JoinCodeReplaced(field="code"))
+    if row.expires_at <= now:
+        raise refuse(JoinCodeExpired(field="code"))
+    if hh.status != "active":
+        raise refuse(HouseholdInactive(field="code"))  # type: ignore[arg-type]
+    if _is_approved(session, pk(hh), account_id):  # keep the code for someone else
+        return LinkOutcome(_member_row(session, pk(hh), account_id),  # type: ignore[arg-type]
+                           hh, "already_linked")
+    # Spend the code first, conditionally: of two people typing it at once, one gets in.
+    spent = session.exec(
+        update(HouseholdJoinCode)
+        .where(col(HouseholdJoinCode.id) == row.id, col(HouseholdJoinCode.used_at).is_(None),
+               col(HouseholdJoinCode.voided_at).is_(None))
+        .values(used_at=now, used_by=account_id)
+        .execution_options(synchronize_session=False))
+    if spent.rowcount != 1:
+        raise refuse(JoinCodeUsed(field="code"))
+    session.expire(row)
+    return _join(session, hh=hh, area=area, account_id=account_id, via="join_code", ip=ip,
+                 join_code=row.id)
+
+
+@dataclass(frozen=True)
+class Slip:
+    """One printed join slip: the plain code exists only here, on its way to the printer."""
+
+    household_id: int
+    code: str
+    address: str
+    community: str
+    expires_on: date
+
+
+def issue_join_slips(session: Session, *, actor: policy.Actor, community_id: int,
+                     household_ids: list[int] | None = None, building: str | None = None,
+                     ip: str | None = None, now: datetime | None = None) -> list[Slip]:
+    """New one-time join codes for some active households of a community (the listed ones, or
+    a building's, or all), voiding their older unused codes. Audited with the count."""
+    area = areas_services.community_for(session, actor=actor, community_id=community_id,
+                                        action="member:approve")
+    now = now or clock.now()
+    stmt = select(Household).where(Household.community_id == area.id,
+                                   Household.status == "active")
+    if household_ids is not None:
+        stmt = stmt.where(col(Household.id).in_(household_ids or [-1]))
+    if building:
+        stmt = stmt.where(Household.building == building)
+    households = sorted(session.exec(stmt).all(),
+                        key=lambda h: (len(h.building), h.building, len(h.unit), h.unit,
+                                       len(h.room), h.room))
+    if household_ids is not None and len(households) != len(set(household_ids)):
+        raise NotFound()  # another community's or a moved-out household was asked for
+    ids = [pk(h) for h in households]
+    for i in range(0, len(ids), 500):
+        session.exec(update(HouseholdJoinCode)
+                     .where(col(HouseholdJoinCode.household_id).in_(ids[i:i + 500]),
+                            col(HouseholdJoinCode.used_at).is_(None),
+                            col(HouseholdJoinCode.voided_at).is_(None))
+                     .values(voided_at=now).execution_options(synchronize_session=False))
+    expires = now + JOIN_CODE_TTL
+    slips: list[Slip] = []
+    for hh in households:
+        code = codes.new_join_code()
+        session.add(HouseholdJoinCode(household_id=pk(hh), code_hash=codes.digest(code),
+                                      created_by=actor.account_id, created_at=now,
+                                      expires_at=expires))
+        slips.append(Slip(household_id=pk(hh), code=code,
+                          address=households_services.address_label(hh), community=area.name,
+                          expires_on=clock.local(expires, area.timezone).date()))
+    session.flush()
+    audit.record(session, actor_id=actor.account_id, action="household.join_slips_printed",
+                 area=area, target_type="area", target_id=area.id, ip=ip, count=len(slips),
+                 building=building, households=ids[:50])
+    return slips
+
+
+# ---- (a) invitations from the head ---------------------------------------------------------
+
+def _head_of(session: Session, household_id: int, account_id: int) -> HouseholdMember:
+    member = _member_row(session, household_id, account_id)
+    if member is None or member.status != APPROVED:
+        raise NotFound()  # not one's own household: as if it did not exist
+    if member.role != HEAD:
+        raise NotHead()
+    return member
+
+
+def create_invitation(session: Session, *, account_id: int, household_id: int,
+                      ip: str | None = None,
+                      now: datetime | None = None) -> tuple[HouseholdInvitation, str]:
+    """The head invites a family member: a one-time link valid for `INVITATION_TTL`.
+
+    Returns the stored invitation and its token (shown once as a QR and a link; only its
+    hash is kept).
+    """
+    _head_of(session, household_id, account_id)
+    hh = households_services.get_household(session, household_id)
+    if hh.status != "active":
+        raise HouseholdInactive()
+    now = now or clock.now()
+    token = codes.new_token()
+    inv = HouseholdInvitation(household_id=household_id, token_hash=codes.digest(token),
+                              created_by=account_id, created_at=now,
+                              expires_at=now + INVITATION_TTL)
+    session.add(inv)
+    session.flush()
+    audit.record(session, actor_id=account_id, action="household.invitation_created",
+                 area=households_services.household_area(session, hh), target_type="household",
+                 target_id=household_id, ip=ip, invitation=inv.id)
+    return inv, token
+
+
+@dataclass(frozen=True)
+class InvitationView:
+    """What the invited person sees before accepting."""
+
+    invitation: HouseholdInvitation
+    household: Household
+    community: Area
+    address: str
+    inviter: str  # the inviter's display name
+
+
+def _check_invitation(session: Session, token: str, now: datetime) -> InvitationView:
+    inv = session.exec(select(HouseholdInvitation).where(
+        HouseholdInvitation.token_hash == codes.digest(token or ""))).first()
+    if inv is None:
+        raise InvitationUnknown()
+    hh = households_services.get_household(session, inv.household_id)
+    area = households_services.household_area(session, hh)
+    view = InvitationView(inv, hh, area, households_services.address_label(hh),
+                          (session.get(Account, inv.created_by) or Account(
+                              display_name="", password_hash="")).display_name)
+    if inv.used_at is not None:
+        raise InvitationUsed(invitation=view)
+    if inv.revoked_at is not None:
+        raise InvitationRevoked(invitation=view)
+    if inv.expires_at <= now:
+        raise InvitationExpired(invitation=view)
+    if not _is_approved(session, pk(hh), inv.created_by):
+        raise InviterGone(invitation=view)
+    inviter = session.get(Account, inv.created_by)
+    if inviter is None or not inviter.active:
+        raise InviterGone(invitation=view)
+    if hh.status != "active":
+        raise HouseholdInactive()
+    return view
+
+
+def invitation_view(session: Session, *, token: str, now: datetime | None = None
+                    ) -> InvitationView:
+    """The invitation behind a link, if it still lets someone in (else a JoinRefused)."""
+    return _check_invitation(session, token, now or clock.now())
+
+
+def accept_invitation(session: Session, *, account_id: int, token: str, ip: str | None = None,
+                      now: datetime | None = None) -> LinkOutcome:
+    """Join the household an invitation is for; the invitation is spent."""
+    now = now or clock.now()
+    seen_inv = session.exec(select(HouseholdInvitation).where(
+        HouseholdInvitation.token_hash == codes.digest(token or ""))).first()
+    if seen_inv is not None and _is_approved(session, seen_inv.household_id, account_id):
+        # The invited person tapping twice, or the inviter trying their own link: in already.
+        return LinkOutcome(_member_row(session, seen_inv.household_id, account_id),  # type: ignore[arg-type]
+                           households_services.get_household(session, seen_inv.household_id),
+                           "already_linked")
+    try:
+        view = _check_invitation(session, token, now)
+    except JoinRefused as exc:
+        seen = exc.details.get("invitation")
+        raise _refuse(session, exc, account_id=account_id,
+                      area=seen.community if seen else None,
+                      household_id=pk(seen.household) if seen else None,
+                      ip=ip, kind="invitation") from None
+    hh, inv = view.household, view.invitation
+    spent = session.exec(
+        update(HouseholdInvitation)
+        .where(col(HouseholdInvitation.id) == inv.id, col(HouseholdInvitation.used_at).is_(None),
+               col(HouseholdInvitation.revoked_at).is_(None))
+        .values(used_at=now, used_by=account_id)
+        .execution_options(synchronize_session=False))
+    if spent.rowcount != 1:
+        raise _refuse(session, InvitationUsed(), account_id=account_id, area=view.community,
+                      household_id=pk(hh), ip=ip, kind="invitation")
+    session.expire(inv)
+    return _join(session, hh=hh, area=view.community, account_id=account_id,
+                 via="invitation", ip=ip, invitation=inv.id, invited_by=inv.created_by)
+
+
+def revoke_invitation(session: Session, *, account_id: int, invitation_id: int,
+                      ip: str | None = None) -> HouseholdInvitation:
+    """The head withdraws an unused invitation of their household."""
+    inv = session.get(HouseholdInvitation, invitation_id)
+    if inv is None:
+        raise NotFound()
+    _head_of(session, inv.household_id, account_id)
+    if inv.used_at is not None:
+        raise Conflict(field="invitation")
+    if inv.revoked_at is None:
+        inv.revoked_at, inv.revoked_by = clock.now(), account_id
+        session.add(inv)
+        session.flush()
+        hh = households_services.get_household(session, inv.household_id)
+        audit.record(session, actor_id=account_id, action="household.invitation_revoked",
+                     area=households_services.household_area(session, hh),
+                     target_type="household", target_id=hh.id, ip=ip, invitation=inv.id)
+    return inv
+
+
+# ---- (c) a request for the manager's approval ----------------------------------------------
+
+def request_join(session: Session, *, account_id: int, data: LinkIn,
+                 ip: str | None = None) -> LinkOutcome:
+    """Ask the community manager to approve the account into the household of a card.
+
+    The card's short code only names the household; the request waits for a manager who knows
+    the family. Refused when the community takes no requests.
+    """
+    _card, hh = households_services.resolve_card(session, data.short_code)
     if hh.status != "active":
         raise HouseholdInactive()
     area = households_services.household_area(session, hh)
-    member = session.exec(select(HouseholdMember).where(
-        HouseholdMember.household_id == hh.id, HouseholdMember.account_id == account_id
-    )).first()
+    member = _member_row(session, pk(hh), account_id)
     if member is not None and member.status == APPROVED:
         return LinkOutcome(member, hh, "already_linked")
-
-    result = PENDING
-    if area.link_mode == "code":
-        typed = codes.normalize_code(data.link_code)
-        if not typed:
-            raise LinkCodeRequired(field="link_code")
-        if not hmac.compare_digest(typed.encode(), card.link_code.encode()):
-            audit.record(session, actor_id=account_id, action="household.link_failed", area=area,
-                         target_type="household", target_id=hh.id, ip=ip)
-            raise LinkCodeWrong(field="link_code")
-        # The right code proves the card is at hand; if a family member spent it already, a
-        # manager decides (the code is one-time so a lost or photographed card can't be reused).
-        result = "linked" if _spend_link_code(session, card) else "code_used"
-
+    if not area.join_requests:
+        raise RequestsClosed()
     if member is None:
-        member = HouseholdMember(household_id=pk(hh), account_id=account_id, status=PENDING)
-        try:
-            with session.begin_nested():  # a double submit of the same request races here
-                session.add(member)
-                session.flush()
-        except IntegrityError:
-            member = session.exec(select(HouseholdMember).where(
-                HouseholdMember.household_id == hh.id, HouseholdMember.account_id == account_id
-            )).one()
-            return LinkOutcome(member, hh,
-                               "already_linked" if member.status == APPROVED else PENDING)
-    else:  # an earlier pending or rejected request is asked again
+        member = _new_member(session, pk(hh), account_id)
+        if member.status == APPROVED:  # a concurrent join won the race
+            return LinkOutcome(member, hh, "already_linked")
+    else:  # an earlier pending, rejected or removed membership is asked again
         member.status, member.decided_by, member.decided_at = PENDING, None, None
+        member.role = MEMBER
         member.created_at = clock.now()
         session.add(member)
     session.flush()
-
-    if result == "linked":
-        _approve(session, member, area, decided_by=None)
-        audit.record(session, actor_id=account_id, action="household.linked", area=area,
-                     target_type="household", target_id=hh.id, ip=ip, member=member.id,
-                     card=card.id, via="code")
-    else:
-        audit.record(session, actor_id=account_id, action="household.link_requested", area=area,
-                     target_type="household", target_id=hh.id, ip=ip, member=member.id,
-                     reason=result)
-    return LinkOutcome(member, hh, result)
+    audit.record(session, actor_id=account_id, action="household.link_requested", area=area,
+                 target_type="household", target_id=hh.id, ip=ip, member=member.id)
+    return LinkOutcome(member, hh, PENDING)
 
 
 def decide_link(
@@ -191,7 +544,9 @@ def decide_link(
     if member.status != PENDING:
         raise Conflict(field="status")
     if approve:
-        _approve(session, member, area, decided_by=actor.account_id)
+        if hh.status != "active":
+            raise HouseholdInactive()
+        _approve(session, member, area, decided_by=actor.account_id, via="approval")
     else:
         member.status = REJECTED
         member.decided_by = actor.account_id
@@ -201,7 +556,7 @@ def decide_link(
     audit.record(session, actor_id=actor.account_id,
                  action="household.link_approved" if approve else "household.link_rejected",
                  area=area, target_type="household", target_id=hh.id, ip=ip, member=member.id,
-                 account=member.account_id)
+                 account=member.account_id, role=member.role)
     return member
 
 
@@ -350,3 +705,214 @@ def my_points(session: Session, account_id: int, household_id: int | None = None
                     rows, rows[-1].id if more and rows else None,
                     expiring=points_services.expiring_points(
                         session, hid, clock.local_today(current.community.timezone)))
+
+
+# ---- members: who is in, removal, disabling ------------------------------------------------
+
+@dataclass(frozen=True)
+class MemberRow:
+    """One member of a household as a page lists them (the phone masked unless it is yours)."""
+
+    member_id: int
+    account_id: int
+    name: str
+    phone: str
+    role: str
+    status: str
+    joined_at: datetime
+    joined_via: str | None
+    active: bool  # the account is not disabled
+    is_you: bool
+
+
+@dataclass(frozen=True)
+class OpenInvitation:
+    """An invitation of the household that can still be used."""
+
+    id: int
+    created_by: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class HouseholdMembers:
+    """A household's members page (the resident's own or the manager's)."""
+
+    household: Household
+    community: Area
+    address: str
+    members: list[MemberRow]  # approved, the head first, then by joining
+    pending: list[MemberRow]
+    invitations: list[OpenInvitation]
+    you: HouseholdMember | None  # the reader's own membership (residents)
+    open_slips: int  # unused, unexpired join codes (managers)
+
+
+def _member_rows(session: Session, household_id: int, statuses: tuple[str, ...],
+                 reader_id: int | None, mask: bool) -> list[MemberRow]:
+    rows = session.exec(
+        select(HouseholdMember, Account)
+        .join(Account, col(Account.id) == HouseholdMember.account_id)
+        .where(HouseholdMember.household_id == household_id,
+               col(HouseholdMember.status).in_(statuses))
+        .order_by(col(HouseholdMember.role) != HEAD, col(HouseholdMember.decided_at),
+                  col(HouseholdMember.created_at), col(HouseholdMember.id))
+    ).all()
+    out = []
+    for m, a in rows:
+        mine = a.id == reader_id
+        phone = a.phone or ""
+        out.append(MemberRow(
+            member_id=pk(m), account_id=pk(a), name=a.display_name,
+            phone=phone if (mine or not mask) else auth_services.mask_phone(phone),
+            role=m.role, status=m.status, joined_at=m.decided_at or m.created_at,
+            joined_via=m.joined_via, active=a.active, is_you=mine))
+    return out
+
+
+def _open_invitations(session: Session, household_id: int, now: datetime
+                      ) -> list[OpenInvitation]:
+    rows = session.exec(
+        select(HouseholdInvitation, Account)
+        .join(Account, col(Account.id) == HouseholdInvitation.created_by)
+        .where(HouseholdInvitation.household_id == household_id,
+               col(HouseholdInvitation.used_at).is_(None),
+               col(HouseholdInvitation.revoked_at).is_(None),
+               col(HouseholdInvitation.expires_at) > now)
+        .order_by(col(HouseholdInvitation.created_at))).all()
+    return [OpenInvitation(pk(i), a.display_name, i.expires_at) for i, a in rows]
+
+
+def my_household_members(session: Session, *, account_id: int, household_id: int,
+                         now: datetime | None = None) -> HouseholdMembers:
+    """The members of one of the account's own households (else NotFound)."""
+    you = _member_row(session, household_id, account_id)
+    if you is None or you.status != APPROVED:
+        raise NotFound()
+    hh = households_services.get_household(session, household_id)
+    now = now or clock.now()
+    return HouseholdMembers(
+        household=hh, community=households_services.household_area(session, hh),
+        address=households_services.address_label(hh),
+        members=_member_rows(session, household_id, (APPROVED,), account_id, mask=True),
+        pending=[], invitations=_open_invitations(session, household_id, now)
+        if you.role == HEAD else [], you=you, open_slips=0)
+
+
+def manager_household_members(session: Session, *, actor: policy.Actor, household_id: int,
+                              now: datetime | None = None) -> HouseholdMembers:
+    """A household's members, requests and open slips for a manager in scope."""
+    hh = households_services.get_household(session, household_id)
+    area = households_services.household_area(session, hh)
+    policy.require(actor, "member:approve", area)
+    now = now or clock.now()
+    slips = session.exec(select(HouseholdJoinCode.id).where(
+        HouseholdJoinCode.household_id == household_id,
+        col(HouseholdJoinCode.used_at).is_(None), col(HouseholdJoinCode.voided_at).is_(None),
+        col(HouseholdJoinCode.expires_at) > now)).all()
+    return HouseholdMembers(
+        household=hh, community=area, address=households_services.address_label(hh),
+        members=_member_rows(session, household_id, (APPROVED,), actor.account_id, mask=False),
+        pending=_member_rows(session, household_id, (PENDING,), actor.account_id, mask=False),
+        invitations=_open_invitations(session, household_id, now), you=None,
+        open_slips=len(slips))
+
+
+def _promote_next_head(session: Session, household_id: int) -> HouseholdMember | None:
+    """After the head left: the longest-standing approved member heads the household."""
+    nxt = session.exec(select(HouseholdMember).where(
+        HouseholdMember.household_id == household_id, HouseholdMember.status == APPROVED)
+        .order_by(col(HouseholdMember.decided_at), col(HouseholdMember.created_at),
+                  col(HouseholdMember.id))).first()
+    if nxt is not None:
+        nxt.role = HEAD
+        session.add(nxt)
+        session.flush()
+    return nxt
+
+
+def _end_membership(session: Session, member: HouseholdMember, *, by: int | None,
+                    area: Area, ip: str | None, reason: str) -> None:
+    """Remove a member at once; a removed head hands over to the next member."""
+    was_head = member.role == HEAD
+    member.status, member.role = REMOVED, MEMBER
+    member.removed_by, member.removed_at = by, clock.now()
+    session.add(member)
+    session.flush()
+    audit.record(session, actor_id=by, action="household.member_removed", area=area,
+                 target_type="household", target_id=member.household_id, ip=ip,
+                 member=member.id, account=member.account_id, reason=reason,
+                 was_head=was_head)
+    if was_head:
+        nxt = _promote_next_head(session, member.household_id)
+        if nxt is not None:
+            audit.record(session, actor_id=by, action="household.head_changed", area=area,
+                         target_type="household", target_id=member.household_id, ip=ip,
+                         member=nxt.id, account=nxt.account_id)
+    _end_sessions(session, member.account_id)
+
+
+def _end_sessions(session: Session, account_id: int) -> None:
+    """End the account's other sessions when the auth module offers it (a session generation);
+    resident pages refuse a removed member on every request in any case."""
+    end = getattr(auth_services, "end_sessions", None)
+    if end is not None:
+        end(session, account_id=account_id)
+
+
+def remove_member(session: Session, *, actor: policy.Actor, member_id: int,
+                  ip: str | None = None) -> HouseholdMember:
+    """Remove an approved member: by the household's head, by the member (leaving), or by a
+    manager of the community. Access ends at once."""
+    member = session.get(HouseholdMember, member_id)
+    if member is None:
+        raise NotFound()
+    hh = households_services.get_household(session, member.household_id)
+    area = households_services.household_area(session, hh)
+    me = _member_row(session, pk(hh), actor.account_id) if actor.account_id else None
+    if member.account_id == actor.account_id:
+        reason = "left"
+    elif me is not None and me.status == APPROVED and me.role == HEAD:
+        reason = "head"
+    elif policy.allowed(actor, "member:approve", area):
+        reason = "manager"
+    elif me is not None and me.status == APPROVED:
+        raise NotHead()
+    else:
+        raise NotFound()  # not one's household: as if it did not exist
+    if member.status == REMOVED:
+        return member  # a double click: already done
+    if member.status != APPROVED:
+        raise Conflict(field="status")
+    _end_membership(session, member, by=actor.account_id, area=area, ip=ip, reason=reason)
+    return member
+
+
+def disable_account(session: Session, *, actor: policy.Actor, account_id: int,
+                    ip: str | None = None) -> Account:
+    """A manager disables a resident account of their community: it cannot log in, and its
+    sessions stop at once. Staff accounts (any role above resident) are refused here."""
+    account = session.get(Account, account_id)
+    if account is None:
+        raise NotFound()
+    if account.id == actor.account_id:
+        raise CannotDisable()
+    communities = session.exec(
+        select(Area).join(Household, col(Household.community_id) == Area.id)
+        .join(HouseholdMember, col(HouseholdMember.household_id) == Household.id)
+        .where(HouseholdMember.account_id == account_id)).all()
+    in_scope = [a for a in communities if policy.allowed(actor, "member:approve", a)]
+    if not in_scope:
+        raise NotFound()  # not a resident of the manager's community
+    staff = session.exec(select(RoleGrant.id).where(
+        RoleGrant.account_id == account_id, RoleGrant.role != "resident")).first()
+    if staff is not None:
+        raise CannotDisable()
+    if account.active:
+        account.active = False
+        session.add(account)
+        session.flush()
+        audit.record(session, actor_id=actor.account_id, action="account.disabled",
+                     area=in_scope[0], target_type="account", target_id=account.id, ip=ip)
+        _end_sessions(session, pk(account))
+    return account

@@ -1,10 +1,10 @@
-"""The area input models: a trimmed name of 1 to 80 characters; known link modes only."""
+"""The area input models: a trimmed name of 1 to 80 characters; the join-requests switch."""
 from __future__ import annotations
 
 import pytest
 
 from community.areas import models, schemas
-from community.areas.schemas import AreaIn, LinkModeIn
+from community.areas.schemas import AreaIn, JoinRequestsIn
 from community.errors import InvalidInput
 
 
@@ -17,16 +17,16 @@ def test_area_name_is_trimmed_and_bounded() -> None:
         assert err.value.details["field"] == "name"
 
 
-def test_link_mode_is_a_known_code() -> None:
-    assert LinkModeIn.parse(link_mode="approval").link_mode == "approval"
+def test_join_requests_is_a_switch_off_when_absent() -> None:
+    assert JoinRequestsIn.parse(join_requests=True).join_requests is True
+    assert JoinRequestsIn.parse().join_requests is False
     with pytest.raises(InvalidInput) as err:
-        LinkModeIn.parse(link_mode="anyone")
-    assert err.value.details["field"] == "link_mode"
+        JoinRequestsIn.parse(join_requests="maybe")
+    assert err.value.details["field"] == "join_requests"
 
 
 @pytest.mark.parametrize(("labels", "enum", "codes"), [
     (schemas.LEVEL_LABELS, schemas.AreaLevel, models.LEVELS),
-    (schemas.LINK_MODE_LABELS, schemas.LinkMode, models.LINK_MODES),
 ])
 def test_every_code_has_one_label(labels, enum, codes) -> None:
     assert list(labels) == list(enum)

@@ -31,7 +31,6 @@ def _cards(n: int, seed: int = SEED) -> list[SheetCard]:
     return [
         SheetCard(token=base64.urlsafe_b64encode(rng.randbytes(18)).decode(),
                   short_code=code(codes.SHORT_CODE_LENGTH),
-                  link_code=code(codes.LINK_CODE_LENGTH),
                   label=f"{i // 4 + 1}栋{i % 4 + 1}单元{301 + i}室", community="玉龙社区")
         for i in range(n)
     ]
@@ -79,8 +78,10 @@ def test_text_on_the_card_and_page() -> None:
     for card in cards[:8]:
         assert card.label in first
         assert codes.format_code(card.short_code) in first
-        assert card.link_code in first
-    assert first.count("绑定码") >= 8
+    # The card names the household; it carries nothing that lets anyone join it.
+    assert "绑定码" not in first
+    assert "加入码" not in first
+    assert first.count("投放时出示此码") == 8
     assert cards[9].label in texts[1]
     assert cards[9].label not in first
 
@@ -92,7 +93,7 @@ def test_empty_list_gives_one_page_saying_so() -> None:
 
 
 def test_long_labels_are_wrapped_not_lost() -> None:
-    card = SheetCard(token=_cards(1)[0].token, short_code="ABCDEFGH", link_code="XYZ234",
+    card = SheetCard(token=_cards(1)[0].token, short_code="ABCDEFGH",
                      label="12号楼东座栋2单元3001室商铺附属间",
                      community="苏州工业园区金鸡湖大道社区居委会")
     pdf = render_sheet([card], title="t")

@@ -8,16 +8,33 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlmodel import Session, select
 
+from community.auth import policy
+from community.households import services as households_services
 from community.households.models import HouseholdMember
 from community.residents import services as residents_services
-from community.residents.schemas import LinkIn
+from community.residents.schemas import JoinCodeIn, LinkIn
+
+
+def slip_code(session: Session, household_id: int) -> str:
+    """A fresh join code for a household, printed by a manager of its community (not committed)."""
+    area = households_services.household_area(
+        session, households_services.get_household(session, household_id))
+    manager = policy.Actor(None, [policy.Grant("manager", area.id, area.path)])
+    [slip] = residents_services.issue_join_slips(session, actor=manager, community_id=area.id,
+                                                 household_ids=[household_id])
+    return slip.code
 
 
 def link(session: Session, account_id: int, card, *, with_code: bool = True):
-    """Link through the service (code mode by default) and commit."""
-    outcome = residents_services.link_household(
-        session, account_id=account_id, data=LinkIn.parse(
-            short_code=card.short_code, link_code=card.link_code if with_code else ""))
+    """Join the card's household through the services and commit: with a join slip's code by
+    default, else as a request waiting for the manager."""
+    if with_code:
+        outcome = residents_services.redeem_join_code(
+            session, account_id=account_id,
+            data=JoinCodeIn.parse(code=slip_code(session, card.household_id)))
+    else:
+        outcome = residents_services.request_join(
+            session, account_id=account_id, data=LinkIn.parse(short_code=card.short_code))
     session.commit()
     return outcome
 

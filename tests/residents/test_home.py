@@ -20,12 +20,12 @@ def test_home_without_household_offers_the_link_button(client, session: Session,
     assert resp.status_code == 200
     assert "您的账号还没有绑定住户。" in page
     assert 'data-testid="link-button"' in page
-    assert 'href="/me/link"' in page
-    assert "绑定我家" in page
+    assert 'href="/me/join"' in page
+    assert "加入我家" in page
     assert 'data-testid="card-qr"' not in page
     to_english(client)
     page = client.get("/me/").get_data(as_text=True)
-    assert "Link my household" in page
+    assert "Join my household" in page
     assert "not linked to a household yet" in page
 
 
@@ -90,7 +90,8 @@ def test_family_members_see_the_same_card(client, session: Session,
     spouse = builders.account(session, phone="13900000021")
     session.commit()
     link(session, world.resident_a.id, card)
-    outcome = link(session, spouse.id, card)  # the code is spent: a pending request
+    outcome = link(session, spouse.id, card, with_code=False)  # a request for the manager
+    assert outcome.result == "pending"
     manager = auth_services.load_actor(session, world.manager_a.id)
     residents_services.decide_link(session, actor=manager, member_id=outcome.member.id,
                                    approve=True)
@@ -134,9 +135,6 @@ def test_no_household_no_card(client, session: Session, world: builders.World) -
 
 
 def test_pending_request_gives_no_card(client, session: Session, world: builders.World) -> None:
-    world.a.link_mode = "approval"
-    session.add(world.a)
-    session.commit()
     link(session, world.resident_a.id, builders.active_card(session, world.households_a[0]),
          with_code=False)
     builders.login(client, world.resident_a)
@@ -176,7 +174,8 @@ def test_two_households_each_with_its_card(client, session: Session,
 
 
 def test_pages_need_login(client, world: builders.World) -> None:
-    for url in ("/me/", "/me/link", "/me/card.svg", "/me/card.png", "/manage/links"):
+    for url in ("/me/", "/me/link", "/me/join", "/me/join/i/x", "/me/household/1",
+                "/me/card.svg", "/me/card.png", "/manage/links", "/manage/links/households/1"):
         resp = client.get(url)
         assert resp.status_code == 302, url
         assert "/login" in resp.headers["Location"], url

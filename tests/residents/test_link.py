@@ -1,4 +1,5 @@
-"""Linking an account to a household: code mode, approval mode, errors in Chinese and English."""
+"""Asking the manager to approve a membership (the card names the household, proves nothing):
+requests, decisions, the community's switch, errors in Chinese and English."""
 from __future__ import annotations
 
 import pytest
@@ -10,7 +11,6 @@ from community.auth import services as auth_services
 from community.auth.models import RoleGrant
 from community.households import services as households_services
 from community.households.codes import format_code
-from community.households.models import Card
 from tests import builders
 from tests.residents.helpers import done, members, to_english
 
@@ -27,134 +27,50 @@ def _audit(session: Session, action: str) -> list[AuditEntry]:
     return rows
 
 
-def _used_at(session: Session, card_id: int):
-    value = session.get(Card, card_id, populate_existing=True).link_code_used_at
-    done(session)
-    return value
-
-
-def _set_mode(session: Session, area: Area, mode: str) -> None:
-    area.link_mode = mode
+def _allow_requests(session: Session, area: Area, allowed: bool) -> None:
+    area.join_requests = allowed
     session.add(area)
     session.commit()
 
 
-def test_link_by_code_links_at_once_and_spends_the_code(client, session: Session,
-                                                        world: builders.World) -> None:
+def test_a_request_never_lets_anyone_in_by_itself(client, session: Session,
+                                                  world: builders.World) -> None:
     hh = world.households_a[0]
     card = builders.active_card(session, hh)
     person = _newcomer(session)
     builders.login(client, person)
     # Typed the way people do: lower case, with the dash from the card.
-    resp = client.post("/me/link", data={"short_code": format_code(card.short_code).lower(),
-                                         "link_code": f" {card.link_code.lower()} "})
+    resp = client.post("/me/link", data={"short_code": format_code(card.short_code).lower()})
     assert resp.status_code == 302
-    assert resp.headers["Location"].endswith("/me/")
     home = client.get("/me/").get_data(as_text=True)
-    assert "您的账号已绑定到 1栋1单元101室。" in home
-    assert format_code(card.short_code) in home
-    assert "玉龙社区" in home
-    assert f'src="/me/card.svg?household_id={hh.id}"' in home
-
-    [member] = members(session, hh.id)
-    assert (member.account_id, member.status, member.decided_by) == (person.id, "approved", None)
-    assert _used_at(session, card.id) is not None
-    assert session.exec(select(RoleGrant).where(
-        RoleGrant.account_id == person.id, RoleGrant.role == "resident",
-        RoleGrant.area_id == world.a.id)).one()
+    assert "申请已提交，请等待社区管理员审核。" in home
+    assert 'data-testid="card-qr"' not in home
+    assert 'data-testid="points-balance"' not in home
+    assert [(m.account_id, m.status) for m in members(session, hh.id)] == [(person.id, "pending")]
+    assert not session.exec(select(RoleGrant).where(RoleGrant.account_id == person.id)).all()
     done(session)
-    [entry] = _audit(session, "household.linked")
-    assert (entry.actor_id, entry.area_id, entry.target_id) == (person.id, world.a.id, hh.id)
-
-
-def test_linking_again_is_idempotent(client, session: Session, world: builders.World) -> None:
-    hh = world.households_a[0]
-    card = builders.active_card(session, hh)
-    person = _newcomer(session)
-    builders.login(client, person)
-    data = {"short_code": card.short_code, "link_code": card.link_code}
-    assert client.post("/me/link", data=data).status_code == 302
-    assert client.post("/me/link", data=data).status_code == 302  # the code is spent: no error
-    assert "您的账号已经绑定了 1栋1单元101室。" in client.get("/me/").get_data(as_text=True)
-    assert [m.status for m in members(session, hh.id)] == ["approved"]
-    grants = session.exec(select(RoleGrant).where(RoleGrant.account_id == person.id)).all()
-    assert [g.role for g in grants] == ["resident"]
-    done(session)
-
-
-def test_wrong_link_code_is_refused_with_one_message(client, session: Session,
-                                                     world: builders.World) -> None:
-    hh = world.households_a[0]
-    card = builders.active_card(session, hh)
-    person = _newcomer(session)
-    builders.login(client, person)
-    wrong = "22222" + ("3" if card.link_code[-1] != "3" else "4")
-    resp = client.post("/me/link", data={"short_code": card.short_code, "link_code": wrong})
-    assert resp.status_code == 422
-    assert "绑定码与此卡不符，请核对卡上印的绑定码。" in resp.get_data(as_text=True)
-    assert members(session, hh.id) == []
-    assert _used_at(session, card.id) is None
-    assert len(_audit(session, "household.link_failed")) == 1  # kept although the link failed
-
-    to_english(client, "/me/link")
-    resp = client.post("/me/link", data={"short_code": card.short_code, "link_code": wrong})
-    assert "The link code does not match this card." in resp.get_data(as_text=True)
-
-
-def test_link_code_required_in_code_mode(client, session: Session, world: builders.World) -> None:
-    card = builders.active_card(session, world.households_a[0])
-    builders.login(client, _newcomer(session))
-    resp = client.post("/me/link", data={"short_code": card.short_code, "link_code": ""})
-    assert resp.status_code == 422
-    assert "请输入卡上印的绑定码。" in resp.get_data(as_text=True)
-    assert members(session, world.households_a[0].id) == []
+    # Asking again changes nothing.
+    assert client.post("/me/link", data={"short_code": card.short_code}).status_code == 302
+    assert len(members(session, hh.id)) == 1
 
 
 def test_empty_short_code_is_a_field_error(client, session: Session, world: builders.World) -> None:
     builders.login(client, _newcomer(session))
-    resp = client.post("/me/link", data={"short_code": "", "link_code": "ABCDEF"})
+    resp = client.post("/me/link", data={"short_code": ""})
     assert resp.status_code == 422
     assert "请输入二维码下方印的户码。" in resp.get_data(as_text=True)
     to_english(client, "/me/link")
-    resp = client.post("/me/link", data={"short_code": "", "link_code": "ABCDEF"})
+    resp = client.post("/me/link", data={"short_code": ""})
     assert "Enter the code printed under the QR code." in resp.get_data(as_text=True)
-
-
-def test_reused_code_becomes_a_request_for_the_manager(client, session: Session,
-                                                       world: builders.World) -> None:
-    hh = world.households_a[0]
-    card = builders.active_card(session, hh)
-    first, second = _newcomer(session, "13900000011"), _newcomer(session, "13900000012")
-    data = {"short_code": card.short_code, "link_code": card.link_code}
-    builders.login(client, first)
-    assert client.post("/me/link", data=data).status_code == 302
-    client.post("/logout")
-
-    builders.login(client, second)
-    assert client.post("/me/link", data=data).status_code == 302
-    home = client.get("/me/").get_data(as_text=True)
-    assert "此卡的绑定码已被使用，您的申请已转交社区管理员审核。" in home
-    assert 'data-testid="pending-notice"' in home
-    assert 'data-testid="card-qr"' not in home
-    assert [(m.account_id, m.status) for m in members(session, hh.id)] == [
-        (first.id, "approved"), (second.id, "pending")]
-    assert not session.exec(select(RoleGrant).where(RoleGrant.account_id == second.id)).all()
-    done(session)
-
-    to_english(client)
-    assert client.post("/me/link", data=data).status_code == 302
-    assert "already been used, so your request was sent" in client.get("/me/").get_data(
-        as_text=True)
-    assert len(members(session, hh.id)) == 2
 
 
 def test_unknown_card(client, session: Session, world: builders.World) -> None:
     builders.login(client, _newcomer(session))
-    resp = client.post("/me/link", data={"short_code": "ZZZZ-ZZZZ", "link_code": "ABCDEF"})
+    resp = client.post("/me/link", data={"short_code": "ZZZZ-ZZZZ"})
     assert resp.status_code == 404
     assert "没有与此编码匹配的卡。" in resp.get_data(as_text=True)
     to_english(client, "/me/link")
-    resp = client.post("/me/link", data={"short_code": "ZZZZ-ZZZZ", "link_code": "ABCDEF"})
+    resp = client.post("/me/link", data={"short_code": "ZZZZ-ZZZZ"})
     assert "No card matches this code." in resp.get_data(as_text=True)
 
 
@@ -165,7 +81,7 @@ def test_revoked_card(client, session: Session, world: builders.World) -> None:
     households_services.reissue_card(session, actor=manager, household_id=hh.id)
     session.commit()
     builders.login(client, _newcomer(session))
-    data = {"short_code": card.short_code, "link_code": card.link_code}
+    data = {"short_code": card.short_code}
     resp = client.post("/me/link", data=data)
     assert resp.status_code == 409
     assert "此卡已作废，请使用该户的新卡。" in resp.get_data(as_text=True)
@@ -183,20 +99,17 @@ def test_moved_out_household_cannot_be_linked(client, session: Session,
     session.add(hh)
     session.commit()
     builders.login(client, _newcomer(session))
-    resp = client.post("/me/link", data={"short_code": card.short_code,
-                                         "link_code": card.link_code})
+    resp = client.post("/me/link", data={"short_code": card.short_code})
     assert resp.status_code == 409
-    assert "该户已迁出，无法绑定。" in resp.get_data(as_text=True)
+    assert "该户已迁出，无法加入。" in resp.get_data(as_text=True)
     assert members(session, hh.id) == []
 
 
-def test_approval_mode_flow(client, session: Session, world: builders.World) -> None:
-    _set_mode(session, world.a, "approval")
+def test_approval_flow(client, session: Session, world: builders.World) -> None:
     hh = world.households_a[1]
     card = builders.active_card(session, hh)
     person = _newcomer(session)
     builders.login(client, person)
-    # No link code needed in approval mode.
     assert client.post("/me/link", data={"short_code": card.short_code}).status_code == 302
     home = client.get("/me/").get_data(as_text=True)
     assert "申请已提交，请等待社区管理员审核。" in home
@@ -205,7 +118,6 @@ def test_approval_mode_flow(client, session: Session, world: builders.World) -> 
     assert client.get("/me/card.svg").status_code == 404
     [member] = members(session, hh.id)
     assert member.status == "pending"
-    assert _used_at(session, card.id) is None  # the code stays unspent
     assert len(_audit(session, "household.link_requested")) == 1
     client.post("/logout")
 
@@ -219,7 +131,8 @@ def test_approval_mode_flow(client, session: Session, world: builders.World) -> 
     assert resp.status_code == 302
     assert "已通过申请。" in client.get(resp.headers["Location"]).get_data(as_text=True)
     [member] = members(session, hh.id)
-    assert (member.status, member.decided_by) == ("approved", world.manager_a.id)
+    assert (member.status, member.decided_by, member.role, member.joined_via) == (
+        "approved", world.manager_a.id, "head", "approval")  # the first member heads it
     assert session.exec(select(RoleGrant).where(RoleGrant.account_id == person.id,
                                                 RoleGrant.role == "resident")).one()
     done(session)
@@ -238,7 +151,6 @@ def test_approval_mode_flow(client, session: Session, world: builders.World) -> 
 
 def test_manager_rejects_and_resident_may_ask_again(client, session: Session,
                                                     world: builders.World) -> None:
-    _set_mode(session, world.a, "approval")
     hh = world.households_a[0]
     card = builders.active_card(session, hh)
     person = _newcomer(session)
@@ -265,30 +177,42 @@ def test_manager_rejects_and_resident_may_ask_again(client, session: Session,
     assert [m.status for m in members(session, hh.id)] == ["pending"]
 
 
-def test_manager_sets_link_mode(client, session: Session, world: builders.World) -> None:
+def test_manager_closes_and_opens_requests(client, session: Session,
+                                           world: builders.World) -> None:
     builders.login(client, world.manager_a)
     page = client.get("/manage/links").get_data(as_text=True)
     assert "绑定申请" in page
-    assert "凭卡上绑定码（即时绑定）" in page
+    assert "允许（每个申请由您审核）" in page
     assert "暂无待审核的申请。" in page
-    resp = client.post("/manage/links/mode", data={"community_id": str(world.a.id),
-                                                   "link_mode": "approval"})
+    resp = client.post("/manage/links/requests", data={"community_id": str(world.a.id)})
     assert resp.status_code == 302
-    assert session.get(Area, world.a.id, populate_existing=True).link_mode == "approval"
+    assert session.get(Area, world.a.id, populate_existing=True).join_requests is False
     done(session)
-    assert "绑定方式已保存。" in client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "设置已保存。" in client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert len(_audit(session, "community.join_requests")) == 1
+    client.post("/logout")
 
-    bad = client.post("/manage/links/mode", data={"community_id": str(world.a.id),
-                                                  "link_mode": "anyone"})
-    assert bad.status_code == 422
-    assert session.get(Area, world.a.id, populate_existing=True).link_mode == "approval"
+    card = builders.active_card(session, world.households_a[0])
+    builders.login(client, _newcomer(session))
+    resp = client.post("/me/link", data={"short_code": card.short_code})
+    assert resp.status_code == 403
+    assert "本社区不受理申请" in resp.get_data(as_text=True)
+    assert members(session, world.households_a[0].id) == []
+    to_english(client, "/me/link")
+    resp = client.post("/me/link", data={"short_code": card.short_code})
+    assert "This community does not take requests." in resp.get_data(as_text=True)
+    client.post("/logout")
+
+    builders.login(client, world.manager_a)
+    resp = client.post("/manage/links/requests", data={"community_id": str(world.a.id),
+                                                       "join_requests": "y"})
+    assert resp.status_code == 302
+    assert session.get(Area, world.a.id, populate_existing=True).join_requests is True
     done(session)
-
     to_english(client, "/manage/links")
     page = client.get("/manage/links").get_data(as_text=True)
     assert "Link requests" in page
-    assert "Manager approval" in page
-
+    assert "allowed (you approve each one)" in page
 
 def test_link_requests_page_is_for_managers(client, session: Session,
                                             world: builders.World) -> None:
@@ -298,7 +222,6 @@ def test_link_requests_page_is_for_managers(client, session: Session,
 
 
 def test_city_admin_picks_a_community(client, session: Session, world: builders.World) -> None:
-    _set_mode(session, world.b, "approval")
     card = builders.active_card(session, world.households_b[0])
     person = _newcomer(session)
     builders.login(client, person)
@@ -318,14 +241,14 @@ def test_link_is_rate_limited_per_account(client, session: Session,
     first, second = _newcomer(session, "13900000011"), _newcomer(session, "13900000012")
     builders.login(client, first)
     for _ in range(10):
-        resp = client.post("/me/link", data={"short_code": "ZZZZ-ZZZZ", "link_code": "ABCDEF"})
+        resp = client.post("/me/link", data={"short_code": "ZZZZ-ZZZZ"})
         assert resp.status_code == 404
-    resp = client.post("/me/link", data={"short_code": "ZZZZ-ZZZZ", "link_code": "ABCDEF"})
+    resp = client.post("/me/link", data={"short_code": "ZZZZ-ZZZZ"})
     assert resp.status_code == 429
     assert "尝试次数过多" in resp.get_data(as_text=True)
     assert client.get("/me/link").status_code == 200  # viewing the form is not limited
     client.post("/logout")
     # Another account behind the same address still gets its own ten tries.
     builders.login(client, second)
-    resp = client.post("/me/link", data={"short_code": "ZZZZ-ZZZZ", "link_code": "ABCDEF"})
+    resp = client.post("/me/link", data={"short_code": "ZZZZ-ZZZZ"})
     assert resp.status_code == 404
