@@ -7,6 +7,7 @@ QR standard requires for reliable scanning.
 from __future__ import annotations
 
 import io
+import re
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
@@ -43,3 +44,11 @@ def render_svg(data: str) -> bytes:
     buf = io.BytesIO()
     img.save(buf)
     return buf.getvalue()
+
+
+def render_svg_element(data: str) -> str:
+    """The QR code of `data` as an `<svg>` element to put inside an HTML page: no XML
+    declaration and no fixed size (the page's CSS sizes it; the viewBox keeps it square)."""
+    svg = render_svg(data).decode()
+    svg = svg[svg.index("<svg"):]
+    return re.sub(r'^<svg width="[^"]*" height="[^"]*"', '<svg class="qr" role="img"', svg, count=1)

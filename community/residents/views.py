@@ -207,7 +207,7 @@ def invite(household_id: int):
         session, account_id=current_user.id, household_id=household_id, ip=client_ip())
     link_url = url_for("residents.invitation", token=token, _external=True)
     hh = households_services.get_household(session, household_id)
-    svg = qr.render_svg(link_url).decode()
+    svg = qr.render_svg_element(link_url)
     return _no_store(render_template(
         "residents/invite.html", link_url=link_url, qr_svg=svg, invitation=inv,
         address=households_services.address_label(hh), household_id=household_id), 200)
