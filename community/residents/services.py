@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import update
@@ -45,6 +46,7 @@ from community.rows import pk
 
 PENDING, APPROVED, REJECTED, REMOVED = "pending", "approved", "rejected", "removed"
 HEAD, MEMBER = "head", "member"
+E = TypeVar("E", bound=DomainError)
 INVITATION_TTL = timedelta(hours=24)
 JOIN_CODE_TTL = timedelta(days=30)
 
@@ -247,8 +249,8 @@ def _is_approved(session: Session, household_id: int, account_id: int) -> bool:
     return member is not None and member.status == APPROVED
 
 
-def _refuse(session: Session, exc: JoinRefused, *, account_id: int, area: Area | None,
-            household_id: int | None, ip: str | None, kind: str) -> JoinRefused:
+def _refuse(session: Session, exc: E, *, account_id: int, area: Area | None,
+            household_id: int | None, ip: str | None, kind: str) -> E:
     """Record a refused join attempt (the view keeps it) and hand the error back to raise."""
     audit.record(session, actor_id=account_id, action="household.join_failed", area=area,
                  target_type="household" if household_id else None, target_id=household_id,
@@ -274,7 +276,7 @@ def redeem_join_code(session: Session, *, account_id: int, data: JoinCodeIn,
     hh = households_services.get_household(session, row.household_id)
     area = households_services.household_area(session, hh)
 
-    def refuse(exc: JoinRefused) -> JoinRefused:
+    def refuse(exc: DomainError) -> DomainError:
         return _refuse(session, exc, account_id=account_id, area=area, household_id=pk(hh),
                        ip=ip, kind="join_code")
 
@@ -290,7 +292,7 @@ def redeem_join_code(session: Session, *, account_id: int, data: JoinCodeIn,
     if row.expires_at <= now:
         raise refuse(JoinCodeExpired(field="code"))
     if hh.status != "active":
-        raise refuse(HouseholdInactive(field="code"))  # type: ignore[arg-type]
+        raise refuse(HouseholdInactive(field="code"))
     if _is_approved(session, pk(hh), account_id):  # keep the code for someone else
         return LinkOutcome(_member_row(session, pk(hh), account_id),  # type: ignore[arg-type]
                            hh, "already_linked")
