@@ -142,9 +142,9 @@ def _approve(session: Session, *, actor: policy.Actor, assignment: ShiftAssignme
 
 def _steward_accounts(session: Session, steward_ids: list[int]) -> dict[int, int]:
     """steward id → its account id."""
-    return dict(session.execute(
-        select(col(Steward.id), col(Steward.account_id))
-        .where(col(Steward.id).in_(sorted(set(steward_ids))))))
+    rows = session.execute(select(col(Steward.id), col(Steward.account_id))
+                           .where(col(Steward.id).in_(sorted(set(steward_ids))))).tuples()
+    return dict(rows.all())
 
 
 def approve_hours(session: Session, *, actor: policy.Actor, assignment_id: int,
