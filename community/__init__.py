@@ -27,8 +27,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config.load(Path(app.instance_path)))
     if test_config:
         app.config.from_mapping(test_config)
-    # Flask's documented way to add middleware; mypy forbids assigning to a method.
-    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)  # type: ignore[method-assign]
+    proxies = int(app.config.get("TRUSTED_PROXIES", 0))
+    if proxies > 0:
+        # Only then is X-Forwarded-For believed: without a proxy of ours in front, anyone can
+        # send it (and pick the address the login throttle counts). Flask's documented way
+        # to add middleware; mypy forbids assigning to a method.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies)
 
     _init_extensions(app)
     from community import cli, db, i18n
@@ -58,6 +63,7 @@ def _init_extensions(app: Flask) -> None:
                    default_translation_directories=str(Path(__file__).parent / "translations"))
     csrf.init_app(app)
     limiter.init_app(app)
+    _init_login_throttle(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in first.")
@@ -67,6 +73,7 @@ def _init_extensions(app: Flask) -> None:
     def _load(user_id: str):
         from sqlalchemy.exc import SQLAlchemyError
 
+        from community.auth import sessions
         from community.auth.models import Account
         from community.db import get_session
 
@@ -74,7 +81,40 @@ def _init_extensions(app: Flask) -> None:
             account = get_session().get(Account, int(user_id))
         except SQLAlchemyError:  # e.g. schema not migrated: show the error page, not a crash
             return None
-        return account if account and account.active else None
+        if account is None or not sessions.check(account):
+            return None
+        return account
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        """Pages send the visitor to the login page (saying why a session ended); JSON
+        clients get a 401."""
+        from flask import abort, flash, redirect, request, url_for
+
+        from community.auth import sessions
+        from community.web.context import wants_json
+
+        if wants_json():
+            abort(401)
+        flash(str(sessions.ENDED_MESSAGES.get(sessions.ended_reason() or "",
+                                              login_manager.login_message)), "info")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def _init_login_throttle(app: Flask) -> None:
+    """The failed-login counters, in the storage RATELIMIT_STORAGE_URI names."""
+    from community.auth.throttle import LoginThrottle, Rule
+
+    config = app.config
+    uri = config["RATELIMIT_STORAGE_URI"]
+    delay = {"base": config["LOGIN_DELAY_SECONDS"], "cap": config["LOGIN_DELAY_MAX_SECONDS"],
+             "window": config["LOGIN_FAILURE_WINDOW_SECONDS"]}
+    app.extensions["community.login_throttle"] = LoginThrottle.from_uri(
+        uri, prefix=f"{config['RATELIMIT_KEY_PREFIX']}:",
+        account=Rule(free=config["LOGIN_FREE_FAILURES_PER_ACCOUNT"], **delay),
+        address=Rule(free=config["LOGIN_FREE_FAILURES_PER_ADDRESS"], **delay),
+        # Said by the first login a worker serves (not by every CLI command).
+        local_warning=uri.startswith("memory://") and not (app.debug or app.testing))
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -84,6 +84,7 @@ def register(app: Flask) -> None:
         from community.audit import services as audit
         from community.auth import services as auth_services
         from community.auth.schemas import AccountIn
+        from community.errors import InvalidInput
 
         if password is None:
             password = getpass.getpass("Password: ")
@@ -101,7 +102,12 @@ def register(app: Flask) -> None:
                 account = auth_services.create_account(session, data=AccountIn.parse(
                     display_name=display_name or username, password=password,
                     username=username))
-            except Exception as exc:  # noqa: BLE001 - report any validation problem plainly
+            except InvalidInput as exc:  # say which rule the name or password broke
+                fields = exc.details.get("fields") or {}
+                words = "; ".join(f"{name}: {text}" for name, text in fields.items())
+                raise click.ClickException(
+                    f"Cannot create account: {words or exc.message}") from exc
+            except Exception as exc:  # noqa: BLE001 - report any other problem plainly
                 raise click.ClickException(f"Cannot create account: {exc}") from exc
             auth_services.add_grant(session, account=account, role="city_admin", area=city)
             audit.record(session, actor_id=None, action="role.granted", area=city,

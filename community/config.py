@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +43,26 @@ def load(instance_path: Path) -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": env("DEFAULT_LOCALE", "zh"),
         "BABEL_DEFAULT_TIMEZONE": env("COMMUNITY_TIMEZONE", "Asia/Shanghai"),
         "LANGUAGES": ("zh", "en"),
+        # Shared counters (login failures, rate limits): redis://… with several workers.
         "RATELIMIT_STORAGE_URI": env("RATELIMIT_STORAGE_URI", "memory://"),
-        "LOGIN_LIMIT_PER_ACCOUNT": env("LOGIN_LIMIT_PER_ACCOUNT", "5 per 5 minutes"),
-        "LOGIN_LIMIT_PER_ADDRESS": env("LOGIN_LIMIT_PER_ADDRESS", "30 per 5 minutes"),
+        "RATELIMIT_KEY_PREFIX": env("RATELIMIT_KEY_PREFIX", "community"),
+        # Failed logins: free failures per account / per address, then waits doubling from
+        # LOGIN_DELAY_SECONDS up to LOGIN_DELAY_MAX_SECONDS; counts forgotten after a day.
+        "LOGIN_FREE_FAILURES_PER_ACCOUNT": int(env("LOGIN_FREE_FAILURES_PER_ACCOUNT", "5")),
+        "LOGIN_FREE_FAILURES_PER_ADDRESS": int(env("LOGIN_FREE_FAILURES_PER_ADDRESS", "30")),
+        "LOGIN_DELAY_SECONDS": int(env("LOGIN_DELAY_SECONDS", "30")),
+        "LOGIN_DELAY_MAX_SECONDS": int(env("LOGIN_DELAY_MAX_SECONDS", "900")),
+        "LOGIN_FAILURE_WINDOW_SECONDS": int(env("LOGIN_FAILURE_WINDOW_SECONDS", "86400")),
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto (0: none;
+        # the header is then ignored, as anyone can send it).
+        "TRUSTED_PROXIES": int(env("TRUSTED_PROXIES", "0")),
+        # Session limits (community.auth.sessions): idle and absolute, for staff and for
+        # residents who did not tick "remember me"; remembered residents get days.
+        "SESSION_IDLE_MINUTES": int(env("SESSION_IDLE_MINUTES", "30")),
+        "SESSION_MAX_HOURS": int(env("SESSION_MAX_HOURS", "12")),
+        "RESIDENT_REMEMBER_DAYS": int(env("RESIDENT_REMEMBER_DAYS", "30")),
+        "RESIDENT_MAX_DAYS": int(env("RESIDENT_MAX_DAYS", "90")),
+        "PERMANENT_SESSION_LIFETIME": timedelta(days=int(env("RESIDENT_REMEMBER_DAYS", "30"))),
         # SMS codes (community.sms, community.auth.phone): the provider, its settings, the
         # development page of codes (demo/debug only) and the per-day caps.
         "SMS_PROVIDER": env("SMS_PROVIDER", "dev"),

@@ -6,6 +6,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 WORKERS=${WORKERS:-3}
 BIND=${BIND:-127.0.0.1:8000}
+# Several workers must share the failed-login counters and rate limits: Redis.
+export RATELIMIT_STORAGE_URI=${RATELIMIT_STORAGE_URI:-redis://127.0.0.1:6379/0}
+if [[ $RATELIMIT_STORAGE_URI == redis* ]] && ! .venv/bin/python -c \
+    'import os, redis; redis.Redis.from_url(os.environ["RATELIMIT_STORAGE_URI"], socket_connect_timeout=2).ping()' \
+    2>/dev/null; then
+  echo "serve: Redis at $RATELIMIT_STORAGE_URI does not answer (start it, or set RATELIMIT_STORAGE_URI)" >&2
+  exit 1
+fi
 
 .venv/bin/flask --app wsgi scheduler run &
 scheduler=$!

@@ -53,6 +53,12 @@ BASE_CONFIG: dict[str, Any] = {
     "WTF_CSRF_ENABLED": False,
     "RATELIMIT_ENABLED": False,
     "SECRET_KEY": "test-only-secret-key-not-used-anywhere-else",
+    # Tests log in at DEFAULT_NOW and then freeze the clock hours or days away; session
+    # timeouts would log them out. tests/auth/test_sessions.py tests the real limits.
+    "SESSION_IDLE_MINUTES": 60 * 24 * 365 * 20,
+    "SESSION_MAX_HOURS": 24 * 365 * 20,
+    "RESIDENT_REMEMBER_DAYS": 365 * 20,
+    "RESIDENT_MAX_DAYS": 365 * 20,
 }
 
 
@@ -322,6 +328,7 @@ def app(request: pytest.FixtureRequest, db_url: str, app_config: dict, tmp_path:
     if limiter.enabled:
         with application.app_context():
             limiter.reset()  # rate-limit counters are per test, as a fresh app would have them
+            application.extensions["community.login_throttle"].reset()
     try:
         yield application
     finally:

@@ -9,7 +9,7 @@ from community.audit.models import AuditEntry
 from community.auth.models import Account, RoleGrant
 from tests import builders
 
-PASSWORD = "a-long-admin-password"
+PASSWORD = "tall-ginkgo-by-the-canal"
 
 
 def test_create_admin_on_an_empty_database(app: Flask, session: Session) -> None:
@@ -48,6 +48,14 @@ def test_create_admin_rejects_a_short_password(app: Flask, session: Session) -> 
         "create-admin", "--username", "boss", "--password", "short"])
     assert result.exit_code != 0
     assert "Cannot create account" in result.output
+    assert session.exec(select(Account)).all() == []
+
+
+def test_create_admin_rejects_a_common_password(app: Flask, session: Session) -> None:
+    result = app.test_cli_runner().invoke(args=[
+        "create-admin", "--username", "boss", "--password", "password123"])
+    assert result.exit_code != 0
+    assert "这个密码太常见或太容易被猜到" in result.output
     assert session.exec(select(Account)).all() == []
 
 

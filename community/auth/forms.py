@@ -6,9 +6,9 @@ not the form, decides whether a submitted (role, area) pair is allowed.
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import PasswordField, SelectField, StringField, TelField
+from wtforms import BooleanField, PasswordField, SelectField, StringField, TelField
 
-from community.auth.schemas import AccountGrantIn, GrantIn, LoginIn, PasswordIn
+from community.auth.schemas import AccountGrantIn, GrantIn, LoginIn, PasswordChangeIn, PasswordIn
 from community.web.forms import ModelForm
 
 
@@ -27,6 +27,7 @@ class LoginForm(ModelForm[LoginIn]):
 
     login = StringField(_l("Phone number or username"))
     password = PasswordField(_l("Password"))
+    remember = BooleanField(_l("Keep me logged in on this phone (residents)"))
 
 
 class AccountForm(ModelForm[AccountGrantIn]):
@@ -51,9 +52,37 @@ class GrantForm(ModelForm[GrantIn]):
     area_id = SelectField(_l("Area"), coerce=_int_or_none, choices=[], validate_choice=False)
 
 
-class PasswordResetForm(ModelForm[PasswordIn]):
+class _LoginNamesMixin:
+    """The account's login names, handed to the model so a password cannot be built on them
+    (set by the view: `form.login_names = (account.username, account.phone)`)."""
+
+    login_names: tuple[str | None, ...] = ()
+
+    def _with_names(self, data: dict[str, Any]) -> dict[str, Any]:
+        return {**data, "login_names": tuple(n for n in self.login_names if n)}
+
+
+class PasswordResetForm(_LoginNamesMixin, ModelForm[PasswordIn]):
     """An admin sets a new password for an account in their scope."""
 
     model = PasswordIn
 
     password = PasswordField(_l("New password"))
+
+    def model_data(self) -> dict[str, Any]:
+        """The typed password and the account's login names."""
+        return self._with_names(super().model_data())
+
+
+class PasswordChangeForm(_LoginNamesMixin, ModelForm[PasswordChangeIn]):
+    """A user changes their own password (rules: `PasswordChangeIn`)."""
+
+    model = PasswordChangeIn
+
+    current_password = PasswordField(_l("Current password"))
+    new_password = PasswordField(_l("New password"))
+    confirm_password = PasswordField(_l("New password, again"))
+
+    def model_data(self) -> dict[str, Any]:
+        """The three typed passwords and the account's login names."""
+        return self._with_names(super().model_data())

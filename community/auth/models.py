@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar
 
+import sqlalchemy as sa
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
@@ -26,6 +27,12 @@ class Account(SQLModel, table=True):
     password_hash: str = Field(max_length=255)
     locale: str | None = Field(default=None, max_length=8)
     active: bool = Field(default=True)
+    # Bumped to end every session of the account (logout, password change or reset,
+    # disabling, removal from a household): a session carries the value it logged in with.
+    session_generation: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    # Set when an admin chose the password: the owner must replace it before anything else.
+    password_must_change: bool = Field(default=False,
+                                       sa_column_kwargs={"server_default": sa.false()})
     created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
 
     # The Flask-Login user protocol, written out so models need no web framework.

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, func, or_
+from sqlalchemy import ColumnElement, func, or_, update
 from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -18,6 +19,7 @@ from community.auth.schemas import (
     AccountIn,
     GrantIn,
     LoginIn,
+    PasswordChangeIn,
     PasswordIn,
 )
 
@@ -37,14 +39,27 @@ ROLE_LEVELS: dict[str, frozenset[str]] = {
 }
 # werkzeug method string; tests lower the scrypt cost (see tests/conftest.py), production keeps it.
 HASH_METHOD = "scrypt"
-# Checked when the login is unknown, so a miss costs as long as a wrong password.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash checked when the login is unknown, so a miss costs as long as a wrong password.
+
+    Made on the first miss, not at import: scrypt at import slowed every worker's start.
+    """
+    return generate_password_hash("not-a-real-password", method=HASH_METHOD)
 
 
 class LoginFailed(DomainError):
     """One generic message whatever went wrong, so logins cannot be enumerated."""
 
     code, status, message = "login_failed", 401, _l("Wrong login or password.")
+
+
+class WrongCurrentPassword(DomainError):
+    """The password change's current password is not the account's."""
+
+    code, status, message = "wrong_password", 422, _l("The current password is wrong.")
 
 
 def hash_password(password: str) -> str:
@@ -64,7 +79,7 @@ def find_by_login(session: Session, login: str) -> Account | None:
 def authenticate(session: Session, *, data: LoginIn, ip: str | None) -> Account:
     """Return the account for valid credentials; else audit the failure and raise LoginFailed."""
     account = find_by_login(session, data.login)
-    ok = check_password_hash(account.password_hash if account else _DUMMY_HASH, data.password)
+    ok = check_password_hash(account.password_hash if account else _dummy_hash(), data.password)
     if account is None or not ok or not account.active:
         audit.record(session, actor_id=account.id if account else None, action="login.failed",
                      ip=ip, login=data.login)
@@ -85,6 +100,45 @@ def create_account(session: Session, *, data: AccountIn) -> Account:
                       password_hash=hash_password(data.password))
     session.add(account)
     session.flush()
+    return account
+
+
+def end_sessions(session: Session, account_id: int) -> int:
+    """End every session of an account (each carries the generation it logged in with).
+
+    Called on logout, a password change or reset, disabling the account and removal from a
+    household. One UPDATE, so two workers ending sessions at once both count. Returns the
+    new generation (0 when there is no such account).
+    """
+    session.execute(update(Account).where(col(Account.id) == account_id)
+                    .values(session_generation=col(Account.session_generation) + 1))
+    session.flush()
+    generation = session.exec(select(Account.session_generation)
+                              .where(Account.id == account_id)).first()
+    account = session.get(Account, account_id)
+    if account is not None and generation is not None:
+        account.session_generation = generation  # the loaded object sees the new value
+    return generation or 0
+
+
+def change_password(session: Session, *, account_id: int, data: PasswordChangeIn,
+                    ip: str | None = None) -> Account:
+    """The owner sets a new password, knowing the current one; every other session ends.
+
+    The caller keeps its own session going with the returned account's new generation.
+    """
+    account = session.get(Account, account_id)
+    if account is None or not account.active:
+        raise NotFound()
+    if not check_password_hash(account.password_hash, data.current_password):
+        raise WrongCurrentPassword(field="current_password")
+    account.password_hash = hash_password(data.new_password)
+    account.password_must_change = False
+    session.add(account)
+    session.flush()
+    end_sessions(session, account_id)
+    audit.record(session, actor_id=account_id, action="account.password_changed",
+                 target_type="account", target_id=account_id, ip=ip)
     return account
 
 
@@ -318,6 +372,8 @@ def create_account_with_role(session: Session, *, actor: policy.Actor, data: Acc
     """An admin creates an account holding one role in one area of their scope (both audited)."""
     area = _grantable_area(session, actor, data.grant())
     account = create_account(session, data=data)
+    account.password_must_change = True  # the admin knows it: the owner replaces it first
+    session.add(account)
     audit.record(session, actor_id=actor.account_id, action="account.created", area=area,
                  target_type="account", target_id=account.id, ip=ip)
     grant_role(session, actor=actor, account_id=pk(account),
@@ -334,21 +390,52 @@ def add_role(session: Session, *, actor: policy.Actor, account_id: int, data: Gr
                       ip=ip)
 
 
-def reset_password(session: Session, *, actor: policy.Actor, account_id: int, data: PasswordIn,
-                   ip: str | None = None) -> Account:
-    """Set a new password for an account the actor outranks in every one of its roles."""
+def _managed_account(session: Session, actor: policy.Actor, account_id: int) -> AccountRow:
+    """An account the actor outranks in every one of its roles (else Forbidden/NotFound)."""
     row = get_account(session, actor=actor, account_id=account_id)
-    # Every grant, not only those in scope: resetting a password takes over all of its roles.
+    # Every grant, not only those in scope: managing the account takes over all of its roles.
     held = session.exec(
         select(RoleGrant.role, Area).join(Area, col(Area.id) == RoleGrant.area_id)
         .where(RoleGrant.account_id == account_id)
     ).all()
     if not all(policy.can_grant(actor, role, area) for role, area in held):
         raise Forbidden(action="account:manage")
+    return row
+
+
+def reset_password(session: Session, *, actor: policy.Actor, account_id: int, data: PasswordIn,
+                   ip: str | None = None) -> Account:
+    """Set a new password for an account the actor outranks in every one of its roles.
+
+    Its sessions end, and the owner must choose a new password at the next login.
+    """
+    row = _managed_account(session, actor, account_id)
     account = row.account
     account.password_hash = hash_password(data.password)
+    account.password_must_change = True
     session.add(account)
+    end_sessions(session, account_id)
     audit.record(session, actor_id=actor.account_id, action="account.password_reset",
+                 area=row.grants[0].area if row.grants else None, target_type="account",
+                 target_id=account.id, ip=ip)
+    return account
+
+
+def set_account_active(session: Session, *, actor: policy.Actor, account_id: int, active: bool,
+                       ip: str | None = None) -> Account:
+    """Disable (its sessions end at once) or re-enable an account the actor outranks."""
+    if account_id == actor.account_id:
+        raise Forbidden(action="account:manage")  # an admin does not lock themselves out
+    row = _managed_account(session, actor, account_id)
+    account = row.account
+    if account.active == active:
+        return account
+    account.active = active
+    session.add(account)
+    if not active:
+        end_sessions(session, account_id)
+    audit.record(session, actor_id=actor.account_id,
+                 action="account.enabled" if active else "account.disabled",
                  area=row.grants[0].area if row.grants else None, target_type="account",
                  target_id=account.id, ip=ip)
     return account

@@ -1,22 +1,41 @@
-"""Login, logout, the landing redirect by role, and account/role management for admins."""
+"""Login, logout, password changes, the landing redirect by role, and account/role
+management for admins."""
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+import math
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required, logout_user
 
 from community.areas.views import level_label
-from community.auth import policy
+from community.auth import policy, sessions
 from community.auth import services as auth_services
-from community.auth.forms import AccountForm, GrantForm, LoginForm, PasswordResetForm
+from community.auth.forms import (
+    AccountForm,
+    GrantForm,
+    LoginForm,
+    PasswordChangeForm,
+    PasswordResetForm,
+)
 from community.auth.schemas import ROLE_LABELS
 from community.db import get_session, keep_on_error
 from community.errors import Conflict, InvalidInput
-from community.extensions import limiter
 from community.i18n import safe_next
 from community.rows import pk
-from community.web.context import actor, client_ip
+from community.web.context import actor, client_ip, wants_json
 from community.web.forms import errors_onto_form
 from community.web.pagination import Page
 
@@ -32,42 +51,127 @@ LANDING = {
 }
 
 
-def _login_key() -> str:
-    """Rate-limit key for the account being tried (normalised so case and spaces don't evade it)."""
-    login = (request.form.get("login") or "").strip().lower()
-    return "login:" + auth_services.normalize_phone(login)
+# Endpoints an account that must change its password may still reach.
+CHANGE_EXEMPT = frozenset({"auth.password_change", "auth.logout", "i18n.switch", "static"})
+# Where the SMS way in lives, if installed (the owner's way round a password storm).
+SMS_LOGIN_ENDPOINTS = ("phone.start",)
+
+
+def _login_key(login: str) -> str:
+    """Throttle key of the account being tried (normalised so case and spaces don't evade it)."""
+    return auth_services.normalize_phone(login.strip().lower())
+
+
+def login_throttle():
+    """This app's failed-login throttle (community.auth.throttle)."""
+    return current_app.extensions["community.login_throttle"]
+
+
+def wait_text(seconds: int) -> str:
+    """A wait in the user's language: "30 seconds", "2 minutes" (rounded up)."""
+    if seconds < 60:
+        return _("1 second") if seconds == 1 else _("%(num)d seconds", num=seconds)
+    minutes = math.ceil(seconds / 60)
+    return _("1 minute") if minutes == 1 else _("%(num)d minutes", num=minutes)
+
+
+def _sms_login_url() -> str | None:
+    """The SMS login page's address, when that way in is installed."""
+    endpoints = {rule.endpoint for rule in current_app.url_map.iter_rules()}
+    found = next((e for e in SMS_LOGIN_ENDPOINTS if e in endpoints), None)
+    return url_for(found) if found else None
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ADDRESS"], methods=["POST"])
-@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
-               key_func=_login_key)
 def login():
-    """Show the login form; on valid credentials log in and go to the role's landing page."""
+    """Show the login form; on valid credentials log in and go to the role's landing page.
+
+    Failed attempts are counted per account and per address; past the free ones the next
+    attempt must wait (the page says how long), so guessing stalls while the owner can still
+    get in after the wait, or at once by SMS code.
+    """
     if current_user.is_authenticated:
         return redirect(url_for("auth.index"))
     form = LoginForm()
-    error = None
+    error, wait, status = None, 0, 200
     if form.validate_on_submit():
-        session = get_session()
-        try:
-            account = auth_services.authenticate(session, data=form.parsed, ip=client_ip())
-        except auth_services.LoginFailed as exc:
-            keep_on_error()  # the 401 still stores the audit entry of the failure
-            error = str(exc.message)
+        throttled = current_app.config.get("RATELIMIT_ENABLED", True)
+        keys = {"account": _login_key(form.parsed.login), "address": client_ip()}
+        wait = login_throttle().wait(keys) if throttled else 0
+        if wait:
+            status = 429
         else:
-            login_user(account)
-            return redirect(safe_next(request.args.get("next"), url_for("auth.index")))
-    return render_template("auth/login.html", form=form, error=error), (401 if error else 200)
+            session = get_session()
+            try:
+                account = auth_services.authenticate(session, data=form.parsed, ip=client_ip())
+            except auth_services.LoginFailed as exc:
+                keep_on_error()  # the 401 still stores the audit entry of the failure
+                error, status = str(exc.message), 401
+                wait = login_throttle().failed(keys) if throttled else 0
+            else:
+                if throttled:
+                    login_throttle().succeeded(keys["account"])
+                role = policy.highest_role(auth_services.load_actor(session, pk(account)).grants)
+                sessions.start(account, staff=role not in (None, "resident"),
+                               remember=form.parsed.remember)
+                if account.password_must_change:
+                    return redirect(url_for("auth.password_change"))
+                return redirect(safe_next(request.args.get("next"), url_for("auth.index")))
+    return render_template("auth/login.html", form=form, error=error,
+                           wait=wait_text(wait) if wait else None,
+                           sms_url=_sms_login_url()), status
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    """Log out (POST with CSRF, so a link on another site cannot log a user out)."""
+    """Log out everywhere (POST with CSRF, so a link on another site cannot log a user out).
+
+    The account's session generation moves on, so a copy of this cookie (or a session on
+    another device) stops working too; the browser is told to drop what it stored.
+    """
+    auth_services.end_sessions(get_session(), current_user.id)
     logout_user()
     flash(_("You have logged out."), "info")
-    return redirect(url_for("auth.login"))
+    resp = redirect(url_for("auth.login"))
+    # Not "storage": a steward's unsent offline drops wait there for the next login.
+    resp.headers["Clear-Site-Data"] = '"cache"'
+    return resp
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def password_change():
+    """Change one's own password: the current one, the new one twice. Other sessions end;
+    this one carries on."""
+    form = PasswordChangeForm()
+    form.login_names = (current_user.username, current_user.phone)
+    if form.validate_on_submit():
+        try:
+            account = auth_services.change_password(get_session(), account_id=current_user.id,
+                                                    data=form.parsed, ip=client_ip())
+        except auth_services.WrongCurrentPassword as err:
+            errors_onto_form(form, err, default=form.current_password)
+        else:
+            sessions.renew(account)
+            flash(_("Your password was changed. Your other sessions have ended."), "success")
+            return redirect(url_for("auth.index"))
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/password_change.html", form=form,
+                           forced=current_user.password_must_change), status
+
+
+@bp.before_app_request
+def _forced_password_change() -> ResponseReturnValue | None:
+    """While an admin-set password is unchanged, every page leads to the change page."""
+    if request.endpoint in CHANGE_EXEMPT or request.endpoint is None:
+        return None
+    if not current_user.is_authenticated or not current_user.password_must_change:
+        return None
+    if wants_json():
+        return jsonify({"error": "password_change_required",
+                        "message": _("Change your password first.")}), 403
+    return redirect(url_for("auth.password_change"))
 
 
 @bp.get("/")
@@ -207,16 +311,34 @@ def grant_revoke(grant_id: int):
 @login_required
 def password_reset(account_id: int):
     """Set a new password for an account the reader outranks (audited)."""
+    session = get_session()
+    target = auth_services.get_account(session, actor=actor(), account_id=account_id).account
     form = PasswordResetForm()
+    form.login_names = (target.username, target.phone)
     if form.validate_on_submit():
-        session = get_session()
         try:
             auth_services.reset_password(session, actor=actor(), account_id=account_id,
                                          data=form.parsed, ip=client_ip())
         except InvalidInput as err:
             _show_error(form, err)
         else:
-            flash(_("The password was reset. Tell the person the new password in person."),
+            flash(_("The password was reset and the account's sessions ended. Tell the person "
+                    "the new password in person; they must change it when they log in."),
                   "success")
             return redirect(url_for("auth.account_detail", account_id=account_id))
     return _render_detail(account_id, password_form=form, status=422)
+
+
+@bp.post("/admin/accounts/<int:account_id>/active")
+@login_required
+def account_active(account_id: int):
+    """Disable an account (its sessions end at once) or enable it again (audited)."""
+    choice = request.form.get("active")
+    if choice not in ("0", "1"):
+        abort(400)
+    active = choice == "1"
+    auth_services.set_account_active(get_session(), actor=actor(), account_id=account_id,
+                                     active=active, ip=client_ip())
+    flash(_("The account was enabled.") if active
+          else _("The account was disabled and its sessions ended."), "success")
+    return redirect(url_for("auth.account_detail", account_id=account_id))

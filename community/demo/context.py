@@ -20,7 +20,7 @@ from community.households.models import Household
 from community.rows import table_of
 
 # Local demo logins, printed by every run and documented in the README; not a secret.
-DEMO_PASSWORD = "demo-2026"  # noqa: S105
+DEMO_PASSWORD = "demo-sort-2026"  # noqa: S105
 
 CITY = "苏州市"
 # district → street → (community, slug used in usernames)

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app, redirect, request, session
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    has_request_context,
+    redirect,
+    request,
+    session,
+)
 from flask_login import current_user
 
 from community.auth import services as auth_services
@@ -17,7 +25,12 @@ bp = Blueprint("i18n", __name__)
 
 
 def select_locale() -> str:
-    """Explicit choice in this browser, else the account's saved choice, else the default (zh)."""
+    """Explicit choice in this browser, else the account's saved choice, else the default (zh).
+
+    Outside a request (CLI commands, jobs) there is no browser nor user: the default.
+    """
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     languages: tuple[str, ...] = current_app.config["LANGUAGES"]
     if chosen in languages:

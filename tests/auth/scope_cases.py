@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from community.auth.models import RoleGrant
 from tests.builders import PASSWORD, World
-from tests.scope import Case, foreign
+from tests.scope import Case, exempt, foreign
 
 
 def _grant_id(w: World, account_id: int) -> int:
@@ -65,3 +65,13 @@ def _password_reset(w: World) -> list[Case]:
     return [Case("POST", f"/admin/accounts/{acct.id}/password",
                  data={"password": "taken-over-123"})
             for acct in (w.resident_a, w.steward_a, w.manager_a, w.city_admin)]
+
+
+@foreign("auth.account_active")
+def _account_active(w: World) -> list[Case]:
+    return [Case("POST", f"/admin/accounts/{acct.id}/active", data={"active": "0"})
+            for acct in (w.resident_a, w.steward_a, w.manager_a, w.city_admin)]
+
+
+# One's own password: no area to be foreign to (tests/auth/test_passwords.py).
+exempt("auth.password_change")

@@ -176,7 +176,7 @@ BAD = [
     ({"username": "1abc"}, "username", "用户名须以字母开头"),
     ({"username": "ab"}, "username", "请使用 3 到 64 个字符。"),
     ({"username": "", "phone": "12345"}, "phone", "请输入 11 位手机号。"),
-    ({"password": "short"}, "password", "请使用 8 到 128 个字符。"),
+    ({"password": "short"}, "password", "请使用 10 到 128 个字符。"),
     ({"role": ""}, "role", "此项必填。"),
     ({"area_id": ""}, "area_id", "此项必填。"),
     ({"username": "managera"}, "username", "该用户名已被使用。"),
@@ -207,7 +207,7 @@ def test_create_validation_in_english(client, session: Session, world: builders.
     resp = client.post("/admin/accounts/new", data={**GOOD, "password": "short",
                                                      "role": "resident", "area_id": world.a.id})
     assert resp.status_code == 422
-    assert "Use 8 to 128 characters." in resp.get_data(as_text=True)
+    assert "Use 10 to 128 characters." in resp.get_data(as_text=True)
 
 
 def test_role_must_fit_the_area_level(client, session: Session, world: builders.World) -> None:
@@ -331,7 +331,7 @@ def test_password_reset_errors(client, session: Session, world: builders.World) 
     builders.login(client, world.manager_a)
     resp = client.post(f"/admin/accounts/{world.steward_a.id}/password", data={"password": "x"})
     assert resp.status_code == 422
-    assert "请使用 8 到 128 个字符。" in resp.get_data(as_text=True)
+    assert "请使用 10 到 128 个字符。" in resp.get_data(as_text=True)
     # Not below the manager: another manager of A, or the street admin (not in A's scope).
     peer = builders.account(session, "manager", world.a)
     session.commit()

@@ -1,4 +1,5 @@
-"""Login, logout, the generic failure message, rate limits, CSRF and security headers."""
+"""Login, logout, the generic failure message, CSRF and security headers (throttling:
+test_throttle.py; sessions: test_sessions.py)."""
 from __future__ import annotations
 
 import pytest
@@ -45,15 +46,3 @@ def test_csrf_required(client, world: builders.World) -> None:
     resp = client.post("/login", data={"login": "managera", "password": builders.PASSWORD})
     assert resp.status_code == 400
     assert "表单已过期" in resp.get_data(as_text=True)
-
-
-@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True,
-                                         "LOGIN_LIMIT_PER_ACCOUNT": "3 per 5 minutes"}])
-def test_rate_limit_per_account(client, world: builders.World) -> None:
-    for _ in range(3):
-        client.post("/login", data={"login": "managera", "password": "wrong-password"})
-    resp = client.post("/login", data={"login": "MANAGERA", "password": builders.PASSWORD})
-    assert resp.status_code == 429
-    # Another account from the same address is not blocked by this account's limit.
-    ok = client.post("/login", data={"login": "managerb", "password": builders.PASSWORD})
-    assert ok.status_code == 302

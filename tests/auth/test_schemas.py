@@ -44,7 +44,7 @@ def test_account_needs_a_username_or_a_phone(app: Flask) -> None:
     ({"username": "ab"}, "username", "Use 3 to 64 characters."),
     ({"username": "1abc"}, "username", "A username starts with a letter"),
     ({"phone": "12345"}, "phone", "Enter an 11-digit mobile number."),
-    ({"password": "short"}, "password", "Use 8 to 128 characters."),
+    ({"password": "short"}, "password", "Use 10 to 128 characters."),
     ({"password": "        "}, "password", "This field is required."),
     ({"display_name": "名" * 81}, "display_name", "At most 80 characters."),
 ])

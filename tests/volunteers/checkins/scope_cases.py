@@ -23,7 +23,7 @@ from community.auth.schemas import AccountIn
 from community.stations.models import Station
 from community.volunteers.checkins import codes
 from community.volunteers.models import Shift, ShiftAssignment, Steward, SupervisionLog
-from tests.builders import World
+from tests.builders import PASSWORD, World
 from tests.scope import Case, foreign
 from tests.volunteers.checkins.builders import KEY
 
@@ -53,14 +53,14 @@ def _a_data(w: World) -> AData:
             a = session.get(Area, w.a.id)
             assert a is not None
             chief = auth_services.create_account(session, data=AccountIn.parse(
-                display_name="玉龙亭长", password="x" * 12, username="yulongchief"))
+                display_name="玉龙亭长", password=PASSWORD, username="yulongchief"))
             auth_services.add_grant(session, account=chief, role="station_chief", area=a)
             station = Station(community_id=a.id, name=A_STATION, chief_id=chief.id)
             session.add(station)
             session.flush()
             steward = Steward(community_id=a.id, account_id=w.steward_a.id, status="approved")
             absent_account = auth_services.create_account(session, data=AccountIn.parse(
-                display_name=A_ABSENT, password="x" * 12, username=A_ABSENT))
+                display_name=A_ABSENT, password=PASSWORD, username=A_ABSENT))
             absent = Steward(community_id=a.id, account_id=absent_account.id,
                              status="approved")
             session.add_all([steward, absent])
