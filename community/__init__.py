@@ -44,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     sms_provider.init_app(app)
     _register_blueprints(app)
+    _register_duty()
     moved.register(app)
     errors.register(app)
     security.register(app)
@@ -115,6 +116,14 @@ def _init_login_throttle(app: Flask) -> None:
         address=Rule(free=config["LOGIN_FREE_FAILURES_PER_ADDRESS"], **delay),
         # Said by the first login a worker serves (not by every CLI command).
         local_warning=uri.startswith("memory://") and not (app.debug or app.testing))
+
+
+def _register_duty() -> None:
+    """Stewards record drops only on a checked-in shift: stations asks volunteers (above it)."""
+    from community.stations import duty
+    from community.volunteers.checkins import queries as checkins_queries
+
+    duty.register(checkins_queries.duty_posts)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from community.areas import services as area_services
 from community.areas.models import Area
 from community.areas.schemas import AreaIn
+from community.auth import policy
 from community.auth import services as auth_services
 from community.auth.models import Account
 from community.auth.schemas import AccountIn
@@ -193,3 +194,37 @@ def drop(session: Session, st, household: Household | None = None, *, happened_a
 def week(weekly: dict[int, list[tuple[time, time]]]) -> WeekIn:
     """A weekly schedule input from {weekday: [(start, end), ...]} (other days closed)."""
     return WeekIn.parse({f"weekday_{day}": ranges for day, ranges in weekly.items()})
+
+
+def on_duty(session: Session, acct: Account, st, start: datetime, end: datetime):
+    """`acct` as an approved steward of `st`'s community (reused when it is one) on a shift of
+    `st` from `start` to `end`, checked in at its start: where and when a steward may record
+    drops (`community.stations.duty`). Returns the assignment."""
+    from zoneinfo import ZoneInfo
+
+    from sqlmodel import select as sql_select
+
+    from community.volunteers.models import Shift, ShiftAssignment, Steward
+
+    steward = session.exec(sql_select(Steward).where(
+        Steward.account_id == acct.id, Steward.community_id == st.community_id)).first()
+    if steward is None:
+        steward = Steward(community_id=st.community_id, account_id=acct.id, status="approved")
+        session.add(steward)
+        session.flush()
+    shift = Shift(community_id=st.community_id, station_id=st.id,
+                  local_date=start.astimezone(ZoneInfo("Asia/Shanghai")).date(),
+                  starts_at=start, ends_at=end)
+    session.add(shift)
+    session.flush()
+    assignment = ShiftAssignment(shift_id=shift.id, steward_id=steward.id, checked_in_at=start,
+                                 check_in_method="code")
+    session.add(assignment)
+    session.flush()
+    return assignment
+
+
+def recorder(session: Session, community: Area) -> policy.Actor:
+    """A new station chief of `community`, as an acting recorder: chiefs record drops at any
+    station of their community at any time (stewards only on duty: `on_duty`)."""
+    return auth_services.load_actor(session, account(session, "station_chief", community).id)

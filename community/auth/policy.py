@@ -48,6 +48,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "device:manage": ADMINS,
     # "device" is the pseudo-role of a kiosk/smart bin/scale authenticated by its token.
     "drop:record": frozenset({"steward", "station_chief", "manager", "device"}),
+    # Recording without being on a shift there (stewards record only on duty: stations.duty).
+    "drop:record_anywhere": frozenset({"station_chief", "manager", "device"}),
     "drop:read": ADMINS | {"station_chief"},
     "drop:regrade": ADMINS | {"station_chief"},
     # Replacing another recorder's drop photo (the recorder may replace their own).

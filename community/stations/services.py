@@ -39,7 +39,7 @@ from community.households.models import Card, Household
 from community.points import services as points_services
 from community.points.rules import DropFacts
 from community.rows import any_of, insert_rows, pk, table_of
-from community.stations import windows
+from community.stations import duty, windows
 from community.stations.models import (
     Device,
     Drop,
@@ -387,6 +387,7 @@ def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropI
                               | {d.station_id for d in replays.values()}, days)
     cards = _load_cards(session, {i.card for i in items if i.card and not i.tally})
 
+    on_duty = _Duty(session, actor, items)
     pending: list[tuple[int, dict[str, Any], list[DropWarning]]] = []
     for n, item in enumerate(items):
         try:
@@ -399,7 +400,7 @@ def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropI
             if old is not None or item.client_id in first:
                 replay_of[n] = item.client_id
                 continue
-            row, warnings = _validate(item, info, cards, actor, device, now)
+            row, warnings = _validate(item, info, cards, actor, device, now, on_duty)
         except DomainError as err:
             outcomes[n] = DropError(item.client_id, err)
             continue
@@ -477,9 +478,31 @@ class _Path:
     path: str
 
 
+class _Duty:
+    """Whether the actor may record at a station at a moment: anywhere in their community for
+    chiefs, managers and devices; on a checked-in shift of that station for a steward
+    (`duty`). The steward's posts are read once per request, and only when needed."""
+
+    def __init__(self, session: Session, actor: policy.Actor, items: Sequence[DropIn]) -> None:
+        self.session, self.actor, self.items = session, actor, items
+        self._posts: Sequence[duty.Post] | None = None
+
+    def require(self, info: _StationInfo, moment: datetime) -> None:
+        """Raise NotOnDuty unless the actor may record at `info`'s station at `moment`."""
+        if policy.allowed(self.actor, "drop:record_anywhere", _Path(info.path)):
+            return
+        if self._posts is None:
+            times = [i.happened_at for i in self.items]
+            account_id = self.actor.account_id
+            self._posts = () if account_id is None else duty.posts(
+                self.session, account_id, min(times), max(times))
+        if not any(p.covers(info.station.id, moment) for p in self._posts):
+            raise duty.NotOnDuty(field="station_id")
+
+
 def _validate(item: DropIn, info: _StationInfo, cards: dict[str, tuple[Card, Household]],
-              actor: policy.Actor, device: Device | None,
-              now: datetime) -> tuple[dict[str, Any], list[DropWarning]]:
+              actor: policy.Actor, device: Device | None, now: datetime,
+              on_duty: _Duty) -> tuple[dict[str, Any], list[DropWarning]]:
     """Check one new drop against its station and card; return the row to insert."""
     station = info.station
     if device is not None and device.station_id not in (None, station.id):
@@ -494,6 +517,7 @@ def _validate(item: DropIn, info: _StationInfo, cards: dict[str, tuple[Card, Hou
         raise TimeInFuture(field="happened_at")
     if item.happened_at < now - MAX_AGE:
         raise TimeTooOld(field="happened_at")
+    on_duty.require(info, item.happened_at)  # before the card: an off-duty steward learns nothing
     warnings: list[DropWarning] = []
     household_id = card_id = None
     if item.tally:

@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,13 @@ def _drops(session: Session) -> list[Drop]:
     return rows
 
 
+def _on_duty(session: Session, world: builders.World, station) -> None:
+    """The steward is checked in to a shift of `station` around the suite's fixed clock."""
+    now = clock.now()
+    builders.on_duty(session, world.steward_a, station, now - timedelta(hours=2),
+                     now + timedelta(hours=2))
+
+
 def _open_scan_page(page: Page, base_url: str, station_id: int) -> None:
     log_in(page, base_url, "stewarda", builders.PASSWORD)
     page.goto(f"{base_url}/steward/scan")
@@ -52,6 +60,7 @@ def test_fake_camera_records_one_drop(browser_type: BrowserType,
                                       tmp_path: Path) -> None:
     """The camera sees a household's card: its address shows and exactly one drop is stored."""
     station = builders.station(session, world.a, "东门投放亭")
+    _on_duty(session, world, station)
     home = world.households_a[0]
     card = builders.active_card(session, home)
     session.commit()
@@ -107,6 +116,7 @@ def test_offline_scans_survive_reload_and_sync_once(app: Flask, browser: Browser
         seen.append(request.path)
 
     station = builders.station(session, world.a, "东门投放亭")
+    _on_duty(session, world, station)
     short_codes = [codes.format_code(builders.active_card(session, hh).short_code)
                    for hh in world.households_a]
     session.commit()
@@ -168,6 +178,7 @@ def test_feedback_warnings_errors_and_tally(browser: Browser, live_server: str,
     # The only windows start 3 hours from now, no grace: this drop is 过时投放.
     station = builders.station(session, world.a, "东门投放亭", grace=0,
                                ranges=((hour + 3, hour + 5),))
+    _on_duty(session, world, station)
     good, revoked = world.households_a[0], world.households_a[1]
     good_code = codes.format_code(builders.active_card(session, good).short_code)
     manager = auth_services.load_actor(session, world.manager_a.id)

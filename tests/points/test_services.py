@@ -251,7 +251,7 @@ def test_balance_check_constraint(session, scene) -> None:
 
 def test_scan_feedback_shows_points_and_replay_shows_the_same(session, scene) -> None:
     world, st = scene
-    steward = auth_services.load_actor(session, world.steward_a.id)
+    steward = builders.recorder(session, world.a)
     card = builders.active_card(session, world.households_a[0])
     session.commit()
     items = [DropIn.model_validate({"client_id": f"points-item-{n}", "station_id": st.id,
@@ -297,7 +297,7 @@ def test_scan_batches_cost_a_fixed_number_of_statements(app, session, scene) -> 
     from community.db import get_engine
 
     world, st = scene
-    steward = auth_services.load_actor(session, world.steward_a.id)
+    steward = builders.recorder(session, world.a)
     cards = [builders.active_card(session, hh) for hh in world.households_a]
     session.commit()
 

@@ -32,7 +32,7 @@ def _built(session: Session, community_id: int) -> dict[date, datetime]:
 def _late_incorrect_drops(session: Session, scene: Scene, day: date, n: int) -> None:
     """n households' incorrect kitchen drops on `day`, uploaded on DEC2 from an offline queue."""
     st = session.execute(select(Station).where(col(Station.name) == "北门")).scalar_one()
-    steward = auth_services.load_actor(session, scene.w.steward_a.id)
+    steward = builders.recorder(session, scene.w.a)
     items = [DropIn.model_validate({
         "client_id": f"offline-{k:06d}", "station_id": st.id, "category": "kitchen",
         "quality": "incorrect", "happened_at": at(day, 8, k),

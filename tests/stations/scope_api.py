@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from PIL import Image
@@ -45,6 +45,8 @@ def _a(w: World) -> _A:
     with Session(owner.get_bind()) as session:
         st = builders.station(session, w.a, "玉龙东门投放点")
         card = builders.active_card(session, w.households_a[0])
+        builders.on_duty(session, w.steward_a, st, MOMENT - timedelta(hours=10),
+                         MOMENT + timedelta(hours=14))
         steward = auth_services.load_actor(session, w.steward_a.id)
         stations_services.record_drop(session, actor=steward, now=MOMENT, item=DropIn(
             client_id=A_CLIENT_ID, station_id=st.id, category="kitchen",

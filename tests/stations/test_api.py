@@ -32,6 +32,9 @@ def frozen():
 def scene(session: Session, world: builders.World):
     """Community A with one station (all categories, 07–09 and 18–20, grace 10)."""
     st = builders.station(session, world.a, "东门投放点")
+    # The steward is on a shift there all around NOW (stewards record only on duty).
+    builders.on_duty(session, world.steward_a, st, NOW - timedelta(hours=10),
+                     NOW + timedelta(hours=14))
     session.commit()
     return world, st
 

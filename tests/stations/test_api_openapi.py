@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import jsonschema
@@ -46,6 +46,8 @@ def _validator(doc: dict, name: str) -> jsonschema.Draft202012Validator:
 def test_answers_match_the_document(client, session: Session, world: builders.World) -> None:
     doc = openapi.document()
     st = builders.station(session, world.a)
+    builders.on_duty(session, world.steward_a, st, NOW - timedelta(hours=10),
+                     NOW + timedelta(hours=14))
     session.commit()
     card = builders.active_card(session, world.households_a[0])
     builders.login(client, world.steward_a)

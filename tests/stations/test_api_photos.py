@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,8 @@ def _image(fmt: str = "PNG", size: tuple[int, int] = (64, 48), exif: bool = Fals
 def recorded(client, session: Session, world: builders.World):
     """A steward logged in, with one recorded drop in community A."""
     st = builders.station(session, world.a)
+    builders.on_duty(session, world.steward_a, st, NOW - timedelta(hours=2),
+                     NOW + timedelta(hours=2))
     session.commit()
     builders.login(client, world.steward_a)
     with clock.freeze(NOW):

@@ -34,7 +34,7 @@ def test_late_drops_and_regrades_mark_their_days(session: Session,
                                                  world: builders.World) -> None:
     st = builders.station(session, world.a)
     card = builders.active_card(session, world.households_a[0])
-    steward = auth_services.load_actor(session, world.steward_a.id)
+    steward = builders.recorder(session, world.a)
     manager = auth_services.load_actor(session, world.manager_a.id)
     session.commit()
     today_8 = NOW.replace(hour=8)

@@ -30,6 +30,9 @@ def _item(station_id: int, card: str | None, n: int = 1, **kw) -> DropIn:
 @pytest.fixture
 def scene(session: Session, world: builders.World):
     st = builders.station(session, world.a)
+    # The steward's shift covers every moment these tests record at (a whole day around NOW).
+    builders.on_duty(session, world.steward_a, st, NOW - timedelta(hours=10),
+                     NOW + timedelta(hours=14))
     session.commit()
     steward = auth_services.load_actor(session, world.steward_a.id)
     return world, st, steward
@@ -248,3 +251,54 @@ def test_device_bound_to_a_station_records_only_there(session: Session, scene) -
                              device=device, now=NOW)
     assert services.record_drop(session, actor=dev_actor, item=_item(st.id, card.token),
                                 device=device, now=NOW).source == "device"
+
+
+# --- Stewards record only on duty (issue 14, part 6) ----------------------------------------
+
+def test_a_steward_records_only_on_a_checked_in_shift_at_that_station(
+        session: Session, world: builders.World) -> None:
+    """Off shift, at another station, before checking in, or with a device time outside the
+    shift (+30 min) a steward's drop is refused (nothing stored); a chief and a manager record
+    anywhere in their community."""
+    from community.stations.duty import NotOnDuty
+    from community.volunteers.models import ShiftAssignment
+
+    st, other = builders.station(session, world.a), builders.station(session, world.a)
+    start, end = NOW.replace(hour=7, minute=0), NOW.replace(hour=9, minute=0)
+    post = builders.on_duty(session, world.steward_a, st, start, end)
+    card = builders.active_card(session, world.households_a[0]).token
+    session.commit()
+    steward = auth_services.load_actor(session, world.steward_a.id)
+    off = [_item(st.id, card, 11, happened_at=start - timedelta(minutes=31)),
+           _item(st.id, card, 12, happened_at=end + timedelta(minutes=31)),
+           _item(other.id, card, 13)]
+    later = end + timedelta(hours=1)
+    for item in off:
+        with pytest.raises(NotOnDuty):
+            services.record_drop(session, actor=steward, item=item, now=later)
+        session.rollback()
+    assert _count(session) == 0
+    # The margin: half an hour either side of the shift; a batch keeps its good items.
+    got = services.record_drops(session, actor=steward, now=later, items=[
+        _item(st.id, card, 21, happened_at=start - timedelta(minutes=30)),
+        _item(st.id, card, 22, happened_at=end + timedelta(minutes=30), category="other"),
+        *off])
+    session.commit()
+    assert [type(o).__name__ for o in got] == ["DropOut", "DropOut"] + ["DropError"] * 3
+    assert got[2].error.code == "not_on_duty"  # type: ignore[union-attr]
+    # Not checked in: the same shift no longer counts.
+    row = session.get(ShiftAssignment, post.id)
+    row.checked_in_at = None  # type: ignore[union-attr]
+    session.commit()
+    with pytest.raises(NotOnDuty):
+        services.record_drop(session, actor=steward, item=_item(st.id, card, 31), now=NOW)
+    session.rollback()
+    # Chiefs and managers record at any station of their community, at any time.
+    chief = builders.account(session, "station_chief", world.a)
+    session.commit()
+    for n, who in enumerate((chief, world.manager_a)):
+        acting = auth_services.load_actor(session, who.id)
+        services.record_drop(session, actor=acting, now=NOW,
+                             item=_item(other.id, card, 41 + n, happened_at=NOW.replace(hour=3)))
+    session.commit()
+    assert _count(session) == 4

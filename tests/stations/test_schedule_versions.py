@@ -47,7 +47,7 @@ def scene(session: Session, world: builders.World):
     manage.start_history(session, st, world.a.timezone)
     session.commit()
     manager = auth_services.load_actor(session, world.manager_a.id)
-    steward = auth_services.load_actor(session, world.steward_a.id)
+    steward = builders.recorder(session, world.a)
     services.forget_station()
     return world, st, manager, steward
 

@@ -33,6 +33,7 @@ from community.errors import Forbidden, NotFound
 from community.households import services as households_services
 from community.households.models import Household
 from community.rows import pk, table_of
+from community.stations import duty
 from community.stations.models import Drop, Station
 from community.volunteers.checkins import codes
 from community.volunteers.checkins.rules import CHECK_IN_EARLY, CHECK_OUT_LATE
@@ -532,3 +533,21 @@ def shift_detail(session: Session, *, actor: policy.Actor, shift_id: int,
                      linked_drops(session, assignment=p.assignment, shift=shift,
                                               account_id=p.steward_account_id, now=now))
         for p in people])
+
+
+def duty_posts(session: Session, account_id: int, earliest: datetime,
+               latest: datetime) -> list[duty.Post]:
+    """The account's shifts it checked in to that overlap [earliest, latest]: where and when
+    it may record drops as a steward (`community.stations.duty`, registered at start-up).
+
+    A shift cancelled after the check-in still counts for the drops made while on it.
+    """
+    rows = session.execute(
+        select(col(Shift.station_id), col(Shift.starts_at), col(Shift.ends_at))
+        .join(ShiftAssignment, col(ShiftAssignment.shift_id) == Shift.id)
+        .join(Steward, col(Steward.id) == ShiftAssignment.steward_id)
+        .where(col(Steward.account_id) == account_id,
+               col(ShiftAssignment.checked_in_at).is_not(None),
+               col(ShiftAssignment.status).in_(("signed_up", "done")),
+               col(Shift.starts_at) <= latest, col(Shift.ends_at) >= earliest))
+    return [duty.Post(station, start, end) for station, start, end in rows]
