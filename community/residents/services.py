@@ -851,15 +851,10 @@ def _end_membership(session: Session, member: HouseholdMember, *, by: int | None
             audit.record(session, actor_id=by, action="household.head_changed", area=area,
                          target_type="household", target_id=member.household_id, ip=ip,
                          member=nxt.id, account=nxt.account_id)
-    _end_sessions(session, member.account_id)
-
-
-def _end_sessions(session: Session, account_id: int) -> None:
-    """End the account's other sessions when the auth module offers it (a session generation);
-    resident pages refuse a removed member on every request in any case."""
-    end = getattr(auth_services, "end_sessions", None)
-    if end is not None:
-        end(session, account_id=account_id)
+    if reason != "left":
+        # Their open sessions end (the login page next); resident pages would refuse the
+        # removed membership on every request in any case. Leaving oneself keeps one's session.
+        auth_services.end_sessions(session, member.account_id)
 
 
 def remove_member(session: Session, *, actor: policy.Actor, member_id: int,
@@ -916,5 +911,5 @@ def disable_account(session: Session, *, actor: policy.Actor, account_id: int,
         session.flush()
         audit.record(session, actor_id=actor.account_id, action="account.disabled",
                      area=in_scope[0], target_type="account", target_id=account.id, ip=ip)
-        _end_sessions(session, pk(account))
+        auth_services.end_sessions(session, pk(account))
     return account

@@ -62,18 +62,23 @@ def _invite(client: FlaskClient, household_id: int) -> str:
 
 
 def _sees_no_household(client: FlaskClient, household_id: int, address: str) -> None:
-    """An old cookie of someone no longer in the household: no data of it anywhere."""
-    home = client.get("/me/")
-    if home.status_code == 302:  # the session was ended: the login page
-        assert "/login" in home.headers["Location"]
-    else:
-        body = home.get_data(as_text=True)
-        assert address not in body
-        assert 'data-testid="points-balance"' not in body
-        assert 'data-testid="card-qr"' not in body
-    assert client.get(f"/me/household/{household_id}").status_code in (302, 404)
-    assert client.get(f"/me/card.png?household_id={household_id}").status_code in (302, 404)
+    """A cookie of someone not in the household (or no longer): no data of it anywhere."""
+    body = client.get("/me/").get_data(as_text=True)
+    assert address not in body
+    assert 'data-testid="points-balance"' not in body
+    assert 'data-testid="card-qr"' not in body
+    assert client.get(f"/me/household/{household_id}").status_code == 404
+    assert client.get(f"/me/card.png?household_id={household_id}").status_code == 404
     assert client.get(f"/me/points?household_id={household_id}").status_code in (302, 404)
+
+
+def _gets_the_login_page(client: FlaskClient, household_id: int) -> None:
+    """An old cookie whose sessions were ended: every resident page sends it to log in."""
+    for url in ("/me/", f"/me/household/{household_id}", f"/me/points?household_id={household_id}",
+                f"/me/card.png?household_id={household_id}"):
+        resp = client.get(url)
+        assert resp.status_code == 302, url
+        assert "/login" in resp.headers["Location"], url
 
 
 def test_the_card_takeover_fails_at_its_first_step(client, session: Session,
@@ -343,6 +348,9 @@ def test_the_head_removes_a_member_whose_old_cookie_then_sees_nothing(
     [entry] = _audit(session, "household.member_removed")
     assert (entry.actor_id, entry.detail["reason"]) == (head.id, "head")
 
+    _gets_the_login_page(theirs, hh.id)
+    # Logged in again, the removed member is a stranger to the household.
+    builders.login(theirs, other)
     _sees_no_household(theirs, hh.id, "1栋1单元101室")
 
 
@@ -390,9 +398,9 @@ def test_the_manager_disables_an_account_and_its_cookie_stops_working(
     assert client.post(f"/manage/links/accounts/{other.id}/disable").status_code == 302
     assert session.get(Account, other.id, populate_existing=True).active is False
     done(session)
-    resp = theirs.get("/me/")
-    assert resp.status_code == 302
-    assert "/login" in resp.headers["Location"]
+    _gets_the_login_page(theirs, hh.id)
+    assert theirs.post("/login", data={"login": other.phone,
+                                       "password": builders.PASSWORD}).status_code != 302
     [entry] = _audit(session, "account.disabled")
     assert (entry.actor_id, entry.target_id) == (world.manager_a.id, other.id)
     # Staff accounts are not disabled here, nor one's own.
