@@ -236,7 +236,9 @@ class Side:
 def _side(session: Session, street: Area, name: str, homes: int) -> Side:
     c = builders.area(session, street, name)
     manager = builders.account(session, "manager", c)
-    recorder = builders.account(session, "steward", c)
+    # The station chief uploads the devices' and phones' queues: chiefs record at any
+    # station at any time (a steward only on a checked-in shift: stations.duty).
+    recorder = builders.account(session, "station_chief", c)
     stations = [builders.station(session, c, s) for s in STATIONS]
     for s in stations:
         stations_manage.start_history(session, s, c.timezone)
