@@ -41,6 +41,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
@@ -55,7 +56,19 @@ DROP_COLUMNS = ("client_id", "station_id", "community_id", "category", "quality"
                 "household_id", "card_id", "recorded_by", "device_id", "happened_at",
                 "received_at", "local_date", "in_window", "weight_kg", "note", "photo")
 COLUMNS = ", ".join(DROP_COLUMNS)
+DROP_TYPES = dict(zip(DROP_COLUMNS, (
+    "varchar", "integer", "integer", "varchar", "varchar", "varchar", "integer", "integer",
+    "integer", "integer", "timestamptz", "timestamptz", "date", "boolean", "numeric", "varchar",
+    "varchar"), strict=True))
+SCORED_TYPES = {"drop_id": "bigint", "account_id": "integer", "local_date": "date",
+                "happened_at": "timestamptz", "category": "varchar", "quality": "varchar",
+                "in_window": "boolean", "rule_version": "integer"}
+ENTRY_TYPES = {"account_id": "integer", "amount": "integer", "kind": "varchar",
+               "source": "varchar", "rule_version": "integer", "actor_id": "integer",
+               "reason": "varchar", "at": "timestamptz", "local_date": "date",
+               "reverses_id": "bigint", "drop_id": "bigint"}
 TARGET_SINGLE, TARGET_BATCH = 0.25, 0.50
+ALL_DAY = dtime(0, 0)
 
 
 # --- seeding, through the app's services --------------------------------------------------
@@ -85,7 +98,7 @@ def seed(url: str, households: int, stations: int) -> Seed:
     from community.households import codes
     from community.households.models import Card, Household
     from community.stations import services as stations_services
-    from community.stations import windows
+    from community.stations.manage import services as stations_manage
     from community.stations.models import Station, StationWindow
     from community.stations.schemas import DeviceIn
 
@@ -104,14 +117,20 @@ def seed(url: str, households: int, stations: int) -> Seed:
             display_name="bench", username="bench.manager", password=secrets.token_urlsafe(16)))
         auth_services.add_grant(s, account=manager, role="manager", area=community)
         station_ids = []
+        now = datetime.now(UTC)
         for n in range(1, stations + 1):
-            station = Station(community_id=community.id, name=f"{n}号楼投放点", grace_minutes=10)
+            # Open around the clock (an end not after the start runs past midnight), for a
+            # year: every drop is in its window whatever the hour of the run, so each one
+            # goes the whole way through the ledger (earn, daily cap, streaks, strikes).
+            station = Station(community_id=community.id, name=f"{n}号楼投放点", grace_minutes=10,
+                              created_at=now - timedelta(days=365))
             s.add(station)
             s.flush()
-            s.add_all(StationWindow(station_id=station.id, weekday=d, start_time=a, end_time=b)
-                      for d in range(7) for a, b in windows.DEFAULT_RANGES)
+            s.add_all(StationWindow(station_id=station.id, weekday=d, start_time=ALL_DAY,
+                                    end_time=ALL_DAY) for d in range(7))
+            s.flush()
+            stations_manage.start_history(s, station, community.timezone)
             station_ids.append(station.id)
-        now = datetime.now(UTC)
         s.execute(insert(Household.__table__), [
             {"community_id": community.id, "building": str(1 + n // 100), "unit": "1",
              "room": str(101 + n % 100), "members": 3, "status": "active",
@@ -120,7 +139,8 @@ def seed(url: str, households: int, stations: int) -> Seed:
                            .where(Household.__table__.c.community_id == community.id)).scalars()
         s.execute(insert(Card.__table__), [
             {"household_id": h, "token": codes.new_token(), "short_code": f"B{n:07d}",
-             "status": "active", "issued_at": now} for n, h in enumerate(hh_ids)])
+             "status": "active",
+             "issued_at": now} for n, h in enumerate(hh_ids)])
         actor = auth_services.load_actor(s, manager.id)
         device, token = stations_services.issue_device(s, actor=actor, community_id=community.id,
                                                        data=DeviceIn.parse(name="bench kiosk"))
@@ -325,6 +345,30 @@ class Raw:
     def _q(self, sql: str, n: int = 1) -> str:
         return sql.replace("{in}", ", ".join([self.mark] * n)).replace("?", self.mark)
 
+    def _in(self, expr: str, values: list[Any]) -> tuple[str, list[Any]]:
+        """`expr` matching any of `values`, as the app writes it (`community.rows.any_of`):
+        one array parameter on PostgreSQL, IN (?, …) on SQLite."""
+        if self.backend == "sqlite":
+            return f"{expr} IN ({', '.join('?' * len(values))})", list(values)
+        return f"{expr} = ANY(%s)", [list(values)]
+
+    def _insert(self, cur: Any, table: str, columns: dict[str, str], rows: list[list[Any]],
+                tail: str) -> list[tuple]:
+        """INSERT of many rows as the app writes it (`community.rows.insert_rows`): one
+        array per column through unnest() on PostgreSQL, a multi-row VALUES on SQLite.
+        `columns`: name → PostgreSQL type; `tail`: ON CONFLICT … [RETURNING …]."""
+        names = ", ".join(columns)
+        if self.backend == "sqlite":
+            one = "(" + ", ".join("?" * len(columns)) + ")"
+            cur.execute(f"INSERT INTO {table} ({names}) VALUES "  # noqa: S608
+                        + ", ".join([one] * len(rows)) + " " + tail,
+                        [v for r in rows for v in r])
+        else:
+            arrays = ", ".join(f"unnest(%s::{t}[])" for t in columns.values())
+            cur.execute(f"INSERT INTO {table} ({names}) SELECT {arrays} {tail}",  # noqa: S608
+                        [list(c) for c in zip(*rows, strict=True)])
+        return cur.fetchall() if "RETURNING" in tail else []
+
     def _ts(self, moment: datetime) -> Any:
         # How UTCDateTime binds: naive UTC text on SQLite, aware on PostgreSQL.
         if self.backend == "sqlite":
@@ -333,79 +377,64 @@ class Raw:
 
     def record(self, rows: list[tuple[str, int, int, int, str, str, datetime]]) -> list[str]:
         """One transaction for `rows` (client id, station, card, household, category, quality,
-        happened); returns the client ids inserted."""
+        happened); returns the client ids inserted.
+
+        The statements `stations.services.record_drops` runs for a device request (captured
+        from the app with a statement hook, in its order): the device, replays, date
+        exceptions, cards, the duplicate-window read, the drops; then the points. Station
+        schedules are cached per process by the app (30 s), so neither side reads them per
+        request. Drops of today are not late: no dirty-day mark, as in the app.
+        """
         cur = self.conn.cursor()
         if self.backend == "sqlite":
             cur.execute("BEGIN IMMEDIATE")
-        n = len(rows)
-        ids = [r[0] for r in rows]
-        stations = sorted({r[1] for r in rows})
         households = sorted({r[3] for r in rows})
         happened = [r[6] for r in rows]
         today = datetime.now(UTC).date()
         try:
-            cur.execute(self._q("SELECT id, community_id, station_id, name, token_hash, "
-                                "created_by, created_at, revoked_at, last_seen_at FROM device "
-                                "WHERE token_hash = ?"), (self.token_hash,))
-            device = cur.fetchone()
-            cur.execute(self._q("SELECT id, parent_id, level, name, path, timezone, join_requests, "
-                                "created_at FROM area WHERE id = ?"), (device[1],))
+            cur.execute(self._q("SELECT device.id, device.community_id, device.station_id, "
+                                "device.name, device.token_hash, device.created_by, "
+                                "device.created_at, device.revoked_at, device.last_seen_at, "
+                                "area.path FROM device JOIN area ON area.id = device.community_id "
+                                "WHERE device.token_hash = ?"), (self.token_hash,))
+            cur.fetchone()
+            where, params = self._in("client_id", [r[0] for r in rows])
+            cur.execute("SELECT id, " + COLUMNS + " FROM drop_record WHERE " + where,  # noqa: S608
+                        params)
             cur.fetchall()
-            replays = ("SELECT id, " + COLUMNS  # noqa: S608
-                       + " FROM drop_record WHERE client_id IN ({in})")
-            cur.execute(self._q(replays, n), ids)
+            stations, p1 = self._in("station_id", sorted({r[1] for r in rows}))
+            days, p2 = self._in("day", [self._day(today + timedelta(days=o))
+                                        for o in (-2, -1, 0, 1, 2)])
+            cur.execute("SELECT id, station_id, day, start_time, end_time, note FROM "  # noqa: S608
+                        f"station_exception WHERE {stations} AND {days}", p1 + p2)
             cur.fetchall()
-            cur.execute(self._q(
-                "SELECT station.id, station.community_id, station.name, station.location, "
-                "station.latitude, station.longitude, station.categories, station.chief_id, "
-                "station.status, station.grace_minutes, station.created_at, area.path, "
-                "area.timezone FROM station JOIN area ON area.id = station.community_id "
-                "WHERE station.id IN ({in})", len(stations)), stations)
-            cur.fetchall()
-            cur.execute(self._q("SELECT id, station_id, weekday, start_time, end_time "
-                                "FROM station_window WHERE station_id IN ({in})", len(stations)),
-                        stations)
-            cur.fetchall()
-            days = [today + timedelta(days=o) for o in (-2, -1, 0, 1, 2)]
-            exceptions = ("SELECT id, station_id, day, start_time, end_time, note "
-                          "FROM station_exception WHERE station_id IN ({in}) AND day IN "
-                          "(?, ?, ?, ?, ?)")
-            cur.execute(self._q(exceptions, len(stations)),
-                        [*stations, *(d.isoformat() if self.backend == "sqlite" else d
-                                      for d in days)])
-            cur.fetchall()
-            tokens = [self.seed_token(r[2]) for r in rows]
-            cur.execute(self._q(
+            where, params = self._in("card.token", [self.seed_token(r[2]) for r in rows])
+            cur.execute(
                 "SELECT card.id, card.household_id, card.token, card.short_code, "
                 "card.status, card.issued_at, card.revoked_at, "
                 "card.revoked_by, household.id, household.community_id, household.building, "
                 "household.unit, household.room, household.members, household.status, "
-                "household.created_at, household.updated_at FROM card JOIN household "
-                "ON household.id = card.household_id WHERE card.token IN ({in})", len(tokens)),
-                tokens)
+                "household.honour_opt_out, household.created_at, household.updated_at "
+                "FROM card JOIN household ON household.id = card.household_id WHERE " + where,
+                params)
             cur.fetchall()
-            cur.execute(self._q("SELECT household_id, category, happened_at FROM drop_record "
-                                "WHERE household_id IN ({in}) AND happened_at >= ? "
-                                "AND happened_at <= ?", len(households)),
-                        [*households, self._ts(min(happened) - timedelta(minutes=10)),
+            homes, p1 = self._in("household_id", households)
+            cats, p2 = self._in("category", sorted({r[4] for r in rows}))
+            cur.execute(self._q("SELECT household_id, category, happened_at FROM "  # noqa: S608
+                                f"drop_record WHERE {homes} AND {cats} AND happened_at >= ? "
+                                "AND happened_at <= ?"),
+                        [*p1, *p2, self._ts(min(happened) - timedelta(minutes=10)),
                          self._ts(max(happened) + timedelta(minutes=10))])
             cur.fetchall()
             now = datetime.now(UTC)
-            values: list[Any] = []
-            for cid, station, card, hh, category, quality, moment in rows:
-                values += [cid, station, self.seed.community_id, category, quality, "device",
-                           hh, card, None, self.seed.device_id, self._ts(moment),
-                           self._ts(now), self._local_date(moment), False, None, None, None]
-            one = "(" + ", ".join([self.mark] * len(DROP_COLUMNS)) + ")"
-            cur.execute(f"INSERT INTO drop_record ({', '.join(DROP_COLUMNS)}) VALUES "  # noqa: S608
-                        + ", ".join([one] * n)
-                        + " ON CONFLICT (client_id) DO NOTHING RETURNING id, client_id", values)
-            inserted = [r[1] for r in cur.fetchall()]
-            self._ledger(cur, [r for r in rows if r[0] in set(inserted)], now)
-            cur.execute(self._q("SELECT id, community_id, building, unit, room, members, status, "
-                                "created_at, updated_at FROM household WHERE id IN ({in})",
-                                len(households)), households)
-            cur.fetchall()
+            got = self._insert(cur, "drop_record", DROP_TYPES, [
+                [cid, station, self.seed.community_id, category, quality, "device", hh, card,
+                 None, self.seed.device_id, self._ts(moment), self._ts(now),
+                 self._local_date(moment), True, None, None, None]
+                for cid, station, card, hh, category, quality, moment in rows],
+                "ON CONFLICT (client_id) DO NOTHING RETURNING id, client_id")
+            inserted = {cid: i for i, cid in got}
+            self._ledger(cur, [(inserted[r[0]], *r) for r in rows if r[0] in inserted], now)
             if self.backend == "sqlite":
                 cur.execute("COMMIT")
             else:
@@ -416,72 +445,77 @@ class Raw:
             else:
                 self.conn.rollback()
             raise
-        return inserted
+        return list(inserted)
 
     def _ledger(self, cur: Any, rows: list[tuple], now: datetime) -> None:
-        """The points statements `points.services.award_for_drops` runs for new drops (issue 4):
-        ensure accounts, lock them, read the day/streak/strike state, insert entries, move
-        balances. The award itself is simplified (category points, no cap)."""
+        """The points statements `points.services.award_for_drops` runs for new drops, in its
+        order: ensure and lock the accounts, read the rule sets, store the scored facts, read
+        the facts (30-day strike window), the correct days around (14 days each side) and
+        the ledger entries from the first day, append the entries, move the balances. The
+        recomputation in between is simplified (category points for correct drops, no cap,
+        no streak): the statements and the rows they touch are the app's."""
         if not rows:
             return
-        households = sorted({r[3] for r in rows})
-        values: list[Any] = []
-        for hh in households:
-            values += [self.seed.community_id, "household", hh, 0]
-        one = "(" + ", ".join([self.mark] * 4) + ")"
-        cur.execute("INSERT INTO points_account (community_id, owner_type, household_id, balance) "
-                    "VALUES " + ", ".join([one] * len(households))
-                    + " ON CONFLICT (household_id) DO NOTHING", values)
+        households = sorted({r[4] for r in rows})
+        self._insert(cur, "points_account", {"community_id": "integer", "owner_type": "varchar",
+                                             "household_id": "integer", "steward_id": "integer",
+                                             "balance": "integer"},
+                     [[self.seed.community_id, "household", hh, None, 0] for hh in households],
+                     "ON CONFLICT (household_id) DO NOTHING")
         lock = "" if self.backend == "sqlite" else " FOR UPDATE"
-        cur.execute(self._q("SELECT household_id, id, balance FROM points_account WHERE "
-                            "household_id IN ({in}) ORDER BY id" + lock, len(households)),
-                    households)
+        where, params = self._in("household_id", households)
+        cur.execute("SELECT household_id, id, balance FROM points_account WHERE "  # noqa: S608
+                    + where + " ORDER BY id" + lock, params)
         accounts = {hh: acc for hh, acc, _bal in cur.fetchall()}
-        sources = [f"drop:{r[0]}" for r in rows]
-        cur.execute(self._q("SELECT source FROM ledger_entry WHERE source IN ({in}) AND kind IN "
-                            "('earn', 'bonus', 'penalty', 'strike')", len(sources)), sources)
-        cur.fetchall()
-        acc_ids = sorted(accounts.values())
-        days = sorted({self._local_date(r[6]) for r in rows})
-        live = ("NOT EXISTS (SELECT 1 FROM ledger_entry AS r WHERE r.reverses_id = "
-                "ledger_entry.id)")
-        cur.execute(self._q("SELECT account_id, local_date, sum(amount) FROM ledger_entry WHERE "
-                            "account_id IN ({in}) AND kind = 'earn' AND local_date IN ("
-                            + ", ".join([self.mark] * len(days)) + ") AND " + live
-                            + " GROUP BY account_id, local_date", len(acc_ids)),
-                    [*acc_ids, *days])
-        cur.fetchall()
-        lo, hi = min(days), max(days)
-        since = (lo - timedelta(days=366)) if not isinstance(lo, str) else \
-            (datetime.fromisoformat(lo) - timedelta(days=366)).date().isoformat()
-        for kinds, what in (("('earn', 'bonus')", "kind"), ("('strike')", "count(*)")):
-            group = "account_id, local_date" + (", kind" if what == "kind" else "")
-            cur.execute(self._q(f"SELECT account_id, local_date, {what} FROM ledger_entry "
-                                f"WHERE account_id IN ({{in}}) AND kind IN {kinds} AND "
-                                "local_date >= ? AND local_date <= ? AND " + live
-                                + f" GROUP BY {group}", len(acc_ids)), [*acc_ids, since, hi])
-            cur.fetchall()
         cur.execute(self._q("SELECT id, community_id, version, effective_from, params, "
                             "created_by, created_at FROM points_rule_set WHERE community_id = ? "
                             "ORDER BY effective_from, version"), (self.seed.community_id,))
         cur.fetchall()
+        self._insert(cur, "points_scored_drop", SCORED_TYPES, [
+            [drop_id, accounts[hh], self._local_date(moment), self._ts(moment), category,
+             quality, True, 0]
+            for drop_id, _cid, _station, _card, hh, category, quality, moment in rows],
+            "ON CONFLICT (drop_id) DO NOTHING RETURNING drop_id")
+        days = sorted({(moment + timedelta(hours=8)).date() for *_r, moment in rows})
+        lo, hi = days[0], days[-1]
+        accts, params = self._in("account_id", sorted(accounts.values()))
+        cur.execute(self._q("SELECT account_id, drop_id, category, quality, in_window, "  # noqa: S608
+                            f"local_date, happened_at FROM points_scored_drop WHERE {accts} "
+                            "AND local_date >= ? AND (local_date >= ? OR quality = 'incorrect')"),
+                    [*params, self._day(lo - timedelta(days=29)), self._day(lo)])
+        cur.fetchall()
+        cur.execute(self._q("SELECT account_id, local_date, quality, in_window FROM "  # noqa: S608
+                            f"points_scored_drop WHERE {accts} AND in_window AND quality IN "
+                            "('correct', 'ungraded') AND local_date >= ? AND local_date <= ? "
+                            "GROUP BY account_id, local_date, quality, in_window"),
+                    [*params, self._day(lo - timedelta(days=14)),
+                     self._day(hi + timedelta(days=14))])
+        cur.fetchall()
+        cur.execute(self._q("SELECT id, account_id, kind, amount, local_date, drop_id, "  # noqa: S608
+                            "rule_version, reason, at, NOT (EXISTS (SELECT r.id FROM "
+                            "ledger_entry AS r WHERE r.reverses_id = ledger_entry.id)) "
+                            f"FROM ledger_entry WHERE {accts} AND local_date >= ? ORDER BY id"),
+                    [*params, self._day(lo)])
+        cur.fetchall()
         points = {"kitchen": 2, "recyclable": 2, "hazardous": 3, "other": 1}
-        values = []
-        for cid, _station, _card, hh, category, _quality, moment in rows:
-            values += [accounts[hh], points.get(category, 1), "earn", f"drop:{cid}", 0, None,
-                       f"drop:{category}", self._ts(now), self._local_date(moment), None]
-        one = "(" + ", ".join([self.mark] * 10) + ")"
-        cur.execute("INSERT INTO ledger_entry (account_id, amount, kind, source, rule_version, "
-                    "actor_id, reason, at, local_date, reverses_id) VALUES "
-                    + ", ".join([one] * len(rows))
-                    + " ON CONFLICT (source, kind) DO NOTHING RETURNING id, account_id, amount",
-                    values)
+        earning = [r for r in rows if r[6] != "incorrect"]
+        if not earning:
+            return
+        got = self._insert(cur, "ledger_entry", ENTRY_TYPES, [
+            [accounts[hh], points.get(category, 1), "earn", f"drop:{drop_id}", 0, None,
+             f"drop:{category}", self._ts(now), self._local_date(moment), None, drop_id]
+            for drop_id, _cid, _station, _card, hh, category, _quality, moment in earning],
+            "ON CONFLICT (source, kind) DO NOTHING RETURNING id, account_id, amount, source, "
+            "kind")
         delta: dict[int, int] = {}
-        for _id, acc, amount in cur.fetchall():
+        for _id, acc, amount, _source, _kind in got:
             delta[acc] = delta.get(acc, 0) + amount
-        for acc, amount in delta.items():
-            cur.execute(self._q("UPDATE points_account SET balance = balance + ? WHERE id = ?"),
-                        (amount, acc))
+        moved = [(amount, acc) for acc, amount in sorted(delta.items()) if amount]
+        cur.executemany(self._q("UPDATE points_account SET balance = balance + ? WHERE id = ?"),
+                        moved)
+
+    def _day(self, day: Any) -> Any:
+        return day.isoformat() if self.backend == "sqlite" else day
 
     def _local_date(self, moment: datetime) -> Any:
         local = (moment + timedelta(hours=8)).date()  # Asia/Shanghai has no DST
