@@ -1,11 +1,12 @@
 """Accounts, passwords, role grants and the actor used by every policy check."""
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from functools import cache
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, func, or_, update
+from sqlalchemy import ColumnElement, delete, func, or_, update
 from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -200,6 +201,20 @@ def revoke_role(session: Session, *, actor: policy.Actor, grant_id: int,
     audit.record(session, actor_id=actor.account_id, action="role.revoked", area=area,
                  target_type="account", target_id=grant.account_id, ip=ip, role=grant.role)
     session.flush()
+
+
+def close_account(session: Session, account_id: int) -> None:
+    """Close an account for good (注销): its sessions end, it keeps no phone, username,
+    password or resident grant, and it can never log in again. The row stays (the audit
+    log and the ledger name who did what by id), holding no personal data; the phone can
+    sign up afresh. Callers check who may close it."""
+    session.execute(delete(RoleGrant).where(col(RoleGrant.account_id) == account_id,
+                                            col(RoleGrant.role) == "resident"))
+    session.execute(update(Account).where(col(Account.id) == account_id).values(
+        display_name="—", phone=None, username=None, locale=None, active=False,
+        password_hash=hash_password(secrets.token_urlsafe(32))))  # known to nobody
+    session.flush()
+    end_sessions(session, account_id)
 
 
 def set_locale(session: Session, *, account_id: int, locale: str) -> None:

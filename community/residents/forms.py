@@ -6,7 +6,7 @@ from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired
 
 from community.areas.schemas import JoinRequestsIn
-from community.residents.schemas import JoinCodeIn, LinkIn
+from community.residents.schemas import CloseAccountIn, JoinCodeIn, LinkIn
 from community.web.forms import ModelForm
 
 
@@ -47,3 +47,16 @@ class JoinRequestsForm(ModelForm[JoinRequestsIn]):
     def model_data(self) -> dict[str, Any]:
         """The checkbox as a boolean."""
         return {"join_requests": bool(self.join_requests.data)}
+
+
+class CloseAccountForm(ModelForm[CloseAccountIn]):
+    """Closing one's own account: a box to tick on purpose."""
+
+    model = CloseAccountIn
+
+    confirm = BooleanField(_l("I understand: I leave my households and this account is "
+                              "closed for good"))
+
+    def model_data(self) -> dict[str, Any]:
+        """The box as a boolean (unticked: the model refuses it with its own words)."""
+        return {"confirm": bool(self.confirm.data)}

@@ -1,7 +1,7 @@
 """The residents module's input models: the one place the rules of joining a household live."""
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from flask_babel import lazy_gettext as _l
 from pydantic import AfterValidator, StringConstraints
@@ -48,3 +48,10 @@ class JoinCodeIn(InputModel):
     code: Annotated[str, StringConstraints(max_length=30), AfterValidator(_join_code),
                     Say(ENTER_JOIN_CODE)]
     community_id: int | None = None
+
+
+class CloseAccountIn(InputModel):
+    """Closing one's own account (注销): a deliberate tick, never a single tap."""
+
+    confirm: Annotated[Literal[True], Say(
+        _l("Tick the box to confirm that you want to close your account."))]

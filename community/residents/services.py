@@ -41,7 +41,7 @@ from community.households.models import (
 )
 from community.points import services as points_services
 from community.ratings import standing as ratings_standing
-from community.residents.schemas import JoinCodeIn, LinkIn
+from community.residents.schemas import CloseAccountIn, JoinCodeIn, LinkIn
 from community.rows import pk
 
 PENDING, APPROVED, REJECTED, REMOVED = "pending", "approved", "rejected", "removed"
@@ -913,3 +913,44 @@ def disable_account(session: Session, *, actor: policy.Actor, account_id: int,
                      area=in_scope[0], target_type="account", target_id=account.id, ip=ip)
         auth_services.end_sessions(session, pk(account))
     return account
+
+
+class StaffAccount(DomainError):
+    """Staff accounts are closed by an administrator (their records name who did what)."""
+
+    code, status, message = "staff_account", 409, _l(
+        "This account also has staff roles: an administrator closes it, not this page.")
+
+
+def close_own_account(session: Session, *, account_id: int, data: CloseAccountIn,
+                      ip: str | None = None) -> None:
+    """A resident closes their own account (注销): they leave every household (a head hands
+    over to the next member) and their pending requests are withdrawn; the account keeps no
+    personal data and can never log in again (`auth.services.close_account`).
+
+    The households' drops and points stay with the households: they are the households'
+    records, shared by the members who remain. Accounts with a staff role are refused.
+    """
+    del data  # the confirmation itself is the whole input
+    staff = session.exec(select(RoleGrant.id).where(
+        RoleGrant.account_id == account_id, RoleGrant.role != "resident")).first()
+    if staff is not None:
+        raise StaffAccount()
+    rows = session.exec(select(HouseholdMember).where(
+        HouseholdMember.account_id == account_id,
+        col(HouseholdMember.status).in_((APPROVED, PENDING)))).all()
+    for member in rows:
+        hh = households_services.get_household(session, member.household_id)
+        area = households_services.household_area(session, hh)
+        if member.status == APPROVED:
+            _end_membership(session, member, by=account_id, area=area, ip=ip, reason="closed")
+        else:
+            member.status, member.removed_by, member.removed_at = REMOVED, account_id, clock.now()
+            session.add(member)
+        audit.record(session, actor_id=account_id, action="account.closed", area=area,
+                     target_type="account", target_id=account_id, ip=ip)
+    if not rows:
+        audit.record(session, actor_id=account_id, action="account.closed",
+                     target_type="account", target_id=account_id, ip=ip)
+    session.flush()
+    auth_services.close_account(session, account_id)

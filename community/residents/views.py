@@ -7,6 +7,7 @@ removing members and disabling accounts, the community's join-request setting).
 """
 from __future__ import annotations
 
+import json
 from io import BytesIO
 
 from flask import (
@@ -21,7 +22,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, logout_user
 
 from community.areas import services as areas_services
 from community.db import get_session, keep_on_error
@@ -31,9 +32,10 @@ from community.households import codes, qr
 from community.households import services as households_services
 from community.households.schemas import normalize_part
 from community.i18n import safe_next
+from community.residents import queries as residents_queries
 from community.residents import services as residents_services
 from community.residents import slips as slips_pdf_module
-from community.residents.forms import JoinCodeForm, JoinRequestsForm, LinkForm
+from community.residents.forms import CloseAccountForm, JoinCodeForm, JoinRequestsForm, LinkForm
 from community.residents.schemas import VIA_LABELS
 from community.rows import pk
 from community.stations import queries as stations_queries
@@ -89,6 +91,40 @@ def home():
         session, community_ids=sorted({pk(h.community) for h in data.households}))
     return render_template("residents/home.html", data=data, stations=stations,
                            format_code=codes.format_code)
+
+
+@bp.get("/account")
+@login_required
+def account():
+    """The resident's own account: download their data, close the account."""
+    return render_template("residents/account.html", form=CloseAccountForm(formdata=None))
+
+
+@bp.get("/data.json")
+@login_required
+def my_data():
+    """Everything the platform keeps about the resident and their households, as JSON."""
+    body = json.dumps(residents_queries.my_data(get_session(), current_user.id),
+                      ensure_ascii=False, indent=2)
+    resp = make_response(body)
+    resp.mimetype = "application/json"
+    resp.headers["Content-Disposition"] = 'attachment; filename="my-data.json"'
+    resp.headers["Cache-Control"] = "private, no-store"
+    return resp
+
+
+@bp.post("/close")
+@login_required
+def close():
+    """Close the resident's own account (注销) after a deliberate confirmation."""
+    form = CloseAccountForm()
+    if form.validate_on_submit():
+        residents_services.close_own_account(get_session(), account_id=current_user.id,
+                                             data=form.parsed, ip=client_ip())
+        logout_user()
+        flash(_("Your account is closed. Your households keep their records."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("residents/account.html", form=form), 422
 
 
 @bp.get("/points")
