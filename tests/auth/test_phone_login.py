@@ -354,3 +354,25 @@ def test_caps_hold_across_workers(app: Flask, db_url: str, world: builders.World
         assert sum(len(r.sent) for r in sent) == 3
     finally:
         get_engine(other).dispose()
+
+
+def test_sms_login_starts_a_fresh_session(client, world: builders.World,
+                                          sms: Recorder) -> None:
+    """The cookie is rewritten at login (no planted session survives); "remember me" keeps a
+    resident logged in beyond the browser session, and not without it."""
+    with client.session_transaction() as planted:
+        planted["planted"] = "by an attacker"
+    ask(client, "13800000001")
+    resp = answer(client, sms.last("13800000001"), remember="y")
+    assert resp.status_code == 302
+    cookie = next(c for c in resp.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "Expires=" in cookie
+    with client.session_transaction() as current:
+        assert "planted" not in current
+        assert "sms_phone" not in current
+    client.post("/logout")
+    with clock.freeze(T0 + timedelta(minutes=5)):
+        ask(client, "13800000001")
+        resp = answer(client, sms.last("13800000001"))
+    cookie = next(c for c in resp.headers.getlist("Set-Cookie") if c.startswith("session="))
+    assert "Expires=" not in cookie

@@ -20,8 +20,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user
 
+from community.auth import services as auth_services
+from community.auth import sessions
 from community.auth.phone import services as phone_services
 from community.auth.phone.codes import Limits
 from community.auth.phone.forms import CodeForm, PhoneForm, ResendForm
@@ -30,6 +32,7 @@ from community.auth.services import mask_phone
 from community.db import get_session, keep_on_error
 from community.errors import DomainError, InvalidInput
 from community.i18n import safe_next
+from community.rows import pk
 from community.sms import provider as sms_provider
 from community.web.context import client_ip
 
@@ -105,8 +108,10 @@ def verify():
                 form.code.errors = [*form.code.errors, str(exc.message)]
             status = exc.status
         else:
-            session.pop(PHONE_KEY, None)
-            login_user(outcome.account, remember=form.parsed.remember)
+            grants = auth_services.load_actor(get_session(), pk(outcome.account)).grants
+            # A fresh session (new cookie content and CSRF token); the number of step 1 goes.
+            sessions.start(outcome.account, staff=any(g.role != "resident" for g in grants),
+                           remember=form.parsed.remember)
             if outcome.created:
                 flash(_("Welcome! Your account was created. Join your household to see its "
                         "points."), "success")
