@@ -83,6 +83,12 @@ class PasswordChangeForm(_LoginNamesMixin, ModelForm[PasswordChangeIn]):
     new_password = PasswordField(_l("New password"))
     confirm_password = PasswordField(_l("New password, again"))
 
+    # Whether the account has a password to confirm (set by the view; SMS sign-ups have none).
+    has_password: bool = True
+
     def model_data(self) -> dict[str, Any]:
-        """The three typed passwords and the account's login names."""
-        return self._with_names(super().model_data())
+        """The typed passwords, the account's login names and whether it has a password."""
+        data = self._with_names(super().model_data())
+        if not self.has_password:
+            data["current_password"] = None
+        return {**data, "has_password": self.has_password}

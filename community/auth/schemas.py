@@ -228,21 +228,27 @@ class PasswordIn(InputModel):
 
 
 class PasswordChangeIn(InputModel):
-    """A user changes their own password: the current one, and the new one twice."""
+    """A user changes their own password: the current one, and the new one twice.
 
-    current_password: Annotated[str, StringConstraints(strip_whitespace=False,
-                                                       max_length=MAX_PASSWORD),
-                                BeforeValidator(_not_blank), Say(
-                                    by_type={"missing": REQUIRED, "value_error": REQUIRED})]
+    An account made by SMS sign-up has no password yet (`has_password` False, passed by the
+    page like `login_names`): its owner, signed in by SMS code, sets one without a current
+    password.
+    """
+
+    current_password: Annotated[str | None, StringConstraints(strip_whitespace=False,
+                                                              max_length=MAX_PASSWORD)] = None
     new_password: Password
     confirm_password: Annotated[str, StringConstraints(strip_whitespace=False,
                                                        max_length=MAX_PASSWORD),
                                 BeforeValidator(_not_blank), Say(
                                     by_type={"missing": REQUIRED, "value_error": REQUIRED})]
     login_names: tuple[str, ...] = ()
+    has_password: bool = True
 
     @model_validator(mode="after")
     def _consistent(self) -> PasswordChangeIn:
+        if self.has_password and not (self.current_password or "").strip():
+            raise fail("current_password", REQUIRED)
         if self.confirm_password != self.new_password:
             raise fail("confirm_password", PASSWORDS_DIFFER)
         if self.new_password == self.current_password:

@@ -63,6 +63,17 @@ class WrongCurrentPassword(DomainError):
     code, status, message = "wrong_password", 422, _l("The current password is wrong.")
 
 
+# A password hash nobody can match (werkzeug refuses a hash without "$"): an account made by
+# SMS sign-up has no password until its owner sets one; the password login fails for it like
+# a wrong password.
+NO_PASSWORD = "!sms-only"  # noqa: S105 (a marker, not a password)
+
+
+def has_password(account: Account) -> bool:
+    """Whether the account can log in with a password (SMS sign-ups have none at first)."""
+    return account.password_hash != NO_PASSWORD
+
+
 def hash_password(password: str) -> str:
     """scrypt hash of a password."""
     return generate_password_hash(password, method=HASH_METHOD)
@@ -89,8 +100,13 @@ def authenticate(session: Session, *, data: LoginIn, ip: str | None) -> Account:
     return account
 
 
-def create_account(session: Session, *, data: AccountIn) -> Account:
-    """Create an account whose login names are not taken yet (the rules are `AccountIn`'s)."""
+def create_account(session: Session, *, data: AccountIn,
+                   password_hash: str | None = None) -> Account:
+    """Create an account whose login names are not taken yet (the rules are `AccountIn`'s).
+
+    `password_hash`: `hash_password(data.password)` computed once by a caller creating many
+    accounts with one password (the demo's logins: one scrypt instead of dozens).
+    """
     username, phone = data.username, data.phone
     # Name the clashing field, so the form can put the message next to it.
     if username and session.exec(select(Account).where(Account.username == username)).first():
@@ -98,7 +114,7 @@ def create_account(session: Session, *, data: AccountIn) -> Account:
     if phone and session.exec(select(Account).where(Account.phone == phone)).first():
         raise Conflict(field="phone")
     account = Account(username=username, phone=phone, display_name=data.display_name,
-                      password_hash=hash_password(data.password))
+                      password_hash=password_hash or hash_password(data.password))
     session.add(account)
     session.flush()
     return account
@@ -124,14 +140,16 @@ def end_sessions(session: Session, account_id: int) -> int:
 
 def change_password(session: Session, *, account_id: int, data: PasswordChangeIn,
                     ip: str | None = None) -> Account:
-    """The owner sets a new password, knowing the current one; every other session ends.
+    """The owner sets a new password, knowing the current one (an account made by SMS sign-up
+    sets its first one: its owner proved the phone to sign in); every other session ends.
 
     The caller keeps its own session going with the returned account's new generation.
     """
     account = session.get(Account, account_id)
     if account is None or not account.active:
         raise NotFound()
-    if not check_password_hash(account.password_hash, data.current_password):
+    if has_password(account) and not check_password_hash(account.password_hash,
+                                                          data.current_password or ""):
         raise WrongCurrentPassword(field="current_password")
     account.password_hash = hash_password(data.new_password)
     account.password_must_change = False

@@ -57,7 +57,7 @@ CHANGE_EXEMPT = frozenset({"auth.password_change", "auth.logout", "i18n.switch",
 SMS_LOGIN_ENDPOINTS = ("phone.start",)
 
 
-def _login_key(login: str) -> str:
+def login_key(login: str) -> str:
     """Throttle key of the account being tried (normalised so case and spaces don't evade it)."""
     return auth_services.normalize_phone(login.strip().lower())
 
@@ -96,7 +96,7 @@ def login():
     error, wait, status = None, 0, 200
     if form.validate_on_submit():
         throttled = current_app.config.get("RATELIMIT_ENABLED", True)
-        keys = {"account": _login_key(form.parsed.login), "address": client_ip()}
+        keys = {"account": login_key(form.parsed.login), "address": client_ip()}
         wait = login_throttle().wait(keys) if throttled else 0
         if wait:
             status = 429
@@ -146,6 +146,7 @@ def password_change():
     this one carries on."""
     form = PasswordChangeForm()
     form.login_names = (current_user.username, current_user.phone)
+    form.has_password = auth_services.has_password(current_user)
     if form.validate_on_submit():
         try:
             account = auth_services.change_password(get_session(), account_id=current_user.id,
@@ -158,7 +159,8 @@ def password_change():
             return redirect(url_for("auth.index"))
     status = 422 if request.method == "POST" else 200
     return render_template("auth/password_change.html", form=form,
-                           forced=current_user.password_must_change), status
+                           forced=current_user.password_must_change,
+                           has_password=form.has_password), status
 
 
 @bp.before_app_request

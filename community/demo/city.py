@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, time, timedelta
+from functools import cache
 
 import click
 from sqlalchemy import func, insert, literal, select
@@ -181,6 +182,13 @@ def _person(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + rng.choice(GIVEN)
 
 
+@cache
+def _demo_hash() -> str:
+    """The demo password's hash, made once: every demo login shares the password (scrypt is
+    deliberately slow, about 0.1 s a hash)."""
+    return auth_services.hash_password(DEMO_PASSWORD)
+
+
 def _account(demo: Demo, *, role: str, area: Area, display_name: str,
              username: str | None = None, phone: str | None = None) -> Account:
     """The account with this login (created when missing), holding `role` in `area`."""
@@ -188,7 +196,8 @@ def _account(demo: Demo, *, role: str, area: Area, display_name: str,
     existing = auth_services.find_by_login(demo.session, login)
     if existing is None:
         existing = auth_services.create_account(demo.session, data=AccountIn.parse(
-            display_name=display_name, password=DEMO_PASSWORD, username=username, phone=phone))
+            display_name=display_name, password=DEMO_PASSWORD, username=username, phone=phone),
+            password_hash=_demo_hash())
         demo.created += 1
     auth_services.add_grant(demo.session, account=existing, role=role, area=area)
     demo.logins.append(Login(role=role, login=login, scope=demo.scope_name(area)))

@@ -376,3 +376,46 @@ def test_sms_login_starts_a_fresh_session(client, world: builders.World,
         resp = answer(client, sms.last("13800000001"))
     cookie = next(c for c in resp.headers.getlist("Set-Cookie") if c.startswith("session="))
     assert "Expires=" not in cookie
+
+
+@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True}])
+def test_the_owner_logs_in_by_sms_during_a_password_storm(client, world: builders.World,
+                                                          sms: Recorder) -> None:
+    """Someone guesses the resident's password until the account waits; the owner still gets
+    in with an SMS code, and afterwards the password login no longer makes them wait."""
+    phone = world.resident_a.phone
+    for _n in range(8):
+        client.post("/login", data={"login": phone, "password": "not-the-password-1"})
+    storm = client.post("/login", data={"login": phone, "password": builders.PASSWORD})
+    assert storm.status_code == 429
+    assert "/login/phone" in text(storm)  # the way round is offered
+    ask(client, phone)
+    assert answer(client, sms.last(phone)).status_code == 302
+    assert logged_in(client)
+    client.post("/logout")
+    resp = client.post("/login", data={"login": phone, "password": builders.PASSWORD})
+    assert resp.status_code == 302
+
+
+def test_an_sms_account_sets_its_first_password_without_a_current_one(
+        client, session: Session, world: builders.World, sms: Recorder) -> None:
+    ask(client, NEW_PHONE)
+    answer(client, sms.last(NEW_PHONE))
+    page = text(client.get("/account/password"))
+    assert 'name="current_password"' not in page
+    assert 'data-testid="password-first"' in page
+    weak = client.post("/account/password", data={"new_password": "12345678",
+                                                   "confirm_password": "12345678"})
+    assert weak.status_code == 422
+    good = "lantern-river-maple-42"
+    resp = client.post("/account/password", data={"new_password": good,
+                                                   "confirm_password": good})
+    assert resp.status_code == 302
+    client.post("/logout")
+    assert client.post("/login", data={"login": NEW_PHONE, "password": good}).status_code == 302
+    # From now on the account has a password: changing it asks for the current one.
+    page = text(client.get("/account/password"))
+    assert 'name="current_password"' in page
+    resp = client.post("/account/password", data={"new_password": "other-" + good,
+                                                   "confirm_password": "other-" + good})
+    assert resp.status_code == 422

@@ -28,13 +28,9 @@ from community.auth.phone import codes
 from community.auth.phone.codes import DEFAULT_LIMITS, Limits
 from community.auth.phone.models import SmsCode, SmsSendCount
 from community.auth.phone.schemas import CodeIn, PhoneIn
-from community.auth.services import mask_phone
+from community.auth.services import NO_PASSWORD, mask_phone
 from community.errors import DomainError
 from community.sms.base import SmsSender
-
-# A password hash nobody can match (werkzeug refuses a hash without "$"): the account has no
-# password until its owner sets one; the password login fails for it like a wrong password.
-NO_PASSWORD = "!sms-only"  # noqa: S105 (a marker, not a password)
 
 
 class WaitBeforeResend(DomainError):
@@ -228,6 +224,3 @@ def verify_code(session: Session, *, phone: str, data: CodeIn, secret: str, ip: 
     return Verified(account, created)
 
 
-def has_password(account: Account) -> bool:
-    """Whether the account can log in with a password (SMS sign-ups have none at first)."""
-    return account.password_hash != NO_PASSWORD

@@ -24,6 +24,7 @@ from flask_login import current_user
 
 from community.auth import services as auth_services
 from community.auth import sessions
+from community.auth import views as auth_views
 from community.auth.phone import services as phone_services
 from community.auth.phone.codes import Limits
 from community.auth.phone.forms import CodeForm, PhoneForm, ResendForm
@@ -112,6 +113,10 @@ def verify():
             # A fresh session (new cookie content and CSRF token); the number of step 1 goes.
             sessions.start(outcome.account, staff=any(g.role != "resident" for g in grants),
                            remember=form.parsed.remember)
+            # The owner proved the phone: a password storm on the account stops delaying them.
+            for name in (outcome.account.phone, outcome.account.username):
+                if name:
+                    auth_views.login_throttle().succeeded(auth_views.login_key(name))
             if outcome.created:
                 flash(_("Welcome! Your account was created. Join your household to see its "
                         "points."), "success")
