@@ -75,3 +75,8 @@ def _account_active(w: World) -> list[Case]:
 
 # One's own password: no area to be foreign to (tests/auth/test_passwords.py).
 exempt("auth.password_change")
+
+# The phone way in: before login, about the phone number typed (no area, no one else's data;
+# tests/auth/test_phone_login.py). The development page of SMS codes answers only in demo
+# mode (test_dev_page_answers_only_in_demo_mode).
+exempt("phone.start", "phone.verify", "phone.resend", "phone.dev_sms")

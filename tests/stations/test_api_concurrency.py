@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import random
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,9 +26,12 @@ def _postgres_only(db_url: str) -> None:
         pytest.skip("concurrency is tested on PostgreSQL (SQLite serializes writers)")
 
 
-def _clients(app: Flask, session: Session, world: builders.World, n: int) -> list:
-    """n test clients, each logged in as its own steward of community A."""
+def _clients(app: Flask, session: Session, world: builders.World, n: int, st) -> list:
+    """n test clients, each logged in as its own steward of community A, on a shift of `st`
+    around NOW (stewards record only on duty)."""
     stewards = [builders.account(session, "steward", world.a) for _ in range(n)]
+    for acct in stewards:
+        builders.on_duty(session, acct, st, NOW - timedelta(hours=1), NOW + timedelta(hours=1))
     session.commit()
     clients = []
     for acct in stewards:
@@ -74,7 +77,7 @@ def test_same_client_id_from_32_clients_is_stored_once(app: Flask, session: Sess
     print(f"seed={seed} threads={THREADS}")
     st = builders.station(session, world.a)
     session.commit()
-    clients = _clients(app, session, world, THREADS)
+    clients = _clients(app, session, world, THREADS, st)
     card = builders.active_card(session, rng.choice(world.households_a))
     client_id = f"race-{rng.getrandbits(64):016x}"
     body = {"client_id": client_id, "station_id": st.id, "category": "kitchen",
@@ -97,7 +100,7 @@ def test_32_different_client_ids_are_32_drops(app: Flask, session: Session,
     print(f"seed={seed} threads={THREADS}")
     st = builders.station(session, world.a)
     session.commit()
-    clients = _clients(app, session, world, THREADS)
+    clients = _clients(app, session, world, THREADS, st)
     cards = [builders.active_card(session, hh).token for hh in world.households_a]
     session.commit()
     bodies = [{"client_id": f"many-{rng.getrandbits(64):016x}-{i:02d}", "station_id": st.id,
