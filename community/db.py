@@ -93,6 +93,22 @@ def get_session() -> Session:
     return g.db_session
 
 
+def end_reads() -> None:
+    """End this request's transaction before slow work that needs no database (parsing an
+    uploaded file), so it holds no lock meanwhile: on SQLite a POST's transaction holds the
+    write lock from its first read (the login check), and every scan waits behind it.
+
+    Call it from the view before any service has written: the transaction is rolled back
+    (nothing of it is lost) and loaded objects reload on their next use, in a new one.
+    """
+    session: Session | None = g.get("db_session")
+    if session is None or not session.in_transaction():
+        return
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("end_reads() after a write: the write would be lost")
+    session.rollback()
+
+
 def keep_on_error() -> None:
     """Commit this request's work even though its response is an error (4xx), e.g. a
     refused login that must still count the attempt. Call it from the view."""

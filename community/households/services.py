@@ -394,19 +394,20 @@ class ImportResult:
 
 
 def import_households(
-    session: Session, *, actor: policy.Actor, community_id: int, filename: str, data: bytes,
-    ip: str | None = None,
+    session: Session, *, actor: policy.Actor, community_id: int, filename: str,
+    parsed: importer.Parsed, ip: str | None = None,
 ) -> ImportResult:
-    """Create or update a community's households from a CSV/XLSX list; new households get cards.
+    """Create or update a community's households from a parsed CSV/XLSX list; new households
+    get cards.
 
-    Raises `importer.ImportFileError` (nothing imported) for a file that cannot be used.
-    Re-importing the same file changes nothing. A list states how things are now: each new
+    The file is parsed (`importer.parse`) before this is called, outside any transaction:
+    a slow or hostile file must never hold the database's write lock. Re-importing the same
+    file changes nothing. A list states how things are now: each new
     household, and each status or member change, is a history event effective at the import
     (a list has no moved-in or moved-out dates).
     """
     area = areas_services.community_for(session, actor=actor, community_id=community_id,
                          action="household:import")
-    parsed = importer.parse(filename, data)
     result = ImportResult(filename=filename, community=area, rejected=parsed.rejected)
     # One query for the whole community: thousands of rows are compared in memory.
     existing = {

@@ -19,7 +19,7 @@ from flask_login import login_required
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs: WTForms 3.2
 
 from community.areas import services as areas_services
-from community.db import get_session
+from community.db import end_reads, get_session
 from community.errors import Conflict, Forbidden, InvalidInput
 from community.households import importer, qr, sheets
 from community.households import services as hh_services
@@ -136,10 +136,15 @@ def import_():
     error = None
     if form.validate_on_submit():
         upload = form.file.data
+        filename = upload.filename or ""
+        # Parse first, holding no transaction: the file is bounded before it is parsed
+        # (`importer`), and even a slow parse must not keep scans and logins waiting.
+        end_reads()
         try:
+            parsed = importer.parse(filename, upload.read(importer.MAX_FILE_BYTES + 1))
             result = hh_services.import_households(
                 session, actor=actor(), community_id=form.community_id.data,
-                filename=upload.filename or "", data=upload.read(), ip=client_ip(),
+                filename=filename, parsed=parsed, ip=client_ip(),
             )
         except importer.ImportFileError as exc:
             error = str(exc.message)

@@ -8,8 +8,7 @@ from openpyxl import Workbook
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from community.households import services
-from community.households.importer import ImportFileError
+from community.households import importer, services
 from community.households.models import Card, Household
 from tests import builders
 from tests.households.helpers import (
@@ -189,7 +188,8 @@ def test_bulk_import_uses_few_statements(app, session: Session, world: builders.
     event.listen(engine, "before_cursor_execute", count)
     try:
         result = services.import_households(session, actor=actor, community_id=world.a.id,
-                                            filename="big.csv", data=data)
+                                            filename="big.csv",
+                                            parsed=importer.parse("big.csv", data))
         session.commit()
     finally:
         event.remove(engine, "before_cursor_execute", count)
@@ -206,10 +206,7 @@ def test_service_refuses_foreign_community(session: Session, world: builders.Wor
     actor = actor_of(session, world.manager_b)
     with pytest.raises(Forbidden):
         services.import_households(session, actor=actor, community_id=world.a.id,
-                                   filename="x.csv", data=b"x")
-    with pytest.raises(ImportFileError):
-        services.import_households(session, actor=actor, community_id=world.b.id,
-                                   filename="x.csv", data=b"")
+                                   filename="x.csv", parsed=importer.Parsed())
 
 
 def test_template_download(client, world: builders.World) -> None:
