@@ -76,7 +76,12 @@ def load(instance_path: Path) -> dict[str, Any]:
         "TENCENT_SMS_TEMPLATE_ID": env("TENCENT_SMS_TEMPLATE_ID", ""),
         "TENCENT_SMS_REGION": env("TENCENT_SMS_REGION", "ap-guangzhou"),
         "TENCENT_SMS_TEMPLATE_PARAMS": env("TENCENT_SMS_TEMPLATE_PARAMS", "code,minutes"),
-        "MAX_CONTENT_LENGTH": int(env("MAX_UPLOAD_BYTES", str(5 * 1024 * 1024))),
+        # The largest request body. Files have their own, smaller limits (photos and household
+        # lists: 5 MB): a file over its limit but under this one is refused on the form, which
+        # keeps everything else typed; only a body over this one gets the bare 413 page.
+        # nginx (scripts/serve.sh) lets the same amount through. MAX_UPLOAD_BYTES: older name.
+        "MAX_CONTENT_LENGTH": int(env("MAX_REQUEST_BYTES",
+                                      env("MAX_UPLOAD_BYTES", str(16 * 1024 * 1024)))),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env("SESSION_COOKIE_SECURE", "0") == "1",

@@ -1,9 +1,12 @@
 """Map domain errors and HTTP errors to pages or JSON, in one place."""
 from __future__ import annotations
 
+import math
+import time
 from typing import Any
+from urllib.parse import urlsplit
 
-from flask import Flask, jsonify, render_template
+from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
@@ -24,7 +27,7 @@ def _http_message(status: int) -> str:
         413: _("The upload is too large."),
         415: _("Unsupported content type."),
         422: _("Some fields are not valid."),
-        429: _("Too many attempts. Please wait a few minutes and try again."),
+        429: _("Too many attempts in a short time."),
         500: _("Something went wrong on our side. Please try again later."),
         503: _("The service is temporarily unavailable."),
     }
@@ -45,7 +48,80 @@ def _respond(status: int, code: str, message: str, details: dict | None = None,
         if details:
             body["details"] = details
         return jsonify(body), status
-    return render_template("errors/error.html", status=status, message=message, code=code), status
+    return render_template("errors/error.html", status=status, message=message, code=code,
+                           page=_page_words(status), wait=_wait_words(details),
+                           back_url=_back_url()), status
+
+
+def _wait_words(details: dict | None) -> str | None:
+    """'Please wait 40 seconds' (or minutes, hours) from a retry_after detail."""
+    seconds = (details or {}).get("retry_after")
+    if not isinstance(seconds, int) or seconds <= 0:
+        return None
+    if seconds == 1:
+        return _("Please wait a second, then try again.")
+    if seconds < 90:
+        return _("Please wait %(num)s seconds, then try again.", num=seconds)
+    if seconds < 90 * 60:  # from 2 minutes: no singular needed
+        return _("Please wait %(num)s minutes, then try again.", num=math.ceil(seconds / 60))
+    return _("Please wait %(num)s hours, then try again.", num=math.ceil(seconds / 3600))
+
+
+def _page_words(status: int) -> dict[str, str]:
+    """The error page's title and what to do next, in the user's language."""
+    pages = {
+        403: (_("You cannot open this page"), _(
+            "This page or action belongs to another role or another community. If your work "
+            "needs it, ask your community manager (or the city administrator) to give your "
+            "account that role; until then, go back or start again from your start page.")),
+        404: (_("Page not found"), _(
+            "The address may be mistyped or out of date, or the item was removed. Go back, "
+            "or find it again from your start page.")),
+        413: (_("The upload is too large"), _(
+            "Nothing was saved. Go back (the browser usually keeps what you typed), choose a "
+            "smaller file — photos up to 5 MB, household lists up to 5 MB; a phone can send "
+            "a photo at a lower resolution — and send the form again.")),
+        429: (_("Too many attempts"), _(
+            "This protects your account and the service. Wait as long as shown below, then "
+            "try again; nothing is lost by waiting.")),
+        503: (_("The service is briefly unavailable"), _(
+            "Wait a moment and reload the page. Scans at a station stay queued on the phone "
+            "and are sent when the service is back.")),
+    }
+    title, advice = pages.get(status, (_("Something went wrong"), _(
+        "Go back and try again. If it happens again, tell your community manager what you "
+        "were doing.")))
+    return {"title": title, "advice": advice}
+
+
+def _back_url() -> str | None:
+    """The page the user came from, when it is one of ours (for the error page's Back link)."""
+    referrer = request.referrer
+    if not referrer:
+        return None
+    parts = urlsplit(referrer)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    back = parts.path + (f"?{parts.query}" if parts.query else "")
+    if not back.startswith("/") or back.startswith("//"):
+        return None
+    # A page that refers to itself is no way back; a form posting to its own page is.
+    if request.method == "GET" and back == request.full_path.rstrip("?"):
+        return None
+    return back
+
+
+def retry_after_seconds(err: HTTPException) -> int:
+    """Seconds until a rate-limited client may try again (Flask-Limiter's window, else 60)."""
+    from community.extensions import limiter
+
+    try:
+        current = limiter.current_limit
+    except Exception:  # noqa: BLE001 - no limit evaluated in this request
+        current = None
+    if current is not None:
+        return max(1, math.ceil(current.reset_at - time.time()))
+    return 60
 
 
 def register(app: Flask) -> None:
@@ -59,6 +135,12 @@ def register(app: Flask) -> None:
         fields = ({name: str(words) for name, words in err.details["fields"].items()}
                   if "fields" in err.details
                   else {str(field): str(err.message)} if field else None)
+        if err.status == 429 and isinstance(err.details.get("seconds"), int):
+            details = {**details, "retry_after": err.details["seconds"]}
+            body, status = _respond(err.status, err.code, str(err.message), details, fields)
+            response = app.make_response((body, status))
+            response.headers["Retry-After"] = str(err.details["seconds"])
+            return response
         return _respond(err.status, err.code, str(err.message), details, fields)
 
     @app.errorhandler(ValidationError)
@@ -74,6 +156,13 @@ def register(app: Flask) -> None:
         status = err.code or 500
         codes = {401: "unauthorized", 403: "forbidden", 404: "not_found", 413: "too_large",
                  415: "unsupported_media_type", 429: "rate_limited", 405: "method_not_allowed"}
+        if status == 429:
+            wait = retry_after_seconds(err)
+            body, _status = _respond(status, "rate_limited", _http_message(status),
+                                     details={"retry_after": wait})
+            response = app.make_response((body, status))
+            response.headers["Retry-After"] = str(wait)
+            return response
         return _respond(status, codes.get(status, "http_error"), _http_message(status))
 
     @app.errorhandler(Exception)
