@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 export FLASK_APP := wsgi
 
-.PHONY: run test serve setup setup-dev vendor translations migrate demo lint check-migrations browser clean bench bench-city lock
+.PHONY: run test serve nginx setup setup-dev vendor translations migrate demo lint check-migrations browser clean bench bench-city lock
 
 # SMS_DEV_PAGE=1: the development SMS provider also shows its codes at /auth/dev-sms.
 run: setup migrate  ## Set up, migrate, seed the demo when empty, serve on 127.0.0.1:5000
@@ -92,8 +92,16 @@ browser:
 	  else echo "chromium missing: install the Debian packages chromium and fonts-wqy-zenhei"; fi; \
 	fi
 
-serve: setup migrate  ## Production-style: gunicorn workers + one scheduler process (WORKERS, BIND)
+serve: setup migrate nginx  ## Production-style: nginx → gunicorn workers + one scheduler (WORKERS, BIND)
 	scripts/serve.sh
+
+# nginx (Debian package) in front of gunicorn; installed when missing and we are root.
+nginx:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	  else echo "nginx missing: install the Debian package nginx"; exit 1; fi; \
+	fi
 
 clean:
 	rm -rf $(VENV) node_modules static/vendor

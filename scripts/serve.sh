@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
-# Production-style run (`make serve`): gunicorn web workers plus exactly ONE scheduler
-# process against the configured DATABASE_URL. Ctrl-C (or SIGTERM) stops both; if either
-# dies, the other is stopped too so a supervisor can restart the pair.
+# Production-style run (`make serve`): nginx in front (deploy/nginx.conf.template, rendered
+# into $RUN_DIR), gunicorn workers behind it on a Unix socket (gunicorn.conf.py), and exactly
+# ONE scheduler process, against the configured DATABASE_URL. Ctrl-C (or SIGTERM) stops all
+# three; if one dies, the others are stopped too so a supervisor can restart the set.
+#
+#   BIND=127.0.0.1:8000   where nginx listens (loopback unless you say otherwise)
+#   WORKERS=N             gunicorn workers (default: gunicorn.conf.py, from the cores)
+#   RUN_DIR=instance/run  nginx's rendered config, logs and temp files; gunicorn's socket
 set -euo pipefail
 cd "$(dirname "$0")/.."
-WORKERS=${WORKERS:-3}
+ROOT=$(pwd)
 BIND=${BIND:-127.0.0.1:8000}
+RUN_DIR=$(realpath -m "${RUN_DIR:-instance/run}")
+export RUN_DIR
+[[ -n ${WORKERS:-} ]] && export WEB_CONCURRENCY=$WORKERS
+export GUNICORN_BIND=${GUNICORN_BIND:-unix:$RUN_DIR/gunicorn.sock}
+# Only nginx reaches gunicorn, and it sets X-Forwarded-For to the address it saw.
+export TRUSTED_PROXIES=${TRUSTED_PROXIES:-1}
 # Several workers must share the failed-login counters and rate limits: Redis.
 export RATELIMIT_STORAGE_URI=${RATELIMIT_STORAGE_URI:-redis://127.0.0.1:6379/0}
 if [[ $RATELIMIT_STORAGE_URI == redis* ]] && ! .venv/bin/python -c \
@@ -14,14 +25,38 @@ if [[ $RATELIMIT_STORAGE_URI == redis* ]] && ! .venv/bin/python -c \
   echo "serve: Redis at $RATELIMIT_STORAGE_URI does not answer (start it, or set RATELIMIT_STORAGE_URI)" >&2
   exit 1
 fi
+NGINX=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+if [[ ! -x $NGINX ]]; then
+  echo "serve: nginx is missing (Debian: apt-get install nginx; make serve installs it as root)" >&2
+  exit 1
+fi
+
+# nginx lets through what the app accepts (community/config.py: MAX_REQUEST_BYTES), so a
+# file over its own limit is refused by the app on its form, which keeps the other fields.
+max_request=${MAX_REQUEST_BYTES:-${MAX_UPLOAD_BYTES:-$((16 * 1024 * 1024))}}
+max_body=$(( (max_request + 1048575) / 1048576 ))m
+mkdir -p "$RUN_DIR"
+user_line=""
+if [[ $(id -u) == 0 ]]; then
+  # nginx's workers drop root: they need to read static/ and write their temp files.
+  user_line="user www-data;"
+  chown www-data "$RUN_DIR" 2>/dev/null || true
+fi
+sed -e "s|@ROOT@|$ROOT|g" -e "s|@RUN_DIR@|$RUN_DIR|g" -e "s|@LISTEN@|$BIND|g" \
+    -e "s|@UPSTREAM@|${GUNICORN_BIND}|g" -e "s|@MAX_BODY@|$max_body|g" \
+    -e "s|@USER_LINE@|$user_line|g" deploy/nginx.conf.template > "$RUN_DIR/nginx.conf"
+"$NGINX" -t -q -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf"
 
 .venv/bin/flask --app wsgi scheduler run &
 scheduler=$!
-.venv/bin/gunicorn --workers "$WORKERS" --bind "$BIND" wsgi:app &
+.venv/bin/gunicorn -c gunicorn.conf.py wsgi:app &
 web=$!
-stop() { kill -TERM "$scheduler" "$web" 2>/dev/null || true; wait; }
+"$NGINX" -p "$RUN_DIR" -c "$RUN_DIR/nginx.conf" -g 'daemon off;' &
+proxy=$!
+echo "serve: http://$BIND (nginx → gunicorn at $GUNICORN_BIND; scheduler pid $scheduler)" >&2
+stop() { kill -TERM "$scheduler" "$web" "$proxy" 2>/dev/null || true; wait; }
 trap 'stop; exit 0' INT TERM
-wait -n "$scheduler" "$web" || true
-echo "serve: one of the processes exited; stopping the other" >&2
+wait -n "$scheduler" "$web" "$proxy" || true
+echo "serve: one of the processes exited; stopping the others" >&2
 stop
 exit 1
