@@ -3,7 +3,7 @@ points expire."""
 from __future__ import annotations
 
 import getpass
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import cast
 
 import click
@@ -131,20 +131,35 @@ def register(app: Flask) -> None:
 
     @points_group.command("verify")
     def points_verify() -> None:
-        """Recompute every balance from its entries; exit 1 and list the drift when any."""
+        """Recompute every balance from its entries and every account's streak state (its
+        latest run of correct days) from its facts; exit 1 and list the drift when any."""
 
         from community.points import services as points_services
 
-        with open_session() as session:
+        with open_session(read_only=True) as session:
             drift = points_services.verify(session)
+            runs = points_services.verify_runs(session)
         if not drift:
             click.echo("Points ledger OK: every balance equals the sum of its entries.")
+        if not runs:
+            click.echo("Streak state OK: every account's stored run matches its facts.")
+        if not drift and not runs:
             return
         for d in drift:
             click.echo(f"account {d.account_id} (household {d.household_id}): balance "
                        f"{d.balance}, entries sum {d.entries_sum}, drift "
                        f"{d.balance - d.entries_sum:+d}")
-        click.echo(f"{len(drift)} account(s) drifted.", err=True)
+
+        def shown(run: tuple[date, date] | None) -> str:
+            return f"{run[0].isoformat()}..{run[1].isoformat()}" if run else "none"
+
+        for r in runs:
+            click.echo(f"account {r.account_id} (household {r.household_id}): stored run "
+                       f"{shown(r.stored)}, facts give {shown(r.facts)}")
+        if drift:
+            click.echo(f"{len(drift)} account(s) drifted.", err=True)
+        if runs:
+            click.echo(f"{len(runs)} account(s) with a wrong streak state.", err=True)
         raise SystemExit(1)
 
     @points_group.command("expire")

@@ -401,11 +401,14 @@ def _fixed_clock() -> Iterator[None]:
 def _fresh_process_caches() -> Iterator[None]:
     """Each test starts with empty process caches (the scan path's stations, the boards'
     rankings): ids repeat across databases and rolled-back tests."""
+    from community.points import services as points_services
     from community.points.boards import queries as boards
     from community.stations import services as stations_services
 
     stations_services.forget_station()
+    points_services.forget_rules()
     boards.forget_rankings()
     yield
     stations_services.forget_station()
+    points_services.forget_rules()
     boards.forget_rankings()

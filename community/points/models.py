@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from community import clock
@@ -43,6 +43,12 @@ class PointsAccount(SQLModel, table=True):
     household_id: int | None = Field(default=None, foreign_key="household.id", unique=True)
     steward_id: int | None = Field(default=None, foreign_key="steward.id", unique=True)
     balance: int = Field(default=0)
+    # The household's latest run of consecutive correct days (first and last local day;
+    # both NULL before its first correct day): the scoring state an award reads with the
+    # lock instead of walking the household's history back, kept by every recomputation
+    # in the same transaction as the entries (`flask points verify` checks it).
+    run_first: date | None = None
+    run_last: date | None = None
 
 
 class LedgerEntry(SQLModel, table=True):
@@ -91,6 +97,11 @@ class ScoredDrop(SQLModel, table=True):
     __tablename__ = "points_scored_drop"
     __table_args__ = (
         Index("ix_points_scored_drop_account_day", "account_id", "local_date", "happened_at"),
+        # The strikes of the 30-day window before a changed day (`_read_facts`), without
+        # visiting the correct drops of those days.
+        Index("ix_points_scored_drop_strikes", "account_id", "local_date", "happened_at",
+              "drop_id", postgresql_where=text("quality = 'incorrect'"),
+              sqlite_where=text("quality = 'incorrect'")),
     )
 
     drop_id: int = Field(primary_key=True, sa_type=BigId,

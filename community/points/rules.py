@@ -172,19 +172,23 @@ def correct_days(rules_on: RulesOn, facts: Iterable[DropFacts]) -> set[date]:
     return {f.local_date for f in facts if earns(rules_on(f.local_date), f)}
 
 
-def streak_bonuses(rules_on: RulesOn, days: Iterable[date]) -> dict[Key, Deserved]:
+def streak_bonuses(rules_on: RulesOn, days: Iterable[date], *,
+                   resume: Mapping[date, tuple[date, date]] | None = None
+                   ) -> dict[Key, Deserved]:
     """One bonus per completed block of consecutive correct days, on the block's last day.
 
     Each run is cut into blocks from its first day; a block ends when it has as many days as
     the streak rule in force on that day asks. Runs must be given whole (the caller reads
-    until a day without a correct drop on both sides).
+    until a day without a correct drop on both sides), or start at a day named in `resume`:
+    day → (its run's first day, its block's first day), for a run whose earlier days are
+    known by their bounds only (see `block_start`).
     """
     out: dict[Key, Deserved] = {}
     one = timedelta(days=1)
     run_start = block_start = prev = date.min
     for d in sorted(set(days)):
         if prev == date.min or d != prev + one:
-            run_start = block_start = d
+            run_start, block_start = (resume or {}).get(d, (d, d))
         prev = d
         rs = rules_on(d)
         if (d - block_start).days + 1 >= rs.streak_days:
@@ -193,6 +197,27 @@ def streak_bonuses(rules_on: RulesOn, days: Iterable[date]) -> dict[Key, Deserve
                                              f"streak:{(d - run_start).days + 1}", rs.version)
             block_start = d + one
     return out
+
+
+def block_start(rules_on: RulesOn, run_start: date, day: date,
+                changes: Sequence[date] = ()) -> date:
+    """The first day of the streak block that `day` falls in, in the run of correct days
+    from `run_start` through `day` (the day after `day` when a block ends on `day`).
+
+    `changes`: the days a rule version takes effect. Where no change falls inside the run,
+    the blocks are `streak_days` long and this is arithmetic, whatever the run's length;
+    otherwise the run is walked day by day (as `streak_bonuses` does).
+    """
+    one = timedelta(days=1)
+    if not any(run_start < c <= day for c in changes):
+        k = rules_on(day).streak_days
+        return run_start + timedelta(days=((day - run_start).days + 1) // k * k)
+    start, d = run_start, run_start
+    while d <= day:
+        if (d - start).days + 1 >= rules_on(d).streak_days:
+            start = d + one
+        d += one
+    return start
 
 
 def completing_drops(rules_on: RulesOn, facts: Iterable[DropFacts]) -> dict[date, DropFacts]:

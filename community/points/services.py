@@ -10,6 +10,13 @@ by the amounts of the rows actually inserted, in the same transaction. Points ar
 function of the facts, whatever order drops and regrades arrive in (DOMAIN.md "Late and
 out-of-order data"), and a retried or concurrent award of the same drop credits once.
 
+What an award reads does not grow with the household's history: the facts and entries from
+the first changed day on, the strikes of the 30 days before it (a partial index), and the
+account's stored latest run of correct days (`points_account.run_first/run_last`, read
+with the lock and written with the balance, in the same transaction), which says where a
+streak through the day before started however long ago. `flask points verify` checks the
+stored runs against the facts (`verify_runs`).
+
 A penalty takes min(its nominal amount, the household's fact balance just before its
 strike, in device-time order): the fact-derived outcomes of earlier facts plus the
 non-fact entries (redemptions, refunds, adjustments, expiry) whose local day and `at` come
@@ -23,11 +30,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
+from time import monotonic
 from typing import Any, Literal, cast
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, func, literal, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
@@ -47,7 +55,6 @@ from community.waste import CATEGORY_LABELS
 
 DROP_KINDS = ("earn", "bonus", "penalty", "strike")
 HISTORY_LIMIT = 50
-STREAK_LOOKBACK_DAYS = 366  # streak lengths are counted back at most this far
 
 
 class NotEnoughPoints(DomainError):
@@ -70,12 +77,34 @@ def _rule_set(row: PointsRuleSet) -> RuleSet:
 DEFAULT_RULES = RuleSet(version=0)  # the defaults of DOMAIN.md, before any published version
 
 
+# Per-process cache of each community's rule versions (the scan path reads them on every
+# award). Publishing in this process forgets the community at once; other workers see a new
+# version within RULES_CACHE_TTL (as the stations' cache; a version takes effect from a
+# date, and managers publish them ahead).
+RULES_CACHE_TTL = 30.0
+_rules_cache: dict[int, tuple[float, list[tuple[date, RuleSet]]]] = {}
+
+
+def forget_rules(community_id: int | None = None) -> None:
+    """Drop a community's rule versions (or all) from the process cache."""
+    if community_id is None:
+        _rules_cache.clear()
+    else:
+        _rules_cache.pop(community_id, None)
+
+
 def _community_rules(session: Session, community_id: int) -> list[tuple[date, RuleSet]]:
+    now = monotonic()
+    hit = _rules_cache.get(community_id)
+    if hit is not None and hit[0] > now:
+        return hit[1]
     rows = session.execute(
         select(PointsRuleSet).where(col(PointsRuleSet.community_id) == community_id)
         .order_by(col(PointsRuleSet.effective_from), col(PointsRuleSet.version))
     ).scalars()
-    return [(r.effective_from, _rule_set(r)) for r in rows]
+    versions = [(r.effective_from, _rule_set(r)) for r in rows]
+    _rules_cache[community_id] = (now + RULES_CACHE_TTL, versions)
+    return versions
 
 
 def _pick(versions: Sequence[tuple[date, RuleSet]], on: date) -> RuleSet:
@@ -111,6 +140,7 @@ def publish_rules(session: Session, *, actor: policy.Actor, community_id: int,
             session.flush()
     except IntegrityError:
         raise Conflict(field="version") from None
+    forget_rules(community_id)
     audit.record(session, actor_id=actor.account_id, action="points.rules_published", area=area,
                  target_type="points_rule_set", target_id=row.id, ip=ip, version=row.version,
                  effective_from=effective_from.isoformat())
@@ -131,20 +161,47 @@ def lock_accounts(session: Session, community_id: int, owner_ids: set[int],
     so two transactions locking several accounts take them in the same order and never
     deadlock.
     """
+    return {o: (i, b) for o, (i, b, _run) in _lock(session, community_id, owner_ids,
+                                                   owner).items()}
+
+
+Run = tuple[date, date] | None  # a run of correct days: (first day, last day), or none
+
+
+def _lock(session: Session, community_id: int, owner_ids: set[int],
+          owner: Owner = "household") -> dict[int, tuple[int, int, Run]]:
+    """`lock_accounts` with each account's stored latest run of correct days.
+
+    The accounts that exist are locked by one SELECT … FOR UPDATE (the steady state: one
+    statement); only missing ones are inserted (ON CONFLICT: a concurrent insert wins) and
+    then locked. Existing accounts are locked first, in id order, and a new one only after
+    them, so two transactions never wait for each other in a cycle.
+    """
     if not owner_ids:
         return {}
-    key = f"{owner}_id"  # household_id or steward_id: unique, so ON CONFLICT skips existing
-    insert_rows(session, table_of(PointsAccount),
-                [{"community_id": community_id, "owner_type": owner, "household_id": None,
-                  "steward_id": None, "balance": 0, key: i} for i in sorted(owner_ids)], on=[key])
     owner_id = col(PointsAccount.household_id if owner == "household"
                    else PointsAccount.steward_id)
-    rows = session.execute(
-        select(owner_id, col(PointsAccount.id), col(PointsAccount.balance))
-        .where(any_of(session, owner_id, owner_ids))
-        .order_by(col(PointsAccount.id)).with_for_update()
-    ).all()
-    return {o: (i, b) for o, i, b in rows}
+    a = PointsAccount
+
+    def lock(ids: set[int]) -> dict[int, tuple[int, int, Run]]:
+        rows = session.execute(
+            select(owner_id, col(a.id), col(a.balance), col(a.run_first), col(a.run_last))
+            .where(any_of(session, owner_id, ids))
+            .order_by(col(a.id)).with_for_update()
+        ).all()
+        return {o: (i, b, (f, last) if f is not None and last is not None else None)
+                for o, i, b, f, last in rows}
+
+    got = lock(owner_ids)
+    missing = owner_ids - got.keys()
+    if missing:
+        key = f"{owner}_id"  # household_id or steward_id: unique, so ON CONFLICT skips
+        insert_rows(session, table_of(PointsAccount),
+                    [{"community_id": community_id, "owner_type": owner, "household_id": None,
+                      "steward_id": None, "balance": 0, key: i} for i in sorted(missing)],
+                    on=[key])
+        got |= lock(missing)
+    return got
 
 
 _Reverser = aliased(LedgerEntry)
@@ -192,7 +249,6 @@ def append_entries(session: Session, rows: Sequence[dict[str, Any]]) -> list[int
     return ids
 
 
-STREAK_FIRST_LOOK = 14  # days read first; a streak touching the edge is followed further back
 
 
 @dataclass(frozen=True)
@@ -239,57 +295,68 @@ def _no_time(day: date) -> datetime:
 def _read_facts(session: Session, households: Mapping[int, int], lo: date,
                 strikes_lo: date) -> dict[int, list[DropFacts]]:
     """Accounts' facts from `lo` on (every later day: caps, runs and the fact balances of
-    later penalties), and their incorrect drops from `strikes_lo` on (strike windows)."""
+    later penalties), and their incorrect drops from `strikes_lo` on (strike windows).
+
+    One statement of two parts: the days from `lo` by the (account, day) index, and the
+    strikes before `lo` from the partial index of incorrect drops alone (index-only on
+    PostgreSQL: those facts only count strikes, so category and window are not read).
+    """
     out: dict[int, list[DropFacts]] = {a: [] for a in households}
     s = ScoredDrop
-    rows = session.execute(
-        select(col(s.account_id), col(s.drop_id), col(s.category), col(s.quality),
-               col(s.in_window), col(s.local_date), col(s.happened_at))
-        .where(any_of(session, col(s.account_id), households),
-               # The outer bound lets the (account, day) index bound the read.
-               col(s.local_date) >= strikes_lo,
-               or_(col(s.local_date) >= lo, col(s.quality) == "incorrect")))
-    for a, i, cat, q, w, d, at in rows:
+    recent = select(col(s.account_id), col(s.drop_id), col(s.category), col(s.quality),
+                    col(s.in_window), col(s.local_date), col(s.happened_at)).where(
+        any_of(session, col(s.account_id), households), col(s.local_date) >= lo)
+    strikes = select(col(s.account_id), col(s.drop_id), literal("").label("category"),
+                     literal("incorrect").label("quality"), literal(False).label("in_window"),
+                     col(s.local_date), col(s.happened_at)).where(
+        any_of(session, col(s.account_id), households), col(s.quality) == "incorrect",
+        col(s.local_date) >= strikes_lo, col(s.local_date) < lo)
+    for a, i, cat, q, w, d, at in session.execute(union_all(recent, strikes)):
         out[a].append(DropFacts(i, households[a], cat, q, bool(w), d, at))
     return out
 
 
-def _read_correct_days(session: Session, households: Mapping[int, int], lo: date, hi: date,
-                       rules_on: rules_mod.RulesOn, step: int) -> dict[int, set[date]]:
-    """Each account's correct days between lo and hi, then further out (back and forward,
-    `step` × 4 days at a time, at most STREAK_LOOKBACK_DAYS) for the accounts whose correct
-    days reach an edge, so every run touching [lo, hi] is read whole.
-
-    A run longer than STREAK_LOOKBACK_DAYS beyond the window is cut there (its blocks are
-    then counted from the cut; such runs do not happen in practice).
-    """
+def _latest_runs_before(session: Session, households: Mapping[int, int], before: date,
+                        rules_on: rules_mod.RulesOn) -> dict[int, Run]:
+    """Each account's latest run of correct days ending before `before`, read from its
+    facts: the fallback when the stored run does not say (a late drop joining an older run,
+    a regrade that empties the latest run). Windows of 56, 112, 224, … days back, down to
+    the account's first fact; one statement each, for the accounts still open."""
     s = ScoredDrop
-    correct: dict[int, set[date]] = {a: set() for a in households}
-
-    def read(ids: list[int], a: date, b: date) -> None:
+    out: dict[int, Run] = dict.fromkeys(households)
+    earliest: dict[int, date] = dict(session.execute(
+        select(col(s.account_id), func.min(s.local_date))
+        .where(any_of(session, col(s.account_id), households), col(s.local_date) < before)
+        .group_by(col(s.account_id))).all())
+    days: dict[int, set[date]] = {a: set() for a in earliest}
+    pending, high, width = sorted(earliest), before - timedelta(days=1), 56
+    one = timedelta(days=1)
+    while pending:
+        low = high - timedelta(days=width - 1)
         for acc, d, q, w in session.execute(
                 select(col(s.account_id), col(s.local_date), col(s.quality), col(s.in_window))
-                .where(any_of(session, col(s.account_id), ids), col(s.in_window).is_(True),
+                .where(any_of(session, col(s.account_id), pending), col(s.in_window).is_(True),
                        col(s.quality).in_(("correct", "ungraded")),
-                       col(s.local_date) >= a, col(s.local_date) <= b)
+                       col(s.local_date) >= low, col(s.local_date) <= high)
                 .group_by(col(s.account_id), col(s.local_date), col(s.quality),
                           col(s.in_window))):
             if rules_mod.earns(rules_on(d), DropFacts(0, households[acc], "", q, bool(w), d)):
-                correct[acc].add(d)
-
-    read(list(households), lo, hi)
-    far = timedelta(days=STREAK_LOOKBACK_DAYS)
-    back, low = [a for a in households if lo in correct[a]], lo
-    while back and low > lo - far:
-        new_low = max(lo - far, low - timedelta(days=step * 4))
-        read(back, new_low, low - timedelta(days=1))
-        back, low = [a for a in back if new_low in correct[a]], new_low
-    fwd, high = [a for a in households if hi in correct[a]], hi
-    while fwd and high < hi + far:
-        new_high = min(hi + far, high + timedelta(days=step * 4))
-        read(fwd, high + timedelta(days=1), new_high)
-        fwd, high = [a for a in fwd if new_high in correct[a]], new_high
-    return correct
+                days[acc].add(d)
+        still = []
+        for acc in pending:
+            got = days[acc]
+            if got:
+                last = first = max(got)
+                while first - one in got:
+                    first -= one
+                if first > low or low <= earliest[acc]:
+                    out[acc] = (first, last)
+                    continue
+            elif low <= earliest[acc]:
+                continue
+            still.append(acc)
+        pending, high, width = still, low - one, width * 2
+    return out
 
 
 def _run_span(correct: set[date], day: date) -> tuple[date, date]:
@@ -345,7 +412,8 @@ class _Entry:
 def _recompute(session: Session, accounts: Mapping[int, tuple[int, int]],
                triggers: Mapping[int, Sequence[_Trigger]],
                versions: Sequence[tuple[date, RuleSet]], *, now: datetime,
-               actor_id: int | None) -> tuple[list[dict[str, Any]], dict[tuple[str, str], str]]:
+               actor_id: int | None, runs_of: Mapping[int, Run]
+               ) -> tuple[list[dict[str, Any]], dict[tuple[str, str], str], dict[int, Run]]:
     """The entries that bring the triggers' households' ledgers to what their facts deserve.
 
     `accounts`: household → (account id, balance); `triggers`: account id → its changes.
@@ -373,12 +441,19 @@ def _recompute(session: Session, accounts: Mapping[int, tuple[int, int]],
     and a penalty keeps "|short:<n>" in its reason (its fact amount is amount − n, compared
     as such). It is the one case where the history of spending, not the facts, decides.
 
-    Returns the rows to append (reversals first, then new entries, penalties last) and,
-    per (source, kind) appended, the trigger source it is attributed to.
+    Streak runs, bounded whatever the history: the correct days from D on come from the
+    facts read; the run through D − 1 from the account's stored latest run (`runs_of`:
+    account id → run, read with the lock), by its bounds (its block start is arithmetic, see
+    `rules.block_start`); only when the stored run does not say (a late drop joining an
+    older run) are the facts before D read (`_latest_runs_before`).
+
+    Returns the rows to append (reversals first, then new entries, penalties last), per
+    (source, kind) appended the trigger source it is attributed to, and the accounts whose
+    latest run changed (account id → new run), to be stored with the balances.
     """
     households = {a: h for h, (a, _b) in accounts.items() if a in triggers}
     if not households:
-        return [], {}
+        return [], {}, {}
     cache: dict[date, RuleSet] = {}
 
     def rules_on(d: date) -> RuleSet:
@@ -388,32 +463,52 @@ def _recompute(session: Session, accounts: Mapping[int, tuple[int, int]],
 
     rule_sets = [rs for _d, rs in versions] + [DEFAULT_RULES]
     window = timedelta(days=max(rs.strike_window_days for rs in rule_sets) - 1)
-    look = max(STREAK_FIRST_LOOK, max(rs.streak_days for rs in rule_sets))
-    days = {t.facts.local_date for ts in triggers.values() for t in ts}
-    lo, hi = min(days), max(days)
+    changes = [d for d, _rs in versions]
+    one = timedelta(days=1)
+    lo = min(t.facts.local_date for ts in triggers.values() for t in ts)
     facts = _read_facts(session, households, lo, lo - window)
-    correct = _read_correct_days(session, households, lo - timedelta(days=look),
-                                 hi + timedelta(days=look), rules_on, look)
+    # Correct days: from lo on, exactly, from the facts just read; before lo, the stored
+    # latest run (see `_runs`), read further back only when it does not say.
+    after = {a: rules_mod.correct_days(rules_on, [f for f in facts[a] if f.local_date >= lo])
+             for a in households}
+    runs = {a: runs_of[a] for a in households}
+    prefix, latest, unknown = _runs(after, runs, triggers, lo)
+    if unknown:
+        for a, run in _latest_runs_before(session, {a: households[a] for a in unknown}, lo,
+                                          rules_on).items():
+            latest[a] = run
+            prefix[a] = run if run is not None and run[1] == lo - one else None
     e = LedgerEntry
     entries: dict[int, list[_Entry]] = {a: [] for a in households}
-    for row in session.execute(
-            select(col(e.id), col(e.account_id), col(e.kind), col(e.amount), col(e.local_date),
-                   col(e.drop_id), col(e.rule_version), col(e.reason), col(e.at),
-                   not_reversed())
-            .where(any_of(session, col(e.account_id), households), col(e.local_date) >= lo)
-            .order_by(col(e.id))).all():
-        i, acc, kind, amount, day, drop, version, reason, at, live = row
+    # Live = not reversed. A reversal is dated on its entry's day or later (a refund: the
+    # day of the refund), so the reversals of the entries read are among the rows read:
+    # one range scan of (account, day), no probe per row.
+    read = session.execute(
+        select(col(e.id), col(e.account_id), col(e.kind), col(e.amount), col(e.local_date),
+               col(e.drop_id), col(e.rule_version), col(e.reason), col(e.at),
+               col(e.reverses_id))
+        .where(any_of(session, col(e.account_id), households), col(e.local_date) >= lo)
+        .order_by(col(e.id))).all()
+    undone = {r[9] for r in read if r[9] is not None}
+    for i, acc, kind, amount, day, drop, version, reason, at, _rev in read:
         entries[acc].append(_Entry(i, acc, kind, amount, day, drop, version, reason, at,
-                                   bool(live)))
+                                   i not in undone))
 
     rows: list[dict[str, Any]] = []
     blame: dict[tuple[str, str], str] = {}
+    new_runs: dict[int, Run] = {}
     for a in sorted(households):
+        new_runs[a] = _new_latest(after[a], prefix[a], latest[a])
         ts = sorted(triggers[a], key=lambda t: rules_mod.fact_order(t.facts))
         my_days = {t.facts.local_date for t in ts}
         my_drops = {t.facts.drop_id for t in ts}
         first = min(my_days)
-        bounds = [_run_span(correct[a], d) for d in my_days]
+        run_days, resume = set(after[a]), {}
+        if (p := prefix[a]) is not None:  # the run through lo - 1, known by its bounds
+            block = rules_mod.block_start(rules_on, p[0], p[1], changes)
+            run_days |= {block + timedelta(days=n) for n in range((p[1] - block).days + 1)}
+            resume = {block: (p[0], block)}
+        bounds = [_run_span(run_days, d) for d in my_days]
         span_hi = max(x for _s, x in bounds)
 
         def compared(key: rules_mod.Key, on: date, my_days: set[date] = my_days,
@@ -432,9 +527,9 @@ def _recompute(session: Session, accounts: Mapping[int, tuple[int, int]],
 
         late = [f for f in facts[a] if f.local_date >= first]
         completing = rules_mod.completing_drops(rules_on, late)
-        run_days = correct[a] | rules_mod.correct_days(rules_on, late)
         bonuses = {k: replace(v, drop_id=completing[v.local_date].drop_id)
-                   for k, v in rules_mod.streak_bonuses(rules_on, run_days).items()
+                   for k, v in rules_mod.streak_bonuses(rules_on, run_days,
+                                                        resume=resume).items()
                    if v.local_date >= first}
         mine = [x for x in entries[a] if x.local_date >= first]
         balance = accounts[households[a]][1]
@@ -507,7 +602,65 @@ def _recompute(session: Session, accounts: Mapping[int, tuple[int, int]],
                          "actor_id": actor_id, "reason": reason, "at": now,
                          "local_date": w.local_date, "reverses_id": None,
                          "drop_id": w.drop_id if w.drop_id is not None else t.facts.drop_id})
-    return rows, blame
+    return rows, blame, {a: r for a, r in new_runs.items() if r != runs[a]}
+
+
+def _runs(after: Mapping[int, set[date]], runs: Mapping[int, Run],
+          triggers: Mapping[int, Sequence[_Trigger]], lo: date
+          ) -> tuple[dict[int, Run], dict[int, Run], set[int]]:
+    """What the stored runs say about the days before `lo` (unchanged by this award):
+    per account, the run through lo − 1 when it matters (it reaches a changed day or the
+    latest correct day), the latest run before lo when there is no correct day from lo on,
+    and the accounts for which the stored run does not say (read by `_latest_runs_before`).
+
+    A stored run (f, l) is the latest: every day after l is not correct, f − 1 is not, the
+    days of [f, l] are; days before f − 1 are unknown.
+    """
+    one = timedelta(days=1)
+    prefix: dict[int, Run] = {}
+    latest: dict[int, Run] = {}
+    unknown: set[int] = set()
+    for a, days in after.items():
+        run = runs[a]
+        # The latest run before lo, as far as the stored run tells (False: unknown).
+        before: Run | bool
+        if run is None:
+            before = None
+        elif run[1] < lo:
+            before = run
+        elif run[0] < lo:
+            before = (run[0], lo - one)
+        else:  # the latest run starts on or after lo: the one before it is older
+            before = False
+        through = before if isinstance(before, tuple) and before[1] == lo - one else None
+        lo_one_known = not (before is False and (run is None or run[0] != lo))
+        prefix[a] = through
+        latest[a] = before if isinstance(before, tuple) else None
+        if days and lo in days:
+            end = lo
+            while end + one in days:
+                end += one
+            first = min(t.facts.local_date for t in triggers[a])
+            needed = end >= first or end == max(days)
+        else:
+            needed = False
+        if (needed and not lo_one_known) or (not days and before is False):
+            unknown.add(a)
+    return prefix, latest, unknown
+
+
+def _new_latest(after: set[date], prefix: Run, latest: Run) -> Run:
+    """An account's latest run of correct days after the change: the latest from lo on
+    (joined to the run through lo − 1), else the latest run before lo."""
+    if not after:
+        return latest
+    one = timedelta(days=1)
+    last = first = max(after)
+    while first - one in after:
+        first -= one
+    if prefix is not None and prefix[1] == first - one:
+        first = prefix[0]
+    return (first, last)
 
 
 def _fact_row(f: DropFacts, account_id: int, rule_version: int) -> dict[str, Any]:
@@ -517,14 +670,29 @@ def _fact_row(f: DropFacts, account_id: int, rule_version: int) -> dict[str, Any
 
 
 def _apply(session: Session, rows: list[dict[str, Any]],
-           blame: Mapping[tuple[str, str], str]) -> dict[str, int]:
-    """Append the rows and move the balances; points per trigger source."""
+           blame: Mapping[tuple[str, str], str], runs: Mapping[int, Run],
+           stored: Mapping[int, Run]) -> dict[str, int]:
+    """Append the rows, then move the balances and store the changed runs (`runs`; the
+    others keep `stored`) in one executemany UPDATE; points per trigger source."""
     deltas: dict[int, int] = {}
     out: dict[str, int] = {}
     for _i, a, m, s, k in _append(session, rows):
         deltas[a] = deltas.get(a, 0) + m
         out[blame[(s, k)]] = out.get(blame[(s, k)], 0) + m
-    _move_balances(session, deltas)
+    changed = sorted(a for a in set(runs) | {a for a, d in deltas.items() if d})
+    if not changed:
+        return out
+    table = table_of(PointsAccount)
+    params = []
+    for a in changed:
+        run = runs[a] if a in runs else stored[a]
+        params.append({"aid": a, "delta": deltas.get(a, 0),
+                       "rf": run[0] if run else None, "rl": run[1] if run else None})
+    session.execute(
+        update(table).where(table.c.id == bindparam("aid"))
+        .values(balance=table.c.balance + bindparam("delta"), run_first=bindparam("rf"),
+                run_last=bindparam("rl")),
+        params, execution_options={"synchronize_session": False})
     return out
 
 
@@ -537,7 +705,9 @@ def _award(session: Session, facts: Sequence[DropFacts], *, community_id: int,
     items = [f for f in facts if f.household_id is not None]
     if not items:
         return {}
-    accounts = lock_accounts(session, community_id, {cast(int, f.household_id) for f in items})
+    locked = _lock(session, community_id, {cast(int, f.household_id) for f in items})
+    accounts = {h: (i, b) for h, (i, b, _r) in locked.items()}
+    stored = {i: r for i, _b, r in locked.values()}
     versions = _community_rules(session, community_id)
     table = table_of(ScoredDrop)
     fresh = {i for (i,) in insert_rows(session, table, [
@@ -548,8 +718,9 @@ def _award(session: Session, facts: Sequence[DropFacts], *, community_id: int,
         if f.drop_id in fresh:
             account_id = accounts[cast(int, f.household_id)][0]
             triggers.setdefault(account_id, []).append(_Trigger(f"drop:{f.drop_id}", f, "late"))
-    rows, blame = _recompute(session, accounts, triggers, versions, now=now, actor_id=actor_id)
-    return _apply(session, rows, blame)
+    rows, blame, runs = _recompute(session, accounts, triggers, versions, now=now,
+                                   actor_id=actor_id, runs_of=stored)
+    return _apply(session, rows, blame, runs, stored)
 
 
 def award_for_drops(session: Session, facts: Sequence[DropFacts], *, community_id: int,
@@ -600,7 +771,9 @@ def reverse_and_reaward(session: Session, *, facts: DropFacts, community_id: int
     now = now or clock.now()
     if facts.household_id is None:
         return 0
-    accounts = lock_accounts(session, community_id, {facts.household_id})
+    locked = _lock(session, community_id, {facts.household_id})
+    accounts = {h: (i, b) for h, (i, b, _r) in locked.items()}
+    stored = {i: r for i, _b, r in locked.values()}
     account_id, _balance = accounts[facts.household_id]
     versions = _community_rules(session, community_id)
     row = _fact_row(facts, account_id, _pick(versions, facts.local_date).version)
@@ -609,9 +782,9 @@ def reverse_and_reaward(session: Session, *, facts: DropFacts, community_id: int
         index_elements=["drop_id"],
         set_={k: row[k] for k in ("category", "quality", "in_window", "rule_version")}), [row])
     trigger = _Trigger(f"regrade:{regrade_id}", facts, "regrade")
-    rows, blame = _recompute(session, accounts, {account_id: [trigger]}, versions, now=now,
-                             actor_id=actor_id)
-    return sum(_apply(session, rows, blame).values())
+    rows, blame, runs = _recompute(session, accounts, {account_id: [trigger]}, versions,
+                                   now=now, actor_id=actor_id, runs_of=stored)
+    return sum(_apply(session, rows, blame, runs, stored).values())
 
 
 # --- Reading --------------------------------------------------------------------------------
@@ -785,6 +958,56 @@ def verify(session: Session) -> list[Drift]:
     return [Drift(a, h, int(b), int(t)) for a, h, b, t in rows]
 
 
+@dataclass(frozen=True)
+class RunDrift:
+    """An account whose stored latest run of correct days differs from its facts'."""
+
+    account_id: int
+    household_id: int | None
+    stored: Run
+    facts: Run
+
+
+def latest_run(days: set[date]) -> Run:
+    """The latest run of consecutive days in `days` (first, last), or None when empty."""
+    if not days:
+        return None
+    one = timedelta(days=1)
+    last = first = max(days)
+    while first - one in days:
+        first -= one
+    return (first, last)
+
+
+def verify_runs(session: Session) -> list[RunDrift]:
+    """Recompute every account's latest run of correct days from its scored facts (with the
+    rules in force each day); the accounts whose stored run differs (want none). Streams the
+    facts grouped by account and day, one account at a time."""
+    from itertools import groupby
+
+    s, a = ScoredDrop, PointsAccount
+    accounts = {i: (c, h, (f, last) if f is not None and last is not None else None)
+                for i, c, h, f, last in session.execute(
+                    select(col(a.id), col(a.community_id), col(a.household_id),
+                           col(a.run_first), col(a.run_last)))}
+    versions: dict[int, list[tuple[date, RuleSet]]] = {}
+    found: dict[int, Run] = {}
+    rows = session.execute(
+        select(col(s.account_id), col(s.local_date), col(s.quality))
+        .where(col(s.in_window).is_(True), col(s.quality).in_(("correct", "ungraded")))
+        .group_by(col(s.account_id), col(s.local_date), col(s.quality))
+        .order_by(col(s.account_id)), execution_options={"yield_per": LOTS_FETCH})
+    for account_id, group in groupby(rows, key=lambda r: r[0]):
+        community_id, household_id, _run = accounts[account_id]
+        if community_id not in versions:
+            versions[community_id] = _community_rules(session, community_id)
+        days = {d for _a, d, q in group if rules_mod.earns(
+            _pick(versions[community_id], d), DropFacts(0, household_id, "", q, True, d))}
+        found[account_id] = latest_run(days)
+    return [RunDrift(i, h, run, found.get(i)) for i, (_c, h, run) in sorted(accounts.items())
+            if run != found.get(i)]
+
+
 # --- Expiry (lots are folded from the ledger, never stored) ---------------------------------
 
 LOTS_FETCH = 10_000  # ledger rows fetched at a time while folding lots (long histories stream)
@@ -897,4 +1120,5 @@ __all__ = ["DropFacts", "HistoryRow", "NotEnoughPoints", "account_lots", "adjust
            "award_for_drops", "balance", "credit_steward", "current_rules", "describe",
            "expiring_points", "history", "lock_accounts", "lock_steward_accounts",
            "not_reversed", "publish_rules",
-           "reverse_and_reaward", "steward_balance", "steward_history", "verify"]
+           "reverse_and_reaward", "steward_balance", "steward_history", "verify",
+           "verify_runs"]

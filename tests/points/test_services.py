@@ -124,13 +124,16 @@ def test_streak_bonus_after_seven_days(session, scene) -> None:
 
 
 def test_long_streaks_are_followed_back_past_the_first_window(session, scene) -> None:
-    """A 35-day streak: each seventh day earns a bonus, though the scan path first reads only
-    STREAK_FIRST_LOOK days back (it follows a streak that reaches that edge further back)."""
+    """A 35-day streak: each seventh day earns a bonus, though the scan path reads no day
+    before the drop's (the account's stored run says where the streak started)."""
     world, st = scene
     hh = world.households_a[0]
     got = [_award(session, world, d)[d.id]
            for d in (_drop(session, st, hh, days_ago=ago) for ago in range(34, -1, -1))]
-    assert services.STREAK_FIRST_LOOK < 35
+    account = session.execute(select(PointsAccount).where(
+        col(PointsAccount.household_id) == hh.id)).scalar_one()
+    today = NOW.astimezone(SH).date()
+    assert (account.run_first, account.run_last) == (today - timedelta(days=34), today)
     assert [n for n, pts in enumerate(got, start=1) if pts == 7] == [7, 14, 21, 28, 35]
     assert services.balance(session, hh.id) == 35 * 2 + 5 * 5
 
@@ -291,7 +294,8 @@ def test_resident_points_page(client, session, plain) -> None:
 
 
 def test_scan_batches_cost_a_fixed_number_of_statements(app, session, scene) -> None:
-    """Scoring is set-based: a batch of 1 and a batch of 12 (3 households) cost the same."""
+    """Scoring is set-based: a batch of 1 and a batch of 12 (3 households) cost the same
+    once their accounts exist."""
     from sqlalchemy import event
 
     from community.db import get_engine
@@ -321,6 +325,11 @@ def test_scan_batches_cost_a_fixed_number_of_statements(app, session, scene) -> 
             event.remove(engine, "before_cursor_execute", count)
         return len([s for s in seen if "ledger_entry" in s or "points_" in s])
 
-    counts = [run("warmup-batch", 1), run("single-batch", 1), run("large-batch", 12)]
-    assert counts[0] == counts[1] == counts[2] <= 10, counts
+    counts = [run("warmup-batch", 1), run("single-batch", 1), run("warmup-large", 12),
+              run("large-batch", 12)]
+    # Households without an account yet cost two statements more (insert, lock), a
+    # community's first award one more (its rule versions, then cached).
+    assert counts[1] == counts[3] <= 7, counts
+    assert counts[0] <= counts[1] + 3, counts
+    assert counts[2] <= counts[1] + 2, counts
     assert services.verify(session) == []

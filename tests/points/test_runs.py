@@ -1,0 +1,151 @@
+"""The account's stored streak state (its latest run of correct days): an award reads no
+history however long the household's streak, late drops and regrades keep the state
+equal to what the facts give, and `flask points verify` reports a state that is not.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Flask
+from sqlalchemy import event, select, text
+from sqlmodel import Session, col
+
+from community.db import get_engine
+from community.points import services
+from community.points.models import PointsAccount
+from community.points.rules import DropFacts
+from tests import builders
+
+SH = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 21, 10, 0, tzinfo=SH)
+START = date(2025, 1, 1)
+
+
+def _facts(hh: int, drop_id: int, day: date, quality: str = "correct") -> DropFacts:
+    at = datetime(day.year, day.month, day.day, 7, tzinfo=SH)
+    return DropFacts(drop_id, hh, "kitchen", quality, True, day, at)
+
+
+def _award(session: Session, cid: int, facts: DropFacts) -> int:
+    return services.award_for_drops(session, [facts], community_id=cid, now=NOW)[facts.drop_id]
+
+
+def _run(session: Session, hh: int) -> tuple[date | None, date | None]:
+    session.expire_all()
+    a = session.execute(select(PointsAccount).where(
+        col(PointsAccount.household_id) == hh)).scalar_one()
+    return a.run_first, a.run_last
+
+
+@contextmanager
+def _statements(app: Flask) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(*args: object) -> None:
+        if not str(args[2]).startswith(("SAVEPOINT", "RELEASE")):  # the test's harness
+            seen.append(str(args[2]))
+
+    engine = get_engine(app)
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _history(session: Session, cid: int, hh: int, days: int, base: int,
+             skip: frozenset[int] = frozenset()) -> None:
+    """A correct drop every day from START for `days` days (except `skip`), in one batch."""
+    services.award_for_drops(session, [
+        _facts(hh, base + n, START + timedelta(days=n)) for n in range(days) if n not in skip],
+        community_id=cid, now=NOW)
+
+
+def test_an_award_after_a_long_streak_reads_no_more_than_on_day_one(
+        app: Flask, session: Session, world: builders.World) -> None:
+    cid = world.a.id
+    long_, short = world.households_a[0].id, world.households_a[1].id
+    _history(session, cid, long_, 405, 10_000)  # a run longer than a year
+    _history(session, cid, short, 1, 20_000)
+    assert _run(session, long_) == (START, START + timedelta(days=404))
+    session.commit()
+    with app.test_request_context():
+        with _statements(app) as long_sql:
+            got = _award(session, cid, _facts(long_, 30_000, START + timedelta(days=405)))
+        with _statements(app) as short_sql:
+            _award(session, cid, _facts(short, 30_001, START + timedelta(days=1)))
+    # Day 406 of the run completes block 58 (7-day blocks counted from the run's first day,
+    # more than a year back): 2 points and the bonus.
+    assert got == 2 + 5
+    assert len(long_sql) == len(short_sql), (long_sql, short_sql)
+    assert not any("group by" in s.lower() for s in long_sql)  # no correct-days walk
+    assert _run(session, long_) == (START, START + timedelta(days=405))
+    assert services.verify_runs(session) == []
+    assert services.verify(session) == []
+
+
+def test_a_late_drop_joins_an_older_run_and_the_state_follows(
+        app: Flask, session: Session, world: builders.World) -> None:
+    cid = world.a.id
+    hh = world.households_a[0].id
+    _history(session, cid, hh, 30, 1000, skip=frozenset({20}))
+    assert _run(session, hh) == (START + timedelta(days=21), START + timedelta(days=29))
+    # The gap is filled late: one run of 30 days; its bonuses are counted from its start.
+    got = _award(session, cid, _facts(hh, 2000, START + timedelta(days=20)))
+    assert _run(session, hh) == (START, START + timedelta(days=29))
+    # Its earn and the bonus of the block ending on its day (days 14-20); the bonus of the
+    # block ending on day 27 stays (7-day blocks from day 0 or from day 21 end there alike).
+    assert got == 2 + 5
+    assert services.verify_runs(session) == []
+    assert services.verify(session) == []
+
+
+def test_a_regrade_that_empties_the_latest_run_moves_the_state_back(
+        app: Flask, session: Session, world: builders.World) -> None:
+    cid = world.a.id
+    hh = world.households_a[0].id
+    _history(session, cid, hh, 10, 1000, skip=frozenset({7}))
+    assert _run(session, hh) == (START + timedelta(days=8), START + timedelta(days=9))
+    for n, drop_id in enumerate((1008, 1009)):
+        services.reverse_and_reaward(
+            session, facts=_facts(hh, drop_id, START + timedelta(days=8 + n), "incorrect"),
+            community_id=cid, regrade_id=500 + n, now=NOW)
+    assert _run(session, hh) == (START, START + timedelta(days=6))
+    services.reverse_and_reaward(
+        session, facts=_facts(hh, 1003, START + timedelta(days=3), "incorrect"),
+        community_id=cid, regrade_id=600, now=NOW)
+    assert _run(session, hh) == (START + timedelta(days=4), START + timedelta(days=6))
+    for n in range(7):
+        if n != 3:
+            services.reverse_and_reaward(
+                session, facts=_facts(hh, 1000 + n, START + timedelta(days=n), "incorrect"),
+                community_id=cid, regrade_id=700 + n, now=NOW)
+    assert _run(session, hh) == (None, None)
+    assert services.verify_runs(session) == []
+    assert services.verify(session) == []
+
+
+def test_verify_reports_a_corrupted_state(app: Flask, session: Session,
+                                          world: builders.World) -> None:
+    cid = world.a.id
+    hh = world.households_a[0].id
+    _history(session, cid, hh, 12, 1000)
+    session.commit()
+    runner = app.test_cli_runner()
+    ok = runner.invoke(args=["points", "verify"])
+    assert ok.exit_code == 0, ok.output
+    assert "Streak state OK" in ok.output
+    session.execute(text("UPDATE points_account SET run_first = :d WHERE household_id = :h"),
+                    {"d": START + timedelta(days=1), "h": hh})
+    session.commit()
+    drift = services.verify_runs(session)
+    assert [(d.household_id, d.stored, d.facts) for d in drift] == [
+        (hh, (START + timedelta(days=1), START + timedelta(days=11)),
+         (START, START + timedelta(days=11)))]
+    bad = runner.invoke(args=["points", "verify"])
+    assert bad.exit_code == 1
+    assert f"household {hh}" in bad.output
+    assert "stored run 2025-01-02..2025-01-12, facts give 2025-01-01..2025-01-12" in bad.output
