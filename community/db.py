@@ -8,12 +8,14 @@ Nothing here touches the database at import or in `create_app`.
 """
 from __future__ import annotations
 
+import select
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DisconnectionError
 from sqlmodel import Session
 
 from community.errors import SchemaBehind
@@ -53,8 +55,41 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
-                         hide_parameters=True, **kwargs)
+    # No pre-ping (a SELECT 1 round trip on every checkout): connections are recycled after
+    # POOL_RECYCLE seconds, and one the server has closed meanwhile (a restart, an idle
+    # timeout, pg_terminate_backend) is noticed at checkout without a round trip and
+    # replaced (`_closed_by_server`).
+    engine = create_engine(url, pool_recycle=POOL_RECYCLE, pool_size=10, max_overflow=20,
+                           hide_parameters=True, **kwargs)
+
+    @event.listens_for(engine, "checkout")
+    def _replace_dead(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+        if _closed_by_server(dbapi_conn):
+            # The pool discards this connection and checks out another (a retry).
+            raise DisconnectionError("the server closed this pooled connection")
+
+    return engine
+
+
+POOL_RECYCLE = 1800  # seconds a pooled PostgreSQL connection is reused at most
+
+
+def _closed_by_server(dbapi_conn: Any) -> bool:
+    """Whether an idle pooled connection was closed by the server, without a round trip.
+
+    An idle connection receives nothing unless the server is ending it (a FATAL message
+    such as "terminating connection due to administrator command", then end of file), so
+    a socket that is readable at checkout, or already broken, is dead.
+    """
+    if getattr(dbapi_conn, "closed", False) or getattr(dbapi_conn, "broken", False):
+        return True
+    try:
+        fd = dbapi_conn.fileno()
+    except Exception:  # noqa: BLE001 - a connection whose socket is gone is dead
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLERR | select.POLLHUP)
+    return bool(poller.poll(0))
 
 
 def get_engine(app: Flask | None = None) -> Engine:
