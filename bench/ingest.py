@@ -449,73 +449,86 @@ class Raw:
 
     def _ledger(self, cur: Any, rows: list[tuple], now: datetime) -> None:
         """The points statements `points.services.award_for_drops` runs for new drops, in its
-        order: ensure and lock the accounts, read the rule sets, store the scored facts, read
-        the facts (30-day strike window), the correct days around (14 days each side) and
-        the ledger entries from the first day, append the entries, move the balances. The
-        recomputation in between is simplified (category points for correct drops, no cap,
-        no streak): the statements and the rows they touch are the app's."""
+        order: lock the accounts with their stored streak state (inserting only missing
+        ones, then locking those), store the scored facts, read the facts (the drops' days,
+        and the strikes of the 30-day window from the partial index), read the ledger
+        entries from the first day (with `reverses_id`: no probe per row), append the
+        entries, move the balances and the streak state in one executemany. The rule sets
+        are cached per process by the app, so neither side reads them per request. The
+        recomputation in between is simplified (category points for correct drops, no cap
+        or bonus; the run of correct days is extended): the statements and the rows they
+        touch are the app's."""
         if not rows:
             return
         households = sorted({r[4] for r in rows})
-        self._insert(cur, "points_account", {"community_id": "integer", "owner_type": "varchar",
-                                             "household_id": "integer", "steward_id": "integer",
-                                             "balance": "integer"},
-                     [[self.seed.community_id, "household", hh, None, 0] for hh in households],
-                     "ON CONFLICT (household_id) DO NOTHING")
         lock = "" if self.backend == "sqlite" else " FOR UPDATE"
-        where, params = self._in("household_id", households)
-        cur.execute("SELECT household_id, id, balance FROM points_account WHERE "  # noqa: S608
-                    + where + " ORDER BY id" + lock, params)
-        accounts = {hh: acc for hh, acc, _bal in cur.fetchall()}
-        cur.execute(self._q("SELECT id, community_id, version, effective_from, params, "
-                            "created_by, created_at FROM points_rule_set WHERE community_id = ? "
-                            "ORDER BY effective_from, version"), (self.seed.community_id,))
-        cur.fetchall()
+
+        def locked(ids: list[int]) -> dict[int, tuple[int, Any, Any]]:
+            where, params = self._in("household_id", ids)
+            cur.execute("SELECT household_id, id, balance, run_first, run_last FROM "  # noqa: S608
+                        "points_account WHERE " + where + " ORDER BY id" + lock, params)
+            return {hh: (acc, first, last) for hh, acc, _bal, first, last in cur.fetchall()}
+
+        accounts = locked(households)
+        missing = [hh for hh in households if hh not in accounts]
+        if missing:
+            self._insert(cur, "points_account", {
+                "community_id": "integer", "owner_type": "varchar", "household_id": "integer",
+                "steward_id": "integer", "balance": "integer"},
+                [[self.seed.community_id, "household", hh, None, 0] for hh in missing],
+                "ON CONFLICT (household_id) DO NOTHING")
+            accounts |= locked(missing)
         self._insert(cur, "points_scored_drop", SCORED_TYPES, [
-            [drop_id, accounts[hh], self._local_date(moment), self._ts(moment), category,
+            [drop_id, accounts[hh][0], self._local_date(moment), self._ts(moment), category,
              quality, True, 0]
             for drop_id, _cid, _station, _card, hh, category, quality, moment in rows],
             "ON CONFLICT (drop_id) DO NOTHING RETURNING drop_id")
         days = sorted({(moment + timedelta(hours=8)).date() for *_r, moment in rows})
-        lo, hi = days[0], days[-1]
-        accts, params = self._in("account_id", sorted(accounts.values()))
+        lo = days[0]
+        accts, params = self._in("account_id", sorted(a for a, _f, _l in accounts.values()))
         cur.execute(self._q("SELECT account_id, drop_id, category, quality, in_window, "  # noqa: S608
                             f"local_date, happened_at FROM points_scored_drop WHERE {accts} "
-                            "AND local_date >= ? AND (local_date >= ? OR quality = 'incorrect')"),
-                    [*params, self._day(lo - timedelta(days=29)), self._day(lo)])
-        cur.fetchall()
-        cur.execute(self._q("SELECT account_id, local_date, quality, in_window FROM "  # noqa: S608
-                            f"points_scored_drop WHERE {accts} AND in_window AND quality IN "
-                            "('correct', 'ungraded') AND local_date >= ? AND local_date <= ? "
-                            "GROUP BY account_id, local_date, quality, in_window"),
-                    [*params, self._day(lo - timedelta(days=14)),
-                     self._day(hi + timedelta(days=14))])
+                            "AND local_date >= ? UNION ALL SELECT account_id, drop_id, ?, ?, "
+                            "?, local_date, happened_at FROM points_scored_drop WHERE "
+                            f"{accts} AND quality = 'incorrect' AND local_date >= ? AND "
+                            "local_date < ?"),
+                    [*params, self._day(lo), "", "incorrect", False, *params,
+                     self._day(lo - timedelta(days=29)), self._day(lo)])
         cur.fetchall()
         cur.execute(self._q("SELECT id, account_id, kind, amount, local_date, drop_id, "  # noqa: S608
-                            "rule_version, reason, at, NOT (EXISTS (SELECT r.id FROM "
-                            "ledger_entry AS r WHERE r.reverses_id = ledger_entry.id)) "
-                            f"FROM ledger_entry WHERE {accts} AND local_date >= ? ORDER BY id"),
-                    [*params, self._day(lo)])
+                            "rule_version, reason, at, reverses_id FROM ledger_entry WHERE "
+                            f"{accts} AND local_date >= ? ORDER BY id"), [*params, self._day(lo)])
         cur.fetchall()
         points = {"kitchen": 2, "recyclable": 2, "hazardous": 3, "other": 1}
         earning = [r for r in rows if r[6] != "incorrect"]
-        if not earning:
-            return
         got = self._insert(cur, "ledger_entry", ENTRY_TYPES, [
-            [accounts[hh], points.get(category, 1), "earn", f"drop:{drop_id}", 0, None,
+            [accounts[hh][0], points.get(category, 1), "earn", f"drop:{drop_id}", 0, None,
              f"drop:{category}", self._ts(now), self._local_date(moment), None, drop_id]
             for drop_id, _cid, _station, _card, hh, category, _quality, moment in earning],
             "ON CONFLICT (source, kind) DO NOTHING RETURNING id, account_id, amount, source, "
-            "kind")
+            "kind") if earning else []
         delta: dict[int, int] = {}
         for _id, acc, amount, _source, _kind in got:
             delta[acc] = delta.get(acc, 0) + amount
-        moved = [(amount, acc) for acc, amount in sorted(delta.items()) if amount]
-        cur.executemany(self._q("UPDATE points_account SET balance = balance + ? WHERE id = ?"),
-                        moved)
+        changed = set()
+        for *_r, hh, _category, _quality, moment in earning:
+            acc, first, last = accounts[hh]
+            day = (moment + timedelta(hours=8)).date()
+            first, last = (_as_date(first), _as_date(last))
+            if last is None or day > last:
+                first = first if last is not None and day == last + timedelta(days=1) else day
+                accounts[hh] = (acc, first, day)
+                changed.add(acc)
+        state = {acc: (first, last) for acc, first, last in accounts.values()}
+        moved = [(delta.get(acc, 0), self._day(_as_date(state[acc][0])),
+                  self._day(_as_date(state[acc][1])), acc)
+                 for acc in sorted(changed | set(delta))]
+        if moved:
+            cur.executemany(self._q("UPDATE points_account SET balance = balance + ?, "
+                                    "run_first = ?, run_last = ? WHERE id = ?"), moved)
 
     def _day(self, day: Any) -> Any:
-        return day.isoformat() if self.backend == "sqlite" else day
+        return day.isoformat() if self.backend == "sqlite" and day is not None else day
 
     def _local_date(self, moment: datetime) -> Any:
         local = (moment + timedelta(hours=8)).date()  # Asia/Shanghai has no DST
@@ -555,6 +568,13 @@ def raw_phase(backend: str, dsn: str, seed_: Seed, prefix: str, per_tx: int, rng
             return [r[0] for r in rows], raw.record(rows)
         return work, raw.close
     return make
+
+
+def _as_date(value: Any) -> Any:
+    """A date read back from either driver (SQLite returns ISO text)."""
+    from datetime import date as date_
+
+    return date_.fromisoformat(value) if isinstance(value, str) else value
 
 
 # --- checks -------------------------------------------------------------------------------
@@ -688,12 +708,14 @@ def pg_database(base: str, name: str, *, create: bool) -> str:
 
 # --- one backend --------------------------------------------------------------------------
 
-def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    """Prepare, seed, serve and measure one backend; return its figures."""
+def run_backend(backend: str, args: argparse.Namespace, workdir: Path,
+                history_days: int = 0) -> dict[str, Any]:
+    """Prepare, seed (with `history_days` days of history per household: `bench/history.py`),
+    serve and measure one backend; return its figures."""
     env = {**os.environ, "SECRET_KEY": secrets.token_hex(32), "SCHEMA_CHECK": "1"}
     env.pop("TEST_DATABASE_URL", None)
     if backend == "sqlite":
-        path = workdir / "bench.db"
+        path = workdir / f"bench-{history_days}.db"
         url, dsn = f"sqlite:///{path}", str(path)
     else:
         url = pg_database(args.pg, args.pg_db, create=True)
@@ -701,6 +723,16 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict[s
     print(f"\n== {backend}: migrate, seed {args.households} households", flush=True)
     migrate(url, env)
     seed_ = seed(url, args.households, args.stations)
+    generated: dict[str, Any] = {}
+    if history_days:
+        from bench import history
+
+        t0 = time.perf_counter()
+        generated = history.generate(backend, dsn, seed_.community_id, seed_.station_ids,
+                                     seed_.cards, days=history_days,
+                                     device_id=seed_.device_id, seed=args.seed)
+        generated["seconds"] = round(time.perf_counter() - t0, 1)
+        print(f"   history: {history_days} days, {generated}", flush=True)
     port = free_port()
     proc = start_gunicorn(url, env, port, args.workers, args.threads,
                           workdir / f"gunicorn-{backend}.log", args.wsgi)
@@ -729,6 +761,9 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict[s
     by = {p.name: p for p in phases}
     return {
         "backend": backend,
+        "history_days": history_days,
+        "history": generated,
+        "load_after": os.getloadavg()[0],
         "phases": {p.name: {"ops": p.ops, "drops": p.drops, "errors": p.errors,
                             "seconds": round(p.elapsed, 2), "drops_per_s": round(p.rate, 1),
                             "ops_per_s": round(p.ops / p.elapsed, 1) if p.elapsed else 0,
@@ -742,7 +777,8 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> dict[s
 
 def report(result: dict[str, Any]) -> bool:
     """Print one backend's table; True when every target and check passes."""
-    print(f"\n{result['backend']}")
+    print(f"\n{result['backend']}, {result['history_days']} days of history "
+          f"(load {result['load_after']:.2f} after)")
     print(f"  {'phase':<7} {'ops':>7} {'drops':>8} {'err':>4} {'drops/s':>9} {'ops/s':>8} "
           f"{'p50 ms':>8} {'p99 ms':>8}")
     for name, p in result["phases"].items():
@@ -769,6 +805,31 @@ def report(result: dict[str, Any]) -> bool:
     return ok and integrity and errors == 0
 
 
+def compare_histories(results: list[dict[str, Any]]) -> bool:
+    """Per backend, each history's rates against the 0-day run's (target: within 10 %)."""
+    ok = True
+    for backend in {r["backend"] for r in results}:
+        runs = {r["history_days"]: r for r in results if r["backend"] == backend}
+        if 0 not in runs or len(runs) < 2:
+            continue
+        base = runs[0]["phases"]
+        for days, r in sorted(runs.items()):
+            if not days:
+                continue
+            print(f"\n{backend}: {days} days of history against none (target ≥ 90 %)")
+            for name, p in r["phases"].items():
+                rel = p["drops_per_s"] / base[name]["drops_per_s"] if base[name][
+                    "drops_per_s"] else 0.0
+                passed = rel >= 0.9
+                ok &= passed if name.startswith("http") else True
+                print(f"  {name:<7} {base[name]['drops_per_s']:>9.1f} → "
+                      f"{p['drops_per_s']:>9.1f} drops/s = {rel:.0%}"
+                      f"{'' if not name.startswith('http') else ' PASS' if passed else ' MISS'}")
+            print(f"  ratio single {runs[0]['ratio_single']:.0%} → {r['ratio_single']:.0%}, "
+                  f"batch {runs[0]['ratio_batch']:.0%} → {r['ratio_batch']:.0%}")
+    return ok
+
+
 def main(argv: list[str] | None = None) -> int:
     """Parse options, run the chosen backends, print the figures (and write JSON)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -786,16 +847,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wsgi", default="wsgi:app",
                         help="gunicorn app (a variant on PYTHONPATH, to measure a change)")
     parser.add_argument("--seed", type=int, default=20261121)
+    parser.add_argument("--history-days", default="0",
+                        help="days of history per household before the run, comma-separated "
+                             "for several runs (e.g. 0,365: a fresh database per run)")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     print(f"bench/ingest.py seed {args.seed}; {os.cpu_count()} CPUs; Python "
           f"{sys.version.split()[0]}; {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     backends = ("sqlite", "postgresql") if args.backend == "both" else (args.backend,)
+    histories = [int(x) for x in str(args.history_days).split(",")]
     results = []
+    print(f"load at the start {os.getloadavg()[0]:.2f}", flush=True)
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         for backend in backends:
-            results.append(run_backend(backend, args, Path(tmp)))
+            for days in histories:
+                results.append(run_backend(backend, args, Path(tmp), days))
     ok = all([report(r) for r in results])  # noqa: C419 - report every backend
+    ok &= compare_histories(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     return 0 if ok else 1

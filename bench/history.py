@@ -1,0 +1,149 @@
+"""History for the bench households: `days` days of drops before today, with their scored
+facts, the ledger entries the app would have written for them in device-time order and
+each account's balance and streak state, written in bulk (COPY on PostgreSQL).
+
+Most households drop on most days and sort correctly most of the time, so streaks run
+long and strikes fall inside 30-day windows: the steady state of a city after a year. The
+entries come from the app's own pure rules (`points.rules.deserved`, the defaults of
+DOMAIN.md), so `flask points verify` finds nothing to report on the result.
+
+    from bench import history
+    history.generate(backend, dsn, community_id, station_ids, cards, days=365)
+"""
+from __future__ import annotations
+
+import random
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from community.points.rules import DropFacts, RuleSet, correct_days, deserved
+from community.points.services import latest_run
+
+SH = ZoneInfo("Asia/Shanghai")
+RULES = RuleSet(version=0)
+CATEGORIES = ("kitchen", "other", "recyclable")
+DROPS_A_DAY = 0.92      # a household drops on this share of days
+CORRECT = 0.94          # and sorts correctly this often (else incorrect)
+DROP_COLUMNS = ("id", "client_id", "station_id", "community_id", "category", "quality",
+                "source", "household_id", "card_id", "device_id", "happened_at",
+                "received_at", "local_date", "in_window")
+SCORED_COLUMNS = ("drop_id", "account_id", "local_date", "happened_at", "category",
+                  "quality", "in_window", "rule_version")
+ENTRY_COLUMNS = ("account_id", "amount", "kind", "source", "rule_version", "reason", "at",
+                 "local_date", "drop_id")
+
+
+def _rules_on(_day: date) -> RuleSet:
+    return RULES
+
+
+def generate(backend: str, dsn: str, community_id: int, station_ids: Sequence[int],
+             cards: Sequence[tuple[str, int, int]], *, days: int, device_id: int,
+             seed: int = 1, today: date | None = None) -> dict[str, int]:
+    """Write `days` days of history for every household of `cards` (token, card, household);
+    returns the row counts written."""
+    rng = random.Random(seed)
+    today = today or datetime.now(SH).date()
+    first_day = today - timedelta(days=days)
+    conn: Any
+    if backend == "sqlite":
+        conn = sqlite3.connect(dsn, isolation_level=None, timeout=60)
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("BEGIN IMMEDIATE")
+    else:
+        import psycopg
+
+        conn = psycopg.connect(dsn)
+    try:
+        cur = conn.cursor()
+        cur.execute("SELECT coalesce(max(id), 0) FROM drop_record")
+        next_id = cur.fetchone()[0] + 1
+        accounts = _accounts(backend, cur, community_id, [h for _t, _c, h in cards])
+        drops: list[tuple] = []
+        scored: list[tuple] = []
+        entries: list[tuple] = []
+        states: list[tuple] = []
+        for _token, card_id, hh in cards:
+            facts: list[DropFacts] = []
+            for n in range(days):
+                day = first_day + timedelta(days=n)
+                if rng.random() >= DROPS_A_DAY:
+                    continue
+                at = datetime(day.year, day.month, day.day, 7, tzinfo=SH) + timedelta(
+                    minutes=rng.randrange(0, 13 * 60))
+                quality = "correct" if rng.random() < CORRECT else "incorrect"
+                category = rng.choice(CATEGORIES)
+                drop_id, next_id = next_id, next_id + 1
+                utc = at.astimezone(UTC)
+                drops.append((drop_id, f"hist-{drop_id}", rng.choice(station_ids), community_id,
+                               category, quality, "device", hh, card_id, device_id, utc, utc,
+                               day, True))
+                facts.append(DropFacts(drop_id, hh, category, quality, True, day, at))
+            account = accounts[hh]
+            by_id = {f.drop_id: f for f in facts}
+            balance = 0
+            for (kind, _what), d in sorted(deserved(_rules_on, facts).items(),
+                                           key=lambda kv: (kv[1].local_date, str(kv[0]))):
+                at = by_id[d.drop_id].happened_at if d.drop_id in by_id else None
+                entries.append((account, d.amount, kind, f"drop:{d.drop_id}", 0, d.reason,
+                                (at or datetime.combine(d.local_date, datetime.min.time(),
+                                                        tzinfo=SH)).astimezone(UTC),
+                                d.local_date, d.drop_id))
+                balance += d.amount
+            scored += [(f.drop_id, account, f.local_date, f.happened_at.astimezone(UTC)
+                        if f.happened_at else None, f.category, f.quality, True, 0)
+                       for f in facts]
+            run = latest_run(correct_days(_rules_on, facts))
+            states.append((balance, run[0] if run else None, run[1] if run else None, account))
+        _copy(backend, cur, "drop_record", DROP_COLUMNS, drops)
+        _copy(backend, cur, "points_scored_drop", SCORED_COLUMNS, scored)
+        _copy(backend, cur, "ledger_entry", ENTRY_COLUMNS, entries)
+        mark = "?" if backend == "sqlite" else "%s"
+        cur.executemany(f"UPDATE points_account SET balance = {mark}, run_first = {mark}, "  # noqa: S608
+                        f"run_last = {mark} WHERE id = {mark}",
+                        [_sqlite_row(s) for s in states] if backend == "sqlite" else states)
+        if backend == "postgresql":
+            cur.execute("SELECT setval(pg_get_serial_sequence('drop_record', 'id'), "
+                        "(SELECT max(id) FROM drop_record))")
+            conn.commit()
+            conn.autocommit = True
+            for table in ("drop_record", "points_scored_drop", "ledger_entry", "points_account"):
+                conn.execute(f"VACUUM ANALYZE {table}")
+        else:
+            conn.execute("COMMIT")
+            conn.execute("ANALYZE")
+    finally:
+        conn.close()
+    return {"drops": len(drops), "entries": len(entries), "accounts": len(states)}
+
+
+def _accounts(backend: str, cur: Any, community_id: int, households: list[int]) -> dict[int, int]:
+    """Create the households' points accounts; household → account id."""
+    mark = "?" if backend == "sqlite" else "%s"
+    cur.executemany(f"INSERT INTO points_account (community_id, owner_type, household_id, "  # noqa: S608
+                    f"balance) VALUES ({mark}, 'household', {mark}, 0)",
+                    [(community_id, h) for h in households])
+    cur.execute("SELECT household_id, id FROM points_account WHERE household_id IS NOT NULL")
+    return dict(cur.fetchall())
+
+
+def _sqlite_row(row: tuple) -> tuple:
+    return tuple(v.astimezone(UTC).replace(tzinfo=None).isoformat(" ")
+                 if isinstance(v, datetime) else v.isoformat() if isinstance(v, date) else v
+                 for v in row)
+
+
+def _copy(backend: str, cur: Any, table: str, columns: Sequence[str],
+          rows: Iterable[tuple]) -> None:
+    names = ", ".join(columns)
+    if backend == "sqlite":
+        marks = ", ".join("?" * len(columns))
+        cur.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})",  # noqa: S608
+                        [_sqlite_row(r) for r in rows])
+        return
+    with cur.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        for r in rows:
+            copy.write_row(r)
