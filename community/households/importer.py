@@ -13,6 +13,7 @@ import io
 import posixpath
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -322,7 +323,9 @@ def check_xlsx(data: bytes, *, max_sheet_rows: int) -> None:
                 n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml"))
             for name in sheets:
                 _check_sheet(zf, zf.getinfo(name), max_sheet_rows)
-        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, KeyError) as exc:
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, KeyError,
+                zlib.error, RuntimeError, NotImplementedError, ValueError) as exc:
+            # corrupt data, an encrypted part (RuntimeError), an unknown compression method
             raise _unreadable() from exc
 
 

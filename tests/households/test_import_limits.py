@@ -214,6 +214,20 @@ def test_zip_directory_limits() -> None:
     assert "200000" in str(_refuse("x.xlsx", _xlsx(sheet, shared=many)).message)
 
 
+def test_damaged_or_encrypted_workbooks_are_unreadable_not_errors() -> None:
+    good = _xlsx(_sheet([HEADER, [1, 1, 101, 2]] * 50))
+    sheet = zipfile.ZipFile(io.BytesIO(good)).getinfo("xl/worksheets/sheet1.xml")
+    start = sheet.header_offset + 30 + len(sheet.filename) + 20
+    damaged = good[:start] + bytes(b ^ 0x5A for b in good[start:start + 40]) + good[start + 40:]
+    assert "could not be read" in str(_refuse("x.xlsx", damaged).message)
+    # The "encrypted" flag in the central directory: zipfile wants a password.
+    encrypted = bytearray(good)
+    for at in range(good.index(b"PK\x01\x02"), len(good) - 4):
+        if good[at:at + 4] == b"PK\x01\x02":
+            encrypted[at + 8] |= 0x01
+    assert "could not be read" in str(_refuse("x.xlsx", bytes(encrypted)).message)
+
+
 def test_csv_limits_before_rows_are_built() -> None:
     head = "楼栋,单元,室,人数\n"
     lines = importer.MAX_ROWS + importer.SHEET_ROW_SLACK
