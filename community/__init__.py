@@ -38,8 +38,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     from community import cli, db, i18n
     from community.sms import provider as sms_provider
-    from community.web import errors, filters, moved, nav, security
+    from community.web import bounds, errors, filters, moved, nav, security
 
+    bounds.install_converters(app)  # before the blueprints add their rules
     db.init_app(app)
     i18n.init_app(app)
     sms_provider.init_app(app)
@@ -47,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_duty()
     moved.register(app)
     errors.register(app)
+    bounds.register(app)
     security.register(app)
     filters.register(app)
     nav.register(app)
@@ -77,10 +79,13 @@ def _init_extensions(app: Flask) -> None:
         from community.auth import sessions
         from community.auth.models import Account
         from community.db import get_session
+        from community.web.errors import is_outage
 
         try:
             account = get_session().get(Account, int(user_id))
-        except SQLAlchemyError:  # e.g. schema not migrated: show the error page, not a crash
+        except SQLAlchemyError as err:  # e.g. schema not migrated: show the error page
+            if is_outage(err):
+                raise  # the database is down: 503, not "please log in"
             return None
         if account is None or not sessions.check(account):
             return None

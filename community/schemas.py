@@ -10,11 +10,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Self
+from datetime import date
+from typing import Annotated, Any, Self
 
 from flask_babel import lazy_gettext as _l
-from pydantic import BaseModel, ConfigDict, ValidationError
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    GetJsonSchemaHandler,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, InitErrorDetails, PydanticCustomError
 
 from community.errors import InvalidInput
 
@@ -54,7 +66,13 @@ ERROR_PHRASES: dict[str, Any] = {
     "literal_error": _l("Not one of the allowed values."),
     "enum": _l("Not one of the allowed values."),
     "json_invalid": _l("The body is not valid JSON."),
+    "string_nul": _l("Contains a character that is not allowed (NUL)."),
+    "int_range": _l("Out of the allowed range."),
+    "date_range": _l("The date must be between the years 2000 and 2100."),
 }
+# Errors about the bytes or the range of a value, not its meaning: a field's own wording
+# (`Say(message)`, e.g. "Please enter the name.") would mislead, so only `by_type` overrides.
+GENERIC_ONLY = frozenset({"string_nul", "int_range", "date_range"})
 FALLBACK = _l("Invalid value.")
 # The error type of a rule raised by a model's own validator (`fail`): its message is final.
 RULE = "rule"
@@ -92,8 +110,12 @@ def _words(model: type[BaseModel] | None, item: Mapping[str, Any]) -> Any:
     loc = item["loc"]
     info = model.model_fields.get(str(loc[0])) if model is not None and loc else None
     for meta in info.metadata if info is not None else ():
-        if isinstance(meta, Say) and meta.for_type(item["type"]) is not None:
-            return meta.for_type(item["type"])
+        if not isinstance(meta, Say):
+            continue
+        words = (meta.by_type.get(item["type"]) if item["type"] in GENERIC_ONLY
+                 else meta.for_type(item["type"]))
+        if words is not None:
+            return words
     return ERROR_PHRASES.get(item["type"], FALLBACK)
 
 
@@ -111,7 +133,104 @@ def field_errors(err: ValidationError, model: type[BaseModel] | None = None, *,
     return fields
 
 
-class InputModel(BaseModel):
+# --- Bounds every input shares: what the database can store ---------------------------------
+# Integer columns are PostgreSQL `integer` (ids, counts, points); the few `bigint` ids (drops,
+# ledger entries) name `BigId`. Dates and times outside these years are typing errors or
+# attacks, and far ones overflow date arithmetic (9999-12-31 + 1 day).
+INT_MAX = 2**31 - 1
+BIGINT_MAX = 2**63 - 1
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+NO_NUL = "^[^\\u0000]*$"  # the JSON-schema words for "no NUL character" (ECMA-262 regex)
+
+Id = Annotated[int, Field(ge=1, le=INT_MAX)]
+BigId = Annotated[int, Field(ge=1, le=BIGINT_MAX)]
+
+
+def _in_years(value: date) -> date:
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        raise PydanticCustomError("date_range", "year out of range")
+    return value
+
+
+# The same in the JSON schema: RFC 3339 with an offset, years 2000–2100 (so a generated client
+# cannot send what is refused). A whole pattern, not just the year: generators make values
+# from it, where a prefix pattern beside `format` leaves them guessing. It spells out the years
+# of EARLIEST_YEAR and LATEST_YEAR (tests/fuzz/test_hostile.py keeps them together).
+DATETIME_PATTERN = (
+    r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+    r"(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])$")
+
+# An aware date and time within the sane years, checked before any arithmetic (its year is
+# read as sent, so 9999-12-31T23:59:59-14:00 never reaches astimezone()).
+SaneDatetime = Annotated[AwareDatetime, AfterValidator(_in_years), Field(
+    description=f"ISO 8601 with a time-zone offset, years {EARLIEST_YEAR}–{LATEST_YEAR}.",
+    json_schema_extra={"pattern": DATETIME_PATTERN})]
+
+
+def _check_value(value: Any, *, big: bool = False) -> None:
+    """Refuse a NUL in text, an integer outside the column type (`big`: bigint), a date
+    outside the sane years; lists are checked item by item."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise PydanticCustomError("string_nul", "contains NUL")
+    elif isinstance(value, bool):
+        return
+    elif isinstance(value, int):
+        if not -(BIGINT_MAX if big else INT_MAX) - 1 <= value <= (BIGINT_MAX if big else INT_MAX):
+            raise PydanticCustomError("int_range", "out of range")
+    elif isinstance(value, date):  # datetime too
+        _in_years(value)
+    elif isinstance(value, list | tuple | set | frozenset):
+        # Not into dicts: a batch's raw items are validated one by one, each on its own.
+        for part in value:
+            _check_value(part, big=big)
+
+
+def _widen(node: Any) -> None:
+    """Write the shared bounds into a JSON schema, so a generated client cannot send what
+    `_check` refuses: no NUL in free text, integers within the column type."""
+    if isinstance(node, list):
+        for part in node:
+            _widen(part)
+        return
+    if not isinstance(node, dict):
+        return
+    kind = node.get("type")
+    if kind == "string" and not {"pattern", "format", "enum", "const"} & node.keys():
+        node["pattern"] = NO_NUL
+    elif kind == "integer":
+        node.setdefault("minimum", -INT_MAX - 1)
+        node.setdefault("maximum", INT_MAX)
+    for key, part in node.items():
+        if key not in ("$defs", "definitions") and isinstance(part, dict | list):
+            _widen(part)
+
+
+class Bounded(BaseModel):
+    """The shared bounds of every input model (forms, the JSON API, services' callers): text
+    without NUL (PostgreSQL cannot store it), integers within the database's `integer` (wider
+    only where the field says `le=BIGINT_MAX`), dates within the sane years — checked once,
+    here, for every field, and stated in the model's JSON schema."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _bounded(cls, value: Any, info: ValidationInfo) -> Any:
+        field_info = cls.model_fields.get(info.field_name or "")
+        limit = max((getattr(m, "le", None) or 0 for m in
+                     (field_info.metadata if field_info else ())), default=0)
+        _check_value(value, big=limit > INT_MAX)
+        return value
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: CoreSchema,
+                                     handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler.resolve_ref_schema(handler(core_schema))
+        _widen(schema.get("properties", {}))
+        return schema
+
+
+class InputModel(Bounded):
     """Strict input of one use case: unknown fields refused, text stripped, frozen once valid."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)

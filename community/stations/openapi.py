@@ -62,9 +62,11 @@ def _op(op_id: str, tag: str, summary: str, responses: dict[str, Any], *,
     op: dict[str, Any] = {"operationId": op_id, "tags": [tag], "summary": summary, **extra}
     if body:
         op["requestBody"] = {"required": True, "content": {mime: {"schema": _ref(body)}}}
-    return op | {"responses": responses}
+    return op | {"responses": responses | {"503": _UNAVAILABLE}}
 
 
+_UNAVAILABLE = _error("The database cannot be reached right now (`unavailable`): try again "
+                      "after the `Retry-After` header's seconds; nothing was stored.")
 _AUTH_ERRORS = {
     "401": _error("No or invalid credentials (`unauthorized`, `device_unauthorized`)."),
     "403": _error("The station belongs to a community outside the caller's scope "

@@ -26,7 +26,7 @@ from pydantic import (
     model_validator,
 )
 
-from community.schemas import InputModel, Say, fail
+from community.schemas import Bounded, Id, InputModel, SaneDatetime, Say, fail
 
 # Re-exported: the stations module's pages read every label from here.
 from community.waste import CATEGORY_LABELS as CATEGORY_LABELS
@@ -75,16 +75,16 @@ ClientId = Annotated[str, StringConstraints(min_length=8, max_length=64,
 MAX_BATCH = 500
 
 
-class DropIn(BaseModel):
+class DropIn(Bounded):
     """One drop as a steward's phone or a device sends it."""
 
     model_config = ConfigDict(strict=True, extra="forbid")
 
     client_id: ClientId
-    station_id: int = Field(gt=0)
+    station_id: Id
     category: CategoryCode
     quality: QualityCode = "ungraded"
-    happened_at: AwareDatetime
+    happened_at: SaneDatetime
     card: CardText | None = Field(default=None, description=(
         "A scanned card token or a typed short code; absent for an anonymous tally."))
     tally: bool = False
@@ -92,7 +92,7 @@ class DropIn(BaseModel):
     note: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
-class BatchIn(BaseModel):
+class BatchIn(Bounded):
     """A batch of drops, stored in one request and one transaction."""
 
     model_config = ConfigDict(strict=True, extra="forbid")

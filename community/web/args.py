@@ -5,16 +5,23 @@ from datetime import date
 
 from flask import request
 
+from community.schemas import EARLIEST_YEAR, INT_MAX, LATEST_YEAR
+
 
 def int_arg(name: str) -> int | None:
-    """An optional non-negative integer query argument."""
+    """An optional non-negative integer query argument, at most PostgreSQL `integer`."""
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
+    # ASCII digits only (isdigit() accepts "²"), and short before int() reads it.
+    if not (value.isascii() and value.isdigit()) or len(value) > len(str(INT_MAX)):
+        return None
+    number = int(value)
+    return number if number <= INT_MAX else None
 
 
 def date_arg(name: str) -> date | None:
-    """An optional YYYY-MM-DD query argument."""
+    """An optional YYYY-MM-DD query argument within the sane years."""
     try:
-        return date.fromisoformat(request.args.get(name, "")[:10])
+        day = date.fromisoformat(request.args.get(name, "")[:10])
     except ValueError:
         return None
+    return day if EARLIEST_YEAR <= day.year <= LATEST_YEAR else None

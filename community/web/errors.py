@@ -1,15 +1,23 @@
-"""Map domain errors and HTTP errors to pages or JSON, in one place."""
+"""Map domain errors and HTTP errors to pages or JSON, in one place.
+
+A database that cannot be reached is an outage, not a bug: 503 with `Retry-After` (JSON code
+`unavailable` for the API, a page for people), logged once when it starts and once when it
+ends (per worker), not per request. The engine's pool pre-ping reconnects by itself.
+"""
 from __future__ import annotations
 
 import math
+import threading
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from pydantic import ValidationError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from community.errors import DomainError
@@ -34,13 +42,65 @@ def _http_message(status: int) -> str:
     return messages.get(status, _("The request could not be completed."))
 
 
+# The database is unreachable, gone away mid-request, or too busy to give a connection.
+OUTAGE_ERRORS = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+NOT_OUTAGES = ("no such table", "no such column", "syntax error")
+RETRY_AFTER_SECONDS = 15
+
+
+def is_outage(err: BaseException | None) -> bool:
+    """Whether `err` (or what caused it) means the database cannot be reached right now."""
+    seen = 0
+    while err is not None and seen < 5:
+        if isinstance(err, OUTAGE_ERRORS):
+            # SQLite names a schema that is behind as an OperationalError too: not an outage.
+            return not any(words in str(err) for words in NOT_OUTAGES)
+        err, seen = err.__cause__ or err.__context__, seen + 1
+    return False
+
+
+class _Outage:
+    """Per worker: when the current outage started (None: the database answers)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.since: float | None = None
+
+    def begin(self, app: Flask, err: BaseException) -> None:
+        with self.lock:
+            if self.since is not None:
+                return
+            self.since = time.monotonic()
+        app.logger.error("database unreachable, answering 503 until it is back: %s",
+                         type(err).__name__)
+
+    def end(self, app: Flask) -> None:
+        with self.lock:
+            if self.since is None:
+                return
+            lasted, self.since = time.monotonic() - self.since, None
+        app.logger.warning("database reachable again after %.1f s", lasted)
+
+
+def is_unstorable(err: BaseException) -> bool:
+    """Whether `err` is the database refusing a value no column can hold: an integer past the
+    column type (SQLite: OverflowError at bind; PostgreSQL: `integer out of range`) or a NUL
+    in text. The models bound their fields; this is the net under the few hand-read values."""
+    if isinstance(err, DBAPIError):
+        err = err.orig or err
+    text = str(err)
+    return (isinstance(err, OverflowError) and "too large" in text) or (
+        type(err).__name__ in ("NumericValueOutOfRange", "DataError", "ValueError")
+        and ("out of range" in text or "NUL (0x00)" in text))
+
+
 def validation_fields(err: ValidationError) -> dict[str, str]:
     """Map a pydantic error to {field: message in the user's language} (first error per field)."""
     return {name: str(words) for name, words in field_errors(err).items()}
 
 
 def _respond(status: int, code: str, message: str, details: dict | None = None,
-             fields: dict[str, str] | None = None):
+             fields: dict[str, str] | None = None) -> tuple[Any, int]:
     if wants_json():
         body: dict[str, Any] = {"error": code, "message": message}
         if fields:
@@ -124,8 +184,35 @@ def retry_after_seconds(err: HTTPException) -> int:
     return 60
 
 
+def _unavailable(app: Flask, err: BaseException) -> Response:
+    """503 with Retry-After for a database outage (logged once per outage)."""
+    app.extensions["community.outage"].begin(app, err)
+    body, status = _respond(503, "unavailable", _(
+        "The service is temporarily unavailable. Please try again in a moment; "
+        "nothing you sent was lost or half-saved."),
+                            details={"retry_after": RETRY_AFTER_SECONDS})
+    response = app.make_response((body, status))
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def register(app: Flask) -> None:
     """Install the error handlers."""
+    outage = app.extensions["community.outage"] = _Outage()
+
+    @app.after_request
+    def _outage_over(response: Response) -> Response:
+        # A request that used the database and did not fail: the outage (if any) is over.
+        if outage.since is not None and "db_session" in g and response.status_code < 500:
+            outage.end(app)
+        return response
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(DisconnectionError)
+    @app.errorhandler(PoolTimeout)
+    def _db_unreachable(err: Exception):
+        return _unavailable(app, err)
 
     @app.errorhandler(DomainError)
     def _domain(err: DomainError):
@@ -153,6 +240,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
+        # An outage met after the view (at the commit point) arrives as a 500 wrapping it.
+        if is_outage(getattr(err, "original_exception", None)):
+            return _unavailable(app, err.original_exception)  # type: ignore[attr-defined]
         status = err.code or 500
         codes = {401: "unauthorized", 403: "forbidden", 404: "not_found", 413: "too_large",
                  415: "unsupported_media_type", 429: "rate_limited", 405: "method_not_allowed"}
@@ -167,5 +257,12 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _crash(err: Exception):
+        if is_outage(err):
+            return _unavailable(app, err)
+        if is_unstorable(err):
+            # Bad input, not a bug; logged so the field that let it through gets its bound.
+            app.logger.warning("unstorable value refused: %s", type(err).__name__)
+            return _respond(422, "invalid", _("A value is out of the allowed range or "
+                                              "contains a character that is not allowed."))
         app.logger.exception("unhandled error")
         return _respond(500, "server_error", _http_message(500))

@@ -370,7 +370,7 @@ def export_xlsx():
         _filename(export, "xlsx"))
 
 
-@bp.get("/drops/<int:drop_id>")
+@bp.get("/drops/<bigint:drop_id>")
 @login_required
 def drop(drop_id: int):
     """One drop: its facts, its photo, its regrade history and the regrade form."""
@@ -381,7 +381,7 @@ def drop(drop_id: int):
     return render_template("stations/drop.html", d=detail, form=form, **_labels())
 
 
-@bp.post("/drops/<int:drop_id>/regrade")
+@bp.post("/drops/<bigint:drop_id>/regrade")
 @login_required
 def regrade(drop_id: int):
     """Change a drop's quality with a reason (managers and station chiefs)."""
@@ -406,7 +406,7 @@ def photo_root() -> Path:
     return Path(current_app.config.get("UPLOAD_DIR") or current_app.instance_path) / "photos"
 
 
-@bp.get("/drops/<int:drop_id>/photo")
+@bp.get("/drops/<bigint:drop_id>/photo")
 @login_required
 def photo(drop_id: int):
     """A drop's photo, for readers of the drop's community only."""
