@@ -4,6 +4,10 @@
 // pending in one batch to the JSON API. Offline, drops wait in the queue (surviving
 // reloads; a service worker serves the page) and go out on `online`, on the Sync button,
 // or on the next scan. Client ids make every retry idempotent: nothing is stored twice.
+// An item the server refuses (a 4xx for that item) "needs attention": it is kept, listed for
+// the steward and never blocks the rest. A 5xx, a 429 or a lost connection is "try later":
+// automatic retries back off exponentially (honouring Retry-After); the Sync button always
+// tries at once.
 (function () {
   "use strict";
 
@@ -15,6 +19,8 @@
   const TOKEN_MAX_AGE = 45 * 60 * 1000;                  // Flask-WTF tokens last an hour
   const RESCAN_GAP = 2500;    // the camera ignores the same card until it left view this long
   const RECENT_MAX = 20;
+  const BACKOFF_FIRST = 5 * 1000;      // the first automatic retry after a failure
+  const BACKOFF_MAX = 10 * 60 * 1000;  // never wait longer than this
 
   const $ = (id) => document.getElementById(id);
   const el = {
@@ -176,9 +182,11 @@
       const li = document.createElement("li");
       li.setAttribute("data-testid", "failed-item");
       li.dataset.error = item.error || "";
+      li.dataset.clientId = item.client_id;
+      const fields = item.fields ? Object.values(item.fields) : [];
       setText(li, [clock(item.created), item.meta.label || "",
         L.categories[item.payload.category] || item.payload.category,
-        errorTitle(item.error), item.message || ""].filter(Boolean).join(" · "));
+        errorTitle(item.error), item.message || "", ...fields].filter(Boolean).join(" · "));
       return li;
     }));
   }
@@ -225,10 +233,10 @@
     return running;
   }
 
-  // Automatic attempts wait for the browser to report a connection ("online" starts one);
-  // the Sync button always tries.
+  // Automatic attempts wait for the browser to report a connection ("online" starts one)
+  // and for the back-off after a failure; the Sync button always tries.
   function autoSync() {
-    return navigator.onLine ? sync() : Promise.resolve();
+    return navigator.onLine && Date.now() >= backoff.until ? sync() : Promise.resolve();
   }
 
   class Stop extends Error {}
@@ -238,9 +246,9 @@
     try {
       resp = await fetch(config.urls.csrf, { credentials: "same-origin",
         headers: { Accept: "application/json" }, cache: "no-store" });
-    } catch (e) { setNet(false); throw new Stop("network"); }
+    } catch (e) { setNet(false); retryLater(null); throw new Stop("network"); }
     if (resp.status === 401 || resp.redirected) { setNet(true, L.ui.login_again); throw new Stop("login"); }
-    if (!resp.ok) { setNet(true, L.ui.server_error); throw new Stop("server"); }
+    if (!resp.ok) { retryLater(resp); setNet(true, L.ui.server_error); throw new Stop("server"); }
     csrf.token = (await resp.json()).csrf_token;
     csrf.at = Date.now();
   }
@@ -257,12 +265,42 @@
       });
     } catch (e) {
       setNet(false);
+      retryLater(null);
       throw new Stop("network");
     }
   }
 
   async function body(resp) {
     try { return await resp.json(); } catch (e) { return {}; }
+  }
+
+  // "Try later": the next automatic attempt waits, doubling after each failure (and at
+  // least the server's Retry-After); a success clears it.
+  const backoff = { delay: 0, until: 0, timer: null };
+
+  function retryLater(resp) {
+    const asked = resp ? Number(resp.headers.get("Retry-After")) * 1000 : 0;
+    backoff.delay = Math.min(BACKOFF_MAX, backoff.delay ? backoff.delay * 2 : BACKOFF_FIRST);
+    const wait = Math.min(BACKOFF_MAX, Math.max(backoff.delay, asked || 0));
+    backoff.until = Date.now() + wait;
+    clearTimeout(backoff.timer);
+    backoff.timer = setTimeout(autoSync, wait);
+    document.body.dataset.retryIn = String(Math.round(wait / 1000));
+  }
+
+  function backOnline() {
+    backoff.delay = 0;
+    backoff.until = 0;
+    clearTimeout(backoff.timer);
+    delete document.body.dataset.retryIn;
+  }
+
+  // Needs attention: kept on the phone with the server's reason, listed for the steward.
+  async function needsAttention(items, data) {
+    const refused = items.map((item) => Object.assign({}, item, {
+      error: data.error || "invalid", message: data.message || "", fields: data.fields || null }));
+    await queue.fail(refused);
+    refused.forEach(onRefused);
   }
 
   async function sendChunk(chunk) {
@@ -275,6 +313,7 @@
     }
     if (resp.status === 401) { setNet(true, L.ui.login_again); throw new Stop("login"); }
     if (resp.status === 200 && Array.isArray(data.results)) {
+      backOnline();
       const done = [];
       const refused = [];
       data.results.forEach((r, pos) => {
@@ -294,15 +333,22 @@
       setNet(true);
       return;
     }
-    if (resp.status === 415 || resp.status === 422) {
-      // The request itself is malformed: retrying cannot help. Keep the drops, as failed.
-      const refused = chunk.map((item) => Object.assign({}, item,
-        { error: data.error || "invalid", message: data.message || "" }));
-      await queue.fail(refused);
-      refused.forEach(onRefused);
+    if ([400, 413, 415, 422].includes(resp.status)) {
+      // The whole request was refused, so some item in it cannot be sent as it is: halve the
+      // chunk until the refusal names one item, which then needs attention; the others go.
+      backOnline();
+      if (chunk.length > 1) {
+        const half = Math.ceil(chunk.length / 2);
+        await sendChunk(chunk.slice(0, half));
+        await sendChunk(chunk.slice(half));
+        return;
+      }
+      await needsAttention(chunk, data);
       return;
     }
-    // 5xx, 403 of a whole request, 429, a proxy page…: the drops stay queued for later.
+    // 5xx (a database outage is 503), 403 of a whole request, 429, a proxy page…: the drops
+    // stay queued and go again later, backing off.
+    retryLater(resp);
     setNet(true, L.ui.server_error);
     if (state.lastClientId && chunk.some((i) => i.client_id === state.lastClientId)) {
       showFeedback("queued", L.ui.server_error, "", data.message || "");
@@ -419,10 +465,10 @@
   });
 
   el.tally.addEventListener("click", () => recordDrop({ tally: true }, { kind: "tally", label: L.ui.tally }));
-  el.sync.addEventListener("click", () => sync());
+  el.sync.addEventListener("click", () => { backOnline(); sync(); });
   el.clearFailed.addEventListener("click", async () => { await queue.clearFailed(); await renderFailed(); });
 
-  window.addEventListener("online", () => { setNet(true); sync(); });
+  window.addEventListener("online", () => { setNet(true); backOnline(); sync(); });
   window.addEventListener("offline", () => setNet(false));
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") { autoSync(); }
