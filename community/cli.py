@@ -139,11 +139,12 @@ def register(app: Flask) -> None:
         with open_session(read_only=True) as session:
             drift = points_services.verify(session)
             runs = points_services.verify_runs(session)
+            misdated = points_services.misdated_reversals(session)
         if not drift:
             click.echo("Points ledger OK: every balance equals the sum of its entries.")
         if not runs:
             click.echo("Streak state OK: every account's stored run matches its facts.")
-        if not drift and not runs:
+        if not drift and not runs and not misdated:
             return
         for d in drift:
             click.echo(f"account {d.account_id} (household {d.household_id}): balance "
@@ -160,6 +161,9 @@ def register(app: Flask) -> None:
             click.echo(f"{len(drift)} account(s) drifted.", err=True)
         if runs:
             click.echo(f"{len(runs)} account(s) with a wrong streak state.", err=True)
+        if misdated:
+            click.echo(f"{len(misdated)} reversal(s) dated before the entry they undo: "
+                       f"{', '.join(map(str, misdated[:20]))}", err=True)
         raise SystemExit(1)
 
     @points_group.command("expire")

@@ -968,6 +968,17 @@ class RunDrift:
     facts: Run
 
 
+def misdated_reversals(session: Session) -> list[int]:
+    """Reversals and refunds dated before the entry they undo (want none): the ledger read
+    of `_recompute` finds an entry's reversal among the rows from the entry's day on."""
+    undone = aliased(LedgerEntry)
+    return list(session.execute(
+        select(col(LedgerEntry.id))
+        .join(undone, col(undone.id) == LedgerEntry.reverses_id)
+        .where(col(LedgerEntry.local_date) < col(undone.local_date))
+        .order_by(col(LedgerEntry.id))).scalars())
+
+
 def latest_run(days: set[date]) -> Run:
     """The latest run of consecutive days in `days` (first, last), or None when empty."""
     if not days:
@@ -1120,5 +1131,5 @@ __all__ = ["DropFacts", "HistoryRow", "NotEnoughPoints", "account_lots", "adjust
            "award_for_drops", "balance", "credit_steward", "current_rules", "describe",
            "expiring_points", "history", "lock_accounts", "lock_steward_accounts",
            "not_reversed", "publish_rules",
-           "reverse_and_reaward", "steward_balance", "steward_history", "verify",
-           "verify_runs"]
+           "misdated_reversals", "reverse_and_reaward", "steward_balance",
+           "steward_history", "verify", "verify_runs"]

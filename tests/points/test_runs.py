@@ -149,3 +149,27 @@ def test_verify_reports_a_corrupted_state(app: Flask, session: Session,
     assert bad.exit_code == 1
     assert f"household {hh}" in bad.output
     assert "stored run 2025-01-02..2025-01-12, facts give 2025-01-01..2025-01-12" in bad.output
+
+
+def test_verify_reports_a_reversal_dated_before_its_entry(
+        app: Flask, session: Session, world: builders.World) -> None:
+    """The ledger read finds an entry's reversal among the rows from the entry's day on; a
+    reversal dated earlier (no service writes one) is reported."""
+    cid = world.a.id
+    hh = world.households_a[0].id
+    _history(session, cid, hh, 3, 1000)
+    assert services.misdated_reversals(session) == []
+    account = session.execute(select(PointsAccount.id).where(
+        col(PointsAccount.household_id) == hh)).scalar_one()
+    earn = session.execute(text("SELECT id FROM ledger_entry WHERE drop_id = 1002 AND "
+                                "kind = 'earn'")).scalar_one()
+    services.append_entries(session, [{
+        "account_id": account, "amount": -2, "kind": "reversal", "source": "test:misdated",
+        "rule_version": 0, "actor_id": None, "reason": "", "at": NOW,
+        "local_date": START, "reverses_id": earn, "drop_id": 1002}])
+    session.commit()
+    rev = services.misdated_reversals(session)
+    assert len(rev) == 1
+    bad = app.test_cli_runner().invoke(args=["points", "verify"])
+    assert bad.exit_code == 1
+    assert "1 reversal(s) dated before the entry they undo" in bad.output
