@@ -98,6 +98,12 @@ def generate(backend: str, dsn: str, community_id: int, station_ids: Sequence[in
                        for f in facts]
             run = latest_run(correct_days(_rules_on, facts))
             states.append((balance, run[0] if run else None, run[1] if run else None, account))
+        if not drops:  # 0 days: the accounts alone
+            if backend == "postgresql":
+                conn.commit()
+            else:
+                conn.execute("COMMIT")
+            return {"drops": 0, "entries": 0, "accounts": len(states)}
         _copy(backend, cur, "drop_record", DROP_COLUMNS, drops)
         _copy(backend, cur, "points_scored_drop", SCORED_COLUMNS, scored)
         _copy(backend, cur, "ledger_entry", ENTRY_COLUMNS, entries)

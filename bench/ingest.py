@@ -724,7 +724,9 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path,
     migrate(url, env)
     seed_ = seed(url, args.households, args.stations)
     generated: dict[str, Any] = {}
-    if history_days:
+    if history_days or args.history_days != "0":
+        # With histories compared, the 0-day run's accounts exist too (no drops): the two
+        # runs then differ by the history alone, not by the first award's account insert.
         from bench import history
 
         t0 = time.perf_counter()
