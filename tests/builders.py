@@ -209,8 +209,9 @@ def week(weekly: dict[int, list[tuple[time, time]]]) -> WeekIn:
 
 def on_duty(session: Session, acct: Account, st, start: datetime, end: datetime):
     """`acct` as an approved steward of `st`'s community (reused when it is one) on a shift of
-    `st` from `start` to `end` (shared with others on it), checked in at its start: where and when a steward may record
-    drops (`community.stations.duty`). Returns the assignment."""
+    `st` from `start` to `end` (shared with others on it), checked in at its start: where
+    and when a steward may record drops (`community.stations.duty`). Returns the
+    assignment."""
     from zoneinfo import ZoneInfo
 
     from sqlmodel import select as sql_select
