@@ -234,10 +234,21 @@ def redeem_reward(session: Session, *, actor: policy.Actor, data: RedeemIn,
     return redemption
 
 
+class ChargeMissing(Conflict):
+    """A redemption whose charge is not in the ledger (only data written by hand can be so):
+    nothing to refund, so nothing is changed and the manager is told."""
+
+    code, message = "charge_missing", _l(
+        "This redemption has no charge in the points ledger, so it cannot be refunded here. "
+        "Ask the community manager to check the household's points.")
+
+
 def _redemption_entry(session: Session, redemption_id: int) -> LedgerEntry:
-    entry: LedgerEntry = session.execute(select(LedgerEntry).where(
+    entry: LedgerEntry | None = session.execute(select(LedgerEntry).where(
         col(LedgerEntry.source) == f"redemption:{redemption_id}",
-        col(LedgerEntry.kind) == "redeem")).scalar_one()
+        col(LedgerEntry.kind) == "redeem")).scalar_one_or_none()
+    if entry is None:
+        raise ChargeMissing()
     return entry
 
 
