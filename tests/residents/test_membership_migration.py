@@ -3,44 +3,18 @@ earliest of each household becomes its head), every card link code is void, and 
 community keeps taking requests for the manager's approval."""
 from __future__ import annotations
 
-import importlib.util
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import pytest
 from sqlalchemy import inspect, text
 
 from community.cli import upgrade_database
 from community.db import make_engine
-from tests.conftest import _pg_admin, _pg_database, _run_database
+from tests.migrations import empty_url, revisions
 
-MIGRATION = next(Path(__file__).parents[2].glob(
-    "migrations/versions/*_household_membership.py"))
-
-
-def _revisions() -> tuple[str, str]:
-    spec = importlib.util.spec_from_file_location("membership_migration", MIGRATION)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.revision, module.down_revision
-
-
-@pytest.fixture
-def empty_url(backend: str, tmp_path: Path, worker: str) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrate.db'}"
-        return
-    name = _run_database(f"migrate_{worker}")
-    _pg_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)', f'CREATE DATABASE "{name}"'])
-    yield _pg_database(name)
-    _pg_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
-
+__all__ = ["empty_url"]  # the fixture, used by name
 
 def test_members_get_a_head_and_link_codes_are_void(empty_url: str) -> None:
-    revision, before = _revisions()
+    revision, before = revisions("household_membership")
     upgrade_database(empty_url, before)
     engine = make_engine(empty_url)
     sqlite = empty_url.startswith("sqlite")
