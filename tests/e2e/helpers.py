@@ -6,6 +6,12 @@ from io import BytesIO
 import zxingcpp
 from PIL import Image
 from playwright.sync_api import Page
+from sqlmodel import Session, select
+
+from community.stations.models import Drop
+
+# A phone's viewport (CSS pixels): the residents', stewards' and collectors' pages fit it.
+PHONE = {"width": 390, "height": 844}
 
 
 def log_in(page: Page, base_url: str, login: str, password: str) -> None:
@@ -51,3 +57,11 @@ def wait_until(page: Page, expression: str, arg: object = None, timeout: float =
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for: {expression}")
         page.wait_for_timeout(100)
+
+
+def stored_drops(session: Session) -> list[Drop]:
+    """Every stored drop (ends the read transaction so the live server is never blocked)."""
+    session.expire_all()
+    rows = list(session.exec(select(Drop).order_by(Drop.id)))
+    session.commit()
+    return rows

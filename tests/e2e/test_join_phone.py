@@ -13,11 +13,10 @@ from community.households.models import HouseholdMember
 from community.points import services as points_services
 from community.points.schemas import AdjustIn
 from tests import builders
-from tests.e2e.helpers import horizontal_overflow, log_in
+from tests.e2e.helpers import PHONE, horizontal_overflow, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.real_db]
 
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture

@@ -11,11 +11,10 @@ from sqlmodel import Session, select
 
 from community.auth.models import Account
 from tests import builders
-from tests.e2e.helpers import horizontal_overflow
+from tests.e2e.helpers import PHONE, horizontal_overflow
 
 pytestmark = [pytest.mark.browser, pytest.mark.real_db]
 
-PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture

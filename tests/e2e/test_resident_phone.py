@@ -8,11 +8,10 @@ from sqlmodel import Session
 from community.households import codes
 from community.households.models import HouseholdMember
 from tests import builders
-from tests.e2e.helpers import log_in, qr_texts, switch_language, wait_until
+from tests.e2e.helpers import PHONE, log_in, qr_texts, switch_language, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.real_db]
 
-PHONE = {"width": 390, "height": 844}
 
 
 def test_resident_home_on_a_phone(browser: Browser, live_server: str, session: Session,

@@ -21,11 +21,10 @@ from community.points.rewards.schemas import RewardIn
 from community.points.schemas import AdjustIn
 from tests import builders
 from tests.e2e.fakecam import card_video
-from tests.e2e.helpers import horizontal_overflow, log_in, qr_texts, wait_until
+from tests.e2e.helpers import PHONE, horizontal_overflow, log_in, qr_texts, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.real_db]
 
-PHONE = {"width": 390, "height": 844}
 EGGS = "鸡蛋 10个"
 
 

@@ -14,36 +14,27 @@ from datetime import timedelta
 
 import pytest
 from playwright.sync_api import Browser, Page, Route, expect
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from community import clock
 from community.households import codes
-from community.stations.models import Drop
 from tests import builders
-from tests.e2e.helpers import log_in, switch_language
+from tests.e2e.helpers import PHONE, log_in, stored_drops, switch_language
 
 pytestmark = [pytest.mark.browser, pytest.mark.real_db]
 
-PHONE = {"width": 390, "height": 844}
 
-
-def _drops(session: Session) -> list[Drop]:
-    """Every stored drop (ends the read transaction so the live server is never blocked)."""
-    session.expire_all()
-    rows = list(session.exec(select(Drop).order_by(Drop.id)))
-    session.commit()
-    return rows
 
 
 def _count_soon(page: Page, session: Session, expected: int) -> int:
     """The number of stored drops once it reaches `expected` (or after 5 s): the page shows
     an answer a moment before the test's own connection sees the commit."""
     for _ in range(50):
-        n = len(_drops(session))
+        n = len(stored_drops(session))
         if n >= expected:
             return n
         page.wait_for_timeout(100)
-    return len(_drops(session))
+    return len(stored_drops(session))
 
 
 def _scene(session: Session, world: builders.World):
@@ -100,7 +91,7 @@ def test_a_refused_item_needs_attention_and_the_rest_sync(browser: Browser, live
         }""", station.id)
         _type(page, short_codes[1])
         expect(page.get_by_test_id("pending-count")).to_have_text("3")
-        assert _drops(session) == []
+        assert stored_drops(session) == []
 
         context.set_offline(False)
         page.get_by_test_id("sync").click()
@@ -110,7 +101,7 @@ def test_a_refused_item_needs_attention_and_the_rest_sync(browser: Browser, live
         expect(page.get_by_test_id("needs-attention")).to_have_text("需要处理")
         expect(attention).to_contain_text("数据无效")
         expect(attention).to_contain_text("NUL")
-        drops = _drops(session)
+        drops = stored_drops(session)
         assert sorted(d.household_id for d in drops) == sorted(
             h.id for h in world.households_a[:2])
         _no_overflow(page)
@@ -162,7 +153,7 @@ def test_a_server_outage_keeps_drops_queued_and_backs_off(browser: Browser, live
         page.wait_for_timeout(500)
         assert len(posts) == 1, posts  # no retry storm
         expect(page.get_by_test_id("failed-item")).to_have_count(0)
-        assert _drops(session) == []
+        assert stored_drops(session) == []
 
         page.unroute("**/api/v1/drops/batch")
         page.get_by_test_id("sync").click()

@@ -13,28 +13,19 @@ from pathlib import Path
 import pytest
 from flask import Flask, request
 from playwright.sync_api import Browser, BrowserType, Page, expect
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from community import clock
 from community.auth import services as auth_services
 from community.households import codes
 from community.households import services as households_services
-from community.stations.models import Drop
 from tests import builders
 from tests.e2e.fakecam import card_video
-from tests.e2e.helpers import log_in, switch_language, wait_until
+from tests.e2e.helpers import PHONE, log_in, stored_drops, switch_language, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.real_db]
 
-PHONE = {"width": 390, "height": 844}
 
-
-def _drops(session: Session) -> list[Drop]:
-    """Every stored drop (ends the read transaction so the live server is never blocked)."""
-    session.expire_all()
-    rows = list(session.exec(select(Drop).order_by(Drop.id)))
-    session.commit()
-    return rows
 
 
 def _on_duty(session: Session, world: builders.World, station) -> None:
@@ -82,7 +73,7 @@ def test_fake_camera_records_one_drop(browser_type: BrowserType,
         expect(page.get_by_test_id("feedback-title")).to_have_text("已记录")
         expect(page.get_by_test_id("pending-count")).to_have_text("0")
         # The live server runs on the real clock: 2 points in a window, 0 outside one.
-        earned = 2 if _drops(session)[0].in_window else 0
+        earned = 2 if stored_drops(session)[0].in_window else 0
         expect(page.get_by_test_id("feedback-detail")).to_contain_text(
             f"厨余垃圾 · 正确 · 积分 {earned}")
         # The card stays in front of the camera: it must not be recorded again.
@@ -90,7 +81,7 @@ def test_fake_camera_records_one_drop(browser_type: BrowserType,
         expect(page.get_by_test_id("recent-item")).to_have_count(1)
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
 
-        drops = _drops(session)
+        drops = stored_drops(session)
         assert len(drops) == 1
         drop = drops[0]
         assert (drop.household_id, drop.card_id) == (home.id, card.id)
@@ -138,14 +129,14 @@ def test_offline_scans_survive_reload_and_sync_once(app: Flask, browser: Browser
         expect(page.get_by_test_id("feedback-title")).to_have_text(
             "已保存在本机，联网后自动上传。")
         expect(page.get_by_test_id("net-status")).to_have_text("离线：投放记录保存在本机。")
-        assert _drops(session) == []
+        assert stored_drops(session) == []
 
         page.reload()  # still offline: the service worker serves the page and its scripts
         expect(page.locator("h1")).to_have_text("扫码投放")
         expect(page.locator("body[data-scan-ready='1']")).to_have_count(1)
         expect(page.get_by_test_id("pending-count")).to_have_text("3")
         expect(page.get_by_test_id("station-select")).to_have_value(str(station.id))
-        assert _drops(session) == []
+        assert stored_drops(session) == []
         # Page, scripts and scanner all came from the worker's cache. (Chromium's offline
         # emulation does not always cover a service worker's own fetches, so a sync attempt
         # may still reach the API; the queue above shows it stored nothing.)
@@ -157,7 +148,7 @@ def test_offline_scans_survive_reload_and_sync_once(app: Flask, browser: Browser
         expect(page.get_by_test_id("recent-item")).to_have_count(3)
         assert "/api/v1/drops/batch" in seen
 
-        drops = _drops(session)
+        drops = stored_drops(session)
         assert sorted(d.household_id for d in drops) == sorted(h.id for h in world.households_a)
         assert {(d.category, d.quality, d.source) for d in drops} == {
             ("kitchen", "correct", "manual")}
@@ -166,7 +157,7 @@ def test_offline_scans_survive_reload_and_sync_once(app: Flask, browser: Browser
         # Syncing again (a second tab, a retry) stores nothing more.
         page.get_by_test_id("sync").click()
         page.wait_for_timeout(500)
-        assert len(_drops(session)) == 3
+        assert len(stored_drops(session)) == 3
     finally:
         context.close()
 
@@ -228,7 +219,7 @@ def test_feedback_warnings_errors_and_tally(browser: Browser, live_server: str,
         expect(page.get_by_test_id("feedback-address")).to_have_text("匿名计数")
         expect(page.get_by_test_id("pending-count")).to_have_text("0")
 
-        drops = _drops(session)
+        drops = stored_drops(session)
         assert [(d.household_id, d.source, d.in_window) for d in drops] == [
             (good.id, "manual", False), (good.id, "manual", False), (None, "tally", False)]
 
@@ -241,6 +232,6 @@ def test_feedback_warnings_errors_and_tally(browser: Browser, live_server: str,
         expect(page.get_by_test_id("failed-item")).to_have_count(0)
         type_code(revoked_code)
         expect(title).to_have_text("This card is revoked")
-        assert len(_drops(session)) == 3
+        assert len(stored_drops(session)) == 3
     finally:
         context.close()

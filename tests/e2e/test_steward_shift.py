@@ -24,11 +24,10 @@ from community.volunteers.models import Shift, ShiftAssignment, Steward
 from community.volunteers.shifts import services as shifts_services
 from tests import builders
 from tests.e2e.fakecam import card_video
-from tests.e2e.helpers import horizontal_overflow, log_in
+from tests.e2e.helpers import PHONE, horizontal_overflow, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.real_db]
 
-PHONE = {"width": 390, "height": 844}
 SH = ZoneInfo("Asia/Shanghai")
 
 
