@@ -173,3 +173,30 @@ def test_verify_reports_a_reversal_dated_before_its_entry(
     bad = app.test_cli_runner().invoke(args=["points", "verify"])
     assert bad.exit_code == 1
     assert "1 reversal(s) dated before the entry they undo" in bad.output
+
+
+def test_block_start_agrees_with_the_bonuses_of_the_whole_run() -> None:
+    """`rules.block_start` (arithmetic without a rule change in the run, walked with one)
+    puts each block where `streak_bonuses` over the whole run puts it."""
+    from community.points import rules
+
+    seven, three = rules.RuleSet(version=1), rules.RuleSet(version=2, streak_days=3)
+    for change in (None, START + timedelta(days=10), START + timedelta(days=40)):
+        def rules_on(d: date, change: date | None = change) -> rules.RuleSet:
+            return three if change is not None and d >= change else seven
+
+        changes = [change] if change else []
+        for length in (1, 6, 7, 8, 20, 50):
+            days = [START + timedelta(days=n) for n in range(length)]
+            ends = sorted(k[1] for k in rules.streak_bonuses(rules_on, days))
+            last = days[-1]
+            want = max((e for e in ends if e <= last), default=START - timedelta(days=1))
+            got = rules.block_start(rules_on, START, last, changes)
+            assert got == want + timedelta(days=1), (change, length, got, want)
+            # Resuming from the block start with the run's bounds gives the same bonuses.
+            more = [last + timedelta(days=n) for n in range(1, 15)]
+            whole = rules.streak_bonuses(rules_on, days + more)
+            resumed = rules.streak_bonuses(
+                rules_on, [d for d in days + more if d >= got],
+                resume={got: (START, got)} if got <= more[-1] else None)
+            assert {k: v for k, v in whole.items() if k[1] >= got} == resumed
