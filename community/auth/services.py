@@ -189,6 +189,15 @@ def add_grant(session: Session, *, account: Account, role: str, area: Area,
     return grant
 
 
+def drop_grant(session: Session, *, account_id: int, role: str, area_id: int) -> None:
+    """Remove a grant without authorization (the caller decided; e.g. a resident who left
+    their last household of a community); nothing when there is none."""
+    session.execute(delete(RoleGrant).where(col(RoleGrant.account_id) == account_id,
+                                            col(RoleGrant.role) == role,
+                                            col(RoleGrant.area_id) == area_id))
+    session.flush()
+
+
 def grant_role(session: Session, *, actor: policy.Actor, account_id: int, role: str,
                area: Area, ip: str | None = None) -> RoleGrant:
     """Give `role` in `area` to an account; only roles below the actor's own, inside its scope.

@@ -851,6 +851,15 @@ def _end_membership(session: Session, member: HouseholdMember, *, by: int | None
             audit.record(session, actor_id=by, action="household.head_changed", area=area,
                          target_type="household", target_id=member.household_id, ip=ip,
                          member=nxt.id, account=nxt.account_id)
+    # No approved membership left in this community: the resident role there goes too.
+    still_here = session.exec(
+        select(HouseholdMember.id)
+        .join(Household, col(Household.id) == HouseholdMember.household_id)
+        .where(HouseholdMember.account_id == member.account_id,
+               HouseholdMember.status == APPROVED, Household.community_id == area.id)).first()
+    if still_here is None:
+        auth_services.drop_grant(session, account_id=member.account_id, role="resident",
+                                 area_id=pk(area))
     if reason != "left":
         # Their open sessions end (the login page next); resident pages would refuse the
         # removed membership on every request in any case. Leaving oneself keeps one's session.

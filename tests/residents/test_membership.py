@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from community import clock
 from community.audit.models import AuditEntry
 from community.auth import services as auth_services
-from community.auth.models import Account
+from community.auth.models import Account, RoleGrant
 from community.households import codes
 from community.households.models import HouseholdInvitation, HouseholdJoinCode
 from community.points import services as points_services
@@ -347,6 +347,12 @@ def test_the_head_removes_a_member_whose_old_cookie_then_sees_nothing(
     assert [m.status for m in members(session, hh.id)] == ["approved", "removed"]
     [entry] = _audit(session, "household.member_removed")
     assert (entry.actor_id, entry.detail["reason"]) == (head.id, "head")
+    # Their last household of the community: the resident role there is gone; the head's stays.
+    residents = set(session.exec(select(RoleGrant.account_id).where(
+        RoleGrant.area_id == world.a.id, RoleGrant.role == "resident")).all())
+    assert other.id not in residents
+    assert head.id in residents
+    session.commit()
 
     _gets_the_login_page(theirs, hh.id)
     # Logged in again, the removed member is a stranger to the household.
