@@ -948,18 +948,18 @@ def close_own_account(session: Session, *, account_id: int, data: CloseAccountIn
     rows = session.exec(select(HouseholdMember).where(
         HouseholdMember.account_id == account_id,
         col(HouseholdMember.status).in_((APPROVED, PENDING)))).all()
+    areas: dict[int, Area] = {}  # one audit entry per community the account was part of
     for member in rows:
         hh = households_services.get_household(session, member.household_id)
-        area = households_services.household_area(session, hh)
+        area = areas.setdefault(hh.community_id, households_services.household_area(session, hh))
         if member.status == APPROVED:
             _end_membership(session, member, by=account_id, area=area, ip=ip, reason="closed")
         else:
             member.status, member.removed_by, member.removed_at = REMOVED, account_id, clock.now()
             session.add(member)
-        audit.record(session, actor_id=account_id, action="account.closed", area=area,
-                     target_type="account", target_id=account_id, ip=ip)
-    if not rows:
-        audit.record(session, actor_id=account_id, action="account.closed",
+    where: list[Area | None] = [*areas.values()] or [None]
+    for place in where:
+        audit.record(session, actor_id=account_id, action="account.closed", area=place,
                      target_type="account", target_id=account_id, ip=ip)
     session.flush()
     auth_services.close_account(session, account_id)
