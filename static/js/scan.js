@@ -184,9 +184,11 @@
       li.dataset.error = item.error || "";
       li.dataset.clientId = item.client_id;
       const fields = item.fields ? Object.values(item.fields) : [];
+      // A domain error names its field with the same words as its message: say them once.
+      const reasons = [...new Set([errorTitle(item.error), item.message || "", ...fields])];
       setText(li, [clock(item.created), item.meta.label || "",
         L.categories[item.payload.category] || item.payload.category,
-        errorTitle(item.error), item.message || "", ...fields].filter(Boolean).join(" · "));
+        ...reasons].filter(Boolean).join(" · "));
       return li;
     }));
   }
