@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from community import clock
@@ -198,6 +198,63 @@ class Drop(SQLModel, table=True):
     weight_kg: Decimal | None = Field(default=None, max_digits=6, decimal_places=3)
     note: str | None = Field(default=None, max_length=200)
     photo: str | None = Field(default=None, max_length=200)
+    # Why an incorrect verdict (a `MisdropReason.code`; codes are stable, labels editable).
+    reason_code: str | None = Field(default=None, max_length=32)
+    # A second drop of the same household and category within the duplicate window that the
+    # steward confirmed ("record again?"): stored and counted, but never scored (DOMAIN.md).
+    repeat_of: int | None = Field(default=None, sa_type=BigId)
+    # A steward's undo of their own scan (within 5 minutes): the row is kept, its points are
+    # reversed, and metrics and rollups leave it out.
+    voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    voided_by: int | None = Field(default=None, foreign_key="account.id")
+
+
+class MisdropReason(SQLModel, table=True):
+    """One reason an incorrect verdict may carry (错误原因), with its how-to-sort-it-right text.
+
+    `community_id` NULL: a city-wide default every community sees; otherwise a community's
+    own reason, added by its manager. `code` is stable (drops store it); the labels and texts
+    may be edited. An inactive reason is no longer offered but still names old drops.
+    """
+
+    __tablename__ = "misdrop_reason"
+    __table_args__ = (
+        UniqueConstraint("community_id", "code", name="uq_misdrop_reason_code"),
+        # NULLs are distinct in a UNIQUE constraint: the city-wide codes get their own index.
+        Index("uq_misdrop_reason_default_code", "code", unique=True,
+              postgresql_where=text("community_id IS NULL"),
+              sqlite_where=text("community_id IS NULL")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    community_id: int | None = Field(default=None, foreign_key="area.id", index=True)
+    code: str = Field(max_length=32)
+    label_zh: str = Field(max_length=40)
+    label_en: str = Field(max_length=60)
+    howto_zh: str = Field(default="", max_length=500)
+    howto_en: str = Field(default="", max_length=800)
+    # The "other" reason: the steward must say what in the note.
+    needs_note: bool = Field(default=False)
+    active: bool = Field(default=True)
+    position: int = Field(default=0)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
+    created_by: int | None = Field(default=None, foreign_key="account.id")
+
+
+class ScanSetting(SQLModel, table=True):
+    """A community's scan-page settings, set by its manager (no row: the defaults)."""
+
+    __tablename__ = "scan_setting"
+    __table_args__ = (
+        CheckConstraint("default_quality IN ('correct', 'ungraded')",
+                        name="ck_scan_setting_quality"),
+    )
+
+    community_id: int = Field(foreign_key="area.id", primary_key=True)
+    # The quality the scan page returns to after every scan.
+    default_quality: str = Field(default="correct", max_length=10)
+    updated_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
+    updated_by: int | None = Field(default=None, foreign_key="account.id")
 
 
 class DropRegrade(SQLModel, table=True):

@@ -1,0 +1,147 @@
+"""Mis-drop reasons (错误原因): the list a steward picks from after an incorrect verdict.
+
+City-wide defaults (`community_id` NULL, seeded by the migration that made the table) plus
+each community's own, added by its manager. A drop stores the reason's stable `code`;
+labels and how-to-sort-it-right texts are read in the reader's language (zh or en).
+Readers above stations (residents, notifications, dashboards) use `reasons_for` and
+`describe`; the scan page gets the active list with `scan_reasons`.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_, select
+from sqlmodel import Session, col
+
+from community import clock
+from community.areas import services as areas_services
+from community.auth import policy
+from community.errors import DomainError, InvalidInput
+from community.stations.models import MisdropReason
+
+OTHER = "other"  # the reason that needs a note saying what
+CODE_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+
+
+class ReasonUnknown(DomainError):
+    code, status, message = "reason_unknown", 422, _l(
+        "Choose a reason from the list for an incorrect drop.")
+
+
+class ReasonNeedsNote(DomainError):
+    code, status, message = "reason_needs_note", 422, _l(
+        "Say in the note what was wrong (reason “Other”).")
+
+
+class ReasonNotIncorrect(DomainError):
+    code, status, message = "reason_not_incorrect", 422, _l(
+        "Only an incorrect drop carries a reason.")
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One reason in the reader's language."""
+
+    code: str
+    label: str
+    howto: str
+    needs_note: bool
+    active: bool
+    community_id: int | None  # None: a city-wide default
+
+
+def _lang(lang: str | None) -> str:
+    return "en" if (lang or "").lower().startswith("en") else "zh"
+
+
+def _reason(row: MisdropReason, lang: str | None) -> Reason:
+    en = _lang(lang) == "en"
+    label = (row.label_en or row.label_zh) if en else (row.label_zh or row.label_en)
+    howto = (row.howto_en or row.howto_zh) if en else (row.howto_zh or row.howto_en)
+    return Reason(row.code, label, howto, row.needs_note, row.active, row.community_id)
+
+
+def reason_rows(session: Session, community_id: int, *,
+                active_only: bool = True) -> list[MisdropReason]:
+    """The city-wide defaults and the community's own reasons, in list order.
+
+    A community's own reason with the code of a default replaces that default for it.
+    """
+    conds = [or_(col(MisdropReason.community_id).is_(None),
+                 col(MisdropReason.community_id) == community_id)]
+    rows = list(session.execute(
+        select(MisdropReason).where(*conds)
+        .order_by(col(MisdropReason.position), col(MisdropReason.id))).scalars())
+    own = {r.code for r in rows if r.community_id is not None}
+    rows = [r for r in rows if r.community_id is not None or r.code not in own]
+    return [r for r in rows if r.active] if active_only else rows
+
+
+def reasons_for(session: Session, community_id: int, *, lang: str | None = None,
+                active_only: bool = True) -> list[Reason]:
+    """The reasons a community's stewards pick from, in the reader's language."""
+    return [_reason(r, lang) for r in reason_rows(session, community_id,
+                                                   active_only=active_only)]
+
+
+def describe(session: Session, community_id: int, codes: set[str], *,
+             lang: str | None = None) -> dict[str, Reason]:
+    """Code → reason (inactive ones too: old drops keep their reason), for display."""
+    if not codes:
+        return {}
+    return {r.code: r for r in reasons_for(session, community_id, lang=lang,
+                                            active_only=False) if r.code in codes}
+
+
+def check_reason(session: Session, community_id: int, *, quality: str, code: str | None,
+                 note: str | None) -> None:
+    """Raise unless `code` (with `note`) is an acceptable reason for a drop of `quality`.
+
+    An incorrect drop recorded by a person needs an active reason; "other" needs a note.
+    """
+    if code is None:
+        return
+    if quality != "incorrect":
+        raise ReasonNotIncorrect(field="reason_code")
+    got = {r.code: r for r in reason_rows(session, community_id)}
+    reason = got.get(code)
+    if reason is None:
+        raise ReasonUnknown(field="reason_code")
+    if reason.needs_note and not (note or "").strip():
+        raise ReasonNeedsNote(field="note")
+
+
+def add_reason(session: Session, *, actor: policy.Actor, community_id: int, label_zh: str,
+               label_en: str = "", howto_zh: str = "", howto_en: str = "",
+               now: datetime | None = None) -> MisdropReason:
+    """A manager adds a reason of their community's own (after the defaults in the list)."""
+    area = areas_services.get_community(session, community_id)
+    policy.require(actor, "community:settings", area)
+    label_zh, label_en = label_zh.strip(), label_en.strip()
+    if not label_zh or len(label_zh) > 40:
+        raise InvalidInput(field="label_zh")
+    if len(label_en) > 60:
+        raise InvalidInput(field="label_en")
+    if len(howto_zh) > 500 or len(howto_en) > 800:
+        raise InvalidInput(field="howto_zh")
+    count, top = session.execute(
+        select(func.count(), func.max(MisdropReason.position)).where(
+            or_(col(MisdropReason.community_id).is_(None),
+                col(MisdropReason.community_id) == community_id))).one()
+    own = session.execute(select(func.count()).where(
+        col(MisdropReason.community_id) == community_id)).scalar_one()
+    reason = MisdropReason(
+        community_id=community_id, code=f"c{community_id}_{own + 1}"[:32],
+        label_zh=label_zh, label_en=label_en or label_zh, howto_zh=howto_zh.strip(),
+        howto_en=howto_en.strip(), position=int(top or 0) + 10 if count else 10,
+        created_by=actor.account_id, created_at=now or clock.now())
+    session.add(reason)
+    session.flush()
+    return reason
+
+
+__all__ = ["OTHER", "Reason", "ReasonNeedsNote", "ReasonNotIncorrect", "ReasonUnknown",
+           "add_reason", "check_reason", "describe", "reason_rows", "reasons_for"]
