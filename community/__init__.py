@@ -150,7 +150,7 @@ def _register_blueprints(app: Flask) -> None:
     from community.stations.manage import views as manage_stations
     from community.volunteers.checkins import views as checkins
     from community.volunteers.hours import views as hours
-    from community.volunteers.inbox import views as inbox
+    from community.inbox import views as inbox
     from community.volunteers.shifts import views as shifts
     from community.volunteers.stewards import views as stewards
     from community.web import icons

@@ -76,6 +76,7 @@ def load(instance_path: Path) -> dict[str, Any]:
         "TENCENT_SMS_TEMPLATE_ID": env("TENCENT_SMS_TEMPLATE_ID", ""),
         "TENCENT_SMS_REGION": env("TENCENT_SMS_REGION", "ap-guangzhou"),
         "TENCENT_SMS_TEMPLATE_PARAMS": env("TENCENT_SMS_TEMPLATE_PARAMS", "code,minutes"),
+        "TENCENT_SMS_NOTICE_TEMPLATE_ID": env("TENCENT_SMS_NOTICE_TEMPLATE_ID", ""),
         # The largest request body. Files have their own, smaller limits (photos and household
         # lists: 5 MB): a file over its limit but under this one is refused on the form, which
         # keeps everything else typed; only a body over this one gets the bare 413 page.

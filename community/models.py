@@ -11,6 +11,7 @@ from community.households.models import (
     HouseholdJoinCode,
     HouseholdMember,
 )
+from community.inbox.models import NoticeSetting, Notification, SmsOutbox
 from community.points.models import (
     LedgerEntry,
     PointsAccount,
@@ -46,7 +47,6 @@ from community.stations.models import (
     StationWindow,
 )
 from community.volunteers.models import (
-    Notification,
     Shift,
     ShiftAssignment,
     Steward,
@@ -64,4 +64,5 @@ __all__ = [
     "Redemption", "Notification", "RewardItem", "RoleGrant", "ScheduleRange", "ScheduleVersion",
     "Shift", "ShiftAssignment", "Station", "StationException", "StationStatusEvent",
     "StationWindow", "Steward", "StewardInvite", "SupervisionLog", "SmsCode", "SmsSendCount",
+    "NoticeSetting", "SmsOutbox",
 ]

@@ -49,7 +49,7 @@ from community.volunteers.checkins.rules import minutes_between
 from community.volunteers.hours import queries as hours_queries
 from community.volunteers.hours import rules as hours_rules
 from community.volunteers.hours import services as hours_services
-from community.volunteers.inbox import services as notifications
+from community.inbox import services as notifications
 from community.volunteers.models import Shift, ShiftAssignment, Steward, SupervisionLog
 from community.volunteers.shifts import rules as rota
 from community.volunteers.shifts import services as shifts

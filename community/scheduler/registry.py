@@ -12,6 +12,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
+from community.inbox import jobs as inbox_jobs
 from community.points import jobs as points_jobs
 from community.ratings import jobs as ratings_jobs
 from community.scheduler.periods import Daily, EveryMinutes, Monthly, Yearly
@@ -43,6 +44,16 @@ def _verify_ledger(session: Session, period: Period) -> Mapping[str, Any]:
 def _clean_up(session: Session, period: Period) -> Mapping[str, Any]:
     return {**stations_jobs.forget_revoked_device_tokens(session, now=period.due_at),
             **points_jobs.forget_request_ids(session, now=period.due_at)}
+
+
+def _send_sms(session: Session, period: Period) -> Mapping[str, Any]:
+    # Texts queued by notifications (opted-in people only); committed row by row, so a crash
+    # never sends twice what was recorded as sent.
+    counts: dict[str, int] = {}
+    for status in inbox_jobs.send_sms(session, now=period.due_at):
+        session.commit()
+        counts[status] = counts.get(status, 0) + 1
+    return counts
 
 
 def _generate_rotas(session: Session, period: Period) -> Mapping[str, Any]:
@@ -107,6 +118,10 @@ JOBS: dict[str, Job] = {job.name: job for job in (
     Job("volunteers.reminders", EveryMinutes(15, catch_up=1), _remind_shifts,
         _l("Remind stewards of their shifts two hours ahead (in-app inbox)"),
         _l("Every 15 minutes")),
+    Job("inbox.sms", EveryMinutes(5, catch_up=1), _send_sms,
+        _l("Send the text messages of notifications to people who asked for them (not at "
+           "night)"),
+        _l("Every 5 minutes")),
     Job("maintenance.clean_up", Daily(at=time(4, 0), catch_up=1), _clean_up,
         _l("Forget revoked device tokens and old redemption request ids"),
         _l("Every day at 04:00")),

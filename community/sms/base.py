@@ -14,10 +14,14 @@ from community.errors import DomainError
 
 
 class SmsSender(Protocol):
-    """Something that sends a verification code to a mainland mobile number."""
+    """Something that sends verification codes and short notices to mainland mobile numbers."""
 
     def send_code(self, phone: str, code: str, *, minutes: int) -> None:
         """Send `code` (valid `minutes` minutes) to `phone` (11 digits, no +86); raise SmsError."""
+        ...
+
+    def send_text(self, phone: str, text: str) -> None:
+        """Send a short notice (already in the reader's language) to `phone`; raise SmsError."""
         ...
 
 

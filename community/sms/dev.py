@@ -41,6 +41,7 @@ class DevSender:
         self.loud = loud
         self._outbox: deque[SentCode] = deque(maxlen=max(keep, 1))
         self._lock = threading.Lock()
+        self.texts: deque[tuple[str, str]] = deque(maxlen=50)  # the latest notices "sent"
 
     def send_code(self, phone: str, code: str, *, minutes: int) -> None:
         """Log the code (and keep it for the dev page when keeping is on)."""
@@ -50,6 +51,13 @@ class DevSender:
         if self.keep:
             with self._lock:
                 self._outbox.append(SentCode(phone, code, clock.now(), minutes))
+
+    def send_text(self, phone: str, text: str) -> None:
+        """Log a notice (the inbox's SMS channel) and keep it in `texts` for tests and demos."""
+        log.log(logging.ERROR if self.loud else logging.WARNING, "开发短信 DEV SMS → %s: %s%s",
+                phone, text, LOUD_HINT if self.loud else "")
+        with self._lock:
+            self.texts.append((phone, text))
 
     def latest(self) -> list[SentCode]:
         """The kept codes, newest first (empty when keeping is off)."""

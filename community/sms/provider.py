@@ -33,6 +33,7 @@ TENCENT_ENV = {
     "template_id": "TENCENT_SMS_TEMPLATE_ID",
     "region": "TENCENT_SMS_REGION",
     "template_params": "TENCENT_SMS_TEMPLATE_PARAMS",
+    "notice_template_id": "TENCENT_SMS_NOTICE_TEMPLATE_ID",
 }
 
 
@@ -55,6 +56,7 @@ def build(config: dict[str, Any] | Any) -> SmsSender:
         template_params=tuple(
             p.strip() for p in (config.get("TENCENT_SMS_TEMPLATE_PARAMS") or "").split(",")
             if p.strip()),
+        notice_template_id=config.get("TENCENT_SMS_NOTICE_TEMPLATE_ID") or "",
     )
     missing = settings.missing()
     if missing:

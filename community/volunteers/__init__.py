@@ -8,9 +8,8 @@ split into sub-packages with the same rooms (rules, services, queries, forms, vi
 - `checkins/`: rotating station codes, check-in and check-out, the chief's confirmation,
   supervision logs, no-shows;
 - `hours/`: approval of hours with points, the steward's figures, certificates, the report;
-- `inbox/`: notifications (`services.notify`, the one way to message a person) and the inbox;
 - `jobs`: closing finished shifts, shift reminders (plain functions the scheduler calls).
 
-The sub-domains never import one another; they all use `inbox` and `models` (import-linter
-contracts in pyproject.toml).
+The sub-domains never import one another; they all use `models` and message people through
+`community.inbox` (import-linter contracts in pyproject.toml).
 """

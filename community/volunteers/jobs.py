@@ -19,7 +19,7 @@ from community.dirty import services as dirty
 from community.rows import table_of
 from community.stations.models import Station
 from community.volunteers.checkins.rules import minutes_between
-from community.volunteers.inbox.services import notify
+from community.inbox.services import notify
 from community.volunteers.models import Shift, ShiftAssignment, Steward
 
 # The steward's "my shifts" page (community/volunteers/shifts/views.py).

@@ -1,12 +1,12 @@
 """Volunteer stewards (督导员): sign-up and approval, invitations, shifts generated from
-station windows, assignments with check-in/out and hours, supervision logs, and the in-app
-notification inbox (the first channel for shift reminders)."""
+station windows, assignments with check-in/out and hours, supervision logs. Messages to
+stewards go through the inbox (`community.inbox`)."""
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, Integer, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from community import clock
@@ -20,7 +20,6 @@ TRAINING = ("none", "in_training", "trained")
 ASSIGNMENT_STATUSES = tuple(x.value for x in AssignmentStatus)
 HOURS_STATUSES = tuple(x.value for x in HoursStatus)
 INCIDENTS = tuple(x.value for x in Incident)
-BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
 class Steward(SQLModel, table=True):
@@ -161,21 +160,3 @@ class SupervisionLog(SQLModel, table=True):
     photos: list[str] = Field(default_factory=list, sa_type=JSON)
     created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
     updated_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
-
-
-class Notification(SQLModel, table=True):
-    """One message in an account's in-app inbox; `dedupe_key` stops a reminder being sent twice."""
-
-    __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_account", "account_id", "id"),)
-
-    id: int | None = Field(default=None, primary_key=True, sa_type=BigId,
-                           sa_column_kwargs={"autoincrement": True})
-    account_id: int = Field(foreign_key="account.id")
-    kind: str = Field(max_length=30)
-    # Message code and parameters: rendered in the reader's language, never stored translated.
-    params: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
-    link: str = Field(default="", max_length=200)
-    dedupe_key: str | None = Field(default=None, max_length=80, unique=True)
-    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
-    read_at: datetime | None = Field(default=None, sa_type=UTCDateTime())

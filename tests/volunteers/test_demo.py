@@ -26,8 +26,8 @@ from community.points.models import LedgerEntry, PointsAccount
 from community.stations.models import Station
 from community.volunteers.checkins.rules import minutes_between
 from community.volunteers.hours import rules as hours_rules
+from community.inbox.models import Notification
 from community.volunteers.models import (
-    Notification,
     Shift,
     ShiftAssignment,
     Steward,

@@ -44,7 +44,7 @@ from community.volunteers.hours.schemas import (
 
 # Re-exported: an approval's refusals are named here, with the services' own.
 from community.volunteers.hours.schemas import MinutesOutOfRange as MinutesOutOfRange
-from community.volunteers.inbox import services as notifications
+from community.inbox import services as notifications
 from community.volunteers.models import Shift, ShiftAssignment, Steward
 
 MY_LINK = "/steward/hours"

@@ -37,7 +37,7 @@ from community.errors import (
 from community.rows import pk
 from community.stations import windows as stations_windows
 from community.stations.models import Station
-from community.volunteers.inbox import services as notifications
+from community.inbox import services as notifications
 from community.volunteers.models import Steward, StewardInvite
 from community.volunteers.stewards.queries import (
     chief_stations,

@@ -6,7 +6,7 @@ Two blueprints:
 - `steward_me` (phone): the invitation landing page /steward/join/<token>, applying in one's
   own community (/steward/apply) and the steward's profile with availability (/steward/profile).
 
-The notification inbox is `community/volunteers/inbox/views.py`.
+The notification inbox is `community/inbox/views.py`.
 """
 from __future__ import annotations
 

@@ -39,7 +39,8 @@ from community.volunteers.hours import queries as hours_queries
 from community.volunteers.hours import rules as hr
 from community.volunteers.hours import services as hours
 from community.volunteers.hours.schemas import ApproveIn, BulkApproveIn, MinutesOutOfRange
-from community.volunteers.models import Notification, ShiftAssignment, Steward
+from community.inbox.models import Notification
+from community.volunteers.models import ShiftAssignment, Steward
 from tests import builders
 from tests.stations.helpers import english, read
 from tests.volunteers.hours.builders import steward, worked

@@ -3,27 +3,31 @@
 `notify(session, account_id=..., kind=..., params=..., link=..., dedupe_key=...)` hands a
 message to each registered `Channel`. The in-app inbox is the first channel and the record of
 every notification: its row carries the `dedupe_key` (UNIQUE; INSERT … ON CONFLICT DO
-NOTHING), so a message already sent is sent by no channel again. SMS or WeChat plug in by
-adding a class with a `deliver` method to `CHANNELS`; nothing else changes.
+NOTHING), so a message already sent is sent by no channel again. The SMS channel only queues
+(an `sms_outbox` row, for people who opted in, after quiet hours): the `inbox.sms` job texts
+it later, so a slow or failing provider never fails the request that notified (a scan).
+WeChat would plug in the same way, by adding a class with a `deliver` method to `CHANNELS`.
 
 Messages are stored as a kind plus parameters, never as translated text (`texts.render`
 words them when the inbox is shown). The reader marks them read here.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from community import clock
+from community.auth.models import Account
 from community.errors import InvalidInput, NotFound
+from community.inbox import rules
+from community.inbox.models import NoticeSetting, Notification, SmsOutbox
+from community.inbox.texts import MESSAGES
 from community.rows import insert_ignoring, table_of
-from community.volunteers.inbox.texts import MESSAGES
-from community.volunteers.models import Notification
 
 MAX_LINK, MAX_DEDUPE = 200, 80
 
@@ -37,15 +41,16 @@ class Message:
     params: Mapping[str, Any]
     link: str = ""
     dedupe_key: str | None = None
+    notification_id: int | None = None  # the inbox row, once the first channel stored it
 
 
 class Channel(Protocol):
-    """A way to reach a person (in-app inbox, later SMS or WeChat)."""
+    """A way to reach a person (in-app inbox, SMS, later WeChat)."""
 
     name: str
 
-    def deliver(self, session: Session, message: Message) -> bool:
-        """Deliver `message`; False when it was delivered before (same dedupe key)."""
+    def deliver(self, session: Session, message: Message) -> int | None:
+        """Deliver `message`; None when it was not delivered (seen before, or not wanted)."""
         ...
 
 
@@ -54,18 +59,42 @@ class InboxChannel:
 
     name = "inbox"
 
-    def deliver(self, session: Session, message: Message) -> bool:
-        """Insert the inbox row unless one with the same dedupe key exists."""
+    def deliver(self, session: Session, message: Message) -> int | None:
+        """Insert the inbox row unless one with the same dedupe key exists; its id."""
         table = table_of(Notification)
         stmt = insert_ignoring(session, table, on=["dedupe_key"]).values(
             account_id=message.account_id, kind=message.kind, params=dict(message.params),
             link=message.link, dedupe_key=message.dedupe_key, created_at=clock.now(),
         ).returning(table.c.id)
-        return session.execute(stmt).first() is not None
+        row = session.execute(stmt).first()
+        return None if row is None else int(row[0])
+
+
+class SmsChannel:
+    """Text messages, for people who opted in (`NoticeSetting.sms`) and have a phone: queued
+    in `sms_outbox` for the `inbox.sms` job, to go out after quiet hours."""
+
+    name = "sms"
+
+    def deliver(self, session: Session, message: Message) -> int | None:
+        """Queue the message for texting; None when the person did not opt in."""
+        wanted = session.execute(
+            select(col(Account.phone)).join(NoticeSetting,
+                                           col(NoticeSetting.account_id) == Account.id)
+            .where(col(Account.id) == message.account_id, col(NoticeSetting.sms).is_(True),
+                   col(Account.active).is_(True))).scalar_one_or_none()
+        if not wanted or message.notification_id is None:
+            return None
+        now = clock.now()
+        row = SmsOutbox(notification_id=message.notification_id, account_id=message.account_id,
+                        send_after=rules.send_after(now), created_at=now)
+        session.add(row)
+        session.flush()
+        return row.id
 
 
 # The inbox comes first: its row is the record that stops every channel from sending twice.
-CHANNELS: list[Channel] = [InboxChannel()]
+CHANNELS: list[Channel] = [InboxChannel(), SmsChannel()]
 
 
 def _check(kind: str, params: Mapping[str, Any], link: str, dedupe_key: str | None) -> None:
@@ -87,11 +116,40 @@ def notify(session: Session, *, account_id: int, kind: str, params: Mapping[str,
     message = Message(account_id=account_id, kind=kind, params=dict(params), link=link,
                       dedupe_key=dedupe_key)
     first, *others = CHANNELS
-    if not first.deliver(session, message):
+    stored = first.deliver(session, message)
+    if stored is None:
         return False
+    message = replace(message, notification_id=stored)
     for channel in others:
         channel.deliver(session, message)
     return True
+
+
+def notify_many(session: Session, *, account_ids: Iterable[int], kind: str,
+                params: Mapping[str, Any], link: str = "", dedupe_key: str | None = None) -> int:
+    """`notify` each account (a household's members); the dedupe key gets ":<account>"."""
+    sent = 0
+    for account_id in sorted(set(account_ids)):
+        key = None if dedupe_key is None else f"{dedupe_key}:{account_id}"
+        sent += notify(session, account_id=account_id, kind=kind, params=params, link=link,
+                       dedupe_key=key)
+    return sent
+
+
+# --- Channel settings --------------------------------------------------------------------------
+
+def sms_opted_in(session: Session, account_id: int) -> bool:
+    """Whether the account asked for text messages besides the inbox."""
+    setting = session.get(NoticeSetting, account_id)
+    return bool(setting and setting.sms)
+
+
+def set_sms(session: Session, *, account_id: int, on: bool, now: datetime | None = None) -> None:
+    """Turn the account's text messages on or off (off: what is queued is not sent)."""
+    setting = session.get(NoticeSetting, account_id) or NoticeSetting(account_id=account_id)
+    setting.sms, setting.updated_at = on, now or clock.now()
+    session.add(setting)
+    session.flush()
 
 
 # --- The reader ------------------------------------------------------------------------------

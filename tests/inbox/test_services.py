@@ -8,10 +8,10 @@ import pytest
 from sqlmodel import Session, select
 
 from community.errors import InvalidInput
-from community.volunteers.inbox import queries as inbox_queries
-from community.volunteers.inbox import services as notifications
-from community.volunteers.inbox import texts as inbox_texts
-from community.volunteers.models import Notification
+from community.inbox import queries as inbox_queries
+from community.inbox import services as notifications
+from community.inbox import texts as inbox_texts
+from community.inbox.models import Notification
 from tests import builders
 from tests.builders import World
 from tests.volunteers.stewards import builders as sb
@@ -74,9 +74,9 @@ class _FakeSms:
     def __init__(self) -> None:
         self.sent: list[notifications.Message] = []
 
-    def deliver(self, session: Session, message: notifications.Message) -> bool:
+    def deliver(self, session: Session, message: notifications.Message) -> int | None:
         self.sent.append(message)
-        return True
+        return len(self.sent)
 
 
 def test_a_new_channel_is_one_class(session: Session, world: World,

@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from community.db import get_session
 from community.i18n import safe_next
-from community.volunteers.inbox import queries, services, texts
+from community.inbox import queries, services, texts
 from community.web.args import int_arg
 
 bp = Blueprint("inbox", __name__, url_prefix="/me/inbox")
@@ -24,7 +24,8 @@ def inbox_index():
     """The account's notifications, newest first; unread ones are marked."""
     page = queries.inbox_page(get_session(), account_id=current_user.id,
                               page=int_arg("page") or 1)
-    return render_template("volunteers/inbox.html", page=page, render=texts.render)
+    return render_template("inbox/index.html", page=page, render=texts.render,
+                           extras=texts.resolve(get_session(), page.items))
 
 
 @bp.post("/<int:notification_id>/open")

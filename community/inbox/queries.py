@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from community.volunteers.models import Notification
+from community.inbox.models import Notification
 from community.web.pagination import Page, paginate
 
 UNREAD_CAP = 100  # the badge shows "99+" beyond this; counting further would cost for nothing
