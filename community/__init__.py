@@ -137,6 +137,7 @@ def _register_blueprints(app: Flask) -> None:
     from community.audit import views as audit
     from community.auth import views as auth
     from community.auth.phone import views as phone
+    from community.casework import views as casework
     from community.dashboard import views as dashboard
     from community.households import views as households
     from community.points import views as points
@@ -160,5 +161,5 @@ def _register_blueprints(app: Flask) -> None:
                boards.bp, boards.resident_bp, rewards.bp, rewards.pickup_bp, rewards.resident_bp,
                stewards.bp, stewards.me_bp, inbox.bp, hours.bp, hours.me_bp, hours.public_bp,
                shifts.bp, shifts.manage_bp, checkins.bp, checkins.manage_bp,
-               ratings.bp, dashboard.bp):
+               ratings.bp, dashboard.bp, casework.bp):
         app.register_blueprint(bp)

@@ -3,6 +3,7 @@ from community.areas.models import Area
 from community.audit.models import AuditEntry
 from community.auth.models import Account, RoleGrant
 from community.auth.phone.models import SmsCode, SmsSendCount
+from community.casework.models import CaseRuleSet, CaseworkCursor, MisdropCase, VerdictAudit
 from community.dirty.models import DirtyDay
 from community.households.models import (
     Card,
@@ -64,5 +65,6 @@ __all__ = [
     "Redemption", "Notification", "RewardItem", "RoleGrant", "ScheduleRange", "ScheduleVersion",
     "Shift", "ShiftAssignment", "Station", "StationException", "StationStatusEvent",
     "StationWindow", "Steward", "StewardInvite", "SupervisionLog", "SmsCode", "SmsSendCount",
+    "CaseRuleSet", "CaseworkCursor", "MisdropCase", "VerdictAudit",
     "NoticeSetting", "SmsOutbox",
 ]

@@ -61,6 +61,15 @@ ACTIONS: dict[str, frozenset[str]] = {
     # Handing a reserved reward over at the station (scanning the resident's pickup QR).
     "rewards:hand_over": ADMINS | {"steward", "station_chief"},
     "jobs:read": frozenset({"city_admin"}),
+    # Casework (issue 17): cases of repeat mis-drops, their education tasks, verdict audits.
+    # Chiefs and managers see and assign cases; the assigned steward records the task.
+    "case:read": ADMINS | {"station_chief"},
+    "case:manage": ADMINS | {"station_chief"},
+    "case:act": ADMINS | {"steward", "station_chief"},
+    # The private watchlist of households with repeated cases: managers and above only.
+    "case:watchlist": ADMINS,
+    # Re-grading a sample of stewards' verdicts blind (never one's own).
+    "verdict:audit": ADMINS | {"station_chief"},
     # Volunteers: managers run stewards, rotas and hours; station chiefs confirm presence.
     "steward:manage": ADMINS,
     "steward:read": ADMINS | {"station_chief"},

@@ -874,6 +874,8 @@ def _describe(kind: str, reason: str, reversed_kind: str | None,
         text = _("Points earned in %(year)s expired", year=tail)
     elif kind == "redeem":
         text = _("Redeemed: %(item)s", item=reason)
+    elif kind == "refund" and head == "case":  # casework: a closed case's penalties
+        text = _("Penalties refunded: the education case closed after a run of correct drops")
     elif kind == "refund":
         text = _("Redemption cancelled, points returned")
     else:

@@ -12,6 +12,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
+from community.casework import jobs as casework_jobs
 from community.inbox import jobs as inbox_jobs
 from community.points import jobs as points_jobs
 from community.ratings import jobs as ratings_jobs
@@ -54,6 +55,16 @@ def _send_sms(session: Session, period: Period) -> Mapping[str, Any]:
         session.commit()
         counts[status] = counts.get(status, 0) + 1
     return counts
+
+
+def _evaluate_cases(session: Session, period: Period) -> Mapping[str, Any]:
+    # Idempotent: case state is recomputed from the verdicts in device-time order.
+    return casework_jobs.evaluate_cases(session, now=period.due_at)
+
+
+def _draw_audits(session: Session, period: Period) -> Mapping[str, Any]:
+    # Period = the local day just ended; a week's sample is drawn after its Sunday.
+    return casework_jobs.draw_audits(session, day=period.start.date(), now=period.due_at)
 
 
 def _generate_rotas(session: Session, period: Period) -> Mapping[str, Any]:
@@ -122,6 +133,13 @@ JOBS: dict[str, Job] = {job.name: job for job in (
         _l("Send the text messages of notifications to people who asked for them (not at "
            "night)"),
         _l("Every 5 minutes")),
+    Job("casework.cases", EveryMinutes(10, catch_up=1), _evaluate_cases,
+        _l("Open cases for repeat mis-drops, close them after a run of correct drops (with "
+           "refunds where the rules say so), escalate overdue education tasks"),
+        _l("Every 10 minutes")),
+    Job("casework.audits", Daily(at=time(2, 0), offset_days=1), _draw_audits,
+        _l("Draw each steward's sample of last week's verdicts for the blind audit"),
+        _l("Every day at 02:00 (draws on Mondays)")),
     Job("maintenance.clean_up", Daily(at=time(4, 0), catch_up=1), _clean_up,
         _l("Forget revoked device tokens and old redemption request ids"),
         _l("Every day at 04:00")),

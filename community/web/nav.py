@@ -75,6 +75,7 @@ NAV: tuple[Link, ...] = (
          "member:approve"),
     Link("drops", _l("Drop stations"), "stations.index", "nav-stations", "station:manage"),
     Link("drops", _l("Drops"), "stations.drops", "nav-drops", "drop:read"),
+    Link("drops", _l("Mis-drop casework"), "casework.board", "nav-casework", "case:read"),
     Link("points", _l("Points"), "points.index", "nav-points", "points:read"),
     Link("points", _l("Reward items"), "rewards.catalog", "nav-rewards", "rewards:manage"),
     Link("points", _l("Honour board"), "board.index", "nav-board", "points:read"),
@@ -90,6 +91,7 @@ NAV: tuple[Link, ...] = (
          badge_args={"failed": 1}),
     # A station chief without menus reads the drops of their station from the bar.
     Link(None, _l("Drops"), "stations.drops", "nav-drops", "drop:read"),
+    Link(None, _l("Mis-drop casework"), "casework.board", "nav-casework", "case:read"),
     Link(None, _l("Scan drops"), "steward.scan", "nav-scan", "drop:record"),
     Link(None, _l("Reward pickup"), "pickup.index", "nav-pickup", "station:work"),
     Link(None, _l("Station check-in"), "checkin.stations", "nav-station-code", "station:run"),

@@ -1,0 +1,22 @@
+"""Casework jobs (plain, idempotent functions the scheduler calls): evaluating households
+for cases and escalating overdue tasks; drawing the week's verdict-audit sample."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlmodel import Session
+
+from community.casework import queries, services
+
+
+def evaluate_cases(session: Session, *, now: datetime) -> dict[str, int]:
+    """Open, close (with refunds) and withdraw cases from the drops and regrades since the
+    last run, re-check every open case, escalate overdue tasks. Safe to re-run."""
+    return services.evaluate_all(session, now=now)
+
+
+def draw_audits(session: Session, *, day: date, now: datetime) -> dict[str, int]:
+    """On the day after a week's Sunday, draw that week's audit sample (other days: no-op)."""
+    if day.weekday() != 6:  # `day` is the local day just ended; the week ends on Sunday
+        return {"drawn": 0}
+    return services.draw_all(session, week=queries.week_of(day), now=now)
