@@ -44,9 +44,6 @@ MESSAGES: dict[str, Any] = {
     # Casework (stewards): an education task assigned (the task is worded at read time).
     "case_task": _l("A repeat mis-drop case needs your help: %(household)s, %(task)s, "
                     "by %(due)s."),
-    # Casework (stewards): an education task assigned (the task is worded at read time).
-    "case_task": _l("A repeat mis-drop case needs your help: %(household)s, %(task)s, "
-                    "by %(due)s."),
     # Good news.
     "streak_bonus": _l("Well done! %(days)s days of correct sorting in a row: %(points)s "
                        "bonus points."),
