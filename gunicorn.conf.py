@@ -55,6 +55,7 @@ forwarded_allow_ips = "127.0.0.1"
 def post_fork(server: Any, worker: Any) -> None:
     """Each worker opens its own database connections: never share a pool across fork."""
     app = getattr(server.app, "callable", None)  # the preloaded Flask app, if any
-    engine = getattr(app, "extensions", {}).get("community.engine")
-    if engine is not None:
-        engine.dispose(close=False)
+    for name in ("community.engine", "community.replica_engine"):
+        engine = getattr(app, "extensions", {}).get(name)
+        if engine is not None:
+            engine.dispose(close=False)

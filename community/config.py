@@ -39,6 +39,14 @@ def load(instance_path: Path) -> dict[str, Any]:
     return {
         "SECRET_KEY": _secret_key(instance_path),
         "DATABASE_URL": env("DATABASE_URL") or f"sqlite:///{instance_path / 'community.db'}",
+        # A streaming standby the aggregate pages read from (community.db.REPLICA_PAGES);
+        # empty: everything reads the primary. Pools per process and engine, and psycopg's
+        # server-side prepares ("none" behind PgBouncer in transaction mode): README,
+        # "Connection budget".
+        "DATABASE_REPLICA_URL": env("DATABASE_REPLICA_URL", ""),
+        "DATABASE_POOL_SIZE": int(env("DATABASE_POOL_SIZE", "2")),
+        "DATABASE_MAX_OVERFLOW": int(env("DATABASE_MAX_OVERFLOW", "3")),
+        "DATABASE_PREPARE_THRESHOLD": env("DATABASE_PREPARE_THRESHOLD", "5"),
         "TIMEZONE": env("COMMUNITY_TIMEZONE", "Asia/Shanghai"),
         "BABEL_DEFAULT_LOCALE": env("DEFAULT_LOCALE", "zh"),
         "BABEL_DEFAULT_TIMEZONE": env("COMMUNITY_TIMEZONE", "Asia/Shanghai"),

@@ -1,9 +1,15 @@
-"""Engine, per-request session and the schema-version check.
+"""Engines, per-request sessions and the schema-version check.
 
 One `Session(expire_on_commit=False)` per request, created lazily in `g`, committed by
 the one commit point (`commit_request`, after the view and before the response is sent)
 and closed at teardown (the flaskr pattern). Views never commit; CLI commands and jobs
 commit for themselves.
+
+Replica: when DATABASE_REPLICA_URL is set, the read-only pages named in `REPLICA_PAGES`
+read their data from it (`get_session()` returns a read-only session on the replica there);
+who is logged in and their grants are still read from the primary (`primary_session()`),
+so a logout or a revoked role counts at once. Every other page, every write and every job
+uses the primary.
 Nothing here touches the database at import or in `create_app`.
 """
 from __future__ import annotations
@@ -23,11 +29,49 @@ from community.errors import SchemaBehind
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+# The pages that may read from the replica (Flask endpoints, GET only): aggregates whose
+# figures tolerate a few seconds of replication lag, none of which writes (not even an
+# audit entry) and none of which a user lands on to see what they just changed. Pages
+# that show a user's own recent write (their board after opting out, the policy page after
+# publishing, the tonnage form) stay on the primary: read-your-writes. Audited exports stay
+# on the primary for the audit entry; their streamed rows come from the replica
+# (`web.downloads`). tests/test_replica.py checks every name is a GET page.
+REPLICA_PAGES = frozenset({
+    "dashboard.index", "dashboard.community", "dashboard.area", "dashboard.ranking",
+    "dashboard.community_csv", "dashboard.community_xlsx",
+    "board.index",
+    "ratings.index", "ratings.community",
+    "hours.report", "hours.report_csv", "hours.report_xlsx",
+})
+
+# Connections per process and engine (DATABASE_POOL_SIZE, DATABASE_MAX_OVERFLOW in the
+# config; README "Connection budget"): a sync gunicorn worker serves one request at a time
+# and holds at most one connection per engine (two while an export streams), so 2 + 3 is
+# ample; the scheduler runs its jobs in threads, one connection each.
+POOL_SIZE = 2
+MAX_OVERFLOW = 3
+# psycopg prepares a statement on the server after this many runs on one connection (its
+# default). DATABASE_PREPARE_THRESHOLD=none turns that off (PgBouncer's transaction mode).
+PREPARE_THRESHOLD = 5
+
+
+class ReadOnlySessionError(RuntimeError):
+    """Something tried to write through a replica session (a bug: writes go to the primary)."""
+
+
+def make_engine(url: str, *, read_only: bool = False, pool_size: int = 10,
+                max_overflow: int = 20, prepare_threshold: int | None = PREPARE_THRESHOLD,
+                **kwargs: Any) -> Engine:
     """Create an engine tuned for SQLite (WAL, FKs, busy timeout, BEGIN IMMEDIATE) or PostgreSQL.
 
     `hide_parameters`: a database error names the statement but never its values (phone
     numbers, card tokens, passwords' hashes) in logs and error reports.
+    `read_only`: every transaction is read-only (`BEGIN READ ONLY` on PostgreSQL, which a
+    standby requires anyway and a primary enforces; `PRAGMA query_only` on SQLite), so a
+    write through a replica engine fails loudly even if the URL names a primary.
+    `pool_size`/`max_overflow`: the PostgreSQL pool (the app passes its config's values).
+    `prepare_threshold`: after how many runs psycopg prepares a statement on the server
+    (its default, 5); None never prepares, which PgBouncer in transaction mode needs.
     """
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -44,6 +88,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA synchronous=NORMAL")
+            if read_only:
+                cur.execute("PRAGMA query_only=ON")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -59,8 +105,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     # POOL_RECYCLE seconds, and one the server has closed meanwhile (a restart, an idle
     # timeout, pg_terminate_backend) is noticed at checkout without a round trip and
     # replaced (`_closed_by_server`).
-    engine = create_engine(url, pool_recycle=POOL_RECYCLE, pool_size=10, max_overflow=20,
-                           hide_parameters=True, **kwargs)
+    kwargs["connect_args"] = {**kwargs.get("connect_args", {}),
+                              "prepare_threshold": prepare_threshold}
+    engine = create_engine(url, pool_recycle=POOL_RECYCLE, pool_size=pool_size,
+                           max_overflow=max_overflow, hide_parameters=True, **kwargs)
+
+    if read_only:
+        @event.listens_for(engine, "connect")
+        def _read_only(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.read_only = True  # psycopg then begins with BEGIN READ ONLY
 
     @event.listens_for(engine, "checkout")
     def _replace_dead(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
@@ -92,37 +145,89 @@ def _closed_by_server(dbapi_conn: Any) -> bool:
     return bool(poller.poll(0))
 
 
-def get_engine(app: Flask | None = None) -> Engine:
-    """Return the app's engine, creating it on first use."""
+def _engine_options(app: Flask) -> dict[str, Any]:
+    config = app.config
+    threshold = str(config.get("DATABASE_PREPARE_THRESHOLD", PREPARE_THRESHOLD))
+    return {"pool_size": int(config.get("DATABASE_POOL_SIZE", POOL_SIZE)),
+            "max_overflow": int(config.get("DATABASE_MAX_OVERFLOW", MAX_OVERFLOW)),
+            "prepare_threshold": None if threshold.lower() in ("none", "off", "")
+            else int(threshold)}
+
+
+def get_engine(app: Flask | None = None, *, replica: bool = False) -> Engine:
+    """Return the app's engine (or, with `replica` and a DATABASE_REPLICA_URL, its read-only
+    replica engine), creating it on first use."""
     app = app or current_app
+    if replica and has_replica(app):
+        engine = app.extensions.get("community.replica_engine")
+        if engine is None:
+            engine = make_engine(app.config["DATABASE_REPLICA_URL"], read_only=True,
+                                 **_engine_options(app))
+            app.extensions["community.replica_engine"] = engine
+        return engine
     engine = app.extensions.get("community.engine")
     if engine is None:
-        engine = make_engine(app.config["DATABASE_URL"])
+        engine = make_engine(app.config["DATABASE_URL"], **_engine_options(app))
         app.extensions["community.engine"] = engine
     return engine
 
 
-def open_session(app: Flask | None = None, *, read_only: bool = False) -> Session:
+def has_replica(app: Flask | None = None) -> bool:
+    """Whether a replica is configured (DATABASE_REPLICA_URL)."""
+    return bool((app or current_app).config.get("DATABASE_REPLICA_URL"))
+
+
+def _refuse_writes(session: Session, _context: Any, _instances: Any) -> None:
+    raise ReadOnlySessionError("a replica session cannot write; writes go to the primary")
+
+
+def open_session(app: Flask | None = None, *, read_only: bool = False,
+                 replica: bool = False) -> Session:
     """A new session on the app's database (the caller closes it and decides on commits).
 
     `read_only` asks SQLite for a deferred BEGIN, so a long read never holds the write lock.
+    `replica` opens it on the replica when one is configured (else on the primary): a
+    session that refuses to flush, on an engine whose transactions are read-only.
     The test suite may bind the app to one connection held inside an outer transaction
     (`app.extensions["community.bind"]`); sessions then work in SAVEPOINTs on it, and their
     commits release a savepoint instead of committing, so every test is rolled back.
     """
     app = app or current_app
+    on_replica = replica and has_replica(app)
     bind: Connection | None = app.extensions.get("community.bind")
     if bind is not None:
-        return Session(bind=bind, expire_on_commit=False,
-                       join_transaction_mode="create_savepoint")
-    engine = get_engine(app)
-    if read_only:
-        engine = engine.execution_options(sqlite_immediate=False)  # ignored off SQLite
-    return Session(engine, expire_on_commit=False)
+        session = Session(bind=bind, expire_on_commit=False,
+                          join_transaction_mode="create_savepoint")
+    else:
+        engine = get_engine(app, replica=on_replica)
+        if read_only or on_replica:
+            engine = engine.execution_options(sqlite_immediate=False)  # ignored off SQLite
+        session = Session(engine, expire_on_commit=False)
+    if on_replica:
+        session.info["replica"] = True
+        event.listen(session, "before_flush", _refuse_writes)
+    return session
+
+
+def reads_replica() -> bool:
+    """Whether this request reads its page from the replica (an allow-listed GET page and a
+    configured replica)."""
+    return (request.method in ("GET", "HEAD") and request.endpoint in REPLICA_PAGES
+            and has_replica())
 
 
 def get_session() -> Session:
-    """Return this request's session, creating it lazily."""
+    """Return this request's session, creating it lazily: the replica's on the pages of
+    `REPLICA_PAGES` when a replica is configured, else the primary's."""
+    if reads_replica():
+        if "db_replica" not in g:
+            g.db_replica = open_session(replica=True)
+        return g.db_replica
+    return primary_session()
+
+
+def primary_session() -> Session:
+    """This request's session on the primary (who is logged in, their grants, any write)."""
     if "db_session" not in g:
         g.db_session = open_session(read_only=request.method in ("GET", "HEAD", "OPTIONS"))
     return g.db_session
@@ -156,8 +261,14 @@ def commit_request(response: Response) -> Response:
     A success or redirect commits the request's session; an error response (4xx, 5xx, a
     refused form) rolls it back unless the view called `keep_on_error()`. A failed commit
     raises, so the client gets an error page or JSON error, never a false success.
-    Streamed responses read in a session of their own (`web.downloads`).
+    Streamed responses read in a session of their own (`web.downloads`). A replica
+    session's read transaction just ends (it never has anything to commit).
     """
+    replica: Session | None = g.get("db_replica")
+    if replica is not None:
+        if replica.new or replica.dirty or replica.deleted:
+            raise ReadOnlySessionError("a replica session holds changes; writes go to the primary")
+        replica.rollback()
     session: Session | None = g.get("db_session")
     if session is None:
         return response
@@ -178,9 +289,10 @@ def after_commit(callback: Callable[[], None]) -> None:
 
 def close_session(_exc: BaseException | None = None) -> None:
     """Teardown: close (and so roll back anything uncommitted) the request's session."""
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
+    for name in ("db_replica", "db_session"):
+        session = g.pop(name, None)
+        if session is not None:
+            session.close()
 
 
 def head_revision() -> str | None:

@@ -59,6 +59,11 @@ BASE_CONFIG: dict[str, Any] = {
     "SESSION_MAX_HOURS": 24 * 365 * 20,
     "RESIDENT_REMEMBER_DAYS": 365 * 20,
     "RESIDENT_MAX_DAYS": 365 * 20,
+    # Threaded tests run 16-64 requests at once on one app's pool, where production has one
+    # request per sync worker (DATABASE_POOL_SIZE 2 + 3): the pool they were written for
+    # (30 a worker, so two xdist workers stay within PostgreSQL's 100).
+    "DATABASE_POOL_SIZE": 10,
+    "DATABASE_MAX_OVERFLOW": 20,
 }
 
 

@@ -50,8 +50,14 @@ def run_once(app: Flask, names: Iterable[str] | None = None,
 def serve(app: Flask, *, tick_seconds: int = TICK_SECONDS) -> None:
     """Run the scheduler in the foreground until SIGTERM or SIGINT."""
     zone = ZoneInfo(app.config["TIMEZONE"])
+    threads = max(2, len(JOBS))
+    # Each job thread may hold a connection at once: room for all of them in the pool, not
+    # a web worker's 2 + 3 (README, "Connection budget"). Set before the engine is made.
+    app.config["DATABASE_MAX_OVERFLOW"] = max(
+        int(app.config.get("DATABASE_MAX_OVERFLOW", 0)),
+        threads - int(app.config.get("DATABASE_POOL_SIZE", 0)))
     scheduler = BlockingScheduler(
-        timezone=zone, executors={"default": ThreadPoolExecutor(max(2, len(JOBS)))},
+        timezone=zone, executors={"default": ThreadPoolExecutor(threads)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
     start = clock.now().astimezone(zone)
     for job in JOBS.values():

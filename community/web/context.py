@@ -6,14 +6,15 @@ from flask_login import current_user
 
 from community.auth import policy
 from community.auth import services as auth_services
-from community.db import get_session
+from community.db import primary_session
 
 
 def actor() -> policy.Actor:
     """The logged-in account's Actor, loaded once per request (anonymous: no grants)."""
     if "actor" not in g:
         if current_user.is_authenticated:
-            g.actor = auth_services.load_actor(get_session(), current_user.id)
+            # The primary even on replica pages: a revoked role counts at once.
+            g.actor = auth_services.load_actor(primary_session(), current_user.id)
         else:
             g.actor = policy.Actor(None, [])
     return g.actor

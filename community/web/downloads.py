@@ -19,10 +19,12 @@ def streamed_csv(chunks_of: Callable[[Session], Iterable[bytes]], filename: str)
     """A CSV attachment streamed from `chunks_of(session)` run in its own read session.
 
     The request's session is closed before a long stream ends, so the rows are read in a
-    session of their own (deferred BEGIN on SQLite: a long read never holds the write lock).
+    session of their own (deferred BEGIN on SQLite: a long read never holds the write lock),
+    on the replica when one is configured: the request itself (its authorization, its audit
+    entry) ran on the primary; the rows may lag it by the replica's few seconds.
     """
     def generate() -> Iterator[bytes]:
-        with open_session(read_only=True) as session:
+        with open_session(read_only=True, replica=True) as session:
             yield from chunks_of(session)
 
     return attachment(Response(stream_with_context(generate()),
