@@ -330,7 +330,8 @@ def _stations(session: Session, cid: int, first: date, last: date,
     if missing:
         for r in session.execute(
                 select(D.station_id, D.category, *_raw_sums())
-                .where(D.community_id == cid, D.local_date.in_(list(missing)))
+                .where(D.community_id == cid, D.local_date.in_(list(missing)),
+                       D.voided_at.is_(None))
                 .group_by(D.station_id, D.category)):
             if r.station_id in rows:
                 _add(rows[r.station_id].by_category, r.category, _counts(r))
@@ -386,11 +387,13 @@ def _trends(session: Session, cid: int, tz: str, trend_first: date, month: date,
     if missing:  # days not rolled up: counted from their own raw rows, as the totals are
         for r in session.execute(
                 select(D.local_date, D.category, *_raw_sums())
-                .where(D.community_id == cid, D.local_date.in_(list(missing)))
+                .where(D.community_id == cid, D.local_date.in_(list(missing)),
+                       D.voided_at.is_(None))
                 .group_by(D.local_date, D.category)):
             _add(by_day.setdefault(r.local_date, {}), r.category, _counts(r))
         raw_households = {day: _active_droppers(session, cid, tz, select(D.household_id).where(
-            D.community_id == cid, D.local_date == day, D.household_id.is_not(None)).subquery(),
+            D.community_id == cid, D.local_date == day, D.household_id.is_not(None),
+            D.voided_at.is_(None)).subquery(),
             day) for day in missing}
 
     daily = []

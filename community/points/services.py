@@ -266,7 +266,7 @@ class _Trigger:
 
     source: str
     facts: DropFacts
-    why: str  # "late" (a new drop) or "regrade": how a correction explains itself
+    why: str  # "late" (a new drop), "regrade" or "void": how a correction explains itself
 
     def owns(self, key: rules_mod.Key) -> bool:
         kind, what = key
@@ -814,6 +814,35 @@ class HistoryRow:
     text: str
 
 
+def void_drop(session: Session, *, facts: DropFacts, community_id: int,
+              actor_id: int | None = None, now: datetime | None = None) -> int:
+    """After a steward voided a drop: remove its facts and recompute its household around
+    its day ("void:<drop id>"); returns the net change of the balance (0 when the drop was
+    never scored, e.g. a repeat, or its facts are gone already: a second void moves nothing).
+
+    A voided drop is a fact that no longer counts: its earn and strike are reversed, the
+    cap of its day, the penalties from its day on and the bonuses of the runs touching it
+    are recomputed exactly as for a regrade, and the stored latest run follows.
+    """
+    now = now or clock.now()
+    if facts.household_id is None:
+        return 0
+    locked = _lock(session, community_id, {facts.household_id})
+    accounts = {h: (i, b) for h, (i, b, _r) in locked.items()}
+    stored = {i: r for i, _b, r in locked.values()}
+    account_id, _balance = accounts[facts.household_id]
+    table = table_of(ScoredDrop)
+    gone = session.exec(table.delete().where(table.c.drop_id == facts.drop_id,
+                                             table.c.account_id == account_id))
+    if not gone.rowcount:
+        return 0
+    versions = _community_rules(session, community_id)
+    trigger = _Trigger(f"void:{facts.drop_id}", facts, "void")
+    rows, blame, runs = _recompute(session, accounts, {account_id: [trigger]}, versions,
+                                   now=now, actor_id=actor_id, runs_of=stored)
+    return sum(_apply(session, rows, blame, runs, stored).values())
+
+
 def _signed(amount: int) -> str:
     return f"+{amount}" if amount > 0 else str(amount)
 
@@ -875,6 +904,8 @@ def _describe(kind: str, reason: str, reversed_kind: str | None,
     elif kind == "redeem":
         text = _("Redeemed: %(item)s", item=reason)
     elif kind == "refund" and head == "case":  # casework: a closed case's penalties
+    elif cause == "void" or reason.startswith("void:"):
+        text = _("%(what)s (%(why)s)", what=text, why=_("a scan undone by the steward"))
         text = _("Penalties refunded: the education case closed after a run of correct drops")
     elif kind == "refund":
         text = _("Redemption cancelled, points returned")
@@ -1133,5 +1164,5 @@ __all__ = ["DropFacts", "HistoryRow", "NotEnoughPoints", "account_lots", "adjust
            "award_for_drops", "balance", "credit_steward", "current_rules", "describe",
            "expiring_points", "history", "lock_accounts", "lock_steward_accounts",
            "not_reversed", "publish_rules",
-           "misdated_reversals", "reverse_and_reaward", "steward_balance",
+           "misdated_reversals", "reverse_and_reaward", "steward_balance", "void_drop",
            "steward_history", "verify", "verify_runs"]

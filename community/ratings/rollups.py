@@ -75,7 +75,8 @@ def _counts_columns() -> list[Any]:
 
 
 def _day_filter(day: date, community_ids: Sequence[int] | None) -> list[Any]:
-    where = [D.local_date == day]
+    # A voided drop (a steward's undo) no longer counts anywhere.
+    where = [D.local_date == day, D.voided_at.is_(None)]
     if community_ids is not None:
         where.append(D.community_id.in_(list(community_ids)))
     return where
@@ -338,7 +339,8 @@ def community_totals(session: Session, community_ids: Sequence[int], day_from: d
     for day_ids, days in by_ids.items():
         raw = session.execute(
             select(D.community_id.label("key"), D.category, *_counts_columns())
-            .where(D.local_date.in_(days), D.community_id.in_(day_ids))
+            .where(D.local_date.in_(days), D.community_id.in_(day_ids),
+                   D.voided_at.is_(None))
             .group_by(D.community_id, D.category))
         for key, cats in _sum_counts(raw).items():
             for cat, counts in cats.items():
@@ -385,7 +387,8 @@ def _households(session: Session, out: dict[int, Totals], day_from: date, day_to
         by_ids.setdefault(tuple(missing_ids), []).append(day)
     for day_ids, days in by_ids.items():
         parts.append(select(D.community_id, D.household_id).where(
-            D.local_date.in_(days), D.community_id.in_(day_ids), D.household_id.is_not(None)))
+            D.local_date.in_(days), D.community_id.in_(day_ids), D.household_id.is_not(None),
+            D.voided_at.is_(None)))
     both = union(*parts).subquery() if len(parts) > 1 else parts[0].distinct().subquery()
     # Active at the period's end = at the local end of `day_to` in each community's zone,
     # from the household history (never the table as it is now, nor a stored daily figure).

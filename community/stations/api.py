@@ -162,6 +162,15 @@ def attach_photo(client_id: str):
     return _answer(PhotoOut(photo=True))
 
 
+@bp.post(f"{V1}/drops/<client_id>/void")
+def void_drop(client_id: str):
+    """Undo (void) the caller's own scan within 5 minutes; its points are reversed."""
+    acting, _device = _caller()
+    result = stations_services.void_drop(get_session(), actor=acting, client_id=client_id,
+                                         ip=client_ip())
+    return _answer(result)
+
+
 @bp.get(f"{V1}/stations")
 def list_stations():
     """The open stations the caller may record at."""

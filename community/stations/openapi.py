@@ -22,7 +22,7 @@ MAX_JSON_BYTES = 1024 * 1024
 REF = "#/components/schemas/{model}"
 INPUTS = (io.DropIn, io.BatchIn, io.PhotoIn)
 OUTPUTS = (io.DropOut, io.BatchOut, io.StationListOut, io.StationDetailOut, io.CsrfOut,
-           io.PhotoOut, io.ErrorOut)
+           io.PhotoOut, io.VoidOut, io.ErrorOut)
 # Components keep the names published in 1.0 (clients generate types from them): a model
 # whose title differs from its class name is published under its title.
 PUBLISHED = {m.__name__: m.model_config.get("title") or m.__name__
@@ -79,7 +79,8 @@ _BODY_ERRORS = {
     "415": _error("Content-Type is not application/json (`unsupported_media_type`)."),
     "422": _error("Schema errors (`invalid`, with `fields`) or a refused drop "
                   "(`category_not_accepted`, `card_foreign`, `time_in_future`, "
-                  "`time_too_old`, `tally_with_card`, `card_required`)."),
+                  "`time_too_old`, `tally_with_card`, `card_required`, `reason_unknown`, "
+                  "`reason_needs_note`, `reason_not_incorrect`)."),
 }
 _DROP_DESCRIPTION = (
     "A steward (session cookie + `X-CSRFToken` header) or a device (`Authorization: Bearer`) "
@@ -123,6 +124,19 @@ def _paths(drop_in: dict[str, Any]) -> dict[str, Any]:
              "415": _error("Not multipart/form-data (`unsupported_media_type`)."),
              "422": _error("Not a valid image (`photo_invalid`) or no `photo` part.")},
             body="PhotoIn", mime="multipart/form-data", parameters=[client_id])},
+        f"{PREFIX}/drops/{{client_id}}/void": {"post": _op(
+            "voidDrop", "drops",
+            "Undo (void) one's own scan within 5 minutes: the drop is kept but no longer "
+            "counts, and its points are reversed.",
+            {"200": _answer("VoidOut", "Voided now, or before (`already: true`; nothing "
+                                       "changed)."),
+             **_AUTH_ERRORS,
+             "400": _BODY_ERRORS["400"],
+             "403": _error("Another steward's scan (`void_not_yours`), or a station outside "
+                           "the caller's scope (`forbidden`)."),
+             "404": _error("No drop with this client id (`not_found`)."),
+             "409": _error("More than 5 minutes after the scan (`void_too_late`).")},
+            parameters=[client_id])},
         f"{PREFIX}/stations": {"get": _op(
             "listStations", "stations",
             "The open stations of the caller's community (or scope).",

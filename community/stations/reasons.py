@@ -8,7 +8,7 @@ Readers above stations (residents, notifications, dashboards) use `reasons_for` 
 """
 from __future__ import annotations
 
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -23,7 +23,7 @@ from community.errors import DomainError, InvalidInput
 from community.stations.models import MisdropReason
 
 OTHER = "other"  # the reason that needs a note saying what
-CODE_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+
 
 
 class ReasonUnknown(DomainError):
@@ -96,18 +96,19 @@ def describe(session: Session, community_id: int, codes: set[str], *,
                                             active_only=False) if r.code in codes}
 
 
-def check_reason(session: Session, community_id: int, *, quality: str, code: str | None,
+def check_reason(active: Sequence[MisdropReason], *, quality: str, code: str | None,
                  note: str | None) -> None:
-    """Raise unless `code` (with `note`) is an acceptable reason for a drop of `quality`.
+    """Raise unless `code` (with `note`) is an acceptable reason for a drop of `quality`,
+    given the community's active reasons (`reason_rows`). Pure.
 
-    An incorrect drop recorded by a person needs an active reason; "other" needs a note.
+    Only an incorrect drop carries a reason, an active one of its community; the reason
+    "other" (`needs_note`) needs a note saying what.
     """
     if code is None:
         return
     if quality != "incorrect":
         raise ReasonNotIncorrect(field="reason_code")
-    got = {r.code: r for r in reason_rows(session, community_id)}
-    reason = got.get(code)
+    reason = next((r for r in active if r.code == code and r.active), None)
     if reason is None:
         raise ReasonUnknown(field="reason_code")
     if reason.needs_note and not (note or "").strip():

@@ -72,6 +72,8 @@ QualityCode = Literal["correct", "incorrect", "ungraded"]
 CardText = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
 ClientId = Annotated[str, StringConstraints(min_length=8, max_length=64,
                                             pattern=r"^[A-Za-z0-9_.:-]+$")]
+ReasonCode = Annotated[str, StringConstraints(min_length=1, max_length=32,
+                                              pattern=r"^[a-z0-9_]+$")]
 MAX_BATCH = 500
 
 
@@ -90,6 +92,9 @@ class DropIn(Bounded):
     tally: bool = False
     weight_kg: Decimal | None = Field(default=None, gt=0, le=50, max_digits=6, decimal_places=3)
     note: Annotated[str, StringConstraints(max_length=200)] | None = None
+    reason_code: ReasonCode | None = Field(default=None, description=(
+        "Why the drop is incorrect: a code of the community's mis-drop reasons (only with "
+        "quality \"incorrect\"; the reason \"other\" needs a note)."))
 
 
 class BatchIn(Bounded):
@@ -132,6 +137,24 @@ class DropOut(BaseModel):
     household_label: str | None
     warnings: list[DropWarning]
     points: int | None = None
+    reason_code: str | None = None
+    repeat: bool = Field(default=False, description=(
+        "True when the same household dropped the same category within the duplicate window: "
+        "stored and counted, but it scores nothing (no second award)."))
+    voided: bool = False
+
+
+class VoidOut(BaseModel):
+    """A voided (undone) drop: kept, marked void, its points reversed."""
+
+    id: int
+    client_id: str
+    voided_at: AwareDatetime = Field(description="In UTC.")
+    voided_by: int
+    points: int = Field(description="The change of the household's balance by this void "
+                                    "(0 when voided before, or it scored nothing).")
+    already: bool = Field(description="True when the drop was voided before: nothing "
+                                      "changed now.")
 
 
 def _empty(value: Any) -> bool:

@@ -16,7 +16,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select, update
 from sqlmodel import Session, col
 
 from community import clock
@@ -39,7 +39,8 @@ from community.households.models import Card, Household
 from community.points import services as points_services
 from community.points.rules import DropFacts
 from community.rows import any_of, insert_rows, pk, table_of
-from community.stations import duty, windows
+from community.stations import duty, reasons, windows
+from community.stations import rules as scan_rules
 from community.stations.models import (
     Device,
     Drop,
@@ -51,11 +52,18 @@ from community.stations.models import (
     StationStatusEvent,
     StationWindow,
 )
-from community.stations.schemas import DeviceIn, DropIn, DropOut, DropWarning, RegradeIn
+from community.stations.schemas import (
+    DeviceIn,
+    DropIn,
+    DropOut,
+    DropWarning,
+    RegradeIn,
+    VoidOut,
+)
 
 FUTURE_TOLERANCE = timedelta(minutes=5)   # device clocks drift a little
 MAX_AGE = timedelta(days=30)               # an offline queue older than this is refused
-DUPLICATE_WINDOW = timedelta(minutes=10)   # same household + category again within this: warn
+DUPLICATE_WINDOW = scan_rules.DUPLICATE_WINDOW  # same household + category again: a repeat
 
 
 class StationUnknown(DomainError):
@@ -299,20 +307,64 @@ def _replays(session: Session, client_ids: Sequence[str]) -> dict[str, Drop]:
     return {d.client_id: d for d in rows}
 
 
-def _recent_drops(session: Session, rows: list[dict[str, Any]]) -> set[tuple[int, str, datetime]]:
-    """Earlier drops of the batch's households near the batch's times (duplicate warnings)."""
+def _recent_drops(session: Session,
+                  rows: list[dict[str, Any]]) -> set[tuple[int, str, datetime, int]]:
+    """Stored, not voided drops of the batch's households near the batch's times (repeats):
+    (household, category, happened_at, id)."""
     households = {r["household_id"] for r in rows if r["household_id"]}
     if not households:
         return set()
     times = [r["happened_at"] for r in rows]
     found = session.execute(
-        select(col(Drop.household_id), col(Drop.category), col(Drop.happened_at))
+        select(col(Drop.household_id), col(Drop.category), col(Drop.happened_at), col(Drop.id))
         .where(any_of(session, col(Drop.household_id), households),
                any_of(session, col(Drop.category), {r["category"] for r in rows}),
                col(Drop.happened_at) >= min(times) - DUPLICATE_WINDOW,
-               col(Drop.happened_at) <= max(times) + DUPLICATE_WINDOW)
+               col(Drop.happened_at) <= max(times) + DUPLICATE_WINDOW,
+               col(Drop.voided_at).is_(None))
     ).all()
-    return {(h, c, t) for h, c, t in found}
+    return {(h, c, t, i) for h, c, t, i in found}
+
+
+def _mark_repeats(session: Session, pending: Sequence[tuple[int, dict[str, Any],
+                                                               list[DropWarning]]]) -> None:
+    """Set `repeat_of` on the rows that repeat a stored drop (its id) or an earlier row of
+    the batch (a negative placeholder, -(position + 1), resolved after the insert), and warn.
+
+    Rows are taken in device-time order, so within a batch the later drop is the repeat.
+    """
+    rows = [r for _n, r, _w in pending]
+    earlier: dict[tuple[int, str], list[tuple[int, datetime]]] = {}
+    for h, c, t, i in _recent_drops(session, rows):
+        earlier.setdefault((h, c), []).append((i, t))
+    order = sorted(range(len(pending)), key=lambda k: (pending[k][1]["happened_at"], k))
+    for k in order:
+        _n, row, warnings = pending[k]
+        if not row["household_id"]:
+            continue
+        key = (row["household_id"], row["category"])
+        seen = earlier.setdefault(key, [])
+        row["repeat_of"] = scan_rules.repeat_of(seen, row["happened_at"])
+        if row["repeat_of"] is not None:
+            warnings.append("recent_duplicate")
+        seen.append((-(k + 1), row["happened_at"]))
+
+
+def _resolve_repeats(session: Session, rows: Sequence[dict[str, Any]],
+                     inserted: Mapping[str, int]) -> None:
+    """Replace the placeholders of repeats of rows of the same batch by their stored ids."""
+    fixes = []
+    for row in rows:
+        ref = row.get("repeat_of")
+        if ref is not None and ref < 0 and row["client_id"] in inserted:
+            first = rows[-ref - 1]["client_id"]
+            row["repeat_of"] = inserted.get(first)
+            fixes.append({"rid": inserted[row["client_id"]], "of": row["repeat_of"]})
+    if fixes:
+        table = table_of(Drop)
+        session.execute(update(table).where(table.c.id == bindparam("rid"))
+                        .values(repeat_of=bindparam("of")), fixes,
+                        execution_options={"synchronize_session": False})
 
 
 def _labels(session: Session, household_ids: set[int]) -> dict[int, str]:
@@ -331,7 +383,8 @@ def _result(row: Drop | dict[str, Any], *, replay: bool, label: str | None,
         category=get("category"), quality=get("quality"), source=get("source"),
         in_window=get("in_window"), happened_at=get("happened_at").astimezone(UTC),
         household_id=get("household_id"), household_label=label, warnings=warnings or [],
-        points=points if get("household_id") else None,
+        points=points if get("household_id") else None, reason_code=get("reason_code"),
+        repeat=get("repeat_of") is not None, voided=get("voided_at") is not None,
     )
 
 
@@ -347,7 +400,7 @@ def _award_new(session: Session, rows: list[dict[str, Any]], now: datetime) -> d
     """Score newly stored identified drops, per community, in happened order (points ledger)."""
     by_community: dict[int, list[dict[str, Any]]] = {}
     for r in rows:
-        if r["household_id"]:
+        if r["household_id"] and r.get("repeat_of") is None:  # a repeat is never scored
             by_community.setdefault(r["community_id"], []).append(r)
     out: dict[int, int] = {}
     for community_id, group in sorted(by_community.items()):
@@ -388,6 +441,7 @@ def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropI
     cards = _load_cards(session, {i.card for i in items if i.card and not i.tally})
 
     on_duty = _Duty(session, actor, items)
+    reason_cache: dict[int, list[Any]] = {}  # community → its active reasons
     pending: list[tuple[int, dict[str, Any], list[DropWarning]]] = []
     for n, item in enumerate(items):
         try:
@@ -401,6 +455,13 @@ def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropI
                 replay_of[n] = item.client_id
                 continue
             row, warnings = _validate(item, info, cards, actor, device, now, on_duty)
+            if item.reason_code is not None:
+                if info.station.community_id not in reason_cache:
+                    reason_cache[info.station.community_id] = reasons.reason_rows(
+                        session, info.station.community_id)
+                reasons.check_reason(reason_cache[info.station.community_id],
+                                     quality=item.quality, code=item.reason_code,
+                                     note=item.note)
         except DomainError as err:
             outcomes[n] = DropError(item.client_id, err)
             continue
@@ -408,15 +469,11 @@ def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropI
         pending.append((n, row, warnings))
 
     rows = [r for _, r, _ in pending]
-    earlier: dict[tuple[int, str], list[datetime]] = {}
-    for h, c, t in _recent_drops(session, rows):
-        earlier.setdefault((h, c), []).append(t)
-    for _, row, warnings in pending:
-        times = earlier.get((row["household_id"], row["category"]), ())
-        if any(abs(t - row["happened_at"]) <= DUPLICATE_WINDOW for t in times):
-            warnings.append("recent_duplicate")
-
-    inserted = _insert_ignore(session, rows)
+    _mark_repeats(session, pending)
+    # A placeholder (a repeat of a row of this batch) is stored as NULL, then resolved.
+    inserted = _insert_ignore(session, [
+        {**r, "repeat_of": None} if (r["repeat_of"] or 0) < 0 else r for r in rows])
+    _resolve_repeats(session, rows, inserted)
     # Not inserted means a concurrent request stored the same client id first: a replay.
     replays.update(_replays(session, [r["client_id"] for r in rows
                                       if r["client_id"] not in inserted]))
@@ -432,7 +489,7 @@ def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropI
             drop_id = inserted[row["client_id"]]
             outcomes[n] = _result({**row, "id": drop_id}, replay=False,
                                   label=labels.get(row["household_id"]), warnings=warnings,
-                                  points=points.get(drop_id))
+                                  points=points.get(drop_id, 0))
         else:
             replay_of[n] = row["client_id"]
     for n, cid in replay_of.items():
@@ -551,7 +608,7 @@ def _validate(item: DropIn, info: _StationInfo, cards: dict[str, tuple[Card, Hou
         "happened_at": item.happened_at, "received_at": now,
         "local_date": item.happened_at.astimezone(ZoneInfo(info.tz)).date(),
         "in_window": verdict.in_window, "weight_kg": item.weight_kg, "note": item.note,
-        "photo": None,
+        "photo": None, "reason_code": item.reason_code, "repeat_of": None,
     }, warnings
 
 
@@ -648,18 +705,86 @@ def regrade_drop(session: Session, *, actor: policy.Actor, drop_id: int, data: R
         raise InvalidInput(_l("The drop already has this quality."), field="quality")
     change = DropRegrade(drop_id=drop.id, from_quality=drop.quality, to_quality=quality,
                          actor_id=actor.account_id, reason=data.reason)
+    if drop.voided_at is not None:
+        raise DropVoided()
     earlier = list(session.execute(select(col(DropRegrade.id)).where(
         col(DropRegrade.drop_id) == drop.id)).scalars())
     drop.quality = quality
     session.add_all([drop, change])
     session.flush()
-    points_services.reverse_and_reaward(
-        session, facts=_facts(drop), community_id=drop.community_id,
-        regrade_id=pk(change), earlier_regrade_ids=earlier,
-        actor_id=actor.account_id)
+    if drop.repeat_of is None:  # a repeat is never scored, whatever its quality
+        points_services.reverse_and_reaward(
+            session, facts=_facts(drop), community_id=drop.community_id,
+            regrade_id=pk(change), earlier_regrade_ids=earlier,
+            actor_id=actor.account_id)
     if drop.local_date < clock.local_today(area.timezone):
         dirty.mark(session, "regrades", {(drop.community_id, drop.local_date): 1})
     audit.record(session, actor_id=actor.account_id, action="drop.regraded", area=area,
                  target_type="drop", target_id=drop.id, ip=ip,
                  from_quality=change.from_quality, to_quality=quality)
     return change
+
+
+# --- Undo (void) ----------------------------------------------------------------------------
+
+class VoidNotYours(Forbidden):
+    code, message = "void_not_yours", _l(
+        "Only the steward who recorded this scan can undo it.")
+
+
+class VoidTooLate(DomainError):
+    code, status, message = "void_too_late", 409, _l(
+        "A scan can only be undone within 5 minutes. Ask the station chief or the manager to "
+        "regrade it instead.")
+
+
+class DropVoided(DomainError):
+    code, status, message = "drop_voided", 409, _l(
+        "This drop was undone by its steward; it no longer counts.")
+
+
+def void_drop(session: Session, *, actor: policy.Actor, client_id: str,
+              now: datetime | None = None, ip: str | None = None) -> VoidOut:
+    """A steward undoes their own scan within 5 minutes (`rules.void_refusal`): the drop is
+    kept, marked void with who and when, its points reversed (`points.void_drop`), and
+    metrics leave it out (a past day is marked dirty). Voiding again changes nothing and
+    answers `already`; another steward's scan or one older than 5 minutes is refused.
+    """
+    now = now or clock.now()
+    drop = session.execute(
+        select(Drop).where(col(Drop.client_id) == client_id).with_for_update()
+    ).scalar_one_or_none()
+    if drop is None:
+        raise NotFound()
+    area = areas_services.get_community(session, drop.community_id)
+    policy.require(actor, "drop:record", area)
+    refusal = scan_rules.void_refusal(recorded_by=drop.recorded_by, actor_id=actor.account_id,
+                                      happened_at=drop.happened_at, now=now)
+    if refusal == "void_not_yours":
+        raise VoidNotYours()
+    if drop.voided_at is not None:
+        return VoidOut(id=pk(drop), client_id=drop.client_id, voided_at=drop.voided_at,
+                       voided_by=cast(int, drop.voided_by), points=0, already=True)
+    if refusal == "void_too_late":
+        raise VoidTooLate()
+    table = table_of(Drop)
+    done = session.exec(update(table).where(table.c.id == drop.id,
+                                            table.c.voided_at.is_(None))
+                        .values(voided_at=now, voided_by=actor.account_id)
+                        .execution_options(synchronize_session=False))
+    if done.rowcount != 1:  # voided meanwhile (the row lock makes this SQLite-only)
+        session.refresh(drop)
+        return VoidOut(id=pk(drop), client_id=drop.client_id,
+                       voided_at=cast(datetime, drop.voided_at),
+                       voided_by=cast(int, drop.voided_by), points=0, already=True)
+    points = points_services.void_drop(session, facts=_facts(drop),
+                                       community_id=drop.community_id,
+                                       actor_id=actor.account_id, now=now)
+    if drop.local_date < clock.local_today(area.timezone, now):
+        # A void changes the day's counts as a drop stored late does.
+        dirty.mark(session, "drops", {(drop.community_id, drop.local_date): 1}, now=now)
+    audit.record(session, actor_id=actor.account_id, action="drop.voided", area=area,
+                 target_type="drop", target_id=drop.id, ip=ip, points=points)
+    session.refresh(drop)
+    return VoidOut(id=pk(drop), client_id=drop.client_id, voided_at=now,
+                   voided_by=cast(int, actor.account_id), points=points, already=False)

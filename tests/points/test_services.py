@@ -18,6 +18,7 @@ from community.points.models import LedgerEntry, PointsAccount
 from community.points.rules import DropFacts
 from community.points.schemas import AdjustIn, RulesIn
 from community.stations import services as stations_services
+from community.stations.models import CATEGORIES
 from community.stations.schemas import DropIn, RegradeIn
 from tests import builders
 from tests.residents.helpers import link, to_english
@@ -257,8 +258,10 @@ def test_scan_feedback_shows_points_and_replay_shows_the_same(session, scene) ->
     steward = builders.recorder(session, world.a)
     card = builders.active_card(session, world.households_a[0])
     session.commit()
+    # 15 minutes apart: the same category within 10 minutes would be a repeat (scores 0).
     items = [DropIn.model_validate({"client_id": f"points-item-{n}", "station_id": st.id,
-                                    "category": c, "quality": "correct", "happened_at": NOW,
+                                    "category": c, "quality": "correct",
+                                    "happened_at": NOW - timedelta(minutes=15 * (2 - n)),
                                     "card": card.token}, strict=False)
              for n, c in enumerate(["kitchen", "hazardous", "hazardous"])]
     tally = DropIn.model_validate({"client_id": "points-tally", "station_id": st.id,
@@ -305,11 +308,13 @@ def test_scan_batches_cost_a_fixed_number_of_statements(app, session, scene) -> 
     cards = [builders.active_card(session, hh) for hh in world.households_a]
     session.commit()
 
-    def run(prefix: str, n: int) -> int:
+    def run(prefix: str, n: int, base: int) -> int:
+        # A household's drops of a batch in four categories, each run 30 minutes from the
+        # others: no drop repeats another within the duplicate window (a repeat scores 0).
         items = [DropIn.model_validate({
             "client_id": f"{prefix}-{i:04d}", "station_id": st.id,
-            "category": "kitchen", "quality": ["correct", "incorrect"][i % 2],
-            "happened_at": NOW - timedelta(minutes=i), "card": cards[i % 3].token},
+            "category": CATEGORIES[i // 3], "quality": ["correct", "incorrect"][i % 2],
+            "happened_at": NOW - timedelta(minutes=base + i), "card": cards[i % 3].token},
             strict=False) for i in range(n)]
         seen: list[str] = []
 
@@ -325,8 +330,8 @@ def test_scan_batches_cost_a_fixed_number_of_statements(app, session, scene) -> 
             event.remove(engine, "before_cursor_execute", count)
         return len([s for s in seen if "ledger_entry" in s or "points_" in s])
 
-    counts = [run("warmup-batch", 1), run("single-batch", 1), run("warmup-large", 12),
-              run("large-batch", 12)]
+    counts = [run("warmup-batch", 1, 90), run("single-batch", 1, 60),
+              run("warmup-large", 12, 30), run("large-batch", 12, 0)]
     # Households without an account yet cost two statements more (insert, lock), a
     # community's first award one more (its rule versions, then cached).
     assert counts[1] == counts[3] <= 7, counts
