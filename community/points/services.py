@@ -787,33 +787,6 @@ def reverse_and_reaward(session: Session, *, facts: DropFacts, community_id: int
     return sum(_apply(session, rows, blame, runs, stored).values())
 
 
-# --- Reading --------------------------------------------------------------------------------
-
-def balance_of_account(session: Session, account_id: int) -> int:
-    """The stored balance of one points account."""
-    return int(session.execute(select(col(PointsAccount.balance)).where(
-        col(PointsAccount.id) == account_id)).scalar_one())
-
-
-def balance(session: Session, household_id: int) -> int:
-    """A household's balance (0 before its first entry); all its members share it."""
-    got = session.execute(select(col(PointsAccount.balance)).where(
-        col(PointsAccount.household_id) == household_id)).scalar_one_or_none()
-    return int(got or 0)
-
-
-@dataclass(frozen=True)
-class HistoryRow:
-    """One ledger entry as a resident reads it."""
-
-    id: int
-    at: datetime
-    local_date: date
-    kind: str
-    amount: int
-    text: str
-
-
 def void_drop(session: Session, *, facts: DropFacts, community_id: int,
               actor_id: int | None = None, now: datetime | None = None) -> int:
     """After a steward voided a drop: remove its facts and recompute its household around
@@ -841,6 +814,33 @@ def void_drop(session: Session, *, facts: DropFacts, community_id: int,
     rows, blame, runs = _recompute(session, accounts, {account_id: [trigger]}, versions,
                                    now=now, actor_id=actor_id, runs_of=stored)
     return sum(_apply(session, rows, blame, runs, stored).values())
+
+
+# --- Reading --------------------------------------------------------------------------------
+
+def balance_of_account(session: Session, account_id: int) -> int:
+    """The stored balance of one points account."""
+    return int(session.execute(select(col(PointsAccount.balance)).where(
+        col(PointsAccount.id) == account_id)).scalar_one())
+
+
+def balance(session: Session, household_id: int) -> int:
+    """A household's balance (0 before its first entry); all its members share it."""
+    got = session.execute(select(col(PointsAccount.balance)).where(
+        col(PointsAccount.household_id) == household_id)).scalar_one_or_none()
+    return int(got or 0)
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One ledger entry as a resident reads it."""
+
+    id: int
+    at: datetime
+    local_date: date
+    kind: str
+    amount: int
+    text: str
 
 
 def _signed(amount: int) -> str:
@@ -876,6 +876,8 @@ def describe(kind: str, amount: int, reason: str, reversed_kind: str | None = No
     elif shown and cause == "regrade":
         text = _("%(what)s (%(why)s)", what=text,
                  why=_("recalculated after a regrade of a drop on %(day)s", day=shown))
+    elif cause == "void" or reason.startswith("void:"):
+        text = _("%(what)s (%(why)s)", what=text, why=_("a scan undone by the steward"))
     return f"{text} {_signed(amount)}"
 
 
@@ -904,8 +906,6 @@ def _describe(kind: str, reason: str, reversed_kind: str | None,
     elif kind == "redeem":
         text = _("Redeemed: %(item)s", item=reason)
     elif kind == "refund" and head == "case":  # casework: a closed case's penalties
-    elif cause == "void" or reason.startswith("void:"):
-        text = _("%(what)s (%(why)s)", what=text, why=_("a scan undone by the steward"))
         text = _("Penalties refunded: the education case closed after a run of correct drops")
     elif kind == "refund":
         text = _("Redemption cancelled, points returned")

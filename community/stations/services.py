@@ -700,13 +700,13 @@ def regrade_drop(session: Session, *, actor: policy.Actor, drop_id: int, data: R
         raise NotFound()
     area = areas_services.get_community(session, drop.community_id)
     policy.require(actor, "drop:regrade", area)
+    if drop.voided_at is not None:
+        raise DropVoided()
     quality = data.quality
     if quality == drop.quality:
         raise InvalidInput(_l("The drop already has this quality."), field="quality")
     change = DropRegrade(drop_id=drop.id, from_quality=drop.quality, to_quality=quality,
                          actor_id=actor.account_id, reason=data.reason)
-    if drop.voided_at is not None:
-        raise DropVoided()
     earlier = list(session.execute(select(col(DropRegrade.id)).where(
         col(DropRegrade.drop_id) == drop.id)).scalars())
     drop.quality = quality
