@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app wsgi
 export FLASK_APP := wsgi
 
-.PHONY: run test serve nginx setup setup-dev vendor translations migrate demo lint check-migrations browser clean bench bench-city lock
+.PHONY: run test serve nginx pgbouncer setup setup-dev vendor translations migrate demo lint check-migrations browser clean bench bench-city lock
 
 # SMS_DEV_PAGE=1: the development SMS provider also shows its codes at /auth/dev-sms.
 run: setup migrate  ## Set up, migrate, seed the demo when empty, serve on 127.0.0.1:5000
@@ -17,7 +17,7 @@ run: setup migrate  ## Set up, migrate, seed the demo when empty, serve on 127.0
 # pytest on every core (pytest-xdist), with coverage and its floor (pyproject.toml).
 # Options: make test PYTEST_ARGS="-n 0 tests/points"
 PYTEST_ARGS ?=
-test: setup-dev browser lint check-migrations  ## ruff, mypy, import-linter, migration check, pytest
+test: setup-dev browser pgbouncer lint check-migrations  ## ruff, mypy, import-linter, migration check, pytest
 	$(PY) -m pytest -n auto --cov --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 setup: $(VENV)/.stamp-run vendor translations
@@ -92,7 +92,7 @@ browser:
 	  else echo "chromium missing: install the Debian packages chromium and fonts-wqy-zenhei"; fi; \
 	fi
 
-serve: setup migrate nginx  ## Production-style: nginx → gunicorn workers + one scheduler (WORKERS, BIND)
+serve: setup migrate nginx pgbouncer  ## Production-style: nginx → gunicorn workers (→ PgBouncer) + one scheduler (WORKERS, BIND)
 	scripts/serve.sh
 
 # nginx (Debian package) in front of gunicorn; installed when missing and we are root.
@@ -101,6 +101,16 @@ nginx:
 	  if [ "$$(id -u)" = 0 ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
 	  else echo "nginx missing: install the Debian package nginx"; exit 1; fi; \
+	fi
+
+# PgBouncer (Debian package) between the workers and PostgreSQL; installed when missing and
+# we are root (tests/test_deploy.py runs it too). scripts/serve.sh runs one with its own
+# config and says so if it is still missing.
+pgbouncer:
+	@if ! command -v pgbouncer >/dev/null && [ ! -x /usr/sbin/pgbouncer ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer >/dev/null; \
+	  else echo "pgbouncer missing: install the Debian package pgbouncer"; fi; \
 	fi
 
 clean:
