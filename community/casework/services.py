@@ -284,13 +284,16 @@ def _advance(session: Session, name: str, last_id: int, now: datetime) -> None:
                     .values(last_id=last_id, updated_at=now))
 
 
-def _changed_households(session: Session, now: datetime) -> set[tuple[int, int]]:
-    """(community, household) with new incorrect drops or new regrades since the cursors.
+def _changed_households(session: Session, now: datetime
+                        ) -> tuple[set[tuple[int, int]], set[tuple[int, int]]]:
+    """Since the cursors: (community, household) with new incorrect drops or regrades (they
+    may open or withdraw a case), and those with any new drop (they may close one).
 
     Each cursor advances to the last row read that is older than SETTLE (rows younger than
     that may have lower-id neighbours still uncommitted; they are read again next time).
     """
-    out: set[tuple[int, int]] = set()
+    changed: set[tuple[int, int]] = set()
+    touched: set[tuple[int, int]] = set()
     settled = now - SETTLE
     d, r = Drop, DropRegrade
     last = _cursor(session, "drops")
@@ -300,8 +303,10 @@ def _changed_households(session: Session, now: datetime) -> set[tuple[int, int]]
         .where(col(d.id) > last).order_by(col(d.id)).limit(BATCH)).all()
     upto, stuck = last, False
     for i, c, h, q, received in rows:
-        if h is not None and q == "incorrect":
-            out.add((c, h))
+        if h is not None:
+            touched.add((c, h))
+            if q == "incorrect":
+                changed.add((c, h))
         stuck = stuck or received >= settled
         if not stuck:
             upto = i
@@ -314,22 +319,26 @@ def _changed_households(session: Session, now: datetime) -> set[tuple[int, int]]
     upto, stuck = last, False
     for i, c, h, at in rows2:
         if h is not None:
-            out.add((c, h))
+            changed.add((c, h))
         stuck = stuck or at >= settled
         if not stuck:
             upto = i
     _advance(session, "regrades", upto, now)
-    return out
+    return changed, touched
 
 
-def evaluate_all(session: Session, *, now: datetime | None = None) -> dict[str, int]:
-    """The job: evaluate the households with new incorrect drops or regrades, and every
-    household with an open case (its closing); escalate overdue tasks."""
+def evaluate_all(session: Session, *, now: datetime | None = None,
+                 every_open: bool = False) -> dict[str, int]:
+    """The job: evaluate the households with new incorrect drops or regrades (opening,
+    withdrawing) and the households with an open case and any new drop (closing); with
+    `every_open`, every household with an open case (the nightly sweep, which also catches
+    voids: a void changes no id); escalate overdue tasks."""
     now = now or clock.now()
-    keys = _changed_households(session, now)
-    keys |= {(c, h) for c, h in session.execute(
+    changed, touched = _changed_households(session, now)
+    open_ = {(c, h) for c, h in session.execute(
         select(col(MisdropCase.community_id), col(MisdropCase.household_id))
         .where(col(MisdropCase.status) == "open")).all()}
+    keys = changed | (open_ if every_open else open_ & touched)
     total = Evaluated()
     areas: dict[int, Area] = {}
     for c, h in sorted(keys):

@@ -62,9 +62,10 @@ def _evaluate_cases(session: Session, period: Period) -> Mapping[str, Any]:
     return casework_jobs.evaluate_cases(session, now=period.due_at)
 
 
-def _draw_audits(session: Session, period: Period) -> Mapping[str, Any]:
-    # Period = the local day just ended; a week's sample is drawn after its Sunday.
-    return casework_jobs.draw_audits(session, day=period.start.date(), now=period.due_at)
+def _casework_nightly(session: Session, period: Period) -> Mapping[str, Any]:
+    # Period = the local day just ended: every open case re-checked (voids change no id),
+    # and after a Sunday the week's audit sample drawn.
+    return casework_jobs.nightly(session, day=period.start.date(), now=period.due_at)
 
 
 def _generate_rotas(session: Session, period: Period) -> Mapping[str, Any]:
@@ -137,8 +138,9 @@ JOBS: dict[str, Job] = {job.name: job for job in (
         _l("Open cases for repeat mis-drops, close them after a run of correct drops (with "
            "refunds where the rules say so), escalate overdue education tasks"),
         _l("Every 10 minutes")),
-    Job("casework.audits", Daily(at=time(2, 0), offset_days=1), _draw_audits,
-        _l("Draw each steward's sample of last week's verdicts for the blind audit"),
+    Job("casework.nightly", Daily(at=time(2, 0), offset_days=1), _casework_nightly,
+        _l("Re-check every open mis-drop case; on Mondays, draw each steward's sample of last "
+           "week's verdicts for the blind audit"),
         _l("Every day at 02:00 (draws on Mondays)")),
     Job("maintenance.clean_up", Daily(at=time(4, 0), catch_up=1), _clean_up,
         _l("Forget revoked device tokens and old redemption request ids"),

@@ -227,3 +227,19 @@ def test_audit_sample_blind_grading_and_no_audit_of_ones_own(session, setup, wor
     revealed = queries.audit_card(session, session.get(VerdictAudit, first.id), world.a, "zh")
     assert revealed.original in ("correct", "incorrect")
     assert revealed.steward
+
+
+def test_the_job_reads_new_rows_only_and_the_nightly_sweep_sees_voids(session, setup):
+    st, chief, actor, hh, card = setup
+    late = DAY0 + timedelta(days=17)  # recorded "now": a void within 5 minutes is allowed
+    for d in range(2):
+        _scan(session, st, actor, card, DAY0 + timedelta(days=d), "incorrect", d)
+    _scan(session, st, actor, card, late, "incorrect", 2, now=late + timedelta(minutes=1))
+    later = NOW + timedelta(hours=1)  # every drop settled: the cursor moves past them all
+    assert services.evaluate_all(session, now=later)["opened"] == 1
+    stations_services.void_drop(session, actor=actor, client_id=f"casework-{st.id}-0002",
+                                now=late + timedelta(minutes=3))
+    assert services.evaluate_all(session, now=later)["households"] == 0  # nothing new
+    assert _cases(session, hh)[0].status == "open"
+    assert services.evaluate_all(session, now=later, every_open=True)["withdrawn"] == 1
+    assert _cases(session, hh)[0].status == "withdrawn"
