@@ -256,3 +256,19 @@ def test_a_write_through_the_replica_session_fails_loudly(replica_app: Flask) ->
         session.add(Area(name="x", level="city", path="/"))
         with pytest.raises(ReadOnlySessionError):
             session.flush()
+
+
+@pytest.mark.skipif(not os.environ.get("TEST_DATABASE_URL", "").startswith("postgresql"),
+                    reason="needs TEST_DATABASE_URL (PostgreSQL)")
+def test_the_replica_engine_is_read_only_even_on_a_primary() -> None:
+    """A DATABASE_REPLICA_URL naming a primary by mistake still refuses writes."""
+    from community.db import make_engine
+
+    engine = make_engine(os.environ["TEST_DATABASE_URL"], read_only=True)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW transaction_read_only")).scalar() == "on"
+            with pytest.raises(InternalError, match="read-only transaction"):
+                conn.execute(text("CREATE TABLE replica_nope (id int)"))
+    finally:
+        engine.dispose()
