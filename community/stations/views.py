@@ -12,12 +12,15 @@ import json
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from community.db import get_session
-from community.stations import queries
+from community.stations import queries, reasons
+from community.stations import rules as scan_rules
+from community.stations import settings as scan_settings
 from community.stations.models import CATEGORIES, QUALITIES
 from community.stations.schemas import CATEGORY_LABELS, QUALITY_LABELS
 from community.web.context import actor
@@ -28,6 +31,8 @@ bp = Blueprint("steward", __name__, url_prefix="/steward")
 # renders, and the queue keeps working, whatever else is registered.
 API_BATCH = "/api/v1/drops/batch"
 API_CSRF = "/api/v1/csrf"
+API_VOID = "/api/v1/drops/{client_id}/void"
+API_PHOTO = "/api/v1/drops/{client_id}/photo"
 
 # Static files the service worker pre-caches so the page works with no network at all.
 PRECACHED_STATIC = (
@@ -55,6 +60,11 @@ ERROR_LABELS = {
     "time_too_old": _l("Too old to record"),
     "forbidden": _l("Not allowed at this station"),
     "invalid": _l("Invalid data"),
+    "reason_unknown": _l("Unknown reason"),
+    "reason_needs_note": _l("A note is needed"),
+    "reason_not_incorrect": _l("Only an incorrect drop has a reason"),
+    "void_too_late": _l("Too late to undo"),
+    "void_not_yours": _l("Not your scan"),
 }
 # Messages scan.js shows by itself (offline, camera, queue).
 UI_STRINGS = {
@@ -78,6 +88,16 @@ UI_STRINGS = {
     "bad_code": _l("Enter the 8-character code, e.g. ABCD-EFGH."),
     "failed": _l("Not recorded"),
     "scanner_loading": _l("Loading the scanner…"),
+    "choose_reason": _l("Choose why the drop is incorrect first."),
+    "note_needed": _l("Write in the note what was wrong."),
+    "repeat_text": _l("This card was recorded for this category %(minutes)s min ago. A repeat "
+                      "is kept but earns no points."),
+    "undo": _l("Undo"),
+    "undone": _l("Undone"),
+    "undone_points": _l("Undone; points taken back: %(points)s"),
+    "undo_offline": _l("Undo needs a connection: this scan was already sent."),
+    "photo_added": _l("Photo added"),
+    "repeat": _l("Repeat: no points"),
 }
 
 
@@ -96,15 +116,30 @@ def _labels() -> dict[str, dict[str, str]]:
 @login_required
 def scan():
     """The scan page: pick a station, a category and a quality, then scan cards."""
-    stations = queries.scan_stations(get_session(), actor=actor())
+    session = get_session()
+    stations = queries.scan_stations(session, actor=actor())
+    communities = {s.community_id for s in stations}
+    lang = str(get_locale() or "zh")
     config = {
         "account": current_user.id,
         "stations": [{"id": s.id, "name": s.name, "location": s.location,
-                      "community": s.community_name, "categories": s.categories}
+                      "community": s.community_name, "community_id": s.community_id,
+                      "categories": s.categories}
                      for s in stations],
+        # Per community: the quality the page returns to after each scan, and the reasons
+        # an incorrect verdict picks from.
+        "default_quality": {str(c): q for c, q in
+                            scan_settings.default_qualities(session, communities).items()},
+        "reasons": {str(c): [{"code": r.code, "label": r.label, "needs_note": r.needs_note}
+                             for r in reasons.reasons_for(session, c, lang=lang)]
+                    for c in sorted(communities)},
+        "duplicate_minutes": int(scan_rules.DUPLICATE_WINDOW.total_seconds() // 60),
+        "void_minutes": int(scan_rules.VOID_WINDOW.total_seconds() // 60),
         "urls": {
             "batch": API_BATCH,
             "csrf": API_CSRF,
+            "void": API_VOID,
+            "photo": API_PHOTO,
             "sw": url_for("steward.service_worker"),
             "scope": url_for("steward.scan").rsplit("/", 1)[0] + "/",
             "wasm": url_for("static", filename="vendor/zxing-wasm/zxing_reader.wasm"),

@@ -6,7 +6,7 @@
 (function () {
   "use strict";
 
-  var VERSION = 1;
+  var VERSION = 2;   // 2: the "photos" store (a verdict's photo, sent after its drop)
 
   function promisify(request) {
     return new Promise(function (resolve, reject) {
@@ -32,6 +32,9 @@
         }
         if (!db.objectStoreNames.contains("failed")) {
           db.createObjectStore("failed", { keyPath: "client_id" });
+        }
+        if (!db.objectStoreNames.contains("photos")) {
+          db.createObjectStore("photos", { keyPath: "client_id" });
         }
       };
       req.onsuccess = function () { self._db = req.result; resolve(self._db); };
@@ -101,6 +104,33 @@
 
   ScanQueue.prototype.clearFailed = function () {
     return this._tx(["failed"], "readwrite", function (s) { s.failed.clear(); });
+  };
+
+  // A queued drop taken back before it was sent (the steward's undo): forget it; true when
+  // it was still there (false: it was sent meanwhile, so the server must void it).
+  ScanQueue.prototype.remove = function (clientId) {
+    var self = this;
+    return self._tx(["pending"], "readonly", function (s) {
+      return promisify(s.pending.count(clientId));
+    }).then(function (n) {
+      return self._tx(["pending", "photos"], "readwrite", function (s) {
+        s.pending.delete(clientId);
+        s.photos.delete(clientId);
+      }).then(function () { return n > 0; });
+    });
+  };
+
+  // Photos of incorrect verdicts: {client_id, blob}, sent once their drop is stored.
+  ScanQueue.prototype.addPhoto = function (item) {
+    return this._tx(["photos"], "readwrite", function (s) { s.photos.put(item); });
+  };
+
+  ScanQueue.prototype.photos = function () {
+    return this._tx(["photos"], "readonly", function (s) { return promisify(s.photos.getAll()); });
+  };
+
+  ScanQueue.prototype.photoDone = function (clientId) {
+    return this._tx(["photos"], "readwrite", function (s) { s.photos.delete(clientId); });
   };
 
   window.ScanQueue = ScanQueue;

@@ -8,6 +8,12 @@
 // the steward and never blocks the rest. A 5xx, a 429 or a lost connection is "try later":
 // automatic retries back off exponentially (honouring Retry-After); the Sync button always
 // tries at once.
+// After every scan the quality returns to the community's default (config.default_quality).
+// An incorrect verdict is a deliberate tap that opens the reason list: the reason (and a
+// note, a photo) go with the next scan. The same card and category again within the
+// duplicate window asks "record again?" first (the server stores a repeat without points).
+// The steward may undo their own scans for 5 minutes: a queued one is taken back from the
+// phone, a sent one is voided by the server (POST /api/v1/drops/<client_id>/void).
 (function () {
   "use strict";
 
@@ -47,11 +53,27 @@
     failedSection: $("failed-section"),
     failed: $("failed-list"),
     clearFailed: $("clear-failed"),
+    reasonPanel: $("reason-panel"),
+    reasonButtons: $("reason-buttons"),
+    reasonNote: $("reason-note"),
+    verdictPhoto: $("verdict-photo"),
+    verdictPhotoName: $("verdict-photo-name"),
+    undoLast: $("undo-last"),
+    repeatPanel: $("repeat-panel"),
+    repeatText: $("repeat-text"),
+    repeatYes: $("repeat-yes"),
+    repeatNo: $("repeat-no"),
   };
+  const DUPLICATE_MS = (config.duplicate_minutes || 10) * 60 * 1000;
+  const VOID_MS = (config.void_minutes || 5) * 60 * 1000;
 
   const queue = new window.ScanQueue("steward-queue-" + config.account);
   const stationKey = "steward.station." + config.account;
-  const state = { station: null, category: null, quality: "ungraded", lastClientId: null };
+  const state = { station: null, category: null, quality: "correct", lastClientId: null,
+    reason: null, photo: null };
+  // This page's scans: client id → {card, category, created, undone, sent}, for the repeat
+  // question and the undo buttons.
+  const mine = new Map();
   const csrf = {
     token: (document.querySelector('meta[name="csrf-token"]') || {}).content || "",
     at: Date.now(),
@@ -93,6 +115,43 @@
       btn.hidden = !accepted.includes(btn.dataset.category);
     });
     if (!accepted.includes(state.category)) { selectCategory(accepted[0] || null); }
+    renderReasons();
+    resetQuality();
+  }
+
+  function communityKey() { return state.station ? String(state.station.community_id) : ""; }
+
+  function defaultQuality() {
+    return (config.default_quality || {})[communityKey()] || "correct";
+  }
+
+  function reasonsHere() { return (config.reasons || {})[communityKey()] || []; }
+
+  function renderReasons() {
+    el.reasonButtons.replaceChildren(...reasonsHere().map((r) => {
+      const btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "scan-choice scan-reason-choice";
+      btn.dataset.reason = r.code;
+      btn.setAttribute("data-testid", "reason-" + r.code);
+      btn.setAttribute("aria-pressed", "false");
+      setText(btn, r.label);
+      btn.addEventListener("click", () => selectReason(r.code));
+      return btn;
+    }));
+  }
+
+  function selectReason(code) {
+    state.reason = code;
+    pressed("[data-reason]", "reason", code);
+  }
+
+  // After every scan (and on a new station): the community's default, no reason, no photo.
+  function resetQuality() {
+    selectQuality(defaultQuality());
+    el.reasonNote.value = "";
+    state.photo = null;
+    setText(el.verdictPhotoName, "");
   }
 
   function pressed(selector, attr, value) {
@@ -112,6 +171,8 @@
   function selectQuality(code) {
     state.quality = code;
     pressed("[data-quality]", "quality", code);
+    el.reasonPanel.hidden = code !== "incorrect";
+    if (code !== "incorrect") { selectReason(null); }
   }
 
   // --- feedback ------------------------------------------------------------------------
@@ -140,28 +201,53 @@
   function errorTitle(code) { return L.errors[code] || L.ui.failed; }
 
   function addRecent(item, text, kind) {
+    const old = el.recent.querySelector('[data-client-id="' + item.client_id + '"]');
     const li = document.createElement("li");
     li.className = "is-" + kind;
     li.dataset.testid = "recent-item";
     li.setAttribute("data-testid", "recent-item");
     li.dataset.clientId = item.client_id;
-    setText(li, clock(item.created) + "  " + text);
-    el.recent.prepend(li);
+    const span = document.createElement("span");
+    setText(span, clock(item.created) + "  " + text);
+    li.append(span);
+    const scan = mine.get(item.client_id);
+    if (scan && !scan.undone && kind !== "error" && Date.now() - scan.created < VOID_MS) {
+      const btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "btn btn-small scan-undo";
+      btn.setAttribute("data-testid", "undo");
+      setText(btn, L.ui.undo);
+      btn.addEventListener("click", () => undo(item.client_id));
+      li.append(" ", btn);
+      setTimeout(() => btn.remove(), VOID_MS - (Date.now() - scan.created));
+    }
+    if (old) { old.replaceWith(li); } else { el.recent.prepend(li); }
     while (el.recent.children.length > RECENT_MAX) { el.recent.lastElementChild.remove(); }
+  }
+
+  function showUndo(clientId) {
+    const scan = mine.get(clientId);
+    el.undoLast.hidden = !scan || scan.undone;
+    el.undoLast.dataset.clientId = clientId;
   }
 
   function onStored(item, drop) {
     const warnings = drop.replay ? [] : (drop.warnings || []);
     const address = drop.household_label || L.ui.tally;
     const kind = warnings.length ? "warn" : "ok";
-    addRecent(item, address + " · " + dropDetail(drop), kind);
+    const scan = mine.get(item.client_id);
+    if (scan) { scan.sent = true; }
+    const detail = dropDetail(drop) + (drop.repeat ? " · " + L.ui.repeat : "");
+    addRecent(item, address + " · " + detail, kind);
     if (item.client_id === state.lastClientId) {
-      showFeedback(kind, drop.replay ? L.ui.replayed : L.ui.recorded, address,
-        dropDetail(drop), warnings);
+      showFeedback(kind, drop.replay ? L.ui.replayed : L.ui.recorded, address, detail, warnings);
+      showUndo(item.client_id);
     }
   }
 
   function onRefused(item) {
+    const scan = mine.get(item.client_id);
+    if (scan) { scan.undone = true; }
     addRecent(item, errorTitle(item.error) + " · " + (item.message || ""), "error");
     if (item.client_id === state.lastClientId) {
       showFeedback("error", errorTitle(item.error), item.meta.label || "", item.message || "");
@@ -195,9 +281,49 @@
 
   // --- recording and syncing -----------------------------------------------------------
 
-  async function recordDrop(fields, meta) {
+  // The same card and category recorded on this page within the duplicate window.
+  function earlierScan(card) {
+    if (!card) { return null; }
+    const now = Date.now();
+    for (const scan of mine.values()) {
+      if (!scan.undone && scan.card === card && scan.category === state.category &&
+          now - scan.created <= DUPLICATE_MS) { return scan; }
+    }
+    return null;
+  }
+
+  let pendingRepeat = null;
+
+  // Why the current verdict cannot be recorded yet (an incorrect one needs its reason, and
+  // "other" a note), or null.
+  function verdictProblem() {
+    if (state.quality !== "incorrect") { return null; }
+    const reason = reasonsHere().find((r) => r.code === state.reason);
+    if (!reason) { return L.ui.choose_reason; }
+    if (reason.needs_note && !el.reasonNote.value.trim()) { return L.ui.note_needed; }
+    return null;
+  }
+
+  async function recordDrop(fields, meta, confirmed) {
     if (!state.station || !state.category) {
       showFeedback("error", L.ui.no_station, "", "");
+      return;
+    }
+    if (!el.repeatPanel.hidden) { return; }   // answer "record again?" first
+    const problem = verdictProblem();
+    if (problem) { showFeedback("error", problem, "", ""); return; }
+    const verdict = { quality: state.quality };
+    if (state.quality === "incorrect") {
+      const note = el.reasonNote.value.trim();
+      verdict.reason_code = state.reason;
+      if (note) { verdict.note = note; }
+    }
+    const before = confirmed ? null : earlierScan(fields.card);
+    if (before) {
+      pendingRepeat = { fields: fields, meta: meta };
+      const minutes = Math.max(1, Math.round((Date.now() - before.created) / 60000));
+      setText(el.repeatText, L.ui.repeat_text.replace("%(minutes)s", minutes));
+      el.repeatPanel.hidden = false;
       return;
     }
     const clientId = uuid();
@@ -208,18 +334,93 @@
         client_id: clientId,
         station_id: state.station.id,
         category: state.category,
-        quality: state.quality,
         happened_at: new Date().toISOString(),
-      }, fields),
+      }, verdict, fields),
       meta: meta,
     };
+    const photo = state.quality === "incorrect" ? state.photo : null;
+    mine.set(clientId, { card: fields.card || null, category: state.category,
+      created: item.created, undone: false, sent: false });
     // Stored on the phone before anything is sent: a crash or lost answer loses nothing.
     await queue.add(item);
+    if (photo) { await queue.addPhoto({ client_id: clientId, blob: photo }); }
     state.lastClientId = clientId;
     showFeedback("queued", navigator.onLine ? L.ui.syncing : L.ui.queued, meta.label || "",
       L.categories[state.category]);
+    showUndo(clientId);
+    resetQuality();   // the next household starts from the community's default again
     await refreshCount();
     await autoSync();
+  }
+
+  // Undo one of this page's scans (within the void window): still queued, it is taken back
+  // from the phone; sent, the server voids it (and reverses its points).
+  async function undo(clientId) {
+    const scan = mine.get(clientId);
+    if (!scan || scan.undone) { return; }
+    if (running) { await running; }   // never race a sync that may be sending it
+    if (await queue.remove(clientId)) {
+      scan.undone = true;
+      markUndone(clientId, L.ui.undone);
+      await refreshCount();
+      return;
+    }
+    let resp;
+    try {
+      if (Date.now() - csrf.at > TOKEN_MAX_AGE) { await refreshToken(); }
+      resp = await fetch(config.urls.void.replace("{client_id}", encodeURIComponent(clientId)), {
+        method: "POST", credentials: "same-origin", cache: "no-store",
+        headers: { Accept: "application/json", "X-CSRFToken": csrf.token } });
+    } catch (e) {
+      showFeedback("error", L.ui.undo_offline, "", "");
+      return;
+    }
+    const data = await body(resp);
+    if (resp.ok) {
+      scan.undone = true;
+      markUndone(clientId, data.points ? L.ui.undone_points.replace("%(points)s", data.points)
+        : L.ui.undone);
+      return;
+    }
+    showFeedback("error", errorTitle(data.error), "", data.message || "");
+  }
+
+  function markUndone(clientId, text) {
+    const li = el.recent.querySelector('[data-client-id="' + clientId + '"]');
+    if (li) {
+      li.className = "is-undone";
+      li.querySelectorAll("button").forEach((b) => b.remove());
+      li.append(" · " + text);
+    }
+    if (clientId === state.lastClientId) {
+      showFeedback("undone", text, "", "");
+      el.undoLast.hidden = true;
+    }
+  }
+
+  // Photos of verdicts go once their drop is stored (never with the batch: a drop can wait
+  // in the queue; a photo is sent after its drop).
+  async function sendPhotos() {
+    const photos = await queue.photos();
+    for (const p of photos) {
+      const waiting = (await queue.pending()).some((i) => i.client_id === p.client_id);
+      if (waiting) { continue; }
+      const form = new FormData();
+      form.append("photo", p.blob, p.blob.name || "photo.jpg");
+      let resp;
+      try {
+        resp = await fetch(config.urls.photo.replace("{client_id}", encodeURIComponent(p.client_id)), {
+          method: "POST", credentials: "same-origin", cache: "no-store",
+          headers: { Accept: "application/json", "X-CSRFToken": csrf.token }, body: form });
+      } catch (e) { return; }
+      if (resp.ok || (resp.status >= 400 && resp.status < 500 && resp.status !== 401)) {
+        await queue.photoDone(p.client_id);
+      }
+      if (resp.ok) {
+        const li = el.recent.querySelector('[data-client-id="' + p.client_id + '"] span');
+        if (li) { li.append(" · " + L.ui.photo_added); }
+      }
+    }
   }
 
   let running = null;
@@ -362,11 +563,12 @@
     el.sync.disabled = true;
     try {
       const items = await queue.pending();
-      if (!items.length) { return; }
+      if (!items.length) { await sendPhotos(); return; }
       if (Date.now() - csrf.at > TOKEN_MAX_AGE) { await refreshToken(); }
       for (let i = 0; i < items.length; i += BATCH) {
         await sendChunk(items.slice(i, i + BATCH));
       }
+      await sendPhotos();
     } catch (e) {
       if (!(e instanceof Stop)) { throw e; }
       if (e.message === "network" && state.lastClientId) {
@@ -450,6 +652,8 @@
       el.codeError.hidden = false;
       return;
     }
+    const problem = verdictProblem();
+    if (problem) { showFeedback("error", problem, "", ""); return; }   // keep the code typed
     el.code.value = "";
     recordDrop({ card: formatCode(code) }, { kind: "code", label: formatCode(code) });
   });
@@ -467,6 +671,24 @@
   });
 
   el.tally.addEventListener("click", () => recordDrop({ tally: true }, { kind: "tally", label: L.ui.tally }));
+  el.verdictPhoto.addEventListener("change", () => {
+    const file = el.verdictPhoto.files && el.verdictPhoto.files[0];
+    el.verdictPhoto.value = "";
+    state.photo = file || null;
+    setText(el.verdictPhotoName, file ? L.ui.photo_added : "");
+  });
+  el.undoLast.addEventListener("click", () => undo(el.undoLast.dataset.clientId));
+  el.repeatYes.addEventListener("click", () => {
+    const again = pendingRepeat;
+    pendingRepeat = null;
+    el.repeatPanel.hidden = true;
+    if (again) { recordDrop(again.fields, again.meta, true); }
+  });
+  el.repeatNo.addEventListener("click", () => {
+    pendingRepeat = null;
+    el.repeatPanel.hidden = true;
+    resetQuality();
+  });
   el.sync.addEventListener("click", () => { backOnline(); sync(); });
   el.clearFailed.addEventListener("click", async () => { await queue.clearFailed(); await renderFailed(); });
 
@@ -481,7 +703,7 @@
   try { remembered = localStorage.getItem(stationKey); } catch (e) { /* private mode */ }
   if (!remembered && config.stations.length === 1) { remembered = config.stations[0].id; }
   selectStation(remembered, false);
-  selectQuality(state.quality);
+  resetQuality();
   setNet(navigator.onLine);
 
   if ("serviceWorker" in navigator) {

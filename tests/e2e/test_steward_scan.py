@@ -197,8 +197,12 @@ def test_feedback_warnings_errors_and_tally(browser: Browser, live_server: str,
         expect(feedback).to_have_attribute("data-state", "warn")
 
         type_code(good_code)  # the same household and category again, minutes later
+        expect(page.get_by_test_id("repeat-panel")).to_be_visible()  # asked first
+        expect(page.get_by_test_id("recent-item")).to_have_count(1)
+        page.get_by_test_id("repeat-yes").click()  # recorded again, without points
         expect(page.get_by_test_id("recent-item")).to_have_count(2)
         expect(warnings).to_contain_text("同户同类几分钟内已投放")
+        expect(page.get_by_test_id("feedback-detail")).to_contain_text("重复投放：不加分")
 
         type_code(revoked_code)
         expect(title).to_have_text("卡已作废")

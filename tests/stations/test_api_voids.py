@@ -38,25 +38,31 @@ def test_void_over_the_api(client, session: Session, scene) -> None:
         assert ok.get_json()["points"] > 0
         bad = client.post("/api/v1/drops", json=_drop(st.id, card.token, n=3,
                                                       quality="incorrect", reason_code="nope"))
-        assert bad.status_code == 422 and bad.get_json()["error"] == "reason_unknown"
+        assert bad.status_code == 422
+        assert bad.get_json()["error"] == "reason_unknown"
     with clock.freeze(NOW + timedelta(minutes=3)):
         voided = client.post("/api/v1/drops/api-client-000002/void")
         assert voided.status_code == 200, voided.get_json()
         body = voided.get_json()
-        assert body["already"] is False and body["points"] == -ok.get_json()["points"]
+        assert body["already"] is False
+        assert body["points"] == -ok.get_json()["points"]
         again = client.post("/api/v1/drops/api-client-000002/void")
-        assert again.status_code == 200 and again.get_json()["already"] is True
+        assert again.status_code == 200
+        assert again.get_json()["already"] is True
         assert again.get_json()["points"] == 0
         missing = client.post("/api/v1/drops/api-client-999999/void")
-        assert missing.status_code == 404 and missing.get_json()["error"] == "not_found"
+        assert missing.status_code == 404
+        assert missing.get_json()["error"] == "not_found"
     with clock.freeze(NOW + timedelta(minutes=6)):
         late = client.post("/api/v1/drops/api-client-000001/void")
-        assert late.status_code == 409 and late.get_json()["error"] == "void_too_late"
+        assert late.status_code == 409
+        assert late.get_json()["error"] == "void_too_late"
     client.post("/logout")
     builders.login(client, other)
     with clock.freeze(NOW + timedelta(minutes=1)):
         theirs = client.post("/api/v1/drops/api-client-000001/void")
-        assert theirs.status_code == 403 and theirs.get_json()["error"] == "void_not_yours"
+        assert theirs.status_code == 403
+        assert theirs.get_json()["error"] == "void_not_yours"
     session.commit()
     assert points_services.verify(session) == []
     assert points_services.verify_runs(session) == []

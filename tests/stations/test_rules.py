@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from community.stations import rules
@@ -20,6 +20,7 @@ def test_repeat_is_the_nearest_drop_within_the_window_either_side() -> None:
     assert rules.repeat_of([(3, T + MIN), (2, T - MIN)], T) == 2  # a tie: the smaller id
 
 
+@settings(deadline=None)
 @given(st.lists(st.tuples(st.integers(1, 50), st.integers(-30, 30)), max_size=8))
 def test_repeat_does_not_depend_on_the_order(drops: list[tuple[int, int]]) -> None:
     earlier = [(i, T + m * MIN) for i, m in drops]

@@ -15,8 +15,7 @@ from community.points import services as points_services
 from community.points.models import LedgerEntry
 from community.ratings import rollups
 from community.ratings.models import StationDay
-from community.stations import reasons
-from community.stations import services
+from community.stations import reasons, services
 from community.stations.models import Drop
 from community.stations.schemas import DropIn, RegradeIn
 from tests import builders
@@ -55,7 +54,8 @@ def test_void_reverses_points_once_and_keeps_the_drop(session: Session, scene) -
     card = builders.active_card(session, hh)
     res = services.record_drop(session, actor=steward, item=_item(st.id, card.token, 1),
                                now=NOW)
-    assert res.points and res.points > 0
+    assert res.points
+    assert res.points > 0
     assert points_services.balance(session, hh.id) == res.points
     out = services.void_drop(session, actor=steward, client_id=res.client_id,
                              now=NOW + timedelta(minutes=4))
@@ -64,12 +64,15 @@ def test_void_reverses_points_once_and_keeps_the_drop(session: Session, scene) -
     assert out.voided_by == world.steward_a.id
     assert points_services.balance(session, hh.id) == 0
     drop = session.get(Drop, res.id)
-    assert drop is not None and drop.voided_at is not None and drop.voided_by == steward.account_id
+    assert drop is not None
+    assert drop.voided_at is not None
+    assert drop.voided_by == steward.account_id
     _clean(session)
     # Twice: nothing more moves, the answer says so.
     again = services.void_drop(session, actor=steward, client_id=res.client_id,
                                now=NOW + timedelta(minutes=4, seconds=30))
-    assert again.already and again.points == 0
+    assert again.already
+    assert again.points == 0
     reversals = session.exec(select(LedgerEntry).where(LedgerEntry.kind == "reversal")).all()
     assert len(reversals) == 1
     assert points_services.balance(session, hh.id) == 0
@@ -173,7 +176,9 @@ def test_repeat_within_the_window_scores_nothing(session: Session, scene) -> Non
     again = services.record_drop(session, actor=steward, item=_item(
         st.id, card.short_code, 2, happened_at=NOW + timedelta(minutes=3)),
         now=NOW + timedelta(minutes=3))
-    assert again.repeat and again.points == 0 and "recent_duplicate" in again.warnings
+    assert again.repeat
+    assert again.points == 0
+    assert "recent_duplicate" in again.warnings
     assert session.get(Drop, again.id).repeat_of == first.id  # type: ignore[union-attr]
     # Within one batch (an offline queue): the later one is the repeat.
     hh2 = world.households_a[1]
@@ -184,14 +189,16 @@ def test_repeat_within_the_window_scores_nothing(session: Session, scene) -> Non
         now=NOW + timedelta(minutes=3))
     assert [o.repeat for o in out] == [True, False]  # type: ignore[union-attr]
     assert session.get(Drop, out[0].id).repeat_of == out[1].id  # type: ignore[union-attr]
-    assert out[0].points == 0 and (out[1].points or 0) > 0  # type: ignore[union-attr]
+    assert out[0].points == 0
+    assert (out[1].points or 0) > 0
     # A voided drop is no longer there to be repeated.
     services.void_drop(session, actor=steward, client_id=first.client_id,
                        now=NOW + timedelta(minutes=4))
     third = services.record_drop(session, actor=steward, item=_item(
         st.id, card.token, 5, category="kitchen", happened_at=NOW + timedelta(minutes=25)),
         now=NOW + timedelta(minutes=25))
-    assert not third.repeat and (third.points or 0) > 0
+    assert not third.repeat
+    assert (third.points or 0) > 0
     _clean(session)
 
 
@@ -199,7 +206,8 @@ def test_reasons(session: Session, scene) -> None:
     world, st, steward, _other = scene
     card = builders.active_card(session, world.households_a[0])
     listed = reasons.reasons_for(session, world.a.id, lang="zh")
-    assert listed[0].label == "厨余混有塑料袋" and listed[-1].code == reasons.OTHER
+    assert listed[0].label == "厨余混有塑料袋"
+    assert listed[-1].code == reasons.OTHER
     assert reasons.reasons_for(session, world.a.id, lang="en")[0].label.startswith("Kitchen")
     manager = auth_services.load_actor(session, world.manager_a.id)
     own = reasons.add_reason(session, actor=manager, community_id=world.a.id,
