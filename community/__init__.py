@@ -140,6 +140,7 @@ def _register_blueprints(app: Flask) -> None:
     from community.casework import views as casework
     from community.dashboard import views as dashboard
     from community.households import views as households
+    from community.inbox import views as inbox
     from community.points import views as points
     from community.points.boards import views as boards
     from community.points.rewards import views as rewards
@@ -148,10 +149,10 @@ def _register_blueprints(app: Flask) -> None:
     from community.scheduler import views as jobs
     from community.stations import api
     from community.stations import views as stations
+    from community.stations.appeals import views as appeals
     from community.stations.manage import views as manage_stations
     from community.volunteers.checkins import views as checkins
     from community.volunteers.hours import views as hours
-    from community.inbox import views as inbox
     from community.volunteers.shifts import views as shifts
     from community.volunteers.stewards import views as stewards
     from community.web import icons
@@ -161,5 +162,5 @@ def _register_blueprints(app: Flask) -> None:
                boards.bp, boards.resident_bp, rewards.bp, rewards.pickup_bp, rewards.resident_bp,
                stewards.bp, stewards.me_bp, inbox.bp, hours.bp, hours.me_bp, hours.public_bp,
                shifts.bp, shifts.manage_bp, checkins.bp, checkins.manage_bp,
-               ratings.bp, dashboard.bp, casework.bp):
+               ratings.bp, dashboard.bp, casework.bp, appeals.bp):
         app.register_blueprint(bp)

@@ -34,6 +34,7 @@ from community.ratings.models import (
     TonnageEntry,
 )
 from community.scheduler.models import JobRun
+from community.stations.appeals.models import DropAppeal
 from community.stations.models import (
     Device,
     Drop,
@@ -66,5 +67,5 @@ __all__ = [
     "Shift", "ShiftAssignment", "Station", "StationException", "StationStatusEvent",
     "StationWindow", "Steward", "StewardInvite", "SupervisionLog", "SmsCode", "SmsSendCount",
     "CaseRuleSet", "CaseworkCursor", "MisdropCase", "VerdictAudit",
-    "NoticeSetting", "SmsOutbox",
+    "NoticeSetting", "SmsOutbox", "DropAppeal",
 ]

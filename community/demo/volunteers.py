@@ -41,6 +41,7 @@ from community.areas.models import Area
 from community.auth import services as auth_services
 from community.auth.models import Account
 from community.demo.context import CHUNK, DEMO_PASSWORD, GIVEN, STAFFED, SURNAMES, Demo
+from community.inbox import services as notifications
 from community.points import services as points_services
 from community.rows import pk, table_of
 from community.stations.models import Station, StationException, StationWindow
@@ -49,7 +50,6 @@ from community.volunteers.checkins.rules import minutes_between
 from community.volunteers.hours import queries as hours_queries
 from community.volunteers.hours import rules as hours_rules
 from community.volunteers.hours import services as hours_services
-from community.inbox import services as notifications
 from community.volunteers.models import Shift, ShiftAssignment, Steward, SupervisionLog
 from community.volunteers.shifts import rules as rota
 from community.volunteers.shifts import services as shifts

@@ -74,6 +74,21 @@ def member_household(session: Session, account_id: int | None,
                col(Household.id) == household_id)).scalar_one_or_none()
 
 
+def member_accounts(session: Session, household_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Household id → the account ids of its approved members (whom its messages go to)."""
+    ids = sorted(set(household_ids))
+    if not ids:
+        return {}
+    out: dict[int, list[int]] = {}
+    for hid, aid in session.execute(
+            select(col(HouseholdMember.household_id), col(HouseholdMember.account_id))
+            .where(col(HouseholdMember.household_id).in_(ids),
+                   col(HouseholdMember.status) == "approved")
+            .order_by(col(HouseholdMember.id))).all():
+        out.setdefault(hid, []).append(aid)
+    return out
+
+
 def format_address(building: str, unit: str, room: str) -> str:
     """The address label from its parts (for rows loaded without the model)."""
     return f"{building}栋{unit}单元{room}室"

@@ -62,7 +62,7 @@ CODE_PARAMS: dict[str, Mapping[str, Any]] = {"category": CATEGORY_LABELS,
 # kind → resolver(session, notifications) → {notification id: extra parameters, in the
 # current language}; the extras override the stored ones when worded and are given to the
 # inbox page (e.g. "howto", "photo_url", "appeal_url").
-Resolver = Callable[[Session, Sequence[Notification]], dict[int, dict[str, Any]]]
+Resolver = Callable[[Session, list[Notification]], dict[int, dict[str, Any]]]
 RESOLVERS: dict[str, Resolver] = {}
 
 

@@ -45,7 +45,9 @@ from community.areas.models import Area
 from community.audit import services as audit
 from community.auth import policy
 from community.errors import Conflict, DomainError, InvalidInput, NotFound
+from community.households import services as households_services
 from community.households.models import Household
+from community.inbox import services as notifications
 from community.points import rules as rules_mod
 from community.points.models import LedgerEntry, PointsAccount, PointsRuleSet, ScoredDrop
 from community.points.rules import DropFacts, RuleSet
@@ -220,7 +222,32 @@ def _append(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, int
     table = table_of(LedgerEntry)
     got = insert_rows(session, table, rows, on=["source", "kind"], returning=(
         table.c.id, table.c.account_id, table.c.amount, table.c.source, table.c.kind))
-    return [(i, a, m, s, k) for i, a, m, s, k in got.all()]
+    new = [(i, a, m, s, k) for i, a, m, s, k in got.all()]
+    if any(k == "bonus" and m > 0 for _i, _a, m, _s, k in new):
+        _tell_bonuses(session, rows, new)
+    return new
+
+
+def _tell_bonuses(session: Session, rows: list[dict[str, Any]],
+                  new: list[tuple[int, int, int, str, str]]) -> None:
+    """Good news: the household's members are told of a new streak bonus (once per account
+    and day, even when a recomputation moves the bonus to a new entry)."""
+    given = {(r["source"], r["kind"]): r for r in rows}
+    bonuses = [(a, m, given[(s, k)]) for _i, a, m, s, k in new if k == "bonus" and m > 0]
+    households = dict(session.execute(
+        select(col(PointsAccount.id), col(PointsAccount.household_id))
+        .where(col(PointsAccount.id).in_(sorted({a for a, _m, _r in bonuses})))).all())
+    members = households_services.member_accounts(
+        session, {h for h in households.values() if h is not None})
+    for account_id, amount, row in bonuses:
+        hid = households.get(account_id)
+        if hid is None:  # a steward's account: no household to tell
+            continue
+        days = str(row.get("reason", "")).partition("|")[0].partition(":")[2]
+        notifications.notify_many(
+            session, account_ids=members.get(hid, []), kind="streak_bonus",
+            params={"days": days, "points": amount}, link=f"/me/points?household_id={hid}",
+            dedupe_key=f"bonus:{account_id}:{row['local_date']}")
 
 
 def _move_balances(session: Session, deltas: Mapping[int, int]) -> None:
@@ -841,6 +868,7 @@ class HistoryRow:
     kind: str
     amount: int
     text: str
+    drop_id: int | None = None  # the drop an earn, strike or penalty is about
 
 
 def _signed(amount: int) -> str:
@@ -935,7 +963,8 @@ def _account_history(session: Session, account: int | None, limit: int,
         stmt = stmt.where(col(LedgerEntry.id) < before_id)
     rows = session.execute(stmt.order_by(col(LedgerEntry.id).desc()).limit(limit)).all()
     return [HistoryRow(e.id, e.at, e.local_date, e.kind, e.amount,
-                       describe(e.kind, e.amount, e.reason, rk, rr)) for e, rk, rr in rows]
+                       describe(e.kind, e.amount, e.reason, rk, rr), e.drop_id)
+            for e, rk, rr in rows]
 
 
 # --- Manual adjustments and the ledger check ------------------------------------------------

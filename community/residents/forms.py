@@ -6,7 +6,7 @@ from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired
 
 from community.areas.schemas import JoinRequestsIn
-from community.residents.schemas import CloseAccountIn, JoinCodeIn, LinkIn
+from community.residents.schemas import CloseAccountIn, JoinCodeIn, LinkIn, NoticesIn
 from community.web.forms import ModelForm
 
 
@@ -60,3 +60,12 @@ class CloseAccountForm(ModelForm[CloseAccountIn]):
     def model_data(self) -> dict[str, Any]:
         """The box as a boolean (unticked: the model refuses it with its own words)."""
         return {"confirm": bool(self.confirm.data)}
+
+
+class NoticesForm(ModelForm[NoticesIn]):
+    """The resident's channels besides the inbox (rules: `NoticesIn`)."""
+
+    model = NoticesIn
+
+    sms = BooleanField(_l("Also send me a text message (SMS) for each new message, never "
+                          "between 21:00 and 08:00"))

@@ -55,3 +55,9 @@ class CloseAccountIn(InputModel):
 
     confirm: Annotated[Literal[True], Say(
         _l("Tick the box to confirm that you want to close your account."))]
+
+
+class NoticesIn(InputModel):
+    """How the resident wants to be told besides the inbox: text messages on or off."""
+
+    sms: bool = False

@@ -43,6 +43,7 @@ from community.points import services as points_services
 from community.ratings import standing as ratings_standing
 from community.residents.schemas import CloseAccountIn, JoinCodeIn, LinkIn
 from community.rows import pk
+from community.stations import notices
 
 PENDING, APPROVED, REJECTED, REMOVED = "pending", "approved", "rejected", "removed"
 HEAD, MEMBER = "head", "member"
@@ -680,10 +681,14 @@ class MyPoints:
     entries: list[points_services.HistoryRow]
     next_before: int | None  # keyset cursor of the next (older) page
     expiring: list[tuple[date, int]] = field(default_factory=list)  # every upcoming expiry
+    # The drops of the page's strikes and penalties: category, station, time, reason, how-to,
+    # photo and appeal (the mis-drop loop).
+    verdicts: dict[int, notices.VerdictCard] = field(default_factory=dict)
 
 
 def my_points(session: Session, account_id: int, household_id: int | None = None,
-              before_id: int | None = None, limit: int = 30) -> MyPoints | None:
+              before_id: int | None = None, limit: int = 30,
+              lang: str | None = None) -> MyPoints | None:
     """Balance and history of one of the resident's own households (None: no household yet).
 
     Only the account's approved households are reachable: another household's id is 404.
@@ -703,10 +708,14 @@ def my_points(session: Session, account_id: int, household_id: int | None = None
                                    limit=limit + 1, before_id=before_id)
     more = len(rows) > limit
     rows = rows[:limit]
+    verdicts = notices.verdict_cards(
+        session, {r.drop_id for r in rows if r.drop_id and r.kind in ("strike", "penalty")},
+        lang=lang)
     return MyPoints(households, current, points_services.balance(session, hid),
                     rows, rows[-1].id if more and rows else None,
                     expiring=points_services.expiring_points(
-                        session, hid, clock.local_today(current.community.timezone)))
+                        session, hid, clock.local_today(current.community.timezone)),
+                    verdicts=verdicts)
 
 
 # ---- members: who is in, removal, disabling ------------------------------------------------

@@ -21,6 +21,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
@@ -32,13 +33,22 @@ from community.households import codes, qr
 from community.households import services as households_services
 from community.households.schemas import normalize_part
 from community.i18n import safe_next
+from community.inbox import services as notifications
 from community.residents import queries as residents_queries
 from community.residents import services as residents_services
 from community.residents import slips as slips_pdf_module
-from community.residents.forms import CloseAccountForm, JoinCodeForm, JoinRequestsForm, LinkForm
+from community.residents.forms import (
+    CloseAccountForm,
+    JoinCodeForm,
+    JoinRequestsForm,
+    LinkForm,
+    NoticesForm,
+)
 from community.residents.schemas import VIA_LABELS
 from community.rows import pk
 from community.stations import queries as stations_queries
+from community.stations.appeals.schemas import STATUS_LABELS as APPEAL_LABELS
+from community.waste import CATEGORY_LABELS
 from community.web.context import actor, client_ip
 from community.web.forms import required
 
@@ -96,8 +106,35 @@ def home():
 @bp.get("/account")
 @login_required
 def account():
-    """The resident's own account: download their data, close the account."""
-    return render_template("residents/account.html", form=CloseAccountForm(formdata=None))
+    """The resident's own account: notification channels, download their data, close it."""
+    return render_template("residents/account.html", form=CloseAccountForm(formdata=None),
+                           **_notices_page())
+
+
+def _notices_page(form: NoticesForm | None = None) -> dict:
+    session = get_session()
+    if form is None:
+        form = NoticesForm(formdata=None, data={
+            "sms": notifications.sms_opted_in(session, current_user.id)})
+    return {"notices_form": form, "has_phone": bool(current_user.phone)}
+
+
+@bp.post("/notices")
+@login_required
+def notices():
+    """Turn text messages on or off (on only with a phone number on the account)."""
+    form = NoticesForm()
+    if not form.validate_on_submit():
+        return render_template("residents/account.html", form=CloseAccountForm(formdata=None),
+                               **_notices_page(form)), 422
+    if form.parsed.sms and not current_user.phone:
+        form.sms.errors = [_("Text messages need a phone number on your account.")]
+        return render_template("residents/account.html", form=CloseAccountForm(formdata=None),
+                               **_notices_page(form)), 422
+    notifications.set_sms(get_session(), account_id=current_user.id, on=form.parsed.sms)
+    flash(_("Text messages turned on.") if form.parsed.sms else _("Text messages turned off."),
+          "info")
+    return redirect(url_for("residents.account"))
 
 
 @bp.get("/data.json")
@@ -124,7 +161,7 @@ def close():
         logout_user()
         flash(_("Your account is closed. Your households keep their records."), "info")
         return redirect(url_for("auth.login"))
-    return render_template("residents/account.html", form=form), 422
+    return render_template("residents/account.html", form=form, **_notices_page()), 422
 
 
 @bp.get("/points")
@@ -133,10 +170,11 @@ def points():
     """The household's points balance and history with the reason of each entry."""
     data = residents_services.my_points(
         get_session(), current_user.id, request.args.get("household_id", type=int),
-        request.args.get("before", type=int))
+        request.args.get("before", type=int), lang=str(get_locale() or "zh"))
     if data is None:
         return redirect(url_for("residents.home"))
-    return render_template("residents/points.html", data=data)
+    return render_template("residents/points.html", data=data, category_labels=CATEGORY_LABELS,
+                           appeal_labels=APPEAL_LABELS)
 
 
 @bp.route("/join", methods=["GET", "POST"])

@@ -397,8 +397,9 @@ class DeviceIn(InputModel):
 
 
 class RegradeIn(InputModel):
-    """A drop's new quality and the reason for the change."""
+    """A drop's new quality and the reason for the change (required: the household sees it)."""
 
     quality: QualityCode
-    reason: Annotated[str, StringConstraints(max_length=200), Say(
-        _l("At most 200 characters."))] = ""
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=200), Say(
+        _l("Please give the reason for the change: the household is told it."),
+        {"string_too_long": _l("At most 200 characters.")})]

@@ -39,7 +39,7 @@ from community.households.models import Card, Household
 from community.points import services as points_services
 from community.points.rules import DropFacts
 from community.rows import any_of, insert_rows, pk, table_of
-from community.stations import duty, reasons, windows
+from community.stations import duty, notices, reasons, windows
 from community.stations import rules as scan_rules
 from community.stations.models import (
     Device,
@@ -502,6 +502,10 @@ def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropI
             outcomes[n] = (answer.model_copy(update={"replay": True, "warnings": []})
                            if isinstance(answer, DropOut) else answer)
     _mark_late_days(session, [r for r in rows if r["client_id"] in inserted], stations, now)
+    # The households of new incorrect drops are told at once, in this transaction (a text
+    # message, where wanted, is only queued: the scan never waits for a provider).
+    notices.tell_incorrect(session, [{**r, "id": inserted[r["client_id"]]} for r in rows
+                                     if r["client_id"] in inserted])
     return cast(list[Outcome], outcomes)  # every item has its outcome by now
 
 
@@ -691,8 +695,9 @@ def authenticate_device(session: Session, token: str) -> tuple[Device, policy.Ac
 # --- Regrading ----------------------------------------------------------------------------
 
 def regrade_drop(session: Session, *, actor: policy.Actor, drop_id: int, data: RegradeIn,
-                 ip: str | None = None) -> DropRegrade:
-    """Change a drop's quality, keeping its history (who, when, from, to, why)."""
+                 ip: str | None = None, tell_household: bool = True) -> DropRegrade:
+    """Change a drop's quality, keeping its history (who, when, from, to, why); the household
+    is told the new quality and the reason (an appeal's decision tells it its own way)."""
     drop = session.execute(
         select(Drop).where(col(Drop.id) == drop_id).with_for_update()
     ).scalar_one_or_none()
@@ -722,6 +727,8 @@ def regrade_drop(session: Session, *, actor: policy.Actor, drop_id: int, data: R
     audit.record(session, actor_id=actor.account_id, action="drop.regraded", area=area,
                  target_type="drop", target_id=drop.id, ip=ip,
                  from_quality=change.from_quality, to_quality=quality)
+    if tell_household:
+        notices.tell_regraded(session, drop, change)
     return change
 
 

@@ -16,10 +16,10 @@ from sqlmodel import Session, col
 
 from community.areas.models import Area
 from community.dirty import services as dirty
+from community.inbox.services import notify
 from community.rows import table_of
 from community.stations.models import Station
 from community.volunteers.checkins.rules import minutes_between
-from community.inbox.services import notify
 from community.volunteers.models import Shift, ShiftAssignment, Steward
 
 # The steward's "my shifts" page (community/volunteers/shifts/views.py).

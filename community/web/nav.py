@@ -76,6 +76,7 @@ NAV: tuple[Link, ...] = (
     Link("drops", _l("Drop stations"), "stations.index", "nav-stations", "station:manage"),
     Link("drops", _l("Drops"), "stations.drops", "nav-drops", "drop:read"),
     Link("drops", _l("Mis-drop casework"), "casework.board", "nav-casework", "case:read"),
+    Link("drops", _l("Appeals"), "appeals.queue", "nav-appeals", "drop:regrade"),
     Link("points", _l("Points"), "points.index", "nav-points", "points:read"),
     Link("points", _l("Reward items"), "rewards.catalog", "nav-rewards", "rewards:manage"),
     Link("points", _l("Honour board"), "board.index", "nav-board", "points:read"),
@@ -92,6 +93,7 @@ NAV: tuple[Link, ...] = (
     # A station chief without menus reads the drops of their station from the bar.
     Link(None, _l("Drops"), "stations.drops", "nav-drops", "drop:read"),
     Link(None, _l("Mis-drop casework"), "casework.board", "nav-casework", "case:read"),
+    Link(None, _l("Appeals"), "appeals.queue", "nav-appeals", "drop:regrade"),
     Link(None, _l("Scan drops"), "steward.scan", "nav-scan", "drop:record"),
     Link(None, _l("Reward pickup"), "pickup.index", "nav-pickup", "station:work"),
     Link(None, _l("Station check-in"), "checkin.stations", "nav-station-code", "station:run"),

@@ -146,12 +146,12 @@ def test_regrade_reverses_and_reawards_once(session, scene) -> None:
     d = _drop(session, st, hh)
     _award(session, world, d)
     change = stations_services.regrade_drop(session, actor=manager, drop_id=d.id,
-                                            data=RegradeIn.parse(quality="incorrect"))
+                                            data=RegradeIn.parse(quality="incorrect", reason="复核"))
     session.commit()
     assert services.balance(session, hh.id) == 0
     assert _entries(session, hh) == [("earn", 2), ("reversal", -2), ("strike", 0)]
     back = stations_services.regrade_drop(session, actor=manager, drop_id=d.id,
-                                          data=RegradeIn.parse(quality="correct"))
+                                          data=RegradeIn.parse(quality="correct", reason="复核"))
     session.commit()
     assert services.balance(session, hh.id) == 2
     assert _entries(session, hh)[-2:] == [("reversal", 0), ("earn", 2)]

@@ -21,7 +21,7 @@ exempt("residents.home", "residents.link", "residents.card_svg", "residents.card
        "residents.points", "residents.join", "residents.invitation")
 # The account page, its data download and closing: the logged-in account's own (see
 # tests/residents/test_my_account.py).
-exempt("residents.account", "residents.my_data", "residents.close")
+exempt("residents.account", "residents.my_data", "residents.close", "residents.notices")
 
 APPLICANT_A = "13900000099"
 

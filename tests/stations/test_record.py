@@ -231,10 +231,15 @@ def test_regrade_keeps_history(session: Session, scene) -> None:
     assert (change.from_quality, change.to_quality) == ("correct", "incorrect")
     with pytest.raises(Forbidden):
         services.regrade_drop(session, actor=steward, drop_id=res.id,
-                              data=RegradeIn.parse(quality="correct"))
+                              data=RegradeIn.parse(quality="correct", reason="复核"))
     with pytest.raises(InvalidInput):
         services.regrade_drop(session, actor=manager, drop_id=res.id,
-                              data=RegradeIn.parse(quality="incorrect"))
+                              data=RegradeIn.parse(quality="incorrect", reason="复核"))
+    # Every regrade says why (the household is told): no reason, or only spaces, is refused.
+    for blank in ({}, {"reason": "  "}):
+        with pytest.raises(InvalidInput) as err:
+            RegradeIn.parse(quality="correct", **blank)
+        assert err.value.details["field"] == "reason"
 
 
 def test_device_bound_to_a_station_records_only_there(session: Session, scene) -> None:

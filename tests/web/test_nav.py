@@ -16,7 +16,8 @@ HOME = "(My home)"  # the one nav link without a data-testid (identified by its 
 ADMIN_MENUS = [
     ("", "nav-dashboard"), ("", "nav-ratings"),
     ("Households", "nav-households"), ("Households", "nav-link-requests"),
-    ("Drops", "nav-stations"), ("Drops", "nav-drops"),
+    ("Drops", "nav-stations"), ("Drops", "nav-drops"), ("Drops", "nav-casework"),
+    ("Drops", "nav-appeals"),
     ("Points", "nav-points"), ("Points", "nav-rewards"), ("Points", "nav-board"),
     ("Stewards", "nav-stewards"), ("Stewards", "nav-rota"), ("Stewards", "nav-no-shows"),
     ("Stewards", "nav-hours"),
@@ -36,8 +37,9 @@ EXPECTED: dict[tuple[str, ...], list[tuple[str, str]]] = {
     (): HOME_LINK + INBOX,
     ("resident",): HOME_LINK + INBOX,
     ("steward",): STATION + HOME_LINK + STEWARD_SELF + INBOX,
-    ("station_chief",): [("", "nav-drops")] + STATION + STATION_CODE + HOME_LINK
-    + STEWARD_SELF + INBOX,
+    ("station_chief",): [("", "nav-drops"), ("", "nav-casework"), ("", "nav-appeals")]
+    + STATION + STATION_CODE
+    + HOME_LINK + STEWARD_SELF + INBOX,
     ("manager",): ADMIN_MENUS + STATION + STATION_CODE + INBOX,
     ("area_admin",): ADMIN_MENUS + AREAS + INBOX,
     ("city_admin",): ADMIN_MENUS + AREAS + JOBS + INBOX,

@@ -33,6 +33,7 @@ from community.households import codes
 from community.households import services as households_services
 from community.households.models import Household
 from community.images import clean_photo, write_atomic
+from community.inbox import services as notifications
 from community.points import services as ledger
 from community.points.models import LedgerEntry, Redemption, RewardItem
 from community.points.rewards.schemas import CancelIn, RedeemIn, RewardIn
@@ -231,7 +232,19 @@ def redeem_reward(session: Session, *, actor: policy.Actor, data: RedeemIn,
         "actor_id": actor.account_id, "reason": item.name[:200], "at": now,
         "local_date": today, "reverses_id": None}])
     session.refresh(item)
+    _tell(session, redemption, "reward_ready", item.name)
     return redemption
+
+
+def _tell(session: Session, red: Redemption, kind: str, item_name: str) -> None:
+    """Good news to the household's members: a reward ready for pickup, or handed over."""
+    if red.household_id is None:
+        return
+    notifications.notify_many(
+        session, account_ids=households_services.member_accounts(
+            session, [red.household_id]).get(red.household_id, []),
+        kind=kind, params={"item": item_name, "code": red.pickup_code},
+        link=f"/me/rewards/redemptions/{red.id}", dedupe_key=f"{kind}:{red.id}")
 
 
 class ChargeMissing(Conflict):
@@ -359,6 +372,7 @@ def hand_over(session: Session, *, actor: policy.Actor, code: str,
         raise RedemptionCancelled(field="code") if red.status == "cancelled" \
             else PickupUsed(field="code")
     item = session.get(RewardItem, red.reward_id)
+    _tell(session, red, "reward_handed_over", item.name if item else "")
     return Pickup(red, item.name if item else "", _address(session.get(Household,
                                                                        red.household_id)))
 

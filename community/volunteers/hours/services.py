@@ -26,6 +26,7 @@ from community.areas.models import Area
 from community.audit import services as audit
 from community.auth import policy
 from community.errors import DomainError, InvalidInput, NotFound, OwnDecision
+from community.inbox import services as notifications
 from community.points import services as points_services
 from community.rows import pk, table_of
 from community.volunteers.hours import rules as hours_rules
@@ -44,7 +45,6 @@ from community.volunteers.hours.schemas import (
 
 # Re-exported: an approval's refusals are named here, with the services' own.
 from community.volunteers.hours.schemas import MinutesOutOfRange as MinutesOutOfRange
-from community.inbox import services as notifications
 from community.volunteers.models import Shift, ShiftAssignment, Steward
 
 MY_LINK = "/steward/hours"

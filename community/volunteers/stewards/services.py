@@ -34,10 +34,10 @@ from community.errors import (
     NotFound,
     OwnDecision,
 )
+from community.inbox import services as notifications
 from community.rows import pk
 from community.stations import windows as stations_windows
 from community.stations.models import Station
-from community.inbox import services as notifications
 from community.volunteers.models import Steward, StewardInvite
 from community.volunteers.stewards.queries import (
     chief_stations,

@@ -128,7 +128,7 @@ def test_station_chief_reads_and_regrades_steward_cannot(client, session: Sessio
     assert client.get("/manage/drops").status_code == 403
     assert client.get(f"/manage/drops/{drop.id}").status_code == 403
     assert client.post(f"/manage/drops/{drop.id}/regrade",
-                       data={"quality": "correct"}).status_code == 403
+                       data={"quality": "correct", "reason": "复核"}).status_code == 403
     client.post("/logout")
     builders.login(client, chief)
     page = client.get(f"/manage/drops/{drop.id}").get_data(as_text=True)
@@ -146,7 +146,8 @@ def test_station_chief_reads_and_regrades_steward_cannot(client, session: Sessio
     assert "chiefa" in page
     assert read(session, select(Drop.quality).where(Drop.id == drop.id)) == ["correct"]
     # Same quality again: refused with a message, no second history row.
-    resp = client.post(f"/manage/drops/{drop.id}/regrade", data={"quality": "correct"})
+    resp = client.post(f"/manage/drops/{drop.id}/regrade",
+                       data={"quality": "correct", "reason": "复核"})
     assert "该投放记录已是此评定结果" in client.get(resp.headers["Location"]).get_data(as_text=True)
     assert len(read(session, select(DropRegrade))) == 1
     english(client, f"/manage/drops/{drop.id}")
@@ -160,6 +161,11 @@ def test_regrade_with_bad_quality_changes_nothing(client, session: Session, scen
     builders.login(client, world.manager_a)
     resp = client.post(f"/manage/drops/{d['tally'].id}/regrade", data={"quality": "great"})
     assert resp.status_code == 422
+    # A regrade without a reason: refused on the form, nothing changed.
+    resp = client.post(f"/manage/drops/{d['tally'].id}/regrade",
+                       data={"quality": "incorrect", "reason": " "})
+    assert resp.status_code == 422
+    assert "请填写改判原因" in resp.get_data(as_text=True)
     assert read(session, select(DropRegrade)) == []
 
 

@@ -1,0 +1,234 @@
+"""Telling a household about its verdicts (the mis-drop loop): what, where, when and why.
+
+- `tell_incorrect`: a message to every approved member of the household of each new
+  incorrect identified drop (scan or batch), in the same transaction as the drop: the
+  inbox row at once, a text message later for those who opted in (`community.inbox`);
+- `tell_regraded`: a regrade's new quality and its reason;
+- `tell_appeal_decided`: the outcome of an appeal and its reason;
+- `details`: the resolver the inbox calls at read time for these messages: the reason and
+  its how-to-sort-it-right text in the reader's language (the city edits them), the photo
+  (the household's own, through /me/drops/<id>/photo) and the appeal link while one may be
+  filed. Only codes and ids are stored in the messages.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from community import clock
+from community.areas.models import Area
+from community.households import services as households_services
+from community.inbox import services as notifications
+from community.inbox.models import Notification
+from community.stations import reasons
+from community.stations.appeals import rules as appeal_rules
+from community.stations.appeals.models import DropAppeal
+from community.stations.models import Drop, DropRegrade, Station
+
+VERDICT_KINDS = ("drop_incorrect", "drop_regraded", "appeal_upheld", "appeal_regraded")
+NO_REASON = _l("no reason recorded")
+
+
+def household_accounts(session: Session, household_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Household id → the account ids of its approved members."""
+    return households_services.member_accounts(session, household_ids)
+
+
+def _zones(session: Session, community_ids: set[int]) -> dict[int, str]:
+    return dict(session.execute(select(col(Area.id), col(Area.timezone)).where(
+        col(Area.id).in_(sorted(community_ids)))).all()) if community_ids else {}
+
+
+def _local_iso(moment: datetime, tz: str | None) -> str:
+    return clock.local(moment, tz or clock.DEFAULT_TZ).isoformat(timespec="minutes")
+
+
+def link_for(household_id: int, drop_id: int) -> str:
+    """Where a verdict message points: the drop in the household's points history."""
+    return f"/me/points?household_id={household_id}#drop-{drop_id}"
+
+
+def tell_incorrect(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
+    """Message the households of the new incorrect identified drops in `rows` (stored drops
+    as dicts or `Drop`s: id, household_id, community_id, station_id, category, happened_at,
+    reason_code); returns the number of messages. Idempotent per drop and member."""
+    def get(r: Any, key: str) -> Any:
+        return r.get(key) if isinstance(r, Mapping) else getattr(r, key, None)
+
+    wrong = [r for r in rows if get(r, "quality") == "incorrect" and get(r, "household_id")]
+    if not wrong:
+        return 0
+    members = household_accounts(session, {get(r, "household_id") for r in wrong})
+    names = dict(session.execute(select(col(Station.id), col(Station.name)).where(
+        col(Station.id).in_(sorted({get(r, "station_id") for r in wrong})))).all())
+    zones = _zones(session, {get(r, "community_id") for r in wrong})
+    sent = 0
+    for r in wrong:
+        drop_id, hid = get(r, "id"), get(r, "household_id")
+        params = {"drop": drop_id, "community": get(r, "community_id"),
+                  "category": get(r, "category"), "station": names.get(get(r, "station_id"), ""),
+                  "at": _local_iso(get(r, "happened_at"), zones.get(get(r, "community_id"))),
+                  "reason": get(r, "reason_code") or ""}
+        sent += notifications.notify_many(
+            session, account_ids=members.get(hid, []), kind="drop_incorrect", params=params,
+            link=link_for(hid, drop_id), dedupe_key=f"drop-incorrect:{drop_id}")
+    return sent
+
+
+def _drop_params(session: Session, drop: Drop) -> dict[str, Any]:
+    station = session.get(Station, drop.station_id)
+    zone = _zones(session, {drop.community_id}).get(drop.community_id)
+    return {"drop": drop.id, "community": drop.community_id, "category": drop.category,
+            "station": station.name if station else "",
+            "at": _local_iso(drop.happened_at, zone), "reason": drop.reason_code or ""}
+
+
+def tell_regraded(session: Session, drop: Drop, change: DropRegrade) -> int:
+    """Message the household the drop's new quality and the regrade's reason."""
+    if drop.household_id is None:
+        return 0
+    params = _drop_params(session, drop) | {"quality": change.to_quality, "note": change.reason}
+    return notifications.notify_many(
+        session, account_ids=household_accounts(session, [drop.household_id]).get(
+            drop.household_id, []),
+        kind="drop_regraded", params=params, link=link_for(drop.household_id, pk_of(drop)),
+        dedupe_key=f"regrade:{change.id}")
+
+
+def tell_appeal_decided(session: Session, drop: Drop, appeal: DropAppeal) -> int:
+    """Message the household the outcome of its appeal and the decider's reason."""
+    kind = "appeal_regraded" if appeal.status == "regraded" else "appeal_upheld"
+    params = _drop_params(session, drop) | {"quality": drop.quality,
+                                            "note": appeal.decision_reason}
+    return notifications.notify_many(
+        session, account_ids=household_accounts(session, [appeal.household_id]).get(
+            appeal.household_id, []),
+        kind=kind, params=params, link=link_for(appeal.household_id, pk_of(drop)),
+        dedupe_key=f"appeal:{appeal.id}")
+
+
+def pk_of(drop: Drop) -> int:
+    """The id of a stored drop."""
+    assert drop.id is not None  # noqa: S101 - a stored row
+    return drop.id
+
+
+# --- Read time ---------------------------------------------------------------------------------
+
+def verdict_times(session: Session, drops: Sequence[Drop]) -> dict[int, datetime]:
+    """When each drop's current incorrect verdict was given: the latest regrade to incorrect,
+    else the moment the drop was received (the start of its appeal window)."""
+    ids = [pk_of(d) for d in drops]
+    regraded = dict(session.execute(
+        select(col(DropRegrade.drop_id), func.max(DropRegrade.at))
+        .where(col(DropRegrade.drop_id).in_(ids), col(DropRegrade.to_quality) == "incorrect")
+        .group_by(col(DropRegrade.drop_id))).all()) if ids else {}
+    return {pk_of(d): regraded.get(pk_of(d)) or d.received_at for d in drops}
+
+
+def appeal_state(session: Session, drops: Sequence[Drop], *,
+                 now: datetime | None = None) -> dict[int, tuple[str | None, DropAppeal | None]]:
+    """Drop id → (why no appeal may be filed now, or None; the drop's appeal, if any)."""
+    now = now or clock.now()
+    ids = [pk_of(d) for d in drops]
+    appeals = {a.drop_id: a for a in session.execute(
+        select(DropAppeal).where(col(DropAppeal.drop_id).in_(ids))).scalars()} if ids else {}
+    since = verdict_times(session, drops)
+    return {pk_of(d): (appeal_rules.appeal_refusal(
+        quality=d.quality, voided=d.voided_at is not None, appealed=pk_of(d) in appeals,
+        verdict_at=since[pk_of(d)], now=now), appeals.get(pk_of(d))) for d in drops}
+
+
+def details(session: Session, notes: Sequence[Notification]) -> dict[int, dict[str, Any]]:
+    """The inbox resolver of the verdict messages: reason label and how-to (reader's
+    language), photo and appeal links, current appeal status."""
+    ids = {int(n.params["drop"]) for n in notes if str(n.params.get("drop", "")).isdigit()}
+    if not ids:
+        return {}
+    drops = {pk_of(d): d for d in session.execute(
+        select(Drop).where(col(Drop.id).in_(sorted(ids)))).scalars()}
+    lang = str(get_locale() or "zh")
+    described: dict[tuple[int, str], reasons.Reason] = {}
+    for community_id in {d.community_id for d in drops.values()}:
+        codes = {d.reason_code for d in drops.values()
+                 if d.community_id == community_id and d.reason_code}
+        for code, found in reasons.describe(session, community_id, codes, lang=lang).items():
+            described[(community_id, code)] = found
+    states = appeal_state(session, list(drops.values()))
+    out: dict[int, dict[str, Any]] = {}
+    for n in notes:
+        drop = drops.get(int(n.params.get("drop", 0) or 0))
+        if drop is None or n.id is None:
+            continue
+        reason = described.get((drop.community_id, drop.reason_code or ""))
+        refusal, appeal = states[pk_of(drop)]
+        extra: dict[str, Any] = {}
+        extra["reason"] = reason.label if reason is not None else str(NO_REASON)
+        if reason is not None and n.kind == "drop_incorrect":
+            extra["howto"] = reason.howto
+        if drop.photo and n.kind == "drop_incorrect":
+            extra["photo_url"] = f"/me/drops/{drop.id}/photo"
+        if refusal is None and n.kind in ("drop_incorrect", "drop_regraded"):
+            extra["appeal_url"] = f"/me/drops/{drop.id}/appeal"
+        if appeal is not None:
+            extra["appeal_status"] = appeal.status
+        if drop.voided_at is not None:
+            extra["voided"] = True
+        out[n.id] = extra
+    return out
+
+
+@dataclass(frozen=True)
+class VerdictCard:
+    """An incorrect (or once incorrect) drop as the household's points history shows it."""
+
+    drop_id: int
+    category: str
+    station: str
+    at: datetime          # local time of the community
+    quality: str
+    reason: str           # the reason's label in the reader's language ("" for none)
+    howto: str
+    note: str
+    photo: bool
+    can_appeal: bool
+    appeal_status: str | None
+    appeal_decision: str
+
+
+def verdict_cards(session: Session, drop_ids: Iterable[int], *, lang: str | None = None,
+                  now: datetime | None = None) -> dict[int, VerdictCard]:
+    """Drop id → its card, for the drops of a household's strikes and penalties (the caller
+    reads only its own household's entries)."""
+    ids = sorted(set(drop_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Drop, col(Station.name), col(Area.timezone))
+        .join(Station, col(Station.id) == Drop.station_id)
+        .join(Area, col(Area.id) == Drop.community_id)
+        .where(col(Drop.id).in_(ids))).all()
+    drops = [d for d, _n, _t in rows]
+    states = appeal_state(session, drops, now=now)
+    described: dict[tuple[int, str], reasons.Reason] = {}
+    for community_id in {d.community_id for d in drops}:
+        codes = {d.reason_code for d in drops if d.community_id == community_id and d.reason_code}
+        for code, found in reasons.describe(session, community_id, codes, lang=lang).items():
+            described[(community_id, code)] = found
+    out: dict[int, VerdictCard] = {}
+    for d, name, tz in rows:
+        reason = described.get((d.community_id, d.reason_code or ""))
+        refusal, appeal = states[pk_of(d)]
+        out[pk_of(d)] = VerdictCard(
+            pk_of(d), d.category, name, clock.local(d.happened_at, tz), d.quality,
+            reason.label if reason else "", reason.howto if reason else "", d.note or "",
+            bool(d.photo), refusal is None, appeal.status if appeal else None,
+            appeal.decision_reason if appeal else "")
+    return out
