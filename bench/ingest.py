@@ -167,6 +167,11 @@ class Phase:
     sent: set[str] = field(default_factory=set)
     acked: set[str] = field(default_factory=set)
     samples: list[str] = field(default_factory=list)  # first few error messages
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds: app, db, client
+
+    def cpu_ms(self, who: str) -> float:
+        """CPU milliseconds per acknowledged drop spent by `who` (app, db or client)."""
+        return 1000 * self.cpu.get(who, 0.0) / self.drops if self.drops else float("nan")
 
     @property
     def drops(self) -> int:
@@ -190,12 +195,72 @@ class Phase:
 Worker = Callable[[int], tuple[list[str], list[str]]]
 
 
+# --- CPU accounting: who spent how much CPU on a phase (Linux /proc) ----------------------
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far; 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime (fields 14 and 15)
+
+
+def _group_pids(pgid: int) -> list[int]:
+    """The processes of a process group (gunicorn's master and workers)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == pgid:
+                pids.append(int(entry.name))
+    return pids
+
+
+class Meter:
+    """CPU seconds so far of the app (gunicorn's process group, or nothing on the raw
+    phases: the raw client is this process), of PostgreSQL's backends serving the bench
+    database (not the other databases of a shared server) and of this process (the clients).
+    Read before and after a phase; the difference is what the phase cost."""
+
+    def __init__(self, app_pgid: int | None, dsn: str | None, dbname: str | None) -> None:
+        self.app_pgid, self.dsn, self.dbname = app_pgid, dsn, dbname
+        self.db_seen: dict[int, float] = {}
+
+    def _db_pids(self) -> list[int]:
+        if not self.dsn:
+            return []
+        import psycopg
+
+        with psycopg.connect(self.dsn, autocommit=True) as conn:
+            return [r[0] for r in conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> "
+                "pg_backend_pid()", (self.dbname,))]
+
+    def read(self) -> dict[str, float]:
+        """Cumulative CPU seconds per party; a backend that left keeps its last reading."""
+        for pid in self._db_pids():
+            self.db_seen[pid] = max(self.db_seen.get(pid, 0.0), _proc_cpu(pid))
+        app = sum(_proc_cpu(p) for p in _group_pids(self.app_pgid)) if self.app_pgid else 0.0
+        return {"app": app, "db": sum(self.db_seen.values()), "client": time.process_time()}
+
+
 def run_phase(name: str, drops_per_op: int, clients: int, duration: float,
-              make_worker: Callable[[int], tuple[Worker, Callable[[], None]]]) -> Phase:
+              make_worker: Callable[[int], tuple[Worker, Callable[[], None]]],
+              meter: Meter | None = None) -> Phase:
     """Run `clients` threads, each calling its worker in a loop until the deadline."""
     phase = Phase(name, drops_per_op)
     lock = threading.Lock()
-    start_gate = threading.Barrier(clients + 1)
+    # Gates (every client and this thread): connected, go, stopped (the CPU is read while
+    # the connections and their database backends still exist), closed.
+    ready, start_gate, stopped, release = (threading.Barrier(clients + 1, timeout=300)
+                                           for _ in range(4))
     deadline = [0.0]
 
     def loop(index: int) -> None:
@@ -204,6 +269,7 @@ def run_phase(name: str, drops_per_op: int, clients: int, duration: float,
         sent: list[str] = []
         acked: list[str] = []
         errors, ops = 0, 0
+        ready.wait()
         start_gate.wait()
         try:
             seq = 0
@@ -225,6 +291,8 @@ def run_phase(name: str, drops_per_op: int, clients: int, duration: float,
                 if len(a) != len(s):
                     errors += 1
         finally:
+            stopped.wait()
+            release.wait()
             close()
             with lock:
                 phase.latencies += lat
@@ -236,12 +304,19 @@ def run_phase(name: str, drops_per_op: int, clients: int, duration: float,
     threads = [threading.Thread(target=loop, args=(i,), daemon=True) for i in range(clients)]
     for t in threads:
         t.start()
+    ready.wait()
+    before = meter.read() if meter else {}
     deadline[0] = time.perf_counter() + duration
     t0 = time.perf_counter()
     start_gate.wait()
-    for t in threads:
-        t.join(duration + 120)
+    stopped.wait()
     phase.elapsed = time.perf_counter() - t0
+    if meter:
+        after = meter.read()
+        phase.cpu = {k: after[k] - before.get(k, 0.0) for k in after}
+    release.wait()
+    for t in threads:
+        t.join(120)
     return phase
 
 
@@ -747,9 +822,17 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path,
             ("rawb", BATCH, raw_phase(backend, dsn, seed_, "rawb", BATCH, args.seed)),
             ("httpb", BATCH, http_batch(port, seed_, "httpb", args.seed)),
         ]
+        # Warm every worker first (imports, compiled statements, caches): a worker's first
+        # requests cost seconds of CPU, which would be charged to the measured phases.
+        for name, per_op, factory in (
+                ("warm1", 1, http_single(port, seed_, "warm1", args.seed)),
+                ("warmb", BATCH, http_batch(port, seed_, "warmb", args.seed))):
+            run_phase(name, per_op, args.clients, min(3.0, args.duration), factory)
         for name, per_op, factory in plan:
             print(f"   {name}: {args.clients} clients for {args.duration:g} s ...", flush=True)
-            phase = run_phase(name, per_op, args.clients, args.duration, factory)
+            meter = Meter(proc.pid if name.startswith("http") else None,
+                          dsn if backend == "postgresql" else None, args.pg_db)
+            phase = run_phase(name, per_op, args.clients, args.duration, factory, meter)
             phases.append(phase)
             checks[name] = verify(backend, dsn, phase)
             for sample in phase.samples:
@@ -769,7 +852,8 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path,
         "phases": {p.name: {"ops": p.ops, "drops": p.drops, "errors": p.errors,
                             "seconds": round(p.elapsed, 2), "drops_per_s": round(p.rate, 1),
                             "ops_per_s": round(p.ops / p.elapsed, 1) if p.elapsed else 0,
-                            "p50_ms": round(p.pct(0.50), 1), "p99_ms": round(p.pct(0.99), 1)}
+                            "p50_ms": round(p.pct(0.50), 1), "p99_ms": round(p.pct(0.99), 1),
+                            **_cpu_figures(p)}
                    for p in phases},
         "ratio_single": by["http1"].rate / by["raw1"].rate if by["raw1"].rate else 0.0,
         "ratio_batch": by["httpb"].rate / by["rawb"].rate if by["rawb"].rate else 0.0,
@@ -777,16 +861,29 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path,
     }
 
 
+def _cpu_figures(p: Phase) -> dict[str, float]:
+    """CPU ms per drop of the writer (the app for HTTP, this process's client for raw),
+    of PostgreSQL's backends (0 on SQLite: it runs inside the writer), and the cores that
+    3,000 drops/s would need at that cost (writer + database)."""
+    writer = p.cpu_ms("app" if p.name.startswith("http") else "client")
+    db = p.cpu_ms("db")
+    return {"cpu_writer_ms": round(writer, 3), "cpu_db_ms": round(db, 3),
+            "cores_3000": round(3 * (writer + db), 2)}
+
+
 def report(result: dict[str, Any]) -> bool:
     """Print one backend's table; True when every target and check passes."""
     print(f"\n{result['backend']}, {result['history_days']} days of history "
           f"(load {result['load_after']:.2f} after)")
     print(f"  {'phase':<7} {'ops':>7} {'drops':>8} {'err':>4} {'drops/s':>9} {'ops/s':>8} "
-          f"{'p50 ms':>8} {'p99 ms':>8}")
+          f"{'p50 ms':>8} {'p99 ms':>8} {'cpu app':>8} {'cpu db':>7} {'cores@3k':>8}")
     for name, p in result["phases"].items():
         print(f"  {name:<7} {p['ops']:>7} {p['drops']:>8} {p['errors']:>4} "
               f"{p['drops_per_s']:>9.1f} {p['ops_per_s']:>8.1f} {p['p50_ms']:>8.1f} "
-              f"{p['p99_ms']:>8.1f}")
+              f"{p['p99_ms']:>8.1f} {p['cpu_writer_ms']:>8.3f} {p['cpu_db_ms']:>7.3f} "
+              f"{p['cores_3000']:>8.2f}")
+    print("  (cpu: ms per drop of the writer — the app for http, the raw client for raw — "
+          "and of PostgreSQL's backends; cores@3k: cores 3,000 drops/s would need)")
     ok = True
     for label, key, target in (("single", "ratio_single", TARGET_SINGLE),
                                ("batch", "ratio_batch", TARGET_BATCH)):
