@@ -33,15 +33,16 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 # figures tolerate a few seconds of replication lag, none of which writes (not even an
 # audit entry) and none of which a user lands on to see what they just changed. Pages
 # that show a user's own recent write (their board after opting out, the policy page after
-# publishing, the tonnage form) stay on the primary: read-your-writes. Audited exports stay
-# on the primary for the audit entry; their streamed rows come from the replica
-# (`web.downloads`). tests/test_replica.py checks every name is a GET page.
+# publishing, the tonnage form) stay on the primary: read-your-writes. Audited exports
+# (drops, points, volunteer hours) stay on the primary for their audit entry; their
+# streamed rows come from the replica (`web.downloads`). tests/test_replica.py checks that
+# every name is a GET page that renders with a read-only replica.
 REPLICA_PAGES = frozenset({
     "dashboard.index", "dashboard.community", "dashboard.area", "dashboard.ranking",
     "dashboard.community_csv", "dashboard.community_xlsx",
     "board.index",
     "ratings.index", "ratings.community",
-    "hours.report", "hours.report_csv", "hours.report_xlsx",
+    "hours.report",
 })
 
 # Connections per process and engine (DATABASE_POOL_SIZE, DATABASE_MAX_OVERFLOW in the

@@ -89,6 +89,40 @@ def test_a_replica_session_refuses_writes_on_sqlite(tmp_path: Path) -> None:
         get_engine(app, replica=True).dispose()
 
 
+def test_every_replica_page_renders_without_writing(tmp_path: Path,
+                                                  sqlite_template: Path) -> None:
+    """Each allow-listed page answers on a read-only replica (here the primary's own file
+    opened `query_only`): none of them writes, not even an audit entry."""
+    path = tmp_path / "primary.db"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite:///{path}"
+    app = create_app({**BASE_CONFIG, "DATABASE_URL": url, "DATABASE_REPLICA_URL": url})
+    try:
+        with Session(get_engine(app), expire_on_commit=False) as session:
+            world = builders.world(session)
+        pages = {"dashboard.index": {}, "dashboard.community": {"community_id": world.a.id},
+                 "dashboard.community_csv": {"community_id": world.a.id},
+                 "dashboard.community_xlsx": {"community_id": world.a.id},
+                 "dashboard.area": {"area_id": world.street_a.id},
+                 "dashboard.ranking": {"area_id": world.street_a.id},
+                 "board.index": {"community_id": world.a.id}, "ratings.index": {},
+                 "ratings.community": {"community_id": world.a.id},
+                 "hours.report": {"community_id": world.a.id}}
+        assert set(pages) == REPLICA_PAGES
+        client = app.test_client()
+        builders.login(client, world.city_admin)
+        for endpoint, args in pages.items():
+            with app.test_request_context():
+                from flask import url_for
+
+                target = url_for(endpoint, **args)
+            resp = client.get(target)
+            assert resp.status_code in (200, 302), (endpoint, resp.status_code)
+    finally:
+        get_engine(app).dispose()
+        get_engine(app, replica=True).dispose()
+
+
 # --- a primary and a streaming standby --------------------------------------------------------
 
 def _free_port() -> int:
