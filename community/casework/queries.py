@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -24,6 +25,8 @@ from community.households.models import Household
 from community.households.services import address_label
 from community.rows import pk
 from community.stations import reasons as reasons_mod
+from community.stations.appeals import queries as appeals_queries
+from community.stations.appeals.models import DropAppeal
 from community.stations.models import Drop, Station
 from community.volunteers.models import Steward
 
@@ -64,6 +67,10 @@ def verdicts(session: Session, household_id: int, since: datetime) -> list[Verdi
                col(d.voided_at).is_(None), col(d.quality).in_(("correct", "incorrect")))
     ).all()
     return [Verdict(i, at, day, q) for i, at, day, q in rows]
+
+
+def _local_midnight(day: date, tz: str) -> datetime:
+    return clock.local(datetime.combine(day, datetime.min.time(), tzinfo=ZoneInfo(tz)), tz)
 
 
 def week_of(day: date) -> date:
@@ -164,6 +171,8 @@ class StewardCalibration:
     name: str
     agreement: Agreement
     flag: str | None
+    appeals_upheld: int = 0  # appeals of the steward's verdicts decided in the period
+    appeals_regraded: int = 0
 
 
 @dataclass(frozen=True)
@@ -196,6 +205,31 @@ class Reasons:
 
 
 @dataclass(frozen=True)
+class OpenAppeal:
+    """An appeal waiting for a decision (decided on the appeals page)."""
+
+    id: int
+    address: str
+    filed_at: datetime
+    note: str
+
+
+APPEALS_SHOWN = 10
+
+
+def open_appeals(session: Session, community: Area) -> tuple[int, list[OpenAppeal]]:
+    """How many appeals of the community wait for a decision, and the oldest of them."""
+    a = DropAppeal
+    where = (col(a.community_id) == pk(community), col(a.status) == "open")
+    total = session.execute(select(func.count()).select_from(a).where(*where)).scalar_one()
+    rows = session.execute(
+        select(col(a.id), col(a.filed_at), col(a.note), Household)
+        .join(Household, col(Household.id) == a.household_id)
+        .where(*where).order_by(col(a.filed_at), col(a.id)).limit(APPEALS_SHOWN)).all()
+    return int(total), [OpenAppeal(i, address_label(hh), at, note) for i, at, note, hh in rows]
+
+
+@dataclass(frozen=True)
 class Board:
     """The manager's casework page."""
 
@@ -209,6 +243,7 @@ class Board:
     calibration: Calibration
     reasons: Reasons
     rules: rules_mod.CaseRules
+    appeals: tuple[int, list[OpenAppeal]]
 
 
 def open_cases(session: Session, community: Area, today: date) -> list[CaseRow]:
@@ -267,9 +302,18 @@ def calibration_of(session: Session, community: Area, today: date,
         pairs.setdefault(s, []).append((o, cast(str, v)))
     agreements = {s: calibration.agreement(p) for s, p in pairs.items()}
     flags = calibration.flags(agreements)
-    names = _names(session, set(agreements))
-    stewards = sorted((StewardCalibration(s, names.get(s, str(s)), a, flags.get(s))
-                       for s, a in agreements.items()), key=lambda x: x.name)
+    # Appeals are evidence too (issue 17, item 3): how the steward's appealed verdicts fared.
+    appealed: dict[int, Counter[str]] = {}
+    start = _local_midnight(since, community.timezone)
+    for o in appeals_queries.outcomes(session, community_id=pk(community), since=start):
+        if o.steward_account_id is not None and o.status in ("upheld", "regraded"):
+            appealed.setdefault(o.steward_account_id, Counter())[o.status] += 1
+    names = _names(session, set(agreements) | set(appealed))
+    stewards = sorted((StewardCalibration(s, names.get(s, str(s)),
+                                          agreements.get(s) or calibration.agreement([]),
+                                          flags.get(s), appealed.get(s, Counter())["upheld"],
+                                          appealed.get(s, Counter())["regraded"])
+                       for s in set(agreements) | set(appealed)), key=lambda x: x.name)
     d = Drop
     counts = dict(session.execute(
         select(col(d.quality), func.count()).where(
@@ -324,7 +368,8 @@ def board(session: Session, community: Area, *, now: datetime, lang: str | None,
                  closed_cases(session, community, now),
                  watchlist(session, community, today, rules) if show_watchlist else None,
                  int(to_grade), calibration_of(session, community, today),
-                 reasons(session, community, today, lang), rules)
+                 reasons(session, community, today, lang), rules,
+                 open_appeals(session, community))
 
 
 def my_tasks(session: Session, account_id: int, now: datetime) -> list[tuple[Area, CaseRow]]:

@@ -11,6 +11,7 @@ from community import clock
 from community.auth import services as auth_services
 from community.casework import services
 from community.casework.models import MisdropCase, VerdictAudit
+from community.stations.appeals.models import DropAppeal
 from community.stations.models import Drop
 from community.volunteers.models import Steward
 from tests import builders
@@ -38,8 +39,16 @@ def opened(session: Session, world: builders.World):
     return case, chief
 
 
-def test_board_in_chinese_and_english(client, world, opened):
+def test_board_in_chinese_and_english(client, session, world, opened):
     case, _chief = opened
+    drops = session.exec(select(Drop).order_by(Drop.id)).all()
+    session.add_all([
+        DropAppeal(drop_id=drops[0].id, community_id=world.a.id, household_id=case.household_id,
+                   filed_by=world.resident_a.id, note="我家没有放塑料袋"),
+        DropAppeal(drop_id=drops[1].id, community_id=world.a.id, household_id=case.household_id,
+                   filed_by=world.resident_a.id, note="看错了", status="upheld",
+                   decided_at=NOW, decided_by=world.manager_a.id, decision_reason="照片清楚")])
+    session.commit()
     builders.login(client, world.manager_a)
     with clock.freeze(NOW):
         html = client.get(f"/casework?community_id={world.a.id}").get_data(as_text=True)
@@ -47,6 +56,9 @@ def test_board_in_chinese_and_english(client, world, opened):
         assert 'data-testid="case-row"' in html
         assert "厨余混有塑料袋" in html
         assert 'data-testid="watchlist"' in html
+        assert 'data-testid="appeals-count">1<' in html
+        assert "我家没有放塑料袋" in html
+        assert "<td>1 / 0</td>" in html  # the recorder's upheld appeal, by the calibration
         client.post("/lang", data={"lang": "en"})
         en = client.get(f"/casework?community_id={world.a.id}").get_data(as_text=True)
     assert "Mis-drop casework" in en
