@@ -5,8 +5,11 @@ For each backend (SQLite, PostgreSQL) it makes a fresh database, migrates it wit
 device token) through the app's own services, starts gunicorn on loopback and drives
 N concurrent clients for a fixed time in four phases:
 
-    raw-single   the same statements the scan use case runs, written directly in SQL
-                 (sqlite3 / psycopg, no web layer), one transaction per drop
+    raw-single   the scan use case's transaction written directly against the database,
+                 one transaction per drop: on PostgreSQL as a careful psycopg program
+                 would (`CarefulRaw`: prepared constant texts, generic plans, pipeline
+                 mode, the app's points rules, so it writes the app's ledger); on SQLite
+                 the app's captured statements (`Raw`)
     http-single  POST /api/v1/drops, one drop per request (device bearer token)
     raw-batch    the same statements for 100 drops in one transaction
     http-batch   POST /api/v1/drops/batch with 100 drops per request
@@ -626,10 +629,236 @@ class Raw:
         self.conn.close()
 
 
+# --- the careful raw client (PostgreSQL): what a hand-written psycopg program would do -----
+
+def _json_rows(rows: list[dict[str, Any]]) -> str:
+    """Rows as one JSON parameter (times as ISO 8601), read with json_populate_recordset."""
+    return json.dumps(rows, default=lambda v: v.isoformat(), ensure_ascii=False)
+
+
+class CarefulRaw:
+    """The app's transaction for a device request, written as a careful psycopg program:
+    constant statement texts prepared on first use (`prepare=True`) with generic plans, the
+    independent statements of each step sent together in pipeline mode (four round trips
+    for a batch: the request's lookups; the duplicate-window read, the drops and the
+    account locks; the facts and the ledger; the entries, balances and commit), rows as one
+    JSON parameter, and the app's own points rules (`community.points.rules`: the daily cap
+    in device-time order, strikes and floored penalties over the 30-day window, streak
+    blocks from the stored run), so the ledger it writes is the app's.
+
+    What it leaves out, and the app does not: the late path (drops of earlier days, whose
+    runs may need reading back) and corrections of existing entries (a key whose amount
+    changes gets a reversal and a new entry in the app; here it is counted in `drift`,
+    which stays 0 for drops of today)."""
+
+    DEVICE = ("SELECT device.id, device.community_id, device.station_id, device.revoked_at, "
+              "area.path FROM device JOIN area ON area.id = device.community_id "
+              "WHERE device.token_hash = %s")
+    REPLAYS = "SELECT id, client_id FROM drop_record WHERE client_id = ANY(%s)"
+    EXCEPTIONS = ("SELECT id, station_id, day, start_time, end_time FROM station_exception "
+                  "WHERE station_id = ANY(%s) AND day = ANY(%s)")
+    CARDS = ("SELECT card.id, card.household_id, card.token, card.status, card.revoked_at, "
+             "household.community_id, household.status FROM card JOIN household ON "
+             "household.id = card.household_id WHERE card.token = ANY(%s)")
+    RECENT = ("SELECT household_id, category, happened_at FROM drop_record WHERE "
+              "household_id = ANY(%s) AND category = ANY(%s) AND happened_at >= %s AND "
+              "happened_at <= %s")
+    LOCK = ("SELECT household_id, id, balance, run_first, run_last FROM points_account "
+            "WHERE household_id = ANY(%s) ORDER BY id FOR UPDATE")
+    ACCOUNTS = ("INSERT INTO points_account ({cols}) SELECT {cols} FROM "
+                "json_populate_recordset(NULL::points_account, %s) "
+                "ON CONFLICT DO NOTHING")
+    FACTS = ("SELECT account_id, drop_id, category, quality, in_window, local_date, "
+             "happened_at FROM points_scored_drop WHERE account_id = ANY(%s) AND "
+             "local_date >= %s UNION ALL SELECT account_id, drop_id, '', 'incorrect', false, "
+             "local_date, happened_at FROM points_scored_drop WHERE account_id = ANY(%s) AND "
+             "quality = 'incorrect' AND local_date >= %s AND local_date < %s")
+    ENTRIES = ("SELECT id, account_id, kind, amount, local_date, drop_id, reverses_id "
+               "FROM ledger_entry WHERE account_id = ANY(%s) AND local_date >= %s")
+    INSERT = ("INSERT INTO {table} ({cols}) SELECT {cols} FROM "
+              "json_populate_recordset(NULL::{table}, %s) ON CONFLICT DO NOTHING{returning}")
+    BALANCE = ("UPDATE points_account SET balance = balance + %s, run_first = %s, "
+               "run_last = %s WHERE id = %s")
+
+    def __init__(self, dsn: str, seed_: Seed) -> None:
+        import psycopg
+
+        from community.points import rules
+
+        self.rules = rules
+        self.rule_set = rules.RuleSet(version=0)  # the defaults: the bench publishes none
+        self.seed = seed_
+        self.token_hash = hashlib.sha256(seed_.device_token.encode()).hexdigest()
+        self.tokens = {c: t for t, c, _h in seed_.cards}
+        self.conn = psycopg.connect(dsn)
+        self.conn.execute("SET plan_cache_mode = force_generic_plan")
+        self.conn.commit()
+        self.columns = {t: {r[0] for r in self.conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = %s",
+            (t,))} for t in ("drop_record", "points_scored_drop", "ledger_entry")}
+        self.conn.commit()
+        self.drift = 0
+
+    def _insert(self, table: str, rows: list[dict[str, Any]], returning: str = "") -> Any:
+        cols = [c for c in rows[0] if c in self.columns[table]]  # community_id where it is
+        sql = self.INSERT.format(table=table, cols=", ".join(cols),
+                                 returning=f" RETURNING {returning}" if returning else "")
+        cur = self.conn.cursor()
+        cur.execute(sql, (_json_rows([{c: r[c] for c in cols} for r in rows]),), prepare=True)
+        return cur
+
+    def _q(self, sql: str, params: Any) -> Any:
+        cur = self.conn.cursor()
+        cur.execute(sql, params, prepare=True)
+        return cur
+
+    def record(self, rows: list[tuple[str, int, int, int, str, str, datetime]]) -> list[str]:
+        """One transaction for `rows` (client id, station, card, household, category, quality,
+        happened); returns the client ids inserted."""
+        now = datetime.now(UTC)
+        today = (now + timedelta(hours=8)).date()
+        with self.conn.transaction(), self.conn.pipeline():
+            # 1: the request's lookups, together.
+            device = self._q(self.DEVICE, (self.token_hash,))
+            self._q(self.REPLAYS, ([r[0] for r in rows],))
+            self._q(self.EXCEPTIONS, (sorted({r[1] for r in rows}),
+                                      [today + timedelta(days=o) for o in (-2, -1, 0, 1, 2)]))
+            cards = self._q(self.CARDS, ([self.tokens[r[2]] for r in rows],))
+            device.fetchone()
+            households = sorted({hh for _c, hh, *_x in cards.fetchall()})
+            # 2: the duplicate-window read, the drops, the account locks.
+            happened = [r[6] for r in rows]
+            self._q(self.RECENT, (households, sorted({r[4] for r in rows}),
+                                  min(happened) - timedelta(minutes=10),
+                                  max(happened) + timedelta(minutes=10)))
+            got = self._insert("drop_record", [
+                {"client_id": cid, "station_id": station, "community_id": self.seed.community_id,
+                 "category": category, "quality": quality, "source": "device",
+                 "household_id": hh, "card_id": card, "device_id": self.seed.device_id,
+                 "happened_at": moment, "received_at": now,
+                 "local_date": (moment + timedelta(hours=8)).date(), "in_window": True}
+                for cid, station, card, hh, category, quality, moment in rows],
+                "id, client_id")
+            locks = self._q(self.LOCK, (households,))
+            inserted = {cid: i for i, cid in got.fetchall()}
+            accounts = {hh: (a, bal, first, last) for hh, a, bal, first, last
+                        in locks.fetchall()}
+            missing = [hh for hh in households if hh not in accounts]
+            if missing:
+                self._q(self.ACCOUNTS.format(cols="community_id, owner_type, household_id, "
+                                             "balance"), (_json_rows([
+                    {"community_id": self.seed.community_id, "owner_type": "household",
+                     "household_id": hh, "balance": 0} for hh in missing]),))
+                accounts |= {hh: (a, bal, first, last) for hh, a, bal, first, last
+                             in self._q(self.LOCK, (missing,)).fetchall()}
+            new = [(inserted[r[0]], *r) for r in rows if r[0] in inserted]
+            if new:
+                self._points(new, accounts, now)
+        return list(inserted)
+
+    def _points(self, new: list[tuple], accounts: dict[int, tuple], now: datetime) -> None:
+        """Score the new drops with the app's rules; append what they deserve."""
+        rules, rs = self.rules, self.rule_set
+
+        def rules_on(_day: Any) -> Any:
+            return rs
+
+        facts_of = {}
+        for drop_id, _cid, _station, _card, hh, category, quality, moment in new:
+            facts_of[drop_id] = rules.DropFacts(drop_id, hh, category, quality, True,
+                                                (moment + timedelta(hours=8)).date(), moment)
+        # 3: the facts, then what the accounts hold from the first day on.
+        self._insert("points_scored_drop", [
+            {"drop_id": f.drop_id, "account_id": accounts[f.household_id][0],
+             "local_date": f.local_date, "happened_at": f.happened_at,
+             "category": f.category, "quality": f.quality, "in_window": True,
+             "rule_version": 0} for f in facts_of.values()])
+        lo = min(f.local_date for f in facts_of.values())
+        ids = sorted(a for a, *_x in accounts.values())
+        facts = self._q(self.FACTS, (ids, lo, ids, lo - timedelta(days=29), lo))
+        entries = self._q(self.ENTRIES, (ids, lo))
+        household_of = {a: hh for hh, (a, *_x) in accounts.items()}
+        read: dict[int, list[Any]] = {a: [] for a in ids}
+        for a, i, cat, q, w, d, at in facts.fetchall():
+            read[a].append(rules.DropFacts(i, household_of[a], cat, q, w, d, at))
+        have: dict[int, dict[tuple, tuple[int, int, Any]]] = {a: {} for a in ids}
+        undone, live = set(), []
+        for i, a, kind, amount, d, drop, rev in entries.fetchall():
+            if rev is not None:
+                undone.add(rev)
+            live.append((i, a, kind, amount, d, drop))
+        sums = dict.fromkeys(ids, 0)
+        for i, a, kind, amount, d, drop in live:
+            sums[a] += amount
+            if i not in undone and kind != "reversal":
+                have[a][(kind, d if kind == "bonus" else drop)] = (i, amount, d)
+        # The app's rules for each account's days from `lo`; what differs from the live
+        # entries is reversed and appended anew, as the app does (a drop with an earlier
+        # device time than one already scored moves the cap and the penalties' floors).
+        rows, moved = [], []
+        one = timedelta(days=1)
+        mine = {a: [f for f in facts_of.values() if accounts[f.household_id][0] == a]
+                for a in ids}
+        for a, balance, first, last in sorted(accounts.values()):
+            if not mine[a]:
+                continue
+            trigger = f"drop:{min(f.drop_id for f in mine[a])}"
+            day_facts = [f for f in read[a] if f.local_date >= lo]
+            want = rules.day_earns(rules_on, day_facts) | {
+                k: v for k, v in rules.strike_entries(rules_on, read[a]).items()
+                if v.local_date >= lo}
+            correct = rules.completing_drops(rules_on, day_facts)
+            run = (first, last)
+            for day in sorted(correct):  # streak blocks from the stored run's first day
+                if run[1] is None or day > run[1]:
+                    run = (run[0] if run[1] == day - one else day, day)
+                start = run[0] if run[0] <= day <= run[1] else day
+                if ((day - start).days + 1) % rs.streak_days == 0:
+                    want[("bonus", day)] = rules.Deserved(
+                        "bonus", rs.streak_bonus, day, f"streak:{(day - start).days + 1}",
+                        rs.version, correct[day].drop_id)
+            want = rules.floor_penalties(day_facts, want, base=balance - sums[a], since=lo)
+            delta = 0
+            for key in sorted(set(want) | set(have[a]), key=str):
+                w, h = want.get(key), have[a].get(key)
+                if h is not None and w is not None and h[1] == w.amount:
+                    continue
+                tag = f"{key[0][0]}{key[1]}"
+                if h is not None:
+                    self.drift += 1
+                    rows.append({"community_id": self.seed.community_id, "account_id": a,
+                                 "amount": -h[1], "kind": "reversal",
+                                 "source": f"{trigger}/r{h[0]}", "reason": "recomputed",
+                                 "at": now, "local_date": h[2], "reverses_id": h[0],
+                                 "rule_version": None, "drop_id": None})
+                    delta -= h[1]
+                if w is not None:
+                    rows.append({"community_id": self.seed.community_id, "account_id": a,
+                                 "amount": w.amount, "kind": w.kind,
+                                 "source": f"drop:{w.drop_id}" if h is None
+                                 and w.drop_id in facts_of else f"{trigger}/{tag}",
+                                 "rule_version": w.rule_version,
+                                 "reason": w.reason, "at": now, "local_date": w.local_date,
+                                 "reverses_id": None, "drop_id": w.drop_id})
+                    delta += w.amount
+            if delta or run != (first, last):
+                moved.append((delta, run[0], run[1], a))
+        # 4: the entries and the balances (the commit follows in the same pipeline).
+        if rows:
+            self._insert("ledger_entry", rows)
+        if moved:
+            self.conn.cursor().executemany(self.BALANCE, moved)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+
 def raw_phase(backend: str, dsn: str, seed_: Seed, prefix: str, per_tx: int, rng_seed: int):
     """Worker factory: `per_tx` drops per raw SQL transaction."""
     def make(index: int) -> tuple[Worker, Callable[[], None]]:
-        raw = Raw(backend, dsn, seed_)
+        raw: Raw | CarefulRaw = (CarefulRaw(dsn, seed_) if backend == "postgresql"
+                                 else Raw(backend, dsn, seed_))
         rng = random.Random(f"{rng_seed}:{prefix}:{index}")
 
         def work(seq: int) -> tuple[list[str], list[str]]:
