@@ -43,6 +43,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     "card:print": ADMINS,
     "member:approve": ADMINS,
     "community:settings": ADMINS,
+    # The city-wide mis-drop reasons and their how-to texts (a community's own: settings).
+    "reasons:city": frozenset({"city_admin"}),
     "station:read": ADMINS | {"steward", "station_chief"},
     "station:manage": ADMINS,
     "device:manage": ADMINS,

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from community.demo import casework, city, drops, ratings, rewards, volunteers
+from community.demo import appeals, casework, city, drops, ratings, rewards, volunteers
 from community.demo.context import Demo, Step, format_logins
 
 __all__ = ["SIGNUP_HELP", "STEPS", "build"]
@@ -43,7 +43,7 @@ SIGNUP_HELP = (
 # last (they read every step before).
 STEPS: list[Step] = [city.add_areas, city.add_households, city.add_accounts, city.add_stations,
                      volunteers.add_stewards, drops.add_drops, drops.add_points,
-                     casework.add_casework,
+                     casework.add_casework, appeals.add_appeals,
                      rewards.add_rewards, volunteers.add_rotas, ratings.add_ratings]
 
 

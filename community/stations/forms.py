@@ -18,6 +18,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs: WTForms 3.2
 from wtforms.validators import (
@@ -33,6 +34,7 @@ from community.stations.schemas import (
     STATION_STATUS_LABELS,
     DeviceIn,
     ExceptionIn,
+    ReasonTextsIn,
     RegradeIn,
     StationIn,
     WeekIn,
@@ -196,3 +198,19 @@ class RegradeForm(ModelForm[RegradeIn]):
     def model_data(self) -> dict[str, Any]:
         """A reason left out of the post is an empty one."""
         return {"quality": self.quality.data, "reason": self.reason.data or ""}
+
+
+class ReasonTextsForm(ModelForm[ReasonTextsIn]):
+    """A reason's labels and how-to texts (rules: `ReasonTextsIn`)."""
+
+    model = ReasonTextsIn
+
+    label_zh = StringField(_l("Label (Chinese)"))
+    label_en = StringField(_l("Label (English)"))
+    howto_zh = TextAreaField(_l("How to sort it right (Chinese)"))
+    howto_en = TextAreaField(_l("How to sort it right (English)"))
+
+    def model_data(self) -> dict[str, Any]:
+        """Fields left out of the post are empty."""
+        return {name: self._fields[name].data or "" for name in
+                ("label_zh", "label_en", "howto_zh", "howto_en")}

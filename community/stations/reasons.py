@@ -18,8 +18,9 @@ from sqlmodel import Session, col
 
 from community import clock
 from community.areas import services as areas_services
+from community.audit import services as audit
 from community.auth import policy
-from community.errors import DomainError, InvalidInput
+from community.errors import DomainError, Forbidden, InvalidInput, NotFound
 from community.stations.models import MisdropReason
 
 OTHER = "other"  # the reason that needs a note saying what
@@ -144,5 +145,31 @@ def add_reason(session: Session, *, actor: policy.Actor, community_id: int, labe
     return reason
 
 
+def edit_texts(session: Session, *, actor: policy.Actor, reason_id: int, label_zh: str,
+               label_en: str, howto_zh: str, howto_en: str,
+               ip: str | None = None) -> MisdropReason:
+    """Edit a reason's labels and how-to-sort-it-right texts (its code never changes, so old
+    drops and messages show the new words): the city's defaults by a city admin, a
+    community's own by its manager. Lengths are checked by `ReasonTextsIn`."""
+    reason = session.get(MisdropReason, reason_id)
+    if reason is None:
+        raise NotFound()
+    area = None
+    if reason.community_id is None:
+        if not policy.offers(actor, "reasons:city"):
+            raise Forbidden(action="reasons:city")
+    else:
+        area = areas_services.get_community(session, reason.community_id)
+        policy.require(actor, "community:settings", area)
+    reason.label_zh, reason.label_en = label_zh, label_en or label_zh
+    reason.howto_zh, reason.howto_en = howto_zh, howto_en
+    session.add(reason)
+    session.flush()
+    audit.record(session, actor_id=actor.account_id, action="reason.edited", area=area,
+                 target_type="misdrop_reason", target_id=reason.id, ip=ip, code=reason.code)
+    return reason
+
+
 __all__ = ["OTHER", "Reason", "ReasonNeedsNote", "ReasonNotIncorrect", "ReasonUnknown",
-           "add_reason", "check_reason", "describe", "reason_rows", "reasons_for"]
+           "add_reason", "check_reason", "describe", "edit_texts", "reason_rows",
+           "reasons_for"]

@@ -403,3 +403,16 @@ class RegradeIn(InputModel):
     reason: Annotated[str, StringConstraints(min_length=1, max_length=200), Say(
         _l("Please give the reason for the change: the household is told it."),
         {"string_too_long": _l("At most 200 characters.")})]
+
+
+class ReasonTextsIn(InputModel):
+    """A mis-drop reason's words in both languages (its code never changes)."""
+
+    label_zh: Annotated[str, StringConstraints(min_length=1, max_length=40), Say(
+        _l("Please enter the Chinese label (at most 40 characters)."))]
+    label_en: Annotated[str, StringConstraints(max_length=60), Say(
+        _l("At most 60 characters."))] = ""
+    howto_zh: Annotated[str, StringConstraints(max_length=500), Say(
+        _l("At most 500 characters."))] = ""
+    howto_en: Annotated[str, StringConstraints(max_length=800), Say(
+        _l("At most 800 characters."))] = ""

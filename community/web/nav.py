@@ -88,6 +88,8 @@ NAV: tuple[Link, ...] = (
     Link("admin", _l("Accounts"), "auth.accounts", "nav-accounts", "account:manage"),
     Link("admin", _l("Audit log"), "audit.index", "nav-audit", "audit:read"),
     Link("admin", _l("Areas"), "areas.tree", "nav-areas", "area:tree"),
+    Link("admin", _l("Mis-drop reasons"), "stations.city_reasons", "nav-reasons",
+         "reasons:city"),
     Link("admin", _l("Jobs"), "jobs.index", "nav-jobs", "jobs:read",
          badge_args={"failed": 1}),
     # A station chief without menus reads the drops of their station from the bar.

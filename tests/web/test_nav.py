@@ -24,6 +24,7 @@ ADMIN_MENUS = [
     ("Administration", "nav-accounts"), ("Administration", "nav-audit"),
 ]
 AREAS = [("Administration", "nav-areas")]
+REASONS = [("Administration", "nav-reasons")]
 JOBS = [("Administration", "nav-jobs")]
 STATION = [("", "nav-scan"), ("", "nav-pickup")]
 STATION_CODE = [("", "nav-station-code")]
@@ -42,7 +43,7 @@ EXPECTED: dict[tuple[str, ...], list[tuple[str, str]]] = {
     + HOME_LINK + STEWARD_SELF + INBOX,
     ("manager",): ADMIN_MENUS + STATION + STATION_CODE + INBOX,
     ("area_admin",): ADMIN_MENUS + AREAS + INBOX,
-    ("city_admin",): ADMIN_MENUS + AREAS + JOBS + INBOX,
+    ("city_admin",): ADMIN_MENUS + AREAS + REASONS + JOBS + INBOX,
     # Several roles: each link once, in its first place (a chief who manages uses the menu).
     ("manager", "station_chief"): ADMIN_MENUS + STATION + STATION_CODE + HOME_LINK
     + STEWARD_SELF + INBOX,

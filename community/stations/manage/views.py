@@ -27,16 +27,19 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 
 from community import clock
 from community.areas import services as areas_services
+from community.auth import policy
 from community.db import get_session
-from community.errors import Conflict, InvalidInput
+from community.errors import Conflict, Forbidden, InvalidInput
 from community.i18n import safe_next
 from community.rows import pk
 from community.stations import exports, windows
+from community.stations import reasons as reasons_service
 from community.stations import services as stations_services
 from community.stations.forms import (
     WEEKDAY_LABELS,
     DeviceForm,
     ExceptionForm,
+    ReasonTextsForm,
     RegradeForm,
     ScheduleForm,
     StationForm,
@@ -422,3 +425,38 @@ def photo(drop_id: int):
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
 
+
+# --- The city's mis-drop reasons: labels and how-to texts -----------------------------------
+
+def _reason_forms(session) -> list[tuple[Any, ReasonTextsForm]]:
+    rows = [r for r in reasons_service.reason_rows(session, 0, active_only=False)
+            if r.community_id is None]
+    return [(r, ReasonTextsForm(formdata=None, prefix=f"r{r.id}", data={
+        "label_zh": r.label_zh, "label_en": r.label_en, "howto_zh": r.howto_zh,
+        "howto_en": r.howto_en})) for r in rows]
+
+
+@bp.get("/reasons")
+@login_required
+def city_reasons():
+    """The city-wide mis-drop reasons with their bilingual labels and how-to texts (city admin)."""
+    if not policy.offers(actor(), "reasons:city"):
+        raise Forbidden(action="reasons:city")
+    return render_template("stations/reasons.html", rows=_reason_forms(get_session()))
+
+
+@bp.post("/reasons/<int:reason_id>")
+@login_required
+def edit_reason(reason_id: int):
+    """Save one reason's words (the city's by a city admin, a community's by its manager)."""
+    session = get_session()
+    form = ReasonTextsForm(prefix=f"r{reason_id}")
+    if form.validate_on_submit():
+        reasons_service.edit_texts(session, actor=actor(), reason_id=reason_id,
+                                   ip=client_ip(), **form.parsed.model_dump())
+        flash(_("Saved."), "success")
+        return redirect(url_for("stations.city_reasons") + f"#reason-{reason_id}")
+    if not policy.offers(actor(), "reasons:city"):
+        raise Forbidden(action="reasons:city")
+    rows = [(r, form if r.id == reason_id else f) for r, f in _reason_forms(session)]
+    return render_template("stations/reasons.html", rows=rows), 422

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 
 from community import clock
 from community.stations.appeals.models import DropAppeal
+from community.stations.models import MisdropReason
 from tests.builders import World
 from tests.scope import Case, foreign
 from tests.stations.manage.scope_views import _a_data
@@ -63,3 +64,42 @@ def _file(w: World) -> list[Case]:
 def _photo(w: World) -> list[Case]:
     drop, _appeal = _a_appeal(w)
     return [Case("GET", f"/me/drops/{drop}/photo")]
+
+
+def _a_reason(w: World) -> int:
+    """A reason of A's own (its manager's), for the edit case."""
+    owner = object_session(w.households_a[0])
+    assert owner is not None
+    with Session(owner.get_bind()) as session:
+        found = session.exec(select(MisdropReason.id).where(
+            MisdropReason.community_id == w.a.id)).first()
+        if found is None:
+            reason = MisdropReason(community_id=w.a.id, code=f"c{w.a.id}_1", label_zh="A的原因",
+                                   label_en="A's reason", position=99)
+            session.add(reason)
+            session.flush()
+            found = reason.id
+        session.commit()
+    assert found is not None
+    return found
+
+
+@foreign("stations.city_reasons")
+def _city_reasons(w: World) -> list[Case]:
+    return [Case("GET", "/manage/reasons")]  # a manager is not a city admin
+
+
+@foreign("stations.edit_reason")
+def _edit_reason(w: World) -> list[Case]:
+    owner = object_session(w.households_a[0])
+    assert owner is not None
+    with Session(owner.get_bind()) as session:
+        default = session.exec(select(MisdropReason.id).where(
+            MisdropReason.community_id.is_(None))).first()  # type: ignore[union-attr]
+        session.commit()
+    own = _a_reason(w)
+    data = {"label_zh": "外来改写", "label_en": "x", "howto_zh": "", "howto_en": ""}
+    return [Case("POST", f"/manage/reasons/{own}", data={f"r{own}-{k}": v
+                                                        for k, v in data.items()}),
+            Case("POST", f"/manage/reasons/{default}", data={f"r{default}-{k}": v
+                                                            for k, v in data.items()})]
