@@ -25,7 +25,7 @@ from typing import Any
 from sqlmodel import Session
 
 from community.demo import appeals, casework, city, drops, ratings, rewards, volunteers
-from community.demo.context import Demo, Step, format_logins
+from community.demo.context import HOUSEHOLDS_PER_COMMUNITY, Demo, Step, format_logins
 
 __all__ = ["SIGNUP_HELP", "STEPS", "build"]
 
@@ -48,11 +48,13 @@ STEPS: list[Step] = [city.add_areas, city.add_households, city.add_accounts, cit
 
 
 def build(session: Session, *, seed: int, echo: Callable[[str], Any] = print,
-          days: int = 60) -> None:
+          days: int = 60, households: tuple[int, int] = HOUSEHOLDS_PER_COMMUNITY) -> None:
     """Create (or complete) the demo city and print its logins; a second run changes nothing.
+    `households`: how many per community (drawn between the two; tests build a smaller city).
 
     Commits on `session` as it goes (the bulk steps once per community) and at the end."""
-    demo = Demo(session=session, seed=seed, echo=echo, rng=random.Random(seed), days=days)
+    demo = Demo(session=session, seed=seed, echo=echo, rng=random.Random(seed), days=days,
+                households=households)
     for step in STEPS:
         step(demo)
     session.commit()

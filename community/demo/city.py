@@ -22,7 +22,6 @@ from community.demo.context import (
     DEMO_PASSWORD,
     DISTRICT_ADMIN,
     GIVEN,
-    HOUSEHOLDS_PER_COMMUNITY,
     MEMBER_WEIGHTS,
     MOVED_OUT_SHARE,
     RESIDENTS_PER_COMMUNITY,
@@ -120,7 +119,7 @@ def add_households(demo: Demo) -> None:
                      "members": rng.choices(range(1, 7), weights=MEMBER_WEIGHTS)[0],
                      "status": "moved_out" if rng.random() < MOVED_OUT_SHARE else "active",
                      "created_at": now, "updated_at": now}
-                    for b, u, r in plan_addresses(rng, rng.randint(*HOUSEHOLDS_PER_COMMUNITY))
+                    for b, u, r in plan_addresses(rng, rng.randint(*demo.households))
                 ]
                 session.execute(insert(hh_table), rows)
                 _first_events(session, community, now - timedelta(days=demo.days + 1))

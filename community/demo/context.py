@@ -77,6 +77,8 @@ class Demo:
     created: int = 0
     # How many days of drops to generate (ending yesterday); the CLI keeps 60.
     days: int = 60
+    # Households per community (drawn between the two); tests may ask for a smaller city.
+    households: tuple[int, int] = HOUSEHOLDS_PER_COMMUNITY
 
     def rng_for(self, *parts: object) -> random.Random:
         """A generator of its own per item, so one item's draws never shift another's."""

@@ -24,6 +24,9 @@ SEED = 20261121
 # Twenty days ending 2026-11-11: nine days of October, eleven of November (both rated).
 NOW = datetime(2026, 11, 12, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 DAYS = 20
+# A smaller city than the CLI's (340–410 households a community): the levels come from the
+# communities' profiles and the street's pilot minimum, not from the city's size.
+HOUSEHOLDS = (100, 140)
 OCT, NOV = date(2026, 10, 1), date(2026, 11, 1)
 
 
@@ -46,7 +49,8 @@ def _ratings(session: Session) -> list[tuple]:
 def test_demo_months_are_rated_over_every_level(app: Flask, session: Session) -> None:
     lines: list[str] = []
     with clock.freeze(NOW), open_session(app) as demo_session:
-        demo.build(demo_session, seed=SEED, echo=lines.append, days=DAYS)
+        demo.build(demo_session, seed=SEED, echo=lines.append, days=DAYS,
+                   households=HOUSEHOLDS)
     communities = dict(session.execute(
         select(Area.id, Area.name).where(Area.level == "community")).all())
     rows = session.execute(select(Rating.community_id, Rating.month, Rating.level)).all()
@@ -75,7 +79,8 @@ def test_demo_months_are_rated_over_every_level(app: Flask, session: Session) ->
     before = _counts(session)
     again: list[str] = []
     with clock.freeze(NOW), open_session(app) as demo_session:
-        demo.build(demo_session, seed=SEED, echo=again.append, days=DAYS)
+        demo.build(demo_session, seed=SEED, echo=again.append, days=DAYS,
+                   households=HOUSEHOLDS)
     assert _counts(session) == before
     assert any("already exists" in line for line in again)
 
