@@ -78,6 +78,13 @@ def test_resident_appeals_and_chief_upholds(app: Flask, browser: Browser, live_s
         page.get_by_test_id("appeal-submit").click()
         expect(page.get_by_test_id("appeal-status")).to_have_attribute("data-status", "open")
         assert horizontal_overflow(page) == 0
+        # The points history shows the same verdict, its photo and the appeal's state.
+        page.goto(f"{live_server}/me/points")
+        verdict = page.get_by_test_id("points-verdict").first
+        expect(verdict.get_by_test_id("verdict-reason")).to_contain_text("厨余混有塑料袋")
+        expect(verdict.get_by_test_id("verdict-photo")).to_be_visible()
+        expect(verdict.get_by_test_id("verdict-appeal")).to_have_attribute("data-status", "open")
+        assert horizontal_overflow(page) == 0
         context.clear_cookies()  # log out
         log_in(page, live_server, "chiefa", builders.PASSWORD)
         page.goto(f"{live_server}/manage/appeals")

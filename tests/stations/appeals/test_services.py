@@ -23,7 +23,7 @@ from community.stations.appeals import services as appeals
 from community.stations.appeals.models import DropAppeal
 from community.stations.appeals.schemas import AppealDecisionIn, AppealIn
 from community.stations.models import Drop, DropRegrade
-from community.stations.schemas import DropIn
+from community.stations.schemas import DropIn, RegradeIn
 from tests import builders
 from tests.residents.helpers import link
 
@@ -96,6 +96,13 @@ def test_an_incorrect_verdict_tells_the_household_in_the_readers_language(
     assert "Open the bag" in en
     assert "破袋投放" not in en
     assert "厨余混有塑料袋" not in en
+    # The steward undoes that scan: the message says so and offers no appeal any more.
+    services.void_drop(session, actor=actor(session, world.steward_a), client_id="appeal-0002",
+                       now=NOW + timedelta(minutes=22))
+    session.commit()
+    en = client.get("/me/inbox").get_data(as_text=True)
+    assert 'data-testid="inbox-voided"' in en
+    assert f'href="/me/drops/{drop_id}/appeal"' not in en
 
 
 def test_file_once_uphold_with_reason_told_to_the_household(session: Session, loop) -> None:
@@ -166,6 +173,14 @@ def test_regrade_through_an_appeal_restores_points(session: Session, loop) -> No
     assert kinds == ["drop_incorrect", "appeal_regraded"]  # no second "regraded" message
     assert [o.status for o in queries.outcomes(session, community_id=world.a.id)] == [
         "regraded"]
+    # A regrade outside an appeal is told too, with its reason.
+    services.regrade_drop(session, actor=actor(session, world.manager_a), drop_id=drop_id,
+                          data=RegradeIn.parse(quality="incorrect", reason="复核录像：确有塑料袋"))
+    session.commit()
+    told = notes(session, world.resident_a.id)[-1]
+    assert (told.kind, told.params["quality"], told.params["note"]) == (
+        "drop_regraded", "incorrect", "复核录像：确有塑料袋")
+    assert points_jobs.verify_ledger(session) == []
 
 
 def test_refused_appeals_change_nothing(session: Session, loop) -> None:
