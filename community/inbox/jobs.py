@@ -41,8 +41,9 @@ def send_sms(session: Session, *, now: datetime, limit: int = BATCH) -> Iterator
         if not (account.phone and account.active and setting and setting.sms):
             row.status, row.error = "skipped", "opted_out"  # changed their mind meanwhile
         else:
-            with force_locale(account.locale or "zh"):
-                text = texts.render(note.kind, note.params)
+            with force_locale(account.locale or "zh"):  # words looked up in that language
+                extra = texts.resolve(session, [note]).get(note.id or 0)
+                text = texts.render(note.kind, note.params, extra)
             row.attempts += 1
             try:
                 assert sender is not None  # noqa: S101 - rows exist, so the sender was looked up

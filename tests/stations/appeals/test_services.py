@@ -14,9 +14,12 @@ from sqlmodel import Session, select
 
 from community.auth import services as auth_services
 from community.errors import Forbidden, InvalidInput, NotFound
-from community.inbox.models import Notification
+from community.inbox import jobs as inbox_jobs
+from community.inbox import services as notifications
+from community.inbox.models import Notification, SmsOutbox
 from community.points import jobs as points_jobs
 from community.points import services as points_services
+from community.sms.dev import DevSender
 from community.stations import services
 from community.stations.appeals import queries
 from community.stations.appeals import services as appeals
@@ -232,3 +235,20 @@ def test_points_history_shows_the_verdict_and_only_own_photos(
     page = client.get(f"/me/drops/{drop_id}/appeal").get_data(as_text=True)
     assert 'data-status="open"' in page
     assert 'data-testid="appeal-form"' not in page
+
+
+def test_the_text_message_words_the_reason(app: Flask, session: Session, loop) -> None:
+    world, st, hh, _chief = loop
+    notifications.set_sms(session, account_id=world.resident_a.id, on=True)
+    scan(session, world, st, hh)
+    due = session.exec(select(SmsOutbox.send_after)).one()  # queued with the scan
+    sender, saved = DevSender(), app.extensions["community.sms"]
+    app.extensions["community.sms"] = sender
+    try:
+        with app.app_context():
+            assert list(inbox_jobs.send_sms(session, now=due)) == ["sent"]
+    finally:
+        app.extensions["community.sms"] = saved
+    session.commit()
+    assert [t for _p, t in sender.texts] == [
+        "您于 11-20 08:30 在玉龙东门投放的厨余垃圾被记录为分类错误：厨余混有塑料袋。"]
