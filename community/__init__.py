@@ -155,6 +155,7 @@ def _register_blueprints(app: Flask) -> None:
     from community.volunteers.hours import views as hours
     from community.volunteers.shifts import views as shifts
     from community.volunteers.stewards import views as stewards
+    from community.volunteers.wallet import views as wallet
     from community.web import icons
 
     for bp in (auth.bp, areas.bp, audit.bp, households.bp, residents.bp, residents.admin_bp,
@@ -162,5 +163,5 @@ def _register_blueprints(app: Flask) -> None:
                boards.bp, boards.resident_bp, rewards.bp, rewards.pickup_bp, rewards.resident_bp,
                stewards.bp, stewards.me_bp, inbox.bp, hours.bp, hours.me_bp, hours.public_bp,
                shifts.bp, shifts.manage_bp, checkins.bp, checkins.manage_bp,
-               ratings.bp, dashboard.bp, casework.bp, appeals.bp):
+               ratings.bp, dashboard.bp, casework.bp, appeals.bp, wallet.bp):
         app.register_blueprint(bp)

@@ -161,7 +161,8 @@ class RewardItem(SQLModel, table=True):
 
 
 class Redemption(SQLModel, table=True):
-    """A household's claim on one reward: points taken and stock reserved until handed over.
+    """A household's (or a steward's) claim on one reward: points taken and stock reserved
+    until handed over.
 
     The ledger entries are `redeem` and (after a cancellation) `refund`, both with source
     "redemption:<id>", so a redemption is charged once and refunded at most once.
@@ -173,6 +174,9 @@ class Redemption(SQLModel, table=True):
         CheckConstraint("status IN ('reserved', 'handed_over', 'cancelled')",
                         name="ck_redemption_status"),
         Index("ix_redemption_household", "household_id", "id"),
+        Index("ix_redemption_steward", "steward_id", "id"),
+        CheckConstraint("(household_id IS NULL) <> (steward_id IS NULL)",
+                        name="ck_redemption_owner"),
         Index("ix_redemption_community_status", "community_id", "status"),
     )
 
@@ -180,7 +184,9 @@ class Redemption(SQLModel, table=True):
                            sa_column_kwargs={"autoincrement": True})
     community_id: int = Field(foreign_key="area.id")
     reward_id: int = Field(foreign_key="reward_item.id", index=True)
-    household_id: int = Field(foreign_key="household.id")
+    # Whose points paid: a household's, or a steward's own (积分银行); exactly one is set.
+    household_id: int | None = Field(default=None, foreign_key="household.id")
+    steward_id: int | None = Field(default=None, foreign_key="steward.id")
     account_id: int = Field(foreign_key="points_account.id")
     cost: int
     status: str = Field(default="reserved", max_length=12)

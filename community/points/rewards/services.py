@@ -16,7 +16,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
@@ -37,6 +37,7 @@ from community.inbox import services as notifications
 from community.points import services as ledger
 from community.points.models import LedgerEntry, Redemption, RewardItem
 from community.points.rewards.schemas import CancelIn, RedeemIn, RewardIn
+from community.rows import pk
 
 PICKUP_CODE_LENGTH = 10  # ~49 bits; only a signed-in steward of the community can use one
 NO_REASON = CancelIn()  # a household member's own cancellation
@@ -195,11 +196,44 @@ def redeem_reward(session: Session, *, actor: policy.Actor, data: RedeemIn,
     # The account lock serialises one household's redemptions, so a retry sees the first.
     accounts = ledger.lock_accounts(session, hh.community_id, {household_id})
     account_id, balance = accounts[household_id]
+    return _redeem(session, actor=actor, item=item, area=area, account_id=account_id,
+                   balance=balance, owner={"household_id": household_id},
+                   client_id=client_id, now=now)
+
+
+def redeem_for_steward(session: Session, *, actor: policy.Actor, steward_id: int,
+                       community_id: int, reward_id: int, client_id: str | None = None,
+                       now: datetime | None = None) -> Redemption:
+    """A steward redeems one item of their community's catalog with their own points
+    (积分银行): the same machinery as a household's (no overdraft, stock, pickup code).
+
+    The caller (`volunteers.wallet`) has checked that `steward_id` is the actor's own,
+    approved, in `community_id`; points never reads the stewards' tables.
+    """
+    now = now or clock.now()
+    item = session.get(RewardItem, reward_id)
+    if item is None or item.community_id != community_id:
+        raise NotFound()
+    area = get_community(session, community_id)
+    accounts = ledger.lock_steward_accounts(session, community_id, {steward_id})
+    account_id, balance = accounts[steward_id]
+    return _redeem(session, actor=actor, item=item, area=area, account_id=account_id,
+                   balance=balance, owner={"steward_id": steward_id}, client_id=client_id,
+                   now=now)
+
+
+def _redeem(session: Session, *, actor: policy.Actor, item: RewardItem, area: Area,
+            account_id: int, balance: int, owner: dict[str, int], client_id: str | None,
+            now: datetime) -> Redemption:
+    """Charge a locked account for one item: a replayed request id answers with its
+    redemption; otherwise the item must be active, the balance enough and one stock left."""
+    reward_id = pk(item)
     if client_id is not None:
         earlier: Redemption | None = session.execute(select(Redemption).where(
             col(Redemption.client_id) == client_id)).scalar_one_or_none()
         if earlier is not None:
-            if earlier.household_id != household_id or earlier.reward_id != reward_id:
+            same = all(getattr(earlier, k) == v for k, v in owner.items())
+            if not same or earlier.reward_id != reward_id:
                 raise Conflict(field="client_id")
             return earlier
     session.refresh(item)  # what other transactions committed before our lock
@@ -216,10 +250,12 @@ def redeem_reward(session: Session, *, actor: policy.Actor, data: RedeemIn,
         .execution_options(synchronize_session=False))
     if taken.rowcount != 1:
         raise OutOfStock()
-    redemption = Redemption(community_id=hh.community_id, reward_id=reward_id,
-                            household_id=household_id, account_id=account_id, cost=item.cost,
+    redemption = Redemption(community_id=item.community_id, reward_id=reward_id,
+                            account_id=account_id, cost=item.cost,
                             pickup_code=codes.new_code(PICKUP_CODE_LENGTH), client_id=client_id,
-                            redeemed_by=actor.account_id, created_at=now)
+                            redeemed_by=actor.account_id, created_at=now,
+                            household_id=owner.get("household_id"),
+                            steward_id=owner.get("steward_id"))
     try:
         with session.begin_nested():  # another household reused this request id
             session.add(redemption)
@@ -267,24 +303,30 @@ def _redemption_entry(session: Session, redemption_id: int) -> LedgerEntry:
 
 def cancel_redemption(session: Session, *, actor: policy.Actor, redemption_id: int,
                       data: CancelIn = NO_REASON, now: datetime | None = None,
-                      ip: str | None = None) -> Redemption:
+                      ip: str | None = None, steward_ids: frozenset[int] = frozenset()
+                      ) -> Redemption:
     """Cancel a reserved redemption: points refunded, the item back in stock (once).
 
-    The household's members may cancel their own; a manager (rewards:manage) needs a reason.
+    The household's members may cancel their own, a steward theirs (`steward_ids`: the
+    actor's own steward records, from `volunteers.wallet`); a manager (rewards:manage) needs
+    a reason.
     """
     now = now or clock.now()
     red = session.get(Redemption, redemption_id)
     if red is None:
         raise NotFound()
     area = get_community(session, red.community_id)
-    member = _is_member(session, actor.account_id, red.household_id)
+    member = _owns(session, actor, red, steward_ids)
     by_manager = not member and policy.allowed(actor, "rewards:manage", area)
     if not member and not by_manager:
         raise NotFound()  # never reveal other households' redemptions
     reason = data.reason
     if by_manager and not reason:
         raise InvalidInput(field="reason")
-    ledger.lock_accounts(session, red.community_id, {red.household_id})
+    if red.household_id is not None:
+        ledger.lock_accounts(session, red.community_id, {red.household_id})
+    else:
+        ledger.lock_steward_accounts(session, red.community_id, {cast(int, red.steward_id)})
     done = session.exec(
         update(Redemption).where(col(Redemption.id) == redemption_id,
                                  col(Redemption.status) == "reserved")
@@ -308,6 +350,14 @@ def cancel_redemption(session: Session, *, actor: policy.Actor, redemption_id: i
                      target_type="redemption", target_id=redemption_id, ip=ip, reason=reason)
     session.refresh(red)
     return red
+
+
+def _owns(session: Session, actor: policy.Actor, red: Redemption,
+          steward_ids: frozenset[int] = frozenset()) -> bool:
+    """Whether the redemption is the actor's own: their household's, or their steward's."""
+    if red.household_id is None:
+        return red.steward_id in steward_ids
+    return _is_member(session, actor.account_id, red.household_id)
 
 
 def _is_member(session: Session, account_id: int | None, household_id: int) -> bool:
@@ -349,11 +399,14 @@ def look_up_pickup(session: Session, *, actor: policy.Actor, code: str) -> Picku
     """The redemption behind a scanned or typed pickup code (rewards:hand_over)."""
     red, _area = _by_pickup(session, actor, code)
     item = session.get(RewardItem, red.reward_id)
+    return Pickup(red, item.name if item else "", _address(session, red))
+
+
+def _address(session: Session, red: Redemption) -> str:
+    """Who picks the item up: the household's address, or "a steward's own points"."""
+    if red.household_id is None:
+        return str(_l("Steward (own points)"))
     hh = session.get(Household, red.household_id)
-    return Pickup(red, item.name if item else "", _address(hh))
-
-
-def _address(hh: Household | None) -> str:
     return households_services.address_label(hh) if hh is not None else ""
 
 
@@ -373,8 +426,7 @@ def hand_over(session: Session, *, actor: policy.Actor, code: str,
             else PickupUsed(field="code")
     item = session.get(RewardItem, red.reward_id)
     _tell(session, red, "reward_handed_over", item.name if item else "")
-    return Pickup(red, item.name if item else "", _address(session.get(Household,
-                                                                       red.household_id)))
+    return Pickup(red, item.name if item else "", _address(session, red))
 
 
 # --- Reading --------------------------------------------------------------------------------
@@ -400,10 +452,12 @@ def household_redemptions(session: Session, *, actor: policy.Actor, household_id
     return [RedemptionRow(r, n) for r, n in rows]
 
 
-def my_redemption(session: Session, *, actor: policy.Actor, redemption_id: int) -> RedemptionRow:
-    """One of the resident's own redemptions (with its pickup code); NotFound otherwise."""
+def my_redemption(session: Session, *, actor: policy.Actor, redemption_id: int,
+                  steward_ids: frozenset[int] = frozenset()) -> RedemptionRow:
+    """One of the actor's own redemptions (with its pickup code): their household's, or
+    their steward's (`steward_ids`); NotFound otherwise."""
     red = session.get(Redemption, redemption_id)
-    if red is None or not _is_member(session, actor.account_id, red.household_id):
+    if red is None or not _owns(session, actor, red, steward_ids):
         raise NotFound()
     item = session.get(RewardItem, red.reward_id)
     return RedemptionRow(red, item.name if item else "")
@@ -416,14 +470,15 @@ def community_redemptions(session: Session, *, actor: policy.Actor, community_id
     policy.require(actor, "rewards:manage", get_community(session, community_id))
     stmt = (select(Redemption, col(RewardItem.name), Household)
             .join(RewardItem, col(RewardItem.id) == Redemption.reward_id)
-            .join(Household, col(Household.id) == Redemption.household_id)
+            .outerjoin(Household, col(Household.id) == Redemption.household_id)
             .where(col(Redemption.community_id) == community_id))
     if status:
         stmt = stmt.where(col(Redemption.status) == status)
     if before_id is not None:
         stmt = stmt.where(col(Redemption.id) < before_id)
     rows = session.execute(stmt.order_by(col(Redemption.id).desc()).limit(limit)).all()
-    return [RedemptionRow(r, n, _address(h)) for r, n, h in rows]
+    return [RedemptionRow(r, n, households_services.address_label(h) if h is not None
+                          else str(_l("Steward (own points)"))) for r, n, h in rows]
 
 
 def stock_summary(session: Session, *, community_id: int) -> dict[int, dict[str, Any]]:

@@ -21,6 +21,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs: WTForms 3.2
@@ -35,6 +36,7 @@ from community.rows import pk
 from community.stations import exports, windows
 from community.stations import reasons as reasons_service
 from community.stations import services as stations_services
+from community.stations import settings as scan_settings_service
 from community.stations.forms import (
     WEEKDAY_LABELS,
     DeviceForm,
@@ -424,6 +426,55 @@ def photo(drop_id: int):
     resp = send_from_directory(photo_root(), path)
     resp.headers["Cache-Control"] = "private, no-store"
     return resp
+
+
+
+# --- Scan settings and mis-drop reasons ----------------------------------------------------
+
+@bp.get("/stations/scan-settings")
+@login_required
+def scan_settings():
+    """The community's scan page settings and its mis-drop reasons (community:settings)."""
+    session = get_session()
+    community = areas_services.community_for(session, actor=actor(),
+                                             community_id=int_arg("community_id"),
+                                             action="community:settings")
+    lang = str(get_locale() or "zh")
+    return render_template(
+        "stations/scan_settings.html", community=community,
+        communities=areas_services.communities_for(session, actor(), "community:settings"),
+        default_quality=scan_settings_service.default_qualities(session, [pk(community)])[
+            pk(community)],
+        qualities=[(q, QUALITY_LABELS[q]) for q in scan_settings_service.DEFAULT_QUALITIES],
+        reasons=reasons_service.reasons_for(session, pk(community), lang=lang,
+                                            active_only=False))
+
+
+@bp.post("/stations/scan-settings")
+@login_required
+def save_scan_settings():
+    """Set the quality the scan page returns to after each scan."""
+    community_id = int_arg("community_id") or 0
+    scan_settings_service.set_default_quality(
+        get_session(), actor=actor(), community_id=community_id,
+        quality=request.form.get("default_quality", ""))
+    flash(_("Saved."), "success")
+    return redirect(url_for("stations.scan_settings", community_id=community_id))
+
+
+@bp.post("/stations/reasons")
+@login_required
+def add_reason():
+    """Add a mis-drop reason of the community's own."""
+    community_id = int_arg("community_id") or 0
+    form = request.form
+    reasons_service.add_reason(get_session(), actor=actor(), community_id=community_id,
+                               label_zh=form.get("label_zh", ""),
+                               label_en=form.get("label_en", ""),
+                               howto_zh=form.get("howto_zh", ""),
+                               howto_en=form.get("howto_en", ""))
+    flash(_("Reason added."), "success")
+    return redirect(url_for("stations.scan_settings", community_id=community_id))
 
 
 # --- The city's mis-drop reasons: labels and how-to texts -----------------------------------
