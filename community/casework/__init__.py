@@ -13,6 +13,11 @@
   Cohen's kappa with a 95% interval, and a lenient/strict flag against their peers. Audits
   are evidence only: nothing here changes a drop.
 
+Known limit: a refund gives back the penalties live when the case closes; if one of them
+is later reversed by a recomputation (a late regrade of a case drop to correct), the
+household keeps both the refund and the reversal's points (the ledger stays consistent; the
+case is not reopened).
+
 Rooms: `rules` (cases) and `calibration` (audit statistics) are pure; `services` write,
 `queries` read, `jobs` are what the scheduler runs, `views` the manager's and steward's
 pages. Casework sits above volunteers (it reads drops, writes ledger refunds, assigns

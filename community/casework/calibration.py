@@ -14,7 +14,8 @@ Definitions (the manager's page says the same in words):
   κ ± 1.96·SE with Cohen's (1960) large-sample SE = √(p_o(1 − p_o) / (n (1 − p_e)²)),
   clipped to [−1, 1]. Not available when there are no pairs or p_e = 1 (every verdict of
   both graders in one category: chance explains all agreement). With the 10 pairs of one
-  week the interval is wide by nature; the page pools the weeks shown.
+  week the interval is wide by nature; the page pools the weeks shown. At full agreement
+  (p_o = 1) this SE is 0 and the interval collapses to [1, 1]: read it with n.
 - **Lenient / strict flag**: a *lenient* disagreement is original correct, audit incorrect;
   a *strict* one the reverse. A steward is flagged lenient when their lenient-disagreement
   rate L_s/n_s exceeds their peers' pooled rate L_p/n_p (all other stewards of the

@@ -270,12 +270,14 @@ def evaluate_household(session: Session, area: Area, household_id: int, *,
 
 
 def _cursor(session: Session, name: str) -> int:
-    row = session.get(CaseworkCursor, name, with_for_update=True)
-    if row is None:
-        row = CaseworkCursor(name=name, last_id=0)
-        session.add(row)
-        session.flush()
-    return int(row.last_id)
+    """The cursor's position, locked until the commit (two runs at once take turns: the
+    10-minute job and the nightly sweep); made on first use (ON CONFLICT: a concurrent
+    first use wins)."""
+    table = table_of(CaseworkCursor)
+    insert_rows(session, table, [{"name": name, "last_id": 0, "updated_at": clock.now()}],
+                on=["name"])
+    return int(session.execute(select(table.c.last_id).where(table.c.name == name)
+                               .with_for_update()).scalar_one())
 
 
 def _advance(session: Session, name: str, last_id: int, now: datetime) -> None:
