@@ -9,7 +9,7 @@ never scan a month of raw drops.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -17,7 +17,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    Column,
     Integer,
+    MetaData,
+    Table,
+    and_,
     case,
     cast,
     delete,
@@ -25,8 +29,11 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    text,
     union,
+    union_all,
 )
+from sqlalchemy.schema import CreateTable, DropTable
 from sqlmodel import Session, SQLModel, col
 
 from community import clock
@@ -59,18 +66,18 @@ def month_start(day: date) -> date:
 
 # --- Building a day ----------------------------------------------------------------------
 
-def _counts_columns() -> list[Any]:
-    graded = D.quality.in_(("correct", "incorrect"))
+def _counts_columns(src: Any = D) -> list[Any]:
+    graded = src.quality.in_(("correct", "incorrect"))
     return [
         func.count().label("drops"),
-        func.sum(case((D.household_id.is_not(None), 1), else_=0)).label("identified"),
-        func.sum(case((D.household_id.is_(None), 1), else_=0)).label("tallies"),
+        func.sum(case((src.household_id.is_not(None), 1), else_=0)).label("identified"),
+        func.sum(case((src.household_id.is_(None), 1), else_=0)).label("tallies"),
         func.sum(case((graded, 1), else_=0)).label("graded"),
-        func.sum(case((D.quality == "correct", 1), else_=0)).label("correct"),
-        func.sum(case((D.quality == "incorrect", 1), else_=0)).label("incorrect"),
-        func.sum(case((D.in_window.is_(False), 1), else_=0)).label("out_of_window"),
-        func.sum(case((D.weight_kg.is_not(None), 1), else_=0)).label("weighed"),
-        func.coalesce(func.sum(D.weight_kg), 0).label("kg"),
+        func.sum(case((src.quality == "correct", 1), else_=0)).label("correct"),
+        func.sum(case((src.quality == "incorrect", 1), else_=0)).label("incorrect"),
+        func.sum(case((src.in_window.is_(False), 1), else_=0)).label("out_of_window"),
+        func.sum(case((src.weight_kg.is_not(None), 1), else_=0)).label("weighed"),
+        func.coalesce(func.sum(src.weight_kg), 0).label("kg"),
     ]
 
 
@@ -82,29 +89,83 @@ def _day_filter(day: date, community_ids: Sequence[int] | None) -> list[Any]:
     return where
 
 
-def _station_day_select(day: date, community_ids: Sequence[int] | None) -> Any:
-    return (select(D.station_id, D.local_date, D.category, D.community_id, *_counts_columns())
-            .where(*_day_filter(day, community_ids))
-            .group_by(D.station_id, D.local_date, D.category, D.community_id))
+# The columns of a day's drops that the rollups read, copied once per build into a
+# temporary table (`_day_drops`): every part then reads that narrow table instead of
+# fetching the same rows from the big table again (one pass over the drops, not five).
+_DAY_COLUMNS = ("station_id", "local_date", "category", "community_id", "quality",
+                "household_id", "in_window", "weight_kg", "happened_at")
+DAY_DROPS = "tmp_rollup_day_drops"
+DAY_HOUSEHOLDS = "tmp_rollup_day_households"  # the same drops, one row per household
+# Sorts and hashes of a city's day stay in memory (the default 4 MB spills them to disk).
+WORK_MEM = "64MB"
 
 
-def _utc_hour(session: Session) -> Any:
+def _day_drops(session: Session, day: date, ids: Sequence[int]) -> Any:
+    """Copy the day's counted drops of these communities into a temporary table (dropped by
+    `_drop_day_drops`, or with the transaction when it fails); returns its columns."""
+    table = Table(DAY_DROPS, MetaData(), *[Column(n, D[n].type) for n in _DAY_COLUMNS],
+                  prefixes=["TEMPORARY"])
     if session.get_bind().dialect.name == "postgresql":
-        return cast(func.extract("hour", func.timezone("UTC", D.happened_at)), Integer)
-    return cast(func.strftime("%H", D.happened_at), Integer)  # stored as UTC text
+        session.execute(text(f"SET LOCAL work_mem = '{WORK_MEM}'"))
+    session.execute(DropTable(table, if_exists=True))
+    session.execute(CreateTable(table))
+    session.execute(table.insert().from_select(
+        list(_DAY_COLUMNS), select(*[D[n] for n in _DAY_COLUMNS]).where(*_day_filter(day, ids))))
+    return table.c
 
 
-def _hour_rows(session: Session, day: date, community_ids: Sequence[int] | None,
+def _day_households(session: Session, src: Any) -> Any:
+    """The identified drops of `src` per (community, household), in a temporary table: the
+    buildings, the month's households and the day's participants all start from it, so the
+    drops are grouped by household once, not three times."""
+    table = Table(DAY_HOUSEHOLDS, MetaData(), Column("community_id", Integer),
+                  Column("local_date", src.local_date.type),
+                  Column("household_id", Integer), Column("drops", Integer),
+                  Column("graded", Integer), Column("correct", Integer),
+                  Column("out_of_window", Integer), prefixes=["TEMPORARY"])
+    session.execute(DropTable(table, if_exists=True))
+    session.execute(CreateTable(table))
+    graded = src.quality.in_(("correct", "incorrect"))
+    session.execute(table.insert().from_select(
+        ["community_id", "local_date", "household_id", "drops", "graded", "correct",
+         "out_of_window"],
+        select(src.community_id, src.local_date, src.household_id, func.count(),
+               func.sum(case((graded, 1), else_=0)),
+               func.sum(case((src.quality == "correct", 1), else_=0)),
+               func.sum(case((src.in_window.is_(False), 1), else_=0)))
+        .where(src.household_id.is_not(None))
+        .group_by(src.community_id, src.local_date, src.household_id)))
+    return table.c
+
+
+def _drop_day_drops(session: Session) -> None:
+    for name in (DAY_HOUSEHOLDS, DAY_DROPS):
+        session.execute(text(f"DROP TABLE IF EXISTS {name}"))
+
+
+def _station_day_select(src: Any) -> Any:
+    return (select(src.station_id, src.local_date, src.category, src.community_id,
+                   *_counts_columns(src))
+            .group_by(src.station_id, src.local_date, src.category, src.community_id))
+
+
+def _utc_hour(session: Session, src: Any = D) -> Any:
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.extract("hour", func.timezone("UTC", src.happened_at)), Integer)
+    return cast(func.strftime("%H", src.happened_at), Integer)  # stored as UTC text
+
+
+def _hour_rows(session: Session, day: date, src: Any,
                zones: dict[int, str]) -> list[dict[str, Any]]:
     """By local hour: SQL groups by UTC hour, Python maps each to the community's local hour."""
-    hour = _utc_hour(session)
-    graded = D.quality.in_(("correct", "incorrect"))
+    hour = _utc_hour(session, src)
+    graded = src.quality.in_(("correct", "incorrect"))
     rows = session.execute(
-        select(D.community_id, hour.label("utc_hour"), func.count(),
-               func.sum(case((D.in_window.is_(False), 1), else_=0)),
+        select(src.community_id, hour.label("utc_hour"), func.count(),
+               func.sum(case((src.in_window.is_(False), 1), else_=0)),
                func.sum(case((graded, 1), else_=0)),
-               func.sum(case((D.quality == "correct", 1), else_=0)))
-        .where(*_day_filter(day, community_ids)).group_by(D.community_id, hour)).all()
+               func.sum(case((src.quality == "correct", 1), else_=0)))
+        .group_by(src.community_id, hour)).all()
     out: dict[tuple[int, int], dict[str, Any]] = {}
     start = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(days=1)
     for community_id, utc_hour, drops, oow, graded_n, correct in rows:
@@ -126,16 +187,18 @@ def _hour_rows(session: Session, day: date, community_ids: Sequence[int] | None,
     return list(out.values())
 
 
-def _building_select(day: date, community_ids: Sequence[int] | None) -> Any:
-    graded = D.quality.in_(("correct", "incorrect"))
-    return (select(D.community_id, D.local_date, col(Household.building),
-                   func.count().label("drops"),
-                   func.sum(case((graded, 1), else_=0)).label("graded"),
-                   func.sum(case((D.quality == "correct", 1), else_=0)).label("correct"),
-                   func.sum(case((D.in_window.is_(False), 1), else_=0)).label("out_of_window"))
-            .join(Household, col(Household.id) == D.household_id)
-            .where(*_day_filter(day, community_ids))
-            .group_by(D.community_id, D.local_date, Household.building))
+def _building_select(per: Any, ids: Sequence[int]) -> Any:
+    """From the day's drops per household (`_day_households`) to buildings: the join reads
+    each household once, and only those of these communities (through the index led by
+    community_id; a drop's household is always of the drop's community: a card of another
+    community is refused)."""
+    return (select(per.community_id, per.local_date, col(Household.building),
+                   func.sum(per.drops), func.sum(per.graded), func.sum(per.correct),
+                   func.sum(per.out_of_window))
+            .join(Household, and_(col(Household.id) == per.household_id,
+                                  col(Household.community_id) == per.community_id))
+            .where(col(Household.community_id).in_(list(ids)))
+            .group_by(per.community_id, per.local_date, Household.building))
 
 
 @dataclass(frozen=True)
@@ -155,40 +218,80 @@ def _communities(session: Session, community_ids: Sequence[int] | None) -> dict[
     return dict(session.execute(stmt).all())
 
 
+# What each part of a day's rollups is built from, and so which dirty causes can change it
+# (community/dirty: a drop stored or voided, a regrade, a household moving, a steward's
+# presence, a schedule). A refresh rebuilds only the parts its marks can have changed; a
+# cause not listed here rebuilds every part, and so does a day never built before.
+PARTS: frozenset[str] = frozenset({"stations", "hours", "buildings", "household_months",
+                                   "community", "coverage"})
+PARTS_BY_CAUSE: dict[str, frozenset[str]] = {
+    "drops": frozenset({"stations", "hours", "buildings", "household_months", "community"}),
+    "regrades": frozenset({"stations", "hours", "buildings"}),  # quality only
+    "households": frozenset({"community"}),  # active households at the day's end
+    "presence": frozenset({"coverage"}),
+    "schedule": frozenset({"coverage"}),  # a drop's in_window is kept as it was recorded
+}
+
+
+_FROM_DROPS = frozenset({"stations", "hours", "buildings", "household_months", "community"})
+
+
+def parts_for(counts: Mapping[str, int]) -> frozenset[str]:
+    """The parts of a day's rollups that the causes of a dirty mark can have changed."""
+    out: frozenset[str] = frozenset()
+    for cause, n in counts.items():
+        if n:
+            out |= PARTS_BY_CAUSE.get(cause, PARTS)
+    return out or PARTS
+
+
 def build_day(session: Session, day: date, *, community_ids: Sequence[int] | None = None,
-              now: datetime | None = None) -> BuildCounts:
-    """Replace the rollup rows of one local day (all communities, or some); flushes only."""
+              now: datetime | None = None, parts: frozenset[str] = PARTS) -> BuildCounts:
+    """Replace the rollup rows of one local day (all communities, or some); flushes only.
+
+    Set-based: each part is one statement (or one read) over all the given communities at
+    once. `parts`: only those tables are replaced (the refresh passes what its dirty marks
+    can have changed); the day's `rollup_day` row is always rewritten.
+    """
     now = now or clock.now()
     zones = _communities(session, community_ids)
     # Always by community: every query then uses the (community_id, local_date) index; a
     # filter on local_date alone would scan the whole drop table (measured: 13 s vs 1.3 s).
     ids = list(zones)
-    scope: list[type[SQLModel]] = [StationDay, HourDay, BuildingDay, CoverageDay, CommunityDay,
-                                   RollupDay]
-    for model in scope:
+    tables: list[tuple[str, type[SQLModel]]] = [
+        ("stations", StationDay), ("hours", HourDay), ("buildings", BuildingDay),
+        ("coverage", CoverageDay), ("community", CommunityDay), ("", RollupDay)]
+    for part, model in tables:
+        if part and part not in parts:
+            continue
         table = table_of(model)
         session.execute(delete(table).where(table.c.local_date == day,
                                             table.c.community_id.in_(ids)))
     sd = table_of(StationDay)
-    session.execute(sd.insert().from_select(
-        ["station_id", "local_date", "category", "community_id", "drops", "identified",
-         "tallies", "graded", "correct", "incorrect", "out_of_window", "weighed", "kg"],
-        _station_day_select(day, ids)))
-    hours = _hour_rows(session, day, ids, zones)
-    if hours:
-        session.execute(table_of(HourDay).insert(), hours)
-    session.execute(table_of(BuildingDay).insert().from_select(
-        ["community_id", "local_date", "building", "drops", "graded", "correct",
-         "out_of_window"], _building_select(day, ids)))
-    # Households active in the month: added, never removed (a drop is never deleted).
-    month = month_start(day)
-    households = (select(D.community_id, literal(month).label("month"), D.household_id)
-                  .where(*_day_filter(day, ids), D.household_id.is_not(None)).distinct())
-    key = ["community_id", "month", "household_id"]
-    session.execute(insert_ignoring(session, table_of(HouseholdMonth), on=key).from_select(
-        key, households))
-    _community_days(session, day, zones)
-    _coverage(session, day, zones)
+    if parts & _FROM_DROPS and ids:
+        src = _day_drops(session, day, ids)
+        if "stations" in parts:
+            session.execute(sd.insert().from_select(
+                ["station_id", "local_date", "category", "community_id", "drops", "identified",
+                 "tallies", "graded", "correct", "incorrect", "out_of_window", "weighed", "kg"],
+                _station_day_select(src)))
+        if "hours" in parts:
+            hours = _hour_rows(session, day, src, zones)
+            if hours:
+                session.execute(table_of(HourDay).insert(), hours)
+        if parts & {"buildings", "household_months", "community"}:
+            per = _day_households(session, src)
+            if "buildings" in parts:
+                session.execute(table_of(BuildingDay).insert().from_select(
+                    ["community_id", "local_date", "building", "drops", "graded", "correct",
+                     "out_of_window"], _building_select(per, ids)))
+            if "household_months" in parts:
+                _household_months(session, day, ids, per)
+            if "community" in parts:
+                _community_days(session, day, zones, per)
+        _drop_day_drops(session)
+    if "coverage" in parts:
+        _coverage(session, day, zones)
     if zones:  # (an empty executemany would insert one row of defaults)
         session.execute(table_of(RollupDay).insert(), [
             {"community_id": c, "local_date": day, "built_at": now} for c in zones])
@@ -197,6 +300,21 @@ def build_day(session: Session, day: date, *, community_ids: Sequence[int] | Non
         select(func.coalesce(func.sum(sd.c.drops), 0), func.count())
         .where(sd.c.local_date == day, sd.c.community_id.in_(ids))).one()
     return BuildCounts(day, len(zones), int(rows), int(drops))
+
+
+def _household_months(session: Session, day: date, ids: Sequence[int], per: Any) -> None:
+    """Households active in the month: added, never removed (a drop is never deleted).
+    Only those not there yet are inserted (a rebuilt day's households mostly are: an
+    anti-join costs about half of letting each row hit the conflict)."""
+    hm = table_of(HouseholdMonth)
+    month = month_start(day)
+    key = ["community_id", "month", "household_id"]
+    known = exists().where(hm.c.community_id == per.community_id, hm.c.month == month,
+                           hm.c.household_id == per.household_id,
+                           hm.c.community_id.in_(list(ids)))
+    # ON CONFLICT still: the nightly job and a refresh may add the same household at once.
+    session.execute(insert_ignoring(session, hm, on=key).from_select(
+        key, select(per.community_id, literal(month), per.household_id).where(~known)))
 
 
 def _active_and_dropped(session: Session, ends: dict[int, datetime],
@@ -208,21 +326,29 @@ def _active_and_dropped(session: Session, ends: dict[int, datetime],
     or moved in after the period) is in neither count, so participation never exceeds 1.
     """
     active = households_queries.active_before(ends)
-    # IN (subquery), not an outer join: SQLite plans the join as a nested loop over two
-    # unindexed subqueries, quadratic in households (0.3 s vs 0.01 s at 3,000; see
-    # BENCHMARKS.md, "Rebuilding one dirty day"). A household has one community.
-    did_drop = active.c.household_id.in_(select(dropped.c.household_id))
+    # One pass over both sets, grouped by household: linear on both backends. A LEFT JOIN of
+    # the two subqueries is a nested loop without an index on SQLite (quadratic: 0.3 s at
+    # 3,000 households), and `IN (subquery)` a SubPlan that PostgreSQL rescans for every
+    # active household once the dropped set outgrows work_mem (a city's day: minutes; see
+    # BENCHMARKS.md, "Rolling up a city's dirty day"). A household has one community.
+    one, zero = literal(1, Integer), literal(0, Integer)
+    both = union_all(
+        select(active.c.community_id, active.c.household_id, one.label("active"),
+               zero.label("dropped")),
+        select(dropped.c.community_id, dropped.c.household_id, zero, one)).subquery()
+    per = (select(both.c.community_id, func.max(both.c.active).label("active"),
+                  func.max(both.c.dropped).label("dropped"))
+           .group_by(both.c.community_id, both.c.household_id).subquery())
     return {c: (int(n), int(d or 0)) for c, n, d in session.execute(
-        select(active.c.community_id, func.count(), func.sum(case((did_drop, 1), else_=0)))
-        .select_from(active).group_by(active.c.community_id)).all()}
+        select(per.c.community_id, func.count(), func.sum(per.c.dropped))
+        .where(per.c.active == 1).group_by(per.c.community_id)).all()}
 
 
-def _community_days(session: Session, day: date, zones: dict[int, str]) -> None:
+def _community_days(session: Session, day: date, zones: dict[int, str], per: Any) -> None:
     """Households active at the end of THAT local day (from their history, so a day rebuilt
-    later gets the same figure) and how many of them made an identified drop on it."""
-    dropped = (select(D.community_id, D.household_id)
-               .where(*_day_filter(day, list(zones)), D.household_id.is_not(None))
-               .distinct().subquery())
+    later gets the same figure) and how many of them made an identified drop on it (`per`:
+    the day's drops per household, `_day_households`)."""
+    dropped = select(per.community_id, per.household_id).subquery()
     counts = _active_and_dropped(
         session, {c: households_queries.local_end(day, tz) for c, tz in zones.items()}, dropped)
     rows = [{"community_id": c, "local_date": day,

@@ -23,6 +23,7 @@ from flask import Flask
 
 from community import clock
 from community.db import get_engine
+from community.ratings import jobs as ratings_jobs
 from community.scheduler.registry import JOBS
 from community.scheduler.runner import Job, run_due
 
@@ -52,10 +53,11 @@ def serve(app: Flask, *, tick_seconds: int = TICK_SECONDS) -> None:
     zone = ZoneInfo(app.config["TIMEZONE"])
     threads = max(2, len(JOBS))
     # Each job thread may hold a connection at once: room for all of them in the pool, not
-    # a web worker's 2 + 3 (README, "Connection budget"). Set before the engine is made.
+    # a web worker's 2 + 3 (README, "Connection budget"), plus the refresh's worker sessions
+    # (ratings.jobs.WORKERS). Set before the engine is made.
     app.config["DATABASE_MAX_OVERFLOW"] = max(
         int(app.config.get("DATABASE_MAX_OVERFLOW", 0)),
-        threads - int(app.config.get("DATABASE_POOL_SIZE", 0)))
+        threads + ratings_jobs.WORKERS - int(app.config.get("DATABASE_POOL_SIZE", 0)))
     scheduler = BlockingScheduler(
         timezone=zone, executors={"default": ThreadPoolExecutor(threads)},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None})
