@@ -243,3 +243,17 @@ def test_the_job_reads_new_rows_only_and_the_nightly_sweep_sees_voids(session, s
     assert _cases(session, hh)[0].status == "open"
     assert services.evaluate_all(session, now=later, every_open=True)["withdrawn"] == 1
     assert _cases(session, hh)[0].status == "withdrawn"
+
+
+def test_the_nightly_job_draws_last_weeks_sample_after_a_sunday_only(session, setup, world):
+    from community.casework import jobs
+
+    st, chief, actor, hh, card = setup
+    for d in range(3):
+        out = _scan(session, st, actor, card, DAY0 + timedelta(days=d), "correct", d,
+                    category=CATS[d])
+        session.get(Drop, out.id).photo = "x.jpg"
+    session.flush()
+    assert jobs.nightly(session, day=date(2026, 11, 7), now=NOW)["drawn"] == 0  # a Saturday
+    assert jobs.nightly(session, day=date(2026, 11, 8), now=NOW)["drawn"] == 3
+    assert jobs.nightly(session, day=date(2026, 11, 8), now=NOW)["drawn"] == 0
