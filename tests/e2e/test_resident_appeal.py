@@ -92,6 +92,7 @@ def test_resident_appeals_and_chief_upholds(app: Flask, browser: Browser, live_s
         expect(row.get_by_test_id("appeal-reason")).to_have_text("厨余混有塑料袋")
         expect(row.get_by_test_id("appeal-note")).to_have_text("袋子是可降解的，已经破袋")
         expect(row.get_by_test_id("appeal-photo")).to_be_visible()
+        assert horizontal_overflow(page) == 0  # a chief decides on the phone too
         row.get_by_test_id("decide-uphold").click()  # no reason: refused on the page
         expect(page.get_by_test_id("decide-error")).to_be_visible()
         page.get_by_test_id("appeal-row").first.get_by_test_id("decide-reason").fill(
