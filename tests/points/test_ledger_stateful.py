@@ -130,7 +130,8 @@ def test_ledger_state_machine(app: Flask, session: Session, world: builders.Worl
             if self.drops:
                 d = self.drops[pick % len(self.drops)]
                 self._do(lambda: stations_services.regrade_drop(
-                    session, actor=manager, drop_id=d.id, data=RegradeIn.parse(quality=quality, reason="复核")))
+                    session, actor=manager, drop_id=d.id,
+                    data=RegradeIn.parse(quality=quality, reason="复核")))
 
         @rule(hh=st.integers(0, 2), amount=st.sampled_from([-20, -5, -1, 1, 7, 30]))
         def adjust(self, hh: int, amount: int) -> None:

@@ -145,8 +145,9 @@ def test_regrade_reverses_and_reawards_once(session, scene) -> None:
     manager = auth_services.load_actor(session, world.manager_a.id)
     d = _drop(session, st, hh)
     _award(session, world, d)
-    change = stations_services.regrade_drop(session, actor=manager, drop_id=d.id,
-                                            data=RegradeIn.parse(quality="incorrect", reason="复核"))
+    change = stations_services.regrade_drop(
+        session, actor=manager, drop_id=d.id,
+        data=RegradeIn.parse(quality="incorrect", reason="复核"))
     session.commit()
     assert services.balance(session, hh.id) == 0
     assert _entries(session, hh) == [("earn", 2), ("reversal", -2), ("strike", 0)]

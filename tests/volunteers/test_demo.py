@@ -21,12 +21,12 @@ from community.auth.models import Account, RoleGrant
 from community.db import open_session
 from community.demo import context as demo_context
 from community.demo import volunteers as demo_volunteers
+from community.inbox.models import Notification
 from community.points import services as points_services
 from community.points.models import LedgerEntry, PointsAccount
 from community.stations.models import Station
 from community.volunteers.checkins.rules import minutes_between
 from community.volunteers.hours import rules as hours_rules
-from community.inbox.models import Notification
 from community.volunteers.models import (
     Shift,
     ShiftAssignment,

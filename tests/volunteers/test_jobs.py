@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from flask import url_for
 from sqlmodel import Session, select
 
-from community.volunteers import jobs
 from community.inbox.models import Notification
+from community.volunteers import jobs
 from tests import builders
 from tests.builders import World
 from tests.volunteers.checkins import builders as bc

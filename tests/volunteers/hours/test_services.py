@@ -30,6 +30,7 @@ from community.auth import services as auth_services
 from community.auth.models import Account
 from community.db import get_engine
 from community.errors import Forbidden, InvalidInput, NotFound, OwnDecision
+from community.inbox.models import Notification
 from community.points import services as points_services
 from community.points.models import LedgerEntry, PointsAccount
 from community.points.rules import RuleSet
@@ -39,7 +40,6 @@ from community.volunteers.hours import queries as hours_queries
 from community.volunteers.hours import rules as hr
 from community.volunteers.hours import services as hours
 from community.volunteers.hours.schemas import ApproveIn, BulkApproveIn, MinutesOutOfRange
-from community.inbox.models import Notification
 from community.volunteers.models import ShiftAssignment, Steward
 from tests import builders
 from tests.stations.helpers import english, read

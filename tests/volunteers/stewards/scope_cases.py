@@ -19,9 +19,9 @@ from sqlmodel import Session, select
 
 from community import clock
 from community.areas.models import Area
-from community.stations.models import Station
 from community.inbox import services as notifications
 from community.inbox.models import Notification
+from community.stations.models import Station
 from community.volunteers.models import Steward, StewardInvite
 from tests import builders
 from tests.builders import World

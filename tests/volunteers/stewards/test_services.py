@@ -14,8 +14,8 @@ from community.auth import services as auth_services
 from community.auth.models import RoleGrant
 from community.errors import InvalidInput, OwnDecision
 from community.households.models import HouseholdMember
-from community.stations.models import Station
 from community.inbox.models import Notification
+from community.stations.models import Station
 from community.volunteers.models import Steward, StewardInvite
 from community.volunteers.stewards import queries as steward_queries
 from community.volunteers.stewards import rules as steward_rules
