@@ -420,7 +420,9 @@ def ratings_for_month(session: Session, *, month: date,
                       area_ids: Sequence[int] | None = None,
                       community_ids: Sequence[int] | None = None) -> list[RatingRow]:
     """Stored ratings of a month for the communities under `area_ids` or in `community_ids`
-    (both: either), ordered by community path. No authorization: callers pass scoped ids."""
+    (both: either), in tree order (the path's ids as numbers: "/1/9/" before "/1/10/", so the
+    order does not hang on how many digits the ids have). No authorization: callers pass
+    scoped ids."""
     stmt = (select(Rating, col(Area.id), col(Area.name), col(Area.path))
             .join(Area, col(Area.id) == Rating.community_id)
             .where(col(Rating.month) == rollups.month_start(month)))
@@ -432,7 +434,8 @@ def ratings_for_month(session: Session, *, month: date,
         conds.append(col(Rating.community_id).in_(list(community_ids)))
     if not conds:
         return []
-    rows = session.execute(stmt.where(or_(*conds)).order_by(col(Area.path))).all()
+    rows = session.execute(stmt.where(or_(*conds))).all()
+    rows.sort(key=lambda row: [int(part) for part in row[3].strip("/").split("/") if part])
     return [RatingRow(r, cid, name, path) for r, cid, name, path in rows]
 
 
