@@ -434,8 +434,8 @@ def ratings_for_month(session: Session, *, month: date,
         conds.append(col(Rating.community_id).in_(list(community_ids)))
     if not conds:
         return []
-    rows = session.execute(stmt.where(or_(*conds))).all()
-    rows.sort(key=lambda row: [int(part) for part in row[3].strip("/").split("/") if part])
+    rows = sorted(session.execute(stmt.where(or_(*conds))).all(),
+                  key=lambda row: [int(part) for part in row[3].strip("/").split("/") if part])
     return [RatingRow(r, cid, name, path) for r, cid, name, path in rows]
 
 
