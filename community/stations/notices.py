@@ -55,10 +55,14 @@ def link_for(household_id: int, drop_id: int) -> str:
     return f"/me/points?household_id={household_id}#drop-{drop_id}"
 
 
-def tell_incorrect(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
+def tell_incorrect(session: Session, rows: Sequence[Mapping[str, Any]] | Sequence[Drop], *,
+                   stations: Mapping[int, tuple[str, str]] | None = None) -> int:
     """Message the households of the new incorrect identified drops in `rows` (stored drops
     as dicts or `Drop`s: id, household_id, community_id, station_id, category, happened_at,
-    reason_code); returns the number of messages. Idempotent per drop and member."""
+    reason_code); returns the number of messages. Idempotent per drop and member.
+
+    `stations`: station id → (name, time zone) when the caller has them (the scan path),
+    so telling costs the members' lookup and the inserts only."""
     def get(r: Any, key: str) -> Any:
         return r.get(key) if isinstance(r, Mapping) else getattr(r, key, None)
 
@@ -66,15 +70,21 @@ def tell_incorrect(session: Session, rows: Sequence[Mapping[str, Any]]) -> int:
     if not wrong:
         return 0
     members = household_accounts(session, {get(r, "household_id") for r in wrong})
-    names = dict(session.execute(select(col(Station.id), col(Station.name)).where(
-        col(Station.id).in_(sorted({get(r, "station_id") for r in wrong})))).all())
-    zones = _zones(session, {get(r, "community_id") for r in wrong})
+    known = dict(stations or {})
+    missing = {get(r, "station_id") for r in wrong} - known.keys()
+    if missing:
+        for sid, name, tz in session.execute(
+                select(col(Station.id), col(Station.name), col(Area.timezone))
+                .join(Area, col(Area.id) == Station.community_id)
+                .where(col(Station.id).in_(sorted(missing)))).all():
+            known[sid] = (name, tz)
     sent = 0
     for r in wrong:
         drop_id, hid = get(r, "id"), get(r, "household_id")
+        name, tz = known.get(get(r, "station_id"), ("", clock.DEFAULT_TZ))
         params = {"drop": drop_id, "community": get(r, "community_id"),
-                  "category": get(r, "category"), "station": names.get(get(r, "station_id"), ""),
-                  "at": _local_iso(get(r, "happened_at"), zones.get(get(r, "community_id"))),
+                  "category": get(r, "category"), "station": name,
+                  "at": _local_iso(get(r, "happened_at"), tz),
                   "reason": get(r, "reason_code") or ""}
         sent += notifications.notify_many(
             session, account_ids=members.get(hid, []), kind="drop_incorrect", params=params,

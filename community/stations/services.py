@@ -505,7 +505,9 @@ def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropI
     # The households of new incorrect drops are told at once, in this transaction (a text
     # message, where wanted, is only queued: the scan never waits for a provider).
     notices.tell_incorrect(session, [{**r, "id": inserted[r["client_id"]]} for r in rows
-                                     if r["client_id"] in inserted])
+                                     if r["client_id"] in inserted],
+                           stations={sid: (i.station.name, i.station.tz)
+                                     for sid, i in stations.items()})
     return cast(list[Outcome], outcomes)  # every item has its outcome by now
 
 
