@@ -10,7 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 from sqlmodel import Session, col
 
 from community import clock
@@ -45,6 +45,12 @@ UNGRADED_SHARE = 0.05
 TALLY_SHARE = 0.03
 MANUAL_SHARE = 0.04
 INCORRECT_NOTES = ("厨余中混有塑料袋", "其他垃圾混入厨余", "可回收物未清洗", "电池投入其他垃圾桶")
+# The mis-drop reasons (stations.reasons' seeded codes) an incorrect drop of each category
+# carries, picked by the drop's number (no draw from the demo's random stream, so every other
+# figure of the demo stays as it was).
+DEMO_REASONS = {"kitchen": ("kitchen_plastic_bag", "kitchen_plastic_bag", "residual_in_kitchen"),
+                "recyclable": ("recyclable_dirty",), "hazardous": ("hazardous_mixed",),
+                "other": ("bulky_mixed",)}
 WEIGHTS_KG = {"kitchen": (0.3, 2.5), "other": (0.2, 3.0), "recyclable": (0.2, 3.0),
               "hazardous": (0.2, 0.6)}
 
@@ -114,7 +120,29 @@ def add_drops(demo: Demo) -> None:
             for start in range(0, len(rows), CHUNK):
                 session.execute(insert(drop), rows[start:start + CHUNK])
             demo.created += len(rows)
+            _verdict_photos(session, pk(community))
             session.commit()
+
+
+VERDICT_PHOTOS = 5  # the latest incorrect identified drops of a community get a photo
+
+
+def _verdict_photos(session: Session, community_id: int) -> None:
+    """A few photos on a community's latest incorrect drops, as a steward takes them with
+    the verdict (the placeholder pictures of `demo.casework`, one per category)."""
+    from community.demo.casework import _photos  # the demo's one set of placeholder photos
+
+    drop = table_of(Drop)
+    photos = _photos()
+    latest = session.execute(
+        select(drop.c.id, drop.c.category).where(
+            drop.c.community_id == community_id, drop.c.quality == "incorrect",
+            drop.c.household_id.is_not(None), drop.c.photo.is_(None))
+        .order_by(drop.c.happened_at.desc(), drop.c.id.desc()).limit(VERDICT_PHOTOS)).all()
+    for drop_id, category in latest:
+        if category in photos:
+            session.execute(update(drop).where(drop.c.id == drop_id)
+                            .values(photo=photos[category]))
 
 
 def plan_drops(demo: Demo, slug: str, community: Area) -> list[dict[str, Any]]:
@@ -214,6 +242,8 @@ def _drop_row(rng: random.Random, slug: str, n: int, station: Station, k: int,
         "in_window": windows.classify(schedule[0], schedule[1], happened,
                                       station.grace_minutes).in_window,
         "weight_kg": weight, "note": note, "photo": None,
+        "reason_code": (DEMO_REASONS[category][n % len(DEMO_REASONS[category])]
+                        if quality == "incorrect" and not tally else None),
     }
 
 

@@ -22,6 +22,17 @@ moment, so drops scored on time get the amounts they always got; a late drop or 
 changes the later penalties' amounts as if the facts had arrived in order.
 Defaults follow DOMAIN.md; a community's manager changes them by publishing a new
 `RuleSet` version.
+
+Which drops are facts (issue 17, the scan page's safety nets, decided by `stations`):
+- A repeat, the same household and category again within the duplicate window (10
+  minutes, `stations.rules.DUPLICATE_WINDOW`) of another drop of theirs that is not voided,
+  is stored and counted in the metrics but never scored: it earns 0 and strikes nothing
+  (no second award). The steward confirms it ("record again?"); a repeat stays at 0 even
+  when the drop it repeats is voided later.
+- A voided drop (a steward's undo of their own scan within 5 minutes) is no fact: its facts
+  are removed and the household recomputed (`services.void_drop`), so its earn and strike
+  are reversed and the cap, penalties and streak bonuses around its day follow, as after a
+  regrade.
 """
 from __future__ import annotations
 
