@@ -227,3 +227,19 @@ def test_reasons(session: Session, scene) -> None:
     ok = services.record_drop(session, actor=steward, item=_item(
         st.id, card.token, 4, quality="incorrect", reason_code=own.code), now=NOW)
     assert ok.reason_code == own.code
+
+
+def test_the_managers_drop_list_marks_voided_drops(client, session: Session, scene) -> None:
+    world, st, steward, _other = scene
+    card = builders.active_card(session, world.households_a[0])
+    res = services.record_drop(session, actor=steward, item=_item(st.id, card.token, 1),
+                               now=NOW)
+    services.void_drop(session, actor=steward, client_id=res.client_id,
+                       now=NOW + timedelta(minutes=1))
+    session.commit()
+    builders.login(client, world.manager_a)
+    day = NOW.date().isoformat()
+    page = client.get(f"/manage/drops?community_id={world.a.id}&day_from={day}&day_to={day}")
+    assert page.get_data(as_text=True).count('data-testid="drop-voided"') == 1
+    detail = client.get(f"/manage/drops/{res.id}").get_data(as_text=True)
+    assert 'data-testid="drop-voided"' in detail

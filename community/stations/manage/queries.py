@@ -258,19 +258,20 @@ class DropRow:
     weight_kg: Any
     note: str | None
     has_photo: bool
+    voided: bool = False  # undone by its steward: kept, listed, but counted nowhere
 
 
 _ROW_COLUMNS = (col(Drop.id), col(Drop.happened_at), col(Station.name), col(Household.building),
                 col(Household.unit), col(Household.room), col(Drop.category), col(Drop.quality),
                 col(Drop.source), col(Drop.in_window), col(Drop.weight_kg), col(Drop.note),
-                col(Drop.photo))
+                col(Drop.photo), col(Drop.voided_at))
 
 
 def _row(r: Any) -> DropRow:
     label = (households_services.format_address(r[3], r[4], r[5]) if r[3] is not None else None)
     return DropRow(id=r[0], happened_at=r[1], station=r[2], household=label, category=r[6],
                    quality=r[7], source=r[8], in_window=r[9], weight_kg=r[10], note=r[11],
-                   has_photo=bool(r[12]))
+                   has_photo=bool(r[12]), voided=r[13] is not None)
 
 
 def resolve_drop_filter(session: Session, actor: policy.Actor, f: DropFilter,
