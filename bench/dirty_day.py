@@ -141,7 +141,7 @@ def build(db: Loader, args: argparse.Namespace, now: datetime) -> tuple[City, in
         if moved:
             out = db.ts(since + timedelta(days=1))
             event_rows.append((len(event_rows) + 1, hid, cid, out, "moved_out", members, out, 1))
-        card_rows.append((hid, hid, f"{hid:064x}", f"C{hid:07d}",
+        card_rows.append((hid, cid, hid, f"{hid:064x}", f"C{hid:07d}",
                           "revoked" if moved else "active", created,
                           db.ts(since + timedelta(days=1)) if moved else None, None))
         if moved or crng.random() < plan.non_participants:
@@ -155,7 +155,7 @@ def build(db: Loader, args: argparse.Namespace, now: datetime) -> tuple[City, in
     db.insert("household_event", ("id", "household_id", "community_id", "effective_at",
                                   "status", "members", "recorded_at", "recorded_by"),
               event_rows)
-    db.insert("card", ("id", "household_id", "token", "short_code",
+    db.insert("card", ("id", "community_id", "household_id", "token", "short_code",
                        "status", "issued_at", "revoked_at", "revoked_by"),
               card_rows)
     db.insert("station", ("id", "community_id", "name", "location", "latitude", "longitude",

@@ -30,10 +30,10 @@ CORRECT = 0.94          # and sorts correctly this often (else incorrect)
 DROP_COLUMNS = ("id", "client_id", "station_id", "community_id", "category", "quality",
                 "source", "household_id", "card_id", "device_id", "happened_at",
                 "received_at", "local_date", "in_window")
-SCORED_COLUMNS = ("drop_id", "account_id", "local_date", "happened_at", "category",
-                  "quality", "in_window", "rule_version")
-ENTRY_COLUMNS = ("account_id", "amount", "kind", "source", "rule_version", "reason", "at",
-                 "local_date", "drop_id")
+SCORED_COLUMNS = ("community_id", "drop_id", "account_id", "local_date", "happened_at",
+                  "category", "quality", "in_window", "rule_version")
+ENTRY_COLUMNS = ("community_id", "account_id", "amount", "kind", "source", "rule_version",
+                 "reason", "at", "local_date", "drop_id")
 
 
 def _rules_on(_day: date) -> RuleSet:
@@ -88,13 +88,15 @@ def generate(backend: str, dsn: str, community_id: int, station_ids: Sequence[in
             for (kind, _what), d in sorted(deserved(_rules_on, facts).items(),
                                            key=lambda kv: (kv[1].local_date, str(kv[0]))):
                 at = by_id[d.drop_id].happened_at if d.drop_id in by_id else None
-                entries.append((account, d.amount, kind, f"drop:{d.drop_id}", 0, d.reason,
+                entries.append((community_id, account, d.amount, kind, f"drop:{d.drop_id}", 0,
+                                d.reason,
                                 (at or datetime.combine(d.local_date, datetime.min.time(),
                                                         tzinfo=SH)).astimezone(UTC),
                                 d.local_date, d.drop_id))
                 balance += d.amount
-            scored += [(f.drop_id, account, f.local_date, f.happened_at.astimezone(UTC)
-                        if f.happened_at else None, f.category, f.quality, True, 0)
+            scored += [(community_id, f.drop_id, account, f.local_date,
+                        f.happened_at.astimezone(UTC) if f.happened_at else None, f.category,
+                        f.quality, True, 0)
                        for f in facts]
             run = latest_run(correct_days(_rules_on, facts))
             states.append((balance, run[0] if run else None, run[1] if run else None, account))

@@ -63,13 +63,13 @@ DROP_TYPES = dict(zip(DROP_COLUMNS, (
     "varchar", "integer", "integer", "varchar", "varchar", "varchar", "integer", "integer",
     "integer", "integer", "timestamptz", "timestamptz", "date", "boolean", "numeric", "varchar",
     "varchar"), strict=True))
-SCORED_TYPES = {"drop_id": "bigint", "account_id": "integer", "local_date": "date",
-                "happened_at": "timestamptz", "category": "varchar", "quality": "varchar",
-                "in_window": "boolean", "rule_version": "integer"}
-ENTRY_TYPES = {"account_id": "integer", "amount": "integer", "kind": "varchar",
-               "source": "varchar", "rule_version": "integer", "actor_id": "integer",
-               "reason": "varchar", "at": "timestamptz", "local_date": "date",
-               "reverses_id": "bigint", "drop_id": "bigint"}
+SCORED_TYPES = {"community_id": "integer", "drop_id": "bigint", "account_id": "integer",
+                "local_date": "date", "happened_at": "timestamptz", "category": "varchar",
+                "quality": "varchar", "in_window": "boolean", "rule_version": "integer"}
+ENTRY_TYPES = {"community_id": "integer", "account_id": "integer", "amount": "integer",
+               "kind": "varchar", "source": "varchar", "rule_version": "integer",
+               "actor_id": "integer", "reason": "varchar", "at": "timestamptz",
+               "local_date": "date", "reverses_id": "bigint", "drop_id": "bigint"}
 TARGET_SINGLE, TARGET_BATCH = 0.25, 0.50
 ALL_DAY = dtime(0, 0)
 
@@ -141,7 +141,8 @@ def seed(url: str, households: int, stations: int) -> Seed:
         hh_ids = s.execute(select(Household.__table__.c.id)
                            .where(Household.__table__.c.community_id == community.id)).scalars()
         s.execute(insert(Card.__table__), [
-            {"household_id": h, "token": codes.new_token(), "short_code": f"B{n:07d}",
+            {"community_id": community.id, "household_id": h, "token": codes.new_token(),
+             "short_code": f"B{n:07d}",
              "status": "active",
              "issued_at": now} for n, h in enumerate(hh_ids)])
         actor = auth_services.load_actor(s, manager.id)
@@ -469,6 +470,7 @@ class Raw:
         households = sorted({r[3] for r in rows})
         happened = [r[6] for r in rows]
         today = datetime.now(UTC).date()
+        community = self.seed.community_id  # every hot-table statement names it, as the app
         try:
             cur.execute(self._q("SELECT device.id, device.community_id, device.station_id, "
                                 "device.name, device.token_hash, device.created_by, "
@@ -477,8 +479,8 @@ class Raw:
                                 "WHERE device.token_hash = ?"), (self.token_hash,))
             cur.fetchone()
             where, params = self._in("client_id", [r[0] for r in rows])
-            cur.execute("SELECT id, " + COLUMNS + " FROM drop_record WHERE " + where,  # noqa: S608
-                        params)
+            cur.execute(self._q("SELECT id, " + COLUMNS + " FROM drop_record "  # noqa: S608
+                                "WHERE community_id = ? AND " + where), [community, *params])
             cur.fetchall()
             stations, p1 = self._in("station_id", sorted({r[1] for r in rows}))
             days, p2 = self._in("day", [self._day(today + timedelta(days=o))
@@ -493,15 +495,16 @@ class Raw:
                 "card.revoked_by, household.id, household.community_id, household.building, "
                 "household.unit, household.room, household.members, household.status, "
                 "household.honour_opt_out, household.created_at, household.updated_at "
-                "FROM card JOIN household ON household.id = card.household_id WHERE " + where,
-                params)
+                "FROM card JOIN household ON household.community_id = card.community_id "
+                "AND household.id = card.household_id WHERE "
+                + self._q("card.community_id = ? AND ") + where, [community, *params])
             cur.fetchall()
             homes, p1 = self._in("household_id", households)
             cats, p2 = self._in("category", sorted({r[4] for r in rows}))
             cur.execute(self._q("SELECT household_id, category, happened_at FROM "  # noqa: S608
-                                f"drop_record WHERE {homes} AND {cats} AND happened_at >= ? "
-                                "AND happened_at <= ?"),
-                        [*p1, *p2, self._ts(min(happened) - timedelta(minutes=10)),
+                                f"drop_record WHERE community_id = ? AND {homes} AND {cats} "
+                                "AND happened_at >= ? AND happened_at <= ?"),
+                        [community, *p1, *p2, self._ts(min(happened) - timedelta(minutes=10)),
                          self._ts(max(happened) + timedelta(minutes=10))])
             cur.fetchall()
             now = datetime.now(UTC)
@@ -510,7 +513,7 @@ class Raw:
                  None, self.seed.device_id, self._ts(moment), self._ts(now),
                  self._local_date(moment), True, None, None, None]
                 for cid, station, card, hh, category, quality, moment in rows],
-                "ON CONFLICT (client_id) DO NOTHING RETURNING id, client_id")
+                "ON CONFLICT (community_id, client_id) DO NOTHING RETURNING id, client_id")
             inserted = {cid: i for i, cid in got}
             self._ledger(cur, [(inserted[r[0]], *r) for r in rows if r[0] in inserted], now)
             if self.backend == "sqlite":
@@ -540,11 +543,13 @@ class Raw:
             return
         households = sorted({r[4] for r in rows})
         lock = "" if self.backend == "sqlite" else " FOR UPDATE"
+        community = self.seed.community_id
 
         def locked(ids: list[int]) -> dict[int, tuple[int, Any, Any]]:
             where, params = self._in("household_id", ids)
-            cur.execute("SELECT household_id, id, balance, run_first, run_last FROM "  # noqa: S608
-                        "points_account WHERE " + where + " ORDER BY id" + lock, params)
+            cur.execute(self._q("SELECT household_id, id, balance, run_first, run_last FROM "  # noqa: S608
+                                "points_account WHERE community_id = ? AND ") + where
+                        + " ORDER BY id" + lock, [community, *params])
             return {hh: (acc, first, last) for hh, acc, _bal, first, last in cur.fetchall()}
 
         accounts = locked(households)
@@ -554,36 +559,39 @@ class Raw:
                 "community_id": "integer", "owner_type": "varchar", "household_id": "integer",
                 "steward_id": "integer", "balance": "integer"},
                 [[self.seed.community_id, "household", hh, None, 0] for hh in missing],
-                "ON CONFLICT (household_id) DO NOTHING")
+                "ON CONFLICT (community_id, household_id) DO NOTHING")
             accounts |= locked(missing)
         self._insert(cur, "points_scored_drop", SCORED_TYPES, [
-            [drop_id, accounts[hh][0], self._local_date(moment), self._ts(moment), category,
-             quality, True, 0]
+            [community, drop_id, accounts[hh][0], self._local_date(moment), self._ts(moment),
+             category, quality, True, 0]
             for drop_id, _cid, _station, _card, hh, category, quality, moment in rows],
-            "ON CONFLICT (drop_id) DO NOTHING RETURNING drop_id")
+            "ON CONFLICT (community_id, drop_id) DO NOTHING RETURNING drop_id")
         days = sorted({(moment + timedelta(hours=8)).date() for *_r, moment in rows})
         lo = days[0]
         accts, params = self._in("account_id", sorted(a for a, _f, _l in accounts.values()))
         cur.execute(self._q("SELECT account_id, drop_id, category, quality, in_window, "  # noqa: S608
-                            f"local_date, happened_at FROM points_scored_drop WHERE {accts} "
-                            "AND local_date >= ? UNION ALL SELECT account_id, drop_id, ?, ?, "
-                            "?, local_date, happened_at FROM points_scored_drop WHERE "
-                            f"{accts} AND quality = 'incorrect' AND local_date >= ? AND "
-                            "local_date < ?"),
-                    [*params, self._day(lo), "", "incorrect", False, *params,
+                            "local_date, happened_at FROM points_scored_drop WHERE "
+                            f"community_id = ? AND {accts} AND local_date >= ? UNION ALL "
+                            "SELECT account_id, drop_id, ?, ?, ?, local_date, happened_at FROM "
+                            f"points_scored_drop WHERE community_id = ? AND {accts} AND "
+                            "quality = 'incorrect' AND local_date >= ? AND local_date < ?"),
+                    [community, *params, self._day(lo), "", "incorrect", False, community,
+                     *params,
                      self._day(lo - timedelta(days=29)), self._day(lo)])
         cur.fetchall()
         cur.execute(self._q("SELECT id, account_id, kind, amount, local_date, drop_id, "  # noqa: S608
                             "rule_version, reason, at, reverses_id FROM ledger_entry WHERE "
-                            f"{accts} AND local_date >= ? ORDER BY id"), [*params, self._day(lo)])
+                            f"community_id = ? AND {accts} AND local_date >= ? ORDER BY id"),
+                    [community, *params, self._day(lo)])
         cur.fetchall()
         points = {"kitchen": 2, "recyclable": 2, "hazardous": 3, "other": 1}
         earning = [r for r in rows if r[6] != "incorrect"]
         got = self._insert(cur, "ledger_entry", ENTRY_TYPES, [
-            [accounts[hh][0], points.get(category, 1), "earn", f"drop:{drop_id}", 0, None,
-             f"drop:{category}", self._ts(now), self._local_date(moment), None, drop_id]
+            [community, accounts[hh][0], points.get(category, 1), "earn", f"drop:{drop_id}", 0,
+             None, f"drop:{category}", self._ts(now), self._local_date(moment), None, drop_id]
             for drop_id, _cid, _station, _card, hh, category, _quality, moment in earning],
-            "ON CONFLICT (source, kind) DO NOTHING RETURNING id, account_id, amount, source, "
+            "ON CONFLICT (community_id, source, kind) DO NOTHING RETURNING id, account_id, "
+            "amount, source, "
             "kind") if earning else []
         delta: dict[int, int] = {}
         for _id, acc, amount, _source, _kind in got:
@@ -599,11 +607,12 @@ class Raw:
                 changed.add(acc)
         state = {acc: (first, last) for acc, first, last in accounts.values()}
         moved = [(delta.get(acc, 0), self._day(_as_date(state[acc][0])),
-                  self._day(_as_date(state[acc][1])), acc)
+                  self._day(_as_date(state[acc][1])), community, acc)
                  for acc in sorted(changed | set(delta))]
         if moved:
             cur.executemany(self._q("UPDATE points_account SET balance = balance + ?, "
-                                    "run_first = ?, run_last = ? WHERE id = ?"), moved)
+                                    "run_first = ?, run_last = ? WHERE community_id = ? "
+                                    "AND id = ?"), moved)
 
     def _day(self, day: Any) -> Any:
         return day.isoformat() if self.backend == "sqlite" and day is not None else day
@@ -654,31 +663,36 @@ class CarefulRaw:
     DEVICE = ("SELECT device.id, device.community_id, device.station_id, device.revoked_at, "
               "area.path FROM device JOIN area ON area.id = device.community_id "
               "WHERE device.token_hash = %s")
-    REPLAYS = "SELECT id, client_id FROM drop_record WHERE client_id = ANY(%s)"
+    # Every hot-table statement names the community, as the app's (README "Sharding").
+    REPLAYS = ("SELECT id, client_id FROM drop_record WHERE community_id = %s AND "
+               "client_id = ANY(%s)")
     EXCEPTIONS = ("SELECT id, station_id, day, start_time, end_time FROM station_exception "
                   "WHERE station_id = ANY(%s) AND day = ANY(%s)")
     CARDS = ("SELECT card.id, card.household_id, card.token, card.status, card.revoked_at, "
              "household.community_id, household.status FROM card JOIN household ON "
-             "household.id = card.household_id WHERE card.token = ANY(%s)")
+             "household.community_id = card.community_id AND household.id = card.household_id "
+             "WHERE card.community_id = %s AND card.token = ANY(%s)")
     RECENT = ("SELECT household_id, category, happened_at FROM drop_record WHERE "
-              "household_id = ANY(%s) AND category = ANY(%s) AND happened_at >= %s AND "
-              "happened_at <= %s")
+              "community_id = %s AND household_id = ANY(%s) AND category = ANY(%s) AND "
+              "happened_at >= %s AND happened_at <= %s")
     LOCK = ("SELECT household_id, id, balance, run_first, run_last FROM points_account "
-            "WHERE household_id = ANY(%s) ORDER BY id FOR UPDATE")
+            "WHERE community_id = %s AND household_id = ANY(%s) ORDER BY id FOR UPDATE")
     ACCOUNTS = ("INSERT INTO points_account ({cols}) SELECT {cols} FROM "
                 "json_populate_recordset(NULL::points_account, %s) "
                 "ON CONFLICT DO NOTHING")
     FACTS = ("SELECT account_id, drop_id, category, quality, in_window, local_date, "
-             "happened_at FROM points_scored_drop WHERE account_id = ANY(%s) AND "
-             "local_date >= %s UNION ALL SELECT account_id, drop_id, '', 'incorrect', false, "
-             "local_date, happened_at FROM points_scored_drop WHERE account_id = ANY(%s) AND "
-             "quality = 'incorrect' AND local_date >= %s AND local_date < %s")
+             "happened_at FROM points_scored_drop WHERE community_id = %s AND "
+             "account_id = ANY(%s) AND local_date >= %s UNION ALL SELECT account_id, drop_id, "
+             "'', 'incorrect', false, local_date, happened_at FROM points_scored_drop WHERE "
+             "community_id = %s AND account_id = ANY(%s) AND quality = 'incorrect' AND "
+             "local_date >= %s AND local_date < %s")
     ENTRIES = ("SELECT id, account_id, kind, amount, local_date, drop_id, reverses_id "
-               "FROM ledger_entry WHERE account_id = ANY(%s) AND local_date >= %s")
+               "FROM ledger_entry WHERE community_id = %s AND account_id = ANY(%s) AND "
+               "local_date >= %s")
     INSERT = ("INSERT INTO {table} ({cols}) SELECT {cols} FROM "
               "json_populate_recordset(NULL::{table}, %s) ON CONFLICT DO NOTHING{returning}")
     BALANCE = ("UPDATE points_account SET balance = balance + %s, run_first = %s, "
-               "run_last = %s WHERE id = %s")
+               "run_last = %s WHERE community_id = %s AND id = %s")
 
     def __init__(self, dsn: str, seed_: Seed) -> None:
         import psycopg
@@ -720,15 +734,16 @@ class CarefulRaw:
         with self.conn.transaction(), self.conn.pipeline():
             # 1: the request's lookups, together.
             device = self._q(self.DEVICE, (self.token_hash,))
-            self._q(self.REPLAYS, ([r[0] for r in rows],))
+            community = self.seed.community_id
+            self._q(self.REPLAYS, (community, [r[0] for r in rows]))
             self._q(self.EXCEPTIONS, (sorted({r[1] for r in rows}),
                                       [today + timedelta(days=o) for o in (-2, -1, 0, 1, 2)]))
-            cards = self._q(self.CARDS, ([self.tokens[r[2]] for r in rows],))
+            cards = self._q(self.CARDS, (community, [self.tokens[r[2]] for r in rows]))
             device.fetchone()
             households = sorted({hh for _c, hh, *_x in cards.fetchall()})
             # 2: the duplicate-window read, the drops, the account locks.
             happened = [r[6] for r in rows]
-            self._q(self.RECENT, (households, sorted({r[4] for r in rows}),
+            self._q(self.RECENT, (community, households, sorted({r[4] for r in rows}),
                                   min(happened) - timedelta(minutes=10),
                                   max(happened) + timedelta(minutes=10)))
             got = self._insert("drop_record", [
@@ -739,7 +754,7 @@ class CarefulRaw:
                  "local_date": (moment + timedelta(hours=8)).date(), "in_window": True}
                 for cid, station, card, hh, category, quality, moment in rows],
                 "id, client_id")
-            locks = self._q(self.LOCK, (households,))
+            locks = self._q(self.LOCK, (community, households))
             inserted = {cid: i for i, cid in got.fetchall()}
             accounts = {hh: (a, bal, first, last) for hh, a, bal, first, last
                         in locks.fetchall()}
@@ -750,7 +765,7 @@ class CarefulRaw:
                     {"community_id": self.seed.community_id, "owner_type": "household",
                      "household_id": hh, "balance": 0} for hh in missing]),))
                 accounts |= {hh: (a, bal, first, last) for hh, a, bal, first, last
-                             in self._q(self.LOCK, (missing,)).fetchall()}
+                             in self._q(self.LOCK, (community, missing)).fetchall()}
             new = [(inserted[r[0]], *r) for r in rows if r[0] in inserted]
             if new:
                 self._points(new, accounts, now)
@@ -769,14 +784,16 @@ class CarefulRaw:
                                                 (moment + timedelta(hours=8)).date(), moment)
         # 3: the facts, then what the accounts hold from the first day on.
         self._insert("points_scored_drop", [
-            {"drop_id": f.drop_id, "account_id": accounts[f.household_id][0],
+            {"community_id": self.seed.community_id, "drop_id": f.drop_id,
+             "account_id": accounts[f.household_id][0],
              "local_date": f.local_date, "happened_at": f.happened_at,
              "category": f.category, "quality": f.quality, "in_window": True,
              "rule_version": 0} for f in facts_of.values()])
         lo = min(f.local_date for f in facts_of.values())
         ids = sorted(a for a, *_x in accounts.values())
-        facts = self._q(self.FACTS, (ids, lo, ids, lo - timedelta(days=29), lo))
-        entries = self._q(self.ENTRIES, (ids, lo))
+        c = self.seed.community_id
+        facts = self._q(self.FACTS, (c, ids, lo, c, ids, lo - timedelta(days=29), lo))
+        entries = self._q(self.ENTRIES, (c, ids, lo))
         household_of = {a: hh for hh, (a, *_x) in accounts.items()}
         read: dict[int, list[Any]] = {a: [] for a in ids}
         for a, i, cat, q, w, d, at in facts.fetchall():
@@ -842,7 +859,7 @@ class CarefulRaw:
                                  "reverses_id": None, "drop_id": w.drop_id})
                     delta += w.amount
             if delta or run != (first, last):
-                moved.append((delta, run[0], run[1], a))
+                moved.append((delta, run[0], run[1], self.seed.community_id, a))
         # 4: the entries and the balances (the commit follows in the same pipeline).
         if rows:
             self._insert("ledger_entry", rows)

@@ -282,6 +282,16 @@ def commit_request(response: Response) -> Response:
     return response
 
 
+def commit_unit() -> None:
+    """Commit this request's work so far, as the commit point would, and go on in a new
+    transaction: for a view whose request holds independent units that must not share a
+    transaction (the drop batch: one per community, README "Sharding"). A later error
+    rolls back only what came after."""
+    session: Session | None = g.get("db_session")
+    if session is not None:
+        session.commit()
+
+
 def after_commit(callback: Callable[[], None]) -> None:
     """Run `callback` once this request's work is committed (e.g. delete files the saved
     rows no longer name); never if it is rolled back. Call it from the view."""

@@ -148,11 +148,13 @@ def test_layout_is_deterministic_and_realistic() -> None:
 
 
 def test_short_codes_skip_ones_already_taken(session: Session, world, monkeypatch) -> None:
-    """A generated code that is already on a card (or drawn twice) is replaced, not inserted."""
-    taken = session.execute(select(Card.short_code)).scalars().first()
+    """A generated code that is already on a card of the community (or drawn twice) is
+    replaced, not inserted; codes are unique per community."""
+    taken, community_id = session.execute(
+        select(Card.short_code, Card.community_id)).first()  # type: ignore[misc]
     draws = iter([taken, "AAAA2222", "AAAA2222", "BBBB3333", "CCCC4444"])
     monkeypatch.setattr(demo_city.codes, "new_code", lambda length=8: next(draws))
-    assert demo_city._unused_short_codes(session, 2) == ["AAAA2222", "BBBB3333"]
+    assert demo_city._unused_short_codes(session, community_id, 2) == ["AAAA2222", "BBBB3333"]
 
 
 def _local(moment: datetime) -> datetime:

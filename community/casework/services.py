@@ -201,9 +201,8 @@ def _refund(session: Session, area: Area, case: MisdropCase, close_day: date,
         "reason": f"case:{pk(case)}", "at": now,
         "local_date": clock.local_today(area.timezone, now), "reverses_id": None,
         "drop_id": None}
-    if "community_id" in table_of(LedgerEntry).c:
-        row["community_id"] = pk(area)
-    return amount if points_services.append_entries(session, [row]) else 0
+    return amount if points_services.append_entries(session, [row],
+                                                    community_id=pk(area)) else 0
 
 
 def evaluate_household(session: Session, area: Area, household_id: int, *,

@@ -155,23 +155,26 @@ def _issue_missing_cards(session: Session, community: Area) -> int:
     if not ids:
         return 0
     now = clock.now()
-    short_codes = _unused_short_codes(session, len(ids))
+    short_codes = _unused_short_codes(session, pk(community), len(ids))
     session.execute(insert(card), [
-        {"household_id": hid, "token": codes.new_token(), "short_code": code,
+        {"community_id": pk(community), "household_id": hid, "token": codes.new_token(),
+         "short_code": code,
          "status": "active", "issued_at": now}
         for hid, code in zip(ids, short_codes, strict=True)
     ])
     return len(ids)
 
 
-def _unused_short_codes(session: Session, n: int) -> list[str]:
-    """`n` distinct short codes not yet on any card (a clash is rare but must not abort a run)."""
+def _unused_short_codes(session: Session, community_id: int, n: int) -> list[str]:
+    """`n` distinct short codes not yet on a card of the community (a clash is rare but must
+    not abort a run)."""
     card = table_of(Card)
     found: list[str] = []  # in generation order: codes must not follow the address order
     while len(found) < n:
         batch = list(dict.fromkeys(codes.new_code() for _ in range(n - len(found))))
         taken = set(session.execute(
-            select(card.c.short_code).where(card.c.short_code.in_(batch))
+            select(card.c.short_code).where(card.c.community_id == community_id,
+                                            card.c.short_code.in_(batch))
         ).scalars()) | set(found)
         found += [code for code in batch if code not in taken]
     return found
@@ -247,7 +250,8 @@ def _link(demo: Demo, account: Account, hh: Household, *, decided_by: Account) -
         select(col(HouseholdMember.id)).where(col(HouseholdMember.household_id) == hh.id,
                                               col(HouseholdMember.role) == "head")
     ).first()
-    demo.session.add(HouseholdMember(household_id=pk(hh), account_id=pk(account),
+    demo.session.add(HouseholdMember(community_id=hh.community_id, household_id=pk(hh),
+                                     account_id=pk(account),
                                      status="approved", role="member" if headed else "head",
                                      joined_via="approval", decided_by=decided_by.id,
                                      decided_at=clock.now()))

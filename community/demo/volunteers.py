@@ -498,7 +498,8 @@ def _credit(session: Session, community: Area, approved: list[tuple[int, dict[st
             "actor_id": row["approved_by"], "reason": f"hours:{row['approved_minutes']}",
             "at": row["approved_at"], "local_date": row["approved_at"].astimezone(zone).date(),
             "reverses_id": None})
-    return len(points_services.append_entries(session, entries))
+    return len(points_services.append_entries(session, entries,
+                                               community_id=pk(community)))
 
 
 def _history(demo: Demo, slug: str, community: Area, manager: Account,

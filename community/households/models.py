@@ -71,11 +71,18 @@ class Card(SQLModel, table=True):
     """
 
     __tablename__ = "card"
+    # A card is resolved within the community of the station that reads it (a card of
+    # another community is unknown there): token and short code are unique per community.
+    __table_args__ = (
+        UniqueConstraint("community_id", "token", name="uq_card_token"),
+        UniqueConstraint("community_id", "short_code", name="uq_card_short_code"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="area.id")  # the household's
     household_id: int = Field(foreign_key="household.id", index=True)
-    token: str = Field(max_length=64, unique=True)
-    short_code: str = Field(max_length=8, unique=True)
+    token: str = Field(max_length=64)
+    short_code: str = Field(max_length=8)
     status: str = Field(default="active", max_length=10)
     issued_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
@@ -97,17 +104,19 @@ class HouseholdMember(SQLModel, table=True):
 
     __tablename__ = "household_member"
     __table_args__ = (
-        UniqueConstraint("household_id", "account_id", name="uq_household_member"),
+        UniqueConstraint("community_id", "household_id", "account_id",
+                         name="uq_household_member"),
         CheckConstraint("status IN ('pending', 'approved', 'rejected', 'removed')",
                         name="ck_household_member_status"),
         CheckConstraint("role IN ('head', 'member')", name="ck_household_member_role"),
         # At most one head among a household's approved members.
-        Index("uq_household_member_head", "household_id", unique=True,
+        Index("uq_household_member_head", "community_id", "household_id", unique=True,
               sqlite_where=text("role = 'head' AND status = 'approved'"),
               postgresql_where=text("role = 'head' AND status = 'approved'")),
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="area.id")  # the household's
     household_id: int = Field(foreign_key="household.id", index=True)
     account_id: int = Field(foreign_key="account.id", index=True)
     status: str = Field(default="pending", max_length=10)

@@ -49,13 +49,19 @@ def address_label(hh: Household) -> str:
     return format_address(hh.building, hh.unit, hh.room)
 
 
+def _member_of_household() -> Any:
+    """The join of a household and its members, on the community too (a colocated join)."""
+    return and_(col(HouseholdMember.community_id) == Household.community_id,
+                col(HouseholdMember.household_id) == Household.id)
+
+
 def member_households(session: Session, account_id: int | None) -> list[Household]:
-    """The households an account is an approved member of, oldest link first."""
+    """The households an account is an approved member of, oldest link first (a
+    cross-community read by account: a resident's memberships, README "Sharding")."""
     if account_id is None:
         return []
     return list(session.execute(
-        select(Household).join(HouseholdMember,
-                               col(HouseholdMember.household_id) == Household.id)
+        select(Household).join(HouseholdMember, _member_of_household())
         .where(col(HouseholdMember.account_id) == account_id,
                col(HouseholdMember.status) == "approved")
         .order_by(col(HouseholdMember.created_at), col(HouseholdMember.id))).scalars())
@@ -67,22 +73,24 @@ def member_household(session: Session, account_id: int | None,
     if account_id is None:
         return None
     return session.execute(
-        select(Household).join(HouseholdMember,
-                               col(HouseholdMember.household_id) == Household.id)
+        select(Household).join(HouseholdMember, _member_of_household())
         .where(col(HouseholdMember.account_id) == account_id,
                col(HouseholdMember.status) == "approved",
                col(Household.id) == household_id)).scalar_one_or_none()
 
 
-def member_accounts(session: Session, household_ids: Iterable[int]) -> dict[int, list[int]]:
-    """Household id → the account ids of its approved members (whom its messages go to)."""
+def member_accounts(session: Session, community_id: int,
+                    household_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Household id → the account ids of its approved members (whom its messages go to), for
+    households of one community."""
     ids = sorted(set(household_ids))
     if not ids:
         return {}
     out: dict[int, list[int]] = {}
     for hid, aid in session.execute(
             select(col(HouseholdMember.household_id), col(HouseholdMember.account_id))
-            .where(col(HouseholdMember.household_id).in_(ids),
+            .where(col(HouseholdMember.community_id) == community_id,
+                   col(HouseholdMember.household_id).in_(ids),
                    col(HouseholdMember.status) == "approved")
             .order_by(col(HouseholdMember.id))).all():
         out.setdefault(hid, []).append(aid)
@@ -97,8 +105,8 @@ def format_address(building: str, unit: str, room: str) -> str:
 def issue_card(session: Session, *, household: Household) -> Card:
     """Create a new active card with a fresh token and short code."""
     for _attempt in range(5):
-        card = Card(household_id=pk(household), token=codes.new_token(),
-                    short_code=codes.new_code())
+        card = Card(community_id=household.community_id, household_id=pk(household),
+                    token=codes.new_token(), short_code=codes.new_code())
         try:
             with session.begin_nested():  # a short-code collision retries, not fails
                 session.add(card)
@@ -159,19 +167,25 @@ def revoke_card(session: Session, *, actor: policy.Actor, household_id: int,
     return card
 
 
-def resolve_card(session: Session, code: str) -> tuple[Card, Household]:
-    """Find the household of a scanned token or typed short code.
+def resolve_card(session: Session, code: str, *,
+                 community_id: int | None) -> tuple[Card, Household]:
+    """Find the household of a scanned token or typed short code in a community.
 
+    Tokens and short codes are unique per community. `community_id=None` looks in every
+    community (a resident asking to join by a card's short code names no community: a
+    cross-community read, README "Sharding"); a code found in more than one is unknown.
     Raises CardUnknown when nothing matches and CardRevoked for a revoked card.
     """
     code = (code or "").strip()
     if not code:
         raise CardUnknown()
     short = codes.normalize_code(code)
-    if codes.is_short_code(short):
-        card = session.exec(select(Card).where(Card.short_code == short)).first()
-    else:
-        card = session.exec(select(Card).where(Card.token == code)).first()
+    stmt = select(Card).where(Card.short_code == short) if codes.is_short_code(short) \
+        else select(Card).where(Card.token == code)
+    if community_id is not None:
+        stmt = stmt.where(Card.community_id == community_id)
+    found = list(session.exec(stmt.limit(2)))
+    card = found[0] if len(found) == 1 else None
     if card is None:
         raise CardUnknown()
     if card.status != "active":
@@ -469,7 +483,7 @@ def import_households(
                     "status": by_address[(b, u, r)]["status"],
                     "members": by_address[(b, u, r)]["members"], "recorded_by": actor.account_id}
                    for hid, b, u, r in made]
-        _issue_cards_bulk(session, list(ids))
+        _issue_cards_bulk(session, pk(area), list(ids))
         result.created = len(ids)
     if changes:
         session.execute(update(Household), changes)  # bulk UPDATE by primary key
@@ -485,16 +499,18 @@ def import_households(
     return result
 
 
-def _taken_short_codes(session: Session, candidates: Iterable[str]) -> set[str]:
+def _taken_short_codes(session: Session, community_id: int,
+                       candidates: Iterable[str]) -> set[str]:
     values = list(candidates)
     taken: set[str] = set()
     for i in range(0, len(values), 1000):  # stay under every driver's bound-parameter limit
         chunk = values[i:i + 1000]
-        taken.update(session.exec(select(Card.short_code).where(col(Card.short_code).in_(chunk))))
+        taken.update(session.exec(select(Card.short_code).where(
+            Card.community_id == community_id, col(Card.short_code).in_(chunk))))
     return taken
 
 
-def _issue_cards_bulk(session: Session, household_ids: list[int]) -> None:
+def _issue_cards_bulk(session: Session, community_id: int, household_ids: list[int]) -> None:
     """One INSERT for many new cards; short codes are checked against existing ones first."""
     for _attempt in range(3):
         short: set[str] = set()
@@ -504,11 +520,12 @@ def _issue_cards_bulk(session: Session, household_ids: list[int]) -> None:
             while len(short | fresh) < len(household_ids):
                 fresh.add(codes.new_code())
             fresh -= short
-            short |= fresh - _taken_short_codes(session, fresh)
+            short |= fresh - _taken_short_codes(session, community_id, fresh)
             fresh = set()
         now = clock.now()
         cards = [
-            {"household_id": hid, "token": codes.new_token(), "short_code": code,
+            {"community_id": community_id, "household_id": hid, "token": codes.new_token(),
+             "short_code": code,
              "status": "active", "issued_at": now}
             for hid, code in zip(household_ids, sorted(short), strict=True)
         ]

@@ -102,7 +102,7 @@ def _expire_batch(session: Session, accounts: Mapping[int, int],
         .where(col(PointsAccount.id).in_(list(accounts)))
         .order_by(col(PointsAccount.id)).with_for_update()).all())
     lots = services.account_lots(session, {a: days[accounts[a]][1] for a in balances})
-    rows: list[dict[str, Any]] = []
+    rows: dict[int, list[dict[str, Any]]] = {}  # per community
     for account_id, balance in balances.items():
         today, rs = days[accounts[account_id]]
         left = balance  # never below zero, even if a ledger drifted from its balance
@@ -111,12 +111,14 @@ def _expire_batch(session: Session, accounts: Mapping[int, int],
             if take <= 0:
                 break
             left -= take
-            rows.append({"account_id": account_id, "amount": -take, "kind": "expire",
+            rows.setdefault(accounts[account_id], []).append({
+                         "account_id": account_id, "amount": -take, "kind": "expire",
                          "source": f"expire:{account_id}:{lot.year}",
                          "rule_version": rs.version, "actor_id": None,
                          "reason": f"year:{lot.year}", "at": now, "local_date": today,
                          "reverses_id": None})
-    ids = services.append_entries(session, rows)
+    ids = [i for community_id, group in sorted(rows.items())
+           for i in services.append_entries(session, group, community_id=community_id)]
     session.flush()
     written = session.execute(select(col(LedgerEntry.account_id), col(LedgerEntry.amount)).where(
         col(LedgerEntry.id).in_(ids))).all() if ids else []

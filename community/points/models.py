@@ -3,7 +3,13 @@ the rewards catalog and redemptions.
 
 `ledger_entry` is append-only: no service updates or deletes a row. A correction is a new
 `reversal` entry naming the entry it reverses (unique: an entry is reversed at most once);
-UNIQUE (source, kind) makes a double credit impossible even under concurrent retries.
+UNIQUE (community_id, source, kind) makes a double credit impossible even under concurrent
+retries.
+
+Every table here that grows with the drops (accounts, entries, scored drops) carries the
+`community_id` of its account, and every unique key includes it: the community is the
+distribution column of a sharded deployment (README "Sharding"), so no write or read of the
+scan path needs another community's rows.
 """
 from __future__ import annotations
 
@@ -35,13 +41,15 @@ class PointsAccount(SQLModel, table=True):
             "(owner_type = 'household' AND household_id IS NOT NULL AND steward_id IS NULL) OR "
             "(owner_type = 'steward' AND steward_id IS NOT NULL AND household_id IS NULL)",
             name="ck_points_account_owner"),
+        UniqueConstraint("community_id", "household_id", name="uq_points_account_household"),
+        UniqueConstraint("community_id", "steward_id", name="uq_points_account_steward"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
     community_id: int = Field(foreign_key="area.id", index=True)
     owner_type: str = Field(default="household", max_length=12)
-    household_id: int | None = Field(default=None, foreign_key="household.id", unique=True)
-    steward_id: int | None = Field(default=None, foreign_key="steward.id", unique=True)
+    household_id: int | None = Field(default=None, foreign_key="household.id")
+    steward_id: int | None = Field(default=None, foreign_key="steward.id")
     balance: int = Field(default=0)
     # The household's latest run of consecutive correct days (first and last local day;
     # both NULL before its first correct day): the scoring state an award reads with the
@@ -56,8 +64,8 @@ class LedgerEntry(SQLModel, table=True):
 
     __tablename__ = "ledger_entry"
     __table_args__ = (
-        UniqueConstraint("source", "kind", name="uq_ledger_entry_source_kind"),
-        UniqueConstraint("reverses_id", name="uq_ledger_entry_reverses"),
+        UniqueConstraint("community_id", "source", "kind", name="uq_ledger_entry_source_kind"),
+        UniqueConstraint("community_id", "reverses_id", name="uq_ledger_entry_reverses"),
         Index("ix_ledger_entry_account_day", "account_id", "local_date"),
         CheckConstraint(
             "kind IN ('earn', 'bonus', 'penalty', 'strike', 'redeem', 'refund', 'reversal', "
@@ -66,6 +74,8 @@ class LedgerEntry(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId,
                            sa_column_kwargs={"autoincrement": True})
+    # The account's community (the distribution column; see the module docstring).
+    community_id: int = Field(foreign_key="area.id")
     account_id: int = Field(foreign_key="points_account.id")
     amount: int
     kind: str = Field(max_length=10)
@@ -104,6 +114,9 @@ class ScoredDrop(SQLModel, table=True):
               sqlite_where=text("quality = 'incorrect'")),
     )
 
+    # The key is (community, drop): the drop's (and account's) community comes first.
+    community_id: int = Field(foreign_key="area.id", primary_key=True,
+                              sa_column_kwargs={"autoincrement": False})
     drop_id: int = Field(primary_key=True, sa_type=BigId,
                          sa_column_kwargs={"autoincrement": False})
     account_id: int = Field(foreign_key="points_account.id")

@@ -5,10 +5,11 @@ The ledger is append-only. Every award locks the household accounts it touches (
 order, so two batches never deadlock), stores the drops' facts (points_scored_drop; a drop
 already there is a retry and is not scored again), recomputes what the facts deserve
 around the changed days (`_recompute`, a few set-based reads for the whole batch), appends
-the differences with INSERT … ON CONFLICT (source, kind) DO NOTHING and moves each balance
-by the amounts of the rows actually inserted, in the same transaction. Points are thereby a
-function of the facts, whatever order drops and regrades arrive in (DOMAIN.md "Late and
-out-of-order data"), and a retried or concurrent award of the same drop credits once.
+the differences with INSERT … ON CONFLICT (community_id, source, kind) DO NOTHING and moves
+each balance by the amounts of the rows actually inserted, in the same transaction. Points
+are thereby a function of the facts, whatever order drops and regrades arrive in (DOMAIN.md
+"Late and out-of-order data"), and a retried or concurrent award of the same drop credits
+once.
 
 What an award reads does not grow with the household's history: the facts and entries from
 the first changed day on, the strikes of the 30 days before it (a partial index), and the
@@ -188,7 +189,7 @@ def _lock(session: Session, community_id: int, owner_ids: set[int],
     def lock(ids: set[int]) -> dict[int, tuple[int, int, Run]]:
         rows = session.execute(
             select(owner_id, col(a.id), col(a.balance), col(a.run_first), col(a.run_last))
-            .where(any_of(session, owner_id, ids))
+            .where(col(a.community_id) == community_id, any_of(session, owner_id, ids))
             .order_by(col(a.id)).with_for_update()
         ).all()
         return {o: (i, b, (f, last) if f is not None and last is not None else None)
@@ -197,11 +198,11 @@ def _lock(session: Session, community_id: int, owner_ids: set[int],
     got = lock(owner_ids)
     missing = owner_ids - got.keys()
     if missing:
-        key = f"{owner}_id"  # household_id or steward_id: unique, so ON CONFLICT skips
+        key = f"{owner}_id"  # unique with the community, so ON CONFLICT skips
         insert_rows(session, table_of(PointsAccount),
                     [{"community_id": community_id, "owner_type": owner, "household_id": None,
                       "steward_id": None, "balance": 0, key: i} for i in sorted(missing)],
-                    on=[key])
+                    on=["community_id", key])
         got |= lock(missing)
     return got
 
@@ -214,21 +215,23 @@ def not_reversed() -> ColumnElement[bool]:
     return ~select(col(_Reverser.id)).where(col(_Reverser.reverses_id) == LedgerEntry.id).exists()
 
 
-def _append(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, int, int, str, str]]:
-    """Insert entries, skipping (source, kind) already present; new (id, account, amount,
-    source, kind)."""
+def _append(session: Session, community_id: int,
+            rows: list[dict[str, Any]]) -> list[tuple[int, int, int, str, str]]:
+    """Insert entries of a community's accounts, skipping (source, kind) already present
+    there; new (id, account, amount, source, kind)."""
     if not rows:
         return []
     table = table_of(LedgerEntry)
-    got = insert_rows(session, table, rows, on=["source", "kind"], returning=(
+    rows = [{**r, "community_id": community_id} for r in rows]
+    got = insert_rows(session, table, rows, on=["community_id", "source", "kind"], returning=(
         table.c.id, table.c.account_id, table.c.amount, table.c.source, table.c.kind))
     new = [(i, a, m, s, k) for i, a, m, s, k in got.all()]
     if any(k == "bonus" and m > 0 for _i, _a, m, _s, k in new):
-        _tell_bonuses(session, rows, new)
+        _tell_bonuses(session, community_id, rows, new)
     return new
 
 
-def _tell_bonuses(session: Session, rows: list[dict[str, Any]],
+def _tell_bonuses(session: Session, community_id: int, rows: list[dict[str, Any]],
                   new: list[tuple[int, int, int, str, str]]) -> None:
     """Good news: the household's members are told of a new streak bonus (once per account
     and day, even when a recomputation moves the bonus to a new entry)."""
@@ -236,9 +239,10 @@ def _tell_bonuses(session: Session, rows: list[dict[str, Any]],
     bonuses = [(a, m, given[(s, k)]) for _i, a, m, s, k in new if k == "bonus" and m > 0]
     households = dict(session.execute(
         select(col(PointsAccount.id), col(PointsAccount.household_id))
-        .where(col(PointsAccount.id).in_(sorted({a for a, _m, _r in bonuses})))).all())
+        .where(col(PointsAccount.community_id) == community_id,
+               col(PointsAccount.id).in_(sorted({a for a, _m, _r in bonuses})))).all())
     members = households_services.member_accounts(
-        session, {h for h in households.values() if h is not None})
+        session, community_id, {h for h in households.values() if h is not None})
     for account_id, amount, row in bonuses:
         hid = households.get(account_id)
         if hid is None:  # a steward's account: no household to tell
@@ -250,29 +254,31 @@ def _tell_bonuses(session: Session, rows: list[dict[str, Any]],
             dedupe_key=f"bonus:{account_id}:{row['local_date']}")
 
 
-def _move_balances(session: Session, deltas: Mapping[int, int]) -> None:
+def _move_balances(session: Session, community_id: int, deltas: Mapping[int, int]) -> None:
     """balance = balance + delta, one executemany UPDATE for all accounts that changed."""
     moved = [{"aid": a, "delta": d} for a, d in sorted(deltas.items()) if d]
     if not moved:
         return
     table = table_of(PointsAccount)
     session.execute(
-        update(table).where(table.c.id == bindparam("aid"))
+        update(table).where(table.c.community_id == community_id, table.c.id == bindparam("aid"))
         .values(balance=table.c.balance + bindparam("delta")),
         moved, execution_options={"synchronize_session": False})
 
 
-def append_entries(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """Append entries of accounts the caller has locked and move their balances; new ids.
+def append_entries(session: Session, rows: Sequence[dict[str, Any]], *,
+                   community_id: int) -> list[int]:
+    """Append entries of a community's accounts the caller has locked and move their
+    balances; new ids.
 
     An entry whose (source, kind) is already present is skipped (and moves nothing).
     """
     deltas: dict[int, int] = {}
     ids = []
-    for i, a, m, _s, _k in _append(session, list(rows)):
+    for i, a, m, _s, _k in _append(session, community_id, list(rows)):
         deltas[a] = deltas.get(a, 0) + m
         ids.append(i)
-    _move_balances(session, deltas)
+    _move_balances(session, community_id, deltas)
     return ids
 
 
@@ -319,7 +325,7 @@ def _no_time(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=UTC)
 
 
-def _read_facts(session: Session, households: Mapping[int, int], lo: date,
+def _read_facts(session: Session, community_id: int, households: Mapping[int, int], lo: date,
                 strikes_lo: date) -> dict[int, list[DropFacts]]:
     """Accounts' facts from `lo` on (every later day: caps, runs and the fact balances of
     later penalties), and their incorrect drops from `strikes_lo` on (strike windows).
@@ -332,19 +338,21 @@ def _read_facts(session: Session, households: Mapping[int, int], lo: date,
     s = ScoredDrop
     recent = select(col(s.account_id), col(s.drop_id), col(s.category), col(s.quality),
                     col(s.in_window), col(s.local_date), col(s.happened_at)).where(
-        any_of(session, col(s.account_id), households), col(s.local_date) >= lo)
+        col(s.community_id) == community_id, any_of(session, col(s.account_id), households),
+        col(s.local_date) >= lo)
     strikes = select(col(s.account_id), col(s.drop_id), literal("").label("category"),
                      literal("incorrect").label("quality"), literal(False).label("in_window"),
                      col(s.local_date), col(s.happened_at)).where(
-        any_of(session, col(s.account_id), households), col(s.quality) == "incorrect",
+        col(s.community_id) == community_id, any_of(session, col(s.account_id), households),
+        col(s.quality) == "incorrect",
         col(s.local_date) >= strikes_lo, col(s.local_date) < lo)
     for a, i, cat, q, w, d, at in session.execute(union_all(recent, strikes)):
         out[a].append(DropFacts(i, households[a], cat, q, bool(w), d, at))
     return out
 
 
-def _latest_runs_before(session: Session, households: Mapping[int, int], before: date,
-                        rules_on: rules_mod.RulesOn) -> dict[int, Run]:
+def _latest_runs_before(session: Session, community_id: int, households: Mapping[int, int],
+                        before: date, rules_on: rules_mod.RulesOn) -> dict[int, Run]:
     """Each account's latest run of correct days ending before `before`, read from its
     facts: the fallback when the stored run does not say (a late drop joining an older run,
     a regrade that empties the latest run). Windows of 56, 112, 224, … days back, down to
@@ -353,7 +361,8 @@ def _latest_runs_before(session: Session, households: Mapping[int, int], before:
     out: dict[int, Run] = dict.fromkeys(households)
     earliest: dict[int, date] = dict(session.execute(
         select(col(s.account_id), func.min(s.local_date))
-        .where(any_of(session, col(s.account_id), households), col(s.local_date) < before)
+        .where(col(s.community_id) == community_id,
+               any_of(session, col(s.account_id), households), col(s.local_date) < before)
         .group_by(col(s.account_id))).all())
     days: dict[int, set[date]] = {a: set() for a in earliest}
     pending, high, width = sorted(earliest), before - timedelta(days=1), 56
@@ -362,7 +371,8 @@ def _latest_runs_before(session: Session, households: Mapping[int, int], before:
         low = high - timedelta(days=width - 1)
         for acc, d, q, w in session.execute(
                 select(col(s.account_id), col(s.local_date), col(s.quality), col(s.in_window))
-                .where(any_of(session, col(s.account_id), pending), col(s.in_window).is_(True),
+                .where(col(s.community_id) == community_id,
+                       any_of(session, col(s.account_id), pending), col(s.in_window).is_(True),
                        col(s.quality).in_(("correct", "ungraded")),
                        col(s.local_date) >= low, col(s.local_date) <= high)
                 .group_by(col(s.account_id), col(s.local_date), col(s.quality),
@@ -436,7 +446,7 @@ class _Entry:
         return self.amount - _short(self.reason) if self.kind == "penalty" else self.amount
 
 
-def _recompute(session: Session, accounts: Mapping[int, tuple[int, int]],
+def _recompute(session: Session, community_id: int, accounts: Mapping[int, tuple[int, int]],
                triggers: Mapping[int, Sequence[_Trigger]],
                versions: Sequence[tuple[date, RuleSet]], *, now: datetime,
                actor_id: int | None, runs_of: Mapping[int, Run]
@@ -493,7 +503,7 @@ def _recompute(session: Session, accounts: Mapping[int, tuple[int, int]],
     changes = [d for d, _rs in versions]
     one = timedelta(days=1)
     lo = min(t.facts.local_date for ts in triggers.values() for t in ts)
-    facts = _read_facts(session, households, lo, lo - window)
+    facts = _read_facts(session, community_id, households, lo, lo - window)
     # Correct days: from lo on, exactly, from the facts just read; before lo, the stored
     # latest run (see `_runs`), read further back only when it does not say.
     after = {a: rules_mod.correct_days(rules_on, [f for f in facts[a] if f.local_date >= lo])
@@ -501,7 +511,8 @@ def _recompute(session: Session, accounts: Mapping[int, tuple[int, int]],
     runs = {a: runs_of[a] for a in households}
     prefix, latest, unknown = _runs(after, runs, triggers, lo)
     if unknown:
-        for a, run in _latest_runs_before(session, {a: households[a] for a in unknown}, lo,
+        for a, run in _latest_runs_before(session, community_id,
+                                          {a: households[a] for a in unknown}, lo,
                                           rules_on).items():
             latest[a] = run
             prefix[a] = run if run is not None and run[1] == lo - one else None
@@ -514,7 +525,8 @@ def _recompute(session: Session, accounts: Mapping[int, tuple[int, int]],
         select(col(e.id), col(e.account_id), col(e.kind), col(e.amount), col(e.local_date),
                col(e.drop_id), col(e.rule_version), col(e.reason), col(e.at),
                col(e.reverses_id))
-        .where(any_of(session, col(e.account_id), households), col(e.local_date) >= lo)
+        .where(col(e.community_id) == community_id,
+               any_of(session, col(e.account_id), households), col(e.local_date) >= lo)
         .order_by(col(e.id))).all()
     undone = {r[9] for r in read if r[9] is not None}
     for i, acc, kind, amount, day, drop, version, reason, at, _rev in read:
@@ -690,20 +702,22 @@ def _new_latest(after: set[date], prefix: Run, latest: Run) -> Run:
     return (first, last)
 
 
-def _fact_row(f: DropFacts, account_id: int, rule_version: int) -> dict[str, Any]:
-    return {"drop_id": f.drop_id, "account_id": account_id, "local_date": f.local_date,
+def _fact_row(f: DropFacts, community_id: int, account_id: int,
+              rule_version: int) -> dict[str, Any]:
+    return {"community_id": community_id, "drop_id": f.drop_id, "account_id": account_id,
+            "local_date": f.local_date,
             "happened_at": f.happened_at or _no_time(f.local_date), "category": f.category,
             "quality": f.quality, "in_window": f.in_window, "rule_version": rule_version}
 
 
-def _apply(session: Session, rows: list[dict[str, Any]],
+def _apply(session: Session, community_id: int, rows: list[dict[str, Any]],
            blame: Mapping[tuple[str, str], str], runs: Mapping[int, Run],
            stored: Mapping[int, Run]) -> dict[str, int]:
     """Append the rows, then move the balances and store the changed runs (`runs`; the
     others keep `stored`) in one executemany UPDATE; points per trigger source."""
     deltas: dict[int, int] = {}
     out: dict[str, int] = {}
-    for _i, a, m, s, k in _append(session, rows):
+    for _i, a, m, s, k in _append(session, community_id, rows):
         deltas[a] = deltas.get(a, 0) + m
         out[blame[(s, k)]] = out.get(blame[(s, k)], 0) + m
     changed = sorted(a for a in set(runs) | {a for a, d in deltas.items() if d})
@@ -716,7 +730,8 @@ def _apply(session: Session, rows: list[dict[str, Any]],
         params.append({"aid": a, "delta": deltas.get(a, 0),
                        "rf": run[0] if run else None, "rl": run[1] if run else None})
     session.execute(
-        update(table).where(table.c.id == bindparam("aid"))
+        update(table).where(table.c.community_id == community_id,
+                            table.c.id == bindparam("aid"))
         .values(balance=table.c.balance + bindparam("delta"), run_first=bindparam("rf"),
                 run_last=bindparam("rl")),
         params, execution_options={"synchronize_session": False})
@@ -738,16 +753,17 @@ def _award(session: Session, facts: Sequence[DropFacts], *, community_id: int,
     versions = _community_rules(session, community_id)
     table = table_of(ScoredDrop)
     fresh = {i for (i,) in insert_rows(session, table, [
-        _fact_row(f, accounts[cast(int, f.household_id)][0], _pick(versions, f.local_date).version)
-        for f in items], on=["drop_id"], returning=(table.c.drop_id,)).all()}
+        _fact_row(f, community_id, accounts[cast(int, f.household_id)][0],
+                  _pick(versions, f.local_date).version)
+        for f in items], on=["community_id", "drop_id"], returning=(table.c.drop_id,)).all()}
     triggers: dict[int, list[_Trigger]] = {}
     for f in items:
         if f.drop_id in fresh:
             account_id = accounts[cast(int, f.household_id)][0]
             triggers.setdefault(account_id, []).append(_Trigger(f"drop:{f.drop_id}", f, "late"))
-    rows, blame, runs = _recompute(session, accounts, triggers, versions, now=now,
-                                   actor_id=actor_id, runs_of=stored)
-    return _apply(session, rows, blame, runs, stored)
+    rows, blame, runs = _recompute(session, community_id, accounts, triggers, versions,
+                                   now=now, actor_id=actor_id, runs_of=stored)
+    return _apply(session, community_id, rows, blame, runs, stored)
 
 
 def award_for_drops(session: Session, facts: Sequence[DropFacts], *, community_id: int,
@@ -766,14 +782,17 @@ def award_for_drops(session: Session, facts: Sequence[DropFacts], *, community_i
     return {f.drop_id: got.get(f"drop:{f.drop_id}", 0) for f in facts}
 
 
-def points_for_drops(session: Session, drop_ids: Sequence[int]) -> dict[int, int]:
-    """What the first scoring of each drop credited (for a replayed scan's feedback)."""
+def points_for_drops(session: Session, community_id: int,
+                     drop_ids: Sequence[int]) -> dict[int, int]:
+    """What the first scoring of each drop of a community credited (for a replayed scan's
+    feedback)."""
     if not drop_ids:
         return {}
     sources = {f"drop:{i}": i for i in drop_ids}
     rows = session.execute(
         select(col(LedgerEntry.source), func.sum(LedgerEntry.amount))
-        .where(col(LedgerEntry.source).in_(sources), col(LedgerEntry.kind).in_(DROP_KINDS))
+        .where(col(LedgerEntry.community_id) == community_id,
+               col(LedgerEntry.source).in_(sources), col(LedgerEntry.kind).in_(DROP_KINDS))
         .group_by(LedgerEntry.source))
     got = {sources[s]: int(t or 0) for s, t in rows}
     return {i: got.get(i, 0) for i in drop_ids}
@@ -803,15 +822,15 @@ def reverse_and_reaward(session: Session, *, facts: DropFacts, community_id: int
     stored = {i: r for i, _b, r in locked.values()}
     account_id, _balance = accounts[facts.household_id]
     versions = _community_rules(session, community_id)
-    row = _fact_row(facts, account_id, _pick(versions, facts.local_date).version)
+    row = _fact_row(facts, community_id, account_id, _pick(versions, facts.local_date).version)
     table = table_of(ScoredDrop)
     session.execute(dialect_insert(session, table).on_conflict_do_update(
-        index_elements=["drop_id"],
+        index_elements=["community_id", "drop_id"],
         set_={k: row[k] for k in ("category", "quality", "in_window", "rule_version")}), [row])
     trigger = _Trigger(f"regrade:{regrade_id}", facts, "regrade")
-    rows, blame, runs = _recompute(session, accounts, {account_id: [trigger]}, versions,
-                                   now=now, actor_id=actor_id, runs_of=stored)
-    return sum(_apply(session, rows, blame, runs, stored).values())
+    rows, blame, runs = _recompute(session, community_id, accounts, {account_id: [trigger]},
+                                   versions, now=now, actor_id=actor_id, runs_of=stored)
+    return sum(_apply(session, community_id, rows, blame, runs, stored).values())
 
 
 def void_drop(session: Session, *, facts: DropFacts, community_id: int,
@@ -832,15 +851,16 @@ def void_drop(session: Session, *, facts: DropFacts, community_id: int,
     stored = {i: r for i, _b, r in locked.values()}
     account_id, _balance = accounts[facts.household_id]
     table = table_of(ScoredDrop)
-    gone = session.exec(table.delete().where(table.c.drop_id == facts.drop_id,
+    gone = session.exec(table.delete().where(table.c.community_id == community_id,
+                                             table.c.drop_id == facts.drop_id,
                                              table.c.account_id == account_id))
     if not gone.rowcount:
         return 0
     versions = _community_rules(session, community_id)
     trigger = _Trigger(f"void:{facts.drop_id}", facts, "void")
-    rows, blame, runs = _recompute(session, accounts, {account_id: [trigger]}, versions,
-                                   now=now, actor_id=actor_id, runs_of=stored)
-    return sum(_apply(session, rows, blame, runs, stored).values())
+    rows, blame, runs = _recompute(session, community_id, accounts, {account_id: [trigger]},
+                                   versions, now=now, actor_id=actor_id, runs_of=stored)
+    return sum(_apply(session, community_id, rows, blame, runs, stored).values())
 
 
 # --- Reading --------------------------------------------------------------------------------
@@ -987,11 +1007,12 @@ def adjust(session: Session, *, actor: policy.Actor, household_id: int, data: Ad
                           area=area, target_type="household", target_id=household_id, ip=ip,
                           amount=amount, reason=reason)
     local_day = clock.local_today(area.timezone, now)
-    rows = _append(session, [{"account_id": account_id, "amount": amount, "kind": "adjust",
+    rows = _append(session, hh.community_id, [{
+                              "account_id": account_id, "amount": amount, "kind": "adjust",
                               "source": f"adjust:{record.id}", "rule_version": None,
                               "actor_id": actor.account_id, "reason": reason, "at": now,
                               "local_date": local_day, "reverses_id": None}])
-    _move_balances(session, {account_id: amount})
+    _move_balances(session, hh.community_id, {account_id: amount})
     return cast(LedgerEntry, session.get(LedgerEntry, rows[0][0]))  # just appended
 
 
@@ -1154,7 +1175,8 @@ def credit_steward(session: Session, *, steward_id: int, community_id: int, amou
                    rule_version: int | None = None) -> int:
     """Credit a steward's account once per `source` (one "earn" entry); the points credited.
 
-    UNIQUE (source, kind) makes a second credit of the same source impossible, even from a
+    UNIQUE (community_id, source, kind) makes a second credit of the same source impossible,
+        even from a
     concurrent transaction: it returns 0 and moves nothing. A zero amount appends nothing.
     """
     if not isinstance(amount, int) or isinstance(amount, bool) or amount < 0:
@@ -1165,12 +1187,13 @@ def credit_steward(session: Session, *, steward_id: int, community_id: int, amou
         return 0
     area = cast(Area, session.get(Area, community_id))  # the steward's community exists
     local_day = clock.local_today(area.timezone, now)
-    rows = _append(session, [{"account_id": account_id, "amount": amount, "kind": "earn",
+    rows = _append(session, community_id, [{
+                              "account_id": account_id, "amount": amount, "kind": "earn",
                               "source": source, "rule_version": rule_version,
                               "actor_id": actor_id, "reason": reason, "at": now,
                               "local_date": local_day, "reverses_id": None}])
     credited = sum(m for _i, _a, m, _s, _k in rows)
-    _move_balances(session, {account_id: credited})
+    _move_balances(session, community_id, {account_id: credited})
     return credited
 
 

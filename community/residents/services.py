@@ -220,7 +220,11 @@ def _new_member(session: Session, household_id: int, account_id: int) -> Househo
     member = _member_row(session, household_id, account_id)
     if member is not None:
         return member
-    member = HouseholdMember(household_id=household_id, account_id=account_id, status=PENDING)
+    hh = session.get(Household, household_id)  # loaded by the caller: no statement
+    if hh is None:
+        raise NotFound()
+    member = HouseholdMember(community_id=hh.community_id, household_id=household_id,
+                             account_id=account_id, status=PENDING)
     try:
         with session.begin_nested():  # a double submit of the same request races here
             session.add(member)
@@ -507,7 +511,7 @@ def request_join(session: Session, *, account_id: int, data: LinkIn,
     The card's short code only names the household; the request waits for a manager who knows
     the family. Refused when the community takes no requests.
     """
-    _card, hh = households_services.resolve_card(session, data.short_code)
+    _card, hh = households_services.resolve_card(session, data.short_code, community_id=None)
     if hh.status != "active":
         raise HouseholdInactive()
     area = households_services.household_area(session, hh)

@@ -21,7 +21,7 @@ from wtforms import ValidationError as CsrfInvalid
 
 from community import clock
 from community.auth import policy
-from community.db import get_session
+from community.db import commit_unit, get_session
 from community.errors import DomainError, InvalidInput
 from community.extensions import csrf
 from community.stations import openapi, photos, queries
@@ -107,7 +107,15 @@ def record_drop():
 
 @bp.post(f"{V1}/drops/batch")
 def record_drops():
-    """Record up to 500 drops in one transaction; one result per item, bad items skipped."""
+    """Record up to 500 drops; one result per item, bad items skipped.
+
+    One transaction per community of the items' stations (a steward's queue may hold drops
+    of several): each community's drops are committed before the next one's are recorded,
+    the last by the request's commit point. If recording a later community fails (a server
+    error, the database gone), the request answers that error and the communities before it
+    stay stored: the queue sends the whole batch again, and their drops come back as
+    replays (by client id), so nothing is stored or scored twice.
+    """
     acting, device = _caller()
     batch = BatchIn.model_validate_json(_json_body())
     results: dict[int, BatchItemOut | BatchItemError] = {}
@@ -123,10 +131,17 @@ def record_drops():
                 error="invalid", message=_("Some fields are not valid."),
                 fields=validation_fields(err))
     session = get_session()
-    outcomes = stations_services.record_drops(session, actor=acting,
-                                              items=[item for _n, item in valid],
-                                              device=device)
-    for (n, _item), outcome in zip(valid, outcomes, strict=True):
+    items = [item for _n, item in valid]
+    outcomes: dict[int, stations_services.Outcome] = {}
+    for k, group in enumerate(stations_services.community_groups(session, items)):
+        if k:
+            commit_unit()  # the previous community's drops, in a transaction of their own
+        got = stations_services.record_drops(session, actor=acting,
+                                             items=[items[i] for i in group], device=device)
+        for i, outcome in zip(group, got, strict=True):
+            outcomes[i] = outcome
+    for i, (n, _item) in enumerate(valid):
+        outcome = outcomes[i]  # every item is in one group
         if isinstance(outcome, stations_services.DropError):
             error = outcome.error
             field = error.details.get("field")

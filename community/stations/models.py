@@ -176,12 +176,14 @@ class Drop(SQLModel, table=True):
         CheckConstraint("weight_kg IS NULL OR (weight_kg > 0 AND weight_kg <= 50)",
                         name="ck_drop_weight"),
         CheckConstraint("quality IN ('correct', 'incorrect', 'ungraded')", name="ck_drop_quality"),
+        # A replay is recognised within the station's community (the distribution column).
+        UniqueConstraint("community_id", "client_id", name="uq_drop_record_client"),
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId,
                            sa_column_kwargs={"autoincrement": True})
     # Made by the client; a retried or re-synced upload carries the same id and is stored once.
-    client_id: str = Field(max_length=64, unique=True)
+    client_id: str = Field(max_length=64)
     station_id: int = Field(foreign_key="station.id")
     community_id: int = Field(foreign_key="area.id")
     category: str = Field(max_length=12)
@@ -263,6 +265,7 @@ class DropRegrade(SQLModel, table=True):
     __tablename__ = "drop_regrade"
 
     id: int | None = Field(default=None, primary_key=True)
+    community_id: int = Field(foreign_key="area.id")  # the drop's
     drop_id: int = Field(foreign_key="drop_record.id", index=True, sa_type=BigId)
     from_quality: str = Field(max_length=10)
     to_quality: str = Field(max_length=10)

@@ -36,9 +36,10 @@ VERDICT_KINDS = ("drop_incorrect", "drop_regraded", "appeal_upheld", "appeal_reg
 NO_REASON = _l("no reason recorded")
 
 
-def household_accounts(session: Session, household_ids: Iterable[int]) -> dict[int, list[int]]:
-    """Household id → the account ids of its approved members."""
-    return households_services.member_accounts(session, household_ids)
+def household_accounts(session: Session, community_id: int,
+                       household_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Household id → the account ids of its approved members (households of one community)."""
+    return households_services.member_accounts(session, community_id, household_ids)
 
 
 def _zones(session: Session, community_ids: set[int]) -> dict[int, str]:
@@ -69,7 +70,10 @@ def tell_incorrect(session: Session, rows: Sequence[Mapping[str, Any]] | Sequenc
     wrong = [r for r in rows if get(r, "quality") == "incorrect" and get(r, "household_id")]
     if not wrong:
         return 0
-    members = household_accounts(session, {get(r, "household_id") for r in wrong})
+    members: dict[int, list[int]] = {}
+    for community_id in sorted({get(r, "community_id") for r in wrong}):
+        members |= household_accounts(session, community_id, {
+            get(r, "household_id") for r in wrong if get(r, "community_id") == community_id})
     known = dict(stations or {})
     missing = {get(r, "station_id") for r in wrong} - known.keys()
     if missing:
@@ -106,8 +110,8 @@ def tell_regraded(session: Session, drop: Drop, change: DropRegrade) -> int:
         return 0
     params = _drop_params(session, drop) | {"quality": change.to_quality, "note": change.reason}
     return notifications.notify_many(
-        session, account_ids=household_accounts(session, [drop.household_id]).get(
-            drop.household_id, []),
+        session, account_ids=household_accounts(session, drop.community_id,
+                                                [drop.household_id]).get(drop.household_id, []),
         kind="drop_regraded", params=params, link=link_for(drop.household_id, pk_of(drop)),
         dedupe_key=f"regrade:{change.id}")
 
@@ -118,8 +122,9 @@ def tell_appeal_decided(session: Session, drop: Drop, appeal: DropAppeal) -> int
     params = _drop_params(session, drop) | {"quality": drop.quality,
                                             "note": appeal.decision_reason}
     return notifications.notify_many(
-        session, account_ids=household_accounts(session, [appeal.household_id]).get(
-            appeal.household_id, []),
+        session, account_ids=household_accounts(session, drop.community_id,
+                                                [appeal.household_id]).get(appeal.household_id,
+                                                                           []),
         kind=kind, params=params, link=link_for(appeal.household_id, pk_of(drop)),
         dedupe_key=f"appeal:{appeal.id}")
 

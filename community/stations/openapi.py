@@ -78,7 +78,7 @@ _BODY_ERRORS = {
     "413": _error(f"Body larger than {MAX_JSON_BYTES // 1024} KB (`too_large`)."),
     "415": _error("Content-Type is not application/json (`unsupported_media_type`)."),
     "422": _error("Schema errors (`invalid`, with `fields`) or a refused drop "
-                  "(`category_not_accepted`, `card_foreign`, `time_in_future`, "
+                  "(`category_not_accepted`, `time_in_future`, "
                   "`time_too_old`, `tally_with_card`, `card_required`, `reason_unknown`, "
                   "`reason_needs_note`, `reason_not_incorrect`)."),
 }

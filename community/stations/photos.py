@@ -12,11 +12,13 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlmodel import Session, col
 
+from community.areas import services as areas_services
 from community.areas.models import Area
 from community.audit import services as audit
 from community.auth import policy
 from community.errors import DomainError, Forbidden
 from community.images import MAX_PHOTO_BYTES, PhotoInvalid, PhotoTooLarge, clean_photo, write_atomic
+from community.rows import any_of, pk
 from community.stations.models import Drop
 
 __all__ = ["MAX_PHOTO_BYTES", "DropUnknown", "PhotoInvalid", "PhotoTooLarge", "attach_photo",
@@ -42,11 +44,17 @@ def attach_photo(session: Session, *, actor: policy.Actor, client_id: str, data:
 
     A drop's photo is evidence of its verdict: once it has one, only its recorder (the same
     account, or the same device) or a manager may replace it, and a replacement is audited
-    with the old and the new file.
+    with the old and the new file. Client ids are unique per community: the drop is looked
+    up in the communities where the actor records (another community's is unknown).
     """
+    if not policy.offers(actor, "drop:record"):
+        raise Forbidden(action="drop:record")
+    communities = [pk(a) for a in areas_services.communities_for(session, actor, "drop:record")]
     drop = session.execute(
         select(col(Drop.id), col(Drop.community_id), col(Drop.photo), col(Drop.recorded_by),
-               col(Drop.device_id)).where(col(Drop.client_id) == client_id)
+               col(Drop.device_id)).where(any_of(session, col(Drop.community_id), communities),
+                                          col(Drop.client_id) == client_id)
+        .order_by(col(Drop.id).desc()).limit(1)
     ).first()
     if drop is None:
         raise DropUnknown()
@@ -62,7 +70,8 @@ def attach_photo(session: Session, *, actor: policy.Actor, client_id: str, data:
     digest = hashlib.sha256(content).hexdigest()[:16]
     relative = f"{drop.community_id}/{drop.id}-{digest}.{ext}"
     write_atomic(photo_dir / relative, content)
-    session.execute(update(Drop).where(col(Drop.id) == drop.id).values(photo=relative))
+    session.execute(update(Drop).where(col(Drop.community_id) == drop.community_id,
+                                       col(Drop.id) == drop.id).values(photo=relative))
     session.flush()
     if drop.photo and drop.photo != relative:
         audit.record(session, actor_id=actor.account_id, action="drop.photo_replaced",

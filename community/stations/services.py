@@ -3,6 +3,12 @@
 The hot path is set-based: one batch (or a single drop, a batch of one) costs a fixed
 handful of statements whatever its size — replays by client id, stations with their
 schedules, cards, recent duplicates, then one multi-row INSERT … ON CONFLICT DO NOTHING.
+
+Every read and write of a drop, card or ledger row names the community of the station it is
+about (the distribution column of a sharded deployment, README "Sharding"): a card is
+resolved, a client id recognised as a replay and earlier drops looked up within that
+community. A batch spanning communities is recorded one community at a time
+(`community_groups` tells the API how to give each its own transaction).
 """
 from __future__ import annotations
 
@@ -16,7 +22,8 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
 from community import clock
@@ -77,11 +84,6 @@ class StationSuspended(DomainError):
 class CategoryNotAccepted(DomainError):
     code, status, message = "category_not_accepted", 422, _l(
         "This station has no bin for this category.")
-
-
-class CardForeign(DomainError):
-    code, status, message = "card_foreign", 422, _l(
-        "This card belongs to a household of another community.")
 
 
 class TimeInFuture(DomainError):
@@ -273,8 +275,10 @@ def load_station_schedules(session: Session, station_ids: set[int],
             for i, f in facts.items()}
 
 
-def _load_cards(session: Session, raw: set[str]) -> dict[str, tuple[Card, Household]]:
-    """Cards by the exact text sent (token or short code) with their households."""
+def _load_cards(session: Session, community_id: int,
+                raw: set[str]) -> dict[str, tuple[Card, Household]]:
+    """A community's cards by the exact text sent (token or short code) with their
+    households; a card of another community is not found (it is unknown there)."""
     if not raw:
         return {}
     shorts = {r: codes.normalize_code(r) for r in raw}
@@ -286,8 +290,10 @@ def _load_cards(session: Session, raw: set[str]) -> dict[str, tuple[Card, Househ
     if short_values:
         conds.append(any_of(session, col(Card.short_code), short_values))
     rows = session.execute(
-        select(Card, Household).join(Household, col(Household.id) == Card.household_id)
-        .where(or_(*conds))
+        select(Card, Household)
+        .join(Household, and_(col(Household.community_id) == Card.community_id,
+                              col(Household.id) == Card.household_id))
+        .where(col(Card.community_id) == community_id, or_(*conds))
     ).all()
     by_token = {c.token: (c, h) for c, h in rows}
     by_short = {c.short_code: (c, h) for c, h in rows}
@@ -299,15 +305,18 @@ def _load_cards(session: Session, raw: set[str]) -> dict[str, tuple[Card, Househ
     return out
 
 
-def _replays(session: Session, client_ids: Sequence[str]) -> dict[str, Drop]:
+def _replays(session: Session, community_id: int, client_ids: Sequence[str]) -> dict[str, Drop]:
+    """The community's stored drops of these client ids (a replay is one of the same
+    community: client ids are unique per community)."""
     if not client_ids:
         return {}
     rows = session.execute(select(Drop).where(
+        col(Drop.community_id) == community_id,
         any_of(session, col(Drop.client_id), client_ids))).scalars()
     return {d.client_id: d for d in rows}
 
 
-def _recent_drops(session: Session,
+def _recent_drops(session: Session, community_id: int,
                   rows: list[dict[str, Any]]) -> set[tuple[int, str, datetime, int]]:
     """Stored, not voided drops of the batch's households near the batch's times (repeats):
     (household, category, happened_at, id)."""
@@ -317,7 +326,8 @@ def _recent_drops(session: Session,
     times = [r["happened_at"] for r in rows]
     found = session.execute(
         select(col(Drop.household_id), col(Drop.category), col(Drop.happened_at), col(Drop.id))
-        .where(any_of(session, col(Drop.household_id), households),
+        .where(col(Drop.community_id) == community_id,
+               any_of(session, col(Drop.household_id), households),
                any_of(session, col(Drop.category), {r["category"] for r in rows}),
                col(Drop.happened_at) >= min(times) - DUPLICATE_WINDOW,
                col(Drop.happened_at) <= max(times) + DUPLICATE_WINDOW,
@@ -326,8 +336,8 @@ def _recent_drops(session: Session,
     return {(h, c, t, i) for h, c, t, i in found}
 
 
-def _mark_repeats(session: Session, pending: Sequence[tuple[int, dict[str, Any],
-                                                               list[DropWarning]]]) -> None:
+def _mark_repeats(session: Session, community_id: int,
+                  pending: Sequence[tuple[int, dict[str, Any], list[DropWarning]]]) -> None:
     """Set `repeat_of` on the rows that repeat a stored drop (its id) or an earlier row of
     the batch (a negative placeholder, -(position + 1), resolved after the insert), and warn.
 
@@ -335,7 +345,7 @@ def _mark_repeats(session: Session, pending: Sequence[tuple[int, dict[str, Any],
     """
     rows = [r for _n, r, _w in pending]
     earlier: dict[tuple[int, str], list[tuple[int, datetime]]] = {}
-    for h, c, t, i in _recent_drops(session, rows):
+    for h, c, t, i in _recent_drops(session, community_id, rows):
         earlier.setdefault((h, c), []).append((i, t))
     order = sorted(range(len(pending)), key=lambda k: (pending[k][1]["happened_at"], k))
     for k in order:
@@ -350,7 +360,7 @@ def _mark_repeats(session: Session, pending: Sequence[tuple[int, dict[str, Any],
         seen.append((-(k + 1), row["happened_at"]))
 
 
-def _resolve_repeats(session: Session, rows: Sequence[dict[str, Any]],
+def _resolve_repeats(session: Session, community_id: int, rows: Sequence[dict[str, Any]],
                      inserted: Mapping[str, int]) -> None:
     """Replace the placeholders of repeats of rows of the same batch by their stored ids."""
     fixes = []
@@ -362,15 +372,17 @@ def _resolve_repeats(session: Session, rows: Sequence[dict[str, Any]],
             fixes.append({"rid": inserted[row["client_id"]], "of": row["repeat_of"]})
     if fixes:
         table = table_of(Drop)
-        session.execute(update(table).where(table.c.id == bindparam("rid"))
+        session.execute(update(table).where(table.c.community_id == community_id,
+                                            table.c.id == bindparam("rid"))
                         .values(repeat_of=bindparam("of")), fixes,
                         execution_options={"synchronize_session": False})
 
 
-def _labels(session: Session, household_ids: set[int]) -> dict[int, str]:
+def _labels(session: Session, community_id: int, household_ids: set[int]) -> dict[int, str]:
     if not household_ids:
         return {}
     rows = session.execute(select(Household).where(
+        col(Household.community_id) == community_id,
         any_of(session, col(Household.id), household_ids)))
     return {h.id: households_services.address_label(h) for h in rows.scalars()}
 
@@ -396,28 +408,56 @@ def _facts(row: Drop | dict[str, Any]) -> DropFacts:
                      happened_at=get("happened_at"))
 
 
-def _award_new(session: Session, rows: list[dict[str, Any]], now: datetime) -> dict[int, int]:
-    """Score newly stored identified drops, per community, in happened order (points ledger)."""
-    by_community: dict[int, list[dict[str, Any]]] = {}
-    for r in rows:
-        if r["household_id"] and r.get("repeat_of") is None:  # a repeat is never scored
-            by_community.setdefault(r["community_id"], []).append(r)
-    out: dict[int, int] = {}
-    for community_id, group in sorted(by_community.items()):
-        group.sort(key=lambda r: (r["happened_at"], r["id"]))
-        out |= points_services.award_for_drops(session, [_facts(r) for r in group],
-                                               community_id=community_id, now=now)
-    return out
+def _award_new(session: Session, community_id: int, rows: list[dict[str, Any]],
+               now: datetime) -> dict[int, int]:
+    """Score a community's newly stored identified drops in happened order (points ledger);
+    a repeat is never scored."""
+    group = sorted((r for r in rows if r["household_id"] and r.get("repeat_of") is None),
+                   key=lambda r: (r["happened_at"], r["id"]))
+    if not group:
+        return {}
+    return points_services.award_for_drops(session, [_facts(r) for r in group],
+                                           community_id=community_id, now=now)
 
 
 def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """INSERT … ON CONFLICT (client_id) DO NOTHING RETURNING; map client_id → new id."""
+    """INSERT … ON CONFLICT (community_id, client_id) DO NOTHING RETURNING; map client_id →
+    new id (the rows are of one community)."""
     if not rows:
         return {}
     table = table_of(Drop)
-    got = insert_rows(session, table, rows, on=["client_id"],
+    got = insert_rows(session, table, rows, on=["community_id", "client_id"],
                       returning=(table.c.id, table.c.client_id))
     return {cid: i for i, cid in got.all()}
+
+
+def _days(items: Sequence[DropIn]) -> set[date]:
+    # The local date is within a day of the UTC date, and classify() looks one local day
+    # either side (windows past midnight), so exceptions are read for UTC date ±2.
+    return {i.happened_at.astimezone(UTC).date() + timedelta(days=o)
+            for i in items for o in range(-2, 3)}
+
+
+def community_groups(session: Session, items: Sequence[DropIn]) -> list[list[int]]:
+    """The indexes of a batch's items per community of their station (in community order;
+    items of an unknown station join the first group, where they are refused).
+
+    The API records each group in its own transaction: no transaction spans communities
+    (on a sharded database, one community's rows live together; see README "Sharding").
+    Reads the stations from the scan path's cache (no statement when cached).
+    """
+    facts = _station_facts(session, {i.station_id for i in items})
+    groups: dict[int, list[int]] = {}
+    unknown: list[int] = []
+    for n, item in enumerate(items):
+        f = facts.get(item.station_id)
+        if f is None:
+            unknown.append(n)
+        else:
+            groups.setdefault(f.community_id, []).append(n)
+    out = [groups[c] for c in sorted(groups)] or [[]]
+    out[0] = sorted(out[0] + unknown)
+    return out
 
 
 def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropIn],
@@ -425,22 +465,45 @@ def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropI
     """Record a batch of drops in the caller's transaction; one outcome per item, in order.
 
     A replayed client id returns the stored drop (flagged `replay`, scoring nothing again);
-    a bad item is reported and skipped while the good ones are stored.
+    a bad item is reported and skipped while the good ones are stored. The items are
+    recorded per community of their station, each community's with statements naming it
+    (the API gives each community its own transaction, see `community_groups`).
     """
     now = now or clock.now()
     outcomes: list[Outcome | None] = [None] * len(items)
+    days = _days(items)
+    stations = load_station_schedules(session, {i.station_id for i in items}, days)
+    groups: dict[int, list[int]] = {}
+    for n, item in enumerate(items):
+        info = stations.get(item.station_id)
+        if info is None:
+            outcomes[n] = DropError(item.client_id, StationUnknown(field="station_id"))
+        else:
+            groups.setdefault(info.station.community_id, []).append(n)
+    on_duty = _Duty(session, actor, items)
+    for community_id, index in sorted(groups.items()):
+        got = _record_community(session, actor, community_id, [items[n] for n in index],
+                                stations, days, device, now, on_duty)
+        for n, outcome in zip(index, got, strict=True):
+            outcomes[n] = outcome
+    return cast(list[Outcome], outcomes)  # every item has its outcome by now
+
+
+def _record_community(session: Session, actor: policy.Actor, community_id: int,
+                      items: Sequence[DropIn], stations: dict[int, _StationInfo],
+                      days: set[date], device: Device | None, now: datetime,
+                      on_duty: _Duty) -> list[Outcome]:
+    """`record_drops` for items whose stations are of one community."""
+    outcomes: list[Outcome | None] = [None] * len(items)
     replay_of: dict[int, str] = {}       # item index -> client id answered by a stored drop
     first: dict[str, int] = {}           # client id -> index of its first valid item here
-    replays = _replays(session, [i.client_id for i in items])
-    # The local date is within a day of the UTC date, and classify() looks one local day
-    # either side (windows past midnight), so exceptions are read for UTC date ±2.
-    days = {i.happened_at.astimezone(UTC).date() + timedelta(days=o)
-            for i in items for o in range(-2, 3)}
-    stations = load_station_schedules(session, {i.station_id for i in items}
-                              | {d.station_id for d in replays.values()}, days)
-    cards = _load_cards(session, {i.card for i in items if i.card and not i.tally})
+    replays = _replays(session, community_id, [i.client_id for i in items])
+    other = {d.station_id for d in replays.values()} - stations.keys()
+    if other:  # a replay names the station it was stored at (of the same community)
+        stations = stations | load_station_schedules(session, other, days)
+    cards = _load_cards(session, community_id,
+                        {i.card for i in items if i.card and not i.tally})
 
-    on_duty = _Duty(session, actor, items)
     reason_cache: dict[int, list[Any]] = {}  # community → its active reasons
     pending: list[tuple[int, dict[str, Any], list[DropWarning]]] = []
     for n, item in enumerate(items):
@@ -469,20 +532,20 @@ def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropI
         pending.append((n, row, warnings))
 
     rows = [r for _, r, _ in pending]
-    _mark_repeats(session, pending)
+    _mark_repeats(session, community_id, pending)
     # A placeholder (a repeat of a row of this batch) is stored as NULL, then resolved.
     inserted = _insert_ignore(session, [
         {**r, "repeat_of": None} if (r["repeat_of"] or 0) < 0 else r for r in rows])
-    _resolve_repeats(session, rows, inserted)
+    _resolve_repeats(session, community_id, rows, inserted)
     # Not inserted means a concurrent request stored the same client id first: a replay.
-    replays.update(_replays(session, [r["client_id"] for r in rows
-                                      if r["client_id"] not in inserted]))
+    replays.update(_replays(session, community_id, [r["client_id"] for r in rows
+                                                    if r["client_id"] not in inserted]))
     labels = {pk(hh): households_services.address_label(hh) for _c, hh in cards.values()}
-    labels |= _labels(session, {d.household_id for d in replays.values()
-                                if d.household_id and d.household_id not in labels})
-    points = _award_new(session, [{**r, "id": inserted[r["client_id"]]} for r in rows
-                                  if r["client_id"] in inserted], now)
-    points |= points_services.points_for_drops(session, sorted(
+    labels |= _labels(session, community_id, {d.household_id for d in replays.values()
+                                              if d.household_id and d.household_id not in labels})
+    points = _award_new(session, community_id, [{**r, "id": inserted[r["client_id"]]}
+                                                for r in rows if r["client_id"] in inserted], now)
+    points |= points_services.points_for_drops(session, community_id, sorted(
         {pk(d) for d in replays.values() if d.household_id}))
     for n, row, warnings in pending:
         if row["client_id"] in inserted:
@@ -596,8 +659,6 @@ def _validate(item: DropIn, info: _StationInfo, cards: dict[str, tuple[Card, Hou
         card, hh = hit
         if _revoked_before(card, item.happened_at):
             raise CardRevoked(field="card")
-        if hh.community_id != station.community_id:
-            raise CardForeign(field="card")
         household_id, card_id = hh.id, card.id
         typed = codes.is_short_code(codes.normalize_code(item.card))
         source = "device" if device else ("manual" if typed else "scan")
@@ -696,12 +757,27 @@ def authenticate_device(session: Session, token: str) -> tuple[Device, policy.Ac
 
 # --- Regrading ----------------------------------------------------------------------------
 
+def _communities_of(session: Session, actor: policy.Actor, action: str) -> list[int]:
+    """The ids of the communities where the actor may do `action` (Forbidden if none): a
+    drop named by id or client id is looked up among them, so every statement names its
+    community."""
+    if not policy.offers(actor, action):
+        raise Forbidden(action=action)
+    return [pk(a) for a in areas_services.communities_for(session, actor, action)]
+
+
 def regrade_drop(session: Session, *, actor: policy.Actor, drop_id: int, data: RegradeIn,
                  ip: str | None = None, tell_household: bool = True) -> DropRegrade:
     """Change a drop's quality, keeping its history (who, when, from, to, why); the household
-    is told the new quality and the reason (an appeal's decision tells it its own way)."""
+    is told the new quality and the reason (an appeal's decision tells it its own way).
+
+    The drop is looked up among the communities where the actor may regrade (a drop of
+    another community is not found).
+    """
+    communities = _communities_of(session, actor, "drop:regrade")
     drop = session.execute(
-        select(Drop).where(col(Drop.id) == drop_id).with_for_update()
+        select(Drop).where(any_of(session, col(Drop.community_id), communities),
+                           col(Drop.id) == drop_id).with_for_update()
     ).scalar_one_or_none()
     if drop is None:
         raise NotFound()
@@ -712,12 +788,18 @@ def regrade_drop(session: Session, *, actor: policy.Actor, drop_id: int, data: R
     quality = data.quality
     if quality == drop.quality:
         raise InvalidInput(_l("The drop already has this quality."), field="quality")
-    change = DropRegrade(drop_id=drop.id, from_quality=drop.quality, to_quality=quality,
+    change = DropRegrade(community_id=drop.community_id, drop_id=drop.id,
+                         from_quality=drop.quality, to_quality=quality,
                          actor_id=actor.account_id, reason=data.reason)
     earlier = list(session.execute(select(col(DropRegrade.id)).where(
+        col(DropRegrade.community_id) == drop.community_id,
         col(DropRegrade.drop_id) == drop.id)).scalars())
-    drop.quality = quality
-    session.add_all([drop, change])
+    # The drop's own UPDATE names its community (an ORM flush would update by id alone).
+    session.execute(update(Drop).where(col(Drop.community_id) == drop.community_id,
+                                       col(Drop.id) == drop.id)
+                    .values(quality=quality).execution_options(synchronize_session=False))
+    set_committed_value(drop, "quality", quality)
+    session.add(change)
     session.flush()
     if drop.repeat_of is None:  # a repeat is never scored, whatever its quality
         points_services.reverse_and_reaward(
@@ -760,9 +842,13 @@ def void_drop(session: Session, *, actor: policy.Actor, client_id: str,
     answers `already`; another steward's scan or one older than 5 minutes is refused.
     """
     now = now or clock.now()
+    # Client ids are unique per community: looked up in the actor's communities.
+    communities = _communities_of(session, actor, "drop:record")
     drop = session.execute(
-        select(Drop).where(col(Drop.client_id) == client_id).with_for_update()
-    ).scalar_one_or_none()
+        select(Drop).where(any_of(session, col(Drop.community_id), communities),
+                           col(Drop.client_id) == client_id)
+        .order_by(col(Drop.id).desc()).limit(1).with_for_update()
+    ).scalars().first()
     if drop is None:
         raise NotFound()
     area = areas_services.get_community(session, drop.community_id)
@@ -777,7 +863,8 @@ def void_drop(session: Session, *, actor: policy.Actor, client_id: str,
     if refusal == "void_too_late":
         raise VoidTooLate()
     table = table_of(Drop)
-    done = session.exec(update(table).where(table.c.id == drop.id,
+    done = session.exec(update(table).where(table.c.community_id == drop.community_id,
+                                            table.c.id == drop.id,
                                             table.c.voided_at.is_(None))
                         .values(voided_at=now, voided_by=actor.account_id)
                         .execution_options(synchronize_session=False))

@@ -52,7 +52,6 @@ WARNING_LABELS = {
 ERROR_LABELS = {
     "card_revoked": _l("This card is revoked"),
     "card_unknown": _l("Unknown card"),
-    "card_foreign": _l("Card of another community"),
     "station_unknown": _l("Unknown station"),
     "station_suspended": _l("Station suspended"),
     "category_not_accepted": _l("No bin for this category"),

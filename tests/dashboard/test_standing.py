@@ -70,7 +70,8 @@ def test_resident_home_shows_rating(client, session: Session, world: builders.Wo
     hh = world.households_a[0]
     from community.households.models import HouseholdMember
 
-    session.add(HouseholdMember(household_id=hh.id, account_id=world.resident_a.id,
+    session.add(HouseholdMember(community_id=hh.community_id, household_id=hh.id,
+                                account_id=world.resident_a.id,
                                 status="approved"))
     session.commit()
     html = client.get("/me/").get_data(as_text=True)

@@ -44,7 +44,8 @@ def test_a_family_member_joins_by_invitation_and_is_removed(
         browser: Browser, live_server: str, session: Session, world: builders.World) -> None:
     hh = world.households_a[0]
     builders.active_card(session, hh)
-    session.add(HouseholdMember(household_id=hh.id, account_id=world.resident_a.id,
+    session.add(HouseholdMember(community_id=hh.community_id, household_id=hh.id,
+                                account_id=world.resident_a.id,
                                 status="approved", role="head", joined_via="approval"))
     manager = auth_services.load_actor(session, world.manager_a.id)
     points_services.adjust(session, actor=manager, household_id=hh.id,

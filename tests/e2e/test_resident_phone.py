@@ -18,7 +18,8 @@ def test_resident_home_on_a_phone(browser: Browser, live_server: str, session: S
                                   world: builders.World) -> None:
     """Chinese by default: address, a QR that decodes to the token, short code; then English."""
     home = world.households_a[1]
-    session.add(HouseholdMember(household_id=home.id, account_id=world.resident_a.id,
+    session.add(HouseholdMember(community_id=home.community_id, household_id=home.id,
+                                account_id=world.resident_a.id,
                                 status="approved"))
     card = builders.active_card(session, home)
     other_card = builders.active_card(session, world.households_b[1])

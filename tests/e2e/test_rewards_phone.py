@@ -53,7 +53,8 @@ def test_redeem_on_a_phone_then_steward_scans_and_hands_over(
         app: Flask, browser_type: BrowserType, browser_type_launch_args: dict,
         live_server: str, session: Session, world: builders.World, tmp_path: Path) -> None:
     home = world.households_a[0]
-    session.add(HouseholdMember(household_id=home.id, account_id=world.resident_a.id,
+    session.add(HouseholdMember(community_id=home.community_id, household_id=home.id,
+                                account_id=world.resident_a.id,
                                 status="approved"))
     session.flush()
     manager = auth_services.load_actor(session, world.manager_a.id)

@@ -25,7 +25,7 @@ def _card(session: Session, hh: Household) -> Card:
 def _resolve(session: Session, code: str) -> tuple[Card, Household]:
     """Resolve as a steward's request would: in a session of its own, fresh from the database."""
     with Session(session.get_bind()) as fresh:
-        return services.resolve_card(fresh, code)
+        return services.resolve_card(fresh, code, community_id=None)
 
 
 def _resolve_fails(session: Session, code: str) -> None:

@@ -89,7 +89,8 @@ def test_64_concurrent_redemptions_never_overdraw_balance_or_stock(
     residents = []
     for i, hh in enumerate(households):
         acct = builders.account(session, "resident", world.a, phone=f"1370000{i:04d}")
-        session.add(HouseholdMember(household_id=hh.id, account_id=acct.id, status="approved"))
+        session.add(HouseholdMember(community_id=hh.community_id, household_id=hh.id,
+                                    account_id=acct.id, status="approved"))
         residents.append(acct)
     session.flush()
     with app.test_request_context():

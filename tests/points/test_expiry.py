@@ -175,7 +175,8 @@ def test_refunded_points_go_back_to_the_year_they_were_spent_from(session, world
         ids = services.append_entries(session, [{
             "account_id": account_id(session, hh), "amount": amount, "kind": kind,
             "source": source, "rule_version": None, "actor_id": None, "reason": "",
-            "at": at(day), "local_date": date.fromisoformat(day), "reverses_id": reverses}])
+            "at": at(day), "local_date": date.fromisoformat(day), "reverses_id": reverses}],
+            community_id=hh.community_id)
         session.commit()
         return ids[0]
 

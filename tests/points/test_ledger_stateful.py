@@ -72,7 +72,8 @@ def test_ledger_state_machine(app: Flask, session: Session, world: builders.Worl
     station = builders.station(session, world.a)
     households = world.households_a
     for hh in households:
-        session.add(HouseholdMember(household_id=hh.id, account_id=world.resident_a.id,
+        session.add(HouseholdMember(community_id=hh.community_id, household_id=hh.id,
+                                    account_id=world.resident_a.id,
                                     status="approved"))
     session.flush()
     manager = auth_services.load_actor(session, world.manager_a.id)

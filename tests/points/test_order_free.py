@@ -129,7 +129,7 @@ def _redeem(session: Session, hh: int, amount: int, at: datetime) -> None:
         "account_id": account_id, "amount": -amount, "kind": "redeem",
         "source": f"redemption:test-{hh}-{at.isoformat()}", "rule_version": None,
         "actor_id": None, "reason": "test", "at": at, "local_date": at.astimezone(SH).date(),
-        "reverses_id": None}])
+        "reverses_id": None}], community_id=builders_cid(session, hh))
 
 
 def builders_cid(session: Session, hh: int) -> int:

@@ -171,7 +171,7 @@ def test_verify_reports_a_reversal_dated_before_its_entry(
     services.append_entries(session, [{
         "account_id": account, "amount": -2, "kind": "reversal", "source": "test:misdated",
         "rule_version": 0, "actor_id": None, "reason": "", "at": NOW,
-        "local_date": START, "reverses_id": earn, "drop_id": 1002}])
+        "local_date": START, "reverses_id": earn, "drop_id": 1002}], community_id=cid)
     session.commit()
     rev = services.misdated_reversals(session)
     assert len(rev) == 1

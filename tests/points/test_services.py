@@ -160,7 +160,8 @@ def test_regrade_reverses_and_reawards_once(session, scene) -> None:
     # An entry can be reversed only once (database constraint).
     earn = session.execute(select(LedgerEntry).where(col(LedgerEntry.kind) == "earn")
                            .order_by(col(LedgerEntry.id))).scalars().first()
-    session.add(LedgerEntry(account_id=earn.account_id, amount=-2, kind="reversal",
+    session.add(LedgerEntry(community_id=earn.community_id, account_id=earn.account_id, amount=-2,
+                            kind="reversal",
                             source="reversal:again", reason="", local_date=DAY,
                             reverses_id=earn.id))
     with pytest.raises(IntegrityError):

@@ -51,7 +51,8 @@ def _raw(session: Session, hh, kind: str, amount: int, day: date, reason: str) -
     """An entry the rewards or expiry module would write (they keep the balance in step)."""
     account = session.execute(select(PointsAccount).where(
         col(PointsAccount.household_id) == hh.id)).scalar_one()
-    session.add(LedgerEntry(account_id=account.id, amount=amount, kind=kind,
+    session.add(LedgerEntry(community_id=account.community_id, account_id=account.id,
+                            amount=amount, kind=kind,
                             source=f"test:{kind}:{hh.id}:{day}", reason=reason, at=NOW,
                             local_date=day))
     account.balance += amount

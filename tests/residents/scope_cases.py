@@ -35,7 +35,8 @@ def _pending_request_in_a(world: World) -> int:
         HouseholdMember.household_id == hh.id, HouseholdMember.status == "pending")).first()
     if existing is None:
         applicant = builders.account(session, phone=APPLICANT_A)
-        existing = HouseholdMember(household_id=hh.id, account_id=applicant.id, status="pending")
+        existing = HouseholdMember(community_id=hh.community_id, household_id=hh.id,
+                                   account_id=applicant.id, status="pending")
         session.add(existing)
     session.commit()
     return existing.id  # type: ignore[return-value]
@@ -74,8 +75,9 @@ def _member_in_a(world: World) -> HouseholdMember:
     member = session.exec(select(HouseholdMember).where(
         HouseholdMember.household_id == hh.id, HouseholdMember.status == "approved")).first()
     if member is None:
-        member = HouseholdMember(household_id=hh.id, account_id=world.resident_a.id,
-                                 status="approved", role="head", joined_via="approval")
+        member = HouseholdMember(community_id=hh.community_id, household_id=hh.id,
+                                 account_id=world.resident_a.id, status="approved", role="head",
+                                 joined_via="approval")
         session.add(member)
         session.flush()
         session.add(HouseholdInvitation(household_id=hh.id, token_hash="0" * 64,

@@ -180,7 +180,7 @@ def test_domain_errors_name_their_field(client, session: Session, scene) -> None
         (_drop(st.id, card.token, happened_at=(NOW + timedelta(hours=1)).isoformat()),
          422, "time_in_future", "happened_at", None),
         (_drop(st.id, builders.active_card(session, world.households_b[0]).token),
-         422, "card_foreign", "card", None),
+         404, "card_unknown", "card", None),
         (_drop(st.id, card.token, tally=True), 422, "tally_with_card", "card", None),
         (_drop(st.id), 422, "card_required", "card", None),
         (_drop(st.id, card.token, happened_at=(NOW - timedelta(days=31)).isoformat()),

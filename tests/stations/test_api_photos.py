@@ -117,12 +117,15 @@ def test_photo_limits_and_errors(client, session: Session, recorded) -> None:
     assert _photo_of(session).endswith(".webp")
 
 
-def test_photo_of_another_communitys_drop_is_403(client, session: Session, recorded) -> None:
+def test_photo_of_another_communitys_drop_is_unknown(client, session: Session,
+                                                     recorded) -> None:
+    """Client ids are unique per community: another community's drop is not found."""
     world = recorded
     client.post("/logout")
     builders.login(client, world.manager_b)
     resp = _post(client, _image("PNG"))
-    assert resp.status_code == 403
+    assert resp.status_code == 404
+    assert resp.get_json()["error"] == "drop_unknown"
     assert _photo_of(session) is None
 
 

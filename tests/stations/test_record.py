@@ -138,9 +138,13 @@ def test_foreign_steward_and_foreign_card(session: Session, scene) -> None:
     with pytest.raises(Forbidden):
         services.record_drop(session, actor=auth_services.load_actor(session, other.id),
                              item=_item(st.id, card.token), now=NOW)
+    # A card is resolved within the station's community: another community's is unknown.
     card_b = builders.active_card(session, world.households_b[0])
-    with pytest.raises(services.CardForeign):
+    with pytest.raises(CardUnknown):
         services.record_drop(session, actor=steward, item=_item(st.id, card_b.token), now=NOW)
+    with pytest.raises(CardUnknown):
+        services.record_drop(session, actor=steward, item=_item(st.id, card_b.short_code, n=2),
+                             now=NOW)
 
 
 def test_batch_keeps_good_items_and_reports_bad_ones(session: Session, scene) -> None:

@@ -19,7 +19,8 @@ SH = ZoneInfo("Asia/Shanghai")
 @pytest.fixture
 def linked(session: Session, world: builders.World):
     """resident_a linked to a household of A; A has two stations, B one."""
-    session.add(HouseholdMember(household_id=world.households_a[0].id,
+    session.add(HouseholdMember(community_id=world.households_a[0].community_id,
+                                household_id=world.households_a[0].id,
                                 account_id=world.resident_a.id, status="approved"))
     st1 = builders.station(session, world.a, "一号点")
     st2 = builders.station(session, world.a, "夜间点", ranges=((22, 1),))

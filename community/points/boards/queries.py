@@ -327,8 +327,11 @@ def community_ranking(session: Session, *, parent: Area, month: Month) -> list[G
     points = dict(session.execute(
         select(col(Household.community_id), func.sum(LedgerEntry.amount))
         .select_from(Household)
-        .join(PointsAccount, col(PointsAccount.household_id) == Household.id)
-        .join(LedgerEntry, and_(col(LedgerEntry.account_id) == PointsAccount.id,
+        # Joined on the community too: each community's rows join within their shard.
+        .join(PointsAccount, and_(col(PointsAccount.community_id) == Household.community_id,
+                                  col(PointsAccount.household_id) == Household.id))
+        .join(LedgerEntry, and_(col(LedgerEntry.community_id) == PointsAccount.community_id,
+                                col(LedgerEntry.account_id) == PointsAccount.id,
                                 *_in_month(month)))
         .where(col(Household.community_id).in_(ids), col(Household.status) == "active")
         .group_by(col(Household.community_id))).all())

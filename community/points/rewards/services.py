@@ -266,7 +266,7 @@ def _redeem(session: Session, *, actor: policy.Actor, item: RewardItem, area: Ar
         "account_id": account_id, "amount": -item.cost, "kind": "redeem",
         "source": f"redemption:{redemption.id}", "rule_version": None,
         "actor_id": actor.account_id, "reason": item.name[:200], "at": now,
-        "local_date": today, "reverses_id": None}])
+        "local_date": today, "reverses_id": None}], community_id=item.community_id)
     session.refresh(item)
     _tell(session, redemption, "reward_ready", item.name)
     return redemption
@@ -278,7 +278,7 @@ def _tell(session: Session, red: Redemption, kind: str, item_name: str) -> None:
         return
     notifications.notify_many(
         session, account_ids=households_services.member_accounts(
-            session, [red.household_id]).get(red.household_id, []),
+            session, red.community_id, [red.household_id]).get(red.household_id, []),
         kind=kind, params={"item": item_name, "code": red.pickup_code},
         link=f"/me/rewards/redemptions/{red.id}", dedupe_key=f"{kind}:{red.id}")
 
@@ -292,8 +292,9 @@ class ChargeMissing(Conflict):
         "Ask the community manager to check the household's points.")
 
 
-def _redemption_entry(session: Session, redemption_id: int) -> LedgerEntry:
+def _redemption_entry(session: Session, community_id: int, redemption_id: int) -> LedgerEntry:
     entry: LedgerEntry | None = session.execute(select(LedgerEntry).where(
+        col(LedgerEntry.community_id) == community_id,
         col(LedgerEntry.source) == f"redemption:{redemption_id}",
         col(LedgerEntry.kind) == "redeem")).scalar_one_or_none()
     if entry is None:
@@ -339,12 +340,13 @@ def cancel_redemption(session: Session, *, actor: policy.Actor, redemption_id: i
     session.execute(update(RewardItem).where(col(RewardItem.id) == red.reward_id)
                     .values(stock=RewardItem.stock + 1)
                     .execution_options(synchronize_session=False))
-    charged = _redemption_entry(session, redemption_id)
+    charged = _redemption_entry(session, red.community_id, redemption_id)
     ledger.append_entries(session, [{
         "account_id": red.account_id, "amount": -charged.amount, "kind": "refund",
         "source": f"redemption:{redemption_id}", "rule_version": None,
         "actor_id": actor.account_id, "reason": reason[:200], "at": now,
-        "local_date": clock.local_today(area.timezone, now), "reverses_id": charged.id}])
+        "local_date": clock.local_today(area.timezone, now), "reverses_id": charged.id}],
+        community_id=red.community_id)
     if by_manager:
         audit.record(session, actor_id=actor.account_id, action="reward.cancelled", area=area,
                      target_type="redemption", target_id=redemption_id, ip=ip, reason=reason)

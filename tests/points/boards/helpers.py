@@ -41,5 +41,6 @@ def household(session: Session, community: Area, building: str, room: str, *,
 
 def member(session: Session, hh: Household, account_id: int, status: str = "approved") -> None:
     """Link an account to a household (approved unless told), committed."""
-    session.add(HouseholdMember(household_id=hh.id, account_id=account_id, status=status))
+    session.add(HouseholdMember(community_id=hh.community_id, household_id=hh.id,
+                                account_id=account_id, status=status))
     session.commit()

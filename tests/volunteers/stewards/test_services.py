@@ -195,7 +195,8 @@ def test_sign_up_only_in_own_community(client, session: Session, world: World) -
 def test_household_member_may_apply(session: Session, world: World) -> None:
     """A resident known only by household membership (no role yet) belongs to that community."""
     person = builders.account(session, phone="13900000013")
-    session.add(HouseholdMember(household_id=world.households_b[0].id, account_id=person.id,
+    session.add(HouseholdMember(community_id=world.households_b[0].community_id,
+                                household_id=world.households_b[0].id, account_id=person.id,
                                 status="approved"))
     session.flush()
     assert [a.id for a in steward_queries.my_communities(session, person.id)] == [world.b.id]
