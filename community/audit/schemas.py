@@ -8,7 +8,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+
+from community.waste import QUALITY_LABELS
 
 
 class Action(StrEnum):
@@ -46,6 +49,58 @@ class Action(StrEnum):
     CARD_REVOKED = "card.revoked"
     CARD_EXPORTED = "card.exported"
     CARDS_PRINTED = "cards.printed"
+    ACCOUNT_ENABLED = "account.enabled"
+    ACCOUNT_CLOSED = "account.closed"
+    ACCOUNT_PASSWORD_CHANGED = "account.password_changed"  # noqa: S105 (an action code)
+    HOUSEHOLD_HONOUR_OPT_OUT = "household.honour_opt_out"
+    CASEWORK_RULES_PUBLISHED = "casework.rules_published"
+    CASEWORK_CASE_OPENED = "casework.case_opened"
+    CASEWORK_CASE_CLOSED = "casework.case_closed"
+    CASEWORK_CASE_WITHDRAWN = "casework.case_withdrawn"
+    CASEWORK_CASE_ASSIGNED = "casework.case_assigned"
+    CASEWORK_TASK_DONE = "casework.task_done"
+    CASEWORK_VERDICT_AUDITED = "casework.verdict_audited"
+    DEVICE_ISSUED = "device.issued"
+    DEVICE_REVOKED = "device.revoked"
+    DROP_VOIDED = "drop.voided"
+    DROP_APPEALED = "drop.appealed"
+    DROP_APPEAL_DECIDED = "drop.appeal_decided"
+    DROP_REGRADED = "drop.regraded"
+    DROP_PHOTO_REPLACED = "drop.photo_replaced"
+    DROPS_EXPORTED = "drops.exported"
+    POINTS_ADJUSTED = "points.adjusted"
+    POINTS_EXPORTED = "points.exported"
+    POINTS_RULES_PUBLISHED = "points.rules_published"
+    RATINGS_POLICY_PUBLISHED = "ratings.policy_published"
+    REASON_EDITED = "reason.edited"
+    REWARD_SAVED = "reward.saved"
+    REWARD_ACTIVE = "reward.active"
+    REWARD_RETIRED = "reward.retired"
+    REWARD_CANCELLED = "reward.cancelled"
+    SHIFT_ASSIGNED = "shift.assigned"
+    SHIFT_UNASSIGNED = "shift.unassigned"
+    SHIFT_NEEDED = "shift.needed"
+    SHIFT_CONFIRM_PRESENCE = "shift.confirm_presence"
+    SHIFTS_GENERATED = "shifts.generated"
+    STATION_CREATED = "station.created"
+    STATION_UPDATED = "station.updated"
+    STATION_STATUS = "station.status"
+    STATION_WINDOWS = "station.windows"
+    STATION_EXCEPTION_ADDED = "station.exception_added"
+    STATION_EXCEPTION_REMOVED = "station.exception_removed"
+    STATION_CHIEF_APPOINTED = "station.chief_appointed"
+    STATION_CHIEF_REMOVED = "station.chief_removed"
+    STEWARD_APPLIED = "steward.applied"
+    STEWARD_APPROVED = "steward.approved"
+    STEWARD_REJECTED = "steward.rejected"
+    STEWARD_JOINED = "steward.joined"
+    STEWARD_RETIRED = "steward.retired"
+    STEWARD_TRAINING = "steward.training"
+    STEWARD_INVITE_CREATED = "steward_invite.created"
+    STEWARD_INVITE_REVOKED = "steward_invite.revoked"
+    TONNAGE_SAVED = "tonnage.saved"
+    VOLUNTEERS_HOURS_APPROVED = "volunteers.hours_approved"
+    VOLUNTEERS_HOURS_EXPORTED = "volunteers.hours_exported"
 
 
 class Target(StrEnum):
@@ -55,6 +110,22 @@ class Target(StrEnum):
     AREA = "area"
     HOUSEHOLD = "household"
     CARD = "card"
+    CASE_RULE_SET = "case_rule_set"
+    DEVICE = "device"
+    DROP = "drop"
+    MISDROP_CASE = "misdrop_case"
+    MISDROP_REASON = "misdrop_reason"
+    POINTS_RULE_SET = "points_rule_set"
+    RATING_POLICY = "rating_policy"
+    REDEMPTION = "redemption"
+    REWARD_ITEM = "reward_item"
+    SHIFT = "shift"
+    SHIFT_ASSIGNMENT = "shift_assignment"
+    STATION = "station"
+    STEWARD = "steward"
+    STEWARD_INVITE = "steward_invite"
+    TONNAGE_ENTRY = "tonnage_entry"
+    VERDICT_AUDIT = "verdict_audit"
 
 
 # Keyed by the enum members, which equal their stored codes.
@@ -91,10 +162,142 @@ ACTION_LABELS: dict[str, Any] = {
     Action.CARD_REVOKED: _l("Card revoked"),
     Action.CARD_EXPORTED: _l("Cards exported"),
     Action.CARDS_PRINTED: _l("Cards printed"),
+    Action.ACCOUNT_ENABLED: _l("Account enabled"),
+    Action.ACCOUNT_CLOSED: _l("Account closed"),
+    Action.ACCOUNT_PASSWORD_CHANGED: _l("Password changed"),
+    Action.HOUSEHOLD_HONOUR_OPT_OUT: _l("Honour roll setting changed"),
+    Action.CASEWORK_RULES_PUBLISHED: _l("Case rules published"),
+    Action.CASEWORK_CASE_OPENED: _l("Case opened"),
+    Action.CASEWORK_CASE_CLOSED: _l("Case closed"),
+    Action.CASEWORK_CASE_WITHDRAWN: _l("Case withdrawn"),
+    Action.CASEWORK_CASE_ASSIGNED: _l("Case assigned"),
+    Action.CASEWORK_TASK_DONE: _l("Education task done"),
+    Action.CASEWORK_VERDICT_AUDITED: _l("Verdict audited"),
+    Action.DEVICE_ISSUED: _l("Device registered"),
+    Action.DEVICE_REVOKED: _l("Device revoked"),
+    Action.DROP_VOIDED: _l("Drop undone"),
+    Action.DROP_APPEALED: _l("Drop appealed"),
+    Action.DROP_APPEAL_DECIDED: _l("Appeal decided"),
+    Action.DROP_REGRADED: _l("Drop regraded"),
+    Action.DROP_PHOTO_REPLACED: _l("Drop photo replaced"),
+    Action.DROPS_EXPORTED: _l("Drops exported"),
+    Action.POINTS_ADJUSTED: _l("Points adjusted"),
+    Action.POINTS_EXPORTED: _l("Points exported"),
+    Action.POINTS_RULES_PUBLISHED: _l("Points rules published"),
+    Action.RATINGS_POLICY_PUBLISHED: _l("Rating policy published"),
+    Action.REASON_EDITED: _l("Mis-drop reason saved"),
+    Action.REWARD_SAVED: _l("Reward saved"),
+    Action.REWARD_ACTIVE: _l("Reward restored"),
+    Action.REWARD_RETIRED: _l("Reward retired"),
+    Action.REWARD_CANCELLED: _l("Redemption cancelled"),
+    Action.SHIFT_ASSIGNED: _l("Shift assigned"),
+    Action.SHIFT_UNASSIGNED: _l("Shift assignment removed"),
+    Action.SHIFT_NEEDED: _l("Shift staffing changed"),
+    Action.SHIFT_CONFIRM_PRESENCE: _l("Presence confirmed"),
+    Action.SHIFTS_GENERATED: _l("Shifts generated"),
+    Action.STATION_CREATED: _l("Station added"),
+    Action.STATION_UPDATED: _l("Station changed"),
+    Action.STATION_STATUS: _l("Station status changed"),
+    Action.STATION_WINDOWS: _l("Station hours changed"),
+    Action.STATION_EXCEPTION_ADDED: _l("Station closure added"),
+    Action.STATION_EXCEPTION_REMOVED: _l("Station closure removed"),
+    Action.STATION_CHIEF_APPOINTED: _l("Station chief appointed"),
+    Action.STATION_CHIEF_REMOVED: _l("Station chief removed"),
+    Action.STEWARD_APPLIED: _l("Steward application"),
+    Action.STEWARD_APPROVED: _l("Steward approved"),
+    Action.STEWARD_REJECTED: _l("Steward rejected"),
+    Action.STEWARD_JOINED: _l("Steward joined"),
+    Action.STEWARD_RETIRED: _l("Steward retired"),
+    Action.STEWARD_TRAINING: _l("Steward training recorded"),
+    Action.STEWARD_INVITE_CREATED: _l("Steward invitation created"),
+    Action.STEWARD_INVITE_REVOKED: _l("Steward invitation revoked"),
+    Action.TONNAGE_SAVED: _l("Tonnage saved"),
+    Action.VOLUNTEERS_HOURS_APPROVED: _l("Volunteer hours approved"),
+    Action.VOLUNTEERS_HOURS_EXPORTED: _l("Volunteer hours exported"),
 }
 TARGET_LABELS: dict[str, Any] = {
     Target.ACCOUNT: _l("Account"),
     Target.AREA: _l("Area"),
     Target.HOUSEHOLD: _l("Household"),
     Target.CARD: _l("Card"),
+    Target.CASE_RULE_SET: _l("Case rules"),
+    Target.DEVICE: _l("Device"),
+    Target.DROP: _l("Drop"),
+    Target.MISDROP_CASE: _l("Mis-drop case"),
+    Target.MISDROP_REASON: _l("Mis-drop reason"),
+    Target.POINTS_RULE_SET: _l("Points rules"),
+    Target.RATING_POLICY: _l("Rating policy"),
+    Target.REDEMPTION: _l("Redemption"),
+    Target.REWARD_ITEM: _l("Reward"),
+    Target.SHIFT: _l("Shift"),
+    Target.SHIFT_ASSIGNMENT: _l("Shift assignment"),
+    Target.STATION: _l("Station"),
+    Target.STEWARD: _l("Steward"),
+    Target.STEWARD_INVITE: _l("Steward invitation"),
+    Target.TONNAGE_ENTRY: _l("Tonnage entry"),
+    Target.VERDICT_AUDIT: _l("Verdict audit"),
 }
+
+# The detail keys an entry may carry (`AuditEntry.detail`); an unknown key shows as itself.
+DETAIL_LABELS: dict[str, Any] = {
+    "account": _l("Account"), "address": _l("Address"), "agrees": _l("Agrees with the steward"),
+    "allowed": _l("Allowed"), "amount": _l("Amount"), "assignee_id": _l("Assigned to"),
+    "building": _l("Building"), "cancelled": _l("Cancelled"), "card": _l("Card"),
+    "changes": _l("Changes"), "code": _l("Code"), "cost": _l("Cost"), "count": _l("Count"),
+    "created": _l("Created"), "day": _l("Day"), "day_from": _l("From"), "day_to": _l("To"),
+    "days": _l("Days"), "device_id": _l("Device"), "drop_id": _l("Drop"),
+    "due_on": _l("Due on"), "effective_from": _l("Effective from"),
+    "effective_month": _l("Effective month"), "file": _l("File"), "fmt": _l("Format"),
+    "format": _l("Format"), "held": _l("Held"), "hide": _l("Hidden"), "hours": _l("Hours"),
+    "household_id": _l("Household"), "households": _l("Households"),
+    "invitation": _l("Invitation"), "invite": _l("Invitation"), "kind": _l("Kind"),
+    "login": _l("Login"), "max_uses": _l("Maximum uses"), "member": _l("Member"),
+    "method": _l("Method"), "minutes": _l("Minutes"), "month": _l("Month"), "name": _l("Name"),
+    "new": _l("New"), "new_card": _l("New card"), "old": _l("Old"), "old_card": _l("Old card"),
+    "outcome": _l("Outcome"), "points": _l("Points"), "quality": _l("Quality"),
+    "reason": _l("Reason"), "recorded": _l("Recorded"), "refunded": _l("Refunded"),
+    "rejected": _l("Rejected"), "role": _l("Role"), "rows": _l("Rows"),
+    "schedule": _l("Schedule"), "shift_id": _l("Shift"), "station_id": _l("Station"),
+    "status": _l("Status"), "steward_id": _l("Steward"), "stock": _l("Stock"),
+    "strikes": _l("Strikes"), "task": _l("Task"), "trained_on": _l("Trained on"),
+    "training": _l("Training"), "trigger_drop_id": _l("Triggering drop"),
+    "unchanged": _l("Unchanged"), "updated": _l("Updated"), "version": _l("Version"),
+    "via": _l("Via"), "was_head": _l("Was household head"), "weeks": _l("Weeks"),
+}
+# Coded values, keyed by the detail key (or "*" for any key).
+DETAIL_VALUES: dict[str, dict[Any, Any]] = {
+    "quality": QUALITY_LABELS,
+    "outcome": {"upheld": _l("verdict upheld"), "regraded": _l("regraded"),
+                "open": _l("open")},
+    "status": {"active": _l("active"), "retired": _l("retired"), "inactive": _l("inactive"),
+               "open": _l("open"), "closed": _l("closed"), "cancelled": _l("cancelled")},
+    "*": {True: _l("Yes"), False: _l("No")},
+}
+
+
+def detail_value(key: str, value: Any) -> str:
+    """One detail value in words: the coded values of its key, yes/no, or the value itself."""
+    family = "quality" if key.endswith("quality") else key
+    if isinstance(value, bool):
+        return str(DETAIL_VALUES["*"][value])
+    if isinstance(value, str) and value in DETAIL_VALUES.get(family, {}):
+        return str(DETAIL_VALUES[family][value])
+    return str(value)
+
+
+def describe_detail(detail: dict[str, Any], *, role_label: Any = str) -> list[str]:
+    """An entry's detail as "label: value" texts; a from_X/to_X pair reads "X: a → b"."""
+    out: list[str] = []
+    for key, value in detail.items():
+        if key.startswith("to_") and f"from_{key[3:]}" in detail:
+            continue  # told with its from_ pair
+        if key.startswith("from_") and f"to_{key[5:]}" in detail:
+            base = key[5:]
+            label = DETAIL_LABELS.get(base, base)
+            out.append(gettext("%(label)s: %(value)s", label=str(label), value=(
+                f"{detail_value(base, value)} → {detail_value(base, detail[f'to_{base}'])}")))
+            continue
+        text = str(role_label(value)) if key == "role" else detail_value(key, value)
+        out.append(gettext("%(label)s: %(value)s", label=str(DETAIL_LABELS.get(key, key)),
+                           value=text))
+    return out

@@ -6,7 +6,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 from community.audit import services as audit_services
-from community.audit.schemas import ACTION_LABELS, TARGET_LABELS
+from community.audit.schemas import ACTION_LABELS, TARGET_LABELS, describe_detail
+from community.auth.schemas import ROLE_LABELS
 from community.db import get_session
 from community.web.context import actor
 
@@ -34,6 +35,12 @@ def action_label(action: str) -> str:
 def target_label(target_type: str | None) -> str:
     """Translated label of an audit target type, or the type itself."""
     return str(TARGET_LABELS.get(target_type or "", target_type or ""))
+
+
+@bp.app_template_global()
+def audit_detail(detail: dict | None) -> list[str]:
+    """An audit entry's detail as translated "label: value" texts (roles by their names)."""
+    return describe_detail(detail or {}, role_label=lambda r: ROLE_LABELS.get(r, r))
 
 
 @bp.get("/")
