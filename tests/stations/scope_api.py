@@ -99,3 +99,10 @@ def _list(w: World) -> list[Case]:
 def _get(w: World) -> list[Case]:
     a = _a(w)
     return [Case("GET", f"/api/v1/stations/{a.station_id}")]
+
+
+@foreign("api.void_drop")
+def _void(w: World) -> list[Case]:
+    _a(w)
+    return [Case("POST", f"/api/v1/drops/{A_CLIENT_ID}/void", json={}),
+            Case("POST", "/api/v1/drops/scope-no-such-drop/void", json={})]
