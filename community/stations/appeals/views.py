@@ -5,6 +5,7 @@ Registers the inbox resolver of the verdict messages (`notices.details`) when im
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from flask import (
@@ -112,8 +113,11 @@ def decide(appeal_id: int):
             flash(_("Appeal decided: %(outcome)s.", outcome=STATUS_LABELS[appeal.status]),
                   "info")
             return redirect(url_for("appeals.queue", community_id=appeal.community_id))
-    # The queue again with this appeal's form and its error (nothing was stored).
+    # This one appeal with its form and its error at the top of the page (nothing was
+    # stored): on a phone the queue is long and the error would sit far below the fold.
     community_id = services.appeal_community(session, actor=actor(), appeal_id=appeal_id)
     data = queries.queue(session, actor=actor(), community_id=community_id, lang=_lang())
+    data = replace(data, rows=[r for r in data.rows if r.appeal.id == appeal_id])
+    errors = [str(e) for e in (*form.reason.errors, *form.outcome.errors)]
     return render_template("stations/appeals.html", data=data, forms={appeal_id: form},
-                           **_labels()), 422
+                           only=appeal_id, top_errors=errors, **_labels()), 422

@@ -1,0 +1,51 @@
+"""The appeal pages as a phone shows them: a refused decision shows that one appeal with its
+error at the top; a second appeal of a drop says why it was refused."""
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from community.stations.appeals import services as appeals
+from community.stations.appeals.schemas import AppealIn
+from tests import builders
+from tests.stations.appeals.test_services import NOW, actor, loop, scan  # noqa: F401
+
+
+def _appeal(session: Session, world, st, hh, n: int) -> int:
+    drop_id = scan(session, world, st, hh, n=n)
+    appeal = appeals.file_appeal(session, actor=actor(session, world.resident_a),
+                                 drop_id=drop_id, now=NOW, data=AppealIn.parse(note="不服"))
+    session.commit()
+    return appeal.id
+
+
+def test_a_decision_without_reason_shows_that_appeal_and_its_error_first(
+        client, session: Session, loop) -> None:  # noqa: F811
+    world, st, hh, chief = loop
+    first, second = (_appeal(session, world, st, hh, n) for n in (1, 2))
+    builders.login(client, chief)
+    page = client.get(f"/manage/appeals?community_id={world.a.id}").get_data(as_text=True)
+    assert page.count('data-testid="appeal-row"') == 2
+    assert '<textarea id="reason-' in page  # a full-width box, not a bare input
+    resp = client.post(f"/manage/appeals/{second}/decide", data={"outcome": "uphold",
+                                                                 "reason": " "})
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    top = page.index('data-testid="decide-error-top"')
+    assert "请填写处理原因" in page[top:page.index('data-testid="appeal-tabs"')]
+    assert page.count('data-testid="appeal-row"') == 1
+    assert f'id="appeal-{second}"' in page
+    assert f'id="appeal-{first}"' not in page
+
+
+def test_a_second_appeal_says_it_was_already_appealed(client, session: Session,
+                                                      loop) -> None:  # noqa: F811
+    world, st, hh, _chief = loop
+    drop_id = scan(session, world, st, hh)
+    builders.login(client, world.resident_a)
+    first = client.post(f"/me/drops/{drop_id}/appeal", data={"note": "袋子可降解"})
+    assert first.status_code == 302
+    resp = client.post(f"/me/drops/{drop_id}/appeal", data={"note": "再来一次"})
+    assert resp.status_code == 422
+    page = resp.get_data(as_text=True)
+    assert 'data-testid="appeal-error"' in page
+    assert "该投放已申诉过" in page
