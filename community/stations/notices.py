@@ -216,6 +216,7 @@ class VerdictCard:
     can_appeal: bool
     appeal_status: str | None
     appeal_decision: str
+    voided: bool = False  # the steward undid the scan: it no longer counts, nothing to appeal
 
 
 def verdict_cards(session: Session, drop_ids: Iterable[int], *, lang: str | None = None,
@@ -245,5 +246,5 @@ def verdict_cards(session: Session, drop_ids: Iterable[int], *, lang: str | None
             pk_of(d), d.category, name, clock.local(d.happened_at, tz), d.quality,
             reason.label if reason else "", reason.howto if reason else "", d.note or "",
             bool(d.photo), refusal is None, appeal.status if appeal else None,
-            appeal.decision_reason if appeal else "")
+            appeal.decision_reason if appeal else "", d.voided_at is not None)
     return out

@@ -1,9 +1,13 @@
 """The appeal pages as a phone shows them: a refused decision shows that one appeal with its
-error at the top; a second appeal of a drop says why it was refused."""
+error at the top; a second appeal of a drop says why it was refused; the points history marks
+an undone scan."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 from sqlmodel import Session
 
+from community.stations import services
 from community.stations.appeals import services as appeals
 from community.stations.appeals.schemas import AppealIn
 from tests import builders
@@ -49,3 +53,21 @@ def test_a_second_appeal_says_it_was_already_appealed(client, session: Session,
     page = resp.get_data(as_text=True)
     assert 'data-testid="appeal-error"' in page
     assert "该投放已申诉过" in page
+
+
+def test_the_points_history_says_an_undone_drop_was_undone(client, session: Session,
+                                                          loop) -> None:  # noqa: F811
+    world, st, hh, _chief = loop
+    kept = scan(session, world, st, hh, n=1)
+    undone = scan(session, world, st, hh, n=2, category="other")
+    services.void_drop(session, actor=actor(session, world.steward_a), client_id="appeal-0002",
+                       now=NOW + timedelta(minutes=1))
+    session.commit()
+    builders.login(client, world.resident_a)
+    page = client.get(f"/me/points?household_id={hh.id}").get_data(as_text=True)
+    card = page.split(f'id="drop-{undone}"')[1].split("</li>")[0]
+    assert 'data-testid="verdict-voided"' in card
+    assert "已撤销" in card
+    assert page.count('data-testid="verdict-voided"') == 1
+    assert f'href="/me/drops/{undone}/appeal"' not in page
+    assert f'href="/me/drops/{kept}/appeal"' in page
