@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlmodel import Session, col
@@ -34,6 +34,23 @@ from community.stations.models import Drop, DropRegrade, Station
 
 VERDICT_KINDS = ("drop_incorrect", "drop_regraded", "appeal_upheld", "appeal_regraded")
 NO_REASON = _l("no reason recorded")
+# Told when the reason has no how-to of its own (e.g. "Other"): sorting in general.
+GENERAL_HOWTO = _l("Kitchen waste goes in without its bag; recyclables clean and dry; "
+                   "batteries, bulbs and medicines in the hazardous bin; the rest in other "
+                   "waste. Not sure? Ask the steward at the station.")
+
+
+def reason_text(reason: reasons.Reason | None, note: str | None) -> str:
+    """The reason as the household reads it: its label, with the steward's note when there
+    is one (the reason "Other" always has one: the note says what was wrong)."""
+    label = reason.label if reason is not None else str(NO_REASON)
+    note = (note or "").strip()
+    return gettext("%(reason)s (%(note)s)", reason=label, note=note) if note else label
+
+
+def howto_text(reason: reasons.Reason | None) -> str:
+    """The reason's how-to-sort-it-right text, or the general one when it has none."""
+    return (reason.howto if reason is not None else "") or str(GENERAL_HOWTO)
 
 
 def household_accounts(session: Session, community_id: int,
@@ -185,9 +202,10 @@ def details(session: Session, notes: Sequence[Notification]) -> dict[int, dict[s
         reason = described.get((drop.community_id, drop.reason_code or ""))
         refusal, appeal = states[pk_of(drop)]
         extra: dict[str, Any] = {}
-        extra["reason"] = reason.label if reason is not None else str(NO_REASON)
-        if reason is not None and n.kind == "drop_incorrect":
-            extra["howto"] = reason.howto
+        extra["reason"] = (reason_text(reason, drop.note) if n.kind == "drop_incorrect"
+                           else reason.label if reason is not None else str(NO_REASON))
+        if n.kind == "drop_incorrect":
+            extra["howto"] = howto_text(reason)
         if drop.photo and n.kind == "drop_incorrect":
             extra["photo_url"] = f"/me/drops/{drop.id}/photo"
         if refusal is None and n.kind in ("drop_incorrect", "drop_regraded"):
@@ -244,7 +262,7 @@ def verdict_cards(session: Session, drop_ids: Iterable[int], *, lang: str | None
         refusal, appeal = states[pk_of(d)]
         out[pk_of(d)] = VerdictCard(
             pk_of(d), d.category, name, clock.local(d.happened_at, tz), d.quality,
-            reason.label if reason else "", reason.howto if reason else "", d.note or "",
+            reason.label if reason else "", howto_text(reason), d.note or "",
             bool(d.photo), refusal is None, appeal.status if appeal else None,
             appeal.decision_reason if appeal else "", d.voided_at is not None)
     return out

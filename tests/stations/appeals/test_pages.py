@@ -71,3 +71,17 @@ def test_the_points_history_says_an_undone_drop_was_undone(client, session: Sess
     assert page.count('data-testid="verdict-voided"') == 1
     assert f'href="/me/drops/{undone}/appeal"' not in page
     assert f'href="/me/drops/{kept}/appeal"' in page
+
+
+def test_reason_other_tells_the_stewards_note_and_a_general_howto(
+        client, session: Session, loop) -> None:  # noqa: F811
+    world, st, hh, _chief = loop
+    drop_id = scan(session, world, st, hh, reason_code="other", note="电池混在厨余里")
+    builders.login(client, world.resident_a)
+    page = client.get("/me/inbox").get_data(as_text=True)
+    assert "其他（电池混在厨余里）" in page
+    assert 'data-testid="inbox-howto"' in page
+    assert "请问投放点的督导员" in page
+    points = client.get(f"/me/points?household_id={hh.id}").get_data(as_text=True)
+    card = points.split(f'id="drop-{drop_id}"')[1].split("</li>")[0]
+    assert "请问投放点的督导员" in card
