@@ -143,7 +143,9 @@ def _assignee(session: Session, community_id: int, drop_id: int) -> int | None:
     return cast(int | None, chief)
 
 
-def _notify_task(session: Session, case: MisdropCase) -> None:
+def notify_task(session: Session, case: MisdropCase) -> None:
+    """Tell the assignee of their task (once per case and assignee: the dedupe key); dated
+    by the clock (the demo dates it at the case's opening)."""
     if case.assignee_id is None:
         return
     from community.households.models import Household
@@ -173,7 +175,6 @@ def _open(session: Session, area: Area, household_id: int, t: rules_mod.Trigger,
             session.flush()
     except IntegrityError:
         return None
-    _notify_task(session, case)
     audit.record(session, actor_id=None, action="casework.case_opened", area=area,
                  target_type="misdrop_case", target_id=case.id, household_id=household_id,
                  strikes=len(t.drop_ids), trigger_drop_id=t.drop_id)
@@ -206,9 +207,20 @@ def _refund(session: Session, area: Area, case: MisdropCase, close_day: date,
 
 
 def evaluate_household(session: Session, area: Area, household_id: int, *,
-                       now: datetime | None = None) -> Evaluated:
-    """Bring a household's cases up to date with its verdicts (idempotent)."""
-    now = now or clock.now()
+                       now: datetime | None = None, notify: bool = True) -> Evaluated:
+    """Bring a household's cases up to date with its verdicts (idempotent). The assignee of
+    each case opened and still open is told of the task (with `notify`); a case that late
+    data opened and closed in one evaluation is no task to anyone."""
+    out = _evaluate(session, area, household_id, now or clock.now())
+    if notify:
+        for case_id in out.opened:
+            case = session.get(MisdropCase, case_id)
+            if case is not None and case.status == "open":
+                notify_task(session, case)
+    return out
+
+
+def _evaluate(session: Session, area: Area, household_id: int, now: datetime) -> Evaluated:
     out = Evaluated()
     today = clock.local_today(area.timezone, now)
     rules_on = queries.rules_in_force(session, pk(area))
@@ -419,7 +431,7 @@ def assign(session: Session, *, actor: policy.Actor, case_id: int, data: AssignI
     session.add(case)
     session.flush()
     if changed:
-        _notify_task(session, case)
+        notify_task(session, case)
     audit.record(session, actor_id=actor.account_id, action="casework.case_assigned",
                  area=area, target_type="misdrop_case", target_id=case.id, ip=ip,
                  assignee_id=data.assignee_id, task=data.task, due_on=data.due_on.isoformat())

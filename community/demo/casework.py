@@ -1,14 +1,17 @@
 """Demo casework: case rules with refunds, open and closed cases from the demo's drops (some
-tasks done, some overdue), and a week of blind verdict audits with one lenient steward.
+tasks done, some overdue), and two weeks of verdict audits with one lenient steward.
 
 Cases come from the demo's own incorrect drops, evaluated as the `casework.cases` job
 would, and are dated as if the job had run ten minutes after each trigger (and each closing)
-drop: so some tasks are overdue today. The audits cover the last full week before the demo's
-last day: every graded verdict of that week gets a placeholder photo (one per category,
-written once under the photo folder), the sample is drawn as the job draws it, and the
-community's manager grades it blind; the auditor disagrees with the first community's first
-steward on 60% of the drops that steward marked correct (a lenient steward the calibration
-table flags), with everybody else on 5%. A second run changes nothing.
+drop: so some tasks are overdue today. The steward's task message is dated then too, with
+the case's due date, and is read once the task is done or the case closed (only tasks still
+to do stay new). The audits cover the last two full weeks: every graded verdict of those
+weeks gets a placeholder photo (one per category, written once under the photo folder) and
+both samples are drawn as the job draws them. The latest (the week the draw button draws)
+waits for a manager's blind grading; the one before is graded blind by the community's
+manager, who disagrees with the first community's first steward on 60% of the drops that
+steward marked correct (a lenient steward the calibration table flags), with everybody else
+on 5%. A second run changes nothing.
 """
 from __future__ import annotations
 
@@ -30,6 +33,7 @@ from community.casework import services as casework_services
 from community.casework.models import CaseRuleSet, MisdropCase, VerdictAudit
 from community.casework.schemas import CaseRulesIn, GradeIn, TaskDoneIn
 from community.demo.context import Demo
+from community.inbox.models import Notification
 from community.rows import pk, table_of
 from community.stations.models import Drop
 
@@ -74,7 +78,8 @@ def _cases(demo: Demo, community: Area, manager: int, now: datetime) -> None:
         .order_by(col(d.household_id))).scalars().all()
     rng = demo.rng_for("casework", pk(community))
     for household_id in households:
-        got = casework_services.evaluate_household(session, community, household_id, now=now)
+        got = casework_services.evaluate_household(session, community, household_id, now=now,
+                                                   notify=False)
         for case_id in got.opened:
             case = session.get(MisdropCase, case_id)
             if case is None:
@@ -90,6 +95,8 @@ def _cases(demo: Demo, community: Area, manager: int, now: datetime) -> None:
             session.add(case)
             session.flush()
             demo.created += 1
+            with clock.freeze(seen):  # the message the job would have sent at the time
+                casework_services.notify_task(session, case)
             if case.status == "open" and case.assignee_id and rng.random() < 0.5:
                 casework_services.record_task(
                     session, actor=auth_services.load_actor(session, manager), case_id=case_id,
@@ -97,8 +104,21 @@ def _cases(demo: Demo, community: Area, manager: int, now: datetime) -> None:
                     now=min(now, seen + timedelta(days=rng.randint(1, 5))))
                 case.done_by = case.assignee_id  # the steward did it (the manager typed it)
                 session.add(case)
+            _read(demo, case)
     session.flush()
     casework_services.escalate_overdue(session, now=now)
+
+
+def _read(demo: Demo, case: MisdropCase) -> None:
+    """The steward read the task message by the time they did the task or the case closed
+    (only the tasks still to do stay new)."""
+    read_at = case.done_at or case.closed_at
+    if case.assignee_id is None or read_at is None:
+        return
+    note = table_of(Notification)
+    demo.session.execute(update(note).where(
+        note.c.dedupe_key == f"case_task:{pk(case)}:{case.assignee_id}",
+        note.c.read_at.is_(None)).values(read_at=read_at))
 
 
 def _photos() -> dict[str, str]:
@@ -118,8 +138,9 @@ def _photos() -> dict[str, str]:
 
 
 def _audits(demo: Demo, community: Area, manager: int, week: date, lenient: int | None,
-            photos: dict[str, str], now: datetime) -> None:
-    """Photos on the week's graded verdicts, the week's sample drawn, graded blind."""
+            photos: dict[str, str], now: datetime, *, grade: bool = True) -> None:
+    """Photos on the week's graded verdicts, the week's sample drawn and (with `grade`)
+    graded blind."""
     session = demo.session
     drop = table_of(Drop)
     for category, path in photos.items():
@@ -129,6 +150,8 @@ def _audits(demo: Demo, community: Area, manager: int, week: date, lenient: int 
             drop.c.quality.in_(("correct", "incorrect")), drop.c.photo.is_(None),
             drop.c.recorded_by.is_not(None)).values(photo=path))
     demo.created += casework_services.draw_week(session, pk(community), week, now=now)
+    if not grade:
+        return
     auditor = auth_services.load_actor(session, manager)
     pending = session.execute(select(VerdictAudit).where(
         col(VerdictAudit.community_id) == pk(community), col(VerdictAudit.week) == week,
@@ -158,7 +181,10 @@ def add_casework(demo: Demo) -> None:
             last = today - timedelta(days=1)
             _rules(demo, community, manager, last - timedelta(days=demo.days))
             _cases(demo, community, manager, now)
-            week = casework_queries.week_of(last) - timedelta(days=7)
+            # The week the draw button (and Monday's job) draws is left drawn and waiting;
+            # the week before it is graded.
+            waiting = casework_queries.week_of(today) - timedelta(days=7)
+            week = waiting - timedelta(days=7)
             recorders = session.execute(
                 select(col(Drop.recorded_by)).distinct()
                 .where(col(Drop.community_id) == pk(community),
@@ -167,4 +193,5 @@ def add_casework(demo: Demo) -> None:
                 .order_by(col(Drop.recorded_by))).scalars().all()
             lenient = recorders[0] if n == 0 and recorders else None
             _audits(demo, community, manager, week, lenient, photos, now)
+            _audits(demo, community, manager, waiting, lenient, photos, now, grade=False)
             session.commit()

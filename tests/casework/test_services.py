@@ -257,3 +257,33 @@ def test_the_nightly_job_draws_last_weeks_sample_after_a_sunday_only(session, se
     assert jobs.nightly(session, day=date(2026, 11, 7), now=NOW)["drawn"] == 0  # a Saturday
     assert jobs.nightly(session, day=date(2026, 11, 8), now=NOW)["drawn"] == 3
     assert jobs.nightly(session, day=date(2026, 11, 8), now=NOW)["drawn"] == 0
+
+
+def _task_notes(session, account_id):
+    from community.inbox.models import Notification
+
+    return list(session.execute(select(Notification).where(
+        col(Notification.account_id) == account_id, col(Notification.kind) == "case_task")
+    ).scalars())
+
+
+def test_the_assignee_is_told_of_an_open_case_only(session, setup, world):
+    """A case that stays open tells its steward (task, due date); late data that opens and
+    closes a case in one evaluation tells nobody of a task already over."""
+    st, chief, actor, hh, card = setup
+    for d in range(3):
+        _scan(session, st, actor, card, DAY0 + timedelta(days=d), "incorrect", d)
+    services.evaluate_all(session, now=NOW)
+    (case,) = _cases(session, hh)
+    (note,) = _task_notes(session, chief.id)
+    assert note.params["due"] == case.due_on.isoformat()
+    assert note.link == f"/casework/cases/{case.id}"
+    # Another household: three strikes and five correct drops, all arriving at once.
+    other = world.households_a[1]
+    card2 = builders.active_card(session, other).token
+    for d in range(8):
+        _scan(session, st, actor, card2, DAY0 + timedelta(days=d, hours=1),
+              "incorrect" if d < 3 else "correct", 100 + d, category=CATS[d % 4])
+    got = services.evaluate_all(session, now=NOW)
+    assert (got["opened"], got["closed"]) == (1, 1)
+    assert [n.id for n in _task_notes(session, chief.id)] == [note.id]

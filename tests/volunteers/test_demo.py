@@ -18,6 +18,7 @@ from sqlmodel import Session
 
 from community import clock, demo
 from community.auth.models import Account, RoleGrant
+from community.casework.models import MisdropCase
 from community.db import open_session
 from community.demo import context as demo_context
 from community.demo import volunteers as demo_volunteers
@@ -206,7 +207,8 @@ def test_sign_ups_ahead_leave_some_shifts_at_risk(app: Flask, session: Session) 
 def test_steward_and_chief_logins_open_their_pages(app: Flask, session: Session,
                                                    client: FlaskClient) -> None:
     """The printed steward and chief logins (and an unprinted steward) open My shifts and
-    check-in, each with an upcoming shift and a reminder, hours approved in the inbox."""
+    check-in, each with an upcoming shift and a reminder, hours approved in the inbox, and a
+    task message for each case assigned to them."""
     before = _build(app)
     for login in ("yulong.steward1", "jinpu.chief", "tongxin.steward1"):
         resp = client.post("/login", data={"login": login, "password": demo_context.DEMO_PASSWORD})
@@ -226,8 +228,19 @@ def test_steward_and_chief_logins_open_their_pages(app: Flask, session: Session,
                    ShiftAssignment.status == "signed_up")).scalars().first()
         kinds = Counter(session.execute(select(Notification.kind).where(
             Notification.account_id == account.id)).scalars())
+        # Casework tells the steward who recorded a case's trigger drop of its task (any
+        # steward, printed or not): one message per case, with the case's own due date
+        # (its dating and reading: tests/casework/test_demo.py).
+        tasks = {n.link: n.params["due"] for n in session.execute(select(Notification).where(
+            Notification.account_id == account.id,
+            Notification.kind == "case_task")).scalars()}
+        cases = {f"/casework/cases/{c.id}": c.due_on.isoformat()
+                 for c in session.execute(select(MisdropCase).where(
+                     MisdropCase.assignee_id == account.id)).scalars()}
+        assert tasks == cases, login
+        del kinds["case_task"]
         if login == "tongxin.steward1":
-            assert kinds == {}  # only the printed logins get the demo's messages
+            assert kinds == {}  # only the printed logins get the volunteers' messages
             continue
         assert upcoming is not None, login
         assert upcoming in shifts_page.get_data(as_text=True)
