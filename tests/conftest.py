@@ -9,7 +9,10 @@ without ever reaching the disk. Nothing is truncated and no app is built per tes
 Tests that need real commits (threads, processes, the scheduler runner, the browser) are
 marked `real_db`: they get a fresh database of their own (a copy of the migrated SQLite
 template; PostgreSQL truncated after) and an app of their own. Tests marked `demo_db` run
-rolled back on a database holding the demo city (seed 7, 4 days), built once per worker.
+rolled back on a database holding the demo city (seed 7, 4 days), built once per worker
+(one xdist group: with `--dist loadgroup` on one worker only). Rolled-back tests that
+ask for `world` run on a database holding the standard world, committed once per worker
+and backend; each test gets its own copies of the world's objects.
 
 Under pytest-xdist each worker has its own SQLite files and its own PostgreSQL database,
 cloned from a template migrated once by the controller, so workers never share a schema.
@@ -19,6 +22,7 @@ cares about time freezes its own moment. No test depends on the day it runs.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from collections.abc import Callable, Iterator
@@ -171,6 +175,28 @@ def pytest_configure_node(node: Any) -> None:
 _SQLITE_TEMPLATE = pytest.StashKey[str]()
 
 
+# The longest tests (tens of seconds each) start first, so that under xdist the short ones
+# fill the gaps at the end instead of one worker finishing a long test alone.
+SLOW_FIRST = ("tests/test_late_data.py", "tests/ratings/test_demo.py",
+              "tests/fuzz/test_api_schemathesis.py", "tests/scheduler/test_runner.py",
+              "tests/e2e/", "tests/points/test_ledger_stateful.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Slow tests first; the demo city's tests (`demo_db`) in one xdist group (with
+    `--dist loadgroup`, one worker builds the demo; the default `load` ignores groups)."""
+    for item in items:
+        if item.get_closest_marker("demo_db") is not None:
+            item.add_marker(pytest.mark.xdist_group("demo_city"))
+
+    def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("demo_db") is not None:
+            return 1
+        return 0 if item.nodeid.startswith(SLOW_FIRST) else 2
+
+    items.sort(key=rank)  # stable: the collection order within each rank
+
+
 @pytest.fixture(scope="session")
 def worker(request: pytest.FixtureRequest) -> str:
     """This process's xdist worker id ("main" without xdist)."""
@@ -274,6 +300,55 @@ def demo_url(request: pytest.FixtureRequest, backend: str) -> str:
     return url
 
 
+# The shared world: `builders.world` committed once per worker and backend into a database
+# of its own (a copy of the template), for the rolled-back tests that ask for `world`
+# (about three quarters of the suite: building it per test cost 20-30 ms of CPU each).
+_WORLDS: dict[str, builders.World] = {}
+
+
+def _uses_shared_world(request: pytest.FixtureRequest) -> bool:
+    """TEST_SHARED_WORLD=0 builds the world in each test instead (to rule the sharing out)."""
+    return (os.environ.get("TEST_SHARED_WORLD", "1") != "0"
+            and "world" in request.fixturenames and not _is_real_db(request)
+            and request.node.get_closest_marker("demo_db") is None)
+
+
+@pytest.fixture(scope="session")
+def _world_urls() -> Iterator[dict[str, str]]:
+    """Databases holding the shared world, built on first use per backend (see `world_url`)."""
+    urls: dict[str, str] = {}
+    yield urls
+    if "postgresql" in urls:
+        _pg_admin([f'DROP DATABASE IF EXISTS "{make_url(urls["postgresql"]).database}" '
+                   "WITH (FORCE)"])
+
+
+def world_url(request: pytest.FixtureRequest, backend: str) -> str:
+    """The worker's world database for `backend`: migrated, then the world built at
+    DEFAULT_NOW and committed. Its objects are kept (detached) for the `world` fixture."""
+    urls: dict[str, str] = request.getfixturevalue("_world_urls")
+    if backend in urls:
+        return urls[backend]
+    if backend == "sqlite":
+        path = request.getfixturevalue("tmp_path_factory").mktemp("world") / "world.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        url = f"sqlite:///{path}"
+    else:
+        name = _run_database(f"{request.getfixturevalue('worker')}_world")
+        _pg_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+                   f'CREATE DATABASE "{name}" TEMPLATE "{_template_name()}"'])
+        url = _pg_database(name)
+        urls["postgresql"] = url  # dropped at the end even if the build below fails
+    engine = make_engine(url)
+    try:
+        with clock.freeze(DEFAULT_NOW), Session(engine, expire_on_commit=False) as session:
+            _WORLDS[backend] = builders.world(session)
+    finally:
+        engine.dispose()
+    urls[backend] = url
+    return url
+
+
 @pytest.fixture
 def db_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path,
            sqlite_template: Path) -> Iterator[str]:
@@ -281,6 +356,9 @@ def db_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path,
     (real_db) a fresh one."""
     if request.node.get_closest_marker("demo_db") is not None:
         yield demo_url(request, backend)
+        return
+    if _uses_shared_world(request):
+        yield world_url(request, backend)
         return
     if backend == "sqlite":
         if not _is_real_db(request):
@@ -390,9 +468,23 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def world(session: Session) -> builders.World:
-    """Two communities (A and B) in one city, with a manager, households and residents in each."""
-    return builders.world(session)
+def world(request: pytest.FixtureRequest, backend: str, session: Session) -> builders.World:
+    """Two communities (A and B) in one city, with a manager, households and residents in each.
+
+    Rolled-back tests share one committed world per worker and backend (see `world_url`):
+    the test gets its own copies of the rows' objects, merged into its session, so what it
+    changes stays in its transaction and its objects. real_db and demo_db tests build their
+    own."""
+    if not _uses_shared_world(request):
+        return builders.world(session)
+    request.getfixturevalue("_world_urls")  # the world of this backend exists (db_url made it)
+    pristine = _WORLDS[backend]
+    copies: dict[str, Any] = {}
+    for f in dataclasses.fields(pristine):
+        value = getattr(pristine, f.name)
+        copies[f.name] = ([session.merge(v, load=False) for v in value]
+                          if isinstance(value, list) else session.merge(value, load=False))
+    return builders.World(**copies)
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,7 @@ Every operation is fuzzed as a device (bearer token) and as a steward on a check
 (session cookie and CSRF header), with examples generated from the document's schemas,
 valid and invalid. Checked: no server error, and every answer matches the document (status
 code, content type, body schema). Bounded: a fixed number of examples per operation and
-caller, and a time budget for the whole run.
+caller (FUZZ_EXAMPLES, default 10), and a time budget for the whole run.
 """
 from __future__ import annotations
 
@@ -36,8 +36,10 @@ from tests import builders
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 20, 8, 30, tzinfo=SH)
-EXAMPLES = 25          # per operation, caller and generation mode
-BUDGET_SECONDS = 40.0  # the whole fuzz run of one backend
+# Per operation, caller and generation mode; FUZZ_EXAMPLES=100 for a deeper run (the budget
+# grows with it).
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES") or 10)
+BUDGET_SECONDS = 40.0 * max(1.0, EXAMPLES / 25)  # the whole fuzz run of one backend
 SEED = int(os.environ.get("FUZZ_SEED") or random.randrange(2**32))  # noqa: S311 - test data
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance]
