@@ -386,6 +386,14 @@ def my_tasks(session: Session, account_id: int, now: datetime) -> list[tuple[Are
     return out
 
 
+def open_task_count(session: Session, account_id: int) -> int:
+    """How many open cases are assigned to the account (the navigation's badge)."""
+    return int(session.execute(
+        select(func.count()).select_from(MisdropCase)
+        .where(col(MisdropCase.assignee_id) == account_id,
+               col(MisdropCase.status) == "open")).scalar_one())
+
+
 @dataclass(frozen=True)
 class AuditCard:
     """What the auditor sees of a sampled drop: before grading, no verdict, reason, note or

@@ -13,7 +13,8 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from community import clock
@@ -43,6 +44,21 @@ def _word_task(session: Session, notes: list[Notification]) -> dict[int, dict[st
 
 
 inbox_texts.register_resolver(["case_task"], _word_task)
+
+
+@bp.app_context_processor
+def _task_badge() -> dict[str, Any]:
+    """`case_tasks_open()` for the navigation bar: counted only when a steward's bar asks."""
+
+    def case_tasks_open() -> int:
+        if not current_user.is_authenticated:
+            return 0
+        try:
+            return queries.open_task_count(get_session(), current_user.id)
+        except SQLAlchemyError:  # error pages must render even when the database is down
+            return 0
+
+    return {"case_tasks_open": case_tasks_open}
 
 
 def _lang() -> str:

@@ -56,6 +56,8 @@ class Link:
 FAILING_JOBS = Badge("failing_jobs", "jobs-failing", "jobs:read",
                      title=_l("Jobs whose last run failed"))
 INBOX_UNREAD = Badge("inbox_unread", "inbox-unread", "inbox:read", cap=99)
+CASE_TASKS = Badge("case_tasks_open", "case-tasks-open", "steward:self",
+                   title=_l("Open case tasks"), cap=99)
 
 MENUS: dict[str, Menu] = {
     "households": Menu(_l("Households"), "household:read"),
@@ -105,6 +107,8 @@ NAV: tuple[Link, ...] = (
     Link(None, _l("My shifts"), "shifts.mine", "nav-my-shifts", "steward:self"),
     Link(None, _l("Check in"), "checkin.page", "nav-check-in", "steward:self"),
     Link(None, _l("My hours"), "my_hours.index", "nav-my-hours", "steward:self"),
+    Link(None, _l("My case tasks"), "casework.tasks", "nav-case-tasks", "steward:self",
+         badge=CASE_TASKS),
     Link(None, _l("Inbox"), "inbox.index", "nav-inbox", "inbox:read", badge=INBOX_UNREAD),
 )
 

@@ -2,6 +2,7 @@
 the permission table (same data-testids, same menus, same order)."""
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -28,8 +29,9 @@ REASONS = [("Administration", "nav-reasons")]
 JOBS = [("Administration", "nav-jobs")]
 STATION = [("", "nav-scan"), ("", "nav-pickup")]
 STATION_CODE = [("", "nav-station-code")]
+# "My case tasks" (issue 17): for stewards and chiefs, the ones casework assigns tasks to.
 STEWARD_SELF = [("", "nav-steward-profile"), ("", "nav-my-shifts"), ("", "nav-check-in"),
-                ("", "nav-my-hours")]
+                ("", "nav-my-hours"), ("", "nav-case-tasks")]
 HOME_LINK = [("", HOME)]
 INBOX = [("", "nav-inbox")]
 
@@ -155,7 +157,29 @@ def test_badges_count_only_for_those_who_see_them() -> None:
     assert quiet[-1].links[-1].badge.text == "3"  # type: ignore[union-attr]
 
     manager = Actor(2, [Grant("manager", 5, "/1/2/5/9/")])
-    assert nav.build(manager, {"failing_jobs": boom, "inbox_unread": lambda: 0})
+    assert nav.build(manager, {"failing_jobs": boom, "inbox_unread": lambda: 0,
+                               "case_tasks_open": boom})
+
+
+def test_a_steward_sees_their_open_case_tasks_on_the_bar(client: FlaskClient, session: Session,
+                                                         world: builders.World) -> None:
+    """The "My case tasks" link carries the count of open cases assigned to the steward."""
+    from datetime import UTC, date, datetime
+
+    from community.casework.models import MisdropCase
+
+    at = datetime(2026, 11, 3, tzinfo=UTC)
+    for hh, status in zip(world.households_a, ("open", "open", "closed"), strict=True):
+        session.add(MisdropCase(community_id=world.a.id, household_id=hh.id, status=status,
+                                trigger_drop_id=hh.id, trigger_at=at, window_start=at.date(),
+                                strikes=3, rule_version=1, close_after=5, refund=False,
+                                opened_at=at, opened_on=at.date(), task="bin_side",
+                                assignee_id=world.steward_a.id, due_on=date(2026, 11, 10)))
+    session.commit()
+    builders.login(client, world.steward_a)
+    html = client.get("/me/inbox").get_data(as_text=True)
+    assert 'href="/casework/tasks" data-testid="nav-case-tasks"' in html
+    assert re.search(r'data-testid="case-tasks-open"[^>]*>2<', html), html
 
 
 def test_every_nav_action_is_in_the_policy_table() -> None:
