@@ -73,6 +73,9 @@ class Action(StrEnum):
     POINTS_RULES_PUBLISHED = "points.rules_published"
     RATINGS_POLICY_PUBLISHED = "ratings.policy_published"
     REASON_EDITED = "reason.edited"
+    REASON_ADDED = "reason.added"
+    REASON_DEACTIVATED = "reason.deactivated"
+    REASON_ACTIVATED = "reason.activated"
     REWARD_SAVED = "reward.saved"
     REWARD_ACTIVE = "reward.active"
     REWARD_RETIRED = "reward.retired"
@@ -186,6 +189,9 @@ ACTION_LABELS: dict[str, Any] = {
     Action.POINTS_RULES_PUBLISHED: _l("Points rules published"),
     Action.RATINGS_POLICY_PUBLISHED: _l("Rating policy published"),
     Action.REASON_EDITED: _l("Mis-drop reason saved"),
+    Action.REASON_ADDED: _l("Mis-drop reason added"),
+    Action.REASON_DEACTIVATED: _l("Mis-drop reason deactivated"),
+    Action.REASON_ACTIVATED: _l("Mis-drop reason restored"),
     Action.REWARD_SAVED: _l("Reward saved"),
     Action.REWARD_ACTIVE: _l("Reward restored"),
     Action.REWARD_RETIRED: _l("Reward retired"),

@@ -18,6 +18,7 @@ from sqlmodel import Session, col
 
 from community import clock
 from community.areas import services as areas_services
+from community.areas.models import Area
 from community.audit import services as audit
 from community.auth import policy
 from community.errors import DomainError, Forbidden, InvalidInput, NotFound
@@ -35,6 +36,12 @@ class ReasonUnknown(DomainError):
 class ReasonNeedsNote(DomainError):
     code, status, message = "reason_needs_note", 422, _l(
         "Say in the note what was wrong (reason “Other”).")
+
+
+class ReasonDuplicate(DomainError):
+    code, status, message = "reason_duplicate", 422, _l(
+        "There is already an active reason with this label in this community (or among "
+        "the city's defaults).")
 
 
 class ReasonNotIncorrect(DomainError):
@@ -116,6 +123,38 @@ def check_reason(active: Sequence[MisdropReason], *, quality: str, code: str | N
         raise ReasonNeedsNote(field="note")
 
 
+def _norm(label: str) -> str:
+    return " ".join(label.split()).casefold()
+
+
+def duplicate_field(active: Sequence[MisdropReason], *, label_zh: str, label_en: str,
+                    exclude_id: int | None = None) -> str | None:
+    """The label field (label_zh or label_en) that repeats the label of another reason in
+    `active` (a community's active reasons with the city's defaults), or None. Pure."""
+    zh, en = _norm(label_zh), _norm(label_en)
+    for r in active:
+        if r.id == exclude_id or not r.active:
+            continue
+        if zh and zh in (_norm(r.label_zh), _norm(r.label_en)):
+            return "label_zh"
+        if en and en in (_norm(r.label_en), _norm(r.label_zh)):
+            return "label_en"
+    return None
+
+
+def _check_unique(session: Session, community_id: int | None, *, label_zh: str, label_en: str,
+                  exclude_id: int | None = None) -> None:
+    if community_id is None:  # a city default: against the other defaults
+        active = [r for r in session.execute(select(MisdropReason).where(
+            col(MisdropReason.community_id).is_(None))).scalars() if r.active]
+    else:
+        active = reason_rows(session, community_id)
+    found = duplicate_field(active, label_zh=label_zh, label_en=label_en,
+                            exclude_id=exclude_id)
+    if found:
+        raise ReasonDuplicate(field=found)
+
+
 def add_reason(session: Session, *, actor: policy.Actor, community_id: int, label_zh: str,
                label_en: str = "", howto_zh: str = "", howto_en: str = "",
                now: datetime | None = None) -> MisdropReason:
@@ -129,6 +168,7 @@ def add_reason(session: Session, *, actor: policy.Actor, community_id: int, labe
         raise InvalidInput(field="label_en")
     if len(howto_zh) > 500 or len(howto_en) > 800:
         raise InvalidInput(field="howto_zh")
+    _check_unique(session, community_id, label_zh=label_zh, label_en=label_en)
     count, top = session.execute(
         select(func.count(), func.max(MisdropReason.position)).where(
             or_(col(MisdropReason.community_id).is_(None),
@@ -142,15 +182,15 @@ def add_reason(session: Session, *, actor: policy.Actor, community_id: int, labe
         created_by=actor.account_id, created_at=now or clock.now())
     session.add(reason)
     session.flush()
+    audit.record(session, actor_id=actor.account_id, action="reason.added", area=area,
+                 target_type="misdrop_reason", target_id=reason.id, code=reason.code)
     return reason
 
 
-def edit_texts(session: Session, *, actor: policy.Actor, reason_id: int, label_zh: str,
-               label_en: str, howto_zh: str, howto_en: str,
-               ip: str | None = None) -> MisdropReason:
-    """Edit a reason's labels and how-to-sort-it-right texts (its code never changes, so old
-    drops and messages show the new words): the city's defaults by a city admin, a
-    community's own by its manager. Lengths are checked by `ReasonTextsIn`."""
+def _own_reason(session: Session, actor: policy.Actor,
+                reason_id: int) -> tuple[MisdropReason, Area | None]:
+    """A reason and its community, for its editor: the city's defaults by a city admin
+    (area None), a community's own by its manager."""
     reason = session.get(MisdropReason, reason_id)
     if reason is None:
         raise NotFound()
@@ -161,6 +201,38 @@ def edit_texts(session: Session, *, actor: policy.Actor, reason_id: int, label_z
     else:
         area = areas_services.get_community(session, reason.community_id)
         policy.require(actor, "community:settings", area)
+    return reason, area
+
+
+def set_active(session: Session, *, actor: policy.Actor, reason_id: int, active: bool,
+               ip: str | None = None) -> MisdropReason:
+    """A manager deactivates (or restores) a reason of the community's own: stewards no
+    longer pick it; old drops keep it. The city's defaults stay the city admin's."""
+    reason, area = _own_reason(session, actor, reason_id)
+    if reason.community_id is None:
+        raise Forbidden(action="reasons:city")
+    if active and not reason.active:
+        _check_unique(session, reason.community_id, label_zh=reason.label_zh,
+                      label_en=reason.label_en, exclude_id=reason.id)
+    reason.active = active
+    session.add(reason)
+    session.flush()
+    audit.record(session, actor_id=actor.account_id,
+                 action="reason.activated" if active else "reason.deactivated", area=area,
+                 target_type="misdrop_reason", target_id=reason.id, ip=ip, code=reason.code)
+    return reason
+
+
+def edit_texts(session: Session, *, actor: policy.Actor, reason_id: int, label_zh: str,
+               label_en: str, howto_zh: str, howto_en: str,
+               ip: str | None = None) -> MisdropReason:
+    """Edit a reason's labels and how-to-sort-it-right texts (its code never changes, so old
+    drops and messages show the new words): the city's defaults by a city admin, a
+    community's own by its manager. Lengths are checked by `ReasonTextsIn`."""
+    reason, area = _own_reason(session, actor, reason_id)
+    if reason.active:
+        _check_unique(session, reason.community_id, label_zh=label_zh, label_en=label_en,
+                      exclude_id=reason.id)
     reason.label_zh, reason.label_en = label_zh, label_en or label_zh
     reason.howto_zh, reason.howto_en = howto_zh, howto_en
     session.add(reason)
@@ -170,6 +242,6 @@ def edit_texts(session: Session, *, actor: policy.Actor, reason_id: int, label_z
     return reason
 
 
-__all__ = ["OTHER", "Reason", "ReasonNeedsNote", "ReasonNotIncorrect", "ReasonUnknown",
-           "add_reason", "check_reason", "describe", "edit_texts", "reason_rows",
-           "reasons_for"]
+__all__ = ["OTHER", "Reason", "ReasonDuplicate", "ReasonNeedsNote", "ReasonNotIncorrect",
+           "ReasonUnknown", "add_reason", "check_reason", "describe", "duplicate_field",
+           "edit_texts", "reason_rows", "reasons_for", "set_active"]

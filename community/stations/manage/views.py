@@ -30,7 +30,7 @@ from community import clock
 from community.areas import services as areas_services
 from community.auth import policy
 from community.db import get_session
-from community.errors import Conflict, Forbidden, InvalidInput
+from community.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from community.i18n import safe_next
 from community.rows import pk
 from community.stations import exports, windows
@@ -49,6 +49,7 @@ from community.stations.forms import (
 )
 from community.stations.manage import queries as manage_queries
 from community.stations.manage import services as manage_services
+from community.stations.models import MisdropReason
 from community.stations.schemas import (
     CATEGORY_LABELS,
     QUALITY_LABELS,
@@ -431,6 +432,27 @@ def photo(drop_id: int):
 
 # --- Scan settings and mis-drop reasons ----------------------------------------------------
 
+def _scan_settings_page(session, community, *, add_form: Any = None,
+                        edit_forms: dict[int, Any] | None = None) -> str:
+    lang = str(get_locale() or "zh")
+    rows = reasons_service.reason_rows(session, pk(community), active_only=False)
+    forms = dict(edit_forms or {})
+    for r in rows:  # the community's own reasons are edited here (the city's by its admin)
+        if r.community_id is not None and r.id not in forms:
+            forms[pk(r)] = ReasonTextsForm(formdata=None, prefix=f"r{r.id}", data={
+                "label_zh": r.label_zh, "label_en": r.label_en, "howto_zh": r.howto_zh,
+                "howto_en": r.howto_en})
+    return render_template(
+        "stations/scan_settings.html", community=community,
+        communities=areas_services.communities_for(session, actor(), "community:settings"),
+        default_quality=scan_settings_service.default_qualities(session, [pk(community)])[
+            pk(community)],
+        qualities=[(q, QUALITY_LABELS[q]) for q in scan_settings_service.DEFAULT_QUALITIES],
+        reasons=list(zip(reasons_service.reasons_for(session, pk(community), lang=lang,
+                                                     active_only=False), rows, strict=True)),
+        edit_forms=forms, add_form=add_form or ReasonTextsForm(formdata=None))
+
+
 @bp.get("/stations/scan-settings")
 @login_required
 def scan_settings():
@@ -439,15 +461,7 @@ def scan_settings():
     community = areas_services.community_for(session, actor=actor(),
                                              community_id=int_arg("community_id"),
                                              action="community:settings")
-    lang = str(get_locale() or "zh")
-    return render_template(
-        "stations/scan_settings.html", community=community,
-        communities=areas_services.communities_for(session, actor(), "community:settings"),
-        default_quality=scan_settings_service.default_qualities(session, [pk(community)])[
-            pk(community)],
-        qualities=[(q, QUALITY_LABELS[q]) for q in scan_settings_service.DEFAULT_QUALITIES],
-        reasons=reasons_service.reasons_for(session, pk(community), lang=lang,
-                                            active_only=False))
+    return _scan_settings_page(session, community)
 
 
 @bp.post("/stations/scan-settings")
@@ -465,16 +479,44 @@ def save_scan_settings():
 @bp.post("/stations/reasons")
 @login_required
 def add_reason():
-    """Add a mis-drop reason of the community's own."""
-    community_id = int_arg("community_id") or 0
-    form = request.form
-    reasons_service.add_reason(get_session(), actor=actor(), community_id=community_id,
-                               label_zh=form.get("label_zh", ""),
-                               label_en=form.get("label_en", ""),
-                               howto_zh=form.get("howto_zh", ""),
-                               howto_en=form.get("howto_en", ""))
-    flash(_("Reason added."), "success")
-    return redirect(url_for("stations.scan_settings", community_id=community_id))
+    """Add a mis-drop reason of the community's own (a label already in use is refused)."""
+    session = get_session()
+    community = areas_services.community_for(session, actor=actor(),
+                                             community_id=int_arg("community_id"),
+                                             action="community:settings")
+    form = ReasonTextsForm()
+    if form.validate_on_submit():
+        try:
+            reasons_service.add_reason(session, actor=actor(), community_id=pk(community),
+                                       **form.parsed.model_dump())
+        except DomainError as exc:
+            if exc.status in (403, 404):
+                raise
+            errors_onto_form(form, exc, default=form.label_zh, own_words=True)
+        else:
+            flash(_("Reason added."), "success")
+            return redirect(url_for("stations.scan_settings", community_id=pk(community)))
+    return _scan_settings_page(session, community, add_form=form), 422
+
+
+@bp.post("/stations/reasons/<int:reason_id>/active")
+@login_required
+def set_reason_active(reason_id: int):
+    """Deactivate (or restore) a reason of the community's own."""
+    session = get_session()
+    active = request.form.get("active") == "1"
+    reason: MisdropReason | None
+    try:
+        reason = reasons_service.set_active(session, actor=actor(), reason_id=reason_id,
+                                            active=active, ip=client_ip())
+    except reasons_service.ReasonDuplicate as exc:  # refused before any change
+        flash(str(exc.message), "error")
+        reason = session.get(MisdropReason, reason_id)
+    else:
+        flash(_("Reason restored.") if active else _("Reason deactivated."), "success")
+    community_id = reason.community_id if reason else None
+    return redirect(url_for("stations.scan_settings", community_id=community_id)
+                    + f"#reason-{reason_id}")
 
 
 # --- The city's mis-drop reasons: labels and how-to texts -----------------------------------
@@ -502,11 +544,29 @@ def edit_reason(reason_id: int):
     """Save one reason's words (the city's by a city admin, a community's by its manager)."""
     session = get_session()
     form = ReasonTextsForm(prefix=f"r{reason_id}")
+    reason = session.get(MisdropReason, reason_id)
+    if reason is None:
+        raise NotFound()
     if form.validate_on_submit():
-        reasons_service.edit_texts(session, actor=actor(), reason_id=reason_id,
-                                   ip=client_ip(), **form.parsed.model_dump())
-        flash(_("Saved."), "success")
-        return redirect(url_for("stations.city_reasons") + f"#reason-{reason_id}")
+        try:
+            reasons_service.edit_texts(session, actor=actor(), reason_id=reason_id,
+                                       ip=client_ip(), **form.parsed.model_dump())
+        except DomainError as exc:
+            if exc.status in (403, 404):
+                raise
+            errors_onto_form(form, exc, default=form.label_zh, own_words=True)
+        else:
+            flash(_("Saved."), "success")
+            if reason.community_id is not None:  # back to the community's page (a manager's)
+                return redirect(url_for("stations.scan_settings",
+                                        community_id=reason.community_id)
+                                + f"#reason-{reason_id}")
+            return redirect(url_for("stations.city_reasons") + f"#reason-{reason_id}")
+    if reason.community_id is not None:
+        community = areas_services.community_for(session, actor=actor(),
+                                                 community_id=reason.community_id,
+                                                 action="community:settings")
+        return _scan_settings_page(session, community, edit_forms={reason_id: form}), 422
     if not policy.offers(actor(), "reasons:city"):
         raise Forbidden(action="reasons:city")
     rows = [(r, form if r.id == reason_id else f) for r, f in _reason_forms(session)]

@@ -35,3 +35,10 @@ def _add_reason(w: World) -> list[Case]:
                  data={"label_zh": "外来原因", "label_en": "foreign"}),
             Case("POST", f"/manage/stations/reasons?community_id={w.street_a.id}",
                  data={"label_zh": "外来原因", "label_en": "foreign"})]
+
+
+@foreign("stations.set_reason_active")
+def _set_reason_active(w: World) -> list[Case]:
+    own = _a_reason(w)
+    return [Case("POST", f"/manage/stations/reasons/{own}/active", data={"active": "0"}),
+            Case("POST", f"/manage/stations/reasons/{own}/active", data={"active": "1"})]
