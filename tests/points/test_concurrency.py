@@ -46,14 +46,15 @@ def test_same_drop_awarded_by_32_threads_is_credited_once(app: Flask, session: S
     got: list[dict[int, int]] = []
 
     def worker(i: int) -> None:
-        with Session(engine) as s:
-            barrier.wait()
-            try:
+        try:
+            with Session(engine) as s:
+                barrier.wait()
                 got.append(services.award_for_drops(s, facts if i % 2 else facts[::-1],
                                                      community_id=world.a.id, now=NOW))
                 s.commit()
-            except Exception as exc:  # noqa: BLE001 - reported below
-                errors.append(repr(exc))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(repr(exc))
+            barrier.abort()  # the others stop waiting: a failure, not a hang
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(THREADS)]
     for t in threads:
@@ -107,20 +108,24 @@ def test_64_concurrent_redemptions_never_overdraw_balance_or_stock(
 
     def worker(i: int) -> None:
         k = i % len(households)
-        with app.test_request_context(), Session(engine) as s:
-            who = auth_services.load_actor(s, residents[k].id)
-            s.commit()
-            barrier.wait()
-            try:
-                rewards.redeem_reward(s, actor=who, now=NOW, data=RedeemIn.parse(
-                    household_id=households[k].id, reward_id=item.id))
+        try:
+            with app.test_request_context(), Session(engine) as s:
+                who = auth_services.load_actor(s, residents[k].id)
                 s.commit()
-                outcomes.append("ok")
-            except (rewards.OutOfStock, services.NotEnoughPoints) as exc:
-                s.rollback()
-                outcomes.append(type(exc).__name__)
-            except Exception as exc:  # noqa: BLE001 - reported below
-                errors.append(repr(exc))
+                barrier.wait()
+                try:
+                    rewards.redeem_reward(s, actor=who, now=NOW, data=RedeemIn.parse(
+                        household_id=households[k].id, reward_id=item.id))
+                    s.commit()
+                    outcomes.append("ok")
+                except (rewards.OutOfStock, services.NotEnoughPoints) as exc:
+                    s.rollback()
+                    outcomes.append(type(exc).__name__)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(repr(exc))
+            # A thread that fails before the barrier (e.g. no connection to be had) lets the
+            # others go: the test fails at once instead of hanging 64 x 120 s in join().
+            barrier.abort()
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(REDEEMERS)]
     for t in threads:
