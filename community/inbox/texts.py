@@ -49,6 +49,9 @@ MESSAGES: dict[str, Any] = {
                        "bonus points."),
     "reward_ready": _l("Your reward %(item)s is ready for pickup. Show the pickup code "
                        "%(code)s at the station."),
+    # A "reward ready" message whose redemption was cancelled later (its resolver says so).
+    "reward_cancelled": _l("Your reward %(item)s is no longer waiting for you: the "
+                           "redemption was cancelled and its points were given back."),
     "reward_handed_over": _l("You picked up your reward %(item)s. Thank you for sorting "
                              "your waste!"),
 }
@@ -109,7 +112,8 @@ def _show(key: str, value: Any) -> Any:
 def render(kind: str, params: Mapping[str, Any],
            extra: Mapping[str, Any] | None = None) -> str:
     """The message text in the current language (call inside a request or app context)."""
-    template = MESSAGES.get(kind)
+    # A resolver may word a message by its subject's state now ("as_kind").
+    template = MESSAGES.get(str((extra or {}).get("as_kind") or kind))
     if template is None:
         return str(UNKNOWN_KIND)
     values = _Params({k: _show(k, v) for k, v in {**params, **(extra or {})}.items()})

@@ -12,7 +12,7 @@ from community.auth import services as auth_services
 from community.inbox.models import Notification
 from community.points import services
 from community.points.rewards import services as rewards
-from community.points.rewards.schemas import RedeemIn, RewardIn
+from community.points.rewards.schemas import CancelIn, RedeemIn, RewardIn
 from community.points.rules import DropFacts
 from community.points.schemas import AdjustIn
 from tests import builders
@@ -64,3 +64,27 @@ def test_streak_bonus_reward_ready_and_handed_over(app: Flask, session: Session,
     assert [k for k, _p in told] == ["streak_bonus", "reward_ready", "reward_handed_over"]
     assert told[1][1] == {"item": "鸡蛋 10个", "code": red.pickup_code}
     assert services.verify(session) == []
+
+
+def test_a_ready_message_of_a_cancelled_redemption_says_it_was_cancelled(
+        app: Flask, client, session: Session, world: builders.World) -> None:
+    hh = world.households_a[0]
+    link(session, world.resident_a.id, builders.active_card(session, hh))
+    manager = auth_services.load_actor(session, world.manager_a.id)
+    with app.test_request_context():
+        services.adjust(session, actor=manager, household_id=hh.id,
+                        data=AdjustIn.parse(amount=50, reason="opening balance"), now=NOW)
+        eggs = rewards.save_item(session, actor=manager, community_id=world.a.id, now=NOW,
+                                 data=RewardIn.parse(name="鸡蛋 10个", cost=20, stock=2))
+        resident = auth_services.load_actor(session, world.resident_a.id)
+        kept, cancelled = (rewards.redeem_reward(
+            session, actor=resident, now=NOW,
+            data=RedeemIn.parse(household_id=hh.id, reward_id=eggs.id)) for _ in range(2))
+        rewards.cancel_redemption(session, actor=manager, redemption_id=cancelled.id, now=NOW,
+                                  data=CancelIn.parse(reason="缺货"))
+    session.commit()
+    builders.login(client, world.resident_a)
+    page = client.get("/me/inbox").get_data(as_text=True)
+    assert kept.pickup_code in page
+    assert cancelled.pickup_code not in page  # no pickup code of a cancelled redemption
+    assert "兑换已取消" in page

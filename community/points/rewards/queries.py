@@ -8,6 +8,7 @@ sits above `points` in the import layers.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -23,8 +24,9 @@ from community.errors import Forbidden, NotFound
 from community.households import codes
 from community.households import services as households_services
 from community.households.models import Household, HouseholdMember
+from community.inbox.models import Notification
 from community.points import services as ledger
-from community.points.models import REDEMPTION_STATUSES, RewardItem
+from community.points.models import REDEMPTION_STATUSES, Redemption, RewardItem
 from community.points.rewards import services as rewards
 from community.rows import pk
 
@@ -248,3 +250,23 @@ def manager_picture(session: Session, *, actor: policy.Actor, item_id: int) -> s
             or policy.allowed(actor, "rewards:hand_over", area)):
         raise Forbidden(action="rewards:manage")
     return path
+
+
+def reward_note_states(session: Session,
+                       notes: Sequence[Notification]) -> dict[int, dict[str, Any]]:
+    """The inbox resolver of "reward ready" messages: the redemption's state now (a message
+    sent when it was ready still shows, and says so when it was cancelled or picked up)."""
+    ids = {int(tail) for n in notes if (tail := (n.link or "").rsplit("/", 1)[-1]).isdigit()}
+    if not ids:
+        return {}
+    status = dict(session.execute(select(col(Redemption.id), col(Redemption.status))
+                                  .where(col(Redemption.id).in_(sorted(ids)))).all())
+    out: dict[int, dict[str, Any]] = {}
+    for n in notes:
+        tail = (n.link or "").rsplit("/", 1)[-1]
+        state = status.get(int(tail)) if tail.isdigit() else None
+        if n.id is not None and state == "cancelled":
+            out[n.id] = {"redemption_status": state, "as_kind": "reward_cancelled"}
+        elif n.id is not None and state == "handed_over":
+            out[n.id] = {"redemption_status": state}
+    return out

@@ -32,6 +32,7 @@ from community.errors import DomainError, InvalidInput
 from community.households import qr
 from community.i18n import safe_next
 from community.images import PhotoInvalid, PhotoTooLarge
+from community.inbox import texts as inbox_texts
 from community.points import services as ledger
 from community.points.models import REDEMPTION_STATUSES
 from community.points.rewards import queries
@@ -47,6 +48,7 @@ from community.web.forms import errors_onto_form
 resident_bp = Blueprint("resident_rewards", __name__, url_prefix="/me/rewards")
 pickup_bp = Blueprint("pickup", __name__, url_prefix="/steward/pickup")
 bp = Blueprint("rewards", __name__, url_prefix="/manage/rewards")
+inbox_texts.register_resolver(["reward_ready"], queries.reward_note_states)
 
 NO_STORE = "no-store"
 
