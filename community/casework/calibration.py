@@ -12,10 +12,11 @@ Definitions (the manager's page says the same in words):
 - **Agreement** p_o = agreeing pairs / pairs. **Cohen's kappa** κ = (p_o − p_e)/(1 − p_e)
   with p_e = Σ_c (original share of c)·(audit share of c). Its 95% interval is
   κ ± 1.96·SE with Cohen's (1960) large-sample SE = √(p_o(1 − p_o) / (n (1 − p_e)²)),
-  clipped to [−1, 1]. Not available when there are no pairs or p_e = 1 (every verdict of
-  both graders in one category: chance explains all agreement). With the 10 pairs of one
-  week the interval is wide by nature; the page pools the weeks shown. At full agreement
-  (p_o = 1) this SE is 0 and the interval collapses to [1, 1]: read it with n.
+  clipped to [−1, 1]. Not given (`Agreement.kappa_na` says why) when there are no pairs;
+  when the steward or the auditor used one verdict only (p_e = 1, or κ = 0 by construction
+  with an interval of [−1, 1]: it says nothing about agreement); and when every pair agrees
+  or none does (p_o = 1 or 0: the SE is 0, so the interval collapses to a point). With the 10
+  pairs of one week the interval is wide by nature; the page pools the weeks shown.
 - **Lenient / strict flag**: a *lenient* disagreement is original correct, audit incorrect;
   a *strict* one the reverse. A steward is flagged lenient when their lenient-disagreement
   rate L_s/n_s exceeds their peers' pooled rate L_p/n_p (all other stewards of the
@@ -75,6 +76,11 @@ class Agreement:
     strict: int  # original incorrect, audit correct
     rate: float | None
     kappa: Interval | None
+    # Why kappa is not given (None when it is): "no_pairs"; "one_category" (the steward or
+    # the auditor used one verdict only, e.g. never "incorrect": kappa is 0 or undefined by
+    # construction and says nothing); "degenerate" (every pair agrees, or none does: kappa is
+    # 1 or −1 but its interval collapses to a point, which is no interval).
+    kappa_na: str | None = None
 
 
 def agreement(pairs: Iterable[tuple[str, str]]) -> Agreement:
@@ -85,13 +91,15 @@ def agreement(pairs: Iterable[tuple[str, str]]) -> Agreement:
     lenient = sum(1 for o, a in counted if o == "correct" and a == "incorrect")
     strict = sum(1 for o, a in counted if o == "incorrect" and a == "correct")
     if n == 0:
-        return Agreement(0, 0, 0, 0, None, None)
+        return Agreement(0, 0, 0, 0, None, None, "no_pairs")
     po = agree / n
     pe = sum((sum(1 for o, _a in counted if o == c) / n) * (sum(1 for _o, a in counted
                                                               if a == c) / n)
              for c in QUALITIES)
-    if pe >= 1 - 1e-12:
-        return Agreement(n, agree, lenient, strict, po, None)
+    if pe >= 1 - 1e-12 or len({o for o, _a in counted}) < 2 or len({a for _o, a in counted}) < 2:
+        return Agreement(n, agree, lenient, strict, po, None, "one_category")
+    if agree in (0, n):
+        return Agreement(n, agree, lenient, strict, po, None, "degenerate")
     k = (po - pe) / (1 - pe)
     se = math.sqrt(max(po * (1 - po), 0.0) / (n * (1 - pe) ** 2))
     return Agreement(n, agree, lenient, strict, po,

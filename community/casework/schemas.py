@@ -30,6 +30,14 @@ FLAG_LABELS: dict[str, Any] = {
     "lenient": _l("More lenient than peers"),
     "strict": _l("Stricter than peers"),
 }
+# Why a steward's kappa is not shown (calibration.Agreement.kappa_na).
+KAPPA_NA_LABELS: dict[str, Any] = {
+    "no_pairs": _l("No audited verdicts yet."),
+    "one_category": _l("The steward or the auditor gave only one verdict (e.g. never "
+                       "\"incorrect\"), so agreement beyond chance cannot be measured."),
+    "degenerate": _l("All verdicts agreed (or none did): too little variation for an "
+                     "interval."),
+}
 NOTE_MAX = 300
 
 Task = Literal["bin_side", "home_visit", "building_talk"]

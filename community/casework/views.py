@@ -24,7 +24,13 @@ from community.auth import policy
 from community.casework import queries, services
 from community.casework.forms import AssignForm, CaseRulesForm, GradeForm, TaskForm
 from community.casework.models import VerdictAudit
-from community.casework.schemas import FLAG_LABELS, STATUS_LABELS, TASK_LABELS, VERDICT_LABELS
+from community.casework.schemas import (
+    FLAG_LABELS,
+    KAPPA_NA_LABELS,
+    STATUS_LABELS,
+    TASK_LABELS,
+    VERDICT_LABELS,
+)
 from community.db import get_session
 from community.errors import InvalidInput, NotFound
 from community.inbox import texts as inbox_texts
@@ -72,6 +78,7 @@ def _local(moment: Any, tz: str, fmt: str = "%Y-%m-%d %H:%M") -> str:
 def _labels() -> dict[str, Any]:
     return {"task_labels": TASK_LABELS, "status_labels": STATUS_LABELS,
             "verdict_labels": VERDICT_LABELS, "flag_labels": FLAG_LABELS,
+            "kappa_na_labels": KAPPA_NA_LABELS,
             "category_labels": CATEGORY_LABELS, "local": _local}
 
 

@@ -47,6 +47,18 @@ def test_kappa_not_available_without_pairs_or_when_chance_explains_everything():
     assert same.rate == 1
     assert same.kappa is None
     assert cal.agreement([("correct", "unclear")]).n == 0
+    assert (cal.agreement([]).kappa_na, same.kappa_na) == ("no_pairs", "one_category")
+
+
+def test_kappa_not_given_for_a_steward_who_never_marks_incorrect_or_full_agreement():
+    """Once shown as "0.00 (−1.00–1.00)" and "1.00 (1.00–1.00)": no information, so n/a."""
+    never = cal.agreement([("correct", "correct")] * 8 + [("correct", "incorrect")] * 2)
+    assert (never.kappa, never.kappa_na, never.rate) == (None, "one_category", 0.8)
+    assert never.lenient == 2  # the disagreements still count (the flag reads them)
+    auditor_one = cal.agreement([("correct", "correct")] * 8 + [("incorrect", "correct")])
+    assert (auditor_one.kappa, auditor_one.kappa_na) == (None, "one_category")
+    full = cal.agreement([("correct", "correct")] * 8 + [("incorrect", "incorrect")] * 2)
+    assert (full.kappa, full.kappa_na, full.rate) == (None, "degenerate", 1)
 
 
 def test_wilson_known_values():
@@ -84,8 +96,10 @@ def test_kappa_bounds_and_interval(ps):
     a = cal.agreement(ps)
     assert a.n == len(ps)
     assert a.agree + a.lenient + a.strict == a.n
+    assert (a.kappa is None) == (a.kappa_na is not None)
     if a.kappa is not None:
         assert -1 <= a.kappa.low <= a.kappa.value <= a.kappa.high <= 1
+        assert a.kappa.low < a.kappa.high  # never a collapsed interval
         assert a.kappa.value <= a.rate + 1e-9 or a.rate == 1  # κ never above agreement
     if a.n and a.agree == a.n and a.kappa is not None:
         assert a.kappa.value == pytest.approx(1)

@@ -58,7 +58,7 @@ def test_board_in_chinese_and_english(client, session, world, opened):
         assert 'data-testid="watchlist"' in html
         assert 'data-testid="appeals-count">1<' in html
         assert "我家没有放塑料袋" in html
-        assert "<td>1 / 0</td>" in html  # the recorder's upheld appeal, by the calibration
+        assert ">1 / 0</td>" in html  # the recorder's upheld appeal, by the calibration
         client.post("/lang", data={"lang": "en"})
         en = client.get(f"/casework?community_id={world.a.id}").get_data(as_text=True)
     assert "Mis-drop casework" in en
@@ -107,3 +107,25 @@ def test_audit_is_blind_until_graded_and_never_of_ones_own(client, session, worl
     assert "袋子没破" in shown
     assert 'data-testid="audit-original"' in shown
     assert session.get(Drop, session.get(VerdictAudit, first).drop_id).quality == "incorrect"
+
+
+def test_kappa_without_information_reads_n_a_with_the_reason(client, session, world, opened):
+    """A steward who never marked "correct" in the sample (or full agreement) has no kappa:
+    the board says n/a and why, never "1.00 (1.00–1.00)" or "0.00 (−1.00–1.00)"."""
+    from community.casework.schemas import GradeIn
+
+    manager = auth_services.load_actor(session, world.manager_a.id)
+    for row in session.exec(select(VerdictAudit)).all():
+        services.grade(session, actor=manager, audit_id=row.id,
+                       data=GradeIn.parse(verdict="incorrect"), now=NOW)
+    session.commit()
+    builders.login(client, world.manager_a)
+    with clock.freeze(NOW):
+        html = client.get(f"/casework?community_id={world.a.id}").get_data(as_text=True)
+        assert 'data-testid="kappa-na">无法计算<' in html
+        assert "只用了一种评判" in html
+        assert "1.00 <span" not in html
+        client.post("/lang", data={"lang": "en", "next": "/casework"})
+        html = client.get(f"/casework?community_id={world.a.id}").get_data(as_text=True)
+        assert 'data-testid="kappa-na">n/a (cannot be computed)<' in html
+        assert "gave only one verdict" in html

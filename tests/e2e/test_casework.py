@@ -55,6 +55,16 @@ def test_casework_board_and_blind_audit(browser: Browser, live_server: str, app:
             expect(page.get_by_test_id("case-row")).to_have_count(1)
             wait_until(page, "!!document.querySelector('[data-chart-ready]')")
             assert horizontal_overflow(page) == 0, viewport
+            if viewport == PHONE:  # the case table is a card list: nothing scrolls sideways
+                hidden = page.evaluate(
+                    "[...document.querySelectorAll('.cw-cards')].map("
+                    "t => t.closest('.table-wrap')).map(w => w.scrollWidth - w.clientWidth)")
+                assert len(hidden) == 2
+                assert max(hidden) == 0, hidden
+                steward = page.get_by_test_id("case-row").locator("td[data-label]").nth(3)
+                box = steward.bounding_box()  # the cell after the task, within the width
+                assert box is not None
+                assert box["x"] + box["width"] <= PHONE["width"], box
 
             page.goto(f"{live_server}/casework/audits?community_id={world.a.id}")
             expect(page.get_by_test_id("audit-photo")).to_be_visible()
