@@ -34,7 +34,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, make_url, text
+from sqlalchemy import Connection, func, make_url, select, text
 from sqlmodel import Session, SQLModel
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-used-anywhere-else")
@@ -220,6 +220,7 @@ def pg_url(worker: str) -> Iterator[str]:
     name = _run_database(worker)
     _pg_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
                f'CREATE DATABASE "{name}" TEMPLATE "{_template_name()}"'])
+    _SEED_ROWS[_pg_database(name)] = _seed_rows(_pg_database(name))
     yield _pg_database(name)
     _pg_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'])
 
@@ -374,13 +375,38 @@ def db_url(request: pytest.FixtureRequest, backend: str, tmp_path: Path,
         _truncate(url)
 
 
+# Rows the migrations seed (the city's default mis-drop reasons), per worker database: read
+# from the fresh clone, put back after each truncation, so a real_db test never takes them
+# from the tests that follow it (SQLite tests copy the migrated file instead).
+_SEED_ROWS: dict[str, list[tuple[str, list[dict]]]] = {}
+
+
+def _seed_rows(url: str) -> list[tuple[str, list[dict]]]:
+    """The rows of every table the migrations left non-empty, in dependency order."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return [(t.name, rows) for t in SQLModel.metadata.sorted_tables
+                    if (rows := [dict(r) for r in conn.execute(select(t)).mappings()])]
+    finally:
+        engine.dispose()
+
+
 def _truncate(url: str) -> None:
-    """Empty every table of a real_db test's PostgreSQL database (the next test expects it)."""
+    """Empty every table of a real_db test's PostgreSQL database but for the migrations'
+    seed rows (the next test expects a freshly migrated database)."""
     engine = make_engine(url)
     try:
         tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
         with engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            for name, rows in _SEED_ROWS.get(url, []):
+                table = SQLModel.metadata.tables[name]
+                conn.execute(table.insert(), rows)
+                if "id" in table.c:  # the sequence continues after the seeded ids
+                    conn.execute(select(func.setval(
+                        func.pg_get_serial_sequence(f'"{name}"', "id"),
+                        select(func.max(table.c.id)).scalar_subquery())))
     finally:
         engine.dispose()
 
