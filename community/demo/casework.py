@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import random
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import click
-from flask import current_app, has_app_context
 from sqlalchemy import func, select, update
 from sqlmodel import col
 
@@ -32,15 +30,13 @@ from community.casework import queries as casework_queries
 from community.casework import services as casework_services
 from community.casework.models import CaseRuleSet, MisdropCase, VerdictAudit
 from community.casework.schemas import CaseRulesIn, GradeIn, TaskDoneIn
-from community.demo.context import Demo
+from community.demo.context import Demo, placeholder_photos
 from community.inbox.models import Notification
 from community.rows import pk, table_of
 from community.stations.models import Drop
 
 NOTES = ("在桶边讲解了破袋投放，住户表示理解", "上门发放了分类指南，演示了厨余沥水",
          "楼栋宣讲时请该户一起参加")
-PHOTO_COLOURS = {"kitchen": (70, 130, 60), "recyclable": (40, 90, 170),
-                 "hazardous": (190, 50, 40), "other": (110, 110, 110)}
 LENIENT_MISS, FAIR_MISS = 0.6, 0.05
 
 
@@ -121,22 +117,6 @@ def _read(demo: Demo, case: MisdropCase) -> None:
         note.c.read_at.is_(None)).values(read_at=read_at))
 
 
-def _photos() -> dict[str, str]:
-    """Placeholder drop photos (one per category), written once; category → stored path."""
-    out = {c: f"demo/{c}.jpg" for c in PHOTO_COLOURS}
-    if not has_app_context():
-        return out
-    root = Path(current_app.config.get("UPLOAD_DIR") or current_app.instance_path) / "photos"
-    from PIL import Image
-
-    for category, colour in PHOTO_COLOURS.items():
-        path = root / out[category]
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            Image.new("RGB", (480, 360), colour).save(path, "JPEG", quality=70)
-    return out
-
-
 def _audits(demo: Demo, community: Area, manager: int, week: date, lenient: int | None,
             photos: dict[str, str], now: datetime, *, grade: bool = True) -> None:
     """Photos on the week's graded verdicts, the week's sample drawn and (with `grade`)
@@ -171,7 +151,7 @@ def add_casework(demo: Demo) -> None:
     """Case rules, cases and a week of audits in every community (see the module docstring)."""
     session = demo.session
     now = clock.now()
-    photos = _photos()
+    photos = placeholder_photos()
     with click.progressbar(list(demo.communities.items()), label="Casework") as bar:
         for n, (_slug, community) in enumerate(bar):
             manager = _manager(demo, community)

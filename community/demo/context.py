@@ -9,8 +9,10 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from flask import current_app, has_app_context
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -114,6 +116,28 @@ def first_active_households(session: Session, community: Area, n: int) -> list[H
         .order_by(col(Household.id)).limit(n)
     ).scalars())
 
+
+
+PHOTO_COLOURS = {"kitchen": (70, 130, 60), "recyclable": (40, 90, 170),
+                 "hazardous": (190, 50, 40), "other": (110, 110, 110)}
+
+
+def placeholder_photos() -> dict[str, str]:
+    """The demo's placeholder drop photos (one per category), written once under the photo
+    folder; category → stored path (the verdicts' photos of `drops`, the audits' of
+    `casework`)."""
+    out = {c: f"demo/{c}.jpg" for c in PHOTO_COLOURS}
+    if not has_app_context():
+        return out
+    root = Path(current_app.config.get("UPLOAD_DIR") or current_app.instance_path) / "photos"
+    from PIL import Image
+
+    for category, colour in PHOTO_COLOURS.items():
+        path = root / out[category]
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.new("RGB", (480, 360), colour).save(path, "JPEG", quality=70)
+    return out
 
 
 def building_numbers(session: Session, community: Area) -> list[int]:

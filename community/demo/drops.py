@@ -21,6 +21,7 @@ from community.demo.context import (
     CHUNK,
     Demo,
     building_numbers,
+    placeholder_photos,
 )
 from community.households.models import Card, Household
 from community.points import services as points_services
@@ -129,11 +130,9 @@ VERDICT_PHOTOS = 5  # the latest incorrect identified drops of a community get a
 
 def _verdict_photos(session: Session, community_id: int) -> None:
     """A few photos on a community's latest incorrect drops, as a steward takes them with
-    the verdict (the placeholder pictures of `demo.casework`, one per category)."""
-    from community.demo.casework import _photos  # the demo's one set of placeholder photos
-
+    the verdict (the demo's placeholder pictures, one per category)."""
     drop = table_of(Drop)
-    photos = _photos()
+    photos = placeholder_photos()
     latest = session.execute(
         select(drop.c.id, drop.c.category).where(
             drop.c.community_id == community_id, drop.c.quality == "incorrect",
