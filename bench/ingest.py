@@ -72,6 +72,7 @@ ENTRY_TYPES = {"community_id": "integer", "account_id": "integer", "amount": "in
                "local_date": "date", "reverses_id": "bigint", "drop_id": "bigint"}
 TARGET_SINGLE, TARGET_BATCH = 0.25, 0.50
 ALL_DAY = dtime(0, 0)
+PLAN_CACHE_MODE = os.environ.get("BENCH_PLAN_CACHE_MODE", "auto")
 
 
 # --- seeding, through the app's services --------------------------------------------------
@@ -705,7 +706,7 @@ class CarefulRaw:
         self.token_hash = hashlib.sha256(seed_.device_token.encode()).hexdigest()
         self.tokens = {c: t for t, c, _h in seed_.cards}
         self.conn = psycopg.connect(dsn)
-        self.conn.execute("SET plan_cache_mode = force_generic_plan")
+        self.conn.execute(f"SET plan_cache_mode = {PLAN_CACHE_MODE}")
         self.conn.commit()
         self.columns = {t: {r[0] for r in self.conn.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = %s",
