@@ -24,6 +24,16 @@ def log_in(page: Page, base_url: str, login: str, password: str) -> None:
     assert "/login" not in page.url, page.content()[:2000]
 
 
+def follow_nav(page: Page, testid: str) -> None:
+    """Click a navigation link, opening the phone's ☰ menu first where the page folds the
+    navigation into it (the steward's scan page)."""
+    link = page.get_by_test_id(testid)
+    toggle = page.get_by_test_id("nav-toggle")
+    if not link.is_visible() and toggle.is_visible():
+        toggle.click()
+    link.click()
+
+
 def switch_language(page: Page, lang: str) -> None:
     """Press the language button in the top bar (the page reloads in that language)."""
     with page.expect_navigation():

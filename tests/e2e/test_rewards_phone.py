@@ -21,7 +21,7 @@ from community.points.rewards.schemas import RewardIn
 from community.points.schemas import AdjustIn
 from tests import builders
 from tests.e2e.fakecam import card_video
-from tests.e2e.helpers import PHONE, horizontal_overflow, log_in, qr_texts, wait_until
+from tests.e2e.helpers import PHONE, follow_nav, horizontal_overflow, log_in, qr_texts, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.real_db]
 
@@ -109,7 +109,7 @@ def test_redeem_on_a_phone_then_steward_scans_and_hands_over(
             desk = steward_context.new_page()
             _watch_console(desk, errors)
             log_in(desk, live_server, "stewarda", builders.PASSWORD)
-            desk.get_by_test_id("nav-pickup").click()
+            follow_nav(desk, "nav-pickup")  # the steward lands on the scan page (☰ menu)
             expect(desk.get_by_role("heading", level=1)).to_have_text("奖品领取")
             expect(desk.locator("body[data-pickup-ready='1']")).to_have_count(1)
             assert horizontal_overflow(desk) == 0
