@@ -230,8 +230,9 @@ def _group_pids(pgid: int) -> list[int]:
 
 class Meter:
     """CPU seconds so far of the app (gunicorn's process group, or nothing on the raw
-    phases: the raw client is this process), of PostgreSQL's backends serving the bench
-    database (not the other databases of a shared server) and of this process (the clients).
+    phases: the raw client is this process), of PostgreSQL's client backends serving the
+    bench database (not the other databases of a shared server, nor autovacuum, whose work
+    lands in whichever phase runs when it wakes) and of this process (the clients).
     Read before and after a phase; the difference is what the phase cost."""
 
     def __init__(self, app_pgid: int | None, dsn: str | None, dbname: str | None) -> None:
@@ -246,7 +247,7 @@ class Meter:
         with psycopg.connect(self.dsn, autocommit=True) as conn:
             return [r[0] for r in conn.execute(
                 "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> "
-                "pg_backend_pid()", (self.dbname,))]
+                "pg_backend_pid() AND backend_type = 'client backend'", (self.dbname,))]
 
     def read(self) -> dict[str, float]:
         """Cumulative CPU seconds per party; a backend that left keeps its last reading."""
