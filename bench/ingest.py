@@ -7,7 +7,7 @@ N concurrent clients for a fixed time in four phases:
 
     raw-single   the scan use case's transaction written directly against the database,
                  one transaction per drop: on PostgreSQL as a careful psycopg program
-                 would (`CarefulRaw`: prepared constant texts, generic plans, pipeline
+                 would (`CarefulRaw`: prepared constant texts, custom plans, pipeline
                  mode, the app's points rules, so it writes the app's ledger); on SQLite
                  the app's captured statements (`Raw`)
     http-single  POST /api/v1/drops, one drop per request (device bearer token)
@@ -72,7 +72,9 @@ ENTRY_TYPES = {"community_id": "integer", "account_id": "integer", "amount": "in
                "local_date": "date", "reverses_id": "bigint", "drop_id": "bigint"}
 TARGET_SINGLE, TARGET_BATCH = 0.25, 0.50
 ALL_DAY = dtime(0, 0)
-PLAN_CACHE_MODE = os.environ.get("BENCH_PLAN_CACHE_MODE", "auto")
+# The careful client's plans: custom ones, as the app's (measured cheaper here than generic
+# or auto, see community.db.make_engine); BENCH_PLAN_CACHE_MODE=auto|force_generic_plan.
+PLAN_CACHE_MODE = os.environ.get("BENCH_PLAN_CACHE_MODE", "force_custom_plan")
 
 
 # --- seeding, through the app's services --------------------------------------------------
@@ -649,7 +651,7 @@ def _json_rows(rows: list[dict[str, Any]]) -> str:
 
 class CarefulRaw:
     """The app's transaction for a device request, written as a careful psycopg program:
-    constant statement texts prepared on first use (`prepare=True`) with generic plans, the
+    constant statement texts prepared on first use (`prepare=True`) with custom plans, the
     independent statements of each step sent together in pipeline mode (four round trips
     for a batch: the request's lookups; the duplicate-window read, the drops and the
     account locks; the facts and the ledger; the entries, balances and commit), rows as one
@@ -1035,7 +1037,10 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path,
                 history_days: int = 0) -> dict[str, Any]:
     """Prepare, seed (with `history_days` days of history per household: `bench/history.py`),
     serve and measure one backend; return its figures."""
-    env = {**os.environ, "SECRET_KEY": secrets.token_hex(32), "SCHEMA_CHECK": "1"}
+    # A pool as large as a worker's threads: with fewer, the threads beyond it take overflow
+    # connections that are closed after each request (a new server process per request).
+    env = {**os.environ, "SECRET_KEY": secrets.token_hex(32), "SCHEMA_CHECK": "1",
+           "DATABASE_POOL_SIZE": str(args.threads)}
     env.pop("TEST_DATABASE_URL", None)
     if backend == "sqlite":
         path = workdir / f"bench-{history_days}.db"

@@ -49,3 +49,15 @@ def test_a_live_pooled_connection_is_reused() -> None:
             assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() == pid
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize(("threshold", "mode"), [(5, "force_custom_plan"), (None, "auto")])
+def test_prepared_statements_keep_custom_plans(threshold: int | None, mode: str) -> None:
+    """A prepared statement must not slide into a generic plan (see make_engine); without
+    prepares (PgBouncer in transaction mode) the server's default stays."""
+    engine = make_engine(PG, prepare_threshold=threshold)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW plan_cache_mode")).scalar_one() == mode
+    finally:
+        engine.dispose()
