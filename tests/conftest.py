@@ -274,21 +274,28 @@ def _demo_urls(worker: str, sqlite_template: Path,
                    "WITH (FORCE)"])
 
 
+def _fresh_database(request: pytest.FixtureRequest, backend: str, kind: str,
+                    urls: dict[str, str]) -> str:
+    """A freshly migrated database of this worker for `kind` (demo, world): a copy of the
+    SQLite template, or a PostgreSQL clone of the template database (noted in `urls` at once,
+    so it is dropped at the end even if what is built in it fails)."""
+    if backend == "sqlite":
+        path = request.getfixturevalue("tmp_path_factory").mktemp(kind) / f"{kind}.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    name = _run_database(f"{request.getfixturevalue('worker')}_{kind}")
+    _pg_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
+               f'CREATE DATABASE "{name}" TEMPLATE "{_template_name()}"'])
+    urls["postgresql"] = _pg_database(name)
+    return urls["postgresql"]
+
+
 def demo_url(request: pytest.FixtureRequest, backend: str) -> str:
     """The worker's demo database for `backend`: migrated, then built at DEFAULT_NOW."""
     urls: dict[str, str] = request.getfixturevalue("_demo_urls")
     if backend in urls:
         return urls[backend]
-    if backend == "sqlite":
-        path = request.getfixturevalue("tmp_path_factory").mktemp("demo") / "demo.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite:///{path}"
-    else:
-        name = _run_database(f"{request.getfixturevalue('worker')}_demo")
-        _pg_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
-                   f'CREATE DATABASE "{name}" TEMPLATE "{_template_name()}"'])
-        url = _pg_database(name)
-        urls["postgresql"] = url  # dropped at the end even if the build below fails
+    url = _fresh_database(request, backend, "demo", urls)
     from community import demo
 
     engine = make_engine(url)
@@ -330,16 +337,7 @@ def world_url(request: pytest.FixtureRequest, backend: str) -> str:
     urls: dict[str, str] = request.getfixturevalue("_world_urls")
     if backend in urls:
         return urls[backend]
-    if backend == "sqlite":
-        path = request.getfixturevalue("tmp_path_factory").mktemp("world") / "world.db"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        url = f"sqlite:///{path}"
-    else:
-        name = _run_database(f"{request.getfixturevalue('worker')}_world")
-        _pg_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
-                   f'CREATE DATABASE "{name}" TEMPLATE "{_template_name()}"'])
-        url = _pg_database(name)
-        urls["postgresql"] = url  # dropped at the end even if the build below fails
+    url = _fresh_database(request, backend, "world", urls)
     engine = make_engine(url)
     try:
         with clock.freeze(DEFAULT_NOW), Session(engine, expire_on_commit=False) as session:
