@@ -107,6 +107,7 @@ NAV: tuple[Link, ...] = (
     Link(None, _l("My shifts"), "shifts.mine", "nav-my-shifts", "steward:self"),
     Link(None, _l("Check in"), "checkin.page", "nav-check-in", "steward:self"),
     Link(None, _l("My hours"), "my_hours.index", "nav-my-hours", "steward:self"),
+    Link(None, _l("My points bank"), "steward_wallet.index", "nav-wallet", "steward:self"),
     Link(None, _l("My case tasks"), "casework.tasks", "nav-case-tasks", "steward:self",
          badge=CASE_TASKS),
     Link(None, _l("Inbox"), "inbox.index", "nav-inbox", "inbox:read", badge=INBOX_UNREAD),

@@ -29,9 +29,10 @@ REASONS = [("Administration", "nav-reasons")]
 JOBS = [("Administration", "nav-jobs")]
 STATION = [("", "nav-scan"), ("", "nav-pickup")]
 STATION_CODE = [("", "nav-station-code")]
-# "My case tasks" (issue 17): for stewards and chiefs, the ones casework assigns tasks to.
+# The wallet and "My case tasks" (issue 17): for stewards and chiefs (their own points bank,
+# the ones casework assigns tasks to).
 STEWARD_SELF = [("", "nav-steward-profile"), ("", "nav-my-shifts"), ("", "nav-check-in"),
-                ("", "nav-my-hours"), ("", "nav-case-tasks")]
+                ("", "nav-my-hours"), ("", "nav-wallet"), ("", "nav-case-tasks")]
 HOME_LINK = [("", HOME)]
 INBOX = [("", "nav-inbox")]
 
