@@ -14,7 +14,8 @@ from community.stations.schemas import CATEGORY_LABELS, QUALITY_LABELS, SOURCE_L
 def headers() -> list[str]:
     """Column titles in the user's language (Chinese by default)."""
     return [_("Drop ID"), _("Time"), _("Station"), _("Household"), _("Category"),
-            _("Quality"), _("Source"), _("In window"), _("Weight (kg)"), _("Note")]
+            _("Quality"), _("Source"), _("In window"), _("Weight (kg)"), _("Note"),
+            _("Undone")]
 
 
 def _values(row: Any, tz: str) -> list[Any]:
@@ -30,6 +31,8 @@ def _values(row: Any, tz: str) -> list[Any]:
         _("Yes") if row.in_window else _("No (out of window)"),
         float(row.weight_kg) if row.weight_kg is not None else None,
         row.note or "",
+        # A voided drop stays in the export (it happened) but is marked: it counts nowhere.
+        _("Undone by the steward") if row.voided else "",
     ]
 
 

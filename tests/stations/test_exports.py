@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from community import tabular
 from community.audit.models import AuditEntry
 from community.stations.manage import services as manage_services
+from community.stations.models import Drop
 from tests import builders
 from tests.stations.helpers import english, read
 
@@ -62,6 +63,7 @@ def test_csv_opens_as_utf8_sig_with_chinese_and_escapes(client, session: Session
     assert first[4:8] == ["厨余垃圾", "正确", "扫码", "是"]
     assert first[8] == "2.5"
     assert first[9] == "'@cmd 备注"
+    assert first[10] == ""  # not undone
     assert second[1] == "2026-11-20 00:30:00"
     assert second[3:8] == ["匿名计数", "有害垃圾", "未评定", "匿名计数", "否（过时投放）"]
     entry = read(session, select(AuditEntry).where(AuditEntry.action == "drops.exported"))[0]
@@ -71,6 +73,20 @@ def test_csv_opens_as_utf8_sig_with_chinese_and_escapes(client, session: Session
     rows = list(csv.reader(io.StringIO(
         client.get(f"/manage/drops/export.csv?{RANGE}").data.decode("utf-8-sig"))))
     assert rows[0][:3] == ["Drop ID", "Time", "Station"]
+
+
+def test_an_undone_drop_is_exported_marked(client, session: Session,
+                                          scene: builders.World) -> None:
+    """A voided drop happened, so it is listed, but marked as undone (it counts nowhere)."""
+    drop = read(session, select(Drop).where(Drop.note == "@cmd 备注"))[0]
+    drop.voided_at = datetime(2026, 11, 20, 7, 7, tzinfo=SH)
+    session.add(drop)
+    session.commit()
+    builders.login(client, scene.manager_a)
+    rows = list(csv.reader(io.StringIO(
+        client.get(f"/manage/drops/export.csv?{RANGE}").data.decode("utf-8-sig"))))
+    assert rows[0][10] == "已撤销"
+    assert [r[10] for r in rows[1:]] == ["已撤销", ""]
 
 
 def test_xlsx_has_local_times_and_text_cells(client, scene: builders.World) -> None:
