@@ -738,6 +738,15 @@ def _apply(session: Session, community_id: int, rows: list[dict[str, Any]],
     return out
 
 
+def _lock_split(session: Session, community_id: int, households: set[int]
+                ) -> tuple[dict[int, tuple[int, int]], dict[int, Run]]:
+    """Lock the households' accounts (`_lock`): household → (account id, balance), and
+    account id → its stored latest run, as the recomputation takes them."""
+    locked = _lock(session, community_id, households)
+    return ({h: (i, b) for h, (i, b, _r) in locked.items()},
+            {i: r for i, _b, r in locked.values()})
+
+
 def _award(session: Session, facts: Sequence[DropFacts], *, community_id: int,
            now: datetime, actor_id: int | None = None) -> dict[str, int]:
     """Store the new drops' facts and recompute their households; trigger source → points.
@@ -747,9 +756,8 @@ def _award(session: Session, facts: Sequence[DropFacts], *, community_id: int,
     items = [f for f in facts if f.household_id is not None]
     if not items:
         return {}
-    locked = _lock(session, community_id, {cast(int, f.household_id) for f in items})
-    accounts = {h: (i, b) for h, (i, b, _r) in locked.items()}
-    stored = {i: r for i, _b, r in locked.values()}
+    accounts, stored = _lock_split(session, community_id,
+                                   {cast(int, f.household_id) for f in items})
     versions = _community_rules(session, community_id)
     table = table_of(ScoredDrop)
     fresh = {i for (i,) in insert_rows(session, table, [
@@ -817,9 +825,7 @@ def reverse_and_reaward(session: Session, *, facts: DropFacts, community_id: int
     now = now or clock.now()
     if facts.household_id is None:
         return 0
-    locked = _lock(session, community_id, {facts.household_id})
-    accounts = {h: (i, b) for h, (i, b, _r) in locked.items()}
-    stored = {i: r for i, _b, r in locked.values()}
+    accounts, stored = _lock_split(session, community_id, {facts.household_id})
     account_id, _balance = accounts[facts.household_id]
     versions = _community_rules(session, community_id)
     row = _fact_row(facts, community_id, account_id, _pick(versions, facts.local_date).version)
@@ -846,9 +852,7 @@ def void_drop(session: Session, *, facts: DropFacts, community_id: int,
     now = now or clock.now()
     if facts.household_id is None:
         return 0
-    locked = _lock(session, community_id, {facts.household_id})
-    accounts = {h: (i, b) for h, (i, b, _r) in locked.items()}
-    stored = {i: r for i, _b, r in locked.values()}
+    accounts, stored = _lock_split(session, community_id, {facts.household_id})
     account_id, _balance = accounts[facts.household_id]
     table = table_of(ScoredDrop)
     gone = session.exec(table.delete().where(table.c.community_id == community_id,
