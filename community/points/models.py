@@ -157,6 +157,9 @@ class RewardItem(SQLModel, table=True):
         CheckConstraint("cost > 0", name="ck_reward_item_cost"),
         CheckConstraint("stock >= 0", name="ck_reward_item_stock"),
         CheckConstraint("status IN ('active', 'retired')", name="ck_reward_item_status"),
+        CheckConstraint("(household_limit IS NULL AND limit_period IS NULL) OR "
+                        "(household_limit >= 1 AND limit_period IN ('month', 'quarter', 'year'))",
+                        name="ck_reward_item_household_limit"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -169,6 +172,11 @@ class RewardItem(SQLModel, table=True):
     active_until: date | None = None
     picture: str | None = Field(default=None, max_length=80)
     status: str = Field(default="active", max_length=10)
+    # At most `household_limit` redemptions per household per local calendar `limit_period`
+    # (month, quarter or year; both NULL: no limit), cancelled ones not counted. Checked in
+    # the redemption's transaction under the household's account lock.
+    household_limit: int | None = None
+    limit_period: str | None = Field(default=None, max_length=8)
     created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
     updated_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
 
