@@ -31,6 +31,9 @@ class Notification(SQLModel, table=True):
     dedupe_key: str | None = Field(default=None, max_length=80, unique=True)
     created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
     read_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    # Held back until this moment (None: at once): an incorrect verdict waits out the
+    # steward's undo window, and is withdrawn if the scan is undone meanwhile.
+    visible_after: datetime | None = Field(default=None, sa_type=UTCDateTime())
 
 
 class NoticeSetting(SQLModel, table=True):

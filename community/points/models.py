@@ -160,6 +160,8 @@ class RewardItem(SQLModel, table=True):
         CheckConstraint("(household_limit IS NULL AND limit_period IS NULL) OR "
                         "(household_limit >= 1 AND limit_period IN ('month', 'quarter', 'year'))",
                         name="ck_reward_item_household_limit"),
+        CheckConstraint("audience IN ('everyone', 'households', 'stewards')",
+                        name="ck_reward_item_audience"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -177,6 +179,10 @@ class RewardItem(SQLModel, table=True):
     # the redemption's transaction under the household's account lock.
     household_limit: int | None = None
     limit_period: str | None = Field(default=None, max_length=8)
+    # Whose points may buy it: households' and stewards' own (everyone), or only one of them
+    # (a steward's wallet lists and redeems only "everyone" and "stewards" items).
+    audience: str = Field(default="everyone", max_length=10,
+                          sa_column_kwargs={"server_default": "everyone"})
     created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
     updated_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
 
