@@ -27,7 +27,7 @@ def test_create_admin_on_an_empty_database(app: Flask, session: Session) -> None
     client = app.test_client()
     builders.login(client, account, password=PASSWORD)
     resp = client.get("/")
-    assert resp.headers["Location"].endswith("/admin/areas")
+    assert resp.headers["Location"].endswith("/dashboard/area")
     assert "苏州市" in client.get("/admin/areas").get_data(as_text=True)
 
 

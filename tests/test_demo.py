@@ -111,9 +111,9 @@ def test_demo_is_idempotent_and_logins_work(app: Flask, session: Session,
     logins = _printed_logins(first)
     assert logins == _printed_logins(second)
     assert {role for role, _login, _pw in logins} == set(ROLES)
-    landing = {"city_admin": "/admin/areas", "area_admin": "/manage/households",
-               "manager": "/manage/households", "resident": "/me/",
-               "steward": "/steward/scan", "station_chief": "/steward/scan"}
+    landing = {"city_admin": "/dashboard/area", "area_admin": "/dashboard/area",
+               "manager": "/dashboard/community", "resident": "/me/",
+               "steward": "/steward/scan", "station_chief": "/steward/stations"}
     seen: set[str] = set()
     for role, login, password in logins:
         if role in seen:

@@ -41,11 +41,14 @@ from community.web.pagination import Page
 
 bp = Blueprint("auth", __name__)
 
+# Each role's first screen after login (issue 19): the endpoint of the highest role's page.
+# A new role adds its line here (e.g. "collector": its pickup page); a role not listed lands
+# on the resident's home.
 LANDING = {
-    "city_admin": "areas.tree",
-    "area_admin": "households.index",
-    "manager": "households.index",
-    "station_chief": "steward.scan",
+    "city_admin": "dashboard.area",       # the area command view (驾驶舱)
+    "area_admin": "dashboard.area",       # street and district admins: the same, their area
+    "manager": "dashboard.community",     # the community's dashboard
+    "station_chief": "checkin.stations",  # the stations they run (code, today's stewards)
     "steward": "steward.scan",
     "resident": "residents.home",
 }

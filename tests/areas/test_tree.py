@@ -18,11 +18,11 @@ def _english(client, path: str) -> None:
     client.post("/lang", data={"lang": "en", "next": path})
 
 
-def test_city_admin_lands_on_the_tree(client, world: builders.World) -> None:
+def test_city_admin_sees_the_tree(client, world: builders.World) -> None:
     builders.login(client, world.city_admin)
     resp = client.get("/")
     assert resp.status_code == 302
-    assert resp.headers["Location"].endswith("/admin/areas")
+    assert resp.headers["Location"].endswith("/dashboard/area")  # the command view (issue 19)
     page = client.get("/admin/areas").get_data(as_text=True)
     assert "区域树" in page
     for area in (world.city, world.district, world.street_a, world.street_b, world.a, world.b):

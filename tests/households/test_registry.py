@@ -16,7 +16,7 @@ def _rows(page: str) -> int:
 
 def test_manager_lands_on_own_community(client, session: Session, world: builders.World) -> None:
     builders.login(client, world.manager_a)
-    assert client.get("/").headers["Location"].endswith("/manage/households")
+    assert client.get("/").headers["Location"].endswith("/dashboard/community")
     resp = client.get("/manage/households")
     assert resp.status_code == 200
     page = resp.get_data(as_text=True)
