@@ -4,6 +4,13 @@ from community.audit.models import AuditEntry
 from community.auth.models import Account, RoleGrant
 from community.auth.phone.models import SmsCode, SmsSendCount
 from community.casework.models import CaseRuleSet, CaseworkCursor, MisdropCase, VerdictAudit
+from community.collection.models import (
+    Collection,
+    CollectionLine,
+    PickupRange,
+    PickupVersion,
+    StationTag,
+)
 from community.dirty.models import DirtyDay
 from community.households.models import (
     Card,
@@ -33,6 +40,7 @@ from community.ratings.models import (
     StationDay,
     TonnageEntry,
 )
+from community.reports.models import Report, ReportDeadlineSet, ReportEscalation, ReportPlus
 from community.scheduler.models import JobRun
 from community.stations.appeals.models import DropAppeal
 from community.stations.models import (
@@ -68,4 +76,6 @@ __all__ = [
     "StationWindow", "Steward", "StewardInvite", "SupervisionLog", "SmsCode", "SmsSendCount",
     "CaseRuleSet", "CaseworkCursor", "MisdropCase", "VerdictAudit",
     "NoticeSetting", "SmsOutbox", "DropAppeal",
+    "Collection", "CollectionLine", "PickupRange", "PickupVersion", "StationTag",
+    "Report", "ReportDeadlineSet", "ReportEscalation", "ReportPlus",
 ]

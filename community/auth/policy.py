@@ -17,6 +17,8 @@ RANK = {
     "resident": 0,
     "steward": 1,
     "station_chief": 2,
+    # A collector (收运员) works a street or district; area and city admins grant it.
+    "collector": 2,
     "manager": 3,
     "area_admin": 4,
     "city_admin": 5,
@@ -91,6 +93,12 @@ ACTIONS: dict[str, frozenset[str]] = {
     "station:work": frozenset({"steward", "station_chief", "manager"}),
     # Running a station's check-in (its rotating code, who is in today): chiefs and managers.
     "station:run": frozenset({"station_chief", "manager"}),
+    # Collection (收运, community/collection): collectors record pickups at the stations of
+    # their street or district; managers print the stations' collection QR and set pickup
+    # windows; the figures (punctuality, 收运端检出) are read by admins.
+    "collection:record": frozenset({"collector"}),
+    "collection:manage": ADMINS,
+    "collection:read": ADMINS,
 }
 
 

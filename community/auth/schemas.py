@@ -31,6 +31,8 @@ class Role(StrEnum):
     RESIDENT = "resident"
     STEWARD = "steward"
     STATION_CHIEF = "station_chief"
+    # 收运员: picks the bins up at the stations of a street or district (community/collection).
+    COLLECTOR = "collector"
     MANAGER = "manager"
     AREA_ADMIN = "area_admin"
     CITY_ADMIN = "city_admin"
@@ -42,6 +44,7 @@ ROLE_LABELS: dict[str, Any] = {
     Role.RESIDENT: _l("Resident"),
     Role.STEWARD: _l("Steward"),
     Role.STATION_CHIEF: _l("Station chief"),
+    Role.COLLECTOR: _l("Collector"),
     Role.MANAGER: _l("Community manager"),
     Role.AREA_ADMIN: _l("Street/district admin"),
     Role.CITY_ADMIN: _l("City admin"),

@@ -34,6 +34,8 @@ ROLE_LEVELS: dict[str, frozenset[str]] = {
     "resident": frozenset({"community"}),
     "steward": frozenset({"community"}),
     "station_chief": frozenset({"community"}),
+    # Collectors serve every station of their street or district (收运: community/collection).
+    "collector": frozenset({"district", "street"}),
     "manager": frozenset({"community"}),
     "area_admin": frozenset({"district", "street"}),
     "city_admin": frozenset({"city"}),

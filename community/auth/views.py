@@ -49,6 +49,7 @@ LANDING = {
     "area_admin": "dashboard.area",       # street and district admins: the same, their area
     "manager": "dashboard.community",     # the community's dashboard
     "station_chief": "checkin.stations",  # the stations they run (code, today's stewards)
+    "collector": "collection.day",        # the day's stations to visit (收运)
     "steward": "steward.scan",
     "resident": "residents.home",
 }

@@ -15,7 +15,9 @@ class DirtyDay(SQLModel, table=True):
 
     `drops`: drops stored for the day; `regrades`: their quality changed; `households`:
     a household moved in or out (or changed size) that day; `presence`: a steward checked
-    in or out; `schedule`: a station's schedule, grace or opening changed from that day.
+    in or out; `schedule`: a station's schedule, grace or opening changed from that day;
+    `collections`: a collector's pickup of that day arrived after the day was over (its kg
+    and contamination feed the month's figures, community/collection).
     """
 
     __tablename__ = "dirty_day"
@@ -29,3 +31,4 @@ class DirtyDay(SQLModel, table=True):
     households: int = 0
     presence: int = 0
     schedule: int = 0
+    collections: int = Field(default=0, sa_column_kwargs={"server_default": "0"})

@@ -21,8 +21,9 @@ from community import clock
 from community.dirty.models import DirtyDay
 from community.rows import dialect_insert, table_of
 
-Cause = Literal["drops", "regrades", "households", "presence", "schedule"]
-CAUSES: tuple[Cause, ...] = ("drops", "regrades", "households", "presence", "schedule")
+Cause = Literal["drops", "regrades", "households", "presence", "schedule", "collections"]
+CAUSES: tuple[Cause, ...] = ("drops", "regrades", "households", "presence", "schedule",
+                             "collections")
 
 
 def mark(session: Session, cause: Cause, counts: Mapping[tuple[int, date], int], *,

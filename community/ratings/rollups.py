@@ -230,6 +230,9 @@ PARTS_BY_CAUSE: dict[str, frozenset[str]] = {
     "households": frozenset({"community"}),  # active households at the day's end
     "presence": frozenset({"coverage"}),
     "schedule": frozenset({"coverage"}),  # a drop's in_window is kept as it was recorded
+    # A late collection changes no drop table: the month's figures read the collections
+    # themselves (`community_totals`), so only the day's rating is redone.
+    "collections": frozenset(),
 }
 
 
@@ -242,7 +245,8 @@ def parts_for(counts: Mapping[str, int]) -> frozenset[str]:
     for cause, n in counts.items():
         if n:
             out |= PARTS_BY_CAUSE.get(cause, PARTS)
-    return out or PARTS
+    # Marks that name only causes rebuilding nothing (a late collection) rebuild nothing.
+    return out if any(counts.values()) else PARTS
 
 
 def build_day(session: Session, day: date, *, community_ids: Sequence[int] | None = None,

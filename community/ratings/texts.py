@@ -151,6 +151,8 @@ _CAUSE_WORDS: dict[str, Any] = {
     "households": lambda n, day: _("%(n)s household moves on %(day)s", n=n, day=day),
     "presence": lambda n, day: _("%(n)s steward check-ins changed on %(day)s", n=n, day=day),
     "schedule": lambda n, day: _("station schedule changed from %(day)s", n=n, day=day),
+    "collections": lambda n, day: _("%(n)s collections recorded late for %(day)s", n=n,
+                                    day=day),
 }
 
 
