@@ -93,6 +93,15 @@ ACTIONS: dict[str, frozenset[str]] = {
     "station:work": frozenset({"steward", "station_chief", "manager"}),
     # Running a station's check-in (its rotating code, who is in today): chiefs and managers.
     "station:run": frozenset({"station_chief", "manager"}),
+    # Reports (随手拍, community/reports): residents and the people on duty report problems in
+    # their community; chiefs and managers see and handle the community's reports; street and
+    # district admins see their area's reports (the overdue list), handle the ones that
+    # reached them (escalated, or 混收混运, which goes to the street); the city sets deadlines.
+    "report:file": frozenset({"resident", "steward", "station_chief", "manager"}),
+    "report:read": ADMINS | {"station_chief"},
+    "report:handle": ADMINS | {"station_chief"},
+    "report:area": frozenset({"area_admin", "city_admin"}),
+    "report:deadlines": frozenset({"city_admin"}),
     # Collection (收运, community/collection): collectors record pickups at the stations of
     # their street or district; managers print the stations' collection QR and set pickup
     # windows; the figures (punctuality, 收运端检出) are read by admins.
