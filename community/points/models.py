@@ -3,8 +3,18 @@ the rewards catalog and redemptions.
 
 `ledger_entry` is append-only: no service updates or deletes a row. A correction is a new
 `reversal` entry naming the entry it reverses (unique: an entry is reversed at most once);
-UNIQUE (community_id, source, kind) makes a double credit impossible even under concurrent
-retries.
+UNIQUE (community_id, source, kind, local_date) makes a double credit impossible even under
+concurrent retries.
+
+On PostgreSQL `ledger_entry` is partitioned by month of `local_date` (`community.partitions`,
+migration b7d3f19a0c62), so its unique keys carry `local_date` on both backends. That keeps
+them whole: an entry of a drop is dated by the drop's (or the bonus's) day, a reversal by
+the reversed entry's day, so a retry lands on the same key; the entries dated by the day
+they are written (redemptions, refunds, adjustments, hours, case refunds, expiry) are
+written under the lock of their account or of their own row after the service has read
+what was already written. Its primary key there is (id, local_date) and the self-reference
+`reverses_id` has no foreign key (SQLite keeps it): a reversal is appended by the
+recomputation that has just read the entry it reverses, in the same transaction.
 
 Every table here that grows with the drops (accounts, entries, scored drops) carries the
 `community_id` of its account, and every unique key includes it: the community is the
@@ -64,8 +74,12 @@ class LedgerEntry(SQLModel, table=True):
 
     __tablename__ = "ledger_entry"
     __table_args__ = (
-        UniqueConstraint("community_id", "source", "kind", name="uq_ledger_entry_source_kind"),
-        UniqueConstraint("community_id", "reverses_id", name="uq_ledger_entry_reverses"),
+        # Both keys hold the partition column (see the module docstring): an entry's local
+        # day is a function of its source, and a reversal takes the reversed entry's day.
+        UniqueConstraint("community_id", "source", "kind", "local_date",
+                         name="uq_ledger_entry_source_kind"),
+        UniqueConstraint("community_id", "reverses_id", "local_date",
+                         name="uq_ledger_entry_reverses"),
         Index("ix_ledger_entry_account_day", "account_id", "local_date"),
         CheckConstraint(
             "kind IN ('earn', 'bonus', 'penalty', 'strike', 'redeem', 'refund', 'reversal', "

@@ -217,14 +217,15 @@ def not_reversed() -> ColumnElement[bool]:
 
 def _append(session: Session, community_id: int,
             rows: list[dict[str, Any]]) -> list[tuple[int, int, int, str, str]]:
-    """Insert entries of a community's accounts, skipping (source, kind) already present
-    there; new (id, account, amount, source, kind)."""
+    """Insert entries of a community's accounts, skipping (source, kind, local_date) already
+    present there; new (id, account, amount, source, kind)."""
     if not rows:
         return []
     table = table_of(LedgerEntry)
     rows = [{**r, "community_id": community_id} for r in rows]
-    got = insert_rows(session, table, rows, on=["community_id", "source", "kind"], returning=(
-        table.c.id, table.c.account_id, table.c.amount, table.c.source, table.c.kind))
+    got = insert_rows(session, table, rows, on=["community_id", "source", "kind", "local_date"],
+                      returning=(table.c.id, table.c.account_id, table.c.amount,
+                                 table.c.source, table.c.kind))
     new = [(i, a, m, s, k) for i, a, m, s, k in got.all()]
     if any(k == "bonus" and m > 0 for _i, _a, m, _s, k in new):
         _tell_bonuses(session, community_id, rows, new)

@@ -3,6 +3,13 @@
 `drop` is the hot, huge table (billions of rows a year): narrow columns, a unique
 client id for idempotent uploads, and `local_date` stored so day buckets never need
 SQL date() on UTC.
+
+On PostgreSQL `drop_record` is partitioned by month of `local_date` (`community.partitions`,
+migration b7d3f19a0c62): its primary key is (id, local_date), and the foreign keys that
+other tables declare on `drop_record.id` here (`drop_regrade`, `drop_appeal`) exist on
+SQLite only, since PostgreSQL cannot reference a partitioned table by id alone. They hold
+anyway: drops are never deleted (an undo keeps the row), and a regrade or an appeal is
+written by the service that has just read the drop, in the same transaction.
 """
 from __future__ import annotations
 
@@ -176,8 +183,13 @@ class Drop(SQLModel, table=True):
         CheckConstraint("weight_kg IS NULL OR (weight_kg > 0 AND weight_kg <= 50)",
                         name="ck_drop_weight"),
         CheckConstraint("quality IN ('correct', 'incorrect', 'ungraded')", name="ck_drop_quality"),
-        # A replay is recognised within the station's community (the distribution column).
-        UniqueConstraint("community_id", "client_id", name="uq_drop_record_client"),
+        # A replay is recognised within the station's community (the distribution column)
+        # and its local day: a replay carries the same device time, so the same day, and a
+        # unique key of a table partitioned by month must hold the partition column
+        # (`community.partitions`). Client ids are thereby unique per day; uploads older
+        # than 30 days are refused (`services.MAX_AGE`), so a replay lookup needs only
+        # the partitions of the last two months.
+        UniqueConstraint("community_id", "client_id", "local_date", name="uq_drop_record_client"),
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId,

@@ -305,14 +305,22 @@ def _load_cards(session: Session, community_id: int,
     return out
 
 
-def _replays(session: Session, community_id: int, client_ids: Sequence[str]) -> dict[str, Drop]:
-    """The community's stored drops of these client ids (a replay is one of the same
-    community: client ids are unique per community)."""
+def _replays(session: Session, community_id: int, client_ids: Sequence[str],
+             since: date) -> dict[str, Drop]:
+    """The community's stored drops of these client ids dated `since` or later (a replay is
+    one of the same community: client ids are unique per community and local day).
+
+    `since` is the day before the batch's earliest device time: a replay carries the
+    device time of the drop it repeats, so it is never dated earlier, and on PostgreSQL the
+    read visits only the monthly partitions from `since` on (`community.partitions`), not
+    every month of the city's history.
+    """
     if not client_ids:
         return {}
     rows = session.execute(select(Drop).where(
         col(Drop.community_id) == community_id,
-        any_of(session, col(Drop.client_id), client_ids))).scalars()
+        any_of(session, col(Drop.client_id), client_ids),
+        col(Drop.local_date) >= since)).scalars()
     return {d.client_id: d for d in rows}
 
 
@@ -421,12 +429,12 @@ def _award_new(session: Session, community_id: int, rows: list[dict[str, Any]],
 
 
 def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """INSERT … ON CONFLICT (community_id, client_id) DO NOTHING RETURNING; map client_id →
-    new id (the rows are of one community)."""
+    """INSERT … ON CONFLICT (community_id, client_id, local_date) DO NOTHING RETURNING; map
+    client_id → new id (the rows are of one community)."""
     if not rows:
         return {}
     table = table_of(Drop)
-    got = insert_rows(session, table, rows, on=["community_id", "client_id"],
+    got = insert_rows(session, table, rows, on=["community_id", "client_id", "local_date"],
                       returning=(table.c.id, table.c.client_id))
     return {cid: i for i, cid in got.all()}
 
@@ -497,7 +505,9 @@ def _record_community(session: Session, actor: policy.Actor, community_id: int,
     outcomes: list[Outcome | None] = [None] * len(items)
     replay_of: dict[int, str] = {}       # item index -> client id answered by a stored drop
     first: dict[str, int] = {}           # client id -> index of its first valid item here
-    replays = _replays(session, community_id, [i.client_id for i in items])
+    # The local day is within a day of the UTC day (see _days).
+    since = min(i.happened_at.astimezone(UTC).date() for i in items) - timedelta(days=1)
+    replays = _replays(session, community_id, [i.client_id for i in items], since)
     other = {d.station_id for d in replays.values()} - stations.keys()
     if other:  # a replay names the station it was stored at (of the same community)
         stations = stations | load_station_schedules(session, other, days)
@@ -539,7 +549,7 @@ def _record_community(session: Session, actor: policy.Actor, community_id: int,
     _resolve_repeats(session, community_id, rows, inserted)
     # Not inserted means a concurrent request stored the same client id first: a replay.
     replays.update(_replays(session, community_id, [r["client_id"] for r in rows
-                                                    if r["client_id"] not in inserted]))
+                                                    if r["client_id"] not in inserted], since))
     labels = {pk(hh): households_services.address_label(hh) for _c, hh in cards.values()}
     labels |= _labels(session, community_id, {d.household_id for d in replays.values()
                                               if d.household_id and d.household_id not in labels})
@@ -879,6 +889,8 @@ def void_drop(session: Session, *, actor: policy.Actor, client_id: str,
     if drop.local_date < clock.local_today(area.timezone, now):
         # A void changes the day's counts as a drop stored late does.
         dirty.mark(session, "drops", {(drop.community_id, drop.local_date): 1}, now=now)
+    # An undone incorrect verdict is told to nobody: its messages were still held back.
+    notices.withdraw_incorrect(session, pk(drop), now=now)
     audit.record(session, actor_id=actor.account_id, action="drop.voided", area=area,
                  target_type="drop", target_id=drop.id, ip=ip, points=points)
     session.refresh(drop)
