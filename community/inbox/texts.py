@@ -44,6 +44,13 @@ MESSAGES: dict[str, Any] = {
     # Casework (stewards): an education task assigned (the task is worded at read time).
     "case_task": _l("A repeat mis-drop case needs your help: %(household)s, %(task)s, "
                     "by %(due)s."),
+    # Reports (随手拍): the kind is worded at read time by the reports' resolver.
+    "report_assigned": _l("A report needs handling: %(kind)s at %(place)s, by %(due)s."),
+    "report_escalated": _l("An overdue report was escalated to you: %(kind)s at %(place)s "
+                           "(%(community)s), due %(due)s."),
+    "report_handled": _l("Your report (%(kind)s at %(place)s) was handled: %(note)s Please "
+                         "confirm the fix or reopen the report."),
+    "report_reopened": _l("A report was reopened: %(kind)s at %(place)s: %(reason)s"),
     # Good news.
     "streak_bonus": _l("Well done! %(days)s days of correct sorting in a row: %(points)s "
                        "bonus points."),
