@@ -10,6 +10,11 @@ WeChat would plug in the same way, by adding a class with a `deliver` method to 
 
 Messages are stored as a kind plus parameters, never as translated text (`texts.render`
 words them when the inbox is shown). The reader marks them read here.
+
+A message may be held back (`visible_after`): the inbox shows it, and the outbox texts it,
+only from that moment on; until then its sender may `withdraw` it (an incorrect verdict
+waits out the steward's undo window and is withdrawn when the scan is undone), and the
+person never learns of it.
 """
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlmodel import Session, col
 
 from community import clock
@@ -42,6 +47,7 @@ class Message:
     link: str = ""
     dedupe_key: str | None = None
     notification_id: int | None = None  # the inbox row, once the first channel stored it
+    visible_after: datetime | None = None  # held back until then (None: at once)
 
 
 class Channel(Protocol):
@@ -65,6 +71,7 @@ class InboxChannel:
         stmt = insert_ignoring(session, table, on=["dedupe_key"]).values(
             account_id=message.account_id, kind=message.kind, params=dict(message.params),
             link=message.link, dedupe_key=message.dedupe_key, created_at=clock.now(),
+            visible_after=message.visible_after,
         ).returning(table.c.id)
         row = session.execute(stmt).first()
         return None if row is None else int(row[0])
@@ -86,8 +93,9 @@ class SmsChannel:
         if not wanted or message.notification_id is None:
             return None
         now = clock.now()
+        due = max(now, message.visible_after or now)  # a held-back message: not before then
         row = SmsOutbox(notification_id=message.notification_id, account_id=message.account_id,
-                        send_after=rules.send_after(now), created_at=now)
+                        send_after=rules.send_after(due), created_at=now)
         session.add(row)
         session.flush()
         return row.id
@@ -110,11 +118,13 @@ def _check(kind: str, params: Mapping[str, Any], link: str, dedupe_key: str | No
 
 
 def notify(session: Session, *, account_id: int, kind: str, params: Mapping[str, Any],
-           link: str = "", dedupe_key: str | None = None) -> bool:
-    """Send one message through every channel; False (nothing sent) for a seen dedupe key."""
+           link: str = "", dedupe_key: str | None = None,
+           visible_after: datetime | None = None) -> bool:
+    """Send one message through every channel; False (nothing sent) for a seen dedupe key.
+    With `visible_after`, the message is held back until then (see `withdraw`)."""
     _check(kind, params, link, dedupe_key)
     message = Message(account_id=account_id, kind=kind, params=dict(params), link=link,
-                      dedupe_key=dedupe_key)
+                      dedupe_key=dedupe_key, visible_after=visible_after)
     first, *others = CHANNELS
     stored = first.deliver(session, message)
     if stored is None:
@@ -126,14 +136,37 @@ def notify(session: Session, *, account_id: int, kind: str, params: Mapping[str,
 
 
 def notify_many(session: Session, *, account_ids: Iterable[int], kind: str,
-                params: Mapping[str, Any], link: str = "", dedupe_key: str | None = None) -> int:
+                params: Mapping[str, Any], link: str = "", dedupe_key: str | None = None,
+                visible_after: datetime | None = None) -> int:
     """`notify` each account (a household's members); the dedupe key gets ":<account>"."""
     sent = 0
     for account_id in sorted(set(account_ids)):
         key = None if dedupe_key is None else f"{dedupe_key}:{account_id}"
         sent += notify(session, account_id=account_id, kind=kind, params=params, link=link,
-                       dedupe_key=key)
+                       dedupe_key=key, visible_after=visible_after)
     return sent
+
+
+def visible(now: datetime) -> ColumnElement[bool]:
+    """Notifications shown by `now` (not held back any longer)."""
+    return or_(col(Notification.visible_after).is_(None),
+               col(Notification.visible_after) <= now)
+
+
+def withdraw(session: Session, *, dedupe_key: str, now: datetime | None = None) -> int:
+    """Take back the still held-back messages sent with `dedupe_key` (to every account:
+    `notify_many` appends ":<account>"), with their queued texts; returns how many. A message
+    already visible stays: what a person may have read is never taken away."""
+    now = now or clock.now()
+    ids = list(session.execute(select(col(Notification.id)).where(
+        or_(col(Notification.dedupe_key) == dedupe_key,
+            col(Notification.dedupe_key).startswith(f"{dedupe_key}:", autoescape=True)),
+        col(Notification.visible_after) > now)).scalars())
+    if not ids:
+        return 0
+    session.execute(delete(SmsOutbox).where(col(SmsOutbox.notification_id).in_(ids)))
+    session.execute(delete(Notification).where(col(Notification.id).in_(ids)))
+    return len(ids)
 
 
 # --- Channel settings --------------------------------------------------------------------------
@@ -156,12 +189,15 @@ def set_sms(session: Session, *, account_id: int, on: bool, now: datetime | None
 
 def mark_read(session: Session, *, account_id: int, notification_id: int,
               now: datetime | None = None) -> Notification:
-    """Mark one of the account's own notifications read; NotFound for anyone else's."""
+    """Mark one of the account's own notifications read; NotFound for anyone else's (and
+    for one still held back)."""
+    now = now or clock.now()
     note = session.get(Notification, notification_id)
-    if note is None or note.account_id != account_id:
+    if note is None or note.account_id != account_id or (
+            note.visible_after is not None and note.visible_after > now):
         raise NotFound()
     if note.read_at is None:
-        note.read_at = now or clock.now()
+        note.read_at = now
         session.add(note)
         session.flush()
     return note
@@ -171,7 +207,8 @@ def mark_all_read(session: Session, *, account_id: int, now: datetime | None = N
     """Mark every unread notification of the account read; returns how many changed."""
     result = session.exec(
         update(Notification)
-        .where(col(Notification.account_id) == account_id, col(Notification.read_at).is_(None))
+        .where(col(Notification.account_id) == account_id, col(Notification.read_at).is_(None),
+               visible(now or clock.now()))
         .values(read_at=now or clock.now())
         .execution_options(synchronize_session=False))
     return result.rowcount

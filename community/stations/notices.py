@@ -1,8 +1,14 @@
 """Telling a household about its verdicts (the mis-drop loop): what, where, when and why.
 
 - `tell_incorrect`: a message to every approved member of the household of each new
-  incorrect identified drop (scan or batch), in the same transaction as the drop: the
-  inbox row at once, a text message later for those who opted in (`community.inbox`);
+  incorrect identified drop (scan or batch), stored in the same transaction as the drop
+  (the inbox row, and a queued text for those who opted in: `community.inbox`) but held
+  back until the steward's undo window has passed (`rules.void_closed_at`: 5 minutes after
+  the scan, the inbox's `visible_after` and the outbox's `send_after`); `withdraw_incorrect`
+  takes it back when the steward undoes the scan meanwhile, so a wrong tap reaches nobody.
+  After the window the inbox shows it at once (read time) and the `inbox.sms` job texts it
+  on its next run. A drop that cannot be undone (a device's, or one synced after its window)
+  is told at once;
 - `tell_regraded`: a regrade's new quality and its reason;
 - `tell_appeal_decided`: the outcome of an appeal and its reason;
 - `details`: the resolver the inbox calls at read time for these messages: the reason and
@@ -28,6 +34,7 @@ from community.households import services as households_services
 from community.inbox import services as notifications
 from community.inbox.models import Notification
 from community.stations import reasons
+from community.stations import rules as scan_rules
 from community.stations.appeals import rules as appeal_rules
 from community.stations.appeals.models import DropAppeal
 from community.stations.models import Drop, DropRegrade, Station
@@ -74,13 +81,15 @@ def link_for(household_id: int, drop_id: int) -> str:
 
 
 def tell_incorrect(session: Session, rows: Sequence[Mapping[str, Any]] | Sequence[Drop], *,
-                   stations: Mapping[int, tuple[str, str]] | None = None) -> int:
+                   stations: Mapping[int, tuple[str, str]] | None = None,
+                   now: datetime | None = None) -> int:
     """Message the households of the new incorrect identified drops in `rows` (stored drops
     as dicts or `Drop`s: id, household_id, community_id, station_id, category, happened_at,
     reason_code); returns the number of messages. Idempotent per drop and member.
 
     `stations`: station id → (name, time zone) when the caller has them (the scan path),
-    so telling costs the members' lookup and the inserts only."""
+    so telling costs the members' lookup and the inserts only. `now`: the moment the drops
+    were stored (a drop whose undo window is still open then is held back until it shuts)."""
     def get(r: Any, key: str) -> Any:
         return r.get(key) if isinstance(r, Mapping) else getattr(r, key, None)
 
@@ -107,10 +116,25 @@ def tell_incorrect(session: Session, rows: Sequence[Mapping[str, Any]] | Sequenc
                   "category": get(r, "category"), "station": name,
                   "at": _local_iso(get(r, "happened_at"), tz),
                   "reason": get(r, "reason_code") or ""}
+        # Only the steward who recorded a scan may undo it: a device's drop is told at once.
+        held = (scan_rules.void_closed_at(get(r, "happened_at"))
+                if get(r, "recorded_by") is not None else None)
         sent += notifications.notify_many(
             session, account_ids=members.get(hid, []), kind="drop_incorrect", params=params,
-            link=link_for(hid, drop_id), dedupe_key=f"drop-incorrect:{drop_id}")
+            link=link_for(hid, drop_id), dedupe_key=incorrect_key(drop_id),
+            visible_after=held if held is not None and held > (now or clock.now()) else None)
     return sent
+
+
+def incorrect_key(drop_id: int) -> str:
+    """The dedupe key of a drop's incorrect-verdict messages (":<account>" is appended)."""
+    return f"drop-incorrect:{drop_id}"
+
+
+def withdraw_incorrect(session: Session, drop_id: int, *, now: datetime | None = None) -> int:
+    """Take back the held-back incorrect-verdict messages of a drop its steward undid (and
+    their queued texts); returns how many."""
+    return notifications.withdraw(session, dedupe_key=incorrect_key(drop_id), now=now)
 
 
 def _drop_params(session: Session, drop: Drop) -> dict[str, Any]:

@@ -44,4 +44,11 @@ def void_refusal(*, recorded_by: int | None, actor_id: int | None, happened_at: 
     return None
 
 
-__all__ = ["DUPLICATE_WINDOW", "VOID_WINDOW", "repeat_of", "void_refusal"]
+def void_closed_at(happened_at: datetime, window: timedelta = VOID_WINDOW) -> datetime:
+    """A moment by which the scan can no longer be undone (`void_refusal` says too late from
+    just after `happened_at + window`; a second later, to be clear of the boundary). An
+    incorrect verdict's message is held back until then, so an undone scan tells nobody."""
+    return happened_at + window + timedelta(seconds=1)
+
+
+__all__ = ["DUPLICATE_WINDOW", "VOID_WINDOW", "repeat_of", "void_closed_at", "void_refusal"]

@@ -575,12 +575,13 @@ def _record_community(session: Session, actor: policy.Actor, community_id: int,
             outcomes[n] = (answer.model_copy(update={"replay": True, "warnings": []})
                            if isinstance(answer, DropOut) else answer)
     _mark_late_days(session, [r for r in rows if r["client_id"] in inserted], stations, now)
-    # The households of new incorrect drops are told at once, in this transaction (a text
-    # message, where wanted, is only queued: the scan never waits for a provider).
+    # The households of new incorrect drops are told in this transaction, held back until
+    # the steward's undo window shuts (a text message, where wanted, is only queued: the
+    # scan never waits for a provider).
     notices.tell_incorrect(session, [{**r, "id": inserted[r["client_id"]]} for r in rows
                                      if r["client_id"] in inserted],
                            stations={sid: (i.station.name, i.station.tz)
-                                     for sid, i in stations.items()})
+                                     for sid, i in stations.items()}, now=now)
     return cast(list[Outcome], outcomes)  # every item has its outcome by now
 
 
@@ -889,6 +890,8 @@ def void_drop(session: Session, *, actor: policy.Actor, client_id: str,
     if drop.local_date < clock.local_today(area.timezone, now):
         # A void changes the day's counts as a drop stored late does.
         dirty.mark(session, "drops", {(drop.community_id, drop.local_date): 1}, now=now)
+    # An undone incorrect verdict is told to nobody: its messages were still held back.
+    notices.withdraw_incorrect(session, pk(drop), now=now)
     audit.record(session, actor_id=actor.account_id, action="drop.voided", area=area,
                  target_type="drop", target_id=drop.id, ip=ip, points=points)
     session.refresh(drop)
