@@ -29,7 +29,7 @@ maintenance window (or, at billions of rows, create the partitioned tables empty
 attach the old table's months one by one).
 
 Revision ID: b7d3f19a0c62
-Revises: d4f7a2b91c36
+Revises: e8b2c4a61f07
 Create Date: 2026-12-06 14:00:00.000000
 """
 from collections.abc import Sequence
@@ -39,7 +39,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'b7d3f19a0c62'
-down_revision: str | None = 'd4f7a2b91c36'
+down_revision: str | None = 'e8b2c4a61f07'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
