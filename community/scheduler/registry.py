@@ -12,6 +12,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session
 
+from community import partitions
 from community.casework import jobs as casework_jobs
 from community.inbox import jobs as inbox_jobs
 from community.points import jobs as points_jobs
@@ -45,6 +46,14 @@ def _verify_ledger(session: Session, period: Period) -> Mapping[str, Any]:
 def _clean_up(session: Session, period: Period) -> Mapping[str, Any]:
     return {**stations_jobs.forget_revoked_device_tokens(session, now=period.due_at),
             **points_jobs.forget_request_ids(session, now=period.due_at)}
+
+
+def _make_partitions(session: Session, period: Period) -> Mapping[str, Any]:
+    # Monthly partitions of drops and ledger entries (PostgreSQL): last month's (a late
+    # upload's) to three months ahead exist long before their first row; strays the DEFAULT
+    # partition caught while the job was down are moved into their month. Idempotent.
+    made = partitions.ensure_ahead(session, period.start.date())
+    return {"created": made.created, "moved": made.moved}
 
 
 def _send_sms(session: Session, period: Period) -> Mapping[str, Any]:
@@ -145,4 +154,8 @@ JOBS: dict[str, Job] = {job.name: job for job in (
     Job("maintenance.clean_up", Daily(at=time(4, 0), catch_up=1), _clean_up,
         _l("Forget revoked device tokens and old redemption request ids"),
         _l("Every day at 04:00")),
+    Job("maintenance.partitions", Daily(at=time(4, 30), catch_up=1), _make_partitions,
+        _l("Create the monthly partitions of drops and points entries three months ahead "
+           "(PostgreSQL); move rows that arrived before their month existed"),
+        _l("Every day at 04:30")),
 )}
