@@ -1,0 +1,261 @@
+"""What the report pages read: deadlines in force, a reporter's reports, the handlers' board
+(filters, counts by kind and station, oldest first, overdue marked), the street and district
+overdue list, reports by kind and week, and 按期处置率 for any area and month
+(`on_time_rate`, also read by the dashboards and the ratings)."""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlmodel import Session, col
+
+from community import clock
+from community.areas.models import Area
+from community.auth.models import Account
+from community.reports import rules
+from community.reports.models import Report, ReportDeadlineSet, ReportPlus
+from community.rows import pk
+from community.stations.models import Station
+
+
+def _city_id(area: Area) -> int:
+    return int(area.path.strip("/").split("/")[0])
+
+
+def deadlines_in_force(session: Session, community: Area, at: datetime
+                       ) -> tuple[int, dict[str, Any]]:
+    """(version, hours per kind) of the community's city in force at `at` ((0, {}): the
+    built-in defaults, before the city published any)."""
+    day = clock.local_today(community.timezone, at)
+    row = session.execute(
+        select(ReportDeadlineSet).where(col(ReportDeadlineSet.city_id) == _city_id(community),
+                                        col(ReportDeadlineSet.effective_from) <= day)
+        .order_by(col(ReportDeadlineSet.version).desc()).limit(1)).scalar_one_or_none()
+    return (row.version, dict(row.hours)) if row else (0, {})
+
+
+def deadline_versions(session: Session, city_id: int) -> list[ReportDeadlineSet]:
+    """A city's published deadline versions, newest first."""
+    return list(session.execute(
+        select(ReportDeadlineSet).where(col(ReportDeadlineSet.city_id) == city_id)
+        .order_by(col(ReportDeadlineSet.version).desc())).scalars())
+
+
+def place_of(session: Session, report: Report) -> str:
+    """Where a report is: its station's name, or the place the reporter gave."""
+    if report.station_id is not None:
+        station = session.get(Station, report.station_id)
+        if station is not None:
+            return station.name
+    return report.place or "?"
+
+
+@dataclass(frozen=True)
+class Row:
+    """A report as a list shows it."""
+
+    report: Report
+    place: str
+    community: str
+    timezone: str
+    assignee: str
+    overdue: bool
+    joined_by_me: bool = False
+
+    def local(self, moment: datetime | None) -> str:
+        """A moment in the community's local time ("" for none)."""
+        return "" if moment is None else clock.local(moment, self.timezone) \
+            .strftime("%Y-%m-%d %H:%M")
+
+
+def _rows(session: Session, reports: list[Report], now: datetime,
+          joined: set[int] | None = None) -> list[Row]:
+    stations = {s.id: s.name for s in session.execute(select(Station).where(col(Station.id).in_(
+        {r.station_id for r in reports if r.station_id}))).scalars()}
+    areas = {a.id: a for a in session.execute(select(Area).where(col(Area.id).in_(
+        {r.community_id for r in reports}))).scalars()}
+    names = dict(session.execute(select(col(Account.id), col(Account.display_name)).where(
+        col(Account.id).in_({r.assignee_id for r in reports if r.assignee_id}))).all())
+    out = []
+    for r in reports:
+        area = areas[r.community_id]
+        place = stations.get(r.station_id or 0) or r.place or "?"
+        out.append(Row(r, place, area.name, area.timezone,
+                       names.get(r.assignee_id or 0, "") or "",
+                       rules.overdue(r.status, r.level_due_at, now),
+                       pk(r) in (joined or set())))
+    return out
+
+
+def mine(session: Session, account_id: int | None, now: datetime, limit: int = 100
+         ) -> list[Row]:
+    """The reports an account made or joined (+1), newest first."""
+    if account_id is None:
+        return []
+    joined = set(session.execute(select(col(ReportPlus.report_id)).where(
+        col(ReportPlus.account_id) == account_id)).scalars())
+    reports = list(session.execute(
+        select(Report).where(or_(col(Report.reporter_id) == account_id,
+                                 col(Report.id).in_(joined)))
+        .order_by(col(Report.created_at).desc(), col(Report.id).desc()).limit(limit)).scalars())
+    return _rows(session, reports, now, joined)
+
+
+def row_of(session: Session, report: Report, now: datetime) -> Row:
+    """One report as the detail page shows it."""
+    return _rows(session, [report], now)[0]
+
+
+def pluses(session: Session, report_id: int) -> list[tuple[str, str, datetime]]:
+    """Who joined a report (+1): (name, note, when), oldest first."""
+    return [(n or "", note, at) for n, note, at in session.execute(
+        select(col(Account.display_name), col(ReportPlus.note), col(ReportPlus.at))
+        .join(Account, col(Account.id) == ReportPlus.account_id)
+        .where(col(ReportPlus.report_id) == report_id).order_by(col(ReportPlus.id))).all()]
+
+
+# --- 按期处置率 ---------------------------------------------------------------------------------
+
+def _in_area(area: Area) -> Any:
+    """Reports of an area: a community's own (a street kind is its street's), or every
+    report of the communities under a street, district or city."""
+    if area.level == "community":
+        return (col(Report.community_id) == area.id) & \
+            col(Report.kind).not_in(rules.STREET_KINDS)
+    inside = select(col(Area.id)).where(col(Area.path).startswith(area.path),
+                                        col(Area.level) == "community")
+    return col(Report.community_id).in_(inside)
+
+
+def on_time_rate(session: Session, area_id: int, month: date, *,
+                 now: datetime | None = None) -> rules.Rate:
+    """按期处置率 of a community, street, district or city for the local month holding
+    `month`: reports handled by their deadline / reports due in it (`rules.rate`); `.value`
+    is None when nothing was due."""
+    area = session.get(Area, area_id)
+    if area is None:
+        return rules.Rate(0, 0)
+    start, end = rules.month_bounds(month, area.timezone)
+    facts = [rules.RateFact(d, h) for d, h in session.execute(
+        select(col(Report.due_at), col(Report.handled_at))
+        .where(_in_area(area), col(Report.due_at) >= start, col(Report.due_at) < end)).all()]
+    return rules.rate(facts, start, end, now or clock.now())
+
+
+def on_time_by_child(session: Session, area: Area, month: date, *,
+                     now: datetime | None = None) -> list[tuple[Area, rules.Rate]]:
+    """The rate of each area one level below `area` (a community: none), in tree order."""
+    children = list(session.execute(select(Area).where(col(Area.parent_id) == area.id)
+                                    .order_by(col(Area.id))).scalars())
+    return [(c, on_time_rate(session, pk(c), month, now=now)) for c in children]
+
+
+# --- The handlers' board ------------------------------------------------------------------------
+
+@dataclass
+class Board:
+    """A community's reports with the board's filters applied."""
+
+    community: Area
+    rows: list[Row]
+    by_kind: Counter[str]
+    by_station: Counter[str]
+    overdue: int
+    open: int
+    rate: rules.Rate
+    last_rate: rules.Rate
+    weeks: list[date] = field(default_factory=list)
+    weekly: dict[str, list[int]] = field(default_factory=dict)
+
+
+STATUS_FILTERS = ("open", "handled", "confirmed", "all")
+CHART_WEEKS = 12
+
+
+def weekly_by_kind(reports: list[tuple[str, datetime]], tz: str, today: date,
+                   weeks: int = CHART_WEEKS) -> tuple[list[date], dict[str, list[int]]]:
+    """Reports by kind and local week (Mondays) for the last `weeks` weeks."""
+    last = rules.week_of(today)
+    mondays = [last - timedelta(days=7 * i) for i in range(weeks - 1, -1, -1)]
+    index = {m: i for i, m in enumerate(mondays)}
+    out: dict[str, list[int]] = {}
+    for kind, made in reports:
+        i = index.get(rules.week_of(clock.local(made, tz).date()))
+        if i is not None:
+            out.setdefault(kind, [0] * weeks)[i] += 1
+    return mondays, {k: out[k] for k in rules.KINDS if k in out}
+
+
+def board(session: Session, community: Area, *, now: datetime, status: str = "open",
+          kind: str | None = None, station_id: int | None = None, limit: int = 200) -> Board:
+    """The community's reports (oldest first), filtered by status, kind and station; counts
+    by kind and station of the open ones; the month's and last month's on-time rate; reports
+    by kind and week."""
+    stmt = select(Report).where(col(Report.community_id) == community.id)
+    if status == "open":
+        stmt = stmt.where(col(Report.status).in_(rules.OPEN))
+    elif status in ("handled", "confirmed"):
+        stmt = stmt.where(col(Report.status) == status)
+    if kind in rules.KINDS:
+        stmt = stmt.where(col(Report.kind) == kind)
+    if station_id:
+        stmt = stmt.where(col(Report.station_id) == station_id)
+    reports = list(session.execute(stmt.order_by(col(Report.created_at), col(Report.id))
+                                   .limit(limit)).scalars())
+    rows = _rows(session, reports, now)
+    open_rows = _rows(session, list(session.execute(select(Report).where(
+        col(Report.community_id) == community.id,
+        col(Report.status).in_(rules.OPEN))).scalars()), now)
+    today = clock.local_today(community.timezone, now)
+    month = today.replace(day=1)
+    since = clock.local(now, community.timezone) - timedelta(days=7 * CHART_WEEKS + 7)
+    made = [(k, c) for k, c in session.execute(
+        select(col(Report.kind), col(Report.created_at)).where(
+            col(Report.community_id) == community.id, col(Report.created_at) >= since)).all()]
+    weeks, weekly = weekly_by_kind(made, community.timezone, today)
+    return Board(
+        community, rows, Counter(r.report.kind for r in open_rows),
+        Counter(r.place for r in open_rows), sum(r.overdue for r in open_rows),
+        len(open_rows), on_time_rate(session, pk(community), month, now=now),
+        on_time_rate(session, pk(community), (month - timedelta(days=1)).replace(day=1),
+                     now=now),
+        weeks, weekly)
+
+
+@dataclass
+class AreaOverdue:
+    """A street's or district's open reports (overdue first), and each community's rate."""
+
+    area: Area
+    rows: list[Row]
+    rate: rules.Rate
+    children: list[tuple[Area, rules.Rate]]
+
+
+def area_overdue(session: Session, area: Area, *, now: datetime, only_overdue: bool = True,
+                 limit: int = 300) -> AreaOverdue:
+    """The open reports of the communities under `area` that are overdue (or all open ones),
+    oldest deadline first, with this month's rate of the area and of each area below it."""
+    inside = select(col(Area.id)).where(col(Area.path).startswith(area.path),
+                                        col(Area.level) == "community")
+    stmt = select(Report).where(col(Report.community_id).in_(inside),
+                                col(Report.status).in_(rules.OPEN))
+    if only_overdue:
+        stmt = stmt.where(col(Report.level_due_at) < now)
+    reports = list(session.execute(stmt.order_by(col(Report.due_at), col(Report.id))
+                                   .limit(limit)).scalars())
+    month = clock.local_today(area.timezone, now).replace(day=1)
+    return AreaOverdue(area, _rows(session, reports, now),
+                       on_time_rate(session, pk(area), month, now=now),
+                       on_time_by_child(session, area, month, now=now))
+
+
+def stations_of(session: Session, community_id: int) -> list[tuple[int, str]]:
+    """The community's open stations for the report form: (id, name)."""
+    return [(i, n) for i, n in session.execute(
+        select(col(Station.id), col(Station.name)).where(
+            col(Station.community_id) == community_id, col(Station.status) == "open")
+        .order_by(col(Station.name), col(Station.id))).all()]
