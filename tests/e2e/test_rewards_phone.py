@@ -82,6 +82,10 @@ def test_redeem_on_a_phone_then_steward_scans_and_hands_over(
         button = page.get_by_test_id("redeem-button")
         expect(button).to_have_text("兑换（20 积分）")
         button.click()
+        # The confirm step shows the balance after the redemption before anything is spent.
+        expect(page.get_by_test_id("confirm-after")).to_have_text("30")
+        assert horizontal_overflow(page) == 0
+        page.get_by_test_id("confirm-redeem-button").click()
 
         expect(page.get_by_test_id("redemption-status")).to_have_text("待领取")
         reds = _redemptions(session)

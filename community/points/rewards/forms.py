@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
-from wtforms import DateField, IntegerField, StringField, TextAreaField
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs: WTForms 3.2
 from wtforms.validators import Optional
 
-from community.points.rewards.schemas import CancelIn, RewardIn
+from community.points.rewards.schemas import LIMIT_PERIOD_LABELS, CancelIn, RewardIn
 from community.web.forms import ModelForm
 
 
@@ -29,11 +30,18 @@ class RewardItemForm(ModelForm[RewardIn]):
     active_from = DateField(_l("On offer from"), validators=[Optional()])
     active_until = DateField(_l("On offer until"), validators=[Optional()])
     picture_file = FileField(_l("Picture (JPEG, PNG or WebP, up to 5 MB)"))
+    household_limit = IntegerField(_l("Limit per household"), validators=[Optional()])
+    # Any other value is RewardIn's to refuse (validate_choice off: one place for the rule).
+    limit_period = SelectField(
+        _l("Limit period"), validate_choice=False,
+        choices=[SelectChoice("", _l("No limit"))] + [
+            SelectChoice(p.value, label) for p, label in LIMIT_PERIOD_LABELS.items()])
 
     def model_data(self) -> dict[str, object]:
-        """The fields as RewardIn takes them (an empty description is "")."""
+        """The fields as RewardIn takes them (an empty description is "", no period None)."""
         return super().model_data() | {"name": self.name.data or "",
-                                       "description": self.description.data or ""}
+                                       "description": self.description.data or "",
+                                       "limit_period": self.limit_period.data or None}
 
 
 class CancelForm(ModelForm[CancelIn]):

@@ -73,6 +73,12 @@ class ShopItem:
     available: bool  # active, within its dates and in stock today
     affordable: bool
     upcoming: bool  # not yet on offer (active_from in the future)
+    used: int = 0  # this household's redemptions in the item's limit period (not cancelled)
+
+    @property
+    def limit_reached(self) -> bool:
+        """The household has redeemed the item as often as its limit allows this period."""
+        return self.item.household_limit is not None and self.used >= self.item.household_limit
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,9 @@ def resident_shop(session: Session, *, actor: policy.Actor, household_id: int | 
     balance = ledger.balance(session, pk(hh))
     items = [
         ShopItem(item, rewards.is_available(item, today), item.cost <= balance,
-                 item.active_from is not None and item.active_from > today)
+                 item.active_from is not None and item.active_from > today,
+                 rewards.redeemed_in_period(session, item=item, household_id=pk(hh),
+                                            day=today, tz=community.timezone))
         for item in rewards.catalog(session, community_id=hh.community_id)
         if item.status == "active" and (item.active_until is None or item.active_until >= today)
     ]
@@ -112,6 +120,14 @@ def resident_shop(session: Session, *, actor: policy.Actor, household_id: int | 
                                          household_id=pk(hh))
     return ResidentShop(households, current, community, balance, items,
                         sum(1 for r in mine if r.redemption.status == "reserved"))
+
+
+def confirm_row(shop: ResidentShop, reward_id: int) -> ShopItem:
+    """The shop's row of one item, for the confirm step (an item not on offer: 404)."""
+    row = next((r for r in shop.items if r.item.id == reward_id), None)
+    if row is None:
+        raise NotFound()
+    return row
 
 
 @dataclass(frozen=True)

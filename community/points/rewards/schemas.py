@@ -8,6 +8,7 @@ as before.
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from functools import cache
 from typing import Annotated, Any
 
@@ -23,6 +24,22 @@ MAX_COST = 100_000
 MAX_STOCK = 1_000_000
 NAME_MAX, DESCRIPTION_MAX, REASON_MAX = 60, 300, 200
 CLIENT_ID_MAX = 40  # Redemption.client_id
+MAX_HOUSEHOLD_LIMIT = 1000
+
+
+class LimitPeriod(StrEnum):
+    """The local calendar period a per-household limit counts redemptions in."""
+
+    MONTH = "month"
+    QUARTER = "quarter"
+    YEAR = "year"
+
+
+LIMIT_PERIOD_LABELS = {
+    LimitPeriod.MONTH: _l("per month"),
+    LimitPeriod.QUARTER: _l("per quarter"),
+    LimitPeriod.YEAR: _l("per year"),
+}
 
 
 @cache
@@ -69,11 +86,19 @@ class RewardIn(InputModel):
         _longer(DESCRIPTION_MAX))] = ""
     active_from: date | None = None
     active_until: date | None = None
+    # At most this many redemptions per household per period (None: no limit).
+    household_limit: Annotated[StrictInt | None, Field(ge=1, le=MAX_HOUSEHOLD_LIMIT),
+                               _between(1, MAX_HOUSEHOLD_LIMIT)] = None
+    limit_period: LimitPeriod | None = None
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> RewardIn:
         if self.active_from and self.active_until and self.active_until < self.active_from:
             raise fail("active_until", _l("This value is not valid."))
+        if self.household_limit is not None and self.limit_period is None:
+            raise fail("limit_period", _l("Choose the period the limit counts in."))
+        if self.household_limit is None and self.limit_period is not None:
+            raise fail("household_limit", _l("Give the number of redemptions per household."))
         return self
 
 

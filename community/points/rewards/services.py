@@ -36,6 +36,7 @@ from community.images import clean_photo, write_atomic
 from community.inbox import services as notifications
 from community.points import services as ledger
 from community.points.models import LedgerEntry, Redemption, RewardItem
+from community.points.rewards.rules import local_midnight, period_bounds
 from community.points.rewards.schemas import CancelIn, RedeemIn, RewardIn
 from community.rows import pk
 
@@ -71,6 +72,11 @@ class RedemptionCancelled(DomainError):
         "This redemption was cancelled and its points refunded.")
 
 
+class HouseholdLimitReached(DomainError):
+    code, status, message = "household_limit_reached", 409, _l(
+        "Your household has already redeemed this reward as often as allowed in this period.")
+
+
 class NotAMember(DomainError):
     code, status, message = "not_a_member", 403, _l(
         "Only an approved member of the household can do this.")
@@ -104,6 +110,8 @@ def save_item(session: Session, *, actor: policy.Actor, community_id: int, data:
                                                           data.cost, data.stock)
     item.active_from, item.active_until, item.updated_at = (data.active_from,
                                                             data.active_until, now)
+    item.household_limit = data.household_limit
+    item.limit_period = None if data.limit_period is None else str(data.limit_period)
     session.flush()
     audit.record(session, actor_id=actor.account_id, action="reward.saved", area=area,
                  target_type="reward_item", target_id=item.id, ip=ip, name=item.name,
@@ -243,6 +251,15 @@ def _redeem(session: Session, *, actor: policy.Actor, item: RewardItem, area: Ar
         raise RewardUnavailable()
     if balance < item.cost:
         raise ledger.NotEnoughPoints(balance=balance, cost=item.cost)
+    household_id = owner.get("household_id")
+    if household_id is not None and item.household_limit is not None:
+        # The household's account is locked (FOR UPDATE; SQLite: BEGIN IMMEDIATE), so no
+        # other redemption of this household can commit between this count and our insert.
+        used = redeemed_in_period(session, item=item, household_id=household_id,
+                                  day=today, tz=area.timezone)
+        if used >= item.household_limit:
+            raise HouseholdLimitReached(limit=item.household_limit,
+                                        period=item.limit_period, used=used)
     taken = session.exec(
         update(RewardItem).where(col(RewardItem.id) == reward_id, col(RewardItem.stock) >= 1,
                                  col(RewardItem.status) == "active")
@@ -270,6 +287,22 @@ def _redeem(session: Session, *, actor: policy.Actor, item: RewardItem, area: Ar
     session.refresh(item)
     _tell(session, redemption, "reward_ready", item.name)
     return redemption
+
+
+def redeemed_in_period(session: Session, *, item: RewardItem, household_id: int, day: date,
+                       tz: str) -> int:
+    """How many of the item a household redeemed (not cancelled) in the limit period of a
+    local day; 0 when the item has no limit."""
+    if item.limit_period is None:
+        return 0
+    start, end = period_bounds(day, item.limit_period)
+    return int(session.execute(select(func.count()).select_from(Redemption).where(
+        col(Redemption.community_id) == item.community_id,
+        col(Redemption.household_id) == household_id,
+        col(Redemption.reward_id) == item.id,
+        col(Redemption.status) != "cancelled",
+        col(Redemption.created_at) >= local_midnight(start, tz),
+        col(Redemption.created_at) < local_midnight(end, tz))).scalar_one())
 
 
 def _tell(session: Session, red: Redemption, kind: str, item_name: str) -> None:

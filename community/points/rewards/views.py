@@ -38,7 +38,7 @@ from community.points.models import REDEMPTION_STATUSES
 from community.points.rewards import queries
 from community.points.rewards import services as rewards
 from community.points.rewards.forms import CancelForm, RewardItemForm
-from community.points.rewards.schemas import CLIENT_ID_MAX, RedeemIn
+from community.points.rewards.schemas import CLIENT_ID_MAX, LIMIT_PERIOD_LABELS, RedeemIn
 from community.points.schemas import ITEM_STATUS_LABELS, REDEMPTION_STATUS_LABELS
 from community.rows import pk
 from community.web.args import int_arg
@@ -83,8 +83,26 @@ def my_catalog():
     # One request id per button, made when the page renders: a double tap redeems once.
     client_ids = {row.item.id: secrets.token_urlsafe(18) for row in shop.items}
     resp = Response(render_template("points/rewards_catalog.html", shop=shop,
-                                    client_ids=client_ids, **_labels()))
+                                    client_ids=client_ids, limit_labels=LIMIT_PERIOD_LABELS,
+                                    **_labels()))
     resp.headers["Cache-Control"] = NO_STORE  # balance and stock change with every redemption
+    return resp
+
+
+@resident_bp.get("/<int:reward_id>/confirm", endpoint="confirm")
+@login_required
+def confirm(reward_id: int):
+    """The confirm step before spending: the cost, the balance now and after, the limit."""
+    shop = queries.resident_shop(get_session(), actor=actor(),
+                                 household_id=int_arg("household_id"))
+    if shop is None:
+        return redirect(url_for("residents.home"))
+    row = queries.confirm_row(shop, reward_id)
+    resp = Response(render_template(
+        "points/rewards_confirm.html", shop=shop, row=row,
+        client_id=secrets.token_urlsafe(18),  # made here: a double tap redeems once
+        limit_labels=LIMIT_PERIOD_LABELS, **_labels()))
+    resp.headers["Cache-Control"] = NO_STORE
     return resp
 
 
@@ -110,7 +128,8 @@ def redeem():
     session = get_session()
     try:
         red = rewards.redeem_reward(session, actor=actor(), data=data)
-    except (ledger.NotEnoughPoints, rewards.OutOfStock, rewards.RewardUnavailable) as exc:
+    except (ledger.NotEnoughPoints, rewards.OutOfStock, rewards.RewardUnavailable,
+            rewards.HouseholdLimitReached) as exc:
         flash(_refusal(exc), "error")
         return redirect(url_for("resident_rewards.index", household_id=household_id))
     flash(_("Redeemed. Show this QR code at the drop station to pick up your reward."), "info")

@@ -85,7 +85,7 @@ def balance(session: Session, household_id: int) -> int:
 
 
 def client_id_for(page: str, item_id: int) -> str:
-    """The hidden request id of an item's Redeem form on the catalog page."""
+    """The hidden request id of an item's Redeem form on its confirm page."""
     form = re.search(rf'name="reward_id" value="{item_id}">\s*<input type="hidden" '
                      rf'name="client_id" value="([^"]+)"', page)
     assert form, page
@@ -124,7 +124,10 @@ def test_catalog_in_chinese_and_english(client: FlaskClient, session: Session, s
     # The voucher is too dear: no Redeem form for it, and the page says how many are missing.
     assert "还差 30 积分" in page
     assert f'name="reward_id" value="{voucher.id}"' not in page
-    client_id_for(page, eggs.id)
+    assert f'href="/me/rewards/{eggs.id}/confirm?household_id={hh.id}"' in page
+    confirm = client.get(f"/me/rewards/{eggs.id}/confirm").get_data(as_text=True)
+    client_id_for(confirm, eggs.id)
+    assert 'data-testid="confirm-after"><strong>30</strong>' in confirm
     to_english(client, "/me/rewards")
     page = client.get("/me/rewards").get_data(as_text=True)
     assert "<h1>Rewards</h1>" in page
@@ -148,7 +151,8 @@ def test_redeem_twice_with_one_request_id_redeems_once(client: FlaskClient, sess
                                                        shop) -> None:
     world, hh, eggs, _voucher = shop
     builders.login(client, world.resident_a)
-    client_id = client_id_for(client.get("/me/rewards").get_data(as_text=True), eggs.id)
+    confirm = client.get(f"/me/rewards/{eggs.id}/confirm").get_data(as_text=True)
+    client_id = client_id_for(confirm, eggs.id)
     first = redeem(client, hh.id, eggs.id, client_id)
     again = redeem(client, hh.id, eggs.id, client_id)  # the double tap
     reds = redemptions(session)
@@ -174,7 +178,8 @@ def test_redeem_twice_with_one_request_id_redeems_once(client: FlaskClient, sess
     assert png.headers["Cache-Control"] == "no-store"
     assert decode_png(png.data) == [code]
     # A new page render is a new request: a second tap there redeems a second egg box.
-    other = client_id_for(client.get("/me/rewards").get_data(as_text=True), eggs.id)
+    confirm = client.get(f"/me/rewards/{eggs.id}/confirm").get_data(as_text=True)
+    other = client_id_for(confirm, eggs.id)
     assert other != client_id
     redeem(client, hh.id, eggs.id, other)
     assert len(redemptions(session)) == 2
