@@ -39,6 +39,7 @@ from community.households.models import (
     HouseholdJoinCode,
     HouseholdMember,
 )
+from community.points import history as points_history
 from community.points import services as points_services
 from community.ratings import standing as ratings_standing
 from community.residents.schemas import CloseAccountIn, JoinCodeIn, LinkIn
@@ -682,16 +683,17 @@ class MyPoints:
     households: list[MyHousehold]
     current: MyHousehold
     balance: int
-    entries: list[points_services.HistoryRow]
-    next_before: int | None  # keyset cursor of the next (older) page
+    entries: list[points_services.HistoryRow]  # in device-time order, newest first
+    next_before: str | None  # keyset cursor of the next (older) page
     expiring: list[tuple[date, int]] = field(default_factory=list)  # every upcoming expiry
     # The drops of the page's strikes and penalties: category, station, time, reason, how-to,
     # photo and appeal (the mis-drop loop).
     verdicts: dict[int, notices.VerdictCard] = field(default_factory=dict)
+    history: points_history.HistoryPage | None = None  # the page grouped by month, the chart
 
 
 def my_points(session: Session, account_id: int, household_id: int | None = None,
-              before_id: int | None = None, limit: int = 30,
+              before: str | None = None, limit: int = 30,
               lang: str | None = None) -> MyPoints | None:
     """Balance and history of one of the resident's own households (None: no household yet).
 
@@ -708,18 +710,17 @@ def my_points(session: Session, account_id: int, household_id: int | None = None
             raise NotFound()
         current = found[0]
     hid = pk(current.household)
-    rows = points_services.history(session, household_id=hid,
-                                   limit=limit + 1, before_id=before_id)
-    more = len(rows) > limit
-    rows = rows[:limit]
+    today = clock.local_today(current.community.timezone)
+    page = points_history.household_history(session, household_id=hid, limit=limit,
+                                            before=before, today=today)
+    rows = [item.row for group in page.months for item in group.items]
     verdicts = notices.verdict_cards(
         session, {r.drop_id for r in rows if r.drop_id and r.kind in ("strike", "penalty")},
         lang=lang)
     return MyPoints(households, current, points_services.balance(session, hid),
-                    rows, rows[-1].id if more and rows else None,
-                    expiring=points_services.expiring_points(
-                        session, hid, clock.local_today(current.community.timezone)),
-                    verdicts=verdicts)
+                    rows, page.next_before,
+                    expiring=points_services.expiring_points(session, hid, today),
+                    verdicts=verdicts, history=page)
 
 
 # ---- members: who is in, removal, disabling ------------------------------------------------

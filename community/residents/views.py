@@ -25,6 +25,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
+from community import clock
 from community.areas import services as areas_services
 from community.db import get_session, keep_on_error
 from community.errors import CardRevoked, CardUnknown, Forbidden, InvalidInput
@@ -34,6 +35,7 @@ from community.households import services as households_services
 from community.households.schemas import normalize_part
 from community.i18n import safe_next
 from community.inbox import services as notifications
+from community.points import explain as points_explain
 from community.residents import queries as residents_queries
 from community.residents import services as residents_services
 from community.residents import slips as slips_pdf_module
@@ -170,11 +172,26 @@ def points():
     """The household's points balance and history with the reason of each entry."""
     data = residents_services.my_points(
         get_session(), current_user.id, request.args.get("household_id", type=int),
-        request.args.get("before", type=int), lang=str(get_locale() or "zh"))
+        request.args.get("before", "")[:40] or None, lang=str(get_locale() or "zh"))
     if data is None:
         return redirect(url_for("residents.home"))
     return render_template("residents/points.html", data=data, category_labels=CATEGORY_LABELS,
                            appeal_labels=APPEAL_LABELS)
+
+
+@bp.get("/points/rules")
+@login_required
+def points_rules():
+    """How points work in my household's community: its rule version in force today."""
+    households = residents_services.my_households(get_session(), current_user.id)
+    if not households:
+        return redirect(url_for("residents.home"))
+    wanted = request.args.get("household_id", type=int)
+    current = next((h for h in households if h.household.id == wanted), households[0])
+    page = points_explain.how_points_work(
+        get_session(), community_id=current.community.id,
+        on=clock.local_today(current.community.timezone))
+    return render_template("residents/points_rules.html", page=page, current=current)
 
 
 @bp.route("/join", methods=["GET", "POST"])

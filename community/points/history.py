@@ -1,0 +1,150 @@
+"""A household's points history as its members read it: entries in device-time order
+(when the drop happened on the steward's phone, not when the entry was written), grouped
+by local month with each month's total.
+
+A late upload or a regrade appends its entries long after the drop; ordering by entry id
+put them at the top of the list on the day they arrived. Here an entry about a drop sorts
+at the drop's device time (`points_scored_drop.happened_at`), any other entry at its own
+time, ties broken by id; the keyset cursor is that pair, so paging is stable.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
+
+from community.points import services as points_services
+from community.points.models import LedgerEntry, PointsAccount, ScoredDrop
+
+CHART_MONTHS = 12
+
+
+@dataclass(frozen=True)
+class HistoryItem:
+    """One entry, described, with the time it sorts at and the local day it belongs to."""
+
+    row: points_services.HistoryRow
+    sort_at: datetime
+    day: date
+
+
+@dataclass(frozen=True)
+class MonthGroup:
+    """The entries of one local month on this page, and the month's total over all entries."""
+
+    month: date  # the first day of the month
+    total: int
+    items: list[HistoryItem]
+
+
+@dataclass(frozen=True)
+class HistoryPage:
+    """A page of history grouped by month, the cursor of the next page, and the chart."""
+
+    months: list[MonthGroup]
+    next_before: str | None
+    chart: list[tuple[date, int]]  # the last CHART_MONTHS months' totals, oldest first
+
+
+def encode_cursor(at: datetime, entry_id: int) -> str:
+    """The keyset cursor after an entry: its sort time (UTC, microseconds) and id."""
+    return f"{int(at.timestamp() * 1_000_000)}.{entry_id}"
+
+
+def decode_cursor(value: str | None) -> tuple[datetime, int] | None:
+    """A cursor back into (time, id); anything malformed is the first page."""
+    if not value:
+        return None
+    try:
+        micros, entry_id = value.split(".", 1)
+        return datetime.fromtimestamp(int(micros) / 1_000_000, UTC), int(entry_id)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _account(session: Session, household_id: int) -> int | None:
+    return session.execute(select(col(PointsAccount.id)).where(
+        col(PointsAccount.household_id) == household_id)).scalar_one_or_none()
+
+
+def household_history(session: Session, *, household_id: int, limit: int = 30,
+                      before: str | None = None, today: date | None = None) -> HistoryPage:
+    """A page of a household's entries, newest device time first, grouped by month."""
+    account = _account(session, household_id)
+    if account is None:
+        return HistoryPage([], None, [])
+    drop = aliased(ScoredDrop)
+    reversed_ = aliased(LedgerEntry)
+    sort_at = func.coalesce(col(drop.happened_at), col(LedgerEntry.at))
+    day = func.coalesce(col(drop.local_date), col(LedgerEntry.local_date))
+    stmt = (select(LedgerEntry, col(reversed_.kind), col(reversed_.reason),
+                   sort_at.label("sort_at"), day.label("day"))
+            .outerjoin(reversed_, col(reversed_.id) == LedgerEntry.reverses_id)
+            .outerjoin(drop, and_(col(drop.community_id) == LedgerEntry.community_id,
+                                  col(drop.drop_id) == LedgerEntry.drop_id))
+            .where(col(LedgerEntry.account_id) == account))
+    cursor = decode_cursor(before)
+    if cursor is not None:
+        at, entry_id = cursor
+        stmt = stmt.where(or_(sort_at < at, and_(sort_at == at, col(LedgerEntry.id) < entry_id)))
+    rows = session.execute(stmt.order_by(sort_at.desc(), col(LedgerEntry.id).desc())
+                           .limit(limit + 1)).all()
+    more = len(rows) > limit
+    items = [HistoryItem(points_services.HistoryRow(
+        e.id, e.at, e.local_date, e.kind, e.amount,
+        points_services.describe(e.kind, e.amount, e.reason, rk, rr), e.drop_id),
+        _aware(s), _as_date(d)) for e, rk, rr, s, d in rows[:limit]]
+    totals = monthly_totals(session, account)
+    groups: list[MonthGroup] = []
+    for item in items:
+        month = item.day.replace(day=1)
+        if not groups or groups[-1].month != month:
+            groups.append(MonthGroup(month, totals.get(month, 0), []))
+        groups[-1].items.append(item)
+    last = items[-1] if more and items else None
+    return HistoryPage(groups, encode_cursor(last.sort_at, last.row.id) if last else None,
+                       _chart(totals, today or (items[0].day if items else None)))
+
+
+def monthly_totals(session: Session, account: int) -> dict[date, int]:
+    """Each local month's net points of an account (by the entry's day, the drop's day for
+    a drop's entries), summed in SQL by day and folded into months here."""
+    drop = aliased(ScoredDrop)
+    day = func.coalesce(col(drop.local_date), col(LedgerEntry.local_date))
+    rows = session.execute(
+        select(day, func.sum(LedgerEntry.amount))
+        .outerjoin(drop, and_(col(drop.community_id) == LedgerEntry.community_id,
+                              col(drop.drop_id) == LedgerEntry.drop_id))
+        .where(col(LedgerEntry.account_id) == account).group_by(day)).all()
+    out: dict[date, int] = {}
+    for d, total in rows:
+        month = _as_date(d).replace(day=1)
+        out[month] = out.get(month, 0) + int(total or 0)
+    return out
+
+
+def _chart(totals: dict[date, int], today: date | None) -> list[tuple[date, int]]:
+    """The last CHART_MONTHS months up to today's, oldest first (months with no entry: 0)."""
+    if today is None:
+        return []
+    months = []
+    year, month = today.year, today.month
+    for _ in range(CHART_MONTHS):
+        months.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return [(m, totals.get(m, 0)) for m in reversed(months)]
+
+
+def _aware(value: datetime | str) -> datetime:
+    """SQLite hands the coalesced time back as text or naive UTC; make it aware UTC."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _as_date(value: date | str) -> date:
+    """SQLite hands the coalesced day back as text."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
