@@ -17,6 +17,7 @@ from community.casework import jobs as casework_jobs
 from community.inbox import jobs as inbox_jobs
 from community.points import jobs as points_jobs
 from community.ratings import jobs as ratings_jobs
+from community.reports import jobs as reports_jobs
 from community.scheduler.periods import Daily, EveryMinutes, Monthly, Yearly
 from community.scheduler.runner import Job, JobFailed, Period
 from community.stations import jobs as stations_jobs
@@ -75,6 +76,11 @@ def _casework_nightly(session: Session, period: Period) -> Mapping[str, Any]:
     # Period = the local day just ended: every open case re-checked (voids change no id),
     # and after a Sunday the week's audit sample drawn.
     return casework_jobs.nightly(session, day=period.start.date(), now=period.due_at)
+
+
+def _escalate_reports(session: Session, period: Period) -> Mapping[str, Any]:
+    # Once per deadline whatever runs it (a conditional update and a unique escalation row).
+    return reports_jobs.escalate(session, now=period.due_at)
 
 
 def _generate_rotas(session: Session, period: Period) -> Mapping[str, Any]:
@@ -151,6 +157,10 @@ JOBS: dict[str, Job] = {job.name: job for job in (
         _l("Re-check every open mis-drop case; on Mondays, draw each steward's sample of last "
            "week's verdicts for the blind audit"),
         _l("Every day at 02:00 (draws on Mondays)")),
+    Job("reports.escalate", EveryMinutes(10, catch_up=1), _escalate_reports,
+        _l("Open reports from the stewards' supervision-log incidents; escalate overdue "
+           "reports one level up the area tree (community, street, district) and tell them"),
+        _l("Every 10 minutes")),
     Job("maintenance.clean_up", Daily(at=time(4, 0), catch_up=1), _clean_up,
         _l("Forget revoked device tokens and old redemption request ids"),
         _l("Every day at 04:00")),
