@@ -7,18 +7,26 @@ never 0%).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
+from flask import url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from community.dashboard import rules
+from community.dashboard.command import CommandView
 from community.dashboard.queries import FIGURES, AreaDashboard, CommunityDashboard
+from community.dashboard.schemas import FIGURE_LABELS
 from community.ratings.metrics import CATEGORIES
 from community.ratings.models import LEVELS
 from community.ratings.standing import LEVEL_LABELS, METRIC_LABELS
 from community.stations.forms import WEEKDAY_LABELS
 from community.stations.schemas import CATEGORY_LABELS
 
+# The KPI colours (rules.kpi_status): meets the target, within 5 points, below, not available.
+STATUS_COLOURS = {"meets": "#1f8a4c", "near": "#b9770e", "below": "#c0392b", "na": "#9aa5ad"}
 LEVEL_COLOURS = {"star": "#d4a106", "compliant": "#1f8a4c", "not_compliant": "#c0392b",
                  "insufficient": "#9aa5ad"}
 
@@ -37,19 +45,47 @@ def _common() -> dict[str, Any]:
     return {"locale": str(get_locale()), "labels": {"na": _("n/a")}}
 
 
-def manager_charts(d: CommunityDashboard) -> dict[str, Any]:
-    """The manager dashboard's charts: daily and monthly trends, by hour, weekday, category
-    and station."""
-    def trend(points: list, fmt: str) -> dict[str, Any]:
-        return _chart("line", [p.start.strftime(fmt) for p in points], [
-            {"name": str(METRIC_LABELS[code]),
-             "data": [pct(p.values[code]) if p.values else None for p in points]}
-            for code in FIGURES], percent=True)
+def _target(target: rules.Target | None) -> dict[str, Any]:
+    """The chart's target line (a percentage) and its label, when the figure has a target."""
+    if target is None:
+        return {}
+    sign = "≥" if target.op == ">=" else "≤"
+    return {"target": pct(target.value),
+            "targetLabel": _("Target %(sign)s %(value)s%%", sign=sign,
+                             value=f"{target.value * 100:.0f}")}
 
+
+def small_trend(code: str, points: Sequence[tuple[date, float | None, int]], fmt: str,
+                today: date, target: rules.Target | None, as_of: str) -> dict[str, Any]:
+    """One figure's trend as a small chart: finished periods solid, the period in progress
+    dashed ("as of 09:12"), nothing after it, and the target line (see rules.split_partial)."""
+    split = rules.split_partial(points, today)
+    label = str(FIGURE_LABELS.get(code, code))
+    series: list[dict[str, Any]] = [{"name": label, "data": [pct(v) for v in split.done]}]
+    if split.partial_index is not None:
+        series.append({"name": f"{label} ({as_of})", "dashed": True,
+                       "data": [pct(v) for v in split.partial]})
+    return {**_chart("line", [d.strftime(fmt) for d in split.days], series, percent=True),
+            **_target(target), "partial": split.partial_index}
+
+
+def manager_charts(d: CommunityDashboard, *, as_of: str = "") -> dict[str, Any]:
+    """The manager dashboard's charts: one small daily and one small monthly chart per figure
+    (target line, the period in progress dashed), by hour, weekday, category and station."""
+    targets = {f.code: f.target for f in d.figures}
+    this_month = d.today.replace(day=1)
+    small: dict[str, Any] = {}
+    for code in FIGURES:
+        small[f"daily_{code}"] = small_trend(
+            code, [(p.start, p.values[code] if p.values else None, p.drops) for p in d.daily],
+            "%m-%d", d.today, targets.get(code), as_of)
+        small[f"monthly_{code}"] = small_trend(
+            code, [(p.start, p.values[code] if p.values else None, p.drops)
+                   for p in d.monthly], "%Y-%m", this_month, targets.get(code),
+            _("this month so far"))
     hours = [h for h in d.hours if h.drops] or d.hours
     return {**_common(), "charts": {
-        "daily": trend(d.daily, "%m-%d"),
-        "monthly": trend(d.monthly, "%Y-%m"),
+        **small,
         "hour_accuracy": _chart("bar", [f"{h.key:02d}:00" for h in hours], [
             {"name": str(METRIC_LABELS["accuracy"]), "data": [pct(h.accuracy) for h in hours]},
         ], percent=True),
@@ -86,3 +122,25 @@ def area_charts(d: AreaDashboard) -> dict[str, Any]:
             {"name": _("Compliant coverage"), "data": [pct(m.coverage) for m in d.trend]},
         ], percent=True),
     }}
+
+
+def command_charts(d: AreaDashboard, v: CommandView) -> dict[str, Any]:
+    """The command view's charts: the rating levels and compliant coverage over the months,
+    a 12-month small chart per figure with its target, and the stations map."""
+    out = area_charts(d)
+    this_month = d.today.replace(day=1)
+    for f in v.figures:
+        points = [(m, value, 1) for m, value in v.trends.get(f.code, [])]
+        if points:
+            out["charts"][f"trend_{f.code}"] = small_trend(
+                f.code, points, "%Y-%m", this_month, f.target, _("this month so far"))
+    target = v.targets.get("accuracy")
+    out["charts"]["map"] = {
+        "kind": "map", "percent": True, "x": [], "series": [],
+        "points": [{"name": s.name, "community": s.community,
+                    "value": [s.longitude, s.latitude, pct(s.accuracy)],
+                    "color": STATUS_COLOURS[rules.kpi_status(s.accuracy, target)],
+                    "url": url_for("dashboard.community", community_id=s.community_id,
+                                   month=v.month.strftime("%Y-%m"))} for s in v.stations],
+        "labels": {"accuracy": str(FIGURE_LABELS["accuracy"])}}
+    return out

@@ -9,14 +9,14 @@ rows of those days only. Every function authorizes before it reads.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import String, and_, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -24,8 +24,9 @@ from community import clock
 from community.areas import services as areas_services
 from community.areas.models import Area
 from community.auth import policy
+from community.dashboard import rules as dashboard_rules
 from community.errors import Forbidden, NotFound
-from community.households import queries as households_queries
+from community.households.models import HouseholdEvent
 from community.ratings import metrics, rollups
 from community.ratings import services as ratings_services
 from community.ratings import standing as ratings_standing
@@ -44,6 +45,7 @@ from community.ratings.models import (
 )
 from community.rows import pk, table_of
 from community.stations.models import Drop, Station
+from community.types import UTCDateTime
 from community.web.pagination import Page
 
 READ = "ratings:read"
@@ -87,6 +89,12 @@ class Figure:
     code: str
     value: float | None
     previous: float | None
+    target: dashboard_rules.Target | None = None
+
+    @property
+    def status(self) -> str:
+        """The card's colour by distance to the target: meets, near, below or na."""
+        return dashboard_rules.kpi_status(self.value, self.target)
 
     @property
     def change(self) -> float | None:
@@ -272,7 +280,9 @@ def community_dashboard(session: Session, *, actor: policy.Actor, community_id: 
     prev = add_months(month, -1)
     previous = rollups.community_totals(session, [cid], prev, month_end(prev), now=now)[cid]
     now_values, before = metrics.all_metrics(totals), metrics.all_metrics(previous)
-    figures = [Figure(code, now_values[code], before[code]) for code in FIGURES]
+    targets = dashboard_rules.targets(
+        ratings_services.policy_for(session, community, month).policy, FIGURES)
+    figures = [Figure(code, now_values[code], before[code], targets[code]) for code in FIGURES]
 
     trend_first = add_months(month, -(TREND_MONTHS - 1))
     built = set(session.execute(select(col(RollupDay.local_date)).where(
@@ -345,13 +355,35 @@ def _stations(session: Session, cid: int, first: date, last: date,
     return list(rows.values())
 
 
-def _active_droppers(session: Session, cid: int, tz: str, dropped: Any, end: date) -> int:
-    """How many of the households in `dropped` (a subquery of household_id) were active at
-    the local end of day `end`: participation's numerator (DOMAIN.md, "Exact readings")."""
-    midnight = datetime.combine(end + timedelta(days=1), time(0), ZoneInfo(tz))
-    active = households_queries.active_before({cid: midnight})
-    return int(session.execute(select(func.count()).select_from(active).where(
-        active.c.household_id.in_(select(dropped.c.household_id)))).scalar_one())
+def _active_droppers(session: Session, cid: int, tz: str,
+                     periods: Mapping[str, tuple[Any, date]]) -> dict[str, int]:
+    """Per period key: how many of its households (a select of household_id) were active at
+    the local end of its day `end` (participation's numerator, DOMAIN.md "Exact readings").
+
+    One statement for every period (a month's trend once asked 20 in a row): the periods'
+    households with their end moment, each paired with its latest status event before it.
+    """
+    if not periods:
+        return {}
+    events = table_of(HouseholdEvent)
+    e = events.c
+    parts = []
+    for key, (dropped, end) in periods.items():
+        midnight = datetime.combine(end + timedelta(days=1), time(0), ZoneInfo(tz))
+        sub = dropped.subquery()
+        parts.append(select(literal(key, String()).label("k"),
+                            literal(midnight, UTCDateTime()).label("end_at"),
+                            sub.c.household_id.label("household_id")))
+    d = union_all(*parts).subquery()
+    ranked = (select(d.c.k, e.status, func.row_number().over(
+        partition_by=(d.c.k, d.c.household_id),
+        order_by=(e.effective_at.desc(), e.id.desc())).label("n"))
+        .join(events, and_(e.household_id == d.c.household_id, e.community_id == cid,
+                      e.effective_at < d.c.end_at))
+        .subquery())
+    return {k: int(n) for k, n in session.execute(
+        select(ranked.c.k, func.count()).where(ranked.c.n == 1, ranked.c.status == "active")
+        .group_by(ranked.c.k))}
 
 
 def _trends(session: Session, cid: int, tz: str, trend_first: date, month: date,
@@ -383,7 +415,7 @@ def _trends(session: Session, cid: int, tz: str, trend_first: date, month: date,
                col(CommunityDay.active_households))
         .where(col(CommunityDay.community_id) == cid, col(CommunityDay.local_date) >= trend_first,
                col(CommunityDay.local_date) <= last))}
-    raw_households: dict[date, int] = {}
+    periods: dict[str, tuple[Any, date]] = {}
     if missing:  # days not rolled up: counted from their own raw rows, as the totals are
         for r in session.execute(
                 select(D.local_date, D.category, *_raw_sums())
@@ -391,10 +423,21 @@ def _trends(session: Session, cid: int, tz: str, trend_first: date, month: date,
                        D.voided_at.is_(None))
                 .group_by(D.local_date, D.category)):
             _add(by_day.setdefault(r.local_date, {}), r.category, _counts(r))
-        raw_households = {day: _active_droppers(session, cid, tz, select(D.household_id).where(
+        periods = {f"d{day}": (select(D.household_id).where(
             D.community_id == cid, D.local_date == day, D.household_id.is_not(None),
-            D.voided_at.is_(None)).subquery(),
-            day) for day in missing}
+            D.voided_at.is_(None)).distinct(), day) for day in missing}
+
+    hm = table_of(HouseholdMonth).c
+    month_ends: dict[date, date] = {}
+    for k in range(TREND_MONTHS):
+        start = add_months(trend_first, k)
+        days = [d for d in community_days if rollups.month_start(d) == start]
+        if days:
+            month_ends[start] = max(days)
+            periods[f"m{start}"] = (select(hm.household_id).where(
+                hm.community_id == cid, hm.month == start), month_ends[start])
+    droppers = _active_droppers(session, cid, tz, periods)
+    raw_households = {day: droppers.get(f"d{day}", 0) for day in missing}
 
     daily = []
     for day in _days(month, last):
@@ -418,10 +461,7 @@ def _trends(session: Session, cid: int, tz: str, trend_first: date, month: date,
         if not days:
             monthly.append(Point(start, None))
             continue
-        hm = table_of(HouseholdMonth).c
-        droppers = select(hm.household_id).where(hm.community_id == cid,
-                                                 hm.month == start).subquery()
-        t = Totals(households_dropped=_active_droppers(session, cid, tz, droppers, days[-1]),
+        t = Totals(households_dropped=droppers.get(f"m{start}", 0),
                    active_households=community_days[days[-1]][1])
         for day in days:
             for cat, counts in by_day.get(day, {}).items():

@@ -13,8 +13,12 @@ from typing import Annotated, Any
 from flask_babel import lazy_gettext as _l
 from pydantic import BeforeValidator
 
+from community.ratings.schemas import METRIC_LABELS
 from community.schemas import InputModel, Say
 
+# The headline figures' names: the rating metrics plus the area-only ones.
+FIGURE_LABELS = {**METRIC_LABELS, "compliant_coverage": _l("Compliant coverage"),
+                 "on_time_rate": _l("On-time handling rate")}
 TONNAGE_FIELDS = ("recyclables", "incineration_grate", "incineration_fluid", "kitchen",
                   "landfill")
 MAX_TONNES = Decimal("9999999999.99")  # Numeric(12, 2)

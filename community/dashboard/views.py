@@ -8,15 +8,17 @@ Reads go through `dashboard.queries`; the one write (a tonnage entry) through
 from __future__ import annotations
 
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from community.dashboard import charts, exports, queries
+from community import clock
+from community.dashboard import charts, command, exports, queries
 from community.dashboard import services as dashboard_services
 from community.dashboard.forms import SORT_LABELS, TONNAGE_LABELS, TonnageForm, parse_month
-from community.dashboard.schemas import TONNAGE_FIELDS
+from community.dashboard.schemas import FIGURE_LABELS, TONNAGE_FIELDS
 from community.db import get_session
 from community.errors import Forbidden, InvalidInput
 from community.ratings import metrics
@@ -40,6 +42,7 @@ def month_arg(name: str = "month") -> date | None:
 
 def _labels() -> dict:
     return {"metric_labels": METRIC_LABELS, "level_labels": LEVEL_LABELS,
+            "figure_labels": FIGURE_LABELS,
             "category_labels": CATEGORY_LABELS, "weekday_labels": WEEKDAY_LABELS,
             "tonnage_labels": TONNAGE_LABELS,
             "sort_labels": {**SORT_LABELS, **METRIC_LABELS},
@@ -72,8 +75,10 @@ def _community() -> queries.CommunityDashboard:
 def community():
     """A community's month: headline figures with last month, trends and breakdowns."""
     data = _community()
-    return render_template("dashboard/community.html", data=data,
-                           chart_data=charts.manager_charts(data), **_labels())
+    as_of = clock.now().astimezone(ZoneInfo(data.community.timezone)).strftime("%H:%M")
+    return render_template("dashboard/community.html", data=data, as_of=as_of,
+                           chart_data=charts.manager_charts(
+                               data, as_of=_("as of %(time)s", time=as_of)), **_labels())
 
 
 def _export_name(data: queries.CommunityDashboard, ext: str) -> str:
@@ -102,11 +107,15 @@ def community_xlsx():
 @bp.get("/area")
 @login_required
 def area():
-    """An area's month: red and grey lists, compliant coverage, rating trend, tonnage rates."""
-    data = queries.area_dashboard(get_session(), actor=actor(), area_id=int_arg("area_id"),
+    """The area command view (驾驶舱): the area's figures against their targets, the ranking
+    below it, trends, the worst and most improved, the stations map; then the red and grey
+    lists, compliant coverage by district and street, the rating levels and tonnage rates."""
+    session = get_session()
+    data = queries.area_dashboard(session, actor=actor(), area_id=int_arg("area_id"),
                                   month=month_arg())
-    return render_template("dashboard/area.html", data=data,
-                           chart_data=charts.area_charts(data), **_labels())
+    view = command.command_view(session, area=data.area, month=data.month, today=data.today)
+    return render_template("dashboard/area.html", data=data, view=view,
+                           chart_data=charts.command_charts(data, view), **_labels())
 
 
 @bp.get("/ranking")

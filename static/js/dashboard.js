@@ -17,8 +17,36 @@
     };
   }
 
+  // The stations map: longitude and latitude on plain value axes (no tile service), each
+  // station in the colour of its accuracy against the target; a click opens its community.
+  function mapOption(spec) {
+    return {
+      animation: false,
+      tooltip: {
+        trigger: "item",
+        formatter: function (p) {
+          var acc = p.data.value[2];
+          return p.data.name + "<br>" + p.data.community + "<br>" + spec.labels.accuracy +
+            " " + (acc === null || acc === undefined ? na : acc + "%");
+        }
+      },
+      grid: { left: 8, right: 8, top: 8, bottom: 8, containLabel: false },
+      xAxis: { type: "value", scale: true, show: false },
+      yAxis: { type: "value", scale: true, show: false },
+      series: [{
+        type: "scatter", symbolSize: 12,
+        data: spec.points.map(function (pt) {
+          return { name: pt.name, community: pt.community, url: pt.url, value: pt.value,
+                   itemStyle: { color: pt.color, borderColor: "#fff", borderWidth: 1 } };
+        })
+      }]
+    };
+  }
+
   function optionOf(spec) {
-    var many = spec.series.length > 1;
+    if (spec.kind === "map") { return mapOption(spec); }
+    // A small multiple: one figure (its finished periods, and the period under way dashed).
+    var many = spec.series.filter(function (s) { return !s.dashed; }).length > 1;
     return {
       animation: false,
       tooltip: { trigger: "axis", valueFormatter: formatValue(spec.percent) },
@@ -34,16 +62,34 @@
         minInterval: spec.percent ? null : 1,
         axisLabel: { formatter: spec.percent ? "{value}%" : "{value}" }
       },
-      series: spec.series.map(function (s) {
+      series: spec.series.map(function (s, k) {
         var out = { name: s.name, type: spec.kind, data: s.data, connectNulls: false };
         if (s.stack) { out.stack = s.stack; }
         if (s.color) { out.itemStyle = { color: s.color }; }
         if (spec.kind === "line") { out.showSymbol = spec.x.length <= 31; }
+        if (s.dashed) {
+          // The period still under way: same colour as the finished ones, dashed, hollow.
+          out.lineStyle = { type: "dashed" };
+          out.itemStyle = { color: COLOUR, borderType: "dashed" };
+          out.symbol = "emptyCircle";
+          out.showSymbol = true;
+        } else if (spec.target !== undefined) {
+          out.itemStyle = { color: COLOUR };
+        }
+        if (k === 0 && spec.target !== undefined && spec.target !== null) {
+          out.markLine = {
+            silent: true, symbol: "none",
+            lineStyle: { type: "dotted", color: "#6b7280" },
+            label: { formatter: spec.targetLabel, position: "insideEndTop" },
+            data: [{ yAxis: spec.target }]
+          };
+        }
         return out;
       })
     };
   }
 
+  var COLOUR = "#1f8a4c";
   var charts = [];
   document.querySelectorAll("[data-chart]").forEach(function (el) {
     var spec = data.charts && data.charts[el.getAttribute("data-chart")];
@@ -52,6 +98,9 @@
       renderer: "canvas", locale: data.locale === "en" ? "EN" : "ZH"
     });
     chart.on("finished", function () { el.setAttribute("data-chart-ready", "1"); });
+    if (spec.kind === "map") {
+      chart.on("click", function (p) { if (p.data && p.data.url) { window.location = p.data.url; } });
+    }
     chart.setOption(optionOf(spec));
     charts.push(chart);
   });

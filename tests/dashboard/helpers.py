@@ -167,7 +167,7 @@ def text_of(html: str, testid: str) -> list[str]:
 
 def figure(html: str, code: str) -> dict[str, str]:
     """One headline figure's value, last month's value and change as shown."""
-    m = re.search(rf'data-testid="figure" data-code="{code}">(.*?)</section>', html, re.S)
+    m = re.search(rf'data-testid="figure" data-code="{code}"[^>]*>(.*?)</section>', html, re.S)
     assert m, code
     block = m.group(1)
     return {name: text_of(block, f"figure-{name}")[0]

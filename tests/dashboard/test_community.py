@@ -140,11 +140,26 @@ def test_trends(app, session: Session, world: builders.World) -> None:
     assert months[OCT_DAY.replace(day=1, month=9)].values is None
     with app.test_request_context():
         charts = chart_data_of(d)
-    kitchen = charts["daily"]["series"][queries.FIGURES.index("kitchen_accuracy")]
-    assert kitchen["name"] == "厨余垃圾准确率"
-    assert kitchen["data"][4] == 100.0
-    assert kitchen["data"][19] == 0.0
-    assert kitchen["data"][20] is None
+    # One small chart per figure; the axis ends at today (the 20th), today dashed apart.
+    chart = charts["daily_kitchen_accuracy"]
+    assert len(chart["x"]) == 20
+    assert chart["x"][-1] == "11-20"
+    done, partial = chart["series"]
+    assert done["name"] == "厨余垃圾准确率"
+    assert done["data"][4] == 100.0
+    assert done["data"][19] is None          # today is not drawn as a finished day
+    assert partial["dashed"] is True
+    assert partial["name"] == "厨余垃圾准确率 (截至 12:00)"
+    assert partial["data"][19] == 0.0        # today so far: 0 of 1 kitchen drop correct
+    assert chart["partial"] == 19
+    assert chart["target"] == 85.0
+    assert charts["daily_out_of_window_rate"]["targetLabel"] == "目标 ≤ 10%"
+    # The monthly small chart: the month under way is dashed too.
+    monthly = charts["monthly_participation"]
+    assert monthly["x"][-1] == "2026-11"
+    assert monthly["series"][0]["data"][-2] == 50.0   # October, finished
+    assert monthly["series"][1]["data"][-1] == 75.0   # November so far
+    assert monthly["target"] == 70.0
 
 
 def test_breakdowns(client, session: Session, world: builders.World) -> None:
@@ -286,7 +301,7 @@ def chart_data_of(d: queries.CommunityDashboard) -> dict:
     """The chart payload of a dashboard (call inside a request context)."""
     from community.dashboard import charts
 
-    return charts.manager_charts(d)["charts"]
+    return charts.manager_charts(d, as_of="截至 12:00")["charts"]
 
 
 def _hrefs(html: str, testid: str) -> list[str]:
