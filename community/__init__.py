@@ -138,6 +138,7 @@ def _register_blueprints(app: Flask) -> None:
     from community.auth import views as auth
     from community.auth.phone import views as phone
     from community.casework import views as casework
+    from community.collection import views as collection
     from community.dashboard import views as dashboard
     from community.households import views as households
     from community.inbox import views as inbox
@@ -163,5 +164,5 @@ def _register_blueprints(app: Flask) -> None:
                boards.bp, boards.resident_bp, rewards.bp, rewards.pickup_bp, rewards.resident_bp,
                stewards.bp, stewards.me_bp, inbox.bp, hours.bp, hours.me_bp, hours.public_bp,
                shifts.bp, shifts.manage_bp, checkins.bp, checkins.manage_bp,
-               ratings.bp, dashboard.bp, casework.bp, appeals.bp, wallet.bp):
+               ratings.bp, dashboard.bp, casework.bp, appeals.bp, wallet.bp, collection.bp):
         app.register_blueprint(bp)

@@ -79,6 +79,7 @@ NAV: tuple[Link, ...] = (
     Link("drops", _l("Drops"), "stations.drops", "nav-drops", "drop:read"),
     Link("drops", _l("Mis-drop casework"), "casework.board", "nav-casework", "case:read"),
     Link("drops", _l("Appeals"), "appeals.queue", "nav-appeals", "drop:regrade"),
+    Link("drops", _l("Collection"), "collection.figures", "nav-collection", "collection:read"),
     Link("points", _l("Points"), "points.index", "nav-points", "points:read"),
     Link("points", _l("Reward items"), "rewards.catalog", "nav-rewards", "rewards:manage"),
     Link("points", _l("Honour board"), "board.index", "nav-board", "points:read"),
@@ -99,6 +100,10 @@ NAV: tuple[Link, ...] = (
     Link(None, _l("Mis-drop casework"), "casework.board", "nav-casework", "case:read"),
     Link(None, _l("Appeals"), "appeals.queue", "nav-appeals", "drop:regrade"),
     Link(None, _l("Scan drops"), "steward.scan", "nav-scan", "drop:record"),
+    # Collectors (收运员): their day's stations, and the pickup page.
+    Link(None, _l("Today's pickups"), "collection.day", "nav-collector-day",
+         "collection:record"),
+    Link(None, _l("Record a pickup"), "collection.collect", "nav-collect", "collection:record"),
     Link(None, _l("Reward pickup"), "pickup.index", "nav-pickup", "station:work"),
     Link(None, _l("Station check-in"), "checkin.stations", "nav-station-code", "station:run"),
     Link(None, _l("My home"), "residents.home", None, "home:read"),
