@@ -1,0 +1,241 @@
+// The collector's pickup page: scan (or type) the station's collection QR, fill in per
+// category the bins, kg and contamination (with a photo), and save. Every pickup is written
+// to the offline queue (scan-queue.js, its own IndexedDB) BEFORE it is sent, keyed by a
+// client id, so a re-send after a lost answer or a reload is stored once by the server.
+// The photo travels inside the pickup (a data: URL): the pickup and its evidence land
+// together or not at all.
+(function () {
+  "use strict";
+
+  const config = JSON.parse(document.getElementById("collect-config").textContent);
+  const L = config.labels;
+  const TOKEN_MAX_AGE = 30 * 60 * 1000;
+  const $ = (id) => document.getElementById(id);
+  const el = {
+    net: $("net-status"), pending: $("pending-count"), sync: $("sync-button"),
+    code: $("station-code"), codeOk: $("station-code-ok"), name: $("station-name"),
+    status: $("scanner-status"), toggle: $("camera-toggle"), qrPhoto: $("qr-photo"),
+    form: $("pickup-form"), feedback: $("feedback"),
+    failedSection: $("failed-section"), failedList: $("failed-list"),
+  };
+  const queue = new window.ScanQueue("collection-queue");
+  const csrf = {
+    token: (document.querySelector('meta[name="csrf-token"]') || {}).content || "",
+    at: Date.now(),
+  };
+  const state = { tag: null, photos: {} };
+
+  function say(kind, text) {
+    el.feedback.className = "scan-feedback scan-feedback-" + kind;
+    el.feedback.textContent = text;
+    el.feedback.dataset.kind = kind;
+  }
+
+  function newClientId() {
+    if (window.crypto && crypto.randomUUID) { return "c-" + crypto.randomUUID(); }
+    return "c-" + Date.now().toString(36) + "-" + Math.random().toString(36).slice(2, 12);
+  }
+
+  async function hashOf(token) {
+    if (!(window.crypto && crypto.subtle)) { return null; }
+    const bytes = new TextEncoder().encode(token);
+    const digest = await crypto.subtle.digest("SHA-256", bytes);
+    return Array.from(new Uint8Array(digest)).map((b) => b.toString(16).padStart(2, "0"))
+      .join("").slice(0, 20);
+  }
+
+  // A scanned or typed code: the page names the station from its hash (offline too); an
+  // unknown code is refused here, the server checks it again.
+  async function setStation(text) {
+    let token = (text || "").trim();
+    if (token.startsWith(config.prefix)) { token = token.slice(config.prefix.length); }
+    if (!token) { return; }
+    const h = await hashOf(token);
+    const station = h ? config.stations[h] : null;
+    if (h && !station) {
+      state.tag = null;
+      el.name.textContent = "";
+      say("error", L.ui.unknown_station);
+      return;
+    }
+    state.tag = token;
+    el.name.textContent = L.ui.station_set + ": " + (station ? station.name + " · " + station.community : token);
+    el.name.dataset.stationId = station ? station.id : "";
+    document.querySelectorAll("#pickup-form fieldset[data-category]").forEach((fs) => {
+      fs.hidden = station ? station.categories.indexOf(fs.dataset.category) < 0 : false;
+    });
+    say("info", "");
+  }
+
+  const camera = window.QrCamera ? new window.QrCamera({
+    video: $("video"), wrap: $("video-wrap"), canvas: $("frame"), wasmUrl: config.urls.wasm,
+    onText: (text) => { setStation(text); cameraToggle.stop(); },
+    onLoading: (on) => { el.status.textContent = on ? L.ui.scanner_loading : ""; },
+  }) : null;
+  const cameraToggle = camera ? camera.bindToggle(el.toggle, el.status,
+    { on: L.ui.camera_on, off: L.ui.camera_off, error: L.ui.camera_error }) : { stop() {} };
+
+  el.codeOk.addEventListener("click", () => setStation(el.code.value));
+  el.code.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") { e.preventDefault(); setStation(el.code.value); }
+  });
+  el.qrPhoto.addEventListener("change", async () => {
+    const file = el.qrPhoto.files[0];
+    el.qrPhoto.value = "";
+    if (!file || !camera) { return; }
+    try {
+      const text = await camera.read(file);
+      if (text) { setStation(text); } else { el.status.textContent = L.ui.no_qr; }
+    } catch (e) { el.status.textContent = L.ui.camera_error; }
+  });
+
+  function readAsDataUrl(file) {
+    return new Promise((resolve, reject) => {
+      const r = new FileReader();
+      r.onload = () => resolve(r.result);
+      r.onerror = () => reject(r.error);
+      r.readAsDataURL(file);
+    });
+  }
+
+  document.querySelectorAll('input[type="file"][id^="photo-"]').forEach((input) => {
+    input.addEventListener("change", async () => {
+      const code = input.id.slice("photo-".length);
+      const file = input.files[0];
+      if (!file) { return; }
+      state.photos[code] = await readAsDataUrl(file);
+      document.querySelector('[data-photo-state="' + code + '"]').textContent = "✓";
+    });
+  });
+
+  function readLines() {
+    const lines = [];
+    for (const fs of document.querySelectorAll("#pickup-form fieldset[data-category]")) {
+      if (fs.hidden) { continue; }
+      const code = fs.dataset.category;
+      const bins = parseInt(el.form.elements["bins-" + code].value, 10);
+      const kgText = el.form.elements["kg-" + code].value;
+      if (!bins && !kgText) { continue; }
+      const line = { category: code, bins: bins || 0, kg: kgText === "" ? 0 : Number(kgText) };
+      if (el.form.elements["dirty-" + code].checked) {
+        line.contaminated_bins = parseInt(el.form.elements["dirty-bins-" + code].value, 10) || 1;
+        if (!state.photos[code]) { return { error: L.ui.photo_needed }; }
+        line.photo = state.photos[code];
+      }
+      lines.push(line);
+    }
+    return lines.length ? { lines } : { error: L.ui.nothing };
+  }
+
+  function resetForm() {
+    el.form.reset();
+    state.photos = {};
+    document.querySelectorAll("[data-photo-state]").forEach((s) => { s.textContent = ""; });
+  }
+
+  el.form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (!state.tag) { say("error", L.ui.no_station); return; }
+    const read = readLines();
+    if (read.error) { say("error", read.error); return; }
+    const payload = { client_id: newClientId(), station_tag: state.tag,
+                      happened_at: new Date().toISOString(), lines: read.lines };
+    const note = el.form.elements.note.value.trim();
+    if (note) { payload.note = note; }
+    await queue.add({ client_id: payload.client_id, payload, created: Date.now(),
+                      meta: { station: el.name.textContent } });
+    resetForm();
+    say("queued", navigator.onLine ? L.ui.syncing : L.ui.queued);
+    await refreshCount();
+    sync();
+  });
+
+  async function refreshCount() { el.pending.textContent = String(await queue.count()); }
+
+  async function renderFailed() {
+    const items = await queue.failed();
+    el.failedSection.hidden = items.length === 0;
+    el.failedList.textContent = "";
+    for (const item of items) {
+      const li = document.createElement("li");
+      li.dataset.testid = "failed-item";
+      li.textContent = (item.meta && item.meta.station ? item.meta.station + " · " : "") +
+        (item.error ? item.error.message : L.ui.failed);
+      el.failedList.append(li);
+    }
+  }
+
+  async function refreshToken() {
+    const resp = await fetch(config.urls.csrf, { credentials: "same-origin", cache: "no-store",
+      headers: { Accept: "application/json" } });
+    if (!resp.ok) { throw new Error("csrf"); }
+    csrf.token = (await resp.json()).csrf_token;
+    csrf.at = Date.now();
+  }
+
+  async function post(items) {
+    return fetch(config.urls.batch, {
+      method: "POST", credentials: "same-origin", cache: "no-store",
+      headers: { "Content-Type": "application/json", Accept: "application/json",
+                 "X-CSRFToken": csrf.token },
+      body: JSON.stringify({ collections: items.map((i) => i.payload) }) });
+  }
+
+  let running = null;
+  function sync() {
+    if (running) { return running; }
+    running = runSync().catch(() => {}).finally(() => { running = null; });
+    return running;
+  }
+
+  async function runSync() {
+    const items = await queue.pending();
+    if (!items.length) { return; }
+    if (!navigator.onLine) { say("queued", L.ui.offline); return; }
+    el.sync.disabled = true;
+    try {
+      if (Date.now() - csrf.at > TOKEN_MAX_AGE) { await refreshToken(); }
+      // A few at a time: each may carry photos.
+      for (let i = 0; i < items.length; i += 5) {
+        const chunk = items.slice(i, i + 5);
+        let resp;
+        try { resp = await post(chunk); } catch (e) { say("queued", L.ui.offline); return; }
+        let data = {};
+        try { data = await resp.json(); } catch (e) { data = {}; }
+        if (resp.status === 400 && data.error === "csrf") {
+          await refreshToken();
+          resp = await post(chunk);
+          data = await resp.json();
+        }
+        if (resp.status === 401) { say("error", L.ui.login_again); return; }
+        if (!resp.ok) { say("error", L.ui.server_error); return; }
+        const done = [];
+        const failed = [];
+        data.results.forEach((r, n) => {
+          if (r.ok) { done.push(chunk[n].client_id); } else { failed.push(Object.assign({}, chunk[n], { error: r })); }
+        });
+        await queue.done(done);
+        if (failed.length) { await queue.fail(failed); }
+        const last = data.results[data.results.length - 1];
+        if (last && last.ok) { say("recorded", last.replay ? L.ui.replayed : L.ui.recorded); }
+        if (failed.length) { say("error", L.ui.failed + ": " + failed[0].error.message); }
+      }
+    } finally {
+      el.sync.disabled = false;
+      await refreshCount();
+      await renderFailed();
+    }
+  }
+
+  function setNet(online) {
+    el.net.textContent = online ? L.ui.online : L.ui.offline;
+    el.net.dataset.online = online ? "1" : "0";
+  }
+  window.addEventListener("online", () => { setNet(true); sync(); });
+  window.addEventListener("offline", () => setNet(false));
+  el.sync.addEventListener("click", () => sync());
+  setNet(navigator.onLine);
+  refreshCount();
+  renderFailed();
+  sync();
+})();
