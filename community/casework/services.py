@@ -6,6 +6,14 @@ verdicts in device-time order (`rules`), one open case per household (a partial 
 index) and one case per trigger drop, so the job and any re-run agree whatever order drops
 arrived in. Refunds are ledger entries of kind `refund` with source "case:<id>" (UNIQUE
 (source, kind): a case refunds at most once), appended through the points services.
+
+A refund follows the facts (`reconcile_refunds`): when a later regrade or void (the stations
+services call it in their transaction), or a late drop seen by the job, changes the live
+penalties of a closed case's period, the live refund is reversed and the refund the period
+now deserves is appended ("case:<id>/<n>"), so an appeal that takes a refunded penalty back
+never pays the household twice. `MisdropCase.refunded` holds what the facts deserve. Like
+every correction, a reversal never takes the balance below zero (the shortfall is not taken
+later).
 """
 from __future__ import annotations
 
@@ -16,7 +24,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
@@ -33,6 +41,7 @@ from community.inbox import services as inbox
 from community.points import services as points_services
 from community.points.models import LedgerEntry
 from community.rows import any_of, insert_rows, pk, table_of
+from community.stations import services as stations_services
 from community.stations.models import Drop, DropRegrade, Station
 from community.volunteers.models import Steward
 
@@ -181,19 +190,24 @@ def _open(session: Session, area: Area, household_id: int, t: rules_mod.Trigger,
     return case
 
 
-def _refund(session: Session, area: Area, case: MisdropCase, close_day: date,
-            now: datetime) -> int:
-    """Give back the live penalties of the case period (once: source "case:<id>")."""
-    accounts = points_services.lock_accounts(session, pk(area), {case.household_id})
-    account_id, _balance = accounts[case.household_id]
+def _due_refund(session: Session, account_id: int, case: MisdropCase, close_day: date) -> int:
+    """What the case's refund is worth by the facts now: its period's live penalties."""
     e = LedgerEntry
     penalties = session.execute(
         select(col(e.local_date), col(e.amount))
         .where(col(e.account_id) == account_id, col(e.kind) == "penalty",
                col(e.local_date) >= case.window_start, col(e.local_date) <= close_day,
                points_services.not_reversed())).all()
-    amount = rules_mod.refund_amount([(d, a) for d, a in penalties], case.window_start,
-                                     close_day)
+    return rules_mod.refund_amount([(d, a) for d, a in penalties], case.window_start,
+                                   close_day)
+
+
+def _refund(session: Session, area: Area, case: MisdropCase, close_day: date,
+            now: datetime) -> int:
+    """Give back the live penalties of the case period (once: source "case:<id>")."""
+    accounts = points_services.lock_accounts(session, pk(area), {case.household_id})
+    account_id, _balance = accounts[case.household_id]
+    amount = _due_refund(session, account_id, case, close_day)
     if amount <= 0:
         return 0
     row: dict[str, Any] = {
@@ -204,6 +218,83 @@ def _refund(session: Session, area: Area, case: MisdropCase, close_day: date,
         "drop_id": None}
     return amount if points_services.append_entries(session, [row],
                                                     community_id=pk(area)) else 0
+
+
+def _case_refunds(session: Session, account_id: int, case_id: int) -> list[LedgerEntry]:
+    """The case's refund entries (the first and its corrections), oldest first."""
+    e = LedgerEntry
+    return list(session.execute(
+        select(e).where(col(e.account_id) == account_id, col(e.kind) == "refund",
+                        col(e.reverses_id).is_(None),
+                        or_(col(e.reason) == f"case:{case_id}",
+                            col(e.reason).startswith(f"case:{case_id}|", autoescape=True)))
+        .order_by(col(e.id))).scalars())
+
+
+def reconcile_refunds(session: Session, area: Area, household_id: int, *, cause: str = "",
+                      now: datetime | None = None) -> int:
+    """Make the refunds of the household's closed cases follow the facts (see the module
+    docstring); returns the net change of the balance. `cause` ("regrade:<day>",
+    "void:<day>") is noted in the corrections' reasons, so the history says why."""
+    now = now or clock.now()
+    cases = list(session.execute(
+        select(MisdropCase).where(col(MisdropCase.community_id) == pk(area),
+                                  col(MisdropCase.household_id) == household_id,
+                                  col(MisdropCase.status) == "closed",
+                                  col(MisdropCase.refund).is_(True))
+        .order_by(col(MisdropCase.id)).with_for_update()).scalars())
+    if not cases:
+        return 0
+    accounts = points_services.lock_accounts(session, pk(area), {household_id})
+    account_id, balance = accounts[household_id]
+    today, moved = clock.local_today(area.timezone, now), 0
+    for case in cases:
+        if case.close_at is None:
+            continue
+        close_day = clock.local(case.close_at, area.timezone).date()
+        due = _due_refund(session, account_id, case, close_day)
+        given = _case_refunds(session, account_id, pk(case))
+        live = [r for r in given if session.execute(select(col(LedgerEntry.id)).where(
+            col(LedgerEntry.reverses_id) == r.id)).first() is None]
+        paid = sum(r.amount for r in live)
+        if due == paid:
+            continue
+        note = f"case:{pk(case)}" + (f"|{cause}" if cause else "")
+        base = {"account_id": account_id, "rule_version": None, "actor_id": None, "at": now,
+                "local_date": today, "drop_id": None}
+        rows: list[dict[str, Any]] = []
+        for r in live:  # reverse what was given (at most what the balance allows)
+            take = max(0, min(r.amount, balance + due))
+            rows.append(base | {"amount": -take, "kind": "reversal", "reason": note,
+                                "source": f"case:{pk(case)}/x{r.id}", "reverses_id": r.id})
+            balance -= take
+        if due > 0:
+            rows.append(base | {"amount": due, "kind": "refund", "reason": note,
+                                "source": f"case:{pk(case)}/{len(given)}",
+                                "reverses_id": None})
+            balance += due
+        points_services.append_entries(session, rows, community_id=pk(area))
+        moved += sum(r["amount"] for r in rows)
+        audit.record(session, actor_id=None, action="casework.refund_corrected", area=area,
+                     target_type="misdrop_case", target_id=case.id, was=paid, deserved=due,
+                     cause=cause)
+        case.refunded = due
+        session.add(case)
+    session.flush()
+    return moved
+
+
+def _refunds_follow(session: Session, drop: Drop, cause: str, now: datetime) -> None:
+    """The stations' listener: after a regrade or void of a household's drop."""
+    if drop.household_id is None:
+        return
+    area = session.get(Area, drop.community_id)
+    if area is not None:
+        reconcile_refunds(session, area, drop.household_id,
+                          cause=f"{cause}:{drop.local_date.isoformat()}", now=now)
+
+
+stations_services.on_verdict_changed(_refunds_follow)
 
 
 def evaluate_household(session: Session, area: Area, household_id: int, *,
@@ -222,6 +313,9 @@ def evaluate_household(session: Session, area: Area, household_id: int, *,
 
 def _evaluate(session: Session, area: Area, household_id: int, now: datetime) -> Evaluated:
     out = Evaluated()
+    # Late drops may have moved the penalties of a closed case's period (regrades and voids
+    # reconcile in their own transaction already).
+    out.refunded += reconcile_refunds(session, area, household_id, now=now)
     today = clock.local_today(area.timezone, now)
     rules_on = queries.rules_in_force(session, pk(area))
     cases = list(session.execute(

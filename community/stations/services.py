@@ -777,6 +777,25 @@ def _communities_of(session: Session, actor: policy.Actor, action: str) -> list[
     return [pk(a) for a in areas_services.communities_for(session, actor, action)]
 
 
+# Modules above stations that keep state derived from verdicts register here (casework: a
+# closed case's refund follows the penalties of its period); a regrade or a void calls each
+# listener in its own transaction, after the points moved: (session, drop, cause, now), the
+# cause "regrade" or "void". Stations cannot import them (they sit above it).
+VerdictListener = Callable[[Session, Drop, str, datetime], None]
+_VERDICT_LISTENERS: list[VerdictListener] = []
+
+
+def on_verdict_changed(listener: VerdictListener) -> None:
+    """Call `listener` after every regrade and void (once, however often registered)."""
+    if listener not in _VERDICT_LISTENERS:
+        _VERDICT_LISTENERS.append(listener)
+
+
+def _verdict_changed(session: Session, drop: Drop, cause: str, now: datetime) -> None:
+    for listener in _VERDICT_LISTENERS:
+        listener(session, drop, cause, now)
+
+
 def regrade_drop(session: Session, *, actor: policy.Actor, drop_id: int, data: RegradeIn,
                  ip: str | None = None, tell_household: bool = True) -> DropRegrade:
     """Change a drop's quality, keeping its history (who, when, from, to, why); the household
@@ -817,6 +836,7 @@ def regrade_drop(session: Session, *, actor: policy.Actor, drop_id: int, data: R
             session, facts=_facts(drop), community_id=drop.community_id,
             regrade_id=pk(change), earlier_regrade_ids=earlier,
             actor_id=actor.account_id)
+    _verdict_changed(session, drop, "regrade", change.at)
     if drop.local_date < clock.local_today(area.timezone):
         dirty.mark(session, "regrades", {(drop.community_id, drop.local_date): 1})
     audit.record(session, actor_id=actor.account_id, action="drop.regraded", area=area,
@@ -887,6 +907,7 @@ def void_drop(session: Session, *, actor: policy.Actor, client_id: str,
     points = points_services.void_drop(session, facts=_facts(drop),
                                        community_id=drop.community_id,
                                        actor_id=actor.account_id, now=now)
+    _verdict_changed(session, drop, "void", now)
     if drop.local_date < clock.local_today(area.timezone, now):
         # A void changes the day's counts as a drop stored late does.
         dirty.mark(session, "drops", {(drop.community_id, drop.local_date): 1}, now=now)
