@@ -59,11 +59,12 @@ def kpi_status(value: float | None, target: Target | None) -> str:
     """"meets" | "near" (misses by ≤ 5 points) | "below" | "na" (nothing to compare)."""
     if value is None or target is None:
         return "na"
-    # Rounded to the shown precision (0.1 point) so 84.96 % shown as "85.0%" is not amber.
-    gap = round((value - target.value) if target.op == ">=" else (target.value - value), 4)
+    # In points, rounded as the card shows them (0.1): 84.96 % reads "85.0%", so it meets 85 %.
+    gap = round(((value - target.value) if target.op == ">=" else (target.value - value)) * 100,
+                1)
     if gap >= 0:
         return "meets"
-    return "near" if gap >= -NEAR else "below"
+    return "near" if gap >= -NEAR * 100 else "below"
 
 
 @dataclass(frozen=True)
