@@ -1,8 +1,12 @@
 """The demo rewards (积分兑换): a catalog per community and a few redemptions."""
 from __future__ import annotations
 
+import io
 from datetime import date, timedelta
+from pathlib import Path
 
+from flask import current_app, has_app_context
+from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -30,6 +34,8 @@ REWARD_CATALOG = (
     ("垃圾袋（1卷）", "加厚点断式垃圾袋，每卷30只", 10, 100),
     ("物业费抵用券（50元）", "抵扣本户下季度物业费，每户每季度限兑一张", 300, 10),
 )
+# The voucher is limited per household (the description says so; now the shop enforces it).
+REWARD_LIMITS = {3: (1, "quarter")}
 # What the demo residents did with them: (resident number, item index, outcome, days ago).
 REWARD_STORY = ((1, 2, "handed_over", 3), (1, 0, "reserved", 1), (2, 1, "cancelled", 2))
 REWARD_BONUS_REASON = "社区积分兑换活动奖励"
@@ -59,9 +65,16 @@ def add_rewards(demo: Demo) -> None:
         items = [rewards.save_item(session, actor=manager, community_id=pk(community),
                                    now=now - timedelta(days=7), data=RewardIn(
                                        name=name, description=text, cost=cost, stock=stock,
-                                       active_until=year_end if cost >= 100 else None))
-                 for name, text, cost, stock in REWARD_CATALOG]
+                                       active_until=year_end if cost >= 100 else None,
+                                       household_limit=REWARD_LIMITS.get(k, (None, None))[0],
+                                       limit_period=REWARD_LIMITS.get(k, (None, None))[1]))
+                 for k, (name, text, cost, stock) in enumerate(REWARD_CATALOG)]
         demo.created += len(items)
+        folder = _picture_dir()
+        if folder is not None:
+            for k, item in enumerate(items):
+                rewards.set_item_picture(session, actor=manager, item_id=pk(item),
+                                         data=reward_picture(k), picture_dir=folder)
         members = dict(enumerate(_demo_members(session, community), start=1))
         for n, (_account_id, household_id) in members.items():
             needed = sum(items[k].cost for m, k, _o, _d in REWARD_STORY if m == n)
@@ -90,6 +103,53 @@ def add_rewards(demo: Demo) -> None:
                                           now=at + timedelta(minutes=30))
             demo.created += 1
         session.commit()
+
+
+def _picture_dir() -> Path | None:
+    """Where the app keeps reward pictures (as `rewards.views.picture_root`); None outside
+    an app (nothing to serve them)."""
+    if not has_app_context():
+        return None
+    return Path(current_app.config.get("UPLOAD_DIR") or current_app.instance_path) / "rewards"
+
+
+PICTURE_COLOURS = ((250, 236, 205), (214, 234, 248), (225, 240, 220), (253, 226, 226))
+
+
+def reward_picture(k: int, size: int = 240) -> bytes:
+    """A simple drawing of catalog item `k` (eggs, soap, bag roll, voucher) as PNG bytes:
+    made here with Pillow, so the demo needs no download and the repository no binaries."""
+    image = Image.new("RGB", (size, size), PICTURE_COLOURS[k % len(PICTURE_COLOURS)])
+    draw = ImageDraw.Draw(image)
+    u = size / 24
+    if k == 0:  # a box of eggs
+        draw.rounded_rectangle((2 * u, 12 * u, 22 * u, 20 * u), radius=u, fill=(190, 160, 110))
+        for i in range(5):
+            x = 3 * u + i * 3.8 * u
+            draw.ellipse((x, 6 * u, x + 3.2 * u, 13 * u), fill=(255, 250, 240),
+                         outline=(200, 180, 150), width=2)
+    elif k == 1:  # two bars of soap
+        for i, colour in enumerate(((120, 180, 230), (90, 150, 210))):
+            y = 6 * u + i * 6.5 * u
+            draw.rounded_rectangle((4 * u, y, 20 * u, y + 5.5 * u), radius=2 * u, fill=colour,
+                                   outline=(60, 100, 160), width=2)
+    elif k == 2:  # a roll of bags
+        draw.rectangle((5 * u, 7 * u, 19 * u, 17 * u), fill=(70, 150, 80))
+        draw.ellipse((16 * u, 7 * u, 22 * u, 17 * u), fill=(90, 175, 100),
+                     outline=(40, 100, 50), width=2)
+        draw.ellipse((18 * u, 10.5 * u, 20 * u, 13.5 * u), fill=(230, 240, 225))
+        draw.polygon(((5 * u, 17 * u), (3 * u, 21 * u), (9 * u, 17 * u)), fill=(70, 150, 80))
+    else:  # a voucher with notches and ¥50
+        draw.rounded_rectangle((2 * u, 7 * u, 22 * u, 17 * u), radius=u, fill=(220, 70, 60))
+        for x in (2 * u, 22 * u):
+            draw.ellipse((x - 1.5 * u, 10.5 * u, x + 1.5 * u, 13.5 * u),
+                         fill=PICTURE_COLOURS[3])
+        draw.line((16 * u, 8 * u, 16 * u, 16 * u), fill=(255, 220, 210), width=2)
+        draw.text((5 * u, 9.5 * u), "50", fill=(255, 255, 255),
+                  font=ImageFont.load_default(size=int(4.5 * u)))
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
 
 
 def _demo_members(session: Session, community: Area) -> list[tuple[int, int]]:

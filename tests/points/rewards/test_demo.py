@@ -24,7 +24,7 @@ DAYS = 2  # few drops: most demo residents need the community bonus, which is te
 
 def test_demo_catalog_and_redemptions_keep_the_ledgers_exact(app: Flask, session: Session,
                                                               client: FlaskClient) -> None:
-    with open_session(app) as demo_session:
+    with app.app_context(), open_session(app) as demo_session:  # as `flask demo` runs it
         demo.build(demo_session, seed=7, echo=lambda _line: None, days=DAYS)
     items = list(session.execute(select(RewardItem)).scalars())
     per_community = Counter(i.community_id for i in items)
@@ -36,6 +36,11 @@ def test_demo_catalog_and_redemptions_keep_the_ledgers_exact(app: Flask, session
     assert len(voucher) == 1
     assert min(voucher) > max(
         i.cost for i in items if not i.name.startswith("物业费"))
+    # Pictures drawn at build time (no download, no binary in the repository), and the
+    # voucher's "每户每季度限兑一张" is a real limit.
+    assert all(i.picture and i.picture.endswith(".png") for i in items)
+    assert {(i.household_limit, i.limit_period) for i in items
+            if i.name.startswith("物业费")} == {(1, "quarter")}
     reds = list(session.execute(select(Redemption)).scalars())
     by_community = Counter((r.community_id, r.status) for r in reds)
     for community_id in per_community:
@@ -62,5 +67,10 @@ def test_demo_catalog_and_redemptions_keep_the_ledgers_exact(app: Flask, session
     page = client.get("/me/rewards").get_data(as_text=True)
     assert "鸡蛋（10个）" in page
     assert "1 件待领取" in page
+    picture = page.split('class="rw-picture" src="')[1].split('"')[0]
+    shown = client.get(picture)
+    assert shown.status_code == 200
+    assert shown.mimetype == "image/png"
+    assert "每户每季度限兑 1 次" in page
     page = client.get("/me/rewards/redemptions").get_data(as_text=True)
     assert page.count('data-testid="redemption-row"') == 2
