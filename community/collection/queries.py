@@ -74,8 +74,8 @@ def collector_stations(session: Session, *, actor: policy.Actor) -> list[Station
         return []
     names = {c.id: c.name for c in communities}
     order = {c.id: n for n, c in enumerate(communities)}
-    stations = session.exec(select(Station).where(
-        col(Station.community_id).in_(list(names)))).all()
+    stations = session.execute(select(Station).where(
+        col(Station.community_id).in_(list(names)))).scalars().all()
     stations = sorted(stations, key=lambda s: (order[s.community_id], s.name))
     return [StationRow(s.id or 0, s.name, s.location, s.community_id, names[s.community_id],
                        s.category_list()) for s in stations]
@@ -244,8 +244,8 @@ def area_month_kg(session: Session, area: Area, first: date, last: date) -> dict
 
 def community_stations(session: Session, community_id: int) -> list[Station]:
     """A community's stations by name."""
-    return list(session.exec(select(Station).where(col(Station.community_id) == community_id)
-                             .order_by(col(Station.name))).all())
+    return list(session.execute(select(Station).where(col(Station.community_id) == community_id)
+                                .order_by(col(Station.name))).scalars().all())
 
 
 def station_tags(session: Session, station_ids: Iterable[int]) -> dict[int, str]:

@@ -29,8 +29,9 @@ from community.stations.schemas import CategoryCode, ClientId
 
 MAX_BATCH = 100
 MAX_PHOTO_TEXT = 7 * 1024 * 1024  # a 5 MB photo as base64 in a data URL
-TagToken = Annotated[str, StringConstraints(min_length=16, max_length=64, strip_whitespace=True,
-                                            pattern=r"^[A-Za-z0-9_-]+$")]
+# The scanned QR text ("CST:<token>", community/collection/rules.py) or the token alone.
+TagToken = Annotated[str, StringConstraints(min_length=16, max_length=68, strip_whitespace=True,
+                                            pattern=r"^(CST:)?[A-Za-z0-9_-]+$")]
 
 KG_NEGATIVE = _l("The weight cannot be negative.")
 KG_RULE = _l("Enter the weight in kg, from 0 to 10,000.")

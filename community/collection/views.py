@@ -225,17 +225,28 @@ def tags():
     """The community's stations with their collection QR codes, to print and stick up."""
     area = _community("collection:manage")
     session = get_session()
-    who = actor()
     stations = queries.community_stations(session, area.id or 0)
-    # A station gets its tag the first time its sheet is shown (a tag is made once).
-    for s in stations:
-        services.issue_tag(session, actor=who, station_id=s.id or 0)
     found = queries.station_tags(session, [s.id or 0 for s in stations])
-    ranges = queries.pickup_ranges_now(session, found, _today())
-    codes = [(s, qr.render_svg_element(rules.tag_text(found[s.id or 0])),
-              ranges.get(s.id or 0, [])) for s in stations]
+    ranges = queries.pickup_ranges_now(session, [s.id or 0 for s in stations], _today())
+    codes = [(s, qr.render_svg_element(rules.tag_text(found[s.id or 0]))
+              if s.id in found else None, ranges.get(s.id or 0, [])) for s in stations]
     return render_template("collection/tags.html", area=area, codes=codes,
+                           missing=sum(1 for _s, svg, _r in codes if svg is None),
+                           tag_texts={sid: rules.tag_text(t) for sid, t in found.items()},
                            weekday_labels=WEEKDAY_LABELS, title=_("Collection QR codes"))
+
+
+@bp.post("/collection/tags")
+@login_required
+def make_tags():
+    """Make the collection QR codes of the community's stations that have none yet."""
+    area = _community("collection:manage")
+    session = get_session()
+    who = actor()
+    for s in queries.community_stations(session, area.id or 0):
+        services.issue_tag(session, actor=who, station_id=s.id or 0)
+    flash(_("Collection QR codes are ready to print."), "success")
+    return redirect(url_for("collection.tags", community_id=area.id))
 
 
 @bp.post("/collection/stations/<int:station_id>/tag")

@@ -1,0 +1,198 @@
+"""Collection pages and the pickup API over HTTP (both backends): the collector's day, the
+batch API's JSON error codes, scope against a collector of another street and a resident of
+another community on every new route, the QR sheet decoded by a real QR decoder."""
+from __future__ import annotations
+
+import io
+import json
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import zxingcpp
+from PIL import Image
+from sqlmodel import Session, func, select
+
+from community import clock
+from community.collection import rules
+from community.collection.models import Collection, CollectionLine, PickupVersion
+from community.households import qr
+from tests import builders
+from tests.collection import helpers as h
+from tests.collection import scope_cases
+from tests.scope import Case
+
+SH = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 21, 10, 0, tzinfo=SH)
+MORNING = datetime(2026, 11, 21, 6, 30, tzinfo=SH)
+API = "/collector/api/collections"
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    """The pages read clock.now(): a Saturday morning after the 06:00-07:00 pickups."""
+    with clock.freeze(NOW):
+        yield
+
+
+@pytest.fixture
+def scene(session: Session, world: builders.World):
+    """Two tagged stations of A, a collector of street A and one of street B."""
+    st = h.tagged_station(session, world.a, "东门投放点")
+    st2 = h.tagged_station(session, world.a, "西门投放点", pickup=((19, 20),))
+    mine = h.collector(session, world.street_a)
+    other = h.collector(session, world.street_b)
+    session.commit()
+    return world, st, st2, mine, other
+
+
+def _count(session: Session, model) -> int:
+    session.commit()
+    n = session.exec(select(func.count()).select_from(model)).one()
+    session.commit()
+    return n
+
+
+def test_collector_lands_on_the_day_and_sees_done_and_not_done(client, session, scene) -> None:
+    w, st, st2, mine, _other = scene
+    builders.login(client, mine)
+    resp = client.get("/")
+    assert resp.status_code == 302
+    assert resp.headers["Location"].endswith("/collector/")
+    out = client.post(API, json={"collections": [h.pickup(h.token(session, st), MORNING)]})
+    assert out.status_code == 200
+    assert out.json["results"][0]["ok"] is True
+    page = client.get("/collector/").get_data(as_text=True)
+    assert "今日收运" in page or "收运" in page  # Chinese by default
+    done = re.findall(r'data-station="(\d+)" data-done="(yes|no)"', page)
+    assert dict(done) == {str(st.id): "yes", str(st2.id): "no"}
+    assert 'data-testid="nav-collect"' in page
+
+
+def test_batch_answers_json_error_codes_and_stores_nothing_bad(client, session, scene) -> None:
+    w, st, _st2, mine, _other = scene
+    builders.login(client, mine)
+    tag = h.token(session, st)
+    items = [h.pickup(tag, MORNING, {"category": "kitchen", "bins": 1, "kg": -2}),
+             h.pickup(tag, MORNING + timedelta(days=1)),
+             h.pickup("Z" * 32, MORNING)]
+    resp = client.post(API, json={"collections": items})
+    assert resp.status_code == 200
+    codes = [r.get("error") for r in resp.json["results"]]
+    assert codes == ["invalid", "time_in_future", "station_unknown"]
+    assert "lines.0.kg" in resp.json["results"][0]["fields"]
+    assert _count(session, Collection) == 0
+    assert client.post(API, data="nope", content_type="application/json").status_code == 422
+    assert client.post(API, data="{}", content_type="text/plain").status_code == 415
+
+
+def test_a_pickup_synced_twice_over_http_is_stored_once(client, session, scene) -> None:
+    _w, st, _st2, mine, _other = scene
+    builders.login(client, mine)
+    body = {"collections": [h.pickup(h.token(session, st), MORNING, client_id="phone-1-0001")]}
+    first, again = client.post(API, json=body), client.post(API, json=body)
+    assert [first.json["results"][0]["replay"], again.json["results"][0]["replay"]] == [
+        False, True]
+    assert _count(session, Collection) == 1
+    assert _count(session, CollectionLine) == 1
+
+
+def test_the_printed_qr_decodes_to_a_code_that_records(client, session, scene) -> None:
+    w, st, _st2, mine, _other = scene
+    builders.login(client, w.manager_a)
+    page = client.get(f"/collection/tags?community_id={w.a.id}").get_data(as_text=True)
+    text = re.search(rf'data-station="{st.id}".*?data-testid="tag-text">([^<]+)<', page,
+                     re.S).group(1)
+    assert text == rules.tag_text(h.token(session, st))
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(qr.render_png(text))))
+    assert [r.text for r in decoded] == [text]
+    client.post("/logout")
+    builders.login(client, mine)
+    resp = client.post(API, json={"collections": [h.pickup(decoded[0].text, MORNING)]})
+    assert resp.json["results"][0]["ok"] is True, resp.json
+
+
+def test_manager_sets_pickup_windows_from_today_on(client, session, scene) -> None:
+    w, st, _st2, _mine, _other = scene
+    builders.login(client, w.manager_a)
+    url = f"/collection/stations/{st.id}/pickup"
+    bad = client.post(url, data={"ranges": "6点", "effective_from": "2026-11-21",
+                                 "weekdays": ["0"]})
+    assert bad.status_code == 422
+    past = client.post(url, data={"ranges": "05:00-06:00", "effective_from": "2026-11-01",
+                                  "weekdays": ["0"]})
+    assert past.status_code == 422
+    ok = client.post(url, data={"ranges": "05:00-06:00, 18:00-18:30",
+                                "effective_from": "2026-11-23", "weekdays": ["0", "1"]})
+    assert ok.status_code == 302
+    session.commit()
+    versions = session.exec(select(PickupVersion).where(
+        PickupVersion.station_id == st.id)).all()
+    assert sorted(str(v.effective_from) for v in versions) == ["2020-01-01", "2026-11-23"]
+
+
+def test_figures_show_punctuality_and_contamination(client, session, scene) -> None:
+    w, st, st2, mine, _other = scene
+    builders.login(client, mine)
+    client.post(API, json={"collections": [
+        h.pickup(h.token(session, st), MORNING,
+                 {"category": "kitchen", "bins": 2, "kg": 70, "contaminated_bins": 1,
+                  "photo": h.photo_url()})]})
+    client.post("/logout")
+    builders.login(client, w.manager_a)
+    page = client.get(f"/collection/?community_id={w.a.id}&month=2026-11").get_data(
+        as_text=True)
+    assert 'data-testid="contamination-bar"' in page
+    row = re.search(rf'data-station="{st.id}">(.*?)</tr>', page, re.S).group(1)
+    # November 1..21: 21 scheduled 06:00-07:00 pickups, one kept.
+    assert "(1/21)" in row
+    line = session.exec(select(CollectionLine)).one()
+    session.commit()
+    photo = client.get(f"/collection/lines/{line.id}/photo")
+    assert photo.status_code == 200
+    assert photo.data[:2] == b"\xff\xd8"
+
+
+# --- Scope: every new route, as a collector of street B and as a resident of B -------------
+
+def _collector_b_expectations(w, cases: dict[str, list[Case]]) -> dict[str, list[Case]]:
+    """A collector of street B: collector pages answer without A's stations; the batch
+    answers with a per-item refusal; manager pages are refused."""
+    out = dict(cases)
+    out["collection.day"] = [Case("GET", "/collector/", expect=(200,),
+                                  absent=scope_cases.ABSENT)]
+    out["collection.collect"] = [Case("GET", "/collector/collect", expect=(200,),
+                                      absent=scope_cases.ABSENT)]
+    out["collection.record_batch"] = [Case("POST", API, expect=(200,),
+                                           json=cases["collection.record_batch"][0].json)]
+    out["collection.figures"] = [Case("GET", f"/collection/?community_id={w.a.id}"),
+                                 Case("GET", "/collection/")]
+    return out
+
+
+@pytest.mark.parametrize("who", ["collector_b", "resident_b"])
+def test_every_new_route_refuses_outsiders(client, session, world, who) -> None:
+    cases = scope_cases.cases(world)
+    if who == "collector_b":
+        acct = h.collector(session, world.street_b)
+        session.commit()
+        cases = _collector_b_expectations(world, cases)
+    else:
+        acct = world.resident_b
+    builders.login(client, acct)
+    before = (_count(session, Collection), _count(session, PickupVersion))
+    for endpoint, items in cases.items():
+        for case in items:
+            kwargs = {"json": case.json} if case.json is not None else (
+                {"data": case.data} if case.data is not None else {})
+            resp = client.open(case.url, method=case.method, **kwargs)
+            # A resident holds no collection role: refused everywhere.
+            expect = case.expect if who == "collector_b" else (403, 404)
+            assert resp.status_code in expect, (who, endpoint, case.url, resp.status_code)
+            body = resp.get_data(as_text=True)
+            for text in case.absent:
+                assert text not in body, (who, endpoint, text)
+            if endpoint == "collection.record_batch" and resp.status_code == 200:
+                assert json.loads(body)["results"][0]["error"] == "station_outside_area"
+    assert (_count(session, Collection), _count(session, PickupVersion)) == before
