@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,9 +42,17 @@ def _rules_on(_day: date) -> RuleSet:
 
 def generate(backend: str, dsn: str, community_id: int, station_ids: Sequence[int],
              cards: Sequence[tuple[str, int, int]], *, days: int, device_id: int,
-             seed: int = 1, today: date | None = None) -> dict[str, int]:
+             seed: int = 1, today: date | None = None,
+             client_id: Callable[[int], str] | None = None,
+             time_order: bool = False) -> dict[str, int]:
     """Write `days` days of history for every household of `cards` (token, card, household);
-    returns the row counts written."""
+    returns the row counts written.
+
+    `client_id(drop id)` names the drops (default "hist-<id>"; `bench/partition_size.py`
+    gives them UUIDs, as phones do); `time_order` writes the rows in the order a city
+    stores them (by day, then drop id) instead of household by household, so the indexes
+    grow as they would in production.
+    """
     rng = random.Random(seed)
     today = today or datetime.now(SH).date()
     first_day = today - timedelta(days=days)
@@ -78,9 +86,9 @@ def generate(backend: str, dsn: str, community_id: int, station_ids: Sequence[in
                 category = rng.choice(CATEGORIES)
                 drop_id, next_id = next_id, next_id + 1
                 utc = at.astimezone(UTC)
-                drops.append((drop_id, f"hist-{drop_id}", rng.choice(station_ids), community_id,
-                               category, quality, "device", hh, card_id, device_id, utc, utc,
-                               day, True))
+                drops.append((drop_id, client_id(drop_id) if client_id else f"hist-{drop_id}",
+                               rng.choice(station_ids), community_id, category, quality,
+                               "device", hh, card_id, device_id, utc, utc, day, True))
                 facts.append(DropFacts(drop_id, hh, category, quality, True, day, at))
             account = accounts[hh]
             by_id = {f.drop_id: f for f in facts}
@@ -106,6 +114,16 @@ def generate(backend: str, dsn: str, community_id: int, station_ids: Sequence[in
             else:
                 conn.execute("COMMIT")
             return {"drops": 0, "entries": 0, "accounts": len(states)}
+        if time_order:
+            # Drops are numbered household by household: in a city the ids follow time.
+            order = sorted((d[12], d[10], d[0]) for d in drops)
+            first = next_id - len(drops)
+            renum = {old: new for new, (_d, _t, old) in enumerate(order, start=first)}
+            drops = sorted(((renum[d[0]], client_id(renum[d[0]]) if client_id else d[1], *d[2:])
+                            for d in drops), key=lambda d: d[0])
+            scored = sorted(((s[0], renum[s[1]], *s[2:]) for s in scored), key=lambda s: s[1])
+            entries = sorted(((*e[:4], f"drop:{renum[e[9]]}", *e[5:9], renum[e[9]])
+                              for e in entries), key=lambda e: (e[8], e[9]))
         _copy(backend, cur, "drop_record", DROP_COLUMNS, drops)
         _copy(backend, cur, "points_scored_drop", SCORED_COLUMNS, scored)
         _copy(backend, cur, "ledger_entry", ENTRY_COLUMNS, entries)

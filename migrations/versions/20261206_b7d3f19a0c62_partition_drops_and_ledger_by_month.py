@@ -33,7 +33,7 @@ Revises: e8b2c4a61f07
 Create Date: 2026-12-06 14:00:00.000000
 """
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -93,7 +93,7 @@ def _rebuild(table: str, uniques: list[tuple[str, tuple[str, ...]]], *,
               f'INCLUDING CONSTRAINTS){by}'))
     if partitioned:
         lo = q(sa.text(f'SELECT min(local_date) FROM {table}_old')).scalar()  # noqa: S608
-        today = date.today()
+        today = datetime.now(UTC).date()  # a month early covers any zone's today
         m, last = _month(min(lo or today, _month(today, -1)), 0), _month(today, AHEAD)
         while m <= last:
             q(sa.text(f"CREATE TABLE {table}_{m:%Y%m} PARTITION OF {table} FOR VALUES FROM "

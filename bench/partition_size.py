@@ -1,0 +1,148 @@
+"""Bytes per drop on PostgreSQL: drop_record and ledger_entry with their indexes (issue 16,
+part 3), before and after a schema change, and the yearly size for Suzhou.
+
+For each revision asked (default: the one before the partitions, then head) it makes a
+scratch database (`bench_size` on `--pg`, dropped afterwards unless `--keep`), migrates it,
+seeds one community (`bench/ingest.py`'s seed), lets `community.partitions` make the months
+the history needs (the scheduler's job would have made them ahead), then writes
+`--households` × `--days` of history (`bench/history.py`: drops with UUID client ids as
+phones send them, their scored facts and the app's own ledger entries, in the order a city
+stores them), VACUUM ANALYZE, and sums every partition's heap (with TOAST and maps) and
+indexes. The default, 600 households over 365 days, is ~200,000 drops.
+
+    .venv/bin/python bench/partition_size.py                       # before and after
+    .venv/bin/python bench/partition_size.py --revisions head --households 100
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+SH = ZoneInfo("Asia/Shanghai")
+TABLES = ("drop_record", "ledger_entry", "points_scored_drop")
+COUNTED = ("drop_record", "ledger_entry")  # the issue's figure: drops + ledger, with indexes
+BEFORE = "e8b2c4a61f07"  # the revision before the partitions (b7d3f19a0c62)
+SUZHOU_DROPS_A_YEAR = 3.6e9
+
+
+def sizes(dsn: str) -> dict[str, Any]:
+    """Per table (all its partitions): heap, indexes (per index), rows."""
+    import psycopg
+
+    out: dict[str, Any] = {}
+    # pg_partition_tree lists a partitioned table's (or index's) leaves; a plain one: itself.
+    leaves = ("(SELECT coalesce((SELECT array_agg(relid) FROM pg_partition_tree(%s) "
+              "WHERE isleaf), ARRAY[%s::regclass]))")
+    with psycopg.connect(dsn) as conn:
+        for table in TABLES:
+            heap, idx = conn.execute(
+                "SELECT sum(pg_table_size(r)), sum(pg_indexes_size(r)) FROM unnest("
+                + leaves + ") r", (table, table)).fetchone()
+            rows = conn.execute("SELECT count(*) FROM " + table).fetchone()[0]  # noqa: S608
+            per_index = dict(conn.execute(
+                "SELECT c.relname, (SELECT sum(pg_relation_size(r)) FROM unnest("
+                "(SELECT coalesce((SELECT array_agg(relid) FROM pg_partition_tree(x.indexrelid) "
+                "WHERE isleaf), ARRAY[x.indexrelid::regclass]))) r) FROM pg_index x "
+                "JOIN pg_class c ON c.oid = x.indexrelid "
+                "WHERE x.indrelid = %s::regclass ORDER BY 1", (table,)).fetchall())
+            parts = conn.execute("SELECT cardinality(" + leaves + ")",
+                                 (table, table)).fetchone()[0]
+            out[table] = {"heap": int(heap), "indexes": int(idx), "rows": int(rows),
+                          "partitions": int(parts),
+                          "per_index": {k: int(v or 0) for k, v in per_index.items()}}
+    return out
+
+
+def run(args: argparse.Namespace, revision: str) -> dict[str, Any]:
+    """Migrate a scratch database to `revision`, load the history, measure."""
+    from sqlmodel import Session
+
+    from bench import history
+    from bench.ingest import pg_database, seed
+    from community import create_app, partitions
+    from community.cli import upgrade_database
+    from community.db import get_engine
+
+    url = pg_database(args.pg, args.db, create=True)
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        upgrade_database(url, revision)
+        s = seed(url, args.households, 4)
+        today = datetime.now(SH).date()
+        app = create_app({"DATABASE_URL": url})
+        with app.app_context(), Session(get_engine(app)) as session:
+            made = partitions.ensure_months(session, today - timedelta(days=args.days + 1),
+                                            today)
+            session.commit()
+        get_engine(app).dispose()
+        t0 = time.perf_counter()
+        counts = history.generate("postgresql", dsn, s.community_id, s.station_ids, s.cards,
+                                  days=args.days, device_id=s.device_id, seed=args.seed,
+                                  today=today, client_id=lambda _i: str(uuid.uuid4()),
+                                  time_order=True)
+        loaded = time.perf_counter() - t0
+        got = sizes(dsn)
+    finally:
+        if not args.keep:
+            pg_database(args.pg, args.db, create=False)
+    drops = got["drop_record"]["rows"]
+    counted = sum(got[t]["heap"] + got[t]["indexes"] for t in COUNTED)
+    per_drop = counted / drops
+    return {"revision": revision, "partitions_made": made.created, "counts": counts,
+            "load_seconds": round(loaded, 1), "tables": got,
+            "entries_per_drop": round(got["ledger_entry"]["rows"] / drops, 3),
+            "bytes_per_drop": round(per_drop, 1),
+            "bytes_per_drop_with_scored": round(
+                (counted + got["points_scored_drop"]["heap"]
+                 + got["points_scored_drop"]["indexes"]) / drops, 1),
+            "suzhou_tib_a_year": round(per_drop * SUZHOU_DROPS_A_YEAR / 2**40, 2)}
+
+
+def show(result: dict[str, Any]) -> None:
+    """Print one revision's figures."""
+    drops = result["tables"]["drop_record"]["rows"]
+    print(f"\n== {result['revision']}: {drops:,} drops, {result['entries_per_drop']} ledger "
+          f"entries per drop, loaded in {result['load_seconds']} s")
+    for table, t in result["tables"].items():
+        print(f"  {table:20} {t['partitions']:3} part.  heap {t['heap'] / drops:6.1f} B/drop  "
+              f"indexes {t['indexes'] / drops:6.1f} B/drop")
+        for name, size in t["per_index"].items():
+            print(f"      {name:40} {size / drops:6.1f} B/drop")
+    print(f"  drop_record + ledger_entry: {result['bytes_per_drop']} B/drop "
+          f"(with points_scored_drop: {result['bytes_per_drop_with_scored']}); "
+          f"Suzhou, 3.6 billion drops a year: {result['suzhou_tib_a_year']} TiB")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure each revision and print (and optionally write) the figures."""
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--pg", default="postgresql+psycopg://root@127.0.0.1:5432")
+    p.add_argument("--db", default="bench_size")
+    p.add_argument("--revisions", default=f"{BEFORE},head",
+                   help="comma-separated alembic revisions to measure, in order")
+    p.add_argument("--households", type=int, default=600)
+    p.add_argument("--days", type=int, default=365)
+    p.add_argument("--seed", type=int, default=20261206)
+    p.add_argument("--keep", action="store_true", help="keep the last database")
+    p.add_argument("--json", type=Path, help="also write the figures here")
+    args = p.parse_args(argv)
+    results = []
+    for revision in args.revisions.split(","):
+        results.append(run(args, revision))
+        show(results[-1])
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
