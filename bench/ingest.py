@@ -334,6 +334,8 @@ def _drop_body(rng: random.Random, seed_: Seed, client_id: str) -> tuple[dict[st
     body = {"client_id": client_id, "station_id": rng.choice(seed_.station_ids),
             "category": rng.choice(CATEGORIES), "quality": rng.choice(QUALITIES),
             "happened_at": happened.isoformat(), "card": token}
+    if body["quality"] == "incorrect":  # an incorrect verdict always names its reason
+        body["reason_code"] = "kitchen_plastic_bag"
     return body, (card_id, hh_id, happened)
 
 

@@ -128,7 +128,7 @@ def _register_duty() -> None:
     from community.stations import duty
     from community.volunteers.checkins import queries as checkins_queries
 
-    duty.register(checkins_queries.duty_posts)
+    duty.register(checkins_queries.duty_posts, checkins_queries.shift_station)
 
 
 def _register_blueprints(app: Flask) -> None:

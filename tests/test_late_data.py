@@ -384,7 +384,8 @@ def _step(session: Session, t: Timeline, sides: dict[str, Side], facts: Facts,
         item = DropIn.model_validate({
             "client_id": f"{what[1]}{side.community.id}-{f.k:06d}",
             "station_id": side.stations[f.station].id, "category": f.category,
-            "quality": f.quality, "happened_at": f.at, "card": side.cards[f.home]},
+            "quality": f.quality, "happened_at": f.at, "card": side.cards[f.home],
+            **({"reason_code": "kitchen_plastic_bag"} if f.quality == "incorrect" else {})},
             strict=False)
         side.drop_ids[f.k] = stations_services.record_drop(
             session, actor=side.recorder, item=item, now=moment).id

@@ -103,7 +103,8 @@ def test_scan_and_batch_name_the_community(app: Flask, client: FlaskClient, sess
             _drop(st_a.id, card_b.token, "batch-0002"),             # another community's card
             _drop(st_a.id, None, "batch-0003", tally=True),
             # An incorrect drop: its household is told (the members' lookup).
-            _drop(st_a.id, cards_a[2].token, "batch-0004", quality="incorrect"),
+            _drop(st_a.id, cards_a[2].token, "batch-0004", quality="incorrect",
+                  reason_code="kitchen_plastic_bag"),
         ]})
     body = resp.get_json()
     assert resp.status_code == 200, body

@@ -54,9 +54,24 @@ class NotOnDuty(Forbidden):
         "that shift.")
 
 
-def register(lookup: PostsLookup) -> None:
-    """Install the lookup of stewards' checked-in shifts (the volunteers module's)."""
+# (session, account id, now) → the station of the account's current shift, else of its next
+# one soon (None: no shift); the scan page preselects it.
+ShiftStationLookup = Callable[[Session, int, datetime], int | None]
+_shift_station: list[ShiftStationLookup] = []
+
+
+def register(lookup: PostsLookup, shift_station: ShiftStationLookup | None = None) -> None:
+    """Install the lookups of stewards' shifts (the volunteers module's): the checked-in
+    posts, and the station of the current or next shift."""
     _lookup[:] = [lookup]
+    _shift_station[:] = [shift_station] if shift_station else []
+
+
+def shift_station(session: Session, account_id: int, now: datetime) -> int | None:
+    """The station of the account's current shift, else of its next one soon, or None."""
+    if not _shift_station:
+        return None
+    return _shift_station[0](session, account_id, now)
 
 
 def posts(session: Session, account_id: int, earliest: datetime,

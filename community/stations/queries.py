@@ -20,9 +20,13 @@ from community import clock
 from community.areas.models import Area
 from community.auth import policy
 from community.errors import Forbidden
-from community.rows import pk
+from community.households import services as households_services
+from community.households.models import Household
+from community.points import services as points_services
+from community.rows import any_of, pk
+from community.stations import rules as scan_rules
 from community.stations import windows
-from community.stations.models import Station, StationException
+from community.stations.models import Drop, Station, StationException
 from community.stations.schemas import (
     ExceptionDayOut,
     StationDetailOut,
@@ -135,6 +139,72 @@ def scan_stations(session: Session, *, actor: policy.Actor) -> list[ScanStation]
     return [ScanStation(id=s.id, name=s.name, location=s.location, community_id=s.community_id,
                         community_name=name, categories=s.category_list())
             for s, name in rows]
+
+
+@dataclass(frozen=True)
+class RecentScan:
+    """One of the steward's own recent scans, for the scan page's list and its undo button."""
+
+    client_id: str
+    station_id: int
+    category: str
+    quality: str
+    happened_at: datetime  # device time, as stored (the undo window counts from it)
+    void_until: datetime   # the last moment the server accepts its undo (server clock)
+    household_label: str | None
+    points: int | None
+    repeat: bool
+    voided: bool
+
+
+RECENT_LISTED = 20  # the page lists at most this many (scan.js keeps the same number)
+
+
+def recent_scans(session: Session, *, actor: policy.Actor, community_ids: Sequence[int],
+                 now: datetime | None = None) -> list[RecentScan]:
+    """The actor's own drops in these communities that they may still undo (stored within
+    the void window before `now`), newest first: a reloaded scan page lists them with their
+    undo buttons (voided ones are listed as undone).
+
+    Reads one or two local days of each community (the drops' day index) and filters by
+    recorder and time; a steward makes a few dozen scans in five minutes at most.
+    """
+    now = now or clock.now()
+    if actor.account_id is None or not community_ids:
+        return []
+    since = now - scan_rules.VOID_WINDOW
+    # Local dates of [since, now] in any zone lie within a day of their UTC dates.
+    days = {since.astimezone(UTC).date() + timedelta(days=d) for d in (-1, 0, 1)}
+    days |= {now.astimezone(UTC).date() + timedelta(days=d) for d in (-1, 0, 1)}
+    rows = list(session.execute(
+        select(Drop).where(any_of(session, col(Drop.community_id), set(community_ids)),
+                           any_of(session, col(Drop.local_date), days),
+                           col(Drop.recorded_by) == actor.account_id,
+                           col(Drop.happened_at) >= since)
+        .order_by(col(Drop.happened_at).desc(), col(Drop.id).desc())
+        .limit(RECENT_LISTED)).scalars())
+    if not rows:
+        return []
+    households = {(d.community_id, d.household_id) for d in rows if d.household_id}
+    labels: dict[tuple[int, int], str] = {}
+    points: dict[int, int] = {}
+    for cid in {d.community_id for d in rows}:
+        ids = {h for c, h in households if c == cid}
+        if ids:
+            for hh in session.execute(select(Household).where(
+                    col(Household.community_id) == cid,
+                    any_of(session, col(Household.id), ids))).scalars():
+                labels[(cid, pk(hh))] = households_services.address_label(hh)
+        points |= points_services.points_for_drops(
+            session, cid, sorted(pk(d) for d in rows if d.community_id == cid and d.household_id))
+    return [RecentScan(
+        client_id=d.client_id, station_id=d.station_id, category=d.category,
+        quality=d.quality, happened_at=d.happened_at.astimezone(UTC),
+        void_until=(d.happened_at + scan_rules.VOID_WINDOW).astimezone(UTC),
+        household_label=labels.get((d.community_id, d.household_id))
+        if d.household_id else None,
+        points=points.get(pk(d)) if d.household_id else None,
+        repeat=d.repeat_of is not None, voided=d.voided_at is not None) for d in rows]
 
 
 # --- Residents: "my stations" -------------------------------------------------------------

@@ -75,6 +75,8 @@ ClientId = Annotated[str, StringConstraints(min_length=8, max_length=64,
 ReasonCode = Annotated[str, StringConstraints(min_length=1, max_length=32,
                                               pattern=r"^[a-z0-9_]+$")]
 MAX_BATCH = 500
+REASON_REQUIRED = _l("An incorrect drop needs a reason: the code of one of the community's "
+                     "mis-drop reasons.")
 
 
 class DropIn(Bounded):
@@ -93,8 +95,18 @@ class DropIn(Bounded):
     weight_kg: Decimal | None = Field(default=None, gt=0, le=50, max_digits=6, decimal_places=3)
     note: Annotated[str, StringConstraints(max_length=200)] | None = None
     reason_code: ReasonCode | None = Field(default=None, description=(
-        "Why the drop is incorrect: a code of the community's mis-drop reasons (only with "
-        "quality \"incorrect\"; the reason \"other\" needs a note)."))
+        "Why the drop is incorrect: a code of the community's mis-drop reasons (required "
+        "with quality \"incorrect\", refused with any other; the reason \"other\" needs a "
+        "note)."))
+
+    @model_validator(mode="after")
+    def _incorrect_has_reason(self) -> DropIn:
+        # DOMAIN "The mis-drop loop": an incorrect verdict always carries its reason, whoever
+        # sends it (the scan page asks for one; a device or a batch must name one too). Which
+        # codes exist is the community's list, checked by the service (`reasons.check_reason`).
+        if self.quality == "incorrect" and self.reason_code is None:
+            raise fail("reason_code", REASON_REQUIRED)
+        return self
 
 
 class BatchIn(Bounded):

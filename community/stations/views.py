@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from pathlib import Path
 
 from flask import Blueprint, Response, current_app, render_template, url_for
@@ -16,9 +17,11 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from sqlmodel import Session
 
+from community import clock
 from community.db import get_session
-from community.stations import queries, reasons
+from community.stations import duty, queries, reasons
 from community.stations import rules as scan_rules
 from community.stations import settings as scan_settings
 from community.stations.models import CATEGORIES, QUALITIES
@@ -91,6 +94,8 @@ UI_STRINGS = {
     "note_needed": _l("Write in the note what was wrong."),
     "repeat_text": _l("This card was recorded for this category %(minutes)s min ago. A repeat "
                       "is kept but earns no points."),
+    "repeat_named": _l("%(household)s was recorded for this category %(minutes)s min ago. A "
+                       "repeat is kept but earns no points."),
     "undo": _l("Undo"),
     "undone": _l("Undone"),
     "undone_points": _l("Undone; points taken back: %(points)s"),
@@ -116,11 +121,26 @@ def _labels() -> dict[str, dict[str, str]]:
 def scan():
     """The scan page: pick a station, a category and a quality, then scan cards."""
     session = get_session()
-    stations = queries.scan_stations(session, actor=actor())
+    acting = actor()
+    now = clock.now()
+    stations = queries.scan_stations(session, actor=acting)
     communities = {s.community_id for s in stations}
     lang = str(get_locale() or "zh")
     config = {
         "account": current_user.id,
+        # The server's clock (ms): the page's undo timers count in it (a phone's clock drifts).
+        "server_now": int(now.timestamp() * 1000),
+        "preselect": _preselect(session, stations, now),
+        # The steward's own scans they may still undo: listed with their undo buttons after a
+        # reload, not only on the page that made them.
+        "recent": [{"client_id": r.client_id, "station_id": r.station_id,
+                    "category": r.category, "quality": r.quality,
+                    "happened_at": int(r.happened_at.timestamp() * 1000),
+                    "void_until": int(r.void_until.timestamp() * 1000),
+                    "household_label": r.household_label, "points": r.points,
+                    "repeat": r.repeat, "voided": r.voided}
+                   for r in queries.recent_scans(session, actor=acting,
+                                                 community_ids=sorted(communities), now=now)],
         "stations": [{"id": s.id, "name": s.name, "location": s.location,
                       "community": s.community_name, "community_id": s.community_id,
                       "categories": s.categories}
@@ -151,6 +171,17 @@ def scan():
         qualities=[(q, QUALITY_LABELS[q]) for q in QUALITIES],
         title=_("Scan drops"),
     )
+
+
+def _preselect(session: Session, stations: list[queries.ScanStation],
+               now: datetime) -> int | None:
+    """The station the page starts on: that of the steward's current (else next) shift, or
+    the only one there is; None leaves it to the phone's last choice."""
+    ids = {s.id for s in stations}
+    shift = duty.shift_station(session, current_user.id, now) if current_user.id else None
+    if shift in ids:
+        return shift
+    return stations[0].id if len(stations) == 1 else None
 
 
 def _precache_urls() -> list[str]:

@@ -46,7 +46,9 @@ def _scan(session, st, actor, card, at, quality, n, now=NOW, reason=None, catego
     item = DropIn.model_validate({"client_id": f"casework-{st.id}-{n:04d}", "station_id": st.id,
                                   "category": category, "quality": quality,
                                   "happened_at": at, "card": card,
-                                  **({"reason_code": reason} if reason else {})}, strict=False)
+                                  # An incorrect verdict always names its reason.
+                                  **({"reason_code": reason or "kitchen_plastic_bag"}
+                                     if quality == "incorrect" else {})}, strict=False)
     return stations_services.record_drop(session, actor=actor, item=item, now=now)
 
 

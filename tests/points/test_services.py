@@ -316,6 +316,7 @@ def test_scan_batches_cost_a_fixed_number_of_statements(app, session, scene) -> 
         items = [DropIn.model_validate({
             "client_id": f"{prefix}-{i:04d}", "station_id": st.id,
             "category": CATEGORIES[i // 3], "quality": ["correct", "incorrect"][i % 2],
+            **({"reason_code": "kitchen_plastic_bag"} if i % 2 else {}),
             "happened_at": NOW - timedelta(minutes=base + i), "card": cards[i % 3].token},
             strict=False) for i in range(n)]
         seen: list[str] = []

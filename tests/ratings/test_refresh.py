@@ -35,7 +35,8 @@ def _late_incorrect_drops(session: Session, scene: Scene, day: date, n: int) -> 
     steward = builders.recorder(session, scene.w.a)
     items = [DropIn.model_validate({
         "client_id": f"offline-{k:06d}", "station_id": st.id, "category": "kitchen",
-        "quality": "incorrect", "happened_at": at(day, 8, k),
+        "quality": "incorrect", "reason_code": "kitchen_plastic_bag",
+        "happened_at": at(day, 8, k),
         "card": builders.active_card(session, hh).token}, strict=False)
         for k, hh in enumerate(scene.homes[:n])]
     stations_services.record_drops(session, actor=steward, items=items, now=DEC2)

@@ -124,7 +124,7 @@ def test_void_recomputes_strikes_and_streaks(session: Session, scene) -> None:
                                                                happened_at=at), now=at)
     wrong = [services.record_drop(session, actor=steward, item=_item(
         st.id, card.token, 10 + k, quality="incorrect", category=c,
-        reason_code="kitchen_plastic_bag" if c == "kitchen" else None,
+        reason_code="kitchen_plastic_bag" if c == "kitchen" else "hazardous_mixed",
         happened_at=NOW + timedelta(seconds=k)), now=NOW + timedelta(seconds=k))
         for k, c in enumerate(("kitchen", "recyclable", "hazardous"))]
     right = services.record_drop(session, actor=steward, item=_item(

@@ -551,3 +551,24 @@ def duty_posts(session: Session, account_id: int, earliest: datetime,
                col(ShiftAssignment.status).in_(("signed_up", "done")),
                col(Shift.starts_at) <= latest, col(Shift.ends_at) >= earliest))
     return [duty.Post(station, start, end) for station, start, end in rows]
+
+
+# How far ahead the scan page looks for the steward's next shift to preselect its station.
+NEXT_SHIFT_HORIZON = timedelta(hours=12)
+
+
+def shift_station(session: Session, account_id: int, now: datetime) -> int | None:
+    """The station of the account's shift running now (or about to: check-in opens early),
+    else of its next one within NEXT_SHIFT_HORIZON, or None: the scan page preselects it
+    (`community.stations.duty`, registered at start-up). Cancelled shifts and cancelled
+    sign-ups do not count."""
+    row = session.execute(
+        select(col(Shift.station_id))
+        .join(ShiftAssignment, col(ShiftAssignment.shift_id) == Shift.id)
+        .join(Steward, col(Steward.id) == ShiftAssignment.steward_id)
+        .where(col(Steward.account_id) == account_id,
+               col(ShiftAssignment.status).in_(("signed_up", "done")),
+               col(Shift.status) == "open",
+               col(Shift.ends_at) >= now, col(Shift.starts_at) <= now + NEXT_SHIFT_HORIZON)
+        .order_by(col(Shift.starts_at), col(Shift.id)).limit(1)).first()
+    return row[0] if row else None
