@@ -83,7 +83,7 @@ class LedgerEntry(SQLModel, table=True):
         Index("ix_ledger_entry_account_day", "account_id", "local_date"),
         CheckConstraint(
             "kind IN ('earn', 'bonus', 'penalty', 'strike', 'redeem', 'refund', 'reversal', "
-            "'expire', 'adjust')", name="ck_ledger_entry_kind"),
+            "'expire', 'adjust', 'carry')", name="ck_ledger_entry_kind"),
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId,
@@ -107,6 +107,26 @@ class LedgerEntry(SQLModel, table=True):
     # (Bonuses appended before the penalty floor became a function of the facts name the
     # drop whose upload triggered them; a recomputation touching them moves them.)
     drop_id: int | None = Field(default=None, sa_type=BigId)
+
+
+class LedgerKey(SQLModel, table=True):
+    """A ledger write that must happen once, whatever day it runs: the idempotency key of
+    entries dated by the day of their run, which the ledger's own unique keys (they hold
+    the partition column, `local_date`) cannot make unique across days.
+
+    Keys: "expire:<account>:<lot year>" (the yearly expiry), "carry:<account>:<year>" (a
+    closed year carried forward) and "closed:<year>" (the community's books of that year
+    are closed). Inserted ON CONFLICT DO NOTHING in the transaction that appends the
+    entries: a second run, on whatever day, finds its key and writes nothing. A small
+    plain table (a few rows per account a year), never partitioned.
+    """
+
+    __tablename__ = "ledger_key"
+
+    community_id: int = Field(foreign_key="area.id", primary_key=True,
+                              sa_column_kwargs={"autoincrement": False})
+    key: str = Field(max_length=48, primary_key=True)
+    created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
 
 
 class ScoredDrop(SQLModel, table=True):

@@ -26,6 +26,9 @@ class LedgerKind(StrEnum):
     REVERSAL = "reversal"
     EXPIRE = "expire"
     ADJUST = "adjust"
+    # A closed year's lots carried into the next (`jobs.carry_forward`): a pair of entries
+    # that moves no points, so the closed year's partitions can be archived.
+    CARRY = "carry"
 
 
 class ItemStatus(StrEnum):
@@ -51,7 +54,7 @@ KIND_LABELS: dict[str, Any] = {
     LedgerKind.PENALTY: _l("Penalty"), LedgerKind.STRIKE: _l("Strike"),
     LedgerKind.REDEEM: _l("Redemption"), LedgerKind.REFUND: _l("Refund"),
     LedgerKind.REVERSAL: _l("Correction"), LedgerKind.EXPIRE: _l("Expiry"),
-    LedgerKind.ADJUST: _l("Adjustment"),
+    LedgerKind.ADJUST: _l("Adjustment"), LedgerKind.CARRY: _l("Carried forward"),
 }
 ITEM_STATUS_LABELS: dict[str, Any] = {
     ItemStatus.ACTIVE: _l("On offer"),
