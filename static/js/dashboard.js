@@ -19,6 +19,13 @@
 
   // The stations map: longitude and latitude on plain value axes (no tile service), each
   // station in the colour of its accuracy against the target; a click opens its community.
+  function pad(side) {
+    return function (v) {
+      var margin = Math.max((v.max - v.min) * 0.08, 0.0005);
+      return side < 0 ? v.min - margin : v.max + margin;
+    };
+  }
+
   function mapOption(spec) {
     return {
       animation: false,
@@ -31,8 +38,9 @@
         }
       },
       grid: { left: 8, right: 8, top: 8, bottom: 8, containLabel: false },
-      xAxis: { type: "value", scale: true, show: false },
-      yAxis: { type: "value", scale: true, show: false },
+      // A margin round the stations, so none sits on the edge.
+      xAxis: { type: "value", show: false, min: pad(-1), max: pad(1) },
+      yAxis: { type: "value", show: false, min: pad(-1), max: pad(1) },
       series: [{
         type: "scatter", symbolSize: 12,
         data: spec.points.map(function (pt) {
