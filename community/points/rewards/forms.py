@@ -13,7 +13,12 @@ from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaF
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs: WTForms 3.2
 from wtforms.validators import Optional
 
-from community.points.rewards.schemas import LIMIT_PERIOD_LABELS, CancelIn, RewardIn
+from community.points.rewards.schemas import (
+    AUDIENCE_LABELS,
+    LIMIT_PERIOD_LABELS,
+    CancelIn,
+    RewardIn,
+)
 from community.web.forms import ModelForm
 
 
@@ -36,12 +41,15 @@ class RewardItemForm(ModelForm[RewardIn]):
         _l("Limit period"), validate_choice=False,
         choices=[SelectChoice("", _l("No limit"))] + [
             SelectChoice(p.value, label) for p, label in LIMIT_PERIOD_LABELS.items()])
+    audience = SelectField(_l("Who can redeem it"), validate_choice=False, choices=[
+        SelectChoice(a.value, label) for a, label in AUDIENCE_LABELS.items()])
 
     def model_data(self) -> dict[str, object]:
         """The fields as RewardIn takes them (an empty description is "", no period None)."""
         return super().model_data() | {"name": self.name.data or "",
                                        "description": self.description.data or "",
-                                       "limit_period": self.limit_period.data or None}
+                                       "limit_period": self.limit_period.data or None,
+                                       "audience": self.audience.data or "everyone"}
 
 
 class CancelForm(ModelForm[CancelIn]):

@@ -113,7 +113,7 @@ def resident_shop(session: Session, *, actor: policy.Actor, household_id: int | 
                  item.active_from is not None and item.active_from > today,
                  rewards.redeemed_in_period(session, item=item, household_id=pk(hh),
                                             day=today, tz=community.timezone))
-        for item in rewards.catalog(session, community_id=hh.community_id)
+        for item in rewards.catalog(session, community_id=hh.community_id, buyer="household")
         if item.status == "active" and (item.active_until is None or item.active_until >= today)
     ]
     mine = rewards.household_redemptions(session, actor=actor,

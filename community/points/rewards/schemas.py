@@ -35,6 +35,28 @@ class LimitPeriod(StrEnum):
     YEAR = "year"
 
 
+class Audience(StrEnum):
+    """Whose points may buy an item: everyone's, or only households' or stewards' own."""
+
+    EVERYONE = "everyone"
+    HOUSEHOLDS = "households"
+    STEWARDS = "stewards"
+
+
+AUDIENCE_LABELS = {
+    Audience.EVERYONE: _l("Households and stewards"),
+    Audience.HOUSEHOLDS: _l("Households only"),
+    Audience.STEWARDS: _l("Stewards only (their own points)"),
+}
+# Who buys: a household (its members, with the household's points) or a steward (their own).
+Buyer = str  # "household" | "steward"
+
+
+def offered_to(audience: str, buyer: Buyer) -> bool:
+    """Whether an item of `audience` may be bought with a `buyer`'s points (pure)."""
+    return audience == Audience.EVERYONE or audience == f"{buyer}s"
+
+
 LIMIT_PERIOD_LABELS = {
     LimitPeriod.MONTH: _l("per month"),
     LimitPeriod.QUARTER: _l("per quarter"),
@@ -90,6 +112,7 @@ class RewardIn(InputModel):
     household_limit: Annotated[StrictInt | None, Field(ge=1, le=MAX_HOUSEHOLD_LIMIT),
                                _between(1, MAX_HOUSEHOLD_LIMIT)] = None
     limit_period: LimitPeriod | None = None
+    audience: Audience = Audience.EVERYONE
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> RewardIn:

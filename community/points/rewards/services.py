@@ -37,7 +37,7 @@ from community.inbox import services as notifications
 from community.points import services as ledger
 from community.points.models import LedgerEntry, Redemption, RewardItem
 from community.points.rewards.rules import local_midnight, period_bounds
-from community.points.rewards.schemas import CancelIn, RedeemIn, RewardIn
+from community.points.rewards.schemas import Buyer, CancelIn, RedeemIn, RewardIn, offered_to
 from community.rows import pk
 
 PICKUP_CODE_LENGTH = 10  # ~49 bits; only a signed-in steward of the community can use one
@@ -46,6 +46,17 @@ NO_REASON = CancelIn()  # a household member's own cancellation
 
 class OutOfStock(DomainError):
     code, status, message = "out_of_stock", 409, _l("Sorry, this reward is out of stock.")
+
+
+class RewardNotOffered(DomainError):
+    """An item of another audience: households-only with a steward's points, or the reverse."""
+
+    code, status, message = "reward_not_offered", 409, _l(
+        "This reward is not offered to you: it is for households only.")
+
+
+STEWARDS_ONLY = _l("This reward is not offered to you: it is for stewards only (their own "
+                   "points).")
 
 
 class RewardUnavailable(DomainError):
@@ -112,6 +123,7 @@ def save_item(session: Session, *, actor: policy.Actor, community_id: int, data:
                                                             data.active_until, now)
     item.household_limit = data.household_limit
     item.limit_period = None if data.limit_period is None else str(data.limit_period)
+    item.audience = str(data.audience)
     session.flush()
     audit.record(session, actor_id=actor.account_id, action="reward.saved", area=area,
                  target_type="reward_item", target_id=item.id, ip=ip, name=item.name,
@@ -162,12 +174,15 @@ def manage_item(session: Session, *, actor: policy.Actor, item_id: int) -> Rewar
     return item
 
 
-def catalog(session: Session, *, community_id: int, on: date | None = None) -> list[RewardItem]:
-    """The items of a community, cheapest first; with `on`, only those redeemable that day."""
+def catalog(session: Session, *, community_id: int, on: date | None = None,
+            buyer: Buyer | None = None) -> list[RewardItem]:
+    """The items of a community, cheapest first; with `on`, only those redeemable that day;
+    with `buyer` ("household" or "steward"), only those offered to it (`offered_to`)."""
     rows = list(session.execute(
         select(RewardItem).where(col(RewardItem.community_id) == community_id)
         .order_by(col(RewardItem.status), col(RewardItem.cost), col(RewardItem.id))).scalars())
-    return [i for i in rows if on is None or is_available(i, on)]
+    return [i for i in rows if (on is None or is_available(i, on))
+            and (buyer is None or offered_to(i.audience, buyer))]
 
 
 def picture_of(session: Session, *, item_id: int) -> tuple[int, str] | None:
@@ -245,6 +260,9 @@ def _redeem(session: Session, *, actor: policy.Actor, item: RewardItem, area: Ar
                 raise Conflict(field="client_id")
             return earlier
     session.refresh(item)  # what other transactions committed before our lock
+    if not offered_to(item.audience, "household" if "household_id" in owner else "steward"):
+        raise (RewardNotOffered() if item.audience == "households"
+               else RewardNotOffered(STEWARDS_ONLY))
     today = clock.local_today(area.timezone, now)
     if item.status != "active" or (item.active_from and today < item.active_from) \
             or (item.active_until and today > item.active_until):

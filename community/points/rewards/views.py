@@ -38,7 +38,12 @@ from community.points.models import REDEMPTION_STATUSES
 from community.points.rewards import queries
 from community.points.rewards import services as rewards
 from community.points.rewards.forms import CancelForm, RewardItemForm
-from community.points.rewards.schemas import CLIENT_ID_MAX, LIMIT_PERIOD_LABELS, RedeemIn
+from community.points.rewards.schemas import (
+    AUDIENCE_LABELS,
+    CLIENT_ID_MAX,
+    LIMIT_PERIOD_LABELS,
+    RedeemIn,
+)
 from community.points.schemas import ITEM_STATUS_LABELS, REDEMPTION_STATUS_LABELS
 from community.rows import pk
 from community.web.args import int_arg
@@ -55,7 +60,7 @@ NO_STORE = "no-store"
 
 def _labels() -> dict:
     return {"status_labels": REDEMPTION_STATUS_LABELS, "item_status_labels": ITEM_STATUS_LABELS,
-            "format_pickup": queries.format_pickup}
+            "format_pickup": queries.format_pickup, "audience_labels": AUDIENCE_LABELS}
 
 
 def picture_root() -> Path:
@@ -129,7 +134,7 @@ def redeem():
     try:
         red = rewards.redeem_reward(session, actor=actor(), data=data)
     except (ledger.NotEnoughPoints, rewards.OutOfStock, rewards.RewardUnavailable,
-            rewards.HouseholdLimitReached) as exc:
+            rewards.HouseholdLimitReached, rewards.RewardNotOffered) as exc:
         flash(_refusal(exc), "error")
         return redirect(url_for("resident_rewards.index", household_id=household_id))
     flash(_("Redeemed. Show this QR code at the drop station to pick up your reward."), "info")

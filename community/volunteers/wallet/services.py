@@ -78,7 +78,8 @@ def wallet(session: Session, *, actor: policy.Actor, community_id: int | None,
         return None
     steward, area = pick
     today = clock.local_today(area.timezone, on)
-    items = rewards.catalog(session, community_id=area.id or 0, on=today)
+    # Households-only items are not the steward's to buy (the redemption refuses them too).
+    items = rewards.catalog(session, community_id=area.id or 0, on=today, buyer="steward")
     rows = session.execute(
         select(Redemption, col(RewardItem.name))
         .join(RewardItem, col(RewardItem.id) == Redemption.reward_id)

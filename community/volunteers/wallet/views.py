@@ -62,7 +62,7 @@ def redeem():
                 "%(balance)s.", cost=exc.details.get("cost", "?"),
                 balance=exc.details.get("balance", "?")), "error")
         return redirect(back)
-    except (rewards.OutOfStock, rewards.RewardUnavailable) as exc:
+    except (rewards.OutOfStock, rewards.RewardUnavailable, rewards.RewardNotOffered) as exc:
         flash(str(exc.message), "error")
         return redirect(back)
     flash(_("Redeemed. Show this code at the drop station to pick up your reward."), "info")
