@@ -146,6 +146,7 @@ def _register_blueprints(app: Flask) -> None:
     from community.points.boards import views as boards
     from community.points.rewards import views as rewards
     from community.ratings import views as ratings
+    from community.reports import views as reports
     from community.residents import views as residents
     from community.scheduler import views as jobs
     from community.stations import api
@@ -164,5 +165,6 @@ def _register_blueprints(app: Flask) -> None:
                boards.bp, boards.resident_bp, rewards.bp, rewards.pickup_bp, rewards.resident_bp,
                stewards.bp, stewards.me_bp, inbox.bp, hours.bp, hours.me_bp, hours.public_bp,
                shifts.bp, shifts.manage_bp, checkins.bp, checkins.manage_bp,
-               ratings.bp, dashboard.bp, casework.bp, appeals.bp, wallet.bp, collection.bp):
+               ratings.bp, dashboard.bp, casework.bp, appeals.bp, wallet.bp,
+               reports.bp, collection.bp):
         app.register_blueprint(bp)

@@ -1,0 +1,156 @@
+"""Report pages on both backends: a resident reports from the phone page with a photo, sees it
+in "my reports", the chief handles it with an after-photo, the resident confirms; bad input
+is refused on the form with nothing stored; the board, overdue list and deadlines answer
+their people in Chinese and English and refuse others."""
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from community import clock
+from community.reports.models import Report
+from tests import builders
+from tests.reports.photos import jpeg
+
+SH = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 20, 8, 0, tzinfo=SH)
+
+
+@pytest.fixture
+def place(session: Session, world: builders.World):
+    st = builders.station(session, world.a, "玉龙页面投放点")
+    chief = builders.account(session, "station_chief", world.a)
+    st.chief_id = chief.id
+    session.add(st)
+    session.commit()
+    return st, chief
+
+
+def _reports(session: Session) -> int:
+    session.expire_all()
+    return session.execute(select(func.count()).select_from(Report)).scalar_one()
+
+
+def _post_report(client, world, st, photo: bytes | None = None, **fields):
+    data = {"community_id": str(world.a.id), "station_id": str(st.id), "kind": "overflow",
+            "note": "垃圾桶满了", **fields}
+    if photo is not None:
+        data["photo"] = (io.BytesIO(photo), "bin.jpg")
+    return client.post("/reports/new", data=data, content_type="multipart/form-data")
+
+
+def test_report_handle_confirm_through_the_pages(client, session, world, place) -> None:
+    st, chief = place
+    builders.login(client, world.resident_a)
+    with clock.freeze(NOW):
+        page = client.get("/reports/new").get_data(as_text=True)
+        assert 'capture="environment"' in page
+        assert "玉龙页面投放点" in page
+        assert "满溢" in page
+        resp = _post_report(client, world, st, jpeg())
+        assert resp.status_code == 302, resp.get_data(as_text=True)[:800]
+        report_id = int(resp.headers["Location"].rsplit("/", 1)[-1])
+        mine = client.get("/reports/mine").get_data(as_text=True)
+        assert 'data-testid="my-report"' in mine
+        assert client.get(f"/reports/{report_id}/photo/before").status_code == 200
+        client.post("/logout")
+        builders.login(client, chief)
+        board = client.get("/reports/board").get_data(as_text=True)
+        assert f'data-report="{report_id}"' in board, board[board.find("<main"):][:1500]
+        assert client.post(f"/reports/{report_id}/start").status_code == 302
+        resp = client.post(f"/reports/{report_id}/handle", content_type="multipart/form-data",
+                           data={"note": "已清运", "photo": (io.BytesIO(jpeg()), "after.jpg")})
+        assert resp.status_code == 302, resp.get_data(as_text=True)[:800]
+        again = client.post(f"/reports/{report_id}/handle", content_type="multipart/form-data",
+                            data={"note": "再来", "photo": (io.BytesIO(jpeg()), "a.jpg")})
+        assert again.status_code == 409
+        assert "已经处理" in again.get_data(as_text=True) or \
+            "already been handled" in again.get_data(as_text=True)
+        # The chief did not report it: no confirming for them.
+        assert client.post(f"/reports/{report_id}/confirm").status_code == 403
+        client.post("/logout")
+        builders.login(client, world.resident_a)
+        detail = client.get(f"/reports/{report_id}").get_data(as_text=True)
+        assert "已清运" in detail
+        assert 'data-testid="confirm-submit"' in detail
+        assert client.post(f"/reports/{report_id}/confirm").status_code == 302
+    report = session.get(Report, report_id)
+    assert report is not None
+    session.refresh(report)
+    assert report.status == "confirmed"
+
+
+@pytest.mark.parametrize(("fields", "photo", "words"), [
+    ({"kind": ""}, jpeg(), "请选择问题类型"),
+    ({}, b"GIF89a not really", "照片须为"),
+    ({}, None, "请拍摄或选择一张照片"),
+    ({"station_id": "elsewhere"}, jpeg(), "请选择投放点"),
+])
+def test_bad_reports_are_refused_on_the_form_and_nothing_is_stored(
+        client, session, world, place, fields, photo, words) -> None:
+    st, _chief = place
+    builders.login(client, world.resident_a)
+    resp = _post_report(client, world, st, photo, **fields)
+    assert resp.status_code in (409, 413, 422)
+    assert words in resp.get_data(as_text=True)
+    assert _reports(session) == 0
+
+
+def test_an_oversized_photo_is_refused(client, session, world, place) -> None:
+    st, _chief = place
+    builders.login(client, world.resident_a)
+    resp = _post_report(client, world, st, b"\xff\xd8" + b"0" * (5 * 1024 * 1024 + 10))
+    assert resp.status_code == 413
+    assert "5 MB" in resp.get_data(as_text=True)
+    assert _reports(session) == 0
+
+
+def test_a_resident_of_another_community_cannot_report_there(client, session, world,
+                                                             place) -> None:
+    st, _chief = place
+    builders.login(client, world.resident_b)
+    assert client.get(f"/reports/new?community_id={world.a.id}").status_code == 403
+    assert _post_report(client, world, st, jpeg()).status_code == 403
+    assert _reports(session) == 0
+
+
+def test_board_overdue_list_and_deadlines_in_both_languages(client, session, world,
+                                                            place) -> None:
+    st, _chief = place
+    builders.login(client, world.resident_a)
+    with clock.freeze(NOW):
+        assert _post_report(client, world, st, jpeg()).status_code == 302
+    client.post("/logout")
+    builders.login(client, world.area_admin_a)
+    later = datetime(2026, 11, 21, 8, 0, tzinfo=SH)
+    with clock.freeze(later):
+        html = client.get("/reports/overdue").get_data(as_text=True)
+        assert 'data-testid="overdue-row"' in html
+        assert "rp-overdue" in html
+        assert "逾期" in html
+        client.post("/lang", data={"lang": "en"})
+        en = client.get("/reports/overdue").get_data(as_text=True)
+        assert "Overdue reports" in en
+    client.post("/logout")
+    builders.login(client, world.manager_a)
+    with clock.freeze(later):
+        board = client.get("/reports/board?status=all&kind=overflow").get_data(as_text=True)
+        assert "rp-overdue" in board
+        assert 'data-testid="counts-by-station"' in board
+        assert "chart-report-weeks" in board
+        assert client.get("/reports/overdue").status_code == 403
+        assert client.get("/reports/deadlines").status_code == 403
+    client.post("/logout")
+    builders.login(client, world.city_admin)
+    assert client.get("/reports/deadlines").status_code == 200
+    resp = client.post("/reports/deadlines", data={
+        "overflow": "2", "dumping": "24", "broken": "48", "missed_pickup": "12", "odour": "24",
+        "no_offhours_point": "72", "mixed_collection": "24", "other": "48"})
+    assert resp.status_code == 302
+    bad = client.post("/reports/deadlines", data={"overflow": "0"})
+    assert bad.status_code == 422
