@@ -196,20 +196,21 @@ def period_figures(session: Session, community_ids: Sequence[int], first: date,
 
 
 def station_day_kg(session: Session, community_ids: Sequence[int], first: date,
-                   last: date) -> dict[tuple[int, date], dict[str, Decimal]]:
-    """The collectors' kg by (station, local day) and category."""
-    out: dict[tuple[int, date], dict[str, Decimal]] = {}
+                   last: date) -> dict[tuple[int, int, date], dict[str, Decimal]]:
+    """The collectors' kg by (community, station, local day) and category."""
+    out: dict[tuple[int, int, date], dict[str, Decimal]] = {}
     if not community_ids:
         return out
-    for sid, day, category, kg in session.execute(
-            select(col(CollectionLine.station_id), col(CollectionLine.local_date),
+    for cid, sid, day, category, kg in session.execute(
+            select(col(CollectionLine.community_id), col(CollectionLine.station_id),
+                   col(CollectionLine.local_date),
                    col(CollectionLine.category), func.sum(col(CollectionLine.kg)))
             .where(col(CollectionLine.community_id).in_(list(community_ids)),
                    col(CollectionLine.local_date) >= first,
                    col(CollectionLine.local_date) <= last)
-            .group_by(col(CollectionLine.station_id), col(CollectionLine.local_date),
-                      col(CollectionLine.category))):
-        out.setdefault((sid, day), {})[category] = Decimal(kg or 0)
+            .group_by(col(CollectionLine.community_id), col(CollectionLine.station_id),
+                      col(CollectionLine.local_date), col(CollectionLine.category))):
+        out.setdefault((cid, sid, day), {})[category] = Decimal(kg or 0)
     return out
 
 

@@ -138,7 +138,7 @@ def separation(days: Iterable[StationDayKg]) -> Separation:
     kitchen = total = Decimal(0)
     scale_days = collector_days = 0
     for d in days:
-        if d.weighed_drops and sum(d.scale.values(), Decimal(0)) > 0:
+        if d.weighed_drops:
             chosen, scale_days = d.scale, scale_days + 1
         elif sum(d.collector.values(), Decimal(0)) > 0:
             chosen, collector_days = d.collector, collector_days + 1
@@ -154,7 +154,7 @@ def collector_kg_unweighed(days: Mapping[tuple[int, date], StationDayKg]) -> dic
     truck adds to the drops' own weights for the separation rate."""
     out: dict[str, Decimal] = {}
     for d in days.values():
-        if d.weighed_drops and sum(d.scale.values(), Decimal(0)) > 0:
+        if d.weighed_drops:
             continue
         for category, kg in d.collector.items():
             out[category] = out.get(category, Decimal(0)) + kg

@@ -52,6 +52,11 @@ class Totals:
     active_households: int = 0     # active at the period's end
     windows_scheduled: int = 0
     windows_staffed: int = 0
+    # Collection (收运, community/collection): the collectors' kg by category over the
+    # station-days that weighed no drop (stations without scales), and the kitchen bins they
+    # found contaminated (收运端检出). Separate figures: the drop counts above never include them.
+    collected_kg: dict[str, Decimal] = field(default_factory=dict)
+    pickup_contaminated_kitchen: int = 0
 
     @property
     def all(self) -> Counts:
@@ -92,8 +97,20 @@ def steward_coverage(staffed: int, scheduled: int) -> float | None:
 
 
 def kitchen_separation(t: Totals) -> float | None:
-    """厨余垃圾分出率: kitchen-waste kg / all kg, over weighed drops only."""
-    return rate(t.category("kitchen").kg, t.all.kg)
+    """厨余垃圾分出率: kitchen-waste kg / all kg, over weighed drops, plus the collectors'
+    weights of the station-days that weighed no drop (DOMAIN.md: collector weights are the
+    weighed source where stations have no scales; never both for one station-day)."""
+    collected = sum(t.collected_kg.values(), Decimal(0))
+    return rate(t.category("kitchen").kg + t.collected_kg.get("kitchen", Decimal(0)),
+                t.all.kg + collected)
+
+
+def kitchen_accuracy_with_pickup(t: Totals) -> float | None:
+    """Kitchen accuracy counting each kitchen bin the collectors found contaminated
+    (收运端检出) as one more graded, incorrect unit: correct / (graded + contaminated bins).
+    Shown beside the stewards' kitchen accuracy, never in its place."""
+    k = t.category("kitchen")
+    return rate(k.correct, k.graded + t.pickup_contaminated_kitchen)
 
 
 def compliant_coverage(levels: Iterable[str]) -> float | None:

@@ -38,6 +38,8 @@ from sqlmodel import Session, SQLModel, col
 
 from community import clock
 from community.areas.models import Area
+from community.collection import queries as collection_queries
+from community.collection import rules as collection_rules
 from community.households import queries as households_queries
 from community.households.models import Household
 from community.ratings.metrics import Counts, Totals
@@ -483,7 +485,47 @@ def community_totals(session: Session, community_ids: Sequence[int], day_from: d
                    cv.c.local_date <= day_to).group_by(cv.c.community_id)):
         out[key].windows_scheduled = int(scheduled or 0)
         out[key].windows_staffed = int(staffed or 0)
+    _collections(session, out, ids, day_from, day_to)
     return out
+
+
+def _collections(session: Session, out: dict[int, Totals], ids: Sequence[int], day_from: date,
+                 day_to: date) -> None:
+    """Add the collectors' figures (community/collection) as separate figures of each Totals:
+    their kg for the station-days that weighed no drop, and the kitchen bins they found
+    contaminated. Collections are few (a visit per station and pickup): two indexed reads, and
+    a read of the weighed station-days only for stations that had collections. A late
+    collection marks its day dirty (cause `collections`), so the month is re-rated."""
+    for cid, n in collection_queries.contaminated_kitchen_bins(session, ids, day_from,
+                                                               day_to).items():
+        out[cid].pickup_contaminated_kitchen = n
+    collected = collection_queries.station_day_kg(session, ids, day_from, day_to)
+    if not collected:
+        return
+    stations = sorted({sid for _c, sid, _d in collected})
+    sd = table_of(StationDay)
+    weighed = {(sid, day) for sid, day, n in session.execute(
+        select(sd.c.station_id, sd.c.local_date, func.sum(sd.c.weighed))
+        .where(sd.c.station_id.in_(stations), sd.c.local_date >= day_from,
+               sd.c.local_date <= day_to)
+        .group_by(sd.c.station_id, sd.c.local_date)) if n}
+    # Days not rolled up yet (today): their weighed drops straight from the drops.
+    built = _built_days(session, ids, day_from, day_to)
+    open_days = sorted({d for c, _s, d in collected if (c, d) not in built})
+    if open_days:
+        weighed |= {(sid, day) for sid, day in session.execute(
+            select(D.station_id, D.local_date).where(
+                D.community_id.in_(ids), D.local_date.in_(open_days),
+                D.station_id.in_(stations), D.weight_kg.is_not(None), D.voided_at.is_(None))
+            .distinct())}
+    by_community: dict[int, dict[tuple[int, date], collection_rules.StationDayKg]] = {}
+    for (cid, sid, day), kg in collected.items():
+        # A station-day with weighed drops keeps its scale weights (the rollups' kg): the
+        # truck's are left out so no waste is counted twice.
+        by_community.setdefault(cid, {})[(sid, day)] = collection_rules.StationDayKg(
+            collector=kg, weighed_drops=1 if (sid, day) in weighed else 0)
+    for cid, days in by_community.items():
+        out[cid].collected_kg = collection_rules.collector_kg_unweighed(days)
 
 
 def _max_today(session: Session, ids: Sequence[int], now: datetime) -> date:

@@ -31,7 +31,7 @@ def test_marks_add_up_per_cause_and_claims_take_only_their_keys(
     got = dirty.claim(session, [(a, D1), (a, D2)])
     assert [(c.community_id, c.local_date) for c in got] == [(a, D1), (a, D2)]
     assert got[0].counts == {"drops": 5, "regrades": 1, "households": 0, "presence": 0,
-                             "schedule": 0}
+                             "schedule": 0, "collections": 0}
     left = session.execute(select(DirtyDay.community_id, DirtyDay.local_date)).all()
     assert sorted(left) == sorted([(b, D1), (a, D3)])
     assert dirty.claim(session, []) == []
