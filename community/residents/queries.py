@@ -1,6 +1,10 @@
 """What a resident may take away: their account and their households' records, as one JSON
 document (the personal-information right to a copy, 个人信息查阅复制权).
 
+A drop its steward undid is listed (it happened) and marked (`undone`, `undone_at`, a note
+in words, as the managers' drop exports mark it): it counts nowhere, so its points entries
+are reversed in the same document.
+
 Read-only. A household's records belong to the household (its drops and points are shared
 by its members), so every approved member gets them whole; other members appear by name
 only, their phone numbers masked.
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -88,6 +93,8 @@ def _household(session: Session, account_id: int, me: HouseholdMember,
                    for e in entries],
         "drops": [{"happened_at": _iso(d.happened_at), "day": _iso(d.local_date),
                    "station": name, "category": d.category, "quality": d.quality,
-                   "in_window": d.in_window, "source": d.source}
+                   "in_window": d.in_window, "source": d.source,
+                   "undone": d.voided_at is not None, "undone_at": _iso(d.voided_at),
+                   "note": _("Undone by the steward") if d.voided_at is not None else ""}
                   for d, name in drops],
     }

@@ -280,14 +280,22 @@ class LinkedDrop:
     quality: str
     source: str
     address: str | None
+    voided: bool = False  # undone by the steward: listed (it happened), counted nowhere
 
 
 @dataclass
 class LinkedDrops:
-    """How many drops the steward recorded during the shift, and the latest of them."""
+    """How many drops the steward recorded during the shift (undone ones not counted), and
+    the latest of them (undone ones listed, marked)."""
 
     count: int
     rows: list[LinkedDrop]
+    undone: int = 0  # the steward's scans of the shift they undid
+
+    @property
+    def total(self) -> int:
+        """Every scan of the shift, undone ones too (what `rows` is the latest of)."""
+        return self.count + self.undone
 
 
 @dataclass
@@ -366,19 +374,21 @@ def linked_drops(session: Session, *, assignment: ShiftAssignment, shift: Shift,
              col(Drop.happened_at) >= assignment.checked_in_at,
              col(Drop.happened_at) <= until,
              col(Drop.recorded_by) == account_id)
-    count = session.execute(select(func.count()).select_from(Drop).where(*conds)).scalar_one()
+    undone = col(Drop.voided_at).is_not(None)
+    count, voided = session.execute(
+        select(func.count(), func.count().filter(undone)).select_from(Drop).where(*conds)).one()
     rows = session.execute(
         select(col(Drop.id), col(Drop.happened_at), col(Drop.category), col(Drop.quality),
                col(Drop.source), col(Household.building), col(Household.unit),
-               col(Household.room))
+               col(Household.room), undone.label("voided"))
         .outerjoin(Household, col(Household.id) == Drop.household_id)
         .where(*conds).order_by(col(Drop.happened_at).desc(), col(Drop.id).desc())
         .limit(limit)).all()
-    return LinkedDrops(int(count), [
+    return LinkedDrops(int(count) - int(voided), [
         LinkedDrop(r.id, r.happened_at, r.category, r.quality, r.source,
                    households_services.format_address(r.building, r.unit, r.room)
-                   if r.building is not None else None)
-        for r in rows])
+                   if r.building is not None else None, bool(r.voided))
+        for r in rows], int(voided))
 
 
 def log_page(session: Session, *, actor: policy.Actor, assignment_id: int,
