@@ -183,6 +183,31 @@ def build(actor: policy.Actor, counters: Counters, nav: tuple[Link, ...] = NAV) 
     return blocks
 
 
+# Who gets the compact navigation on a phone: stewards and station chiefs work one-handed at a
+# station, so their bar folds into one ☰ menu of 44 px rows on every page (managers and admins
+# work on a desktop; residents have two links).
+COMPACT_ACTION = "steward:self"
+
+
+def compact(actor: policy.Actor) -> bool:
+    """Whether the actor's bar folds into the ☰ menu on a phone (base.html: `nav-compact`)."""
+    return policy.offers(actor, COMPACT_ACTION)
+
+
+def folded_badge(blocks: list[Block]) -> ShownBadge | None:
+    """The badge of the ☰ button while the menu is closed: the sum of the links' counts."""
+    counts = [b for block in blocks for b in [block.badge, *(link.badge for link in block.links)]
+              if b is not None]
+    if not counts:
+        return None
+    total = sum(int(b.text.rstrip("+")) for b in counts)
+    capped = any(b.text.endswith("+") for b in counts) or total > 99
+    return ShownBadge("nav-toggle-badge", None, f"{min(total, 99)}+" if capped else str(total))
+
+
 def register(app: Flask) -> None:
-    """`nav_bar(actor, counters)` for base.html."""
+    """`nav_bar(actor, counters)`, `nav_compact(actor)` and `nav_folded_badge(blocks)` for
+    base.html."""
     app.add_template_global(build, "nav_bar")
+    app.add_template_global(compact, "nav_compact")
+    app.add_template_global(folded_badge, "nav_folded_badge")

@@ -13,7 +13,10 @@
 // note, a photo) go with the next scan. The same card and category again within the
 // duplicate window asks "record again?" first (the server stores a repeat without points).
 // The steward may undo their own scans for 5 minutes: a queued one is taken back from the
-// phone, a sent one is voided by the server (POST /api/v1/drops/<client_id>/void).
+// phone, a sent one is voided by the server (POST /api/v1/drops/<client_id>/void). The page
+// lists the steward's scans the server still lets them undo (config.recent), so a reload
+// keeps the buttons; each button goes when its 5 minutes end, counted on the server's clock
+// (config.server_now: a phone's clock may be off). A refused scan never gets one.
 (function () {
   "use strict";
 
@@ -66,13 +69,21 @@
   };
   const DUPLICATE_MS = (config.duplicate_minutes || 10) * 60 * 1000;
   const VOID_MS = (config.void_minutes || 5) * 60 * 1000;
+  const UNDO_MARGIN = 1000;   // the button goes a second early: the tap still has to travel
+  // Server clock minus this phone's. A page served from the worker's cache carries an old
+  // server time: a difference that large is the cache's age, not the phone's clock.
+  const skew = (() => {
+    const d = (config.server_now || Date.now()) - Date.now();
+    return Math.abs(d) < 15 * 60 * 1000 ? d : 0;
+  })();
 
   const queue = new window.ScanQueue("steward-queue-" + config.account);
   const stationKey = "steward.station." + config.account;
   const state = { station: null, category: null, quality: "correct", lastClientId: null,
     reason: null, photo: null };
-  // This page's scans: client id → {card, category, created, undone, sent}, for the repeat
-  // question and the undo buttons.
+  // This page's scans (and the server's recent ones): client id → {card, category, created,
+  // undone, sent, label}, for the repeat question and the undo buttons. `created` is the
+  // drop's device time, from which the server counts the 5 minutes.
   const mine = new Map();
   const csrf = {
     token: (document.querySelector('meta[name="csrf-token"]') || {}).content || "",
@@ -177,7 +188,11 @@
 
   // --- feedback ------------------------------------------------------------------------
 
+  // Every new message hides the undo button: only `showUndo`, for a scan that is stored or
+  // queued on this phone, brings it back (a refusal or an error never offers one).
   function showFeedback(kind, title, address, detail, warnings) {
+    el.undoLast.hidden = true;
+    delete el.undoLast.dataset.undoUntil;
     el.feedback.hidden = false;
     el.feedback.className = "scan-feedback is-" + kind;
     el.feedback.dataset.state = kind;
@@ -211,34 +226,70 @@
     setText(span, clock(item.created) + "  " + text);
     li.append(span);
     const scan = mine.get(item.client_id);
-    if (scan && !scan.undone && kind !== "error" && Date.now() - scan.created < VOID_MS) {
+    if (kind !== "error" && undoable(scan)) {
       const btn = document.createElement("button");
       btn.type = "button";
       btn.className = "btn btn-small scan-undo";
       btn.setAttribute("data-testid", "undo");
+      btn.dataset.undoUntil = String(undoUntil(scan));
       setText(btn, L.ui.undo);
       btn.addEventListener("click", () => undo(item.client_id));
       li.append(" ", btn);
-      setTimeout(() => btn.remove(), VOID_MS - (Date.now() - scan.created));
     }
     if (old) { old.replaceWith(li); } else { el.recent.prepend(li); }
     while (el.recent.children.length > RECENT_MAX) { el.recent.lastElementChild.remove(); }
   }
 
+  // The last moment (this phone's clock) the server still accepts the scan's undo.
+  function undoUntil(scan) { return scan.created + VOID_MS - skew - UNDO_MARGIN; }
+
+  function undoable(scan) { return !!scan && !scan.undone && Date.now() < undoUntil(scan); }
+
   function showUndo(clientId) {
     const scan = mine.get(clientId);
-    el.undoLast.hidden = !scan || scan.undone;
+    const on = undoable(scan);
+    el.undoLast.hidden = !on;
     el.undoLast.dataset.clientId = clientId;
+    if (on) { el.undoLast.dataset.undoUntil = String(undoUntil(scan)); }
+  }
+
+  // Undo buttons whose 5 minutes are over go (checked every second).
+  function expireUndo() {
+    const now = Date.now();
+    document.querySelectorAll("[data-undo-until]").forEach((btn) => {
+      if (now < Number(btn.dataset.undoUntil)) { return; }
+      if (btn === el.undoLast) {
+        btn.hidden = true;
+        delete btn.dataset.undoUntil;
+      } else {
+        btn.remove();
+      }
+    });
+  }
+
+  // The server will not undo this scan any more (too late, or not the steward's).
+  function dropUndo(clientId) {
+    const li = el.recent.querySelector('[data-client-id="' + clientId + '"]');
+    if (li) { li.querySelectorAll("button").forEach((b) => b.remove()); }
+    if (el.undoLast.dataset.clientId === clientId) { el.undoLast.hidden = true; }
   }
 
   function onStored(item, drop) {
     const warnings = drop.replay ? [] : (drop.warnings || []);
     const address = drop.household_label || L.ui.tally;
     const kind = warnings.length ? "warn" : "ok";
-    const scan = mine.get(item.client_id);
-    if (scan) { scan.sent = true; }
+    let scan = mine.get(item.client_id);
+    if (!scan) {   // queued before a reload: still the steward's to undo for 5 minutes
+      scan = { card: item.payload.card || null, category: item.payload.category,
+        created: item.created, undone: false, sent: false, label: null };
+      mine.set(item.client_id, scan);
+    }
+    scan.sent = true;
+    if (drop.household_label) { scan.label = drop.household_label; }
+    if (drop.voided) { scan.undone = true; }
     const detail = dropDetail(drop) + (drop.repeat ? " · " + L.ui.repeat : "");
     addRecent(item, address + " · " + detail, kind);
+    if (drop.voided) { markUndone(item.client_id, L.ui.undone); }
     if (item.client_id === state.lastClientId) {
       showFeedback(kind, drop.replay ? L.ui.replayed : L.ui.recorded, address, detail, warnings);
       showUndo(item.client_id);
@@ -277,6 +328,19 @@
         ...reasons].filter(Boolean).join(" · "));
       return li;
     }));
+  }
+
+  // The steward's scans the server still lets them undo (newest first in config.recent).
+  function showRecent() {
+    (config.recent || []).slice().reverse().forEach((r) => {
+      if (mine.has(r.client_id)) { return; }
+      mine.set(r.client_id, { card: null, category: r.category, created: r.happened_at,
+        undone: r.voided, sent: true, label: r.household_label });
+      const address = r.household_label || L.ui.tally;
+      const detail = dropDetail(r) + (r.repeat ? " · " + L.ui.repeat : "");
+      addRecent({ client_id: r.client_id, created: r.happened_at }, address + " · " + detail, "ok");
+      if (r.voided) { markUndone(r.client_id, L.ui.undone); }
+    });
   }
 
   // --- recording and syncing -----------------------------------------------------------
@@ -322,7 +386,12 @@
     if (before) {
       pendingRepeat = { fields: fields, meta: meta };
       const minutes = Math.max(1, Math.round((Date.now() - before.created) / 60000));
-      setText(el.repeatText, L.ui.repeat_text.replace("%(minutes)s", minutes));
+      // Named as the steward sees households everywhere (building, unit, room); the typed
+      // code while the first scan's answer has not come back yet.
+      const who = before.label || meta.label;
+      setText(el.repeatText, (who ? L.ui.repeat_named.replace("%(household)s", who)
+        : L.ui.repeat_text).replace("%(minutes)s", minutes));
+      el.repeatText.dataset.household = who || "";
       el.repeatPanel.hidden = false;
       return;
     }
@@ -340,7 +409,7 @@
     };
     const photo = state.quality === "incorrect" ? state.photo : null;
     mine.set(clientId, { card: fields.card || null, category: state.category,
-      created: item.created, undone: false, sent: false });
+      created: item.created, undone: false, sent: false, label: null });
     // Stored on the phone before anything is sent: a crash or lost answer loses nothing.
     await queue.add(item);
     if (photo) { await queue.addPhoto({ client_id: clientId, blob: photo }); }
@@ -383,6 +452,7 @@
       return;
     }
     showFeedback("error", errorTitle(data.error), "", data.message || "");
+    if (data.error === "void_too_late" || data.error === "void_not_yours") { dropUndo(clientId); }
   }
 
   function markUndone(clientId, text) {
@@ -555,6 +625,7 @@
     setNet(true, L.ui.server_error);
     if (state.lastClientId && chunk.some((i) => i.client_id === state.lastClientId)) {
       showFeedback("queued", L.ui.server_error, "", data.message || "");
+      showUndo(state.lastClientId);   // still queued: taking it back is still possible
     }
     throw new Stop("server");
   }
@@ -699,12 +770,15 @@
   });
   setInterval(autoSync, 30000);
 
+  // The station of the steward's current (or next) shift, or the only one, comes first
+  // (config.preselect); otherwise the one this phone used last.
   let remembered = null;
   try { remembered = localStorage.getItem(stationKey); } catch (e) { /* private mode */ }
-  if (!remembered && config.stations.length === 1) { remembered = config.stations[0].id; }
-  selectStation(remembered, false);
+  selectStation(config.preselect || remembered, false);
   resetQuality();
   setNet(navigator.onLine);
+  showRecent();
+  setInterval(expireUndo, 1000);
 
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register(config.urls.sw, { scope: config.urls.scope })

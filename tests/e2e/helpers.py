@@ -26,7 +26,7 @@ def log_in(page: Page, base_url: str, login: str, password: str) -> None:
 
 def follow_nav(page: Page, testid: str) -> None:
     """Click a navigation link, opening the phone's ☰ menu first where the page folds the
-    navigation into it (the steward's scan page)."""
+    navigation into it (every page of a steward or station chief)."""
     link = page.get_by_test_id(testid)
     toggle = page.get_by_test_id("nav-toggle")
     if not link.is_visible() and toggle.is_visible():
@@ -35,9 +35,14 @@ def follow_nav(page: Page, testid: str) -> None:
 
 
 def switch_language(page: Page, lang: str) -> None:
-    """Press the language button in the top bar (the page reloads in that language)."""
+    """Press the language button in the top bar (the page reloads in that language), from
+    the ☰ menu where the phone's bar folds the tools into it."""
+    button = page.locator(f"[data-testid=lang-{lang}]")
+    toggle = page.get_by_test_id("nav-toggle")
+    if not button.is_visible() and toggle.is_visible():
+        toggle.click()
     with page.expect_navigation():
-        page.click(f"[data-testid=lang-{lang}]")
+        button.click()
 
 
 def qr_texts(png: bytes) -> list[str]:
