@@ -8,6 +8,7 @@ Reads go through `dashboard.queries`; the one write (a tonnage entry) through
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -15,6 +16,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from community import clock
+from community.collection import queries as collection_queries
 from community.dashboard import charts, command, exports, queries
 from community.dashboard import services as dashboard_services
 from community.dashboard.forms import SORT_LABELS, TONNAGE_LABELS, TonnageForm, parse_month
@@ -23,6 +25,7 @@ from community.db import get_session
 from community.errors import Forbidden, InvalidInput
 from community.ratings import metrics
 from community.ratings import texts as ratings_texts
+from community.ratings.services import month_days
 from community.ratings.standing import LEVEL_LABELS, METRIC_LABELS
 from community.rows import pk
 from community.stations.forms import WEEKDAY_LABELS
@@ -137,10 +140,19 @@ def tonnage():
     page = queries.tonnage_page(session, actor=actor(), area_id=int_arg("area_id"),
                                 month=month_arg())
     form = TonnageForm()
+    # The collectors' kg of the month (community/collection), shown as a source and used to
+    # pre-fill R and K of a month not entered yet; the admin edits before saving.
+    collected = collection_queries.area_month_kg(session, page.area, *month_days(page.month))
+    prefill = {"recyclables": collected["recyclable"], "kitchen": collected["kitchen"]}
     if request.method == "GET":
         form.month.data = page.month.strftime("%Y-%m")
         for name, field in zip(TONNAGE_FIELDS, form.tonnage_fields(), strict=True):
-            field.data = str(getattr(page.entry, name)) if page.entry else ""
+            if page.entry:
+                field.data = str(getattr(page.entry, name))
+            elif prefill.get(name):
+                field.data = str((prefill[name] / 1000).quantize(Decimal("0.01")))
+            else:
+                field.data = ""
     elif form.validate_on_submit():
         month = form.parsed.month
         try:
@@ -165,4 +177,6 @@ def tonnage():
                                     month=month.strftime("%Y-%m")))
     status = 422 if form.errors else 200
     return render_template("dashboard/tonnage.html", page=page, form=form,
+                           collected=collected if any(collected.values()) else None,
+                           prefilled=page.entry is None and any(prefill.values()),
                            **_labels()), status
