@@ -80,6 +80,8 @@ NAV: tuple[Link, ...] = (
     Link("drops", _l("Mis-drop casework"), "casework.board", "nav-casework", "case:read"),
     Link("drops", _l("Appeals"), "appeals.queue", "nav-appeals", "drop:regrade"),
     Link("drops", _l("Collection"), "collection.figures", "nav-collection", "collection:read"),
+    Link("drops", _l("Reports"), "reports.board", "nav-reports", "report:read"),
+    Link("drops", _l("Overdue reports"), "reports.overdue", "nav-reports-overdue", "report:area"),
     Link("points", _l("Points"), "points.index", "nav-points", "points:read"),
     Link("points", _l("Reward items"), "rewards.catalog", "nav-rewards", "rewards:manage"),
     Link("points", _l("Honour board"), "board.index", "nav-board", "points:read"),
@@ -93,12 +95,15 @@ NAV: tuple[Link, ...] = (
     Link("admin", _l("Areas"), "areas.tree", "nav-areas", "area:tree"),
     Link("admin", _l("Mis-drop reasons"), "stations.city_reasons", "nav-reasons",
          "reasons:city"),
+    Link("admin", _l("Report deadlines"), "reports.deadlines", "nav-report-deadlines",
+         "report:deadlines"),
     Link("admin", _l("Jobs"), "jobs.index", "nav-jobs", "jobs:read",
          badge_args={"failed": 1}),
     # A station chief without menus reads the drops of their station from the bar.
     Link(None, _l("Drops"), "stations.drops", "nav-drops", "drop:read"),
     Link(None, _l("Mis-drop casework"), "casework.board", "nav-casework", "case:read"),
     Link(None, _l("Appeals"), "appeals.queue", "nav-appeals", "drop:regrade"),
+    Link(None, _l("Reports"), "reports.board", "nav-reports", "report:read"),
     Link(None, _l("Scan drops"), "steward.scan", "nav-scan", "drop:record"),
     # Collectors (收运员): their day's stations, and the pickup page.
     Link(None, _l("Today's pickups"), "collection.day", "nav-collector-day",
@@ -115,6 +120,9 @@ NAV: tuple[Link, ...] = (
     Link(None, _l("My points bank"), "steward_wallet.index", "nav-wallet", "steward:self"),
     Link(None, _l("My case tasks"), "casework.tasks", "nav-case-tasks", "steward:self",
          badge=CASE_TASKS),
+    # Reports (随手拍): residents and the people on duty report from the phone.
+    Link(None, _l("Report a problem"), "reports.new", "nav-report", "report:file"),
+    Link(None, _l("My reports"), "reports.mine", "nav-my-reports", "report:file"),
     Link(None, _l("Inbox"), "inbox.index", "nav-inbox", "inbox:read", badge=INBOX_UNREAD),
 )
 

@@ -14,16 +14,26 @@ from tests import builders
 
 HOME = "(My home)"  # the one nav link without a data-testid (identified by its href)
 
-ADMIN_MENUS = [
+ADMIN_TOP = [
     ("", "nav-dashboard"), ("", "nav-ratings"),
     ("Households", "nav-households"), ("Households", "nav-link-requests"),
     ("Drops", "nav-stations"), ("Drops", "nav-drops"), ("Drops", "nav-casework"),
-    ("Drops", "nav-appeals"),
+    ("Drops", "nav-appeals"), ("Drops", "nav-collection"),
+]
+ADMIN_REST = [
     ("Points", "nav-points"), ("Points", "nav-rewards"), ("Points", "nav-board"),
     ("Stewards", "nav-stewards"), ("Stewards", "nav-rota"), ("Stewards", "nav-no-shows"),
     ("Stewards", "nav-hours"),
     ("Administration", "nav-accounts"), ("Administration", "nav-audit"),
 ]
+# Reports (issue 18): the board for chiefs and managers (and admins above them), the overdue
+# list for street, district and city admins; the city's deadlines; reporting from the phone
+# for residents and the people on duty.
+ADMIN_MENUS = ADMIN_TOP + [("Drops", "nav-reports")] + ADMIN_REST
+AREA_MENUS = ADMIN_TOP + [("Drops", "nav-reports"), ("Drops", "nav-reports-overdue")] + \
+    ADMIN_REST
+DEADLINES = [("Administration", "nav-report-deadlines")]
+REPORTING = [("", "nav-report"), ("", "nav-my-reports")]
 AREAS = [("Administration", "nav-areas")]
 REASONS = [("Administration", "nav-reasons")]
 JOBS = [("Administration", "nav-jobs")]
@@ -38,20 +48,23 @@ INBOX = [("", "nav-inbox")]
 
 # The bar each combination of roles saw in templates/base.html before the table replaced it.
 EXPECTED: dict[tuple[str, ...], list[tuple[str, str]]] = {
-    (): HOME_LINK + INBOX,
-    ("resident",): HOME_LINK + INBOX,
-    ("steward",): STATION + HOME_LINK + STEWARD_SELF + INBOX,
-    ("station_chief",): [("", "nav-drops"), ("", "nav-casework"), ("", "nav-appeals")]
+    (): HOME_LINK + REPORTING + INBOX,
+    ("resident",): HOME_LINK + REPORTING + INBOX,
+    ("steward",): STATION + HOME_LINK + STEWARD_SELF + REPORTING + INBOX,
+    ("station_chief",): [("", "nav-drops"), ("", "nav-casework"), ("", "nav-appeals"),
+                         ("", "nav-reports")]
     + STATION + STATION_CODE
-    + HOME_LINK + STEWARD_SELF + INBOX,
-    ("manager",): ADMIN_MENUS + STATION + STATION_CODE + INBOX,
-    ("area_admin",): ADMIN_MENUS + AREAS + INBOX,
-    ("city_admin",): ADMIN_MENUS + AREAS + REASONS + JOBS + INBOX,
+    + HOME_LINK + STEWARD_SELF + REPORTING + INBOX,
+    ("manager",): ADMIN_MENUS + STATION + STATION_CODE + REPORTING + INBOX,
+    ("area_admin",): AREA_MENUS + AREAS + INBOX,
+    ("city_admin",): AREA_MENUS + AREAS + REASONS + DEADLINES + JOBS + INBOX,
     # Several roles: each link once, in its first place (a chief who manages uses the menu).
     ("manager", "station_chief"): ADMIN_MENUS + STATION + STATION_CODE + HOME_LINK
-    + STEWARD_SELF + INBOX,
-    ("area_admin", "steward"): ADMIN_MENUS + AREAS + STATION + HOME_LINK + STEWARD_SELF + INBOX,
-    ("manager", "resident"): ADMIN_MENUS + STATION + STATION_CODE + HOME_LINK + INBOX,
+    + STEWARD_SELF + REPORTING + INBOX,
+    ("area_admin", "steward"): AREA_MENUS + AREAS + STATION + HOME_LINK + STEWARD_SELF
+    + REPORTING + INBOX,
+    ("manager", "resident"): ADMIN_MENUS + STATION + STATION_CODE + HOME_LINK + REPORTING
+    + INBOX,
 }
 
 
