@@ -27,6 +27,7 @@ from community.ratings import metrics
 from community.ratings import texts as ratings_texts
 from community.ratings.services import month_days
 from community.ratings.standing import LEVEL_LABELS, METRIC_LABELS
+from community.reports import queries as reports_queries
 from community.rows import pk
 from community.stations.forms import WEEKDAY_LABELS
 from community.stations.schemas import CATEGORY_LABELS
@@ -79,7 +80,10 @@ def community():
     """A community's month: headline figures with last month, trends and breakdowns."""
     data = _community()
     as_of = clock.now().astimezone(ZoneInfo(data.community.timezone)).strftime("%H:%M")
+    # The reports' card: 按期处置率 of the month and last month, open and overdue reports now.
+    reports_card = reports_queries.summary(get_session(), pk(data.community), data.month)
     return render_template("dashboard/community.html", data=data, as_of=as_of,
+                           reports_card=reports_card,
                            chart_data=charts.manager_charts(
                                data, as_of=_("as of %(time)s", time=as_of)), **_labels())
 

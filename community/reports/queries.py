@@ -259,3 +259,34 @@ def stations_of(session: Session, community_id: int) -> list[tuple[int, str]]:
         select(col(Station.id), col(Station.name)).where(
             col(Station.community_id) == community_id, col(Station.status) == "open")
         .order_by(col(Station.name), col(Station.id))).all()]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A dashboard card: the month's 按期处置率 with last month's, and the open reports now."""
+
+    area: Area
+    month: date
+    rate: rules.Rate
+    previous: rules.Rate
+    open: int
+    overdue: int
+
+
+def summary(session: Session, area_id: int, month: date, *,
+            now: datetime | None = None) -> Summary | None:
+    """The reports card of any area (community, street, district, city) for a local month:
+    its on-time rate and last month's, and its open and overdue reports now (None: no such
+    area)."""
+    area = session.get(Area, area_id)
+    if area is None:
+        return None
+    now = now or clock.now()
+    first = month.replace(day=1)
+    before = (first - timedelta(days=1)).replace(day=1)
+    inside = _in_area(area)
+    open_ = session.execute(select(col(Report.level_due_at)).where(
+        inside, col(Report.status).in_(rules.OPEN))).scalars().all()
+    return Summary(area, first, on_time_rate(session, area_id, first, now=now),
+                   on_time_rate(session, area_id, before, now=now), len(open_),
+                   sum(due < now for due in open_))

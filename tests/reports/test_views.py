@@ -154,3 +154,25 @@ def test_board_overdue_list_and_deadlines_in_both_languages(client, session, wor
     assert resp.status_code == 302
     bad = client.post("/reports/deadlines", data={"overflow": "0"})
     assert bad.status_code == 422
+
+
+def test_the_managers_dashboard_shows_the_on_time_rate(client, session, world, place) -> None:
+    st, chief = place
+    builders.login(client, world.resident_a)
+    with clock.freeze(NOW):
+        resp = _post_report(client, world, st, jpeg())
+        report_id = int(resp.headers["Location"].rsplit("/", 1)[-1])
+    client.post("/logout")
+    builders.login(client, chief)
+    with clock.freeze(datetime(2026, 11, 20, 10, 0, tzinfo=SH)):  # within the 4 hours
+        assert client.post(f"/reports/{report_id}/handle", content_type="multipart/form-data",
+                           data={"note": "已清运", "photo": (io.BytesIO(jpeg()), "a.jpg")}
+                           ).status_code == 302
+    client.post("/logout")
+    builders.login(client, world.manager_a)
+    with clock.freeze(datetime(2026, 11, 21, 10, 0, tzinfo=SH)):
+        html = client.get(f"/dashboard/community?community_id={world.a.id}").get_data(
+            as_text=True)
+    assert 'data-testid="dashboard-reports"' in html
+    assert 'data-testid="reports-on-time">100.0%<' in html
+    assert "随手拍按期处置率" in html
