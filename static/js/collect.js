@@ -238,4 +238,5 @@
   refreshCount();
   renderFailed();
   sync();
+  document.body.dataset.collectReady = "1";   // the browser tests wait for it
 })();

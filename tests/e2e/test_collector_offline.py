@@ -1,0 +1,82 @@
+"""A collector on a 390 px phone records a contaminated kitchen bin offline, with a photo;
+it waits in the phone's queue and syncs once, with its photo, when the phone is back online."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Browser, expect
+from sqlmodel import Session, select
+
+from community.collection import rules
+from community.collection.models import Collection, CollectionLine
+from tests import builders
+from tests.collection import helpers as h
+from tests.e2e.helpers import PHONE, horizontal_overflow, log_in, wait_until
+
+pytestmark = [pytest.mark.browser, pytest.mark.real_db]
+
+
+def _stored(session: Session) -> list[tuple[Collection, CollectionLine]]:
+    session.expire_all()
+    rows = list(session.exec(select(Collection, CollectionLine).join(
+        CollectionLine, CollectionLine.collection_id == Collection.id)))
+    session.commit()
+    return rows
+
+
+def test_contaminated_bin_recorded_offline_syncs_once(browser: Browser, live_server: str,
+                                                      session: Session, world: builders.World,
+                                                      tmp_path: Path) -> None:
+    station = h.tagged_station(session, world.a, "东门投放亭")
+    collector = builders.account(session, "collector", world.street_a, username="collector1")
+    code = rules.tag_text(h.token(session, station))
+    session.commit()
+    photo = tmp_path / "bin.jpg"
+    Image.new("RGB", (64, 48), (90, 120, 40)).save(photo, "JPEG")
+
+    context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True,
+                                  has_touch=True)
+    page = context.new_page()
+    try:
+        log_in(page, live_server, collector.username or "", builders.PASSWORD)
+        assert page.url.endswith("/collector/")
+        expect(page.get_by_test_id("stop-todo")).to_have_count(1)
+        assert horizontal_overflow(page) == 0
+        page.get_by_test_id("start-pickup").click()
+        expect(page.locator("body[data-collect-ready='1']")).to_have_count(1)
+        assert horizontal_overflow(page) == 0
+
+        context.set_offline(True)
+        page.get_by_test_id("station-code").fill(code)
+        page.get_by_test_id("station-code-ok").click()
+        expect(page.get_by_test_id("station-name")).to_contain_text("东门投放亭")
+        page.get_by_test_id("bins-kitchen").fill("2")
+        page.get_by_test_id("kg-kitchen").fill("55.5")
+        page.get_by_test_id("dirty-kitchen").check()
+        page.get_by_test_id("photo-kitchen").set_input_files(str(photo))
+        expect(page.locator("[data-photo-state=kitchen]")).to_have_text("✓")
+        page.get_by_test_id("pickup-save").click()
+        expect(page.get_by_test_id("pending-count")).to_have_text("1")
+        expect(page.get_by_test_id("net-status")).to_have_text("离线：收运记录已保存在本机。")
+        assert _stored(session) == []
+
+        context.set_offline(False)
+        wait_until(page, "document.querySelector('[data-testid=pending-count]').textContent"
+                         " === '0'")
+        expect(page.get_by_test_id("feedback")).to_have_text("收运已记录")
+        page.get_by_test_id("sync").click()  # a second sync sends nothing again
+        rows = _stored(session)
+        assert len(rows) == 1
+        pickup, line = rows[0]
+        assert (pickup.station_id, pickup.collector_id) == (station.id, collector.id)
+        assert (line.category, line.bins, float(line.kg), line.contaminated_bins) == (
+            "kitchen", 2, 55.5, 1)
+        assert line.photo
+        page.goto(f"{live_server}/collector/")
+        expect(page.get_by_test_id("stop-done")).to_have_count(1)
+    finally:
+        context.close()
+
+
