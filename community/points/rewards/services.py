@@ -324,8 +324,15 @@ def redeemed_in_period(session: Session, *, item: RewardItem, household_id: int,
 
 
 def _tell(session: Session, red: Redemption, kind: str, item_name: str) -> None:
-    """Good news to the household's members: a reward ready for pickup, or handed over."""
+    """Good news to the household's members: a reward ready for pickup, or handed over (a
+    steward's own redemption: to the steward who redeemed it, pointing at their wallet)."""
     if red.household_id is None:
+        if red.steward_id is not None and red.redeemed_by is not None:
+            notifications.notify(
+                session, account_id=red.redeemed_by, kind=kind,
+                params={"item": item_name, "code": red.pickup_code},
+                link=f"/steward/wallet/redemptions/{red.id}",
+                dedupe_key=f"{kind}:{red.id}:{red.redeemed_by}")
         return
     notifications.notify_many(
         session, account_ids=households_services.member_accounts(
