@@ -1,5 +1,5 @@
 """Flask CLI commands: db (upgrade/check/revision/current), create-admin, demo, points verify,
-points expire."""
+points expire, points carry-forward."""
 from __future__ import annotations
 
 import getpass
@@ -186,6 +186,34 @@ def register(app: Flask) -> None:
                 total += counts
         click.echo(f"Points expired: {total.points} point(s) from {total.expired_accounts} "
                    f"of {total.accounts} account(s) holding points ({total.entries} entries).")
+
+    @points_group.command("carry-forward")
+    @click.argument("year", type=int)
+    @click.option("--detach", is_flag=True,
+                  help="Then detach the year's monthly partitions (PostgreSQL) for archiving.")
+    def points_carry_forward(year: int, detach: bool) -> None:
+        """Close YEAR's books: carry every account's lots into the next year (idempotent;
+        commits batch by batch). With --detach, the year's monthly partitions of drops and
+        ledger entries are detached afterwards: dump them (pg_dump -t), then DROP them."""
+        from community import clock, partitions
+        from community.points import jobs as points_jobs
+
+        total = points_jobs.CarryCounts()
+        with open_session() as session:
+            try:
+                for counts in points_jobs.carry_forward(session, year=year, now=clock.now()):
+                    session.commit()  # each batch whole: keys and entries together
+                    total += counts
+            except points_jobs.YearNotOver as err:
+                raise click.ClickException(str(err)) from err
+            session.commit()  # the communities' closed-year keys, when no account had any
+            click.echo(f"Carried forward {total.points} point(s) of {total.accounts} "
+                       f"account(s) into {year + 1} ({total.entries} entries).")
+            if detach:
+                gone = [name for table in partitions.TABLES for name in
+                        partitions.detach_year(session, table, year)]
+                session.commit()
+                click.echo("Detached: " + (", ".join(gone) or "nothing (no partitions)"))
 
     _register_jobs(app)
 

@@ -29,8 +29,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, cast
 
-from sqlalchemy import text
+from sqlalchemy import CursorResult, text
 from sqlmodel import Session
 
 TABLES = ("drop_record", "ledger_entry")
@@ -130,10 +131,10 @@ def _create(session: Session, table: str, month: Month) -> int:
     # Names are built from TABLES and a date, never from input.
     session.execute(text(
         f"CREATE TABLE {name} (LIKE {table} INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"))
-    moved = session.execute(text(
+    moved = cast(CursorResult[Any], session.execute(text(
         f"WITH strays AS (DELETE FROM {default} WHERE local_date >= :lo "  # noqa: S608
         f"AND local_date < :hi RETURNING *) INSERT INTO {name} SELECT * FROM strays"),
-        bounds).rowcount or 0
+        bounds)).rowcount or 0
     # A CHECK matching the bounds spares ATTACH its validation scan of the new table.
     session.execute(text(
         f"ALTER TABLE {name} ADD CONSTRAINT {name}_bounds CHECK "
@@ -151,19 +152,16 @@ def ensure_ahead(session: Session, today: date) -> Ensured:
     return ensure_months(session, add_months(today, -1), add_months(today, MONTHS_AHEAD))
 
 
-def detach_before(session: Session, table: str, before: date) -> list[str]:
-    """Detach `table`'s monthly partitions that end on or before `before` (a closed year,
-    archived elsewhere first) and return their names; the tables stay, to be dumped and
-    dropped by the operator. Never the DEFAULT partition."""
+def detach_year(session: Session, table: str, year: int) -> list[str]:
+    """Detach `table`'s monthly partitions of `year` (a closed year, carried forward by
+    `points.jobs.carry_forward`) and return their names; the tables stay, to be dumped
+    (`pg_dump -t`) and dropped by the operator. Never the DEFAULT partition. A row that
+    arrives for a detached month afterwards lands in DEFAULT (nothing is lost)."""
     if not is_partitioned(session, table):
         return []
     gone = []
     for name in sorted(existing(session, table)):
-        suffix = name.removeprefix(f"{table}_")
-        if not suffix.isdigit():
-            continue
-        first = date(int(suffix[:4]), int(suffix[4:]), 1)
-        if add_months(first, 1) <= before:
+        if name.removeprefix(f"{table}_")[:4] == f"{year:04d}" and name[-6:].isdigit():
             session.execute(text(f"ALTER TABLE {table} DETACH PARTITION {name}"))
             gone.append(name)
     return gone

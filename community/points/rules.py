@@ -326,7 +326,7 @@ class LotEntry:
 
     local_date: date
     amount: int
-    lot_year: int | None = None  # None: the entry's own year
+    lot_year: int | None = None  # None: the entry's own year (a debit: the oldest first)
 
 
 def expires_on(rules: RuleSet, year: int) -> date:
@@ -360,7 +360,9 @@ def lots_from_entries(entries: Iterable[LotEntry]) -> list[Lot]:
             lots[year] = lots.get(year, 0) + e.amount
             continue
         left = -e.amount
-        for year in sorted(lots):
+        # A debit naming its lot (a carry's closing entry) takes from that lot first.
+        years = sorted(lots, key=lambda y: (y != e.lot_year, y))
+        for year in years:
             if not left:
                 break
             used = min(lots[year], left)

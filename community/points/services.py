@@ -36,7 +36,7 @@ from typing import Any, Literal, cast
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, bindparam, func, literal, select, union_all, update
+from sqlalchemy import ColumnElement, bindparam, case, func, literal, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
@@ -50,7 +50,13 @@ from community.households import services as households_services
 from community.households.models import Household
 from community.inbox import services as notifications
 from community.points import rules as rules_mod
-from community.points.models import LedgerEntry, PointsAccount, PointsRuleSet, ScoredDrop
+from community.points.models import (
+    LedgerEntry,
+    LedgerKey,
+    PointsAccount,
+    PointsRuleSet,
+    ScoredDrop,
+)
 from community.points.rules import DropFacts, RuleSet
 from community.points.schemas import AdjustIn, RulesIn
 from community.rows import any_of, dialect_insert, insert_rows, table_of
@@ -58,6 +64,23 @@ from community.waste import CATEGORY_LABELS
 
 DROP_KINDS = ("earn", "bonus", "penalty", "strike")
 HISTORY_LIMIT = 50
+
+
+class YearClosed(DomainError):
+    """A correction of a day whose year's books are closed (carried forward, `jobs`)."""
+
+    code, status, message = "year_closed", 409, _l(
+        "The points of that year are closed (carried forward): its drops can no longer "
+        "change them.")
+
+
+def refuse_closed_year(session: Session, community_id: int, day: date) -> None:
+    """Raise YearClosed when `day`'s year is closed in the community (`jobs.carry_forward`):
+    its entries may be archived, so a recomputation could neither read nor correct them.
+    One primary-key read, on the regrade and void paths only (a fresh upload is never more
+    than 30 days old, and a year is closed only after its last upload could arrive)."""
+    if session.get(LedgerKey, (community_id, f"closed:{day.year}")) is not None:
+        raise YearClosed()
 
 
 class NotEnoughPoints(DomainError):
@@ -826,6 +849,7 @@ def reverse_and_reaward(session: Session, *, facts: DropFacts, community_id: int
     now = now or clock.now()
     if facts.household_id is None:
         return 0
+    refuse_closed_year(session, community_id, facts.local_date)
     accounts, stored = _lock_split(session, community_id, {facts.household_id})
     account_id, _balance = accounts[facts.household_id]
     versions = _community_rules(session, community_id)
@@ -853,6 +877,7 @@ def void_drop(session: Session, *, facts: DropFacts, community_id: int,
     now = now or clock.now()
     if facts.household_id is None:
         return 0
+    refuse_closed_year(session, community_id, facts.local_date)
     accounts, stored = _lock_split(session, community_id, {facts.household_id})
     account_id, _balance = accounts[facts.household_id]
     table = table_of(ScoredDrop)
@@ -962,6 +987,8 @@ def _describe(kind: str, reason: str, reversed_kind: str | None,
         text = _("Penalties refunded: the education case closed after a run of correct drops")
     elif kind == "refund":
         text = _("Redemption cancelled, points returned")
+    elif kind == "carry":
+        text = _("Points earned in %(year)s carried into the next year", year=tail)
     else:
         text = kind
     return str(text)
@@ -1112,13 +1139,17 @@ def verify_runs(session: Session) -> list[RunDrift]:
 LOTS_FETCH = 10_000  # ledger rows fetched at a time while folding lots (long histories stream)
 
 
-def account_lots(session: Session,
-                 rules_by_account: Mapping[int, RuleSet]) -> dict[int, list[rules_mod.Lot]]:
-    """Each account's unspent lots (oldest year first), folded from its whole ledger.
+def account_lots(session: Session, rules_by_account: Mapping[int, RuleSet], *,
+                 through: date | None = None) -> dict[int, list[rules_mod.Lot]]:
+    """Each account's unspent lots (oldest year first), folded from its ledger (up to
+    `through`, when given: the lots at the end of that day).
 
     A refund or a reversal gives its points back to the year of the entry it undoes
     (`rules.credit_year`, judged on the local day the points came back, with that account's
-    rules). One streamed query for all the accounts.
+    rules). After a year was carried forward (`jobs.carry_forward`) the fold starts at the
+    carry's opening entries (one per lot, "lot:<year>", dated 1 January of the next year),
+    folded first, and reads nothing older: the closed year's partitions may be archived.
+    Two reads: the accounts' latest carries, then one streamed query.
     """
     from itertools import groupby
     from zoneinfo import ZoneInfo
@@ -1130,21 +1161,41 @@ def account_lots(session: Session,
         select(col(PointsAccount.id), col(Area.timezone))
         .join(Area, col(Area.id) == PointsAccount.community_id)
         .where(col(PointsAccount.id).in_(list(out))))}
+    until = [col(LedgerEntry.local_date) <= through] if through else []
+    start = dict(session.execute(
+        select(col(LedgerEntry.account_id), func.max(LedgerEntry.local_date))
+        .where(col(LedgerEntry.account_id).in_(list(out)), col(LedgerEntry.kind) == "carry",
+               col(LedgerEntry.amount) > 0, *until)
+        .group_by(col(LedgerEntry.account_id))).all())
     undone = aliased(LedgerEntry)
+    opening = case((col(LedgerEntry.kind) == "carry", 0), else_=1)
     rows = session.execute(
         select(col(LedgerEntry.account_id), col(LedgerEntry.local_date), col(LedgerEntry.amount),
-               col(LedgerEntry.at), col(undone.local_date))
+               col(LedgerEntry.at), col(undone.local_date), col(LedgerEntry.kind),
+               col(LedgerEntry.reason))
         .outerjoin(undone, col(undone.id) == LedgerEntry.reverses_id)
-        .where(col(LedgerEntry.account_id).in_(list(out)), col(LedgerEntry.amount) != 0)
-        .order_by(col(LedgerEntry.account_id), col(LedgerEntry.id)),
+        .where(col(LedgerEntry.account_id).in_(list(out)), col(LedgerEntry.amount) != 0,
+               *until)
+        .order_by(col(LedgerEntry.account_id), opening, col(LedgerEntry.id)),
         execution_options={"yield_per": LOTS_FETCH})
     for account_id, group in groupby(rows, key=lambda r: r[0]):
         rs, zone = rules_by_account[account_id], zones[account_id]
+        first = start.get(account_id, date.min)
         out[account_id] = rules_mod.lots_from_entries(
-            rules_mod.LotEntry(day, amount, rules_mod.credit_year(
-                rs, at.astimezone(zone).date(), back) if amount > 0 and back else None)
-            for _a, day, amount, at, back in group)
+            rules_mod.LotEntry(day, amount, _lot_year(rs, kind, reason, at, amount, back, zone))
+            for _a, day, amount, at, back, kind, reason in group if day >= first)
     return out
+
+
+def _lot_year(rs: RuleSet, kind: str, reason: str, at: datetime, amount: int,
+              back: date | None, zone: Any) -> int | None:
+    """The lot an entry joins (a credit) or takes from (a carry's debit); None: its own
+    year for a credit, the oldest lots first for a debit."""
+    if kind == "carry":
+        return int(reason.partition(":")[2])
+    if amount > 0 and back:
+        return rules_mod.credit_year(rs, at.astimezone(zone).date(), back)
+    return None
 
 
 def expiring_points(session: Session, household_id: int, today: date) -> list[tuple[date, int]]:
