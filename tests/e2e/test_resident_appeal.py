@@ -44,9 +44,12 @@ def test_resident_appeals_and_chief_upholds(app: Flask, browser: Browser, live_s
     session.commit()
     link(session, world.resident_a.id, builders.active_card(session, home))
     steward = auth_services.load_actor(session, world.steward_a.id)
+    # Scanned 6 minutes ago: the steward's undo window has shut, so the message is shown
+    # (tests/e2e/test_misdrop_walkthrough.py follows one through the window).
     item = DropIn.model_validate({
         "client_id": "appeal-e2e-1", "station_id": station.id, "category": "kitchen",
-        "quality": "incorrect", "reason_code": "kitchen_plastic_bag", "happened_at": now,
+        "quality": "incorrect", "reason_code": "kitchen_plastic_bag",
+        "happened_at": now - timedelta(minutes=6),
         "card": builders.active_card(session, home).token}, strict=False)
     drop = stations_services.record_drop(session, actor=steward, item=item, now=now)
     with app.app_context():
