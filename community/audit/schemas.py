@@ -104,6 +104,14 @@ class Action(StrEnum):
     TONNAGE_SAVED = "tonnage.saved"
     VOLUNTEERS_HOURS_APPROVED = "volunteers.hours_approved"
     VOLUNTEERS_HOURS_EXPORTED = "volunteers.hours_exported"
+    JOB_RUN_BY_HAND = "job.run_by_hand"
+    CASEWORK_REFUND_CORRECTED = "casework.refund_corrected"
+    REPORT_FILED = "report.filed"
+    REPORT_STARTED = "report.started"
+    REPORT_HANDLED = "report.handled"
+    REPORT_CONFIRMED = "report.confirmed"
+    REPORT_REOPENED = "report.reopened"
+    REPORT_DEADLINES_PUBLISHED = "report.deadlines_published"
 
 
 class Target(StrEnum):
@@ -129,6 +137,8 @@ class Target(StrEnum):
     STEWARD_INVITE = "steward_invite"
     TONNAGE_ENTRY = "tonnage_entry"
     VERDICT_AUDIT = "verdict_audit"
+    REPORT = "report"
+    REPORT_DEADLINE_SET = "report_deadline_set"
 
 
 # Keyed by the enum members, which equal their stored codes.
@@ -220,6 +230,14 @@ ACTION_LABELS: dict[str, Any] = {
     Action.TONNAGE_SAVED: _l("Tonnage saved"),
     Action.VOLUNTEERS_HOURS_APPROVED: _l("Volunteer hours approved"),
     Action.VOLUNTEERS_HOURS_EXPORTED: _l("Volunteer hours exported"),
+    Action.JOB_RUN_BY_HAND: _l("Job run by hand"),
+    Action.CASEWORK_REFUND_CORRECTED: _l("Case refund corrected"),
+    Action.REPORT_FILED: _l("Report filed"),
+    Action.REPORT_STARTED: _l("Report taken on"),
+    Action.REPORT_HANDLED: _l("Report handled"),
+    Action.REPORT_CONFIRMED: _l("Report fix confirmed"),
+    Action.REPORT_REOPENED: _l("Report reopened"),
+    Action.REPORT_DEADLINES_PUBLISHED: _l("Report deadlines published"),
 }
 TARGET_LABELS: dict[str, Any] = {
     Target.ACCOUNT: _l("Account"),
@@ -242,6 +260,8 @@ TARGET_LABELS: dict[str, Any] = {
     Target.STEWARD_INVITE: _l("Steward invitation"),
     Target.TONNAGE_ENTRY: _l("Tonnage entry"),
     Target.VERDICT_AUDIT: _l("Verdict audit"),
+    Target.REPORT: _l("Report"),
+    Target.REPORT_DEADLINE_SET: _l("Report deadlines"),
 }
 
 # The detail keys an entry may carry (`AuditEntry.detail`); an unknown key shows as itself.
@@ -269,6 +289,8 @@ DETAIL_LABELS: dict[str, Any] = {
     "training": _l("Training"), "trigger_drop_id": _l("Triggering drop"),
     "unchanged": _l("Unchanged"), "updated": _l("Updated"), "version": _l("Version"),
     "via": _l("Via"), "was_head": _l("Was household head"), "weeks": _l("Weeks"),
+    "job": _l("Job"), "outcomes": _l("Outcomes"), "was": _l("Was"),
+    "deserved": _l("Deserved"), "cause": _l("Cause"), "on_time": _l("On time"),
 }
 # Coded values, keyed by the detail key (or "*" for any key).
 DETAIL_VALUES: dict[str, dict[Any, Any]] = {
@@ -284,6 +306,8 @@ DETAIL_VALUES: dict[str, dict[Any, Any]] = {
 def detail_value(key: str, value: Any) -> str:
     """One detail value in words: the coded values of its key, yes/no, or the value itself."""
     family = "quality" if key.endswith("quality") else key
+    if value is None:
+        return "—"  # was "None" (e.g. "building: None")
     if isinstance(value, bool):
         return str(DETAIL_VALUES["*"][value])
     if isinstance(value, str) and value in DETAIL_VALUES.get(family, {}):

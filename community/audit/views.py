@@ -5,6 +5,8 @@ from flask import Blueprint, current_app, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
+from community.audit import queries as audit_queries
+from community.audit import sentences
 from community.audit import services as audit_services
 from community.audit.schemas import ACTION_LABELS, TARGET_LABELS, describe_detail
 from community.auth.schemas import ROLE_LABELS
@@ -54,5 +56,18 @@ def index():
     rows = audit_services.list_page(get_session(), actor=actor(), action=action,
                                     before_id=before, limit=limit + 1)
     older = rows[limit - 1].entry.id if len(rows) > limit else None
-    return render_template("audit/index.html", rows=rows[:limit], action=action or "",
+    rows = rows[:limit]
+    names = audit_queries.target_names(get_session(), [
+        (r.entry.target_type, r.entry.target_id) for r in rows])
+    lines = {}
+    for r in rows:
+        e = r.entry
+        target = names.get((e.target_type or "", e.target_id or 0))
+        # The readable line, and the details it did not tell.
+        lines[e.id] = (sentences.line(e.action, e.detail, who=r.actor_name, target=target,
+                                      target_type=e.target_type, target_id=e.target_id,
+                                      role_label=lambda v: ROLE_LABELS.get(v, v)),
+                       {k: v for k, v in (e.detail or {}).items()
+                        if k not in sentences.used_keys(e.action)})
+    return render_template("audit/index.html", rows=rows, action=action or "", lines=lines,
                            groups=ACTION_GROUPS, older=older, before=before)

@@ -65,6 +65,8 @@ ACTIONS: dict[str, frozenset[str]] = {
     # Handing a reserved reward over at the station (scanning the resident's pickup QR).
     "rewards:hand_over": ADMINS | {"steward", "station_chief"},
     "jobs:read": frozenset({"city_admin"}),
+    # "Run now" on the jobs page: the same exactly-once claim as the scheduler (job_run).
+    "jobs:run": frozenset({"city_admin"}),
     # Casework (issue 17): cases of repeat mis-drops, their education tasks, verdict audits.
     # Chiefs and managers see and assign cases; the assigned steward records the task.
     "case:read": ADMINS | {"station_chief"},

@@ -841,7 +841,7 @@ def regrade_drop(session: Session, *, actor: policy.Actor, drop_id: int, data: R
         dirty.mark(session, "regrades", {(drop.community_id, drop.local_date): 1})
     audit.record(session, actor_id=actor.account_id, action="drop.regraded", area=area,
                  target_type="drop", target_id=drop.id, ip=ip,
-                 from_quality=change.from_quality, to_quality=quality)
+                 from_quality=change.from_quality, to_quality=quality, reason=data.reason)
     if tell_household:
         notices.tell_regraded(session, drop, change)
     return change

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from community.audit import schemas
+from community.waste import CATEGORY_LABELS
 
 
 @pytest.mark.parametrize(("labels", "enum"), [
@@ -68,3 +69,52 @@ def test_details_read_as_words(app, locale: str, expected: list[str]) -> None:
         assert schemas.describe_detail(detail) == expected
         assert str(schemas.ACTION_LABELS["drop.appeal_decided"]) == (
             "申诉已处理" if locale == "zh" else "Appeal decided")
+
+
+def test_every_job_and_sentence_is_labelled_in_both_languages(app) -> None:
+    """Jobs have titles (the jobs page shows them, not ids); every label and sentence has a
+    Chinese translation; a sentence only names details the log records."""
+    from flask_babel import force_locale
+
+    from community.audit import sentences
+    from community.scheduler.labels import JOB_TITLES
+    from community.scheduler.registry import JOBS
+
+    assert sorted(set(JOBS) - set(JOB_TITLES)) == []
+    assert set(sentences.SENTENCES) <= set(schemas.ACTION_LABELS)
+    with app.test_request_context():
+        for template in sentences.SENTENCES.values():
+            keys = {k.removeprefix("from_").removeprefix("to_")
+                    for k in sentences.used_keys_of(str(template))}
+            assert keys <= set(schemas.DETAIL_LABELS) | {"who", "target"}
+        texts = [*schemas.ACTION_LABELS.values(), *JOB_TITLES.values(),
+                 *sentences.SENTENCES.values(), *(JOBS[n].description for n in JOBS)]
+        with force_locale("en"):
+            english = [str(t) for t in texts]
+        with force_locale("zh"):
+            chinese = [str(t) for t in texts]
+    untranslated = [e for e, z in zip(english, chinese, strict=True) if e == z]
+    assert untranslated == []
+
+
+@pytest.mark.parametrize(("locale", "expected"), [
+    ("zh", "张三 将 1栋1单元101室 的厨余垃圾投放 由 错误 改为 正确，原因：看照片"),
+    ("en", "张三 changed the Kitchen waste drop of 1栋1单元101室 from Incorrect to Correct, "
+           "reason: 看照片"),
+])
+def test_a_regrade_reads_as_a_sentence(app, locale: str, expected: str) -> None:
+    from flask_babel import force_locale
+
+    from community.audit import queries, sentences
+
+    with app.test_request_context(), force_locale(locale):
+        target = str(queries.DROP_NAME) % {
+            "category": str(CATEGORY_LABELS["kitchen"]), "address": "1栋1单元101室"}
+        said = sentences.line("drop.regraded", {"from_quality": "incorrect",
+                                                "to_quality": "correct", "reason": "看照片"},
+                              who="张三", target=target)
+        assert said == expected
+        # An action without its own sentence still reads as words, never as a code.
+        generic = sentences.line("station.windows", {"building": None}, who=None, target=None)
+        assert "station.windows" not in generic
+        assert schemas.detail_value("building", None) == "—"

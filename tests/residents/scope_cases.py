@@ -18,7 +18,8 @@ from tests.scope import Case, exempt, foreign
 
 # Joining takes a code or an invitation token, never an id of someone else's data.
 exempt("residents.home", "residents.link", "residents.card_svg", "residents.card_png",
-       "residents.points", "residents.join", "residents.invitation")
+       "residents.points", "residents.join", "residents.invitation",
+       "residents.points_rules")
 # The account page, its data download and closing: the logged-in account's own (see
 # tests/residents/test_my_account.py).
 exempt("residents.account", "residents.my_data", "residents.close", "residents.notices")

@@ -9,3 +9,8 @@ from tests.scope import Case, foreign
 def _index(world: World) -> list[Case]:
     return [Case("GET", "/admin/jobs/", expect=(403,)),
             Case("GET", "/admin/jobs/?failed=1", expect=(403,))]
+
+
+@foreign("jobs.run")
+def _run(world: World) -> list[Case]:
+    return [Case("POST", "/admin/jobs/points.verify/run", expect=(403,))]

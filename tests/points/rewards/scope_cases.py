@@ -67,6 +67,12 @@ def _my_catalog(w: World) -> list[Case]:
     return [Case("GET", f"/me/rewards?household_id={a.household}")]
 
 
+@foreign("resident_rewards.confirm")
+def _confirm(w: World) -> list[Case]:
+    a = _a_data(w)
+    return [Case("GET", f"/me/rewards/{a.item}/confirm?household_id={a.household}")]
+
+
 @foreign("resident_rewards.redeem")
 def _redeem(w: World) -> list[Case]:
     a = _a_data(w)
