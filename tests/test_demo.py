@@ -113,7 +113,8 @@ def test_demo_is_idempotent_and_logins_work(app: Flask, session: Session,
     assert {role for role, _login, _pw in logins} == set(ROLES)
     landing = {"city_admin": "/dashboard/area", "area_admin": "/dashboard/area",
                "manager": "/dashboard/community", "resident": "/me/",
-               "steward": "/steward/scan", "station_chief": "/steward/stations"}
+               "steward": "/steward/scan", "station_chief": "/steward/stations",
+               "collector": "/collector/"}
     seen: set[str] = set()
     for role, login, password in logins:
         if role in seen:

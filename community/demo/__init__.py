@@ -24,7 +24,16 @@ from typing import Any
 
 from sqlmodel import Session
 
-from community.demo import appeals, casework, city, drops, ratings, rewards, volunteers
+from community.demo import (
+    appeals,
+    casework,
+    city,
+    collection,
+    drops,
+    ratings,
+    rewards,
+    volunteers,
+)
 from community.demo.context import HOUSEHOLDS_PER_COMMUNITY, Demo, Step, format_logins
 
 __all__ = ["SIGNUP_HELP", "STEPS", "build"]
@@ -44,7 +53,8 @@ SIGNUP_HELP = (
 STEPS: list[Step] = [city.add_areas, city.add_households, city.add_accounts, city.add_stations,
                      volunteers.add_stewards, drops.add_drops, drops.add_points,
                      casework.add_casework, appeals.add_appeals,
-                     rewards.add_rewards, volunteers.add_rotas, ratings.add_ratings]
+                     rewards.add_rewards, volunteers.add_rotas, collection.add_collection,
+                     ratings.add_ratings]
 
 
 def build(session: Session, *, seed: int, echo: Callable[[str], Any] = print,
