@@ -19,6 +19,7 @@ import importlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
@@ -332,9 +333,9 @@ def _trends(session: Session, area: Area, month: date,
                    sd.c.local_date <= month_end(month))
             .group_by(sd.c.local_date, sd.c.category)):
         t = by_month.setdefault(rollups.month_start(r.local_date), Totals())
-        counts = Counts(*(int(getattr(r, n) or 0) for n in (
+        counts = Counts(**{n: int(getattr(r, n) or 0) for n in (
             "drops", "identified", "tallies", "graded", "correct", "incorrect",
-            "out_of_window", "weighed")), kg=r.kg or 0)
+            "out_of_window", "weighed")}, kg=Decimal(str(r.kg or 0)))
         t.by_category[r.category] = t.by_category.get(r.category, Counts()) + counts
     for day, scheduled, staffed in session.execute(
             select(cv.c.local_date, func.sum(cv.c.scheduled), func.sum(cv.c.staffed))
@@ -375,7 +376,7 @@ def _stations(session: Session, area: Area, first: date, last: date) -> list[Sta
     sd = table_of(StationDay)
     graded = {sid: (int(g or 0), int(c or 0)) for sid, g, c in session.execute(
         select(sd.c.station_id, func.sum(sd.c.graded), func.sum(sd.c.correct))
-        .join(Area, Area.id == sd.c.community_id)
+        .join(Area, col(Area.id) == sd.c.community_id)
         .where(_in_area(area), sd.c.local_date >= first, sd.c.local_date <= last)
         .group_by(sd.c.station_id))}
     rows = session.execute(
