@@ -31,6 +31,7 @@ from community.demo import (
     collection,
     drops,
     ratings,
+    reports,
     rewards,
     volunteers,
 )
@@ -52,7 +53,7 @@ SIGNUP_HELP = (
 # last (they read every step before).
 STEPS: list[Step] = [city.add_areas, city.add_households, city.add_accounts, city.add_stations,
                      volunteers.add_stewards, drops.add_drops, drops.add_points,
-                     casework.add_casework, appeals.add_appeals,
+                     casework.add_casework, appeals.add_appeals, reports.add_reports,
                      rewards.add_rewards, volunteers.add_rotas, collection.add_collection,
                      ratings.add_ratings]
 
