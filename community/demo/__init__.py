@@ -30,6 +30,7 @@ from community.demo import (
     city,
     collection,
     drops,
+    jobs,
     ratings,
     reports,
     rewards,
@@ -55,7 +56,7 @@ STEPS: list[Step] = [city.add_areas, city.add_households, city.add_accounts, cit
                      volunteers.add_stewards, drops.add_drops, drops.add_points,
                      casework.add_casework, appeals.add_appeals, reports.add_reports,
                      rewards.add_rewards, volunteers.add_rotas, collection.add_collection,
-                     ratings.add_ratings]
+                     ratings.add_ratings, jobs.add_job_history]
 
 
 def build(session: Session, *, seed: int, echo: Callable[[str], Any] = print,

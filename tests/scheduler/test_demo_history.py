@@ -1,0 +1,59 @@
+"""The demo's job history: every periodic job but the yearly one has runs over the demo's
+days, counts in words on the jobs page, one failure kept in the record but not as a job's
+latest run, each job's latest due period left to the real scheduler; written once."""
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlmodel import Session
+
+from community import clock
+from community.db import open_session
+from community.demo.context import Demo
+from community.demo.jobs import add_job_history
+from community.scheduler import history
+from community.scheduler.models import JobRun
+from community.scheduler.registry import JOBS
+from community.scheduler.runner import due
+from tests import builders
+
+pytestmark = pytest.mark.real_db  # commits for real: see tests/conftest.py
+
+ZONE = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 20, 10, 7, tzinfo=ZONE)
+
+
+def test_demo_job_history(app: Flask, client: FlaskClient, session: Session,
+                          world: builders.World) -> None:
+    with clock.freeze(NOW), open_session(app) as demo_session:
+        demo = Demo(session=demo_session, seed=7, echo=lambda _l: None, rng=random.Random(7))
+        add_job_history(demo)
+        made = demo.created
+        add_job_history(demo)  # a second build adds nothing
+        assert demo.created == made
+    runs = list(session.execute(select(JobRun)).scalars())
+    per_job = Counter(r.job for r in runs)
+    assert set(per_job) == set(JOBS) - {"points.expire"}
+    assert per_job["points.verify"] == 59  # 60 days back, but the latest
+    assert per_job["inbox.sms"] == 6 * 12 - 1  # six hours of 5-minute slots but the latest
+    assert [r.error for r in runs if r.status == "failed"] == [
+        "SMS provider: timed out after 10 s (will retry)"]
+    assert history.failing_jobs(session) == 0  # the failure is not any job's latest run
+    # The scheduler still has each job's latest due period to run (none claimed for it).
+    from community.db import get_engine
+    for name, job in JOBS.items():
+        if name != "points.expire":
+            assert len(due(get_engine(app), job, ZONE, NOW)) == 1, name
+    session.commit()
+    builders.login(client, world.city_admin)
+    with clock.freeze(NOW):
+        page = client.get("/admin/jobs/").get_data(as_text=True)
+    assert page.count("从未运行") == 1  # the yearly expiry only
+    assert "已发送：" in page  # counts in words (the SMS runs)
