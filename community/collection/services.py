@@ -44,6 +44,7 @@ from community.collection.schemas import (
 from community.dirty import services as dirty
 from community.errors import DomainError, Forbidden, InvalidInput, NotFound
 from community.images import clean_photo, write_atomic
+from community.rows import pk
 from community.schemas import field_errors
 from community.stations import services as stations_services
 from community.stations.models import Station
@@ -122,7 +123,7 @@ def set_pickup_windows(session: Session, *, actor: policy.Actor, station_id: int
                             created_by=actor.account_id)
     session.add(version)
     session.flush()
-    session.add_all([PickupRange(version_id=version.id, weekday=wd, start_time=start,
+    session.add_all([PickupRange(version_id=pk(version), weekday=wd, start_time=start,
                                  end_time=end)
                      for wd in sorted(set(data.weekdays)) for start, end in data.ranges])
     session.flush()

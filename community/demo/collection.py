@@ -8,6 +8,7 @@ already have collections is left as it is, so a second run changes nothing.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 from sqlalchemy import insert, select
+from sqlmodel import col
 
 from community import clock
 from community.collection import rules
@@ -70,33 +72,34 @@ def add_collection(demo: Demo) -> None:
                 table_of(Collection).c.community_id.in_(ids)).limit(1)).first():
             continue
         stations = session.execute(select(Station).where(
-            Station.community_id.in_(ids)).order_by(Station.id)).scalars().all()  # type: ignore[attr-defined]
+            col(Station.community_id).in_(ids)).order_by(col(Station.id))).scalars().all()
         zones = {pk(c): c.timezone for c in communities}
         _tags_and_windows(demo, stations, zones)
         _pickups(demo, stations, zones, pk(collector))
     session.commit()
 
 
-def _tags_and_windows(demo: Demo, stations, zones: dict[int, str]) -> None:
+def _tags_and_windows(demo: Demo, stations: Sequence[Station], zones: dict[int, str]) -> None:
     session = demo.session
     tagged = set(session.execute(select(table_of(StationTag).c.station_id)).scalars())
     first = clock.local_today(next(iter(zones.values()))) - timedelta(days=demo.days + 1)
     for st in stations:
         if st.id not in tagged:
-            session.add(StationTag(station_id=st.id, token=rules.new_tag_token()))
+            session.add(StationTag(station_id=pk(st), token=rules.new_tag_token()))
             demo.created += 1
         if session.execute(select(table_of(PickupVersion).c.id).where(
                 table_of(PickupVersion).c.station_id == st.id)).first() is None:
-            version = PickupVersion(station_id=st.id, effective_from=first)
+            version = PickupVersion(station_id=pk(st), effective_from=first)
             session.add(version)
             session.flush()
-            session.add_all([PickupRange(version_id=version.id, weekday=d, start_time=PICKUP[0],
+            session.add_all([PickupRange(version_id=pk(version), weekday=d, start_time=PICKUP[0],
                                          end_time=PICKUP[1]) for d in range(7)])
             demo.created += 8
     session.flush()
 
 
-def _pickups(demo: Demo, stations, zones: dict[int, str], collector_id: int) -> None:
+def _pickups(demo: Demo, stations: Sequence[Station], zones: dict[int, str],
+             collector_id: int) -> None:
     rng = demo.rng_for("collection", collector_id)
     photo = _photo()
     collections, lines = [], []
