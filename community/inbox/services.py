@@ -23,13 +23,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, delete, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlmodel import Session, col
 
 from community import clock
 from community.auth.models import Account
 from community.errors import InvalidInput, NotFound
-from community.inbox import rules
+from community.inbox import queries, rules
 from community.inbox.models import NoticeSetting, Notification, SmsOutbox
 from community.inbox.texts import MESSAGES
 from community.rows import insert_ignoring, table_of
@@ -147,12 +147,6 @@ def notify_many(session: Session, *, account_ids: Iterable[int], kind: str,
     return sent
 
 
-def visible(now: datetime) -> ColumnElement[bool]:
-    """Notifications shown by `now` (not held back any longer)."""
-    return or_(col(Notification.visible_after).is_(None),
-               col(Notification.visible_after) <= now)
-
-
 def withdraw(session: Session, *, dedupe_key: str, now: datetime | None = None) -> int:
     """Take back the still held-back messages sent with `dedupe_key` (to every account:
     `notify_many` appends ":<account>"), with their queued texts; returns how many. A message
@@ -208,7 +202,7 @@ def mark_all_read(session: Session, *, account_id: int, now: datetime | None = N
     result = session.exec(
         update(Notification)
         .where(col(Notification.account_id) == account_id, col(Notification.read_at).is_(None),
-               visible(now or clock.now()))
+               queries.visible(now or clock.now()))
         .values(read_at=now or clock.now())
         .execution_options(synchronize_session=False))
     return result.rowcount
