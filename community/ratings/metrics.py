@@ -12,7 +12,10 @@ from decimal import Decimal
 CATEGORIES = ("kitchen", "recyclable", "hazardous", "other")
 # The metric codes a rating stores and a policy's thresholds refer to.
 METRICS = ("scan_rate", "accuracy", "kitchen_accuracy", "participation", "out_of_window_rate",
-           "steward_coverage", "kitchen_separation")
+           "steward_coverage", "kitchen_separation", "on_time_rate")
+# Metrics that do not come from the drops' rollups (`all_metrics` leaves them out): the
+# reports' 按期处置率, added by the rating where a policy sets a threshold on it.
+REPORT_METRICS = ("on_time_rate",)
 RATED = ("not_compliant", "compliant", "star")  # "insufficient" is not a rating of quality
 
 

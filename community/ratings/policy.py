@@ -35,6 +35,7 @@ OPS = (">=", "<=")
 METRIC_OPS: Mapping[str, str] = {
     "scan_rate": ">=", "accuracy": ">=", "kitchen_accuracy": ">=", "participation": ">=",
     "out_of_window_rate": "<=", "steward_coverage": ">=", "kitchen_separation": ">=",
+    "on_time_rate": ">=",
 }
 # Checks that are not thresholds on a rate: the data facts and last month's level.
 ACTIVE_HOUSEHOLDS = "active_households"

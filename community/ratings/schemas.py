@@ -37,6 +37,9 @@ class Metric(StrEnum):
     OUT_OF_WINDOW_RATE = "out_of_window_rate"
     STEWARD_COVERAGE = "steward_coverage"
     KITCHEN_SEPARATION = "kitchen_separation"
+    # 按期处置率 of the community's reports (community/reports); rated only where a policy
+    # sets a threshold on it (default off).
+    ON_TIME_RATE = "on_time_rate"
 
 
 LEVEL_LABELS: dict[str, Any] = {
@@ -53,6 +56,7 @@ METRIC_LABELS: dict[str, Any] = {
     Metric.OUT_OF_WINDOW_RATE: _l("Out-of-window rate"),
     Metric.STEWARD_COVERAGE: _l("Steward coverage"),
     Metric.KITCHEN_SEPARATION: _l("Kitchen-waste separation"),
+    Metric.ON_TIME_RATE: _l("On-time handling of reports"),
 }
 
 

@@ -34,6 +34,7 @@ from community.ratings import policy as rating_policy
 from community.ratings.models import Rating, RatingChange, RatingPolicy
 from community.ratings.policy import DEFAULT_POLICY, LEVELS, Facts, Policy
 from community.ratings.schemas import PolicyVersionIn, SimulationIn
+from community.reports import queries as reports_queries
 from community.rows import dialect_insert, table_of
 from community.stations.services import MAX_AGE
 
@@ -199,10 +200,15 @@ def rate_communities(session: Session, *, month: date, now: datetime,
         select(col(Rating.community_id), col(Rating.level))
         .where(col(Rating.month) == add_months(month, -1))).all())
     rows, changed = [], {}
+    # The reports' on-time rate, read only for the communities whose policy rates it.
+    wanted = [c for c, path in communities if _rates_reports(resolve(in_force, path).policy)]
+    on_time = reports_queries.on_time_values(session, wanted, month, now=now)
     for community_id, path in communities:
         chosen = resolve(in_force, path)
         t = totals[community_id]
         values = metrics.all_metrics(t)
+        if community_id in on_time:
+            values["on_time_rate"] = on_time[community_id]
         result = rating_policy.evaluate(chosen.policy, values, _facts(t),
                                         before.get(community_id))
         counts[result.level] += 1
@@ -226,6 +232,12 @@ def rate_communities(session: Session, *, month: date, now: datetime,
             for c, (old, new) in sorted(changed.items())])
     session.flush()
     return {"communities": len(rows), **counts}, changed
+
+
+def _rates_reports(policy: rating_policy.Policy) -> bool:
+    """Whether a policy holds a threshold on the reports' on-time rate (default: none)."""
+    return any(t.metric in metrics.REPORT_METRICS
+               for level in rating_policy.GRADED for t in policy.thresholds(level))
 
 
 def final_from(month: date) -> date:
@@ -332,6 +344,11 @@ def _month_inputs(session: Session, communities: Sequence[tuple[int, str, str]],
         for community_id, t in rollups.community_totals(session, fresh, first, last,
                                                         now=now).items():
             out[community_id] = (metrics.all_metrics(t), _facts(t))
+    # A draft may set a threshold on the reports' on-time rate: give it the month's value.
+    for community_id, value in reports_queries.on_time_values(
+            session, [c for c in ids if "on_time_rate" not in out[c][0]], month,
+            now=now).items():
+        out[community_id][0]["on_time_rate"] = value
     return out, stored
 
 

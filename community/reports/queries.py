@@ -290,3 +290,26 @@ def summary(session: Session, area_id: int, month: date, *,
     return Summary(area, first, on_time_rate(session, area_id, first, now=now),
                    on_time_rate(session, area_id, before, now=now), len(open_),
                    sum(due < now for due in open_))
+
+
+def on_time_values(session: Session, community_ids: list[int], month: date, *,
+                   now: datetime | None = None) -> dict[int, float | None]:
+    """按期处置率 of several communities for one local month, as the ratings store it (None:
+    nothing was due); one read for them all."""
+    if not community_ids:
+        return {}
+    now = now or clock.now()
+    zones = dict(session.execute(select(col(Area.id), col(Area.timezone)).where(
+        col(Area.id).in_(community_ids))).all())
+    bounds = {c: rules.month_bounds(month, tz) for c, tz in zones.items()}
+    lo = min(b[0] for b in bounds.values()) if bounds else now
+    hi = max(b[1] for b in bounds.values()) if bounds else now
+    facts: dict[int, list[rules.RateFact]] = {c: [] for c in community_ids}
+    for c, due, handled in session.execute(
+            select(col(Report.community_id), col(Report.due_at), col(Report.handled_at))
+            .where(col(Report.community_id).in_(community_ids),
+                   col(Report.kind).not_in(rules.STREET_KINDS),
+                   col(Report.due_at) >= lo, col(Report.due_at) < hi)).all():
+        facts[c].append(rules.RateFact(due, handled))
+    return {c: rules.rate(facts[c], *bounds[c], now).value if c in bounds else None
+            for c in community_ids}
