@@ -33,7 +33,8 @@ def _compact_nav(page: Page) -> None:
     assert bar["height"] <= 60, bar
     toggle = page.get_by_test_id("nav-toggle").bounding_box()
     assert toggle is not None
-    assert toggle["height"] >= 44 and toggle["width"] >= 44, toggle
+    assert toggle["height"] >= 44, toggle
+    assert toggle["width"] >= 44, toggle
     expect(page.get_by_test_id("nav-my-shifts")).to_be_hidden()
     page.get_by_test_id("nav-toggle").click()
     rows = page.evaluate("""Array.from(document.querySelectorAll(
