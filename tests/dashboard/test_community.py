@@ -11,6 +11,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import event
 from sqlmodel import Session
 
 from community import clock
@@ -160,6 +161,28 @@ def test_trends(app, session: Session, world: builders.World) -> None:
     assert monthly["series"][0]["data"][-2] == 50.0   # October, finished
     assert monthly["series"][1]["data"][-1] == 75.0   # November so far
     assert monthly["target"] == 70.0
+
+
+def test_trends_read_the_household_history_once(session: Session,
+                                                world: builders.World) -> None:
+    """Participation's "active at the period's end" reads the household history in one
+    statement for the whole trend (19 days not rolled up and 2 months here: 21 before), plus
+    one for each of the two compared months' totals."""
+    scene(session, world)
+    actor = builders_actor(session, world.manager_a.id)
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "household_event" in statement:
+            statements.append(statement)
+
+    connection = session.connection()
+    event.listen(connection, "before_cursor_execute", seen)
+    try:
+        queries.community_dashboard(session, actor=actor, community_id=None, now=NOW)
+    finally:
+        event.remove(connection, "before_cursor_execute", seen)
+    assert len(statements) == 3
 
 
 def test_breakdowns(client, session: Session, world: builders.World) -> None:
