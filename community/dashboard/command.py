@@ -304,8 +304,9 @@ def _worst(items: Sequence[RankItem]) -> list[RankItem]:
 
 
 def _improved(items: Sequence[RankItem]) -> list[RankItem]:
-    """The five largest rises of the headline figure since last month."""
-    rose = [r for r in items if r.change is not None and r.change > 0]
+    """The five largest rises of the headline figure since last month (at least the 0.1
+    point the page shows: "+0.0" is no improvement)."""
+    rose = [r for r in items if r.change is not None and r.change >= 0.0005]
     return sorted(rose, key=lambda r: (-(r.change or 0), r.name))[:SHORT_LIST]
 
 
