@@ -28,7 +28,7 @@ below zero; the debit it cannot make is not taken later (see `_recompute`).
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
 from time import monotonic
@@ -814,17 +814,24 @@ def award_for_drops(session: Session, facts: Sequence[DropFacts], *, community_i
     return {f.drop_id: got.get(f"drop:{f.drop_id}", 0) for f in facts}
 
 
-def points_for_drops(session: Session, community_id: int,
-                     drop_ids: Sequence[int]) -> dict[int, int]:
+def points_for_drops(session: Session, community_id: int, drop_ids: Sequence[int], *,
+                     days: Collection[date] = ()) -> dict[int, int]:
     """What the first scoring of each drop of a community credited (for a replayed scan's
-    feedback)."""
+    feedback).
+
+    `days`, the drops' local days when the caller has them: every entry of source
+    "drop:<id>" is dated by its drop's day, so the read then visits only those days'
+    monthly partitions (PostgreSQL) instead of every month of the ledger.
+    """
     if not drop_ids:
         return {}
     sources = {f"drop:{i}": i for i in drop_ids}
+    on_days = [any_of(session, col(LedgerEntry.local_date), sorted(set(days)))] if days else []
     rows = session.execute(
         select(col(LedgerEntry.source), func.sum(LedgerEntry.amount))
         .where(col(LedgerEntry.community_id) == community_id,
-               col(LedgerEntry.source).in_(sources), col(LedgerEntry.kind).in_(DROP_KINDS))
+               col(LedgerEntry.source).in_(sources), col(LedgerEntry.kind).in_(DROP_KINDS),
+               *on_days)
         .group_by(LedgerEntry.source))
     got = {sources[s]: int(t or 0) for s, t in rows}
     return {i: got.get(i, 0) for i in drop_ids}

@@ -196,7 +196,8 @@ def recent_scans(session: Session, *, actor: policy.Actor, community_ids: Sequen
                     any_of(session, col(Household.id), ids))).scalars():
                 labels[(cid, pk(hh))] = households_services.address_label(hh)
         points |= points_services.points_for_drops(
-            session, cid, sorted(pk(d) for d in rows if d.community_id == cid and d.household_id))
+            session, cid, sorted(pk(d) for d in rows if d.community_id == cid and d.household_id),
+            days={d.local_date for d in rows if d.community_id == cid and d.household_id})
     return [RecentScan(
         client_id=d.client_id, station_id=d.station_id, category=d.category,
         quality=d.quality, happened_at=d.happened_at.astimezone(UTC),

@@ -332,13 +332,18 @@ def _recent_drops(session: Session, community_id: int,
     if not households:
         return set()
     times = [r["happened_at"] for r in rows]
+    lo, hi = min(times) - DUPLICATE_WINDOW, max(times) + DUPLICATE_WINDOW
+    one = timedelta(days=1)
     found = session.execute(
         select(col(Drop.household_id), col(Drop.category), col(Drop.happened_at), col(Drop.id))
         .where(col(Drop.community_id) == community_id,
                any_of(session, col(Drop.household_id), households),
                any_of(session, col(Drop.category), {r["category"] for r in rows}),
-               col(Drop.happened_at) >= min(times) - DUPLICATE_WINDOW,
-               col(Drop.happened_at) <= max(times) + DUPLICATE_WINDOW,
+               col(Drop.happened_at) >= lo, col(Drop.happened_at) <= hi,
+               # The local day is within a day of the UTC day: on PostgreSQL only the
+               # monthly partitions of those days are read.
+               col(Drop.local_date) >= lo.astimezone(UTC).date() - one,
+               col(Drop.local_date) <= hi.astimezone(UTC).date() + one,
                col(Drop.voided_at).is_(None))
     ).all()
     return {(h, c, t, i) for h, c, t, i in found}
@@ -556,7 +561,8 @@ def _record_community(session: Session, actor: policy.Actor, community_id: int,
     points = _award_new(session, community_id, [{**r, "id": inserted[r["client_id"]]}
                                                 for r in rows if r["client_id"] in inserted], now)
     points |= points_services.points_for_drops(session, community_id, sorted(
-        {pk(d) for d in replays.values() if d.household_id}))
+        {pk(d) for d in replays.values() if d.household_id}),
+        days={d.local_date for d in replays.values() if d.household_id})
     for n, row, warnings in pending:
         if row["client_id"] in inserted:
             drop_id = inserted[row["client_id"]]
