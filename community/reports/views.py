@@ -23,6 +23,7 @@ from flask import (
     send_from_directory,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlmodel import Session
@@ -241,7 +242,7 @@ def reopen(report_id: int):
 
 def _chart(board: queries.Board) -> dict[str, Any]:
     """Reports by kind and week (stacked bars; ECharts data for static/js/dashboard.js)."""
-    return {"locale": str(request.accept_languages.best or "zh"), "labels": {"na": _("n/a")},
+    return {"locale": str(get_locale() or "zh"), "labels": {"na": _("n/a")},
             "charts": {"report_weeks": {
                 "kind": "bar", "percent": False, "yName": _("Reports"),
                 "x": [m.strftime("%m-%d") for m in board.weeks],
