@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 # One per registered job (tests/audit/test_schemas.py keeps them equal to JOBS).
 JOB_TITLES: dict[str, Any] = {
     "points.expire": _l("Expire old points"),
+    "points.carry_forward": _l("Carry points into the next year"),
     "points.verify": _l("Check the points ledger"),
     "ratings.rollups": _l("Daily figures"),
     "ratings.refresh": _l("Refresh changed days"),
@@ -17,7 +18,7 @@ JOB_TITLES: dict[str, Any] = {
     "volunteers.rotas": _l("Steward rotas"),
     "volunteers.close_shifts": _l("Close finished shifts"),
     "volunteers.reminders": _l("Shift reminders"),
-    "volunteers.digest": _l("Daily digest for managers and chiefs"),
+    "dashboard.digest": _l("Daily digest for managers and chiefs"),
     "inbox.sms": _l("Send text messages"),
     "casework.cases": _l("Mis-drop cases"),
     "casework.nightly": _l("Nightly case check and audit sample"),

@@ -1,0 +1,153 @@
+"""The daily digest for community managers and station chiefs (issue 19, item 7): what is
+waiting for them, in one inbox message (and a text where they opted in), instead of a
+round of pages.
+
+A manager's digest: hours waiting for approval, join requests, shifts at risk in the next
+48 hours, open mis-drop cases, overdue reports. A chief's: the at-risk shifts of the
+stations they run and the community's open cases. Nothing waiting, no message. Each
+person gets one per community per local day (the inbox's dedupe key), whatever re-runs.
+
+Overdue reports come from `community.reports` when it offers `area_overdue` (checked at
+run time, so the digest works with or without that module; see `_overdue_reports`).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from community import clock
+from community.areas.models import Area
+from community.auth import services as auth_services
+from community.auth.models import Account, RoleGrant
+from community.casework.models import MisdropCase
+from community.households.models import HouseholdMember
+from community.inbox import services as notifications
+from community.rows import pk
+from community.stations.models import Station
+from community.volunteers.models import Shift, ShiftAssignment
+from community.volunteers.shifts import queries as shifts_queries
+
+MAX_LISTED = 3  # at-risk shifts named in the message; the rest are counted
+
+
+@dataclass
+class Digest:
+    """What waits in one community (for one reader: a chief sees their stations only)."""
+
+    community: Area
+    hours_pending: int = 0
+    join_requests: int = 0
+    at_risk: list[tuple[datetime, str]] = field(default_factory=list)  # (start, station)
+    open_cases: int = 0
+    overdue_reports: int | None = None  # None: the reports module is not there
+
+    def empty(self) -> bool:
+        """Nothing waiting: no message."""
+        return not (self.hours_pending or self.join_requests or self.at_risk
+                    or self.open_cases or self.overdue_reports)
+
+    def params(self) -> dict[str, Any]:
+        """The inbox message's parameters (plain values; worded at read time)."""
+        tz = self.community.timezone
+        shown = [f"{clock.local(at, tz):%m-%d %H:%M} {name}"
+                 for at, name in self.at_risk[:MAX_LISTED]]
+        more = len(self.at_risk) - len(shown)
+        return {"community": self.community.name, "hours": self.hours_pending,
+                "joins": self.join_requests, "at_risk": len(self.at_risk),
+                "shifts": (" (" + "; ".join(shown) + (f"; +{more}" if more > 0 else "") + ")"
+                           if shown else ""),
+                "cases": self.open_cases,
+                "overdue": "—" if self.overdue_reports is None else self.overdue_reports}
+
+
+def _count(session: Session, stmt: Any) -> int:
+    return int(session.execute(stmt).scalar_one() or 0)
+
+
+def _overdue_reports(session: Session, community: Area, now: datetime) -> int | None:
+    """Overdue open reports of the community, or None when `community.reports` (built by
+    another change) is absent or offers no `area_overdue` yet."""
+    try:
+        from community.reports import queries as reports_queries
+    except ImportError:
+        return None
+    area_overdue = getattr(reports_queries, "area_overdue", None)
+    if area_overdue is None:
+        return None
+    return len(area_overdue(session, community, now=now).rows)
+
+
+def community_digest(session: Session, community: Area, *, now: datetime,
+                     manager_id: int | None) -> Digest:
+    """The manager's view of one community (at-risk shifts through the manager's scope)."""
+    cid = pk(community)
+    hours = _count(session, select(func.count()).select_from(ShiftAssignment)
+                   .join(Shift, col(Shift.id) == ShiftAssignment.shift_id).where(
+                       col(Shift.community_id) == cid,
+                       col(ShiftAssignment.hours_status) == "pending"))
+    joins = _count(session, select(func.count()).select_from(HouseholdMember).where(
+        col(HouseholdMember.community_id) == cid, col(HouseholdMember.status) == "pending"))
+    cases = _count(session, select(func.count()).select_from(MisdropCase).where(
+        col(MisdropCase.community_id) == cid, col(MisdropCase.status) == "open"))
+    at_risk: list[tuple[datetime, str]] = []
+    if manager_id is not None:
+        actor = auth_services.load_actor(session, manager_id)
+        rows = shifts_queries.at_risk(session, actor=actor, community_id=cid, now=now).rows
+        at_risk = [(shift.starts_at, name) for shift, name, _state in rows]
+    return Digest(community, hours, joins, at_risk, cases,
+                  _overdue_reports(session, community, now))
+
+
+def _recipients(session: Session, community: Area) -> tuple[list[int], dict[int, set[str]]]:
+    """(active managers of the community, chief account → names of the stations they run)."""
+    managers = list(session.execute(
+        select(col(RoleGrant.account_id)).join(Account, col(Account.id) == RoleGrant.account_id)
+        .where(col(RoleGrant.area_id) == community.id, col(RoleGrant.role) == "manager",
+               col(Account.active).is_(True)).order_by(col(RoleGrant.account_id))).scalars())
+    chiefs: dict[int, set[str]] = {}
+    for chief_id, name in session.execute(
+            select(col(Station.chief_id), col(Station.name)).where(
+                col(Station.community_id) == community.id, col(Station.chief_id).is_not(None))):
+        chiefs.setdefault(int(chief_id), set()).add(name)
+    return managers, chiefs
+
+
+def send_digests(session: Session, *, now: datetime) -> Mapping[str, int]:
+    """Every community's digest to its managers and chiefs (flushes; the job commits)."""
+    sent = skipped = 0
+    communities = session.execute(select(Area).where(col(Area.level) == "community")
+                                  .order_by(col(Area.id))).scalars().all()
+    for community in communities:
+        managers, chiefs = _recipients(session, community)
+        if not managers and not chiefs:
+            continue
+        digest = community_digest(session, community, now=now,
+                                  manager_id=managers[0] if managers else None)
+        day = clock.local_today(community.timezone, now).isoformat()
+        key = f"digest:{community.id}:{day}"
+        for account_id in managers:
+            if digest.empty():
+                skipped += 1
+                continue
+            sent += notifications.notify(session, account_id=account_id, kind="daily_digest",
+                                         params=digest.params(), link="/dashboard/community",
+                                         dedupe_key=f"{key}:{account_id}")
+        for account_id, stations in chiefs.items():
+            if account_id in managers:
+                continue  # a manager who is also a chief has the whole digest
+            mine = Digest(community, at_risk=[(at, name) for at, name in digest.at_risk
+                                              if name in stations],
+                          open_cases=digest.open_cases)
+            if mine.empty():
+                skipped += 1
+                continue
+            sent += notifications.notify(session, account_id=account_id,
+                                         kind="chief_digest", params=mine.params(),
+                                         link="/steward/stations",
+                                         dedupe_key=f"{key}:{account_id}")
+    return {"digests": sent, "skipped": skipped}
