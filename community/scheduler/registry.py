@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from community import partitions
 from community.casework import jobs as casework_jobs
+from community.dashboard import digest as dashboard_digest
 from community.inbox import jobs as inbox_jobs
 from community.points import jobs as points_jobs
 from community.ratings import jobs as ratings_jobs
@@ -110,6 +111,12 @@ def _refresh_rollups(session: Session, period: Period) -> Mapping[str, Any]:
     return ratings_jobs.refresh_dirty(session, now=period.due_at)
 
 
+def _send_digests(session: Session, period: Period) -> Mapping[str, Any]:
+    # Once a day; the inbox's dedupe key (per community, day and person) keeps a re-run
+    # from sending twice.
+    return dashboard_digest.send_digests(session, now=period.due_at)
+
+
 def _rate_month(session: Session, period: Period) -> Mapping[str, Any]:
     # Due on the 1st after the daily rollup: rates every community for the month before.
     return ratings_jobs.rate_month(session, month=period.start.date(), now=period.due_at)
@@ -145,6 +152,10 @@ JOBS: dict[str, Job] = {job.name: job for job in (
     Job("volunteers.reminders", EveryMinutes(15, catch_up=1), _remind_shifts,
         _l("Remind stewards of their shifts two hours ahead (in-app inbox)"),
         _l("Every 15 minutes")),
+    Job("dashboard.digest", Daily(at=time(7, 30), catch_up=1), _send_digests,
+        _l("Send managers and station chiefs their daily digest: hours to approve, join "
+           "requests, shifts at risk in the next 48 hours, open cases, overdue reports"),
+        _l("Every day at 07:30")),
     Job("inbox.sms", EveryMinutes(5, catch_up=1), _send_sms,
         _l("Send the text messages of notifications to people who asked for them (not at "
            "night)"),
