@@ -227,6 +227,17 @@ def contaminated_kitchen_bins(session: Session, community_ids: Sequence[int], fi
         .group_by(col(CollectionLine.community_id)))}
 
 
+def contaminated_kitchen_by_station(session: Session, community_id: int, first: date,
+                                    last: date) -> dict[int, int]:
+    """收运端检出 per station of a community over local days first..last (kitchen bins)."""
+    return {sid: int(n or 0) for sid, n in session.execute(
+        select(col(CollectionLine.station_id), func.sum(col(CollectionLine.contaminated_bins)))
+        .where(col(CollectionLine.community_id) == community_id,
+               col(CollectionLine.local_date) >= first, col(CollectionLine.local_date) <= last,
+               col(CollectionLine.category) == "kitchen")
+        .group_by(col(CollectionLine.station_id)))}
+
+
 def area_month_kg(session: Session, area: Area, first: date, last: date) -> dict[str, Decimal]:
     """The collectors' kg by category in every community under `area` over first..last: the
     pre-filled source of the area's monthly tonnage."""

@@ -24,6 +24,7 @@ from community import clock
 from community.areas import services as areas_services
 from community.areas.models import Area
 from community.auth import policy
+from community.collection import queries as collection_queries
 from community.dashboard import rules as dashboard_rules
 from community.errors import Forbidden, NotFound
 from community.households.models import HouseholdEvent
@@ -137,6 +138,8 @@ class StationRow:
     by_category: dict[str, Counts] = field(default_factory=dict)
     scheduled: int = 0
     staffed: int = 0
+    # 收运端检出: kitchen bins the collectors found contaminated here (community/collection).
+    pickup_contaminated: int = 0
 
     @property
     def counts(self) -> Counts:
@@ -148,6 +151,11 @@ class StationRow:
         t = Totals(by_category=self.by_category, windows_scheduled=self.scheduled,
                    windows_staffed=self.staffed)
         return metrics.all_metrics(t).get(code)
+
+    def kitchen_accuracy_with_pickup(self) -> float | None:
+        """Kitchen accuracy counting the contaminated bins found at pickup (shown apart)."""
+        return metrics.kitchen_accuracy_with_pickup(Totals(
+            by_category=self.by_category, pickup_contaminated_kitchen=self.pickup_contaminated))
 
 
 @dataclass(frozen=True)
@@ -352,6 +360,10 @@ def _stations(session: Session, cid: int, first: date, last: date,
                    cv.c.local_date <= last).group_by(cv.c.station_id)):
         if sid in rows:
             rows[sid].scheduled, rows[sid].staffed = int(scheduled or 0), int(staffed or 0)
+    for sid, n in collection_queries.contaminated_kitchen_by_station(session, cid, first,
+                                                                     last).items():
+        if sid in rows:
+            rows[sid].pickup_contaminated = n
     return list(rows.values())
 
 

@@ -196,3 +196,24 @@ def test_every_new_route_refuses_outsiders(client, session, world, who) -> None:
             if endpoint == "collection.record_batch" and resp.status_code == 200:
                 assert json.loads(body)["results"][0]["error"] == "station_outside_area"
     assert (_count(session, Collection), _count(session, PickupVersion)) == before
+
+
+def test_dashboard_station_table_shows_pickup_contamination_apart(client, session,
+                                                                  scene) -> None:
+    w, st, _st2, mine, _other = scene
+    for _ in range(3):
+        builders.drop(session, st, w.households_a[0], happened_at=MORNING.replace(hour=7),
+                      quality="correct")
+    session.commit()
+    builders.login(client, mine)
+    client.post(API, json={"collections": [
+        h.pickup(h.token(session, st), MORNING,
+                 {"category": "kitchen", "bins": 2, "kg": 70, "contaminated_bins": 1,
+                  "photo": h.photo_url()})]})
+    client.post("/logout")
+    builders.login(client, w.manager_a)
+    page = client.get(f"/dashboard/community?community_id={w.a.id}&month=2026-11")
+    row = re.search(rf'data-station-id="{st.id}">(.*?)</tr>', page.get_data(as_text=True),
+                    re.S).group(1)
+    assert re.search(r'data-col="kitchen_accuracy">100', row)  # the stewards' own grading
+    assert re.search(r'data-col="pickup_contaminated">1 · 75', row)  # 3 / (3 + 1)
