@@ -176,11 +176,21 @@ class OpenShifts:
 
     is_steward: bool
     days: list[tuple[date, list[OpenShift]]] = field(default_factory=list)
+    # The filter's choices and what was chosen (station id; free places only; fits my
+    # availability only), and how many shifts the filters left out.
+    stations: list[tuple[int, str]] = field(default_factory=list)
+    station_id: int | None = None
+    free_only: bool = False
+    fits_only: bool = False
+    hidden: int = 0
 
 
 def open_shifts(session: Session, *, account_id: int, now: datetime,
-                days: int = OPEN_DAYS) -> OpenShifts:
-    """Shifts starting in the next `days` days in the communities where the account stewards."""
+                days: int = OPEN_DAYS, station_id: int | None = None,
+                free_only: bool = False, fits_only: bool = False) -> OpenShifts:
+    """Shifts starting in the next `days` days in the communities where the account stewards,
+    by local day; optionally one station's, only those with free places, only those inside
+    the steward's weekly availability."""
     stewards = list(session.execute(
         select(Steward, Area).join(Area, col(Area.id) == Steward.community_id)
         .where(col(Steward.account_id) == account_id,
@@ -199,12 +209,20 @@ def open_shifts(session: Session, *, account_id: int, now: datetime,
         col(ShiftAssignment.shift_id).in_(ids),
         col(ShiftAssignment.steward_id).in_([s.id for s, _a in stewards]),
         col(ShiftAssignment.status).in_(rules.ACTIVE))).scalars()) if ids else set()
-    out = OpenShifts(True)
+    out = OpenShifts(True, station_id=station_id, free_only=free_only, fits_only=fits_only)
+    out.stations = sorted({(s.station_id, name) for s, name in rows}, key=lambda x: x[1])
+    available = {st.community_id: st.availability or [] for st, _a in stewards}
     by_day: dict[date, list[OpenShift]] = {}
     for s, name in rows:
         n = signed.get(s.id, 0)
         item = OpenShift(s, name, areas[s.community_id], n, s.id in mine,
                          now < s.starts_at - rules.SIGNUP_CUTOFF and n < s.needed)
+        if ((station_id is not None and s.station_id != station_id)
+                or (free_only and item.free == 0 and not item.mine)
+                or (fits_only and not rules.fits_availability(
+                    available.get(s.community_id, []), item.start, item.end))):
+            out.hidden += 1
+            continue
         by_day.setdefault(item.start.date(), []).append(item)
     out.days = sorted(by_day.items())
     return out

@@ -20,9 +20,10 @@ calculations the shift services build on:
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 DEFAULT_NEEDED = 1
@@ -304,3 +305,14 @@ def needs_help(state: ShiftState) -> bool:
 def week_start(day: date) -> date:
     """The Monday of `day`'s week."""
     return day - timedelta(days=day.weekday())
+
+
+def fits_availability(availability: Iterable[Mapping[str, Any]], start: datetime,
+                      end: datetime) -> bool:
+    """Whether a shift (local start and end, one day) lies inside one of a steward's weekly
+    availability slots ({"weekday": 0-6, "start": "HH:MM", "end": "HH:MM"})."""
+    begins, ends = start.strftime("%H:%M"), end.strftime("%H:%M")
+    return any(int(slot.get("weekday", -1)) == start.weekday()
+               and str(slot.get("start", "99:99")) <= begins
+               and ends <= str(slot.get("end", "00:00"))
+               for slot in availability)

@@ -78,7 +78,11 @@ def mine():
 @login_required
 def open_list():
     """Open shifts of the steward's communities for the next two weeks, with free places."""
-    data = queries.open_shifts(get_session(), account_id=current_user.id, now=clock.now())
+    # A malformed filter value is no filter (a plain GET form on a phone).
+    data = queries.open_shifts(get_session(), account_id=current_user.id, now=clock.now(),
+                               station_id=request.args.get("station_id", type=int),
+                               free_only=request.args.get("free") == "1",
+                               fits_only=request.args.get("fits") == "1")
     return render_template("volunteers/shifts_open.html", data=data, **_labels())
 
 

@@ -1,6 +1,7 @@
 """Shift pages in zh and en: the steward's phone pages and calendar feed, the managers' rota."""
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, time, timedelta
 
 import icalendar
@@ -326,3 +327,42 @@ def test_times_on_pages_are_local(client: FlaskClient, session: Session,
     assert "07:00–09:00" in body
     assert "23:00–01:00" not in body
     assert session.execute(select(Shift).where(col(Shift.id) == morning.id)).scalar_one()
+
+
+def test_open_list_filters_by_station_free_places_and_availability(
+        client: FlaskClient, session: Session, rota, world: builders.World) -> None:
+    """Grouped by day; a second station's shift, a full one, and the steward's Thursday
+    availability 06:00-10:00 (tomorrow is a Thursday: the 07-09 shift fits, 18-20 not)."""
+    st, sw, morning, evening = rota
+    west = builders.station(session, world.a, "西门投放亭")
+    later = rb.shift(session, west, datetime.combine(TOMORROW + timedelta(days=1), time(7),
+                                                     tzinfo=SH))
+    other = rb.steward(session, world.a, name="stewardy")
+    rb.assignment(session, evening, other)  # evening: full (needs 1)
+    sw.availability = [{"weekday": TOMORROW.weekday(), "start": "06:00", "end": "10:00"}]
+    session.add(sw)
+    session.commit()
+    builders.login(client, account_of(session, sw))
+
+    def shown(query: str = "") -> list[int]:
+        body = client.get("/steward/shifts/open" + query).get_data(as_text=True)
+        return [int(x) for x in re.findall(r'data-testid="open-shift" data-shift-id="(\d+)"',
+                                           body)]
+
+    assert shown() == [morning.id, evening.id, later.id]
+    body = client.get("/steward/shifts/open").get_data(as_text=True)
+    assert body.count('data-testid="open-day"') == 2  # grouped by day
+    assert shown(f"?station_id={west.id}") == [later.id]
+    assert shown("?free=1") == [morning.id, later.id]
+    assert shown("?fits=1") == [morning.id]
+    assert shown(f"?fits=1&station_id={west.id}") == []
+    body = client.get(f"/steward/shifts/open?fits=1&station_id={west.id}").get_data(
+        as_text=True)
+    assert "没有符合筛选条件的班次。" in body
+    assert "已按筛选条件隐藏 3 个班次" in body
+    assert shown("?station_id=abc") == [morning.id, evening.id, later.id]  # no filter
+    rb.english(client)
+    body = client.get("/steward/shifts/open?free=1").get_data(as_text=True)
+    assert "1 shift hidden by the filters" in body
+    assert "Fits my availability" in body
+    assert st.id
