@@ -91,15 +91,16 @@ def add_job_history(demo: Demo) -> None:
             took = timedelta(seconds=rng.randint(1, 40) if not isinstance(
                 job.cadence, EveryMinutes) else rng.randint(0, 3), milliseconds=rng.randint(
                     50, 900))
-            row = {"job": name, "period": job.cadence.key(period), "status": "succeeded",
+            row: dict[str, Any] = {
+                   "job": name, "period": job.cadence.key(period), "status": "succeeded",
                    "started_at": started, "finished_at": started + took, "attempts": 1,
                    "counts": _counts(name, rng, len(demo.communities)), "error": "",
                    "trigger": "schedule"}
             # Two failures that a retry fixed, and one SMS slot the provider lost (kept as
             # failed: the next slot sent its texts).
             if name == "points.verify" and i == 9:
-                row.update(attempts=2, started_at=started + timedelta(minutes=30))
-                row["finished_at"] = row["started_at"] + took
+                retried = started + timedelta(minutes=30)
+                row.update(attempts=2, started_at=retried, finished_at=retried + took)
             if name == "ratings.refresh" and i == 20:
                 row.update(attempts=2)
             if name == "inbox.sms" and i == 30:

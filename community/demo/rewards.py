@@ -22,7 +22,7 @@ from community.households.models import HouseholdMember
 from community.points import services as points_services
 from community.points.models import RewardItem
 from community.points.rewards import services as rewards
-from community.points.rewards.schemas import RedeemIn, RewardIn
+from community.points.rewards.schemas import LimitPeriod, RedeemIn, RewardIn
 from community.points.schemas import AdjustIn
 from community.rows import pk
 
@@ -35,7 +35,8 @@ REWARD_CATALOG = (
     ("物业费抵用券（50元）", "抵扣本户下季度物业费，每户每季度限兑一张", 300, 10),
 )
 # The voucher is limited per household (the description says so; now the shop enforces it).
-REWARD_LIMITS = {3: (1, "quarter")}
+REWARD_LIMITS: dict[int, tuple[int | None, LimitPeriod | None]] = {
+    3: (1, LimitPeriod.QUARTER)}
 # What the demo residents did with them: (resident number, item index, outcome, days ago).
 REWARD_STORY = ((1, 2, "handed_over", 3), (1, 0, "reserved", 1), (2, 1, "cancelled", 2))
 REWARD_BONUS_REASON = "社区积分兑换活动奖励"

@@ -189,7 +189,7 @@ def points_rules():
     wanted = request.args.get("household_id", type=int)
     current = next((h for h in households if h.household.id == wanted), households[0])
     page = points_explain.how_points_work(
-        get_session(), community_id=current.community.id,
+        get_session(), community_id=pk(current.community),
         on=clock.local_today(current.community.timezone))
     return render_template("residents/points_rules.html", page=page, current=current)
 
