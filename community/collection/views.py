@@ -10,12 +10,14 @@ offline is never lost or stored twice.
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
+    Response,
     current_app,
     flash,
     jsonify,
@@ -59,6 +61,15 @@ bp = Blueprint("collection", __name__)
 MAX_BATCH_BYTES = 4 * (MAX_PHOTO_TEXT + 64 * 1024)  # a few queued pickups with photos
 API_BATCH = "/collector/api/collections"
 API_CSRF = "/api/v1/csrf"
+# Static files the service worker pre-caches so the page works with no network at all.
+PRECACHED_STATIC = (
+    "css/app.css",
+    "js/collect.js",
+    "js/scan-queue.js",
+    "js/qr-camera.js",
+    "vendor/zxing-wasm/reader.js",
+    "vendor/zxing-wasm/zxing_reader.wasm",
+)
 
 UI_STRINGS = {
     "queued": _l("Saved on this phone; it will be sent when online."),
@@ -136,6 +147,7 @@ def collect():
                      for s in stations if s.id in tags},
         "prefix": rules.TAG_PREFIX,
         "urls": {"batch": API_BATCH, "csrf": API_CSRF,
+                 "sw": url_for("collection.service_worker"), "scope": "/collector/",
                  "wasm": url_for("static", filename="vendor/zxing-wasm/zxing_reader.wasm")},
         "labels": {"ui": {k: str(v) for k, v in UI_STRINGS.items()},
                    "categories": {c: str(CATEGORY_LABELS[c]) for c in CATEGORIES}},
@@ -143,6 +155,37 @@ def collect():
     return render_template("collection/collect.html", config=config,
                            categories=[(c, CATEGORY_LABELS[c]) for c in CATEGORIES],
                            title=_("Record a pickup"))
+
+
+def _precache_urls() -> list[str]:
+    return [url_for("collection.collect")] + [url_for("static", filename=f)
+                                              for f in PRECACHED_STATIC]
+
+
+def _version(script: bytes) -> str:
+    """Changes whenever the worker or a pre-cached file changes, so phones pick up updates."""
+    digest = hashlib.sha256(script)
+    static = Path(current_app.static_folder or "")
+    for name in PRECACHED_STATIC:
+        path = static / name
+        stat = path.stat() if path.exists() else None
+        digest.update(f"{name}:{stat.st_mtime_ns if stat else 0}:{stat.st_size if stat else 0}"
+                      .encode())
+    return digest.hexdigest()[:16]
+
+
+@bp.get("/collector/sw.js")
+def service_worker():
+    """The pickup page's service worker (the steward's sw.js with its own cache prefix), served
+    from /collector/ so its scope may be /collector/: the page reloads offline."""
+    script = (Path(current_app.static_folder or "") / "js" / "sw.js").read_bytes()
+    sw_config = {"version": _version(script), "page": url_for("collection.collect"),
+                 "precache": _precache_urls(), "prefix": "collector-"}
+    body = b"self.SW_CONFIG = " + json.dumps(sw_config).encode() + b";\n" + script
+    resp = Response(body, mimetype="application/javascript")
+    resp.headers["Service-Worker-Allowed"] = "/collector/"
+    resp.headers["Cache-Control"] = "no-cache, no-store, must-revalidate"
+    return resp
 
 
 @bp.post(API_BATCH)

@@ -238,5 +238,10 @@
   refreshCount();
   renderFailed();
   sync();
+  // The service worker keeps the page and its scripts, so it also reloads offline.
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register(config.urls.sw, { scope: config.urls.scope })
+      .catch(() => {});
+  }
   document.body.dataset.collectReady = "1";   // the browser tests wait for it
 })();

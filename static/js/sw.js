@@ -1,5 +1,6 @@
-// Service worker of the steward scan page (served as /steward/sw.js, scope /steward/).
-// The server prepends `self.SW_CONFIG = {version, page, precache}`; the version changes
+// Service worker of the steward scan page (served as /steward/sw.js, scope /steward/) and of
+// the collector's pickup page (/collector/sw.js, scope /collector/, cache prefix "collector-").
+// The server prepends `self.SW_CONFIG = {version, page, precache, prefix?}`; the version changes
 // whenever this file or a pre-cached asset changes, so phones pick up new code.
 //
 // - Install: pre-cache the scan page, its JS/CSS and the zxing scanner (.js + .wasm).
@@ -11,7 +12,9 @@
 "use strict";
 
 const CONFIG = self.SW_CONFIG || { version: "dev", page: "/steward/scan", precache: [] };
-const CACHE = "steward-" + CONFIG.version;
+// Each page's worker keeps (and cleans up) only its own caches.
+const PREFIX = CONFIG.prefix || "steward-";
+const CACHE = PREFIX + CONFIG.version;
 const ASSETS = CONFIG.precache.filter((url) => url !== CONFIG.page);
 
 async function cachePage(cache) {
@@ -32,7 +35,7 @@ self.addEventListener("install", (event) => {
 self.addEventListener("activate", (event) => {
   event.waitUntil((async () => {
     const names = await caches.keys();
-    await Promise.all(names.filter((n) => n.startsWith("steward-") && n !== CACHE)
+    await Promise.all(names.filter((n) => n.startsWith(PREFIX) && n !== CACHE)
       .map((n) => caches.delete(n)));
     await self.clients.claim();
   })());

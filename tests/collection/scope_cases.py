@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from community.collection.models import Collection, CollectionLine, StationTag
 from tests.builders import World
 from tests.collection import helpers as h
-from tests.scope import Case, foreign
+from tests.scope import Case, exempt, foreign
 
 A_STATION = "玉龙收运点"
 A_MOMENT = datetime(2026, 11, 20, 22, 30, tzinfo=UTC)
@@ -92,6 +92,9 @@ def cases(w: World) -> dict[str, list[Case]]:
                        "weekdays": ["0"]})],
     }
 
+
+# The service worker script is the same for everyone (no data, no area).
+exempt("collection.service_worker")
 
 for _endpoint in ("collection.day", "collection.collect", "collection.record_batch",
                   "collection.line_photo", "collection.figures", "collection.tags",

@@ -1,5 +1,6 @@
 """A collector on a 390 px phone records a contaminated kitchen bin offline, with a photo;
-it waits in the phone's queue and syncs once, with its photo, when the phone is back online."""
+it waits in the phone's queue (through a reload served by the service worker) and syncs
+once, with its photo, when the phone is back online."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -47,6 +48,8 @@ def test_contaminated_bin_recorded_offline_syncs_once(browser: Browser, live_ser
         page.get_by_test_id("start-pickup").click()
         expect(page.locator("body[data-collect-ready='1']")).to_have_count(1)
         assert horizontal_overflow(page) == 0
+        page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        wait_until(page, "navigator.serviceWorker.controller !== null")
 
         context.set_offline(True)
         page.get_by_test_id("station-code").fill(code)
@@ -60,6 +63,10 @@ def test_contaminated_bin_recorded_offline_syncs_once(browser: Browser, live_ser
         page.get_by_test_id("pickup-save").click()
         expect(page.get_by_test_id("pending-count")).to_have_text("1")
         expect(page.get_by_test_id("net-status")).to_have_text("离线：收运记录已保存在本机。")
+        assert _stored(session) == []
+        page.reload()  # still offline: the service worker serves the page and its scripts
+        expect(page.locator("body[data-collect-ready='1']")).to_have_count(1)
+        expect(page.get_by_test_id("pending-count")).to_have_text("1")
         assert _stored(session) == []
 
         context.set_offline(False)
