@@ -169,3 +169,13 @@ def test_batch_refuses_bad_items_and_keeps_good_ones(session, scene, tmp_path) -
     assert "lines.0.kg" in out[0].fields
     assert out[1].error == "station_unknown"
     assert _count(session, Collection) == 1
+
+
+def test_street_admins_grant_the_collector_role_in_their_street_only(session, world) -> None:
+    from community.auth import services as auth_services
+
+    options = auth_services.grant_options(session, actor=h.actor_of(session, world.area_admin_a))
+    assert options.roles_by_area[world.street_a.id].count("collector") == 1
+    assert "collector" not in options.roles_by_area.get(world.a.id, [])  # a street or district role
+    manager = auth_services.grant_options(session, actor=h.actor_of(session, world.manager_a))
+    assert "collector" not in manager.roles  # a community's manager cannot make one
