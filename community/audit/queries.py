@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from community.areas.models import Area
 from community.auth.models import Account
 from community.households import services as households_services
 from community.households.models import Household
@@ -43,7 +44,8 @@ def target_names(session: Session, targets: Iterable[tuple[str | None, int | Non
                 str(DROP_NAME) % {"category": label,
                                   "address": households_services.address_label(hh)}
                 if hh is not None else str(ANONYMOUS_DROP) % {"category": label})
-    named = (("station", col(Station.id), col(Station.name)),
+    named = (("area", col(Area.id), col(Area.name)),
+             ("station", col(Station.id), col(Station.name)),
              ("account", col(Account.id), col(Account.display_name)),
              ("reward_item", col(RewardItem.id), col(RewardItem.name)))
     for kind, id_col, name_col in named:

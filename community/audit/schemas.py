@@ -289,7 +289,7 @@ DETAIL_LABELS: dict[str, Any] = {
     "training": _l("Training"), "trigger_drop_id": _l("Triggering drop"),
     "unchanged": _l("Unchanged"), "updated": _l("Updated"), "version": _l("Version"),
     "via": _l("Via"), "was_head": _l("Was household head"), "weeks": _l("Weeks"),
-    "job": _l("Job"), "outcomes": _l("Outcomes"), "was": _l("Was"),
+    "job": _l("Job"), "outcomes": _l("Outcomes"), "join_code": _l("Join slip"), "was": _l("Was"),
     "deserved": _l("Deserved"), "cause": _l("Cause"), "on_time": _l("On time"),
 }
 # Coded values, keyed by the detail key (or "*" for any key).
@@ -299,6 +299,10 @@ DETAIL_VALUES: dict[str, dict[Any, Any]] = {
                 "open": _l("open")},
     "status": {"active": _l("active"), "retired": _l("retired"), "inactive": _l("inactive"),
                "open": _l("open"), "closed": _l("closed"), "cancelled": _l("cancelled")},
+    "via": {"invitation": _l("Invitation"), "join_code": _l("Join slip"),
+            "approval": _l("Manager approval"), "legacy": _l("Card link code (before 2026-12)")},
+    "fmt": {"csv": "CSV", "xlsx": "Excel"},
+    "format": {"csv": "CSV", "xlsx": "Excel"},
     "*": {True: _l("Yes"), False: _l("No")},
 }
 

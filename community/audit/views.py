@@ -14,6 +14,12 @@ from community.db import get_session
 from community.web.context import actor
 
 bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
+# A household member's role shares the "role" detail key with accounts' roles.
+MEMBER_ROLES = {"head": _l("Household head"), "member": _l("Member")}
+
+
+def _role(code: str) -> str:
+    return str(ROLE_LABELS.get(code) or MEMBER_ROLES.get(code) or code)
 
 # The filter offers action families (a prefix matches "household." and "households.").
 ACTION_GROUPS = {
@@ -42,7 +48,7 @@ def target_label(target_type: str | None) -> str:
 @bp.app_template_global()
 def audit_detail(detail: dict | None) -> list[str]:
     """An audit entry's detail as translated "label: value" texts (roles by their names)."""
-    return describe_detail(detail or {}, role_label=lambda r: ROLE_LABELS.get(r, r))
+    return describe_detail(detail or {}, role_label=_role)
 
 
 @bp.get("/")
@@ -66,8 +72,9 @@ def index():
         # The readable line, and the details it did not tell.
         lines[e.id] = (sentences.line(e.action, e.detail, who=r.actor_name, target=target,
                                       target_type=e.target_type, target_id=e.target_id,
-                                      role_label=lambda v: ROLE_LABELS.get(v, v)),
+                                      role_label=_role),
                        {k: v for k, v in (e.detail or {}).items()
                         if k not in sentences.used_keys(e.action)})
     return render_template("audit/index.html", rows=rows, action=action or "", lines=lines,
+                           names=names,
                            groups=ACTION_GROUPS, older=older, before=before)

@@ -20,7 +20,7 @@ Skipped routes (documented here, checked below so a new one is seen):
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -64,6 +64,7 @@ FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFra
 ROLES = {  # role → (login, the URL prefixes it visits)
     "resident": ("138 0000 0001", ("/me",)),
     "steward": ("stewarda", ("/steward",)),
+    "chief": ("chiefa", ("/steward/stations",)),
     "manager": ("managera", ("/manage", "/dashboard", "/casework", "/reports", "/collection",
                              "/account")),
     "city_admin": ("cityadmin", ("/admin", "/dashboard", "/manage/ratings", "/manage/reasons")),
@@ -90,6 +91,13 @@ def page_urls(app: Flask, ids: dict[str, int]) -> tuple[list[str], list[str]]:
 def _world_ids(session: Session, world: builders.World) -> dict[str, int]:
     s = scene(session, world)
     link(session, world.resident_a.id, builders.active_card(session, s.h1))
+    # A station chief runs st1 (their drop list is a known offender on a phone).
+    s.st1.chief_id = builders.account(session, "station_chief", world.a, username="chiefa").id
+    session.add(s.st1)
+    for minutes, hh in ((0, s.h1), (5, s.h2), (9, s.h4)):  # today's drops at st1
+        builders.drop(session, s.st1, hh, happened_at=NOW - timedelta(hours=3, minutes=minutes),
+                      quality="incorrect" if minutes else "correct",
+                      note="投放时未破袋，已现场指导" if minutes == 5 else None)
     item = RewardItem(community_id=world.a.id, name="鸡蛋（10个）", cost=10, stock=5)
     session.add(item)
     session.commit()
