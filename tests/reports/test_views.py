@@ -176,3 +176,32 @@ def test_the_managers_dashboard_shows_the_on_time_rate(client, session, world, p
     assert 'data-testid="dashboard-reports"' in html
     assert 'data-testid="reports-on-time">100.0%<' in html
     assert "随手拍按期处置率" in html
+
+
+def test_a_resident_of_another_community_is_refused_on_every_route(client, session, world,
+                                                                   place) -> None:
+    st, _chief = place
+    builders.login(client, world.resident_a)
+    with clock.freeze(NOW):
+        resp = _post_report(client, world, st, jpeg())
+    report_id = int(resp.headers["Location"].rsplit("/", 1)[-1])
+    client.post("/logout")
+    builders.login(client, world.resident_b)
+    for method, url in (("GET", f"/reports/{report_id}"),
+                        ("GET", f"/reports/{report_id}/photo/before"),
+                        ("POST", f"/reports/{report_id}/start"),
+                        ("POST", f"/reports/{report_id}/handle"),
+                        ("POST", f"/reports/{report_id}/confirm"),
+                        ("POST", f"/reports/{report_id}/reopen"),
+                        ("GET", f"/reports/board?community_id={world.a.id}"),
+                        ("GET", "/reports/board"),
+                        ("GET", "/reports/overdue"),
+                        ("GET", "/reports/deadlines"),
+                        ("GET", f"/reports/new?community_id={world.a.id}")):
+        assert client.open(url, method=method).status_code in (403, 404), url
+    mine = client.get("/reports/mine").get_data(as_text=True)
+    assert "垃圾桶满了" not in mine
+    report = session.get(Report, report_id)
+    assert report is not None
+    session.refresh(report)
+    assert report.status == "assigned"
