@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import delete, select, update
 from sqlmodel import Session, col
 
 from community import clock
@@ -147,14 +147,18 @@ def notify_many(session: Session, *, account_ids: Iterable[int], kind: str,
     return sent
 
 
-def withdraw(session: Session, *, dedupe_key: str, now: datetime | None = None) -> int:
-    """Take back the still held-back messages sent with `dedupe_key` (to every account:
-    `notify_many` appends ":<account>"), with their queued texts; returns how many. A message
-    already visible stays: what a person may have read is never taken away."""
+def withdraw(session: Session, *, dedupe_key: str, account_ids: Iterable[int],
+             now: datetime | None = None) -> int:
+    """Take back the still held-back messages sent with `dedupe_key` to `account_ids` (as
+    `notify_many` keys them, ":<account>" appended), with their queued texts; returns how
+    many. Exact keys: the unique index finds them. A message already visible stays: what a
+    person may have read is never taken away."""
     now = now or clock.now()
+    keys = [f"{dedupe_key}:{a}" for a in sorted(set(account_ids))]
+    if not keys:
+        return 0
     ids = list(session.execute(select(col(Notification.id)).where(
-        or_(col(Notification.dedupe_key) == dedupe_key,
-            col(Notification.dedupe_key).startswith(f"{dedupe_key}:", autoescape=True)),
+        col(Notification.dedupe_key).in_(keys),
         col(Notification.visible_after) > now)).scalars())
     if not ids:
         return 0

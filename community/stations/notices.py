@@ -131,10 +131,15 @@ def incorrect_key(drop_id: int) -> str:
     return f"drop-incorrect:{drop_id}"
 
 
-def withdraw_incorrect(session: Session, drop_id: int, *, now: datetime | None = None) -> int:
+def withdraw_incorrect(session: Session, drop: Drop, *, now: datetime | None = None) -> int:
     """Take back the held-back incorrect-verdict messages of a drop its steward undid (and
-    their queued texts); returns how many."""
-    return notifications.withdraw(session, dedupe_key=incorrect_key(drop_id), now=now)
+    their queued texts), sent to the household's members; returns how many. (A member who
+    left within those 5 minutes keeps theirs: it says the scan was undone.)"""
+    if drop.household_id is None:
+        return 0
+    members = household_accounts(session, drop.community_id, [drop.household_id])
+    return notifications.withdraw(session, dedupe_key=incorrect_key(pk_of(drop)),
+                                  account_ids=members.get(drop.household_id, []), now=now)
 
 
 def _drop_params(session: Session, drop: Drop) -> dict[str, Any]:

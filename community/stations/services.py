@@ -918,7 +918,7 @@ def void_drop(session: Session, *, actor: policy.Actor, client_id: str,
         # A void changes the day's counts as a drop stored late does.
         dirty.mark(session, "drops", {(drop.community_id, drop.local_date): 1}, now=now)
     # An undone incorrect verdict is told to nobody: its messages were still held back.
-    notices.withdraw_incorrect(session, pk(drop), now=now)
+    notices.withdraw_incorrect(session, drop, now=now)
     audit.record(session, actor_id=actor.account_id, action="drop.voided", area=area,
                  target_type="drop", target_id=drop.id, ip=ip, points=points)
     session.refresh(drop)

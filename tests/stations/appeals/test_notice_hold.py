@@ -96,11 +96,14 @@ def test_withdraw_leaves_what_was_shown(session: Session, loop) -> None:
     """Only held-back messages are withdrawn: one already shown is never taken away."""
     world, _st, _hh, _chief = loop
     me = world.resident_a.id
-    notifications.notify(session, account_id=me, kind="drop_incorrect", params={"drop": 1},
-                         dedupe_key="drop-incorrect:1:x", visible_after=NOW)
-    assert notifications.withdraw(session, dedupe_key="drop-incorrect:1",
+    notifications.notify_many(session, account_ids=[me], kind="drop_incorrect",
+                              params={"drop": 1}, dedupe_key="drop-incorrect:1",
+                              visible_after=NOW)
+    assert notifications.withdraw(session, dedupe_key="drop-incorrect:1", account_ids=[me],
                                   now=NOW + timedelta(seconds=1)) == 0
-    assert notifications.withdraw(session, dedupe_key="drop-incorrect:1",
+    assert notifications.withdraw(session, dedupe_key="drop-incorrect:1", account_ids=[me + 1],
+                                  now=NOW - timedelta(seconds=1)) == 0  # not theirs
+    assert notifications.withdraw(session, dedupe_key="drop-incorrect:1", account_ids=[me],
                                   now=NOW - timedelta(seconds=1)) == 1
     assert session.exec(select(Notification)).all() == []
 
