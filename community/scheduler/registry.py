@@ -36,6 +36,20 @@ def _expire_points(session: Session, period: Period) -> Mapping[str, Any]:
     return {"accounts": total.accounts, "entries": total.entries, "points": total.points}
 
 
+def _carry_points(session: Session, period: Period) -> Mapping[str, Any]:
+    # Due on 1 January (after the expiry at 00:30): closes the year before the one just
+    # ended (on 1 January 2033, 2031), so last year's drops can still be regraded for a
+    # year. Batch by batch; idempotent (`ledger_key`). Detaching and dropping the closed
+    # year's partitions stays with the operator (`flask points carry-forward --detach`).
+    total = points_jobs.CarryCounts()
+    for counts in points_jobs.carry_forward(session, year=period.start.year - 1,
+                                            now=period.due_at):
+        session.commit()
+        total += counts
+    session.commit()
+    return {"accounts": total.accounts, "entries": total.entries, "points": total.points}
+
+
 def _verify_ledger(session: Session, period: Period) -> Mapping[str, Any]:
     drift = points_jobs.verify_ledger(session)
     if drift:
@@ -130,6 +144,10 @@ JOBS: dict[str, Job] = {job.name: job for job in (
     Job("points.expire", Yearly(at=time(0, 30)), _expire_points,
         _l("Expire the points whose last day has passed (earned in year Y, gone after Y+1)"),
         _l("1 January at 00:30"), batched=True),
+    Job("points.carry_forward", Yearly(at=time(1, 0)), _carry_points,
+        _l("Close the points of the year before last: carry every account's unspent points "
+           "into the next year, so that year's records can be archived"),
+        _l("1 January at 01:00"), batched=True),
     Job("points.verify", Daily(at=time(3, 0), catch_up=1), _verify_ledger,
         _l("Recompute every points balance from its entries; any drift fails the run"),
         _l("Every day at 03:00")),

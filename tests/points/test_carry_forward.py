@@ -3,7 +3,7 @@ pairs of `carry` entries that move no balance; `points verify` balances and the 
 same with the closed year's entries present and after they are archived (PostgreSQL: its
 monthly partitions detached; SQLite: its rows deleted); expiry then works from the carried
 lots, once; a second carry writes nothing; a year not over is refused; a regrade or void of
-a closed year's drop is refused.
+a closed year's drop is refused; the yearly job closes the year before last.
 """
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from community.points import jobs, services
 from community.points.models import LedgerEntry, PointsAccount
 from community.points.rules import Lot
 from community.points.schemas import AdjustIn
+from community.scheduler.registry import JOBS
+from community.scheduler.runner import make_period
 from tests import builders
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -106,3 +108,13 @@ def test_a_closed_year_refuses_corrections_and_an_open_year_cannot_close(
     with pytest.raises(services.YearClosed):
         services.refuse_closed_year(session, world.a.id, date(2030, 6, 1))
     services.refuse_closed_year(session, world.a.id, date(2031, 2, 1))  # open: no error
+
+
+def test_the_yearly_job_closes_the_year_before_last(session: Session,
+                                                    world: builders.World) -> None:
+    job = JOBS["points.carry_forward"]
+    period = make_period(job, datetime(2032, 1, 1), SH)  # noqa: DTZ001 - a naive local start
+    assert job.fn(session, period) == {"accounts": 0, "entries": 0, "points": 0}
+    with pytest.raises(services.YearClosed):
+        services.refuse_closed_year(session, world.b.id, date(2031, 12, 31))
+    services.refuse_closed_year(session, world.b.id, date(2032, 1, 1))  # last year: open
