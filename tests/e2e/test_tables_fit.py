@@ -64,7 +64,7 @@ FRAMES = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFra
 ROLES = {  # role → (login, the URL prefixes it visits)
     "resident": ("138 0000 0001", ("/me",)),
     "steward": ("stewarda", ("/steward",)),
-    "chief": ("chiefa", ("/steward/stations",)),
+    "chief": ("chiefa", ("/steward/stations", "/manage/drops")),
     "manager": ("managera", ("/manage", "/dashboard", "/casework", "/reports", "/collection",
                              "/account")),
     "city_admin": ("cityadmin", ("/admin", "/dashboard", "/manage/ratings", "/manage/reasons")),
