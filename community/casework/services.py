@@ -220,11 +220,13 @@ def _refund(session: Session, area: Area, case: MisdropCase, close_day: date,
                                                     community_id=pk(area)) else 0
 
 
-def _case_refunds(session: Session, account_id: int, case_id: int) -> list[LedgerEntry]:
-    """The case's refund entries (the first and its corrections), oldest first."""
-    e = LedgerEntry
+def _case_refunds(session: Session, account_id: int, case: MisdropCase) -> list[LedgerEntry]:
+    """The case's refund entries (the first and its corrections), oldest first; all dated
+    from its period on (the account's day index and, on PostgreSQL, its partitions)."""
+    e, case_id = LedgerEntry, pk(case)
     return list(session.execute(
         select(e).where(col(e.account_id) == account_id, col(e.kind) == "refund",
+                        col(e.local_date) >= case.window_start,
                         col(e.reverses_id).is_(None),
                         or_(col(e.reason) == f"case:{case_id}",
                             col(e.reason).startswith(f"case:{case_id}|", autoescape=True)))
@@ -253,9 +255,10 @@ def reconcile_refunds(session: Session, area: Area, household_id: int, *, cause:
             continue
         close_day = clock.local(case.close_at, area.timezone).date()
         due = _due_refund(session, account_id, case, close_day)
-        given = _case_refunds(session, account_id, pk(case))
+        given = _case_refunds(session, account_id, case)
         live = [r for r in given if session.execute(select(col(LedgerEntry.id)).where(
-            col(LedgerEntry.reverses_id) == r.id)).first() is None]
+            col(LedgerEntry.account_id) == account_id, col(LedgerEntry.reverses_id) == r.id,
+            col(LedgerEntry.local_date) >= r.local_date)).first() is None]
         paid = sum(r.amount for r in live)
         if due == paid:
             continue
