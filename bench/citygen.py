@@ -127,7 +127,8 @@ def remove(url: str) -> None:
 
 
 def create(url: str) -> None:
-    """An empty database (after `remove`), migrated to head."""
+    """An empty database (after `remove`), migrated to head, with the monthly partitions of
+    the last 400 days (PostgreSQL)."""
     from community.cli import upgrade_database
 
     if not is_sqlite(url):
@@ -137,6 +138,30 @@ def create(url: str) -> None:
         with psycopg.connect(server, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
     upgrade_database(url)
+    today = date.today()  # noqa: DTZ011 - a month either side is covered anyway
+    ensure_partitions(url, today - timedelta(days=400), today)
+
+
+def ensure_partitions(url: str, first: date, last: date) -> int:
+    """Make the monthly partitions of drops and ledger entries from `first`'s month to
+    `last`'s (PostgreSQL; what the scheduler's job would have made over time), so bulk
+    loads of past days land in their months rather than the DEFAULT partition; how many
+    were made (0 on SQLite)."""
+    if is_sqlite(url):
+        return 0
+    from sqlalchemy import create_engine
+    from sqlmodel import Session
+
+    from community import partitions
+
+    engine = create_engine(sqlalchemy_url(url))
+    try:
+        with Session(engine) as session:
+            made = partitions.ensure_months(session, first, last)
+            session.commit()
+    finally:
+        engine.dispose()
+    return made.created
 
 
 # --- the database, through DB-API ------------------------------------------------------------

@@ -56,6 +56,10 @@ def generate(backend: str, dsn: str, community_id: int, station_ids: Sequence[in
     rng = random.Random(seed)
     today = today or datetime.now(SH).date()
     first_day = today - timedelta(days=days)
+    if backend == "postgresql":  # the past months' partitions, as the scheduler made them
+        from bench.citygen import ensure_partitions
+
+        ensure_partitions(dsn, first_day, today)
     conn: Any
     if backend == "sqlite":
         conn = sqlite3.connect(dsn, isolation_level=None, timeout=60)
