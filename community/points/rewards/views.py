@@ -60,6 +60,7 @@ NO_STORE = "no-store"
 
 def _labels() -> dict:
     return {"status_labels": REDEMPTION_STATUS_LABELS, "item_status_labels": ITEM_STATUS_LABELS,
+            "limit_labels": LIMIT_PERIOD_LABELS,
             "format_pickup": queries.format_pickup, "audience_labels": AUDIENCE_LABELS}
 
 
@@ -85,11 +86,8 @@ def my_catalog():
                                  household_id=int_arg("household_id"))
     if shop is None:
         return redirect(url_for("residents.home"))
-    # One request id per button, made when the page renders: a double tap redeems once.
-    client_ids = {row.item.id: secrets.token_urlsafe(18) for row in shop.items}
-    resp = Response(render_template("points/rewards_catalog.html", shop=shop,
-                                    client_ids=client_ids, limit_labels=LIMIT_PERIOD_LABELS,
-                                    **_labels()))
+    # Redeem opens the confirm step, which makes the request id (a double tap redeems once).
+    resp = Response(render_template("points/rewards_catalog.html", shop=shop, **_labels()))
     resp.headers["Cache-Control"] = NO_STORE  # balance and stock change with every redemption
     return resp
 
@@ -106,7 +104,7 @@ def confirm(reward_id: int):
     resp = Response(render_template(
         "points/rewards_confirm.html", shop=shop, row=row,
         client_id=secrets.token_urlsafe(18),  # made here: a double tap redeems once
-        limit_labels=LIMIT_PERIOD_LABELS, **_labels()))
+        **_labels()))
     resp.headers["Cache-Control"] = NO_STORE
     return resp
 

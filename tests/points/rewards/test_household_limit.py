@@ -175,3 +175,19 @@ def test_concurrent_redemptions_never_exceed_the_household_limit(
     assert made == 2 * len(households)
     assert [services.balance(session, hh.id) for hh in households] == [80] * 4
     assert services.verify(session) == []
+
+
+def test_manager_sets_the_limit_on_the_form(client, session: Session, shop) -> None:  # noqa: F811
+    world, _hh, _eggs = shop
+    builders.login(client, world.manager_a)
+    form = {"name": "物业费抵用券", "cost": "300", "stock": "10", "description": "",
+            "household_limit": "1", "limit_period": "quarter"}
+    resp = client.post(f"/manage/rewards/new?community_id={world.a.id}", data=form)
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+    page = client.get(f"/manage/rewards?community_id={world.a.id}").get_data(as_text=True)
+    assert "每户每季度限兑 1 次" in page
+    # A limit without its period is refused on the form, in words; nothing stored.
+    resp = client.post(f"/manage/rewards/new?community_id={world.a.id}",
+                       data=form | {"name": "券2", "limit_period": ""})
+    assert resp.status_code == 422
+    assert "请选择限兑的周期。" in resp.get_data(as_text=True)
