@@ -1,7 +1,8 @@
 """Escalation runs once per deadline with two schedulers (real commits, both backends): two
 runners of the same period (job_run lets one through), and two runs of the job function
 itself at once for different periods (the conditional update and the unique escalation row
-let one through). Mirrors tests/scheduler/test_runner.py."""
+let one through). Mirrors tests/scheduler/test_runner.py. Also: two first reports of the same
+problem at once make one report and a +1 (the partial unique index settles the race)."""
 from __future__ import annotations
 
 import threading
@@ -108,3 +109,37 @@ def test_two_runs_of_the_job_at_once_escalate_a_deadline_once(app: Flask,
         assert jobs.escalate(s, now=late + timedelta(hours=1))["escalated"] == 0
         s.commit()
     assert _state(session, report_id, admin) == (1, 1, "street")
+
+
+def test_two_first_reports_at_once_make_one_report_and_a_plus(app: Flask, session: Session,
+                                                              tmp_path) -> None:
+    from community.auth import services as auth_services
+    from community.reports import services
+    from community.reports.models import ReportPlus
+    from community.reports.schemas import ReportIn
+    from tests.reports.photos import jpeg
+
+    w = builders.world(session)
+    st = builders.station(session, w.a)
+    other = builders.account(session, "resident", w.a)
+    session.commit()
+    engine = get_engine(app)
+    data = ReportIn.parse(community_id=w.a.id, station_id=st.id, kind="overflow")
+
+    def file(account_id: int):
+        def fn() -> bool:
+            with Session(engine) as s:
+                filed = services.file_report(s, actor=auth_services.load_actor(s, account_id),
+                                             data=data, photo=jpeg(), photo_dir=tmp_path,
+                                             now=MADE)
+                s.commit()
+                return filed.joined
+        return fn
+
+    joined = _together(file(w.resident_a.id or 0), file(other.id or 0))
+    assert sorted(joined) == [False, True]
+    session.expire_all()
+    reports = session.execute(select(Report)).scalars().all()
+    pluses = session.execute(select(func.count()).select_from(ReportPlus)).scalar_one()
+    session.commit()
+    assert (len(reports), reports[0].plus_count, pluses) == (1, 1, 1)
