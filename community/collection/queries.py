@@ -143,9 +143,9 @@ class StationMonth:
 
 
 def period_figures(session: Session, community_ids: Sequence[int], first: date,
-                   last: date, *, today: date | None = None) -> list[StationMonth]:
+                   last: date, *, now: datetime | None = None) -> list[StationMonth]:
     """Per station of these communities over local days first..last: pickups, punctuality
-    (windows up to `today` only: a window still ahead is not missed yet), bins, kg and
+    (windows ended by `now` only: a window not over yet is not missed yet), bins, kg and
     contaminated bins by category."""
     if not community_ids:
         return []
@@ -184,13 +184,13 @@ def period_figures(session: Session, community_ids: Sequence[int], first: date,
         if sid in out:
             out[sid].pickups = int(n)
     schedules = pickup_schedules(session, out)
-    end = min(last, today) if today else last
     for sid, row in out.items():
         sched = schedules.get(sid)
         if sched is None:
             continue
-        scheduled = [w for n in range((end - first).days + 1)
-                     for w in rules.pickup_windows(sched, first + timedelta(days=n))]
+        scheduled = [w for n in range((last - first).days + 1)
+                     for w in rules.pickup_windows(sched, first + timedelta(days=n))
+                     if now is None or w.end <= now]
         row.punctuality = rules.punctuality(scheduled, moments.get(sid, []))
     return list(out.values())
 

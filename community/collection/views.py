@@ -251,7 +251,7 @@ def figures():
     session = get_session()
     first = _month()
     last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    rows = queries.period_figures(session, [area.id or 0], first, last, today=_today())
+    rows = queries.period_figures(session, [area.id or 0], first, last, now=clock.now())
     most = max((r.contaminated_total for r in rows), default=0)
     communities = areas_services.communities_for(session, actor(), "collection:read")
     return render_template("collection/figures.html", area=area, rows=rows, month=first,

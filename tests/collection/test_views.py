@@ -147,6 +147,9 @@ def test_figures_show_punctuality_and_contamination(client, session, scene) -> N
     row = re.search(rf'data-station="{st.id}">(.*?)</tr>', page, re.S).group(1)
     # November 1..21: 21 scheduled 06:00-07:00 pickups, one kept.
     assert "(1/21)" in row
+    # 19:00-20:00 at the other station: today's window is not over, so not missed yet.
+    evening = re.search(rf'data-station="{st2.id}">(.*?)</tr>', page, re.S).group(1)
+    assert "0% (0/20)" in evening
     line = session.exec(select(CollectionLine)).one()
     session.commit()
     photo = client.get(f"/collection/lines/{line.id}/photo")
