@@ -64,10 +64,14 @@ def test_collector_lands_on_the_day_and_sees_done_and_not_done(client, session, 
     assert out.status_code == 200
     assert out.json["results"][0]["ok"] is True
     page = client.get("/collector/").get_data(as_text=True)
-    assert "今日收运" in page or "收运" in page  # Chinese by default
     done = re.findall(r'data-station="(\d+)" data-done="(yes|no)"', page)
     assert dict(done) == {str(st.id): "yes", str(st2.id): "no"}
     assert 'data-testid="nav-collect"' in page
+    assert "今日收运" in page
+    client.post("/lang", data={"lang": "en", "next": "/"})
+    english = client.get("/collector/").get_data(as_text=True)
+    assert "Today's pickups" in english or "Today&#39;s pickups" in english
+    assert "1 of 2 stations collected" in english
 
 
 def test_batch_answers_json_error_codes_and_stores_nothing_bad(client, session, scene) -> None:
