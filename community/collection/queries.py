@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 from community.areas import services as areas_services
 from community.areas.models import Area
 from community.auth import policy
+from community.auth.models import Account
 from community.collection import rules
 from community.collection.models import (
     Collection,
@@ -225,6 +226,41 @@ def contaminated_kitchen_bins(session: Session, community_ids: Sequence[int], fi
                col(CollectionLine.local_date) >= first, col(CollectionLine.local_date) <= last,
                col(CollectionLine.category) == "kitchen")
         .group_by(col(CollectionLine.community_id)))}
+
+
+@dataclass(frozen=True)
+class ContaminatedLine:
+    """One category of a pickup found contaminated, with its photo, for the manager's list."""
+
+    id: int
+    local_date: date
+    happened_at: datetime
+    station: str
+    category: str
+    bins: int
+    contaminated_bins: int
+    has_photo: bool
+    collector: str
+
+
+def contaminated_lines(session: Session, community_id: int, first: date, last: date, *,
+                       limit: int = 50) -> list[ContaminatedLine]:
+    """The period's contaminated pickup lines of a community, newest first (at most `limit`)."""
+    rows = session.execute(
+        select(col(CollectionLine.id), col(CollectionLine.local_date),
+               col(Collection.happened_at), col(Station.name), col(CollectionLine.category),
+               col(CollectionLine.bins), col(CollectionLine.contaminated_bins),
+               col(CollectionLine.photo), col(Account.display_name))
+        .join(Collection, col(Collection.id) == CollectionLine.collection_id)
+        .join(Station, col(Station.id) == CollectionLine.station_id)
+        .join(Account, col(Account.id) == Collection.collector_id)
+        .where(col(CollectionLine.community_id) == community_id,
+               col(CollectionLine.local_date) >= first, col(CollectionLine.local_date) <= last,
+               col(CollectionLine.contaminated_bins) > 0)
+        .order_by(col(Collection.happened_at).desc(), col(CollectionLine.id).desc())
+        .limit(limit)).all()
+    return [ContaminatedLine(i, d, at, s, c, b, n, bool(p), who)
+            for i, d, at, s, c, b, n, p, who in rows]
 
 
 def contaminated_kitchen_by_station(session: Session, community_id: int, first: date,

@@ -254,7 +254,9 @@ def figures():
     rows = queries.period_figures(session, [area.id or 0], first, last, now=clock.now())
     most = max((r.contaminated_total for r in rows), default=0)
     communities = areas_services.communities_for(session, actor(), "collection:read")
+    lines = queries.contaminated_lines(session, area.id or 0, first, last)
     return render_template("collection/figures.html", area=area, rows=rows, month=first,
+                           lines=lines, zone=ZoneInfo(area.timezone),
                            most=most, communities=communities, categories=CATEGORIES,
                            category_labels=CATEGORY_LABELS,
                            prev=(first - timedelta(days=1)).replace(day=1),

@@ -148,6 +148,7 @@ def test_figures_show_punctuality_and_contamination(client, session, scene) -> N
     page = client.get(f"/collection/?community_id={w.a.id}&month=2026-11").get_data(
         as_text=True)
     assert 'data-testid="contamination-bar"' in page
+    assert 'data-testid="contamination-photo"' in page  # the evidence is one click away
     row = re.search(rf'data-station="{st.id}">(.*?)</tr>', page, re.S).group(1)
     # November 1..21: 21 scheduled 06:00-07:00 pickups, one kept.
     assert "(1/21)" in row
