@@ -14,8 +14,9 @@ from sqlmodel import Session, col
 
 from community.dashboard import digest
 from community.households.models import HouseholdMember
+from community.inbox import services as notifications
 from community.inbox import texts
-from community.inbox.models import Notification
+from community.inbox.models import Notification, SmsOutbox
 from community.volunteers.models import Shift
 from tests import builders
 
@@ -50,6 +51,9 @@ def test_digest_for_managers_and_chiefs(app: Flask, session: Session,
     session.add(HouseholdMember(community_id=world.a.id, household_id=world.households_a[0].id,
                                 account_id=applicant.id, status="pending"))
     session.flush()
+    world.manager_a.phone = "13900001234"
+    session.add(world.manager_a)
+    notifications.set_sms(session, account_id=world.manager_a.id, on=True)  # opted in
 
     with app.test_request_context():
         counts = digest.send_digests(session, now=NOW)
@@ -66,6 +70,8 @@ def test_digest_for_managers_and_chiefs(app: Flask, session: Session,
         assert params["shifts"] == " (11-20 17:30 东门投放点; 11-21 13:30 西门投放点)"
         assert theirs[0].params["shifts"] == " (11-21 13:30 西门投放点)"
         assert mine[0].link == "/dashboard/community"
+        texted = session.execute(select(SmsOutbox.account_id)).scalars().all()
+        assert texted == [world.manager_a.id]  # a text only where opted in
         with force_locale("zh"):
             text = str(texts.render(mine[0].kind, mine[0].params))
         assert text.startswith("玉龙社区 今日待办：待审核时长 0 条；入户申请 1 条；"
