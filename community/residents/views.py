@@ -50,7 +50,7 @@ from community.residents.schemas import VIA_LABELS
 from community.rows import pk
 from community.stations import queries as stations_queries
 from community.stations.appeals.schemas import STATUS_LABELS as APPEAL_LABELS
-from community.waste import CATEGORY_LABELS
+from community.waste import CATEGORY_LABELS, QUALITY_LABELS
 from community.web.context import actor, client_ip
 from community.web.forms import required
 
@@ -176,7 +176,7 @@ def points():
     if data is None:
         return redirect(url_for("residents.home"))
     return render_template("residents/points.html", data=data, category_labels=CATEGORY_LABELS,
-                           appeal_labels=APPEAL_LABELS)
+                           quality_labels=QUALITY_LABELS, appeal_labels=APPEAL_LABELS)
 
 
 @bp.get("/points/rules")

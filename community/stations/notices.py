@@ -264,6 +264,33 @@ class VerdictCard:
     appeal_status: str | None
     appeal_decision: str
     voided: bool = False  # the steward undid the scan: it no longer counts, nothing to appeal
+    # The latest regrade of the drop (an appeal's or a manager's own): the resident is shown
+    # every regrade's reason (issue 17: "a reason is required for every regrade, shown to the
+    # resident"), not only the ones an appeal asked for.
+    regrade: RegradeNote | None = None
+
+
+@dataclass(frozen=True)
+class RegradeNote:
+    """A drop's latest change of verdict, as its household reads it."""
+
+    from_quality: str
+    to_quality: str
+    at: datetime          # local time of the community
+    reason: str
+
+
+def _latest_regrades(session: Session, drops: Sequence[Drop]) -> dict[int, DropRegrade]:
+    """Drop id → its latest regrade, for drops that have one (one statement, scoped by the
+    drops' communities)."""
+    if not drops:
+        return {}
+    rows = session.execute(
+        select(DropRegrade)
+        .where(col(DropRegrade.community_id).in_({d.community_id for d in drops}),
+               col(DropRegrade.drop_id).in_([pk_of(d) for d in drops]))
+        .order_by(col(DropRegrade.id))).scalars().all()
+    return {r.drop_id: r for r in rows}  # later rows overwrite earlier ones
 
 
 def verdict_cards(session: Session, drop_ids: Iterable[int], *, lang: str | None = None,
@@ -280,6 +307,7 @@ def verdict_cards(session: Session, drop_ids: Iterable[int], *, lang: str | None
         .where(col(Drop.id).in_(ids))).all()
     drops = [d for d, _n, _t in rows]
     states = appeal_state(session, drops, now=now)
+    regrades = _latest_regrades(session, drops)
     described: dict[tuple[int, str], reasons.Reason] = {}
     for community_id in {d.community_id for d in drops}:
         codes = {d.reason_code for d in drops if d.community_id == community_id and d.reason_code}
@@ -289,9 +317,13 @@ def verdict_cards(session: Session, drop_ids: Iterable[int], *, lang: str | None
     for d, name, tz in rows:
         reason = described.get((d.community_id, d.reason_code or ""))
         refusal, appeal = states[pk_of(d)]
+        change = regrades.get(pk_of(d))
+        note = (RegradeNote(change.from_quality, change.to_quality,
+                            clock.local(change.at, tz), change.reason)
+                if change is not None else None)
         out[pk_of(d)] = VerdictCard(
             pk_of(d), d.category, name, clock.local(d.happened_at, tz), d.quality,
             reason.label if reason else "", howto_text(reason), d.note or "",
             bool(d.photo), refusal is None, appeal.status if appeal else None,
-            appeal.decision_reason if appeal else "", d.voided_at is not None)
+            appeal.decision_reason if appeal else "", d.voided_at is not None, note)
     return out

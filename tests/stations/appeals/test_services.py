@@ -254,3 +254,21 @@ def test_the_text_message_words_the_reason(app: Flask, session: Session, loop) -
     session.commit()
     assert [t for _p, t in sender.texts] == [
         "您于 11-20 08:30 在玉龙东门投放的厨余垃圾被记录为分类错误：厨余混有塑料袋。"]
+
+
+def test_points_history_shows_a_managers_own_regrade_and_its_reason(
+        client, session: Session, loop) -> None:
+    """A regrade the manager makes without an appeal is shown on the drop's card too."""
+    world, st, hh, _chief = loop
+    drop_id = scan(session, world, st, hh)
+    builders.login(client, world.resident_a)
+    before = client.get(f"/me/points?household_id={hh.id}").get_data(as_text=True)
+    assert 'data-testid="verdict-regrade"' not in before
+    services.regrade_drop(session, actor=actor(session, world.manager_a), drop_id=drop_id,
+                          data=RegradeIn.parse(quality="correct", reason="照片显示已破袋"))
+    session.commit()
+    page = client.get(f"/me/points?household_id={hh.id}").get_data(as_text=True)
+    assert 'data-testid="verdict-regrade"' in page
+    assert "由 错误 改判为 正确" in page
+    assert "照片显示已破袋" in page
+    assert points_services.verify(session) == []
