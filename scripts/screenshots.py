@@ -12,11 +12,11 @@ in Chinese, plus docs/screenshots/resident-home-phone-en.jpg (the same home in E
 The roles and pages are the SHOTS table below: resident (home, points history, rewards, the
 inbox with a mis-drop message, report a problem), steward (scan, shifts, wallet), station
 chief (stations, a station's stewards today, a steward's shift log, reports board), collector
-(today's pickups, record a pickup), community manager (dashboard, drops, reports board,
-casework), street/district admin and city admin (the area command view, overdue reports;
-the city admin also the ranking and the jobs page). JPEG at quality 70 keeps the folder
-small (about 4 MB); images the table no longer names are deleted. At the end the script
-prints the README's "Screenshots" table.
+(today's pickups, record a pickup with a station's code typed in), community manager
+(dashboard, drops, reports board, casework), street/district admin and city admin (the area
+command view, overdue reports; the city admin also the ranking and the jobs page). JPEG at
+quality 70 keeps the folder small (about 4 MB); images the table no longer names are
+deleted. At the end the script prints the README's "Screenshots" table.
 
 Run: .venv/bin/python scripts/screenshots.py [--db /tmp/demo.db] [--only ROLE]
 """
@@ -37,10 +37,14 @@ from werkzeug.serving import make_server
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlmodel import Session  # noqa: E402
+from sqlalchemy import select  # noqa: E402
+from sqlmodel import Session, col  # noqa: E402
 
 from community import create_app, demo  # noqa: E402
 from community.cli import upgrade_database  # noqa: E402
+from community.collection import rules as collection_rules  # noqa: E402
+from community.collection.models import StationTag  # noqa: E402
+from community.collection.views import tag_hash  # noqa: E402
 from community.db import make_engine  # noqa: E402
 from community.demo.context import DEMO_PASSWORD  # noqa: E402
 
@@ -66,6 +70,7 @@ class Shot:
     caption: str
     path: str | None = None
     follow: str | None = None
+    fill_pickup: bool = False  # type a station's collection code and a line, as a collector
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,7 @@ SHOTS = (
     )),
     Role("collector", "Collector 收运员", "collector1", (
         Shot("day", "today's pickups (landing)"),
-        Shot("collect", "record a pickup", "/collector/collect"),
+        Shot("collect", "record a pickup", "/collector/collect", fill_pickup=True),
     )),
     Role("manager", "Community manager 社区管理员", "yulong", (
         Shot("dashboard", "dashboard (landing)"),
@@ -162,7 +167,35 @@ def _switch_language(page: Page, lang: str) -> None:
         button.click()
 
 
-def _shoot_role(browser: Browser, base: str, role: Role, size: str) -> list[Path]:
+def _fill_pickup(page: Page, codes: dict[str, str]) -> None:
+    """Type the code of the first of the collector's stations that has a tag, and one line
+    (2 bins, 48.5 kg), without saving: the form as a collector sees it mid-pickup."""
+    mine = page.evaluate("Object.keys(JSON.parse("
+                         "document.getElementById('collect-config').textContent).stations)")
+    code = next((codes[h] for h in mine if h in codes), None)
+    if code is None:
+        print("no tagged station for the collector: the pickup form is shown empty")
+        return
+    page.get_by_test_id("station-code").fill(code)
+    page.get_by_test_id("station-code-ok").click()
+    page.locator("[data-testid^=bins-]:visible").first.fill("2")
+    page.locator("[data-testid^=kg-]:visible").first.fill("48.5")
+    page.evaluate("window.scrollTo(0, 0)")
+
+
+def _tag_codes(url: str) -> dict[str, str]:
+    """What the collector's page knows of each station's tag (a hash) → the code to type."""
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session:
+            tokens = session.execute(select(col(StationTag.token))).scalars().all()
+    finally:
+        engine.dispose()
+    return {tag_hash(t): collection_rules.tag_text(t) for t in tokens}
+
+
+def _shoot_role(browser: Browser, base: str, role: Role, size: str,
+                codes: dict[str, str]) -> list[Path]:
     """Log in as the role in a fresh browser context of that size and save its pages."""
     viewport, cap = SIZES[size]
     phone = size == "phone"
@@ -183,6 +216,8 @@ def _shoot_role(browser: Browser, base: str, role: Role, size: str) -> list[Path
                 with page.expect_navigation():
                     link.click()
             _settle(page)
+            if shot.fill_pickup:
+                _fill_pickup(page, codes)
             if "/login" in page.url:
                 raise SystemExit(f"{role.login} was sent to the login page at {shot.path}")
             path = OUT / f"{role.key}-{shot.page}-{size}.jpg"
@@ -200,7 +235,7 @@ def _shoot_role(browser: Browser, base: str, role: Role, size: str) -> list[Path
     return saved
 
 
-def shoot(base: str, only: str | None = None) -> list[Path]:
+def shoot(base: str, codes: dict[str, str], only: str | None = None) -> list[Path]:
     """Drive the browser through every role's pages at both sizes and save the JPEGs."""
     OUT.mkdir(parents=True, exist_ok=True)
     saved: list[Path] = []
@@ -211,7 +246,7 @@ def shoot(base: str, only: str | None = None) -> list[Path]:
                 if only and role.key != only:
                     continue
                 for size in SIZES:
-                    saved += _shoot_role(browser, base, role, size)
+                    saved += _shoot_role(browser, base, role, size, codes)
         finally:
             browser.close()
     return saved
@@ -251,7 +286,7 @@ def _serve_and_shoot(url: str, only: str | None) -> None:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        saved = shoot(f"http://127.0.0.1:{server.server_port}", only)
+        saved = shoot(f"http://127.0.0.1:{server.server_port}", _tag_codes(url), only)
     finally:
         server.shutdown()
         thread.join(timeout=10)
