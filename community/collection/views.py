@@ -10,14 +10,12 @@ offline is never lost or stored twice.
 from __future__ import annotations
 
 import hashlib
-import json
 from datetime import date, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
-    Response,
     current_app,
     flash,
     jsonify,
@@ -52,6 +50,7 @@ from community.households import qr
 from community.stations.forms import WEEKDAY_LABELS
 from community.stations.models import CATEGORIES, Station
 from community.stations.schemas import CATEGORY_LABELS
+from community.web import offline
 from community.web.args import int_arg
 from community.web.context import actor
 from community.web.errors import validation_fields
@@ -157,35 +156,11 @@ def collect():
                            title=_("Record a pickup"))
 
 
-def _precache_urls() -> list[str]:
-    return [url_for("collection.collect")] + [url_for("static", filename=f)
-                                              for f in PRECACHED_STATIC]
-
-
-def _version(script: bytes) -> str:
-    """Changes whenever the worker or a pre-cached file changes, so phones pick up updates."""
-    digest = hashlib.sha256(script)
-    static = Path(current_app.static_folder or "")
-    for name in PRECACHED_STATIC:
-        path = static / name
-        stat = path.stat() if path.exists() else None
-        digest.update(f"{name}:{stat.st_mtime_ns if stat else 0}:{stat.st_size if stat else 0}"
-                      .encode())
-    return digest.hexdigest()[:16]
-
-
 @bp.get("/collector/sw.js")
 def service_worker():
     """The pickup page's service worker (the steward's sw.js with its own cache prefix), served
     from /collector/ so its scope may be /collector/: the page reloads offline."""
-    script = (Path(current_app.static_folder or "") / "js" / "sw.js").read_bytes()
-    sw_config = {"version": _version(script), "page": url_for("collection.collect"),
-                 "precache": _precache_urls(), "prefix": "collector-"}
-    body = b"self.SW_CONFIG = " + json.dumps(sw_config).encode() + b";\n" + script
-    resp = Response(body, mimetype="application/javascript")
-    resp.headers["Service-Worker-Allowed"] = "/collector/"
-    resp.headers["Cache-Control"] = "no-cache, no-store, must-revalidate"
-    return resp
+    return offline.service_worker("collection.collect", PRECACHED_STATIC, prefix="collector-")
 
 
 @bp.post(API_BATCH)

@@ -7,12 +7,9 @@ The managers' pages are in `stations.manage.views`.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from datetime import datetime
-from pathlib import Path
 
-from flask import Blueprint, Response, current_app, render_template, url_for
+from flask import Blueprint, render_template, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -26,6 +23,7 @@ from community.stations import rules as scan_rules
 from community.stations import settings as scan_settings
 from community.stations.models import CATEGORIES, QUALITIES
 from community.stations.schemas import CATEGORY_LABELS, QUALITY_LABELS
+from community.web import offline
 from community.web.context import actor
 
 bp = Blueprint("steward", __name__, url_prefix="/steward")
@@ -184,31 +182,7 @@ def _preselect(session: Session, stations: list[queries.ScanStation],
     return stations[0].id if len(stations) == 1 else None
 
 
-def _precache_urls() -> list[str]:
-    return [url_for("steward.scan")] + [url_for("static", filename=f) for f in PRECACHED_STATIC]
-
-
-def _version(script: bytes) -> str:
-    """Changes whenever the worker or a pre-cached file changes, so phones pick up updates."""
-    digest = hashlib.sha256(script)
-    static = Path(current_app.static_folder or "")
-    for name in PRECACHED_STATIC:
-        path = static / name
-        stat = path.stat() if path.exists() else None
-        digest.update(f"{name}:{stat.st_mtime_ns if stat else 0}:{stat.st_size if stat else 0}"
-                      .encode())
-    return digest.hexdigest()[:16]
-
-
 @bp.get("/sw.js")
 def service_worker():
     """The service worker, served from /steward/ so its scope may be /steward/."""
-    script = (Path(current_app.static_folder or "") / "js" / "sw.js").read_bytes()
-    sw_config = {"version": _version(script), "page": url_for("steward.scan"),
-                 "precache": _precache_urls()}
-    body = b"self.SW_CONFIG = " + json.dumps(sw_config).encode() + b";\n" + script
-    resp = Response(body, mimetype="application/javascript")
-    resp.headers["Service-Worker-Allowed"] = url_for("steward.scan").rsplit("/", 1)[0] + "/"
-    # Never cached: a phone must see a new worker (and so new page assets) on its next visit.
-    resp.headers["Cache-Control"] = "no-cache, no-store, must-revalidate"
-    return resp
+    return offline.service_worker("steward.scan", PRECACHED_STATIC)
