@@ -192,14 +192,14 @@ def build(actor: policy.Actor, counters: Counters, nav: tuple[Link, ...] = NAV) 
 
 
 # Who gets the compact navigation on a phone: stewards and station chiefs work one-handed at a
-# station, so their bar folds into one ☰ menu of 44 px rows on every page (managers and admins
-# work on a desktop; residents have two links).
-COMPACT_ACTION = "steward:self"
+# station, and collectors at the truck, so their bar folds into one ☰ menu of 44 px rows on
+# every page (managers and admins work on a desktop; residents have two links).
+COMPACT_ACTIONS = ("steward:self", "collection:record")
 
 
 def compact(actor: policy.Actor) -> bool:
     """Whether the actor's bar folds into the ☰ menu on a phone (base.html: `nav-compact`)."""
-    return policy.offers(actor, COMPACT_ACTION)
+    return any(policy.offers(actor, action) for action in COMPACT_ACTIONS)
 
 
 def folded_badge(blocks: list[Block]) -> ShownBadge | None:

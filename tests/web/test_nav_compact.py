@@ -1,6 +1,6 @@
-"""The compact navigation (issue 17): every page of a steward or station chief folds its bar
-into one ☰ menu on a phone (body class `nav-compact`), and the ☰ carries the sum of the
-badges it hides; managers, admins and residents keep their bar."""
+"""The compact navigation (issue 17): every page of a steward, station chief or collector
+folds its bar into one ☰ menu on a phone (body class `nav-compact`), and the ☰ carries the
+sum of the badges it hides; managers, admins and residents keep their bar."""
 from __future__ import annotations
 
 import re
@@ -35,6 +35,18 @@ def test_every_steward_and_chief_page_is_compact(client: FlaskClient, session: S
     session.commit()
     builders.login(client, acct)
     for path in pages:
+        resp = client.get(path)
+        assert resp.status_code == 200, path
+        assert "nav-compact" in _body_classes(resp.get_data(as_text=True)), path
+
+
+def test_every_collector_page_is_compact(client: FlaskClient, session: Session,
+                                         world: builders.World) -> None:
+    """Collectors record at the truck with one hand: their pages fold too (issue 18)."""
+    acct = builders.account(session, "collector", world.street_a)
+    session.commit()
+    builders.login(client, acct)
+    for path in ("/collector/", "/collector/collect", "/me/inbox"):
         resp = client.get(path)
         assert resp.status_code == 200, path
         assert "nav-compact" in _body_classes(resp.get_data(as_text=True)), path
