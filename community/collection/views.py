@@ -51,7 +51,7 @@ from community.stations.forms import WEEKDAY_LABELS
 from community.stations.models import CATEGORIES, Station
 from community.stations.schemas import CATEGORY_LABELS
 from community.web import offline
-from community.web.args import int_arg
+from community.web.args import int_arg, month_arg
 from community.web.context import actor
 from community.web.errors import validation_fields
 
@@ -210,11 +210,8 @@ def _community(action: str):
 
 
 def _month() -> date:
-    raw = request.args.get("month", "")[:7]
-    try:
-        return date.fromisoformat(raw + "-01") if raw else _today().replace(day=1)
-    except ValueError:
-        return _today().replace(day=1)
+    """The month asked for (junk or a year out of range: this month)."""
+    return month_arg("month") or _today().replace(day=1)
 
 
 @bp.get("/collection/")

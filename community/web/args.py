@@ -25,3 +25,14 @@ def date_arg(name: str) -> date | None:
     except ValueError:
         return None
     return day if EARLIEST_YEAR <= day.year <= LATEST_YEAR else None
+
+
+def month_arg(name: str) -> date | None:
+    """An optional YYYY-MM (or YYYY-MM-DD) query argument as its month's first day, within the
+    sane years (so the month after it and the one before it exist)."""
+    raw = request.args.get(name, "")[:10]
+    try:
+        day = date.fromisoformat(raw[:7] + "-01")
+    except ValueError:
+        return None
+    return day if EARLIEST_YEAR <= day.year <= LATEST_YEAR else None

@@ -134,19 +134,21 @@ def test_offered_roles_and_areas(client, world: builders.World) -> None:
 
     builders.login(client, world.area_admin_a)
     page = client.get("/admin/accounts/new").get_data(as_text=True)
-    assert _options(page, "role") == ["resident", "steward", "station_chief", "manager"]
-    assert _options(page, "area_id") == [str(world.a.id)]  # not street A: no area_admin grants
+    assert _options(page, "role") == ["resident", "steward", "station_chief", "collector",
+                                      "manager"]
+    # Street A too, for its collectors (a street or district role); no area_admin grants.
+    assert _options(page, "area_id") == [str(world.street_a.id), str(world.a.id)]
     client.post("/logout")
 
     builders.login(client, world.city_admin)
     page = client.get("/admin/accounts/new").get_data(as_text=True)
-    assert _options(page, "role") == ["resident", "steward", "station_chief", "manager",
-                                      "area_admin"]
+    assert _options(page, "role") == ["resident", "steward", "station_chief", "collector",
+                                      "manager", "area_admin"]
     areas = _options(page, "area_id")
     assert str(world.city.id) not in areas  # nobody may create a city admin here
     assert {str(world.district.id), str(world.street_a.id), str(world.a.id)} <= set(areas)
     # Each area option lists the roles that fit its level, for the page's script.
-    assert f'<option data-roles="area_admin" value="{world.street_a.id}">' in page
+    assert f'<option data-roles="collector area_admin" value="{world.street_a.id}">' in page
     assert (f'<option data-roles="resident steward station_chief manager" '
             f'value="{world.a.id}">') in page
 

@@ -255,13 +255,24 @@ def _endpoint_survives(client: FlaskClient, session: Session, endpoint: str,
 scope.load_all()
 
 
+# Routes that work in connections of their own, which this rolled-back harness cannot give
+# on SQLite (its open transaction holds the one write lock): 'Run now' runs the job through
+# the scheduler's runner (sessions of its own, as the scheduler process does). Its input (the
+# job's name in the path) is tried on PostgreSQL here and with real commits on both backends
+# in tests/scheduler/test_views.py.
+OWN_CONNECTIONS = {"jobs.run"}
+
+
 @pytest.mark.parametrize("endpoint", sorted(scope.CASES))
 def test_every_route_survives_hostile_values(client: FlaskClient, session: Session,
-                                             world: builders.World, endpoint: str) -> None:
+                                             world: builders.World, endpoint: str,
+                                             backend: str) -> None:
     """Each registered route (its real URLs from the scope registry), as the city admin:
     every form field NUL-laden, huge, an edge date, too long, repeated; query arguments the
     same; ids past the column type. Never a 500; when every variant was refused, nothing
     changed."""
+    if backend == "sqlite" and endpoint in OWN_CONNECTIONS:
+        pytest.skip("runs in connections of its own: see OWN_CONNECTIONS")
     cases = scope.CASES[endpoint](world)
     builders.login(client, world.city_admin)
     _endpoint_survives(client, session, endpoint, cases)
