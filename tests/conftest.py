@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -182,9 +183,39 @@ SLOW_FIRST = ("tests/test_late_data.py", "tests/ratings/test_demo.py",
               "tests/e2e/", "tests/points/test_ledger_stateful.py")
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def browser_backend(nodeid: str) -> str:
+    """The one backend a browser test runs on when both are available: alternating between
+    the tests by a stable hash of their id without the backend, so every run drives both
+    backends through a browser (each flow on the same one every time) at half the cost of
+    running each flow twice. What a browser adds (layout, scripts, the camera, the offline
+    queue) does not depend on the database; every route's server side runs on both backends
+    in the HTTP tests (tests/test_scope.py, tests/fuzz/test_hostile.py, each module's views
+    tests). BROWSER_BACKENDS=all runs every browser test on both."""
+    base = nodeid.replace("[sqlite-", "[").replace("[postgresql-", "[")
+    return BACKENDS[zlib.crc32(base.encode()) % len(BACKENDS)]
+
+
+def _deselect_browser_twins(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Each browser test on one backend (see `browser_backend`), unless BROWSER_BACKENDS=all."""
+    if os.environ.get("BROWSER_BACKENDS") == "all" or len(BACKENDS) < 2:
+        return
+    dropped = []
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        chosen = callspec.params.get("backend") if callspec else None
+        if (item.get_closest_marker("browser") is not None and chosen is not None
+                and chosen != browser_backend(item.nodeid)):
+            dropped.append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = [item for item in items if item not in set(dropped)]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Slow tests first; the demo city's tests (`demo_db`) in one xdist group (with
-    `--dist loadgroup`, one worker builds the demo; the default `load` ignores groups)."""
+    `--dist loadgroup`, one worker builds the demo; the default `load` ignores groups); each
+    browser test on one backend."""
+    _deselect_browser_twins(config, items)
     for item in items:
         if item.get_closest_marker("demo_db") is not None:
             item.add_marker(pytest.mark.xdist_group("demo_city"))
