@@ -148,6 +148,10 @@ def test_figures_show_punctuality_and_contamination(client, session, scene) -> N
     page = client.get(f"/collection/?community_id={w.a.id}&month=2026-11").get_data(
         as_text=True)
     assert 'data-testid="contamination-bar"' in page
+    # The Content-Security-Policy blocks inline styles: the chart sizes bars by attributes.
+    chart = re.search(r'data-testid="contamination-chart".*?</svg>', page, re.S).group(0)
+    assert 'style="' not in chart
+    assert re.search(r'<rect [^>]*width="170\.0"', chart)
     assert 'data-testid="contamination-photo"' in page  # the evidence is one click away
     row = re.search(rf'data-station="{st.id}">(.*?)</tr>', page, re.S).group(1)
     # November 1..21: 21 scheduled 06:00-07:00 pickups, one kept.
