@@ -2,15 +2,28 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Locator, Page, expect
 from sqlmodel import Session
 
 from community.households import codes
+from community.inbox import services as notifications
 from community.households.models import HouseholdMember
 from tests import builders
 from tests.e2e.helpers import PHONE, log_in, qr_texts, switch_language, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.real_db]
+
+TAP = 44  # the smallest tap target on a phone, in CSS pixels
+
+
+def _short_targets(page: Page, locator: Locator) -> list[str]:
+    """The visible elements of `locator` under 44 px tall; a checkbox counts its label (the
+    row it sits in, or the label naming it) as its hit area."""
+    return page.evaluate("""([els, tap]) => els.filter(el => el.offsetParent !== null).map(el => {
+        const hit = el.type === 'checkbox' ? (el.closest('label') || el.labels[0] || el) : el;
+        const h = Math.max(el.getBoundingClientRect().height, hit.getBoundingClientRect().height);
+        return h < tap ? `${el.outerHTML.slice(0, 80)}: ${h}px` : null;
+    }).filter(Boolean)""", [locator.element_handles(), TAP])
 
 
 
@@ -23,6 +36,8 @@ def test_resident_home_on_a_phone(browser: Browser, live_server: str, session: S
                                 status="approved"))
     card = builders.active_card(session, home)
     other_card = builders.active_card(session, world.households_b[1])
+    notifications.notify(session, account_id=world.resident_a.id, kind="reward_ready",
+                         params={"item": "鸡蛋 10个", "code": "AB12CD"}, link="/me/points")
     session.commit()  # also ends the read transaction, so the server is not locked out
 
     context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True,
@@ -46,6 +61,25 @@ def test_resident_home_on_a_phone(browser: Browser, live_server: str, session: S
         assert qr_texts(page.screenshot(full_page=True)) == [card.token]
 
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+        # Tap targets (QA): the bar folds into one 44 px ☰ button, and every link and tool in
+        # the menu, the inbox's buttons and the account page's checkbox rows are 44 px tall.
+        toggle = page.get_by_test_id("nav-toggle")
+        assert (toggle.bounding_box() or {}).get("height", 0) >= TAP
+        toggle.click()
+        bar = page.locator(".topbar a, .topbar button, .topbar summary")
+        assert bar.count() >= 6
+        assert _short_targets(page, bar) == []
+        page.get_by_test_id("nav-inbox").click()
+        for testid in ("inbox-open", "inbox-mark-read", "inbox-read-all"):
+            expect(page.get_by_test_id(testid)).to_be_visible()
+        assert _short_targets(page, page.locator("main a.btn, main button")) == []
+        page.goto(f"{live_server}/me/account")
+        boxes = page.locator("main input[type=checkbox]")
+        assert boxes.count() >= 1
+        assert _short_targets(page, boxes) == []
+        assert _short_targets(page, page.locator("main .btn")) == []
+        page.goto(f"{live_server}/me/")
 
         switch_language(page, "en")
         expect(page.locator("html")).to_have_attribute("lang", "en")
