@@ -7,20 +7,43 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
+from werkzeug.datastructures import FileStorage
 from wtforms import BooleanField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
 from community.reports.rules import DEFAULT_HOURS
 from community.reports.schemas import (
     KIND_LABELS,
+    SAY_WHERE,
     DeadlinesIn,
     HandleIn,
     ReopenIn,
     ReportIn,
+    where_missing,
 )
+from community.reports.services import PhotoRequired
 from community.web.forms import ModelForm
 
 ELSEWHERE = "elsewhere"
+
+
+def photo_given(field: Any) -> bool:
+    """Whether a file was chosen in this file field (an empty part has no filename)."""
+    return isinstance(field.data, FileStorage) and bool(field.data.filename)
+
+
+def _add_error(field: Any, words: Any) -> None:
+    if words not in field.errors:
+        field.errors = [*field.errors, words]
+
+
+def _check_photo(form: Any, ok: bool) -> bool:
+    """The photo is required: say so with the other fields' errors, not on a second submit
+    (the service checks it again for every other caller)."""
+    if not photo_given(form.photo):
+        _add_error(form.photo, PhotoRequired.message)
+        return False
+    return ok
 
 
 def _kinds() -> list[tuple[str, Any]]:
@@ -49,6 +72,16 @@ class ReportForm(ModelForm[ReportIn]):
                 "place": self.place.data or "", "kind": self.kind.data or None,
                 "note": self.note.data or "", "keep_location": bool(self.keep_location.data)}
 
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The model's rules, and every other error at once: the model stops before its
+        where-rule when a field failed, and the photo is not one of its fields."""
+        ok = super().validate(extra_validators)
+        station = self.station_id.data or ""
+        if not ok and not self.place.errors and where_missing(
+                int(station) if str(station).isdigit() else None, self.place.data or ""):
+            _add_error(self.place, SAY_WHERE)
+        return _check_photo(self, ok)
+
 
 class HandleForm(ModelForm[HandleIn]):
     """What the handler did, with the after-photo (rules: `HandleIn`)."""
@@ -57,6 +90,10 @@ class HandleForm(ModelForm[HandleIn]):
 
     note = TextAreaField(_l("What was done"))
     photo = FileField(_l("Photo after the fix"))
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """The note's rule and the after-photo's together (both errors show at once)."""
+        return _check_photo(self, super().validate(extra_validators))
 
 
 class ReopenForm(ModelForm[ReopenIn]):

@@ -52,6 +52,13 @@ Kind = Literal["overflow", "dumping", "broken", "missed_pickup", "odour", "no_of
 assert set(KINDS) == set(KIND_LABELS)  # noqa: S101 - one list of kinds
 
 CHOOSE_KIND = _l("Please choose what the problem is.")
+SAY_WHERE = _l("Choose a station, or say where the problem is.")
+
+
+def where_missing(station_id: int | None, place: str) -> bool:
+    """True when a report names neither a station nor a place in words (the one rule; the
+    form also asks it when other fields failed, so every error shows at once)."""
+    return station_id is None and not place
 
 
 class ReportIn(InputModel):
@@ -69,8 +76,8 @@ class ReportIn(InputModel):
 
     @model_validator(mode="after")
     def _where(self) -> ReportIn:
-        if self.station_id is None and not self.place:
-            raise fail("place", _l("Choose a station, or say where the problem is."))
+        if where_missing(self.station_id, self.place):
+            raise fail("place", SAY_WHERE)
         return self
 
 

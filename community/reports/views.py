@@ -38,7 +38,14 @@ from community.errors import DomainError, Forbidden, NotFound
 from community.inbox import texts as inbox_texts
 from community.inbox.models import Notification
 from community.reports import queries, rules, services
-from community.reports.forms import ELSEWHERE, DeadlinesForm, HandleForm, ReopenForm, ReportForm
+from community.reports.forms import (
+    ELSEWHERE,
+    DeadlinesForm,
+    HandleForm,
+    ReopenForm,
+    ReportForm,
+    photo_given,
+)
 from community.reports.schemas import KIND_LABELS, LEVEL_LABELS, SOURCE_LABELS, STATUS_LABELS
 from community.rows import pk
 from community.web.args import int_arg
@@ -121,7 +128,10 @@ def new():
                 return redirect(url_for("reports.detail", report_id=pk(filed.report)))
         else:
             status = 422
+    # A browser never sends a file back: a refused form that had a photo says to choose it
+    # again, next to the (now empty) photo field.
     return render_template("reports/new.html", form=form, community=community,
+                           photo_again=request.method == "POST" and photo_given(form.photo),
                            **_labels()), status
 
 
@@ -138,7 +148,8 @@ def mine():
 # --- One report ---------------------------------------------------------------------------
 
 def _render_detail(report_id: int, *, handle_form: HandleForm | None = None,
-                   reopen_form: ReopenForm | None = None, code: int = 200):
+                   reopen_form: ReopenForm | None = None, code: int = 200,
+                   photo_again: bool = False):
     session = get_session()
     who = actor()
     report = services.get_report(session, actor=who, report_id=report_id)
@@ -149,7 +160,7 @@ def _render_detail(report_id: int, *, handle_form: HandleForm | None = None,
         is_reporter=who.account_id is not None and report.reporter_id == who.account_id,
         handle_form=handle_form or HandleForm(formdata=None),
         reopen_form=reopen_form or ReopenForm(formdata=None),
-        refusal=rules.refusal, **_labels()), code
+        refusal=rules.refusal, photo_again=photo_again, **_labels()), code
 
 
 @bp.get("/<int:report_id>")
@@ -216,7 +227,15 @@ def handle(report_id: int):
         else:
             flash(_("Handled: the reporter is asked to confirm."), "info")
             return redirect(url_for("reports.detail", report_id=report_id))
-    return _render_detail(report_id, handle_form=form, code=code)
+    return _render_detail(report_id, handle_form=form, code=code,
+                          photo_again=photo_given(form.photo))
+
+
+@bp.get("/<int:report_id>/handle")
+@login_required
+def handle_page(report_id: int):
+    """A refused handling leaves the browser on this URL: reloading it shows the report."""
+    return redirect(url_for("reports.detail", report_id=report_id))
 
 
 @bp.post("/<int:report_id>/reopen")

@@ -205,3 +205,90 @@ def test_a_resident_of_another_community_is_refused_on_every_route(client, sessi
     assert report is not None
     session.refresh(report)
     assert report.status == "assigned"
+
+
+def test_a_report_with_every_field_wrong_shows_every_error_at_once(client, session, world,
+                                                                   place) -> None:
+    st, _chief = place
+    builders.login(client, world.resident_a)
+    html = _post_report(client, world, st, None, kind="",
+                        station_id="elsewhere").get_data(as_text=True)
+    assert "请选择问题类型" in html
+    assert "请拍摄或选择一张照片" in html
+    assert "请选择投放点" in html
+    assert 'data-testid="photo-again"' not in html  # there was no photo to lose
+    assert _reports(session) == 0
+
+
+def test_a_refused_report_with_a_photo_asks_for_the_photo_again(client, session, world,
+                                                                place) -> None:
+    st, _chief = place
+    builders.login(client, world.resident_a)
+    resp = _post_report(client, world, st, jpeg(), kind="")
+    assert resp.status_code == 422
+    html = resp.get_data(as_text=True)
+    assert 'data-testid="photo-again"' in html
+    assert "请重新选择照片" in html
+    client.post("/lang", data={"lang": "en"})
+    en = _post_report(client, world, st, jpeg(), kind="").get_data(as_text=True)
+    assert "Please choose the photo again" in en
+
+
+def test_the_handle_form_shows_both_errors_and_its_url_reloads_to_the_report(
+        client, session, world, place) -> None:
+    st, chief = place
+    builders.login(client, world.resident_a)
+    with clock.freeze(NOW):
+        resp = _post_report(client, world, st, jpeg())
+    report_id = int(resp.headers["Location"].rsplit("/", 1)[-1])
+    client.post("/logout")
+    builders.login(client, chief)
+    bad = client.post(f"/reports/{report_id}/handle", content_type="multipart/form-data",
+                      data={"note": ""})
+    assert bad.status_code == 422
+    html = bad.get_data(as_text=True)
+    assert "请说明做了什么处理" in html
+    assert 'data-testid="photo-error"' in html
+    noted = client.post(f"/reports/{report_id}/handle", content_type="multipart/form-data",
+                        data={"note": "", "photo": (io.BytesIO(jpeg()), "after.jpg")})
+    assert 'data-testid="photo-again"' in noted.get_data(as_text=True)
+    again = client.get(f"/reports/{report_id}/handle")
+    assert again.status_code == 302
+    assert again.headers["Location"].endswith(f"/reports/{report_id}")
+
+
+def test_an_escalated_report_names_both_deadlines_on_every_page(client, session, world,
+                                                                place) -> None:
+    from community.reports import services as report_services
+
+    st, chief = place
+    builders.login(client, world.resident_a)
+    with clock.freeze(NOW):
+        resp = _post_report(client, world, st, jpeg())
+    report_id = int(resp.headers["Location"].rsplit("/", 1)[-1])
+    later = datetime(2026, 11, 21, 8, 0, tzinfo=SH)
+    assert report_services.escalate_overdue(session, now=later) == 1
+    session.commit()
+    report = session.get(Report, report_id)
+    assert report is not None
+    session.refresh(report)
+    due = report.due_at.astimezone(SH).strftime("%m-%d %H:%M")
+    level_due = report.level_due_at.astimezone(SH).strftime("%m-%d %H:%M")
+    assert due != level_due
+    with clock.freeze(later):
+        pages = {"detail": client.get(f"/reports/{report_id}").get_data(as_text=True),
+                 "mine": client.get("/reports/mine").get_data(as_text=True)}
+        client.post("/logout")
+        builders.login(client, chief)
+        pages["board"] = client.get("/reports/board").get_data(as_text=True)
+        client.post("/logout")
+        builders.login(client, world.area_admin_a)
+        pages["overdue"] = client.get("/reports/overdue?all=1").get_data(as_text=True)
+    for name, html in pages.items():
+        start = html.find('data-testid="report-due"')
+        assert start > 0, name
+        assert due in html[start:start + 200], name
+        level = html.find('data-testid="report-level-due"')
+        assert level > 0, name
+        assert level_due in html[level:level + 200], name
+        assert "当前层级时限" in html, name
