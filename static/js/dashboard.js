@@ -51,15 +51,37 @@
     };
   }
 
-  function optionOf(spec) {
+  // How many rows the legend wraps to under a chart `width` px wide (ECharts does not make
+  // room for a wrapping legend itself): a CJK character is about 12 px, others 7 px, and an
+  // item adds its 25 px symbol and a 10 px gap.
+  function legendRows(names, width) {
+    var rows = 1, used = 0;
+    names.forEach(function (name) {
+      var w = 35;
+      for (var i = 0; i < name.length; i++) { w += name.charCodeAt(i) > 0x2e80 ? 12 : 7; }
+      if (used && used + w > width - 16) { rows += 1; used = 0; }
+      used += w;
+    });
+    return rows;
+  }
+
+  function optionOf(spec, width) {
     if (spec.kind === "map") { return mapOption(spec); }
     // A small multiple: one figure (its finished periods, and the period under way dashed).
-    var many = spec.series.filter(function (s) { return !s.dashed; }).length > 1;
+    var names = spec.series.filter(function (s) { return !s.dashed; })
+      .map(function (s) { return String(s.name); });
+    var many = names.length > 1;
+    var hasTarget = spec.target !== undefined && spec.target !== null;
+    // The legend goes under the chart, wrapped whole (a scrolling legend on top covered the
+    // axis name and cut "设施损坏" to "设施损" on a phone); the top keeps room for the axis
+    // name and for the target's label over a 100 % line.
+    var legendHeight = many ? legendRows(names, width) * 22 : 0;
     return {
       animation: false,
       tooltip: { trigger: "axis", valueFormatter: formatValue(spec.percent) },
-      legend: many ? { type: "scroll", top: 0 } : { show: false },
-      grid: { left: 8, right: 16, top: many ? 36 : 16, bottom: 8, containLabel: true },
+      legend: many ? { type: "plain", bottom: 0, left: "center" } : { show: false },
+      grid: { left: 8, right: 16, top: (spec.yName ? 28 : 16) + (hasTarget ? 14 : 0),
+              bottom: 8 + legendHeight, containLabel: true },
       // Few categories (waste kinds, weekdays, stations): name every one of them.
       xAxis: {
         type: "category", data: spec.x,
@@ -88,7 +110,8 @@
           out.markLine = {
             silent: true, symbol: "none",
             lineStyle: { type: "dotted", color: "#6b7280" },
-            label: { formatter: spec.targetLabel, position: "insideEndTop" },
+            // At the line's start: at its end it sat on the newest points.
+            label: { formatter: spec.targetLabel, position: "insideStartTop" },
             data: [{ yAxis: spec.target }]
           };
         }
@@ -109,10 +132,14 @@
     if (spec.kind === "map") {
       chart.on("click", function (p) { if (p.data && p.data.url) { window.location = p.data.url; } });
     }
-    chart.setOption(optionOf(spec));
-    charts.push(chart);
+    chart.setOption(optionOf(spec, el.clientWidth));
+    charts.push({ chart: chart, spec: spec, el: el });
   });
   window.addEventListener("resize", function () {
-    charts.forEach(function (chart) { chart.resize(); });
+    charts.forEach(function (c) {
+      c.chart.resize();
+      // The legend may wrap to another number of rows at the new width.
+      if (c.spec.kind !== "map") { c.chart.setOption(optionOf(c.spec, c.el.clientWidth)); }
+    });
   });
 })();

@@ -2,14 +2,17 @@
 English with no console error, and the city admin's area dashboard and ranking work."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 from sqlmodel import Session
 
 from community import clock
+from community.reports.models import Report
 from tests import builders
 from tests.dashboard.helpers import NOW, rated_city, scene
-from tests.e2e.helpers import log_in, switch_language, wait_until
+from tests.e2e.helpers import PHONE, log_in, switch_language, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.real_db]
 
@@ -27,6 +30,32 @@ PAINTED = """() => Array.from(document.querySelectorAll('[data-chart]')).map(el 
   for (let i = 3; i < pixels.length; i += 4) { if (pixels[i]) n++; }
   return n;
 })"""
+
+
+# Each drawn chart's layout as ECharts took it: grid, legend, and the target line's label.
+LAYOUT = """() => Array.from(document.querySelectorAll('[data-chart]')).map(el => {
+  const o = window.echarts.getInstanceByDom(el).getOption();
+  const mark = (o.series[0] || {}).markLine;
+  return {id: el.getAttribute('data-chart'), top: o.grid && o.grid[0] ? o.grid[0].top : null,
+          bottom: o.grid && o.grid[0] ? o.grid[0].bottom : null,
+          legend: o.legend && o.legend[0] && o.legend[0].show !== false
+            ? {type: o.legend[0].type, bottom: o.legend[0].bottom} : null,
+          target: mark && mark.data && mark.data.length ? mark.label.position : null};
+})"""
+
+
+def _check_layout(page: Page) -> list[dict]:
+    """The target's label at the line's start with room above the grid for a 100 % line,
+    and a legend under the chart (QA: labels on the newest points, clipped, or covered)."""
+    layout = page.evaluate(LAYOUT)
+    for chart in layout:
+        if chart["target"] is not None:
+            assert chart["target"] == "insideStartTop", chart
+            assert chart["top"] >= 28, chart
+        if chart["legend"] is not None:
+            assert chart["legend"] == {"type": "plain", "bottom": 0}, chart
+            assert chart["bottom"] >= 30, chart
+    return layout
 
 
 def _watch_console(page: Page, errors: list[str]) -> None:
@@ -60,6 +89,13 @@ def test_dashboards_in_the_browser(browser: Browser, live_server: str, session: 
     with clock.freeze(NOW):
         scene(session, world)
         x = rated_city(session, world)
+        # Two kinds of report this week: the reports board's chart has a legend.
+        for kind in ("overflow", "broken"):
+            session.add(Report(community_id=world.a.id, route_area_id=world.a.id, kind=kind,
+                               place="东门", hours=24, created_at=NOW,
+                               due_at=NOW + timedelta(hours=24),
+                               level_due_at=NOW + timedelta(hours=24)))
+        session.commit()
         context = browser.new_context(viewport=DESKTOP)
         page = context.new_page()
         _watch_console(page, errors)
@@ -72,10 +108,20 @@ def test_dashboards_in_the_browser(browser: Browser, live_server: str, session: 
             expect(kitchen.get_by_test_id("figure-value")).to_have_text("66.7%")
             expect(kitchen.get_by_test_id("figure-change")).to_have_text("+16.7 个百分点")
             _charts_drawn(page, MANAGER_CHARTS)
+            assert any(c["target"] for c in _check_layout(page))
             names = page.evaluate("JSON.parse(document.getElementById('dashboard-data')"
                                   ".textContent).charts.daily_kitchen_accuracy.series"
                                   ".map(s => s.name)")
             assert names[0] == "厨余垃圾准确率"
+
+            # The reports board's weekly chart on a phone: its legend of kinds under the chart.
+            page.set_viewport_size(PHONE)
+            page.goto(f"{live_server}/reports/board")
+            _charts_drawn(page, 1)
+            assert _check_layout(page)[0]["legend"] is not None
+            page.set_viewport_size(DESKTOP)
+            page.get_by_test_id("nav-dashboard").click()
+            page.wait_for_load_state()
 
             switch_language(page, "en")
             expect(page.get_by_test_id("dashboard-title")).to_contain_text("Dashboard")
@@ -100,6 +146,7 @@ def test_dashboards_in_the_browser(browser: Browser, live_server: str, session: 
             # The levels, coverage and a 12-month small chart per figure (no station has
             # coordinates here: no map); 按期处置率's chart only once reports exist.
             _charts_drawn(page, None)
+            assert any(c["target"] for c in _check_layout(page))
             page.get_by_test_id("ranking-link").click()
             page.wait_for_load_state()
             rows = page.get_by_test_id("ranking-row")
