@@ -39,6 +39,10 @@ from community.areas.models import Area
 from community.auth import policy
 from community.collection import queries, rules, services
 from community.collection.schemas import (
+    BINS_RULE,
+    CONTAMINATED_RULE,
+    KG_NEGATIVE,
+    KG_RULE,
     MAX_PHOTO_TEXT,
     BatchOut,
     CollectionBatchIn,
@@ -85,6 +89,15 @@ UI_STRINGS = {
     "station_set": _l("Station"),
     "nothing": _l("Enter the bins and kg of at least one category."),
     "photo_needed": _l("Take a photo of the contamination."),
+    # The server's own field rules (schemas.LineIn), checked on the page before queueing.
+    "kg_negative": KG_NEGATIVE,
+    "kg_rule": KG_RULE,
+    "bins_rule": BINS_RULE,
+    "contaminated_rule": CONTAMINATED_RULE,
+    "fix_fields": _l("Not saved: correct the marked fields."),
+    "refused": _l("Refused"),
+    "edit": _l("Edit and resend"),
+    "discard": _l("Discard"),
     "failed": _l("Not recorded"),
     "camera_error": _l("The camera is not available. Type the code or take a photo."),
     "camera_on": _l("Stop camera"),

@@ -23,7 +23,8 @@
     token: (document.querySelector('meta[name="csrf-token"]') || {}).content || "",
     at: Date.now(),
   };
-  const state = { tag: null, photos: {} };
+  // editing: the client id of a refused pickup loaded back into the form.
+  const state = { tag: null, photos: {}, editing: null };
 
   function say(kind, text) {
     el.feedback.className = "scan-feedback scan-feedback-" + kind;
@@ -108,28 +109,114 @@
     });
   });
 
+  // The server's rules (community/collection/schemas.py LineIn), checked here before a pickup
+  // is queued, online or offline: a pickup the server would refuse never leaves the form, so
+  // none is refused after the collector has left the station.
+  function isInt(text) { return /^\d+$/.test(text); }
+
   function readLines() {
     const lines = [];
+    const errors = {};
     for (const fs of document.querySelectorAll("#pickup-form fieldset[data-category]")) {
       if (fs.hidden) { continue; }
       const code = fs.dataset.category;
-      const bins = parseInt(el.form.elements["bins-" + code].value, 10);
-      const kgText = el.form.elements["kg-" + code].value;
-      if (!bins && !kgText) { continue; }
-      const line = { category: code, bins: bins || 0, kg: kgText === "" ? 0 : Number(kgText) };
-      if (el.form.elements["dirty-" + code].checked) {
-        line.contaminated_bins = parseInt(el.form.elements["dirty-bins-" + code].value, 10) || 1;
-        if (!state.photos[code]) { return { error: L.ui.photo_needed }; }
+      const binsText = el.form.elements["bins-" + code].value.trim();
+      const kgText = el.form.elements["kg-" + code].value.trim();
+      // A number box holding junk reads "" but reports badInput: not the same as empty.
+      const kgBad = el.form.elements["kg-" + code].validity.badInput;
+      const binsBad = el.form.elements["bins-" + code].validity.badInput;
+      const dirty = el.form.elements["dirty-" + code].checked;
+      if (!binsText && !kgText && !kgBad && !binsBad && !dirty) { continue; }
+      const kg = kgText === "" ? 0 : Number(kgText);
+      if (kgBad || Number.isNaN(kg)) { errors["kg-" + code] = L.ui.kg_rule; }
+      else if (kg < 0) { errors["kg-" + code] = L.ui.kg_negative; }
+      else if (kg > 10000 || !/^\d+(\.\d{1,2})?$/.test(kgText || "0")) { errors["kg-" + code] = L.ui.kg_rule; }
+      const bins = isInt(binsText) ? parseInt(binsText, 10) : NaN;
+      if (!(bins >= 1 && bins <= 100)) { errors["bins-" + code] = L.ui.bins_rule; }
+      const line = { category: code, bins, kg };
+      if (dirty) {
+        const dirtyText = el.form.elements["dirty-bins-" + code].value.trim();
+        const dirtyBins = isInt(dirtyText) ? parseInt(dirtyText, 10) : NaN;
+        if (!(dirtyBins >= 1 && dirtyBins <= 100)) { errors["dirty-bins-" + code] = L.ui.bins_rule; }
+        else if (bins >= 1 && dirtyBins > bins) { errors["dirty-bins-" + code] = L.ui.contaminated_rule; }
+        if (!state.photos[code]) { errors["photo-" + code] = L.ui.photo_needed; }
+        line.contaminated_bins = dirtyBins;
         line.photo = state.photos[code];
       }
       lines.push(line);
     }
+    if (Object.keys(errors).length) { return { errors }; }
     return lines.length ? { lines } : { error: L.ui.nothing };
+  }
+
+  function clearErrors() {
+    document.querySelectorAll("[data-error-for]").forEach((p) => { p.hidden = true; p.textContent = ""; });
+    document.querySelectorAll('#pickup-form [aria-invalid="true"]').forEach((i) => i.removeAttribute("aria-invalid"));
+  }
+
+  // Messages keyed by the form's names (bins-kitchen, kg-kitchen, dirty-bins-kitchen,
+  // photo-kitchen), shown next to their fields.
+  function showErrors(errors) {
+    clearErrors();
+    for (const [name, text] of Object.entries(errors)) {
+      const p = document.querySelector('[data-error-for="' + name + '"]');
+      if (p) { p.textContent = text; p.hidden = false; }
+      const input = el.form.elements[name] || document.getElementById(name);
+      if (input) { input.setAttribute("aria-invalid", "true"); }
+    }
+  }
+
+  // The server's field keys ("lines.0.kg") as the form's names, with the rest (station,
+  // time…) as plain text for the feedback line.
+  function serverErrors(payload, error) {
+    const fields = {};
+    const rest = [];
+    const names = { bins: "bins-", kg: "kg-", contaminated_bins: "dirty-bins-", photo: "photo-" };
+    for (const [key, text] of Object.entries((error && error.fields) || {})) {
+      const m = /^lines\.(\d+)\.(\w+)$/.exec(key);
+      const line = m ? payload.lines[Number(m[1])] : null;
+      if (line && names[m[2]]) { fields[names[m[2]] + line.category] = text; } else { rest.push(text); }
+    }
+    return { fields, rest };
+  }
+
+  function refusedText(error) {
+    const fields = error && error.fields ? Object.values(error.fields) : [];
+    const reasons = [...new Set([(error && error.message) || "", ...fields])].filter(Boolean);
+    return L.ui.refused + ": " + (reasons.join(" · ") || L.ui.failed);
+  }
+
+  // A refused pickup back in the form, its station set and the server's messages shown.
+  async function loadIntoForm(item) {
+    resetForm();
+    const p = item.payload;
+    await setStation(p.station_tag);
+    for (const line of p.lines) {
+      const c = line.category;
+      if (!el.form.elements["bins-" + c]) { continue; }
+      el.form.elements["bins-" + c].value = Number.isFinite(line.bins) ? String(line.bins) : "";
+      el.form.elements["kg-" + c].value = String(line.kg);
+      if (line.contaminated_bins) {
+        el.form.elements["dirty-" + c].checked = true;
+        el.form.elements["dirty-bins-" + c].value = String(line.contaminated_bins);
+      }
+      if (line.photo) {
+        state.photos[c] = line.photo;
+        document.querySelector('[data-photo-state="' + c + '"]').textContent = "✓";
+      }
+    }
+    el.form.elements.note.value = p.note || "";
+    state.editing = item.client_id;
+    const { fields, rest } = serverErrors(p, item.error);
+    showErrors(fields);
+    say("error", [refusedText(item.error), ...rest].join(" · "));
   }
 
   function resetForm() {
     el.form.reset();
     state.photos = {};
+    state.editing = null;
+    clearErrors();
     document.querySelectorAll("[data-photo-state]").forEach((s) => { s.textContent = ""; });
   }
 
@@ -137,6 +224,8 @@
     e.preventDefault();
     if (!state.tag) { say("error", L.ui.no_station); return; }
     const read = readLines();
+    if (read.errors) { showErrors(read.errors); say("error", L.ui.fix_fields); return; }
+    clearErrors();
     if (read.error) { say("error", read.error); return; }
     const payload = { client_id: newClientId(), station_tag: state.tag,
                       happened_at: new Date().toISOString(), lines: read.lines };
@@ -144,23 +233,57 @@
     if (note) { payload.note = note; }
     await queue.add({ client_id: payload.client_id, payload, created: Date.now(),
                       meta: { station: el.name.textContent } });
-    resetForm();
-    say("queued", navigator.onLine ? L.ui.syncing : L.ui.queued);
+    // A refused pickup corrected in the form replaces its refused copy.
+    if (state.editing) { await queue.removeFailed(state.editing); }
+    state.editing = null;
     await refreshCount();
-    sync();
+    if (!navigator.onLine) {
+      resetForm();
+      say("queued", L.ui.queued);
+      await renderFailed();
+      return;
+    }
+    say("queued", L.ui.syncing);
+    await sync();
+    if ((await queue.pending()).some((i) => i.client_id === payload.client_id)) { await sync(); }
+    // Refused now: the form keeps what was typed, with the server's messages next to it.
+    const refused = (await queue.failed()).find((i) => i.client_id === payload.client_id);
+    if (refused) { await loadIntoForm(refused); return; }
+    resetForm();
   });
 
   async function refreshCount() { el.pending.textContent = String(await queue.count()); }
 
+  // Refused pickups stay on the phone, each with its reason, until edited and resent or
+  // discarded: none vanishes silently.
   async function renderFailed() {
     const items = await queue.failed();
     el.failedSection.hidden = items.length === 0;
     el.failedList.textContent = "";
     for (const item of items) {
       const li = document.createElement("li");
-      li.dataset.testid = "failed-item";
-      li.textContent = (item.meta && item.meta.station ? item.meta.station + " · " : "") +
-        (item.error ? item.error.message : L.ui.failed);
+      li.setAttribute("data-testid", "failed-item");
+      li.dataset.clientId = item.client_id;
+      const text = document.createElement("span");
+      text.textContent = (item.meta && item.meta.station ? item.meta.station + " · " : "") +
+        refusedText(item.error);
+      const edit = document.createElement("button");
+      edit.type = "button";
+      edit.className = "btn btn-small";
+      edit.textContent = L.ui.edit;
+      edit.setAttribute("data-testid", "failed-edit");
+      edit.addEventListener("click", () => { loadIntoForm(item); el.form.scrollIntoView(); });
+      const drop = document.createElement("button");
+      drop.type = "button";
+      drop.className = "btn btn-small btn-danger";
+      drop.textContent = L.ui.discard;
+      drop.setAttribute("data-testid", "failed-discard");
+      drop.addEventListener("click", async () => {
+        await queue.removeFailed(item.client_id);
+        if (state.editing === item.client_id) { state.editing = null; }
+        await renderFailed();
+      });
+      li.append(text, " ", edit, " ", drop);
       el.failedList.append(li);
     }
   }
@@ -218,7 +341,7 @@
         if (failed.length) { await queue.fail(failed); }
         const last = data.results[data.results.length - 1];
         if (last && last.ok) { say("recorded", last.replay ? L.ui.replayed : L.ui.recorded); }
-        if (failed.length) { say("error", L.ui.failed + ": " + failed[0].error.message); }
+        if (failed.length) { say("error", refusedText(failed[0].error)); }
       }
     } finally {
       el.sync.disabled = false;

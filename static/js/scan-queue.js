@@ -102,6 +102,11 @@
     });
   };
 
+  // One refused item taken out of the failed store (discarded, or loaded back to be edited).
+  ScanQueue.prototype.removeFailed = function (clientId) {
+    return this._tx(["failed"], "readwrite", function (s) { s.failed.delete(clientId); });
+  };
+
   ScanQueue.prototype.clearFailed = function () {
     return this._tx(["failed"], "readwrite", function (s) { s.failed.clear(); });
   };

@@ -1,6 +1,8 @@
 """A collector on a 390 px phone records a contaminated kitchen bin offline, with a photo;
 it waits in the phone's queue (through a reload served by the service worker) and syncs
-once, with its photo, when the phone is back online."""
+once, with its photo, when the phone is back online. A negative weight is refused on the page
+next to its field (the form keeps what was typed, nothing is queued), and a queued pickup the
+server refuses stays listed as refused until it is edited and resent."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,6 +22,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.real_db]
 
 
 def _stored(session: Session) -> list[tuple[Collection, CollectionLine]]:
+    session.commit()  # end any read snapshot (reading a row's attributes begins one)
     session.expire_all()
     rows = list(session.exec(select(Collection, CollectionLine).join(
         CollectionLine, CollectionLine.collection_id == Collection.id)))
@@ -51,6 +54,21 @@ def test_contaminated_bin_recorded_offline_syncs_once(browser: Browser, live_ser
         page.evaluate("navigator.serviceWorker.ready.then(() => true)")
         wait_until(page, "navigator.serviceWorker.controller !== null")
 
+        # Online, a negative weight is refused on the page, next to the field; the form
+        # keeps what was typed and nothing is queued (it would be refused after the
+        # collector has left).
+        page.get_by_test_id("station-code").fill(code)
+        page.get_by_test_id("station-code-ok").click()
+        expect(page.get_by_test_id("station-name")).to_contain_text("东门投放亭")
+        page.get_by_test_id("bins-kitchen").fill("2")
+        page.get_by_test_id("kg-kitchen").fill("-5")
+        page.get_by_test_id("pickup-save").click()
+        expect(page.get_by_test_id("error-kg-kitchen")).to_have_text("重量不能为负数。")
+        expect(page.get_by_test_id("feedback")).to_have_text("未保存：请更正标出的字段。")
+        expect(page.get_by_test_id("bins-kitchen")).to_have_value("2")
+        expect(page.get_by_test_id("kg-kitchen")).to_have_value("-5")
+        expect(page.get_by_test_id("pending-count")).to_have_text("0")
+
         context.set_offline(True)
         page.get_by_test_id("station-code").fill(code)
         page.get_by_test_id("station-code-ok").click()
@@ -81,6 +99,28 @@ def test_contaminated_bin_recorded_offline_syncs_once(browser: Browser, live_ser
         assert (line.category, line.bins, float(line.kg), line.contaminated_bins) == (
             "kitchen", 2, 55.5, 1)
         assert line.photo
+
+        # A queued pickup the server refuses (an older page queued 0 bins) stays visible as
+        # refused, with its reason; edited in the form and resent, it is stored.
+        page.evaluate("""(tag) => new window.ScanQueue("collection-queue").add({
+            client_id: "c-old-page", created: Date.now(), meta: {station: "东门投放亭"},
+            payload: {client_id: "c-old-page", station_tag: tag,
+                      happened_at: new Date().toISOString(),
+                      lines: [{category: "kitchen", bins: 0, kg: 12}]}})""", code)
+        page.get_by_test_id("sync").click()
+        expect(page.get_by_test_id("failed-item")).to_contain_text("被拒绝")
+        expect(page.get_by_test_id("failed-item")).to_contain_text("超出允许范围")
+        page.get_by_test_id("failed-edit").click()
+        # The server's message, next to its field.
+        expect(page.get_by_test_id("error-bins-kitchen")).to_contain_text("超出允许范围")
+        expect(page.get_by_test_id("kg-kitchen")).to_have_value("12")
+        page.get_by_test_id("bins-kitchen").fill("1")
+        page.get_by_test_id("pickup-save").click()
+        expect(page.get_by_test_id("feedback")).to_have_text("收运已记录")
+        expect(page.get_by_test_id("bins-kitchen")).to_have_value("")
+        expect(page.get_by_test_id("failed-item")).to_have_count(0)
+        assert len(_stored(session)) == 2
+        assert horizontal_overflow(page) == 0
         page.goto(f"{live_server}/collector/")
         expect(page.get_by_test_id("stop-done")).to_have_count(1)
     finally:
