@@ -107,6 +107,7 @@ class Action(StrEnum):
     JOB_RUN_BY_HAND = "job.run_by_hand"
     CASEWORK_REFUND_CORRECTED = "casework.refund_corrected"
     REPORT_FILED = "report.filed"
+    REPORT_JOINED = "report.joined"  # a +1: the same problem joined to an open report
     REPORT_STARTED = "report.started"
     REPORT_HANDLED = "report.handled"
     REPORT_CONFIRMED = "report.confirmed"
@@ -233,6 +234,7 @@ ACTION_LABELS: dict[str, Any] = {
     Action.JOB_RUN_BY_HAND: _l("Job run by hand"),
     Action.CASEWORK_REFUND_CORRECTED: _l("Case refund corrected"),
     Action.REPORT_FILED: _l("Report filed"),
+    Action.REPORT_JOINED: _l("Report joined (+1)"),
     Action.REPORT_STARTED: _l("Report taken on"),
     Action.REPORT_HANDLED: _l("Report handled"),
     Action.REPORT_CONFIRMED: _l("Report fix confirmed"),

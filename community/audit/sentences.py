@@ -48,6 +48,19 @@ SENTENCES: dict[str, Any] = {
     "station.created": _l("%(who)s created the station %(target)s"),
     "station.updated": _l("%(who)s edited the station %(target)s"),
     "tonnage.saved": _l("%(who)s recorded tonnage for %(day)s"),
+    "report.filed": _l("%(who)s reported %(target)s"),
+    "report.joined": _l("%(who)s added +1 to %(target)s"),
+    "casework.verdict_audited": _l("%(who)s spot-checked %(target)s: %(agrees)s"),
+}
+# Details a sentence tells through its target's name (e.g. a report's kind and station).
+TOLD_BY_TARGET: dict[str, set[str]] = {
+    "report.filed": {"kind", "station_id"},
+    "report.joined": {"kind", "station_id"},
+    "casework.verdict_audited": {"drop_id"},
+}
+# Values a sentence words its own way (the detail list keeps "agrees with the steward: yes").
+SENTENCE_VALUES: dict[str, dict[Any, Any]] = {
+    "agrees": {True: _l("the same verdict"), False: _l("a different verdict")},
 }
 WITH_REASON = _l("%(sentence)s, reason: %(reason)s")
 GENERIC = _l("%(who)s: %(action)s")
@@ -65,7 +78,7 @@ def used_keys(action: str) -> set[str]:
     """The detail keys an action's sentence tells (and the reason, told after it)."""
     template = SENTENCES.get(action)
     keys = used_keys_of(str(template) if template is not None else "") | {"reason"}
-    return keys - {"who", "target"}
+    return (keys | TOLD_BY_TARGET.get(action, set())) - {"who", "target"}
 
 
 def line(action: str, detail: dict[str, Any] | None, *, who: str | None,
@@ -76,7 +89,9 @@ def line(action: str, detail: dict[str, Any] | None, *, who: str | None,
     who_text = who or str(SYSTEM)
     target_text = target or (f"{TARGET_LABELS.get(target_type or '', target_type)} #{target_id}"
                              if target_type else "")
-    values = {k: (str(role_label(v)) if k == "role" else detail_value(k, v))
+    values = {k: (str(role_label(v)) if k == "role" else
+                  str(SENTENCE_VALUES[k][v]) if isinstance(v, bool) and k in SENTENCE_VALUES else
+                  detail_value(k, v))
               for k, v in detail.items()}
     template = SENTENCES.get(action)
     sentence = None

@@ -141,7 +141,7 @@ def file_report(session: Session, *, actor: policy.Actor, data: ReportIn,
     content, ext = photos.clean_photo(photo)  # refuses a bad or oversized photo first
     where = photos.location_of(photo) if data.keep_location else None
     if station is not None:
-        joined = _join_open(session, actor, station, data, now)
+        joined = _join_open(session, actor, station, data, now, ip)
         if joined is not None:
             return Filed(joined, True)
     version, hours_map = queries.deadlines_in_force(session, community, now)
@@ -165,7 +165,7 @@ def file_report(session: Session, *, actor: policy.Actor, data: ReportIn,
     except IntegrityError:
         # Another first report of this station and kind landed at the same moment: join it.
         assert station is not None  # noqa: S101 - only station reports are unique
-        joined = _join_open(session, actor, station, data, now)
+        joined = _join_open(session, actor, station, data, now, ip)
         if joined is None:
             raise
         return Filed(joined, True)
@@ -182,8 +182,9 @@ def file_report(session: Session, *, actor: policy.Actor, data: ReportIn,
 
 
 def _join_open(session: Session, actor: policy.Actor, station: Station, data: ReportIn,
-               now: datetime) -> Report | None:
-    """Join the open report of this kind at this station (+1 once per person); None: none."""
+               now: datetime, ip: str | None = None) -> Report | None:
+    """Join the open report of this kind at this station (+1 once per person, recorded in the
+    audit log like a new report); None: none."""
     open_: Report | None = session.execute(
         select(Report).where(col(Report.station_id) == station.id,
                              col(Report.kind) == data.kind,
@@ -204,6 +205,9 @@ def _join_open(session: Session, actor: policy.Actor, station: Station, data: Re
                     .values(plus_count=Report.plus_count + 1))
     session.flush()
     session.refresh(open_)
+    audit.record(session, actor_id=actor.account_id, action="report.joined",
+                 area=session.get(Area, open_.community_id), target_type="report",
+                 target_id=open_.id, ip=ip, kind=open_.kind, station_id=open_.station_id)
     return open_
 
 
