@@ -6,8 +6,8 @@ from playwright.sync_api import Browser, Locator, Page, expect
 from sqlmodel import Session
 
 from community.households import codes
-from community.inbox import services as notifications
 from community.households.models import HouseholdMember
+from community.inbox import services as notifications
 from tests import builders
 from tests.e2e.helpers import PHONE, log_in, qr_texts, switch_language, wait_until
 

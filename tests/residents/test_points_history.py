@@ -3,6 +3,7 @@ time, not at the top), grouped by local month with each month's total and a char
 keyset paging; the "how points work" page from the rule version in force; English plurals."""
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -96,6 +97,34 @@ def test_points_page_shows_months_totals_and_chart(client: FlaskClient, scored) 
         assert "2026-11-05 19:30" in page  # the late upload at its device time
         assert page.index("2026-11-10 09:00") < page.index("2026-11-05 19:30")
         assert f'/me/points/rules?household_id={hh.id}' in page
+
+
+def test_a_negative_month_stays_above_the_month_labels(
+        app: Flask, client: FlaskClient, session: Session, scored) -> None:
+    """QA: a red bar of a month in the minus covered the newest month's label ("26-12")."""
+    world, hh = scored
+    with app.test_request_context():
+        manager = auth_services.load_actor(session, world.manager_a.id)
+        points_services.adjust(session, actor=manager, household_id=hh.id,
+                               data=AdjustIn.parse(amount=50, reason="活动奖励"),
+                               now=datetime(2026, 10, 29, 10, 0, tzinfo=SH))
+        points_services.adjust(session, actor=manager, household_id=hh.id,
+                               data=AdjustIn.parse(amount=-40, reason="扣分"),
+                               now=datetime(2026, 11, 18, 10, 0, tzinfo=SH))
+        session.commit()
+    builders.login(client, world.resident_a)
+    with clock.freeze(NOW):
+        page = client.get("/me/points").get_data(as_text=True)
+    bars = re.findall(r'<rect x="[\d.]+" y="([\d.]+)" width="14" height="([\d.]+)"', page)
+    assert 'data-total="-28"' in page
+    assert 'data-total="52"' in page
+    assert bars
+    assert max(float(y) + float(h) for y, h in bars) <= 64.05
+    assert min(float(y) for y, _h in bars) >= 1.95
+    labels = [float(y) for y in
+              re.findall(r'<text x="[\d.]+" y="([\d.]+)" class="points-chart-label"', page)]
+    assert labels
+    assert min(labels) >= 70  # 7 px text: its top stays below the bars' area
 
 
 def test_how_points_work_follows_the_version_in_force(
