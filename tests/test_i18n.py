@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 from types import ModuleType
 
@@ -43,6 +44,25 @@ def test_every_msgid_has_a_chinese_translation(tool: ModuleType) -> None:
     assert missing == [], (
         "untranslated (write {msgid: 中文} JSON, run scripts/i18n.py update, add, compile): "
         f"{missing}")
+
+
+# English msgids that must name Chinese text: the literal column names and values of the
+# household import file, and an example of what the search box takes.
+CJK_DATA_MSGIDS = ("Unknown status", "No header row found", "Upload a CSV or XLSX file",
+                   "e.g. 3-2-301")
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+
+
+def test_no_english_msgid_carries_a_chinese_gloss(tool: ModuleType) -> None:
+    """QA: English pages showed "Overflowing bin (满溢)": the Chinese belongs in the zh
+    catalog, never in the English source string."""
+    glossed = []
+    for message in tool.extract():
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        for msgid in ids:
+            if msgid and CJK.search(msgid) and not msgid.startswith(CJK_DATA_MSGIDS):
+                glossed.append(msgid)
+    assert glossed == [], glossed
 
 
 def test_compiled_catalog_matches_the_po(tool: ModuleType) -> None:

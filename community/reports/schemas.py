@@ -11,13 +11,13 @@ from community.reports.rules import KINDS, MAX_HOURS, MIN_HOURS
 from community.schemas import Id, InputModel, Say, fail
 
 KIND_LABELS: dict[str, Any] = {
-    "overflow": _l("Overflowing bin (满溢)"),
-    "dumping": _l("Illegal dumping (乱倒)"),
-    "broken": _l("Broken facility (设施损坏)"),
-    "missed_pickup": _l("Missed collection (漏收)"),
-    "odour": _l("Odour (异味)"),
-    "no_offhours_point": _l("No off-hours drop point (无误时投放点)"),
-    "mixed_collection": _l("Mixed collection by the truck (混收混运)"),
+    "overflow": _l("Overflowing bin"),
+    "dumping": _l("Illegal dumping"),
+    "broken": _l("Broken facility"),
+    "missed_pickup": _l("Missed collection"),
+    "odour": _l("Odour"),
+    "no_offhours_point": _l("No off-hours drop point"),
+    "mixed_collection": _l("Mixed collection by the truck"),
     "other": _l("Other problem"),
 }
 STATUS_LABELS: dict[str, Any] = {

@@ -42,8 +42,8 @@ def _entries(session: Session, action: str) -> list[AuditEntry]:
 @pytest.mark.parametrize(("locale", "filed", "joined"), [
     ("zh", "朱建华 上报了 设施损坏（一号审计投放点）",
      "李四 为 设施损坏（一号审计投放点） 附议（+1）"),
-    ("en", "朱建华 reported Broken facility (设施损坏) at 一号审计投放点",
-     "李四 added +1 to Broken facility (设施损坏) at 一号审计投放点"),
+    ("en", "朱建华 reported Broken facility at 一号审计投放点",
+     "李四 added +1 to Broken facility at 一号审计投放点"),
 ])
 def test_a_report_and_its_plus_one_read_with_the_kind_and_station_names(
         app, session: Session, world: builders.World, tmp_path, locale, filed, joined) -> None:
