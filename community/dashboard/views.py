@@ -17,7 +17,7 @@ from flask_login import login_required
 
 from community import clock
 from community.collection import queries as collection_queries
-from community.dashboard import charts, command, exports, queries
+from community.dashboard import charts, command, exports, queries, rules
 from community.dashboard import services as dashboard_services
 from community.dashboard.forms import SORT_LABELS, TONNAGE_LABELS, TonnageForm, parse_month
 from community.dashboard.schemas import FIGURE_LABELS, TONNAGE_FIELDS
@@ -82,8 +82,12 @@ def community():
     as_of = clock.now().astimezone(ZoneInfo(data.community.timezone)).strftime("%H:%M")
     # The reports' card: 按期处置率 of the month and last month, open and overdue reports now.
     reports_card = reports_queries.summary(get_session(), pk(data.community), data.month)
+    # Coloured by the same rule and target (99 %) as every KPI card, never green by default.
+    reports_figure = None if reports_card is None else queries.Figure(
+        "on_time_rate", reports_card.rate.value, reports_card.previous.value,
+        rules.targets(None, ["on_time_rate"])["on_time_rate"])
     return render_template("dashboard/community.html", data=data, as_of=as_of,
-                           reports_card=reports_card,
+                           reports_card=reports_card, reports_figure=reports_figure,
                            chart_data=charts.manager_charts(
                                data, as_of=_("as of %(time)s", time=as_of)), **_labels())
 
@@ -121,7 +125,12 @@ def area():
     data = queries.area_dashboard(session, actor=actor(), area_id=int_arg("area_id"),
                                   month=month_arg())
     view = command.command_view(session, area=data.area, month=data.month, today=data.today)
+    # The ratings section's coverage card: the KPI card's target and colour rule, so the same
+    # 57.1 % never reads green below and red above.
+    coverage_target = rules.targets(None, ["compliant_coverage"])["compliant_coverage"]
+    coverage_status = rules.kpi_status(data.compliant_coverage, coverage_target)
     return render_template("dashboard/area.html", data=data, view=view,
+                           coverage_target=coverage_target, coverage_status=coverage_status,
                            chart_data=charts.command_charts(data, view), **_labels())
 
 
