@@ -41,6 +41,12 @@ class Cadence(Protocol):
         """A short English description, e.g. "daily at 03:00"."""
 
 
+def key_label(key: str) -> str:
+    """A period key as people read it: a slot's "2026-12-06T21:00" as "2026-12-06 21:00"
+    (keys are local wall time already); day, month and year keys unchanged."""
+    return key.replace("T", " ", 1)
+
+
 def _midnight(d: date) -> datetime:
     return datetime.combine(d, time())
 

@@ -13,6 +13,7 @@ from community.auth import policy
 from community.db import commit_unit, get_engine, get_session
 from community.errors import Forbidden, NotFound
 from community.scheduler import history, labels, manual
+from community.scheduler.periods import key_label
 from community.scheduler.registry import JOBS
 from community.web.context import actor, client_ip
 
@@ -52,16 +53,22 @@ def run(name: str):
     outcomes = manual.run_now(get_engine(), name, current_app.config["TIMEZONE"])
     audit.record(get_session(), actor_id=actor().account_id, action="job.run_by_hand",
                  ip=client_ip(), job=name, outcomes=", ".join(
-                     f"{k} {OUTCOME_LABELS[v]}" for k, v in outcomes.items()) or "—")
+                     f"{key_label(k)} {OUTCOME_LABELS[v]}" for k, v in outcomes.items()) or "—")
     title = labels.job_title(name)
     if not outcomes:
         flash(_("%(job)s: nothing was due; its latest period has already run.", job=title),
               "info")
     else:
         flash(_("%(job)s: %(outcomes)s", job=title, outcomes=", ".join(
-            f"{k} {OUTCOME_LABELS[v]}" for k, v in outcomes.items())),
+            f"{key_label(k)} {OUTCOME_LABELS[v]}" for k, v in outcomes.items())),
             "error" if "failed" in outcomes.values() else "info")
     return redirect(url_for("jobs.index"))
+
+
+@bp.app_template_filter("period_label")
+def period_label(key: str) -> str:
+    """A job run's period key in local date and time, without the ISO "T"."""
+    return key_label(key)
 
 
 @bp.app_context_processor
