@@ -14,20 +14,24 @@ from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from community import clock
+from community.collection.rules import new_tag_code
 from community.types import UTCDateTime
 
 
 class StationTag(SQLModel, table=True):
     """The collection QR printed for a station (distinct from the rotating check-in code).
 
-    The QR carries `token` (≥ 128 random bits); reprinting replaces it, so a lost sticker
-    stops working.
+    The QR carries `token` (≥ 128 random bits); `code` is the short code printed under it
+    (rules.new_tag_code: 8 characters, no look-alikes) for typing when the camera fails. The
+    QR keeps the long token so stickers printed before the short code existed keep working;
+    either one names the station. Reprinting replaces both, so a lost sticker stops working.
     """
 
     __tablename__ = "collection_station_tag"
 
     station_id: int = Field(foreign_key="station.id", primary_key=True, ondelete="CASCADE")
     token: str = Field(max_length=64, unique=True)
+    code: str = Field(default_factory=new_tag_code, max_length=8, unique=True)
     created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
     created_by: int | None = Field(default=None, foreign_key="account.id")
 

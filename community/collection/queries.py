@@ -305,6 +305,15 @@ def station_tags(session: Session, station_ids: Iterable[int]) -> dict[int, str]
                                 .where(col(StationTag.station_id).in_(ids))).all())
 
 
+def station_codes(session: Session, station_ids: Iterable[int]) -> dict[int, str]:
+    """Station id → the short code printed under its collection QR (unformatted)."""
+    ids = list(station_ids)
+    if not ids:
+        return {}
+    return dict(session.execute(select(col(StationTag.station_id), col(StationTag.code))
+                                .where(col(StationTag.station_id).in_(ids))).all())
+
+
 def pickup_ranges_now(session: Session, station_ids: Iterable[int],
                       day: date) -> dict[int, list[tuple[int, time, time]]]:
     """Each station's pickup ranges in force on `day` as (weekday, start, end), for the

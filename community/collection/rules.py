@@ -47,6 +47,34 @@ def token_from_text(text: str) -> str:
     return text[len(TAG_PREFIX):] if text.startswith(TAG_PREFIX) else text
 
 
+# The short code printed under a station's collection QR, for typing when the camera fails:
+# 8 characters from an alphabet without look-alikes (no 0/O, 1/I/L), shown as "ABCD-2345".
+# Typed codes are case-insensitive and spaces or dashes are ignored. 31^8 ≈ 8.5e11 codes:
+# guessing one of a city's few thousand stations is hopeless, and a guessed code names a
+# station only inside the collector's own area anyway.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 8
+
+
+def new_tag_code() -> str:
+    """A station's short collection code: 8 random characters of `CODE_ALPHABET`."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def format_code(code: str) -> str:
+    """The short code as printed: two groups of four ("ABCD-2345")."""
+    return code[:4] + "-" + code[4:]
+
+
+def code_from_text(text: str) -> str | None:
+    """The short code a collector typed ("abcd 2345", "ABCD-2345"…), or None when the text
+    is not one (a scanned QR's long token, or a typo)."""
+    code = "".join(ch for ch in (text or "").upper() if ch not in " -\t")
+    if len(code) == CODE_LENGTH and all(ch in CODE_ALPHABET for ch in code):
+        return code
+    return None
+
+
 def rate(numerator: Decimal | int, denominator: Decimal | int) -> float | None:
     """numerator / denominator, or None ("not available") when the denominator is zero."""
     return float(numerator) / float(denominator) if denominator else None

@@ -29,9 +29,10 @@ from community.stations.schemas import CategoryCode, ClientId
 
 MAX_BATCH = 100
 MAX_PHOTO_TEXT = 7 * 1024 * 1024  # a 5 MB photo as base64 in a data URL
-# The scanned QR text ("CST:<token>", community/collection/rules.py) or the token alone.
-TagToken = Annotated[str, StringConstraints(min_length=16, max_length=68, strip_whitespace=True,
-                                            pattern=r"^(CST:)?[A-Za-z0-9_-]+$")]
+# The scanned QR text ("CST:<token>", community/collection/rules.py), the token alone, or
+# the short code typed from under the QR ("ABCD-2345", any case, spaces or dashes).
+TagToken = Annotated[str, StringConstraints(min_length=8, max_length=68, strip_whitespace=True,
+                                            pattern=r"^(CST:)?[A-Za-z0-9_ -]+$")]
 
 KG_NEGATIVE = _l("The weight cannot be negative.")
 KG_RULE = _l("Enter the weight in kg, from 0 to 10,000.")

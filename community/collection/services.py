@@ -56,7 +56,8 @@ CategoryNotAccepted = stations_services.CategoryNotAccepted
 
 class StationTagUnknown(DomainError):
     code, status, message = "station_unknown", 404, _l(
-        "This QR code is not a station's collection code (or it was reprinted).")
+        "No station has this collection code (or its sticker was replaced). Check the code "
+        "under the QR.")
 
 
 class OutsideArea(Forbidden):
@@ -100,6 +101,7 @@ def issue_tag(session: Session, *, actor: policy.Actor, station_id: int,
         session.add(tag)
     elif reissue:
         tag.token = rules.new_tag_token()
+        tag.code = rules.new_tag_code()
         tag.created_at = clock.now()
         tag.created_by = actor.account_id
         session.add(tag)
@@ -137,19 +139,29 @@ class _Target:
 
 
 def _resolve(session: Session, actor: policy.Actor, token: str) -> _Target:
-    """The station of a scanned tag, inside the collector's area."""
+    """The station of a scanned tag (its QR's long token) or of a typed short code, inside
+    the collector's area."""
     if not policy.offers(actor, "collection:record"):
         raise Forbidden(action="collection:record")
+    code = None if token.strip().startswith(rules.TAG_PREFIX) else rules.code_from_text(token)
+    match = (col(StationTag.code) == code if code
+             else col(StationTag.token) == rules.token_from_text(token))
     row = session.execute(
         select(Station, Area).join(StationTag, col(StationTag.station_id) == Station.id)
-        .join(Area, col(Area.id) == Station.community_id)
-        .where(col(StationTag.token) == rules.token_from_text(token))).first()
+        .join(Area, col(Area.id) == Station.community_id).where(match)).first()
     if row is None:
         raise StationTagUnknown(field="station_tag")
     station, area = row
     if not policy.allowed(actor, "collection:record", area):
         raise OutsideArea(field="station_tag")
     return _Target(station, area)
+
+
+def find_station(session: Session, *, actor: policy.Actor, text: str) -> Station:
+    """The station a scanned or typed collection code names, for the pickup page to show
+    before anything is recorded: StationTagUnknown when no station has it, OutsideArea when
+    its station is outside the collector's street or district."""
+    return _resolve(session, actor, text).station
 
 
 def _replayed(session: Session, community_id: int, client_id: str) -> Collection | None:

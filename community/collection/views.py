@@ -64,6 +64,7 @@ bp = Blueprint("collection", __name__)
 MAX_BATCH_BYTES = 4 * (MAX_PHOTO_TEXT + 64 * 1024)  # a few queued pickups with photos
 API_BATCH = "/collector/api/collections"
 API_CSRF = "/api/v1/csrf"
+API_STATION = "/collector/api/station"
 # Static files the service worker pre-caches so the page works with no network at all.
 PRECACHED_STATIC = (
     "css/app.css",
@@ -86,6 +87,8 @@ UI_STRINGS = {
     "login_again": _l("Your login has expired. Log in again to send the queued pickups."),
     "no_station": _l("Scan the station's collection QR first."),
     "unknown_station": _l("This code is not one of your stations. Check it, or scan again."),
+    "bad_code": _l("A collection code is the 8 characters under the station's QR, e.g. "
+                   "ABCD-2345."),
     "station_set": _l("Station"),
     "nothing": _l("Enter the bins and kg of at least one category."),
     "photo_needed": _l("Take a photo of the contamination."),
@@ -152,13 +155,17 @@ def collect():
     session = get_session()
     stations = queries.collector_stations(session, actor=who)
     tags = queries.station_tags(session, [s.id for s in stations])
+    codes = queries.station_codes(session, [s.id for s in stations])
+    known = {s.id: {"id": s.id, "name": s.name, "community": s.community_name,
+                    "categories": s.categories} for s in stations if s.id in tags}
+    # Each station under the hash of its QR's token and of its short code (typed offline).
+    by_hash = {tag_hash(tags[sid]): info for sid, info in known.items()}
+    by_hash.update({tag_hash(codes[sid]): info for sid, info in known.items() if sid in codes})
     config = {
-        "stations": {tag_hash(tags[s.id]): {"id": s.id, "name": s.name,
-                                           "community": s.community_name,
-                                           "categories": s.categories}
-                     for s in stations if s.id in tags},
+        "stations": by_hash,
         "prefix": rules.TAG_PREFIX,
-        "urls": {"batch": API_BATCH, "csrf": API_CSRF,
+        "code_alphabet": rules.CODE_ALPHABET,
+        "urls": {"batch": API_BATCH, "csrf": API_CSRF, "station": API_STATION,
                  "sw": url_for("collection.service_worker"), "scope": "/collector/",
                  "wasm": url_for("static", filename="vendor/zxing-wasm/zxing_reader.wasm")},
         "labels": {"ui": {k: str(v) for k, v in UI_STRINGS.items()},
@@ -199,6 +206,16 @@ def record_batch():
     results = services.record_batch(get_session(), actor=who, raw_items=batch.collections,
                                     photo_dir=_photo_root())
     return jsonify(BatchOut(results=results).model_dump(mode="json")), 200
+
+
+@bp.get(API_STATION)
+@login_required
+def find_station():
+    """The station a scanned or typed collection code names (JSON), so the pickup page can
+    say whether a code it does not know is unknown or outside the collector's area."""
+    station = services.find_station(get_session(), actor=actor(),
+                                    text=request.args.get("code", "")[:80])
+    return jsonify({"id": station.id, "name": station.name}), 200
 
 
 @bp.get("/collection/lines/<int:line_id>/photo")
@@ -263,6 +280,8 @@ def tags():
     return render_template("collection/tags.html", area=area, codes=codes,
                            missing=sum(1 for _s, svg, _r in codes if svg is None),
                            tag_texts={sid: rules.tag_text(t) for sid, t in found.items()},
+                           short_codes={sid: rules.format_code(c) for sid, c in
+                                        queries.station_codes(session, list(found)).items()},
                            weekday_labels=WEEKDAY_LABELS, title=_("Collection QR codes"))
 
 

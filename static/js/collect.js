@@ -45,18 +45,46 @@
       .join("").slice(0, 20);
   }
 
+  // The short code typed from under the QR ("abcd 2345" → "ABCD2345"), or null when the text
+  // is not one (a scanned QR's long token). Same rule as rules.code_from_text.
+  function shortCode(text) {
+    const code = text.toUpperCase().replace(/[\s-]/g, "");
+    if (code.length !== 8) { return null; }
+    for (const ch of code) { if (config.code_alphabet.indexOf(ch) < 0) { return null; } }
+    return code;
+  }
+
+  // A code the page does not know: online, the server says whether no station has it or its
+  // station is outside the collector's area; offline, the page can only say it is not theirs.
+  async function whyUnknown(token) {
+    if (!navigator.onLine) { return L.ui.unknown_station; }
+    try {
+      const resp = await fetch(config.urls.station + "?code=" + encodeURIComponent(token), {
+        credentials: "same-origin", cache: "no-store", headers: { Accept: "application/json" } });
+      const data = await resp.json();
+      return resp.ok ? L.ui.unknown_station : (data.message || L.ui.unknown_station);
+    } catch (e) { return L.ui.unknown_station; }
+  }
+
   // A scanned or typed code: the page names the station from its hash (offline too); an
   // unknown code is refused here, the server checks it again.
   async function setStation(text) {
     let token = (text || "").trim();
     if (token.startsWith(config.prefix)) { token = token.slice(config.prefix.length); }
+    else if (shortCode(token)) { token = shortCode(token); }
+    else if (token && token.length < 16) {
+      state.tag = null;
+      el.name.textContent = "";
+      say("error", L.ui.bad_code);
+      return;
+    }
     if (!token) { return; }
     const h = await hashOf(token);
     const station = h ? config.stations[h] : null;
     if (h && !station) {
       state.tag = null;
       el.name.textContent = "";
-      say("error", L.ui.unknown_station);
+      say("error", await whyUnknown(token));
       return;
     }
     state.tag = token;

@@ -117,6 +117,49 @@ def test_the_printed_qr_decodes_to_a_code_that_records(client, session, scene) -
     assert resp.json["results"][0]["ok"] is True, resp.json
 
 
+def test_the_short_code_under_the_qr_is_typed_in_any_case(client, session, scene) -> None:
+    """The tag sheet prints an 8-character code (4-4, no look-alikes) under each QR; typed in
+    lower case with a space instead of the dash it records, and the QR's long token (stickers
+    printed before the short code) still records too."""
+    w, st, _st2, mine, other = scene
+    builders.login(client, w.manager_a)
+    page = client.get(f"/collection/tags?community_id={w.a.id}").get_data(as_text=True)
+    printed = re.search(rf'data-station="{st.id}".*?data-testid="tag-code">([^<]+)<', page,
+                        re.S).group(1)
+    group = "[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{4}"
+    assert re.fullmatch(f"{group}-{group}", printed)
+    assert "收运码" in page
+    client.post("/logout")
+    builders.login(client, mine)
+    collect = client.get("/collector/collect").get_data(as_text=True)
+    assert 'placeholder="收运码"' in collect
+    typed = printed.lower().replace("-", " ")
+    resp = client.post(API, json={"collections": [h.pickup(typed, MORNING),
+                                                  h.pickup(h.token(session, st), MORNING)]})
+    assert [r["ok"] for r in resp.json["results"]] == [True, True], resp.json
+    assert {r["station_id"] for r in resp.json["results"]} == {st.id}
+    # The page asks the server about a code it does not know: unknown vs outside the area.
+    found = client.get("/collector/api/station", query_string={"code": typed})
+    assert (found.status_code, found.json["id"]) == (200, st.id)
+    unknown = client.get("/collector/api/station", query_string={"code": "ZZZZ-ZZZZ"},
+                         headers={"Accept": "application/json"})
+    assert (unknown.status_code, unknown.json["error"]) == (404, "station_unknown")
+    assert "没有投放点使用此收运码" in unknown.json["message"]
+    client.post("/logout")
+    builders.login(client, other)
+    outside = client.get("/collector/api/station", query_string={"code": printed},
+                         headers={"Accept": "application/json"})
+    assert (outside.status_code, outside.json["error"]) == (403, "station_outside_area")
+    # Reprinting replaces the short code too: the old one stops working.
+    client.post("/logout")
+    builders.login(client, w.manager_a)
+    client.post(f"/collection/stations/{st.id}/tag")
+    client.post("/logout")
+    builders.login(client, mine)
+    again = client.post(API, json={"collections": [h.pickup(typed, MORNING)]})
+    assert again.json["results"][0]["error"] == "station_unknown"
+
+
 def test_manager_sets_pickup_windows_from_today_on(client, session, scene) -> None:
     w, st, _st2, _mine, _other = scene
     builders.login(client, w.manager_a)
