@@ -14,7 +14,6 @@ from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from community import clock
-from community.collection.rules import new_tag_code
 from community.types import UTCDateTime
 
 
@@ -31,7 +30,7 @@ class StationTag(SQLModel, table=True):
 
     station_id: int = Field(foreign_key="station.id", primary_key=True, ondelete="CASCADE")
     token: str = Field(max_length=64, unique=True)
-    code: str = Field(default_factory=new_tag_code, max_length=8, unique=True)
+    code: str = Field(max_length=8, unique=True)  # made by rules.new_tag_code
     created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
     created_by: int | None = Field(default=None, foreign_key="account.id")
 

@@ -97,6 +97,7 @@ def issue_tag(session: Session, *, actor: policy.Actor, station_id: int,
     tag = session.get(StationTag, station_id)
     if tag is None:
         tag = StationTag(station_id=station_id, token=rules.new_tag_token(),
+                         code=rules.new_tag_code(),
                          created_by=actor.account_id)
         session.add(tag)
     elif reissue:

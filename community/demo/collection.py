@@ -85,7 +85,8 @@ def _tags_and_windows(demo: Demo, stations: Sequence[Station], zones: dict[int, 
     first = clock.local_today(next(iter(zones.values()))) - timedelta(days=demo.days + 1)
     for st in stations:
         if st.id not in tagged:
-            session.add(StationTag(station_id=pk(st), token=rules.new_tag_token()))
+            session.add(StationTag(station_id=pk(st), token=rules.new_tag_token(),
+                                   code=rules.new_tag_code()))
             demo.created += 1
         if session.execute(select(table_of(PickupVersion).c.id).where(
                 table_of(PickupVersion).c.station_id == st.id)).first() is None:

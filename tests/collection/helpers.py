@@ -29,7 +29,8 @@ def tagged_station(session: Session, community: Area, name: str | None = None, *
                    since: date = date(2020, 1, 1)):
     """A station with a collection QR tag and the same pickup windows (whole hours) daily."""
     st = builders.station(session, community, name)
-    session.add(StationTag(station_id=st.id, token=rules.new_tag_token()))
+    session.add(StationTag(station_id=st.id, token=rules.new_tag_token(),
+                           code=rules.new_tag_code()))
     version = PickupVersion(station_id=st.id, effective_from=since)
     session.add(version)
     session.flush()

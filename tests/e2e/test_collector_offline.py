@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, expect
 from sqlmodel import Session, select
 
 from community.collection import rules
-from community.collection.models import Collection, CollectionLine
+from community.collection.models import Collection, CollectionLine, StationTag
 from tests import builders
 from tests.collection import helpers as h
 from tests.e2e.helpers import PHONE, horizontal_overflow, log_in, wait_until
@@ -70,7 +70,11 @@ def test_contaminated_bin_recorded_offline_syncs_once(browser: Browser, live_ser
         expect(page.get_by_test_id("pending-count")).to_have_text("0")
 
         context.set_offline(True)
-        page.get_by_test_id("station-code").fill(code)
+        # Offline, the short code under the QR, typed in lower case with a space, names the
+        # station too (the page knows its stations' codes by hash).
+        short = session.get(StationTag, station.id).code
+        session.commit()
+        page.get_by_test_id("station-code").fill(short[:4].lower() + " " + short[4:].lower())
         page.get_by_test_id("station-code-ok").click()
         expect(page.get_by_test_id("station-name")).to_contain_text("东门投放亭")
         page.get_by_test_id("bins-kitchen").fill("2")
