@@ -131,3 +131,19 @@ def _rating(session: Session, community_id: int, month: date) -> Rating:
     session.expire_all()
     return session.exec(select(Rating).where(Rating.community_id == community_id,
                                              Rating.month == month)).one()
+
+
+@pytest.mark.parametrize(("typed", "code"), [
+    ("ABCD-2345", "ABCD2345"), ("abcd 2345", "ABCD2345"), (" abcd2345 ", "ABCD2345"),
+    ("ABCD-2340", None),  # 0 is a look-alike of O: not in the alphabet
+    ("ABCD-234", None), ("CST:" + "A" * 32, None), ("", None),
+])
+def test_a_typed_short_code_ignores_case_spaces_and_dashes(typed: str, code: str | None) -> None:
+    assert rules.code_from_text(typed) == code
+
+
+def test_new_short_codes_use_the_unambiguous_alphabet() -> None:
+    codes = {rules.new_tag_code() for _ in range(50)}
+    assert len(codes) == 50
+    assert all(rules.code_from_text(rules.format_code(c)) == c for c in codes)
+    assert all(set(c) <= set(rules.CODE_ALPHABET) and len(c) == 8 for c in codes)
