@@ -184,14 +184,15 @@ def _fill_pickup(page: Page, codes: dict[str, str]) -> None:
 
 
 def _tag_codes(url: str) -> dict[str, str]:
-    """What the collector's page knows of each station's tag (a hash) → the code to type."""
+    """What the collector's page knows of each station's tag (the hash of its short code)
+    → the code as printed under the QR, which a collector types when the camera fails."""
     engine = make_engine(url)
     try:
         with Session(engine) as session:
-            tokens = session.execute(select(col(StationTag.token))).scalars().all()
+            codes = session.execute(select(col(StationTag.code))).scalars().all()
     finally:
         engine.dispose()
-    return {tag_hash(t): collection_rules.tag_text(t) for t in tokens}
+    return {tag_hash(c): collection_rules.format_code(c) for c in codes}
 
 
 def _shoot_role(browser: Browser, base: str, role: Role, size: str,
