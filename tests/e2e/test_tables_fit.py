@@ -139,13 +139,14 @@ def _steward_redemption(session: Session, steward_id: int, item_id: int, communi
     session.add(account)
     session.flush()
     red = Redemption(community_id=community_id, reward_id=item_id, steward_id=steward_id,
-                     account_id=account.id, cost=10, pickup_code="STWRDFITAB")  # type: ignore
+                     account_id=int(account.id or 0), cost=10, pickup_code="STWRDFITAB")
     session.add(red)
     session.flush()
-    return int(red.id)  # type: ignore[arg-type]
+    return int(red.id or 0)
 
 
 def _world_ids(session: Session, world: builders.World) -> dict[str, int]:
+    """One row of each kind a page's URL names (stored and committed), by id name."""
     s = scene(session, world)
     link(session, world.resident_a.id, builders.active_card(session, s.h1))
     # A station chief runs st1 (their drop list is a known offender on a phone).
@@ -164,8 +165,8 @@ def _world_ids(session: Session, world: builders.World) -> dict[str, int]:
     session.add(steward)
     session.flush()
     assignment = worked(session, s.st1, steward, date(2026, 11, 18))
-    steward_red = _steward_redemption(session, int(steward.id), int(item.id),  # type: ignore
-                                      world.a.id)  # type: ignore[arg-type]
+    steward_red = _steward_redemption(session, int(steward.id or 0), int(item.id or 0),
+                                      int(world.a.id or 0))
     session.commit()
     # These builders store with sessions of their own, after ours has committed.
     cases, rewards = casework_data(world), rewards_data(world)
