@@ -304,7 +304,10 @@ def _build(path: Path) -> None:
     url = f"sqlite:///{path}"
     upgrade_database(url)
     engine = make_engine(url)
-    with Session(engine, expire_on_commit=False) as session:
+    # Inside the app that will serve it: the demo writes the reward pictures into the app's
+    # upload folder (outside an app it has nowhere to put them, and the catalog shows none).
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": secrets.token_hex(32)})
+    with app.app_context(), Session(engine, expire_on_commit=False) as session:
         demo.build(session, seed=20261121, echo=lambda _line: None)
     engine.dispose()
 
