@@ -82,6 +82,7 @@ def cases(w: World) -> dict[str, list[Case]]:
             Case("GET", f"/collection/?community_id={w.a.id}"),
             Case("GET", f"/collection/?community_id={w.street_a.id}"),
             Case("GET", "/collection/", expect=(200,), absent=ABSENT)],
+        "collection.find_station": [Case("GET", f"/collector/api/station?code={a.token}")],
         "collection.tags": [Case("GET", f"/collection/tags?community_id={w.a.id}")],
         "collection.make_tags": [Case("POST", f"/collection/tags?community_id={w.a.id}")],
         "collection.reissue_tag": [Case("POST", f"/collection/stations/{a.station}/tag")],
@@ -97,6 +98,7 @@ def cases(w: World) -> dict[str, list[Case]]:
 exempt("collection.service_worker")
 
 for _endpoint in ("collection.day", "collection.collect", "collection.record_batch",
+                  "collection.find_station",
                   "collection.line_photo", "collection.figures", "collection.tags",
                   "collection.make_tags", "collection.reissue_tag",
                   "collection.pickup_windows"):

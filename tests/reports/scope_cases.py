@@ -82,6 +82,12 @@ def _handle(w: World) -> list[Case]:
     return [Case("POST", f"/reports/{_a_report(w)}/handle", data={"note": "外来处理"})]
 
 
+@foreign("reports.handle_page")
+def _handle_page(w: World) -> list[Case]:
+    # Only a redirect to the report's own page (which refuses B): nothing of A is sent.
+    return [Case("GET", f"/reports/{_a_report(w)}/handle", expect=(302,), absent=ABSENT)]
+
+
 @foreign("reports.confirm")
 def _confirm(w: World) -> list[Case]:
     return [Case("POST", f"/reports/{_a_report(w)}/confirm")]
