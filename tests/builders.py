@@ -96,6 +96,24 @@ def household_event(session: Session, hh: Household, at: datetime, *,
     return event
 
 
+def households_with_residents(session: Session, community: Area, n: int, *, building: str,
+                              phone_prefix: str) -> tuple[list[Household], list[Account]]:
+    """`n` households in `building` (rooms <building>00, <building>01, …), each with one
+    approved resident member (phones <phone_prefix>0000, …); flushed, not committed."""
+    from community.households.models import HouseholdMember
+
+    households = [household(session, community, building=building, room=f"{building}{i:02d}")
+                  for i in range(n)]
+    residents = []
+    for i, hh in enumerate(households):
+        acct = account(session, "resident", community, phone=f"{phone_prefix}{i:04d}")
+        session.add(HouseholdMember(community_id=hh.community_id, household_id=hh.id,
+                                    account_id=acct.id, status="approved"))
+        residents.append(acct)
+    session.flush()
+    return households, residents
+
+
 def active_card(session: Session, hh: Household) -> Card:
     """The household's current card."""
     from sqlmodel import select

@@ -80,20 +80,12 @@ def test_64_concurrent_redemptions_never_overdraw_balance_or_stock(
         app: Flask, session: Session, world: builders.World) -> None:
     """8 households x 8 threads; each household can afford 3, the stock holds 20 of 24."""
     from community.auth import services as auth_services
-    from community.households.models import HouseholdMember
     from community.points.models import Redemption, RewardItem
     from community.points.rewards import services as rewards
 
-    households = [builders.household(session, world.a, building="9", room=str(900 + i))
-                  for i in range(8)]
+    households, residents = builders.households_with_residents(
+        session, world.a, 8, building="9", phone_prefix="1370000")
     manager = auth_services.load_actor(session, world.manager_a.id)
-    residents = []
-    for i, hh in enumerate(households):
-        acct = builders.account(session, "resident", world.a, phone=f"1370000{i:04d}")
-        session.add(HouseholdMember(community_id=hh.community_id, household_id=hh.id,
-                                    account_id=acct.id, status="approved"))
-        residents.append(acct)
-    session.flush()
     with app.test_request_context():
         for hh in households:
             services.adjust(session, actor=manager, household_id=hh.id,

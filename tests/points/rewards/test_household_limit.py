@@ -16,7 +16,6 @@ from sqlmodel import Session, col
 from community.auth import services as auth_services
 from community.db import get_engine
 from community.errors import InvalidInput
-from community.households.models import HouseholdMember
 from community.points import services
 from community.points.models import Redemption
 from community.points.rewards import services as rewards
@@ -118,16 +117,9 @@ def test_concurrent_redemptions_never_exceed_the_household_limit(
     """4 households x 8 threads at once on an item limited to 2 per month: 2 each."""
     if not db_url.startswith("postgresql"):
         pytest.skip("concurrency is tested on PostgreSQL (SQLite serializes writers)")
-    households = [builders.household(session, world.a, building="8", room=str(800 + i))
-                  for i in range(4)]
+    households, residents = builders.households_with_residents(
+        session, world.a, 4, building="8", phone_prefix="1360000")
     manager = auth_services.load_actor(session, world.manager_a.id)
-    residents = []
-    for i, hh in enumerate(households):
-        acct = builders.account(session, "resident", world.a, phone=f"1360000{i:04d}")
-        session.add(HouseholdMember(community_id=hh.community_id, household_id=hh.id,
-                                    account_id=acct.id, status="approved"))
-        residents.append(acct)
-    session.flush()
     with app.test_request_context():
         for hh in households:
             services.adjust(session, actor=manager, household_id=hh.id,
