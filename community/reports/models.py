@@ -100,7 +100,9 @@ class Report(SQLModel, table=True):
 
 
 class ReportPlus(SQLModel, table=True):
-    """Someone else's report of the same problem, joined to the open report (+1)."""
+    """Someone else's report of the same problem, joined to the open report (+1), with the
+    photo they took (cleaned and stored like the report's own; a +1 made from a supervision
+    log has none) and its position when they agreed to share it."""
 
     __tablename__ = "report_plus"
     __table_args__ = (
@@ -111,6 +113,9 @@ class ReportPlus(SQLModel, table=True):
     report_id: int = Field(foreign_key="report.id")
     account_id: int = Field(foreign_key="account.id")
     note: str = Field(default="", max_length=500)
+    photo: str | None = Field(default=None, max_length=200)
+    latitude: float | None = None  # only when this person agreed to share it
+    longitude: float | None = None
     at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
 
 
