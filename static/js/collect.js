@@ -26,10 +26,14 @@
   // editing: the client id of a refused pickup loaded back into the form.
   const state = { tag: null, photos: {}, editing: null };
 
+  // The feedback box in the colour of its kind (app.css: .scan-feedback.is-*); with no text it
+  // is hidden, never an empty bordered box.
+  const KIND_CLASS = { recorded: "is-ok", queued: "is-queued", error: "is-error" };
   function say(kind, text) {
-    el.feedback.className = "scan-feedback scan-feedback-" + kind;
+    el.feedback.className = "scan-feedback " + (KIND_CLASS[kind] || "");
     el.feedback.textContent = text;
     el.feedback.dataset.kind = kind;
+    el.feedback.hidden = !text;
   }
 
   function newClientId() {
