@@ -293,6 +293,7 @@ DETAIL_LABELS: dict[str, Any] = {
     "via": _l("Via"), "was_head": _l("Was household head"), "weeks": _l("Weeks"),
     "job": _l("Job"), "outcomes": _l("Outcomes"), "join_code": _l("Join slip"), "was": _l("Was"),
     "deserved": _l("Deserved"), "cause": _l("Cause"), "on_time": _l("On time"),
+    "photo": _l("Photo"),
 }
 # Coded values, keyed by the detail key (or "*" for any key).
 DETAIL_VALUES: dict[str, dict[Any, Any]] = {

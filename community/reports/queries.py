@@ -109,10 +109,26 @@ def row_of(session: Session, report: Report, now: datetime) -> Row:
     return _rows(session, [report], now)[0]
 
 
-def pluses(session: Session, report_id: int) -> list[tuple[str, str, datetime]]:
-    """Who joined a report (+1): (name, note, when), oldest first."""
-    return [(n or "", note, at) for n, note, at in session.execute(
-        select(col(Account.display_name), col(ReportPlus.note), col(ReportPlus.at))
+@dataclass(frozen=True)
+class Plus:
+    """Someone's +1 as the report's page shows it; `photo` is whether it kept one."""
+
+    id: int
+    account_id: int
+    name: str
+    note: str
+    at: datetime
+    photo: bool
+    latitude: float | None
+    longitude: float | None
+
+
+def pluses(session: Session, report_id: int) -> list[Plus]:
+    """Who joined a report (+1), with their note and whether they left a photo, oldest
+    first (the page shows each photo only to whom may see it)."""
+    return [Plus(p.id, p.account_id, name or "", p.note, p.at, bool(p.photo), p.latitude,
+                 p.longitude) for p, name in session.execute(
+        select(ReportPlus, col(Account.display_name))
         .join(Account, col(Account.id) == ReportPlus.account_id)
         .where(col(ReportPlus.report_id) == report_id).order_by(col(ReportPlus.id))).all()]
 

@@ -140,8 +140,9 @@ def file_report(session: Session, *, actor: policy.Actor, data: ReportIn,
         raise PhotoRequired(field="photo")
     content, ext = photos.clean_photo(photo)  # refuses a bad or oversized photo first
     where = photos.location_of(photo) if data.keep_location else None
+    taken = Taken(content, ext, where, photo_dir)
     if station is not None:
-        joined = _join_open(session, actor, station, data, now, ip)
+        joined = _join_open(session, actor, station, data, now, ip, taken)
         if joined is not None:
             return Filed(joined, True)
     version, hours_map = queries.deadlines_in_force(session, community, now)
@@ -165,7 +166,7 @@ def file_report(session: Session, *, actor: policy.Actor, data: ReportIn,
     except IntegrityError:
         # Another first report of this station and kind landed at the same moment: join it.
         assert station is not None  # noqa: S101 - only station reports are unique
-        joined = _join_open(session, actor, station, data, now, ip)
+        joined = _join_open(session, actor, station, data, now, ip, taken)
         if joined is None:
             raise
         return Filed(joined, True)
@@ -177,14 +178,40 @@ def file_report(session: Session, *, actor: policy.Actor, data: ReportIn,
     _tell_handlers(session, report, community, station.name if station else data.place)
     audit.record(session, actor_id=actor.account_id, action="report.filed", area=community,
                  target_type="report", target_id=report.id, ip=ip, kind=data.kind,
-                 station_id=report.station_id)
+                 station_id=report.station_id, photo=relative)
     return Filed(report, False)
 
 
+@dataclass(frozen=True)
+class Taken:
+    """A photo `photos.clean_photo` accepted, with the position its person agreed to share,
+    and the folder it goes to."""
+
+    content: bytes
+    ext: str
+    where: tuple[float, float] | None
+    photo_dir: Path
+
+
+def _keep_plus_photo(session: Session, plus: ReportPlus, community_id: int,
+                     taken: Taken) -> str:
+    """Store a +1's photo like the report's own (same cleaning, folder and consent rule)."""
+    relative = photos.relative_path(community_id, plus.report_id, f"plus{pk(plus)}",
+                                    taken.content, taken.ext)
+    plus.photo = relative
+    plus.latitude, plus.longitude = taken.where if taken.where else (None, None)
+    session.add(plus)
+    session.flush()
+    photos.store(taken.photo_dir, relative, taken.content)
+    return relative
+
+
 def _join_open(session: Session, actor: policy.Actor, station: Station, data: ReportIn,
-               now: datetime, ip: str | None = None) -> Report | None:
-    """Join the open report of this kind at this station (+1 once per person, recorded in the
-    audit log like a new report); None: none."""
+               now: datetime, ip: str | None = None, taken: Taken | None = None
+               ) -> Report | None:
+    """Join the open report of this kind at this station (+1 once per person, with the photo
+    they took, recorded in the audit log like a new report); None: none. A person who joined
+    it before without a photo (from a supervision log) has this one kept."""
     open_: Report | None = session.execute(
         select(Report).where(col(Report.station_id) == station.id,
                              col(Report.kind) == data.kind,
@@ -194,20 +221,31 @@ def _join_open(session: Session, actor: policy.Actor, station: Station, data: Re
         return None
     if actor.account_id is None or open_.reporter_id == actor.account_id:
         return open_
+    area = session.get(Area, open_.community_id)
+    plus = ReportPlus(report_id=pk(open_), account_id=actor.account_id, note=data.note, at=now)
     try:
         with session.begin_nested():
-            session.add(ReportPlus(report_id=pk(open_), account_id=actor.account_id,
-                                   note=data.note, at=now))
+            session.add(plus)
             session.flush()
     except IntegrityError:
-        return open_  # this person had already joined it
+        # This person had already joined it: a photo fills the +1 only when it had none.
+        before: ReportPlus | None = session.execute(select(ReportPlus).where(
+            col(ReportPlus.report_id) == open_.id,
+            col(ReportPlus.account_id) == actor.account_id)).scalar_one_or_none()
+        if taken is not None and before is not None and not before.photo:
+            audit.record(session, actor_id=actor.account_id, action="report.joined",
+                         area=area, target_type="report", target_id=open_.id, ip=ip,
+                         kind=open_.kind, station_id=open_.station_id,
+                         photo=_keep_plus_photo(session, before, open_.community_id, taken))
+        return open_
+    relative = _keep_plus_photo(session, plus, open_.community_id, taken) if taken else None
     session.execute(update(Report).where(col(Report.id) == open_.id)
                     .values(plus_count=Report.plus_count + 1))
     session.flush()
     session.refresh(open_)
     audit.record(session, actor_id=actor.account_id, action="report.joined",
-                 area=session.get(Area, open_.community_id), target_type="report",
-                 target_id=open_.id, ip=ip, kind=open_.kind, station_id=open_.station_id)
+                 area=area, target_type="report", target_id=open_.id, ip=ip, kind=open_.kind,
+                 station_id=open_.station_id, **({"photo": relative} if relative else {}))
     return open_
 
 
@@ -247,6 +285,27 @@ def may_read(session: Session, actor: policy.Actor, report: Report) -> bool:
         select(col(ReportPlus.id)).where(col(ReportPlus.report_id) == report.id,
                                          col(ReportPlus.account_id) == actor.account_id)
     ).first() is not None
+
+
+def may_see_all_photos(session: Session, actor: policy.Actor, report: Report) -> bool:
+    """Whether the actor sees every +1's photo (the community's chiefs and managers, and
+    whoever handles the report); others see only their own."""
+    community = session.get(Area, report.community_id)
+    if community is not None and policy.allowed(actor, "report:read", community):
+        return True
+    return may_handle(session, actor, report)
+
+
+def plus_photo(session: Session, *, actor: policy.Actor, report_id: int,
+               plus_id: int) -> str:
+    """The stored path of a +1's photo, for whoever may see it (NotFound otherwise)."""
+    report = get_report(session, actor=actor, report_id=report_id)
+    plus = session.get(ReportPlus, plus_id)
+    if plus is None or plus.report_id != report.id or not plus.photo:
+        raise NotFound()
+    if plus.account_id != actor.account_id and not may_see_all_photos(session, actor, report):
+        raise NotFound()
+    return plus.photo
 
 
 def get_report(session: Session, *, actor: policy.Actor, report_id: int) -> Report:
@@ -317,7 +376,7 @@ def handle(session: Session, *, actor: policy.Actor, report_id: int, data: Handl
                       dedupe_key=f"report_handled:{pk(report)}:{report.reopen_count}")
     audit.record(session, actor_id=actor.account_id, action="report.handled",
                  area=community, target_type="report", target_id=report.id, ip=ip,
-                 on_time=report.handled_at <= report.due_at)
+                 on_time=report.handled_at <= report.due_at, photo=relative)
     return report
 
 

@@ -154,8 +154,10 @@ def _render_detail(report_id: int, *, handle_form: HandleForm | None = None,
     who = actor()
     report = services.get_report(session, actor=who, report_id=report_id)
     row = queries.row_of(session, report, clock.now())
+    all_photos = services.may_see_all_photos(session, who, report)
     return render_template(
         "reports/detail.html", row=row, r=report, pluses=queries.pluses(session, report_id),
+        shown=lambda p: p.photo and (all_photos or p.account_id == who.account_id),
         can_handle=services.may_handle(session, who, report),
         is_reporter=who.account_id is not None and report.reporter_id == who.account_id,
         handle_form=handle_form or HandleForm(formdata=None),
@@ -178,6 +180,17 @@ def photo(report_id: int, which: str):
     path = report.photo if which == "before" else report.after_photo
     if not path:
         raise NotFound()
+    resp = send_from_directory(photo_root(), path)
+    resp.headers["Cache-Control"] = "private, no-cache"
+    return resp
+
+
+@bp.get("/<int:report_id>/plus/<int:plus_id>/photo")
+@login_required
+def plus_photo(report_id: int, plus_id: int):
+    """The photo of a +1, for the report's handlers and the person who took it."""
+    path = services.plus_photo(get_session(), actor=actor(), report_id=report_id,
+                               plus_id=plus_id)
     resp = send_from_directory(photo_root(), path)
     resp.headers["Cache-Control"] = "private, no-cache"
     return resp

@@ -59,9 +59,12 @@ def test_a_report_and_its_plus_one_read_with_the_kind_and_station_names(
     [first] = _entries(session, "report.filed")
     [plus] = _entries(session, "report.joined")  # the +1 is recorded too
     assert (plus.actor_id, plus.target_id) == (other.id, first.target_id)
+    # Each names the photo it kept (the +1's too), listed beside the sentence.
+    assert first.detail["photo"].startswith(f"{world.a.id}/{first.target_id}-before-")
+    assert plus.detail["photo"].startswith(f"{world.a.id}/{first.target_id}-plus")
     with app.test_request_context(), force_locale(locale):
-        assert _line(session, first, "朱建华") == (filed, set())
-        assert _line(session, plus, "李四") == (joined, set())
+        assert _line(session, first, "朱建华") == (filed, {"photo"})
+        assert _line(session, plus, "李四") == (joined, {"photo"})
 
 
 @pytest.mark.parametrize(("locale", "agrees", "expected"), [

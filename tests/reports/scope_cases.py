@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import object_session
 from sqlmodel import Session, select
 
-from community.reports.models import Report
+from community.reports.models import Report, ReportPlus
 from tests import builders
 from tests.builders import World
 from tests.scope import Case, foreign
@@ -70,6 +70,25 @@ def _detail(w: World) -> list[Case]:
 def _photo(w: World) -> list[Case]:
     r = _a_report(w)
     return [Case("GET", f"/reports/{r}/photo/before"), Case("GET", f"/reports/{r}/photo/after")]
+
+
+@foreign("reports.plus_photo")
+def _plus_photo(w: World) -> list[Case]:
+    r = _a_report(w)
+    owner = object_session(w.households_a[0])
+    assert owner is not None
+    with Session(owner.get_bind()) as session:
+        plus = session.exec(select(ReportPlus).where(ReportPlus.report_id == r)).first()
+        if plus is None:
+            joiner = builders.account(session, "resident", w.a)
+            plus = ReportPlus(report_id=r, account_id=joiner.id, note="A社区+1",
+                              photo="x/1-plus1.jpg", at=A_MOMENT)
+            session.add(plus)
+            session.flush()
+        plus_id = plus.id
+        session.commit()
+    return [Case("GET", f"/reports/{r}/plus/{plus_id}/photo"),
+            Case("GET", f"/reports/{r}/plus/999999999/photo")]
 
 
 @foreign("reports.start")

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from community import clock
+from community.audit.models import AuditEntry
 from community.auth import services as auth_services
 from community.errors import Forbidden, InvalidInput, NotFound
 from community.images import PhotoInvalid, PhotoTooLarge
@@ -103,6 +104,97 @@ def test_the_same_problem_reported_again_joins_the_open_report(
     assert _count(session, Report) == 1
     # Another kind at the same station is another report.
     assert not _file(session, world, st, other, tmp_path, kind="broken").joined
+
+
+def _audit(session, action) -> list[AuditEntry]:
+    return list(session.execute(select(AuditEntry).where(col(AuditEntry.action) == action)
+                                .order_by(col(AuditEntry.id))).scalars())
+
+
+def test_a_plus_one_keeps_its_photo_cleaned_with_its_location_only_by_consent(
+        session, world, place, tmp_path) -> None:
+    st, chief = place
+    first = _file(session, world, st, world.resident_a, tmp_path).report
+    agrees = builders.account(session, "resident", world.a)
+    declines = builders.account(session, "resident", world.a)
+    _file(session, world, st, agrees, tmp_path, photo=jpeg(gps=True, colour=(1, 200, 1)),
+          keep_location=True)
+    _file(session, world, st, declines, tmp_path, photo=jpeg(gps=True, colour=(1, 1, 200)))
+    plus = {p.account_id: p for p in session.execute(select(ReportPlus)).scalars()}
+    assert set(plus) == {agrees.id, declines.id}
+    for p in plus.values():
+        assert p.photo is not None
+        assert p.photo.startswith(f"{world.a.id}/{first.id}-plus{p.id}-")
+        stored = (tmp_path / p.photo).read_bytes()
+        assert stored[:2] == b"\xff\xd8"  # re-encoded JPEG
+        assert b"Exif" not in stored[:200]  # without its metadata
+    assert (plus[agrees.id].latitude, plus[agrees.id].longitude) == (31.3, 120.6)
+    assert (plus[declines.id].latitude, plus[declines.id].longitude) == (None, None)
+    assert plus[agrees.id].photo != plus[declines.id].photo
+    # The audit log names each photo kept, the report's own and the +1s'.
+    assert [e.detail.get("photo") for e in _audit(session, "report.filed")] == [first.photo]
+    assert [e.detail.get("photo") for e in _audit(session, "report.joined")] == [
+        plus[agrees.id].photo, plus[declines.id].photo]
+    # Handlers see every photo; each joiner only their own; the reporter only the report's.
+    chief_actor, manager = _actor(session, chief), _actor(session, world.manager_a)
+    for p in plus.values():
+        for who in (chief_actor, manager, _actor(session, session.get(type(agrees),
+                                                                   p.account_id))):
+            assert services.plus_photo(session, actor=who, report_id=first.id,
+                                       plus_id=p.id) == p.photo
+    with pytest.raises(NotFound):
+        services.plus_photo(session, actor=_actor(session, agrees), report_id=first.id,
+                            plus_id=plus[declines.id].id)
+    with pytest.raises(NotFound):
+        services.plus_photo(session, actor=_actor(session, world.resident_a),
+                            report_id=first.id, plus_id=plus[agrees.id].id)
+    with pytest.raises(NotFound):
+        services.plus_photo(session, actor=_actor(session, world.manager_b),
+                            report_id=first.id, plus_id=plus[agrees.id].id)
+
+
+def test_a_plus_one_from_a_log_gets_the_photo_its_steward_takes_later(
+        session, world, place, tmp_path) -> None:
+    st, _chief = place
+    first = _file(session, world, st, world.resident_a, tmp_path).report
+    assignment = builders.on_duty(session, world.steward_a, st, NOW - timedelta(hours=1), NOW)
+    session.add(SupervisionLog(assignment_id=assignment.id, note="桶满了",
+                               incidents={"full_bin": 1}, created_at=NOW, updated_at=NOW))
+    session.flush()
+    assert services.reports_from_logs(session, now=NOW + timedelta(minutes=10)) == 0
+    (plus,) = session.execute(select(ReportPlus)).scalars()  # the log joined the report
+    assert plus.photo is None
+    again = _file(session, world, st, world.steward_a, tmp_path, now=NOW + timedelta(hours=1))
+    assert again.joined
+    session.refresh(plus)
+    assert plus.photo is not None
+    assert (tmp_path / plus.photo).is_file()
+    first_photo = plus.photo
+    # A +1 that has its photo keeps it: a third report adds nothing.
+    _file(session, world, st, world.steward_a, tmp_path, photo=jpeg(colour=(9, 9, 9)))
+    session.refresh(plus)
+    session.refresh(first)
+    assert (plus.photo, first.plus_count) == (first_photo, 1)
+    assert len(list(tmp_path.rglob("*plus*"))) == 1
+
+
+@pytest.mark.parametrize(("photo", "error"), [
+    (b"", services.PhotoRequired),
+    (b"not an image at all", PhotoInvalid),
+    (b"\xff\xd8" + b"0" * (5 * 1024 * 1024 + 1), PhotoTooLarge),
+])
+def test_a_bad_photo_on_a_plus_one_is_refused_and_nothing_is_stored(
+        session, world, place, tmp_path, photo, error) -> None:
+    st, _chief = place
+    first = _file(session, world, st, world.resident_a, tmp_path).report
+    files = set(tmp_path.rglob("*.*"))
+    other = builders.account(session, "resident", world.a)
+    with pytest.raises(error):
+        _file(session, world, st, other, tmp_path, photo=photo)
+    session.refresh(first)
+    assert (_count(session, ReportPlus), first.plus_count) == (0, 0)
+    assert set(tmp_path.rglob("*.*")) == files
+    assert _audit(session, "report.joined") == []
 
 
 @pytest.mark.parametrize(("photo", "error"), [

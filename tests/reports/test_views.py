@@ -5,6 +5,7 @@ their people in Chinese and English and refuse others."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from community import clock
-from community.reports.models import Report
+from community.reports.models import Report, ReportPlus
 from tests import builders
 from tests.reports.photos import jpeg
 
@@ -292,3 +293,55 @@ def test_an_escalated_report_names_both_deadlines_on_every_page(client, session,
         assert level > 0, name
         assert level_due in html[level:level + 200], name
         assert "当前层级时限" in html, name
+
+
+def _photos_on(html: str) -> list[str]:
+    return re.findall(r'src="(/reports/\d+/plus/\d+/photo)"', html)
+
+
+def test_a_plus_one_photo_is_kept_and_shown_to_the_handlers_and_its_taker(
+        client, session, world, place) -> None:
+    st, chief = place
+    joiner = builders.account(session, "resident", world.a)
+    session.commit()
+    builders.login(client, world.resident_a)
+    with clock.freeze(NOW):
+        report_id = int(_post_report(client, world, st, jpeg()).headers["Location"]
+                        .rsplit("/", 1)[-1])
+        client.post("/logout")
+        builders.login(client, joiner)
+        # A bad photo on a +1 is refused on the form, in both languages, with nothing kept.
+        bad = _post_report(client, world, st, b"not an image")
+        assert bad.status_code == 422
+        assert "照片须为 JPEG、PNG 或 WebP 图片" in bad.get_data(as_text=True)
+        client.post("/lang", data={"lang": "en"})
+        big = _post_report(client, world, st, b"\xff\xd8" + b"0" * (5 * 1024 * 1024 + 10))
+        assert big.status_code == 413
+        assert "larger than 5 MB" in big.get_data(as_text=True)
+        client.post("/lang", data={"lang": "zh"})
+        session.expire_all()
+        assert session.execute(select(func.count()).select_from(ReportPlus)).scalar_one() == 0
+        resp = _post_report(client, world, st, jpeg(colour=(0, 90, 0)), note="又满了")
+        assert resp.status_code == 302
+        assert resp.headers["Location"].endswith(f"/reports/{report_id}")
+        mine = client.get(f"/reports/{report_id}").get_data(as_text=True)
+        (url,) = _photos_on(mine)
+        shown = client.get(url)
+        assert shown.status_code == 200
+        assert shown.data[:2] == b"\xff\xd8"
+        client.post("/logout")
+        # The one who reported first sees the +1 but not someone else's photo.
+        builders.login(client, world.resident_a)
+        page = client.get(f"/reports/{report_id}").get_data(as_text=True)
+        assert "又满了" in page
+        assert _photos_on(page) == []
+        assert client.get(url).status_code == 404
+        client.post("/logout")
+        for who in (chief, world.manager_a):
+            builders.login(client, who)
+            assert _photos_on(client.get(f"/reports/{report_id}").get_data(as_text=True)) \
+                == [url]
+            assert client.get(url).status_code == 200
+            client.post("/logout")
+        builders.login(client, world.manager_b)
+        assert client.get(url).status_code == 404
