@@ -7,32 +7,60 @@ A manager's digest: hours waiting for approval, join requests, shifts at risk in
 stations they run and the community's open cases. Nothing waiting, no message. Each
 person gets one per community per local day (the inbox's dedupe key), whatever re-runs.
 
+Volunteer hours waiting for approval are counted only for a reader who may approve them
+in that community (steward:manage), without the reader's own (nobody approves their own
+hours), and listed only when there are some, with a link to the approval page. The
+message is worded at read time from its items (`word`, the inbox resolver of both kinds).
+
 Overdue reports come from `community.reports` when it offers `area_overdue` (checked at
 run time, so the digest works with or without that module; see `_overdue_reports`).
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from community import clock
 from community.areas.models import Area
+from community.auth import policy
 from community.auth import services as auth_services
 from community.auth.models import Account, RoleGrant
 from community.casework.models import MisdropCase
 from community.households.models import HouseholdMember
 from community.inbox import services as notifications
+from community.inbox.models import Notification
 from community.rows import pk
 from community.stations.models import Station
-from community.volunteers.models import Shift, ShiftAssignment
+from community.volunteers.models import Shift, ShiftAssignment, Steward
 from community.volunteers.shifts import queries as shifts_queries
 
 MAX_LISTED = 3  # at-risk shifts named in the message; the rest are counted
+KINDS = ("daily_digest", "chief_digest")
+APPROVAL_PAGE = "/manage/volunteers/hours"  # volunteers.hours: the pending hours, bulk approval
+
+# The items of each kind, in order: (parameter, words, listed when zero). A count of hours is
+# listed only when some wait (and the message says so only to a reader who may approve).
+ITEMS: dict[str, tuple[tuple[str, Any, bool], ...]] = {
+    "daily_digest": (
+        ("hours", _l("volunteer hours to approve: %(hours)s"), False),
+        ("joins", _l("join requests: %(joins)s"), True),
+        ("at_risk", _l("shifts at risk in the next 48 hours: %(at_risk)s%(shifts)s"), True),
+        ("cases", _l("open mis-drop cases: %(cases)s"), True),
+        ("overdue", _l("overdue reports: %(overdue)s"), True),
+    ),
+    "chief_digest": (
+        ("hours", _l("volunteer hours to approve: %(hours)s"), False),
+        ("at_risk", _l("shifts at risk in the next 48 hours: %(at_risk)s%(shifts)s"), True),
+        ("cases", _l("open mis-drop cases in the community: %(cases)s"), True),
+    ),
+}
 
 
 @dataclass
@@ -58,11 +86,36 @@ class Digest:
                  for at, name in self.at_risk[:MAX_LISTED]]
         more = len(self.at_risk) - len(shown)
         return {"community": self.community.name, "hours": self.hours_pending,
+                "hours_url": (f"{APPROVAL_PAGE}?community_id={self.community.id}"
+                              if self.hours_pending else ""),
                 "joins": self.join_requests, "at_risk": len(self.at_risk),
                 "shifts": (" (" + "; ".join(shown) + (f"; +{more}" if more > 0 else "") + ")"
                            if shown else ""),
                 "cases": self.open_cases,
                 "overdue": "—" if self.overdue_reports is None else self.overdue_reports}
+
+
+class _Values(dict):
+    """A message's parameters where a missing one reads "?" (a message stored before it)."""
+
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def word(session: Session, notes: list[Notification]) -> dict[int, dict[str, Any]]:
+    """The inbox resolver of the digests: each message's items in the reader's language (a
+    count of hours only when some wait), and the approval page's link when it names hours."""
+    out: dict[int, dict[str, Any]] = {}
+    for note in notes:
+        params = note.params
+        values = _Values({k: "?" if v is None else v for k, v in params.items()})
+        items = [str(words) % values for key, words, zero_too in ITEMS.get(note.kind, ())
+                 if key in params and (zero_too or params[key])]
+        text = _("; ").join(items)
+        url = params.get("hours_url") or ""
+        out[pk(note)] = {"items": text[:1].upper() + text[1:],
+                         "hours_url": url if params.get("hours") and url else ""}
+    return out
 
 
 def _count(session: Session, stmt: Any) -> int:
@@ -82,14 +135,35 @@ def _overdue_reports(session: Session, community: Area, now: datetime) -> int | 
     return len(area_overdue(session, community, now=now).rows)
 
 
+def pending_hours(session: Session, community: Area) -> dict[int, int]:
+    """The community's assignments whose hours wait for approval, by the steward's account."""
+    return {int(account): int(n) for account, n in session.execute(
+        select(col(Steward.account_id), func.count())
+        .select_from(ShiftAssignment)
+        .join(Shift, col(Shift.id) == ShiftAssignment.shift_id)
+        .join(Steward, col(Steward.id) == ShiftAssignment.steward_id)
+        .where(col(Shift.community_id) == community.id,
+               col(ShiftAssignment.hours_status) == "pending")
+        .group_by(col(Steward.account_id))).all()}
+
+
+def hours_for(session: Session, community: Area, account_id: int,
+              pending: dict[int, int]) -> int:
+    """The pending hours a reader may approve in the community: none unless they may approve
+    there (steward:manage), and never their own."""
+    if not policy.allowed(auth_services.load_actor(session, account_id), "steward:manage",
+                          community):
+        return 0
+    return sum(n for owner, n in pending.items() if owner != account_id)
+
+
 def community_digest(session: Session, community: Area, *, now: datetime,
                      manager_id: int | None) -> Digest:
-    """The manager's view of one community (at-risk shifts through the manager's scope)."""
+    """The manager's view of one community (at-risk shifts through the manager's scope; the
+    hours that manager may approve)."""
     cid = pk(community)
-    hours = _count(session, select(func.count()).select_from(ShiftAssignment)
-                   .join(Shift, col(Shift.id) == ShiftAssignment.shift_id).where(
-                       col(Shift.community_id) == cid,
-                       col(ShiftAssignment.hours_status) == "pending"))
+    hours = (hours_for(session, community, manager_id, pending_hours(session, community))
+             if manager_id is not None else 0)
     joins = _count(session, select(func.count()).select_from(HouseholdMember).where(
         col(HouseholdMember.community_id) == cid, col(HouseholdMember.status) == "pending"))
     cases = _count(session, select(func.count()).select_from(MisdropCase).where(
@@ -128,21 +202,25 @@ def send_digests(session: Session, *, now: datetime) -> Mapping[str, int]:
             continue
         digest = community_digest(session, community, now=now,
                                   manager_id=managers[0] if managers else None)
+        pending = pending_hours(session, community)
         day = clock.local_today(community.timezone, now).isoformat()
         key = f"digest:{community.id}:{day}"
         for account_id in managers:
-            if digest.empty():
+            theirs = replace(digest, hours_pending=hours_for(session, community, account_id,
+                                                             pending))
+            if theirs.empty():
                 skipped += 1
                 continue
             sent += notifications.notify(session, account_id=account_id, kind="daily_digest",
-                                         params=digest.params(), link="/dashboard/community",
+                                         params=theirs.params(), link="/dashboard/community",
                                          dedupe_key=f"{key}:{account_id}")
         for account_id, stations in chiefs.items():
             if account_id in managers:
                 continue  # a manager who is also a chief has the whole digest
             mine = Digest(community, at_risk=[(at, name) for at, name in digest.at_risk
                                               if name in stations],
-                          open_cases=digest.open_cases)
+                          open_cases=digest.open_cases,
+                          hours_pending=hours_for(session, community, account_id, pending))
             if mine.empty():
                 skipped += 1
                 continue

@@ -17,12 +17,13 @@ from flask_login import login_required
 
 from community import clock
 from community.collection import queries as collection_queries
-from community.dashboard import charts, command, exports, queries, rules
+from community.dashboard import charts, command, digest, exports, queries, rules
 from community.dashboard import services as dashboard_services
 from community.dashboard.forms import SORT_LABELS, TONNAGE_LABELS, TonnageForm, parse_month
 from community.dashboard.schemas import FIGURE_LABELS, TONNAGE_FIELDS
 from community.db import get_session
 from community.errors import Forbidden, InvalidInput
+from community.inbox import texts as inbox_texts
 from community.ratings import metrics
 from community.ratings import texts as ratings_texts
 from community.ratings.services import month_days
@@ -37,6 +38,8 @@ from community.web.context import actor, client_ip
 from community.web.forms import errors_onto_form
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
+
+inbox_texts.register_resolver(digest.KINDS, digest.word)
 
 
 def month_arg(name: str = "month") -> date | None:

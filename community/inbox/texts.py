@@ -51,13 +51,10 @@ MESSAGES: dict[str, Any] = {
     "report_handled": _l("Your report (%(kind)s at %(place)s) was handled: %(note)s Please "
                          "confirm the fix or reopen the report."),
     "report_reopened": _l("A report was reopened: %(kind)s at %(place)s: %(reason)s"),
-    # The daily digest (community.dashboard.digest): what waits for a manager or a chief.
-    "daily_digest": _l("Today in %(community)s. Hours to approve: %(hours)s; join requests: "
-                       "%(joins)s; shifts at risk in the next 48 hours: %(at_risk)s%(shifts)s; "
-                       "open mis-drop cases: %(cases)s; overdue reports: %(overdue)s."),
-    "chief_digest": _l("Today at your stations in %(community)s. Shifts at risk in the next "
-                       "48 hours: %(at_risk)s%(shifts)s; open mis-drop cases in the "
-                       "community: %(cases)s."),
+    # The daily digest (community.dashboard.digest): what waits for a manager or a chief;
+    # its items (hours to approve only when some wait) are worded by the digest's resolver.
+    "daily_digest": _l("Today in %(community)s. %(items)s."),
+    "chief_digest": _l("Today at your stations in %(community)s. %(items)s."),
     # Good news.
     "streak_bonus": _l("Well done! %(days)s days of correct sorting in a row: %(points)s "
                        "bonus points."),
