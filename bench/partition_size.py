@@ -12,6 +12,11 @@ indexes. The default, 600 households over 365 days, is ~200,000 drops.
 
     .venv/bin/python bench/partition_size.py                       # before and after
     .venv/bin/python bench/partition_size.py --revisions head --households 100
+    .venv/bin/python bench/partition_size.py --revisions head --proposed
+
+`--proposed` also builds `bench/compact_layout.sql`'s layout from the loaded rows (the drop
+row carrying its points and scored facts, the ledger without per-drop earns and strikes)
+and measures it the same way, to size the layout before anyone migrates to it.
 """
 from __future__ import annotations
 
@@ -29,12 +34,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 SH = ZoneInfo("Asia/Shanghai")
 TABLES = ("drop_record", "ledger_entry", "points_scored_drop")
+PROPOSED = ("proposed_drop", "proposed_ledger")
 COUNTED = ("drop_record", "ledger_entry")  # the issue's figure: drops + ledger, with indexes
 BEFORE = "e8b2c4a61f07"  # the revision before the partitions (b7d3f19a0c62)
 SUZHOU_DROPS_A_YEAR = 3.6e9
 
 
-def sizes(dsn: str) -> dict[str, Any]:
+def sizes(dsn: str, tables: tuple[str, ...] = TABLES) -> dict[str, Any]:
     """Per table (all its partitions): heap, indexes (per index), rows."""
     import psycopg
 
@@ -43,7 +49,7 @@ def sizes(dsn: str) -> dict[str, Any]:
     leaves = ("(SELECT coalesce((SELECT array_agg(relid) FROM pg_partition_tree(%s) "
               "WHERE isleaf), ARRAY[%s::regclass]))")
     with psycopg.connect(dsn) as conn:
-        for table in TABLES:
+        for table in tables:
             heap, idx = conn.execute(
                 "SELECT sum(pg_table_size(r)), sum(pg_indexes_size(r)) FROM unnest("
                 + leaves + ") r", (table, table)).fetchone()
@@ -64,6 +70,7 @@ def sizes(dsn: str) -> dict[str, Any]:
 
 def run(args: argparse.Namespace, revision: str) -> dict[str, Any]:
     """Migrate a scratch database to `revision`, load the history, measure."""
+    import psycopg
     from sqlmodel import Session
 
     from bench import history
@@ -91,13 +98,23 @@ def run(args: argparse.Namespace, revision: str) -> dict[str, Any]:
                                   time_order=True)
         loaded = time.perf_counter() - t0
         got = sizes(dsn)
+        if args.proposed:
+            with psycopg.connect(dsn, autocommit=True) as conn:
+                conn.execute(Path(__file__).with_name("compact_layout.sql").read_text())
+                for table in PROPOSED:
+                    conn.execute("VACUUM ANALYZE " + table)
+            got.update(sizes(dsn, PROPOSED))
     finally:
         if not args.keep:
             pg_database(args.pg, args.db, create=False)
     drops = got["drop_record"]["rows"]
     counted = sum(got[t]["heap"] + got[t]["indexes"] for t in COUNTED)
     per_drop = counted / drops
+    proposed = ({"bytes_per_drop_proposed": round(
+        sum(got[t]["heap"] + got[t]["indexes"] for t in PROPOSED) / drops, 1)}
+        if args.proposed else {})
     return {"revision": revision, "partitions_made": made.created, "counts": counts,
+            **proposed,
             "load_seconds": round(loaded, 1), "tables": got,
             "entries_per_drop": round(got["ledger_entry"]["rows"] / drops, 3),
             "bytes_per_drop": round(per_drop, 1),
@@ -120,6 +137,10 @@ def show(result: dict[str, Any]) -> None:
     print(f"  drop_record + ledger_entry: {result['bytes_per_drop']} B/drop "
           f"(with points_scored_drop: {result['bytes_per_drop_with_scored']}); "
           f"Suzhou, 3.6 billion drops a year: {result['suzhou_tib_a_year']} TiB")
+    if "bytes_per_drop_proposed" in result:
+        per_drop = result["bytes_per_drop_proposed"]
+        print(f"  proposed layout (proposed_drop + proposed_ledger, no scored facts): "
+              f"{per_drop} B/drop; Suzhou: {per_drop * SUZHOU_DROPS_A_YEAR / 2**40:.2f} TiB")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--days", type=int, default=365)
     p.add_argument("--seed", type=int, default=20261206)
     p.add_argument("--keep", action="store_true", help="keep the last database")
+    p.add_argument("--proposed", action="store_true",
+                   help="also build and measure bench/compact_layout.sql's layout")
     p.add_argument("--json", type=Path, help="also write the figures here")
     args = p.parse_args(argv)
     results = []
