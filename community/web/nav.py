@@ -4,7 +4,8 @@ Every link names the policy action that grants it (`community/auth/policy.py`); 
 a link when the actor may do that action somewhere (`policy.offers`). A menu (a `<details>`
 group) also names an action, and its links show only to actors who may do it too. A link
 shows once, in its first place: a manager finds "Drops" in the Drops menu, a station chief
-(who has no menus) in the bar itself. base.html renders the result with a loop.
+(who has no menus) in the bar itself. templates/_nav.html renders the result with a loop, once
+per set of roles, badge texts and language (`markup`).
 """
 from __future__ import annotations
 
@@ -12,8 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask
+from flask import Flask, current_app, request
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
 
 from community.auth import policy
 
@@ -170,25 +173,86 @@ def _badge(actor: policy.Actor, badge: Badge | None, counters: Counters) -> Show
     return ShownBadge(badge.testid, badge.title, text)
 
 
-def build(actor: policy.Actor, counters: Counters, nav: tuple[Link, ...] = NAV) -> list[Block]:
-    """The actor's bar: blocks of visible links in table order; counters feed the badges."""
-    blocks: list[Block] = []
+class Bar(list[Block]):
+    """The blocks of an actor's bar, and `key`: what its HTML depends on besides the locale
+    (the actor's roles and the badges' texts), for `markup`'s memo."""
+
+    key: tuple = ()
+
+
+# Which links an actor's bar shows depends only on the roles it holds (policy.offers): worked
+# out once per set of roles and process, as (menu key, the menu's links) runs in table order.
+_Plan = tuple[tuple[str | None, tuple[Link, ...]], ...]
+_PLANS: dict[tuple[frozenset[str], bool], _Plan] = {}
+
+
+def _plan(actor: policy.Actor, nav: tuple[Link, ...]) -> tuple[tuple, _Plan]:
+    key = (frozenset(actor.roles()), actor.account_id is not None)
+    plan = _PLANS.get(key) if nav is NAV else None
+    if plan is not None:
+        return key, plan
+    runs: list[tuple[str | None, list[Link]]] = []
     shown: set[tuple[str, str | None]] = set()
     for link in nav:
         menu = MENUS[link.menu] if link.menu else None
-        key = (link.endpoint, link.testid)
-        if (key in shown or not policy.offers(actor, link.action)
+        at = (link.endpoint, link.testid)
+        if (at in shown or not policy.offers(actor, link.action)
                 or (menu and not policy.offers(actor, menu.action))):
             continue
-        shown.add(key)
-        if not blocks or blocks[-1].menu != link.menu:
-            blocks.append(Block(link.menu, menu.label if menu else None,
-                                _badge(actor, menu.badge if menu else None, counters)))
-        block = blocks[-1]
-        block.links.append(ShownLink(link.label, link.endpoint, link.testid,
-                                     dict(link.badge_args) if block.badge else {},
-                                     _badge(actor, link.badge, counters)))
+        shown.add(at)
+        if not runs or runs[-1][0] != link.menu:
+            runs.append((link.menu, []))
+        runs[-1][1].append(link)
+    plan = tuple((menu, tuple(links)) for menu, links in runs)
+    if nav is NAV:
+        _PLANS[key] = plan
+    return key, plan
+
+
+def build(actor: policy.Actor, counters: Counters, nav: tuple[Link, ...] = NAV) -> Bar:
+    """The actor's bar: blocks of visible links in table order; counters feed the badges."""
+    key, plan = _plan(actor, nav)
+    blocks = Bar()
+    texts: list[str | None] = []
+    for menu_key, links in plan:
+        menu = MENUS[menu_key] if menu_key else None
+        block = Block(menu_key, menu.label if menu else None,
+                      _badge(actor, menu.badge if menu else None, counters))
+        texts.append(block.badge.text if block.badge else None)
+        for link in links:
+            badge = _badge(actor, link.badge, counters)
+            texts.append(badge.text if badge else None)
+            block.links.append(ShownLink(link.label, link.endpoint, link.testid,
+                                         dict(link.badge_args) if block.badge else {}, badge))
+        blocks.append(block)
+    blocks.key = (key, tuple(texts)) if nav is NAV else ()
     return blocks
+
+
+# The bar's HTML (templates/_nav.html) for one set of roles, badge texts, language and
+# mount point is the same on every page: rendered once per process and reused (the bar's
+# 10-40 links and their url_for were a millisecond of every page). Bounded: a few hundred
+# combinations exist; past MARKUP_MAX the memo starts again.
+MARKUP_MAX = 512
+
+
+def markup(blocks: list[Block]) -> Markup:
+    """The rendered links of `blocks` (from `build`), memoized per app."""
+    # Not memoized: a bar built from another table, or templates reloaded as they change.
+    key = None if current_app.jinja_env.auto_reload else getattr(blocks, "key", None)
+    memo: dict[tuple, Markup] = current_app.extensions.setdefault("community.nav_markup", {})
+    if key:
+        key = (key, str(get_locale()), request.script_root)
+        html = memo.get(key)
+        if html is not None:
+            return html
+    template = current_app.jinja_env.get_template("_nav.html")
+    html = Markup(template.render(blocks=blocks))  # noqa: S704 - autoescaped template output
+    if key:
+        if len(memo) >= MARKUP_MAX:
+            memo.clear()
+        memo[key] = html
+    return html
 
 
 # Who gets the compact navigation on a phone: everyone signed in. Stewards and station chiefs
@@ -217,8 +281,9 @@ def folded_badge(blocks: list[Block]) -> ShownBadge | None:
 
 
 def register(app: Flask) -> None:
-    """`nav_bar(actor, counters)`, `nav_compact(actor)` and `nav_folded_badge(blocks)` for
-    base.html."""
+    """`nav_bar(actor, counters)`, `nav_markup(blocks)`, `nav_compact(actor)` and
+    `nav_folded_badge(blocks)` for base.html."""
     app.add_template_global(build, "nav_bar")
+    app.add_template_global(markup, "nav_markup")
     app.add_template_global(compact, "nav_compact")
     app.add_template_global(folded_badge, "nav_folded_badge")
