@@ -51,35 +51,59 @@
     };
   }
 
+  // The legend's layout, set on every legend so the measure below is ECharts' own: items of
+  // a 25 px symbol, 5 px, then the name in 12 px sans-serif, 10 px apart, wrapped inside the
+  // chart's width less 5 px padding each side; a row is an item's 14 px and the 10 px gap
+  // (the padding stands for the last row's gap).
+  var LEGEND = { itemWidth: 25, itemHeight: 14, itemGap: 10, padding: 5,
+                 textStyle: { fontSize: 12, fontFamily: "sans-serif" } };
+  var LEGEND_ROW = LEGEND.itemHeight + LEGEND.itemGap;
+  var measure = document.createElement("canvas").getContext("2d");
+
   // How many rows the legend wraps to under a chart `width` px wide (ECharts does not make
-  // room for a wrapping legend itself): a CJK character is about 12 px, others 7 px, and an
-  // item adds its 25 px symbol and a 10 px gap.
+  // room for a wrapping legend itself), placing the items as ECharts does.
   function legendRows(names, width) {
-    var rows = 1, used = 0;
+    var room = width - 2 * LEGEND.padding, rows = 1, x = 0;
+    measure.font = LEGEND.textStyle.fontSize + "px " + LEGEND.textStyle.fontFamily;
     names.forEach(function (name) {
-      var w = 35;
-      for (var i = 0; i < name.length; i++) { w += name.charCodeAt(i) > 0x2e80 ? 12 : 7; }
-      if (used && used + w > width - 16) { rows += 1; used = 0; }
-      used += w;
+      var w = LEGEND.itemWidth + 5 + Math.ceil(measure.measureText(name).width);
+      if (x > 0 && x + w > room) { rows += 1; x = 0; }
+      x += w + LEGEND.itemGap;
     });
     return rows;
+  }
+
+  function legendNames(spec) {
+    if (spec.kind === "map") { return []; }
+    return spec.series.filter(function (s) { return !s.dashed; })
+      .map(function (s) { return String(s.name); });
+  }
+
+  // A chart with a legend grows by the legend's rows (its CSS height is the plot's), so on a
+  // phone a legend of many names never squeezes the bars: the legend reads whole, the plot
+  // keeps its height.
+  function fitHeight(el, spec) {
+    var names = legendNames(spec);
+    el.style.height = "";
+    if (names.length < 2) { return; }
+    el.style.height = (el.clientHeight + legendRows(names, el.clientWidth) * LEGEND_ROW) + "px";
   }
 
   function optionOf(spec, width) {
     if (spec.kind === "map") { return mapOption(spec); }
     // A small multiple: one figure (its finished periods, and the period under way dashed).
-    var names = spec.series.filter(function (s) { return !s.dashed; })
-      .map(function (s) { return String(s.name); });
+    var names = legendNames(spec);
     var many = names.length > 1;
     var hasTarget = spec.target !== undefined && spec.target !== null;
     // The legend goes under the chart, wrapped whole (a scrolling legend on top covered the
     // axis name and cut "设施损坏" to "设施损" on a phone); the top keeps room for the axis
     // name and for the target's label over a 100 % line.
-    var legendHeight = many ? legendRows(names, width) * 22 : 0;
+    var legendHeight = many ? legendRows(names, width) * LEGEND_ROW : 0;
     return {
       animation: false,
       tooltip: { trigger: "axis", valueFormatter: formatValue(spec.percent) },
-      legend: many ? { type: "plain", bottom: 0, left: "center" } : { show: false },
+      legend: many ? Object.assign({ type: "plain", bottom: 0, left: "center" }, LEGEND)
+        : { show: false },
       grid: { left: 8, right: 16, top: (spec.yName ? 28 : 16) + (hasTarget ? 14 : 0),
               bottom: 8 + legendHeight, containLabel: true },
       // Few categories (waste kinds, weekdays, stations): name every one of them.
@@ -125,6 +149,7 @@
   document.querySelectorAll("[data-chart]").forEach(function (el) {
     var spec = data.charts && data.charts[el.getAttribute("data-chart")];
     if (!spec) { return; }
+    fitHeight(el, spec);
     var chart = window.echarts.init(el, null, {
       renderer: "canvas", locale: data.locale === "en" ? "EN" : "ZH"
     });
@@ -137,8 +162,9 @@
   });
   window.addEventListener("resize", function () {
     charts.forEach(function (c) {
-      c.chart.resize();
       // The legend may wrap to another number of rows at the new width.
+      fitHeight(c.el, c.spec);
+      c.chart.resize();
       if (c.spec.kind !== "map") { c.chart.setOption(optionOf(c.spec, c.el.clientWidth)); }
     });
   });
