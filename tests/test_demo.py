@@ -21,8 +21,10 @@ from community.auth.models import ROLES, Account, RoleGrant
 from community.db import open_session
 from community.demo import city as demo_city
 from community.demo import drops as demo_drops
+from community.demo.context import DEMO_PASSWORD
 from community.households.models import Card, Household, HouseholdMember
 from community.stations.models import Drop, Station, StationException, StationWindow
+from tests.conftest import DEFAULT_NOW
 
 DEMO = pytest.mark.demo_db  # the demo city, built once per worker: see tests/conftest.py
 
@@ -195,7 +197,8 @@ def test_demo_stations_and_windows(app: Flask, session: Session) -> None:
 
 @DEMO
 def test_demo_drops(app: Flask, session: Session) -> None:
-    """Dates end yesterday, every pattern is present in plausible shares, rows hang together."""
+    """`DAYS` days ending yesterday and today's so far; every pattern is present in plausible
+    shares, rows hang together."""
     _build(app)
     today = _local(clock.now()).date()
     first, last = today - timedelta(days=DAYS), today - timedelta(days=1)
@@ -203,8 +206,8 @@ def test_demo_drops(app: Flask, session: Session) -> None:
     active = session.execute(select(func.count()).select_from(Household)
                              .where(Household.status == "active")).scalar_one()
     # ~55–70% of active households a day, 1–3 drops each (tallies included).
-    assert 0.5 * active * DAYS <= len(drops) <= 2.0 * active * DAYS
-    assert {d.local_date for d in drops} == {first + timedelta(days=n) for n in range(DAYS)}
+    assert 0.5 * active * DAYS <= len(drops) <= 2.0 * active * (DAYS + 1)
+    assert {d.local_date for d in drops} == {first + timedelta(days=n) for n in range(DAYS + 1)}
     assert all(_local(d.happened_at).date() == d.local_date for d in drops)
     assert all(d.received_at >= d.happened_at for d in drops)
     assert len({d.client_id for d in drops}) == len(drops)
@@ -266,6 +269,48 @@ def test_demo_drops(app: Flask, session: Session) -> None:
     assert first <= closed.day <= last
     assert not [d for d in drops if d.station_id == closed.station_id
                 and d.local_date == closed.day]
+
+
+@DEMO
+def test_demo_has_todays_drops_up_to_the_build(app: Flask, session: Session,
+                                               client: FlaskClient) -> None:
+    """The demo built at 10:00 has today's drops of the morning window (07:00–09:00), all
+    uploaded by 10:00; they are scored (entries dated by 10:00, no drift), not rolled up (the
+    pages read today raw), and a manager's drop list shows them."""
+    from community.points import services as points_services
+    from community.points.models import LedgerEntry
+    from community.ratings.models import StationDay
+
+    lines = _build(app)
+    built = DEFAULT_NOW
+    today = built.date()
+    todays = list(session.execute(select(Drop).where(Drop.local_date == today)).scalars())
+    active = session.execute(select(func.count()).select_from(Household)
+                             .where(Household.status == "active")).scalar_one()
+    # The morning window's share of a day (about half of the in-window drops).
+    assert 0.1 * active <= len(todays) <= 1.2 * active
+    assert all(d.received_at <= built for d in todays)
+    assert max(_local(d.happened_at) for d in todays) > built - timedelta(hours=2)
+    in_window = [d for d in todays if d.in_window]
+    assert len(in_window) >= 0.7 * len(todays)
+    assert all(time(6, 50) <= _local(d.happened_at).time() <= time(9, 10) for d in in_window)
+    # Scored as they came in, by the build at the latest; every balance equals its entries.
+    sources = {f"drop:{d.id}" for d in todays if d.household_id is not None}
+    entries = [e for e in session.execute(select(LedgerEntry).where(
+        LedgerEntry.local_date == today)).scalars() if e.source in sources]
+    assert entries
+    assert all(e.at <= built for e in entries)
+    assert points_services.verify(session) == []
+    # Today is read raw (the nightly job rolls it up); yesterday is rolled up.
+    rolled = set(session.execute(select(StationDay.local_date).distinct()).scalars())
+    assert today not in rolled
+    assert today - timedelta(days=1) in rolled
+    session.rollback()
+    manager = next(login for role, login, _pw in _printed_logins(lines) if role == "manager")
+    client.post("/login", data={"login": manager, "password": DEMO_PASSWORD})
+    page = client.get(f"/manage/drops?day_from={today}&day_to={today}")
+    assert page.status_code == 200
+    assert page.get_data(as_text=True).count('data-testid="drop-row"') > 0
 
 
 def test_drop_time_patterns() -> None:

@@ -3,8 +3,8 @@
 `build(session, seed=..., echo=..., days=60)` is the one entry point: it runs a list of small
 steps (`STEPS`) over one `Demo` context (`context.py`). The steps live in their own modules:
 `city` (areas, accounts, households and cards, stations and windows), `drops` (2–3 stations'
-`days` days of drops, ending yesterday, with realistic patterns, bulk-inserted with SQLAlchemy
-Core, and the points ledgers that follow them), `rewards` (catalogs and redemptions),
+`days` days of drops, ending yesterday, and today's up to the build, with realistic patterns,
+bulk-inserted with SQLAlchemy Core, and the points ledgers that follow them), `rewards` (catalogs and redemptions),
 `volunteers` (stewards, shifts, check-ins, hours) and `ratings` (rollups and monthly ratings).
 Imports flow one way: this module → the steps → `context`.
 

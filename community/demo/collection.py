@@ -1,17 +1,20 @@
 """The demo's collection (收运): a collector on each of two streets, every station of their
 communities tagged with a collection QR and a daily 06:00–07:30 pickup window, and `days`
-days of pickups ending yesterday: mostly on time, a few late or missed, kitchen bins now and
-then contaminated (with the demo's placeholder photo).
+days of pickups ending yesterday, and today's once recorded by the time the demo is built:
+mostly on time, a few late or missed, kitchen bins now and then contaminated (with the demo's
+placeholder photo).
 
 Bulk-inserted with SQLAlchemy Core (a few thousand rows), once: a street whose communities
 already have collections is left as it is, so a second run changes nothing.
 """
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -99,40 +102,56 @@ def _tags_and_windows(demo: Demo, stations: Sequence[Station], zones: dict[int, 
     session.flush()
 
 
+def _pickup(rng: random.Random, st: Station, day: date, zone: ZoneInfo, collector_id: int,
+            photo: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+    """One station's pickup on `day` and its lines (None: missed that day)."""
+    roll = rng.random()
+    if roll < MISSED_SHARE:
+        return None
+    start = datetime.combine(day, PICKUP[0], tzinfo=zone)
+    minutes = rng.randint(100, 160) if roll < MISSED_SHARE + LATE_SHARE else \
+        rng.randint(5, 85)
+    at = start + timedelta(minutes=minutes)
+    pickup = {
+        "client_id": f"demo-pickup-{st.id}-{day.isoformat()}", "station_id": st.id,
+        "community_id": st.community_id, "collector_id": collector_id,
+        "happened_at": at, "received_at": at + timedelta(minutes=rng.randint(0, 3)),
+        "local_date": day, "on_time": minutes <= 90, "note": ""}
+    lines = []
+    for category in st.category_list():
+        if category == "hazardous" and rng.random() > 0.1:
+            continue
+        bins = rng.randint(1, 3) if category in ("kitchen", "other") else 1
+        low, high = KG_PER_BIN[category]
+        kg = sum(Decimal(rng.randint(low * 10, high * 10)) / 10 for _ in range(bins))
+        dirty = category == "kitchen" and rng.random() < CONTAMINATED_SHARE
+        lines.append({"client_id": pickup["client_id"],
+                      "community_id": st.community_id, "station_id": st.id,
+                      "local_date": day, "category": category, "bins": bins,
+                      "kg": kg, "contaminated_bins": 1 if dirty else 0,
+                      "photo": photo if dirty else None})
+    return pickup, lines
+
+
 def _pickups(demo: Demo, stations: Sequence[Station], zones: dict[int, str],
              collector_id: int) -> None:
     rng = demo.rng_for("collection", collector_id)
     photo = _photo()
+    now = clock.now()
     collections, lines = [], []
     for st in stations:
         zone = ZoneInfo(zones[st.community_id])
-        today = clock.local_today(zones[st.community_id])
-        for n in range(demo.days, 0, -1):
-            day = today - timedelta(days=n)
-            roll = rng.random()
-            if roll < MISSED_SHARE:
-                continue
-            start = datetime.combine(day, PICKUP[0], tzinfo=zone)
-            minutes = rng.randint(100, 160) if roll < MISSED_SHARE + LATE_SHARE else \
-                rng.randint(5, 85)
-            at = start + timedelta(minutes=minutes)
-            collections.append({
-                "client_id": f"demo-pickup-{st.id}-{day.isoformat()}", "station_id": st.id,
-                "community_id": st.community_id, "collector_id": collector_id,
-                "happened_at": at, "received_at": at + timedelta(minutes=rng.randint(0, 3)),
-                "local_date": day, "on_time": minutes <= 90, "note": ""})
-            for category in st.category_list():
-                if category == "hazardous" and rng.random() > 0.1:
-                    continue
-                bins = rng.randint(1, 3) if category in ("kitchen", "other") else 1
-                low, high = KG_PER_BIN[category]
-                kg = sum(Decimal(rng.randint(low * 10, high * 10)) / 10 for _ in range(bins))
-                dirty = category == "kitchen" and rng.random() < CONTAMINATED_SHARE
-                lines.append({"client_id": collections[-1]["client_id"],
-                              "community_id": st.community_id, "station_id": st.id,
-                              "local_date": day, "category": category, "bins": bins,
-                              "kg": kg, "contaminated_bins": 1 if dirty else 0,
-                              "photo": photo if dirty else None})
+        today = clock.local_today(zones[st.community_id], now)
+        made = [_pickup(rng, st, today - timedelta(days=n), zone, collector_id, photo)
+                for n in range(demo.days, 0, -1)]
+        # Today's, once it has been recorded (drawn apart: the past days stay as they were).
+        got = _pickup(demo.rng_for("collection-today", st.id), st, today, zone,
+                      collector_id, photo)
+        made.append(got if got is not None and got[0]["received_at"] <= now else None)
+        for pickup in made:
+            if pickup is not None:
+                collections.append(pickup[0])
+                lines.extend(pickup[1])
     if not collections:
         return
     session = demo.session

@@ -77,7 +77,8 @@ class Demo:
     communities: dict[str, Area] = field(default_factory=dict)
     logins: list[Login] = field(default_factory=list)
     created: int = 0
-    # How many days of drops to generate (ending yesterday); the CLI keeps 60.
+    # How many days of drops to generate (ending yesterday; today's so far come on top); the
+    # CLI keeps 60.
     days: int = 60
     # Households per community (drawn between the two); tests may ask for a smaller city.
     households: tuple[int, int] = HOUSEHOLDS_PER_COMMUNITY

@@ -1,5 +1,11 @@
-"""The demo drops and ledgers: `days` days of drops (ending yesterday) with realistic patterns,
-bulk-inserted with SQLAlchemy Core, then every identified drop scored day by day."""
+"""The demo drops and ledgers: `days` days of drops ending yesterday, and today's drops up to
+the moment the demo is built (the windows that have passed), with realistic patterns,
+bulk-inserted with SQLAlchemy Core, then every identified drop scored day by day.
+
+Today's drops are drawn after every other day's, from the same stream, so the past days are
+the same whenever the demo is built; a drop not uploaded yet (its `received_at` still to
+come) is left out. Today is not rolled up (the ratings step rolls up the past days): the
+pages read today's drops raw, as they do for real scans until the nightly rollup."""
 from __future__ import annotations
 
 import random
@@ -108,7 +114,8 @@ def _recorders(session: Session, community: Area) -> list[int]:
 
 
 def add_drops(demo: Demo) -> None:
-    """`demo.days` days of drops ending yesterday, per community in one transaction each."""
+    """`demo.days` days of drops ending yesterday, and today's so far, per community in one
+    transaction each."""
     session = demo.session
     drop = table_of(Drop)
     with click.progressbar(list(demo.communities.items()),
@@ -145,7 +152,8 @@ def _verdict_photos(session: Session, community_id: int) -> None:
 
 
 def plan_drops(demo: Demo, slug: str, community: Area) -> list[dict[str, Any]]:
-    """The drop rows of one community (not yet inserted), drawn from the demo's seed."""
+    """The drop rows of one community (not yet inserted), drawn from the demo's seed: the
+    `demo.days` days before today, then today's up to now (uploaded by now)."""
     session = demo.session
     stations = list(session.execute(select(Station).where(
         col(Station.community_id) == community.id, col(Station.status) == "open")
@@ -161,9 +169,9 @@ def plan_drops(demo: Demo, slug: str, community: Area) -> list[dict[str, Any]]:
         .order_by(hh.c.id)).all()
     tz = ZoneInfo(community.timezone)
     now = clock.now()
-    last = now.astimezone(tz).date() - timedelta(days=1)
-    first = last - timedelta(days=demo.days - 1)
-    schedules = _schedules(session, stations, community.timezone, first, last)
+    today = now.astimezone(tz).date()
+    first = today - timedelta(days=demo.days)
+    schedules = _schedules(session, stations, community.timezone, first, today)
     rng = demo.rng_for("drops", slug)
     accuracy, participation = PROFILE.get(slug, (0.85, 0.62))
     buildings = building_numbers(session, community)
@@ -179,7 +187,7 @@ def plan_drops(demo: Demo, slug: str, community: Area) -> list[dict[str, Any]]:
                        rng.uniform(0.15, 0.85), sorts))
     rows: list[dict[str, Any]] = []
     day = first
-    while day <= last:
+    while day <= today:
         open_windows = [windows.windows_on(*schedules[s.id], day) for s in stations]
         for hid, card_id, come, home, habit, lean, sorts in people:
             if rng.random() >= come:
@@ -199,7 +207,8 @@ def plan_drops(demo: Demo, slug: str, community: Area) -> list[dict[str, Any]]:
                 rows.append(_drop_row(rng, slug, len(rows), station, k, cat, sorts,
                                       hid, card_id, recorders, moment, schedules[station.id]))
         day += timedelta(days=1)
-    return rows
+    # Today's plan runs to midnight: keep what has been uploaded by now.
+    return [r for r in rows if r["received_at"] <= now]
 
 
 def _station_index(stations: list[Station], open_windows: list[list[windows.Window]],
@@ -250,6 +259,7 @@ def add_points(demo: Demo) -> None:
     """Ledgers follow the demo drops: every identified drop scored day by day, as it happened."""
     session = demo.session
     zone = ZoneInfo("Asia/Shanghai")
+    now = clock.now()
     with click.progressbar(list(demo.communities.items()), label="Points ledgers") as bar:
         for _slug, community in bar:
             started = session.execute(select(col(PointsAccount.id)).where(
@@ -265,9 +275,10 @@ def add_points(demo: Demo) -> None:
             for day, group in groupby(rows, key=lambda r: r.local_date):
                 facts = [DropFacts(r.id, r.household_id, r.category, r.quality, r.in_window, day,
                                    r.happened_at) for r in group]
-                # Entries carry the evening of their day, as if scored when the drops came in.
+                # Entries carry the evening of their day, as if scored when the drops came in;
+                # today's carry the moment of the build (its evening is still to come).
                 evening = datetime.combine(day, time(21, 0), tzinfo=zone)
                 points_services.award_for_drops(session, facts, community_id=pk(community),
-                                                now=evening)
+                                                now=min(evening, now))
             session.commit()
 
