@@ -35,6 +35,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from jinja2 import BytecodeCache
+from jinja2.bccache import Bucket
 from sqlalchemy import Connection, exists, func, literal, make_url, select, text, union_all
 from sqlmodel import Session, SQLModel
 
@@ -452,20 +454,46 @@ def _empty(url: str) -> None:
         engine.dispose()
 
 
+class _SharedTemplateCode(BytecodeCache):
+    """Compiled templates shared by every app of this process: each template is compiled once
+    per worker, not once per app (each real_db test has an app of its own, and parsing and
+    compiling a page's templates cost it 20-50 ms a template). Every app comes from
+    `create_app`, with the same Jinja settings; a template whose source changed is compiled
+    again (the bucket's checksum)."""
+
+    def __init__(self) -> None:
+        self.code: dict[tuple[str, str | None], Any] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        bucket.code = self.code.get((bucket.key, bucket.checksum))
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.code[(bucket.key, bucket.checksum)] = bucket.code
+
+
+TEMPLATE_CODE = _SharedTemplateCode()
+
+
+def _create_app(config: dict[str, Any]) -> Flask:
+    application = create_app(config)
+    application.jinja_env.bytecode_cache = TEMPLATE_CODE
+    return application
+
+
 @pytest.fixture
 def app(request: pytest.FixtureRequest, db_url: str, app_config: dict, tmp_path: Path,
         _apps: dict[tuple, Flask]) -> Iterator[Flask]:
     """The application for this test, its uploads in this test's own folder."""
     config = {**BASE_CONFIG, "DATABASE_URL": db_url, **app_config}
     if _is_real_db(request):
-        application = create_app({**config, "UPLOAD_DIR": str(tmp_path / "uploads")})
+        application = _create_app({**config, "UPLOAD_DIR": str(tmp_path / "uploads")})
         yield application
         get_engine(application).dispose()
         return
     key = tuple(sorted(config.items()))
     application = _apps.get(key)
     if application is None:
-        application = _apps[key] = create_app(config)
+        application = _apps[key] = _create_app(config)
     connection = get_engine(application).connect()
     outer = connection.begin()
     saved = application.config.get("UPLOAD_DIR")
