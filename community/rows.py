@@ -90,6 +90,35 @@ def any_of(session: Session, column: Any, values: Iterable[Any]) -> ColumnElemen
     return typed(ColumnElement[bool], column.in_(values))
 
 
+def dialect_of(session: Session) -> str:
+    """The session's dialect name ("postgresql" or "sqlite"): the key of prebuilt statements."""
+    return session.get_bind().dialect.name
+
+
+def any_param(column: Any, name: str, dialect: str) -> ColumnElement[bool]:
+    """`any_of` with a named parameter instead of values, for a statement built once per
+    dialect (`column = ANY(:name)` on PostgreSQL, an expanding `IN` on SQLite): bind the
+    values at execution (`{name: [...]}`)."""
+    if dialect == "postgresql":
+        return typed(ColumnElement[bool],
+                     column == any_(bindparam(name, type_=_array_of(column))))
+    return typed(ColumnElement[bool], column.in_(bindparam(name, expanding=True)))
+
+
+def run_prebuilt(session: Session, statement: Any,
+                 params: Mapping[str, Any] | Sequence[Mapping[str, Any]]
+                 ) -> CursorResult[*tuple[Any, ...]]:
+    """Run a prebuilt Core statement with its values on the session's connection (in the
+    session's transaction).
+
+    The scan path's statements are built once (module-level caches) and run here: building
+    a select (its columns, comparisons and arrays) and the ORM session's execution around it
+    cost more CPU than the database's work for a single drop. A prebuilt statement also
+    keeps its compiled-cache key, computed once, so each run looks its SQL up for free.
+    """
+    return session.connection().execute(statement, params)
+
+
 def _json_value(value: Any) -> str:
     """JSON for what json.dumps leaves out: times as ISO 8601 (PostgreSQL reads them back)."""
     if isinstance(value, datetime | date | time):

@@ -26,7 +26,6 @@ from community.errors import DomainError, InvalidInput
 from community.extensions import csrf
 from community.stations import openapi, photos, queries
 from community.stations import services as stations_services
-from community.stations.models import Device
 from community.stations.schemas import (
     BatchIn,
     BatchItemError,
@@ -53,7 +52,7 @@ class Unauthorized(DomainError):
     code, status, message = "unauthorized", 401, _l("Please log in first.")
 
 
-def _caller() -> tuple[policy.Actor, Device | None]:
+def _caller() -> tuple[policy.Actor, stations_services.DeviceFacts | None]:
     """The acting steward or device (and the device); CSRF is enforced for sessions."""
     header = request.headers.get("Authorization", "")
     if header:

@@ -17,12 +17,13 @@ import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from time import monotonic as time_monotonic
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, bindparam, or_, select, update
+from sqlalchemy import Row, and_, bindparam, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
@@ -45,7 +46,15 @@ from community.households import services as households_services
 from community.households.models import Card, Household
 from community.points import services as points_services
 from community.points.rules import DropFacts
-from community.rows import any_of, insert_rows, pk, table_of
+from community.rows import (
+    any_of,
+    any_param,
+    dialect_of,
+    insert_rows,
+    pk,
+    run_prebuilt,
+    table_of,
+)
 from community.stations import duty, notices, reasons, windows
 from community.stations import rules as scan_rules
 from community.stations.models import (
@@ -178,6 +187,73 @@ class InForce:
     open: bool
 
 
+@dataclass(frozen=True)
+class DeviceFacts:
+    """What a request needs of the device that authenticated it (`authenticate_device`)."""
+
+    id: int
+    community_id: int
+    station_id: int | None
+    name: str
+
+
+ScanDevice = Device | DeviceFacts  # the device a drop is recorded by
+
+
+# --- The scan path's statements, built once ------------------------------------------------
+# Each is built at first use per dialect and then only run with its values
+# (`rows.run_prebuilt`, on the session's connection): building a select (columns,
+# comparisons, `= ANY` arrays, joins) and the ORM's execution and object loading around it
+# cost more of a single drop's CPU than PostgreSQL's work for it (BENCHMARKS.md, "The
+# repeat check and prebuilt statements"). Core statements return rows, read by attribute
+# like the models they replace; every one names the community of each hot table (README
+# "Sharding").
+
+@cache
+def _device_stmt() -> Any:
+    d, a = table_of(Device), table_of(Area)
+    return (select(d.c.id, d.c.community_id, d.c.station_id, d.c.name, d.c.revoked_at, a.c.path)
+            .join(a, a.c.id == d.c.community_id).where(d.c.token_hash == bindparam("h")))
+
+
+@cache
+def _exceptions_stmt(dialect: str) -> Any:
+    e = table_of(StationException)
+    return select(e.c.station_id, e.c.day, e.c.start_time, e.c.end_time).where(
+        any_param(e.c.station_id, "sids", dialect), any_param(e.c.day, "days", dialect))
+
+
+@cache
+def _cards_stmt(dialect: str, tokens: bool, shorts: bool) -> Any:
+    c, h = table_of(Card), table_of(Household)
+    conds = ([any_param(c.c.token, "tokens", dialect)] if tokens else []) + (
+        [any_param(c.c.short_code, "shorts", dialect)] if shorts else [])
+    return (select(c.c.id, c.c.token, c.c.short_code, c.c.status, c.c.revoked_at,
+                   c.c.household_id, h.c.building, h.c.unit, h.c.room)
+            .join(h, and_(h.c.community_id == c.c.community_id, h.c.id == c.c.household_id))
+            .where(c.c.community_id == bindparam("c"), or_(*conds)))
+
+
+@cache
+def _replays_stmt(dialect: str) -> Any:
+    d = table_of(Drop)
+    return select(d).where(d.c.community_id == bindparam("c"),
+                           any_param(d.c.client_id, "ids", dialect),
+                           d.c.local_date >= bindparam("since"))
+
+
+@cache
+def _recent_stmt(dialect: str) -> Any:
+    d = table_of(Drop)
+    return (select(d.c.household_id, d.c.category, d.c.happened_at, d.c.id)
+            .where(d.c.community_id == bindparam("c"),
+                   any_param(d.c.household_id, "hh", dialect),
+                   any_param(d.c.category, "cats", dialect),
+                   d.c.happened_at >= bindparam("lo"), d.c.happened_at <= bindparam("hi"),
+                   any_param(d.c.local_date, "days", dialect),
+                   d.c.voided_at.is_(None)))
+
+
 # Per-process cache of station facts for the hot path (3 queries saved per scan). Edits in
 # this process forget the entry at once; other workers see them within STATION_CACHE_TTL.
 STATION_CACHE_TTL = 30.0
@@ -265,38 +341,31 @@ def load_station_schedules(session: Session, station_ids: set[int],
     exc: dict[int, dict[date, list[tuple[time, time]]]] = {}
     if facts and days:
         # Exceptions are read fresh every time: a closed day must apply at once.
-        for e in session.execute(select(StationException).where(
-                any_of(session, col(StationException.station_id), facts.keys()),
-                any_of(session, col(StationException.day), days))).scalars():
-            ranges = exc.setdefault(e.station_id, {}).setdefault(e.day, [])
-            if e.start_time is not None and e.end_time is not None:
-                ranges.append((e.start_time, e.end_time))
+        for sid, day, start, end in run_prebuilt(session, _exceptions_stmt(dialect_of(session)),
+                                        {"sids": list(facts), "days": list(days)}):
+            ranges = exc.setdefault(sid, {}).setdefault(day, [])
+            if start is not None and end is not None:
+                ranges.append((start, end))
     return {i: _StationInfo(f, {d: tuple(r) for d, r in exc.get(i, {}).items()})
             for i, f in facts.items()}
 
 
-def _load_cards(session: Session, community_id: int,
-                raw: set[str]) -> dict[str, tuple[Card, Household]]:
+CardRow = Row[Any]  # a card with its household's address (`_cards_stmt`)
+
+
+def _load_cards(session: Session, community_id: int, raw: set[str]) -> dict[str, CardRow]:
     """A community's cards by the exact text sent (token or short code) with their
-    households; a card of another community is not found (it is unknown there)."""
+    households' addresses; a card of another community is not found (it is unknown there)."""
     if not raw:
         return {}
     shorts = {r: codes.normalize_code(r) for r in raw}
     short_values = {s for s in shorts.values() if codes.is_short_code(s)}
     tokens = {r for r in raw if not codes.is_short_code(shorts[r])}
-    conds = []
-    if tokens:
-        conds.append(any_of(session, col(Card.token), tokens))
-    if short_values:
-        conds.append(any_of(session, col(Card.short_code), short_values))
-    rows = session.execute(
-        select(Card, Household)
-        .join(Household, and_(col(Household.community_id) == Card.community_id,
-                              col(Household.id) == Card.household_id))
-        .where(col(Card.community_id) == community_id, or_(*conds))
-    ).all()
-    by_token = {c.token: (c, h) for c, h in rows}
-    by_short = {c.short_code: (c, h) for c, h in rows}
+    stmt = _cards_stmt(dialect_of(session), bool(tokens), bool(short_values))
+    rows = run_prebuilt(session, stmt, {"c": community_id, "tokens": list(tokens),
+                               "shorts": list(short_values)}).all()
+    by_token = {c.token: c for c in rows}
+    by_short = {c.short_code: c for c in rows}
     out = {}
     for r in raw:
         hit = by_short.get(shorts[r]) if codes.is_short_code(shorts[r]) else by_token.get(r)
@@ -305,8 +374,11 @@ def _load_cards(session: Session, community_id: int,
     return out
 
 
+DropRow = Row[Any]  # a stored drop, every column (`_replays_stmt`)
+
+
 def _replays(session: Session, community_id: int, client_ids: Sequence[str],
-             since: date) -> dict[str, Drop]:
+             since: date) -> dict[str, DropRow]:
     """The community's stored drops of these client ids dated `since` or later (a replay is
     one of the same community: client ids are unique per community and local day).
 
@@ -317,10 +389,8 @@ def _replays(session: Session, community_id: int, client_ids: Sequence[str],
     """
     if not client_ids:
         return {}
-    rows = session.execute(select(Drop).where(
-        col(Drop.community_id) == community_id,
-        any_of(session, col(Drop.client_id), client_ids),
-        col(Drop.local_date) >= since)).scalars()
+    rows = run_prebuilt(session, _replays_stmt(dialect_of(session)),
+               {"c": community_id, "ids": list(client_ids), "since": since})
     return {d.client_id: d for d in rows}
 
 
@@ -343,15 +413,9 @@ def _recent_drops(session: Session, community_id: int,
     # with or without statistics.
     first, last = lo.astimezone(UTC).date(), hi.astimezone(UTC).date()
     days = [first + timedelta(days=n) for n in range(-1, (last - first).days + 2)]
-    found = session.execute(
-        select(col(Drop.household_id), col(Drop.category), col(Drop.happened_at), col(Drop.id))
-        .where(col(Drop.community_id) == community_id,
-               any_of(session, col(Drop.household_id), households),
-               any_of(session, col(Drop.category), {r["category"] for r in rows}),
-               col(Drop.happened_at) >= lo, col(Drop.happened_at) <= hi,
-               any_of(session, col(Drop.local_date), days),
-               col(Drop.voided_at).is_(None))
-    ).all()
+    found = run_prebuilt(session, _recent_stmt(dialect_of(session)), {
+        "c": community_id, "hh": list(households), "cats": list({r["category"] for r in rows}),
+        "lo": lo, "hi": hi, "days": days})
     return {(h, c, t, i) for h, c, t, i in found}
 
 
@@ -406,7 +470,7 @@ def _labels(session: Session, community_id: int, household_ids: set[int]) -> dic
     return {h.id: households_services.address_label(h) for h in rows.scalars()}
 
 
-def _result(row: Drop | dict[str, Any], *, replay: bool, label: str | None,
+def _result(row: Drop | DropRow | dict[str, Any], *, replay: bool, label: str | None,
             warnings: list[DropWarning] | None = None, points: int | None = None) -> DropOut:
     get: Callable[[str], Any] = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
     return DropOut(
@@ -419,7 +483,7 @@ def _result(row: Drop | dict[str, Any], *, replay: bool, label: str | None,
     )
 
 
-def _facts(row: Drop | dict[str, Any]) -> DropFacts:
+def _facts(row: Drop | DropRow | dict[str, Any]) -> DropFacts:
     get: Callable[[str], Any] = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
     return DropFacts(drop_id=get("id"), household_id=get("household_id"),
                      category=get("category"), quality=get("quality"),
@@ -480,7 +544,7 @@ def community_groups(session: Session, items: Sequence[DropIn]) -> list[list[int
 
 
 def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropIn],
-                 device: Device | None = None, now: datetime | None = None) -> list[Outcome]:
+                 device: ScanDevice | None = None, now: datetime | None = None) -> list[Outcome]:
     """Record a batch of drops in the caller's transaction; one outcome per item, in order.
 
     A replayed client id returns the stored drop (flagged `replay`, scoring nothing again);
@@ -510,7 +574,7 @@ def record_drops(session: Session, *, actor: policy.Actor, items: Sequence[DropI
 
 def _record_community(session: Session, actor: policy.Actor, community_id: int,
                       items: Sequence[DropIn], stations: dict[int, _StationInfo],
-                      days: set[date], device: Device | None, now: datetime,
+                      days: set[date], device: ScanDevice | None, now: datetime,
                       on_duty: _Duty) -> list[Outcome]:
     """`record_drops` for items whose stations are of one community."""
     outcomes: list[Outcome | None] = [None] * len(items)
@@ -561,13 +625,14 @@ def _record_community(session: Session, actor: policy.Actor, community_id: int,
     # Not inserted means a concurrent request stored the same client id first: a replay.
     replays.update(_replays(session, community_id, [r["client_id"] for r in rows
                                                     if r["client_id"] not in inserted], since))
-    labels = {pk(hh): households_services.address_label(hh) for _c, hh in cards.values()}
+    labels = {c.household_id: households_services.format_address(c.building, c.unit, c.room)
+              for c in cards.values()}
     labels |= _labels(session, community_id, {d.household_id for d in replays.values()
                                               if d.household_id and d.household_id not in labels})
     points = _award_new(session, community_id, [{**r, "id": inserted[r["client_id"]]}
                                                 for r in rows if r["client_id"] in inserted], now)
     points |= points_services.points_for_drops(session, community_id, sorted(
-        {pk(d) for d in replays.values() if d.household_id}),
+        {d.id for d in replays.values() if d.household_id}),
         days={d.local_date for d in replays.values() if d.household_id})
     for n, row, warnings in pending:
         if row["client_id"] in inserted:
@@ -581,7 +646,7 @@ def _record_community(session: Session, actor: policy.Actor, community_id: int,
         if cid in replays:
             old = replays[cid]
             label = labels.get(old.household_id) if old.household_id is not None else None
-            outcomes[n] = _result(old, replay=True, label=label, points=points.get(pk(old)))
+            outcomes[n] = _result(old, replay=True, label=label, points=points.get(old.id))
         else:  # repeated inside this batch: the first occurrence's answer, as a replay
             answer = outcomes[first[cid]]
             outcomes[n] = (answer.model_copy(update={"replay": True, "warnings": []})
@@ -597,7 +662,7 @@ def _record_community(session: Session, actor: policy.Actor, community_id: int,
     return cast(list[Outcome], outcomes)  # every item has its outcome by now
 
 
-def _revoked_before(card: Card, happened_at: datetime) -> bool:
+def _revoked_before(card: Card | CardRow, happened_at: datetime) -> bool:
     """Whether the card was revoked before the drop happened (DOMAIN.md: a drop made with a
     card before its revocation, by device time, is recorded and scores; one made after is
     refused). A revoked card without a recorded moment counts as revoked since always."""
@@ -649,8 +714,8 @@ class _Duty:
             raise duty.NotOnDuty(field="station_id")
 
 
-def _validate(item: DropIn, info: _StationInfo, cards: dict[str, tuple[Card, Household]],
-              actor: policy.Actor, device: Device | None, now: datetime,
+def _validate(item: DropIn, info: _StationInfo, cards: dict[str, CardRow],
+              actor: policy.Actor, device: ScanDevice | None, now: datetime,
               on_duty: _Duty) -> tuple[dict[str, Any], list[DropWarning]]:
     """Check one new drop against its station and card; return the row to insert."""
     station = info.station
@@ -676,13 +741,12 @@ def _validate(item: DropIn, info: _StationInfo, cards: dict[str, tuple[Card, Hou
     else:
         if not item.card:
             raise CardRequired(field="card")
-        hit = cards.get(item.card)
-        if hit is None:
+        card = cards.get(item.card)
+        if card is None:
             raise CardUnknown(field="card")
-        card, hh = hit
         if _revoked_before(card, item.happened_at):
             raise CardRevoked(field="card")
-        household_id, card_id = hh.id, card.id
+        household_id, card_id = card.household_id, card.id
         typed = codes.is_short_code(codes.normalize_code(item.card))
         source = "device" if device else ("manual" if typed else "scan")
     verdict = windows.classify(info.schedule, info.exceptions, item.happened_at,
@@ -703,7 +767,7 @@ def _validate(item: DropIn, info: _StationInfo, cards: dict[str, tuple[Card, Hou
 
 
 def record_drop(session: Session, *, actor: policy.Actor, item: DropIn,
-                device: Device | None = None, now: datetime | None = None) -> DropOut:
+                device: ScanDevice | None = None, now: datetime | None = None) -> DropOut:
     """Record one drop (or return the stored one for a replayed client id); raise on bad input."""
     outcome = record_drops(session, actor=actor, items=[item], device=device, now=now)[0]
     if isinstance(outcome, DropError):
@@ -766,16 +830,15 @@ def revoke_device(session: Session, *, actor: policy.Actor, device_id: int,
     return device
 
 
-def authenticate_device(session: Session, token: str) -> tuple[Device, policy.Actor]:
-    """The device of a bearer token and its Actor (pseudo-role "device" in its community)."""
-    row = session.execute(
-        select(Device, col(Area.path)).join(Area, col(Area.id) == Device.community_id)
-        .where(col(Device.token_hash) == _hash_token(token or ""))
-    ).first()
-    if row is None or row[0].revoked_at is not None:
+def authenticate_device(session: Session, token: str) -> tuple[DeviceFacts, policy.Actor]:
+    """The device of a bearer token and its Actor (pseudo-role "device" in its community).
+
+    Read on every request (a revoked token is refused at once), by a prebuilt statement."""
+    row = run_prebuilt(session, _device_stmt(), {"h": _hash_token(token or "")}).first()
+    if row is None or row.revoked_at is not None:
         raise DeviceUnauthorized()
-    device, path = row
-    return device, policy.Actor(None, [policy.Grant("device", device.community_id, path)])
+    device = DeviceFacts(row.id, row.community_id, row.station_id, row.name)
+    return device, policy.Actor(None, [policy.Grant("device", row.community_id, row.path)])
 
 
 # --- Regrading ----------------------------------------------------------------------------
