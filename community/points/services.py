@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 from time import monotonic
 from typing import Any, Literal, cast
 
@@ -59,7 +60,15 @@ from community.points.models import (
 )
 from community.points.rules import DropFacts, RuleSet
 from community.points.schemas import AdjustIn, RulesIn
-from community.rows import any_of, dialect_insert, insert_rows, table_of
+from community.rows import (
+    any_of,
+    any_param,
+    dialect_insert,
+    dialect_of,
+    insert_rows,
+    run_prebuilt,
+    table_of,
+)
 from community.waste import CATEGORY_LABELS
 
 DROP_KINDS = ("earn", "bonus", "penalty", "strike")
@@ -205,16 +214,10 @@ def _lock(session: Session, community_id: int, owner_ids: set[int],
     """
     if not owner_ids:
         return {}
-    owner_id = col(PointsAccount.household_id if owner == "household"
-                   else PointsAccount.steward_id)
-    a = PointsAccount
+    stmt = _lock_stmt(dialect_of(session), owner)
 
     def lock(ids: set[int]) -> dict[int, tuple[int, int, Run]]:
-        rows = session.execute(
-            select(owner_id, col(a.id), col(a.balance), col(a.run_first), col(a.run_last))
-            .where(col(a.community_id) == community_id, any_of(session, owner_id, ids))
-            .order_by(col(a.id)).with_for_update()
-        ).all()
+        rows = run_prebuilt(session, stmt, {"c": community_id, "ids": list(ids)}).all()
         return {o: (i, b, (f, last) if f is not None and last is not None else None)
                 for o, i, b, f, last in rows}
 
@@ -228,6 +231,56 @@ def _lock(session: Session, community_id: int, owner_ids: set[int],
                     on=["community_id", key])
         got |= lock(missing)
     return got
+
+
+# --- The scan path's statements, built once -------------------------------------------------
+# Built at first use per dialect and then only run with their values (`rows.run_prebuilt`):
+# building them per award (columns, comparisons, arrays, a UNION) cost more CPU than PostgreSQL's
+# work for a single drop (BENCHMARKS.md, "The repeat check and prebuilt statements").
+
+@cache
+def _lock_stmt(dialect: str, owner: Owner) -> Any:
+    a = table_of(PointsAccount)
+    owner_id = a.c.household_id if owner == "household" else a.c.steward_id
+    return (select(owner_id, a.c.id, a.c.balance, a.c.run_first, a.c.run_last)
+            .where(a.c.community_id == bindparam("c"), any_param(owner_id, "ids", dialect))
+            .order_by(a.c.id).with_for_update())
+
+
+@cache
+def _facts_stmt(dialect: str) -> Any:
+    s = table_of(ScoredDrop)
+    recent = select(s.c.account_id, s.c.drop_id, s.c.category, s.c.quality, s.c.in_window,
+                    s.c.local_date, s.c.happened_at).where(
+        s.c.community_id == bindparam("c"), any_param(s.c.account_id, "accts", dialect),
+        s.c.local_date >= bindparam("lo"))
+    strikes = select(s.c.account_id, s.c.drop_id, literal("").label("category"),
+                     literal("incorrect").label("quality"), literal(False).label("in_window"),
+                     s.c.local_date, s.c.happened_at).where(
+        s.c.community_id == bindparam("c"), any_param(s.c.account_id, "accts", dialect),
+        s.c.quality == "incorrect",
+        s.c.local_date >= bindparam("slo"), s.c.local_date < bindparam("lo"))
+    return union_all(recent, strikes)
+
+
+@cache
+def _entries_stmt(dialect: str) -> Any:
+    e = table_of(LedgerEntry)
+    return (select(e.c.id, e.c.account_id, e.c.kind, e.c.amount, e.c.local_date, e.c.drop_id,
+                   e.c.rule_version, e.c.reason, e.c.at, e.c.reverses_id)
+            .where(e.c.community_id == bindparam("c"),
+                   any_param(e.c.account_id, "accts", dialect),
+                   e.c.local_date >= bindparam("lo"))
+            .order_by(e.c.id))
+
+
+@cache
+def _balances_stmt() -> Any:
+    table = table_of(PointsAccount)
+    return (update(table).where(table.c.community_id == bindparam("c"),
+                                table.c.id == bindparam("aid"))
+            .values(balance=table.c.balance + bindparam("delta"), run_first=bindparam("rf"),
+                    run_last=bindparam("rl")))
 
 
 _Reverser = aliased(LedgerEntry)
@@ -359,18 +412,8 @@ def _read_facts(session: Session, community_id: int, households: Mapping[int, in
     PostgreSQL: those facts only count strikes, so category and window are not read).
     """
     out: dict[int, list[DropFacts]] = {a: [] for a in households}
-    s = ScoredDrop
-    recent = select(col(s.account_id), col(s.drop_id), col(s.category), col(s.quality),
-                    col(s.in_window), col(s.local_date), col(s.happened_at)).where(
-        col(s.community_id) == community_id, any_of(session, col(s.account_id), households),
-        col(s.local_date) >= lo)
-    strikes = select(col(s.account_id), col(s.drop_id), literal("").label("category"),
-                     literal("incorrect").label("quality"), literal(False).label("in_window"),
-                     col(s.local_date), col(s.happened_at)).where(
-        col(s.community_id) == community_id, any_of(session, col(s.account_id), households),
-        col(s.quality) == "incorrect",
-        col(s.local_date) >= strikes_lo, col(s.local_date) < lo)
-    for a, i, cat, q, w, d, at in session.execute(union_all(recent, strikes)):
+    for a, i, cat, q, w, d, at in run_prebuilt(session, _facts_stmt(dialect_of(session)), {
+            "c": community_id, "accts": list(households), "lo": lo, "slo": strikes_lo}):
         out[a].append(DropFacts(i, households[a], cat, q, bool(w), d, at))
     return out
 
@@ -540,18 +583,12 @@ def _recompute(session: Session, community_id: int, accounts: Mapping[int, tuple
                                           rules_on).items():
             latest[a] = run
             prefix[a] = run if run is not None and run[1] == lo - one else None
-    e = LedgerEntry
     entries: dict[int, list[_Entry]] = {a: [] for a in households}
     # Live = not reversed. A reversal is dated on its entry's day or later (a refund: the
     # day of the refund), so the reversals of the entries read are among the rows read:
     # one range scan of (account, day), no probe per row.
-    read = session.execute(
-        select(col(e.id), col(e.account_id), col(e.kind), col(e.amount), col(e.local_date),
-               col(e.drop_id), col(e.rule_version), col(e.reason), col(e.at),
-               col(e.reverses_id))
-        .where(col(e.community_id) == community_id,
-               any_of(session, col(e.account_id), households), col(e.local_date) >= lo)
-        .order_by(col(e.id))).all()
+    read = run_prebuilt(session, _entries_stmt(dialect_of(session)),
+               {"c": community_id, "accts": list(households), "lo": lo}).all()
     undone = {r[9] for r in read if r[9] is not None}
     for i, acc, kind, amount, day, drop, version, reason, at, _rev in read:
         entries[acc].append(_Entry(i, acc, kind, amount, day, drop, version, reason, at,
@@ -747,18 +784,12 @@ def _apply(session: Session, community_id: int, rows: list[dict[str, Any]],
     changed = sorted(a for a in set(runs) | {a for a, d in deltas.items() if d})
     if not changed:
         return out
-    table = table_of(PointsAccount)
     params = []
     for a in changed:
-        run = runs[a] if a in runs else stored[a]
-        params.append({"aid": a, "delta": deltas.get(a, 0),
-                       "rf": run[0] if run else None, "rl": run[1] if run else None})
-    session.execute(
-        update(table).where(table.c.community_id == community_id,
-                            table.c.id == bindparam("aid"))
-        .values(balance=table.c.balance + bindparam("delta"), run_first=bindparam("rf"),
-                run_last=bindparam("rl")),
-        params, execution_options={"synchronize_session": False})
+        span = runs[a] if a in runs else stored[a]
+        params.append({"c": community_id, "aid": a, "delta": deltas.get(a, 0),
+                       "rf": span[0] if span else None, "rl": span[1] if span else None})
+    run_prebuilt(session, _balances_stmt(), params)
     return out
 
 
