@@ -115,7 +115,11 @@ def run_prebuilt(session: Session, statement: Any,
     a select (its columns, comparisons and arrays) and the ORM session's execution around it
     cost more CPU than the database's work for a single drop. A prebuilt statement also
     keeps its compiled-cache key, computed once, so each run looks its SQL up for free.
+    Pending ORM changes are flushed first, as `session.execute` would (autoflush): a row
+    added but not yet flushed is seen.
     """
+    if session.autoflush:
+        session.flush()  # nothing to do (and nearly free) when no object is pending
     return session.connection().execute(statement, params)
 
 
@@ -163,8 +167,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
         payload = json.dumps([{n: r[n] for n in names} for r in rows], default=_json_value,
                              ensure_ascii=False)
         stmt = _insert_from_json(table, names, tuple(on), tuple(returning))
-        return typed(CursorResult[*tuple[Any, ...]],
-                     session.execute(stmt, {"rows_json": payload}))
+        return run_prebuilt(session, stmt, {"rows_json": payload})
     ins: Any = insert_ignoring(session, table, on=on)
     if returning:
         ins = ins.returning(*returning)
