@@ -103,7 +103,10 @@ class CollectionBatchIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    collections: Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_BATCH)]
+    collections: Annotated[list[dict[str, Any]], Field(
+        min_length=1, max_length=MAX_BATCH,
+        description="Each item is a CollectionIn, validated on its own: a refused item gets "
+                    "its error in the results and the others are stored.")]
 
 
 class CollectionOut(BaseModel):
@@ -129,10 +132,17 @@ class CollectionError(BaseModel):
     fields: dict[str, str] = Field(default_factory=dict)
 
 
-class BatchOut(BaseModel):
+class CollectionBatchOut(BaseModel):
     """One result per item, in order."""
 
     results: list[CollectionOut | CollectionError]
+
+
+class StationFoundOut(BaseModel):
+    """The station a collection code names (inside the collector's area)."""
+
+    id: int
+    name: str
 
 
 def _ranges_from_text(value: Any) -> Any:

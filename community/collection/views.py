@@ -37,20 +37,23 @@ from community import clock
 from community.areas import services as areas_services
 from community.areas.models import Area
 from community.auth import policy
+from community.collection import openapi as collection_openapi
 from community.collection import queries, rules, services
 from community.collection.schemas import (
     BINS_RULE,
     CONTAMINATED_RULE,
     KG_NEGATIVE,
     KG_RULE,
-    MAX_PHOTO_TEXT,
-    BatchOut,
     CollectionBatchIn,
+    CollectionBatchOut,
     PickupWindowsIn,
+    StationFoundOut,
 )
 from community.db import get_session
 from community.errors import Forbidden, InvalidInput, NotFound
 from community.households import qr
+from community.rows import pk
+from community.stations import openapi as stations_openapi
 from community.stations.forms import WEEKDAY_LABELS
 from community.stations.models import CATEGORIES, Station
 from community.stations.schemas import CATEGORY_LABELS
@@ -61,10 +64,12 @@ from community.web.errors import validation_fields
 
 bp = Blueprint("collection", __name__)
 
-MAX_BATCH_BYTES = 4 * (MAX_PHOTO_TEXT + 64 * 1024)  # a few queued pickups with photos
-API_BATCH = "/collector/api/collections"
+MAX_BATCH_BYTES = collection_openapi.MAX_BATCH_BYTES
+API_BATCH = collection_openapi.BATCH_PATH
 API_CSRF = "/api/v1/csrf"
-API_STATION = "/collector/api/station"
+API_STATION = collection_openapi.STATION_PATH
+# The pickup API in the JSON API's OpenAPI document (/api/v1/openapi.json, /api/docs).
+stations_openapi.register(collection_openapi.PART)
 # Static files the service worker pre-caches so the page works with no network at all.
 PRECACHED_STATIC = (
     "css/app.css",
@@ -205,7 +210,7 @@ def record_batch():
         raise Forbidden(action="collection:record")
     results = services.record_batch(get_session(), actor=who, raw_items=batch.collections,
                                     photo_dir=_photo_root())
-    return jsonify(BatchOut(results=results).model_dump(mode="json")), 200
+    return jsonify(CollectionBatchOut(results=results).model_dump(mode="json")), 200
 
 
 @bp.get(API_STATION)
@@ -213,9 +218,9 @@ def record_batch():
 def find_station():
     """The station a scanned or typed collection code names (JSON), so the pickup page can
     say whether a code it does not know is unknown or outside the collector's area."""
-    station = services.find_station(get_session(), actor=actor(),
-                                    text=request.args.get("code", "")[:80])
-    return jsonify({"id": station.id, "name": station.name}), 200
+    text = request.args.get("code", "")[:collection_openapi.MAX_CODE_TEXT]
+    station = services.find_station(get_session(), actor=actor(), text=text)
+    return jsonify(StationFoundOut(id=pk(station), name=station.name).model_dump()), 200
 
 
 @bp.get("/collection/lines/<int:line_id>/photo")

@@ -1,12 +1,17 @@
-"""The OpenAPI 3.1 document of the drop API (`/api/v1`).
+"""The OpenAPI 3.1 document of the JSON API: the drop API (`/api/v1`) and the operations
+modules above stations add to it (`register`: the collector's pickup API, documented by
+`community.collection.openapi`), as the inbox lets them word their own messages.
 
-Every schema is generated from the pydantic models of `stations.schemas`, the one place a
-field rule lives; this file holds only the operations: summaries, security, status codes.
-Pure: no Flask, no database; `document()` is built once per process.
+Every schema is generated from the pydantic models of each module's `schemas`, the one place
+a field rule lives; these files hold only the operations: summaries, security, status codes.
+Pure: no Flask, no database; `document()` is built once per process (again after a part is
+registered).
 """
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -29,14 +34,37 @@ PUBLISHED = {m.__name__: m.model_config.get("title") or m.__name__
              for m in (io.StationOut, io.StationListOut, io.StationDetailOut, io.ErrorOut)}
 
 
+@dataclass(frozen=True)
+class Part:
+    """Operations a module above stations adds to the document: its tag, the models its
+    schemas come from, and its paths (made from the document's schemas)."""
+
+    tag: str
+    inputs: tuple[type[BaseModel], ...]
+    outputs: tuple[type[BaseModel], ...]
+    paths: Callable[[dict[str, Any]], dict[str, Any]]
+
+
+PARTS: dict[str, Part] = {}
+
+
+def register(part: Part) -> None:
+    """Add a module's operations (once per tag; the document is built again)."""
+    PARTS[part.tag] = part
+    document.cache_clear()
+
+
 class _PublishedNames(GenerateJsonSchema):
     def normalize_name(self, name: str) -> str:
         return PUBLISHED.get(name, super().normalize_name(name))
 
 
 def _schemas() -> dict[str, Any]:
+    inputs: list[type[BaseModel]] = [*INPUTS, *(m for p in PARTS.values() for m in p.inputs)]
+    outputs: list[type[BaseModel]] = [*OUTPUTS,
+                                      *(m for p in PARTS.values() for m in p.outputs)]
     models: list[tuple[type[BaseModel], JsonSchemaMode]] = [
-        *((m, "validation") for m in INPUTS), *((m, "serialization") for m in OUTPUTS)]
+        *((m, "validation") for m in inputs), *((m, "serialization") for m in outputs)]
     _keys, top = models_json_schema(models, ref_template=REF, schema_generator=_PublishedNames)
     return top["$defs"]
 
@@ -45,39 +73,42 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": REF.format(model=name)}
 
 
-def _answer(model: str, description: str, mime: str = "application/json") -> dict[str, Any]:
+def answer(model: str, description: str, mime: str = "application/json") -> dict[str, Any]:
+    """A response whose body is the schema `model`."""
     return {"description": description, "content": {mime: {"schema": _ref(model)}}}
 
 
-def _error(description: str) -> dict[str, Any]:
-    return _answer("Error", description)
+def error(description: str) -> dict[str, Any]:
+    """An error response (`{error, message, fields?}`)."""
+    return answer("Error", description)
 
 
 def _param(name: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"name": name, "in": "path", "required": True, "schema": schema}
 
 
-def _op(op_id: str, tag: str, summary: str, responses: dict[str, Any], *,
-        body: str | None = None, mime: str = "application/json", **extra: Any) -> dict[str, Any]:
-    op: dict[str, Any] = {"operationId": op_id, "tags": [tag], "summary": summary, **extra}
+def op(op_id: str, tag: str, summary: str, responses: dict[str, Any], *,
+       body: str | None = None, mime: str = "application/json", **extra: Any) -> dict[str, Any]:
+    """One operation; every one may answer 503 while the database cannot be reached."""
+    out: dict[str, Any] = {"operationId": op_id, "tags": [tag], "summary": summary, **extra}
     if body:
-        op["requestBody"] = {"required": True, "content": {mime: {"schema": _ref(body)}}}
-    return op | {"responses": responses | {"503": _UNAVAILABLE}}
+        out["requestBody"] = {"required": True, "content": {mime: {"schema": _ref(body)}}}
+    return out | {"responses": responses | {"503": _UNAVAILABLE}}
 
 
-_UNAVAILABLE = _error("The database cannot be reached right now (`unavailable`): try again "
+_UNAVAILABLE = error("The database cannot be reached right now (`unavailable`): try again "
                       "after the `Retry-After` header's seconds; nothing was stored.")
 _AUTH_ERRORS = {
-    "401": _error("No or invalid credentials (`unauthorized`, `device_unauthorized`)."),
-    "403": _error("The station belongs to a community outside the caller's scope "
+    "401": error("No or invalid credentials (`unauthorized`, `device_unauthorized`)."),
+    "403": error("The station belongs to a community outside the caller's scope "
                   "(`forbidden`)."),
 }
 _BODY_ERRORS = {
-    "400": _error("Missing or expired CSRF token for a session caller (`csrf`), or a "
+    "400": error("Missing or expired CSRF token for a session caller (`csrf`), or a "
                   "malformed body."),
-    "413": _error(f"Body larger than {MAX_JSON_BYTES // 1024} KB (`too_large`)."),
-    "415": _error("Content-Type is not application/json (`unsupported_media_type`)."),
-    "422": _error("Schema errors (`invalid`, with `fields`) or a refused drop "
+    "413": error(f"Body larger than {MAX_JSON_BYTES // 1024} KB (`too_large`)."),
+    "415": error("Content-Type is not application/json (`unsupported_media_type`)."),
+    "422": error("Schema errors (`invalid`, with `fields`) or a refused drop "
                   "(`category_not_accepted`, `time_in_future`, "
                   "`time_too_old`, `tally_with_card`, `card_required`, `reason_unknown`, "
                   "`reason_needs_note`, `reason_not_incorrect`)."),
@@ -94,66 +125,66 @@ def _paths(drop_in: dict[str, Any]) -> dict[str, Any]:
     station_id = _param("station_id", drop_in["properties"]["station_id"])
     client_id = _param("client_id", drop_in["properties"]["client_id"])
     return {
-        f"{PREFIX}/csrf": {"get": _op(
+        f"{PREFIX}/csrf": {"get": op(
             "getCsrfToken", "auth",
             "A fresh CSRF token for session callers (e.g. before an offline replay).",
-            {"200": _answer("CsrfOut", "The token for the X-CSRFToken header."),
+            {"200": answer("CsrfOut", "The token for the X-CSRFToken header."),
              "401": _AUTH_ERRORS["401"]},
             security=[{"session": []}])},
-        f"{PREFIX}/drops": {"post": _op(
+        f"{PREFIX}/drops": {"post": op(
             "recordDrop", "drops", "Record one drop.",
-            {"201": _answer("DropOut", "Stored."),
-             "200": _answer("DropOut", "A replay: the drop stored earlier."),
+            {"201": answer("DropOut", "Stored."),
+             "200": answer("DropOut", "A replay: the drop stored earlier."),
              **_AUTH_ERRORS, **_BODY_ERRORS,
-             "404": _error("`station_unknown` or `card_unknown`."),
-             "409": _error("`card_revoked` or `station_suspended`.")},
+             "404": error("`station_unknown` or `card_unknown`."),
+             "409": error("`card_revoked` or `station_suspended`.")},
             body="DropIn", description=_DROP_DESCRIPTION)},
-        f"{PREFIX}/drops/batch": {"post": _op(
+        f"{PREFIX}/drops/batch": {"post": op(
             "recordDrops", "drops", f"Record up to {io.MAX_BATCH} drops in one transaction.",
-            {"200": _answer("BatchOut", "One result per item."), **_AUTH_ERRORS,
+            {"200": answer("BatchOut", "One result per item."), **_AUTH_ERRORS,
              **_BODY_ERRORS},
             body="BatchIn",
             description="Each item gets a result in order. Bad items are reported and "
                         "skipped; the good ones are stored. Replays are reported as such.")},
-        f"{PREFIX}/drops/{{client_id}}/photo": {"post": _op(
+        f"{PREFIX}/drops/{{client_id}}/photo": {"post": op(
             "attachPhoto", "drops",
             f"Attach a photo (JPEG, PNG or WebP, at most {_PHOTO_MB} MB) to a recorded drop.",
-            {"200": _answer("PhotoOut", "Stored."), **_AUTH_ERRORS,
-             "404": _error("No drop with this client id (`drop_unknown`)."),
-             "413": _error(f"Larger than {_PHOTO_MB} MB (`too_large`, `photo_too_large`)."),
-             "415": _error("Not multipart/form-data (`unsupported_media_type`)."),
-             "422": _error("Not a valid image (`photo_invalid`) or no `photo` part.")},
+            {"200": answer("PhotoOut", "Stored."), **_AUTH_ERRORS,
+             "404": error("No drop with this client id (`drop_unknown`)."),
+             "413": error(f"Larger than {_PHOTO_MB} MB (`too_large`, `photo_too_large`)."),
+             "415": error("Not multipart/form-data (`unsupported_media_type`)."),
+             "422": error("Not a valid image (`photo_invalid`) or no `photo` part.")},
             body="PhotoIn", mime="multipart/form-data", parameters=[client_id])},
-        f"{PREFIX}/drops/{{client_id}}/void": {"post": _op(
+        f"{PREFIX}/drops/{{client_id}}/void": {"post": op(
             "voidDrop", "drops",
             "Undo (void) one's own scan within 5 minutes: the drop is kept but no longer "
             "counts, and its points are reversed.",
-            {"200": _answer("VoidOut", "Voided now, or before (`already: true`; nothing "
+            {"200": answer("VoidOut", "Voided now, or before (`already: true`; nothing "
                                        "changed)."),
              **_AUTH_ERRORS,
              "400": _BODY_ERRORS["400"],
-             "403": _error("Another steward's scan (`void_not_yours`), or a station outside "
+             "403": error("Another steward's scan (`void_not_yours`), or a station outside "
                            "the caller's scope (`forbidden`)."),
-             "404": _error("No drop with this client id (`not_found`)."),
-             "409": _error("More than 5 minutes after the scan (`void_too_late`).")},
+             "404": error("No drop with this client id (`not_found`)."),
+             "409": error("More than 5 minutes after the scan (`void_too_late`).")},
             parameters=[client_id])},
-        f"{PREFIX}/stations": {"get": _op(
+        f"{PREFIX}/stations": {"get": op(
             "listStations", "stations",
             "The open stations of the caller's community (or scope).",
-            {"200": _answer("StationList", "Stations."), **_AUTH_ERRORS})},
-        f"{PREFIX}/stations/{{station_id}}": {"get": _op(
+            {"200": answer("StationList", "Stations."), **_AUTH_ERRORS})},
+        f"{PREFIX}/stations/{{station_id}}": {"get": op(
             "getStation", "stations",
             "A station with its weekly windows, grace, exceptions of the next 14 days, "
             "whether it is open now and when the next window starts.",
-            {"200": _answer("StationDetail", "The station."), **_AUTH_ERRORS,
-             "404": _error("`station_unknown`.")},
+            {"200": answer("StationDetail", "The station."), **_AUTH_ERRORS,
+             "404": error("`station_unknown`.")},
             parameters=[station_id])},
-        f"{PREFIX}/openapi.json": {"get": _op(
+        f"{PREFIX}/openapi.json": {"get": op(
             "getOpenApi", "meta", "This document.",
             {"200": {"description": "OpenAPI 3.1 document.",
                      "content": {"application/json": {"schema": {"type": "object"}}}}},
             security=[])},
-        DOCS_PATH: {"get": _op(
+        DOCS_PATH: {"get": op(
             "getDocs", "meta", "Human-readable documentation rendered from this document.",
             {"200": {"description": "HTML page.",
                      "content": {"text/html": {"schema": {"type": "string"}}}}},
@@ -165,13 +196,19 @@ def _paths(drop_in: dict[str, Any]) -> dict[str, Any]:
 def document() -> dict[str, Any]:
     """The OpenAPI 3.1 document (a fresh structure is built once; treat it as read-only)."""
     schemas = _schemas()
+    paths = _paths(schemas["DropIn"])
+    for part in PARTS.values():
+        theirs = part.paths(schemas)
+        assert not set(theirs) & set(paths), "a path documented twice"  # noqa: S101
+        paths |= theirs
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Community waste sorting — drop API",
-            "version": "1.0.0",
+            "version": "1.1.0",  # 1.1: the collector's pickup API
             "description": (
-                "Stations, fixed-time windows and drops (三定一督). JSON only. Errors are "
+                "Stations, fixed-time windows and drops (三定一督), and the collectors' "
+                "pickups (收运). JSON only. Errors are "
                 "`{error, message, fields?}` with `message` in the caller's language. Times "
                 "are ISO 8601 with an offset; naive times are refused. Validation is strict: "
                 "`0` is not a boolean and unknown fields are refused."
@@ -179,8 +216,9 @@ def document() -> dict[str, Any]:
         },
         "servers": [{"url": "/"}],
         "security": [{"session": [], "csrfHeader": []}, {"device": []}],
-        "tags": [{"name": "drops"}, {"name": "stations"}, {"name": "auth"}, {"name": "meta"}],
-        "paths": _paths(schemas["DropIn"]),
+        "tags": [{"name": "drops"}, {"name": "stations"}, *({"name": t} for t in PARTS),
+                 {"name": "auth"}, {"name": "meta"}],
+        "paths": paths,
         "components": {
             "schemas": schemas,
             "securitySchemes": {
@@ -239,15 +277,16 @@ def outline(doc: dict[str, Any]) -> dict[str, Any]:
     """Flatten the document for the docs page: operations and schema property rows."""
     operations = []
     for path, item in doc["paths"].items():
-        for method, op in item.items():
-            body = op.get("requestBody", {}).get("content", {})
+        for method, found in item.items():
+            body = found.get("requestBody", {}).get("content", {})
             operations.append({
-                "method": method.upper(), "path": path, "id": op["operationId"],
-                "summary": op.get("summary", ""), "description": op.get("description", ""),
+                "method": method.upper(), "path": path, "id": found["operationId"],
+                "summary": found.get("summary", ""), "description": found.get("description", ""),
                 "body": [f"{mime}: {_type_text(c['schema'])}" for mime, c in body.items()],
                 "params": [f"{p['name']} ({p['in']}): {_type_text(p['schema'])}"
-                           for p in op.get("parameters", [])],
-                "responses": [(code, r["description"]) for code, r in op["responses"].items()],
+                           for p in found.get("parameters", [])],
+                "responses": [(code, r["description"]) for code, r in
+                              found["responses"].items()],
             })
     schemas = []
     for name, schema in doc["components"]["schemas"].items():

@@ -26,8 +26,9 @@ def client_ip() -> str | None:
 
 
 def wants_json() -> bool:
-    """API paths and clients that prefer JSON get JSON errors."""
-    if request.path.startswith("/api/"):
+    """API paths (the drop API, the collector's pickup API) and clients that prefer JSON get
+    JSON errors."""
+    if request.path.startswith(("/api/", "/collector/api/")):
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[

@@ -1,4 +1,5 @@
-"""The OpenAPI document validates, covers every route of the api blueprint, and matches answers."""
+"""The OpenAPI document validates, covers every JSON API route (the drop API's and the
+collector's pickup API's), and matches the answers, errors included."""
 from __future__ import annotations
 
 import re
@@ -21,17 +22,39 @@ def _spec_path(rule: str) -> str:
     return re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule)
 
 
+# Routes that answer JSON but are a page's helper or a download, not the API: each with why.
+NOT_API = {
+    "/steward/stations/<int:station_id>/code.json": "the check-in page's rotating code",
+    "/me/data.json": "a resident's own data, downloaded as a file",
+}
+
+
+def _json_route(rule: str) -> bool:
+    return "/api/" in rule or rule.endswith(".json")
+
+
 def test_document_validates_and_lists_every_api_route(app: Flask, client) -> None:
     resp = client.get("/api/v1/openapi.json")
     assert resp.status_code == 200
     doc = resp.get_json()
     validate(doc)  # raises on an invalid OpenAPI 3.1 document
     assert doc["openapi"] == "3.1.0"
+    # Every route of the api blueprint and every JSON route (an /api/ path or a .json one)
+    # outside the page helpers named above, e.g. the collector's pickup API.
     routes = {(_spec_path(r.rule), m.lower()) for r in app.url_map.iter_rules()
-              if r.endpoint.startswith("api.") for m in r.methods - {"HEAD", "OPTIONS"}}
+              if (r.endpoint.startswith("api.") or _json_route(r.rule))
+              and r.rule not in NOT_API for m in r.methods - {"HEAD", "OPTIONS"}}
     documented = {(p, m) for p, ops in doc["paths"].items() for m in ops}
     assert routes, "the api blueprint has no routes"
+    assert ("/collector/api/collections", "post") in routes
+    assert ("/collector/api/station", "get") in routes
     assert routes == documented
+    assert set(NOT_API) <= {r.rule for r in app.url_map.iter_rules()}, "a stale exception"
+    # Every operation names its error codes: at least a 401, and 503 for an outage.
+    for path, ops in doc["paths"].items():
+        for method, op in ops.items():
+            if op.get("security") != []:
+                assert {"401", "503"} <= set(op["responses"]), (method, path)
     # The request schema is the pydantic one: strict booleans, no extra fields.
     drop_in = doc["components"]["schemas"]["DropIn"]
     assert drop_in["additionalProperties"] is False
@@ -77,6 +100,9 @@ def test_docs_page_is_rendered_from_the_document(client) -> None:
     page = resp.get_data(as_text=True)
     assert "接口文档" in page
     assert "/api/v1/drops/batch" in page
+    assert "/collector/api/collections" in page
+    assert 'data-testid="api-schema-CollectionIn"' in page
+    assert "收运员" in page
     assert 'data-testid="api-schema-DropIn"' in page
     # Rendered on the server: no documentation viewer, no inline script; only the site's own
     # scripts every page loads (the table cards of base.html).
@@ -87,3 +113,58 @@ def test_docs_page_is_rendered_from_the_document(client) -> None:
     page = client.get("/api/docs").get_data(as_text=True)
     assert "API documentation" in page
     assert "Request body" in page
+
+
+def _answers(doc: dict, path: str, method: str, resp) -> None:
+    """The answer's status is documented for the operation and its body matches the schema."""
+    responses = doc["paths"][path][method]["responses"]
+    assert str(resp.status_code) in responses, (path, method, resp.status_code)
+    schema = responses[str(resp.status_code)]["content"]["application/json"]["schema"]
+    jsonschema.Draft202012Validator(schema | {"components": doc["components"]}).validate(
+        resp.get_json())
+
+
+def test_the_collector_answers_match_the_document(app: Flask, client, session: Session,
+                                                  world: builders.World) -> None:
+    from tests.collection import helpers as h
+
+    doc = openapi.document()
+    st = h.tagged_station(session, world.a, "收运文档投放点")
+    collector = h.collector(session, world.street_a)
+    outsider = h.collector(session, world.street_b)
+    session.commit()
+    tag = h.token(session, st)
+    batch, find = "/collector/api/collections", "/collector/api/station"
+    photo = {"category": "kitchen", "bins": 2, "kg": 80, "contaminated_bins": 1,
+             "photo": h.photo_url()}
+    body = {"collections": [h.pickup(tag, NOW - timedelta(hours=2), photo),
+                            h.pickup(tag, NOW, {"category": "kitchen", "bins": 1, "kg": -1}),
+                            h.pickup("Z" * 32, NOW)]}
+    # Without a login: a JSON 401, whatever the Accept header.
+    _answers(doc, find, "get", client.get(find, query_string={"code": tag}))
+    _answers(doc, batch, "post", client.post(batch, json=body))
+    builders.login(client, collector)
+    with clock.freeze(NOW):
+        stored = client.post(batch, json=body)
+        _answers(doc, batch, "post", stored)
+        assert [r.get("error") for r in stored.get_json()["results"]] == [
+            None, "invalid", "station_unknown"]
+        _answers(doc, batch, "post", client.post(batch, json=body))  # replays
+        _answers(doc, batch, "post", client.post(batch, json={"collections": []}))
+        _answers(doc, batch, "post", client.post(batch, data="{}", content_type="text/plain"))
+        found = client.get(find, query_string={"code": tag})
+        _answers(doc, find, "get", found)
+        assert found.get_json() == {"id": st.id, "name": "收运文档投放点"}
+        _answers(doc, find, "get", client.get(find, query_string={"code": "ZZZZ-ZZZZ"}))
+    # Each item's schema is the document's CollectionIn.
+    _validator(doc, "CollectionIn").validate(body["collections"][0])
+    assert not _validator(doc, "CollectionIn").is_valid(dict(body["collections"][0], x=1))
+    client.post("/logout")
+    builders.login(client, outsider)
+    outside = client.get(find, query_string={"code": tag})
+    _answers(doc, find, "get", outside)
+    assert (outside.status_code, outside.get_json()["error"]) == (403, "station_outside_area")
+    client.post("/logout")
+    builders.login(client, world.steward_a)  # not a collector
+    _answers(doc, batch, "post", client.post(batch, json=body))
+    _answers(doc, find, "get", client.get(find, query_string={"code": tag}))
