@@ -260,6 +260,7 @@ def add_points(demo: Demo) -> None:
     session = demo.session
     zone = ZoneInfo("Asia/Shanghai")
     now = clock.now()
+    today = now.astimezone(zone).date()
     with click.progressbar(list(demo.communities.items()), label="Points ledgers") as bar:
         for _slug, community in bar:
             started = session.execute(select(col(PointsAccount.id)).where(
@@ -276,9 +277,9 @@ def add_points(demo: Demo) -> None:
                 facts = [DropFacts(r.id, r.household_id, r.category, r.quality, r.in_window, day,
                                    r.happened_at) for r in group]
                 # Entries carry the evening of their day, as if scored when the drops came in;
-                # today's carry the moment of the build (its evening is still to come).
+                # today's carry the moment of the build (every drop of today is before it).
                 evening = datetime.combine(day, time(21, 0), tzinfo=zone)
                 points_services.award_for_drops(session, facts, community_id=pk(community),
-                                                now=min(evening, now))
+                                                now=now if day == today else evening)
             session.commit()
 
