@@ -3,24 +3,13 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 
 from tests import builders, scope
+from tests.snapshot import every_table
 
 scope.load_all()
-
-
-def _snapshot(session: Session) -> dict[str, list]:
-    session.expire_all()
-    out = {}
-    for table in SQLModel.metadata.sorted_tables:
-        if table.name == "audit_entry":
-            continue
-        rows = session.execute(select(table).order_by(*table.primary_key.columns)).all()
-        out[table.name] = [tuple(r) for r in rows]
-    session.commit()  # end the read transaction before the app's requests run
-    return out
+SKIP = ("audit_entry",)  # refusals are audited
 
 
 def test_every_route_has_scope_cases(app: Flask) -> None:
@@ -37,7 +26,7 @@ def test_foreign_manager_is_refused(client, session: Session, world: builders.Wo
     cases = scope.CASES[endpoint](world)
     assert cases, f"{endpoint}: no cases"
     builders.login(client, world.manager_b)
-    before = _snapshot(session)
+    before = every_table(session, skip=SKIP)
     for case in cases:
         kwargs = {"data": case.data} if case.data is not None else {}
         if case.json is not None:
@@ -47,4 +36,4 @@ def test_foreign_manager_is_refused(client, session: Session, world: builders.Wo
         body = resp.get_data(as_text=True)
         for text in case.absent:
             assert text not in body, (endpoint, case.url, text)
-    assert _snapshot(session) == before, f"{endpoint}: data changed"
+    assert every_table(session, skip=SKIP) == before, f"{endpoint}: data changed"

@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from pydantic import ValidationError
 from sqlalchemy import func, select
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
 from werkzeug.routing import IntegerConverter
 
 from community import clock
@@ -28,6 +28,7 @@ from community.stations.models import Drop
 from community.stations.schemas import DeviceIn, DropIn
 from tests import builders, scope
 from tests.conftest import BACKENDS
+from tests.snapshot import every_table
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 20, 8, 30, tzinfo=SH)  # a Friday, inside the 07:00–09:00 window
@@ -93,15 +94,7 @@ def _drops(session: Session) -> int:
 
 
 def _snapshot(session: Session) -> dict[str, list]:
-    session.expire_all()
-    out = {}
-    for table in SQLModel.metadata.sorted_tables:
-        if table.name in ("audit_entry", "login_attempt"):
-            continue
-        out[table.name] = [tuple(r) for r in session.execute(
-            select(table).order_by(*table.primary_key.columns)).all()]
-    session.commit()
-    return out
+    return every_table(session, skip=("audit_entry", "login_attempt"))
 
 
 def _no_crash(resp, what: object) -> None:
