@@ -1,7 +1,8 @@
-"""Schemathesis against the drop API's own OpenAPI document, in process (both backends).
+"""Schemathesis against the JSON API's own OpenAPI document, in process (both backends).
 
 Every operation is fuzzed as a device (bearer token) and as a steward on a checked-in shift
-(session cookie and CSRF header), with examples generated from the document's schemas,
+(session cookie and CSRF header), and the collector's pickup API also as a collector (its
+own session and CSRF header), with examples generated from the document's schemas,
 valid and invalid. Checked: no server error, and every answer matches the document (status
 code, content type, body schema). Bounded: a fixed number of examples per operation and
 caller (FUZZ_EXAMPLES, default 10), and a time budget for the whole run.
@@ -62,6 +63,22 @@ def _callers(client, session: Session, world: builders.World) -> dict[str, dict]
             "steward": {"headers": {"X-CSRFToken": csrf}, "cookies": {"session": cookie.value}}}
 
 
+def _collector(app: Flask, session: Session, world: builders.World) -> dict:
+    """A collector of street A's session and CSRF header, with a tagged station to pick up
+    at (for the collection operations)."""
+    from tests.collection import helpers as h
+
+    h.tagged_station(session, world.a, "收运投放点")
+    collector = h.collector(session, world.street_a)
+    session.commit()
+    own = app.test_client()
+    builders.login(own, collector)
+    csrf = own.get("/api/v1/csrf").get_json()["csrf_token"]
+    cookie = own.get_cookie("session")
+    assert cookie is not None, "the collector could not log in"
+    return {"headers": {"X-CSRFToken": csrf}, "cookies": {"session": cookie.value}}
+
+
 def _fuzz(operation, mode: GenerationMode, kwargs: dict) -> None:
     """Run one operation's generated cases as one caller; raise on the first failed check."""
 
@@ -83,13 +100,15 @@ def test_the_api_survives_schemathesis(app: Flask, client, session: Session,
     print(f"fuzz seed {SEED} (set FUZZ_SEED to repeat)")  # noqa: T201
     with clock.freeze(NOW):
         callers = _callers(client, session, world)
+        collector = _collector(app, session, world)
         schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
         started = time.monotonic()
         ran = 0
         for result in schema.get_all_operations():
             operation = result.ok()
+            mine = {"collector": collector} if "collection" in (operation.tags or []) else {}
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-                for _name, kwargs in callers.items():
+                for _name, kwargs in (callers | mine).items():
                     if time.monotonic() - started > BUDGET_SECONDS:
                         pytest.fail(f"fuzzing took over {BUDGET_SECONDS} s (seed {SEED})")
 
