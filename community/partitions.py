@@ -23,6 +23,13 @@ a SHARE UPDATE EXCLUSIVE lock on the parent (CREATE … PARTITION OF takes ACCES
 which would stall the scan path behind a long dashboard read). The parent's indexes are
 built on the new table when it is attached.
 
+Statistics: autovacuum analyses a month's partition once it has grown a little, never the
+partitioned parents, and a new month starts with none (as does every partition of a server
+running without autovacuum). The scan path's reads are written so that their index choice
+does not depend on them: the repeat check lists its local days rather than a range (see
+`stations.services._recent_drops`; BENCHMARKS.md, "The repeat check and prebuilt
+statements"), so nothing here analyses.
+
 SQLite keeps the same tables plain: every function here is a no-op there.
 """
 from __future__ import annotations
