@@ -35,7 +35,9 @@ TagToken = Annotated[str, StringConstraints(min_length=8, max_length=68, strip_w
                                             pattern=r"^(CST:)?[A-Za-z0-9_ -]+$")]
 
 KG_NEGATIVE = _l("The weight cannot be negative.")
-KG_RULE = _l("Enter the weight in kg, from 0 to 10,000.")
+KG_RULE = _l("Enter the weight in kg, more than 0 and up to 10,000.")
+# Bins without their weight: a 0 kg pickup would lower the tonnage and the kitchen share.
+KG_NEEDED = _l("Enter the weight of the bins collected, in kg.")
 BINS_RULE = _l("Enter from 1 to 100 bins.")
 CONTAMINATED_RULE = _l("Contaminated bins cannot exceed the bins collected.")
 PHOTO_NEEDED = _l("Take a photo of the contamination.")
@@ -58,10 +60,20 @@ class LineIn(Bounded):
     photo: Annotated[str | None, StringConstraints(max_length=MAX_PHOTO_TEXT)] = Field(
         default=None, description="The contamination photo as a data: URL (base64).")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _weighed(cls, data: Any) -> Any:
+        # Bins need their weight: named here, as the field's own words, not "required".
+        if isinstance(data, dict) and data.get("kg") in (None, ""):
+            raise fail("kg", KG_NEEDED)
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> LineIn:
         if self.kg < 0:
             raise fail("kg", KG_NEGATIVE, str(self.kg))
+        if self.kg == 0:
+            raise fail("kg", KG_NEEDED, str(self.kg))
         if self.contaminated_bins > self.bins:
             raise fail("contaminated_bins", CONTAMINATED_RULE, self.contaminated_bins)
         if self.contaminated_bins and not self.photo:

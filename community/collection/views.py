@@ -42,6 +42,7 @@ from community.collection import queries, rules, services
 from community.collection.schemas import (
     BINS_RULE,
     CONTAMINATED_RULE,
+    KG_NEEDED,
     KG_NEGATIVE,
     KG_RULE,
     CollectionBatchIn,
@@ -100,6 +101,10 @@ UI_STRINGS = {
     # The server's own field rules (schemas.LineIn), checked on the page before queueing.
     "kg_negative": KG_NEGATIVE,
     "kg_rule": KG_RULE,
+    "kg_needed": KG_NEEDED,
+    # A second pickup of the same station and category within 30 minutes (collect.js).
+    "repeat": _l("This station was collected at %(time)s. Record another pickup?"),
+    "repeat_cancelled": _l("Not recorded: the earlier pickup stands."),
     "bins_rule": BINS_RULE,
     "contaminated_rule": CONTAMINATED_RULE,
     "fix_fields": _l("Not saved: correct the marked fields."),
@@ -184,8 +189,10 @@ def collect():
 @bp.get("/collector/sw.js")
 def service_worker():
     """The pickup page's service worker (the steward's sw.js with its own cache prefix), served
-    from /collector/ so its scope may be /collector/: the page reloads offline."""
-    return offline.service_worker("collection.collect", PRECACHED_STATIC, prefix="collector-")
+    from /collector/ so its scope may be /collector/: the page, and the day list it links
+    to, reload offline."""
+    return offline.service_worker("collection.collect", PRECACHED_STATIC, prefix="collector-",
+                                  pages=("collection.day",))
 
 
 @bp.post(API_BATCH)

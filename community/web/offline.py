@@ -22,10 +22,12 @@ def _version(script: bytes, precached: Sequence[str]) -> str:
     return digest.hexdigest()[:16]
 
 
-def service_worker(page_endpoint: str, precached: Sequence[str], *, prefix: str = "") -> Response:
+def service_worker(page_endpoint: str, precached: Sequence[str], *, prefix: str = "",
+                   pages: Sequence[str] = ()) -> Response:
     """`sw.js` for the page at `page_endpoint`, pre-caching the page and the `precached`
     static files, its scope the page's folder. `prefix` names its caches, so two pages'
-    workers on one phone never delete each other's."""
+    workers on one phone never delete each other's; `pages` are the endpoints of other pages
+    in its scope kept for offline the same way (network first)."""
     script = (Path(current_app.static_folder or "") / "js" / "sw.js").read_bytes()
     page = url_for(page_endpoint)
     config: dict[str, object] = {
@@ -33,6 +35,8 @@ def service_worker(page_endpoint: str, precached: Sequence[str], *, prefix: str 
         "precache": [page] + [url_for("static", filename=f) for f in precached]}
     if prefix:
         config["prefix"] = prefix
+    if pages:
+        config["pages"] = [url_for(p) for p in pages]
     body = b"self.SW_CONFIG = " + json.dumps(config).encode() + b";\n" + script
     resp = Response(body, mimetype="application/javascript")
     resp.headers["Service-Worker-Allowed"] = page.rsplit("/", 1)[0] + "/"

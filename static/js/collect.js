@@ -141,6 +141,20 @@
     });
   });
 
+  // The contaminated bins and the photo show only while the contamination box is ticked.
+  function showDirty(code) {
+    const box = el.form.elements["dirty-" + code];
+    const fields = document.querySelector('[data-dirty-fields="' + code + '"]');
+    if (box && fields) { fields.hidden = !box.checked; }
+  }
+  document.querySelectorAll("[data-dirty-fields]").forEach((fields) => {
+    const code = fields.dataset.dirtyFields;
+    el.form.elements["dirty-" + code].addEventListener("change", () => showDirty(code));
+  });
+  function showAllDirty() {
+    document.querySelectorAll("[data-dirty-fields]").forEach((f) => showDirty(f.dataset.dirtyFields));
+  }
+
   // The server's rules (community/collection/schemas.py LineIn), checked here before a pickup
   // is queued, online or offline: a pickup the server would refuse never leaves the form, so
   // none is refused after the collector has left the station.
@@ -159,10 +173,13 @@
       const binsBad = el.form.elements["bins-" + code].validity.badInput;
       const dirty = el.form.elements["dirty-" + code].checked;
       if (!binsText && !kgText && !kgBad && !binsBad && !dirty) { continue; }
-      const kg = kgText === "" ? 0 : Number(kgText);
+      // Bins need their weight: an empty kg is asked for, never sent as 0 (it would lower
+      // the tonnage and the kitchen share).
+      const kg = Number(kgText);
       if (kgBad || Number.isNaN(kg)) { errors["kg-" + code] = L.ui.kg_rule; }
+      else if (kgText === "" || kg === 0) { errors["kg-" + code] = L.ui.kg_needed; }
       else if (kg < 0) { errors["kg-" + code] = L.ui.kg_negative; }
-      else if (kg > 10000 || !/^\d+(\.\d{1,2})?$/.test(kgText || "0")) { errors["kg-" + code] = L.ui.kg_rule; }
+      else if (kg > 10000 || !/^\d+(\.\d{1,2})?$/.test(kgText)) { errors["kg-" + code] = L.ui.kg_rule; }
       const bins = isInt(binsText) ? parseInt(binsText, 10) : NaN;
       if (!(bins >= 1 && bins <= 100)) { errors["bins-" + code] = L.ui.bins_rule; }
       const line = { category: code, bins, kg };
@@ -227,11 +244,12 @@
       const c = line.category;
       if (!el.form.elements["bins-" + c]) { continue; }
       el.form.elements["bins-" + c].value = Number.isFinite(line.bins) ? String(line.bins) : "";
-      el.form.elements["kg-" + c].value = String(line.kg);
+      el.form.elements["kg-" + c].value = line.kg == null ? "" : String(line.kg);
       if (line.contaminated_bins) {
         el.form.elements["dirty-" + c].checked = true;
         el.form.elements["dirty-bins-" + c].value = String(line.contaminated_bins);
       }
+      showDirty(c);
       if (line.photo) {
         state.photos[c] = line.photo;
         document.querySelector('[data-photo-state="' + c + '"]').textContent = "✓";
@@ -250,6 +268,34 @@
     state.editing = null;
     clearErrors();
     document.querySelectorAll("[data-photo-state]").forEach((s) => { s.textContent = ""; });
+    showAllDirty();
+  }
+
+  // The pickups saved on this phone in the last REPEAT_MINUTES (station, category, time), so
+  // a second pickup of the same station and category is asked about before it is recorded
+  // (a double tap or a re-save would count the bins and kg twice).
+  const REPEAT_MINUTES = 30;
+  const RECENT_KEY = "collector-recent-pickups";
+  function recentPickups() {
+    let items = [];
+    try { items = JSON.parse(localStorage.getItem(RECENT_KEY) || "[]"); } catch (e) { items = []; }
+    const since = Date.now() - REPEAT_MINUTES * 60 * 1000;
+    return Array.isArray(items) ? items.filter((i) => i && i.at >= since) : [];
+  }
+  function stationKey() { return el.name.dataset.stationId || state.tag; }
+  function rememberPickup(lines) {
+    const at = Date.now();
+    const items = recentPickups().concat(lines.map((l) => ({ station: stationKey(), category: l.category, at })));
+    try { localStorage.setItem(RECENT_KEY, JSON.stringify(items)); } catch (e) { /* full: no check */ }
+  }
+  function repeatOf(lines) {
+    const cats = new Set(lines.map((l) => l.category));
+    const seen = recentPickups().filter((i) => i.station === stationKey() && cats.has(i.category));
+    return seen.length ? seen[seen.length - 1] : null;
+  }
+  function hhmm(ms) {
+    const d = new Date(ms);
+    return String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
   }
 
   el.form.addEventListener("submit", async (e) => {
@@ -259,12 +305,18 @@
     if (read.errors) { showErrors(read.errors); say("error", L.ui.fix_fields); return; }
     clearErrors();
     if (read.error) { say("error", read.error); return; }
+    const before = state.editing ? null : repeatOf(read.lines);
+    if (before && !window.confirm(L.ui.repeat.replace("%(time)s", hhmm(before.at)))) {
+      say("info", L.ui.repeat_cancelled);
+      return;
+    }
     const payload = { client_id: newClientId(), station_tag: state.tag,
                       happened_at: new Date().toISOString(), lines: read.lines };
     const note = el.form.elements.note.value.trim();
     if (note) { payload.note = note; }
     await queue.add({ client_id: payload.client_id, payload, created: Date.now(),
                       meta: { station: el.name.textContent } });
+    rememberPickup(read.lines);
     // A refused pickup corrected in the form replaces its refused copy.
     if (state.editing) { await queue.removeFailed(state.editing); }
     state.editing = null;

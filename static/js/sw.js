@@ -15,19 +15,22 @@ const CONFIG = self.SW_CONFIG || { version: "dev", page: "/steward/scan", precac
 // Each page's worker keeps (and cleans up) only its own caches.
 const PREFIX = CONFIG.prefix || "steward-";
 const CACHE = PREFIX + CONFIG.version;
-const ASSETS = CONFIG.precache.filter((url) => url !== CONFIG.page);
+// The page, and the pages it links to that must open offline too (SW_CONFIG.pages: the
+// collector's day list), each network first.
+const PAGES = [CONFIG.page].concat(CONFIG.pages || []);
+const ASSETS = CONFIG.precache.filter((url) => !PAGES.includes(url));
 
-async function cachePage(cache) {
+async function cachePage(cache, page) {
   // Only a real page is kept: a redirect to the login form must never stand in for it.
-  const resp = await fetch(CONFIG.page, { credentials: "same-origin", cache: "no-store" });
-  if (resp.ok && !resp.redirected) { await cache.put(CONFIG.page, resp); }
+  const resp = await fetch(page, { credentials: "same-origin", cache: "no-store" });
+  if (resp.ok && !resp.redirected) { await cache.put(page, resp); }
 }
 
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
     await cache.addAll(ASSETS.map((url) => new Request(url, { cache: "reload" })));
-    await cachePage(cache).catch(() => {});
+    await Promise.all(PAGES.map((page) => cachePage(cache, page).catch(() => {})));
     await self.skipWaiting();
   })());
 });
@@ -42,17 +45,17 @@ self.addEventListener("activate", (event) => {
 });
 
 function isPage(request, url) {
-  return request.mode === "navigate" || url.pathname === CONFIG.page;
+  return request.mode === "navigate" || PAGES.includes(url.pathname);
 }
 
-async function networkFirst(request) {
+async function networkFirst(request, page) {
   const cache = await caches.open(CACHE);
   try {
     const resp = await fetch(request);
-    if (resp.ok && !resp.redirected) { await cache.put(CONFIG.page, resp.clone()); }
+    if (resp.ok && !resp.redirected) { await cache.put(page, resp.clone()); }
     return resp;
   } catch (err) {
-    const cached = await cache.match(CONFIG.page);
+    const cached = await cache.match(page);
     if (cached) { return cached; }
     throw err;
   }
@@ -72,8 +75,8 @@ self.addEventListener("fetch", (event) => {
   if (request.method !== "GET") { return; }
   const url = new URL(request.url);
   if (url.origin !== self.location.origin) { return; }
-  if (url.pathname === CONFIG.page && isPage(request, url)) {
-    event.respondWith(networkFirst(request));
+  if (PAGES.includes(url.pathname) && isPage(request, url)) {
+    event.respondWith(networkFirst(request, url.pathname));
   } else if (ASSETS.includes(url.pathname)) {
     event.respondWith(cacheFirst(request));
   }

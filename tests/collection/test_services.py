@@ -8,6 +8,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from flask_babel import force_locale
 from pydantic import ValidationError
 from sqlmodel import Session, func, select
 
@@ -101,6 +102,29 @@ def test_negative_kg_is_refused_by_the_input_model(session, scene) -> None:
         CollectionIn.model_validate_json(json.dumps(h.pickup(h.token(session, st), MORNING,
                                              {"category": "kitchen", "bins": 1, "kg": -3})))
     assert err.value.errors()[0]["loc"] == ("lines", 0, "kg")
+
+
+@pytest.mark.parametrize("kg", [None, 0, "0", 0.0])
+def test_bins_without_their_weight_are_refused_with_the_fields_words(
+        app, session, scene, tmp_path, kg) -> None:
+    """Bins with a missing or 0 kg weight: refused per field ("lines.0.kg") in both languages,
+    with the API's "invalid" code, and nothing stored (a 0 kg pickup lowers the tonnage)."""
+    _w, st, mine, _other = scene
+    line = {"category": "kitchen", "bins": 2}
+    if kg is not None:
+        line["kg"] = kg
+    with app.test_request_context():
+        for lang, words in (("en", "Enter the weight of the bins collected, in kg."),
+                            ("zh", "请填写所收桶的重量（千克）。")):
+            with force_locale(lang):
+                out = services.record_batch(session, actor=h.actor_of(session, mine),
+                                            raw_items=[h.pickup(h.token(session, st), MORNING,
+                                                                line)],
+                                            photo_dir=tmp_path, now=NOW)
+                assert out[0].ok is False
+                assert out[0].error == "invalid"
+                assert out[0].fields == {"lines.0.kg": words}
+    assert _count(session, Collection) == 0
 
 
 def test_contamination_needs_a_photo(session, scene) -> None:

@@ -1,8 +1,9 @@
 """A collector on a 390 px phone records a contaminated kitchen bin offline, with a photo;
 it waits in the phone's queue (through a reload served by the service worker) and syncs
-once, with its photo, when the phone is back online. A negative weight is refused on the page
-next to its field (the form keeps what was typed, nothing is queued), and a queued pickup the
-server refuses stays listed as refused until it is edited and resent."""
+once, with its photo, when the phone is back online; its day list opens offline too. A
+negative weight is refused on the page next to its field (the form keeps what was typed,
+nothing is queued), and a queued pickup the server refuses stays listed as refused until
+it is edited and resent."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -90,6 +91,13 @@ def test_contaminated_bin_recorded_offline_syncs_once(browser: Browser, live_ser
         expect(page.locator("body[data-collect-ready='1']")).to_have_count(1)
         expect(page.get_by_test_id("pending-count")).to_have_text("1")
         assert _stored(session) == []
+        # The day list the page links to opens offline too (the worker keeps it), and leads
+        # back to the pickup page.
+        page.get_by_test_id("back-to-day").click()
+        expect(page.get_by_test_id("start-pickup")).to_be_visible()
+        page.get_by_test_id("start-pickup").click()
+        expect(page.locator("body[data-collect-ready='1']")).to_have_count(1)
+        expect(page.get_by_test_id("pending-count")).to_have_text("1")
 
         context.set_offline(False)
         wait_until(page, "document.querySelector('[data-testid=pending-count]').textContent"
