@@ -104,14 +104,11 @@ def mine(session: Session, account_id: int | None, now: datetime, limit: int = 1
     return _rows(session, reports, now, joined)
 
 
-def row_of(session: Session, report: Report, now: datetime) -> Row:
-    """One report as the detail page shows it."""
-    return _rows(session, [report], now)[0]
-
-
 @dataclass(frozen=True)
 class Plus:
-    """Someone's +1 as the report's page shows it; `photo` is whether it kept one."""
+    """Someone's +1 as the report's page shows it; `photo` is whether the reader sees a photo
+    of it. Its note, photo and position are the joiner's: only the report's handlers and the
+    joiner see them (others get "", False and None)."""
 
     id: int
     account_id: int
@@ -123,14 +120,53 @@ class Plus:
     longitude: float | None
 
 
-def pluses(session: Session, report_id: int) -> list[Plus]:
-    """Who joined a report (+1), with their note and whether they left a photo, oldest
-    first (the page shows each photo only to whom may see it)."""
-    return [Plus(p.id, p.account_id, name or "", p.note, p.at, bool(p.photo), p.latitude,
-                 p.longitude) for p, name in session.execute(
-        select(ReportPlus, col(Account.display_name))
-        .join(Account, col(Account.id) == ReportPlus.account_id)
-        .where(col(ReportPlus.report_id) == report_id).order_by(col(ReportPlus.id))).all()]
+@dataclass(frozen=True)
+class Given:
+    """What the reporter gave with the report: their note, whether a photo was kept, and the
+    photo's position when they agreed to share it (with the handlers, not other residents)."""
+
+    note: str
+    photo: bool
+    latitude: float | None
+    longitude: float | None
+
+
+@dataclass(frozen=True)
+class Detail:
+    """One report as its page shows it to one reader: `given` is None and each +1 is bare
+    when the reader may not see them (a resident who joined sees only their own +1)."""
+
+    row: Row
+    given: Given | None
+    pluses: list[Plus]
+
+
+def pluses(session: Session, report_id: int, *, sees_all: bool = True,
+           account_id: int | None = None) -> list[Plus]:
+    """Who joined a report (+1), oldest first, with their note, whether they left a photo and
+    its position, for a reader who sees every +1 (`sees_all`), else only `account_id`'s."""
+    out = []
+    for p, name in session.execute(
+            select(ReportPlus, col(Account.display_name))
+            .join(Account, col(Account.id) == ReportPlus.account_id)
+            .where(col(ReportPlus.report_id) == report_id).order_by(col(ReportPlus.id))).all():
+        if sees_all or (account_id is not None and p.account_id == account_id):
+            out.append(Plus(p.id, p.account_id, name or "", p.note, p.at, bool(p.photo),
+                            p.latitude, p.longitude))
+        else:
+            out.append(Plus(p.id, p.account_id, "", "", p.at, False, None, None))
+    return out
+
+
+def detail(session: Session, report: Report, now: datetime, *, sees_given: bool,
+           sees_all_pluses: bool, account_id: int | None) -> Detail:
+    """A report's page for one reader: the reporter's note, photo and position only when
+    `sees_given` (the reporter, the report's handlers), each +1's only for its own joiner or
+    a reader who `sees_all_pluses`."""
+    given = Given(report.note, bool(report.photo), report.latitude, report.longitude) \
+        if sees_given else None
+    return Detail(_rows(session, [report], now)[0], given,
+                  pluses(session, pk(report), sees_all=sees_all_pluses, account_id=account_id))
 
 
 # --- 按期处置率 ---------------------------------------------------------------------------------

@@ -68,10 +68,15 @@ def _refuse(code: str) -> ReportRefused:
 
 @dataclass(frozen=True)
 class Filed:
-    """The report a filing made, or the open one it joined (+1)."""
+    """The report a filing made, or the open one it went to: `how` is "new" (a report was
+    made), "plus" (a +1 was added to it), "own" (the person made that open report; nothing
+    added) or "again" (they had added +1 to it already). `photo_kept`: whether this filing's
+    photo was stored (a repeat keeps it only on a +1 that had none)."""
 
     report: Report
     joined: bool
+    how: str = "new"
+    photo_kept: bool = True
 
 
 def _community(session: Session, community_id: int) -> Area:
@@ -144,7 +149,7 @@ def file_report(session: Session, *, actor: policy.Actor, data: ReportIn,
     if station is not None:
         joined = _join_open(session, actor, station, data, now, ip, taken)
         if joined is not None:
-            return Filed(joined, True)
+            return joined
     version, hours_map = queries.deadlines_in_force(session, community, now)
     hours = rules.hours_for(data.kind, hours_map)
     level = rules.first_level(data.kind)
@@ -169,7 +174,7 @@ def file_report(session: Session, *, actor: policy.Actor, data: ReportIn,
         joined = _join_open(session, actor, station, data, now, ip, taken)
         if joined is None:
             raise
-        return Filed(joined, True)
+        return joined
     relative = photos.relative_path(pk(community), pk(report), "before", content, ext)
     report.photo = relative
     session.add(report)
@@ -208,10 +213,11 @@ def _keep_plus_photo(session: Session, plus: ReportPlus, community_id: int,
 
 def _join_open(session: Session, actor: policy.Actor, station: Station, data: ReportIn,
                now: datetime, ip: str | None = None, taken: Taken | None = None
-               ) -> Report | None:
+               ) -> Filed | None:
     """Join the open report of this kind at this station (+1 once per person, with the photo
-    they took, recorded in the audit log like a new report); None: none. A person who joined
-    it before without a photo (from a supervision log) has this one kept."""
+    they took, recorded in the audit log like a new report); None: none. The person who made
+    it, or who joined it before, adds nothing (the filing says so): a +1 made before without
+    a photo (from a supervision log) has this one kept, any other repeat's photo is not."""
     open_: Report | None = session.execute(
         select(Report).where(col(Report.station_id) == station.id,
                              col(Report.kind) == data.kind,
@@ -220,7 +226,7 @@ def _join_open(session: Session, actor: policy.Actor, station: Station, data: Re
     if open_ is None:
         return None
     if actor.account_id is None or open_.reporter_id == actor.account_id:
-        return open_
+        return Filed(open_, True, "own", photo_kept=False)
     area = session.get(Area, open_.community_id)
     plus = ReportPlus(report_id=pk(open_), account_id=actor.account_id, note=data.note, at=now)
     try:
@@ -237,7 +243,8 @@ def _join_open(session: Session, actor: policy.Actor, station: Station, data: Re
                          area=area, target_type="report", target_id=open_.id, ip=ip,
                          kind=open_.kind, station_id=open_.station_id,
                          photo=_keep_plus_photo(session, before, open_.community_id, taken))
-        return open_
+            return Filed(open_, True, "again", photo_kept=True)
+        return Filed(open_, True, "again", photo_kept=False)
     relative = _keep_plus_photo(session, plus, open_.community_id, taken) if taken else None
     session.execute(update(Report).where(col(Report.id) == open_.id)
                     .values(plus_count=Report.plus_count + 1))
@@ -246,7 +253,7 @@ def _join_open(session: Session, actor: policy.Actor, station: Station, data: Re
     audit.record(session, actor_id=actor.account_id, action="report.joined",
                  area=area, target_type="report", target_id=open_.id, ip=ip, kind=open_.kind,
                  station_id=open_.station_id, **({"photo": relative} if relative else {}))
-    return open_
+    return Filed(open_, True, "plus", photo_kept=relative is not None)
 
 
 # --- Handling ------------------------------------------------------------------------------
@@ -294,6 +301,25 @@ def may_see_all_photos(session: Session, actor: policy.Actor, report: Report) ->
     if community is not None and policy.allowed(actor, "report:read", community):
         return True
     return may_handle(session, actor, report)
+
+
+def may_see_given(session: Session, actor: policy.Actor, report: Report) -> bool:
+    """Whether the actor sees what the reporter gave (their note, photo and its position,
+    shared with the handlers only): the reporter, and whoever sees every +1's photo (the
+    community's chiefs and managers, the level handling it). A resident who joined does not."""
+    if actor.account_id is not None and report.reporter_id == actor.account_id:
+        return True
+    return may_see_all_photos(session, actor, report)
+
+
+def report_photo(session: Session, *, actor: policy.Actor, report_id: int, which: str) -> str:
+    """The stored path of a report's photo: the reporter's (before) for whoever sees what the
+    reporter gave, the handler's (after) for whoever may read the report; NotFound else."""
+    report = get_report(session, actor=actor, report_id=report_id)
+    path = report.photo if which == "before" else report.after_photo
+    if not path or (which == "before" and not may_see_given(session, actor, report)):
+        raise NotFound()
+    return path
 
 
 def plus_photo(session: Session, *, actor: policy.Actor, report_id: int,

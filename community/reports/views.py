@@ -97,6 +97,25 @@ def _filing_community(session: Session) -> Area:
                                         action="report:file")
 
 
+def _filed_words(filed: services.Filed) -> str:
+    """What a filing did, told as it is: a repeat of one's own report or +1 adds nothing."""
+    status = str(STATUS_LABELS.get(filed.report.status, filed.report.status))
+    if filed.how == "own":
+        return _("You already reported this problem and it is still open (status: "
+                 "%(status)s): nothing was added, and your new photo was not kept.",
+                 status=status)
+    if filed.how == "again":
+        if filed.photo_kept:
+            return _("You have already added +1 to this report (status: %(status)s). Your "
+                     "new photo was added to your +1.", status=status)
+        return _("You have already added +1 to this report (status: %(status)s): nothing "
+                 "was added, and your new photo was not kept (your +1 keeps its first "
+                 "photo).", status=status)
+    if filed.how == "plus":
+        return _("This problem was already reported: your report was added to it (+1).")
+    return _("Thank you: your report was sent.")
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
@@ -120,11 +139,7 @@ def new():
                 _put_error(form, exc)
                 status = exc.status
             else:
-                if filed.joined:
-                    flash(_("This problem was already reported: your report was added to it "
-                            "(+1)."), "info")
-                else:
-                    flash(_("Thank you: your report was sent."), "info")
+                flash(_filed_words(filed), "info")
                 return redirect(url_for("reports.detail", report_id=pk(filed.report)))
         else:
             status = 422
@@ -153,13 +168,17 @@ def _render_detail(report_id: int, *, handle_form: HandleForm | None = None,
     session = get_session()
     who = actor()
     report = services.get_report(session, actor=who, report_id=report_id)
-    row = queries.row_of(session, report, clock.now())
-    all_photos = services.may_see_all_photos(session, who, report)
+    # What the reporter and each joiner gave is left out here for a reader who may not see
+    # it (a resident who joined), not just hidden by the template.
+    page = queries.detail(session, report, clock.now(),
+                          sees_given=services.may_see_given(session, who, report),
+                          sees_all_pluses=services.may_see_all_photos(session, who, report),
+                          account_id=who.account_id)
     return render_template(
-        "reports/detail.html", row=row, r=report, pluses=queries.pluses(session, report_id),
-        shown=lambda p: p.photo and (all_photos or p.account_id == who.account_id),
+        "reports/detail.html", row=page.row, r=report, given=page.given, pluses=page.pluses,
         can_handle=services.may_handle(session, who, report),
         is_reporter=who.account_id is not None and report.reporter_id == who.account_id,
+        has_joined=any(p.account_id == who.account_id for p in page.pluses),
         handle_form=handle_form or HandleForm(formdata=None),
         reopen_form=reopen_form or ReopenForm(formdata=None),
         refusal=rules.refusal, photo_again=photo_again, **_labels()), code
@@ -175,11 +194,10 @@ def detail(report_id: int):
 @bp.get("/<int:report_id>/photo/<any(before, after):which>")
 @login_required
 def photo(report_id: int, which: str):
-    """A report's photo, for whoever may see the report."""
-    report = services.get_report(get_session(), actor=actor(), report_id=report_id)
-    path = report.photo if which == "before" else report.after_photo
-    if not path:
-        raise NotFound()
+    """A report's photo: the reporter's for the reporter and the report's handlers, the
+    after-photo for whoever may see the report."""
+    path = services.report_photo(get_session(), actor=actor(), report_id=report_id,
+                                 which=which)
     resp = send_from_directory(photo_root(), path)
     resp.headers["Cache-Control"] = "private, no-cache"
     return resp
