@@ -210,4 +210,6 @@ def openapi_document():
 def docs():
     """Human-readable API documentation, rendered on the server from the OpenAPI document."""
     doc = openapi.document()
-    return render_template("stations/api_docs.html", doc=doc, outline=openapi.outline(doc))
+    # The document stays English; the page shows its texts in the reader's language.
+    return render_template("stations/api_docs.html", doc=doc,
+                           outline=openapi.outline(doc, translate=_))

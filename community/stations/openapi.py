@@ -4,6 +4,9 @@ modules above stations add to it (`register`: the collector's pickup API, docume
 
 Every schema is generated from the pydantic models of each module's `schemas`, the one place
 a field rule lives; these files hold only the operations: summaries, security, status codes.
+The document is English (clients read it); each human text is marked with `_` so the catalog
+holds it and the docs page (`outline`) shows it in the reader's language (the schemas' own
+texts are marked in `openapi_texts`).
 Pure: no Flask, no database; `document()` is built once per process (again after a part is
 registered).
 """
@@ -46,6 +49,33 @@ class Part:
 
 
 PARTS: dict[str, Part] = {}
+
+
+class Text(str):
+    """A human text of the document: the English the document holds, with its msgid and
+    parameters kept for the docs page's translation."""
+
+    msgid: str
+    params: dict[str, Any]
+
+
+def _(msgid: str, **params: Any) -> Text:
+    """Mark a human text (extracted into the catalog like gettext): English, formatted."""
+    text = Text(msgid % params if params else msgid)
+    text.msgid, text.params = msgid, params
+    return text
+
+
+def say(text: str, translate: Callable[[str], str]) -> str:
+    """A document text in the reader's language: its msgid translated, then formatted with
+    its (translated) parameters; a text not marked with `_` is looked up as it is."""
+    if not isinstance(text, Text):
+        return translate(text) if text else text
+    found = translate(text.msgid)
+    if not text.params:
+        return found
+    return found % {k: say(v, translate) if isinstance(v, str) else v
+                    for k, v in text.params.items()}
 
 
 def register(part: Part) -> None:
@@ -96,24 +126,24 @@ def op(op_id: str, tag: str, summary: str, responses: dict[str, Any], *,
     return out | {"responses": responses | {"503": _UNAVAILABLE}}
 
 
-_UNAVAILABLE = error("The database cannot be reached right now (`unavailable`): try again "
-                      "after the `Retry-After` header's seconds; nothing was stored.")
+_UNAVAILABLE = error(_("The database cannot be reached right now (`unavailable`): try again "
+                        "after the `Retry-After` header's seconds; nothing was stored."))
 _AUTH_ERRORS = {
-    "401": error("No or invalid credentials (`unauthorized`, `device_unauthorized`)."),
-    "403": error("The station belongs to a community outside the caller's scope "
-                  "(`forbidden`)."),
+    "401": error(_("No or invalid credentials (`unauthorized`, `device_unauthorized`).")),
+    "403": error(_("The station belongs to a community outside the caller's scope "
+                    "(`forbidden`).")),
 }
 _BODY_ERRORS = {
-    "400": error("Missing or expired CSRF token for a session caller (`csrf`), or a "
-                  "malformed body."),
-    "413": error(f"Body larger than {MAX_JSON_BYTES // 1024} KB (`too_large`)."),
-    "415": error("Content-Type is not application/json (`unsupported_media_type`)."),
-    "422": error("Schema errors (`invalid`, with `fields`) or a refused drop "
-                  "(`category_not_accepted`, `time_in_future`, "
-                  "`time_too_old`, `tally_with_card`, `card_required`, `reason_unknown`, "
-                  "`reason_needs_note`, `reason_not_incorrect`)."),
+    "400": error(_("Missing or expired CSRF token for a session caller (`csrf`), or a "
+                    "malformed body.")),
+    "413": error(_("Body larger than %(kb)s KB (`too_large`).", kb=MAX_JSON_BYTES // 1024)),
+    "415": error(_("Content-Type is not application/json (`unsupported_media_type`).")),
+    "422": error(_("Schema errors (`invalid`, with `fields`) or a refused drop "
+                    "(`category_not_accepted`, `time_in_future`, "
+                    "`time_too_old`, `tally_with_card`, `card_required`, `reason_unknown`, "
+                    "`reason_needs_note`, `reason_not_incorrect`).")),
 }
-_DROP_DESCRIPTION = (
+_DROP_DESCRIPTION = _(
     "A steward (session cookie + `X-CSRFToken` header) or a device (`Authorization: Bearer`) "
     "records one drop. `client_id` is made by the client: sending it again returns the stored "
     "drop with `replay: true` and status 200, and stores nothing."
@@ -127,66 +157,69 @@ def _paths(drop_in: dict[str, Any]) -> dict[str, Any]:
     return {
         f"{PREFIX}/csrf": {"get": op(
             "getCsrfToken", "auth",
-            "A fresh CSRF token for session callers (e.g. before an offline replay).",
-            {"200": answer("CsrfOut", "The token for the X-CSRFToken header."),
+            _("A fresh CSRF token for session callers (e.g. before an offline replay)."),
+            {"200": answer("CsrfOut", _("The token for the X-CSRFToken header.")),
              "401": _AUTH_ERRORS["401"]},
             security=[{"session": []}])},
         f"{PREFIX}/drops": {"post": op(
-            "recordDrop", "drops", "Record one drop.",
-            {"201": answer("DropOut", "Stored."),
-             "200": answer("DropOut", "A replay: the drop stored earlier."),
+            "recordDrop", "drops", _("Record one drop."),
+            {"201": answer("DropOut", _("Stored.")),
+             "200": answer("DropOut", _("A replay: the drop stored earlier.")),
              **_AUTH_ERRORS, **_BODY_ERRORS,
-             "404": error("`station_unknown` or `card_unknown`."),
-             "409": error("`card_revoked` or `station_suspended`.")},
+             "404": error(_("`station_unknown` or `card_unknown`.")),
+             "409": error(_("`card_revoked` or `station_suspended`."))},
             body="DropIn", description=_DROP_DESCRIPTION)},
         f"{PREFIX}/drops/batch": {"post": op(
-            "recordDrops", "drops", f"Record up to {io.MAX_BATCH} drops in one transaction.",
-            {"200": answer("BatchOut", "One result per item."), **_AUTH_ERRORS,
+            "recordDrops", "drops",
+            _("Record up to %(n)s drops in one transaction.", n=io.MAX_BATCH),
+            {"200": answer("BatchOut", _("One result per item.")), **_AUTH_ERRORS,
              **_BODY_ERRORS},
             body="BatchIn",
-            description="Each item gets a result in order. Bad items are reported and "
-                        "skipped; the good ones are stored. Replays are reported as such.")},
+            description=_("Each item gets a result in order. Bad items are reported and "
+                          "skipped; the good ones are stored. Replays are reported as such."))},
         f"{PREFIX}/drops/{{client_id}}/photo": {"post": op(
             "attachPhoto", "drops",
-            f"Attach a photo (JPEG, PNG or WebP, at most {_PHOTO_MB} MB) to a recorded drop.",
-            {"200": answer("PhotoOut", "Stored."), **_AUTH_ERRORS,
-             "404": error("No drop with this client id (`drop_unknown`)."),
-             "413": error(f"Larger than {_PHOTO_MB} MB (`too_large`, `photo_too_large`)."),
-             "415": error("Not multipart/form-data (`unsupported_media_type`)."),
-             "422": error("Not a valid image (`photo_invalid`) or no `photo` part.")},
+            _("Attach a photo (JPEG, PNG or WebP, at most %(mb)s MB) to a recorded drop.",
+              mb=_PHOTO_MB),
+            {"200": answer("PhotoOut", _("Stored.")), **_AUTH_ERRORS,
+             "404": error(_("No drop with this client id (`drop_unknown`).")),
+             "413": error(_("Larger than %(mb)s MB (`too_large`, `photo_too_large`).",
+                            mb=_PHOTO_MB)),
+             "415": error(_("Not multipart/form-data (`unsupported_media_type`).")),
+             "422": error(_("Not a valid image (`photo_invalid`) or no `photo` part."))},
             body="PhotoIn", mime="multipart/form-data", parameters=[client_id])},
         f"{PREFIX}/drops/{{client_id}}/void": {"post": op(
             "voidDrop", "drops",
-            "Undo (void) one's own scan within 5 minutes: the drop is kept but no longer "
-            "counts, and its points are reversed.",
-            {"200": answer("VoidOut", "Voided now, or before (`already: true`; nothing "
-                                       "changed)."),
+            _("Undo (void) one's own scan within 5 minutes: the drop is kept but no longer "
+              "counts, and its points are reversed."),
+            {"200": answer("VoidOut", _("Voided now, or before (`already: true`; nothing "
+                                         "changed).")),
              **_AUTH_ERRORS,
              "400": _BODY_ERRORS["400"],
-             "403": error("Another steward's scan (`void_not_yours`), or a station outside "
-                           "the caller's scope (`forbidden`)."),
-             "404": error("No drop with this client id (`not_found`)."),
-             "409": error("More than 5 minutes after the scan (`void_too_late`).")},
+             "403": error(_("Another steward's scan (`void_not_yours`), or a station outside "
+                            "the caller's scope (`forbidden`).")),
+             "404": error(_("No drop with this client id (`not_found`).")),
+             "409": error(_("More than 5 minutes after the scan (`void_too_late`)."))},
             parameters=[client_id])},
         f"{PREFIX}/stations": {"get": op(
             "listStations", "stations",
-            "The open stations of the caller's community (or scope).",
-            {"200": answer("StationList", "Stations."), **_AUTH_ERRORS})},
+            _("The open stations of the caller's community (or scope)."),
+            {"200": answer("StationList", _("Stations.")), **_AUTH_ERRORS})},
         f"{PREFIX}/stations/{{station_id}}": {"get": op(
             "getStation", "stations",
-            "A station with its weekly windows, grace, exceptions of the next 14 days, "
-            "whether it is open now and when the next window starts.",
-            {"200": answer("StationDetail", "The station."), **_AUTH_ERRORS,
-             "404": error("`station_unknown`.")},
+            _("A station with its weekly windows, grace, exceptions of the next 14 days, "
+              "whether it is open now and when the next window starts."),
+            {"200": answer("StationDetail", _("The station.")), **_AUTH_ERRORS,
+             "404": error(_("`station_unknown`."))},
             parameters=[station_id])},
         f"{PREFIX}/openapi.json": {"get": op(
-            "getOpenApi", "meta", "This document.",
-            {"200": {"description": "OpenAPI 3.1 document.",
+            "getOpenApi", "meta", _("This document."),
+            {"200": {"description": _("OpenAPI 3.1 document."),
                      "content": {"application/json": {"schema": {"type": "object"}}}}},
             security=[])},
         DOCS_PATH: {"get": op(
-            "getDocs", "meta", "Human-readable documentation rendered from this document.",
-            {"200": {"description": "HTML page.",
+            "getDocs", "meta", _("Human-readable documentation rendered from this document."),
+            {"200": {"description": _("HTML page."),
                      "content": {"text/html": {"schema": {"type": "string"}}}}},
             security=[])},
     }
@@ -204,15 +237,16 @@ def document() -> dict[str, Any]:
     return {
         "openapi": "3.1.0",
         "info": {
-            "title": "Community waste sorting — drop API",
+            "title": _("Community waste sorting — drop API"),
             "version": "1.1.0",  # 1.1: the collector's pickup API
-            "description": (
-                "Stations, fixed-time windows and drops (三定一督), and the collectors' "
-                "pickups (收运). JSON only. Errors are "
+            # The Chinese names stay in the English text: they are the programme's names.
+            "description": _(
+                "Stations, fixed-time windows and drops (%(drops)s), and the collectors' "
+                "pickups (%(pickups)s). JSON only. Errors are "
                 "`{error, message, fields?}` with `message` in the caller's language. Times "
                 "are ISO 8601 with an offset; naive times are refused. Validation is strict: "
-                "`0` is not a boolean and unknown fields are refused."
-            ),
+                "`0` is not a boolean and unknown fields are refused.",
+                drops="三定一督", pickups="收运"),
         },
         "servers": [{"url": "/"}],
         "security": [{"session": [], "csrfHeader": []}, {"device": []}],
@@ -259,33 +293,44 @@ def json_literal(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-_LIMITS = (("minLength", "≥ {} chars"), ("maxLength", "≤ {} chars"), ("minimum", "≥ {}"),
-           ("exclusiveMinimum", "> {}"), ("maximum", "≤ {}"), ("minItems", "≥ {} items"),
-           ("maxItems", "≤ {} items"), ("pattern", "pattern {}"))
+_LIMITS = (("minLength", _("≥ %(n)s chars")), ("maxLength", _("≤ %(n)s chars")),
+           ("minimum", "≥ %(n)s"), ("exclusiveMinimum", "> %(n)s"), ("maximum", "≤ %(n)s"),
+           ("minItems", _("≥ %(n)s items")), ("maxItems", _("≤ %(n)s items")),
+           ("pattern", _("pattern %(n)s")))
+_DEFAULT = _("default %(n)s")
 
 
-def _limits(schema: dict[str, Any]) -> str:
+def _limits(schema: dict[str, Any], translate: Callable[[str], str]) -> str:
     found = []
     for part in [schema, *schema.get("anyOf", [])]:
-        found += [text.format(part[key]) for key, text in _LIMITS if key in part]
+        found += [translate(text) % {"n": part[key]} for key, text in _LIMITS if key in part]
     if "default" in schema:
-        found.append(f"default {json_literal(schema['default'])}")
+        found.append(translate(_DEFAULT) % {"n": json_literal(schema["default"])})
     return ", ".join(found)
 
 
-def outline(doc: dict[str, Any]) -> dict[str, Any]:
-    """Flatten the document for the docs page: operations and schema property rows."""
+def _same(text: str) -> str:
+    return text
+
+
+def outline(doc: dict[str, Any], translate: Callable[[str], str] = _same) -> dict[str, Any]:
+    """Flatten the document for the docs page: its title and description, operations and
+    schema property rows, every human text through `translate` (a gettext)."""
+    def tr(text: str) -> str:
+        return say(text, translate)
+
     operations = []
     for path, item in doc["paths"].items():
         for method, found in item.items():
             body = found.get("requestBody", {}).get("content", {})
             operations.append({
                 "method": method.upper(), "path": path, "id": found["operationId"],
-                "summary": found.get("summary", ""), "description": found.get("description", ""),
+                "summary": tr(found.get("summary", "")),
+                "description": tr(found.get("description", "")),
                 "body": [f"{mime}: {_type_text(c['schema'])}" for mime, c in body.items()],
                 "params": [f"{p['name']} ({p['in']}): {_type_text(p['schema'])}"
                            for p in found.get("parameters", [])],
-                "responses": [(code, r["description"]) for code, r in
+                "responses": [(code, tr(r["description"])) for code, r in
                               found["responses"].items()],
             })
     schemas = []
@@ -300,7 +345,9 @@ def outline(doc: dict[str, Any]) -> dict[str, Any]:
             required = set(part.get("required", []))
             for prop, sub in part.get("properties", {}).items():
                 rows.append({"name": prop, "type": _type_text(sub), "required": prop in required,
-                             "limits": _limits(sub), "description": sub.get("description", "")})
-        schemas.append({"name": name, "description": schema.get("description", ""),
+                             "limits": _limits(sub, translate),
+                             "description": tr(sub.get("description", ""))})
+        schemas.append({"name": name, "description": tr(schema.get("description", "")),
                         "rows": rows})
-    return {"operations": operations, "schemas": schemas}
+    return {"title": tr(doc["info"]["title"]), "description": tr(doc["info"]["description"]),
+            "operations": operations, "schemas": schemas}

@@ -115,6 +115,61 @@ def test_docs_page_is_rendered_from_the_document(client) -> None:
     assert "Request body" in page
 
 
+def _human_texts(view: dict) -> list[str]:
+    """Every text of the docs page's outline a person reads (not codes, paths or types)."""
+    out = [view["title"], view["description"]]
+    for o in view["operations"]:
+        out += [o["summary"], o["description"], *(text for _code, text in o["responses"])]
+    for s in view["schemas"]:
+        out += [s["description"], *(r["description"] for r in s["rows"]),
+                *(r["limits"] for r in s["rows"])]
+    return out
+
+
+def test_docs_page_speaks_the_readers_language(app: Flask, client) -> None:
+    """The document stays English; the page shows every human text of it (intro, endpoint
+    texts, status meanings, schema and field descriptions, limits) in the reader's language,
+    and the `<token>` placeholder as text (QA: only the headings were Chinese, and the
+    placeholder was swallowed as an HTML tag)."""
+    from flask_babel import force_locale, gettext
+
+    from community.stations.openapi_texts import SCHEMA_TEXTS
+
+    doc = openapi.document()
+    assert "Record one drop." in str(doc["paths"]["/api/v1/drops"]["post"]["summary"])
+    # The schemas' own texts are all marked for the catalog (a changed one is marked again).
+    schema_texts = {t for s in doc["components"]["schemas"].values()
+                    for part in s.get("allOf", [s]) for t in [
+                        s.get("description"), *(p.get("description") for p in
+                                                part.get("properties", {}).values())] if t}
+    assert set(SCHEMA_TEXTS) == schema_texts
+    english = openapi.outline(doc)
+    with app.test_request_context(), force_locale("zh"):
+        chinese = openapi.outline(doc, translate=gettext)
+    pairs = [(en, zh) for en, zh in zip(_human_texts(english), _human_texts(chinese),
+                                        strict=True) if re.search("[a-z]{3}", en)]
+    assert len(pairs) > 150
+    assert [en for en, zh in pairs if en == zh] == []
+    # Parameters are translated too, and the numbers come through.
+    assert "记录最多 100 条排队中的收运记录（收运员）。" in _human_texts(chinese)
+
+    page = client.get("/api/docs").get_data(as_text=True)
+    assert "记录一次投放。" in page
+    assert "Record one drop." not in page
+    assert "仅支持 JSON" in page
+    assert "≤ 64 个字符" in page
+    assert "Authorization: Bearer &lt;token&gt;" in page
+    client.post("/lang", data={"lang": "en", "next": "/api/docs"})
+    page = client.get("/api/docs").get_data(as_text=True)
+    assert "Record one drop." in page
+    assert "JSON only." in page
+    assert "Authorization: Bearer &lt;token&gt;" in page
+    assert "记录一次投放" not in page
+    # The machine document is English whatever the reader's language.
+    assert client.get("/api/v1/openapi.json").get_json()["paths"]["/api/v1/drops"]["post"][
+        "summary"] == "Record one drop."
+
+
 def _answers(doc: dict, path: str, method: str, resp) -> None:
     """The answer's status is documented for the operation and its body matches the schema."""
     responses = doc["paths"][path][method]["responses"]

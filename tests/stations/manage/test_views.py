@@ -202,6 +202,9 @@ def test_devices_issue_once_and_revoke(client, session: Session, world: builders
     assert resp.headers["Cache-Control"] == "no-store"
     body = resp.get_data(as_text=True)
     assert "只显示这一次" in body
+    # The header's placeholder is text, not an HTML tag the browser drops (QA).
+    assert "Authorization: Bearer &lt;token&gt;" in body
+    assert 'data-testid="api-docs-link"' in page  # the devices page links the API docs
     token = body.split('data-testid="device-token"')[0].rsplit('value="', 1)[1].split('"')[0]
     device, actor = services.authenticate_device(session, token)
     session.commit()
