@@ -53,6 +53,7 @@
     fbDetail: $("feedback-detail"),
     fbWarnings: $("feedback-warnings"),
     recent: $("recent-list"),
+    recentEmpty: $("recent-empty"),
     failedSection: $("failed-section"),
     failed: $("failed-list"),
     clearFailed: $("clear-failed"),
@@ -238,6 +239,12 @@
     }
     if (old) { old.replaceWith(li); } else { el.recent.prepend(li); }
     while (el.recent.children.length > RECENT_MAX) { el.recent.lastElementChild.remove(); }
+    showRecentEmpty();
+  }
+
+  // "No drops yet" while the list is empty.
+  function showRecentEmpty() {
+    if (el.recentEmpty) { el.recentEmpty.hidden = el.recent.children.length > 0; }
   }
 
   // The last moment (this phone's clock) the server still accepts the scan's undo.
@@ -341,6 +348,7 @@
       addRecent({ client_id: r.client_id, created: r.happened_at }, address + " · " + detail, "ok");
       if (r.voided) { markUndone(r.client_id, L.ui.undone); }
     });
+    showRecentEmpty();
   }
 
   // --- recording and syncing -----------------------------------------------------------

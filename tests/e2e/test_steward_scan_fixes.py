@@ -73,10 +73,15 @@ def test_steward_pages_scan_reload_undo_and_expiry(browser: Browser, live_server
         # Two stations: the one of the steward's shift is chosen already.
         expect(page.get_by_test_id("station-select")).to_have_value(str(station.id))
         page.get_by_test_id("category-kitchen").click()
+        # Nothing recorded yet: the recent list says so (QA: a heading over an empty list).
+        expect(page.get_by_test_id("recent-empty")).to_have_text(
+            "还没有投放记录：您记录的每次投放都会显示在这里。")
 
         # A refused scan (an unknown card) offers no undo.
         _record(page, "ZZZZ-ZZZZ")
         expect(page.get_by_test_id("feedback-title")).to_have_text("未知卡", timeout=10_000)
+        expect(page.get_by_test_id("recent-item")).to_have_count(1)
+        expect(page.get_by_test_id("recent-empty")).to_be_hidden()
         expect(page.get_by_test_id("undo-last")).to_be_hidden()
 
         # An incorrect drop with its reason.
