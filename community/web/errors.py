@@ -137,10 +137,7 @@ def _page_words(status: int) -> dict[str, str]:
         404: (_("Page not found"), _(
             "The address may be mistyped or out of date, or the item was removed. Go back, "
             "or find it again from your start page.")),
-        413: (_("The upload is too large"), _(
-            "Nothing was saved. Go back (the browser usually keeps what you typed), choose a "
-            "smaller file — photos up to 5 MB, household lists up to 5 MB; a phone can send "
-            "a photo at a lower resolution — and send the form again.")),
+        413: (_("The upload is too large"), _too_large_advice()),
         429: (_("Too many attempts"), _(
             "This protects your account and the service. Wait as long as shown below, then "
             "try again; nothing is lost by waiting.")),
@@ -152,6 +149,40 @@ def _page_words(status: int) -> dict[str, str]:
         "Go back and try again. If it happens again, tell your community manager what you "
         "were doing.")))
     return {"title": title, "advice": advice}
+
+
+# The forms that upload a file (by endpoint) and what they upload: the 413 page names that
+# file's own limit; any other route gets the request's limit.
+UPLOAD_FORMS = {"reports.new": "photo", "reports.handle": "photo", "checkin.log": "photo",
+                "rewards.new": "photo", "rewards.edit": "photo",
+                "households.import_": "household_list"}
+
+
+def _size(size: int) -> str:
+    """A byte limit as people say it: "16 MB", "4 KB"."""
+    return f"{size // (1024 * 1024)} MB" if size >= 1024 * 1024 else f"{max(1, size // 1024)} KB"
+
+
+def _too_large_advice() -> str:
+    """What to do about a request over its size limit, for the form that sent it."""
+    from community.households.importer import MAX_FILE_BYTES
+    from community.images import MAX_PHOTO_BYTES
+
+    limit = _size(request.max_content_length or 0)
+    kind = UPLOAD_FORMS.get(request.endpoint or "")
+    if kind == "photo":
+        return _("Nothing was saved: the form was larger than %(limit)s. Go back (the "
+                 "browser usually keeps what you typed), choose a smaller photo — up to "
+                 "%(size)s; a phone can send a photo at a lower resolution — and send the "
+                 "form again.", limit=limit, size=_size(MAX_PHOTO_BYTES))
+    if kind == "household_list":
+        return _("Nothing was saved: the form was larger than %(limit)s. Go back (the "
+                 "browser usually keeps what you typed), choose a smaller household list — "
+                 "up to %(size)s (keep only the sheet with the households) — and send the "
+                 "form again.", limit=limit, size=_size(MAX_FILE_BYTES))
+    return _("Nothing was saved: what was sent is larger than the %(limit)s a request may "
+             "carry. Go back (the browser usually keeps what you typed), send less at once "
+             "and try again.", limit=limit)
 
 
 def _back_url() -> str | None:
