@@ -45,22 +45,26 @@ MAX_LISTED = 3  # at-risk shifts named in the message; the rest are counted
 KINDS = ("daily_digest", "chief_digest")
 APPROVAL_PAGE = "/manage/volunteers/hours"  # volunteers.hours: the pending hours, bulk approval
 
-# The items of each kind, in order: (parameter, words, listed when zero). A count of hours is
-# listed only when some wait (and the message says so only to a reader who may approve).
-ITEMS: dict[str, tuple[tuple[str, Any, bool], ...]] = {
+# The items of each kind, in order: (parameter, words). An item is listed only when its count
+# is not zero (hours only to a reader who may approve them): the message says what waits.
+ITEMS: dict[str, tuple[tuple[str, Any], ...]] = {
     "daily_digest": (
-        ("hours", _l("volunteer hours to approve: %(hours)s"), False),
-        ("joins", _l("join requests: %(joins)s"), True),
-        ("at_risk", _l("shifts at risk in the next 48 hours: %(at_risk)s%(shifts)s"), True),
-        ("cases", _l("open mis-drop cases: %(cases)s"), True),
-        ("overdue", _l("overdue reports: %(overdue)s"), True),
+        ("hours", _l("volunteer hours to approve: %(hours)s")),
+        ("joins", _l("join requests: %(joins)s")),
+        ("at_risk", _l("shifts at risk in the next 48 hours: %(at_risk)s%(shifts)s")),
+        ("cases", _l("open mis-drop cases: %(cases)s")),
+        ("overdue", _l("reports not handled by their deadline: %(overdue)s")),
     ),
     "chief_digest": (
-        ("hours", _l("volunteer hours to approve: %(hours)s"), False),
-        ("at_risk", _l("shifts at risk in the next 48 hours: %(at_risk)s%(shifts)s"), True),
-        ("cases", _l("open mis-drop cases in the community: %(cases)s"), True),
+        ("hours", _l("volunteer hours to approve: %(hours)s")),
+        ("at_risk", _l("shifts at risk in the next 48 hours: %(at_risk)s%(shifts)s")),
+        ("cases", _l("open mis-drop cases in the community: %(cases)s")),
     ),
 }
+# The at-risk shifts named after their count, in the reader's punctuation (full-width in
+# Chinese): " (11-20 17:30 East gate; +2 more)".
+SHIFTS_LIST = _l(" (%(list)s)")
+MORE = _l("+%(n)s more")
 
 
 @dataclass
@@ -84,15 +88,29 @@ class Digest:
         tz = self.community.timezone
         shown = [f"{clock.local(at, tz):%m-%d %H:%M} {name}"
                  for at, name in self.at_risk[:MAX_LISTED]]
-        more = len(self.at_risk) - len(shown)
         return {"community": self.community.name, "hours": self.hours_pending,
                 "hours_url": (f"{APPROVAL_PAGE}?community_id={self.community.id}"
                               if self.hours_pending else ""),
                 "joins": self.join_requests, "at_risk": len(self.at_risk),
-                "shifts": (" (" + "; ".join(shown) + (f"; +{more}" if more > 0 else "") + ")"
-                           if shown else ""),
+                # One line per shift (a message's parameters are plain values, not lists).
+                "shift_list": "\n".join(shown), "more_shifts": len(self.at_risk) - len(shown),
                 "cases": self.open_cases,
-                "overdue": "—" if self.overdue_reports is None else self.overdue_reports}
+                "overdue": 0 if self.overdue_reports is None else self.overdue_reports}
+
+    def link(self, kind: str) -> str:
+        """Where the message's View button leads: the page of what waits first (hours have
+        their own button): a chief's open cases, else their stations' shifts; a manager's
+        join requests, at-risk shifts, cases or overdue reports, else the dashboard."""
+        cid = self.community.id
+        if kind == "chief_digest":
+            return f"/casework?community_id={cid}" if self.open_cases else "/steward/stations"
+        for count, url in ((self.join_requests, "/manage/links"),
+                           (len(self.at_risk), f"/manage/rota/at-risk?community_id={cid}"),
+                           (self.open_cases, f"/casework?community_id={cid}"),
+                           (self.overdue_reports, "/reports/board")):
+            if count:
+                return url
+        return f"/dashboard/community?community_id={cid}"
 
 
 class _Values(dict):
@@ -109,8 +127,14 @@ def word(session: Session, notes: list[Notification]) -> dict[int, dict[str, Any
     for note in notes:
         params = note.params
         values = _Values({k: "?" if v is None else v for k, v in params.items()})
-        items = [str(words) % values for key, words, zero_too in ITEMS.get(note.kind, ())
-                 if key in params and (zero_too or params[key])]
+        if "shift_list" in params:
+            listed = [x for x in str(params.get("shift_list") or "").split("\n") if x]
+            if params.get("more_shifts"):
+                listed.append(str(MORE) % {"n": params["more_shifts"]})
+            values["shifts"] = str(SHIFTS_LIST) % {"list": _("; ").join(listed)} if listed else ""
+        # Zero (or "—": the reports module was absent) is not listed.
+        items = [str(words) % values for key, words in ITEMS.get(note.kind, ())
+                 if key in params and params[key] and params[key] != "—"]
         text = _("; ").join(items)
         url = params.get("hours_url") or ""
         out[pk(note)] = {"items": text[:1].upper() + text[1:],
@@ -212,7 +236,8 @@ def send_digests(session: Session, *, now: datetime) -> Mapping[str, int]:
                 skipped += 1
                 continue
             sent += notifications.notify(session, account_id=account_id, kind="daily_digest",
-                                         params=theirs.params(), link="/dashboard/community",
+                                         params=theirs.params(),
+                                         link=theirs.link("daily_digest"),
                                          dedupe_key=f"{key}:{account_id}")
         for account_id, stations in chiefs.items():
             if account_id in managers:
@@ -226,6 +251,6 @@ def send_digests(session: Session, *, now: datetime) -> Mapping[str, int]:
                 continue
             sent += notifications.notify(session, account_id=account_id,
                                          kind="chief_digest", params=mine.params(),
-                                         link="/steward/stations",
+                                         link=mine.link("chief_digest"),
                                          dedupe_key=f"{key}:{account_id}")
     return {"digests": sent, "skipped": skipped}

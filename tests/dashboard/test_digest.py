@@ -75,21 +75,26 @@ def test_digest_for_managers_and_chiefs(app: Flask, session: Session,
         assert again["digests"] == 0  # one per person per community per day
         params = mine[0].params
         assert (params["joins"], params["at_risk"], params["cases"]) == (1, 2, 0)
-        assert params["shifts"] == " (11-20 17:30 东门投放点; 11-21 13:30 西门投放点)"
-        assert theirs[0].params["shifts"] == " (11-21 13:30 西门投放点)"
-        assert mine[0].link == "/dashboard/community"
+        assert params["shift_list"] == "11-20 17:30 东门投放点\n11-21 13:30 西门投放点"
+        assert theirs[0].params["shift_list"] == "11-21 13:30 西门投放点"
+        # View opens the page of what waits first: the join requests; a chief with no
+        # open case, their stations.
+        assert mine[0].link == "/manage/links"
+        assert theirs[0].link == "/steward/stations"
         texted = session.execute(select(SmsOutbox.account_id)).scalars().all()
         assert texted == [world.manager_a.id]  # a text only where opted in
         with force_locale("zh"):
             text = _text(session, mine[0])
-        # No hours wait: the count is not listed (nor the approval link offered).
-        assert text.startswith("玉龙社区 今日待办：入户申请 1 条；"
-                               "未来 48 小时缺人班次 2 个 (11-20 17:30 东门投放点;")
+        # No hours wait: the count is not listed (nor the approval link offered); no open
+        # case nor overdue report: not listed either. Chinese punctuation is full-width.
+        assert text == ("玉龙社区 今日待办：入户申请 1 条；未来 48 小时缺人班次 2 个"
+                        "（11-20 17:30 东门投放点；11-21 13:30 西门投放点）。")
         assert params["hours"] == 0
         assert texts.resolve(session, mine)[mine[0].id]["hours_url"] == ""
         with force_locale("en"):
             text = _text(session, theirs[0])
-        assert "Shifts at risk in the next 48 hours: 1 (11-21 13:30 西门投放点)" in text
+        assert text.endswith("Shifts at risk in the next 48 hours: 1 (11-21 13:30 西门投放点).")
+        assert "cases" not in text
         assert "to approve" not in text
 
 
@@ -139,11 +144,11 @@ def test_pending_hours_are_counted_for_those_who_may_approve_them_with_the_link(
             1, f"/manage/volunteers/hours?community_id={world.b.id}")
         with force_locale("zh"):
             assert _text(session, mine).startswith(
-                "玉龙社区 今日待办：待审核志愿时长 4 条；入户申请 0 条；")
+                "玉龙社区 今日待办：待审核志愿时长 4 条；未来 48 小时缺人班次 1 个（")
             assert "时长" not in _text(session, theirs)
         with force_locale("en"):
             assert _text(session, mine).startswith(
-                f"Today in {world.a.name}. Volunteer hours to approve: 4; join requests: 0;")
+                f"Today in {world.a.name}. Volunteer hours to approve: 4; shifts at risk")
         extra = texts.resolve(session, [mine, theirs])
         assert (extra[mine.id]["hours_url"], extra[theirs.id]["hours_url"]) == (url, "")
         # The link opens the approval page of that community.
@@ -168,3 +173,36 @@ def test_pending_hours_are_counted_for_those_who_may_approve_them_with_the_link(
     assert "待审核志愿时长 4 条" in inbox
     page = client.get(url)
     assert page.status_code == 200
+
+
+def test_items_listed_only_when_some_wait_worded_per_language_with_links(
+        app: Flask, world: builders.World) -> None:
+    """Every item (not only hours) is left out at zero; more than three at-risk shifts end
+    with "+N more"; Chinese has full-width brackets and semicolons; View leads to the page
+    of what waits (a chief's open cases: the casework board, not their stations)."""
+    at_risk = [(NOW + timedelta(hours=h), f"站{h}") for h in range(1, 6)]
+    waiting = digest.Digest(world.a, open_cases=2, overdue_reports=1, at_risk=at_risk)
+    note = Notification(id=1, account_id=1, kind="daily_digest", params=waiting.params())
+    cases_only = digest.Digest(world.a, open_cases=2)
+    chief = Notification(id=2, account_id=2, kind="chief_digest", params=cases_only.params())
+    cid = world.a.id
+    assert waiting.link("daily_digest") == f"/manage/rota/at-risk?community_id={cid}"
+    assert cases_only.link("daily_digest") == f"/casework?community_id={cid}"
+    assert cases_only.link("chief_digest") == f"/casework?community_id={cid}"
+    assert digest.Digest(world.a, overdue_reports=3).link("daily_digest") == "/reports/board"
+    assert digest.Digest(world.a).link("daily_digest") == (
+        f"/dashboard/community?community_id={cid}")
+    with app.test_request_context():
+        with force_locale("zh"):
+            words = digest.word(None, [note, chief])  # type: ignore[arg-type]
+            assert words[1]["items"] == (
+                "未来 48 小时缺人班次 5 个（11-20 08:30 站1；11-20 09:30 站2；"
+                "11-20 10:30 站3；另 2 个）；未结错投个案 2 个；逾期未处置的随手拍 1 件")
+            assert words[2]["items"] == "社区未结错投个案 2 个"
+        with force_locale("en"):
+            words = digest.word(None, [note, chief])  # type: ignore[arg-type]
+            assert words[1]["items"] == (
+                "Shifts at risk in the next 48 hours: 5 (11-20 08:30 站1; 11-20 09:30 站2; "
+                "11-20 10:30 站3; +2 more); open mis-drop cases: 2; reports not handled by "
+                "their deadline: 1")
+            assert words[2]["items"] == "Open mis-drop cases in the community: 2"
