@@ -4,7 +4,10 @@ one failure left in the record), so the jobs page shows a working system, not "n
 
 Each job's latest due period is left to the real scheduler: the demo never claims work it
 did not do for a period the scheduler would still run (a claimed period is never re-run).
-The rows are written once (a second build finds the table filled and adds nothing).
+One job is really run for its latest due period, through the scheduler's own runner: the
+daily digest (`dashboard.digest`), so managers and station chiefs find in their inbox what
+waits for them on the demo's last day (it reads only the built data, in a fraction of a
+second). The rows are written once (a second build finds the table filled and adds nothing).
 """
 from __future__ import annotations
 
@@ -20,8 +23,10 @@ from community.demo.context import Demo
 from community.scheduler.models import JobRun
 from community.scheduler.periods import Daily, EveryMinutes, Monthly
 from community.scheduler.registry import JOBS
+from community.scheduler.runner import make_period, run_period
 
 RECENT_HOURS = 6  # how far back the every-few-minutes jobs' history goes
+RUN_FOR_REAL = ("dashboard.digest",)  # run for their latest due period, as the scheduler would
 SMS_ERROR = "SMS provider: timed out after 10 s (will retry)"
 
 
@@ -110,3 +115,9 @@ def add_job_history(demo: Demo) -> None:
         session.execute(insert(JobRun), rows)
         demo.created += len(rows)
     session.commit()
+    engine = session.get_bind()
+    for name in RUN_FOR_REAL:
+        job = JOBS[name]
+        latest = make_period(job, job.cadence.latest_due(local_now), zone)
+        if run_period(engine, job, latest) == "succeeded":  # type: ignore[arg-type]
+            demo.created += 1

@@ -1,6 +1,7 @@
 """The demo's job history: every periodic job but the yearly one has runs over the demo's
 days, counts in words on the jobs page, one failure kept in the record but not as a job's
-latest run, each job's latest due period left to the real scheduler; written once."""
+latest run, each job's latest due period left to the real scheduler but the daily digest's,
+which the demo runs (the managers' inbox has it); written once."""
 from __future__ import annotations
 
 import random
@@ -18,6 +19,8 @@ from community import clock
 from community.db import open_session
 from community.demo.context import Demo
 from community.demo.jobs import add_job_history
+from community.households.models import HouseholdMember
+from community.inbox.models import Notification
 from community.scheduler import history
 from community.scheduler.models import JobRun
 from community.scheduler.periods import Yearly
@@ -33,6 +36,11 @@ NOW = datetime(2026, 11, 20, 10, 7, tzinfo=ZONE)
 
 def test_demo_job_history(app: Flask, client: FlaskClient, session: Session,
                           world: builders.World) -> None:
+    # Something waits in community A: a join request (the digest names it).
+    applicant = builders.account(session, "resident", world.a, phone="13700009999")
+    session.add(HouseholdMember(community_id=world.a.id, household_id=world.households_a[0].id,
+                                account_id=applicant.id, status="pending"))
+    session.commit()
     with clock.freeze(NOW), open_session(app) as demo_session:
         demo = Demo(session=demo_session, seed=7, echo=lambda _l: None, rng=random.Random(7))
         add_job_history(demo)
@@ -49,11 +57,17 @@ def test_demo_job_history(app: Flask, client: FlaskClient, session: Session,
     assert [r.error for r in runs if r.status == "failed"] == [
         "SMS provider: timed out after 10 s (will retry)"]
     assert history.failing_jobs(session) == 0  # the failure is not any job's latest run
-    # The scheduler still has each job's latest due period to run (none claimed for it).
+    # The scheduler still has each job's latest due period to run (none claimed for it),
+    # but the digest's: the demo ran it as the scheduler would, and the managers got it.
     from community.db import get_engine
     for name, job in JOBS.items():
         if name not in yearly:
-            assert len(due(get_engine(app), job, ZONE, NOW)) == 1, name
+            assert len(due(get_engine(app), job, ZONE, NOW)) == (name != "dashboard.digest"), name
+    (digest_run,) = [r for r in runs if r.job == "dashboard.digest" and r.period == "2026-11-20"]
+    assert (digest_run.status, digest_run.trigger) == ("succeeded", "schedule")
+    assert digest_run.counts["digests"] >= 1
+    sent = session.execute(select(Notification.kind, Notification.account_id)).all()
+    assert ("daily_digest", world.manager_a.id) in sent
     session.commit()
     builders.login(client, world.city_admin)
     with clock.freeze(NOW):

@@ -239,6 +239,8 @@ def test_steward_and_chief_logins_open_their_pages(app: Flask, session: Session,
                      MisdropCase.assignee_id == account.id)).scalars()}
         assert tasks == cases, login
         del kinds["case_task"]
+        # The chief has the day's digest (the demo runs the digest job), a steward none.
+        assert kinds.pop("chief_digest", 0) == (login == "jinpu.chief"), login
         if login == "tongxin.steward1":
             assert kinds == {}  # only the printed logins get the volunteers' messages
             continue
