@@ -5,6 +5,7 @@ the actions with a label are members: the page shows any other code as the code 
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import Any
 
@@ -295,6 +296,26 @@ DETAIL_LABELS: dict[str, Any] = {
     "deserved": _l("Deserved"), "cause": _l("Cause"), "on_time": _l("On time"),
     "photo": _l("Photo"),
 }
+# A detail naming a stored file (its internal path) reads as what was attached, per action.
+FILE_KEYS = frozenset({"photo"})
+FILE_LABELS: dict[str, Any] = {
+    "report.filed": _l("photo attached"), "report.joined": _l("+1 photo attached"),
+    "report.handled": _l("after-photo attached"),
+}
+FILE_LABEL = _l("photo attached")
+
+# Where an entry's attached file opens (the module that keeps it registers its actions; the
+# file's own route decides who may see it).
+FILE_LINKS: dict[str, Callable[[Any], str | None]] = {}
+
+
+def register_file_link(actions: Iterable[str], link: Callable[[Any], str | None]
+                       ) -> None:
+    """Link the file named in these actions' entries (`link(entry)`: its URL, or None)."""
+    for action in actions:
+        FILE_LINKS[action] = link
+
+
 # Coded values, keyed by the detail key (or "*" for any key).
 DETAIL_VALUES: dict[str, dict[Any, Any]] = {
     "quality": QUALITY_LABELS,
@@ -317,6 +338,8 @@ def detail_value(key: str, value: Any) -> str:
         return "—"  # was "None" (e.g. "building: None")
     if isinstance(value, bool):
         return str(DETAIL_VALUES["*"][value])
+    if key in FILE_KEYS:
+        return str(_l("attached"))  # never the internal path
     if isinstance(value, str) and value in DETAIL_VALUES.get(family, {}):
         return str(DETAIL_VALUES[family][value])
     return str(value)

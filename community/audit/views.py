@@ -8,7 +8,16 @@ from flask_login import login_required
 from community.audit import queries as audit_queries
 from community.audit import sentences
 from community.audit import services as audit_services
-from community.audit.schemas import ACTION_LABELS, TARGET_LABELS, describe_detail
+from community.audit.models import AuditEntry
+from community.audit.schemas import (
+    ACTION_LABELS,
+    FILE_KEYS,
+    FILE_LABEL,
+    FILE_LABELS,
+    FILE_LINKS,
+    TARGET_LABELS,
+    describe_detail,
+)
 from community.auth.schemas import ROLE_LABELS
 from community.db import get_session
 from community.web.context import actor
@@ -31,6 +40,14 @@ ACTION_GROUPS = {
     "household": _l("Households"),
     "card": _l("Cards"),
 }
+
+
+def _attached(entry: AuditEntry) -> tuple[str, str | None] | None:
+    """An entry's attached file as (label, link) instead of its internal path."""
+    if not any(k in (entry.detail or {}) for k in FILE_KEYS):
+        return None
+    link = FILE_LINKS.get(entry.action)
+    return str(FILE_LABELS.get(entry.action, FILE_LABEL)), link(entry) if link else None
 
 
 @bp.app_template_global()
@@ -65,7 +82,7 @@ def index():
     rows = rows[:limit]
     names = audit_queries.target_names(get_session(), [
         (r.entry.target_type, r.entry.target_id) for r in rows])
-    lines = {}
+    lines, files = {}, {}
     for r in rows:
         e = r.entry
         target = names.get((e.target_type or "", e.target_id or 0))
@@ -74,7 +91,8 @@ def index():
                                       target_type=e.target_type, target_id=e.target_id,
                                       role_label=_role),
                        {k: v for k, v in (e.detail or {}).items()
-                        if k not in sentences.used_keys(e.action)})
+                        if k not in sentences.used_keys(e.action) and k not in FILE_KEYS})
+        files[e.id] = _attached(e)
     return render_template("audit/index.html", rows=rows, action=action or "", lines=lines,
-                           names=names,
+                           names=names, files=files,
                            groups=ACTION_GROUPS, older=older, before=before)

@@ -9,6 +9,7 @@ resident is refused).
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,8 @@ from werkzeug.datastructures import FileStorage
 from community import clock
 from community.areas import services as areas_services
 from community.areas.models import Area
+from community.audit import schemas as audit_schemas
+from community.audit.models import AuditEntry
 from community.auth import policy
 from community.db import get_session
 from community.errors import DomainError, Forbidden, NotFound
@@ -63,6 +66,23 @@ def _word_kind(session: Session, notes: list[Notification]) -> dict[int, dict[st
 
 inbox_texts.register_resolver(
     ["report_assigned", "report_escalated", "report_handled", "report_reopened"], _word_kind)
+
+
+def _audit_photo(entry: AuditEntry) -> str | None:
+    """Where the photo a report's audit entry names opens (its route decides who sees it)."""
+    path = str((entry.detail or {}).get("photo") or "")
+    if entry.target_type != "report" or entry.target_id is None or not path:
+        return None
+    if entry.action == "report.joined":
+        plus = re.search(r"-plus(\d+)-", path)  # photos.relative_path's tag
+        return url_for("reports.plus_photo", report_id=entry.target_id,
+                       plus_id=int(plus.group(1))) if plus else None
+    return url_for("reports.photo", report_id=entry.target_id,
+                   which="after" if entry.action == "report.handled" else "before")
+
+
+audit_schemas.register_file_link(["report.filed", "report.joined", "report.handled"],
+                                 _audit_photo)
 
 
 def photo_root() -> Path:
