@@ -57,6 +57,8 @@ def _counts(name: str, rng: Any, communities: int) -> dict[str, int]:
         return {"escalated": rng.choice((0, 0, 0, 1))}
     if name == "maintenance.clean_up":
         return {"devices": 0, "request_ids": rng.randint(20, 200)}
+    if name == "dashboard.digest":
+        return {"digests": rng.randint(20, 30), "skipped": rng.randint(0, 4)}
     if name == "maintenance.partitions":
         return {"created": 0, "moved": 0}
     return {}
