@@ -177,15 +177,22 @@ def _one(demo: Demo, community: Area, rng, at: datetime, now: datetime, kind: st
                 report.level_due_at = rules.deadline(settled, hours)
         if report.status == "handled" and settled < now and rng.random() < 0.85:
             report.status, report.confirmed_at = "confirmed", settled
-    if station is not None and report.status in ("new", "assigned"):
+    if station is not None:
+        # The same problem while one is open (in any open state, as the service joins it):
+        # a +1. Open means from its making to its handling (still open: no end), and both
+        # ways round, as the days and the extra reports are not drawn in time order.
+        ends = report.handled_at
         fresh = session.execute(select(Report).where(
             col(Report.station_id) == station.id, col(Report.kind) == kind,
-            col(Report.status).in_(("new", "assigned")))).scalar_one_or_none()
-        if fresh is not None:  # the same problem while one is open: a +1, as the service does
+            col(Report.handled_at).is_(None) | (col(Report.handled_at) > at),
+            *(() if ends is None else (col(Report.created_at) < ends,)))
+            .order_by(col(Report.created_at)).limit(1)).scalar_one_or_none()
+        if fresh is not None:
             if fresh.reporter_id != reporter and session.execute(select(col(ReportPlus.id)).where(
                     col(ReportPlus.report_id) == fresh.id,
                     col(ReportPlus.account_id) == reporter)).first() is None:
-                session.add(ReportPlus(report_id=pk(fresh), account_id=reporter, note="", at=at))
+                session.add(ReportPlus(report_id=pk(fresh), account_id=reporter, note="",
+                                       at=max(at, fresh.created_at)))
                 fresh.plus_count += 1
                 session.add(fresh)
                 session.flush()

@@ -55,3 +55,36 @@ def test_demo_reports_in_every_state_with_some_escalated(session: Session,
     assert 0.6 < rate.value < 1.0
     assert session.execute(select(func.count()).select_from(Report).where(
         col(Report.reporter_id).is_(None))).scalar_one() == 0
+
+
+def test_demo_reports_follow_the_plus_one_rule(session: Session,
+                                               world: builders.World) -> None:
+    """No two reports of one kind at one station are open at once: a later one joined the
+    open one (+1), as reports.services does, whatever state the open one is in."""
+    from collections import Counter
+
+    from community.reports import rules
+
+    st = builders.station(session, world.a, "玉龙合并投放点")  # one station: repeats meet
+    st.chief_id = builders.account(session, "station_chief", world.a).id
+    session.add(st)
+    session.commit()
+    for seed in (1, 5, 9):
+        demo = Demo(session=session, seed=seed, echo=lambda _line: None,
+                    rng=random.Random(seed), communities={"a": world.a}, days=60)
+        with clock.freeze(NOW):
+            demo_reports.add_reports(demo)
+        reports = list(session.execute(select(Report)).scalars())
+        open_now = Counter((r.station_id, r.kind) for r in reports
+                           if r.station_id is not None and r.status in rules.OPEN)
+        assert max(open_now.values()) == 1, (seed, open_now)
+        # Nor were two open at one moment: each opened after the one before it was handled.
+        by_place: dict[tuple[int, str], list[Report]] = {}
+        for r in sorted(reports, key=lambda r: r.created_at):
+            if r.station_id is not None:
+                by_place.setdefault((r.station_id, r.kind), []).append(r)
+        for place, rows in by_place.items():
+            for earlier, later in zip(rows, rows[1:], strict=False):
+                assert earlier.handled_at is not None, (seed, place)
+                assert earlier.handled_at <= later.created_at, (seed, place)
+        session.rollback()
