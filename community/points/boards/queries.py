@@ -216,13 +216,18 @@ def community_points(session: Session, *, community_id: int,
     """
     # Driven from the community's households, so the planner walks the ledger index once per
     # account (a LEFT JOIN keeps the households that earned nothing: buildings count them).
+    # Every join names the community: the account through its unique (community, household)
+    # key (on household_id alone SQLite scanned every account per household), the entries
+    # in the account's community (the distribution column).
     rows = session.execute(
         select(col(Household.id), col(Household.building), col(Household.unit), col(Household.room),
                col(Household.status), col(Household.honour_opt_out),
                func.coalesce(func.sum(LedgerEntry.amount), 0))
         .select_from(Household)
-        .outerjoin(PointsAccount, col(PointsAccount.household_id) == Household.id)
-        .outerjoin(LedgerEntry, and_(col(LedgerEntry.account_id) == PointsAccount.id,
+        .outerjoin(PointsAccount, and_(col(PointsAccount.community_id) == Household.community_id,
+                                       col(PointsAccount.household_id) == Household.id))
+        .outerjoin(LedgerEntry, and_(col(LedgerEntry.community_id) == PointsAccount.community_id,
+                                     col(LedgerEntry.account_id) == PointsAccount.id,
                                      *_in_month(month)))
         .where(col(Household.community_id) == community_id)
         .group_by(col(Household.id), col(Household.building), col(Household.unit),

@@ -1,0 +1,144 @@
+"""The boards read a bounded part of the ledger: their community's accounts for one month, each
+earning checked for a reversal by one index lookup, however much ledger lies elsewhere.
+
+No timing: the work of the board's statements is measured before and after thousands of
+ledger entries of another community and of other months of the same community are added,
+and must not grow. SQLite counts the virtual machine's steps (a progress handler);
+PostgreSQL counts the rows its plan reads (EXPLAIN ANALYZE of every statement the board
+sent, with fresh statistics and sequential scans disabled, so that the small test tables are
+read as a city's would be). The old probe `reverses_id = id` read the whole reversal index
+for every earning (the demo's boards: 15-34 s), and the accounts were found by household
+alone.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event, insert, select
+from sqlmodel import Session, col
+
+from community.db import get_engine
+from community.points.boards import queries as boards
+from community.points.models import LedgerEntry, PointsAccount
+from tests import builders
+from tests.points.boards.helpers import NOV
+from tests.points.boards.helpers import earn as _earn
+from tests.points.boards.helpers import household as _household
+
+NOISE_HOUSEHOLDS = 20
+NOISE_DAYS = 60  # entries per noise account
+
+
+@contextmanager
+def _statements(app: Flask) -> Iterator[list[tuple[str, Any]]]:
+    """(SQL, parameters) of every statement sent meanwhile."""
+    seen: list[tuple[str, Any]] = []
+
+    def hook(_conn: Any, _cursor: Any, statement: str, params: Any, _context: Any,
+             _many: bool) -> None:
+        seen.append((statement, params))
+
+    engine = get_engine(app)
+    event.listen(engine, "before_cursor_execute", hook)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", hook)
+
+
+def _rows_read(plan: dict[str, Any]) -> int:
+    """Rows a PostgreSQL plan node and its children read from tables (kept and filtered)."""
+    own = 0
+    if "Relation Name" in plan:
+        per_loop = (plan.get("Actual Rows", 0) + plan.get("Rows Removed by Filter", 0)
+                    + plan.get("Rows Removed by Index Recheck", 0))
+        own = per_loop * plan.get("Actual Loops", 1)
+    return own + sum(_rows_read(p) for p in plan.get("Plans", []))
+
+
+def _work(app: Flask, session: Session, board: Callable[[], object]) -> int:
+    """The work of the board's statements: VM steps (SQLite) or rows read (PostgreSQL)."""
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        steps = [0]
+
+        def tick() -> int:
+            steps[0] += 1
+            return 0  # go on
+
+        raw.set_progress_handler(tick, 10)
+        try:
+            board()
+        finally:
+            raw.set_progress_handler(None, 0)
+        return steps[0]
+    with _statements(app) as seen:
+        board()
+    assert seen  # the board ran statements (a hook that saw nothing proves nothing)
+    # Statistics as autovacuum keeps them (a city's tables always have some); without them the
+    # planner guesses and may prefer a community-wide index to the account's day range.
+    conn.exec_driver_sql("ANALYZE household, points_account, ledger_entry")
+    conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    try:
+        total = 0
+        for sql, params in seen:
+            plan = conn.exec_driver_sql(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}",
+                                        params).scalar_one()
+            total += _rows_read(plan[0]["Plan"])
+        return total
+    finally:
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = on")
+
+
+def _noise(session: Session, world: builders.World) -> int:
+    """Earnings of another community in the board's month and of the board's community in the
+    months before; returns how many entries were added."""
+    accounts = []
+    for i in range(NOISE_HOUSEHOLDS):
+        hh = _household(session, world.b, "9", f"9{i:02d}")
+        acct = PointsAccount(community_id=world.b.id, household_id=hh.id)
+        session.add(acct)
+        session.flush()
+        accounts.append((world.b.id, acct.id, NOV.first))  # the same month, elsewhere
+    accounts += [(c, a, NOV.first - timedelta(days=NOISE_DAYS + 1)) for c, a in session.execute(
+        select(col(PointsAccount.community_id), col(PointsAccount.id))
+        .where(col(PointsAccount.community_id) == world.a.id)).all()]  # earlier months here
+    rows = [{"community_id": c, "account_id": a, "amount": 2, "kind": "earn",
+             "source": f"noise:{a}:{d}", "local_date": first + timedelta(days=d % 29),
+             "reason": "", "at": builders.MOVED_IN}
+            for c, a, first in accounts for d in range(NOISE_DAYS)]
+    session.execute(insert(LedgerEntry), rows)
+    session.commit()
+    return len(rows)
+
+
+def test_the_boards_do_not_read_the_ledger_of_other_communities_or_months(
+        app: Flask, session: Session, world: builders.World) -> None:
+    h1, h2, h3 = world.households_a
+    _earn(session, h1, date(2026, 11, 2), "hazardous", "kitchen")
+    _earn(session, h2, date(2026, 11, 3), "kitchen")
+    _earn(session, h3, date(2026, 11, 4), "other")
+
+    def points() -> object:
+        return boards.community_points(session, community_id=world.a.id, month=NOV)
+
+    def ranking() -> object:
+        return boards.community_ranking(session, parent=world.street_a, month=NOV)
+
+    before = (_work(app, session, points), _work(app, session, ranking))
+    board = boards.top_of(boards.community_points(session, community_id=world.a.id, month=NOV))
+    added = _noise(session, world)
+    assert added >= 1000
+    after = (_work(app, session, points), _work(app, session, ranking))
+    # Nothing of the noise is on the board, and reading it did not grow with the noise.
+    assert boards.top_of(boards.community_points(
+        session, community_id=world.a.id, month=NOV)) == board
+    slack = 50  # a B-tree one level deeper costs a few steps, never a step per entry
+    assert after[0] <= before[0] + slack, (before, after, added)
+    assert after[1] <= before[1] + slack, (before, after, added)
