@@ -100,7 +100,10 @@ def test_home_links_to_the_board(client: FlaskClient, session: Session,
     _member(session, hh, world.resident_a.id)
     builders.login(client, world.resident_a)
     page = client.get("/me/").get_data(as_text=True)
-    assert f'href="/me/board?household_id={hh.id}" data-testid="board-link">红榜</a>' in page
+    # The link's attributes in the order the template writes them (a 44 px tap-link class
+    # sits between them since c8ad535).
+    assert f'href="/me/board?household_id={hh.id}" class="tap-link" ' \
+        'data-testid="board-link">红榜</a>' in page
 
 
 def _opt_out(session: Session, hh: Household) -> bool:
