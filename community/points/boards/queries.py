@@ -33,7 +33,7 @@ from community.errors import NotFound
 from community.households import services as households_services
 from community.households.models import Household
 from community.points.models import LedgerEntry, PointsAccount
-from community.points.services import not_reversed
+from community.points.services import drop_entry_not_reversed
 from community.rows import pk
 
 EARNING_KINDS = ("earn", "bonus")
@@ -185,7 +185,7 @@ class MyRank:
 def _in_month(month: Month) -> list[Any]:
     """Earning, unreversed entries of one month (the account_id, local_date index range)."""
     return [col(LedgerEntry.local_date) >= month.first, col(LedgerEntry.local_date) <= month.last,
-            col(LedgerEntry.kind).in_(EARNING_KINDS), not_reversed()]
+            col(LedgerEntry.kind).in_(EARNING_KINDS), drop_entry_not_reversed()]
 
 
 @dataclass(frozen=True)
@@ -216,9 +216,11 @@ def community_points(session: Session, *, community_id: int,
     """
     # Driven from the community's households, so the planner walks the ledger index once per
     # account (a LEFT JOIN keeps the households that earned nothing: buildings count them).
-    # Every join names the community: the account through its unique (community, household)
-    # key (on household_id alone SQLite scanned every account per household), the entries
-    # in the account's community (the distribution column).
+    # The account is found by its unique (community, household) key (on household_id alone
+    # SQLite scanned every account per household). The entries are joined by account only:
+    # (account_id, local_date) is then the one index that fits, whatever the statistics (a
+    # month's partition starts with none, community.partitions); naming their community too
+    # let PostgreSQL pick a community-wide range and filter it once per household (0.4 s).
     rows = session.execute(
         select(col(Household.id), col(Household.building), col(Household.unit), col(Household.room),
                col(Household.status), col(Household.honour_opt_out),
@@ -226,8 +228,7 @@ def community_points(session: Session, *, community_id: int,
         .select_from(Household)
         .outerjoin(PointsAccount, and_(col(PointsAccount.community_id) == Household.community_id,
                                        col(PointsAccount.household_id) == Household.id))
-        .outerjoin(LedgerEntry, and_(col(LedgerEntry.community_id) == PointsAccount.community_id,
-                                     col(LedgerEntry.account_id) == PointsAccount.id,
+        .outerjoin(LedgerEntry, and_(col(LedgerEntry.account_id) == PointsAccount.id,
                                      *_in_month(month)))
         .where(col(Household.community_id) == community_id)
         .group_by(col(Household.id), col(Household.building), col(Household.unit),
