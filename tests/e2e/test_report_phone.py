@@ -18,9 +18,9 @@ from tests.e2e.helpers import PHONE, follow_nav, horizontal_overflow, log_in
 pytestmark = [pytest.mark.browser, pytest.mark.real_db]
 
 
-def _jpeg(colour: tuple[int, int, int]) -> bytes:
+def _jpeg(colour: tuple[int, int, int], size: tuple[int, int] = (64, 48)) -> bytes:
     buf = BytesIO()
-    Image.new("RGB", (64, 48), colour).save(buf, "JPEG")
+    Image.new("RGB", size, colour).save(buf, "JPEG")
     return buf.getvalue()
 
 
@@ -45,13 +45,18 @@ def test_resident_reports_chief_handles_resident_confirms(
         page.select_option("#kind", value="overflow")
         page.fill("#note", "厨余桶满了")
         photo.set_input_files({"name": "bin.jpg", "mimeType": "image/jpeg",
-                               "buffer": _jpeg((200, 60, 40))})
+                               "buffer": _jpeg((200, 60, 40), (1200, 900))})
         assert horizontal_overflow(page) == 0
         page.get_by_test_id("report-submit").click()
         expect(page.get_by_test_id("report-status")).to_have_attribute("data-status",
                                                                         "assigned")
         expect(page.get_by_test_id("report-photo")).to_be_visible()
         assert horizontal_overflow(page) == 0
+        # A thumbnail (a 1200x900 photo), opening the full size.
+        box = page.get_by_test_id("report-photo").bounding_box()
+        assert box is not None
+        assert box["width"] <= 240
+        assert box["height"] <= 240
         report_url = page.url
         page.context.clear_cookies()
 
