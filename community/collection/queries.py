@@ -323,3 +323,18 @@ def pickup_ranges_now(session: Session, station_ids: Iterable[int],
         weekly = sched.weekly_on(day)
         out[sid] = [(wd, s, e) for wd in sorted(weekly) for s, e in weekly[wd]]
     return out
+
+
+def recent_pickups(session: Session, station_ids: Iterable[int], since: datetime,
+                   ) -> list[tuple[int, str, datetime]]:
+    """(station, category, when) of the pickups at these stations since `since` (anyone's),
+    for the pickup page's "collected at HH:MM, record another?" question."""
+    ids = list(station_ids)
+    if not ids:
+        return []
+    return [(int(sid), str(cat), at) for sid, cat, at in session.execute(
+        select(col(CollectionLine.station_id), col(CollectionLine.category),
+               col(Collection.happened_at))
+        .join(Collection, col(Collection.id) == CollectionLine.collection_id)
+        .where(col(CollectionLine.station_id).in_(ids),
+               col(Collection.happened_at) >= since)).all()]

@@ -52,6 +52,8 @@ def token_from_text(text: str) -> str:
 # Typed codes are case-insensitive and spaces or dashes are ignored. 31^8 ≈ 8.5e11 codes:
 # guessing one of a city's few thousand stations is hopeless, and a guessed code names a
 # station only inside the collector's own area anyway.
+# A second pickup of a station and category this soon after the last is asked about first.
+REPEAT_MINUTES = 30
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 CODE_LENGTH = 8
 

@@ -171,8 +171,15 @@ def collect():
     # Each station under the hash of its QR's token and of its short code (typed offline).
     by_hash = {tag_hash(tags[sid]): info for sid, info in known.items()}
     by_hash.update({tag_hash(codes[sid]): info for sid, info in known.items() if sid in codes})
+    # The pickups of the last REPEAT_MINUTES at these stations (anyone's, from any phone):
+    # the page asks before recording the same station and category again.
+    since = clock.now() - timedelta(minutes=rules.REPEAT_MINUTES)
+    recent = [{"station": str(sid), "category": cat, "at": int(at.timestamp() * 1000)}
+              for sid, cat, at in queries.recent_pickups(session, known, since)]
     config = {
         "stations": by_hash,
+        "recent": recent,
+        "repeat_minutes": rules.REPEAT_MINUTES,
         "prefix": rules.TAG_PREFIX,
         "code_alphabet": rules.CODE_ALPHABET,
         "urls": {"batch": API_BATCH, "csrf": API_CSRF, "station": API_STATION,

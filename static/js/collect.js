@@ -274,18 +274,22 @@
   // The pickups saved on this phone in the last REPEAT_MINUTES (station, category, time), so
   // a second pickup of the same station and category is asked about before it is recorded
   // (a double tap or a re-save would count the bins and kg twice).
-  const REPEAT_MINUTES = 30;
+  // The server's list (config.recent: anyone's pickups when the page was loaded) adds those
+  // recorded from other phones.
+  const REPEAT_MINUTES = config.repeat_minutes || 30;
   const RECENT_KEY = "collector-recent-pickups";
   function recentPickups() {
     let items = [];
     try { items = JSON.parse(localStorage.getItem(RECENT_KEY) || "[]"); } catch (e) { items = []; }
     const since = Date.now() - REPEAT_MINUTES * 60 * 1000;
-    return Array.isArray(items) ? items.filter((i) => i && i.at >= since) : [];
+    if (!Array.isArray(items)) { items = []; }
+    return items.concat(config.recent || []).filter((i) => i && i.at >= since)
+      .sort((a, b) => a.at - b.at);
   }
-  function stationKey() { return el.name.dataset.stationId || state.tag; }
+  function stationKey() { return String(el.name.dataset.stationId || state.tag); }
   function rememberPickup(lines) {
     const at = Date.now();
-    const items = recentPickups().concat(lines.map((l) => ({ station: stationKey(), category: l.category, at })));
+    const items = recentPickups().filter((i) => !(config.recent || []).includes(i)).concat(lines.map((l) => ({ station: stationKey(), category: l.category, at })));
     try { localStorage.setItem(RECENT_KEY, JSON.stringify(items)); } catch (e) { /* full: no check */ }
   }
   function repeatOf(lines) {

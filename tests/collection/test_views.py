@@ -272,3 +272,33 @@ def test_dashboard_station_table_shows_pickup_contamination_apart(client, sessio
                     re.S).group(1)
     assert re.search(r'data-col="kitchen_accuracy">100', row)  # the stewards' own grading
     assert re.search(r'data-col="pickup_contaminated">1 · 75', row)  # 3 / (3 + 1)
+
+
+def test_pickup_page_lists_the_last_half_hours_pickups_for_the_repeat_question(
+        client, session, scene, world) -> None:
+    """The pickup page's config names the pickups of the last 30 minutes at the collector's
+    stations (anyone's, from any phone; each station and category with its time), so the page
+    asks "collected at HH:MM, record another?"; older ones and other streets' are left out."""
+    w, st, st2, mine, other = scene
+    colleague = h.collector(session, world.street_a)
+    far = h.tagged_station(session, world.b, "B站")
+    session.commit()
+    builders.login(client, colleague)
+    recent = NOW - timedelta(minutes=10)
+    old = NOW - timedelta(minutes=40)
+    for at, station, category in ((recent, st, "kitchen"), (old, st2, "kitchen")):
+        out = client.post(API, json={"collections": [h.pickup(
+            h.token(session, station), at, {"category": category, "bins": 1, "kg": 30})]})
+        assert out.json["results"][0]["ok"] is True
+    client.post("/logout")
+    builders.login(client, other)
+    assert client.post(API, json={"collections": [h.pickup(h.token(session, far), recent)]}
+                       ).json["results"][0]["ok"] is True
+    client.post("/logout")
+    builders.login(client, mine)
+    page = client.get("/collector/collect").get_data(as_text=True)
+    config = json.loads(re.search(
+        r'<script type="application/json" id="collect-config">(.*?)</script>', page, re.S)[1])
+    assert config["repeat_minutes"] == 30
+    assert config["recent"] == [{"station": str(st.id), "category": "kitchen",
+                                 "at": int(recent.timestamp() * 1000)}]
