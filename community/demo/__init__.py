@@ -4,8 +4,9 @@
 steps (`STEPS`) over one `Demo` context (`context.py`). The steps live in their own modules:
 `city` (areas, accounts, households and cards, stations and windows), `drops` (2–3 stations'
 `days` days of drops, ending yesterday, and today's up to the build, with realistic patterns,
-bulk-inserted with SQLAlchemy Core, and the points ledgers that follow them), `rewards` (catalogs and redemptions),
-`volunteers` (stewards, shifts, check-ins, hours) and `ratings` (rollups and monthly ratings).
+bulk-inserted with SQLAlchemy Core, and the points ledgers that follow them), `rewards`
+(catalogs and redemptions), `volunteers` (stewards, shifts, check-ins, hours) and `ratings`
+(rollups and monthly ratings).
 Imports flow one way: this module → the steps → `context`.
 
 Every step finds what already exists by natural keys (area name under its parent,
