@@ -143,8 +143,9 @@ def test_home_and_points_pages_link_to_rewards(client: FlaskClient, session: Ses
     builders.login(client, world.resident_a)
     for url in ("/me/", "/me/points"):
         page = client.get(url).get_data(as_text=True)
-        assert f'href="/me/rewards?household_id={hh.id}" data-testid="rewards-link">积分兑换' \
-            in page, url
+        link = re.search(r'<a href="([^"]+)"[^>]*data-testid="rewards-link">([^<]+)</a>', page)
+        assert link is not None, url
+        assert link.groups() == (f"/me/rewards?household_id={hh.id}", "积分兑换"), url
 
 
 def test_redeem_twice_with_one_request_id_redeems_once(client: FlaskClient, session: Session,
