@@ -61,6 +61,7 @@ from community.stations.schemas import CATEGORY_LABELS
 from community.web import offline
 from community.web.args import int_arg, month_arg
 from community.web.context import actor
+from community.web.downloads import upload_root
 from community.web.errors import validation_fields
 
 bp = Blueprint("collection", __name__)
@@ -129,7 +130,7 @@ def _require_collector() -> policy.Actor:
 
 def _photo_root() -> Path:
     """Where collection photos live: <UPLOAD_DIR or instance>/collection."""
-    return Path(current_app.config.get("UPLOAD_DIR") or current_app.instance_path) / "collection"
+    return upload_root("collection")
 
 
 def _today() -> date:

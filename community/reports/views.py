@@ -16,12 +16,10 @@ from typing import Any
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_babel import get_locale
@@ -53,6 +51,7 @@ from community.reports.schemas import KIND_LABELS, LEVEL_LABELS, SOURCE_LABELS, 
 from community.rows import pk
 from community.web.args import int_arg
 from community.web.context import actor, client_ip
+from community.web.downloads import private_file, upload_root
 from community.web.forms import errors_onto_form
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -87,7 +86,7 @@ audit_schemas.register_file_link(["report.filed", "report.joined", "report.handl
 
 def photo_root() -> Path:
     """Where report photos live: <UPLOAD_DIR or instance>/reports."""
-    return Path(current_app.config.get("UPLOAD_DIR") or current_app.instance_path) / "reports"
+    return upload_root("reports")
 
 
 def _labels() -> dict[str, Any]:
@@ -218,9 +217,7 @@ def photo(report_id: int, which: str):
     after-photo for whoever may see the report."""
     path = services.report_photo(get_session(), actor=actor(), report_id=report_id,
                                  which=which)
-    resp = send_from_directory(photo_root(), path)
-    resp.headers["Cache-Control"] = "private, no-cache"
-    return resp
+    return private_file("reports", path)
 
 
 @bp.get("/<int:report_id>/plus/<int:plus_id>/photo")
@@ -229,9 +226,7 @@ def plus_photo(report_id: int, plus_id: int):
     """The photo of a +1, for the report's handlers and the person who took it."""
     path = services.plus_photo(get_session(), actor=actor(), report_id=report_id,
                                plus_id=plus_id)
-    resp = send_from_directory(photo_root(), path)
-    resp.headers["Cache-Control"] = "private, no-cache"
-    return resp
+    return private_file("reports", path)
 
 
 def _simple(report_id: int, action: str, done: str):

@@ -1,11 +1,13 @@
-"""File downloads shared by the managers' exports: streamed CSV, XLSX, never cached."""
+"""File downloads: the managers' exports (streamed CSV, XLSX, never cached) and the uploaded
+photos and pictures, each sent only after its own module decided who may see it."""
 from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import IO
 
-from flask import Response, send_file, stream_with_context
+from flask import Response, current_app, send_file, send_from_directory, stream_with_context
 from sqlmodel import Session
 
 from community.db import open_session
@@ -13,6 +15,23 @@ from community.db import open_session
 NO_STORE = "no-store"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SPOOL_BYTES = 16 * 1024 * 1024  # an XLSX stays in memory up to this size, then on disk
+
+
+def upload_root(kind: str) -> Path:
+    """Where one kind of upload lives: <UPLOAD_DIR or the instance folder>/<kind>
+    ("photos" for drops, "reports", "supervision", "rewards")."""
+    return Path(current_app.config.get("UPLOAD_DIR") or current_app.instance_path) / kind
+
+
+def private_file(kind: str, path: str, *, cache: str = "private, no-cache") -> Response:
+    """An uploaded file the caller has already authorised, never kept by shared caches.
+
+    send_from_directory refuses paths that leave the folder (safe_join) and 404s missing
+    files, so a stored path can never reach outside its kind's folder.
+    """
+    resp = send_from_directory(upload_root(kind), path)
+    resp.headers["Cache-Control"] = cache
+    return resp
 
 
 def streamed_csv(chunks_of: Callable[[Session], Iterable[bytes]], filename: str) -> Response:

@@ -18,7 +18,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
@@ -48,6 +47,7 @@ from community.points.schemas import ITEM_STATUS_LABELS, REDEMPTION_STATUS_LABEL
 from community.rows import pk
 from community.web.args import int_arg
 from community.web.context import actor, client_ip
+from community.web.downloads import private_file, upload_root
 from community.web.forms import errors_onto_form
 
 resident_bp = Blueprint("resident_rewards", __name__, url_prefix="/me/rewards")
@@ -66,14 +66,11 @@ def _labels() -> dict:
 
 def picture_root() -> Path:
     """Where reward pictures live: <UPLOAD_DIR or instance>/rewards (next to drop photos)."""
-    return Path(current_app.config.get("UPLOAD_DIR") or current_app.instance_path) / "rewards"
+    return upload_root("rewards")
 
 
 def _picture(path: str) -> Response:
-    # send_from_directory refuses paths that leave the folder and 404s missing files.
-    resp = send_from_directory(picture_root(), path)
-    resp.headers["Cache-Control"] = "private, no-cache"
-    return resp
+    return private_file("rewards", path)
 
 
 # --- Residents ------------------------------------------------------------------------------

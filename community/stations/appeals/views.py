@@ -10,12 +10,10 @@ from pathlib import Path
 
 from flask import (
     Blueprint,
-    current_app,
     flash,
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_babel import get_locale
@@ -32,6 +30,7 @@ from community.stations.appeals.schemas import OUTCOME_LABELS, STATUS_LABELS
 from community.stations.schemas import CATEGORY_LABELS, QUALITY_LABELS
 from community.web.args import int_arg
 from community.web.context import actor, client_ip
+from community.web.downloads import private_file, upload_root
 from community.web.forms import errors_onto_form
 
 bp = Blueprint("appeals", __name__)
@@ -50,7 +49,7 @@ def _labels() -> dict:
 
 def _photo_root() -> Path:
     # Where the drop API stores photos (as the managers' photo page reads them).
-    return Path(current_app.config.get("UPLOAD_DIR") or current_app.instance_path) / "photos"
+    return upload_root("photos")
 
 
 @bp.route("/me/drops/<bigint:drop_id>/appeal", methods=["GET", "POST"])
@@ -81,9 +80,7 @@ def file(drop_id: int):
 def photo(drop_id: int):
     """The photo of one of the household's own drops (nobody else's)."""
     path = queries.my_photo(get_session(), account_id=current_user.id, drop_id=drop_id)
-    resp = send_from_directory(_photo_root(), path)
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return private_file("photos", path, cache="private, no-store")
 
 
 @bp.get("/manage/appeals")

@@ -18,7 +18,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_babel import get_locale
@@ -59,6 +58,7 @@ from community.stations.schemas import (
 from community.web import downloads
 from community.web.args import date_arg, int_arg
 from community.web.context import actor, client_ip
+from community.web.downloads import private_file, upload_root
 from community.web.forms import errors_onto_form
 
 bp = Blueprint("stations", __name__, url_prefix="/manage")
@@ -415,7 +415,7 @@ def regrade(drop_id: int):
 
 def photo_root() -> Path:
     """Where drop photos live (as the API stores them): <UPLOAD_DIR or instance>/photos."""
-    return Path(current_app.config.get("UPLOAD_DIR") or current_app.instance_path) / "photos"
+    return upload_root("photos")
 
 
 @bp.get("/drops/<bigint:drop_id>/photo")
@@ -423,10 +423,7 @@ def photo_root() -> Path:
 def photo(drop_id: int):
     """A drop's photo, for readers of the drop's community only."""
     path = manage_queries.drop_photo(get_session(), actor=actor(), drop_id=drop_id)
-    # send_from_directory refuses paths that leave the folder (safe_join) and 404s missing files.
-    resp = send_from_directory(photo_root(), path)
-    resp.headers["Cache-Control"] = "private, no-store"
-    return resp
+    return private_file("photos", path, cache="private, no-store")
 
 
 

@@ -21,7 +21,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
@@ -46,6 +45,7 @@ from community.volunteers.schemas import (
 from community.waste import CATEGORY_LABELS, QUALITY_LABELS
 from community.web.args import date_arg, int_arg
 from community.web.context import actor, client_ip
+from community.web.downloads import private_file, upload_root
 from community.web.forms import errors_onto_form
 
 bp = Blueprint("checkin", __name__, url_prefix="/steward")
@@ -72,7 +72,7 @@ def code_key() -> bytes:
 
 def photo_root() -> Path:
     """Where log photos live: <UPLOAD_DIR or instance>/supervision (next to drop photos)."""
-    return Path(current_app.config.get("UPLOAD_DIR") or current_app.instance_path) / "supervision"
+    return upload_root("supervision")
 
 
 def _labels() -> dict:
@@ -290,9 +290,7 @@ def log_photo(assignment_id: int, name: str):
     """One photo of a log, for its steward and the community's chiefs and managers."""
     path = queries.log_photo(get_session(), actor=actor(), assignment_id=assignment_id,
                              name=name)
-    resp = send_from_directory(photo_root(), path)
-    resp.headers["Cache-Control"] = "private, no-cache"
-    return resp
+    return private_file("supervision", path)
 
 
 # --- Managers ----------------------------------------------------------------------------
