@@ -30,6 +30,7 @@ from community.points.schemas import AdjustIn
 from community.stations.models import Drop
 from tests import builders
 from tests.shard_scope import text_unscoped, unscoped_tables
+from tests.statements import statements_sent
 
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 20, 8, 30, tzinfo=SH)  # a Friday, inside 07:00–09:00
@@ -38,22 +39,15 @@ NOW = datetime(2026, 11, 20, 8, 30, tzinfo=SH)  # a Friday, inside 07:00–09:00
 @contextmanager
 def recorded(app: Flask) -> Iterator[list[tuple[str, list[str]]]]:
     """(SQL, hot tables without their community) of every statement sent meanwhile."""
-    seen: list[tuple[str, list[str]]] = []
-
-    def hook(_conn: Any, _cursor: Any, statement: str, _params: Any, context: Any,
-             _many: bool) -> None:
+    def unscoped(statement: str, _params: Any, context: Any) -> tuple[str, list[str]]:
         compiled = getattr(context, "compiled", None)
         construct = getattr(compiled, "statement", None)
         bad = unscoped_tables(construct, statement) if construct is not None \
             else text_unscoped(statement)
-        seen.append((statement, bad))
+        return statement, bad
 
-    engine = get_engine(app)
-    event.listen(engine, "before_cursor_execute", hook)
-    try:
+    with statements_sent(get_engine(app), unscoped) as seen:
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", hook)
 
 
 def _check(seen: list[tuple[str, list[str]]], *, at_least: int) -> None:

@@ -45,6 +45,14 @@ def _post_report(client, world, st, photo: bytes | None = None, **fields):
     return client.post("/reports/new", data=data, content_type="multipart/form-data")
 
 
+def _filed_by_resident_a(client, world, st) -> int:
+    """Resident A files an overflow report with a photo at NOW; its id."""
+    builders.login(client, world.resident_a)
+    with clock.freeze(NOW):
+        resp = _post_report(client, world, st, jpeg())
+    return int(resp.headers["Location"].rsplit("/", 1)[-1])
+
+
 def test_report_handle_confirm_through_the_pages(client, session, world, place) -> None:
     st, chief = place
     builders.login(client, world.resident_a)
@@ -159,10 +167,7 @@ def test_board_overdue_list_and_deadlines_in_both_languages(client, session, wor
 
 def test_the_managers_dashboard_shows_the_on_time_rate(client, session, world, place) -> None:
     st, chief = place
-    builders.login(client, world.resident_a)
-    with clock.freeze(NOW):
-        resp = _post_report(client, world, st, jpeg())
-        report_id = int(resp.headers["Location"].rsplit("/", 1)[-1])
+    report_id = _filed_by_resident_a(client, world, st)
     client.post("/logout")
     builders.login(client, chief)
     with clock.freeze(datetime(2026, 11, 20, 10, 0, tzinfo=SH)):  # within the 4 hours
@@ -182,10 +187,7 @@ def test_the_managers_dashboard_shows_the_on_time_rate(client, session, world, p
 def test_a_resident_of_another_community_is_refused_on_every_route(client, session, world,
                                                                    place) -> None:
     st, _chief = place
-    builders.login(client, world.resident_a)
-    with clock.freeze(NOW):
-        resp = _post_report(client, world, st, jpeg())
-    report_id = int(resp.headers["Location"].rsplit("/", 1)[-1])
+    report_id = _filed_by_resident_a(client, world, st)
     client.post("/logout")
     builders.login(client, world.resident_b)
     for method, url in (("GET", f"/reports/{report_id}"),
@@ -238,10 +240,7 @@ def test_a_refused_report_with_a_photo_asks_for_the_photo_again(client, session,
 def test_the_handle_form_shows_both_errors_and_its_url_reloads_to_the_report(
         client, session, world, place) -> None:
     st, chief = place
-    builders.login(client, world.resident_a)
-    with clock.freeze(NOW):
-        resp = _post_report(client, world, st, jpeg())
-    report_id = int(resp.headers["Location"].rsplit("/", 1)[-1])
+    report_id = _filed_by_resident_a(client, world, st)
     client.post("/logout")
     builders.login(client, chief)
     bad = client.post(f"/reports/{report_id}/handle", content_type="multipart/form-data",
@@ -263,10 +262,7 @@ def test_an_escalated_report_names_both_deadlines_on_every_page(client, session,
     from community.reports import services as report_services
 
     st, chief = place
-    builders.login(client, world.resident_a)
-    with clock.freeze(NOW):
-        resp = _post_report(client, world, st, jpeg())
-    report_id = int(resp.headers["Location"].rsplit("/", 1)[-1])
+    report_id = _filed_by_resident_a(client, world, st)
     later = datetime(2026, 11, 21, 8, 0, tzinfo=SH)
     assert report_services.escalate_overdue(session, now=later) == 1
     session.commit()

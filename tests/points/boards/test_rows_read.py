@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import event, insert, select
+from sqlalchemy import insert, select
 from sqlmodel import Session, col
 
 from community.db import get_engine
@@ -28,6 +28,7 @@ from tests import builders
 from tests.points.boards.helpers import NOV
 from tests.points.boards.helpers import earn as _earn
 from tests.points.boards.helpers import household as _household
+from tests.statements import statements_sent
 
 NOISE_HOUSEHOLDS = 20
 NOISE_DAYS = 60  # entries per noise account
@@ -36,18 +37,8 @@ NOISE_DAYS = 60  # entries per noise account
 @contextmanager
 def _statements(app: Flask) -> Iterator[list[tuple[str, Any]]]:
     """(SQL, parameters) of every statement sent meanwhile."""
-    seen: list[tuple[str, Any]] = []
-
-    def hook(_conn: Any, _cursor: Any, statement: str, params: Any, _context: Any,
-             _many: bool) -> None:
-        seen.append((statement, params))
-
-    engine = get_engine(app)
-    event.listen(engine, "before_cursor_execute", hook)
-    try:
+    with statements_sent(get_engine(app), lambda sql, params, _context: (sql, params)) as seen:
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", hook)
 
 
 def _rows_read(plan: dict[str, Any]) -> int:
