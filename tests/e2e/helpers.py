@@ -53,7 +53,14 @@ def qr_texts(png: bytes) -> list[str]:
 
 
 def horizontal_overflow(page: Page) -> int:
-    """How many CSS pixels the page is wider than its viewport (0 when it fits)."""
+    """How many CSS pixels the page is wider than its viewport (0 when it fits).
+
+    Waits for the page's load event first: a layout read from the debugger protocol does not
+    wait for stylesheets still in flight, so a cached full-size photo measured before its
+    page's stylesheet arrived counted as overflow (a flaky 843 px in CI) although no reader
+    ever sees that frame (rendering waits for the stylesheets).
+    """
+    page.wait_for_load_state("load")
     return page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth")
 
