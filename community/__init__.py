@@ -70,7 +70,10 @@ def _init_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = _l("Please log in first.")
-    login_manager.session_protection = "strong"
+    # Flask-Login's own protection hashes the client address with the user agent: a phone
+    # moving from Wi-Fi to mobile data got a new address and was logged out mid-shift.
+    # `auth.sessions.check` binds the session to the browser (user agent) instead.
+    login_manager.session_protection = None
 
     @login_manager.user_loader
     def _load(user_id: str):

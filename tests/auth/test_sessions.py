@@ -210,3 +210,36 @@ def test_json_clients_get_401_not_a_redirect(client: FlaskClient, world: builder
     resp = client.get("/admin/accounts", headers={"Accept": "application/json"})
     assert resp.status_code == 401
     assert resp.get_json()["error"] == "unauthorized"
+
+
+def test_a_phone_changing_network_stays_logged_in(app: Flask, client: FlaskClient,
+                                                  world: builders.World) -> None:
+    """The session is bound to the browser, not to the address: Wi-Fi to mobile data (a new
+    REMOTE_ADDR, or a new X-Forwarded-For behind the proxy) keeps the steward logged in."""
+    builders.login(client, world.manager_a)
+    for address in ("10.1.2.3", "192.0.2.77"):
+        resp = client.get("/admin/accounts", environ_base={"REMOTE_ADDR": address})
+        assert resp.status_code == 200
+    resp = client.get("/admin/accounts", headers={"X-Forwarded-For": "198.51.100.9"})
+    assert resp.status_code == 200
+
+
+def test_a_cookie_copied_into_another_browser_is_ended(app: Flask, client: FlaskClient,
+                                                        world: builders.World) -> None:
+    builders.login(client, world.manager_a)
+    thief = _with_cookie(app, _cookie(client))
+    resp = thief.get("/admin/accounts", headers={"User-Agent": "Mozilla/5.0 (elsewhere)"})
+    assert resp.status_code == 302
+    page = thief.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "在其他浏览器中登录的会话不能在此使用" in page
+    assert _logged_in(client)  # the owner's own browser carries on
+
+
+def test_a_session_from_before_the_browser_binding_ends_once(app: Flask, client: FlaskClient,
+                                                              world: builders.World) -> None:
+    builders.login(client, world.manager_a)
+    with client.session_transaction() as sess:
+        del sess["_ua"]
+    assert not _logged_in(client)
+    builders.login(client, world.manager_a)
+    assert _logged_in(client)
