@@ -1,6 +1,6 @@
 """On a 390 px phone a resident reports an overflowing bin with a photo (the camera input),
-the station chief handles it with an after-photo, and the resident confirms the fix
-(issue 18, reports)."""
+the station chief handles it with an after-photo (picked with the page's own localised
+button), and the resident confirms the fix (issue 18, reports)."""
 from __future__ import annotations
 
 from io import BytesIO
@@ -72,8 +72,20 @@ def test_resident_reports_chief_handles_resident_confirms(
         page.get_by_test_id("handle-submit").click()  # no note, no photo: refused
         expect(page.locator(".has-error").first).to_be_visible()
         page.fill("#note", "已清运，加了一个桶")
-        page.get_by_test_id("handle-photo").set_input_files(
+        # The after-photo is picked with a button in the page's language (not the browser's
+        # "Choose File / No file chosen"), which names the chosen photo beside it.
+        button = page.get_by_test_id("handle-photo-button")
+        expect(button).to_have_text("选择照片")
+        expect(page.get_by_test_id("handle-photo-name")).to_have_text("未选择照片")
+        with page.expect_file_chooser() as chooser:
+            button.click()
+        assert not chooser.value.is_multiple()
+        chooser.value.set_files(
             {"name": "after.jpg", "mimeType": "image/jpeg", "buffer": _jpeg((40, 160, 60))})
+        expect(page.get_by_test_id("handle-photo-name")).to_have_text("after.jpg")
+        expect(page.get_by_test_id("handle-photo")).to_have_attribute("capture", "environment")
+        assert page.get_by_test_id("handle-photo").evaluate("(i) => i.files.length") == 1
+        assert horizontal_overflow(page) == 0
         page.get_by_test_id("handle-submit").click()
         expect(page.get_by_test_id("report-status")).to_have_attribute("data-status",
                                                                         "handled")
