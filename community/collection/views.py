@@ -103,9 +103,12 @@ UI_STRINGS = {
     "kg_negative": KG_NEGATIVE,
     "kg_rule": KG_RULE,
     "kg_needed": KG_NEEDED,
-    # A second pickup of the same station and category within 30 minutes (collect.js).
-    "repeat": _l("This station was collected at %(time)s. Record another pickup?"),
+    # A second pickup of the same station and category within 30 minutes: collect.js asks
+    # in the page's panel (collect.html #repeat-panel), naming the categories collected again.
+    "repeat": _l("This station's %(categories)s was already collected at %(time)s, less than "
+                 "%(minutes)s minutes ago."),
     "repeat_cancelled": _l("Not recorded: the earlier pickup stands."),
+    "list_sep": _l(", "),
     "bins_rule": BINS_RULE,
     "contaminated_rule": CONTAMINATED_RULE,
     "fix_fields": _l("Not saved: correct the marked fields."),

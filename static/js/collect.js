@@ -275,7 +275,8 @@
   // a second pickup of the same station and category is asked about before it is recorded
   // (a double tap or a re-save would count the bins and kg twice).
   // The server's list (config.recent: anyone's pickups when the page was loaded) adds those
-  // recorded from other phones.
+  // recorded from other phones. The server itself records every pickup it is sent (a
+  // re-sent one, same client id, once): the question is the collector's, asked here.
   const REPEAT_MINUTES = config.repeat_minutes || 30;
   const RECENT_KEY = "collector-recent-pickups";
   function recentPickups() {
@@ -287,40 +288,85 @@
       .sort((a, b) => a.at - b.at);
   }
   function stationKey() { return String(el.name.dataset.stationId || state.tag); }
-  function rememberPickup(lines) {
+  function rememberPickup(key, lines) {
     const at = Date.now();
-    const items = recentPickups().filter((i) => !(config.recent || []).includes(i)).concat(lines.map((l) => ({ station: stationKey(), category: l.category, at })));
+    const items = recentPickups().filter((i) => !(config.recent || []).includes(i)).concat(lines.map((l) => ({ station: key, category: l.category, at })));
     try { localStorage.setItem(RECENT_KEY, JSON.stringify(items)); } catch (e) { /* full: no check */ }
   }
-  function repeatOf(lines) {
+  // The latest earlier pickup of this station in one of these categories, with the
+  // categories collected again: null when none is that recent.
+  function repeatOf(key, lines) {
     const cats = new Set(lines.map((l) => l.category));
-    const seen = recentPickups().filter((i) => i.station === stationKey() && cats.has(i.category));
-    return seen.length ? seen[seen.length - 1] : null;
+    const seen = recentPickups().filter((i) => i.station === key && cats.has(i.category));
+    if (!seen.length) { return null; }
+    const again = [...new Set(seen.map((i) => i.category))];
+    return { at: seen[seen.length - 1].at, categories: again };
   }
   function hhmm(ms) {
     const d = new Date(ms);
     return String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
   }
 
+  // The repeat question, in the page (collect.html #repeat-panel, role="alertdialog"): the
+  // focus moves to it, the form is inert until it is answered, and the pickup it asks about
+  // (station and lines as they were when asked) waits in `asked` until "record anyway"
+  // records it or "cancel" (or Escape) drops it. No network needed: it works offline.
+  const ask = { panel: $("repeat-panel"), text: $("repeat-text"), yes: $("repeat-yes"),
+                no: $("repeat-no"), save: $("pickup-save") };
+  let asked = null;
+  function askRepeat(pickup, before) {
+    asked = pickup;
+    const names = before.categories.map((c) => L.categories[c] || c).join(L.ui.list_sep);
+    ask.text.textContent = L.ui.repeat.replace("%(categories)s", names)
+      .replace("%(time)s", hhmm(before.at)).replace("%(minutes)s", String(REPEAT_MINUTES));
+    say("info", "");
+    el.form.inert = true;
+    ask.panel.hidden = false;
+    ask.no.focus();
+  }
+  function closeRepeat() {
+    asked = null;
+    ask.panel.hidden = true;
+    el.form.inert = false;
+    ask.save.focus();
+  }
+  ask.yes.addEventListener("click", async () => {
+    const pickup = asked;
+    closeRepeat();
+    if (pickup) { await record(pickup); }
+  });
+  ask.no.addEventListener("click", () => {
+    closeRepeat();
+    say("info", L.ui.repeat_cancelled);   // the form keeps what was typed
+  });
+  ask.panel.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") { e.preventDefault(); ask.no.click(); }
+  });
+
   el.form.addEventListener("submit", async (e) => {
     e.preventDefault();
+    if (asked) { return; }   // answer "record again?" first
     if (!state.tag) { say("error", L.ui.no_station); return; }
     const read = readLines();
     if (read.errors) { showErrors(read.errors); say("error", L.ui.fix_fields); return; }
     clearErrors();
     if (read.error) { say("error", read.error); return; }
-    const before = state.editing ? null : repeatOf(read.lines);
-    if (before && !window.confirm(L.ui.repeat.replace("%(time)s", hhmm(before.at)))) {
-      say("info", L.ui.repeat_cancelled);
-      return;
-    }
-    const payload = { client_id: newClientId(), station_tag: state.tag,
-                      happened_at: new Date().toISOString(), lines: read.lines };
-    const note = el.form.elements.note.value.trim();
-    if (note) { payload.note = note; }
+    const pickup = { tag: state.tag, key: stationKey(), station: el.name.textContent,
+                     lines: read.lines, note: el.form.elements.note.value.trim() };
+    const before = state.editing ? null : repeatOf(pickup.key, pickup.lines);
+    if (before) { askRepeat(pickup, before); return; }
+    await record(pickup);
+  });
+
+  // Queue a pickup (then send it when online): `pickup` holds the station and lines read
+  // from the form, before any question was asked about them.
+  async function record(pickup) {
+    const payload = { client_id: newClientId(), station_tag: pickup.tag,
+                      happened_at: new Date().toISOString(), lines: pickup.lines };
+    if (pickup.note) { payload.note = pickup.note; }
     await queue.add({ client_id: payload.client_id, payload, created: Date.now(),
-                      meta: { station: el.name.textContent } });
-    rememberPickup(read.lines);
+                      meta: { station: pickup.station } });
+    rememberPickup(pickup.key, pickup.lines);
     // A refused pickup corrected in the form replaces its refused copy.
     if (state.editing) { await queue.removeFailed(state.editing); }
     state.editing = null;
@@ -338,7 +384,7 @@
     const refused = (await queue.failed()).find((i) => i.client_id === payload.client_id);
     if (refused) { await loadIntoForm(refused); return; }
     resetForm();
-  });
+  }
 
   async function refreshCount() { el.pending.textContent = String(await queue.count()); }
 

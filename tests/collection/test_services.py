@@ -58,6 +58,21 @@ def test_a_pickup_synced_twice_is_stored_once(session, scene, tmp_path) -> None:
     assert _count(session, CollectionLine) == 1
 
 
+def test_a_confirmed_repeat_within_the_window_is_recorded(session, scene, tmp_path) -> None:
+    """The "same station again within 30 minutes" question is the pickup page's (collect.js
+    asks; "record anyway" sends the pickup): the server records a second pickup of the same
+    station and category minutes later under its own client id, and a re-send of it once."""
+    _w, st, mine, _other = scene
+    first = _record(session, mine, h.pickup(h.token(session, st), MORNING), tmp_path)
+    body = h.pickup(h.token(session, st), MORNING + timedelta(minutes=5))
+    again = _record(session, mine, body, tmp_path)
+    resent = _record(session, mine, body, tmp_path)
+    assert (first.replay, again.replay, resent.replay) == (False, False, True)
+    assert first.id != again.id == resent.id
+    assert _count(session, Collection) == 2
+    assert _count(session, CollectionLine) == 2
+
+
 def test_on_time_follows_the_pickup_window(session, scene, tmp_path) -> None:
     _w, st, mine, _other = scene
     late = _record(session, mine, h.pickup(h.token(session, st), MORNING + timedelta(hours=1)),

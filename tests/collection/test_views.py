@@ -300,5 +300,9 @@ def test_pickup_page_lists_the_last_half_hours_pickups_for_the_repeat_question(
     config = json.loads(re.search(
         r'<script type="application/json" id="collect-config">(.*?)</script>', page, re.S)[1])
     assert config["repeat_minutes"] == 30
+    # The question is the page's script's, in the page (no browser confirm()); without
+    # JavaScript the page records nothing and says so.
+    assert 'role="alertdialog"' in page
+    assert "本页面需要 JavaScript 来记录收运" in page
     assert config["recent"] == [{"station": str(st.id), "category": "kitchen",
                                  "at": int(recent.timestamp() * 1000)}]

@@ -2,8 +2,11 @@
 the kg field (never saved as 0 kg); the contaminated bins and the photo show only once the
 contamination box is ticked, its label on one line; the photo buttons draw an inline SVG
 camera (no emoji) with their text centred; and a second pickup of the same station and
-category within 30 minutes is asked about before it is recorded."""
+category within 30 minutes is asked about before it is recorded, in an accessible in-page
+panel (no browser dialog): record anyway, or cancel."""
 from __future__ import annotations
+
+import re
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -105,38 +108,52 @@ def test_pickup_form_on_a_phone(browser: Browser, live_server: str, session: Ses
         assert [(x.category, x.bins, float(x.kg)) for x in _lines(session)] == [
             ("kitchen", 2, 60.0)]
 
-        # The same station and category again: asked first; "no" records nothing.
-        asked: list[str] = []
-
-        def answer(accept: bool):
-            def on_dialog(dialog) -> None:
-                asked.append(dialog.message)
-                (dialog.accept if accept else dialog.dismiss)()
-            return on_dialog
-
+        # The same station and category again: asked in the page (never a browser dialog),
+        # the focus on the panel's safe answer and the form inert meanwhile; "cancel" records
+        # nothing and keeps what was typed, as does Escape; "record anyway" records it.
+        dialogs: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        panel = page.get_by_test_id("repeat-panel")
         page.get_by_test_id("bins-kitchen").fill("1")
         page.get_by_test_id("kg-kitchen").fill("20")
-        handler = answer(False)
-        page.once("dialog", handler)
         _save(page)
+        expect(panel).to_be_visible()
+        expect(panel).to_have_attribute("role", "alertdialog")
+        expect(panel).to_have_accessible_name("再记录一次？")
+        expect(page.get_by_test_id("repeat-text")).to_have_text(re.compile(
+            r"^该投放点的厨余垃圾已于 \d\d:\d\d 收运过（不到 30 分钟前）。$"))
+        expect(page.get_by_test_id("repeat-no")).to_be_focused()
+        expect(page.get_by_test_id("repeat-no")).to_have_text("取消")
+        expect(page.get_by_test_id("repeat-yes")).to_have_text("仍然记录")
+        assert page.get_by_test_id("pickup-form").evaluate("(f) => f.inert") is True
+        assert horizontal_overflow(page) == 0
+        page.get_by_test_id("repeat-no").click()
+        expect(panel).to_be_hidden()
+        expect(page.get_by_test_id("pickup-save")).to_be_focused()
         expect(page.get_by_test_id("feedback")).to_have_text("未记录：之前的收运记录保持不变。")
-        assert len(asked) == 1
-        assert asked[0].startswith("该投放点已于 "), asked
-        assert asked[0].endswith("收运过，是否再记录一次收运？"), asked
+        expect(page.get_by_test_id("kg-kitchen")).to_have_value("20")
+        expect(page.get_by_test_id("pending-count")).to_have_text("0")
         assert len(_lines(session)) == 1
-        page.once("dialog", answer(True))
         _save(page)
+        expect(page.get_by_test_id("repeat-no")).to_be_focused()
+        page.keyboard.press("Escape")
+        expect(panel).to_be_hidden()
+        assert len(_lines(session)) == 1
+        _save(page)
+        page.get_by_test_id("repeat-yes").click()
+        expect(panel).to_be_hidden()
         expect(page.get_by_test_id("feedback")).to_have_text("收运已记录")
-        assert len(asked) == 2
-        assert len(_lines(session)) == 2
+        assert [(x.category, x.bins, float(x.kg)) for x in _lines(session)] == [
+            ("kitchen", 2, 60.0), ("kitchen", 1, 20.0)]
         # Another category of the same station is not a repeat: no question.
         page.get_by_test_id("bins-other").fill("1")
         page.get_by_test_id("kg-other").fill("30")
         _save(page)
         expect(page.get_by_test_id("kg-other")).to_have_value("")  # saved: the form is reset
         expect(page.get_by_test_id("feedback")).to_have_text("收运已记录")
-        assert len(asked) == 2
+        expect(panel).to_be_hidden()
         assert len(_lines(session)) == 3
+        assert dialogs == []
         assert horizontal_overflow(page) == 0
     finally:
         context.close()

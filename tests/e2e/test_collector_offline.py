@@ -1,9 +1,9 @@
 """A collector on a 390 px phone records a contaminated kitchen bin offline, with a photo;
 it waits in the phone's queue (through a reload served by the service worker) and syncs
-once, with its photo, when the phone is back online; its day list opens offline too. A
-negative weight is refused on the page next to its field (the form keeps what was typed,
-nothing is queued), and a queued pickup the server refuses stays listed as refused until
-it is edited and resent."""
+once, with its photo, when the phone is back online (the page's own repeat question comes
+up offline too); its day list opens offline too. A negative weight is refused on the page
+next to its field (the form keeps what was typed, nothing is queued), and a queued pickup
+the server refuses stays listed as refused until it is edited and resent."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -87,6 +87,16 @@ def test_contaminated_bin_recorded_offline_syncs_once(browser: Browser, live_ser
         expect(page.get_by_test_id("pending-count")).to_have_text("1")
         expect(page.get_by_test_id("net-status")).to_have_text("离线：收运记录已保存在本机。")
         assert _stored(session) == []
+        # Saved again offline: the page's own repeat question comes up with no network;
+        # cancelled, nothing more is queued.
+        page.get_by_test_id("bins-kitchen").fill("1")
+        page.get_by_test_id("kg-kitchen").fill("10")
+        page.get_by_test_id("pickup-save").click()
+        expect(page.get_by_test_id("repeat-text")).to_contain_text("厨余垃圾")
+        expect(page.get_by_test_id("repeat-no")).to_be_focused()
+        page.get_by_test_id("repeat-no").click()
+        expect(page.get_by_test_id("repeat-panel")).to_be_hidden()
+        expect(page.get_by_test_id("pending-count")).to_have_text("1")
         page.reload()  # still offline: the service worker serves the page and its scripts
         expect(page.locator("body[data-collect-ready='1']")).to_have_count(1)
         expect(page.get_by_test_id("pending-count")).to_have_text("1")
