@@ -9,7 +9,14 @@ from community.households import codes
 from community.households.models import HouseholdMember
 from community.inbox import services as notifications
 from tests import builders
-from tests.e2e.helpers import PHONE, log_in, qr_texts, switch_language, wait_until
+from tests.e2e.helpers import (
+    PHONE,
+    horizontal_overflow,
+    log_in,
+    qr_texts,
+    switch_language,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.real_db]
 
@@ -60,7 +67,7 @@ def test_resident_home_on_a_phone(browser: Browser, live_server: str, session: S
         wait_until(page, "el => el.complete && el.naturalWidth > 0", qr.element_handle())
         assert qr_texts(page.screenshot(full_page=True)) == [card.token]
 
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert horizontal_overflow(page) == 0
 
         # Tap targets (QA): the bar folds into one 44 px ☰ button, and every link and tool in
         # the menu, the inbox's buttons and the account page's checkbox rows are 44 px tall.
@@ -88,7 +95,7 @@ def test_resident_home_on_a_phone(browser: Browser, live_server: str, session: S
                ).to_be_visible()
         expect(page.get_by_test_id("household-address")).to_have_text("1栋1单元102室")
         assert "我的首页" not in page.content()
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert horizontal_overflow(page) == 0
 
         # The choice sticks across pages, and back to Chinese works too.
         page.reload()
@@ -101,6 +108,6 @@ def test_resident_home_on_a_phone(browser: Browser, live_server: str, session: S
         expect(page.get_by_role("heading", level=1)).to_have_text("我的积分")
         expect(page.get_by_test_id("points-balance")).to_have_text("0")
         expect(page.get_by_test_id("points-empty")).to_be_visible()
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert horizontal_overflow(page) == 0
     finally:
         context.close()

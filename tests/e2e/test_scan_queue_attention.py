@@ -19,7 +19,7 @@ from sqlmodel import Session
 from community import clock
 from community.households import codes
 from tests import builders
-from tests.e2e.helpers import PHONE, log_in, stored_drops, switch_language
+from tests.e2e.helpers import PHONE, horizontal_overflow, log_in, stored_drops, switch_language
 
 pytestmark = [pytest.mark.browser, pytest.mark.real_db]
 
@@ -63,7 +63,7 @@ def _type(page: Page, code: str) -> None:
 
 
 def _no_overflow(page: Page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert horizontal_overflow(page) == 0
 
 
 def test_a_refused_item_needs_attention_and_the_rest_sync(browser: Browser, live_server: str,

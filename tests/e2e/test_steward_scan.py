@@ -21,7 +21,14 @@ from community.households import codes
 from community.households import services as households_services
 from tests import builders
 from tests.e2e.fakecam import card_video
-from tests.e2e.helpers import PHONE, log_in, stored_drops, switch_language, wait_until
+from tests.e2e.helpers import (
+    PHONE,
+    horizontal_overflow,
+    log_in,
+    stored_drops,
+    switch_language,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.real_db]
 
@@ -79,7 +86,7 @@ def test_fake_camera_records_one_drop(browser_type: BrowserType,
         # The card stays in front of the camera: it must not be recorded again.
         page.wait_for_timeout(3000)
         expect(page.get_by_test_id("recent-item")).to_have_count(1)
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert horizontal_overflow(page) == 0
 
         drops = stored_drops(session)
         assert len(drops) == 1

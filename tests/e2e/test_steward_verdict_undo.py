@@ -15,7 +15,7 @@ from community import clock
 from community.households import codes
 from community.points import services as points_services
 from tests import builders
-from tests.e2e.helpers import PHONE, log_in, stored_drops
+from tests.e2e.helpers import PHONE, horizontal_overflow, log_in, stored_drops
 
 pytestmark = [pytest.mark.browser, pytest.mark.real_db]
 
@@ -74,7 +74,7 @@ def test_incorrect_with_reason_and_photo_then_undo(browser: Browser, live_server
             assert box is not None, testid
             assert box["y"] + box["height"] <= PHONE["height"], testid
         expect(page.get_by_test_id("recent-item").first).to_contain_text("照片", timeout=10_000)
-        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert horizontal_overflow(page) == 0
 
         # A correct drop of another household earns points; undo takes them back.
         page.get_by_test_id("short-code-input").fill(right)
