@@ -1,5 +1,6 @@
 """A steward's shift on a phone: sign up for a shift, check in by scanning the station's
-rotating code with the (fake) camera, scan a household, check out.
+rotating code with the (fake) camera, scan a household, check out, and add two photos to
+the shift's supervision log with the page's own multi-photo button.
 
 The live server runs on the real clock, so the station's window is built around the present
 hour and the camera shows the code of the present 30-second step (the server accepts it and
@@ -8,11 +9,13 @@ the one before, so the test has about 30 to 60 seconds to reach the scanner).
 from __future__ import annotations
 
 from datetime import timedelta
+from io import BytesIO
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from flask import Flask
+from PIL import Image
 from playwright.sync_api import BrowserType, expect
 from sqlmodel import Session, select
 
@@ -20,7 +23,7 @@ from community import clock
 from community.households import codes as card_codes
 from community.stations.models import Drop
 from community.volunteers.checkins import codes
-from community.volunteers.models import Shift, ShiftAssignment, Steward
+from community.volunteers.models import Shift, ShiftAssignment, Steward, SupervisionLog
 from community.volunteers.shifts import services as shifts_services
 from tests import builders
 from tests.e2e.fakecam import card_video
@@ -29,6 +32,16 @@ from tests.e2e.helpers import PHONE, horizontal_overflow, log_in
 pytestmark = [pytest.mark.browser, pytest.mark.real_db]
 
 SH = ZoneInfo("Asia/Shanghai")
+
+
+# Every photo of the log loaded (a broken image has no natural width).
+ALL_LOADED = "(imgs) => imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0)"
+
+
+def _png(colour: str) -> bytes:
+    buf = BytesIO()
+    Image.new("RGB", (40, 30), colour).save(buf, "PNG")
+    return buf.getvalue()
 
 
 def _assignments(session: Session) -> list[ShiftAssignment]:
@@ -131,7 +144,33 @@ def test_steward_signs_up_checks_in_by_camera_scans_and_checks_out(
             (household.id, world.steward_a.id)]
         page.goto(f"{live_server}/steward/assignments/{done.id}/log")
         expect(page.locator("body")).to_contain_text("1栋1单元101室")
+
+        # 5. Two photos on the log, picked at once with the page's own button (one file
+        # chooser taking several photos), saved and shown.
+        button = page.get_by_test_id("log-photos-button")
+        expect(button).to_have_text("选择照片")
+        expect(page.get_by_test_id("log-photos-name")).to_have_text("未选择照片")
+        with page.expect_file_chooser() as chooser:
+            button.click()
+        assert chooser.value.is_multiple()
+        chooser.value.set_files([
+            {"name": "bins.png", "mimeType": "image/png", "buffer": _png("red")},
+            {"name": "sign.png", "mimeType": "image/png", "buffer": _png("blue")}])
+        expect(page.get_by_test_id("log-photos-name")).to_have_text("已选择 2 张照片")
+        assert horizontal_overflow(page) == 0
+        with page.expect_navigation():
+            page.get_by_test_id("log-save").click()
+        shown = page.get_by_test_id("log-photo").locator("img")
+        expect(shown).to_have_count(2)
+        assert shown.evaluate_all(ALL_LOADED)
+        assert horizontal_overflow(page) == 0
         context.close()
     finally:
         browser.close()
     assert errors == []
+    (log,) = session.exec(select(SupervisionLog)).all()
+    session.commit()
+    assert log.assignment_id == done.id
+    assert len(log.photos) == 2
+    root = Path(app.config["UPLOAD_DIR"]) / "supervision"
+    assert all((root / p).is_file() for p in log.photos)
