@@ -6,7 +6,8 @@ been reversed: penalties, redemptions, refunds, adjustments and expiry never mov
 Every query is grouped in SQL and reaches the ledger through ix_ledger_entry_account_day
 (account_id, local_date), one month range per account. A page reads its community's month
 once (`community_points`: one row per household) and ranks households and buildings from it
-in Python; a street's or district's community ranking is shared for a few minutes.
+in Python; residents' pages share a community's list for a minute (their own household read
+fresh on top), and a street's or district's community ranking for a few minutes.
 
 Rooms are always masked ("3栋2单元**1室"). A household that opted out (household.honour_opt_out)
 never appears on a board; only its own members see its rank. Building and community averages
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any, TypeVar
@@ -238,6 +239,43 @@ def community_points(session: Session, *, community_id: int,
             for i, b, u, r, st, o, p in rows]
 
 
+def household_points(session: Session, *, community_id: int, household_id: int,
+                     month: Month) -> int:
+    """One household's earnings of the month (the measure of `community_points`, for one
+    account: one range of the (account_id, local_date) index)."""
+    return int(session.execute(
+        select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+        .select_from(PointsAccount)
+        .join(LedgerEntry, and_(col(LedgerEntry.account_id) == PointsAccount.id,
+                                *_in_month(month)))
+        .where(col(PointsAccount.community_id) == community_id,
+               col(PointsAccount.household_id) == household_id)).scalar_one())
+
+
+# Every resident's board page reads its community's month of earnings (a community of 3,000
+# households: ~180,000 entries by the end of a month). Residents' pages share that list for
+# BOARD_TTL_SECONDS per process, and each page reads its own household fresh on top
+# (`resident_board`): one's own drop shows in one's points and rank at once, the other
+# households' within a minute. Managers' boards always read the month afresh.
+BOARD_TTL_SECONDS = 60.0
+_boards: dict[tuple[str, int, str], tuple[float, list[HouseholdPoints]]] = {}
+
+
+def cached_community_points(session: Session, *, community_id: int,
+                            month: Month) -> list[HouseholdPoints]:
+    """`community_points`, reused for BOARD_TTL_SECONDS within this process."""
+    key = (str(session.get_bind().engine.url), community_id, month.key)
+    now = time.monotonic()
+    hit = _boards.get(key)
+    if hit is not None and now - hit[0] < BOARD_TTL_SECONDS:
+        return hit[1]
+    rows = community_points(session, community_id=community_id, month=month)
+    if len(_boards) > 1000:  # a bound, not an LRU (as `_rankings`)
+        _boards.clear()
+    _boards[key] = (now, rows)
+    return rows
+
+
 def top_of(households: Sequence[HouseholdPoints], limit: int = RESIDENT_TOP) -> TopBoard:
     """The best households on the board, masked (pure; see `top_households`)."""
     board = sorted((h for h in households if h.on_board),
@@ -367,8 +405,9 @@ def cached_community_ranking(session: Session, *, parent: Area, month: Month) ->
 
 
 def forget_rankings() -> None:
-    """Empty the ranking cache (tests; ids repeat across test databases)."""
+    """Empty the ranking and board caches (tests; ids repeat across test databases)."""
     _rankings.clear()
+    _boards.clear()
 
 
 # --- Pages ---------------------------------------------------------------------------------
@@ -418,8 +457,11 @@ def resident_board(session: Session, *, account_id: int, household_id: int | Non
     ranking = cached_community_ranking(session, parent=street, month=month) if street else []
     own = next((r for r in ranking if r.key == str(community.id)), None)
     choices = [(pk(h), households_services.address_label(h)) for h in households]
-    points = community_points(session, community_id=pk(community),
-                              month=month)
+    fresh = household_points(session, community_id=pk(community), household_id=pk(hh),
+                             month=month)
+    points = [replace(h, points=fresh) if h.household_id == hh.id else h
+              for h in cached_community_points(session, community_id=pk(community),
+                                               month=month)]
     return ResidentBoard(
         choices=choices if len(households) > 1 else [],
         household=hh, address=households_services.address_label(hh), community=community,
@@ -489,7 +531,7 @@ def manager_board(session: Session, *, actor: policy.Actor, community_id: int | 
 
 __all__ = ["GroupRow", "HouseholdPoints", "HouseholdRow", "ManagerBoard", "Month", "MyRank",
            "ResidentBoard", "TopBoard", "building_label", "building_ranking", "buildings_of",
-           "cached_community_ranking", "community_points", "community_ranking",
-           "competition_ranks", "forget_rankings", "household_rank", "local_month",
-           "manager_board", "mask_room", "rank_of", "resident_board", "top_households",
-           "top_of"]
+           "cached_community_points", "cached_community_ranking", "community_points",
+           "community_ranking", "competition_ranks", "forget_rankings", "household_points",
+           "household_rank", "local_month", "manager_board", "mask_room", "rank_of",
+           "resident_board", "top_households", "top_of"]

@@ -248,3 +248,47 @@ def test_residents_and_stewards_cannot_open_the_manager_board(client: FlaskClien
         builders.login(client, acct)
         status, _page = _get(client, f"/manage/board?community_id={world.a.id}")
         assert status == 403
+
+
+def _board_points(page: str) -> dict[str, str]:
+    """Masked room → points, as the board's rows show them."""
+    rows = page.split('data-testid="board-row"')[1:]
+    return {m.group(1): m.group(2) for row in rows
+            if (m := re.search(r"(\d栋\d单元\*\*\d室).*?(\d+)</", row, re.S))}
+
+
+def test_residents_share_the_board_for_a_minute_their_own_points_are_fresh(
+        app, client: FlaskClient, session: Session, ranked, monkeypatch) -> None:
+    """A community's month is read once for the residents' pages of the next minute; each
+    page reads its own household on top, so one's own drop shows at once and a neighbour's
+    within BOARD_TTL_SECONDS."""
+    from community.points.boards import queries as boards
+    from tests.statements import statements_sent
+
+    world, _opted, _idle, _gone = ranked
+    h1, h2, _h3 = world.households_a
+    _member(session, h1, world.resident_a.id)
+    neighbour = builders.account(session, "resident", world.a, phone="13900000042")
+    _member(session, h2, neighbour.id)
+    other = app.test_client()
+    builders.login(client, world.resident_a)
+    builders.login(other, neighbour)
+    _get(client, "/me/board")  # fills the community's list
+    engine = session.get_bind().engine
+    with statements_sent(engine, lambda sql, _p, _c: sql) as sent:
+        _status, page = _get(other, "/me/board")
+    ledger = [sql for sql in sent if "ledger_entry" in sql]
+    assert len(ledger) == 1
+    assert "GROUP BY" not in ledger[0]  # its own household only
+    assert _board_points(page)["1栋1单元**1室"] == "6"
+
+    _earn(session, h1, date(2026, 11, 20), "kitchen")  # +2 for household 101
+    _status, mine = _get(client, "/me/board")
+    assert 'data-testid="board-my-points">8</span>' in mine  # at once, for its own members
+    assert _board_points(mine)["1栋1单元**1室"] == "8"
+    _status, theirs = _get(other, "/me/board")
+    assert _board_points(theirs)["1栋1单元**1室"] == "6"  # the shared list, still fresh enough
+    later = boards.time.monotonic() + boards.BOARD_TTL_SECONDS + 1
+    monkeypatch.setattr(boards.time, "monotonic", lambda: later)
+    _status, theirs = _get(other, "/me/board")
+    assert _board_points(theirs)["1栋1单元**1室"] == "8"
