@@ -6,9 +6,11 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Flask
+from flask_babel import force_locale
 from sqlmodel import Session, select
 
 from community.auth import services as auth_services
+from community.inbox import texts
 from community.inbox.models import Notification
 from community.points import services
 from community.points.rewards import services as rewards
@@ -85,6 +87,20 @@ def test_a_ready_message_of_a_cancelled_redemption_says_it_was_cancelled(
     session.commit()
     builders.login(client, world.resident_a)
     page = client.get("/me/inbox").get_data(as_text=True)
-    assert kept.pickup_code in page
+    # The code grouped as the redemption page, the steward's desk and the QR page show it
+    # ("ABCDE-FGHJK"), never the bare ten characters (QA: the inbox said 7ZG2G7WU5C).
+    grouped = f"{kept.pickup_code[:5]}-{kept.pickup_code[5:]}"
+    assert grouped in page
+    assert kept.pickup_code not in page
     assert cancelled.pickup_code not in page  # no pickup code of a cancelled redemption
+    assert cancelled.pickup_code[:5] not in page
+    # The text message (inbox.jobs.send_sms words it the same way, in English too).
+    ready = session.exec(select(Notification).where(
+        Notification.account_id == world.resident_a.id, Notification.kind == "reward_ready",
+        Notification.link == f"/me/rewards/redemptions/{kept.id}")).one()
+    session.commit()
+    with app.test_request_context(), force_locale("en"):
+        text = texts.render(ready.kind, ready.params, texts.resolve(session, [ready])[ready.id])
+    assert text == (f"Your reward 鸡蛋 10个 is ready for pickup. Show the pickup code "
+                    f"{grouped} at the station.")
     assert "兑换已取消" in page

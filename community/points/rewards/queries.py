@@ -271,18 +271,24 @@ def manager_picture(session: Session, *, actor: policy.Actor, item_id: int) -> s
 def reward_note_states(session: Session,
                        notes: Sequence[Notification]) -> dict[int, dict[str, Any]]:
     """The inbox resolver of "reward ready" messages: the redemption's state now (a message
-    sent when it was ready still shows, and says so when it was cancelled or picked up)."""
+    sent when it was ready still shows, and says so when it was cancelled or picked up), and
+    its pickup code grouped as every page shows it ("ABCDE-FGHJK"; stored bare)."""
     ids = {int(tail) for n in notes if (tail := (n.link or "").rsplit("/", 1)[-1]).isdigit()}
-    if not ids:
-        return {}
     status = dict(session.execute(select(col(Redemption.id), col(Redemption.status))
-                                  .where(col(Redemption.id).in_(sorted(ids)))).all())
+                                  .where(col(Redemption.id).in_(sorted(ids)))).all()) if ids else {}
     out: dict[int, dict[str, Any]] = {}
     for n in notes:
+        if n.id is None:
+            continue
+        extra: dict[str, Any] = {}
+        if code := str((n.params or {}).get("code") or "").replace("-", ""):
+            extra["code"] = format_pickup(code)
         tail = (n.link or "").rsplit("/", 1)[-1]
         state = status.get(int(tail)) if tail.isdigit() else None
-        if n.id is not None and state == "cancelled":
-            out[n.id] = {"redemption_status": state, "as_kind": "reward_cancelled"}
-        elif n.id is not None and state == "handed_over":
-            out[n.id] = {"redemption_status": state}
+        if state == "cancelled":
+            extra |= {"redemption_status": state, "as_kind": "reward_cancelled"}
+        elif state == "handed_over":
+            extra["redemption_status"] = state
+        if extra:
+            out[n.id] = extra
     return out
