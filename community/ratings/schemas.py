@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
 from flask_babel import lazy_gettext as _l
-from pydantic import StringConstraints, model_validator
+from pydantic import StringConstraints, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from community.ratings import policy as rating_policy
-from community.schemas import InputModel, Say, fail
+from community.schemas import RULE, InputModel, Say, fail
 
 
 class Level(StrEnum):
@@ -77,12 +79,40 @@ def _policy_words(field: str) -> Any:
     return _l("This value is not valid.")
 
 
+def _percent(fraction: float) -> str:
+    """A threshold as the form shows it (0.855 → '85.5')."""
+    return f"{Decimal(str(fraction)) * 100:.2f}".rstrip("0").rstrip(".")
+
+
+def _star_not_stricter(data: Mapping[str, Any]) -> dict[str, Any]:
+    """{"star.<metric>": words} for each metric both levels check where star's threshold is
+    easier to meet than compliant's (star is compliant and more, DOMAIN.md "Default rating
+    policy"; a star threshold below the compliant one would be a dead letter at best)."""
+    compliant = {t["metric"]: t for t in data["compliant"]}
+    out: dict[str, Any] = {}
+    for star in data["star"]:
+        base = compliant.get(star["metric"])
+        if base is None or base["op"] != star["op"]:
+            continue  # a metric only star checks (or a direction star flips) has no pair
+        if star["op"] == ">=" and star["value"] < base["value"]:
+            out[f"star.{star['metric']}"] = _l(
+                "A star threshold cannot be easier than the compliant one: enter at least "
+                "%(value)s%%.", value=_percent(base["value"]))
+        elif star["op"] == "<=" and star["value"] > base["value"]:
+            out[f"star.{star['metric']}"] = _l(
+                "A star threshold cannot be easier than the compliant one: enter at most "
+                "%(value)s%%.", value=_percent(base["value"]))
+    return out
+
+
 class PolicyIn(InputModel):
     """A rating policy's params: the data minimum and the thresholds of compliant and star.
 
     The rules are `rating_policy.problems` (the pure module that also checks stored params),
     run before the fields are read, so a refusal names the exact threshold
-    ("compliant.accuracy") as before.
+    ("compliant.accuracy") as before; then, on well-formed params, every threshold pair
+    (a metric both levels check) where star is easier than compliant is refused, each on
+    its star field.
     """
 
     min_active_households: int
@@ -97,6 +127,11 @@ class PolicyIn(InputModel):
                                             if k in POLICY_FIELDS})
             if wrong:
                 raise fail(wrong[0], _policy_words(wrong[0]))
+            looser = _star_not_stricter(data)
+            if looser:
+                raise ValidationError.from_exception_data("input", [InitErrorDetails(
+                    type=PydanticCustomError(RULE, "{text}", {"text": words}),
+                    loc=(name,), input=None) for name, words in looser.items()])
         return data
 
     def params(self) -> dict[str, Any]:

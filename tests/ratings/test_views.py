@@ -206,6 +206,11 @@ def test_policy_page_simulates_then_publishes(client, session: Session, scene: S
                        data=_form(compliant_accuracy="101"))
     assert resp.status_code == 422
     assert "请输入 0 到 100 之间的百分数" in resp.get_data(as_text=True)
+    # Star accuracy 80% under compliant 90% (the QA case): refused on the star field.
+    resp = client.post(f"/manage/ratings/policy?area_id={w.city.id}",
+                       data=_form(compliant_accuracy="90", star_accuracy="80"))
+    assert resp.status_code == 422
+    assert "星级门槛不能比达标门槛更宽松：请填写不低于 90% 的值。" in resp.get_data(as_text=True)
     resp = client.post(f"/manage/ratings/policy?area_id={w.city.id}",
                        data=_form(effective_month="2026-11"))
     assert resp.status_code == 422
