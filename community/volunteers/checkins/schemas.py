@@ -1,6 +1,6 @@
 """The check-in pages' input models: the one place the supervision log's field rules live.
 
-`LogIn` is a steward's log of one shift: whole-number counts (0 or more; an empty box is 0),
+`LogIn` is a steward's log of one shift: whole-number counts (0 to a cap; an empty box is 0),
 one count per incident code (`models.INCIDENTS`), a short note, and the stored photos to
 remove. Whose log it is, whether it is still open and the photos themselves are checked by
 `services.save_log`.
@@ -19,7 +19,14 @@ MAX_COUNT = 10_000  # residents guided, drops corrected
 MAX_INCIDENTS = 1000  # of one kind, in one shift
 MAX_NOTE = 1000
 
-WHOLE = _l("Enter a whole number, 0 or more.")
+
+
+def _say_range(high: int) -> Say:
+    """The words of a count from 0 to `high`, for every error, a number past the database's
+    integer (99999999999, `int_range`) included: the range that applies, not just "0 or
+    more", which a steward typing 5000 into a box capped at 1000 could not act on."""
+    words = _l("Enter a whole number from %(low)s to %(high)s.", low=0, high=high)
+    return Say(words, by_type={"int_range": words})
 
 
 def _empty_is_zero(value: Any) -> Any:
@@ -27,9 +34,9 @@ def _empty_is_zero(value: Any) -> Any:
 
 
 Count = Annotated[int, BeforeValidator(_empty_is_zero), Field(strict=True, ge=0, le=MAX_COUNT),
-                  Say(WHOLE)]
+                  _say_range(MAX_COUNT)]
 IncidentCount = Annotated[int, BeforeValidator(_empty_is_zero),
-                          Field(strict=True, ge=0, le=MAX_INCIDENTS), Say(WHOLE)]
+                          Field(strict=True, ge=0, le=MAX_INCIDENTS), _say_range(MAX_INCIDENTS)]
 
 
 class LogIn(InputModel):

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from flask import Flask
+from flask_babel import force_locale
 
 from community.errors import InvalidInput
 from community.volunteers.checkins.schemas import MAX_COUNT, MAX_INCIDENTS, LogIn
@@ -35,3 +37,16 @@ def test_counts_are_whole_numbers_in_range() -> None:
     assert _field(drops_corrected="3") == "drops_corrected"
     assert _field(residents_guided=False) == "residents_guided"
     assert _field(incidents={"late_drop": 1}) == "incidents"  # one field per code, no mapping
+
+
+@pytest.mark.parametrize(("values", "field", "words"), [
+    ({"incident_dumping": 5000}, "incident_dumping", "Enter a whole number from 0 to 1000."),
+    ({"residents_guided": 99999999999}, "residents_guided",
+     "Enter a whole number from 0 to 10000."),
+    ({"drops_corrected": -1}, "drops_corrected", "Enter a whole number from 0 to 10000."),
+])
+def test_a_count_out_of_range_names_the_range(app: Flask, values: dict, field: str,
+                                              words: str) -> None:
+    with app.test_request_context(), force_locale("en"), pytest.raises(InvalidInput) as err:
+        LogIn.parse(**values)
+    assert str(err.value.details["fields"][field]) == words

@@ -270,7 +270,14 @@ def test_log_form_refusals(client: FlaskClient, session: Session, post: bc.Post,
     url = f"/steward/assignments/{post.assignment.id}/log"
     resp = client.post(url, data={"residents_guided": "-3", "drops_corrected": "1"})
     assert resp.status_code == 422
-    assert "请填写 0 或更大的整数" in resp.get_data(as_text=True)
+    assert "请输入 0 到 10000 之间的整数。" in resp.get_data(as_text=True)
+    # Over the cap (QA: 5000 incidents, 99999999999 residents): the message names the range.
+    resp = client.post(url, data={"incident_dumping": "5000"})
+    assert resp.status_code == 422
+    assert "请输入 0 到 1000 之间的整数。" in resp.get_data(as_text=True)
+    resp = client.post(url, data={"residents_guided": "99999999999"})
+    assert resp.status_code == 422
+    assert "请输入 0 到 10000 之间的整数。" in resp.get_data(as_text=True)
     resp = client.post(url, data={"residents_guided": "1",
                                   "photos": [(io.BytesIO(b"%PDF-1.4 fake"), "x.png")]},
                        content_type="multipart/form-data")
