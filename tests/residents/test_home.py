@@ -139,7 +139,21 @@ def test_pending_request_gives_no_card(client, session: Session, world: builders
          with_code=False)
     builders.login(client, world.resident_a)
     assert client.get("/me/card.svg").status_code == 404
-    assert 'data-testid="pending-notice"' in client.get("/me/").get_data(as_text=True)
+    # One state (QA: the home said "waiting for review" and also "your account is not linked
+    # to a household yet… Join my household"): the wait, and that a slip may be used meanwhile.
+    page = client.get("/me/").get_data(as_text=True)
+    assert 'data-testid="pending-notice"' in page
+    assert "正在等待社区管理员审核" in page
+    assert 'data-testid="no-household"' not in page
+    assert "还没有绑定住户" not in page
+    assert 'data-testid="link-button"' not in page
+    assert "有加入凭证或家人的邀请？现在就可以用它加入，无需等待审核。" in page
+    assert '<a href="/me/join" class="tap-link" data-testid="link-another">我有加入码</a>' in page
+    to_english(client, "/me/")
+    page = client.get("/me/").get_data(as_text=True)
+    assert "is waiting for the community manager" in page
+    assert "not linked to a household yet" not in page
+    assert "You can join with it now, without waiting." in page
 
 
 def test_revoked_card_disappears_and_the_new_one_shows(client, session: Session,

@@ -114,7 +114,10 @@ def test_approval_flow(client, session: Session, world: builders.World) -> None:
     home = client.get("/me/").get_data(as_text=True)
     assert "申请已提交，请等待社区管理员审核。" in home
     assert "您绑定 1栋1单元102室（玉龙社区）的申请正在等待社区管理员审核。" in home
-    assert 'data-testid="link-button"' in home
+    # Waiting, not also "not linked yet… Join my household": a plain link to use a slip.
+    assert 'data-testid="no-household"' not in home
+    assert 'data-testid="link-button"' not in home
+    assert 'data-testid="link-another"' in home
     assert client.get("/me/card.svg").status_code == 404
     [member] = members(session, hh.id)
     assert member.status == "pending"
