@@ -67,10 +67,8 @@ class RankItem:
 
     @property
     def change(self) -> float | None:
-        """The headline figure's change since last month."""
-        if self.value is None or self.previous is None:
-            return None
-        return self.value - self.previous
+        """The headline figure's change since last month, as shown (`rules.shown_change`)."""
+        return rules.shown_change(self.value, self.previous)
 
 
 @dataclass(frozen=True)

@@ -99,10 +99,9 @@ class Figure:
 
     @property
     def change(self) -> float | None:
-        """Month-on-month change (a difference of fractions; None when either is missing)."""
-        if self.value is None or self.previous is None:
-            return None
-        return self.value - self.previous
+        """Month-on-month change of the figures as shown (`rules.shown_change`: the
+        difference of the rounded percentages, as a fraction; None when either is missing)."""
+        return dashboard_rules.shown_change(self.value, self.previous)
 
     @property
     def lower_is_better(self) -> bool:

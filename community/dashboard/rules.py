@@ -8,6 +8,10 @@
   when it misses by at most 5 percentage points, "below" (red) when it misses by more, "na"
   when the value (or the target) is not available. Lower-is-better figures (out-of-window
   rate) mirror it.
+- A month-on-month change (`shown_change`) is the difference of the two figures as the page
+  shows them (each a percentage rounded to one decimal), so "88.3% · last month 88.3%"
+  reads "0.0 pp", never "-0.1 pp": a reader can check the change against the figures. The
+  exact difference (-0.06 points) is not shown; a 0.1-point step is the page's precision.
 - A partial day (`split_partial`): a daily trend ends at today (never the month's end); today
   is drawn apart from the finished days (a dashed segment from yesterday, "as of 09:12"), and
   a day with no drop yet is a gap, never a 0 % collapse.
@@ -17,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 from community.ratings.policy import METRIC_OPS, Policy
 
@@ -28,6 +33,21 @@ PLAN_TARGETS: Mapping[str, float] = {
     "compliant_coverage": 1.0, "on_time_rate": 0.99,
 }
 LOWER_IS_BETTER = frozenset({"out_of_window_rate"})
+
+
+def shown_percent(value: float) -> Decimal:
+    """A rate as the dashboards show it: a percentage to one decimal (the `pct` macro's
+    '%.1f' of value × 100, the same rounding)."""
+    return Decimal(f"{value * 100:.1f}")
+
+
+def shown_change(value: float | None, previous: float | None) -> float | None:
+    """The change from `previous` to `value` as the page shows it: the difference of the two
+    shown (rounded) percentages, as a fraction (-0.001 for "-0.1 pp"); None when either is
+    missing."""
+    if value is None or previous is None:
+        return None
+    return float(shown_percent(value) - shown_percent(previous)) / 100
 
 
 @dataclass(frozen=True)

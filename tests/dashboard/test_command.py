@@ -101,7 +101,7 @@ def test_a_district_pools_its_communities(session: Session, world: builders.Worl
     assert {r.status for r in view.ranking} == {"provisional"}
     # The movers are communities, from their ratings: A rose from 50 % to 66.7 %.
     assert [r.area_id for r in view.improved] == [world.a.id]
-    assert view.improved[0].change == pytest.approx(2 / 3 - 0.5)
+    assert view.improved[0].change == pytest.approx(0.167)  # 66.7% − 50.0%, as shown
 
 
 def test_the_trend_from_rollups_and_ratings_equals_the_exact_month(

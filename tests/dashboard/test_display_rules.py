@@ -25,14 +25,23 @@ SH = ZoneInfo("Asia/Shanghai")
 
 @pytest.mark.parametrize(("previous", "value", "expected"), [
     (0.5, 0.49996, "0.0 个百分点"), (0.5, 0.50004, "0.0 个百分点"), (0.5, 0.6, "+10.0 个百分点"),
+    # The change is the difference of the shown figures: 88.3% then 88.3% is 0.0 (QA saw
+    # -0.1 from -0.08 points); 50.0% then 50.1% is +0.1 although it rose 0.02 points.
+    (0.8834, 0.8826, "0.0 个百分点"), (0.50049, 0.50051, "+0.1 个百分点"),
+    (0.8826, 0.8874, "+0.4 个百分点"),  # 88.3% → 88.7% (the exact 0.48 would read +0.5)
 ])
 def test_an_unchanged_month_reads_zero_without_a_sign(app: Flask, previous, value,
                                                       expected) -> None:
     with app.test_request_context(), force_locale("zh"):
         macros = app.jinja_env.get_template("dashboard/_macros.html").make_module()
         html = str(macros.change(Figure("accuracy", value, previous)))
+        card = str(macros.kpi(Figure("accuracy", value, previous), "准确率"))
     assert f">{expected}<" in html
     assert "-0.0" not in html
+    # The card's own figures agree with the change it shows.
+    shown = [float(card.split(f'data-testid="{k}">')[1].split("%")[0])
+             for k in ("figure-value", "figure-previous")]
+    assert f"{shown[0] - shown[1]:+.1f}".replace("+0.0", "0.0").replace("-0.0", "0.0") in card
 
 
 def test_the_coverage_card_is_coloured_like_its_kpi(client, session: Session,
