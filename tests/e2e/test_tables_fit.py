@@ -1,11 +1,19 @@
-"""No page scrolls sideways and no table is wider than its box, at 390, 1280 and 1920 px:
-every HTML page of the route table, generated from `app.url_map` (GET routes, the test
-world's ids filled in), visited by the role that uses it.
+"""No page scrolls sideways and no table is wider than its box, at 390 and 1280 px (and so
+at 1920 px: `test_wider_screens_lay_out_as_1280`): every HTML page of the route table,
+generated from `app.url_map` (GET routes, the test world's ids filled in), visited by the
+role that uses it.
 
-One browser page per role is reused for its URLs: loaded at 1280 px, then resized to 1920
-and 390 px (no reload: the layout follows the viewport). A page that looks too wide right
-after a resize is loaded again at that width before it counts (a chart's debounced redraw
-may not have run yet). A 500 fails the test.
+One browser page per role is reused for its URLs: each page is loaded at the width the
+previous one ended at, measured, then resized to the other width (no reload: the layout
+follows the viewport), so one resize a page. A page that looks too wide right after a resize
+is loaded again at that width before it counts (a chart's debounced redraw may not have run
+yet). A 500 fails the test.
+
+1920 px is not measured in the browser: what lays out wider than 1280 px is what only a
+viewport above 1280 px can change, and `test_wider_screens_lay_out_as_1280` checks that
+nothing does (no media query above 1280 px, no length in viewport units without a fixed cap,
+no script reading the window's size), so a 1920 px page is its 1280 px page with wider
+margins (the content is at most 1200 px: `.container`).
 
 Every GET HTML route is measured by a role that may open it: by default the role whose URL
 prefix it starts with (`ROLES`), else the roles `OWNERS` names (a chief's station pages, a
@@ -26,7 +34,9 @@ Skipped routes (`SKIP_ENDPOINTS`, `NOT_HTML`, `SKIP_WORDS`), because they cannot
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -50,7 +60,7 @@ from tests.residents.helpers import link
 from tests.volunteers.hours.builders import worked
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-SIZES = ((1280, 900), (1920, 1080), (390, 844))
+SIZES = ((1280, 900), (390, 844))  # 1920 px lays out as 1280: test_wider_screens_lay_out_as_1280
 NOT_HTML = (".png", ".svg", ".pdf", ".csv", ".xlsx", ".json", ".ics", ".js")
 SKIP_ENDPOINTS = {
     "static", "api.docs", "api.csrf_token", "api.openapi_document", "api.list_stations",
@@ -202,22 +212,24 @@ def test_no_page_scrolls_sideways(role: str, app: Flask, browser: Browser, live_
         ids = _world_ids(session, world)
         assert set(ids) >= ID_NAMES
         urls = urls_of(app, role, ids)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        sizes = list(SIZES)
+        width, height = sizes[0]
+        context = browser.new_context(viewport={"width": width, "height": height})
         page = context.new_page()
         problems: list[str] = []
         try:
             if login:
                 log_in(page, live_server, login, builders.PASSWORD)
             for url in urls:
-                page.set_viewport_size({"width": 1280, "height": 900})
+                # Loaded at the width the previous page ended at (sizes[0]).
                 resp = page.goto(live_server + url, wait_until="load")
                 status = resp.status if resp else 0
                 if status != 200 or page.url.split("?")[0] != live_server + url.split("?")[0]:
                     # This role is the one that should see it: refused or sent away is a gap.
                     problems.append(f"{url}: not measured ({status}, at {page.url})")
                     continue
-                for width, height in SIZES:
-                    if width != 1280:  # loaded at 1280: measured as it is
+                for i, (width, height) in enumerate(sizes):
+                    if i:  # the first width is the one the page was loaded at
                         page.set_viewport_size({"width": width, "height": height})
                         page.evaluate(FRAMES)
                     found = page.evaluate(CHECK)
@@ -225,8 +237,71 @@ def test_no_page_scrolls_sideways(role: str, app: Flask, browser: Browser, live_
                         page.reload(wait_until="load")
                         found = page.evaluate(CHECK)
                     problems += [f"{url} @{width}: {p}" for p in found]
+                sizes.reverse()  # the next page starts at the width this one ended at
         finally:
             context.close()
     print(f"{role}: {len(urls)} pages visited")  # noqa: T201
     assert urls
     assert problems == []
+
+
+ROOT = Path(__file__).resolve().parents[2]
+WIDEST = max(width for width, _height in SIZES)
+
+
+def _own_styles() -> dict[str, str]:
+    """The project's own CSS: the stylesheets (not the vendored ones) and the templates'
+    `<style>` blocks and inline styles (each as a block of its own)."""
+    styles = {str(p.relative_to(ROOT)): p.read_text()
+              for p in sorted((ROOT / "static").rglob("*.css")) if "vendor" not in p.parts}
+    for p in sorted((ROOT / "templates").rglob("*.html")):
+        text = p.read_text()
+        styles[str(p.relative_to(ROOT))] = "\n".join(
+            re.findall(r"<style[^>]*>(.*?)</style>", text, re.S)
+            + [f"[style] {{{inline}}}" for inline in re.findall(r'style="([^"]*)"', text)])
+    return styles
+
+
+def _declarations(block: str) -> dict[str, str]:
+    """`a: b; c: d` as {a: b, c: d}."""
+    pairs = (d.split(":", 1) for d in block.split(";") if ":" in d)
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
+def test_wider_screens_lay_out_as_1280() -> None:
+    """Nothing lays out wider above 1280 px, so a page that fits at 1280 fits at 1920: every
+    media query's width is below 1280 px (none switches on or off between the two); a length
+    in viewport units is a width inside a `min()` with a fixed length (capped before 1280 px
+    can reach it) or a height of an element whose width its box bounds (`width` or
+    `max-width: 100%`); no script of ours reads the window's or screen's size."""
+    styles = _own_styles()
+    assert re.search(r"\.container\s*\{[^}]*max-width:\s*1200px", styles["static/css/app.css"])
+    wide, uncapped = [], []
+    for name, css in styles.items():
+        css = re.sub(r"/\*.*?\*/", "", css, flags=re.S)
+        for query in re.findall(r"@media([^{]*)\{", css):
+            wide += [f"{name}: @media{query}" for px in re.findall(r"(\d+)px", query)
+                     if int(px) >= WIDEST]
+        # (selector, declarations) of each innermost block.
+        rules = [(sel.strip(), _declarations(block))
+                 for sel, block in re.findall(r"([^{};]*)\{([^{}]*)\}", css)]
+        # Elements (by the selector's last part) whose width their box bounds.
+        bounded = {sel.split()[-1] for sel, decl in rules if sel
+                   and "100%" in (decl.get("width"), decl.get("max-width"))}
+        for sel, decl in rules:
+            for prop, value in decl.items():
+                if not re.search(r"\d(vw|vh|vmin|vmax)\b", value):
+                    continue
+                capped = re.fullmatch(r"min\(.*\b\d+(px|rem|em)\b.*\)", value)
+                vertical = (prop in ("height", "max-height", "min-height")
+                            and sel.split()[-1:] and sel.split()[-1] in bounded)
+                if not (capped or vertical):
+                    uncapped.append(f"{name}: {sel} {{{prop}: {value}}}")
+    assert wide == []
+    assert uncapped == []
+    scripts = [p for p in (ROOT / "static" / "js").rglob("*.js")
+               if re.search(r"innerWidth|outerWidth|screen\.width|matchMedia|[0-9]vw\b",
+                            p.read_text())]
+    scripts += [p for p in (ROOT / "templates").rglob("*.html")
+                if re.search(r"innerWidth|outerWidth|screen\.width|matchMedia", p.read_text())]
+    assert scripts == []
