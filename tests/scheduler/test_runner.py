@@ -36,6 +36,7 @@ pytestmark = pytest.mark.real_db  # commits for real: see tests/conftest.py
 ZONE = ZoneInfo("Asia/Shanghai")
 ROOT = Path(__file__).resolve().parents[2]
 PERIOD_START = datetime(2026, 11, 20)  # noqa: DTZ001 - a naive local period start
+TICK = 1  # seconds between the scheduler process's ticks in the SIGTERM test
 
 
 def runs(session: Session, job: str = "test.writer") -> list[JobRun]:
@@ -204,15 +205,21 @@ def test_the_scheduler_process_runs_due_jobs_and_stops_on_sigterm(
     import signal
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run", "--tick", "1"],
+        [sys.executable, "-m", "flask", "--app", "wsgi", "scheduler", "run", "--tick", str(TICK)],
         cwd=ROOT, env=_env(db_url), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         deadline = time_mod.monotonic() + 60
-        while len({r.job for name in JOBS for r in runs(session, name)}) < len(JOBS):
+        while True:
+            done = [r for name in JOBS for r in runs(session, name)]
+            if len({r.job for r in done}) == len(JOBS):
+                break
             assert proc.poll() is None, proc.communicate()[0]
             assert time_mod.monotonic() < deadline, "the scheduler ran nothing"
             time_mod.sleep(0.2)
-        time_mod.sleep(2.5)  # a few more ticks: nothing is run twice
+        # Every job ticks again (each second) after its periods ran: wait until one tick
+        # and a margin have passed since the last one finished (the process's real clock).
+        last = max(r.finished_at or r.started_at for r in done).timestamp()
+        time_mod.sleep(max(0.0, last + TICK + 0.3 - time_mod.time()))
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=60)
     finally:
