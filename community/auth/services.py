@@ -298,6 +298,17 @@ def mask_phone(phone: str | None) -> str:
     return f"{phone[:3]}****{phone[-4:]}"
 
 
+def name_for(display_name: str, phone: str | None, *, reveal: bool) -> str:
+    """An account's name for one reader. An SMS sign-up that typed no name is named by its
+    masked phone ('139****0002', so other members of a household never see the number);
+    a reader who may see the phone (`reveal`: the account itself, its community's manager)
+    sees that placeholder as the whole number, so a name column never "masks" what the
+    phone or login column beside it shows."""
+    if reveal and phone and display_name == mask_phone(phone):
+        return phone
+    return display_name
+
+
 def _path_filter(paths: list[str]) -> ColumnElement[bool]:
     return or_(*[col(Area.path).startswith(p) for p in paths])
 

@@ -581,7 +581,9 @@ def pending_links(session: Session, *, actor: policy.Actor, community_id: int) -
     ).all()
     return [
         PendingLink(member_id=pk(m), household_id=pk(h),
-                    address=households_services.address_label(h), account_name=a.display_name,
+                    address=households_services.address_label(h),
+                    # The login column shows the phone: the name does not mask it.
+                    account_name=auth_services.name_for(a.display_name, a.phone, reveal=True),
                     account_login=a.phone or a.username or "", requested_at=m.created_at)
         for m, h, a in rows
     ]
@@ -778,9 +780,11 @@ def _member_rows(session: Session, household_id: int, statuses: tuple[str, ...],
     for m, a in rows:
         mine = a.id == reader_id
         phone = a.phone or ""
+        reveal = mine or not mask
         out.append(MemberRow(
-            member_id=pk(m), account_id=pk(a), name=a.display_name,
-            phone=phone if (mine or not mask) else auth_services.mask_phone(phone),
+            member_id=pk(m), account_id=pk(a),
+            name=auth_services.name_for(a.display_name, a.phone, reveal=reveal),
+            phone=phone if reveal else auth_services.mask_phone(phone),
             role=m.role, status=m.status, joined_at=m.decided_at or m.created_at,
             joined_via=m.joined_via, active=a.active, is_you=mine))
     return out

@@ -12,7 +12,7 @@ from community.auth.models import RoleGrant
 from community.households import services as households_services
 from community.households.codes import format_code
 from tests import builders
-from tests.residents.helpers import done, members, to_english
+from tests.residents.helpers import done, link, members, to_english
 
 
 def _newcomer(session: Session, phone: str = "13900000011"):
@@ -255,3 +255,41 @@ def test_link_is_rate_limited_per_account(client, session: Session,
     builders.login(client, second)
     resp = client.post("/me/link", data={"short_code": "ZZZZ-ZZZZ"})
     assert resp.status_code == 404
+
+
+def test_a_manager_sees_the_number_an_sms_sign_up_is_named_by(client, session: Session,
+                                                              world: builders.World) -> None:
+    """An SMS sign-up with no typed name is named '139****0002'; the manager, who sees the
+    login 13912340002 beside it, sees the name as the number too (never a mask that masks
+    nothing), while another member of the household still sees both masked."""
+    hh = world.households_a[1]
+    card = builders.active_card(session, hh)
+    person = _newcomer(session, "13912340002")
+    person.display_name = auth_services.mask_phone(person.phone)  # as phone sign-up names it
+    session.add(person)
+    session.commit()
+    builders.login(client, person)
+    assert client.post("/me/link", data={"short_code": card.short_code}).status_code == 302
+    client.post("/logout")
+    builders.login(client, world.manager_a)
+    page = client.get(f"/manage/links?community_id={world.a.id}").get_data(as_text=True)
+    [member] = members(session, hh.id)
+    row = page[page.index(f'data-testid="pending-link-{member.id}"'):]
+    row = row[:row.index("</tr>")]
+    assert row.count("13912340002") == 2  # the name and the login columns
+    assert "139****0002" not in row
+    assert client.post(f"/manage/links/{member.id}/approve").status_code == 302
+    page = client.get(f"/manage/links/households/{hh.id}").get_data(as_text=True)
+    row = page[page.index(f'data-testid="member-{member.id}"'):]
+    row = row[:row.index("</tr>")]
+    assert "139****0002" not in row
+    assert row.count("13912340002") >= 2  # the name and the phone columns
+    # Another member of the household sees the name and the phone masked alike.
+    done(session)
+    other = _newcomer(session, "13900000031")
+    link(session, other.id, card)
+    client.post("/logout")
+    builders.login(client, other)
+    page = client.get(f"/me/household/{hh.id}").get_data(as_text=True)
+    assert "139****0002" in page
+    assert "13912340002" not in page
