@@ -7,6 +7,8 @@ needs the database (the scope, the stock, the balance).
 """
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
@@ -15,6 +17,7 @@ from wtforms.validators import Optional
 
 from community.points.rewards.schemas import (
     AUDIENCE_LABELS,
+    ITEM_WORDS,
     LIMIT_PERIOD_LABELS,
     CancelIn,
     RewardIn,
@@ -43,6 +46,17 @@ class RewardItemForm(ModelForm[RewardIn]):
             SelectChoice(p.value, label) for p, label in LIMIT_PERIOD_LABELS.items()])
     audience = SelectField(_l("Who can redeem it"), validate_choice=False, choices=[
         SelectChoice(a.value, label) for a, label in AUDIENCE_LABELS.items()])
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        """As every model form; a box WTForms cannot read (a cost of "2.5", a date of
+        "tomorrow") says what the field needs in RewardIn's words, not WTForms' "Not a
+        valid integer value"."""
+        ok = super().validate(extra_validators)
+        for name, words in ITEM_WORDS.items():
+            field = self._fields[name]
+            if field.process_errors:
+                field.errors = [words]
+        return ok
 
     def model_data(self) -> dict[str, object]:
         """The fields as RewardIn takes them (an empty description is "", no period None)."""

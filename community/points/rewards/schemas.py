@@ -1,22 +1,19 @@
 """The rewards' input models: the one place the rules of a catalog item and of a manager's
 cancellation live (the forms, the services and their other callers all go through them).
 
-The catalog form's messages were WTForms' own ("This field is required.", "Number must be
-between 1 and 100000."); `_wtforms` keeps those exact words, translated by WTForms' catalog
-as before.
+Each field says what it needs in its own words ("Please enter the reward's name.", "Enter
+the cost as a whole number of points from 1 to 100000."), as the other forms do, not
+WTForms' generic "This field is required." / "Number must be between …"; `ITEM_WORDS` holds
+them for the form too (a box WTForms cannot read as a whole number gets the same words).
 """
 from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from functools import cache
 from typing import Annotated, Any
 
-from babel.support import NullTranslations, Translations
-from flask_babel import LazyString, get_locale
 from flask_babel import lazy_gettext as _l
 from pydantic import Field, StrictInt, StringConstraints, model_validator
-from wtforms.i18n import messages_path
 
 from community.schemas import InputModel, Say, fail
 
@@ -64,60 +61,44 @@ LIMIT_PERIOD_LABELS = {
 }
 
 
-@cache
-def _wtforms_catalog(locale: str) -> NullTranslations:
-    """WTForms' own catalog for a language (as Flask-WTF loads it for the forms)."""
-    return Translations.load(messages_path(), [locale], domain="wtforms")
-
-
-def _wtforms(text: str, plural: str | None = None, n: int = 1, **values: Any) -> Any:
-    """WTForms' own message, in the user's language (lazy, like `_l`)."""
-    def words() -> str:
-        locale = get_locale()
-        catalog = _wtforms_catalog(str(locale)) if locale is not None else None
-        if plural is None:
-            said = catalog.ugettext(text) if catalog is not None else text
-        else:
-            said = (catalog.ungettext(text, plural, n) if catalog is not None
-                    else text if n == 1 else plural)
-        return str(said % values if values else said)
-    return LazyString(words)
-
-
-REQUIRED = _wtforms("This field is required.")
-
-
-def _longer(limit: int) -> Any:
-    return _wtforms("Field cannot be longer than %(max)d character.",
-                    "Field cannot be longer than %(max)d characters.", limit, max=limit)
-
-
-def _between(low: int, high: int) -> Say:
-    return Say(_wtforms("Number must be between %(min)s and %(max)s.", min=low, max=high),
-               {"int_type": REQUIRED, "missing": REQUIRED})
+NAME_NEEDED = _l("Please enter the reward's name.")
+COST_RULE = _l("Enter the cost as a whole number of points from %(low)s to %(high)s.",
+               low=1, high=MAX_COST)
+STOCK_RULE = _l("Enter the stock left as a whole number from %(low)s to %(high)s.",
+                low=0, high=MAX_STOCK)
+LIMIT_RULE = _l("Enter the limit per household as a whole number from %(low)s to %(high)s, "
+                "or leave it blank.", low=1, high=MAX_HOUSEHOLD_LIMIT)
+DATE_RULE = _l("Enter a date as YYYY-MM-DD, or leave it blank.")
+# The words of each catalog field whatever went wrong with it (the form uses them for a box
+# it cannot read, e.g. a cost of "2.5").
+ITEM_WORDS: dict[str, Any] = {"cost": COST_RULE, "stock": STOCK_RULE,
+                              "household_limit": LIMIT_RULE, "active_from": DATE_RULE,
+                              "active_until": DATE_RULE}
 
 
 class RewardIn(InputModel):
     """What a manager types for a catalog item."""
 
     name: Annotated[str, StringConstraints(min_length=1, max_length=NAME_MAX), Say(
-        REQUIRED, {"string_too_long": _longer(NAME_MAX)})]
-    cost: Annotated[StrictInt, Field(ge=1, le=MAX_COST), _between(1, MAX_COST)]
-    stock: Annotated[StrictInt, Field(ge=0, le=MAX_STOCK), _between(0, MAX_STOCK)]
+        NAME_NEEDED, {"string_too_long": _l("The name can be at most %(max)s characters.",
+                                            max=NAME_MAX)})]
+    cost: Annotated[StrictInt, Field(ge=1, le=MAX_COST), Say(COST_RULE, {"int_range": COST_RULE})]
+    stock: Annotated[StrictInt, Field(ge=0, le=MAX_STOCK),
+                     Say(STOCK_RULE, {"int_range": STOCK_RULE})]
     description: Annotated[str, StringConstraints(max_length=DESCRIPTION_MAX), Say(
-        _longer(DESCRIPTION_MAX))] = ""
-    active_from: date | None = None
-    active_until: date | None = None
+        _l("The description can be at most %(max)s characters.", max=DESCRIPTION_MAX))] = ""
+    active_from: Annotated[date | None, Say(DATE_RULE)] = None
+    active_until: Annotated[date | None, Say(DATE_RULE)] = None
     # At most this many redemptions per household per period (None: no limit).
     household_limit: Annotated[StrictInt | None, Field(ge=1, le=MAX_HOUSEHOLD_LIMIT),
-                               _between(1, MAX_HOUSEHOLD_LIMIT)] = None
+                               Say(LIMIT_RULE, {"int_range": LIMIT_RULE})] = None
     limit_period: LimitPeriod | None = None
     audience: Audience = Audience.EVERYONE
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> RewardIn:
         if self.active_from and self.active_until and self.active_until < self.active_from:
-            raise fail("active_until", _l("This value is not valid."))
+            raise fail("active_until", _l("The last day on offer cannot be before the first."))
         if self.household_limit is not None and self.limit_period is None:
             raise fail("limit_period", _l("Choose the period the limit counts in."))
         if self.household_limit is None and self.limit_period is not None:

@@ -21,17 +21,27 @@ def test_item_dates_must_be_in_order(app: Flask) -> None:
     assert err.value.details["field"] == "active_until"
 
 
-def test_item_keeps_the_wtforms_words(app: Flask) -> None:
+def test_item_fields_say_what_they_need(app: Flask) -> None:
+    """Field-specific words, as the other forms have (not WTForms' generic ones)."""
     with app.test_request_context():  # Chinese is the default language
         with pytest.raises(InvalidInput) as err:
             RewardIn.parse(name="", cost=None, stock=True)
         fields = {k: str(v) for k, v in err.value.details["fields"].items()}
-    assert fields == {"name": "该字段是必填字段。", "cost": "该字段是必填字段。",
-                      "stock": "该字段是必填字段。"}
+    assert fields == {"name": "请填写奖品名称。",
+                      "cost": "请填写兑换所需积分：1 到 100000 之间的整数。",
+                      "stock": "请填写剩余库存：0 到 1000000 之间的整数。"}
+    assert "该字段是必填字段。" not in fields.values()
     with app.test_request_context():
         with pytest.raises(InvalidInput) as err:
-            RewardIn.parse(name="a", cost=100_001, stock=1)
-        assert str(err.value.details["fields"]["cost"]) == "数值大小必须介于 1 到 100000 之间。"
+            RewardIn.parse(name="a", cost=100_001, stock=1, household_limit=0,
+                           limit_period="month")
+        fields = {k: str(v) for k, v in err.value.details["fields"].items()}
+    assert fields["cost"] == "请填写兑换所需积分：1 到 100000 之间的整数。"
+    assert fields["household_limit"] == "请填写每户限兑次数：1 到 1000 之间的整数，或留空表示不限。"
+    with app.test_request_context():
+        with pytest.raises(InvalidInput) as err:
+            RewardIn.parse(name="长" * 61, cost=1, stock=1)
+        assert str(err.value.details["fields"]["name"]) == "名称最多 60 个字。"
 
 
 @pytest.mark.parametrize(("values", "field"), [
