@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -31,6 +31,10 @@ from community.points.rewards import services as rewards
 from community.rows import pk
 
 PICKUP_GROUP = 5  # "ABCDE-FGHJK": two groups are easy to read aloud and to type
+# The confirm page names a redemption of the same item made this recently and still waiting
+# for pickup (QA: Back after "Confirm" showed the confirm page again and a second tap redeemed
+# a second one with no hint). A notice only: the item's own limits decide what is allowed.
+RECENT_REDEMPTION = timedelta(minutes=10)
 
 
 def format_pickup(code: str) -> str:
@@ -74,6 +78,10 @@ class ShopItem:
     affordable: bool
     upcoming: bool  # not yet on offer (active_from in the future)
     used: int = 0  # this household's redemptions in the item's limit period (not cancelled)
+    # The household's latest redemption of this item made in the last RECENT_REDEMPTION and
+    # still waiting for pickup (None: none), with its time in the community's timezone.
+    recent: Redemption | None = None
+    recent_at: datetime | None = None
 
     @property
     def limit_reached(self) -> bool:
@@ -108,16 +116,26 @@ def resident_shop(session: Session, *, actor: policy.Actor, household_id: int | 
     community = areas_services.get_area(session, hh.community_id)
     today = clock.local_today(community.timezone, now)
     balance = ledger.balance(session, pk(hh))
-    items = [
-        ShopItem(item, rewards.is_available(item, today), item.cost <= balance,
-                 item.active_from is not None and item.active_from > today,
-                 rewards.redeemed_in_period(session, item=item, household_id=pk(hh),
-                                            day=today, tz=community.timezone))
-        for item in rewards.catalog(session, community_id=hh.community_id, buyer="household")
-        if item.status == "active" and (item.active_until is None or item.active_until >= today)
-    ]
     mine = rewards.household_redemptions(session, actor=actor,
                                          household_id=pk(hh))
+    since = (now or clock.now()) - RECENT_REDEMPTION
+    recent: dict[int, Redemption] = {}
+    for r in mine:  # newest first: the first one seen of an item is its latest
+        red = r.redemption
+        if red.status == "reserved" and red.created_at >= since:
+            recent.setdefault(red.reward_id, red)
+    items = []
+    for item in rewards.catalog(session, community_id=hh.community_id, buyer="household"):
+        if item.status != "active" or (item.active_until is not None
+                                       and item.active_until < today):
+            continue
+        last = recent.get(pk(item))
+        items.append(ShopItem(
+            item, rewards.is_available(item, today), item.cost <= balance,
+            item.active_from is not None and item.active_from > today,
+            rewards.redeemed_in_period(session, item=item, household_id=pk(hh),
+                                       day=today, tz=community.timezone),
+            last, clock.local(last.created_at, community.timezone) if last else None))
     return ResidentShop(households, current, community, balance, items,
                         sum(1 for r in mine if r.redemption.status == "reserved"))
 

@@ -12,7 +12,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from community import clock
@@ -630,3 +630,58 @@ def test_manager_cancels_only_with_a_reason(client: FlaskClient, session: Sessio
     builders.login(client, world.resident_a)  # the household sees why
     page = client.get(f"/me/rewards/redemptions/{red.id}").get_data(as_text=True)
     assert "原因：奖品已停产" in page
+
+
+def test_back_to_the_confirm_page_after_redeeming_says_it_was_just_redeemed(
+        client: FlaskClient, session: Session, shop) -> None:
+    """QA: Back after 确认兑换 showed the confirm page again (lower balance) and a second tap
+    redeemed a second box with no hint. The page is never cached (Back reads it anew) and
+    names a redemption of the same item made in the last minutes and still waiting for
+    pickup; the item's own limits still decide whether another may be redeemed."""
+    world, hh, eggs, voucher = shop
+    builders.login(client, world.resident_a)
+    url = f"/me/rewards/{eggs.id}/confirm"
+    first = client.get(url)
+    assert first.headers["Cache-Control"] == "no-store"
+    assert 'data-testid="recent-redemption"' not in first.get_data(as_text=True)
+    at = clock.now()
+    with clock.freeze(at):
+        redeem(client, hh.id, eggs.id, client_id_for(first.get_data(as_text=True), eggs.id))
+    [red] = redemptions(session)
+    hhmm = clock.local(at).strftime("%H:%M")
+
+    with clock.freeze(at + timedelta(minutes=2)):
+        resp = client.get(url)  # the Back button: read again, not from a cache
+        page = resp.get_data(as_text=True)
+        assert resp.headers["Cache-Control"] == "no-store"
+        assert f"您已于 {hhmm} 兑换过此奖品，正在等待领取。 还要再兑换一份吗？" in page
+        assert (f'<a class="tap-link" href="/me/rewards/redemptions/{red.id}" '
+                f'data-testid="recent-redemption-link">查看它的领取码</a>') in page
+        assert 'data-testid="confirm-balance">30<' in page
+        assert 'data-testid="confirm-redeem-button"' in page  # another one is allowed
+        # Another item has no such notice.
+        other = client.get(f"/me/rewards/{voucher.id}/confirm").get_data(as_text=True)
+        assert 'data-testid="recent-redemption"' not in other
+        to_english(client, url)
+        page = client.get(url).get_data(as_text=True)
+        assert (f"You redeemed this reward at {hhmm}; it is waiting for pickup. "
+                "Redeem another one?") in page
+        client.post("/lang", data={"lang": "zh", "next": url})
+
+    # The limit still rules: with one per household a month, the page says both, no button.
+    session.execute(update(RewardItem).where(col(RewardItem.id) == eggs.id).values(
+        household_limit=1, limit_period="month"))
+    session.commit()
+    with clock.freeze(at + timedelta(minutes=3)):
+        page = client.get(url).get_data(as_text=True)
+    assert f"您已于 {hhmm} 兑换过此奖品，正在等待领取。" in page
+    assert "还要再兑换一份吗？" not in page
+    assert 'data-testid="confirm-redeem-button"' not in page
+    assert 'data-testid="reward-state">' in page
+
+    # Long enough ago, or cancelled, it is not mentioned.
+    with clock.freeze(at + timedelta(minutes=11)):
+        assert 'data-testid="recent-redemption"' not in client.get(url).get_data(as_text=True)
+    client.post(f"/me/rewards/redemptions/{red.id}/cancel")
+    with clock.freeze(at + timedelta(minutes=3)):
+        assert 'data-testid="recent-redemption"' not in client.get(url).get_data(as_text=True)
