@@ -108,6 +108,21 @@ class CommandView:
     stations: list[StationPoint]
     communities: int
     targets: dict[str, rules.Target | None] = field(default_factory=dict)
+    # Communities rated on quality with a headline value: the pool of both short lists.
+    listable: int = 0
+
+    @property
+    def worst_is_everyone(self) -> bool:
+        """Whether the "worst five" list is every listable community (five or fewer: the
+        best of them is in it too), which the page says rather than calling them all worst."""
+        return 0 < self.listable <= SHORT_LIST
+
+    @property
+    def lists_coincide(self) -> bool:
+        """Whether the most improved are exactly the communities of the lowest list (a small
+        area where every community rose): legitimate, and the page says so."""
+        return bool(self.improved) and ({r.area_id for r in self.improved}
+                                         == {r.area_id for r in self.worst})
 
     @property
     def figure_map(self) -> dict[str, Figure]:
@@ -213,7 +228,8 @@ def command_view(session: Session, *, area: Area, month: date, today: date,
         area=area, month=month, day_to=day_to, totals=totals, previous_totals=previous_totals,
         figures=figures, ranking_of=ranking_of, ranking=ranking,
         worst=_worst(movers), improved=_improved(movers), trends=trends,
-        stations=_stations(session, area, month, day_to), communities=len(per), targets=targets)
+        stations=_stations(session, area, month, day_to), communities=len(per), targets=targets,
+        listable=len(_listable(movers)))
 
 
 def _children(session: Session, area: Area) -> list[Area]:
@@ -295,16 +311,22 @@ def _community_ranking(session: Session, area: Area, month: date) -> list[RankIt
     return sorted(items, key=lambda r: (r.rank is None, r.rank or 0, r.name))
 
 
+def _listable(items: Sequence[RankItem]) -> list[RankItem]:
+    """The communities either short list may name: rated on quality this month (not
+    "insufficient data", whose figures are too thin to rank) with a headline value."""
+    return [r for r in items if r.value is not None and r.rating != "insufficient"]
+
+
 def _worst(items: Sequence[RankItem]) -> list[RankItem]:
     """The five lowest headline figures (rated on quality, with a value)."""
-    rated = [r for r in items if r.value is not None and r.rating != "insufficient"]
-    return sorted(rated, key=lambda r: (r.value, r.name))[:SHORT_LIST]
+    return sorted(_listable(items), key=lambda r: (r.value, r.name))[:SHORT_LIST]
 
 
 def _improved(items: Sequence[RankItem]) -> list[RankItem]:
-    """The five largest rises of the headline figure since last month (at least the 0.1
-    point the page shows: "+0.0" is no improvement)."""
-    rose = [r for r in items if r.change is not None and r.change >= 0.0005]
+    """The five largest rises of the headline figure since last month, largest first (at
+    least the 0.1 point the page shows: "+0.0" is no improvement), among the same
+    communities as the lowest list (a community with insufficient data is in neither)."""
+    rose = [r for r in _listable(items) if r.change is not None and r.change >= 0.0005]
     return sorted(rose, key=lambda r: (-(r.change or 0), r.name))[:SHORT_LIST]
 
 

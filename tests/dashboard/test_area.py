@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from community import clock
 from tests import builders
-from tests.dashboard.helpers import NOW, chart_data, rated_city, text_of
+from tests.dashboard.helpers import NOW, OCT, SEP, chart_data, rated_city, rating, text_of
 
 
 @pytest.fixture(autouse=True)
@@ -142,3 +142,51 @@ def test_manager_has_no_area_dashboard(client, session: Session,
     assert client.get("/dashboard/area").status_code == 403
     assert client.get(f"/dashboard/area?area_id={world.street_a.id}").status_code == 403
     assert client.get("/dashboard/ranking").status_code == 403
+
+
+def _rows(html: str, testid: str) -> list[int]:
+    import re
+
+    return [int(i) for i in re.findall(rf'data-testid="{testid}" data-area-id="(\d+)"', html)]
+
+
+def test_small_areas_say_their_short_lists_hold_every_community(
+        client, session: Session, world: builders.World) -> None:
+    """A street of four communities (QA: 昆山市's four, 康庄小区 first in both lists): the
+    worst five are all of its rated communities, the best included, and when every one of
+    them rose the most improved are the same ones, largest rise first. The page says both.
+    A community with insufficient data (a4, +49 points on thin figures) is in neither list.
+    """
+    x = rated_city(session, world)
+    area = builders.area
+    a5 = area(session, world.street_b, "金泉社区")
+    # Street B: B 60% (Sep 50%), b2 90% (Sep 88%), a5 80% (Sep 71%): all rose.
+    rating(session, world.b, SEP, "not_compliant", kitchen_accuracy=0.50)
+    rating(session, x.b2, SEP, "compliant", kitchen_accuracy=0.88)
+    rating(session, a5, OCT, "not_compliant", kitchen_accuracy=0.80)
+    rating(session, a5, SEP, "not_compliant", kitchen_accuracy=0.71)
+    rating(session, x.a3, SEP, "not_compliant", kitchen_accuracy=0.65)
+    rating(session, x.a4, SEP, "insufficient", kitchen_accuracy=0.50)
+    session.commit()
+    builders.login(client, world.city_admin)
+    html = client.get(f"/dashboard/area?area_id={world.street_b.id}&month=2026-10"
+                      ).get_data(as_text=True)
+    assert _rows(html, "worst-row") == [world.b.id, a5.id, x.b2.id]
+    assert _rows(html, "improved-row") == [world.b.id, a5.id, x.b2.id]  # +10, +9, +2
+    assert text_of(html, "worst-all") == [
+        "本月只有 3 个社区按质量参评：全部列出，由低到高，最好的也在其中。"]
+    assert text_of(html, "lists-coincide") == [
+        "与“最差五个社区”是同一批社区：它们较上月都有提升，按提升幅度由大到小排列。"]
+    # Street A: a3, A, a2 rated on quality (a4 insufficient); a3 +5, A +10, a2 +4 rose, so
+    # the lists coincide as sets; a4's +49 on insufficient data is in neither.
+    html = client.get(f"/dashboard/area?area_id={world.street_a.id}&month=2026-10"
+                      ).get_data(as_text=True)
+    assert _rows(html, "worst-row") == [x.a3.id, world.a.id, x.a2.id]
+    assert _rows(html, "improved-row") == [world.a.id, x.a3.id, x.a2.id]
+    assert 'data-testid="worst-all"' in html
+    # The city has seven communities rated on quality: five are listed, no note.
+    html = client.get(f"/dashboard/area?area_id={world.city.id}&month=2026-10"
+                      ).get_data(as_text=True)
+    assert len(_rows(html, "worst-row")) == 5
+    assert 'data-testid="worst-all"' not in html
+    assert x.a4.id not in _rows(html, "improved-row")
