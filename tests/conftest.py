@@ -25,6 +25,8 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
+import time
+import traceback
 import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -108,7 +110,13 @@ def _template_name() -> str:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """The controller migrates the templates once: a SQLite file and a PostgreSQL database."""
+    """The controller migrates the templates once: a SQLite file and a PostgreSQL database.
+
+    The migrations run in two forked children of the controller (one per backend, at once),
+    while the workers start and collect the tests; a worker waits for a template when it first
+    needs it (`_template_ready`). They took 5-15 s one after the other before any worker
+    started, mostly waiting on disk and PostgreSQL, while the workers' start-up (collection:
+    about 12 s of CPU each) needs no database."""
     if hasattr(config, "workerinput"):  # an xdist worker: the controller did it
         _RUN["id"] = config.workerinput["run_id"]
         return
@@ -117,17 +125,66 @@ def pytest_configure(config: pytest.Config) -> None:
     root = Path(config.rootpath) / ".pytest_cache" / "templates"
     root.mkdir(parents=True, exist_ok=True)
     sqlite_path = root / f"template-{os.getpid()}.db"
-    upgrade_database(f"sqlite:///{sqlite_path}")
     config.stash[_SQLITE_TEMPLATE] = str(sqlite_path)
+    jobs = {"sqlite": f"sqlite:///{sqlite_path}"}
     if PG_URL:
         template = _template_name()
-        try:
+        try:  # at once, so an unreachable server stops the run before it starts
             _pg_admin([*_stale_run_databases(),
                        f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)',
                        f'CREATE DATABASE "{template}"'])
         except Exception as exc:  # noqa: BLE001
             raise pytest.UsageError(f"PostgreSQL at {PG_URL} is unreachable: {exc}") from exc
-        upgrade_database(_pg_database(template))
+        jobs["postgresql"] = _pg_database(template)
+    config.stash[_MIGRATIONS] = [_migrate_in_child(url, _ready_marker(str(sqlite_path), backend))
+                                 for backend, url in jobs.items()]
+
+
+def _ready_marker(sqlite_template: str, backend: str) -> Path:
+    """The file a migration child writes when `backend`'s template is migrated: "ok", or
+    the error."""
+    return Path(f"{sqlite_template}.{backend}-ready")
+
+
+def _migrate_in_child(url: str, marker: Path) -> int:
+    """Fork a child that migrates `url`, writes `marker` and exits; its pid."""
+    marker.unlink(missing_ok=True)
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        try:
+            upgrade_database(url)
+            result = "ok"
+            code = 0
+        except BaseException:  # noqa: BLE001 - reported to the workers through the marker
+            result = traceback.format_exc()
+        part = marker.with_name(marker.name + ".part")
+        part.write_text(result)
+        part.replace(marker)  # whole or absent for a reader
+    finally:
+        os._exit(code)  # noqa: SLF001 - never back into the controller's pytest
+
+
+def _template_ready(sqlite_template: str, backend: str) -> None:
+    """Wait until the controller's child has migrated `backend`'s template; fail the test
+    with the migration's error if it failed."""
+    if backend in _READY:
+        return
+    marker = _ready_marker(sqlite_template, backend)
+    deadline = time.monotonic() + 600
+    while not marker.exists():
+        if time.monotonic() > deadline:
+            pytest.fail(f"the {backend} template was not migrated within 600 s")
+        time.sleep(0.05)
+    result = marker.read_text()
+    if result != "ok":
+        pytest.fail(f"migrating the {backend} template failed:\n{result}")
+    _READY.add(backend)
+
+
+_READY: set[str] = set()
 
 
 def _stale_run_databases() -> list[str]:
@@ -159,10 +216,14 @@ def _alive(pid: int) -> bool:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """The controller removes the templates it made."""
+    """The controller removes the templates it made (once its migration children ended)."""
     path = config.stash.get(_SQLITE_TEMPLATE, None)
     if path is None:
         return
+    for pid in config.stash.get(_MIGRATIONS, []):
+        os.waitpid(pid, 0)
+    for backend in BACKENDS:
+        _ready_marker(path, backend).unlink(missing_ok=True)
     Path(path).unlink(missing_ok=True)
     if PG_URL:
         _pg_admin([f'DROP DATABASE IF EXISTS "{_template_name()}" WITH (FORCE)'])
@@ -176,6 +237,7 @@ def pytest_configure_node(node: Any) -> None:
 
 
 _SQLITE_TEMPLATE = pytest.StashKey[str]()
+_MIGRATIONS = pytest.StashKey[list[int]]()
 
 
 # The longest tests (tens of seconds each) start first, so that under xdist the short ones
@@ -240,16 +302,26 @@ def worker(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def sqlite_template(request: pytest.FixtureRequest) -> Path:
     """The migrated SQLite file every SQLite database of the run is copied from."""
-    workerinput = getattr(request.config, "workerinput", None)
-    return Path(workerinput["sqlite_template"] if workerinput
-                else request.config.stash[_SQLITE_TEMPLATE])
+    path = _sqlite_template_path(request.config)
+    _template_ready(path, "sqlite")
+    return Path(path)
+
+
+def _sqlite_template_path(config: pytest.Config) -> str:
+    workerinput = getattr(config, "workerinput", None)
+    return workerinput["sqlite_template"] if workerinput else config.stash[_SQLITE_TEMPLATE]
+
+
+def _pg_template_ready(request: pytest.FixtureRequest) -> None:
+    _template_ready(_sqlite_template_path(request.config), "postgresql")
 
 
 @pytest.fixture(scope="session")
-def pg_url(worker: str) -> Iterator[str]:
+def pg_url(request: pytest.FixtureRequest, worker: str) -> Iterator[str]:
     """This worker's own PostgreSQL database, cloned from the migrated template."""
     if not PG_URL:
         pytest.fail("TEST_DATABASE_URL is not set")
+    _pg_template_ready(request)
     name = _run_database(worker)
     _pg_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
                f'CREATE DATABASE "{name}" TEMPLATE "{_template_name()}"'])
@@ -317,6 +389,7 @@ def _fresh_database(request: pytest.FixtureRequest, backend: str, kind: str,
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     name = _run_database(f"{request.getfixturevalue('worker')}_{kind}")
+    _pg_template_ready(request)
     _pg_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
                f'CREATE DATABASE "{name}" TEMPLATE "{_template_name()}"'])
     urls["postgresql"] = _pg_database(name)
