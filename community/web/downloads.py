@@ -13,6 +13,7 @@ from sqlmodel import Session
 from community.db import open_session
 
 NO_STORE = "no-store"
+CSV = "text/csv; charset=utf-8"  # content_type=, not mimetype=: that would add a second charset
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SPOOL_BYTES = 16 * 1024 * 1024  # an XLSX stays in memory up to this size, then on disk
 
@@ -47,12 +48,12 @@ def streamed_csv(chunks_of: Callable[[Session], Iterable[bytes]], filename: str)
             yield from chunks_of(session)
 
     return attachment(Response(stream_with_context(generate()),
-                               mimetype="text/csv; charset=utf-8"), filename)
+                               content_type=CSV), filename)
 
 
 def csv_file(body: bytes, filename: str) -> Response:
     """A small CSV attachment made in one piece."""
-    return attachment(Response(body, mimetype="text/csv; charset=utf-8"), filename)
+    return attachment(Response(body, content_type=CSV), filename)
 
 
 def xlsx_file(write: Callable[[IO[bytes]], None], filename: str) -> Response:
