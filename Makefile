@@ -9,10 +9,12 @@ export FLASK_APP := wsgi
 .PHONY: run test serve nginx pgbouncer setup setup-dev vendor translations migrate demo lint check-migrations browser clean bench bench-city lock
 
 # SMS_DEV_PAGE=1: the development SMS provider also shows its codes at /auth/dev-sms.
-run: setup migrate  ## Set up, migrate, seed the demo when empty, serve on 127.0.0.1:5000
+# PORT: where to serve (make run PORT=8000); the sign-up help names the same address.
+PORT ?= 5000
+run: setup migrate  ## Set up, migrate, seed the demo when empty, serve on 127.0.0.1:$(PORT) (5000)
 	@if $(FLASK) db is-empty; then $(FLASK) demo; fi
-	@$(PY) -c 'from community.demo import SIGNUP_HELP; print(SIGNUP_HELP)'
-	SMS_DEV_PAGE=1 $(FLASK) run --host 127.0.0.1 --port 5000
+	@$(PY) -c 'from community.demo import signup_help; print(signup_help("http://127.0.0.1:$(PORT)"))'
+	SMS_DEV_PAGE=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 # pytest on every core (pytest-xdist), with coverage and its floor (pyproject.toml).
 # Options: make test PYTEST_ARGS="-n 0 tests/points"

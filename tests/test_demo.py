@@ -364,3 +364,32 @@ def test_demo_ledgers_follow_the_drops(app: Flask, session: Session) -> None:
     assert session.execute(select(func.max(PointsAccount.balance))).scalar_one() > 0
     assert session.execute(select(func.min(PointsAccount.balance))).scalar_one() >= 0
     session.rollback()
+
+
+def test_the_sign_up_help_names_the_server_it_runs_on_or_no_port() -> None:
+    """SIGNUP_HELP hard-coded port 5000: with the address of the server actually started
+    (`make run PORT=8123`) it names that one; without one (`flask demo` serves nothing) it
+    names paths only, never a guessed port."""
+    on = demo.signup_help("http://127.0.0.1:8123/")
+    assert "http://127.0.0.1:8123/login/phone" in on
+    assert "http://127.0.0.1:8123/auth/dev-sms" in on
+    assert "5000" not in on
+    assert "/login/phone" in demo.SIGNUP_HELP
+    assert "/auth/dev-sms" in demo.SIGNUP_HELP
+    assert not re.search(r"https?://|:\d{2,5}\b", demo.SIGNUP_HELP)
+
+
+def test_make_run_prints_the_sign_up_help_for_the_port_it_serves() -> None:
+    """The Makefile's run target passes one PORT to both the help and `flask run`."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("no make")
+    root = Path(demo.__file__).resolve().parents[2]
+    out = subprocess.run([make, "-n", "-C", str(root), "run", "PORT=8123"], check=True,
+                         capture_output=True, text=True, timeout=60).stdout  # noqa: S603
+    assert 'signup_help("http://127.0.0.1:8123")' in out
+    assert "--port 8123" in out

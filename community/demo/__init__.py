@@ -39,16 +39,25 @@ from community.demo import (
 )
 from community.demo.context import HOUSEHOLDS_PER_COMMUNITY, Demo, Step, format_logins
 
-__all__ = ["SIGNUP_HELP", "STEPS", "build"]
+__all__ = ["SIGNUP_HELP", "STEPS", "build", "signup_help"]
 
-# How a resident signs up in the demo (printed after the logins, and by `make run`): the
-# development SMS provider writes each code to the server log and, with SMS_DEV_PAGE=1 (set
-# by `make run`), shows it at /auth/dev-sms.
-SIGNUP_HELP = (
-    "居民注册 Residents sign up: open http://127.0.0.1:5000/login/phone (用手机号登录/注册), "
-    "enter any mobile number (e.g. 139 0000 0001), then the 6-digit code. No SMS is sent: "
-    "the code appears in the server log and at http://127.0.0.1:5000/auth/dev-sms "
-    "(SMS_PROVIDER=dev, SMS_DEV_PAGE=1).")
+# How a resident signs up in the demo (printed after the logins, and by `make run` with the
+# address it serves on): the development SMS provider writes each code to the server log and,
+# with SMS_DEV_PAGE=1 (set by `make run`), shows it at /auth/dev-sms.
+def signup_help(base_url: str | None = None) -> str:
+    """The sign-up help, with full addresses on `base_url` (the server actually started, e.g.
+    http://127.0.0.1:8000) or, when no server is known (`flask demo` serves nothing), with
+    paths on whatever address the server runs at: never a guessed port."""
+    base = (base_url or "").rstrip("/")
+    where = "" if base else " (on the demo server's address)"
+    return (f"居民注册 Residents sign up: open {base}/login/phone{where} (用手机号登录/注册), "
+            "enter any mobile number (e.g. 139 0000 0001), then the 6-digit code. No SMS is "
+            f"sent: the code appears in the server log and at {base}/auth/dev-sms "
+            "(SMS_PROVIDER=dev, SMS_DEV_PAGE=1).")
+
+
+SIGNUP_HELP = signup_help()  # no server known: paths only
+
 
 # Stewards come before the drops (they record them); rotas after the ledgers (a steward's
 # points account would make `drops.add_points` think a community had been scored); ratings
