@@ -14,6 +14,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any, Protocol
 from typing import cast as typed
+from uuid import UUID
 
 from sqlalchemy import (
     ColumnElement,
@@ -29,6 +30,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
+
+from community.types import Coded
 
 
 class _Row(Protocol):
@@ -62,7 +65,7 @@ def insert_ignoring(session: Session, table: Table, *,
     Add `.returning(...)` to learn which rows went in; run it with a list of dicts to insert
     many rows in one executemany (one compiled statement, few round trips).
     """
-    return dialect_insert(session, table).on_conflict_do_nothing(index_elements=list(on))
+    return dialect_insert(session, table).on_conflict_do_nothing(index_elements=list(on) or None)
 
 
 def _postgresql(session: Session) -> bool:
@@ -124,12 +127,20 @@ def run_prebuilt(session: Session, statement: Any,
 
 
 def _json_value(value: Any) -> str:
-    """JSON for what json.dumps leaves out: times as ISO 8601 (PostgreSQL reads them back)."""
+    """JSON for what json.dumps leaves out: times as ISO 8601, decimals and UUIDs as text
+    (PostgreSQL reads them back)."""
     if isinstance(value, datetime | date | time):
         return value.isoformat()
-    if isinstance(value, Decimal):
+    if isinstance(value, Decimal | UUID):
         return str(value)
     raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+@functools.cache
+def _coded_columns(table: Table) -> tuple[tuple[str, Coded], ...]:
+    """The table's `Coded` columns: the JSON rows of `insert_rows` carry their numbers (the
+    statement reads the table's row type, so no bind processor sees the values)."""
+    return tuple((c.name, c.type) for c in table.c if isinstance(c.type, Coded))
 
 
 @functools.cache
@@ -142,7 +153,7 @@ def _insert_from_json(table: Table, names: tuple[str, ...], on: tuple[str, ...],
         literal_column(f"NULL::{table.name}"),
         cast(bindparam("rows_json", type_=Text()), postgresql.JSON)).table_valued(*names)
     stmt: Any = (postgresql.insert(table).from_select(names, select(*(source.c[n] for n in names)))
-                 .on_conflict_do_nothing(index_elements=list(on)))
+                 .on_conflict_do_nothing(index_elements=list(on) or None))
     return stmt.returning(*returning) if returning else stmt
 
 
@@ -164,11 +175,17 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
     """
     if _postgresql(session):
         names = tuple(n for n in rows[0] if n in table.c)  # the rows may carry other keys
-        payload = json.dumps([{n: r[n] for n in names} for r in rows], default=_json_value,
-                             ensure_ascii=False)
+        coded = [(n, t) for n, t in _coded_columns(table) if n in names]
+        plain = [{n: r[n] for n in names} for r in rows]
+        for r in plain:
+            for n, t in coded:
+                r[n] = t.process_bind_param(r[n], None)
+        payload = json.dumps(plain, default=_json_value, ensure_ascii=False)
         stmt = _insert_from_json(table, names, tuple(on), tuple(returning))
         return run_prebuilt(session, stmt, {"rows_json": payload})
     ins: Any = insert_ignoring(session, table, on=on)
     if returning:
         ins = ins.returning(*returning)
+    if any(n not in table.c for n in rows[0]):
+        rows = [{n: v for n, v in r.items() if n in table.c} for r in rows]
     return typed(CursorResult[*tuple[Any, ...]], session.execute(ins, list(rows)))

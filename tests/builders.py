@@ -208,7 +208,7 @@ def drop(session: Session, st, household: Household | None = None, *, happened_a
 
     from community.stations.models import Drop
 
-    d = Drop(client_id=f"test-drop-{_next():08d}", station_id=st.id,
+    d = Drop(client_text=f"test-drop-{_next():08d}", station_id=st.id,
              community_id=st.community_id, category=category, quality=quality,
              source=source or ("scan" if household else "tally"),
              household_id=household.id if household else None, recorded_by=recorded_by,

@@ -47,7 +47,7 @@ from community.ratings import jobs as ratings_jobs
 from community.ratings.models import CommunityDay, CoverageDay, Rating, StationDay
 from community.stations import services as stations_services
 from community.stations.manage import services as stations_manage
-from community.stations.models import Drop, Station
+from community.stations.models import Drop, Station, client_id_of
 from community.stations.schemas import DropIn, RegradeIn, WeekIn
 from community.volunteers import jobs as volunteer_jobs
 from community.volunteers.checkins import codes
@@ -473,11 +473,11 @@ def _check(session: Session, sides: dict[str, Side], facts: Facts) -> None:
 def _drops(session: Session, side: Side) -> list[tuple]:
     index = {s.id: n for n, s in enumerate(side.stations)}
     rows = session.execute(
-        select(col(Drop.client_id), col(Drop.station_id), col(Drop.local_date),
-               col(Drop.in_window), col(Drop.quality))
+        select(col(Drop.client_uuid), col(Drop.client_text), col(Drop.station_id),
+               col(Drop.local_date), col(Drop.in_window), col(Drop.quality))
         .where(col(Drop.community_id) == side.community.id)).all()
-    return sorted((cid.split("-", 1)[1], index[sid], day, inside, q)
-                  for cid, sid, day, inside, q in rows)
+    return sorted((client_id_of(u, t).split("-", 1)[1], index[sid], day, inside, q)
+                  for u, t, sid, day, inside, q in rows)
 
 
 def _presences(session: Session, side: Side) -> list[tuple]:

@@ -138,8 +138,8 @@ def test_a_batch_of_two_communities_is_two_transactions(app: Flask, client: Flas
     assert [r.get("error") for r in body["results"][2:]] == ["card_unknown", "station_unknown"]
     assert (body["stored"], body["failed"]) == (2, 2)
     assert len(commits) >= 2  # one transaction per community
-    stored = dict(session.execute(select(col(Drop.client_id), col(Drop.community_id)).where(
-        col(Drop.client_id).like("multi-%"))).all())
+    stored = dict(session.execute(select(col(Drop.client_text), col(Drop.community_id)).where(
+        col(Drop.client_text).like("multi-%"))).all())
     assert stored == {"multi-0001": world.b.id, "multi-0002": world.a.id}
     _check(seen, at_least=10)
 

@@ -55,7 +55,7 @@ from community.ratings.models import (
 from community.rows import insert_ignoring, table_of
 from community.stations import services as stations_services
 from community.stations import windows
-from community.stations.models import Drop, Station
+from community.stations.models import CATEGORY_CODE, Drop, Station
 from community.volunteers.models import Shift, ShiftAssignment
 
 D = table_of(Drop).c
@@ -153,8 +153,10 @@ def _drop_day_drops(session: Session) -> None:
 
 
 def _station_day_select(src: Any) -> Any:
-    return (select(src.station_id, src.local_date, src.category, src.community_id,
-                   *_counts_columns(src))
+    # The drop's category is a SMALLINT code (`models.CATEGORY_CODE`); station_day keeps
+    # the text, given back per group (not per drop).
+    return (select(src.station_id, src.local_date, CATEGORY_CODE.sql_case(src.category),
+                   src.community_id, *_counts_columns(src))
             .group_by(src.station_id, src.local_date, src.category, src.community_id))
 
 

@@ -4,6 +4,16 @@
 client id for idempotent uploads, and `local_date` stored so day buckets never need
 SQL date() on UTC.
 
+A drop's client id is stored in one of two columns (exactly one is set): `client_uuid`
+(PostgreSQL `uuid`, 16 bytes) when the id is a UUID in its canonical text (lowercase hex
+with hyphens, what the phones' `crypto.randomUUID()` sends), `client_text` for any other
+id the API accepts (8–64 characters), including a UUID written in capitals or without
+hyphens: its exact text is what the client sent and what every answer and page shows, so
+it is kept as text (`split_client_id`). Lookups by client id go through
+`client_id_matches`, which names the right column; `Drop.client_id` gives the text back.
+Category, quality and source are stored as SMALLINT codes (`community.types.Coded`,
+numbers fixed in `CATEGORY_CODE`, `QUALITY_CODE`, `SOURCE_CODE`); Python sees the strings.
+
 On PostgreSQL `drop_record` is partitioned by month of `local_date` (`community.partitions`,
 migration b7d3f19a0c62): its primary key is (id, local_date), and the foreign keys that
 other tables declare on `drop_record.id` here (`drop_regrade`, `drop_appeal`) exist on
@@ -13,21 +23,41 @@ written by the service that has just read the drop, in the same transaction.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any
+from uuid import UUID
 
-from sqlalchemy import BigInteger, CheckConstraint, Index, Integer, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ColumnElement,
+    Index,
+    Integer,
+    UniqueConstraint,
+    Uuid,
+    false,
+    or_,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from community import clock
 from community.stations.schemas import Category, Quality, Source, StationStatus
-from community.types import UTCDateTime
+from community.types import Coded, UTCDateTime
 
 # The codes as plain strings, in the enums' (canonical) order.
 CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category)
 QUALITIES: tuple[str, ...] = tuple(q.value for q in Quality)
 SOURCES: tuple[str, ...] = tuple(s.value for s in Source)
 STATION_STATUSES: tuple[str, ...] = tuple(s.value for s in StationStatus)
+# The stored numbers of a drop's codes: fixed forever (a new code takes a new number, a
+# retired one keeps its number unused); tests/stations/test_client_ids.py keeps them equal to
+# the enums. Raw SQL on drop_record compares these numbers, never the strings.
+CATEGORY_CODE = Coded({"kitchen": 1, "recyclable": 2, "hazardous": 3, "other": 4})
+QUALITY_CODE = Coded({"correct": 1, "incorrect": 2, "ungraded": 3})
+SOURCE_CODE = Coded({"scan": 1, "manual": 2, "device": 3, "tally": 4})
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
@@ -172,6 +202,18 @@ class Device(SQLModel, table=True):
     last_seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
 
 
+class _instance_only(property):  # noqa: N801 - used as a decorator, like property
+    """A property of instances only: on the class it raises instead of handing back the
+    property object, so `Drop.client_id == x` in a query fails loudly rather than comparing
+    a Python object (always false, the query silently finding nothing)."""
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            raise AttributeError(f"{getattr(self.fget, '__name__', '?')} is not a column: "
+                                 "match client ids with client_id_matches()")
+        return super().__get__(obj, owner)
+
+
 class Drop(SQLModel, table=True):
     """One household (or an anonymous tally) putting one category into a station's bin."""
 
@@ -182,25 +224,35 @@ class Drop(SQLModel, table=True):
         Index("ix_drop_record_household_happened", "household_id", "happened_at"),
         CheckConstraint("weight_kg IS NULL OR (weight_kg > 0 AND weight_kg <= 50)",
                         name="ck_drop_weight"),
-        CheckConstraint("quality IN ('correct', 'incorrect', 'ungraded')", name="ck_drop_quality"),
+        CheckConstraint(QUALITY_CODE.check("quality"), name="ck_drop_quality"),
+        CheckConstraint(CATEGORY_CODE.check("category"), name="ck_drop_category"),
+        CheckConstraint(SOURCE_CODE.check("source"), name="ck_drop_source"),
+        CheckConstraint("(client_uuid IS NULL) <> (client_text IS NULL)",
+                        name="ck_drop_client_id"),
         # A replay is recognised within the station's community (the distribution column)
         # and its local day: a replay carries the same device time, so the same day, and a
         # unique key of a table partitioned by month must hold the partition column
         # (`community.partitions`). Client ids are thereby unique per day; uploads older
         # than 30 days are refused (`services.MAX_AGE`), so a replay lookup needs only
-        # the partitions of the last two months.
-        UniqueConstraint("community_id", "client_id", "local_date", name="uq_drop_record_client"),
+        # the partitions of the last two months. One key per column (NULLs never
+        # collide); the text ids are few, so theirs indexes only the rows that have one.
+        UniqueConstraint("community_id", "client_uuid", "local_date",
+                         name="uq_drop_record_client_uuid"),
+        Index("uq_drop_record_client_text", "community_id", "client_text", "local_date",
+              unique=True, postgresql_where=text("client_text IS NOT NULL"),
+              sqlite_where=text("client_text IS NOT NULL")),
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId,
                            sa_column_kwargs={"autoincrement": True})
-    # Made by the client; a retried or re-synced upload carries the same id and is stored once.
-    client_id: str = Field(max_length=64)
+    # Made by the client; a retried or re-synced upload carries the same id and is stored
+    # once. Exactly one of the two is set (`split_client_id`; `client_id` reads it back).
+    client_text: str | None = Field(default=None, max_length=64)
     station_id: int = Field(foreign_key="station.id")
     community_id: int = Field(foreign_key="area.id")
-    category: str = Field(max_length=12)
-    quality: str = Field(max_length=10)
-    source: str = Field(max_length=8)
+    category: str = Field(sa_type=CATEGORY_CODE)
+    quality: str = Field(sa_type=QUALITY_CODE)
+    source: str = Field(sa_type=SOURCE_CODE)
     household_id: int | None = Field(default=None, foreign_key="household.id")
     card_id: int | None = Field(default=None, foreign_key="card.id")
     recorded_by: int | None = Field(default=None, foreign_key="account.id")
@@ -221,6 +273,61 @@ class Drop(SQLModel, table=True):
     # reversed, and metrics and rollups leave it out.
     voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     voided_by: int | None = Field(default=None, foreign_key="account.id")
+    client_uuid: UUID | None = Field(default=None, sa_type=Uuid)
+
+    @_instance_only
+    def client_id(self) -> str:
+        """The client id exactly as the client sent it (of a loaded drop; in SQL, match
+        with `client_id_matches`)."""
+        return client_id_of(self.client_uuid, self.client_text)
+
+
+def split_client_id(client_id: str) -> tuple[UUID | None, str | None]:
+    """(uuid, None) for a UUID in canonical text (lowercase, hyphenated: it reads back
+    the same), else (None, the text as sent): "3F2504E0-4F89-…" in capitals stays text, so
+    the client gets back exactly what it sent."""
+    if len(client_id) == 36:
+        try:
+            got = UUID(client_id)
+        except ValueError:
+            return None, client_id
+        if str(got) == client_id:
+            return got, None
+    return None, client_id
+
+
+def client_columns(client_id: str) -> dict[str, Any]:
+    """The drop's client id columns, for a row to insert: `Drop(**client_columns(x), …)`."""
+    u, t = split_client_id(client_id)
+    return {"client_uuid": u, "client_text": t}
+
+
+def client_id_of(client_uuid: UUID | None, client_text: str | None) -> str:
+    """A stored drop's client id text (from its two columns; one is set)."""
+    if client_uuid is not None:
+        return str(client_uuid)
+    if client_text is None:
+        raise ValueError("a drop without a client id")
+    return client_text
+
+
+def client_id_matches(client_ids: Iterable[str], table: Any = None) -> ColumnElement[bool]:
+    """Drops (of `table`, default the model's) whose client id is one of `client_ids`,
+    each on its own column (and index)."""
+    c = table.c if table is not None else Drop.__table__.c  # type: ignore[attr-defined]
+    uuids: list[UUID] = []
+    texts: list[str] = []
+    for cid in client_ids:
+        u, t = split_client_id(cid)
+        if u is not None:
+            uuids.append(u)
+        else:
+            texts.append(t)  # type: ignore[arg-type]
+    conds = ([c.client_uuid == uuids[0] if len(uuids) == 1 else c.client_uuid.in_(uuids)]
+             if uuids else []) + (
+        [c.client_text == texts[0] if len(texts) == 1 else c.client_text.in_(texts)]
+        if texts else [])
+    return or_(*conds) if conds else false()
 
 
 class MisdropReason(SQLModel, table=True):

@@ -19,7 +19,7 @@ from community.auth import policy
 from community.errors import DomainError, Forbidden
 from community.images import MAX_PHOTO_BYTES, PhotoInvalid, PhotoTooLarge, clean_photo, write_atomic
 from community.rows import any_of, pk
-from community.stations.models import Drop
+from community.stations.models import Drop, client_id_matches
 
 __all__ = ["MAX_PHOTO_BYTES", "DropUnknown", "PhotoInvalid", "PhotoTooLarge", "attach_photo",
            "clean_photo"]
@@ -53,7 +53,7 @@ def attach_photo(session: Session, *, actor: policy.Actor, client_id: str, data:
     drop = session.execute(
         select(col(Drop.id), col(Drop.community_id), col(Drop.photo), col(Drop.recorded_by),
                col(Drop.device_id)).where(any_of(session, col(Drop.community_id), communities),
-                                          col(Drop.client_id) == client_id)
+                                          client_id_matches([client_id]))
         .order_by(col(Drop.id).desc()).limit(1)
     ).first()
     if drop is None:

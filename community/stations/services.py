@@ -67,6 +67,9 @@ from community.stations.models import (
     StationException,
     StationStatusEvent,
     StationWindow,
+    client_id_matches,
+    client_id_of,
+    split_client_id,
 )
 from community.stations.schemas import (
     DeviceIn,
@@ -235,10 +238,12 @@ def _cards_stmt(dialect: str, tokens: bool, shorts: bool) -> Any:
 
 
 @cache
-def _replays_stmt(dialect: str) -> Any:
+def _replays_stmt(dialect: str, uuids: bool, texts: bool) -> Any:
     d = table_of(Drop)
-    return select(d).where(d.c.community_id == bindparam("c"),
-                           any_param(d.c.client_id, "ids", dialect),
+    # Each kind of client id on its own column and unique key (models.split_client_id).
+    ids = ([any_param(d.c.client_uuid, "uuids", dialect)] if uuids else []) + (
+        [any_param(d.c.client_text, "texts", dialect)] if texts else [])
+    return select(d).where(d.c.community_id == bindparam("c"), or_(*ids),
                            d.c.local_date >= bindparam("since"))
 
 
@@ -389,9 +394,21 @@ def _replays(session: Session, community_id: int, client_ids: Sequence[str],
     """
     if not client_ids:
         return {}
-    rows = run_prebuilt(session, _replays_stmt(dialect_of(session)),
-               {"c": community_id, "ids": list(client_ids), "since": since})
-    return {d.client_id: d for d in rows}
+    uuids, texts = [], []
+    for cid in set(client_ids):
+        u, t = split_client_id(cid)
+        if u is not None:
+            uuids.append(u)
+        else:
+            texts.append(t)
+    params: dict[str, Any] = {"c": community_id, "since": since}
+    if uuids:
+        params["uuids"] = uuids
+    if texts:
+        params["texts"] = texts
+    rows = run_prebuilt(session, _replays_stmt(dialect_of(session), bool(uuids), bool(texts)),
+                        params)
+    return {client_id_of(d.client_uuid, d.client_text): d for d in rows}
 
 
 def _recent_drops(session: Session, community_id: int,
@@ -474,7 +491,8 @@ def _result(row: Drop | DropRow | dict[str, Any], *, replay: bool, label: str | 
             warnings: list[DropWarning] | None = None, points: int | None = None) -> DropOut:
     get: Callable[[str], Any] = row.get if isinstance(row, dict) else lambda k: getattr(row, k)
     return DropOut(
-        id=get("id"), client_id=get("client_id"), replay=replay, station_id=get("station_id"),
+        id=get("id"), client_id=client_id_of(get("client_uuid"), get("client_text")),
+        replay=replay, station_id=get("station_id"),
         category=get("category"), quality=get("quality"), source=get("source"),
         in_window=get("in_window"), happened_at=get("happened_at").astimezone(UTC),
         household_id=get("household_id"), household_label=label, warnings=warnings or [],
@@ -504,14 +522,16 @@ def _award_new(session: Session, community_id: int, rows: list[dict[str, Any]],
 
 
 def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
-    """INSERT … ON CONFLICT (community_id, client_id, local_date) DO NOTHING RETURNING; map
-    client_id → new id (the rows are of one community)."""
+    """INSERT … ON CONFLICT DO NOTHING RETURNING; map client id → new id (the rows are of
+    one community). No conflict target: a row has one of two unique keys, (community_id,
+    client_uuid, local_date) or (community_id, client_text, local_date), and the multi-row
+    insert mixes both kinds; the primary key's id is the sequence's, never a conflict."""
     if not rows:
         return {}
     table = table_of(Drop)
-    got = insert_rows(session, table, rows, on=["community_id", "client_id", "local_date"],
-                      returning=(table.c.id, table.c.client_id))
-    return {cid: i for i, cid in got.all()}
+    got = insert_rows(session, table, rows, on=(),
+                      returning=(table.c.id, table.c.client_uuid, table.c.client_text))
+    return {client_id_of(u, t): i for i, u, t in got.all()}
 
 
 def _days(items: Sequence[DropIn]) -> set[date]:
@@ -753,8 +773,11 @@ def _validate(item: DropIn, info: _StationInfo, cards: dict[str, CardRow],
                                station.grace_minutes)
     if not verdict.in_window:
         warnings.append("out_of_window")
+    client_uuid, client_text = split_client_id(item.client_id)
     return {
-        "client_id": item.client_id, "station_id": station.id,
+        # "client_id" keys the batch's bookkeeping; the two columns are what is stored.
+        "client_id": item.client_id, "client_uuid": client_uuid, "client_text": client_text,
+        "station_id": station.id,
         "community_id": station.community_id, "category": item.category,
         "quality": item.quality, "source": source,
         "household_id": household_id, "card_id": card_id,
@@ -952,7 +975,7 @@ def void_drop(session: Session, *, actor: policy.Actor, client_id: str,
     communities = _communities_of(session, actor, "drop:record")
     drop = session.execute(
         select(Drop).where(any_of(session, col(Drop.community_id), communities),
-                           col(Drop.client_id) == client_id)
+                           client_id_matches([client_id]))
         .order_by(col(Drop.id).desc()).limit(1).with_for_update()
     ).scalars().first()
     if drop is None:

@@ -11,7 +11,7 @@ from flask import Flask
 from sqlmodel import Session, func, select
 
 from community import clock
-from community.stations.models import Drop
+from community.stations.models import Drop, client_id_matches
 from tests import builders
 
 NOW = datetime(2026, 11, 20, 8, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -65,7 +65,7 @@ def _run(clients: list, bodies: list[dict]) -> list:
 def _drops(session: Session, client_ids: list[str]) -> int:
     session.commit()
     n = session.exec(select(func.count()).select_from(Drop)
-                     .where(Drop.client_id.in_(client_ids))).one()  # type: ignore[attr-defined]
+                     .where(client_id_matches(client_ids))).one()
     session.commit()
     return n
 

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 
 from community import clock
 from community.stations import photos
-from community.stations.models import Drop
+from community.stations.models import Drop, client_id_matches
 from tests import builders
 
 NOW = datetime(2026, 11, 20, 8, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
@@ -50,7 +50,7 @@ def recorded(client, session: Session, world: builders.World):
 
 def _photo_of(session: Session) -> str | None:
     session.commit()
-    return session.exec(select(Drop.photo).where(Drop.client_id == CLIENT_ID)).one()
+    return session.exec(select(Drop.photo).where(client_id_matches([CLIENT_ID]))).one()
 
 
 def _post(client, data: bytes, name: str = "p.jpg", client_id: str = CLIENT_ID):
