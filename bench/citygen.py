@@ -55,6 +55,12 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from community.stations.models import (  # noqa: E402 - after the path
+    CATEGORY_CODE,
+    QUALITY_CODE,
+    SOURCE_CODE,
+)
+
 PASSWORD = "bench-city-2026"  # noqa: S105 - a throwaway local benchmark database
 CITY_ADMIN = "bench.city"
 TZ = "Asia/Shanghai"
@@ -69,9 +75,14 @@ WEIGHT_KG = {"kitchen": (0.3, 2.5), "other": (0.2, 3.0), "recyclable": (0.2, 3.0
              "hazardous": (0.2, 0.6)}
 NOTES = ("厨余中混有塑料袋", "其他垃圾混入厨余", "可回收物未清洗", "电池投入其他垃圾桶")
 MANUAL_SHARE, UNGRADED_SHARE, LATE_UPLOAD_SHARE = 0.04, 0.05, 0.03
-DROP_COLUMNS = ("client_id", "station_id", "community_id", "category", "quality", "source",
+# The bench's client ids ("b0000000001") are not UUIDs: stored in client_text, as the app
+# stores such ids; category, quality and source are the models' SMALLINT codes.
+DROP_COLUMNS = ("client_text", "station_id", "community_id", "category", "quality", "source",
                 "household_id", "card_id", "recorded_by", "device_id", "happened_at",
                 "received_at", "local_date", "in_window", "weight_kg", "note", "photo")
+CATEGORY_NUMBER = dict(CATEGORY_CODE.codes)
+QUALITY_NUMBER = dict(QUALITY_CODE.codes)
+SOURCE_NUMBER = dict(SOURCE_CODE.codes)
 DROP_INDEXES = ("ix_drop_record_community_day", "ix_drop_record_household_happened",
                 "ix_drop_record_station_happened")
 
@@ -623,8 +634,10 @@ class DropMaker:
                              else 1 + int(rnd() * 20))
                     self.serial += 1
                     r = min(t + delay, until)  # today: nothing received after now
-                    yield (f"b{self.serial:010d}", stations[k], cid, cat, quality,
-                           "tally" if tally else "manual" if rnd() < MANUAL_SHARE else "scan",
+                    yield (f"b{self.serial:010d}", stations[k], cid, CATEGORY_NUMBER[cat],
+                           QUALITY_NUMBER[quality], SOURCE_NUMBER[
+                               "tally" if tally else "manual" if rnd() < MANUAL_SHARE
+                               else "scan"],
                            None if tally else hid, None, recorders[int(rnd() * n_rec)], None,
                            minutes[t // 60] + suffix[t % 60], minutes[r // 60] + suffix[r % 60],
                            local_date, m0 <= t <= m1 or e0 <= t <= e1, weight,

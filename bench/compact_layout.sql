@@ -5,7 +5,9 @@
 -- entries and points_scored_drop is not needed; client ids as uuid; category, quality
 -- and source as small codes; columns ordered by alignment. The indexes exist before the
 -- rows are written, in the order a city writes them, as the real tables' do. The script
--- runs VACUUM ANALYZE on both afterwards (it cannot run inside this batch).
+-- runs VACUUM ANALYZE on both afterwards (it cannot run inside this batch). It reads
+-- drop_record as migrated by e6d85d974320 (client_uuid / client_text, SMALLINT codes:
+-- quality 1 = correct).
 DROP TABLE IF EXISTS proposed_drop, proposed_ledger CASCADE;
 CREATE TABLE proposed_drop (
   id bigint NOT NULL, happened_at timestamptz NOT NULL, received_at timestamptz NOT NULL,
@@ -38,13 +40,13 @@ CREATE INDEX proposed_ledger_account_day ON proposed_ledger (account_id, local_d
 CREATE UNIQUE INDEX proposed_ledger_source ON proposed_ledger (community_id, source, kind, local_date);
 CREATE UNIQUE INDEX proposed_ledger_reverses ON proposed_ledger (reverses_id, local_date);
 INSERT INTO proposed_drop
-SELECT d.id, d.happened_at, d.received_at, d.client_id::uuid, d.community_id, d.station_id,
+SELECT d.id, d.happened_at, d.received_at, d.client_uuid, d.community_id, d.station_id,
        d.household_id, s.account_id, d.card_id, d.device_id, d.recorded_by, d.local_date,
        coalesce((SELECT sum(e.amount) FROM ledger_entry e
                  WHERE e.community_id = d.community_id AND e.source = 'drop:' || d.id
                    AND e.kind IN ('earn', 'strike')), 0),
-       1, CASE d.quality WHEN 'correct' THEN 'c' ELSE 'i' END, 'd', d.in_window,
-       NULL, d.weight_kg, d.note, d.photo, d.reason_code, d.repeat_of, d.voided_at, d.voided_by
+       d.category, CASE d.quality WHEN 1 THEN 'c' ELSE 'i' END, 'd', d.in_window,
+       d.client_text, d.weight_kg, d.note, d.photo, d.reason_code, d.repeat_of, d.voided_at, d.voided_by
 FROM drop_record d
 LEFT JOIN points_scored_drop s ON s.community_id = d.community_id AND s.drop_id = d.id
 ORDER BY d.id;

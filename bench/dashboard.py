@@ -124,8 +124,9 @@ def _copy_day(engine: Any, source: date, target: date, copies: int) -> int:
     with engine.begin() as conn:
         for k in range(copies):
             n += conn.execute(text(
-                f"INSERT INTO drop_record (client_id, happened_at, received_at, local_date, "  # noqa: S608
-                f"{cols}) SELECT 'x{k}-' || client_id, {moved}, {cols} FROM drop_record "
+                f"INSERT INTO drop_record (client_text, happened_at, received_at, "  # noqa: S608
+                f"local_date, {cols}) SELECT 'x{k}-' || coalesce(client_text, "
+                f"CAST(client_uuid AS varchar(36))), {moved}, {cols} FROM drop_record "
                 "WHERE local_date = :day"), {"day": source}).rowcount
     return n
 

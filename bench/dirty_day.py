@@ -253,7 +253,7 @@ def late_rows(cid: int, stations: list[int], households: int, day: date, n: int,
         cat = rng.choice(("kitchen", "kitchen", "other", "recyclable"))
         hid = 1 + (serial * 31 + k * 97) % households  # its card has the same id
         rows.append({
-            "client_id": f"late{serial:04d}-{k:03d}", "station_id": stations[0],
+            "client_text": f"late{serial:04d}-{k:03d}", "station_id": stations[0],
             "community_id": cid, "category": cat,
             "quality": "correct" if rng.random() < 0.9 else "incorrect", "source": "scan",
             "household_id": hid, "card_id": hid, "recorded_by": 2,

@@ -21,6 +21,12 @@ from zoneinfo import ZoneInfo
 
 from community.points.rules import DropFacts, RuleSet, correct_days, deserved
 from community.points.services import latest_run
+from community.stations.models import (
+    CATEGORY_CODE,
+    QUALITY_CODE,
+    SOURCE_CODE,
+    split_client_id,
+)
 
 SH = ZoneInfo("Asia/Shanghai")
 RULES = RuleSet(version=0)
@@ -32,6 +38,10 @@ DROP_COLUMNS = ("id", "client_id", "station_id", "community_id", "category", "qu
                 "received_at", "local_date", "in_window")
 SCORED_COLUMNS = ("community_id", "drop_id", "account_id", "local_date", "happened_at",
                   "category", "quality", "in_window", "rule_version")
+# Since migration e6d85d974320 the client id is `client_uuid` or `client_text` and the
+# codes are SMALLINT numbers; an older revision (`bench/partition_size.py --revisions …`)
+# gets the text columns (`coded_drops` tells which).
+CODED_DROP_COLUMNS = ("id", "client_uuid", "client_text", *DROP_COLUMNS[2:])
 ENTRY_COLUMNS = ("community_id", "account_id", "amount", "kind", "source", "rule_version",
                  "reason", "at", "local_date", "drop_id")
 
@@ -128,7 +138,12 @@ def generate(backend: str, dsn: str, community_id: int, station_ids: Sequence[in
             scored = sorted(((s[0], renum[s[1]], *s[2:]) for s in scored), key=lambda s: s[1])
             entries = sorted(((*e[:4], f"drop:{renum[e[9]]}", *e[5:9], renum[e[9]])
                               for e in entries), key=lambda e: (e[8], e[9]))
-        _copy(backend, cur, "drop_record", DROP_COLUMNS, drops)
+        if coded_drops(backend, cur):
+            _copy(backend, cur, "drop_record", CODED_DROP_COLUMNS, [
+                (d[0], *_client(backend, d[1]), d[2], d[3], CATEGORY_CODE.number(d[4]),
+                 QUALITY_CODE.number(d[5]), SOURCE_CODE.number(d[6]), *d[7:]) for d in drops])
+        else:
+            _copy(backend, cur, "drop_record", DROP_COLUMNS, drops)
         _copy(backend, cur, "points_scored_drop", SCORED_COLUMNS, scored)
         _copy(backend, cur, "ledger_entry", ENTRY_COLUMNS, entries)
         mark = "?" if backend == "sqlite" else "%s"
@@ -148,6 +163,23 @@ def generate(backend: str, dsn: str, community_id: int, station_ids: Sequence[in
     finally:
         conn.close()
     return {"drops": len(drops), "entries": len(entries), "accounts": len(states)}
+
+
+def coded_drops(backend: str, cur: Any) -> bool:
+    """Whether drop_record has the split client id and the SMALLINT codes (migration
+    e6d85d974320) rather than the text columns of earlier revisions."""
+    if backend == "sqlite":
+        cur.execute("SELECT name FROM pragma_table_info('drop_record')")
+    else:
+        cur.execute("SELECT column_name FROM information_schema.columns "
+                    "WHERE table_name = 'drop_record'")
+    return "client_uuid" in {r[0] for r in cur.fetchall()}
+
+
+def _client(backend: str, client_id: str) -> tuple[Any, str | None]:
+    """(client_uuid, client_text) as the app stores them (a UUID as 32 hex on SQLite)."""
+    u, t = split_client_id(client_id)
+    return (u.hex if backend == "sqlite" and u is not None else u), t
 
 
 def _accounts(backend: str, cur: Any, community_id: int, households: list[int]) -> dict[int, int]:

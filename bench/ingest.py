@@ -41,28 +41,43 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 sys.path.insert(0, str(ROOT))
 
+from community.stations.models import (  # noqa: E402 - after the path
+    CATEGORY_CODE,
+    QUALITY_CODE,
+    SOURCE_CODE,
+    client_id_of,
+    split_client_id,
+)
+
+DEVICE_SOURCE = SOURCE_CODE.number("device")
+
 BATCH = 100
 CATEGORIES = ("kitchen", "other", "recyclable")
 QUALITIES = ("correct", "correct", "correct", "incorrect", "ungraded")
-DROP_COLUMNS = ("client_id", "station_id", "community_id", "category", "quality", "source",
-                "household_id", "card_id", "recorded_by", "device_id", "happened_at",
-                "received_at", "local_date", "in_window", "weight_kg", "note", "photo")
+# A drop's client id is stored in `client_uuid` (a UUID in canonical text) or `client_text`
+# (any other id: the bench's "<phase>-<worker>-<n>-<k>" ids), and category, quality and
+# source as SMALLINT codes (`community.stations.models`): both clients write the numbers.
+DROP_COLUMNS = ("client_uuid", "client_text", "station_id", "community_id", "category",
+                "quality", "source", "household_id", "card_id", "recorded_by", "device_id",
+                "happened_at", "received_at", "local_date", "in_window", "weight_kg", "note",
+                "photo")
 COLUMNS = ", ".join(DROP_COLUMNS)
 DROP_TYPES = dict(zip(DROP_COLUMNS, (
-    "varchar", "integer", "integer", "varchar", "varchar", "varchar", "integer", "integer",
-    "integer", "integer", "timestamptz", "timestamptz", "date", "boolean", "numeric", "varchar",
-    "varchar"), strict=True))
+    "uuid", "varchar", "integer", "integer", "smallint", "smallint", "smallint", "integer",
+    "integer", "integer", "integer", "timestamptz", "timestamptz", "date", "boolean", "numeric",
+    "varchar", "varchar"), strict=True))
 SCORED_TYPES = {"community_id": "integer", "drop_id": "bigint", "account_id": "integer",
                 "local_date": "date", "happened_at": "timestamptz", "category": "varchar",
                 "quality": "varchar", "in_window": "boolean", "rule_version": "integer"}
@@ -454,6 +469,15 @@ class Raw:
                         [list(c) for c in zip(*rows, strict=True)])
         return cur.fetchall() if "RETURNING" in tail else []
 
+    def _uuid(self, value: Any) -> Any:
+        # How sqlalchemy.Uuid binds: 32 hex digits on SQLite, a UUID on PostgreSQL.
+        return value.hex if self.backend == "sqlite" and value is not None else value
+
+    def _client_id(self, u: Any, t: str | None) -> str:
+        if u is None:
+            return cast(str, t)
+        return str(uuid.UUID(hex=u) if isinstance(u, str) else u)
+
     def _ts(self, moment: datetime) -> Any:
         # How UTCDateTime binds: naive UTC text on SQLite, aware on PostgreSQL.
         if self.backend == "sqlite":
@@ -484,9 +508,18 @@ class Raw:
                                 "area.path FROM device JOIN area ON area.id = device.community_id "
                                 "WHERE device.token_hash = ?"), (self.token_hash,))
             cur.fetchone()
-            where, params = self._in("client_id", [r[0] for r in rows])
+            split = [split_client_id(r[0]) for r in rows]
+            uuids = [self._uuid(u) for u, _t in split if u is not None]
+            texts = [t for u, t in split if u is None]
+            wheres, params = [], []
+            for column, values in (("client_uuid", uuids), ("client_text", texts)):
+                if values:
+                    w, p = self._in(column, values)
+                    wheres.append(w)
+                    params += p
             cur.execute(self._q("SELECT id, " + COLUMNS + " FROM drop_record "  # noqa: S608
-                                "WHERE community_id = ? AND " + where), [community, *params])
+                                "WHERE community_id = ? AND (" + " OR ".join(wheres) + ")"),
+                        [community, *params])
             cur.fetchall()
             stations, p1 = self._in("station_id", sorted({r[1] for r in rows}))
             days, p2 = self._in("day", [self._day(today + timedelta(days=o))
@@ -506,7 +539,7 @@ class Raw:
                 + self._q("card.community_id = ? AND ") + where, [community, *params])
             cur.fetchall()
             homes, p1 = self._in("household_id", households)
-            cats, p2 = self._in("category", sorted({r[4] for r in rows}))
+            cats, p2 = self._in("category", sorted({CATEGORY_CODE.number(r[4]) for r in rows}))
             cur.execute(self._q("SELECT household_id, category, happened_at FROM "  # noqa: S608
                                 f"drop_record WHERE community_id = ? AND {homes} AND {cats} "
                                 "AND happened_at >= ? AND happened_at <= ?"),
@@ -515,12 +548,15 @@ class Raw:
             cur.fetchall()
             now = datetime.now(UTC)
             got = self._insert(cur, "drop_record", DROP_TYPES, [
-                [cid, station, self.seed.community_id, category, quality, "device", hh, card,
-                 None, self.seed.device_id, self._ts(moment), self._ts(now),
+                [self._uuid(u), t, station, self.seed.community_id,
+                 CATEGORY_CODE.number(category), QUALITY_CODE.number(quality), DEVICE_SOURCE,
+                 hh, card, None, self.seed.device_id, self._ts(moment), self._ts(now),
                  self._local_date(moment), True, None, None, None]
-                for cid, station, card, hh, category, quality, moment in rows],
-                "ON CONFLICT (community_id, client_id) DO NOTHING RETURNING id, client_id")
-            inserted = {cid: i for i, cid in got}
+                for (cid, station, card, hh, category, quality, moment), (u, t)
+                in zip(rows, split, strict=True)],
+                # No target: the uuid and the text ids have a unique key each (as the app).
+                "ON CONFLICT DO NOTHING RETURNING id, client_uuid, client_text")
+            inserted = {self._client_id(u, t): i for i, u, t in got}
             self._ledger(cur, [(inserted[r[0]], *r) for r in rows if r[0] in inserted], now)
             if self.backend == "sqlite":
                 cur.execute("COMMIT")
@@ -596,7 +632,8 @@ class Raw:
             [community, accounts[hh][0], points.get(category, 1), "earn", f"drop:{drop_id}", 0,
              None, f"drop:{category}", self._ts(now), self._local_date(moment), None, drop_id]
             for drop_id, _cid, _station, _card, hh, category, _quality, moment in earning],
-            "ON CONFLICT (community_id, source, kind) DO NOTHING RETURNING id, account_id, "
+            "ON CONFLICT (community_id, source, kind, local_date) DO NOTHING RETURNING id, "
+            "account_id, "
             "amount, source, "
             "kind") if earning else []
         delta: dict[int, int] = {}
@@ -647,8 +684,10 @@ class Raw:
 # --- the careful raw client (PostgreSQL): what a hand-written psycopg program would do -----
 
 def _json_rows(rows: list[dict[str, Any]]) -> str:
-    """Rows as one JSON parameter (times as ISO 8601), read with json_populate_recordset."""
-    return json.dumps(rows, default=lambda v: v.isoformat(), ensure_ascii=False)
+    """Rows as one JSON parameter (times as ISO 8601, UUIDs as text), read with
+    json_populate_recordset."""
+    return json.dumps(rows, default=lambda v: str(v) if isinstance(v, uuid.UUID)
+                      else v.isoformat(), ensure_ascii=False)
 
 
 class CarefulRaw:
@@ -674,8 +713,11 @@ class CarefulRaw:
     # the monthly partitions of those days (without, a year of history made this client's
     # replay and repeat reads visit every month: 1.8 → 3.5–4.0 ms of database CPU per
     # single drop at 365 days, which flattered the app's ratio).
-    REPLAYS = ("SELECT id, client_id FROM drop_record WHERE community_id = %s AND "
-               "client_id = ANY(%s) AND local_date >= %s")
+    # One statement per kind of client id in the request, as the app's (`_replays_stmt`).
+    REPLAYS = {(True, False): "client_uuid = ANY(%s)", (False, True): "client_text = ANY(%s)",
+               (True, True): "(client_uuid = ANY(%s) OR client_text = ANY(%s))"}
+    REPLAYS_SQL = ("SELECT id, client_uuid, client_text FROM drop_record WHERE "
+                   "community_id = %s AND {ids} AND local_date >= %s")
     EXCEPTIONS = ("SELECT id, station_id, day, start_time, end_time FROM station_exception "
                   "WHERE station_id = ANY(%s) AND day = ANY(%s)")
     CARDS = ("SELECT card.id, card.household_id, card.token, card.status, card.revoked_at, "
@@ -747,7 +789,13 @@ class CarefulRaw:
             community = self.seed.community_id
             happened = [r[6] for r in rows]
             first = min(happened).astimezone(UTC).date()  # the app's bounds (stations.services)
-            self._q(self.REPLAYS, (community, [r[0] for r in rows], first - timedelta(days=1)))
+            split = [split_client_id(r[0]) for r in rows]
+            uuids = [u for u, _t in split if u is not None]
+            texts = [t for u, t in split if u is None]
+            kinds = (bool(uuids), bool(texts))
+            self._q(self.REPLAYS_SQL.format(ids=self.REPLAYS[kinds]),
+                    (community, *([uuids] if uuids else []), *([texts] if texts else []),
+                     first - timedelta(days=1)))
             self._q(self.EXCEPTIONS, (sorted({r[1] for r in rows}),
                                       [today + timedelta(days=o) for o in (-2, -1, 0, 1, 2)]))
             cards = self._q(self.CARDS, (community, [self.tokens[r[2]] for r in rows]))
@@ -758,18 +806,22 @@ class CarefulRaw:
             days = [lo.astimezone(UTC).date() + timedelta(days=n)
                     for n in range(-1, (hi.astimezone(UTC).date()
                                         - lo.astimezone(UTC).date()).days + 2)]
-            self._q(self.RECENT, (community, households, sorted({r[4] for r in rows}),
+            self._q(self.RECENT, (community, households,
+                                  sorted({CATEGORY_CODE.number(r[4]) for r in rows}),
                                   lo, hi, days))
             got = self._insert("drop_record", [
-                {"client_id": cid, "station_id": station, "community_id": self.seed.community_id,
-                 "category": category, "quality": quality, "source": "device",
+                {"client_uuid": u, "client_text": t, "station_id": station,
+                 "community_id": self.seed.community_id,
+                 "category": CATEGORY_CODE.number(category),
+                 "quality": QUALITY_CODE.number(quality), "source": DEVICE_SOURCE,
                  "household_id": hh, "card_id": card, "device_id": self.seed.device_id,
                  "happened_at": moment, "received_at": now,
                  "local_date": (moment + timedelta(hours=8)).date(), "in_window": True}
-                for cid, station, card, hh, category, quality, moment in rows],
-                "id, client_id")
+                for (_cid, station, card, hh, category, quality, moment), (u, t)
+                in zip(rows, split, strict=True)],
+                "id, client_uuid, client_text")
             locks = self._q(self.LOCK, (community, households))
-            inserted = {cid: i for i, cid in got.fetchall()}
+            inserted = {client_id_of(u, t): i for i, u, t in got.fetchall()}
             accounts = {hh: (a, bal, first, last) for hh, a, bal, first, last
                         in locks.fetchall()}
             missing = [hh for hh in households if hh not in accounts]
@@ -926,7 +978,8 @@ def stored_ids(backend: str, dsn: str, prefix: str) -> tuple[int, set[str]]:
         mark = "%s"
     try:
         cur = conn.cursor()
-        cur.execute(f"SELECT client_id FROM drop_record WHERE client_id LIKE {mark}",  # noqa: S608
+        # The bench's ids are text ("<phase>-…"): stored in client_text.
+        cur.execute(f"SELECT client_text FROM drop_record WHERE client_text LIKE {mark}",  # noqa: S608
                     (prefix + "-%",))
         ids = [r[0] for r in cur.fetchall()]
     finally:

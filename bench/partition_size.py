@@ -13,6 +13,10 @@ indexes. The default, 600 households over 365 days, is ~200,000 drops.
     .venv/bin/python bench/partition_size.py                       # before and after
     .venv/bin/python bench/partition_size.py --revisions head --households 100
     .venv/bin/python bench/partition_size.py --revisions head --proposed
+    .venv/bin/python bench/partition_size.py --revisions b3d6e1f9a2c4,head  # uuid ids, codes
+
+`bench/history.py` writes the drop columns of the revision it finds: text client ids and
+codes before migration e6d85d974320, `client_uuid`/`client_text` and SMALLINT codes after.
 
 `--proposed` also builds `bench/compact_layout.sql`'s layout from the loaded rows (the drop
 row carrying its points and scored facts, the ledger without per-drop earns and strikes)
