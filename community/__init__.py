@@ -82,13 +82,13 @@ def _init_extensions(app: Flask) -> None:
         from community.auth import sessions
         from community.auth.models import Account
         from community.db import primary_session
-        from community.web.errors import is_outage
+        from community.web.errors import is_busy, is_outage
 
         try:  # the primary even on replica pages: a logout or a disabling counts at once
             account = primary_session().get(Account, int(user_id))
         except SQLAlchemyError as err:  # e.g. schema not migrated: show the error page
-            if is_outage(err):
-                raise  # the database is down: 503, not "please log in"
+            if is_outage(err) or is_busy(err):
+                raise  # the database is down or busy: 503, not "please log in"
             return None
         if account is None or not sessions.check(account):
             return None

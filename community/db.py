@@ -17,14 +17,17 @@ from __future__ import annotations
 import select
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session
 
 from community.errors import SchemaBehind
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -231,6 +234,53 @@ def reads_replica() -> bool:
             and has_replica())
 
 
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+WRITES_FLAG = "community_writes"  # set on a view function by `writes`
+
+
+class UndeclaredWrite(RuntimeError):
+    """A GET view wrote without being declared with `writes` (a bug; raised under TESTING)."""
+
+
+def writes(view: F) -> F:
+    """Declare that a GET view writes (e.g. an audited download's audit entry).
+
+    A GET's transaction is otherwise a deferred read on SQLite (`BEGIN`), and SQLite cannot
+    upgrade a read to a write once another connection has committed since the read began:
+    the write fails at once with "database is locked", whatever the busy timeout. A declared
+    view's request begins with `BEGIN IMMEDIATE` instead, so it waits for the write lock at
+    its first statement (up to the busy timeout) and then reads and writes in one
+    transaction, committed at the one commit point. No effect on PostgreSQL. Put it below the
+    route decorator (functools.wraps-based decorators such as login_required keep the flag).
+    """
+    setattr(view, WRITES_FLAG, True)
+    return view
+
+
+def view_writes() -> bool:
+    """Whether this request's view is declared with `writes`."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return bool(getattr(view, WRITES_FLAG, False))
+
+
+def _flag_write(session: Session) -> None:
+    message = (f"the GET view {session.info['read_only_request']} writes without @writes: on "
+               "SQLite its read transaction may fail to become a write (database is locked)")
+    if current_app.testing:
+        raise UndeclaredWrite(message)
+    current_app.logger.warning(message)
+
+
+def _guard_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
+        _flag_write(session)
+
+
+def _guard_statement(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        _flag_write(state.session)  # type: ignore[arg-type]  # our sessions are SQLModel's
+
+
 def get_session() -> Session:
     """Return this request's session, creating it lazily: the replica's on the pages of
     `REPLICA_PAGES` when a replica is configured, else the primary's."""
@@ -244,7 +294,14 @@ def get_session() -> Session:
 def primary_session() -> Session:
     """This request's session on the primary (who is logged in, their grants, any write)."""
     if "db_session" not in g:
-        g.db_session = open_session(read_only=request.method in ("GET", "HEAD", "OPTIONS"))
+        read_only = request.method in SAFE_METHODS and not view_writes()
+        session = g.db_session = open_session(read_only=read_only)
+        if read_only:
+            # A write here would be a write on a deferred read transaction: flag it (see
+            # `writes`), on both backends, so the test suite finds an undeclared one.
+            session.info["read_only_request"] = request.endpoint
+            event.listen(session, "before_flush", _guard_flush)
+            event.listen(session, "do_orm_execute", _guard_statement)
     return g.db_session
 
 
@@ -262,6 +319,26 @@ def end_reads() -> None:
     if session.new or session.dirty or session.deleted:
         raise RuntimeError("end_reads() after a write: the write would be lost")
     session.rollback()
+
+
+def recover_for_error_page() -> None:
+    """Make this request's sessions usable for its error page, after a database error or a
+    crash (the error handlers call it; nothing of the request is kept either way).
+
+    A flush that failed (a lock wait that ran out, a lost connection) leaves the session
+    refusing all work until it is rolled back, its objects expired: the error page, which
+    reads the user's language, then failed again (PendingRollbackError, a 500 instead of the
+    error's own answer). And a request that timed out waiting for SQLite's write lock would
+    wait for it again just to render its page. So: roll back, and let what remains of the
+    request only read, in a deferred transaction on SQLite (no write lock to wait for).
+    """
+    for name in ("db_session", "db_replica"):
+        session: Session | None = g.get(name)
+        if session is None:
+            continue
+        session.rollback()
+        if isinstance(session.bind, Engine):
+            session.bind = session.bind.execution_options(sqlite_immediate=False)
 
 
 def keep_on_error() -> None:

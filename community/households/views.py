@@ -19,7 +19,7 @@ from flask_login import login_required
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs: WTForms 3.2
 
 from community.areas import services as areas_services
-from community.db import end_reads, get_session
+from community.db import end_reads, get_session, writes
 from community.errors import Conflict, Forbidden, InvalidInput
 from community.households import importer, qr, sheets
 from community.households import services as hh_services
@@ -207,6 +207,7 @@ def _card_file(household_id: int, fmt: str) -> Response:
 
 @bp.get("/households/<int:household_id>/card.png")
 @login_required
+@writes  # its audit entry
 def card_png(household_id: int):
     """The active card's QR code as PNG (content: the card token)."""
     return _card_file(household_id, "png")
@@ -214,6 +215,7 @@ def card_png(household_id: int):
 
 @bp.get("/households/<int:household_id>/card.svg")
 @login_required
+@writes  # its audit entry
 def card_svg(household_id: int):
     """The active card's QR code as SVG (content: the card token)."""
     return _card_file(household_id, "svg")
@@ -221,6 +223,7 @@ def card_svg(household_id: int):
 
 @bp.get("/households/cards.pdf")
 @login_required
+@writes  # its audit entry
 def cards_pdf():
     """A4 sheets of the active cards of a community, or of one building."""
     session = get_session()

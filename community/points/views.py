@@ -22,7 +22,7 @@ from flask_login import login_required
 from werkzeug.wrappers import Response as BaseResponse
 
 from community import clock
-from community.db import get_session
+from community.db import get_session, writes
 from community.errors import Conflict
 from community.points import exports, queries
 from community.points import services as points_services
@@ -157,6 +157,7 @@ def _filename(prefix: str, community_id: int | None, first: date, last: date, ex
 
 @bp.get("/entries.csv")
 @login_required
+@writes  # its audit entry
 def entries_csv():
     """A community's ledger entries of a date range as CSV (utf-8-sig for Excel), streamed."""
     export, back = _start_export("csv")
@@ -170,6 +171,7 @@ def entries_csv():
 
 @bp.get("/entries.xlsx")
 @login_required
+@writes  # its audit entry
 def entries_xlsx():
     """A community's ledger entries of a date range as XLSX with local times."""
     export, back = _start_export("xlsx")

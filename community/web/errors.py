@@ -3,6 +3,11 @@
 A database that cannot be reached is an outage, not a bug: 503 with `Retry-After` (JSON code
 `unavailable` for the API, a page for people), logged once when it starts and once when it
 ends (per worker), not per request. The engine's pool pre-ping reconnects by itself.
+
+A database that answers but kept this request waiting for a lock longer than it may wait
+(SQLite's busy timeout: "database is locked"; PostgreSQL's lock_timeout, a deadlock or a
+serialization failure) is busy, not out: 503 with a short `Retry-After` (JSON code `busy`),
+logged per request with its endpoint, and no outage begins.
 """
 from __future__ import annotations
 
@@ -20,6 +25,7 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, Opera
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
+from community.db import recover_for_error_page
 from community.errors import DomainError
 from community.schemas import field_errors
 from community.web.context import wants_json
@@ -46,16 +52,43 @@ def _http_message(status: int) -> str:
 OUTAGE_ERRORS = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 NOT_OUTAGES = ("no such table", "no such column", "syntax error")
 RETRY_AFTER_SECONDS = 15
+# A lock wait that ran out: SQLite's words (busy timeout), PostgreSQL's SQLSTATEs
+# (lock_not_available, deadlock_detected, serialization_failure).
+BUSY_WORDS = ("database is locked", "database table is locked")
+BUSY_SQLSTATES = frozenset({"55P03", "40P01", "40001"})
+BUSY_RETRY_AFTER_SECONDS = 5
+
+
+def _causes(err: BaseException | None) -> list[BaseException]:
+    """`err` and what caused it (a few levels: a wrapped DBAPI error, an error in a handler)."""
+    chain: list[BaseException] = []
+    while err is not None and len(chain) < 5:
+        chain.append(err)
+        err = err.__cause__ or err.__context__
+    return chain
+
+
+def is_busy(err: BaseException | None) -> bool:
+    """Whether `err` (or what caused it) is a lock wait that ran out: the database answers,
+    another transaction held what this one needed for longer than it may wait."""
+    for cause in _causes(err):
+        orig = cause.orig if isinstance(cause, DBAPIError) else cause
+        if getattr(orig, "sqlstate", None) in BUSY_SQLSTATES:
+            return True
+        if type(orig).__name__ == "OperationalError" and any(
+                words in str(orig) for words in BUSY_WORDS):
+            return True
+    return False
 
 
 def is_outage(err: BaseException | None) -> bool:
     """Whether `err` (or what caused it) means the database cannot be reached right now."""
-    seen = 0
-    while err is not None and seen < 5:
-        if isinstance(err, OUTAGE_ERRORS):
+    if is_busy(err):
+        return False
+    for cause in _causes(err):
+        if isinstance(cause, OUTAGE_ERRORS):
             # SQLite names a schema that is behind as an OperationalError too: not an outage.
-            return not any(words in str(err) for words in NOT_OUTAGES)
-        err, seen = err.__cause__ or err.__context__, seen + 1
+            return not any(words in str(cause) for words in NOT_OUTAGES)
     return False
 
 
@@ -227,6 +260,29 @@ def _unavailable(app: Flask, err: BaseException) -> Response:
     return response
 
 
+def _busy(app: Flask, err: BaseException) -> Response:
+    """503 with a short Retry-After for a lock wait that ran out (logged per request)."""
+    app.logger.warning("database busy, answering 503: a lock wait ran out on %s %s (%s)",
+                       request.method, request.endpoint, type(err).__name__)
+    body, status = _respond(503, "busy", _(
+        "The service is busy right now. Please try again in a moment; nothing of this "
+        "request was saved."), details={"retry_after": BUSY_RETRY_AFTER_SECONDS})
+    response = app.make_response((body, status))
+    response.headers["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+    return response
+
+
+def _database_error(app: Flask, err: BaseException) -> Response | None:
+    """The answer to a database that is busy or cannot be reached (None: neither)."""
+    if is_busy(err):
+        recover_for_error_page()
+        return _busy(app, err)
+    if is_outage(err):
+        recover_for_error_page()
+        return _unavailable(app, err)
+    return None
+
+
 def register(app: Flask) -> None:
     """Install the error handlers."""
     outage = app.extensions["community.outage"] = _Outage()
@@ -243,7 +299,8 @@ def register(app: Flask) -> None:
     @app.errorhandler(DisconnectionError)
     @app.errorhandler(PoolTimeout)
     def _db_unreachable(err: Exception):
-        return _unavailable(app, err)
+        recover_for_error_page()
+        return _database_error(app, err) or _unavailable(app, err)
 
     @app.errorhandler(DomainError)
     def _domain(err: DomainError):
@@ -271,9 +328,13 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(err: HTTPException):
-        # An outage met after the view (at the commit point) arrives as a 500 wrapping it.
-        if is_outage(getattr(err, "original_exception", None)):
-            return _unavailable(app, err.original_exception)  # type: ignore[attr-defined]
+        # An outage or a lock wait met after the view (at the commit point) arrives as a
+        # 500 wrapping it.
+        original = getattr(err, "original_exception", None)
+        if original is not None:
+            if (answer := _database_error(app, original)) is not None:
+                return answer
+            recover_for_error_page()  # a crash: its page must render whatever state it left
         status = err.code or 500
         codes = {401: "unauthorized", 403: "forbidden", 404: "not_found", 413: "too_large",
                  415: "unsupported_media_type", 429: "rate_limited", 405: "method_not_allowed"}
@@ -288,8 +349,9 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _crash(err: Exception):
-        if is_outage(err):
-            return _unavailable(app, err)
+        if (answer := _database_error(app, err)) is not None:
+            return answer
+        recover_for_error_page()
         if is_unstorable(err):
             # Bad input, not a bug; logged so the field that let it through gets its bound.
             app.logger.warning("unstorable value refused: %s", type(err).__name__)

@@ -28,7 +28,7 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from community import clock
 from community.areas import services as areas_services
 from community.auth import policy
-from community.db import get_session
+from community.db import get_session, writes
 from community.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from community.i18n import safe_next
 from community.rows import pk
@@ -351,6 +351,7 @@ def _filename(export: manage_queries.DropExport, ext: str) -> str:
 
 @bp.get("/drops/export.csv")
 @login_required
+@writes  # its audit entry
 def export_csv():
     """The filtered drops as CSV (utf-8-sig for Excel), streamed."""
     export, back = _start_export("csv")
@@ -364,6 +365,7 @@ def export_csv():
 
 @bp.get("/drops/export.xlsx")
 @login_required
+@writes  # its audit entry
 def export_xlsx():
     """The filtered drops as XLSX with local times."""
     export, back = _start_export("xlsx")

@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from community import clock
-from community.db import get_session
+from community.db import get_session, writes
 from community.errors import InvalidInput, NotFound
 from community.i18n import safe_next
 from community.volunteers.hours import certificate, exports, queries, services
@@ -202,6 +202,7 @@ def _filename(data: queries.HoursReport, ext: str) -> str:
 
 @bp.get("/report.csv")
 @login_required
+@writes  # its audit entry
 def report_csv():
     """The hours report as CSV (utf-8-sig for Excel)."""
     data = _export("csv")
@@ -210,6 +211,7 @@ def report_csv():
 
 @bp.get("/report.xlsx")
 @login_required
+@writes  # its audit entry
 def report_xlsx():
     """The hours report as XLSX."""
     data = _export("xlsx")

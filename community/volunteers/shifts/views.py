@@ -19,7 +19,7 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 
 from community import clock
 from community.areas import services as areas_services
-from community.db import get_session
+from community.db import get_session, writes
 from community.i18n import safe_next
 from community.rows import pk
 from community.stations.forms import WEEKDAY_LABELS
@@ -66,6 +66,7 @@ def _back(default: str) -> str:
 
 @bp.get("/shifts")
 @login_required
+@writes  # the calendar keys, made on the first visit
 def mine():
     """My shifts: upcoming first, then recent, each with its status; the calendar link."""
     session = get_session()
