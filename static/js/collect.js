@@ -15,7 +15,7 @@
     net: $("net-status"), pending: $("pending-count"), sync: $("sync-button"),
     code: $("station-code"), codeOk: $("station-code-ok"), name: $("station-name"),
     status: $("scanner-status"), toggle: $("camera-toggle"), qrPhoto: $("qr-photo"),
-    form: $("pickup-form"), feedback: $("feedback"),
+    form: $("pickup-form"), feedback: $("feedback"), codeError: $("station-code-error"),
     failedSection: $("failed-section"), failedList: $("failed-list"),
   };
   const queue = new window.ScanQueue("collection-queue");
@@ -70,27 +70,38 @@
     } catch (e) { return L.ui.unknown_station; }
   }
 
+  // A refused code is said under the code field (role="alert"), where the collector is
+  // looking, and the field is marked invalid; a typed code gets the focus back to fix it.
+  function codeError(text, typed) {
+    el.codeError.textContent = text || "";
+    el.codeError.hidden = !text;
+    if (!text) { el.code.removeAttribute("aria-invalid"); return; }
+    state.tag = null;
+    el.name.textContent = "";
+    say("info", "");
+    el.code.setAttribute("aria-invalid", "true");
+    if (typed) { el.code.focus(); }
+    el.codeError.scrollIntoView({ block: "nearest" });
+  }
+
   // A scanned or typed code: the page names the station from its hash (offline too); an
   // unknown code is refused here, the server checks it again.
-  async function setStation(text) {
+  async function setStation(text, typed) {
     let token = (text || "").trim();
     if (token.startsWith(config.prefix)) { token = token.slice(config.prefix.length); }
     else if (shortCode(token)) { token = shortCode(token); }
     else if (token && token.length < 16) {
-      state.tag = null;
-      el.name.textContent = "";
-      say("error", L.ui.bad_code);
+      codeError(L.ui.bad_code, typed);
       return;
     }
     if (!token) { return; }
     const h = await hashOf(token);
     const station = h ? config.stations[h] : null;
     if (h && !station) {
-      state.tag = null;
-      el.name.textContent = "";
-      say("error", await whyUnknown(token));
+      codeError(await whyUnknown(token), typed);
       return;
     }
+    codeError("");
     state.tag = token;
     el.name.textContent = L.ui.station_set + ": " + (station ? station.name + " · " + station.community : token);
     el.name.dataset.stationId = station ? station.id : "";
@@ -108,9 +119,9 @@
   const cameraToggle = camera ? camera.bindToggle(el.toggle, el.status,
     { on: L.ui.camera_on, off: L.ui.camera_off, error: L.ui.camera_error }) : { stop() {} };
 
-  el.codeOk.addEventListener("click", () => setStation(el.code.value));
+  el.codeOk.addEventListener("click", () => setStation(el.code.value, true));
   el.code.addEventListener("keydown", (e) => {
-    if (e.key === "Enter") { e.preventDefault(); setStation(el.code.value); }
+    if (e.key === "Enter") { e.preventDefault(); setStation(el.code.value, true); }
   });
   el.qrPhoto.addEventListener("change", async () => {
     const file = el.qrPhoto.files[0];
