@@ -51,7 +51,19 @@ CATEGORY_ODDS = (("kitchen", 0.93), ("other", 0.55), ("recyclable", 0.18), ("haz
 UNGRADED_SHARE = 0.05
 TALLY_SHARE = 0.03
 MANUAL_SHARE = 0.04
-INCORRECT_NOTES = ("厨余中混有塑料袋", "其他垃圾混入厨余", "可回收物未清洗", "电池投入其他垃圾桶")
+# A steward's note on an incorrect drop says what was wrong with it: one of its reason's own
+# (a drop without a reason, a tally, takes its category's first reason's). Four each, drawn
+# as the one shared list was, so the demo's random stream (and every other figure) is kept.
+INCORRECT_NOTES = {
+    "kitchen_plastic_bag": ("厨余连塑料袋整袋投入", "厨余中混有塑料袋", "未破袋直接投放",
+                            "塑料袋扔进了厨余桶"),
+    "residual_in_kitchen": ("其他垃圾混入厨余", "厨余里混有纸巾", "大骨头投入厨余桶",
+                            "一次性餐盒混入厨余"),
+    "recyclable_dirty": ("可回收物未清洗", "饮料瓶未倒空", "纸箱沾有油污", "罐头盒未冲洗"),
+    "hazardous_mixed": ("废电池未单独投放", "过期药品混在袋中", "灯管未包好", "油漆桶混投"),
+    "bulky_mixed": ("装修垃圾投入其他垃圾桶", "旧家具部件混入其他垃圾", "大块木板塞进桶里",
+                    "瓷砖碎块混入其他垃圾"),
+}
 # The mis-drop reasons (stations.reasons' seeded codes) an incorrect drop of each category
 # carries, picked by the drop's number (no draw from the demo's random stream, so every other
 # figure of the demo stays as it was).
@@ -237,7 +249,9 @@ def _drop_row(rng: random.Random, slug: str, n: int, station: Station, k: int,
         weight = Decimal(f"{rng.uniform(low, high):.2f}")
     # Mostly uploaded at once; a few sat in an offline queue for a while.
     delay = rng.uniform(60, 3600) if rng.random() < 0.03 else rng.uniform(1, 20)
-    note = (rng.choice(INCORRECT_NOTES)
+    reason = (DEMO_REASONS[category][n % len(DEMO_REASONS[category])]
+              if quality == "incorrect" and not tally else None)
+    note = (rng.choice(INCORRECT_NOTES[reason or DEMO_REASONS[category][0]])
             if quality == "incorrect" and rng.random() < 0.2 else None)
     return {
         "client_text": f"demo-{slug}-{n + 1:07d}", "station_id": station.id,
@@ -250,8 +264,7 @@ def _drop_row(rng: random.Random, slug: str, n: int, station: Station, k: int,
         "in_window": windows.classify(schedule[0], schedule[1], happened,
                                       station.grace_minutes).in_window,
         "weight_kg": weight, "note": note, "photo": None,
-        "reason_code": (DEMO_REASONS[category][n % len(DEMO_REASONS[category])]
-                        if quality == "incorrect" and not tally else None),
+        "reason_code": reason,
     }
 
 
