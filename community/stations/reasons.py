@@ -25,6 +25,32 @@ from community.errors import DomainError, Forbidden, InvalidInput, NotFound
 from community.stations.models import MisdropReason
 
 OTHER = "other"  # the reason that needs a note saying what
+# The English words of the city's built-in reasons (as the migration that made the table
+# seeded them): a reader of English sees these where a reason's own English text is missing
+# (blank, or a copy of the Chinese, as a label typed in Chinese only is stored).
+BUILTIN_EN: dict[str, tuple[str, str]] = {
+    "kitchen_plastic_bag": (
+        "Kitchen waste mixed with plastic bags",
+        "Open the bag: pour the kitchen waste into the kitchen bin and put the empty plastic "
+        "bag into the residual waste bin."),
+    "residual_in_kitchen": (
+        "Residual waste mixed into kitchen waste",
+        "Tissues, large bones, shells and disposable tableware are residual waste; keep them "
+        "out of the kitchen bin."),
+    "recyclable_dirty": (
+        "Recyclables dirty",
+        "Keep recyclables clean and dry: empty and rinse bottles and cans, keep paper free of "
+        "grease."),
+    "hazardous_mixed": (
+        "Hazardous waste not put out separately",
+        "Batteries, lamps, medicines and paint are hazardous: put them in the hazardous bin on "
+        "their own; wrap lamps so they do not break."),
+    "bulky_mixed": (
+        "Bulky or renovation waste mixed in",
+        "Book a collection for furniture and renovation waste or take it to the marked area; "
+        "never put it into the everyday bins."),
+    OTHER: ("Other", ""),
+}
 
 
 
@@ -65,11 +91,28 @@ def _lang(lang: str | None) -> str:
     return "en" if (lang or "").lower().startswith("en") else "zh"
 
 
+def _english(own: str, chinese: str, builtin: str) -> str:
+    """English text: the reason's own (unless blank or a copy of the Chinese), else the
+    built-in reason's, else the Chinese (all there is)."""
+    if own.strip() and own.strip() != chinese.strip():
+        return own
+    return builtin or chinese or own
+
+
+def label_for(row: MisdropReason, lang: str | None) -> str:
+    """A reason's label in the reader's language (English: see `_english`)."""
+    if _lang(lang) == "zh":
+        return row.label_zh or row.label_en
+    return _english(row.label_en, row.label_zh, BUILTIN_EN.get(row.code, ("", ""))[0])
+
+
 def _reason(row: MisdropReason, lang: str | None) -> Reason:
-    en = _lang(lang) == "en"
-    label = (row.label_en or row.label_zh) if en else (row.label_zh or row.label_en)
-    howto = (row.howto_en or row.howto_zh) if en else (row.howto_zh or row.howto_en)
-    return Reason(row.code, label, howto, row.needs_note, row.active, row.community_id)
+    if _lang(lang) == "en":
+        howto = _english(row.howto_en, row.howto_zh, BUILTIN_EN.get(row.code, ("", ""))[1])
+    else:
+        howto = row.howto_zh or row.howto_en
+    return Reason(row.code, label_for(row, lang), howto, row.needs_note, row.active,
+                  row.community_id)
 
 
 def reason_rows(session: Session, community_id: int, *,
@@ -242,6 +285,7 @@ def edit_texts(session: Session, *, actor: policy.Actor, reason_id: int, label_z
     return reason
 
 
-__all__ = ["OTHER", "Reason", "ReasonDuplicate", "ReasonNeedsNote", "ReasonNotIncorrect",
-           "ReasonUnknown", "add_reason", "check_reason", "describe", "duplicate_field",
-           "edit_texts", "reason_rows", "reasons_for", "set_active"]
+__all__ = ["BUILTIN_EN", "OTHER", "Reason", "ReasonDuplicate", "ReasonNeedsNote",
+           "ReasonNotIncorrect", "ReasonUnknown", "add_reason", "check_reason", "describe",
+           "duplicate_field", "edit_texts", "label_for", "reason_rows", "reasons_for",
+           "set_active"]

@@ -520,12 +520,14 @@ def set_reason_active(reason_id: int):
 
 # --- The city's mis-drop reasons: labels and how-to texts -----------------------------------
 
-def _reason_forms(session) -> list[tuple[Any, ReasonTextsForm]]:
+def _reason_forms(session) -> list[tuple[Any, ReasonTextsForm, str]]:
+    """The city's reasons, each with its form and its label in the reader's language."""
+    lang = str(get_locale() or "zh")
     rows = [r for r in reasons_service.reason_rows(session, 0, active_only=False)
             if r.community_id is None]
     return [(r, ReasonTextsForm(formdata=None, prefix=f"r{r.id}", data={
         "label_zh": r.label_zh, "label_en": r.label_en, "howto_zh": r.howto_zh,
-        "howto_en": r.howto_en})) for r in rows]
+        "howto_en": r.howto_en}), reasons_service.label_for(r, lang)) for r in rows]
 
 
 @bp.get("/reasons")
@@ -568,5 +570,6 @@ def edit_reason(reason_id: int):
         return _scan_settings_page(session, community, edit_forms={reason_id: form}), 422
     if not policy.offers(actor(), "reasons:city"):
         raise Forbidden(action="reasons:city")
-    rows = [(r, form if r.id == reason_id else f) for r, f in _reason_forms(session)]
+    rows = [(r, form if r.id == reason_id else f, label)
+            for r, f, label in _reason_forms(session)]
     return render_template("stations/reasons.html", rows=rows), 422
