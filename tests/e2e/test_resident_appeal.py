@@ -81,6 +81,9 @@ def test_resident_appeals_and_chief_upholds(app: Flask, browser: Browser, live_s
         page.get_by_test_id("appeal-submit").click()
         expect(page.get_by_test_id("appeal-status")).to_have_attribute("data-status", "open")
         assert horizontal_overflow(page) == 0
+        # Its lone links (my points, inbox) are 44 px hit areas (.tap-link), the photo's too.
+        assert page.evaluate("""() => Array.from(document.querySelectorAll('main a'))
+            .map(a => a.getBoundingClientRect().height).filter(h => h < 44)""") == []
         # The points history shows the same verdict, its photo and the appeal's state.
         page.goto(f"{live_server}/me/points")
         verdict = page.get_by_test_id("points-verdict").first

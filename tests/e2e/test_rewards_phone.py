@@ -26,6 +26,12 @@ from tests.e2e.helpers import PHONE, follow_nav, horizontal_overflow, log_in, qr
 pytestmark = [pytest.mark.browser, pytest.mark.real_db]
 
 EGGS = "鸡蛋 10个"
+TAP = 44  # the smallest tap target on a phone, in CSS pixels
+# The visible links of the page's main part under 44 px tall (an image link counts its box).
+SHORT_LINKS = """(tap) => Array.from(document.querySelectorAll('main a'))
+    .filter(a => a.offsetParent !== null)
+    .map(a => [a.outerHTML.slice(0, 90), a.getBoundingClientRect().height])
+    .filter(([, h]) => h < tap)"""
 
 
 def _redemptions(session: Session) -> list[Redemption]:
@@ -59,8 +65,12 @@ def test_redeem_on_a_phone_then_steward_scans_and_hands_over(
     session.flush()
     manager = auth_services.load_actor(session, world.manager_a.id)
     with app.app_context():
+        # 50 points in 31 entries: the points history has an older page (its link measured).
+        for n in range(30):
+            points_services.adjust(session, actor=manager, household_id=home.id,
+                                   data=AdjustIn.parse(amount=1, reason=f"签到 {n + 1}"))
         points_services.adjust(session, actor=manager, household_id=home.id,
-                               data=AdjustIn.parse(amount=50, reason="活动奖励"))
+                               data=AdjustIn.parse(amount=20, reason="活动奖励"))
         eggs = rewards.save_item(session, actor=manager, community_id=world.a.id,
                                  data=RewardIn.parse(name=EGGS, cost=20, stock=3))
     session.commit()
@@ -142,6 +152,18 @@ def test_redeem_on_a_phone_then_steward_scans_and_hands_over(
         page.get_by_test_id("my-redemptions").click()
         expect(page.get_by_test_id("redemption-status")).to_have_text("已领取")
         assert horizontal_overflow(page) == 0
+
+        # Tap targets (QA at 390 px: 我的兑换 157 × 20, each redemption's link ~100 × 20,
+        # 更早的记录 80 × 20): every link of the resident's points and rewards pages is a
+        # 44 px hit area (.tap-link), as the home page's are.
+        for path, least in (("/me/rewards/redemptions", 3), ("/me/rewards", 4),
+                            ("/me/points", 4), ("/me/", 7)):
+            page.goto(live_server + path)
+            if path == "/me/points":  # 31 entries: the history has an older page
+                expect(page.get_by_test_id("points-older")).to_be_visible()
+            assert page.locator("main a").count() >= least, path
+            assert page.evaluate(SHORT_LINKS, TAP) == [], path
+            assert horizontal_overflow(page) == 0, path
         assert points_services.balance(session, home.id) == 30
         session.commit()
         context.close()

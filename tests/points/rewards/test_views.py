@@ -259,8 +259,9 @@ def test_my_redemptions_newest_first_with_status_in_words(client: FlaskClient,
     first, second = redemptions(session)
     client.post(f"/me/rewards/redemptions/{first.id}/cancel")
     page = client.get("/me/rewards/redemptions").get_data(as_text=True)
-    rows = re.findall(r'href="/me/rewards/redemptions/(\d+)">[^<]*</a>\s*<span class="rw-status '
-                      r'[^"]*" data-testid="redemption-status">([^<]+)<', page)
+    rows = re.findall(r'href="/me/rewards/redemptions/(\d+)"[^>]*>[^<]*</a>\s*'
+                      r'<span class="rw-status [^"]*" data-testid="redemption-status">([^<]+)<',
+                      page)
     assert rows == [(str(second.id), "待领取"), (str(first.id), "已取消")]
     to_english(client, "/me/rewards/redemptions")
     page = client.get("/me/rewards/redemptions").get_data(as_text=True)
