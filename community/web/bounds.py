@@ -3,17 +3,20 @@ no NUL character anywhere in the path or the query string.
 
 `<int:…>` in every route is the bounded converter below (an id past PostgreSQL `integer` is a
 404 like any unknown id, never a database error); `<bigint:…>` names the few `bigint` ids
-(drops). A NUL in a path segment is a 404, in a query argument a 400: PostgreSQL text cannot
-hold it, and no page has a use for it.
+(drops). A NUL in a path segment is a 404, in a query argument a 400 (`BadQuery`, saying
+which search or filter value to change): PostgreSQL text cannot hold it, and no page has a use
+for it.
 """
 from __future__ import annotations
 
 from typing import Any
 
 from flask import Flask, Request, abort, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter, Map
 
+from community.errors import DomainError
 from community.schemas import BIGINT_MAX, INT_MAX
 
 
@@ -67,6 +70,14 @@ def install_converters(app: Flask) -> None:
     app.request_class = BoundedRequest
 
 
+class BadQuery(DomainError):
+    """A search or filter value in the address that no page can use (a NUL character)."""
+
+    code, status = "bad_query", 400
+    message = _l("A search or filter value contains a character that is not allowed (a NUL "
+                 "character). Remove it from the search box or the address and search again.")
+
+
 def _has_nul(values: Any) -> bool:
     return any(isinstance(v, str) and "\x00" in v for v in values)
 
@@ -78,5 +89,6 @@ def register(app: Flask) -> None:
     def _no_nul() -> None:
         if "\x00" in request.path or _has_nul((request.view_args or {}).values()):
             abort(404)
-        if any(_has_nul([key, *request.args.getlist(key)]) for key in request.args):
-            abort(400)
+        for key in request.args:
+            if _has_nul([key, *request.args.getlist(key)]):
+                raise BadQuery(field=key.replace("\x00", "") or "q")

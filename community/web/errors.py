@@ -142,7 +142,7 @@ def _respond(status: int, code: str, message: str, details: dict | None = None,
             body["details"] = details
         return jsonify(body), status
     return render_template("errors/error.html", status=status, message=message, code=code,
-                           page=_page_words(status), wait=_wait_words(details),
+                           page=_page_words(status, code), wait=_wait_words(details),
                            back_url=_back_url()), status
 
 
@@ -160,8 +160,12 @@ def _wait_words(details: dict | None) -> str | None:
     return _("Please wait %(num)s hours, then try again.", num=math.ceil(seconds / 3600))
 
 
-def _page_words(status: int) -> dict[str, str]:
+def _page_words(status: int, code: str = "") -> dict[str, str]:
     """The error page's title and what to do next, in the user's language."""
+    if code == "bad_query":
+        return {"title": _("This search cannot be run"), "advice": _(
+            "Nothing is wrong with the list itself. Go back, change the search or filter "
+            "value (type it again rather than pasting it), and search again.")}
     pages = {
         403: (_("You cannot open this page"), _(
             "This page or action belongs to another role or another community. If your work "
