@@ -655,7 +655,7 @@ def test_back_to_the_confirm_page_after_redeeming_says_it_was_just_redeemed(
         resp = client.get(url)  # the Back button: read again, not from a cache
         page = resp.get_data(as_text=True)
         assert resp.headers["Cache-Control"] == "no-store"
-        assert f"您已于 {hhmm} 兑换过此奖品，正在等待领取。 还要再兑换一份吗？" in page
+        assert f"您已于 {hhmm} 兑换过此奖品，正在等待领取。还要再兑换一份吗？" in page
         assert (f'<a class="tap-link" href="/me/rewards/redemptions/{red.id}" '
                 f'data-testid="recent-redemption-link">查看它的领取码</a>') in page
         assert 'data-testid="confirm-balance">30<' in page
