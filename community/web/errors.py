@@ -167,10 +167,7 @@ def _page_words(status: int, code: str = "") -> dict[str, str]:
             "Nothing is wrong with the list itself. Go back, change the search or filter "
             "value (type it again rather than pasting it), and search again.")}
     pages = {
-        403: (_("You cannot open this page"), _(
-            "This page or action belongs to another role or another community. If your work "
-            "needs it, ask your community manager (or the city administrator) to give your "
-            "account that role; until then, go back or start again from your start page.")),
+        403: (_("You cannot open this page"), _forbidden_advice()),
         404: (_("Page not found"), _(
             "The address may be mistyped or out of date, or the item was removed. Go back, "
             "or find it again from your start page.")),
@@ -186,6 +183,44 @@ def _page_words(status: int, code: str = "") -> dict[str, str]:
         "Go back and try again. If it happens again, tell your community manager what you "
         "were doing.")))
     return {"title": title, "advice": advice}
+
+
+def _reader_top_role() -> str | None:
+    """The reader's highest role (None: signed out, or no role yet), from the request's
+    Actor (loaded by the check that refused; loaded here if it was not)."""
+    from community.auth.policy import RANK
+    from community.web.context import actor
+
+    try:
+        grants = actor().grants
+    except Exception:  # the error page must render even if the roles cannot be read
+        return None
+    return max((g.role for g in grants if g.role in RANK), key=RANK.__getitem__, default=None)
+
+
+def _forbidden_advice() -> str:
+    """Whom to ask for a role a page needs: someone above the reader, never the reader's own
+    role (a community manager told to ask the community manager). Residents, stewards and
+    station chiefs ask their community manager; managers and collectors their street or
+    district administrator; area administrators the city administrator; a city
+    administrator another city administrator."""
+    top = _reader_top_role()
+    if top == "city_admin":
+        return _("This page or action needs a role your account does not have. Another city "
+                 "administrator can give your account that role; until then, go back or start "
+                 "again from your start page.")
+    if top == "area_admin":
+        return _("This page or action belongs to another role or another area. If your work "
+                 "needs it, ask the city administrator to give your account that role; until "
+                 "then, go back or start again from your start page.")
+    if top in ("manager", "collector"):
+        return _("This page or action belongs to another role or another area. If your work "
+                 "needs it, ask your street or district administrator (or the city "
+                 "administrator) to give your account that role; until then, go back or start "
+                 "again from your start page.")
+    return _("This page or action belongs to another role or another community. If your work "
+             "needs it, ask your community manager (or the city administrator) to give your "
+             "account that role; until then, go back or start again from your start page.")
 
 
 # The forms that upload a file (by endpoint) and what they upload: the 413 page names that

@@ -132,3 +132,31 @@ def test_body_over_the_request_limit_gets_a_page_with_a_way_back(
     assert "上传的文件过大" in page
     assert "浏览器通常会保留您填写的内容" in page
     assert f'href="/manage/rewards/new?community_id={world.a.id}" data-history-back' in page
+
+
+@pytest.mark.parametrize(("who", "path", "zh", "en"), [
+    # QA: community manager yulong was told to ask the community manager.
+    ("manager_a", "/manage/ratings/policy", "请联系所在街道或区镇管理员（或市级管理员）",
+     "ask your street or district administrator (or the city administrator)"),
+    ("area_admin_a", "/manage/reasons", "请联系市级管理员为您的账号开通",
+     "ask the city administrator to give your account"),
+    ("city_admin", "/steward/scan", "其他市级管理员可以为您的账号开通",
+     "Another city administrator can give your account that role"),
+    ("resident_a", "/manage/ratings/policy", "请联系社区管理员", "ask your community manager"),
+])
+def test_403_advice_fits_the_readers_role(client: FlaskClient, world: builders.World,
+                                          who: str, path: str, zh: str, en: str) -> None:
+    builders.login(client, getattr(world, who))
+    resp = client.get(path)
+    assert resp.status_code == 403
+    page = resp.get_data(as_text=True)
+    advice = page[page.index('data-testid="error-advice"'):].split("</p>")[0]
+    assert zh in advice
+    if who != "resident_a":
+        assert "社区管理员" not in advice  # never "ask yourself"
+    _english(client, path)
+    page = client.get(path).get_data(as_text=True)
+    advice = page[page.index('data-testid="error-advice"'):].split("</p>")[0]
+    assert en in advice
+    if who != "resident_a":
+        assert "community manager" not in advice
