@@ -252,6 +252,8 @@ def writes(view: F) -> F:
     its first statement (up to the busy timeout) and then reads and writes in one
     transaction, committed at the one commit point. No effect on PostgreSQL. Put it below the
     route decorator (functools.wraps-based decorators such as login_required keep the flag).
+    A view that does slow work between its reads and its write (rendering a PDF) uses
+    `end_reads(then_write=True)` instead, so the write lock is not held meanwhile.
     """
     setattr(view, WRITES_FLAG, True)
     return view
@@ -272,12 +274,14 @@ def _flag_write(session: Session) -> None:
 
 
 def _guard_flush(session: Session, _context: Any, _instances: Any) -> None:
-    if session.new or session.deleted or any(session.is_modified(o) for o in session.dirty):
+    if "read_only_request" in session.info and (
+            session.new or session.deleted or any(session.is_modified(o) for o in session.dirty)):
         _flag_write(session)
 
 
 def _guard_statement(state: ORMExecuteState) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
+    if "read_only_request" in state.session.info and (
+            state.is_insert or state.is_update or state.is_delete):
         _flag_write(state.session)  # type: ignore[arg-type]  # our sessions are SQLModel's
 
 
@@ -305,20 +309,28 @@ def primary_session() -> Session:
     return g.db_session
 
 
-def end_reads() -> None:
+def end_reads(*, then_write: bool = False) -> None:
     """End this request's transaction before slow work that needs no database (parsing an
-    uploaded file), so it holds no lock meanwhile: on SQLite a POST's transaction holds the
-    write lock from its first read (the login check), and every scan waits behind it.
+    uploaded file, rendering a PDF), so it holds no lock meanwhile: on SQLite a POST's
+    transaction holds the write lock from its first read (the login check), and every scan
+    waits behind it.
 
     Call it from the view before any service has written: the transaction is rolled back
     (nothing of it is lost) and loaded objects reload on their next use, in a new one.
+    `then_write`: a GET view that writes after the slow work (an audit entry once the file is
+    made): its next transaction is a write transaction (BEGIN IMMEDIATE on SQLite), so the
+    view needs no `writes` declaration and holds the write lock only for what follows.
     """
     session: Session | None = g.get("db_session")
-    if session is None or not session.in_transaction():
-        return
-    if session.new or session.dirty or session.deleted:
-        raise RuntimeError("end_reads() after a write: the write would be lost")
-    session.rollback()
+    if session is not None and session.in_transaction():
+        if session.new or session.dirty or session.deleted:
+            raise RuntimeError("end_reads() after a write: the write would be lost")
+        session.rollback()
+    if then_write:
+        session = primary_session()
+        session.info.pop("read_only_request", None)  # the guard lets its writes through
+        if isinstance(session.bind, Engine):
+            session.bind = session.bind.execution_options(sqlite_immediate=True)
 
 
 def recover_for_error_page() -> None:

@@ -555,10 +555,11 @@ def card_for_export(session: Session, *, actor: policy.Actor, household_id: int,
 
 
 def sheet_cards(session: Session, *, actor: policy.Actor, community_id: int,
-                building: str | None = None, ip: str | None = None) -> list[SheetCard]:
+                building: str | None = None) -> list[SheetCard]:
     """Active cards of a community's active households (optionally one building), in address order.
 
-    Audited with the count: printed sheets expose the tokens.
+    Only reads: once the sheets are made, `record_sheets_printed` audits them (printed sheets
+    expose the tokens), so the slow rendering between runs without SQLite's write lock.
     """
     area = areas_services.community_for(session, actor=actor, community_id=community_id,
                                         action="card:print")
@@ -579,7 +580,15 @@ def sheet_cards(session: Session, *, actor: policy.Actor, community_id: int,
                   community=area.name)
         for token, short, b, u, r in session.exec(stmt)
     ]
-    audit.record(session, actor_id=actor.account_id, action="cards.printed", area=area,
-                 target_type="area", target_id=area.id, ip=ip, count=len(cards),
-                 building=building)
     return cards
+
+
+def record_sheets_printed(session: Session, *, actor: policy.Actor, community_id: int,
+                          count: int, building: str | None = None,
+                          ip: str | None = None) -> None:
+    """Audit sheets of `count` cards made by `sheet_cards` (the same community and building)."""
+    area = areas_services.community_for(session, actor=actor, community_id=community_id,
+                                        action="card:print")
+    audit.record(session, actor_id=actor.account_id, action="cards.printed", area=area,
+                 target_type="area", target_id=area.id, ip=ip, count=count,
+                 building=normalize_part("building", building) if building else None)

@@ -26,6 +26,7 @@ from community.audit import services as audit
 from community.audit.models import AuditEntry
 from community.auth.models import Account
 from community.db import make_engine
+from community.households import sheets
 from tests import builders
 
 pytestmark = pytest.mark.real_db
@@ -149,4 +150,43 @@ def test_download_audited_while_another_session_commits(
     entries = session.exec(select(AuditEntry).where(col(AuditEntry.action) == action,
                                                     AuditEntry.actor_id == w.manager_a.id))
     assert len(entries.all()) == 1
+    assert session.get(Account, w.steward_a.id).display_name == "renamed"  # type: ignore[union-attr]
+
+
+def test_card_sheets_are_rendered_without_holding_the_write_lock(
+        app: Flask, session: Session, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """cards.pdf renders for seconds in a big community (~22 ms a card): meanwhile other
+    requests (every scan) must be able to write. Here one writes, without waiting at all,
+    while the sheets are being rendered; the download's audit entry is written after."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("SQLite's one write lock (PostgreSQL locks rows)")
+    w = builders.world(session)
+    client = app.test_client()
+    builders.login(client, w.manager_a)
+    path = str(make_url(db_url).database)
+    real_render = sheets.render_sheet
+    wrote: list[bool] = []
+
+    def render_while_another_writes(*args: Any, **kwargs: Any) -> bytes:
+        conn = sqlite3.connect(path, timeout=0, isolation_level=None)  # no waiting
+        try:
+            conn.execute("BEGIN IMMEDIATE")  # "database is locked" if the download held it
+            conn.execute("UPDATE account SET display_name = 'renamed' WHERE id = ?",
+                         (w.steward_a.id,))
+            conn.execute("COMMIT")
+            wrote.append(True)
+        except sqlite3.OperationalError:
+            wrote.append(False)
+        finally:
+            conn.close()
+        return real_render(*args, **kwargs)
+
+    monkeypatch.setattr(sheets, "render_sheet", render_while_another_writes)
+    resp = client.get(_sheet_url(w))
+    assert wrote == [True]  # the other request could write while the sheets were rendered
+    assert resp.status_code == 200, resp.get_data()[:300]
+    assert resp.get_data().startswith(b"%PDF")
+    session.expire_all()
+    entries = session.exec(select(AuditEntry).where(col(AuditEntry.action) == "cards.printed"))
+    assert [e.detail for e in entries] == [{"count": 3, "building": None}]
     assert session.get(Account, w.steward_a.id).display_name == "renamed"  # type: ignore[union-attr]
