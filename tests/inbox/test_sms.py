@@ -37,7 +37,7 @@ def _outbox(session: Session) -> list[SmsOutbox]:
 
 def _tell(session: Session, account_id: int, key: str) -> None:
     notifications.notify(session, account_id=account_id, kind="reward_ready",
-                         params={"item": "鸡蛋 10个", "code": "AB12CD"}, dedupe_key=key)
+                         params={"item": "鸡蛋 10个", "code": "AB12CDEF34"}, dedupe_key=key)
 
 
 def test_only_opted_in_people_get_texts_after_quiet_hours(
@@ -62,7 +62,7 @@ def test_only_opted_in_people_get_texts_after_quiet_hours(
         session.commit()
         assert list(inbox_jobs.send_sms(session, now=queued[0].send_after)) == []  # once
     assert [(p, t) for p, t in dev_sms.texts] == [
-        ("13800000001", "您兑换的“鸡蛋 10个”可以领取了，请在投放点出示领取码 AB12CD。")]
+        ("13800000001", "您兑换的“鸡蛋 10个”可以领取了，请在投放点出示领取码 AB12C-DEF34。")]
 
     # In English for an English reader; turned off before the job ran: skipped, not sent.
     who.locale = "en"
@@ -78,7 +78,7 @@ def test_only_opted_in_people_get_texts_after_quiet_hours(
         assert list(inbox_jobs.send_sms(session, now=NOON)) == ["skipped"]
         session.commit()
     assert dev_sms.texts[-1] == (
-        "13800000001", "Your reward 鸡蛋 10个 is ready for pickup. Show the pickup code AB12CD "
+        "13800000001", "Your reward 鸡蛋 10个 is ready for pickup. Show the pickup code AB12C-DEF34 "
         "at the station.")
     assert session.get(NoticeSetting, who.id).sms is False
 
