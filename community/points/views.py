@@ -177,10 +177,10 @@ def entries_xlsx():
     export, back = _start_export("xlsx")
     if export is None:
         return back
-    rows = queries.export_rows(get_session(), export)
-    return downloads.xlsx_file(
-        lambda out: exports.write_entries_xlsx(rows, export.community.timezone, out,
-                                               title=export.community.name),
+    return downloads.streamed_xlsx(
+        lambda s, out: exports.write_entries_xlsx(queries.export_rows(s, export),
+                                                  export.community.timezone, out,
+                                                  title=export.community.name),
         _filename("points", export.community.id, export.day_from, export.day_to, "xlsx"))
 
 

@@ -1,4 +1,4 @@
-"""File downloads: the managers' exports (streamed CSV, XLSX, never cached) and the uploaded
+"""File downloads: the managers' exports (streamed CSV and XLSX, never cached) and the uploaded
 photos and pictures, each sent only after its own module decided who may see it."""
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ NO_STORE = "no-store"
 CSV = "text/csv; charset=utf-8"  # content_type=, not mimetype=: that would add a second charset
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SPOOL_BYTES = 16 * 1024 * 1024  # an XLSX stays in memory up to this size, then on disk
+CHUNK_BYTES = 256 * 1024  # a streamed XLSX is sent in pieces of this size
 
 
 def upload_root(kind: str) -> Path:
@@ -64,6 +65,27 @@ def xlsx_file(write: Callable[[IO[bytes]], None], filename: str) -> Response:
     resp = send_file(out, as_attachment=True, mimetype=XLSX, download_name=filename)
     resp.headers["Cache-Control"] = NO_STORE
     return resp
+
+
+def streamed_xlsx(write_from: Callable[[Session, IO[bytes]], None], filename: str) -> Response:
+    """An XLSX attachment made after the request's commit point: `write_from(session, out)`
+    reads its rows in a read session of its own (as `streamed_csv`, on the replica when one
+    is configured) and fills a spooled temporary file, then sent in chunks.
+
+    A big export takes seconds to write; made inside the request it kept the request's
+    transaction open, and on SQLite that transaction holds the write lock from its audit
+    entry on, so every scan waited behind it. Here the request (authorization, row count,
+    audit entry) has committed before the file is made.
+    """
+    def generate() -> Iterator[bytes]:
+        with (open_session(read_only=True, replica=True) as session,
+              tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as out):
+            write_from(session, out)
+            out.seek(0)
+            while chunk := out.read(CHUNK_BYTES):
+                yield chunk
+
+    return attachment(Response(stream_with_context(generate()), content_type=XLSX), filename)
 
 
 def attachment(resp: Response, filename: str) -> Response:

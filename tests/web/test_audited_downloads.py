@@ -11,6 +11,7 @@ there too and must pass unchanged.
 """
 from __future__ import annotations
 
+import io
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from openpyxl import load_workbook
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
@@ -27,6 +29,9 @@ from community.audit.models import AuditEntry
 from community.auth.models import Account
 from community.db import make_engine
 from community.households import sheets
+from community.points import exports as points_exports
+from community.stations import exports as stations_exports
+from community.web import downloads
 from tests import builders
 
 pytestmark = pytest.mark.real_db
@@ -189,4 +194,55 @@ def test_card_sheets_are_rendered_without_holding_the_write_lock(
     session.expire_all()
     entries = session.exec(select(AuditEntry).where(col(AuditEntry.action) == "cards.printed"))
     assert [e.detail for e in entries] == [{"count": 3, "building": None}]
+    assert session.get(Account, w.steward_a.id).display_name == "renamed"  # type: ignore[union-attr]
+
+
+XLSX_WRITERS: dict[str, tuple[Callable[[builders.World], str], Any, str, str]] = {
+    "drops": (lambda w: f"/manage/drops/export.xlsx?community_id={w.a.id}",
+              stations_exports, "write_xlsx", "drops.exported"),
+    "points": (lambda w: f"/manage/points/entries.xlsx?community_id={w.a.id}",
+               points_exports, "write_entries_xlsx", "points.exported"),
+}
+
+
+@pytest.mark.parametrize("name", XLSX_WRITERS)
+def test_xlsx_exports_are_written_after_the_request_committed(
+        app: Flask, session: Session, db_url: str, monkeypatch: pytest.MonkeyPatch,
+        name: str) -> None:
+    """A big XLSX takes seconds to write: it is made after the commit point (its rows read in
+    a read session of its own), so the export's transaction (its audit entry, SQLite's
+    write lock) has ended by then and another request writes without waiting."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("SQLite's one write lock (PostgreSQL locks rows)")
+    w = builders.world(session)
+    url_of, module, function, action = XLSX_WRITERS[name]
+    client = app.test_client()
+    builders.login(client, w.manager_a)
+    path = str(make_url(db_url).database)
+    real_write = getattr(module, function)
+    wrote: list[bool] = []
+
+    def write_while_another_writes(*args: Any, **kwargs: Any) -> None:
+        conn = sqlite3.connect(path, timeout=0, isolation_level=None)  # no waiting
+        try:
+            conn.execute("BEGIN IMMEDIATE")  # "database is locked" if the export held it
+            conn.execute("UPDATE account SET display_name = 'renamed' WHERE id = ?",
+                         (w.steward_a.id,))
+            conn.execute("COMMIT")
+            wrote.append(True)
+        except sqlite3.OperationalError:
+            wrote.append(False)
+        finally:
+            conn.close()
+        real_write(*args, **kwargs)
+
+    monkeypatch.setattr(module, function, write_while_another_writes)
+    resp = client.get(url_of(w))
+    body = resp.get_data()  # the file is made while the response is sent
+    assert wrote == [True]  # the other request could write while the file was made
+    assert resp.status_code == 200, body[:300]
+    assert resp.headers["Content-Type"] == downloads.XLSX
+    assert load_workbook(io.BytesIO(body)).active is not None
+    session.expire_all()
+    assert len(session.exec(select(AuditEntry).where(col(AuditEntry.action) == action)).all()) == 1
     assert session.get(Account, w.steward_a.id).display_name == "renamed"  # type: ignore[union-attr]

@@ -371,10 +371,10 @@ def export_xlsx():
     export, back = _start_export("xlsx")
     if export is None:
         return back
-    rows = manage_queries.export_rows(get_session(), export)
-    return downloads.xlsx_file(
-        lambda out: exports.write_xlsx(rows, export.community.timezone, out,
-                                       title=export.community.name),
+    return downloads.streamed_xlsx(
+        lambda s, out: exports.write_xlsx(manage_queries.export_rows(s, export),
+                                          export.community.timezone, out,
+                                          title=export.community.name),
         _filename(export, "xlsx"))
 
 
