@@ -41,6 +41,7 @@ PRECACHED_STATIC = (
     "js/scan.js",
     "js/scan-queue.js",
     "js/qr-camera.js",
+    "js/confirm-panel.js",
     "vendor/zxing-wasm/reader.js",
     "vendor/zxing-wasm/zxing_reader.wasm",
 )
@@ -100,6 +101,11 @@ UI_STRINGS = {
     "undo_offline": _l("Undo needs a connection: this scan was already sent."),
     "photo_added": _l("Photo added"),
     "repeat": _l("Repeat: no points"),
+    # A new scan closed an unanswered "record again?" (scan.js closeOpenQuestion).
+    "repeat_dropped_named": _l("Not recorded again: %(household)s (the next card came before "
+                               "“Record again?” was answered)."),
+    "repeat_dropped": _l("The earlier card was not recorded again (the next card came before "
+                         "“Record again?” was answered)."),
 }
 
 

@@ -11,7 +11,10 @@
 // After every scan the quality returns to the community's default (config.default_quality).
 // An incorrect verdict is a deliberate tap that opens the reason list: the reason (and a
 // note, a photo) go with the next scan. The same card and category again within the
-// duplicate window asks "record again?" first (the server stores a repeat without points).
+// duplicate window asks "record again?" first (the server stores a repeat without points),
+// also after a reload: this phone's scans of the window are kept in localStorage (the
+// server's list names households, not the cards scanned) and queued ones in IndexedDB.
+// A new scan while that question is open answers it "cancel" (see closeOpenQuestion).
 // The steward may undo their own scans for 5 minutes: a queued one is taken back from the
 // phone, a sent one is voided by the server (POST /api/v1/drops/<client_id>/void). The page
 // lists the steward's scans the server still lets them undo (config.recent), so a reload
@@ -48,6 +51,7 @@
     photo: $("photo-input"),
     tally: $("tally-button"),
     feedback: $("feedback"),
+    fbNote: $("feedback-note"),
     fbTitle: $("feedback-title"),
     fbAddress: $("feedback-address"),
     fbDetail: $("feedback-detail"),
@@ -86,6 +90,50 @@
   // undone, sent, label}, for the repeat question and the undo buttons. `created` is the
   // drop's device time, from which the server counts the 5 minutes.
   const mine = new Map();
+  // This phone's card scans of the duplicate window, kept across reloads for the repeat
+  // question: the server's list (config.recent) names the household but not the card, and
+  // a sent scan leaves the queue. Only what the question needs (no verdicts, no photos).
+  const scansKey = "steward.scans." + config.account;
+
+  function rememberScans() {
+    const since = Date.now() - DUPLICATE_MS;
+    const keep = [];
+    mine.forEach((scan, clientId) => {
+      if (scan.card && scan.created >= since) {
+        keep.push({ client_id: clientId, card: scan.card, category: scan.category,
+          created: scan.created, undone: scan.undone, label: scan.label });
+      }
+    });
+    try { localStorage.setItem(scansKey, JSON.stringify(keep)); } catch (e) { /* full, private */ }
+  }
+
+  function rememberedScans() {
+    let items = [];
+    try { items = JSON.parse(localStorage.getItem(scansKey) || "[]"); } catch (e) { items = []; }
+    const since = Date.now() - DUPLICATE_MS;
+    return Array.isArray(items) ? items.filter((i) => i && i.card && i.created >= since) : [];
+  }
+
+  // The scans of an earlier page load remembered on this phone (before showRecent, which
+  // adds the server's word on them: household, voided).
+  function restoreRemembered() {
+    rememberedScans().forEach((i) => {
+      mine.set(i.client_id, { card: i.card, category: i.category, created: i.created,
+        undone: !!i.undone, sent: true, label: i.label || null });
+    });
+  }
+
+  // Those still waiting in the queue (their cards are in their payloads): a scan queued
+  // offline is in no server list.
+  async function restoreQueued() {
+    (await queue.pending()).forEach((item) => {
+      const known = mine.get(item.client_id);
+      if (known) { known.sent = false; return; }
+      mine.set(item.client_id, { card: item.payload.card || null,
+        category: item.payload.category, created: item.created, undone: false, sent: false,
+        label: null });
+    });
+  }
   const csrf = {
     token: (document.querySelector('meta[name="csrf-token"]') || {}).content || "",
     at: Date.now(),
@@ -294,6 +342,7 @@
     scan.sent = true;
     if (drop.household_label) { scan.label = drop.household_label; }
     if (drop.voided) { scan.undone = true; }
+    rememberScans();
     const detail = dropDetail(drop) + (drop.repeat ? " · " + L.ui.repeat : "");
     addRecent(item, address + " · " + detail, kind);
     if (drop.voided) { markUndone(item.client_id, L.ui.undone); }
@@ -305,7 +354,7 @@
 
   function onRefused(item) {
     const scan = mine.get(item.client_id);
-    if (scan) { scan.undone = true; }
+    if (scan) { scan.undone = true; rememberScans(); }
     addRecent(item, errorTitle(item.error) + " · " + (item.message || ""), "error");
     if (item.client_id === state.lastClientId) {
       showFeedback("error", errorTitle(item.error), item.meta.label || "", item.message || "");
@@ -338,11 +387,13 @@
   }
 
   // The steward's scans the server still lets them undo (newest first in config.recent).
+  // A scan this phone remembers keeps its card (for the repeat question).
   function showRecent() {
     (config.recent || []).slice().reverse().forEach((r) => {
-      if (mine.has(r.client_id)) { return; }
-      mine.set(r.client_id, { card: null, category: r.category, created: r.happened_at,
-        undone: r.voided, sent: true, label: r.household_label });
+      const known = mine.get(r.client_id);
+      mine.set(r.client_id, { card: known ? known.card : null, category: r.category,
+        created: r.happened_at, undone: r.voided || !!(known && known.undone), sent: true,
+        label: r.household_label });
       const address = r.household_label || L.ui.tally;
       const detail = dropDetail(r) + (r.repeat ? " · " + L.ui.repeat : "");
       addRecent({ client_id: r.client_id, created: r.happened_at }, address + " · " + detail, "ok");
@@ -353,18 +404,17 @@
 
   // --- recording and syncing -----------------------------------------------------------
 
-  // The same card and category recorded on this page within the duplicate window.
-  function earlierScan(card) {
+  // The same card and category scanned within the duplicate window: on this page, in an
+  // earlier load of it on this phone (rememberScans) or still queued.
+  function earlierScan(card, category) {
     if (!card) { return null; }
     const now = Date.now();
     for (const scan of mine.values()) {
-      if (!scan.undone && scan.card === card && scan.category === state.category &&
+      if (!scan.undone && scan.card === card && scan.category === category &&
           now - scan.created <= DUPLICATE_MS) { return scan; }
     }
     return null;
   }
-
-  let pendingRepeat = null;
 
   // Why the current verdict cannot be recorded yet (an incorrect one needs its reason, and
   // "other" a note), or null.
@@ -376,23 +426,69 @@
     return null;
   }
 
-  async function recordDrop(fields, meta, confirmed) {
-    if (!state.station || !state.category) {
-      showFeedback("error", L.ui.no_station, "", "");
-      return;
-    }
-    if (!el.repeatPanel.hidden) { return; }   // answer "record again?" first
-    const problem = verdictProblem();
-    if (problem) { showFeedback("error", problem, "", ""); return; }
+  // The verdict chosen now, as the API takes it (with its photo, kept on the phone).
+  function currentVerdict() {
     const verdict = { quality: state.quality };
     if (state.quality === "incorrect") {
       const note = el.reasonNote.value.trim();
       verdict.reason_code = state.reason;
       if (note) { verdict.note = note; }
     }
-    const before = confirmed ? null : earlierScan(fields.card);
+    return { verdict: verdict, photo: state.quality === "incorrect" ? state.photo : null };
+  }
+
+  // "Record again?" (templates/stations/scan.html #repeat-panel, confirm-panel.js). Its
+  // subject is the scan exactly as it was when asked (station, category, verdict, photo):
+  // "record again" records that, whatever has been chosen for the next household since.
+  const repeatQuestion = new window.ConfirmPanel({
+    panel: el.repeatPanel, yes: el.repeatYes, no: el.repeatNo, returnTo: el.code,
+    onYes: (asked) => { setNote(""); recordDrop(asked.fields, asked.meta, asked); },
+    onNo: () => setNote(""),
+  });
+
+  // What became of a question a new scan closed, shown over the new scan's result.
+  function setNote(text) {
+    setText(el.fbNote, text);
+    el.fbNote.hidden = !text;
+  }
+
+  // A new scan while "record again?" is still open about an earlier card. At a busy station
+  // the steward scans the next household while the previous one walks away, without
+  // answering; a repeat earns nothing and is most often the same card shown twice. So the
+  // new scan is never held up or dropped: the open question counts as "cancel" (the earlier
+  // card is not recorded again) and the feedback says so above the new scan's result, so
+  // the steward can still scan that card again if it really was a second drop. The same
+  // card and category once more (the camera seeing it again, the code typed again) leaves
+  // the question open: it is about that very scan. Returns false in that case.
+  function closeOpenQuestion(fields, category) {
+    if (!repeatQuestion.isOpen()) { setNote(""); return true; }   // an older note is stale
+    const open = repeatQuestion.subject;
+    if (open && open.fields.card === fields.card && open.category === category) {
+      return false;
+    }
+    repeatQuestion.dismiss(false);
+    const who = open && open.who;
+    setNote(who ? L.ui.repeat_dropped_named.replace("%(household)s", who) : L.ui.repeat_dropped);
+    return true;
+  }
+
+  // Record a scan: `asked` is set when it is the answer "record again" to the question
+  // (the scan as it was asked about); otherwise the page's current choices apply.
+  async function recordDrop(fields, meta, asked) {
+    const station = asked ? asked.station : state.station;
+    const category = asked ? asked.category : state.category;
+    if (!station || !category) {
+      showFeedback("error", L.ui.no_station, "", "");
+      return;
+    }
+    const problem = asked ? null : verdictProblem();
+    if (problem) { showFeedback("error", problem, "", ""); return; }
+    if (!asked) {
+      if (!closeOpenQuestion(fields, category)) { return; }
+    }
+    const { verdict, photo } = asked || currentVerdict();
+    const before = asked ? null : earlierScan(fields.card, category);
     if (before) {
-      pendingRepeat = { fields: fields, meta: meta };
       const minutes = Math.max(1, Math.round((Date.now() - before.created) / 60000));
       // Named as the steward sees households everywhere (building, unit, room); the typed
       // code while the first scan's answer has not come back yet.
@@ -400,7 +496,9 @@
       setText(el.repeatText, (who ? L.ui.repeat_named.replace("%(household)s", who)
         : L.ui.repeat_text).replace("%(minutes)s", minutes));
       el.repeatText.dataset.household = who || "";
-      el.repeatPanel.hidden = false;
+      repeatQuestion.ask({ fields: fields, meta: meta, station: station, category: category,
+        verdict: verdict, photo: photo, who: who });
+      resetQuality();   // the verdict went with the question; the next household starts afresh
       return;
     }
     const clientId = uuid();
@@ -409,21 +507,21 @@
       created: Date.now(),
       payload: Object.assign({
         client_id: clientId,
-        station_id: state.station.id,
-        category: state.category,
+        station_id: station.id,
+        category: category,
         happened_at: new Date().toISOString(),
       }, verdict, fields),
       meta: meta,
     };
-    const photo = state.quality === "incorrect" ? state.photo : null;
-    mine.set(clientId, { card: fields.card || null, category: state.category,
+    mine.set(clientId, { card: fields.card || null, category: category,
       created: item.created, undone: false, sent: false, label: null });
+    rememberScans();
     // Stored on the phone before anything is sent: a crash or lost answer loses nothing.
     await queue.add(item);
     if (photo) { await queue.addPhoto({ client_id: clientId, blob: photo }); }
     state.lastClientId = clientId;
     showFeedback("queued", navigator.onLine ? L.ui.syncing : L.ui.queued, meta.label || "",
-      L.categories[state.category]);
+      L.categories[category]);
     showUndo(clientId);
     resetQuality();   // the next household starts from the community's default again
     await refreshCount();
@@ -464,6 +562,7 @@
   }
 
   function markUndone(clientId, text) {
+    rememberScans();   // the callers have set the scan's `undone`
     const li = el.recent.querySelector('[data-client-id="' + clientId + '"]');
     if (li) {
       li.className = "is-undone";
@@ -757,17 +856,6 @@
     setText(el.verdictPhotoName, file ? L.ui.photo_added : "");
   });
   el.undoLast.addEventListener("click", () => undo(el.undoLast.dataset.clientId));
-  el.repeatYes.addEventListener("click", () => {
-    const again = pendingRepeat;
-    pendingRepeat = null;
-    el.repeatPanel.hidden = true;
-    if (again) { recordDrop(again.fields, again.meta, true); }
-  });
-  el.repeatNo.addEventListener("click", () => {
-    pendingRepeat = null;
-    el.repeatPanel.hidden = true;
-    resetQuality();
-  });
   el.sync.addEventListener("click", () => { backOnline(); sync(); });
   el.clearFailed.addEventListener("click", async () => { await queue.clearFailed(); await renderFailed(); });
 
@@ -785,6 +873,7 @@
   selectStation(config.preselect || remembered, false);
   resetQuality();
   setNet(navigator.onLine);
+  restoreRemembered();
   showRecent();
   setInterval(expireUndo, 1000);
 
@@ -792,7 +881,7 @@
     navigator.serviceWorker.register(config.urls.sw, { scope: config.urls.scope })
       .catch(() => { /* the page still works online without it */ });
   }
-  refreshCount().then(renderFailed).then(() => {
+  restoreQueued().catch(() => {}).then(refreshCount).then(renderFailed).then(() => {
     document.body.dataset.scanReady = "1";
     return autoSync();
   });

@@ -3,7 +3,8 @@
 (a) Chromium's fake camera plays a y4m made from a household card's QR code: the page
     decodes it with zxing-wasm and records exactly one drop.
 (b) Offline: three typed short codes wait in IndexedDB, survive a reload served by the
-    service worker, and sync to exactly three drops once the phone is back online.
+    service worker, and sync to exactly three drops once the phone is back online. A queued
+    card typed again after the reload is asked about first ("record again?").
 """
 from __future__ import annotations
 
@@ -138,11 +139,21 @@ def test_offline_scans_survive_reload_and_sync_once(app: Flask, browser: Browser
         expect(page.get_by_test_id("net-status")).to_have_text("离线：投放记录保存在本机。")
         assert stored_drops(session) == []
 
+        # The page's own memory of its scans goes: after the reload only the queue knows
+        # these cards were scanned.
+        page.evaluate("(key) => localStorage.removeItem(key)",
+                      f"steward.scans.{world.steward_a.id}")
         page.reload()  # still offline: the service worker serves the page and its scripts
         expect(page.locator("h1")).to_have_text("扫码投放")
         expect(page.locator("body[data-scan-ready='1']")).to_have_count(1)
         expect(page.get_by_test_id("pending-count")).to_have_text("3")
         expect(page.get_by_test_id("station-select")).to_have_value(str(station.id))
+        page.get_by_test_id("category-kitchen").click()
+        page.get_by_test_id("short-code-input").fill(short_codes[0])
+        page.get_by_test_id("short-code-submit").click()
+        expect(page.get_by_test_id("repeat-panel")).to_be_visible()   # asked, not queued
+        page.get_by_test_id("repeat-no").click()
+        expect(page.get_by_test_id("pending-count")).to_have_text("3")
         assert stored_drops(session) == []
         # Page, scripts and scanner all came from the worker's cache. (Chromium's offline
         # emulation does not always cover a service worker's own fetches, so a sync attempt
