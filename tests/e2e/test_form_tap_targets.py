@@ -1,6 +1,7 @@
 """Form controls and lone links are 44 px tap targets on a 390 px phone (QA: selects were
 40 px, text inputs 39 px, /manage/links' building input unstyled at 21 px, the resident
-home's links 24 px tall), and a file input shows a button in the page's language."""
+home's links 24 px tall, the steward's reward pickup and calendar links 20 px), and a file
+input shows a button in the page's language."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -71,8 +72,11 @@ def test_form_controls_and_links_are_44_px_on_a_phone(browser: Browser, live_ser
                           ("/account/password", CONTROLS, 3)),
         "managera": (("/manage/links", CONTROLS, 1), ("/reports/board", CONTROLS, 1),
                      ("/manage/board", CONTROLS, 0)),
-        "stewarda": (("/steward/profile", CONTROLS, 1), ("/steward/hours", "main a.tap-link", 1),
-                     ("/steward/scan", CONTROLS, 1)),
+        # The steward's lone links: the scan page's reward pickup, the shift page's calendar
+        # subscription, the hours page's way back (QA: 20 px tall).
+        "stewarda": (("/steward/profile", CONTROLS, 1), ("/steward/hours", "main a.tap-link", 2),
+                     ("/steward/scan", f"{CONTROLS}, main [data-testid=pickup-link]", 2),
+                     ("/steward/shifts", "main [data-testid=calendar-subscribe]", 1)),
     }
     problems = []
     for login, visits in pages.items():

@@ -575,6 +575,11 @@ def test_steward_page_shows_month_year_all_points_and_pending(client, session: S
     page = client.get("/steward/hours").get_data(as_text=True)
     figures = dict(re.findall(r'data-testid="hours-(month|year|all|balance)">([^<]*)<', page))
     assert figures == {"month": "2.5", "year": "3.5", "all": "5.5", "balance": "55"}
+    # The way back leads to the steward's start page (their role's landing: the scan page),
+    # not the resident's home (QA: /me/ said the account had no household).
+    back = re.search(r'<a href="([^"]*)"[^>]*data-testid="back-home"', page)
+    assert back is not None
+    assert urlsplit(client.get(back.group(1)).headers["Location"]).path == "/steward/scan"
     assert "志愿服务 2.5 小时 +25" in page
     assert "志愿服务 2 小时 +20" in page
     assert page.count('data-testid="hours-entry"') == 3
