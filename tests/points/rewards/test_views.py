@@ -403,7 +403,7 @@ def test_steward_nav_and_scan_page_link_to_pickup(client: FlaskClient,
     builders.login(client, world.steward_a)
     page = client.get("/steward/scan").get_data(as_text=True)
     assert 'data-testid="nav-pickup">奖品领取' in page
-    assert 'href="/steward/pickup" data-testid="pickup-link"' in page
+    assert 'href="/steward/pickup" class="tap-link" data-testid="pickup-link"' in page
 
 
 # --- Managers -------------------------------------------------------------------------------
