@@ -78,8 +78,8 @@ def test_only_opted_in_people_get_texts_after_quiet_hours(
         assert list(inbox_jobs.send_sms(session, now=NOON)) == ["skipped"]
         session.commit()
     assert dev_sms.texts[-1] == (
-        "13800000001", "Your reward 鸡蛋 10个 is ready for pickup. Show the pickup code AB12C-DEF34 "
-        "at the station.")
+        "13800000001", "Your reward 鸡蛋 10个 is ready for pickup. Show the pickup code "
+        "AB12C-DEF34 at the station.")
     assert session.get(NoticeSetting, who.id).sms is False
 
 
