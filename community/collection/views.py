@@ -76,6 +76,7 @@ stations_openapi.register(collection_openapi.PART)
 PRECACHED_STATIC = (
     "css/app.css",
     "js/collect.js",
+    "js/confirm-panel.js",
     "js/scan-queue.js",
     "js/qr-camera.js",
     "vendor/zxing-wasm/reader.js",

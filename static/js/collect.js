@@ -318,45 +318,36 @@
     return String(d.getHours()).padStart(2, "0") + ":" + String(d.getMinutes()).padStart(2, "0");
   }
 
-  // The repeat question, in the page (collect.html #repeat-panel, role="alertdialog"): the
+  // The repeat question, in the page (collect.html #repeat-panel, confirm-panel.js): the
   // focus moves to it, the form is inert until it is answered, and the pickup it asks about
-  // (station and lines as they were when asked) waits in `asked` until "record anyway"
-  // records it or "cancel" (or Escape) drops it. No network needed: it works offline.
-  const ask = { panel: $("repeat-panel"), text: $("repeat-text"), yes: $("repeat-yes"),
-                no: $("repeat-no"), save: $("pickup-save") };
-  let asked = null;
+  // (station and lines as they were when asked) is the question's subject until "record
+  // anyway" records it or "cancel" (or Escape) drops it. No network needed: it works offline.
+  const repeatText = $("repeat-text");
+  const repeatPanel = new window.ConfirmPanel({
+    panel: $("repeat-panel"), yes: $("repeat-yes"), no: $("repeat-no"),
+    // No `returnTo`: the Save button can take the focus only once the form is not inert.
+    onYes: async (pickup) => { release(); await record(pickup); },
+    onNo: () => {
+      release();
+      say("info", L.ui.repeat_cancelled);   // the form keeps what was typed
+    },
+  });
+  function release() {
+    el.form.inert = false;
+    $("pickup-save").focus();
+  }
   function askRepeat(pickup, before) {
-    asked = pickup;
     const names = before.categories.map((c) => L.categories[c] || c).join(L.ui.list_sep);
-    ask.text.textContent = L.ui.repeat.replace("%(categories)s", names)
+    repeatText.textContent = L.ui.repeat.replace("%(categories)s", names)
       .replace("%(time)s", hhmm(before.at)).replace("%(minutes)s", String(REPEAT_MINUTES));
     say("info", "");
     el.form.inert = true;
-    ask.panel.hidden = false;
-    ask.no.focus();
+    repeatPanel.ask(pickup);
   }
-  function closeRepeat() {
-    asked = null;
-    ask.panel.hidden = true;
-    el.form.inert = false;
-    ask.save.focus();
-  }
-  ask.yes.addEventListener("click", async () => {
-    const pickup = asked;
-    closeRepeat();
-    if (pickup) { await record(pickup); }
-  });
-  ask.no.addEventListener("click", () => {
-    closeRepeat();
-    say("info", L.ui.repeat_cancelled);   // the form keeps what was typed
-  });
-  ask.panel.addEventListener("keydown", (e) => {
-    if (e.key === "Escape") { e.preventDefault(); ask.no.click(); }
-  });
 
   el.form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    if (asked) { return; }   // answer "record again?" first
+    if (repeatPanel.isOpen()) { return; }   // answer "record again?" first
     if (!state.tag) { say("error", L.ui.no_station); return; }
     const read = readLines();
     if (read.errors) { showErrors(read.errors); say("error", L.ui.fix_fields); return; }

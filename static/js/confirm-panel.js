@@ -5,8 +5,8 @@
 // Escape answers "no"; after an answer the focus goes back to `returnTo` (the field where
 // the next entry is made). `subject` is what the question is about: it is handed to onYes
 // or onNo, or back to the caller that closes the question without an answer (`dismiss`).
-// Works offline: nothing here needs the network. (The steward's scan page uses it; the
-// collector's pickup page has the same panel, still with its own copy of this logic.)
+// Works offline: nothing here needs the network. Used by the steward's scan page and the
+// collector's pickup page (their markup: templates/_confirm_panel.html).
 (function () {
   "use strict";
 
