@@ -158,6 +158,21 @@ def test_download_audited_while_another_session_commits(
     assert session.get(Account, w.steward_a.id).display_name == "renamed"  # type: ignore[union-attr]
 
 
+def _writes_without_waiting(path: str, account_id: int) -> bool:
+    """Whether another connection can write at once (no busy wait): False when the download
+    or export still holds SQLite's write lock ("database is locked")."""
+    conn = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("UPDATE account SET display_name = 'renamed' WHERE id = ?", (account_id,))
+        conn.execute("COMMIT")
+        return True
+    except sqlite3.OperationalError:
+        return False
+    finally:
+        conn.close()
+
+
 def test_card_sheets_are_rendered_without_holding_the_write_lock(
         app: Flask, session: Session, db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """cards.pdf renders for seconds in a big community (~22 ms a card): meanwhile other
@@ -173,17 +188,7 @@ def test_card_sheets_are_rendered_without_holding_the_write_lock(
     wrote: list[bool] = []
 
     def render_while_another_writes(*args: Any, **kwargs: Any) -> bytes:
-        conn = sqlite3.connect(path, timeout=0, isolation_level=None)  # no waiting
-        try:
-            conn.execute("BEGIN IMMEDIATE")  # "database is locked" if the download held it
-            conn.execute("UPDATE account SET display_name = 'renamed' WHERE id = ?",
-                         (w.steward_a.id,))
-            conn.execute("COMMIT")
-            wrote.append(True)
-        except sqlite3.OperationalError:
-            wrote.append(False)
-        finally:
-            conn.close()
+        wrote.append(_writes_without_waiting(path, w.steward_a.id))
         return real_render(*args, **kwargs)
 
     monkeypatch.setattr(sheets, "render_sheet", render_while_another_writes)
@@ -223,17 +228,7 @@ def test_xlsx_exports_are_written_after_the_request_committed(
     wrote: list[bool] = []
 
     def write_while_another_writes(*args: Any, **kwargs: Any) -> None:
-        conn = sqlite3.connect(path, timeout=0, isolation_level=None)  # no waiting
-        try:
-            conn.execute("BEGIN IMMEDIATE")  # "database is locked" if the export held it
-            conn.execute("UPDATE account SET display_name = 'renamed' WHERE id = ?",
-                         (w.steward_a.id,))
-            conn.execute("COMMIT")
-            wrote.append(True)
-        except sqlite3.OperationalError:
-            wrote.append(False)
-        finally:
-            conn.close()
+        wrote.append(_writes_without_waiting(path, w.steward_a.id))
         real_write(*args, **kwargs)
 
     monkeypatch.setattr(module, function, write_while_another_writes)
