@@ -11,6 +11,8 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from community.types import Coded
+
 
 class Category(StrEnum):
     """Waste categories: a station's bins and a drop's category (in the canonical order)."""
@@ -42,3 +44,11 @@ QUALITY_LABELS: dict[str, Any] = {
     Quality.INCORRECT: _l("Incorrect"),
     Quality.UNGRADED: _l("Ungraded"),
 }
+
+
+# The stored numbers of a drop's category and quality (SMALLINT on `drop_record`): fixed
+# forever (a new code takes a new number, a retired one keeps its number unused). Here,
+# below stations and points, because both read the drop row (points through its own
+# column set, `points.facts`); raw SQL compares these numbers, never the strings.
+CATEGORY_CODE = Coded({"kitchen": 1, "recyclable": 2, "hazardous": 3, "other": 4})
+QUALITY_CODE = Coded({"correct": 1, "incorrect": 2, "ungraded": 3})

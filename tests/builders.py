@@ -261,3 +261,29 @@ def recorder(session: Session, community: Area) -> policy.Actor:
     """A new station chief of `community`, as an acting recorder: chiefs record drops at any
     station of their community at any time (stewards only on duty: `on_duty`)."""
     return auth_services.load_actor(session, account(session, "station_chief", community).id)
+
+
+def ledger(session: Session, *, household: Household | None = None,
+           account_id: int | None = None) -> list:
+    """Every entry of a household's (or an account's) points, the ledger's and the drops'
+    own earns and strikes (`points.facts.entries`), in the order they were written: by
+    `at`, a drop row's own earn before the ledger rows of the same moment, then by id.
+    Rows carry id, kind, amount, source, reason, local_date, drop_id, reverses_id, at."""
+    from sqlalchemy import select
+
+    from community.points import facts
+    from community.points.models import PointsAccount
+
+    session.flush()
+    session.expire_all()
+    e = facts.entries()
+    if account_id is None:
+        assert household is not None
+        account_id = session.execute(select(PointsAccount.id).where(
+            PointsAccount.household_id == household.id)).scalar_one_or_none()
+        if account_id is None:
+            return []
+    return list(session.execute(
+        select(e.c.id, e.c.kind, e.c.amount, e.c.source, e.c.reason, e.c.local_date,
+               e.c.drop_id, e.c.reverses_id, e.c.at)
+        .where(e.c.account_id == account_id).order_by(e.c.at, e.c.id)).all())

@@ -4,20 +4,24 @@ by local month with each month's total.
 
 A late upload or a regrade appends its entries long after the drop; ordering by entry id
 put them at the top of the list on the day they arrived. Here an entry about a drop sorts
-at the drop's device time (`points_scored_drop.happened_at`), any other entry at its own
-time, ties broken by id; the keyset cursor is that pair, so paging is stable.
+at the drop's device time (`drop_record.happened_at`), any other entry at its own time,
+ties broken by id; the keyset cursor is that pair, so paging is stable. The entries are
+`points.facts.entries`: the ledger's and the drops' own earns and strikes.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
+from community.points import facts as drop_rows
 from community.points import services as points_services
-from community.points.models import LedgerEntry, PointsAccount, ScoredDrop
+from community.points.models import LedgerEntry, PointsAccount
+from community.waste import CATEGORY_CODE
 
 CHART_MONTHS = 12
 
@@ -76,27 +80,29 @@ def household_history(session: Session, *, household_id: int, limit: int = 30,
     account = _account(session, household_id)
     if account is None:
         return HistoryPage([], None, [])
-    drop = aliased(ScoredDrop)
+    e, joined, drop, sort_at, day = _with_drops()
     reversed_ = aliased(LedgerEntry)
-    sort_at = func.coalesce(col(drop.happened_at), col(LedgerEntry.at))
-    day = func.coalesce(col(drop.local_date), col(LedgerEntry.local_date))
-    stmt = (select(LedgerEntry, col(reversed_.kind), col(reversed_.reason),
-                   sort_at.label("sort_at"), day.label("day"))
-            .outerjoin(reversed_, col(reversed_.id) == LedgerEntry.reverses_id)
-            .outerjoin(drop, and_(col(drop.community_id) == LedgerEntry.community_id,
-                                  col(drop.drop_id) == LedgerEntry.drop_id))
-            .where(col(LedgerEntry.account_id) == account))
+    # A drop row's earn is reversed by drop (`facts`): what it undid is that drop's earn.
+    own = e.c.reverses_id < 0
+    rk = case((own, literal("earn")), else_=col(reversed_.kind))
+    rr = case((own, "category:" + CATEGORY_CODE.sql_case(drop.c.category)),
+              else_=col(reversed_.reason))
+    stmt = (select(e.c.id, e.c.at, e.c.local_date, e.c.kind, e.c.amount, e.c.reason,
+                   e.c.drop_id, rk, rr, sort_at.label("sort_at"), day.label("day"))
+            .select_from(joined).outerjoin(reversed_, col(reversed_.id) == e.c.reverses_id)
+            .where(e.c.account_id == account))
     cursor = decode_cursor(before)
     if cursor is not None:
         at, entry_id = cursor
-        stmt = stmt.where(or_(sort_at < at, and_(sort_at == at, col(LedgerEntry.id) < entry_id)))
-    rows = session.execute(stmt.order_by(sort_at.desc(), col(LedgerEntry.id).desc())
+        stmt = stmt.where(or_(sort_at < at, and_(sort_at == at, e.c.id < entry_id)))
+    rows = session.execute(stmt.order_by(sort_at.desc(), e.c.id.desc())
                            .limit(limit + 1)).all()
     more = len(rows) > limit
     items = [HistoryItem(points_services.HistoryRow(
-        e.id, e.at, e.local_date, e.kind, e.amount,
-        points_services.describe(e.kind, e.amount, e.reason, rk, rr), e.drop_id),
-        _aware(s), _as_date(d)) for e, rk, rr, s, d in rows[:limit]]
+        i, at_, local, kind, amount,
+        points_services.describe(kind, amount, reason, rk_, rr_), drop_id),
+        _aware(s), _as_date(d))
+        for i, at_, local, kind, amount, reason, drop_id, rk_, rr_, s, d in rows[:limit]]
     totals = monthly_totals(session, account)
     groups: list[MonthGroup] = []
     for item in items:
@@ -112,18 +118,27 @@ def household_history(session: Session, *, household_id: int, limit: int = 30,
 def monthly_totals(session: Session, account: int) -> dict[date, int]:
     """Each local month's net points of an account (by the entry's day, the drop's day for
     a drop's entries), summed in SQL by day and folded into months here."""
-    drop = aliased(ScoredDrop)
-    day = func.coalesce(col(drop.local_date), col(LedgerEntry.local_date))
+    e, joined, _drop, _sort_at, day = _with_drops()
     rows = session.execute(
-        select(day, func.sum(LedgerEntry.amount))
-        .outerjoin(drop, and_(col(drop.community_id) == LedgerEntry.community_id,
-                              col(drop.drop_id) == LedgerEntry.drop_id))
-        .where(col(LedgerEntry.account_id) == account).group_by(day)).all()
+        select(day, func.sum(e.c.amount)).select_from(joined).where(e.c.account_id == account)
+        .group_by(day)).all()
     out: dict[date, int] = {}
     for d, total in rows:
         month = _as_date(d).replace(day=1)
         out[month] = out.get(month, 0) + int(total or 0)
     return out
+
+
+def _with_drops() -> tuple[Any, Any, Any, Any, Any]:
+    """Every entry (`facts.entries`) joined to the drop it is about: (entries, the join,
+    drops, the time an entry sorts at, the local day it belongs to)."""
+    e = drop_rows.entries()
+    drop = drop_rows.drops.alias("about")
+    joined = e.outerjoin(drop, and_(drop.c.community_id == e.c.community_id,
+                                    drop.c.id == e.c.drop_id))
+    sort_at = func.coalesce(drop.c.happened_at, e.c.at)
+    day = func.coalesce(drop.c.local_date, e.c.local_date)
+    return e, joined, drop, sort_at, day
 
 
 def _chart(totals: dict[date, int], today: date | None) -> list[tuple[date, int]]:

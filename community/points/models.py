@@ -16,7 +16,10 @@ what was already written. Its primary key there is (id, local_date) and the self
 `reverses_id` has no foreign key (SQLite keeps it): a reversal is appended by the
 recomputation that has just read the entry it reverses, in the same transaction.
 
-Every table here that grows with the drops (accounts, entries, scored drops) carries the
+A drop's own earn is its row (`drop_record.points`, see `points.facts`): the ledger holds
+no row per drop, only what changes afterwards and the entries that are no drop's.
+
+Every table here that grows with the drops (accounts, entries) carries the
 `community_id` of its account, and every unique key includes it: the community is the
 distribution column of a sharded deployment (README "Sharding"), so no write or read of the
 scan path needs another community's rows.
@@ -26,7 +29,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, Integer, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from community import clock
@@ -127,39 +130,6 @@ class LedgerKey(SQLModel, table=True):
                               sa_column_kwargs={"autoincrement": False})
     key: str = Field(max_length=48, primary_key=True)
     created_at: datetime = Field(default_factory=clock.now, sa_type=UTCDateTime())
-
-
-class ScoredDrop(SQLModel, table=True):
-    """The facts of one scored drop of a household, as points last saw them.
-
-    Written when a drop is first scored and updated by a regrade, so points can recompute a
-    household's deserved entries (cap order, strike counts, streak runs) from the facts
-    alone, whatever order they arrived in, without reading the stations tables.
-    `happened_at` is the device time: the order of drops within a local day.
-    """
-
-    __tablename__ = "points_scored_drop"
-    __table_args__ = (
-        Index("ix_points_scored_drop_account_day", "account_id", "local_date", "happened_at"),
-        # The strikes of the 30-day window before a changed day (`_read_facts`), without
-        # visiting the correct drops of those days.
-        Index("ix_points_scored_drop_strikes", "account_id", "local_date", "happened_at",
-              "drop_id", postgresql_where=text("quality = 'incorrect'"),
-              sqlite_where=text("quality = 'incorrect'")),
-    )
-
-    # The key is (community, drop): the drop's (and account's) community comes first.
-    community_id: int = Field(foreign_key="area.id", primary_key=True,
-                              sa_column_kwargs={"autoincrement": False})
-    drop_id: int = Field(primary_key=True, sa_type=BigId,
-                         sa_column_kwargs={"autoincrement": False})
-    account_id: int = Field(foreign_key="points_account.id")
-    local_date: date
-    happened_at: datetime = Field(sa_type=UTCDateTime())
-    category: str = Field(max_length=12)
-    quality: str = Field(max_length=10)
-    in_window: bool
-    rule_version: int | None = None
 
 
 class PointsRuleSet(SQLModel, table=True):

@@ -37,7 +37,18 @@ from typing import Any, Literal, cast
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, bindparam, case, func, literal, select, union_all, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
@@ -50,20 +61,20 @@ from community.errors import Conflict, DomainError, InvalidInput, NotFound
 from community.households import services as households_services
 from community.households.models import Household
 from community.inbox import services as notifications
+from community.points import facts as drop_rows
 from community.points import rules as rules_mod
+from community.points.facts import drops
 from community.points.models import (
     LedgerEntry,
     LedgerKey,
     PointsAccount,
     PointsRuleSet,
-    ScoredDrop,
 )
 from community.points.rules import DropFacts, RuleSet
 from community.points.schemas import AdjustIn, RulesIn
 from community.rows import (
     any_of,
     any_param,
-    dialect_insert,
     dialect_of,
     insert_rows,
     run_prebuilt,
@@ -249,18 +260,32 @@ def _lock_stmt(dialect: str, owner: Owner) -> Any:
 
 @cache
 def _facts_stmt(dialect: str) -> Any:
-    s = table_of(ScoredDrop)
-    recent = select(s.c.account_id, s.c.drop_id, s.c.category, s.c.quality, s.c.in_window,
-                    s.c.local_date, s.c.happened_at).where(
-        s.c.community_id == bindparam("c"), any_param(s.c.account_id, "accts", dialect),
-        s.c.local_date >= bindparam("lo"))
-    strikes = select(s.c.account_id, s.c.drop_id, literal("").label("category"),
-                     literal("incorrect").label("quality"), literal(False).label("in_window"),
-                     s.c.local_date, s.c.happened_at).where(
-        s.c.community_id == bindparam("c"), any_param(s.c.account_id, "accts", dialect),
-        s.c.quality == "incorrect",
-        s.c.local_date >= bindparam("slo"), s.c.local_date < bindparam("lo"))
+    d = drops.c
+    # From `lo` on: every drop of the households that is not a repeat, voided ones too (a
+    # voided drop is no fact, but its own points are an entry the recomputation reverses).
+    # By the (household, device time) index: a local day starts at most 14 hours before
+    # its UTC day, so device times from the UTC day before `lo` cover it.
+    recent = select(d.household_id, d.id, d.category, d.quality, d.in_window,
+                    d.local_date, d.happened_at, d.points, d.voided_at).where(
+        d.community_id == bindparam("c"), any_param(d.household_id, "hh", dialect),
+        d.happened_at >= bindparam("lo_at"), d.local_date >= bindparam("lo"),
+        d.repeat_of.is_(None))
+    strikes = select(d.household_id, d.id, null().label("category"),
+                     d.quality, literal(False).label("in_window"), d.local_date,
+                     d.happened_at, literal(0).label("points"),
+                     null().label("voided_at")).where(
+        d.community_id == bindparam("c"), any_param(d.household_id, "hh", dialect),
+        d.quality == "incorrect", d.repeat_of.is_(None), d.voided_at.is_(None),
+        d.local_date >= bindparam("slo"), d.local_date < bindparam("lo"))
     return union_all(recent, strikes)
+
+
+@cache
+def _own_points_stmt() -> Any:
+    d = drops.c
+    return (update(drops).where(d.community_id == bindparam("c"), d.id == bindparam("d"),
+                                d.local_date == bindparam("day"))
+            .values(points=bindparam("p")))
 
 
 @cache
@@ -423,20 +448,39 @@ def _no_time(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=UTC)
 
 
-def _read_facts(session: Session, community_id: int, households: Mapping[int, int], lo: date,
-                strikes_lo: date) -> dict[int, list[DropFacts]]:
-    """Accounts' facts from `lo` on (every later day: caps, runs and the fact balances of
-    later penalties), and their incorrect drops from `strikes_lo` on (strike windows).
+@dataclass(frozen=True)
+class _Own:
+    """A drop's own points (`drop_record.points`) from its first scoring: an entry."""
 
-    One statement of two parts: the days from `lo` by the (account, day) index, and the
-    strikes before `lo` from the partial index of incorrect drops alone (index-only on
-    PostgreSQL: those facts only count strikes, so category and window are not read).
+    drop_id: int
+    amount: int
+    local_date: date
+
+
+def _read_facts(session: Session, community_id: int, households: Mapping[int, int], lo: date,
+                strikes_lo: date) -> tuple[dict[int, list[DropFacts]], dict[int, list[_Own]]]:
+    """Accounts' facts from `lo` on (every later day: caps, runs and the fact balances of
+    later penalties), and their incorrect drops from `strikes_lo` on (strike windows); and
+    the own points of their drops from `lo` on (voided drops' too: see `facts`).
+
+    One statement of two parts, both on the drop rows (`points.facts`): the days from `lo`
+    by the (household, device time) index, and the strikes before `lo` from the partial
+    index of incorrect drops alone (index-only on PostgreSQL: those facts only count
+    strikes, so category and window are not read).
     """
     out: dict[int, list[DropFacts]] = {a: [] for a in households}
-    for a, i, cat, q, w, d, at in run_prebuilt(session, _facts_stmt(dialect_of(session)), {
-            "c": community_id, "accts": list(households), "lo": lo, "slo": strikes_lo}):
-        out[a].append(DropFacts(i, households[a], cat, q, bool(w), d, at))
-    return out
+    own: dict[int, list[_Own]] = {a: [] for a in households}
+    account = {h: a for a, h in households.items()}
+    for h, i, cat, q, w, d, at, pts, void in run_prebuilt(
+            session, _facts_stmt(dialect_of(session)), {
+                "c": community_id, "hh": list(account), "lo": lo, "slo": strikes_lo,
+                "lo_at": _no_time(lo - timedelta(days=1))}):
+        a = account[h]
+        if pts:
+            own[a].append(_Own(i, pts, d))
+        if void is None:
+            out[a].append(DropFacts(i, h, cat or "", q, bool(w), d, at))
+    return out, own
 
 
 def _latest_runs_before(session: Session, community_id: int, households: Mapping[int, int],
@@ -444,29 +488,35 @@ def _latest_runs_before(session: Session, community_id: int, households: Mapping
     """Each account's latest run of correct days ending before `before`, read from its
     facts: the fallback when the stored run does not say (a late drop joining an older run,
     a regrade that empties the latest run). Windows of 56, 112, 224, … days back, down to
-    the account's first fact; one statement each, for the accounts still open."""
-    s = ScoredDrop
-    out: dict[int, Run] = dict.fromkeys(households)
-    earliest: dict[int, date] = dict(session.execute(
-        select(col(s.account_id), func.min(s.local_date))
-        .where(col(s.community_id) == community_id,
-               any_of(session, col(s.account_id), households), col(s.local_date) < before)
-        .group_by(col(s.account_id))).all())
-    days: dict[int, set[date]] = {a: set() for a in earliest}
-    pending, high, width = sorted(earliest), before - timedelta(days=1), 56
+    the account's first fact; one statement each, for the accounts still open. On the
+    drop rows by the (household, device time) index: a local day lies within the UTC day
+    before and after it."""
+    d = drops.c
     one = timedelta(days=1)
+    account = {h: a for a, h in households.items()}
+    out: dict[int, Run] = dict.fromkeys(households)
+    # The first drop's UTC day less one: never after its local day (an index endpoint).
+    earliest: dict[int, date] = {account[h]: first.date() - one for h, first in session.execute(
+        select(d.household_id, func.min(d.happened_at))
+        .where(d.community_id == community_id, any_of(session, d.household_id, account),
+               *drop_rows.scored(), d.happened_at < _no_time(before + one))
+        .group_by(d.household_id)).all()}
+    days: dict[int, set[date]] = {a: set() for a in earliest}
+    pending, high, width = sorted(earliest), before - one, 56
     while pending:
         low = high - timedelta(days=width - 1)
-        for acc, d, q, w in session.execute(
-                select(col(s.account_id), col(s.local_date), col(s.quality), col(s.in_window))
-                .where(col(s.community_id) == community_id,
-                       any_of(session, col(s.account_id), pending), col(s.in_window).is_(True),
-                       col(s.quality).in_(("correct", "ungraded")),
-                       col(s.local_date) >= low, col(s.local_date) <= high)
-                .group_by(col(s.account_id), col(s.local_date), col(s.quality),
-                          col(s.in_window))):
-            if rules_mod.earns(rules_on(d), DropFacts(0, households[acc], "", q, bool(w), d)):
-                days[acc].add(d)
+        for h, day, q, w in session.execute(
+                select(d.household_id, d.local_date, d.quality, d.in_window)
+                .where(d.community_id == community_id,
+                       any_of(session, d.household_id, [households[a] for a in pending]),
+                       *drop_rows.scored(), d.in_window.is_(True),
+                       d.quality.in_(("correct", "ungraded")),
+                       d.happened_at >= _no_time(low - one),
+                       d.happened_at < _no_time(high + one + one),
+                       d.local_date >= low, d.local_date <= high)
+                .group_by(d.household_id, d.local_date, d.quality, d.in_window)):
+            if rules_mod.earns(rules_on(day), DropFacts(0, h, "", q, bool(w), day)):
+                days[account[h]].add(day)
         still = []
         for acc in pending:
             got = days[acc]
@@ -534,11 +584,24 @@ class _Entry:
         return self.amount - _short(self.reason) if self.kind == "penalty" else self.amount
 
 
+@dataclass(frozen=True)
+class _First:
+    """A new drop's own earn, written on its row (`drop_record.points`)."""
+
+    account_id: int
+    drop_id: int
+    local_date: date
+    amount: int
+    source: str  # the trigger's
+
+
+_Plan = tuple[list[dict[str, Any]], dict[tuple[str, str], str], dict[int, Run], list[_First]]
+
+
 def _recompute(session: Session, community_id: int, accounts: Mapping[int, tuple[int, int]],
                triggers: Mapping[int, Sequence[_Trigger]],
                versions: Sequence[tuple[date, RuleSet]], *, now: datetime,
-               actor_id: int | None, runs_of: Mapping[int, Run]
-               ) -> tuple[list[dict[str, Any]], dict[tuple[str, str], str], dict[int, Run]]:
+               actor_id: int | None, runs_of: Mapping[int, Run]) -> _Plan:
     """The entries that bring the triggers' households' ledgers to what their facts deserve.
 
     `accounts`: household → (account id, balance); `triggers`: account id → its changes.
@@ -572,13 +635,17 @@ def _recompute(session: Session, community_id: int, accounts: Mapping[int, tuple
     `rules.block_start`); only when the stored run does not say (a late drop joining an
     older run) are the facts before D read (`_latest_runs_before`).
 
+    A drop's own points (`facts`) are its earn entry: a new drop's earn is written on its
+    row (`_First`), a reversal of one names the drop, and strikes are not stored.
+
     Returns the rows to append (reversals first, then new entries, penalties last), per
-    (source, kind) appended the trigger source it is attributed to, and the accounts whose
-    latest run changed (account id → new run), to be stored with the balances.
+    (source, kind) appended the trigger source it is attributed to, the accounts whose
+    latest run changed (account id → new run), to be stored with the balances, and the new
+    drops' own earns.
     """
     households = {a: h for h, (a, _b) in accounts.items() if a in triggers}
     if not households:
-        return [], {}, {}
+        return [], {}, {}, []
     cache: dict[date, RuleSet] = {}
 
     def rules_on(d: date) -> RuleSet:
@@ -591,7 +658,7 @@ def _recompute(session: Session, community_id: int, accounts: Mapping[int, tuple
     changes = [d for d, _rs in versions]
     one = timedelta(days=1)
     lo = min(t.facts.local_date for ts in triggers.values() for t in ts)
-    facts = _read_facts(session, community_id, households, lo, lo - window)
+    facts, own = _read_facts(session, community_id, households, lo, lo - window)
     # Correct days: from lo on, exactly, from the facts just read; before lo, the stored
     # latest run (see `_runs`), read further back only when it does not say.
     after = {a: rules_mod.correct_days(rules_on, [f for f in facts[a] if f.local_date >= lo])
@@ -611,13 +678,23 @@ def _recompute(session: Session, community_id: int, accounts: Mapping[int, tuple
     read = run_prebuilt(session, _entries_stmt(dialect_of(session)),
                {"c": community_id, "accts": list(households), "lo": lo}).all()
     undone = {r[9] for r in read if r[9] is not None}
+    # A drop's own points are its earn entry (`facts`); the reversal of one names the drop
+    # (reverses_id NULL) and is dated on its day, so it is among the rows read too.
+    undone |= {drop_rows.earn_id(r[5]) for r in read
+               if r[2] == "reversal" and r[9] is None and r[5] is not None}
     for i, acc, kind, amount, day, drop, version, reason, at, _rev in read:
         entries[acc].append(_Entry(i, acc, kind, amount, day, drop, version, reason, at,
                                    i not in undone))
+    for acc, mine_own in own.items():
+        for o in mine_own:
+            i = drop_rows.earn_id(o.drop_id)
+            entries[acc].append(_Entry(i, acc, "earn", o.amount, o.local_date, o.drop_id,
+                                       None, "", _no_time(o.local_date), i not in undone))
 
     rows: list[dict[str, Any]] = []
     blame: dict[tuple[str, str], str] = {}
     new_runs: dict[int, Run] = {}
+    firsts: list[_First] = []
     for a in sorted(households):
         new_runs[a] = _new_latest(after[a], prefix[a], latest[a])
         ts = sorted(triggers[a], key=lambda t: rules_mod.fact_order(t.facts))
@@ -660,10 +737,11 @@ def _recompute(session: Session, community_id: int, accounts: Mapping[int, tuple
             late, rules_mod.day_earns(rules_on, late) | rules_mod.strike_entries(rules_on,
                                                                                  facts[a])
             | bonuses, others=others, base=balance - sum(x.amount for x in mine), since=first)
-        want = {k: v for k, v in due.items() if compared(k, v.local_date)}
+        # Strikes are no entries (`facts`): a strike is its drop's quality.
+        want = {k: v for k, v in due.items() if k[0] != "strike" and compared(k, v.local_date)}
         have: dict[rules_mod.Key, list[_Entry]] = {}
         for entry in mine:
-            if not entry.live or entry.kind not in DROP_KINDS:
+            if not entry.live or entry.kind not in DROP_KINDS or entry.kind == "strike":
                 continue
             if entry.drop_id is None and entry.kind != "bonus":
                 continue  # not a drop's entry (never the case for a household's drop kinds)
@@ -702,16 +780,24 @@ def _recompute(session: Session, community_id: int, accounts: Mapping[int, tuple
         by_key = {x.id: x.key for x in undo}
         for x in sorted(undo, key=lambda x: (x.amount >= 0, x.id)):
             t = owner[by_key[x.id]]
-            source = f"reversal:{x.id}"
+            # A drop's own points (a negative id) are reversed by drop, once (`facts`).
+            own_row = x.id < 0
+            source = (drop_rows.drop_reversal_source(cast(int, x.drop_id)) if own_row
+                      else f"reversal:{x.id}")
             blame[(source, "reversal")] = t.source
             rows.append({"account_id": a, "amount": amounts[x.id], "kind": "reversal",
                          "source": source, "rule_version": x.rule_version,
                          "actor_id": actor_id, "reason": t.reason(x.key, t.source), "at": now,
-                         "local_date": x.local_date, "reverses_id": x.id,
-                         "drop_id": x.drop_id})
+                         "local_date": x.local_date,
+                         "reverses_id": None if own_row else x.id, "drop_id": x.drop_id})
         for key, w in sorted(new, key=lambda kw: (kw[1].kind == "penalty",
                                                   kw[1].local_date, str(kw[0]))):
             t = owner[key]
+            if (w.kind == "earn" and t.why == "late" and t.owns(key)
+                    and not any(x.kind == "earn" and x.drop_id == key[1] for x in mine)):
+                # A new drop's own earn is its row's points, not a ledger row (`facts`).
+                firsts.append(_First(a, cast(int, key[1]), w.local_date, w.amount, t.source))
+                continue
             source = t.source_of(key)
             blame[(source, w.kind)] = t.source
             amount = taken.get(key, w.amount)
@@ -723,7 +809,7 @@ def _recompute(session: Session, community_id: int, accounts: Mapping[int, tuple
                          "actor_id": actor_id, "reason": reason, "at": now,
                          "local_date": w.local_date, "reverses_id": None,
                          "drop_id": w.drop_id if w.drop_id is not None else t.facts.drop_id})
-    return rows, blame, {a: r for a, r in new_runs.items() if r != runs[a]}
+    return rows, blame, {a: r for a, r in new_runs.items() if r != runs[a]}, firsts
 
 
 def _runs(after: Mapping[int, set[date]], runs: Mapping[int, Run],
@@ -784,21 +870,21 @@ def _new_latest(after: set[date], prefix: Run, latest: Run) -> Run:
     return (first, last)
 
 
-def _fact_row(f: DropFacts, community_id: int, account_id: int,
-              rule_version: int) -> dict[str, Any]:
-    return {"community_id": community_id, "drop_id": f.drop_id, "account_id": account_id,
-            "local_date": f.local_date,
-            "happened_at": f.happened_at or _no_time(f.local_date), "category": f.category,
-            "quality": f.quality, "in_window": f.in_window, "rule_version": rule_version}
-
-
-def _apply(session: Session, community_id: int, rows: list[dict[str, Any]],
-           blame: Mapping[tuple[str, str], str], runs: Mapping[int, Run],
+def _apply(session: Session, community_id: int, plan: _Plan,
            stored: Mapping[int, Run]) -> dict[str, int]:
-    """Append the rows, then move the balances and store the changed runs (`runs`; the
-    others keep `stored`) in one executemany UPDATE; points per trigger source."""
+    """Write the new drops' own points on their rows and append the rows, then move the
+    balances and store the changed runs (the plan's; the others keep `stored`) in one
+    executemany UPDATE; points per trigger source."""
+    rows, blame, runs, firsts = plan
     deltas: dict[int, int] = {}
     out: dict[str, int] = {}
+    if firsts:
+        run_prebuilt(session, _own_points_stmt(), [
+            {"c": community_id, "d": f.drop_id, "day": f.local_date, "p": f.amount}
+            for f in firsts])
+    for f in firsts:
+        deltas[f.account_id] = deltas.get(f.account_id, 0) + f.amount
+        out[f.source] = out.get(f.source, 0) + f.amount
     for _i, a, m, s, k in _append(session, community_id, rows):
         deltas[a] = deltas.get(a, 0) + m
         out[blame[(s, k)]] = out.get(blame[(s, k)], 0) + m
@@ -825,9 +911,12 @@ def _lock_split(session: Session, community_id: int, households: set[int]
 
 def _award(session: Session, facts: Sequence[DropFacts], *, community_id: int,
            now: datetime, actor_id: int | None = None) -> dict[str, int]:
-    """Store the new drops' facts and recompute their households; trigger source → points.
+    """Recompute the households of drops just stored (their rows are the facts, `facts`);
+    trigger source → points.
 
-    A drop whose facts are stored already (a retry after a lost answer) is not scored again.
+    Only a drop stored in this transaction may be given: its row's points are still 0. A
+    drop scored before (a retry the caller did not recognise) changes nothing: its own
+    points are a live entry the recomputation finds as deserved.
     """
     items = [f for f in facts if f.household_id is not None]
     if not items:
@@ -835,19 +924,13 @@ def _award(session: Session, facts: Sequence[DropFacts], *, community_id: int,
     accounts, stored = _lock_split(session, community_id,
                                    {cast(int, f.household_id) for f in items})
     versions = _community_rules(session, community_id)
-    table = table_of(ScoredDrop)
-    fresh = {i for (i,) in insert_rows(session, table, [
-        _fact_row(f, community_id, accounts[cast(int, f.household_id)][0],
-                  _pick(versions, f.local_date).version)
-        for f in items], on=["community_id", "drop_id"], returning=(table.c.drop_id,)).all()}
     triggers: dict[int, list[_Trigger]] = {}
     for f in items:
-        if f.drop_id in fresh:
-            account_id = accounts[cast(int, f.household_id)][0]
-            triggers.setdefault(account_id, []).append(_Trigger(f"drop:{f.drop_id}", f, "late"))
-    rows, blame, runs = _recompute(session, community_id, accounts, triggers, versions,
-                                   now=now, actor_id=actor_id, runs_of=stored)
-    return _apply(session, community_id, rows, blame, runs, stored)
+        account_id = accounts[cast(int, f.household_id)][0]
+        triggers.setdefault(account_id, []).append(_Trigger(f"drop:{f.drop_id}", f, "late"))
+    plan = _recompute(session, community_id, accounts, triggers, versions,
+                      now=now, actor_id=actor_id, runs_of=stored)
+    return _apply(session, community_id, plan, stored)
 
 
 def award_for_drops(session: Session, facts: Sequence[DropFacts], *, community_id: int,
@@ -879,21 +962,28 @@ def points_for_drops(session: Session, community_id: int, drop_ids: Sequence[int
         return {}
     sources = {f"drop:{i}": i for i in drop_ids}
     on_days = [any_of(session, col(LedgerEntry.local_date), sorted(set(days)))] if days else []
+    d = drops.c
+    own = select(d.id, d.points).where(d.community_id == community_id,
+                                       any_of(session, d.id, drop_ids),
+                                       *([any_of(session, d.local_date, sorted(set(days)))]
+                                         if days else []))
+    got = {i: int(p) for i, p in session.execute(own)}
     rows = session.execute(
         select(col(LedgerEntry.source), func.sum(LedgerEntry.amount))
         .where(col(LedgerEntry.community_id) == community_id,
                col(LedgerEntry.source).in_(sources), col(LedgerEntry.kind).in_(DROP_KINDS),
                *on_days)
         .group_by(LedgerEntry.source))
-    got = {sources[s]: int(t or 0) for s, t in rows}
+    for s, t in rows:
+        got[sources[s]] = got.get(sources[s], 0) + int(t or 0)
     return {i: got.get(i, 0) for i in drop_ids}
 
 
 def reverse_and_reaward(session: Session, *, facts: DropFacts, community_id: int,
                         regrade_id: int, earlier_regrade_ids: Sequence[int] = (),
                         actor_id: int | None = None, now: datetime | None = None) -> int:
-    """After a regrade: store the drop's new facts and recompute its household around its
-    day ("regrade:<id>"); returns the net change of the balance.
+    """After a regrade (the caller has updated the drop row, the facts): recompute its
+    household around its day ("regrade:<id>"); returns the net change of the balance.
 
     `facts` is the drop after the regrade. Only what the facts no longer deserve is
     reversed, and only what they newly deserve is added: the drop's own earn and strike,
@@ -912,22 +1002,18 @@ def reverse_and_reaward(session: Session, *, facts: DropFacts, community_id: int
     accounts, stored = _lock_split(session, community_id, {facts.household_id})
     account_id, _balance = accounts[facts.household_id]
     versions = _community_rules(session, community_id)
-    row = _fact_row(facts, community_id, account_id, _pick(versions, facts.local_date).version)
-    table = table_of(ScoredDrop)
-    session.execute(dialect_insert(session, table).on_conflict_do_update(
-        index_elements=["community_id", "drop_id"],
-        set_={k: row[k] for k in ("category", "quality", "in_window", "rule_version")}), [row])
     trigger = _Trigger(f"regrade:{regrade_id}", facts, "regrade")
-    rows, blame, runs = _recompute(session, community_id, accounts, {account_id: [trigger]},
-                                   versions, now=now, actor_id=actor_id, runs_of=stored)
-    return sum(_apply(session, community_id, rows, blame, runs, stored).values())
+    plan = _recompute(session, community_id, accounts, {account_id: [trigger]}, versions,
+                      now=now, actor_id=actor_id, runs_of=stored)
+    return sum(_apply(session, community_id, plan, stored).values())
 
 
 def void_drop(session: Session, *, facts: DropFacts, community_id: int,
               actor_id: int | None = None, now: datetime | None = None) -> int:
-    """After a steward voided a drop: remove its facts and recompute its household around
-    its day ("void:<drop id>"); returns the net change of the balance (0 when the drop was
-    never scored, e.g. a repeat, or its facts are gone already: a second void moves nothing).
+    """After a steward voided a drop (the caller has marked its row void, so it is no
+    fact any more): recompute its household around its day ("void:<drop id>"); returns the
+    net change of the balance (0 when the drop was never scored, e.g. a repeat; the
+    recomputation is idempotent, so a second call moves nothing).
 
     A voided drop is a fact that no longer counts: its earn and strike are reversed, the
     cap of its day, the penalties from its day on and the bonuses of the runs touching it
@@ -939,17 +1025,11 @@ def void_drop(session: Session, *, facts: DropFacts, community_id: int,
     refuse_closed_year(session, community_id, facts.local_date)
     accounts, stored = _lock_split(session, community_id, {facts.household_id})
     account_id, _balance = accounts[facts.household_id]
-    table = table_of(ScoredDrop)
-    gone = session.exec(table.delete().where(table.c.community_id == community_id,
-                                             table.c.drop_id == facts.drop_id,
-                                             table.c.account_id == account_id))
-    if not gone.rowcount:
-        return 0
     versions = _community_rules(session, community_id)
     trigger = _Trigger(f"void:{facts.drop_id}", facts, "void")
-    rows, blame, runs = _recompute(session, community_id, accounts, {account_id: [trigger]},
-                                   versions, now=now, actor_id=actor_id, runs_of=stored)
-    return sum(_apply(session, community_id, rows, blame, runs, stored).values())
+    plan = _recompute(session, community_id, accounts, {account_id: [trigger]}, versions,
+                      now=now, actor_id=actor_id, runs_of=stored)
+    return sum(_apply(session, community_id, plan, stored).values())
 
 
 # --- Reading --------------------------------------------------------------------------------
@@ -1118,10 +1198,11 @@ class Drift:
 
 
 def verify(session: Session) -> list[Drift]:
-    """Recompute every balance from its entries in SQL; the accounts that drifted (want none)."""
-    sums = (select(col(LedgerEntry.account_id).label("aid"),
-                   func.sum(LedgerEntry.amount).label("total"))
-            .group_by(col(LedgerEntry.account_id)).subquery())
+    """Recompute every balance from its entries in SQL (the ledger's and the drops' own
+    points, `facts.entries`); the accounts that drifted (want none)."""
+    every = drop_rows.entries()
+    sums = (select(every.c.account_id.label("aid"), func.sum(every.c.amount).label("total"))
+            .group_by(every.c.account_id).subquery())
     total = func.coalesce(sums.c.total, 0)
     rows = session.execute(
         select(col(PointsAccount.id), col(PointsAccount.household_id), col(PointsAccount.balance),
@@ -1170,7 +1251,7 @@ def verify_runs(session: Session) -> list[RunDrift]:
     facts grouped by account and day, one account at a time."""
     from itertools import groupby
 
-    s, a = ScoredDrop, PointsAccount
+    a, d = PointsAccount, drops.c
     accounts = {i: (c, h, (f, last) if f is not None and last is not None else None)
                 for i, c, h, f, last in session.execute(
                     select(col(a.id), col(a.community_id), col(a.household_id),
@@ -1178,10 +1259,13 @@ def verify_runs(session: Session) -> list[RunDrift]:
     versions: dict[int, list[tuple[date, RuleSet]]] = {}
     found: dict[int, Run] = {}
     rows = session.execute(
-        select(col(s.account_id), col(s.local_date), col(s.quality))
-        .where(col(s.in_window).is_(True), col(s.quality).in_(("correct", "ungraded")))
-        .group_by(col(s.account_id), col(s.local_date), col(s.quality))
-        .order_by(col(s.account_id)), execution_options={"yield_per": LOTS_FETCH})
+        select(col(a.id), d.local_date, d.quality).select_from(drops)
+        .join(a, and_(col(a.community_id) == d.community_id,
+                      col(a.household_id) == d.household_id))
+        .where(*drop_rows.scored(), d.in_window.is_(True),
+               d.quality.in_(("correct", "ungraded")))
+        .group_by(col(a.id), d.local_date, d.quality)
+        .order_by(col(a.id)), execution_options={"yield_per": LOTS_FETCH})
     for account_id, group in groupby(rows, key=lambda r: r[0]):
         community_id, household_id, _run = accounts[account_id]
         if community_id not in versions:
@@ -1221,21 +1305,24 @@ def account_lots(session: Session, rules_by_account: Mapping[int, RuleSet], *,
         .join(Area, col(Area.id) == PointsAccount.community_id)
         .where(col(PointsAccount.id).in_(list(out))))}
     until = [col(LedgerEntry.local_date) <= through] if through else []
+    every = drop_rows.entries()
+    upto = [every.c.local_date <= through] if through else []
     start = dict(session.execute(
         select(col(LedgerEntry.account_id), func.max(LedgerEntry.local_date))
         .where(col(LedgerEntry.account_id).in_(list(out)), col(LedgerEntry.kind) == "carry",
                col(LedgerEntry.amount) > 0, *until)
         .group_by(col(LedgerEntry.account_id))).all())
+    # The drops' own points (`facts.entries`, negative ids) come before the ledger's rows:
+    # they are credits of their own day's year, and a debit takes the oldest years first,
+    # so a credit folded early never changes which lots a debit takes from.
     undone = aliased(LedgerEntry)
-    opening = case((col(LedgerEntry.kind) == "carry", 0), else_=1)
+    opening = case((every.c.kind == "carry", 0), else_=1)
     rows = session.execute(
-        select(col(LedgerEntry.account_id), col(LedgerEntry.local_date), col(LedgerEntry.amount),
-               col(LedgerEntry.at), col(undone.local_date), col(LedgerEntry.kind),
-               col(LedgerEntry.reason))
-        .outerjoin(undone, col(undone.id) == LedgerEntry.reverses_id)
-        .where(col(LedgerEntry.account_id).in_(list(out)), col(LedgerEntry.amount) != 0,
-               *until)
-        .order_by(col(LedgerEntry.account_id), opening, col(LedgerEntry.id)),
+        select(every.c.account_id, every.c.local_date, every.c.amount, every.c.at,
+               col(undone.local_date), every.c.kind, every.c.reason)
+        .outerjoin(undone, col(undone.id) == every.c.reverses_id)
+        .where(every.c.account_id.in_(list(out)), every.c.amount != 0, *upto)
+        .order_by(every.c.account_id, opening, every.c.id),
         execution_options={"yield_per": LOTS_FETCH})
     for account_id, group in groupby(rows, key=lambda r: r[0]):
         rs, zone = rules_by_account[account_id], zones[account_id]

@@ -35,6 +35,7 @@ from sqlalchemy import (
     ColumnElement,
     Index,
     Integer,
+    SmallInteger,
     UniqueConstraint,
     Uuid,
     false,
@@ -46,18 +47,19 @@ from sqlmodel import Field, SQLModel
 from community import clock
 from community.stations.schemas import Category, Quality, Source, StationStatus
 from community.types import Coded, UTCDateTime
+from community.waste import CATEGORY_CODE, QUALITY_CODE
 
 # The codes as plain strings, in the enums' (canonical) order.
 CATEGORIES: tuple[str, ...] = tuple(c.value for c in Category)
 QUALITIES: tuple[str, ...] = tuple(q.value for q in Quality)
 SOURCES: tuple[str, ...] = tuple(s.value for s in Source)
 STATION_STATUSES: tuple[str, ...] = tuple(s.value for s in StationStatus)
-# The stored numbers of a drop's codes: fixed forever (a new code takes a new number, a
-# retired one keeps its number unused); tests/stations/test_client_ids.py keeps them equal to
-# the enums. Raw SQL on drop_record compares these numbers, never the strings.
-CATEGORY_CODE = Coded({"kitchen": 1, "recyclable": 2, "hazardous": 3, "other": 4})
-QUALITY_CODE = Coded({"correct": 1, "incorrect": 2, "ungraded": 3})
+# The stored numbers of a drop's source: fixed forever, as the category's and quality's
+# (`waste.CATEGORY_CODE`, `waste.QUALITY_CODE`); tests/stations/test_client_ids.py keeps them
+# equal to the enums. Raw SQL on drop_record compares these numbers, never the strings.
 SOURCE_CODE = Coded({"scan": 1, "manual": 2, "device": 3, "tally": 4})
+# The scored incorrect drops (quality 2), the rows of the strikes index.
+STRIKES = "quality = 2 AND repeat_of IS NULL AND voided_at IS NULL"
 # SQLite only autoincrements INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
@@ -222,6 +224,10 @@ class Drop(SQLModel, table=True):
         Index("ix_drop_record_community_day", "community_id", "local_date"),
         Index("ix_drop_record_station_happened", "station_id", "happened_at"),
         Index("ix_drop_record_household_happened", "household_id", "happened_at"),
+        # The strikes of the window before a changed day (points `_read_facts`): incorrect
+        # drops that are scored (not repeats, not voided): index-only on PostgreSQL.
+        Index("ix_drop_record_strikes", "household_id", "local_date", "happened_at", "id",
+              postgresql_where=text(STRIKES), sqlite_where=text(STRIKES)),
         CheckConstraint("weight_kg IS NULL OR (weight_kg > 0 AND weight_kg <= 50)",
                         name="ck_drop_weight"),
         CheckConstraint(QUALITY_CODE.check("quality"), name="ck_drop_quality"),
@@ -274,6 +280,11 @@ class Drop(SQLModel, table=True):
     voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     voided_by: int | None = Field(default=None, foreign_key="account.id")
     client_uuid: UUID | None = Field(default=None, sa_type=Uuid)
+    # The points its first scoring credited (its earn under the day's cap; 0 when it earned
+    # nothing), set by points in the transaction that stores the drop and never changed
+    # after: a later correction of it is a ledger entry naming the drop (`points.facts`).
+    points: int = Field(default=0, sa_type=SmallInteger,
+                        sa_column_kwargs={"server_default": "0"})
 
     @_instance_only
     def client_id(self) -> str:

@@ -1,0 +1,138 @@
+"""The drop row as points read and write it, and every entry of an account as one relation.
+
+Points never import stations (import-linter), yet a drop's facts and its own points live
+on the drop row (`drop_record`): this module declares the columns points use as a Core
+table of its own (`drops`; tests/points/test_facts.py keeps them equal to the model's).
+
+A scored drop is a drop with a household, not a repeat (`repeat_of` NULL) and not voided
+(`voided_at` NULL): every such drop is scored in the transaction that stores it. Its
+`points` column is what that first scoring credited (its earn under the day's cap; 0 for a
+drop that earned nothing), written once and never changed: the drop is the earn entry, so
+the ledger holds no row per drop (a drop and its points cost one row, issue 16). Whatever
+happens later is a ledger entry naming the drop (`drop_id`), as for every other entry:
+- the earn taken back (a regrade, a void, a late drop filling the day's cap before it) is a
+  `reversal` with source "reversal:d<drop id>", `reverses_id` NULL and the drop's day (once,
+  by the ledger's unique key);
+- an earn deserved again afterwards (regraded back) is an ordinary `earn` entry, reversed
+  as ordinary entries are.
+A strike is no stored entry at all: it costs nothing by itself (penalties are entries) and
+it is the drop's quality, so readers derive it from the incorrect scored drops.
+
+`entries` is the one relation every reader of "an account's entries" uses: the ledger's
+rows, plus per scored drop its earn (points ≠ 0) and its strike (incorrect), with ids of
+their own (negative, so never a ledger id): −2·drop for the earn, −2·drop − 1 for the
+strike; a drop-row reversal's `reverses_id` is its earn's id there, so "what a reversal
+undoes" joins as for any entry.
+"""
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ColumnElement,
+    Date,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    and_,
+    case,
+    cast,
+    literal,
+    null,
+    select,
+    union_all,
+)
+from sqlalchemy.sql import Subquery
+
+from community.points.models import LedgerEntry, PointsAccount
+from community.rows import table_of
+from community.types import UTCDateTime
+from community.waste import CATEGORY_CODE, QUALITY_CODE
+
+_meta = MetaData()
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+# The columns of `stations.models.Drop` that points read or write (same names and types).
+drops = Table(
+    "drop_record", _meta,
+    Column("id", BigId, primary_key=True),
+    Column("community_id", Integer, nullable=False),
+    Column("household_id", Integer),
+    Column("category", CATEGORY_CODE, nullable=False),
+    Column("quality", QUALITY_CODE, nullable=False),
+    Column("in_window", Boolean, nullable=False),
+    Column("local_date", Date, nullable=False),
+    Column("happened_at", UTCDateTime(), nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False),
+    Column("repeat_of", BigId),
+    Column("voided_at", UTCDateTime()),
+    Column("points", SmallInteger, nullable=False),
+)
+
+def scored() -> list[ColumnElement[bool]]:
+    """The conditions of a scored drop (see the module docstring)."""
+    d = drops.c
+    return [d.household_id.is_not(None), d.repeat_of.is_(None), d.voided_at.is_(None)]
+
+
+def earn_id(drop_id: int) -> int:
+    """The id of a drop's own earn in `entries` (negative: never a ledger id)."""
+    return -2 * drop_id
+
+
+def strike_id(drop_id: int) -> int:
+    """The id of a drop's strike in `entries`."""
+    return -2 * drop_id - 1
+
+
+def drop_reversal_source(drop_id: int) -> str:
+    """The source of the reversal of a drop's own earn (at most one per drop)."""
+    return f"reversal:d{drop_id}"
+
+
+def entries(*, voided: bool = True) -> Subquery:
+    """Every entry of every account: the ledger's rows and the drops' own earns and strikes
+    (columns: id, community_id, account_id, amount, kind, source, rule_version, actor_id,
+    reason, at, local_date, reverses_id, drop_id, happened_at; `happened_at` is the drop's
+    device time for a drop's rows, NULL for the ledger's).
+
+    A voided drop's earn stays (its reversal is in the ledger, dated on its day); its strike
+    goes with it (a voided drop is no fact). `voided=False` leaves voided drops' earns out
+    too, for readers that only want what still stands and net the reversals out anyway.
+    Filter by account and day on the result: PostgreSQL pushes the conditions into both
+    parts (the drops' by the account's household).
+    """
+    e = table_of(LedgerEntry)
+    a = table_of(PointsAccount)
+    d = drops.c
+    ledger = select(
+        e.c.id, e.c.community_id, e.c.account_id, e.c.amount, e.c.kind, e.c.source,
+        e.c.rule_version, e.c.actor_id, e.c.reason, e.c.at, e.c.local_date,
+        case((and_(e.c.kind == "reversal", e.c.reverses_id.is_(None),
+                   e.c.drop_id.is_not(None)), -2 * e.c.drop_id),
+             else_=e.c.reverses_id).label("reverses_id"),
+        e.c.drop_id, cast(null(), UTCDateTime()).label("happened_at"))
+    joined = drops.join(a, and_(a.c.community_id == d.community_id,
+                                a.c.household_id == d.household_id))
+    base = [d.household_id.is_not(None), d.repeat_of.is_(None)]
+    earn = select(
+        (-2 * d.id).label("id"), d.community_id, a.c.id.label("account_id"),
+        cast(d.points, Integer).label("amount"), literal("earn", String).label("kind"),
+        ("drop:" + cast(d.id, String)).label("source"), null().label("rule_version"),
+        null().label("actor_id"), ("category:" + CATEGORY_CODE.sql_case(d.category)).label(
+            "reason"), d.received_at.label("at"), d.local_date,
+        null().label("reverses_id"), d.id.label("drop_id"), d.happened_at,
+    ).select_from(joined).where(*base, d.points != 0,
+                                *([] if voided else [d.voided_at.is_(None)]))
+    strike = select(
+        (-2 * d.id - 1).label("id"), d.community_id, a.c.id.label("account_id"),
+        literal(0, Integer).label("amount"), literal("strike", String).label("kind"),
+        ("drop:" + cast(d.id, String)).label("source"), null().label("rule_version"),
+        null().label("actor_id"), literal("drop:incorrect", String).label("reason"),
+        d.received_at.label("at"), d.local_date, null().label("reverses_id"),
+        d.id.label("drop_id"), d.happened_at,
+    ).select_from(joined).where(*base, d.voided_at.is_(None), d.quality == "incorrect")
+    return union_all(ledger, earn, strike).subquery("entries")
