@@ -287,3 +287,82 @@ def ledger(session: Session, *, household: Household | None = None,
         select(e.c.id, e.c.kind, e.c.amount, e.c.source, e.c.reason, e.c.local_date,
                e.c.drop_id, e.c.reverses_id, e.c.at)
         .where(e.c.account_id == account_id).order_by(e.c.at, e.c.id)).all())
+
+
+def store_facts(session: Session, facts: list) -> list:
+    """Store drop rows for facts made up by a test (ids as given; a station of the
+    household's community, made once), as the scan path would before scoring them: the
+    drop rows are the facts points read (`points.facts`). Returns the facts whose rows are
+    new (an id already stored is a replay, as a repeated upload is)."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from community.stations.models import Drop, Station
+
+    new = []
+    for f in facts:
+        if session.get(Drop, f.drop_id) is not None:
+            continue
+        hh = session.get(Household, f.household_id) if f.household_id is not None else None
+        community_id = hh.community_id if hh is not None else None
+        if community_id is None:
+            community_id = session.execute(select(Area.id).where(
+                Area.level == "community").order_by(Area.id)).scalars().first()
+        st = session.execute(select(Station).where(
+            Station.community_id == community_id).order_by(Station.id)).scalars().first()
+        if st is None:
+            st = station(session, session.get(Area, community_id))
+        at = f.happened_at or datetime.combine(f.local_date, time(0, 0), tzinfo=UTC)
+        if at.astimezone(UTC).date() > f.local_date + timedelta(days=1):
+            raise ValueError("happened_at far from local_date")
+        session.add(Drop(id=f.drop_id, client_text=f"fact-{f.drop_id:04d}", station_id=st.id,
+                         community_id=community_id, category=f.category or "kitchen",
+                         quality=f.quality, source="scan", household_id=f.household_id,
+                         happened_at=at, received_at=at, local_date=f.local_date,
+                         in_window=f.in_window))
+        new.append(f)
+    session.flush()
+    return new
+
+
+def award(session: Session, facts: list, *, community_id: int, now: datetime) -> dict[int, int]:
+    """`points.services.award_for_drops` for facts made up by a test: their drop rows are
+    stored first (`store_facts`); a drop stored before scores nothing again (0), as a
+    replayed upload does."""
+    from community.points import services as points_services
+
+    new = store_facts(session, facts)
+    got = points_services.award_for_drops(session, new, community_id=community_id, now=now)
+    return {f.drop_id: got.get(f.drop_id, 0) for f in facts}
+
+
+def regrade(session: Session, facts, *, community_id: int, regrade_id: int,
+            now: datetime | None = None, actor_id: int | None = None) -> int:
+    """A regrade of a test's drop: its row takes the new quality (and window), then points
+    recompute (`points.services.reverse_and_reaward`), as `stations.regrade_drop` does."""
+    from sqlalchemy import update
+
+    from community.points import services as points_services
+    from community.stations.models import Drop
+
+    store_facts(session, [facts])
+    session.execute(update(Drop).where(Drop.id == facts.drop_id).values(
+        quality=facts.quality, in_window=facts.in_window, category=facts.category or "kitchen"))
+    return points_services.reverse_and_reaward(session, facts=facts, community_id=community_id,
+                                               regrade_id=regrade_id, now=now,
+                                               actor_id=actor_id)
+
+
+def void(session: Session, facts, *, community_id: int, now: datetime,
+         actor_id: int | None = None) -> int:
+    """A void of a test's drop: its row is marked void, then points recompute."""
+    from sqlalchemy import update
+
+    from community.points import services as points_services
+    from community.stations.models import Drop
+
+    session.execute(update(Drop).where(Drop.id == facts.drop_id, Drop.voided_at.is_(None))
+                    .values(voided_at=now))
+    return points_services.void_drop(session, facts=facts, community_id=community_id,
+                                     now=now, actor_id=actor_id)
