@@ -269,7 +269,7 @@ def ledger(session: Session, *, household: Household | None = None,
     own earns and strikes (`points.facts.entries`), in the order they were written: by
     `at`, a drop row's own earn before the ledger rows of the same moment, then by id.
     Rows carry id, kind, amount, source, reason, local_date, drop_id, reverses_id, at."""
-    from sqlalchemy import select
+    from sqlalchemy import case, func, select
 
     from community.points import facts
     from community.points.models import PointsAccount
@@ -286,7 +286,8 @@ def ledger(session: Session, *, household: Household | None = None,
     return list(session.execute(
         select(e.c.id, e.c.kind, e.c.amount, e.c.source, e.c.reason, e.c.local_date,
                e.c.drop_id, e.c.reverses_id, e.c.at)
-        .where(e.c.account_id == account_id).order_by(e.c.at, e.c.id)).all())
+        .where(e.c.account_id == account_id)
+        .order_by(e.c.at, case((e.c.id < 0, 0), else_=1), func.abs(e.c.id))).all())
 
 
 def store_facts(session: Session, facts: list) -> list:
@@ -328,11 +329,14 @@ def store_facts(session: Session, facts: list) -> list:
 
 def award(session: Session, facts: list, *, community_id: int, now: datetime) -> dict[int, int]:
     """`points.services.award_for_drops` for facts made up by a test: their drop rows are
-    stored first (`store_facts`); a drop stored before scores nothing again (0), as a
-    replayed upload does."""
+    stored first when missing (`store_facts`); a drop this helper scored before scores
+    nothing again (0), as a replayed upload does (the scan path only scores new rows)."""
     from community.points import services as points_services
 
-    new = store_facts(session, facts)
+    store_facts(session, facts)
+    done: set[int] = session.info.setdefault("scored_by_test", set())
+    new = [f for f in facts if f.drop_id not in done]
+    done |= {f.drop_id for f in new}
     got = points_services.award_for_drops(session, new, community_id=community_id, now=now)
     return {f.drop_id: got.get(f.drop_id, 0) for f in facts}
 

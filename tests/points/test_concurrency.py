@@ -49,7 +49,7 @@ def test_same_drop_awarded_by_32_threads_is_credited_once(app: Flask, session: S
         try:
             with Session(engine) as s:
                 barrier.wait()
-                got.append(services.award_for_drops(s, facts if i % 2 else facts[::-1],
+                got.append(builders.award(s, facts if i % 2 else facts[::-1],
                                                      community_id=world.a.id, now=NOW))
                 s.commit()
         except Exception as exc:  # noqa: BLE001 - reported below

@@ -67,7 +67,7 @@ def spent(session: Session, world: builders.World):
     hh = world.households_a[0]
     st = builders.station(session, world.a)
     drop = builders.drop(session, st, hh, happened_at=at("2024-06-01", 8), quality="correct")
-    services.award_for_drops(session, [DropFacts(drop.id, hh.id, "kitchen", "correct", True,
+    builders.award(session, [DropFacts(drop.id, hh.id, "kitchen", "correct", True,
                                                  drop.local_date)],
                              community_id=world.a.id, now=at("2024-06-01", 8))
     session.commit()

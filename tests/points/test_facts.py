@@ -20,5 +20,6 @@ def test_points_column_set_matches_the_drop_model() -> None:
 
 
 def test_entry_ids_of_a_drop_never_meet_a_ledger_id() -> None:
-    assert facts.earn_id(7) == -14 and facts.strike_id(7) == -15
+    assert facts.earn_id(7) == -14
+    assert facts.strike_id(7) == -15
     assert facts.drop_reversal_source(7) == "reversal:d7"

@@ -43,7 +43,7 @@ def test_streak_bonus_reward_ready_and_handed_over(app: Flask, session: Session,
     hh = world.households_a[0]
     link(session, world.resident_a.id, builders.active_card(session, hh))
     # Seven correct days in a row complete a streak block (the default rules: +5).
-    services.award_for_drops(session, [_facts(hh.id, 1000 + n, START + timedelta(days=n))
+    builders.award(session, [_facts(hh.id, 1000 + n, START + timedelta(days=n))
                                        for n in range(7)], community_id=world.a.id, now=NOW)
     session.commit()
     bonuses = [p for k, p in _told(session, world.resident_a.id) if k == "streak_bonus"]

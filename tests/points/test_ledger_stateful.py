@@ -121,7 +121,7 @@ def test_ledger_state_machine(app: Flask, session: Session, world: builders.Worl
                               happened_at=NOW - timedelta(days=days_ago), category=category,
                               quality=quality, in_window=in_window)
             self.drops.append(d)
-            self._do(lambda: services.award_for_drops(
+            self._do(lambda: builders.award(
                 session, [DropFacts(d.id, d.household_id, d.category, d.quality, d.in_window,
                                     d.local_date)], community_id=world.a.id, now=NOW))
 

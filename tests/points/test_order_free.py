@@ -16,8 +16,9 @@ from sqlalchemy import delete, select
 from sqlmodel import Session, col
 
 from community.points import services
-from community.points.models import LedgerEntry, PointsAccount, ScoredDrop
+from community.points.models import LedgerEntry, PointsAccount
 from community.points.rules import DropFacts
+from community.stations.models import Drop
 from tests import builders
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -38,13 +39,11 @@ def _live(session: Session, hh: int, offset: int = 0) -> tuple[int, list[tuple]]
     session.expire_all()
     account = session.execute(select(PointsAccount).where(
         col(PointsAccount.household_id) == hh)).scalar_one()
-    rows = session.execute(
-        select(LedgerEntry.kind, LedgerEntry.drop_id, LedgerEntry.local_date,
-               LedgerEntry.amount)
-        .where(col(LedgerEntry.account_id) == account.id,
-               col(LedgerEntry.kind).in_(services.DROP_KINDS), services.not_reversed())).all()
+    rows = builders.ledger(session, account_id=account.id)
+    undone = {r.reverses_id for r in rows if r.reverses_id is not None}
     return account.balance, sorted(
-        (k, str(d) if k == "bonus" else i - offset, a) for k, i, d, a in rows)
+        (r.kind, str(r.local_date) if r.kind == "bonus" else r.drop_id - offset, r.amount)
+        for r in rows if r.kind in services.DROP_KINDS and r.id not in undone)
 
 
 def _texts(session: Session, hh: int) -> list[str]:
@@ -57,10 +56,10 @@ def test_a_late_drop_fills_a_run_and_the_bonus_is_recalculated(app: Flask, sessi
     cid = world.a.id
     with app.test_request_context():
         for day in [d for d in range(10) if d != 3]:
-            services.award_for_drops(session, [_facts(hh, 100 + day, day, 0)],
+            builders.award(session, [_facts(hh, 100 + day, day, 0)],
                                      community_id=cid, now=NOW)
         assert services.balance(session, hh) == 18  # no run of 7 yet
-        got = services.award_for_drops(session, [_facts(hh, 103, 3, 0)], community_id=cid,
+        got = builders.award(session, [_facts(hh, 103, 3, 0)], community_id=cid,
                                        now=NOW)
         assert got == {103: 2 + 5}  # the bonus of the block ending on day 6, triggered by 103
         assert services.balance(session, hh) == 25
@@ -68,7 +67,7 @@ def test_a_late_drop_fills_a_run_and_the_bonus_is_recalculated(app: Flask, sessi
         assert (f"连续7天分类正确奖励（补录 {late} 投放后重新计算） +5" in _texts(session, hh)
                 or any("补录" in t and "+5" in t for t in _texts(session, hh)))
         # Retrying the same upload changes nothing.
-        assert services.award_for_drops(session, [_facts(hh, 103, 3, 0)], community_id=cid,
+        assert builders.award(session, [_facts(hh, 103, 3, 0)], community_id=cid,
                                         now=NOW) == {103: 0}
         assert services.balance(session, hh) == 25
         assert services.verify(session) == []
@@ -80,19 +79,19 @@ def test_a_regrade_keeps_a_bonus_the_run_still_deserves(app: Flask, session: Ses
     cid = world.a.id
     with app.test_request_context():
         for day in range(7):
-            services.award_for_drops(session, [_facts(hh, 200 + day, day, 0)],
+            builders.award(session, [_facts(hh, 200 + day, day, 0)],
                                      community_id=cid, now=NOW)
-        services.award_for_drops(session, [_facts(hh, 299, 6, 30, category="other")],
+        builders.award(session, [_facts(hh, 299, 6, 30, category="other")],
                                  community_id=cid, now=NOW)
         assert services.balance(session, hh) == 7 * 2 + 1 + 5
         # The drop that completed the run turns incorrect: day 6 stays correct (drop 299).
-        change = services.reverse_and_reaward(
+        change = builders.regrade(
             session, facts=_facts(hh, 206, 6, 0, quality="incorrect"), community_id=cid,
             regrade_id=1, now=NOW)
         assert change == -2
         assert ("bonus", "2026-09-26", 5) in _live(session, hh)[1]
         # A regrade of day 2 breaks the run: the bonus goes, with a readable reason.
-        change = services.reverse_and_reaward(
+        change = builders.regrade(
             session, facts=_facts(hh, 202, 2, 0, quality="incorrect"), community_id=cid,
             regrade_id=2, now=NOW)
         assert change == -2 - 5
@@ -106,13 +105,13 @@ def test_a_late_strike_moves_the_later_penalty(app: Flask, session: Session,
     hh = world.households_a[0].id
     cid = world.a.id
     with app.test_request_context():
-        services.award_for_drops(session, [_facts(hh, 300 + d, d, 0) for d in range(5)],
+        builders.award(session, [_facts(hh, 300 + d, d, 0) for d in range(5)],
                                  community_id=cid, now=NOW)  # 10 points
         for d in (6, 10, 12):
-            services.award_for_drops(session, [_facts(hh, 400 + d, d, 0, "incorrect")],
+            builders.award(session, [_facts(hh, 400 + d, d, 0, "incorrect")],
                                      community_id=cid, now=NOW)
         assert services.balance(session, hh) == 5  # the third strike (day 12) cost 5
-        services.award_for_drops(session, [_facts(hh, 408, 8, 0, "incorrect")],
+        builders.award(session, [_facts(hh, 408, 8, 0, "incorrect")],
                                  community_id=cid, now=NOW)
         live = _live(session, hh)[1]
         assert [(k, i) for k, i, _a in live if k == "penalty"] == [("penalty", 410)]
@@ -146,14 +145,14 @@ def test_a_penalty_is_floored_at_the_fact_balance_and_a_late_earn_raises_it(
     hh = world.households_a[0].id
     cid = world.a.id
     with app.test_request_context():
-        services.award_for_drops(session, [_facts(hh, 500, 2, 0)], community_id=cid, now=NOW)
+        builders.award(session, [_facts(hh, 500, 2, 0)], community_id=cid, now=NOW)
         for d in (3, 4, 5):
-            services.award_for_drops(session, [_facts(hh, 510 + d, d, 0, "incorrect")],
+            builders.award(session, [_facts(hh, 510 + d, d, 0, "incorrect")],
                                      community_id=cid, now=NOW)
         assert _penalties(session, hh) == [(515, -2)]  # the fact balance before it was 2
         assert services.balance(session, hh) == 0
         # A hazardous drop of day 1 arrives late: the balance before the penalty was 5.
-        got = services.award_for_drops(session, [_facts(hh, 501, 1, 0, category="hazardous")],
+        got = builders.award(session, [_facts(hh, 501, 1, 0, category="hazardous")],
                                        community_id=cid, now=NOW)
         assert got == {501: 3 + 2 - 5}  # its earn, and the penalty moved from -2 to -5
         assert _penalties(session, hh) == [(515, -5)]
@@ -165,7 +164,7 @@ def test_a_penalty_is_floored_at_the_fact_balance_and_a_late_earn_raises_it(
         assert services.verify(session) == []
         # The day-2 drop regraded incorrect: the strikes count from day 2, so day 4's is the
         # 3rd; the fact balance before it is 3.
-        services.reverse_and_reaward(session, facts=_facts(hh, 500, 2, 0, "incorrect"),
+        builders.regrade(session, facts=_facts(hh, 500, 2, 0, "incorrect"),
                                      community_id=cid, regrade_id=9, now=NOW)
         assert _penalties(session, hh) == [(514, -3)]  # day 4's strike is the 3rd now
         assert services.balance(session, hh) == 0
@@ -180,24 +179,24 @@ def test_a_redemption_counts_by_its_time_and_a_shortfall_is_not_taken_later(
         hours=12)
     with app.test_request_context():
         for hh, offset in ((after, 0), (before, 100)):
-            services.award_for_drops(session, [
+            builders.award(session, [
                 _facts(hh, 600 + offset, 0, 0), _facts(hh, 601 + offset, 0, 10,
                                                        category="hazardous"),
                 _facts(hh, 602 + offset, 1, 60, "incorrect"),
                 _facts(hh, 603 + offset, 1, 120, "incorrect")], community_id=cid, now=NOW)
             _redeem(session, hh, 4, noon)  # balance 5 - 4 = 1
         # The third strike arrives late, made after the redemption (18:00, minute 660).
-        services.award_for_drops(session, [_facts(after, 604, 2, 660, "incorrect")],
+        builders.award(session, [_facts(after, 604, 2, 660, "incorrect")],
                                  community_id=cid, now=NOW)
         assert _penalties(session, after) == [(604, -1)]  # the fact balance then was 1
         assert services.balance(session, after) == 0
         # Made before the redemption (10:00): its fact balance was 5, but the points were
         # spent meanwhile: it takes what is there and the rest is never taken.
-        services.award_for_drops(session, [_facts(before, 704, 2, 180, "incorrect")],
+        builders.award(session, [_facts(before, 704, 2, 180, "incorrect")],
                                  community_id=cid, now=NOW)
         assert _penalties(session, before) == [(704, -1)]
         assert services.balance(session, before) == 0
-        services.award_for_drops(session, [_facts(before, 705, 2, 240)], community_id=cid,
+        builders.award(session, [_facts(before, 705, 2, 240)], community_id=cid,
                                  now=NOW)  # a later drop of the same day: nothing retaken
         assert _penalties(session, before) == [(704, -1)]
         assert services.balance(session, before) == 2
@@ -228,7 +227,8 @@ def test_any_upload_order_gives_the_same_points(app: Flask, session: Session,
     one, two = world.households_a[0].id, world.households_a[1].id
     cid = world.a.id
     session.execute(delete(LedgerEntry))
-    session.execute(delete(ScoredDrop))
+    session.execute(delete(Drop))
+    session.info.pop("scored_by_test", None)
     session.execute(delete(PointsAccount))
     # Events: each drop's arrival, then its regrades (in their own order).
     events: list[tuple[int, int, str]] = []  # (drop index, step, quality)
@@ -253,9 +253,9 @@ def test_any_upload_order_gives_the_same_points(app: Flask, session: Session,
                 day, minute, _q, category, in_window, _r = drops[i]
                 f = _facts(hh, offset + i + 1, day, minute, quality, category, in_window)
                 if step == 0:
-                    services.award_for_drops(session, [f], community_id=cid, now=NOW)
+                    builders.award(session, [f], community_id=cid, now=NOW)
                 else:
-                    services.reverse_and_reaward(session, facts=f, community_id=cid,
+                    builders.regrade(session, facts=f, community_id=cid,
                                                  regrade_id=next(regrade_ids) + offset,
                                                  now=NOW)
     a_balance, a_live = _live(session, one)
