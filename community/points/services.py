@@ -1225,13 +1225,18 @@ class RunDrift:
 
 def misdated_reversals(session: Session) -> list[int]:
     """Reversals and refunds dated before the entry they undo (want none): the ledger read
-    of `_recompute` finds an entry's reversal among the rows from the entry's day on."""
+    of `_recompute` finds an entry's reversal among the rows from the entry's day on (a
+    drop row's earn: its reversal by drop, `facts`, from the drop's day on)."""
     undone = aliased(LedgerEntry)
-    return list(session.execute(
-        select(col(LedgerEntry.id))
-        .join(undone, col(undone.id) == LedgerEntry.reverses_id)
-        .where(col(LedgerEntry.local_date) < col(undone.local_date))
-        .order_by(col(LedgerEntry.id))).scalars())
+    entries = select(col(LedgerEntry.id)).join(
+        undone, col(undone.id) == LedgerEntry.reverses_id).where(
+        col(LedgerEntry.local_date) < col(undone.local_date))
+    d = drops.c
+    own = select(col(LedgerEntry.id)).join(drops, and_(
+        d.community_id == LedgerEntry.community_id, d.id == LedgerEntry.drop_id)).where(
+        col(LedgerEntry.kind) == "reversal", col(LedgerEntry.reverses_id).is_(None),
+        col(LedgerEntry.local_date) < d.local_date)
+    return sorted(session.execute(union_all(entries, own)).scalars())
 
 
 def latest_run(days: set[date]) -> Run:
