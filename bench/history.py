@@ -1,11 +1,17 @@
-"""History for the bench households: `days` days of drops before today, with their scored
-facts, the ledger entries the app would have written for them in device-time order and
-each account's balance and streak state, written in bulk (COPY on PostgreSQL).
+"""History for the bench households: `days` days of drops before today, with the points the
+app would have written for them in device-time order (each drop's own earn on its row, the
+ledger's bonuses and penalties) and each account's balance and streak state, written in
+bulk (COPY on PostgreSQL).
 
 Most households drop on most days and sort correctly most of the time, so streaks run
 long and strikes fall inside 30-day windows: the steady state of a city after a year. The
 entries come from the app's own pure rules (`points.rules.deserved`, the defaults of
 DOMAIN.md), so `flask points verify` finds nothing to report on the result.
+
+It writes what the schema it finds holds (`layout`): since migration a3c7e2d15b90 a drop's
+own earn is its row's `points` and the ledger has no row per drop (no earn, no strike
+entries, no `points_scored_drop`); before it (`bench/partition_size.py --revisions …`),
+the scored facts and an earn or strike entry per drop, as the app then wrote them.
 
     from bench import history
     history.generate(backend, dsn, community_id, station_ids, cards, days=365)
@@ -16,7 +22,7 @@ import random
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from community.points.rules import DropFacts, RuleSet, correct_days, deserved
@@ -40,8 +46,11 @@ SCORED_COLUMNS = ("community_id", "drop_id", "account_id", "local_date", "happen
                   "category", "quality", "in_window", "rule_version")
 # Since migration e6d85d974320 the client id is `client_uuid` or `client_text` and the
 # codes are SMALLINT numbers; an older revision (`bench/partition_size.py --revisions …`)
-# gets the text columns (`coded_drops` tells which).
+# gets the text columns (`layout` tells which).
 CODED_DROP_COLUMNS = ("id", "client_uuid", "client_text", *DROP_COLUMNS[2:])
+# Per-drop ledger kinds before a3c7e2d15b90; since, the earn is the drop row's `points` and
+# a strike is the drop's quality (`community.points.facts`).
+PER_DROP_KINDS = ("earn", "strike")
 ENTRY_COLUMNS = ("community_id", "account_id", "amount", "kind", "source", "rule_version",
                  "reason", "at", "local_date", "drop_id")
 
@@ -54,14 +63,18 @@ def generate(backend: str, dsn: str, community_id: int, station_ids: Sequence[in
              cards: Sequence[tuple[str, int, int]], *, days: int, device_id: int,
              seed: int = 1, today: date | None = None,
              client_id: Callable[[int], str] | None = None,
-             time_order: bool = False) -> dict[str, int]:
+             time_order: bool = False, as_app: int = 0) -> dict[str, int]:
     """Write `days` days of history for every household of `cards` (token, card, household);
     returns the row counts written.
 
     `client_id(drop id)` names the drops (default "hist-<id>"; `bench/partition_size.py`
     gives them UUIDs, as phones do); `time_order` writes the rows in the order a city
     stores them (by day, then drop id) instead of household by household, so the indexes
-    grow as they would in production.
+    grow as they would in production. `as_app` (PostgreSQL, the drop row's points): write
+    the drop rows as the app does, `as_app` drops per transaction, each an INSERT with
+    points 0 and then an UPDATE of the points of those that earned (`points.services.
+    _apply`), instead of COPY with their points: the heap then holds what the updates
+    leave behind (one writer: the app's concurrent ones are not modelled).
     """
     rng = random.Random(seed)
     today = today or datetime.now(SH).date()
@@ -81,12 +94,14 @@ def generate(backend: str, dsn: str, community_id: int, station_ids: Sequence[in
         conn = psycopg.connect(dsn)
     try:
         cur = conn.cursor()
+        coded, on_row = layout(backend, cur)
         cur.execute("SELECT coalesce(max(id), 0) FROM drop_record")
         next_id = cur.fetchone()[0] + 1
         accounts = _accounts(backend, cur, community_id, [h for _t, _c, h in cards])
         drops: list[tuple] = []
         scored: list[tuple] = []
         entries: list[tuple] = []
+        own: dict[int, int] = {}  # drop id → its own earn (the row's points)
         states: list[tuple] = []
         for _token, card_id, hh in cards:
             facts: list[DropFacts] = []
@@ -109,17 +124,22 @@ def generate(backend: str, dsn: str, community_id: int, station_ids: Sequence[in
             balance = 0
             for (kind, _what), d in sorted(deserved(_rules_on, facts).items(),
                                            key=lambda kv: (kv[1].local_date, str(kv[0]))):
+                balance += d.amount
+                if on_row and kind in PER_DROP_KINDS:  # the drop row's points; no entry
+                    if kind == "earn":
+                        own[cast(int, d.drop_id)] = d.amount
+                    continue
                 at = by_id[d.drop_id].happened_at if d.drop_id in by_id else None
                 entries.append((community_id, account, d.amount, kind, f"drop:{d.drop_id}", 0,
                                 d.reason,
                                 (at or datetime.combine(d.local_date, datetime.min.time(),
                                                         tzinfo=SH)).astimezone(UTC),
                                 d.local_date, d.drop_id))
-                balance += d.amount
-            scored += [(community_id, f.drop_id, account, f.local_date,
-                        f.happened_at.astimezone(UTC) if f.happened_at else None, f.category,
-                        f.quality, True, 0)
-                       for f in facts]
+            if not on_row:
+                scored += [(community_id, f.drop_id, account, f.local_date,
+                            f.happened_at.astimezone(UTC) if f.happened_at else None,
+                            f.category, f.quality, True, 0)
+                           for f in facts]
             run = latest_run(correct_days(_rules_on, facts))
             states.append((balance, run[0] if run else None, run[1] if run else None, account))
         if not drops:  # 0 days: the accounts alone
@@ -133,18 +153,29 @@ def generate(backend: str, dsn: str, community_id: int, station_ids: Sequence[in
             order = sorted((d[12], d[10], d[0]) for d in drops)
             first = next_id - len(drops)
             renum = {old: new for new, (_d, _t, old) in enumerate(order, start=first)}
+            own = {renum[i]: p for i, p in own.items()}
             drops = sorted(((renum[d[0]], client_id(renum[d[0]]) if client_id else d[1], *d[2:])
                             for d in drops), key=lambda d: d[0])
             scored = sorted(((s[0], renum[s[1]], *s[2:]) for s in scored), key=lambda s: s[1])
             entries = sorted(((*e[:4], f"drop:{renum[e[9]]}", *e[5:9], renum[e[9]])
                               for e in entries), key=lambda e: (e[8], e[9]))
-        if coded_drops(backend, cur):
-            _copy(backend, cur, "drop_record", CODED_DROP_COLUMNS, [
+        points = ("points",) if on_row else ()
+        if as_app and on_row and backend == "postgresql":
+            conn.commit()  # the accounts; then the drops, transaction by transaction
+            _write_as_app(conn, [(d[0], *_client(backend, d[1]), d[2], d[3],
+                                  CATEGORY_CODE.number(d[4]), QUALITY_CODE.number(d[5]),
+                                  SOURCE_CODE.number(d[6]), *d[7:]) for d in drops],
+                          own, as_app)
+            cur = conn.cursor()
+        elif coded:
+            _copy(backend, cur, "drop_record", (*CODED_DROP_COLUMNS, *points), [
                 (d[0], *_client(backend, d[1]), d[2], d[3], CATEGORY_CODE.number(d[4]),
-                 QUALITY_CODE.number(d[5]), SOURCE_CODE.number(d[6]), *d[7:]) for d in drops])
+                 QUALITY_CODE.number(d[5]), SOURCE_CODE.number(d[6]), *d[7:],
+                 *((own.get(d[0], 0),) if on_row else ())) for d in drops])
         else:
             _copy(backend, cur, "drop_record", DROP_COLUMNS, drops)
-        _copy(backend, cur, "points_scored_drop", SCORED_COLUMNS, scored)
+        if not on_row:
+            _copy(backend, cur, "points_scored_drop", SCORED_COLUMNS, scored)
         _copy(backend, cur, "ledger_entry", ENTRY_COLUMNS, entries)
         mark = "?" if backend == "sqlite" else "%s"
         cur.executemany(f"UPDATE points_account SET balance = {mark}, run_first = {mark}, "  # noqa: S608
@@ -155,25 +186,51 @@ def generate(backend: str, dsn: str, community_id: int, station_ids: Sequence[in
                         "(SELECT max(id) FROM drop_record))")
             conn.commit()
             conn.autocommit = True
-            for table in ("drop_record", "points_scored_drop", "ledger_entry", "points_account"):
+            for table in ("drop_record", "ledger_entry", "points_account",
+                          *(() if on_row else ("points_scored_drop",))):
                 conn.execute(f"VACUUM ANALYZE {table}")
         else:
             conn.execute("COMMIT")
             conn.execute("ANALYZE")
     finally:
         conn.close()
-    return {"drops": len(drops), "entries": len(entries), "accounts": len(states)}
+    return {"drops": len(drops), "entries": len(entries), "accounts": len(states),
+            "drops_with_points": sum(1 for p in own.values() if p)}
 
 
-def coded_drops(backend: str, cur: Any) -> bool:
-    """Whether drop_record has the split client id and the SMALLINT codes (migration
-    e6d85d974320) rather than the text columns of earlier revisions."""
+def _write_as_app(conn: Any, drops: list[tuple], own: dict[int, int], per_tx: int) -> None:
+    """The drop rows as the app writes them (`generate`'s `as_app`), in id order: per
+    transaction one multi-row INSERT (points 0), then one UPDATE per drop that earned.
+    Without waiting for each commit's flush (the layout on disk is the same)."""
+    names = ", ".join(CODED_DROP_COLUMNS)
+    one = "(" + ", ".join(["%s"] * len(CODED_DROP_COLUMNS)) + ")"
+    update = ("UPDATE drop_record SET points = %s WHERE community_id = %s AND id = %s "
+              "AND local_date = %s")
+    conn.execute("SET synchronous_commit = off")
+    with conn.pipeline():
+        for n in range(0, len(drops), per_tx):
+            chunk = drops[n:n + per_tx]
+            conn.execute(f"INSERT INTO drop_record ({names}) VALUES "  # noqa: S608
+                         + ", ".join([one] * len(chunk)), [v for d in chunk for v in d])
+            earned = [(own[d[0]], d[4], d[0], d[13]) for d in chunk if own.get(d[0])]
+            if earned:
+                conn.cursor().executemany(update, earned)
+            conn.commit()
+    conn.execute("SET synchronous_commit = on")
+    conn.commit()
+
+
+def layout(backend: str, cur: Any) -> tuple[bool, bool]:
+    """Which drop row the schema has: (the split client id and SMALLINT codes, migration
+    e6d85d974320, rather than the text columns of earlier revisions; the drop's own points
+    on its row, migration a3c7e2d15b90, rather than scored facts and per-drop entries)."""
     if backend == "sqlite":
         cur.execute("SELECT name FROM pragma_table_info('drop_record')")
     else:
         cur.execute("SELECT column_name FROM information_schema.columns "
                     "WHERE table_name = 'drop_record'")
-    return "client_uuid" in {r[0] for r in cur.fetchall()}
+    columns = {r[0] for r in cur.fetchall()}
+    return "client_uuid" in columns, "points" in columns
 
 
 def _client(backend: str, client_id: str) -> tuple[Any, str | None]:

@@ -1,26 +1,29 @@
 """Bytes per drop on PostgreSQL: drop_record and ledger_entry with their indexes (issue 16,
 part 3), before and after a schema change, and the yearly size for Suzhou.
 
-For each revision asked (default: the one before the partitions, then head) it makes a
-scratch database (`bench_size` on `--pg`, dropped afterwards unless `--keep`), migrates it,
-seeds one community (`bench/ingest.py`'s seed), lets `community.partitions` make the months
-the history needs (the scheduler's job would have made them ahead), then writes
-`--households` × `--days` of history (`bench/history.py`: drops with UUID client ids as
-phones send them, their scored facts and the app's own ledger entries, in the order a city
-stores them), VACUUM ANALYZE, and sums every partition's heap (with TOAST and maps) and
-indexes. The default, 600 households over 365 days, is ~200,000 drops.
+For each revision asked (default: the one before the drop row's points, e6d85d974320, then
+head) it makes a scratch database (`bench_size` on `--pg`, dropped afterwards unless
+`--keep`), migrates it, seeds one community (`bench/ingest.py`'s seed), lets
+`community.partitions` make the months the history needs (the scheduler's job would have
+made them ahead), then writes `--households` × `--days` of history (`bench/history.py`:
+drops with UUID client ids as phones send them and the points the app writes for them, in
+the order a city stores them), VACUUM ANALYZE, and sums every partition's heap (with TOAST
+and maps) and indexes. The default, 600 households over 365 days, is ~200,000 drops.
 
     .venv/bin/python bench/partition_size.py                       # before and after
     .venv/bin/python bench/partition_size.py --revisions head --households 100
-    .venv/bin/python bench/partition_size.py --revisions head --proposed
-    .venv/bin/python bench/partition_size.py --revisions b3d6e1f9a2c4,head  # uuid ids, codes
+    .venv/bin/python bench/partition_size.py --revisions e8b2c4a61f07,head  # the partitions
+    .venv/bin/python bench/partition_size.py --revisions head --as-app 1   # INSERT + UPDATE
 
-`bench/history.py` writes the drop columns of the revision it finds: text client ids and
-codes before migration e6d85d974320, `client_uuid`/`client_text` and SMALLINT codes after.
+`bench/history.py` writes what the revision it finds holds: text client ids and codes
+before migration e6d85d974320, `client_uuid`/`client_text` and SMALLINT codes after;
+before a3c7e2d15b90 the scored facts (`points_scored_drop`, measured beside the figure
+when present) and an earn or strike entry per drop, after it each drop's own earn on its
+row (`drop_record.points`) and only bonuses and penalties in the ledger.
 
-`--proposed` also builds `bench/compact_layout.sql`'s layout from the loaded rows (the drop
-row carrying its points and scored facts, the ledger without per-drop earns and strikes)
-and measures it the same way, to size the layout before anyone migrates to it.
+(Until a3c7e2d15b90, `--proposed` built `bench/compact_layout.sql`'s layout beside the real
+tables to size it before any migration; the real tables now have its points layout, so both
+are gone: BENCHMARKS.md, "Bytes per drop and monthly partitions".)
 """
 from __future__ import annotations
 
@@ -37,10 +40,10 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 SH = ZoneInfo("Asia/Shanghai")
+# points_scored_drop: one row per drop until a3c7e2d15b90 (measured when it exists).
 TABLES = ("drop_record", "ledger_entry", "points_scored_drop")
-PROPOSED = ("proposed_drop", "proposed_ledger")
 COUNTED = ("drop_record", "ledger_entry")  # the issue's figure: drops + ledger, with indexes
-BEFORE = "e8b2c4a61f07"  # the revision before the partitions (b7d3f19a0c62)
+BEFORE = "e6d85d974320"  # the revision before the drop row's points (a3c7e2d15b90)
 SUZHOU_DROPS_A_YEAR = 3.6e9
 
 
@@ -54,6 +57,8 @@ def sizes(dsn: str, tables: tuple[str, ...] = TABLES) -> dict[str, Any]:
               "WHERE isleaf), ARRAY[%s::regclass]))")
     with psycopg.connect(dsn) as conn:
         for table in tables:
+            if conn.execute("SELECT to_regclass(%s)", (table,)).fetchone()[0] is None:
+                continue  # not in this revision's schema
             heap, idx = conn.execute(
                 "SELECT sum(pg_table_size(r)), sum(pg_indexes_size(r)) FROM unnest("
                 + leaves + ") r", (table, table)).fetchone()
@@ -74,7 +79,6 @@ def sizes(dsn: str, tables: tuple[str, ...] = TABLES) -> dict[str, Any]:
 
 def run(args: argparse.Namespace, revision: str) -> dict[str, Any]:
     """Migrate a scratch database to `revision`, load the history, measure."""
-    import psycopg
     from sqlmodel import Session
 
     from bench import history
@@ -99,32 +103,23 @@ def run(args: argparse.Namespace, revision: str) -> dict[str, Any]:
         counts = history.generate("postgresql", dsn, s.community_id, s.station_ids, s.cards,
                                   days=args.days, device_id=s.device_id, seed=args.seed,
                                   today=today, client_id=lambda _i: str(uuid.uuid4()),
-                                  time_order=True)
+                                  time_order=True, as_app=args.as_app)
         loaded = time.perf_counter() - t0
         got = sizes(dsn)
-        if args.proposed:
-            with psycopg.connect(dsn, autocommit=True) as conn:
-                conn.execute(Path(__file__).with_name("compact_layout.sql").read_text())
-                for table in PROPOSED:
-                    conn.execute("VACUUM ANALYZE " + table)
-            got.update(sizes(dsn, PROPOSED))
     finally:
         if not args.keep:
             pg_database(args.pg, args.db, create=False)
     drops = got["drop_record"]["rows"]
     counted = sum(got[t]["heap"] + got[t]["indexes"] for t in COUNTED)
     per_drop = counted / drops
-    proposed = ({"bytes_per_drop_proposed": round(
-        sum(got[t]["heap"] + got[t]["indexes"] for t in PROPOSED) / drops, 1)}
-        if args.proposed else {})
+    # Everything one drop costs: the figure, plus the scored facts where they still exist.
+    everything = counted + sum(got[t]["heap"] + got[t]["indexes"] for t in got
+                               if t not in COUNTED)
     return {"revision": revision, "partitions_made": made.created, "counts": counts,
-            **proposed,
             "load_seconds": round(loaded, 1), "tables": got,
             "entries_per_drop": round(got["ledger_entry"]["rows"] / drops, 3),
             "bytes_per_drop": round(per_drop, 1),
-            "bytes_per_drop_with_scored": round(
-                (counted + got["points_scored_drop"]["heap"]
-                 + got["points_scored_drop"]["indexes"]) / drops, 1),
+            "bytes_per_drop_with_scored": round(everything / drops, 1),
             "suzhou_tib_a_year": round(per_drop * SUZHOU_DROPS_A_YEAR / 2**40, 2)}
 
 
@@ -138,13 +133,10 @@ def show(result: dict[str, Any]) -> None:
               f"indexes {t['indexes'] / drops:6.1f} B/drop")
         for name, size in t["per_index"].items():
             print(f"      {name:40} {size / drops:6.1f} B/drop")
-    print(f"  drop_record + ledger_entry: {result['bytes_per_drop']} B/drop "
-          f"(with points_scored_drop: {result['bytes_per_drop_with_scored']}); "
+    scored = ("; with points_scored_drop: " + str(result["bytes_per_drop_with_scored"])
+              if "points_scored_drop" in result["tables"] else "")
+    print(f"  drop_record + ledger_entry: {result['bytes_per_drop']} B/drop{scored}; "
           f"Suzhou, 3.6 billion drops a year: {result['suzhou_tib_a_year']} TiB")
-    if "bytes_per_drop_proposed" in result:
-        per_drop = result["bytes_per_drop_proposed"]
-        print(f"  proposed layout (proposed_drop + proposed_ledger, no scored facts): "
-              f"{per_drop} B/drop; Suzhou: {per_drop * SUZHOU_DROPS_A_YEAR / 2**40:.2f} TiB")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -158,8 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--days", type=int, default=365)
     p.add_argument("--seed", type=int, default=20261206)
     p.add_argument("--keep", action="store_true", help="keep the last database")
-    p.add_argument("--proposed", action="store_true",
-                   help="also build and measure bench/compact_layout.sql's layout")
+    p.add_argument("--as-app", type=int, default=0, metavar="N",
+                   help="write the drop rows as the app does, N per transaction (INSERT, "
+                        "then UPDATE of their points), instead of COPY with their points "
+                        "(revisions with drop_record.points)")
     p.add_argument("--json", type=Path, help="also write the figures here")
     args = p.parse_args(argv)
     results = []
