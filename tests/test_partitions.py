@@ -23,7 +23,7 @@ from community.scheduler.registry import JOBS
 from community.scheduler.runner import make_period
 from community.stations import services
 from community.stations.models import Drop, client_id_matches
-from community.stations.schemas import DropIn
+from community.stations.schemas import DropIn, RegradeIn
 from tests import builders
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -84,16 +84,23 @@ def test_month_boundary_and_a_late_upload_land_in_their_months(
         select(Drop).where(col(Drop.id).in_(list(ids.values())))).scalars()}
     assert {n: drops[i].local_date for n, i in ids.items()} == {
         "late": date(2031, 1, 10), "last": date(2031, 1, 31), "first": date(2031, 2, 1)}
-    entries = session.execute(select(col(LedgerEntry.id), col(LedgerEntry.drop_id)).where(
+    # Each drop earned, whatever its partition: its own earn is its row's points.
+    assert {i: drops[i].points for i in ids.values()} == dict.fromkeys(ids.values(), 2)
+    # Their regrades (a correction of each drop's earn, dated on the drop's day) land in
+    # the ledger's partition of the drop's month, last month's for the late one.
+    manager = auth_services.load_actor(session, world.manager_a.id)
+    for drop_id in ids.values():
+        services.regrade_drop(session, actor=manager, drop_id=drop_id,
+                              data=RegradeIn.parse(quality="incorrect", reason="复核"))
+    session.flush()
+    undone = dict(session.execute(select(col(LedgerEntry.drop_id), col(LedgerEntry.id)).where(
         col(LedgerEntry.drop_id).in_(list(ids.values())),
-        col(LedgerEntry.kind) == "earn")).all()
-    earn_of = {d: e for e, d in entries}
-    assert set(earn_of) == set(ids.values())  # each drop earned, whatever its partition
+        col(LedgerEntry.kind) == "reversal")).all())
     month = {"late": "203101", "last": "203101", "first": "203102"}
     for name, drop_id in ids.items():
         want = f"_{month[name]}" if _pg(session) else ""
         assert _where(session, "drop_record", drop_id) == f"drop_record{want}"
-        assert _where(session, "ledger_entry", earn_of[drop_id]) == f"ledger_entry{want}"
+        assert _where(session, "ledger_entry", undone[drop_id]) == f"ledger_entry{want}"
     # A replay of the late drop is found in last month's partition and stored once.
     again = services.record_drops(session, actor=steward, items=items[:1], now=NOW)
     assert getattr(again[0], "replay", False)
