@@ -62,6 +62,9 @@ from community.stations.models import (  # noqa: E402 - after the path
 )
 
 DEVICE_SOURCE = SOURCE_CODE.number("device")
+INCORRECT = QUALITY_CODE.number("incorrect")
+CATEGORY_NAME = {n: c for c, n in CATEGORY_CODE.codes}  # what raw SQL reads back
+QUALITY_NAME = {n: c for c, n in QUALITY_CODE.codes}
 
 BATCH = 100
 CATEGORIES = ("kitchen", "other", "recyclable")
@@ -78,13 +81,6 @@ DROP_TYPES = dict(zip(DROP_COLUMNS, (
     "uuid", "varchar", "integer", "integer", "smallint", "smallint", "smallint", "integer",
     "integer", "integer", "integer", "timestamptz", "timestamptz", "date", "boolean", "numeric",
     "varchar", "varchar"), strict=True))
-SCORED_TYPES = {"community_id": "integer", "drop_id": "bigint", "account_id": "integer",
-                "local_date": "date", "happened_at": "timestamptz", "category": "varchar",
-                "quality": "varchar", "in_window": "boolean", "rule_version": "integer"}
-ENTRY_TYPES = {"community_id": "integer", "account_id": "integer", "amount": "integer",
-               "kind": "varchar", "source": "varchar", "rule_version": "integer",
-               "actor_id": "integer", "reason": "varchar", "at": "timestamptz",
-               "local_date": "date", "reverses_id": "bigint", "drop_id": "bigint"}
 TARGET_SINGLE, TARGET_BATCH = 0.25, 0.50
 ALL_DAY = dtime(0, 0)
 # The careful client's plans: custom ones, as the app's (measured cheaper here than generic
@@ -573,14 +569,15 @@ class Raw:
     def _ledger(self, cur: Any, rows: list[tuple], now: datetime) -> None:
         """The points statements `points.services.award_for_drops` runs for new drops, in its
         order: lock the accounts with their stored streak state (inserting only missing
-        ones, then locking those), store the scored facts, read the facts (the drops' days,
-        and the strikes of the 30-day window from the partial index), read the ledger
-        entries from the first day (with `reverses_id`: no probe per row), append the
-        entries, move the balances and the streak state in one executemany. The rule sets
-        are cached per process by the app, so neither side reads them per request. The
-        recomputation in between is simplified (category points for correct drops, no cap
-        or bonus; the run of correct days is extended): the statements and the rows they
-        touch are the app's."""
+        ones, then locking those), read the facts from the drop rows by household (the
+        drops' days, voided ones and their points too, and the strikes of the 30-day window
+        from the partial index), read the ledger entries from the first day (with
+        `reverses_id`: no probe per row), write each new drop's own earn on its row
+        (`drop_record.points`: no ledger row per drop), append the other entries (none here),
+        move the balances and the streak state in one executemany. The rule sets are cached
+        per process by the app, so neither side reads them per request. The recomputation in
+        between is simplified (category points for correct drops, no cap or bonus; the run
+        of correct days is extended): the statements and the rows they touch are the app's."""
         if not rows:
             return
         households = sorted({r[4] for r in rows})
@@ -603,24 +600,24 @@ class Raw:
                 [[self.seed.community_id, "household", hh, None, 0] for hh in missing],
                 "ON CONFLICT (community_id, household_id) DO NOTHING")
             accounts |= locked(missing)
-        self._insert(cur, "points_scored_drop", SCORED_TYPES, [
-            [community, drop_id, accounts[hh][0], self._local_date(moment), self._ts(moment),
-             category, quality, True, 0]
-            for drop_id, _cid, _station, _card, hh, category, quality, moment in rows],
-            "ON CONFLICT (community_id, drop_id) DO NOTHING RETURNING drop_id")
         days = sorted({(moment + timedelta(hours=8)).date() for *_r, moment in rows})
         lo = days[0]
-        accts, params = self._in("account_id", sorted(a for a, _f, _l in accounts.values()))
-        cur.execute(self._q("SELECT account_id, drop_id, category, quality, in_window, "  # noqa: S608
-                            "local_date, happened_at FROM points_scored_drop WHERE "
-                            f"community_id = ? AND {accts} AND local_date >= ? UNION ALL "
-                            "SELECT account_id, drop_id, ?, ?, ?, local_date, happened_at FROM "
-                            f"points_scored_drop WHERE community_id = ? AND {accts} AND "
-                            "quality = 'incorrect' AND local_date >= ? AND local_date < ?"),
-                    [community, *params, self._day(lo), "", "incorrect", False, community,
-                     *params,
+        homes, params = self._in("household_id", households)
+        cur.execute(self._q("SELECT household_id, id, category, quality, in_window, "  # noqa: S608
+                            "local_date, happened_at, points, voided_at FROM drop_record WHERE "
+                            f"community_id = ? AND {homes} AND happened_at >= ? AND "
+                            "local_date >= ? AND repeat_of IS NULL UNION ALL "
+                            "SELECT household_id, id, NULL, quality, ?, local_date, "
+                            "happened_at, ?, NULL FROM drop_record WHERE community_id = ? AND "
+                            f"{homes} AND quality = ? AND repeat_of IS NULL AND voided_at "
+                            "IS NULL AND local_date >= ? AND local_date < ?"),
+                    [community, *params,
+                     self._ts(datetime(lo.year, lo.month, lo.day, tzinfo=UTC)
+                              - timedelta(days=1)),
+                     self._day(lo), False, 0, community, *params, INCORRECT,
                      self._day(lo - timedelta(days=29)), self._day(lo)])
         cur.fetchall()
+        accts, params = self._in("account_id", sorted(a for a, _f, _l in accounts.values()))
         cur.execute(self._q("SELECT id, account_id, kind, amount, local_date, drop_id, "  # noqa: S608
                             "rule_version, reason, at, reverses_id FROM ledger_entry WHERE "
                             f"community_id = ? AND {accts} AND local_date >= ? ORDER BY id"),
@@ -628,20 +625,17 @@ class Raw:
         cur.fetchall()
         points = {"kitchen": 2, "recyclable": 2, "hazardous": 3, "other": 1}
         earning = [r for r in rows if r[6] != "incorrect"]
-        got = self._insert(cur, "ledger_entry", ENTRY_TYPES, [
-            [community, accounts[hh][0], points.get(category, 1), "earn", f"drop:{drop_id}", 0,
-             None, f"drop:{category}", self._ts(now), self._local_date(moment), None, drop_id]
-            for drop_id, _cid, _station, _card, hh, category, _quality, moment in earning],
-            "ON CONFLICT (community_id, source, kind, local_date) DO NOTHING RETURNING id, "
-            "account_id, "
-            "amount, source, "
-            "kind") if earning else []
+        if earning:  # each new drop's own earn, on its row (`points.services._apply`)
+            cur.executemany(self._q("UPDATE drop_record SET points = ? WHERE community_id = ? "
+                                    "AND id = ? AND local_date = ?"), [
+                (points.get(category, 1), community, drop_id, self._local_date(moment))
+                for drop_id, _cid, _station, _card, _hh, category, _quality, moment
+                in earning])
         delta: dict[int, int] = {}
-        for _id, acc, amount, _source, _kind in got:
-            delta[acc] = delta.get(acc, 0) + amount
         changed = set()
-        for *_r, hh, _category, _quality, moment in earning:
+        for *_r, hh, category, _quality, moment in earning:
             acc, first, last = accounts[hh]
+            delta[acc] = delta.get(acc, 0) + points.get(category, 1)
             day = (moment + timedelta(hours=8)).date()
             first, last = (_as_date(first), _as_date(last))
             if last is None or day > last:
@@ -695,15 +689,18 @@ class CarefulRaw:
     constant statement texts prepared on first use (`prepare=True`) with custom plans, the
     independent statements of each step sent together in pipeline mode (four round trips
     for a batch: the request's lookups; the duplicate-window read, the drops and the
-    account locks; the facts and the ledger; the entries, balances and commit), rows as one
-    JSON parameter, and the app's own points rules (`community.points.rules`: the daily cap
-    in device-time order, strikes and floored penalties over the 30-day window, streak
-    blocks from the stored run), so the ledger it writes is the app's.
+    account locks; the facts, read from the drop rows by household, and the ledger; the
+    drops' own points, the entries, balances and commit), rows as one JSON parameter, and
+    the app's own points rules (`community.points.rules`: the daily cap in device-time
+    order, strikes and floored penalties over the 30-day window, streak blocks from the
+    stored run), so it writes what the app writes: each new drop's own earn on its row
+    (`UPDATE drop_record SET points`, after the recomputation), no ledger row per drop and
+    no strike entries, bonuses and penalties in the ledger (migration a3c7e2d15b90).
 
     What it leaves out, and the app does not: the late path (drops of earlier days, whose
-    runs may need reading back) and corrections of existing entries (a key whose amount
-    changes gets a reversal and a new entry in the app; here it is counted in `drift`,
-    which stays 0 for drops of today)."""
+    runs may need reading back). A key whose amount changes (a drop with an earlier device
+    time than one already scored moves the day's cap) gets a reversal and a new entry as
+    in the app, with simpler sources and reasons; it is counted in `drift`."""
 
     DEVICE = ("SELECT device.id, device.community_id, device.station_id, device.revoked_at, "
               "area.path FROM device JOIN area ON area.id = device.community_id "
@@ -732,12 +729,16 @@ class CarefulRaw:
     ACCOUNTS = ("INSERT INTO points_account ({cols}) SELECT {cols} FROM "
                 "json_populate_recordset(NULL::points_account, %s) "
                 "ON CONFLICT DO NOTHING")
-    FACTS = ("SELECT account_id, drop_id, category, quality, in_window, local_date, "
-             "happened_at FROM points_scored_drop WHERE community_id = %s AND "
-             "account_id = ANY(%s) AND local_date >= %s UNION ALL SELECT account_id, drop_id, "
-             "'', 'incorrect', false, local_date, happened_at FROM points_scored_drop WHERE "
-             "community_id = %s AND account_id = ANY(%s) AND quality = 'incorrect' AND "
-             "local_date >= %s AND local_date < %s")
+    # The facts are the drop rows (`points.services._facts_stmt`): by household, from the
+    # first day on every drop not a repeat (voided ones too: their own points are entries),
+    # and the strikes of the window before it from the partial index `ix_drop_record_strikes`.
+    FACTS = ("SELECT household_id, id, category, quality, in_window, local_date, happened_at, "
+             "points, voided_at FROM drop_record WHERE community_id = %s AND "
+             "household_id = ANY(%s) AND happened_at >= %s AND local_date >= %s AND "
+             "repeat_of IS NULL UNION ALL SELECT household_id, id, NULL, quality, false, "
+             "local_date, happened_at, 0, NULL FROM drop_record WHERE community_id = %s AND "
+             f"household_id = ANY(%s) AND quality = {INCORRECT} AND repeat_of IS NULL AND "
+             "voided_at IS NULL AND local_date >= %s AND local_date < %s")
     ENTRIES = ("SELECT id, account_id, kind, amount, local_date, drop_id, reverses_id "
                "FROM ledger_entry WHERE community_id = %s AND account_id = ANY(%s) AND "
                "local_date >= %s")
@@ -745,6 +746,8 @@ class CarefulRaw:
               "json_populate_recordset(NULL::{table}, %s) ON CONFLICT DO NOTHING{returning}")
     BALANCE = ("UPDATE points_account SET balance = balance + %s, run_first = %s, "
                "run_last = %s WHERE community_id = %s AND id = %s")
+    OWN_POINTS = ("UPDATE drop_record SET points = %s WHERE community_id = %s AND id = %s "
+                  "AND local_date = %s")
 
     def __init__(self, dsn: str, seed_: Seed) -> None:
         import psycopg
@@ -761,7 +764,7 @@ class CarefulRaw:
         self.conn.commit()
         self.columns = {t: {r[0] for r in self.conn.execute(
             "SELECT column_name FROM information_schema.columns WHERE table_name = %s",
-            (t,))} for t in ("drop_record", "points_scored_drop", "ledger_entry")}
+            (t,))} for t in ("drop_record", "ledger_entry")}
         self.conn.commit()
         self.drift = 0
 
@@ -838,7 +841,12 @@ class CarefulRaw:
         return list(inserted)
 
     def _points(self, new: list[tuple], accounts: dict[int, tuple], now: datetime) -> None:
-        """Score the new drops with the app's rules; append what they deserve."""
+        """Score the new drops with the app's rules; write what they deserve: each new drop's
+        own earn on its row (`drop_record.points`), the rest (bonuses, penalties,
+        corrections) as ledger entries; strikes are no entries (a strike is its drop's
+        quality), as in `points.services._recompute` and `_apply`."""
+        from community.points import facts as drop_rows
+
         rules, rs = self.rules, self.rule_set
 
         def rules_on(_day: Any) -> Any:
@@ -848,37 +856,45 @@ class CarefulRaw:
         for drop_id, _cid, _station, _card, hh, category, quality, moment in new:
             facts_of[drop_id] = rules.DropFacts(drop_id, hh, category, quality, True,
                                                 (moment + timedelta(hours=8)).date(), moment)
-        # 3: the facts, then what the accounts hold from the first day on.
-        self._insert("points_scored_drop", [
-            {"community_id": self.seed.community_id, "drop_id": f.drop_id,
-             "account_id": accounts[f.household_id][0],
-             "local_date": f.local_date, "happened_at": f.happened_at,
-             "category": f.category, "quality": f.quality, "in_window": True,
-             "rule_version": 0} for f in facts_of.values()])
+        # 3: the facts (the drop rows, the new ones among them), then what the accounts
+        # hold from the first day on.
         lo = min(f.local_date for f in facts_of.values())
+        households = sorted(accounts)
         ids = sorted(a for a, *_x in accounts.values())
         c = self.seed.community_id
-        facts = self._q(self.FACTS, (c, ids, lo, c, ids, lo - timedelta(days=29), lo))
+        lo_at = datetime(lo.year, lo.month, lo.day, tzinfo=UTC) - timedelta(days=1)
+        facts = self._q(self.FACTS, (c, households, lo_at, lo, c, households,
+                                     lo - timedelta(days=29), lo))
         entries = self._q(self.ENTRIES, (c, ids, lo))
-        household_of = {a: hh for hh, (a, *_x) in accounts.items()}
+        account_of = {hh: a for hh, (a, *_x) in accounts.items()}
         read: dict[int, list[Any]] = {a: [] for a in ids}
-        for a, i, cat, q, w, d, at in facts.fetchall():
-            read[a].append(rules.DropFacts(i, household_of[a], cat, q, w, d, at))
-        have: dict[int, dict[tuple, tuple[int, int, Any]]] = {a: {} for a in ids}
+        own: list[tuple[int, int, int, int, Any, int]] = []  # the drops' own earns
+        for hh, i, cat, q, w, d, at, pts, void in facts.fetchall():
+            a = account_of[hh]
+            if pts:
+                own.append((drop_rows.earn_id(i), a, pts, d, i))
+            if void is None:
+                read[a].append(rules.DropFacts(i, hh, CATEGORY_NAME.get(cat, ""),
+                                               QUALITY_NAME[q], w, d, at))
+        have: dict[int, dict[tuple, tuple[int, int, Any, Any]]] = {a: {} for a in ids}
         undone, live = set(), []
         for i, a, kind, amount, d, drop, rev in entries.fetchall():
             if rev is not None:
                 undone.add(rev)
+            elif kind == "reversal" and drop is not None:  # a drop's own earn taken back
+                undone.add(drop_rows.earn_id(drop))
             live.append((i, a, kind, amount, d, drop))
+        live += [(i, a, "earn", amount, d, drop) for i, a, amount, d, drop in own]
+        earned = {drop for _i, _a, kind, _m, _d, drop in live if kind == "earn"}
         sums = dict.fromkeys(ids, 0)
         for i, a, kind, amount, d, drop in live:
             sums[a] += amount
-            if i not in undone and kind != "reversal":
-                have[a][(kind, d if kind == "bonus" else drop)] = (i, amount, d)
+            if i not in undone and kind in ("earn", "bonus", "penalty"):
+                have[a][(kind, d if kind == "bonus" else drop)] = (i, amount, d, drop)
         # The app's rules for each account's days from `lo`; what differs from the live
         # entries is reversed and appended anew, as the app does (a drop with an earlier
         # device time than one already scored moves the cap and the penalties' floors).
-        rows, moved = [], []
+        rows, moved, firsts = [], [], []
         one = timedelta(days=1)
         mine = {a: [f for f in facts_of.values() if accounts[f.household_id][0] == a]
                 for a in ids}
@@ -901,6 +917,7 @@ class CarefulRaw:
                         "bonus", rs.streak_bonus, day, f"streak:{(day - start).days + 1}",
                         rs.version, correct[day].drop_id)
             want = rules.floor_penalties(day_facts, want, base=balance - sums[a], since=lo)
+            want = {k: v for k, v in want.items() if k[0] != "strike"}  # no strike entries
             delta = 0
             for key in sorted(set(want) | set(have[a]), key=str):
                 w, h = want.get(key), have[a].get(key)
@@ -909,24 +926,37 @@ class CarefulRaw:
                 tag = f"{key[0][0]}{key[1]}"
                 if h is not None:
                     self.drift += 1
+                    on_row = h[0] < 0  # a drop's own earn: reversed by drop, once
                     rows.append({"community_id": self.seed.community_id, "account_id": a,
                                  "amount": -h[1], "kind": "reversal",
-                                 "source": f"{trigger}/r{h[0]}", "reason": "recomputed",
-                                 "at": now, "local_date": h[2], "reverses_id": h[0],
-                                 "rule_version": None, "drop_id": None})
+                                 "source": drop_rows.drop_reversal_source(h[3])
+                                 if on_row else f"reversal:{h[0]}", "reason": "recomputed",
+                                 "at": now, "local_date": h[2],
+                                 "reverses_id": None if on_row else h[0],
+                                 "rule_version": None, "drop_id": h[3]})
                     delta -= h[1]
                 if w is not None:
-                    rows.append({"community_id": self.seed.community_id, "account_id": a,
-                                 "amount": w.amount, "kind": w.kind,
-                                 "source": f"drop:{w.drop_id}" if h is None
-                                 and w.drop_id in facts_of else f"{trigger}/{tag}",
-                                 "rule_version": w.rule_version,
-                                 "reason": w.reason, "at": now, "local_date": w.local_date,
-                                 "reverses_id": None, "drop_id": w.drop_id})
+                    if (w.kind == "earn" and h is None and key[1] in facts_of
+                            and key[1] not in earned):
+                        # A new drop's own earn is its row's points, not a ledger row.
+                        firsts.append((w.amount, self.seed.community_id, key[1],
+                                       w.local_date))
+                    else:
+                        rows.append({"community_id": self.seed.community_id, "account_id": a,
+                                     "amount": w.amount, "kind": w.kind,
+                                     "source": f"drop:{w.drop_id}" if h is None
+                                     and w.drop_id in facts_of else f"{trigger}/{tag}",
+                                     "rule_version": w.rule_version,
+                                     "reason": w.reason, "at": now,
+                                     "local_date": w.local_date, "reverses_id": None,
+                                     "drop_id": w.drop_id})
                     delta += w.amount
             if delta or run != (first, last):
                 moved.append((delta, run[0], run[1], self.seed.community_id, a))
-        # 4: the entries and the balances (the commit follows in the same pipeline).
+        # 4: the drops' own points, the entries and the balances (the commit follows in the
+        # same pipeline).
+        if firsts:
+            self.conn.cursor().executemany(self.OWN_POINTS, firsts)
         if rows:
             self._insert("ledger_entry", rows)
         if moved:
