@@ -28,7 +28,7 @@ out-of-window share, tallies, steward coverage) so ratings and rankings spread o
         --fresh
     .venv/bin/python bench/citygen.py --url ... --remove       # delete the file / drop the db
 
-While drops load, the three secondary indexes of `drop_record` are dropped and rebuilt
+While drops load, the four secondary indexes of `drop_record` are dropped and rebuilt
 afterwards with their exact definitions (and on PostgreSQL the foreign-key triggers are
 skipped with `session_replication_role = replica`; the generator only writes ids it
 created). The generated database is the app's schema, unchanged. The accounts' password is
@@ -84,7 +84,7 @@ CATEGORY_NUMBER = dict(CATEGORY_CODE.codes)
 QUALITY_NUMBER = dict(QUALITY_CODE.codes)
 SOURCE_NUMBER = dict(SOURCE_CODE.codes)
 DROP_INDEXES = ("ix_drop_record_community_day", "ix_drop_record_household_happened",
-                "ix_drop_record_station_happened")
+                "ix_drop_record_station_happened", "ix_drop_record_strikes")
 
 
 def manager_login(n: int) -> str:
