@@ -40,6 +40,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    exists,
     literal,
     null,
     select,
@@ -91,6 +92,20 @@ def strike_id(drop_id: int) -> int:
 def drop_reversal_source(drop_id: int) -> str:
     """The source of the reversal of a drop's own earn (at most one per drop)."""
     return f"reversal:d{drop_id}"
+
+
+def own_earn_kept() -> ColumnElement[bool]:
+    """A drop row's own earn (`drops.points`) not taken back: no ledger reversal
+    "reversal:d<id>" of its community on its day (`drop_reversal_source`). Correlated to
+    `drops` in the enclosing statement; the probe names the whole unique key of the ledger
+    (community, source, kind, day): one index lookup, on PostgreSQL in the drop's month's
+    partition. The same test as "no entry of `entries` reverses its earn id" (−2·drop)."""
+    e = table_of(LedgerEntry).alias("taken_back")
+    d = drops.c
+    return ~exists().where(
+        e.c.community_id == d.community_id, e.c.kind == "reversal",
+        e.c.source == literal("reversal:d", String) + cast(d.id, String),
+        e.c.local_date == d.local_date)
 
 
 def entries(*, voided: bool = True) -> Subquery:

@@ -2,11 +2,19 @@
 from sorting in one local month, without names.
 
 The measure is the sum of a month's `earn` and `bonus` entries (by `local_date`) that have not
-been reversed: penalties, redemptions, refunds, adjustments and expiry never move a ranking.
-Every query is grouped in SQL and reaches the ledger through ix_ledger_entry_account_day
-(account_id, local_date), one month range per account. A page reads its community's month
-once (`community_points`: one row per household) and ranks households and buildings from it
-in Python; residents' pages share a community's list for a minute (their own household read
+been reversed, as `points.facts.entries` lists them: penalties, redemptions, refunds,
+adjustments and expiry never move a ranking. Those entries live in two places (issue 16): a
+drop's own earn on its row (`drop_record.points`, taken back by a ledger reversal
+"reversal:d<drop id>"), every other earn and bonus in the ledger (reversed by `reverses_id`).
+The queries read both parts themselves rather than through `entries()`, each by its own
+index (SQLite pushes no correlated condition into a UNION ALL subquery, and the view's drop
+part has no device-time bound): the ledger through ix_ledger_entry_account_day
+(account_id, local_date), one month range per account; the drop rows through
+ix_drop_record_community_day (community_id, local_date), one month range per community, or
+for one household ix_drop_record_household_happened (household_id, happened_at), its month's
+device times. Every query is grouped in SQL. A page reads its community's month once
+(`community_points`: one row per household) and ranks households and buildings from it in
+Python; residents' pages share a community's list for a minute (their own household read
 fresh on top), and a street's or district's community ranking for a few minutes.
 
 Rooms are always masked ("3栋2单元**1室"). A household that opted out (household.honour_opt_out)
@@ -19,11 +27,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Integer, and_, cast, func, select, union_all
 from sqlmodel import Session, col
 
 from community import clock
@@ -33,6 +41,7 @@ from community.auth import policy
 from community.errors import NotFound
 from community.households import services as households_services
 from community.households.models import Household
+from community.points import facts
 from community.points.models import LedgerEntry, PointsAccount
 from community.points.services import drop_entry_not_reversed
 from community.rows import pk
@@ -184,9 +193,33 @@ class MyRank:
 # --- Queries -------------------------------------------------------------------------------
 
 def _in_month(month: Month) -> list[Any]:
-    """Earning, unreversed entries of one month (the account_id, local_date index range)."""
+    """Earning, unreversed ledger entries of one month (the account_id, local_date index
+    range). Earns and bonuses are a drop's entries, reversed on their own day
+    (`drop_entry_not_reversed`: one probe of the reversal key each)."""
     return [col(LedgerEntry.local_date) >= month.first, col(LedgerEntry.local_date) <= month.last,
             col(LedgerEntry.kind).in_(EARNING_KINDS), drop_entry_not_reversed()]
+
+
+def _own_earns_in_month(month: Month) -> list[Any]:
+    """The drops' own earns of one month that were not taken back: the `earn` rows of
+    `facts.entries` (a scored household's drop, not a repeat, points ≠ 0; a voided drop's
+    too, its reversal is in the ledger), by local day; `facts.own_earn_kept` probes the
+    ledger's unique key once per drop that earned."""
+    d = facts.drops.c
+    return [d.local_date >= month.first, d.local_date <= month.last,
+            d.household_id.is_not(None), d.repeat_of.is_(None), d.points != 0,
+            facts.own_earn_kept()]
+
+
+def _device_times(month: Month) -> list[Any]:
+    """Device times that cover the month's local days in any time zone (UTC−12…+14): from
+    the UTC day before its first day to the end of the UTC day after its last. A drop's
+    local day is its device time's in its station's zone, so this bounds
+    ix_drop_record_household_happened to the month without changing the result."""
+    d = facts.drops.c
+    lo, hi = month.first - timedelta(days=1), month.last + timedelta(days=2)
+    return [d.happened_at >= datetime(lo.year, lo.month, lo.day, tzinfo=UTC),
+            d.happened_at < datetime(hi.year, hi.month, hi.day, tzinfo=UTC)]
 
 
 @dataclass(frozen=True)
@@ -213,24 +246,36 @@ def community_points(session: Session, *, community_id: int,
 
     The boards of a community (top households, a household's rank, buildings) are all ranked
     in Python from this list (at most a few thousand small rows), so a page reads the
-    community's month of ledger once, through the (account_id, local_date) index.
+    community's month once: its ledger through the (account_id, local_date) index, its drop
+    rows through the (community_id, local_date) index.
     """
-    # Driven from the community's households, so the planner walks the ledger index once per
-    # account (a LEFT JOIN keeps the households that earned nothing: buildings count them).
-    # The account is found by its unique (community, household) key (on household_id alone
-    # SQLite scanned every account per household). The entries are joined by account only:
+    # The earnings, one row each, from both places: the ledger's driven from the community's
+    # accounts, so the planner walks the ledger index once per account (an account found
+    # by its unique (community, household) key); the entries are joined by account only:
     # (account_id, local_date) is then the one index that fits, whatever the statistics (a
     # month's partition starts with none, community.partitions); naming their community too
     # let PostgreSQL pick a community-wide range and filter it once per household (0.4 s).
+    # The drops' own earns: the community's month of drop rows, one index range (on
+    # PostgreSQL in the month's partition). Bounded by community and month on both sides.
+    d = facts.drops.c
+    earned = union_all(
+        select(col(PointsAccount.household_id).label("household_id"),
+               col(LedgerEntry.amount).label("amount"))
+        .select_from(PointsAccount)
+        .join(LedgerEntry, and_(col(LedgerEntry.account_id) == PointsAccount.id,
+                                *_in_month(month)))
+        .where(col(PointsAccount.community_id) == community_id),
+        select(d.household_id, cast(d.points, Integer).label("amount"))
+        .where(d.community_id == community_id, *_own_earns_in_month(month)),
+    ).subquery("earned")
+    # Driven from the community's households (a LEFT JOIN keeps the households that earned
+    # nothing: buildings count them).
     rows = session.execute(
         select(col(Household.id), col(Household.building), col(Household.unit), col(Household.room),
                col(Household.status), col(Household.honour_opt_out),
-               func.coalesce(func.sum(LedgerEntry.amount), 0))
+               func.coalesce(func.sum(earned.c.amount), 0))
         .select_from(Household)
-        .outerjoin(PointsAccount, and_(col(PointsAccount.community_id) == Household.community_id,
-                                       col(PointsAccount.household_id) == Household.id))
-        .outerjoin(LedgerEntry, and_(col(LedgerEntry.account_id) == PointsAccount.id,
-                                     *_in_month(month)))
+        .outerjoin(earned, earned.c.household_id == Household.id)
         .where(col(Household.community_id) == community_id)
         .group_by(col(Household.id), col(Household.building), col(Household.unit),
                   col(Household.room), col(Household.status),
@@ -242,14 +287,25 @@ def community_points(session: Session, *, community_id: int,
 def household_points(session: Session, *, community_id: int, household_id: int,
                      month: Month) -> int:
     """One household's earnings of the month (the measure of `community_points`, for one
-    account: one range of the (account_id, local_date) index)."""
-    return int(session.execute(
-        select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+    household: one range of the (account_id, local_date) index for its ledger, one of the
+    (household_id, happened_at) index for its drop rows; no GROUP BY)."""
+    d = facts.drops.c
+    # The drop rows by household alone (its drops are its community's): with the community
+    # named too, (community_id, local_date) would look as good to a planner without
+    # statistics and read the community's month for one household.
+    earned = union_all(
+        select(col(LedgerEntry.amount).label("amount"))
         .select_from(PointsAccount)
         .join(LedgerEntry, and_(col(LedgerEntry.account_id) == PointsAccount.id,
                                 *_in_month(month)))
         .where(col(PointsAccount.community_id) == community_id,
-               col(PointsAccount.household_id) == household_id)).scalar_one())
+               col(PointsAccount.household_id) == household_id),
+        select(cast(d.points, Integer).label("amount"))
+        .where(d.household_id == household_id, *_device_times(month),
+               *_own_earns_in_month(month)),
+    ).subquery("earned")
+    return int(session.execute(
+        select(func.coalesce(func.sum(earned.c.amount), 0))).scalar_one())
 
 
 # Every resident's board page reads its community's month of earnings (a community of 3,000
@@ -358,7 +414,8 @@ def community_ranking(session: Session, *, parent: Area, month: Month) -> list[G
     """The communities under a street or district by average earned points per active household.
 
     Two grouped statements whatever the number of communities: active households per
-    community, and their month's earnings per community (opted-out households included).
+    community, and their month's earnings per community (opted-out households included):
+    their ledger by account and month, their drop rows by community and month.
     """
     communities = _communities_under(session, parent)
     ids = [c.id for c in communities]
@@ -368,8 +425,14 @@ def community_ranking(session: Session, *, parent: Area, month: Month) -> list[G
         select(col(Household.community_id), func.count())
         .where(col(Household.community_id).in_(ids), col(Household.status) == "active")
         .group_by(col(Household.community_id))).all())
-    points = dict(session.execute(
-        select(col(Household.community_id), func.sum(LedgerEntry.amount))
+    d = facts.drops.c
+    active = [col(Household.community_id).in_(ids), col(Household.status) == "active"]
+    # Each part grouped by community: SQLite then walks the households in community order
+    # (one account and one ledger range each); ungrouped, it read the community's whole
+    # ledger by its reversal index instead (every month of it).
+    earned = union_all(
+        select(col(Household.community_id).label("community_id"),
+               func.sum(LedgerEntry.amount).label("amount"))
         .select_from(Household)
         # Joined on the community too: each community's rows join within their shard.
         .join(PointsAccount, and_(col(PointsAccount.community_id) == Household.community_id,
@@ -377,8 +440,19 @@ def community_ranking(session: Session, *, parent: Area, month: Month) -> list[G
         .join(LedgerEntry, and_(col(LedgerEntry.community_id) == PointsAccount.community_id,
                                 col(LedgerEntry.account_id) == PointsAccount.id,
                                 *_in_month(month)))
-        .where(col(Household.community_id).in_(ids), col(Household.status) == "active")
-        .group_by(col(Household.community_id))).all())
+        .where(*active).group_by(col(Household.community_id)),
+        # The drops' own earns: each community's month of drop rows (one index range each),
+        # their household found by primary key.
+        select(d.community_id, func.sum(cast(d.points, Integer)).label("amount"))
+        .select_from(facts.drops)
+        .join(Household, and_(col(Household.id) == d.household_id,
+                              col(Household.community_id) == d.community_id))
+        .where(d.community_id.in_(ids), *_own_earns_in_month(month), *active)
+        .group_by(d.community_id),
+    ).subquery("earned")
+    points = dict(session.execute(
+        select(earned.c.community_id, func.sum(earned.c.amount))
+        .group_by(earned.c.community_id)).all())
     return _rank_groups([(str(c.id), c.name, int(counts.get(c.id, 0)),
                           int(points.get(c.id) or 0)) for c in communities])
 
