@@ -25,7 +25,7 @@ from sqlalchemy.sql.visitors import iterate
 # The tables that grow with a city's drops, households and ledgers: distributed by
 # community on a sharded database (README "Sharding").
 HOT = frozenset({
-    "drop_record", "drop_regrade", "ledger_entry", "points_account", "points_scored_drop",
+    "drop_record", "drop_regrade", "ledger_entry", "points_account",
     "card", "household", "household_member", "household_event", "dirty_day",
     "rollup_station_day", "rollup_coverage_day", "rollup_community_day",
     "rollup_household_month", "rollup_hour_day", "rollup_building_day", "rollup_day",
