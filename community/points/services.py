@@ -1,12 +1,15 @@
 """Points use cases: rule versions, awards for drops, regrade corrections, balances, history,
 manual adjustments and the ledger check.
 
-The ledger is append-only. Every award locks the household accounts it touches (in id
-order, so two batches never deadlock), stores the drops' facts (points_scored_drop; a drop
-already there is a retry and is not scored again), recomputes what the facts deserve
-around the changed days (`_recompute`, a few set-based reads for the whole batch), appends
-the differences with INSERT … ON CONFLICT (community_id, source, kind) DO NOTHING and moves
-each balance by the amounts of the rows actually inserted, in the same transaction. Points
+The ledger is append-only. The facts are the drop rows (`points.facts`: a drop with a
+household, not a repeat, not voided), stored by the caller in the same transaction, and a
+drop's own earn is its row's `points`, written once by its first scoring: the ledger holds
+no row per drop. Every award locks the household accounts it touches (in id order, so two
+batches never deadlock), recomputes what the facts deserve around the changed days
+(`_recompute`, a few set-based reads for the whole batch), writes the new drops' own
+points, appends the other differences with INSERT … ON CONFLICT (community_id, source,
+kind) DO NOTHING and moves each balance by the amounts actually written, in the same
+transaction. Points
 are thereby a function of the facts, whatever order drops and regrades arrive in (DOMAIN.md
 "Late and out-of-order data"), and a retried or concurrent award of the same drop credits
 once.
