@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from community.areas.models import Area
 from community.households.models import Household, HouseholdMember
@@ -17,13 +17,31 @@ from tests import builders
 SH = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=SH)
 NOV, OCT = Month(2026, 11), Month(2026, 10)
-drop_ids = itertools.count(1)  # fake drop ids: the ledger only needs them unique
+regrade_ids = itertools.count(1)  # the regrades' ids: a source only needs them unique
 
 
-def earn(session: Session, hh: Household, day: date, *categories: str) -> list[int]:
-    """Score one correct in-window drop per category for `hh` on `day` (fake drop ids)."""
-    facts = [DropFacts(next(drop_ids), hh.id, c, "correct", True, day) for c in categories]
-    services.award_for_drops(session, facts, community_id=hh.community_id, now=NOW)
+def station(session: Session, community: Area):
+    """The community's station for these tests (built on first use)."""
+    from community.stations.models import Station
+
+    found = session.exec(select(Station).where(Station.community_id == community.id)).first()
+    return found or builders.station(session, community)
+
+
+def earn(session: Session, hh: Household, day: date, *categories: str,
+         now: datetime = NOW) -> list[int]:
+    """Store one correct in-window drop per category for `hh` at 08:00 on `day` (Shanghai,
+    a minute apart) and score them at `now`, as a scan does: a drop's own earn lands on
+    its row. Returns the drop ids."""
+    community = session.get(Area, hh.community_id)
+    assert community is not None
+    st = station(session, community)
+    at = datetime.combine(day, time(8, 0), SH)
+    drops = [builders.drop(session, st, hh, happened_at=at + timedelta(minutes=i), category=c,
+                           quality="correct") for i, c in enumerate(categories)]
+    facts = [DropFacts(d.id, hh.id, c, "correct", True, day)
+             for d, c in zip(drops, categories, strict=True)]
+    services.award_for_drops(session, facts, community_id=hh.community_id, now=now)
     session.commit()
     return [f.drop_id for f in facts]
 

@@ -12,14 +12,12 @@ from sqlalchemy.orm import object_session
 from sqlmodel import Session, select
 
 from community import clock
-from community.points import services as points_services
-from community.points.models import LedgerEntry
-from community.points.rules import DropFacts
+from community.points.models import PointsAccount
 from tests.builders import World
+from tests.points.boards.helpers import earn
 from tests.scope import Case, foreign
 
 A_ROOMS = ["1栋1单元**1室", "1栋1单元**2室", "1栋1单元101室", "玉龙社区", "玉山镇"]
-FAKE_DROP = 900_000  # fake drop ids: the ledger only needs them unique
 
 
 def _a_points(w: World) -> None:
@@ -28,13 +26,13 @@ def _a_points(w: World) -> None:
     assert owner is not None
     # A session of our own, closed at once: an open SQLite transaction would lock the app out.
     with Session(owner.get_bind()) as session:
-        if session.exec(select(LedgerEntry.id)).first() is None:
-            today = clock.local(clock.now()).date()
-            facts = [DropFacts(FAKE_DROP + i, hh.id, "kitchen", "correct", True, day)
-                     for i, (hh, day) in enumerate(
-                         [(h, today) for h in w.households_a[:2]]
-                         + [(h, date(today.year, today.month, 1)) for h in w.households_a])]
-            points_services.award_for_drops(session, facts, community_id=w.a.id)
+        if session.exec(select(PointsAccount.id)).first() is None:
+            now = clock.now()
+            today = clock.local(now).date()
+            for hh in w.households_a:
+                earn(session, hh, date(today.year, today.month, 1), "kitchen", now=now)
+            for hh in w.households_a[:2]:
+                earn(session, hh, today, "kitchen", now=now)
         session.commit()
 
 

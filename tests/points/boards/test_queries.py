@@ -16,9 +16,9 @@ from community.points.rules import DropFacts
 from community.points.schemas import AdjustIn
 from tests import builders
 from tests.points.boards.helpers import NOV, NOW, OCT
-from tests.points.boards.helpers import drop_ids as _drop_ids
 from tests.points.boards.helpers import earn as _earn
 from tests.points.boards.helpers import household as _household
+from tests.points.boards.helpers import regrade_ids as _regrade_ids
 
 # --- Pure ----------------------------------------------------------------------------------
 
@@ -58,6 +58,31 @@ def test_competition_ranks() -> None:
 
 def _rows(board: boards.TopBoard) -> list[tuple[int, str, int]]:
     return [(r.rank, r.label, r.points) for r in board.rows]
+
+
+def _earned(session: Session, hh, month: Month) -> int:
+    """The board's measure by its definition, from every entry of the household
+    (`points.facts.entries`): the month's earns and bonuses no entry reverses."""
+    entries = builders.ledger(session, household=hh)
+    undone = {e.reverses_id for e in entries if e.reverses_id is not None}
+    return sum(e.amount for e in entries if e.kind in boards.EARNING_KINDS
+               and month.first <= e.local_date <= month.last and e.id not in undone)
+
+
+def _regrade(session: Session, drop_id: int, quality: str) -> None:
+    """Regrade a drop as the stations do: its row first, then its household's points."""
+    from community.stations.models import Drop
+
+    drop = session.get(Drop, drop_id)
+    assert drop is not None
+    assert drop.household_id is not None
+    drop.quality = quality
+    session.flush()
+    services.reverse_and_reaward(
+        session, facts=DropFacts(drop.id, drop.household_id, drop.category, quality,
+                                 drop.in_window, drop.local_date),
+        community_id=drop.community_id, regrade_id=next(_regrade_ids), now=NOW)
+    session.commit()
 
 
 # --- Rankings ------------------------------------------------------------------------------
@@ -112,9 +137,7 @@ def test_reversed_earnings_and_other_entries_do_not_count(session: Session,
     assert _rows(boards.top_households(session, community_id=world.a.id, month=NOV)) == [
         (1, "1栋1单元**1室", 4), (2, "1栋1单元**2室", 3)]
     # A regrade to incorrect reverses the second drop's earning (and adds a strike).
-    services.reverse_and_reaward(
-        session, facts=DropFacts(undone, h1.id, "kitchen", "incorrect", True, day),
-        community_id=world.a.id, regrade_id=next(_drop_ids), now=NOW)
+    _regrade(session, undone, "incorrect")
     # A manager's adjustment moves the balance, never the board.
     manager = auth_services.load_actor(session, world.manager_a.id)
     services.adjust(session, actor=manager, household_id=h2.id,
@@ -126,6 +149,39 @@ def test_reversed_earnings_and_other_entries_do_not_count(session: Session,
     assert _rows(boards.top_households(session, community_id=world.a.id, month=NOV)) == [
         (1, "1栋1单元**2室", 3), (2, "1栋1单元**1室", 2)]
     assert boards.household_rank(session, household=h1, month=NOV).points == 2
+    assert _earned(session, h1, NOV) == 2
+    # Regraded back: the earn deserved again is a ledger entry, and counts (the drop row's
+    # own earn stays reversed).
+    _regrade(session, undone, "correct")
+    assert [(e.kind, e.amount) for e in builders.ledger(session, household=h1)] == [
+        ("earn", 2), ("earn", 2), ("reversal", -2), ("earn", 2)]
+    assert _rows(boards.top_households(session, community_id=world.a.id, month=NOV)) == [
+        (1, "1栋1单元**1室", 4), (2, "1栋1单元**2室", 3)]
+    assert boards.household_points(session, community_id=world.a.id, household_id=h1.id,
+                                   month=NOV) == _earned(session, h1, NOV) == 4
+
+
+def test_a_voided_drop_leaves_the_board(session: Session, world: builders.World) -> None:
+    from community.stations.models import Drop
+
+    h1 = world.households_a[0]
+    day = date(2026, 11, 2)
+    _kept, voided = _earn(session, h1, day, "kitchen", "hazardous")  # 2 + 3
+    assert boards.household_rank(session, household=h1, month=NOV).points == 5
+    drop = session.get(Drop, voided)
+    assert drop is not None
+    drop.voided_at = NOW
+    session.flush()
+    services.void_drop(session, facts=DropFacts(voided, h1.id, "hazardous", "correct", True, day),
+                       community_id=world.a.id, now=NOW)
+    session.commit()
+    # Its own earn stays on its row, taken back by a ledger reversal: off the board.
+    assert [(e.kind, e.amount) for e in builders.ledger(session, household=h1)] == [
+        ("earn", 2), ("earn", 3), ("reversal", -3)]
+    assert _rows(boards.top_households(session, community_id=world.a.id, month=NOV)) == [
+        (1, "1栋1单元**1室", 2)]
+    assert boards.household_points(session, community_id=world.a.id, household_id=h1.id,
+                                   month=NOV) == _earned(session, h1, NOV) == 2
 
 
 def test_month_boundaries_follow_local_date(session: Session, world: builders.World) -> None:

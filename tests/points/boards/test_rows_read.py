@@ -1,20 +1,21 @@
-"""The boards read a bounded part of the ledger: their community's accounts for one month, each
-earning checked for a reversal by one index lookup, however much ledger lies elsewhere.
+"""The boards read a bounded part of the ledger and the drop rows: their community's accounts
+and drops for one month, each earning checked for a reversal by one index lookup, however
+much lies elsewhere.
 
 No timing: the work of the board's statements is measured before and after thousands of
-ledger entries of another community and of other months of the same community are added,
-and must not grow. SQLite counts the virtual machine's steps (a progress handler);
-PostgreSQL counts the rows its plan reads (EXPLAIN ANALYZE of every statement the board
-sent, with fresh statistics and sequential scans disabled, so that the small test tables are
-read as a city's would be). The old probe `reverses_id = id` read the whole reversal index
-for every earning (the demo's boards: 15-34 s), and the accounts were found by household
-alone.
+ledger entries and drop rows (a drop's own earn is on its row) of another community and of
+other months of the same community are added, and must not grow. SQLite counts the virtual
+machine's steps (a progress handler); PostgreSQL counts the rows its plan reads (EXPLAIN
+ANALYZE of every statement the board sent, with fresh statistics and sequential scans
+disabled, so that the small test tables are read as a city's would be). The old probe
+`reverses_id = id` read the whole reversal index for every earning (the demo's boards:
+15-34 s), and the accounts were found by household alone.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import Flask
@@ -25,9 +26,10 @@ from community.db import get_engine
 from community.points.boards import queries as boards
 from community.points.models import LedgerEntry, PointsAccount
 from tests import builders
-from tests.points.boards.helpers import NOV
+from tests.points.boards.helpers import NOV, SH
 from tests.points.boards.helpers import earn as _earn
 from tests.points.boards.helpers import household as _household
+from tests.points.boards.helpers import station as _station
 from tests.statements import statements_sent
 
 NOISE_HOUSEHOLDS = 20
@@ -74,7 +76,7 @@ def _work(app: Flask, session: Session, board: Callable[[], object]) -> int:
     assert seen  # the board ran statements (a hook that saw nothing proves nothing)
     # Statistics as autovacuum keeps them (a city's tables always have some); without them the
     # planner guesses and may prefer a community-wide index to the account's day range.
-    conn.exec_driver_sql("ANALYZE household, points_account, ledger_entry")
+    conn.exec_driver_sql("ANALYZE household, points_account, ledger_entry, drop_record")
     conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
     try:
         total = 0
@@ -89,24 +91,42 @@ def _work(app: Flask, session: Session, board: Callable[[], object]) -> int:
 
 def _noise(session: Session, world: builders.World) -> int:
     """Earnings of another community in the board's month and of the board's community in the
-    months before; returns how many entries were added."""
+    months before, in the ledger and on drop rows; returns how many entries were added."""
+    from community.stations.models import Drop
+
     accounts = []
     for i in range(NOISE_HOUSEHOLDS):
         hh = _household(session, world.b, "9", f"9{i:02d}")
         acct = PointsAccount(community_id=world.b.id, household_id=hh.id)
         session.add(acct)
         session.flush()
-        accounts.append((world.b.id, acct.id, NOV.first))  # the same month, elsewhere
-    accounts += [(c, a, NOV.first - timedelta(days=NOISE_DAYS + 1)) for c, a in session.execute(
-        select(col(PointsAccount.community_id), col(PointsAccount.id))
-        .where(col(PointsAccount.community_id) == world.a.id)).all()]  # earlier months here
+        accounts.append((world.b.id, acct.id, hh.id, NOV.first))  # the same month, elsewhere
+    accounts += [(c, a, h, NOV.first - timedelta(days=NOISE_DAYS + 1))
+                 for c, a, h in session.execute(
+                     select(col(PointsAccount.community_id), col(PointsAccount.id),
+                            col(PointsAccount.household_id))
+                     .where(col(PointsAccount.community_id) == world.a.id)).all()
+                 ]  # earlier months here
     rows = [{"community_id": c, "account_id": a, "amount": 2, "kind": "earn",
              "source": f"noise:{a}:{d}", "local_date": first + timedelta(days=d % 29),
              "reason": "", "at": builders.MOVED_IN}
-            for c, a, first in accounts for d in range(NOISE_DAYS)]
+            for c, a, _h, first in accounts for d in range(NOISE_DAYS)]
     session.execute(insert(LedgerEntry), rows)
+    stations = {c: _station(session, community).id
+                for c, community in ((world.a.id, world.a), (world.b.id, world.b))}
+    drops = []
+    for c, _a, h, first in accounts:
+        for d in range(NOISE_DAYS):
+            day = first + timedelta(days=d % 29)
+            at = datetime.combine(day, time(8, d // 29), SH).astimezone(UTC)
+            drops.append({"client_text": f"noise-{h}-{d}", "station_id": stations[c],
+                          "community_id": c, "category": "kitchen", "quality": "correct",
+                          "source": "scan", "household_id": h, "happened_at": at,
+                          "received_at": at, "local_date": day, "in_window": True,
+                          "points": 2})
+    session.execute(insert(Drop), drops)
     session.commit()
-    return len(rows)
+    return len(rows) + len(drops)
 
 
 def test_the_boards_do_not_read_the_ledger_of_other_communities_or_months(
@@ -122,14 +142,24 @@ def test_the_boards_do_not_read_the_ledger_of_other_communities_or_months(
     def ranking() -> object:
         return boards.community_ranking(session, parent=world.street_a, month=NOV)
 
-    before = (_work(app, session, points), _work(app, session, ranking))
+    def mine() -> object:  # a resident's own household, read fresh on every page
+        return boards.household_points(session, community_id=world.a.id, household_id=h1.id,
+                                       month=NOV)
+
+    measures = (points, ranking, mine)
+    before = tuple(_work(app, session, m) for m in measures)
+    own = boards.household_points(session, community_id=world.a.id, household_id=h1.id,
+                                  month=NOV)
     board = boards.top_of(boards.community_points(session, community_id=world.a.id, month=NOV))
     added = _noise(session, world)
     assert added >= 1000
-    after = (_work(app, session, points), _work(app, session, ranking))
+    after = tuple(_work(app, session, m) for m in measures)
     # Nothing of the noise is on the board, and reading it did not grow with the noise.
     assert boards.top_of(boards.community_points(
         session, community_id=world.a.id, month=NOV)) == board
     slack = 50  # a B-tree one level deeper costs a few steps, never a step per entry
     assert after[0] <= before[0] + slack, (before, after, added)
     assert after[1] <= before[1] + slack, (before, after, added)
+    assert after[2] <= before[2] + slack, (before, after, added)
+    assert boards.household_points(session, community_id=world.a.id, household_id=h1.id,
+                                   month=NOV) == own == 5
