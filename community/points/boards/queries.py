@@ -264,7 +264,8 @@ def community_points(session: Session, *, community_id: int,
         .select_from(PointsAccount)
         .join(LedgerEntry, and_(col(LedgerEntry.account_id) == PointsAccount.id,
                                 *_in_month(month)))
-        .where(col(PointsAccount.community_id) == community_id),
+        .where(col(PointsAccount.community_id) == community_id,
+               col(PointsAccount.household_id).is_not(None)),  # not the stewards' accounts
         select(d.household_id, cast(d.points, Integer).label("amount"))
         .where(d.community_id == community_id, *_own_earns_in_month(month)),
     ).subquery("earned")
@@ -457,7 +458,7 @@ def community_ranking(session: Session, *, parent: Area, month: Month) -> list[G
                           int(points.get(c.id) or 0)) for c in communities])
 
 
-# A street's ranking reads the month of ledger of all its communities, and every resident's
+# A street's ranking reads the month of earnings of all its communities, and every resident's
 # board shows it: the pages share one result per (database, area, month) for a few minutes
 # (per process). A board is not a live score; the community's own boards are always fresh.
 RANKING_TTL_SECONDS = 300.0
