@@ -63,7 +63,8 @@ def generate(backend: str, dsn: str, community_id: int, station_ids: Sequence[in
              cards: Sequence[tuple[str, int, int]], *, days: int, device_id: int,
              seed: int = 1, today: date | None = None,
              client_id: Callable[[int], str] | None = None,
-             time_order: bool = False, as_app: int = 0) -> dict[str, int]:
+             time_order: bool = False, as_app: int = 0,
+             points_in_insert: bool = False) -> dict[str, int]:
     """Write `days` days of history for every household of `cards` (token, card, household);
     returns the row counts written.
 
@@ -74,7 +75,9 @@ def generate(backend: str, dsn: str, community_id: int, station_ids: Sequence[in
     the drop rows as the app does, `as_app` drops per transaction, each an INSERT with
     points 0 and then an UPDATE of the points of those that earned (`points.services.
     _apply`), instead of COPY with their points: the heap then holds what the updates
-    leave behind (one writer: the app's concurrent ones are not modelled).
+    leave behind (one writer: the app's concurrent ones are not modelled);
+    `points_in_insert` gives each INSERT its rows' points instead (no UPDATE: one version
+    of each row, as if the app scored its drops before storing them).
     """
     rng = random.Random(seed)
     today = today or datetime.now(SH).date()
@@ -165,7 +168,7 @@ def generate(backend: str, dsn: str, community_id: int, station_ids: Sequence[in
             _write_as_app(conn, [(d[0], *_client(backend, d[1]), d[2], d[3],
                                   CATEGORY_CODE.number(d[4]), QUALITY_CODE.number(d[5]),
                                   SOURCE_CODE.number(d[6]), *d[7:]) for d in drops],
-                          own, as_app)
+                          own, as_app, update=not points_in_insert)
             cur = conn.cursor()
         elif coded:
             _copy(backend, cur, "drop_record", (*CODED_DROP_COLUMNS, *points), [
@@ -198,23 +201,29 @@ def generate(backend: str, dsn: str, community_id: int, station_ids: Sequence[in
             "drops_with_points": sum(1 for p in own.values() if p)}
 
 
-def _write_as_app(conn: Any, drops: list[tuple], own: dict[int, int], per_tx: int) -> None:
+def _write_as_app(conn: Any, drops: list[tuple], own: dict[int, int], per_tx: int, *,
+                  update: bool = True) -> None:
     """The drop rows as the app writes them (`generate`'s `as_app`), in id order: per
-    transaction one multi-row INSERT (points 0), then one UPDATE per drop that earned.
-    Without waiting for each commit's flush (the layout on disk is the same)."""
-    names = ", ".join(CODED_DROP_COLUMNS)
-    one = "(" + ", ".join(["%s"] * len(CODED_DROP_COLUMNS)) + ")"
-    update = ("UPDATE drop_record SET points = %s WHERE community_id = %s AND id = %s "
-              "AND local_date = %s")
+    transaction one multi-row INSERT (points 0), then one UPDATE per drop that earned
+    (`update=False`: the INSERT carries the points, no UPDATE). Without waiting for each
+    commit's flush (the layout on disk is the same)."""
+    columns = (*CODED_DROP_COLUMNS, *(() if update else ("points",)))
+    if not update:
+        drops = [(*d, own.get(d[0], 0)) for d in drops]
+    names = ", ".join(columns)
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    set_points = ("UPDATE drop_record SET points = %s WHERE community_id = %s AND id = %s "
+                  "AND local_date = %s")
     conn.execute("SET synchronous_commit = off")
     with conn.pipeline():
         for n in range(0, len(drops), per_tx):
             chunk = drops[n:n + per_tx]
             conn.execute(f"INSERT INTO drop_record ({names}) VALUES "  # noqa: S608
                          + ", ".join([one] * len(chunk)), [v for d in chunk for v in d])
-            earned = [(own[d[0]], d[4], d[0], d[13]) for d in chunk if own.get(d[0])]
+            earned = [(own[d[0]], d[4], d[0], d[13]) for d in chunk
+                      if update and own.get(d[0])]
             if earned:
-                conn.cursor().executemany(update, earned)
+                conn.cursor().executemany(set_points, earned)
             conn.commit()
     conn.execute("SET synchronous_commit = on")
     conn.commit()

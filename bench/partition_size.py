@@ -103,7 +103,8 @@ def run(args: argparse.Namespace, revision: str) -> dict[str, Any]:
         counts = history.generate("postgresql", dsn, s.community_id, s.station_ids, s.cards,
                                   days=args.days, device_id=s.device_id, seed=args.seed,
                                   today=today, client_id=lambda _i: str(uuid.uuid4()),
-                                  time_order=True, as_app=args.as_app)
+                                  time_order=True, as_app=args.as_app,
+                                  points_in_insert=args.points_in_insert)
         loaded = time.perf_counter() - t0
         got = sizes(dsn)
     finally:
@@ -154,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
                    help="write the drop rows as the app does, N per transaction (INSERT, "
                         "then UPDATE of their points), instead of COPY with their points "
                         "(revisions with drop_record.points)")
+    p.add_argument("--points-in-insert", action="store_true",
+                   help="with --as-app: each INSERT carries its drops' points (no UPDATE)")
     p.add_argument("--json", type=Path, help="also write the figures here")
     args = p.parse_args(argv)
     results = []
