@@ -26,6 +26,9 @@ undoes" joins as for any entry.
 """
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -41,14 +44,16 @@ from sqlalchemy import (
     case,
     cast,
     exists,
+    func,
     literal,
     null,
+    or_,
     select,
     union_all,
 )
-from sqlalchemy.sql import Subquery
+from sqlalchemy.sql import FromClause, Subquery
 
-from community.points.models import LedgerEntry, PointsAccount
+from community.points.models import LedgerEntry, PointsAccount, PointsRuleSet
 from community.rows import table_of
 from community.types import UTCDateTime
 from community.waste import CATEGORY_CODE, QUALITY_CODE
@@ -137,8 +142,8 @@ def entries(*, voided: bool = True) -> Subquery:
         (-2 * d.id).label("id"), d.community_id, a.c.id.label("account_id"),
         cast(d.points, Integer).label("amount"), literal("earn", String).label("kind"),
         ("drop:" + cast(d.id, String)).label("source"), null().label("rule_version"),
-        null().label("actor_id"), ("category:" + CATEGORY_CODE.sql_case(d.category)).label(
-            "reason"), d.received_at.label("at"), d.local_date,
+        null().label("actor_id"), _earn_reason(d.category).label("reason"),
+        d.received_at.label("at"), d.local_date,
         null().label("reverses_id"), d.id.label("drop_id"), d.happened_at,
     ).select_from(joined).where(*base, d.points != 0,
                                 *([] if voided else [d.voided_at.is_(None)]))
@@ -151,3 +156,84 @@ def entries(*, voided: bool = True) -> Subquery:
         d.id.label("drop_id"), d.happened_at,
     ).select_from(joined).where(*base, d.voided_at.is_(None), d.quality == "incorrect")
     return union_all(ledger, earn, strike).subquery("entries")
+
+
+def _earn_reason(category: Any) -> Any:
+    """The reason of a drop's own earn: "category:<code>", as a ledger earn's."""
+    return "category:" + CATEGORY_CODE.sql_case(category)
+
+
+# --- Reading `entries` ----------------------------------------------------------------------
+
+def undone(e: Subquery, base: FromClause,
+           drop: FromClause | None = None) -> tuple[FromClause, Any, Any]:
+    """What each reversal among `e` (an `entries()`) undid, to describe it: (`base`, the
+    from-clause holding `e`, outer-joined to the undone entry; its kind; its reason).
+
+    A reversal of a ledger entry names it (`reverses_id` > 0). A drop's own earn is no
+    ledger row: its reversal's `reverses_id` is the earn's negative id in `e`, and the earn
+    is kind "earn", reason "category:<the drop's category>", as `entries` gives it (the
+    reversal's `drop_id` is the drop). `drop`: a drop row `base` already joins by
+    `e.drop_id` (and community), else one is joined here (only for such reversals)."""
+    was = table_of(LedgerEntry).alias("undone")
+    joined = base.outerjoin(was, was.c.id == e.c.reverses_id)
+    own = e.c.reverses_id < 0
+    if drop is None:
+        drop = drops.alias("undone_drop")
+        joined = joined.outerjoin(drop, and_(own, drop.c.community_id == e.c.community_id,
+                                             drop.c.id == e.c.drop_id))
+    kind = case((own, literal("earn", String)), else_=was.c.kind)
+    reason = case((own, _earn_reason(drop.c.category)), else_=was.c.reason)
+    return joined, kind, reason
+
+
+def rule_version(e: Subquery) -> Any:
+    """An entry's rule version. A drop's own rows (negative ids) have no ledger row to
+    store it: theirs is the version in force on the drop's day, the one its scoring used
+    (the latest `effective_from` on or before the day, then the highest version; 0, the
+    defaults, before any), as `services.current_rules` picks it."""
+    r = table_of(PointsRuleSet)
+    in_force = (select(r.c.version)
+                .where(r.c.community_id == e.c.community_id,
+                       r.c.effective_from <= e.c.local_date)
+                .order_by(r.c.effective_from.desc(), r.c.version.desc())
+                .limit(1).scalar_subquery())
+    return case((e.c.id < 0, func.coalesce(in_force, 0)), else_=e.c.rule_version)
+
+
+def written_order(e: Subquery) -> tuple[Any, ...]:
+    """The order `e`'s entries were written in, oldest first (`.desc()` each for newest
+    first): by `at`; at one moment a drop's own rows (stored with the drop) before the
+    ledger's (written by the award that follows), the drops' by drop, its earn before its
+    strike (|id|: 2·drop, 2·drop + 1), the ledger's by id. The ledger's ids alone no
+    longer give that order: the drops' rows have negative ids of their own."""
+    return e.c.at, case((e.c.id > 0, 1), else_=0), func.abs(e.c.id)
+
+
+def written_before(e: Subquery, at: datetime, entry_id: int) -> Any:
+    """The entries written before the entry (`at`, `entry_id`) in `written_order`: the
+    keyset condition of the next page of a newest-first list (`encode_cursor`)."""
+    same = (e.c.id < entry_id if entry_id > 0
+            else and_(e.c.id < 0, e.c.id > entry_id))
+    return or_(e.c.at < at, and_(e.c.at == at, same))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def encode_cursor(at: datetime, entry_id: int) -> str:
+    """The keyset cursor after an entry: its sort time (UTC, microseconds) and id (an id
+    of `entries`, negative for a drop's own rows; a naive time is UTC)."""
+    at = at if at.tzinfo else at.replace(tzinfo=UTC)
+    return f"{(at - _EPOCH) // timedelta(microseconds=1)}.{entry_id}"
+
+
+def decode_cursor(value: str | None) -> tuple[datetime, int] | None:
+    """A cursor back into (time, id); anything malformed is the first page."""
+    if not value:
+        return None
+    try:
+        micros, entry_id = value.split(".", 1)
+        return _EPOCH + timedelta(microseconds=int(micros)), int(entry_id)
+    except (ValueError, OverflowError, OSError):
+        return None

@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, func, or_, select
 from sqlmodel import Session, col
 
 from community.points import facts as drop_rows
 from community.points import services as points_services
-from community.points.models import LedgerEntry, PointsAccount
-from community.waste import CATEGORY_CODE
+from community.points.facts import decode_cursor, encode_cursor
+from community.points.models import PointsAccount
 
 CHART_MONTHS = 12
 
@@ -53,22 +52,6 @@ class HistoryPage:
     chart: list[tuple[date, int]]  # the last CHART_MONTHS months' totals, oldest first
 
 
-def encode_cursor(at: datetime, entry_id: int) -> str:
-    """The keyset cursor after an entry: its sort time (UTC, microseconds) and id."""
-    return f"{int(at.timestamp() * 1_000_000)}.{entry_id}"
-
-
-def decode_cursor(value: str | None) -> tuple[datetime, int] | None:
-    """A cursor back into (time, id); anything malformed is the first page."""
-    if not value:
-        return None
-    try:
-        micros, entry_id = value.split(".", 1)
-        return datetime.fromtimestamp(int(micros) / 1_000_000, UTC), int(entry_id)
-    except (ValueError, OverflowError, OSError):
-        return None
-
-
 def _account(session: Session, household_id: int) -> int | None:
     return session.execute(select(col(PointsAccount.id)).where(
         col(PointsAccount.household_id) == household_id)).scalar_one_or_none()
@@ -81,16 +64,10 @@ def household_history(session: Session, *, household_id: int, limit: int = 30,
     if account is None:
         return HistoryPage([], None, [])
     e, joined, drop, sort_at, day = _with_drops()
-    reversed_ = aliased(LedgerEntry)
-    # A drop row's earn is reversed by drop (`facts`): what it undid is that drop's earn.
-    own = e.c.reverses_id < 0
-    rk = case((own, literal("earn")), else_=col(reversed_.kind))
-    rr = case((own, "category:" + CATEGORY_CODE.sql_case(drop.c.category)),
-              else_=col(reversed_.reason))
+    joined, rk, rr = drop_rows.undone(e, joined, drop)
     stmt = (select(e.c.id, e.c.at, e.c.local_date, e.c.kind, e.c.amount, e.c.reason,
                    e.c.drop_id, rk, rr, sort_at.label("sort_at"), day.label("day"))
-            .select_from(joined).outerjoin(reversed_, col(reversed_.id) == e.c.reverses_id)
-            .where(e.c.account_id == account))
+            .select_from(joined).where(e.c.account_id == account))
     cursor = decode_cursor(before)
     if cursor is not None:
         at, entry_id = cursor

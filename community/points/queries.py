@@ -15,7 +15,6 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, or_, select
-from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from community import clock
@@ -27,8 +26,9 @@ from community.auth.models import Account
 from community.errors import DomainError, Forbidden
 from community.households import services as households_services
 from community.households.models import Household
+from community.points import facts as drop_rows
 from community.points import services as points_services
-from community.points.models import LedgerEntry, PointsAccount, PointsRuleSet
+from community.points.models import PointsAccount, PointsRuleSet
 from community.points.rules import RuleSet
 from community.rows import pk
 
@@ -143,14 +143,17 @@ class Overview:
 def _monthly(session: Session, scope: Scope, first: date, last: date) -> list[MonthRow]:
     """Month rows from `first`'s month to `last`'s month, newest first, summed in SQL."""
     start, end = _month_start(first), _month_start(last, -1)
+    # Every entry (`facts.entries`): the drops' own earns are on their rows, not the ledger's.
+    e = drop_rows.entries()
     rows = session.execute(
-        select(col(LedgerEntry.local_date), col(LedgerEntry.kind), func.sum(LedgerEntry.amount))
-        .where(col(LedgerEntry.account_id).in_(select(col(PointsAccount.id)).where(_in_scope(scope))),
+        select(e.c.local_date, e.c.kind, func.sum(e.c.amount))
+        .where(e.c.account_id.in_(select(col(PointsAccount.id)).where(_in_scope(scope))),
                # A plain range on the column (no function of it): the (account_id,
-               # local_date) index bounds the scan for each account.
-               col(LedgerEntry.local_date) >= start, col(LedgerEntry.local_date) < end,
-               col(LedgerEntry.kind).in_(SUMMARY_KINDS))
-        .group_by(col(LedgerEntry.local_date), col(LedgerEntry.kind)))
+               # local_date) index bounds the scan for each account, the (household,
+               # local_date) one for its drops.
+               e.c.local_date >= start, e.c.local_date < end,
+               e.c.kind.in_(SUMMARY_KINDS))
+        .group_by(e.c.local_date, e.c.kind))
     by_month: dict[date, MonthRow] = {}
     month = start
     while month < end:
@@ -203,7 +206,7 @@ class Ledger:
     address: str
     balance: int
     rows: list[LedgerRow]
-    next_before: int | None     # keyset cursor of the next (older) page
+    next_before: str | None     # keyset cursor of the next (older) page
     can_adjust: bool
 
 
@@ -227,23 +230,27 @@ def _reason(text: str) -> str:
 
 
 def ledger(session: Session, *, actor: policy.Actor, household_id: int,
-           before_id: int | None = None, limit: int = LEDGER_PAGE) -> Ledger:
-    """A household's balance and entries with their reasons, rule version and actor."""
+           before: str | None = None, limit: int = LEDGER_PAGE) -> Ledger:
+    """A household's balance and entries with their reasons, rule version and actor
+    (`before`: the cursor of the previous page, `facts.encode_cursor`)."""
     hh, area = household_for(session, actor=actor, household_id=household_id)
     entries = points_services.history(session, household_id=household_id, limit=limit + 1,
-                                      before_id=before_id)
+                                      before=before)
     more = len(entries) > limit
     entries = entries[:limit]
+    e = drop_rows.entries()
     extra = {i: (v, s, n) for i, v, s, n in session.execute(
-        select(col(LedgerEntry.id), col(LedgerEntry.rule_version), col(LedgerEntry.source),
-               col(Account.display_name))
-        .outerjoin(Account, col(Account.id) == LedgerEntry.actor_id)
-        .where(col(LedgerEntry.id).in_([e.id for e in entries])))} if entries else {}
-    rows = [LedgerRow(e, _reason(e.text), extra[e.id][0], extra[e.id][2],
-                      _drop_id(extra[e.id][1])) for e in entries]
+        select(e.c.id, drop_rows.rule_version(e), e.c.source, col(Account.display_name))
+        .select_from(e).outerjoin(Account, col(Account.id) == e.c.actor_id)
+        .where(e.c.account_id.in_(select(col(PointsAccount.id)).where(
+                   col(PointsAccount.household_id) == household_id)),
+               e.c.id.in_([r.id for r in entries])))} if entries else {}
+    rows = [LedgerRow(r, _reason(r.text), extra[r.id][0], extra[r.id][2],
+                      _drop_id(extra[r.id][1])) for r in entries]
+    last = entries[-1] if more and entries else None
     return Ledger(hh, area, households_services.address_label(hh),
                   points_services.balance(session, household_id), rows,
-                  entries[-1].id if more and entries else None,
+                  drop_rows.encode_cursor(last.at, last.id) if last else None,
                   policy.allowed(actor, "points:adjust", area))
 
 
@@ -343,9 +350,9 @@ def _entry(r: Any) -> EntryRow:
                     reversed_reason=r[10], rule_version=r[11], actor=r[12])
 
 
-def _entries_conds(community: Area, day_from: date, day_to: date) -> list[Any]:
+def _entries_conds(e: Any, community: Area, day_from: date, day_to: date) -> list[Any]:
     return [col(PointsAccount.community_id) == community.id,
-            col(LedgerEntry.local_date) >= day_from, col(LedgerEntry.local_date) <= day_to]
+            e.c.local_date >= day_from, e.c.local_date <= day_to]
 
 
 def default_range(today: date) -> tuple[date, date]:
@@ -364,11 +371,13 @@ def export_entries(session: Session, *, actor: policy.Actor, community_id: int |
     day_from, day_to = day_from or first, day_to or last
     if day_from > day_to:
         day_from, day_to = day_to, day_from
-    conds = _entries_conds(community, day_from, day_to)
+    # Every entry (`facts.entries`): the drops' own earns and strikes are on their rows.
+    e = drop_rows.entries()
+    conds = _entries_conds(e, community, day_from, day_to)
     limit = MAX_EXPORT_ROWS if limit is None else limit
     # Count at most limit + 1 rows: a huge match must not be counted to the end.
-    capped = (select(col(LedgerEntry.id))
-              .join(PointsAccount, col(PointsAccount.id) == LedgerEntry.account_id)
+    capped = (select(e.c.id).select_from(e)
+              .join(PointsAccount, col(PointsAccount.id) == e.c.account_id)
               .where(*conds).limit(limit + 1).subquery())
     total = session.execute(select(func.count()).select_from(capped)).scalar_one()
     if total > limit:
@@ -376,19 +385,17 @@ def export_entries(session: Session, *, actor: policy.Actor, community_id: int |
     audit.record(session, actor_id=actor.account_id, action="points.exported", area=community,
                  ip=ip, fmt=fmt, rows=total, day_from=day_from.isoformat(),
                  day_to=day_to.isoformat())
-    undone = aliased(LedgerEntry)
-    stmt = (select(col(LedgerEntry.id), col(LedgerEntry.at), col(LedgerEntry.local_date),
+    joined, undone_kind, undone_reason = drop_rows.undone(
+        e, e.join(PointsAccount, col(PointsAccount.id) == e.c.account_id)
+        .join(Household, col(Household.id) == PointsAccount.household_id))
+    stmt = (select(e.c.id, e.c.at, e.c.local_date,
                    col(Household.building), col(Household.unit), col(Household.room),
-                   col(LedgerEntry.kind), col(LedgerEntry.amount), col(LedgerEntry.reason),
-                   col(undone.kind), col(undone.reason), col(LedgerEntry.rule_version),
-                   col(Account.display_name))
-            .select_from(LedgerEntry)
-            .join(PointsAccount, col(PointsAccount.id) == LedgerEntry.account_id)
-            .join(Household, col(Household.id) == PointsAccount.household_id)
-            .outerjoin(undone, col(undone.id) == LedgerEntry.reverses_id)
-            .outerjoin(Account, col(Account.id) == LedgerEntry.actor_id)
+                   e.c.kind, e.c.amount, e.c.reason, undone_kind, undone_reason,
+                   drop_rows.rule_version(e), col(Account.display_name))
+            .select_from(joined)
+            .outerjoin(Account, col(Account.id) == e.c.actor_id)
             .where(*conds)
-            .order_by(col(LedgerEntry.local_date), col(LedgerEntry.id)))
+            .order_by(e.c.local_date, *drop_rows.written_order(e)))
     return EntryExport(community, day_from, day_to, total, stmt)
 
 

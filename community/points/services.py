@@ -1137,28 +1137,34 @@ def _describe(kind: str, reason: str, reversed_kind: str | None,
 
 
 def history(session: Session, *, household_id: int, limit: int = HISTORY_LIMIT,
-            before_id: int | None = None) -> list[HistoryRow]:
-    """A household's entries, newest first, with their plain-language reasons (keyset paging)."""
+            before: str | None = None) -> list[HistoryRow]:
+    """A household's entries (`facts.entries`: the ledger's and its drops' own), newest
+    written first, with their plain-language reasons. Keyset paging: `before` is the
+    cursor of the previous page's last row (`facts.encode_cursor(row.at, row.id)`)."""
     account = session.execute(select(col(PointsAccount.id)).where(
         col(PointsAccount.household_id) == household_id)).scalar_one_or_none()
-    return _account_history(session, account, limit, before_id)
+    return _account_history(session, account, limit, before)
 
 
 def _account_history(session: Session, account: int | None, limit: int,
-                     before_id: int | None) -> list[HistoryRow]:
-    """One account's entries, newest first, described (keyset paging on the entry id)."""
+                     before: str | None) -> list[HistoryRow]:
+    """One account's entries, newest written first (`facts.written_order`), described; a
+    malformed cursor is the first page."""
     if account is None:
         return []
-    reversed_ = aliased(LedgerEntry)
-    stmt = (select(LedgerEntry, col(reversed_.kind), col(reversed_.reason))
-            .outerjoin(reversed_, col(reversed_.id) == LedgerEntry.reverses_id)
-            .where(col(LedgerEntry.account_id) == account))
-    if before_id is not None:
-        stmt = stmt.where(col(LedgerEntry.id) < before_id)
-    rows = session.execute(stmt.order_by(col(LedgerEntry.id).desc()).limit(limit)).all()
-    return [HistoryRow(e.id, e.at, e.local_date, e.kind, e.amount,
-                       describe(e.kind, e.amount, e.reason, rk, rr), e.drop_id)
-            for e, rk, rr in rows]
+    e = drop_rows.entries()
+    joined, rk, rr = drop_rows.undone(e, e)
+    stmt = (select(e.c.id, e.c.at, e.c.local_date, e.c.kind, e.c.amount, e.c.reason,
+                   e.c.drop_id, rk, rr)
+            .select_from(joined).where(e.c.account_id == account))
+    cursor = drop_rows.decode_cursor(before)
+    if cursor is not None:
+        stmt = stmt.where(drop_rows.written_before(e, *cursor))
+    rows = session.execute(stmt.order_by(*(c.desc() for c in drop_rows.written_order(e)))
+                           .limit(limit)).all()
+    return [HistoryRow(i, at, day, kind, amount, describe(kind, amount, reason, rk_, rr_),
+                       drop_id)
+            for i, at, day, kind, amount, reason, drop_id, rk_, rr_ in rows]
 
 
 # --- Manual adjustments and the ledger check ------------------------------------------------
@@ -1415,11 +1421,12 @@ def steward_balance(session: Session, steward_id: int) -> int:
 
 
 def steward_history(session: Session, *, steward_id: int, limit: int = HISTORY_LIMIT,
-                    before_id: int | None = None) -> list[HistoryRow]:
-    """A steward's entries, newest first, with their plain-language reasons (keyset paging)."""
+                    before: str | None = None) -> list[HistoryRow]:
+    """A steward's entries, newest first, with their plain-language reasons (keyset paging
+    as `history`)."""
     account = session.execute(select(col(PointsAccount.id)).where(
         col(PointsAccount.steward_id) == steward_id)).scalar_one_or_none()
-    return _account_history(session, account, limit, before_id)
+    return _account_history(session, account, limit, before)
 
 
 __all__ = ["DropFacts", "HistoryRow", "NotEnoughPoints", "account_lots", "adjust",

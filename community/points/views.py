@@ -15,6 +15,7 @@ from flask import (
     flash,
     redirect,
     render_template,
+    request,
     url_for,
 )
 from flask_babel import gettext as _
@@ -63,7 +64,8 @@ def index():
 
 def _render_ledger(household_id: int, form: AdjustForm | None = None, code: int = 200):
     page = queries.ledger(get_session(), actor=actor(), household_id=household_id,
-                          before_id=int_arg("before"), limit=current_app.config["PAGE_SIZE"])
+                          before=request.args.get("before", "")[:40] or None,
+                          limit=current_app.config["PAGE_SIZE"])
     return render_template("points/household.html", page=page,
                            form=form or AdjustForm(formdata=None), **_labels()), code
 

@@ -104,9 +104,9 @@ def scene(app, session: Session, world: builders.World) -> Scene:
         services.adjust(session, actor=manager, household_id=h2.id,
                         data=AdjustIn.parse(amount=-1, reason="更正"),
                         now=NOW)
-        services.reverse_and_reaward(
-            session, facts=DropFacts(late.drop_id, h2.id, "recyclable", "incorrect", True,
-                                     late.local_date),
+        builders.regrade(
+            session, DropFacts(late.drop_id, h2.id, "recyclable", "incorrect", True,
+                               late.local_date),
             community_id=w.a.id, regrade_id=1, now=NOW)
         services.adjust(session, actor=manager, household_id=h3.id,
                         data=AdjustIn.parse(amount=7, reason="=HYPERLINK(\"x\")"), now=NOW)
@@ -221,8 +221,15 @@ def test_nav_and_household_pages_link_to_the_points_pages(client, scene: Scene) 
 
 def _rows(page: str) -> list[tuple[str, str]]:
     """(kind, amount) of the ledger rows, as listed."""
-    return re.findall(r'data-kind="(\w+)" data-entry-id="\d+">.*?data-col="amount">([^<]*)<',
+    return re.findall(r'data-kind="(\w+)" data-entry-id="-?\d+">.*?data-col="amount">([^<]*)<',
                       page, re.S)
+
+
+# h1's entries newest written first: the drops' own earns and strikes (on their rows, dated
+# when received) among the ledger's.
+H1_ROWS = [("expire", "-3"), ("refund", "+4"), ("redeem", "-10"), ("adjust", "+20"),
+           ("penalty", "-5"), ("strike", "0"), ("strike", "0"), ("strike", "0"),
+           ("earn", "+3"), ("earn", "+2"), ("earn", "+2")]
 
 
 def test_household_ledger_lists_entries_newest_first_with_reasons(client, scene: Scene) -> None:
@@ -231,10 +238,7 @@ def test_household_ledger_lists_entries_newest_first_with_reasons(client, scene:
     page = client.get(f"/manage/points/households/{h1.id}").get_data(as_text=True)
     assert _stat(page, "ledger-balance") == 13
     assert "1栋1单元101室" in page
-    assert _rows(page) == [("expire", "-3"), ("refund", "+4"), ("redeem", "-10"),
-                           ("adjust", "+20"), ("penalty", "-5"), ("strike", "0"),
-                           ("strike", "0"), ("strike", "0"), ("earn", "+3"), ("earn", "+2"),
-                           ("earn", "+2")]
+    assert _rows(page) == H1_ROWS
     assert "社区调整：志愿服务奖励" in page
     assert "第3次分类错误扣分" in page
     assert "managera" in page  # who adjusted
@@ -261,9 +265,7 @@ def test_ledger_pages_older_entries_by_keyset(client, scene: Scene) -> None:
         found = re.search(r'href="([^"]+)" data-testid="ledger-older"', page)
         url = found.group(1).replace("&amp;", "&") if found else ""
     assert pages == 3
-    assert len(seen) == 11
-    assert seen[0] == ("expire", "-3")
-    assert seen[-1] == ("earn", "+2")
+    assert seen == H1_ROWS  # the pages split at a ledger row and at a drop's strike
 
 
 def _ledger_state(session: Session) -> tuple:
@@ -501,6 +503,10 @@ def test_entries_csv_parses_back_with_local_times_and_escapes(client, session: S
     assert hyperlink[6].startswith("社区调整")  # the reason is inside a sentence
     earn = next(r for r in body if r[4] == "获得")
     assert earn[6] == "可回收物分类正确"
+    # The regrade took back h2's drop's own earn (on the drop's row): the correction says what.
+    reversal = next(r for r in body if r[4] == "更正")
+    assert reversal[5] == "-1"
+    assert reversal[6].startswith("更正：可回收物分类正确"), reversal[6]
     assert earn[7] == "0"
     assert earn[8] == "系统"
     assert "金浦社区" not in resp.get_data(as_text=True)

@@ -22,6 +22,7 @@ from community.auth import policy
 from community.auth.models import Account
 from community.auth.services import mask_phone
 from community.errors import InvalidInput, NotFound
+from community.points import facts as drop_rows
 from community.points import services as points_services
 from community.points.models import LedgerEntry
 from community.rows import pk
@@ -193,7 +194,7 @@ class MyHours:
     approved_shifts: int
     balance: int
     entries: list[points_services.HistoryRow]
-    next_before: int | None
+    next_before: str | None
     pending: list[MyShift]
     recent: list[MyShift]
 
@@ -252,7 +253,7 @@ def _my_shifts(session: Session, steward_id: int, status: str, limit: int) -> li
 
 
 def my_hours(session: Session, *, account_id: int, steward_id: int | None = None,
-             before_id: int | None = None, now: datetime | None = None,
+             before: str | None = None, now: datetime | None = None,
              limit: int = points_services.HISTORY_LIMIT) -> MyHours | None:
     """The logged-in steward's own hours and points (积分银行); None for a non-steward."""
     own = _own_steward(session, account_id, steward_id)
@@ -264,12 +265,13 @@ def my_hours(session: Session, *, account_id: int, steward_id: int | None = None
     year, _n = _approved_minutes(session, pk(steward), *hours_rules.year_bounds(today))
     total, shifts = _approved_minutes(session, pk(steward))
     entries = points_services.steward_history(session, steward_id=pk(steward),
-                                              limit=limit + 1, before_id=before_id)
+                                              limit=limit + 1, before=before)
     more = len(entries) > limit
     entries = entries[:limit]
     return MyHours(mine, steward, area, today, month, year, total, shifts,
                    points_services.steward_balance(session, pk(steward)),
-                   entries, entries[-1].id if more and entries else None,
+                   entries, drop_rows.encode_cursor(entries[-1].at, entries[-1].id)
+                   if more and entries else None,
                    _my_shifts(session, pk(steward), "pending", 50),
                    _my_shifts(session, pk(steward), "approved", 10))
 

@@ -235,7 +235,8 @@ def certificate_pdf(steward_id: int):
 def index():
     """My hours this month, this year and in all, pending hours, my points (积分银行)."""
     data = queries.my_hours(get_session(), account_id=current_user.id,
-                            steward_id=int_arg("steward_id"), before_id=int_arg("before"))
+                            steward_id=int_arg("steward_id"),
+                            before=request.args.get("before", "")[:40] or None)
     return render_template("volunteers/hours_mine.html", data=data, **_labels())
 
 

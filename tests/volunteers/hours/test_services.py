@@ -897,3 +897,28 @@ def test_a_manager_never_approves_their_own_hours(session: Session,
                         assignment_id=own.id)  # type: ignore
     session.commit()
     assert _state(session, own.id)[0] == "approved"  # type: ignore[arg-type]
+
+
+def test_my_points_page_older_entries_by_keyset(session: Session, world) -> None:
+    """The steward's points list pages newest written first with the (time, id) cursor:
+    entries of one moment split across pages, none lost or shown twice."""
+    stw = steward(session, world.a)
+    times = [datetime(2026, 10, 1, 9, 0, tzinfo=SH), NOW, NOW, NOW,
+             datetime(2026, 10, 5, 9, 0, tzinfo=SH)]
+    for n, at in enumerate(times):
+        points_services.credit_steward(session, steward_id=stw.id, community_id=world.a.id,
+                                       amount=n + 1, source=f"test:{n}", reason=f"hours:{60}",
+                                       actor_id=None, now=at)
+    session.commit()
+    seen, before, pages = [], None, 0
+    while True:
+        data = hours_queries.my_hours(session, account_id=stw.account_id, before=before,
+                                      limit=2)
+        assert data is not None
+        seen += [e.amount for e in data.entries]
+        pages += 1
+        before = data.next_before
+        if before is None:
+            break
+    assert pages == 3
+    assert seen == [4, 3, 2, 5, 1]  # NOW's three by id, then 10-05, then 10-01
