@@ -23,8 +23,9 @@ from community.auth.models import Account
 from community.errors import NotFound
 from community.households import services as households_services
 from community.households.models import Household, HouseholdMember
+from community.points import facts as drop_rows
 from community.points import services as points_services
-from community.points.models import LedgerEntry, PointsAccount
+from community.points.models import PointsAccount
 from community.rows import pk
 from community.stations.models import Drop, Station
 
@@ -74,9 +75,11 @@ def _household(session: Session, account_id: int, me: HouseholdMember,
         .order_by(col(Drop.happened_at), col(Drop.id))).all()
     account = session.execute(select(col(PointsAccount.id)).where(
         col(PointsAccount.household_id) == hh.id)).scalar_one_or_none()
+    # Every entry (`facts.entries`: the ledger's and the drops' own), as written.
+    e = drop_rows.entries()
     entries = [] if account is None else session.execute(
-        select(LedgerEntry).where(col(LedgerEntry.account_id) == account)
-        .order_by(col(LedgerEntry.id))).scalars().all()
+        select(e.c.id, e.c.at, e.c.local_date, e.c.kind, e.c.amount, e.c.reason)
+        .where(e.c.account_id == account).order_by(*drop_rows.written_order(e))).all()
     described = {r.id: r.text for r in points_services.history(
         session, household_id=pk(hh), limit=max(len(entries), 1))}
     return {

@@ -692,6 +692,10 @@ class MyPoints:
     # photo and appeal (the mis-drop loop).
     verdicts: dict[int, notices.VerdictCard] = field(default_factory=dict)
     history: points_history.HistoryPage | None = None  # the page grouped by month, the chart
+    # The earn entries that carry their drop's card: a drop regraded away from incorrect
+    # has no strike any more (`points.facts.entries`); its earlier verdict shows as history
+    # on the newest earn its regrade wrote.
+    regraded: frozenset[int] = frozenset()
 
 
 def my_points(session: Session, account_id: int, household_id: int | None = None,
@@ -716,13 +720,21 @@ def my_points(session: Session, account_id: int, household_id: int | None = None
     page = points_history.household_history(session, household_id=hid, limit=limit,
                                             before=before, today=today)
     rows = [item.row for group in page.months for item in group.items]
+    # An earn the ledger wrote about a drop (a positive id: not the drop's own) came later:
+    # a recalculation, or a regrade that made the drop correct again.
+    later = [r for r in rows if r.drop_id and r.kind == "earn" and r.id > 0]
     verdicts = notices.verdict_cards(
-        session, {r.drop_id for r in rows if r.drop_id and r.kind in ("strike", "penalty")},
-        lang=lang)
+        session, {r.drop_id for r in rows if r.drop_id and r.kind in ("strike", "penalty")}
+        | {r.drop_id for r in later if r.drop_id}, lang=lang)
+    regraded: dict[int, int] = {}
+    for r in later:  # newest first: the newest such earn of a drop carries its card
+        card = verdicts.get(r.drop_id or 0)
+        if card is not None and card.regrade is not None and card.quality != "incorrect":
+            regraded.setdefault(card.drop_id, r.id)
     return MyPoints(households, current, points_services.balance(session, hid),
                     rows, page.next_before,
                     expiring=points_services.expiring_points(session, hid, today),
-                    verdicts=verdicts, history=page)
+                    verdicts=verdicts, history=page, regraded=frozenset(regraded.values()))
 
 
 # ---- members: who is in, removal, disabling ------------------------------------------------

@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlmodel import Session, col
 
 from community import clock
 from community.auth import services as auth_services
@@ -18,6 +19,7 @@ from community.points import history
 from community.points import services as points_services
 from community.points.rules import DropFacts
 from community.points.schemas import AdjustIn, RulesIn
+from community.stations.models import Drop
 from tests import builders
 from tests.residents.helpers import link, to_english
 
@@ -26,18 +28,22 @@ NOW = datetime(2026, 11, 20, 20, 0, tzinfo=SH)
 
 
 def _drop(session: Session, world: builders.World, hh, drop_id: int, at: datetime,
-          category: str = "kitchen") -> None:
-    """Score one correct in-window drop of `hh` that happened at `at` (device time)."""
-    points_services.award_for_drops(session, [DropFacts(
-        drop_id, hh.id, category, "correct", True, at.date(), at.astimezone(ZoneInfo("UTC")))],
-        community_id=world.a.id, now=at)
+          category: str = "kitchen", received: datetime | None = None) -> None:
+    """Score one correct in-window drop of `hh` that happened at `at` (device time) and
+    reached the server at `received` (default: at once)."""
+    facts = DropFacts(drop_id, hh.id, category, "correct", True, at.date(),
+                      at.astimezone(ZoneInfo("UTC")))
+    builders.store_facts(session, [facts])
+    if received is not None:  # a late upload: its row (its own earn) is written now
+        session.execute(update(Drop).where(col(Drop.id) == drop_id).values(received_at=received))
+    builders.award(session, [facts], community_id=world.a.id, now=received or at)
     session.commit()
 
 
 @pytest.fixture
 def scored(app: Flask, session: Session, world: builders.World):
     """Entries written in this order: a drop of 10 Nov, a manager's +7 on 15 Nov, a late
-    upload of a 5 Nov drop (written last: the highest id), an October drop."""
+    upload of a 5 Nov drop (received on 20 Nov: written last), an October drop."""
     hh = world.households_a[0]
     link(session, world.resident_a.id, builders.active_card(session, hh))
     with app.test_request_context(), clock.freeze(NOW):
@@ -47,7 +53,8 @@ def scored(app: Flask, session: Session, world: builders.World):
                                data=AdjustIn.parse(amount=7, reason="活动奖励"),
                                now=datetime(2026, 11, 15, 10, 0, tzinfo=SH))
         session.commit()
-        _drop(session, world, hh, 9_002, datetime(2026, 11, 5, 19, 30, tzinfo=SH), "hazardous")
+        _drop(session, world, hh, 9_002, datetime(2026, 11, 5, 19, 30, tzinfo=SH), "hazardous",
+              received=NOW)
         _drop(session, world, hh, 9_003, datetime(2026, 10, 28, 8, 0, tzinfo=SH))
     return world, hh
 
@@ -63,7 +70,9 @@ def test_history_is_in_device_time_order_grouped_by_month(session: Session, scor
         (date(2026, 10, 1), "earn", 2, date(2026, 10, 28)),
     ]
     ids = [i.row.id for g in page.months for i in g.items]
-    assert ids != sorted(ids, reverse=True)  # entry-id order would differ: the test bites
+    written = [r.id for r in reversed(builders.ledger(session, household=hh))]
+    assert sorted(ids) == sorted(written)
+    assert ids != written  # the order entries were written in would differ: the test bites
     assert [(g.month, g.total) for g in page.months] == [(date(2026, 11, 1), 12),
                                                           (date(2026, 10, 1), 2)]
     assert page.next_before is None
