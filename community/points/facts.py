@@ -19,10 +19,10 @@ A strike is no stored entry at all: it costs nothing by itself (penalties are en
 it is the drop's quality, so readers derive it from the incorrect scored drops.
 
 `entries` is the one relation every reader of "an account's entries" uses: the ledger's
-rows, plus per scored drop its earn (points ≠ 0) and its strike (incorrect), with ids of
-their own (negative, so never a ledger id): −2·drop for the earn, −2·drop − 1 for the
-strike; a drop-row reversal's `reverses_id` is its earn's id there, so "what a reversal
-undoes" joins as for any entry.
+rows, plus per drop of a household (not a repeat; a voided one too, see `entries`) its
+earn (points ≠ 0) and its strike (incorrect), with ids of their own (negative, so never
+a ledger id): −2·drop for the earn, −2·drop − 1 for the strike; a drop-row reversal's
+`reverses_id` is its earn's id there, so "what a reversal undoes" joins as for any entry.
 """
 from __future__ import annotations
 
@@ -113,15 +113,16 @@ def own_earn_kept() -> ColumnElement[bool]:
         e.c.local_date == d.local_date)
 
 
-def entries(*, voided: bool = True) -> Subquery:
+def entries() -> Subquery:
     """Every entry of every account: the ledger's rows and the drops' own earns and strikes
     (columns: id, community_id, account_id, amount, kind, source, rule_version, actor_id,
     reason, at, local_date, reverses_id, drop_id, happened_at; `happened_at` is the drop's
     device time for a drop's rows, NULL for the ledger's).
 
-    A voided drop's earn stays (its reversal is in the ledger, dated on its day); its strike
-    goes with it (a voided drop is no fact). `voided=False` leaves voided drops' earns out
-    too, for readers that only want what still stands and net the reversals out anyway.
+    A voided drop's rows stay: its earn (its reversal is in the ledger, dated on its day)
+    and its strike (0 points, as every strike), so the resident's history still shows the
+    drop, marked undone; what counts strikes counts the scored drops (`scored`), never
+    these rows.
     Filter by account and day on the result: PostgreSQL pushes the conditions into both
     parts (the drops' by the account's household).
     """
@@ -145,8 +146,7 @@ def entries(*, voided: bool = True) -> Subquery:
         null().label("actor_id"), _earn_reason(d.category).label("reason"),
         d.received_at.label("at"), d.local_date,
         null().label("reverses_id"), d.id.label("drop_id"), d.happened_at,
-    ).select_from(joined).where(*base, d.points != 0,
-                                *([] if voided else [d.voided_at.is_(None)]))
+    ).select_from(joined).where(*base, d.points != 0)
     strike = select(
         (-2 * d.id - 1).label("id"), d.community_id, a.c.id.label("account_id"),
         literal(0, Integer).label("amount"), literal("strike", String).label("kind"),
@@ -154,7 +154,7 @@ def entries(*, voided: bool = True) -> Subquery:
         null().label("actor_id"), literal("drop:incorrect", String).label("reason"),
         d.received_at.label("at"), d.local_date, null().label("reverses_id"),
         d.id.label("drop_id"), d.happened_at,
-    ).select_from(joined).where(*base, d.voided_at.is_(None), d.quality == "incorrect")
+    ).select_from(joined).where(*base, d.quality == "incorrect")
     return union_all(ledger, earn, strike).subquery("entries")
 
 

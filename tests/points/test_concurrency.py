@@ -49,8 +49,8 @@ def test_same_drop_awarded_by_32_threads_is_credited_once(app: Flask, session: S
         try:
             with Session(engine) as s:
                 barrier.wait()
-                got.append(builders.award(s, facts if i % 2 else facts[::-1],
-                                                     community_id=world.a.id, now=NOW))
+                got.append(services.award_for_drops(s, facts if i % 2 else facts[::-1],
+                                                    community_id=world.a.id, now=NOW))
                 s.commit()
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(repr(exc))
@@ -63,9 +63,11 @@ def test_same_drop_awarded_by_32_threads_is_credited_once(app: Flask, session: S
         t.join(timeout=120)
     assert errors == []
     session.expire_all()
-    earns = session.execute(select(func.count()).select_from(LedgerEntry).where(
-        col(LedgerEntry.kind) == "earn")).scalar_one()
-    assert earns == 2
+    # Each drop's earn is its row's points, written once; no earn went to the ledger.
+    assert [(r.kind, r.amount) for r in builders.ledger(session, household=hh)] == [
+        ("earn", 2), ("earn", 3)]
+    assert session.execute(select(func.count()).select_from(LedgerEntry).where(
+        col(LedgerEntry.kind) == "earn")).scalar_one() == 0
     assert services.balance(session, hh.id) == 5
     assert services.verify(session) == []
     # Exactly one thread credited each drop; the others saw it already scored.

@@ -13,7 +13,7 @@ from sqlmodel import Session, col
 
 from community.auth import services as auth_services
 from community.errors import Forbidden, InvalidInput
-from community.points import services
+from community.points import facts, services
 from community.points.models import LedgerEntry, PointsAccount
 from community.points.rules import DropFacts
 from community.points.schemas import AdjustIn, RulesIn
@@ -226,9 +226,11 @@ def test_rules_versions_apply_by_date(session, scene) -> None:
     assert services.current_rules(session, world.a.id, DAY - timedelta(days=1)).version == 0
     d_old, d_new = _drop(session, st, hh, days_ago=1), _drop(session, st, hh)
     assert _award(session, world, d_old, d_new) == {d_old.id: 2, d_new.id: 4}
-    versions = session.execute(select(LedgerEntry.rule_version).order_by(
-        col(LedgerEntry.id))).scalars().all()
-    assert versions == [0, 1]
+    # A drop's own earn is scored with the version in force on its day (`facts.rule_version`).
+    e = facts.entries()
+    versions = session.execute(select(e.c.drop_id, facts.rule_version(e))
+                               .where(e.c.kind == "earn").order_by(e.c.drop_id)).all()
+    assert [tuple(v) for v in versions] == [(d_old.id, 0), (d_new.id, 1)]
 
 
 def test_verify_finds_injected_drift_and_cli_reports_it(app, session, scene) -> None:
