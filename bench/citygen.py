@@ -275,7 +275,9 @@ class Loader:
         for name in DROP_INDEXES:
             self.conn.execute(f"DROP INDEX IF EXISTS {name}")
         self.commit()
-        return [r[0] for r in found]
+        # A partitioned table's definitions read "ON ONLY": run as such they would index the
+        # parent alone (invalid, and no partition indexed); without it they recurse.
+        return [r[0].replace(" ON ONLY ", " ON ", 1) for r in found]
 
     def close(self, *, analyze: bool) -> None:
         """Back to the app's settings (SQLite: WAL); ANALYZE on PostgreSQL; close."""
