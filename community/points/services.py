@@ -604,7 +604,8 @@ _Plan = tuple[list[dict[str, Any]], dict[tuple[str, str], str], dict[int, Run], 
 def _recompute(session: Session, community_id: int, accounts: Mapping[int, tuple[int, int]],
                triggers: Mapping[int, Sequence[_Trigger]],
                versions: Sequence[tuple[date, RuleSet]], *, now: datetime,
-               actor_id: int | None, runs_of: Mapping[int, Run]) -> _Plan:
+               actor_id: int | None, runs_of: Mapping[int, Run],
+               unstored: Sequence[DropFacts] = ()) -> _Plan:
     """The entries that bring the triggers' households' ledgers to what their facts deserve.
 
     `accounts`: household → (account id, balance); `triggers`: account id → its changes.
@@ -640,6 +641,7 @@ def _recompute(session: Session, community_id: int, accounts: Mapping[int, tuple
 
     A drop's own points (`facts`) are its earn entry: a new drop's earn is written on its
     row (`_First`), a reversal of one names the drop, and strikes are not stored.
+    `unstored`: new drops whose rows are not stored yet (`score_new`), facts all the same.
 
     Returns the rows to append (reversals first, then new entries, penalties last), per
     (source, kind) appended the trigger source it is attributed to, the accounts whose
@@ -662,6 +664,9 @@ def _recompute(session: Session, community_id: int, accounts: Mapping[int, tuple
     one = timedelta(days=1)
     lo = min(t.facts.local_date for ts in triggers.values() for t in ts)
     facts, own = _read_facts(session, community_id, households, lo, lo - window)
+    account_of = {h: a for a, h in households.items()}
+    for f in unstored:  # triggers themselves: dated on or after lo
+        facts[account_of[cast(int, f.household_id)]].append(f)
     # Correct days: from lo on, exactly, from the facts just read; before lo, the stored
     # latest run (see `_runs`), read further back only when it does not say.
     after = {a: rules_mod.correct_days(rules_on, [f for f in facts[a] if f.local_date >= lo])
@@ -873,15 +878,17 @@ def _new_latest(after: set[date], prefix: Run, latest: Run) -> Run:
     return (first, last)
 
 
-def _apply(session: Session, community_id: int, plan: _Plan,
-           stored: Mapping[int, Run]) -> dict[str, int]:
-    """Write the new drops' own points on their rows and append the rows, then move the
-    balances and store the changed runs (the plan's; the others keep `stored`) in one
-    executemany UPDATE; points per trigger source."""
+def _apply(session: Session, community_id: int, plan: _Plan, stored: Mapping[int, Run], *,
+           on_rows: bool = False, credited: Mapping[int, int] | None = None
+           ) -> dict[str, int]:
+    """Write the new drops' own points on their rows (unless `on_rows`: their INSERT
+    carried them) and append the rows, then move the balances (by the plan's amounts and
+    `credited`, account → points already on rows) and store the changed runs (the plan's;
+    the others keep `stored`) in one executemany UPDATE; points per trigger source."""
     rows, blame, runs, firsts = plan
-    deltas: dict[int, int] = {}
+    deltas: dict[int, int] = dict(credited or {})
     out: dict[str, int] = {}
-    if firsts:
+    if firsts and not on_rows:
         run_prebuilt(session, _own_points_stmt(), [
             {"c": community_id, "d": f.drop_id, "day": f.local_date, "p": f.amount}
             for f in firsts])
@@ -934,6 +941,89 @@ def _award(session: Session, facts: Sequence[DropFacts], *, community_id: int,
     plan = _recompute(session, community_id, accounts, triggers, versions,
                       now=now, actor_id=actor_id, runs_of=stored)
     return _apply(session, community_id, plan, stored)
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """New drops of one community scored before their rows are stored (`score_new`):
+    `points` are their own earns, for the caller to store on each row in its INSERT (one
+    row version per drop: an UPDATE after the insert doubled the row and, in a batch, every
+    index entry; BENCHMARKS.md "Bytes per drop"); then `finish` with the ids stored."""
+
+    community_id: int
+    new: tuple[DropFacts, ...]
+    accounts: Mapping[int, tuple[int, int]]  # household → (account id, balance), locked
+    stored: Mapping[int, Run]
+    plan: _Plan
+    now: datetime
+
+    @property
+    def points(self) -> dict[int, int]:
+        """Drop id → the points to store on its row (0: none)."""
+        return {f.drop_id: f.amount for f in self.plan[3]}
+
+
+def score_new(session: Session, facts: Sequence[DropFacts], *, community_id: int,
+              now: datetime | None = None) -> Scoring:
+    """Score drops of one community whose rows are about to be stored (ids reserved, rows
+    not inserted yet): lock their households' accounts and recompute them with these facts
+    added to the stored ones. Anonymous tallies score nothing. The caller inserts the rows
+    with `Scoring.points` and then calls `finish` in the same transaction."""
+    now = now or clock.now()
+    items = tuple(f for f in facts if f.household_id is not None)
+    if not items:
+        return Scoring(community_id, (), {}, {}, ([], {}, {}, []), now)
+    accounts, stored = _lock_split(session, community_id,
+                                   {cast(int, f.household_id) for f in items})
+    versions = _community_rules(session, community_id)
+    triggers: dict[int, list[_Trigger]] = {}
+    for f in items:
+        account_id = accounts[cast(int, f.household_id)][0]
+        triggers.setdefault(account_id, []).append(_Trigger(f"drop:{f.drop_id}", f, "late"))
+    plan = _recompute(session, community_id, accounts, triggers, versions, now=now,
+                      actor_id=None, runs_of=stored, unstored=items)
+    return Scoring(community_id, items, accounts, stored, plan, now)
+
+
+def finish(session: Session, scoring: Scoring, inserted: Collection[int]) -> dict[int, int]:
+    """Complete `score_new` once the rows are inserted (`inserted`: the ids stored): append
+    the entries, move the balances; drop id → points, as `award_for_drops`.
+
+    A row the INSERT skipped (a concurrent request stored the same client id first: a
+    replay) was counted by the plan; its households' part of the plan is dropped, the
+    points their stored rows carry are credited, and those households are recomputed from
+    the stored facts, which appends whatever the rows' points got wrong as corrections.
+    """
+    c, plan = scoring.community_id, scoring.plan
+    missing = {f.drop_id for f in scoring.new} - set(inserted)
+    if not missing:
+        got = _apply(session, c, plan, scoring.stored, on_rows=True)
+        return {f.drop_id: got.get(f"drop:{f.drop_id}", 0) for f in scoring.new}
+    account = {h: a for h, (a, _b) in scoring.accounts.items()}
+    redo = {account[cast(int, f.household_id)] for f in scoring.new if f.drop_id in missing}
+    rows, blame, runs, firsts = plan
+    clean: _Plan = ([r for r in rows if r["account_id"] not in redo], blame,
+                    {a: r for a, r in runs.items() if a not in redo},
+                    [f for f in firsts if f.account_id not in redo])
+    kept = [x for x in firsts if x.account_id in redo and x.drop_id not in missing]
+    credited: dict[int, int] = {}
+    for x in kept:
+        credited[x.account_id] = credited.get(x.account_id, 0) + x.amount
+    got = _apply(session, c, clean, scoring.stored, on_rows=True, credited=credited)
+    accounts = {h: (a, b + credited.get(a, 0)) for h, (a, b) in scoring.accounts.items()}
+    triggers: dict[int, list[_Trigger]] = {}
+    for f in scoring.new:
+        a = account[cast(int, f.household_id)]
+        if a in redo and f.drop_id not in missing:
+            triggers.setdefault(a, []).append(_Trigger(f"drop:{f.drop_id}", f, "late"))
+    again = _recompute(session, c, accounts, triggers, _community_rules(session, c),
+                       now=scoring.now, actor_id=None, runs_of=scoring.stored)
+    for source, points in _apply(session, c, again, scoring.stored).items():
+        got[source] = got.get(source, 0) + points
+    for x in kept:
+        got[x.source] = got.get(x.source, 0) + x.amount
+    return {f.drop_id: 0 if f.drop_id in missing else got.get(f"drop:{f.drop_id}", 0)
+            for f in scoring.new}
 
 
 def award_for_drops(session: Session, facts: Sequence[DropFacts], *, community_id: int,

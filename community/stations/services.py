@@ -23,7 +23,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Row, and_, bindparam, or_, select, update
+from sqlalchemy import Row, and_, bindparam, func, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
@@ -460,16 +460,48 @@ def _mark_repeats(session: Session, community_id: int,
         seen.append((-(k + 1), row["happened_at"]))
 
 
-def _resolve_repeats(session: Session, community_id: int, rows: Sequence[dict[str, Any]],
-                     inserted: Mapping[str, int]) -> None:
-    """Replace the placeholders of repeats of rows of the same batch by their stored ids."""
-    fixes = []
+def _reserve_ids(session: Session, n: int) -> list[int]:
+    """Ids for `n` drop rows about to be stored: their points are scored before the INSERT,
+    which then carries them (one row version per drop; see `points.services.score_new`).
+    PostgreSQL: from the table's sequence, in one statement. SQLite: after the highest id,
+    under the write lock every write transaction takes first (BEGIN IMMEDIATE, `db`)."""
+    if not n:
+        return []
+    if dialect_of(session) == "postgresql":
+        return list(run_prebuilt(session, _reserve_stmt(), {"n": n}).scalars())
+    top = session.execute(select(func.max(col(Drop.id)))).scalar_one_or_none() or 0
+    return list(range(top + 1, top + n + 1))
+
+
+@cache
+def _reserve_stmt() -> Any:
+    # The sequence of drop_record.id (SERIAL, created by the first migration).
+    return select(func.nextval("drop_record_id_seq")).select_from(
+        func.generate_series(1, bindparam("n")))
+
+
+def _place_repeats(rows: Sequence[dict[str, Any]]) -> None:
+    """Point the repeats of rows of the same batch (a placeholder, -(position + 1)) at the
+    first row's reserved id, before the insert; `_repeats` keeps the first's client id."""
     for row in rows:
         ref = row.get("repeat_of")
-        if ref is not None and ref < 0 and row["client_id"] in inserted:
-            first = rows[-ref - 1]["client_id"]
-            row["repeat_of"] = inserted.get(first)
-            fixes.append({"rid": inserted[row["client_id"]], "of": row["repeat_of"]})
+        row["_repeats"] = None  # every row has the key: the insert drops it from all rows
+        if ref is not None and ref < 0:
+            row["_repeats"] = rows[-ref - 1]["client_id"]
+            row["repeat_of"] = rows[-ref - 1]["id"]
+
+
+def _resolve_repeats(session: Session, community_id: int, rows: Sequence[dict[str, Any]],
+                     inserted: Mapping[str, int], replays: Mapping[str, DropRow]) -> None:
+    """After the insert, in the rare case that the first row of a repeat was not stored (a
+    concurrent request stored its client id first): point the repeat at that stored drop."""
+    fixes = []
+    for row in rows:
+        first = row.get("_repeats")
+        if (first is not None and first not in inserted and first in replays
+                and row["client_id"] in inserted):
+            row["repeat_of"] = replays[first].id
+            fixes.append({"rid": row["id"], "of": row["repeat_of"]})
     if fixes:
         table = table_of(Drop)
         session.execute(update(table).where(table.c.community_id == community_id,
@@ -509,16 +541,19 @@ def _facts(row: Drop | DropRow | dict[str, Any]) -> DropFacts:
                      happened_at=get("happened_at"))
 
 
-def _award_new(session: Session, community_id: int, rows: list[dict[str, Any]],
-               now: datetime) -> dict[int, int]:
-    """Score a community's newly stored identified drops in happened order (points ledger);
-    a repeat is never scored."""
+def _score_new(session: Session, community_id: int, rows: list[dict[str, Any]],
+               now: datetime) -> points_services.Scoring:
+    """Score a community's identified drops about to be stored (ids reserved), in happened
+    order, and put each one's own points on its row for the INSERT; a repeat is never
+    scored."""
     group = sorted((r for r in rows if r["household_id"] and r.get("repeat_of") is None),
                    key=lambda r: (r["happened_at"], r["id"]))
-    if not group:
-        return {}
-    return points_services.award_for_drops(session, [_facts(r) for r in group],
-                                           community_id=community_id, now=now)
+    scoring = points_services.score_new(session, [_facts(r) for r in group],
+                                        community_id=community_id, now=now)
+    own = scoring.points
+    for r in rows:
+        r["points"] = own.get(r["id"], 0)
+    return scoring
 
 
 def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
@@ -638,19 +673,21 @@ def _record_community(session: Session, actor: policy.Actor, community_id: int,
 
     rows = [r for _, r, _ in pending]
     _mark_repeats(session, community_id, pending)
-    # A placeholder (a repeat of a row of this batch) is stored as NULL, then resolved.
-    inserted = _insert_ignore(session, [
-        {**r, "repeat_of": None} if (r["repeat_of"] or 0) < 0 else r for r in rows])
-    _resolve_repeats(session, community_id, rows, inserted)
+    for row, reserved in zip(rows, _reserve_ids(session, len(rows)), strict=True):
+        row["id"] = reserved
+    _place_repeats(rows)
+    # Scored before the insert, so each row is written once, with its points.
+    scoring = _score_new(session, community_id, rows, now)
+    inserted = _insert_ignore(session, rows)
     # Not inserted means a concurrent request stored the same client id first: a replay.
     replays.update(_replays(session, community_id, [r["client_id"] for r in rows
                                                     if r["client_id"] not in inserted], since))
+    _resolve_repeats(session, community_id, rows, inserted, replays)
     labels = {c.household_id: households_services.format_address(c.building, c.unit, c.room)
               for c in cards.values()}
     labels |= _labels(session, community_id, {d.household_id for d in replays.values()
                                               if d.household_id and d.household_id not in labels})
-    points = _award_new(session, community_id, [{**r, "id": inserted[r["client_id"]]}
-                                                for r in rows if r["client_id"] in inserted], now)
+    points = points_services.finish(session, scoring, set(inserted.values()))
     points |= points_services.points_for_drops(session, community_id, sorted(
         {d.id for d in replays.values() if d.household_id}),
         days={d.local_date for d in replays.values() if d.household_id})

@@ -335,17 +335,48 @@ def test_scan_batches_cost_a_fixed_number_of_statements(app, session, scene) -> 
             session.commit()
         finally:
             event.remove(engine, "before_cursor_execute", count)
-        # Points' statements: the ledger's, the accounts', and the drop rows' own points.
-        return len([s for s in seen if "ledger_entry" in s or "points_" in s
-                    or s.startswith("UPDATE drop_record SET points")])
+        # Each drop row is written once: its points are scored before the INSERT.
+        assert not any(s.startswith("UPDATE drop_record") for s in seen), seen
+        return len([s for s in seen if "ledger_entry" in s or "points_" in s])
 
     counts = [run("warmup-batch", 1, 90), run("single-batch", 1, 60),
               run("warmup-large", 12, 30), run("large-batch", 12, 0)]
     # Households without an account yet cost two statements more (insert, lock), a
     # community's first award one more (its rule versions, then cached).
-    # A single correct drop writes no ledger row (its earn is its row's points); the large
-    # batch's strikes cost penalties: one ledger insert for all of them, whatever the size.
+    # A single correct drop writes no ledger row (its earn is its row's points, in its
+    # INSERT); the large batch's strikes cost penalties: one ledger insert for all of them.
     assert counts[3] == counts[1] + 1 <= 6, counts
     assert counts[0] <= counts[1] + 3, counts
     assert counts[2] <= counts[1] + 2, counts
     assert services.verify(session) == []
+
+
+def test_a_row_the_insert_skipped_is_scored_as_if_it_never_came(session, scene) -> None:
+    """`score_new` counts the new drops before their rows are stored; when the INSERT skips
+    one (a concurrent request stored its client id first), `finish` recomputes the
+    household from the rows stored: the cap it took goes to the next drop, as a ledger
+    correction, and the books still balance."""
+    from sqlalchemy import update
+
+    from community.stations.models import Drop
+
+    world, _st = scene
+    hh = world.households_a[0]
+    day = NOW.date()
+    made = [DropFacts(900 + n, hh.id, "hazardous", "correct", True, day,
+                      NOW + timedelta(minutes=n)) for n in range(3)]
+    scoring = services.score_new(session, made, community_id=world.a.id, now=NOW)
+    assert scoring.points == {900: 3, 901: 3}  # the cap of 6 is full after two
+    stored = made[1:]  # the first row was stored by someone else: skipped
+    builders.store_facts(session, stored)
+    for f in stored:
+        session.execute(update(Drop).where(Drop.id == f.drop_id)
+                        .values(points=scoring.points.get(f.drop_id, 0)))
+    got = services.finish(session, scoring, {f.drop_id for f in stored})
+    session.commit()
+    assert got == {900: 0, 901: 3, 902: 3}
+    assert services.balance(session, hh.id) == 6
+    assert [(r.kind, r.amount, r.drop_id) for r in builders.ledger(session, household=hh)
+            ] == [("earn", 3, 901), ("earn", 3, 902)]
+    assert services.verify(session) == []
+    assert services.verify_runs(session) == []
