@@ -928,19 +928,9 @@ def _award(session: Session, facts: Sequence[DropFacts], *, community_id: int,
     drop scored before (a retry the caller did not recognise) changes nothing: its own
     points are a live entry the recomputation finds as deserved.
     """
-    items = [f for f in facts if f.household_id is not None]
-    if not items:
-        return {}
-    accounts, stored = _lock_split(session, community_id,
-                                   {cast(int, f.household_id) for f in items})
-    versions = _community_rules(session, community_id)
-    triggers: dict[int, list[_Trigger]] = {}
-    for f in items:
-        account_id = accounts[cast(int, f.household_id)][0]
-        triggers.setdefault(account_id, []).append(_Trigger(f"drop:{f.drop_id}", f, "late"))
-    plan = _recompute(session, community_id, accounts, triggers, versions,
-                      now=now, actor_id=actor_id, runs_of=stored)
-    return _apply(session, community_id, plan, stored)
+    scoring = _score(session, facts, community_id=community_id, now=now, actor_id=actor_id,
+                     stored_rows=True)
+    return _apply(session, community_id, scoring.plan, scoring.stored)
 
 
 @dataclass(frozen=True)
@@ -969,19 +959,32 @@ def score_new(session: Session, facts: Sequence[DropFacts], *, community_id: int
     not inserted yet): lock their households' accounts and recompute them with these facts
     added to the stored ones. Anonymous tallies score nothing. The caller inserts the rows
     with `Scoring.points` and then calls `finish` in the same transaction."""
-    now = now or clock.now()
+    return _score(session, facts, community_id=community_id, now=now or clock.now(),
+                  actor_id=None, stored_rows=False)
+
+
+def _new_drops(accounts: Mapping[int, tuple[int, int]],
+               facts: Sequence[DropFacts]) -> dict[int, list[_Trigger]]:
+    """New drops as triggers ("drop:<id>", a late fact), per account (household → account)."""
+    triggers: dict[int, list[_Trigger]] = {}
+    for f in facts:
+        account_id = accounts[cast(int, f.household_id)][0]
+        triggers.setdefault(account_id, []).append(_Trigger(f"drop:{f.drop_id}", f, "late"))
+    return triggers
+
+
+def _score(session: Session, facts: Sequence[DropFacts], *, community_id: int,
+           now: datetime, actor_id: int | None, stored_rows: bool) -> Scoring:
+    """Lock the households of new drops and recompute them (`stored_rows`: their rows are
+    stored already, else their facts are added to the stored ones)."""
     items = tuple(f for f in facts if f.household_id is not None)
     if not items:
         return Scoring(community_id, (), {}, {}, ([], {}, {}, []), now)
     accounts, stored = _lock_split(session, community_id,
                                    {cast(int, f.household_id) for f in items})
-    versions = _community_rules(session, community_id)
-    triggers: dict[int, list[_Trigger]] = {}
-    for f in items:
-        account_id = accounts[cast(int, f.household_id)][0]
-        triggers.setdefault(account_id, []).append(_Trigger(f"drop:{f.drop_id}", f, "late"))
-    plan = _recompute(session, community_id, accounts, triggers, versions, now=now,
-                      actor_id=None, runs_of=stored, unstored=items)
+    plan = _recompute(session, community_id, accounts, _new_drops(accounts, items),
+                      _community_rules(session, community_id), now=now, actor_id=actor_id,
+                      runs_of=stored, unstored=() if stored_rows else items)
     return Scoring(community_id, items, accounts, stored, plan, now)
 
 
@@ -1011,11 +1014,8 @@ def finish(session: Session, scoring: Scoring, inserted: Collection[int]) -> dic
         credited[x.account_id] = credited.get(x.account_id, 0) + x.amount
     got = _apply(session, c, clean, scoring.stored, on_rows=True, credited=credited)
     accounts = {h: (a, b + credited.get(a, 0)) for h, (a, b) in scoring.accounts.items()}
-    triggers: dict[int, list[_Trigger]] = {}
-    for f in scoring.new:
-        a = account[cast(int, f.household_id)]
-        if a in redo and f.drop_id not in missing:
-            triggers.setdefault(a, []).append(_Trigger(f"drop:{f.drop_id}", f, "late"))
+    triggers = _new_drops(accounts, [f for f in scoring.new if f.drop_id not in missing
+                                     and account[cast(int, f.household_id)] in redo])
     again = _recompute(session, c, accounts, triggers, _community_rules(session, c),
                        now=scoring.now, actor_id=None, runs_of=scoring.stored)
     for source, points in _apply(session, c, again, scoring.stored).items():
