@@ -81,6 +81,8 @@ DROP_TYPES = dict(zip(DROP_COLUMNS, (
     "uuid", "varchar", "integer", "integer", "smallint", "smallint", "smallint", "integer",
     "integer", "integer", "integer", "timestamptz", "timestamptz", "date", "boolean", "numeric",
     "varchar", "varchar"), strict=True))
+# The INSERT names each row's reserved id and carries its points (the app since 09057da).
+INSERT_TYPES = {"id": "integer", **DROP_TYPES, "points": "smallint"}
 TARGET_SINGLE, TARGET_BATCH = 0.25, 0.50
 ALL_DAY = dtime(0, 0)
 # The careful client's plans: custom ones, as the app's (measured cheaper here than generic
@@ -485,10 +487,13 @@ class Raw:
         happened); returns the client ids inserted.
 
         The statements `stations.services.record_drops` runs for a device request (captured
-        from the app with a statement hook, in its order): the device, replays, date
-        exceptions, cards, the duplicate-window read, the drops; then the points. Station
-        schedules are cached per process by the app (30 s), so neither side reads them per
-        request. Drops of today are not late: no dirty-day mark, as in the app.
+        from the app with a statement hook, in its order): the device, date exceptions,
+        replays, cards, the duplicate-window read, the new rows' ids reserved, the points'
+        scoring of the drops not yet stored (`_score`), the drops' INSERT carrying each
+        row's points (each row written once, as the app since 09057da), then the ledger's
+        entries and the balances. Station schedules are cached per process by the app
+        (30 s), so neither side reads them per request. Drops of today are not late: no
+        dirty-day mark, as in the app.
         """
         cur = self.conn.cursor()
         if self.backend == "sqlite":
@@ -504,6 +509,12 @@ class Raw:
                                 "area.path FROM device JOIN area ON area.id = device.community_id "
                                 "WHERE device.token_hash = ?"), (self.token_hash,))
             cur.fetchone()
+            stations, p1 = self._in("station_id", sorted({r[1] for r in rows}))
+            days, p2 = self._in("day", [self._day(today + timedelta(days=o))
+                                        for o in (-2, -1, 0, 1, 2)])
+            cur.execute("SELECT id, station_id, day, start_time, end_time, note FROM "  # noqa: S608
+                        f"station_exception WHERE {stations} AND {days}", p1 + p2)
+            cur.fetchall()
             split = [split_client_id(r[0]) for r in rows]
             uuids = [self._uuid(u) for u, _t in split if u is not None]
             texts = [t for u, t in split if u is None]
@@ -516,12 +527,6 @@ class Raw:
             cur.execute(self._q("SELECT id, " + COLUMNS + " FROM drop_record "  # noqa: S608
                                 "WHERE community_id = ? AND (" + " OR ".join(wheres) + ")"),
                         [community, *params])
-            cur.fetchall()
-            stations, p1 = self._in("station_id", sorted({r[1] for r in rows}))
-            days, p2 = self._in("day", [self._day(today + timedelta(days=o))
-                                        for o in (-2, -1, 0, 1, 2)])
-            cur.execute("SELECT id, station_id, day, start_time, end_time, note FROM "  # noqa: S608
-                        f"station_exception WHERE {stations} AND {days}", p1 + p2)
             cur.fetchall()
             where, params = self._in("card.token", [self.seed_token(r[2]) for r in rows])
             cur.execute(
@@ -543,17 +548,24 @@ class Raw:
                          self._ts(max(happened) + timedelta(minutes=10))])
             cur.fetchall()
             now = datetime.now(UTC)
-            got = self._insert(cur, "drop_record", DROP_TYPES, [
-                [self._uuid(u), t, station, self.seed.community_id,
+            ids = self._reserve(cur, len(rows))
+            points, moved = self._score(cur, [(i, *r) for i, r in zip(ids, rows, strict=True)])
+            got = self._insert(cur, "drop_record", INSERT_TYPES, [
+                [drop_id, self._uuid(u), t, station, self.seed.community_id,
                  CATEGORY_CODE.number(category), QUALITY_CODE.number(quality), DEVICE_SOURCE,
                  hh, card, None, self.seed.device_id, self._ts(moment), self._ts(now),
-                 self._local_date(moment), True, None, None, None]
-                for (cid, station, card, hh, category, quality, moment), (u, t)
-                in zip(rows, split, strict=True)],
+                 self._local_date(moment), True, None, None, None, points.get(drop_id, 0)]
+                for drop_id, (cid, station, card, hh, category, quality, moment), (u, t)
+                in zip(ids, rows, split, strict=True)],
                 # No target: the uuid and the text ids have a unique key each (as the app).
                 "ON CONFLICT DO NOTHING RETURNING id, client_uuid, client_text")
             inserted = {self._client_id(u, t): i for i, u, t in got}
-            self._ledger(cur, [(inserted[r[0]], *r) for r in rows if r[0] in inserted], now)
+            if len(inserted) != len(rows):  # the bench's client ids are new: no replay race
+                raise RuntimeError(f"{len(rows) - len(inserted)} rows not inserted")
+            if moved:  # the entries (none: the recomputation is simplified), the balances
+                cur.executemany(self._q("UPDATE points_account SET balance = balance + ?, "
+                                        "run_first = ?, run_last = ? WHERE community_id = ? "
+                                        "AND id = ?"), moved)
             if self.backend == "sqlite":
                 cur.execute("COMMIT")
             else:
@@ -566,20 +578,33 @@ class Raw:
             raise
         return list(inserted)
 
-    def _ledger(self, cur: Any, rows: list[tuple], now: datetime) -> None:
-        """The points statements `points.services.award_for_drops` runs for new drops, in its
-        order: lock the accounts with their stored streak state (inserting only missing
-        ones, then locking those), read the facts from the drop rows by household (the
-        drops' days, voided ones and their points too, and the strikes of the 30-day window
-        from the partial index), read the ledger entries from the first day (with
-        `reverses_id`: no probe per row), write each new drop's own earn on its row
-        (`drop_record.points`: no ledger row per drop), append the other entries (none here),
-        move the balances and the streak state in one executemany. The rule sets are cached
-        per process by the app, so neither side reads them per request. The recomputation in
-        between is simplified (category points for correct drops, no cap or bonus; the run
-        of correct days is extended): the statements and the rows they touch are the app's."""
+    def _reserve(self, cur: Any, n: int) -> list[int]:
+        """Ids for the new rows, as `stations.services._reserve_ids`: from the sequence on
+        PostgreSQL (one statement), after the highest id on SQLite (under the write lock
+        BEGIN IMMEDIATE took)."""
+        if self.backend == "sqlite":
+            cur.execute("SELECT max(id) FROM drop_record")
+            top = cur.fetchone()[0] or 0
+            return list(range(top + 1, top + n + 1))
+        cur.execute("SELECT nextval('drop_record_id_seq') FROM generate_series(1, %s)", (n,))
+        return [r[0] for r in cur.fetchall()]
+
+    def _score(self, cur: Any, rows: list[tuple]) -> tuple[dict[int, int], list[tuple]]:
+        """The points statements `points.services.score_new` runs for drops about to be
+        stored (ids reserved), in its order: lock the accounts with their stored streak
+        state (inserting only missing ones, then locking those), read the facts from the
+        drop rows by household (the drops' days, voided ones and their points too, and the
+        strikes of the 30-day window from the partial index; the new drops are added in
+        memory: not stored yet), read the ledger entries from the first day (with
+        `reverses_id`: no probe per row). Returns each new drop's own earn, for its INSERT
+        (`drop_record.points`: no ledger row per drop), and the balance and streak-state
+        moves (`finish`: one executemany after the INSERT and the entries, none here). The
+        rule sets are cached per process by the app, so neither side reads them per
+        request. The recomputation is simplified (category points for correct drops, no
+        cap or bonus; the run of correct days is extended): the statements and the rows
+        they touch are the app's."""
         if not rows:
-            return
+            return {}, []
         households = sorted({r[4] for r in rows})
         lock = "" if self.backend == "sqlite" else " FOR UPDATE"
         community = self.seed.community_id
@@ -625,12 +650,7 @@ class Raw:
         cur.fetchall()
         points = {"kitchen": 2, "recyclable": 2, "hazardous": 3, "other": 1}
         earning = [r for r in rows if r[6] != "incorrect"]
-        if earning:  # each new drop's own earn, on its row (`points.services._apply`)
-            cur.executemany(self._q("UPDATE drop_record SET points = ? WHERE community_id = ? "
-                                    "AND id = ? AND local_date = ?"), [
-                (points.get(category, 1), community, drop_id, self._local_date(moment))
-                for drop_id, _cid, _station, _card, _hh, category, _quality, moment
-                in earning])
+        own = {r[0]: points.get(r[5], 1) for r in earning}  # each new drop's own earn
         delta: dict[int, int] = {}
         changed = set()
         for *_r, hh, category, _quality, moment in earning:
@@ -646,10 +666,7 @@ class Raw:
         moved = [(delta.get(acc, 0), self._day(_as_date(state[acc][0])),
                   self._day(_as_date(state[acc][1])), community, acc)
                  for acc in sorted(changed | set(delta))]
-        if moved:
-            cur.executemany(self._q("UPDATE points_account SET balance = balance + ?, "
-                                    "run_first = ?, run_last = ? WHERE community_id = ? "
-                                    "AND id = ?"), moved)
+        return own, moved
 
     def _day(self, day: Any) -> Any:
         return day.isoformat() if self.backend == "sqlite" and day is not None else day
@@ -688,14 +705,17 @@ class CarefulRaw:
     """The app's transaction for a device request, written as a careful psycopg program:
     constant statement texts prepared on first use (`prepare=True`) with custom plans, the
     independent statements of each step sent together in pipeline mode (four round trips
-    for a batch: the request's lookups; the duplicate-window read, the drops and the
-    account locks; the facts, read from the drop rows by household, and the ledger; the
-    drops' own points, the entries, balances and commit), rows as one JSON parameter, and
+    for a batch: the request's lookups; the duplicate-window read, the new rows' ids from
+    the sequence and the account locks; the facts, read from the drop rows by household,
+    and the ledger; the drops, the entries, balances and commit), rows as one JSON
+    parameter, and
     the app's own points rules (`community.points.rules`: the daily cap in device-time
     order, strikes and floored penalties over the 30-day window, streak blocks from the
-    stored run), so it writes what the app writes: each new drop's own earn on its row
-    (`UPDATE drop_record SET points`, after the recomputation), no ledger row per drop and
-    no strike entries, bonuses and penalties in the ledger (migration a3c7e2d15b90).
+    stored run), so it writes what the app writes: each new drop's own earn on its row,
+    scored before the row is stored (the new drops' facts added in memory to those read)
+    and carried by its INSERT (one version per row, as the app since 09057da), no ledger
+    row per drop and no strike entries, bonuses and penalties in the ledger (migration
+    a3c7e2d15b90).
 
     What it leaves out, and the app does not: the late path (drops of earlier days, whose
     runs may need reading back). A key whose amount changes (a drop with an earlier device
@@ -724,6 +744,7 @@ class CarefulRaw:
     RECENT = ("SELECT household_id, category, happened_at FROM drop_record WHERE "
               "community_id = %s AND household_id = ANY(%s) AND category = ANY(%s) AND "
               "happened_at >= %s AND happened_at <= %s AND local_date = ANY(%s)")
+    RESERVE = "SELECT nextval('drop_record_id_seq') FROM generate_series(1, %s)"
     LOCK = ("SELECT household_id, id, balance, run_first, run_last FROM points_account "
             "WHERE community_id = %s AND household_id = ANY(%s) ORDER BY id FOR UPDATE")
     ACCOUNTS = ("INSERT INTO points_account ({cols}) SELECT {cols} FROM "
@@ -746,8 +767,6 @@ class CarefulRaw:
               "json_populate_recordset(NULL::{table}, %s) ON CONFLICT DO NOTHING{returning}")
     BALANCE = ("UPDATE points_account SET balance = balance + %s, run_first = %s, "
                "run_last = %s WHERE community_id = %s AND id = %s")
-    OWN_POINTS = ("UPDATE drop_record SET points = %s WHERE community_id = %s AND id = %s "
-                  "AND local_date = %s")
 
     def __init__(self, dsn: str, seed_: Seed) -> None:
         import psycopg
@@ -796,15 +815,15 @@ class CarefulRaw:
             uuids = [u for u, _t in split if u is not None]
             texts = [t for u, t in split if u is None]
             kinds = (bool(uuids), bool(texts))
+            self._q(self.EXCEPTIONS, (sorted({r[1] for r in rows}),
+                                      [today + timedelta(days=o) for o in (-2, -1, 0, 1, 2)]))
             self._q(self.REPLAYS_SQL.format(ids=self.REPLAYS[kinds]),
                     (community, *([uuids] if uuids else []), *([texts] if texts else []),
                      first - timedelta(days=1)))
-            self._q(self.EXCEPTIONS, (sorted({r[1] for r in rows}),
-                                      [today + timedelta(days=o) for o in (-2, -1, 0, 1, 2)]))
             cards = self._q(self.CARDS, (community, [self.tokens[r[2]] for r in rows]))
             device.fetchone()
             households = sorted({hh for _c, hh, *_x in cards.fetchall()})
-            # 2: the duplicate-window read, the drops, the account locks.
+            # 2: the duplicate-window read, the new rows' ids, the account locks.
             lo, hi = min(happened) - timedelta(minutes=10), max(happened) + timedelta(minutes=10)
             days = [lo.astimezone(UTC).date() + timedelta(days=n)
                     for n in range(-1, (hi.astimezone(UTC).date()
@@ -812,19 +831,9 @@ class CarefulRaw:
             self._q(self.RECENT, (community, households,
                                   sorted({CATEGORY_CODE.number(r[4]) for r in rows}),
                                   lo, hi, days))
-            got = self._insert("drop_record", [
-                {"client_uuid": u, "client_text": t, "station_id": station,
-                 "community_id": self.seed.community_id,
-                 "category": CATEGORY_CODE.number(category),
-                 "quality": QUALITY_CODE.number(quality), "source": DEVICE_SOURCE,
-                 "household_id": hh, "card_id": card, "device_id": self.seed.device_id,
-                 "happened_at": moment, "received_at": now,
-                 "local_date": (moment + timedelta(hours=8)).date(), "in_window": True}
-                for (_cid, station, card, hh, category, quality, moment), (u, t)
-                in zip(rows, split, strict=True)],
-                "id, client_uuid, client_text")
+            reserved = self._q(self.RESERVE, (len(rows),))
             locks = self._q(self.LOCK, (community, households))
-            inserted = {client_id_of(u, t): i for i, u, t in got.fetchall()}
+            ids = [i for (i,) in reserved.fetchall()]
             accounts = {hh: (a, bal, first, last) for hh, a, bal, first, last
                         in locks.fetchall()}
             missing = [hh for hh in households if hh not in accounts]
@@ -835,16 +844,41 @@ class CarefulRaw:
                      "household_id": hh, "balance": 0} for hh in missing]),))
                 accounts |= {hh: (a, bal, first, last) for hh, a, bal, first, last
                              in self._q(self.LOCK, (community, missing)).fetchall()}
-            new = [(inserted[r[0]], *r) for r in rows if r[0] in inserted]
-            if new:
-                self._points(new, accounts, now)
+            new = [(i, *r) for i, r in zip(ids, rows, strict=True)]
+            # 3: the facts and the ledger (`_points`: the recomputation, before the INSERT).
+            own, entries, moved = self._points(new, accounts, now)
+            # 4: the drops, each carrying its points, the entries and the balances (the
+            # commit follows in the same pipeline).
+            got = self._insert("drop_record", [
+                {"id": drop_id, "client_uuid": u, "client_text": t, "station_id": station,
+                 "community_id": self.seed.community_id,
+                 "category": CATEGORY_CODE.number(category),
+                 "quality": QUALITY_CODE.number(quality), "source": DEVICE_SOURCE,
+                 "household_id": hh, "card_id": card, "device_id": self.seed.device_id,
+                 "happened_at": moment, "received_at": now,
+                 "local_date": (moment + timedelta(hours=8)).date(), "in_window": True,
+                 "points": own.get(drop_id, 0)}
+                for (drop_id, _cid, station, card, hh, category, quality, moment), (u, t)
+                in zip(new, split, strict=True)],
+                "id, client_uuid, client_text")
+            if entries:
+                self._insert("ledger_entry", entries)
+            if moved:
+                self.conn.cursor().executemany(self.BALANCE, moved)
+        # Read after the commit: in the pipeline it costs no round trip of its own.
+        inserted = {client_id_of(u, t): i for i, u, t in got.fetchall()}
+        if len(inserted) != len(rows):  # the bench's client ids are new: no replay race
+            raise RuntimeError(f"{len(rows) - len(inserted)} rows not inserted")
         return list(inserted)
 
-    def _points(self, new: list[tuple], accounts: dict[int, tuple], now: datetime) -> None:
-        """Score the new drops with the app's rules; write what they deserve: each new drop's
-        own earn on its row (`drop_record.points`), the rest (bonuses, penalties,
-        corrections) as ledger entries; strikes are no entries (a strike is its drop's
-        quality), as in `points.services._recompute` and `_apply`."""
+    def _points(self, new: list[tuple], accounts: dict[int, tuple], now: datetime
+                ) -> tuple[dict[int, int], list[dict[str, Any]], list[tuple]]:
+        """Score the new drops (ids reserved, rows not stored yet) with the app's rules, as
+        `points.services.score_new`: their facts added in memory to the stored ones. Returns
+        what they deserve: each new drop's own earn (drop id → points, for its INSERT), the
+        rest (bonuses, penalties, corrections) as ledger entries, and the balance moves;
+        strikes are no entries (a strike is its drop's quality), as in
+        `points.services._recompute`, `finish` and `_apply`."""
         from community.points import facts as drop_rows
 
         rules, rs = self.rules, self.rule_set
@@ -856,8 +890,8 @@ class CarefulRaw:
         for drop_id, _cid, _station, _card, hh, category, quality, moment in new:
             facts_of[drop_id] = rules.DropFacts(drop_id, hh, category, quality, True,
                                                 (moment + timedelta(hours=8)).date(), moment)
-        # 3: the facts (the drop rows, the new ones among them), then what the accounts
-        # hold from the first day on.
+        # 3: the facts (the stored drop rows; the new ones are added below), then what the
+        # accounts hold from the first day on.
         lo = min(f.local_date for f in facts_of.values())
         households = sorted(accounts)
         ids = sorted(a for a, *_x in accounts.values())
@@ -876,6 +910,8 @@ class CarefulRaw:
             if void is None:
                 read[a].append(rules.DropFacts(i, hh, CATEGORY_NAME.get(cat, ""),
                                                QUALITY_NAME[q], w, d, at))
+        for f in facts_of.values():  # the new drops: not stored yet (`score_new`)
+            read[account_of[f.household_id]].append(f)
         have: dict[int, dict[tuple, tuple[int, int, Any, Any]]] = {a: {} for a in ids}
         undone, live = set(), []
         for i, a, kind, amount, d, drop, rev in entries.fetchall():
@@ -894,7 +930,9 @@ class CarefulRaw:
         # The app's rules for each account's days from `lo`; what differs from the live
         # entries is reversed and appended anew, as the app does (a drop with an earlier
         # device time than one already scored moves the cap and the penalties' floors).
-        rows, moved, firsts = [], [], []
+        rows: list[dict[str, Any]] = []
+        moved: list[tuple] = []
+        firsts: dict[int, int] = {}
         one = timedelta(days=1)
         mine = {a: [f for f in facts_of.values() if accounts[f.household_id][0] == a]
                 for a in ids}
@@ -939,8 +977,7 @@ class CarefulRaw:
                     if (w.kind == "earn" and h is None and key[1] in facts_of
                             and key[1] not in earned):
                         # A new drop's own earn is its row's points, not a ledger row.
-                        firsts.append((w.amount, self.seed.community_id, key[1],
-                                       w.local_date))
+                        firsts[key[1]] = w.amount
                     else:
                         rows.append({"community_id": self.seed.community_id, "account_id": a,
                                      "amount": w.amount, "kind": w.kind,
@@ -953,14 +990,7 @@ class CarefulRaw:
                     delta += w.amount
             if delta or run != (first, last):
                 moved.append((delta, run[0], run[1], self.seed.community_id, a))
-        # 4: the drops' own points, the entries and the balances (the commit follows in the
-        # same pipeline).
-        if firsts:
-            self.conn.cursor().executemany(self.OWN_POINTS, firsts)
-        if rows:
-            self._insert("ledger_entry", rows)
-        if moved:
-            self.conn.cursor().executemany(self.BALANCE, moved)
+        return firsts, rows, moved
 
     def close(self) -> None:
         """Close the connection."""
