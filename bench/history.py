@@ -64,7 +64,7 @@ def generate(backend: str, dsn: str, community_id: int, station_ids: Sequence[in
              seed: int = 1, today: date | None = None,
              client_id: Callable[[int], str] | None = None,
              time_order: bool = False, as_app: int = 0,
-             points_in_insert: bool = False) -> dict[str, int]:
+             update_after: bool = False) -> dict[str, int]:
     """Write `days` days of history for every household of `cards` (token, card, household);
     returns the row counts written.
 
@@ -72,12 +72,12 @@ def generate(backend: str, dsn: str, community_id: int, station_ids: Sequence[in
     gives them UUIDs, as phones do); `time_order` writes the rows in the order a city
     stores them (by day, then drop id) instead of household by household, so the indexes
     grow as they would in production. `as_app` (PostgreSQL, the drop row's points): write
-    the drop rows as the app does, `as_app` drops per transaction, each an INSERT with
-    points 0 and then an UPDATE of the points of those that earned (`points.services.
-    _apply`), instead of COPY with their points: the heap then holds what the updates
-    leave behind (one writer: the app's concurrent ones are not modelled);
-    `points_in_insert` gives each INSERT its rows' points instead (no UPDATE: one version
-    of each row, as if the app scored its drops before storing them).
+    the drop rows as the app does, `as_app` drops per transaction, each one multi-row
+    INSERT carrying its rows' points (the app scores new drops before storing them, since
+    09057da: one version of each row), instead of COPY with their points (one writer: the
+    app's concurrent ones are not modelled). `update_after` writes them as the app did
+    before 09057da, for comparison: the INSERT with points 0, then an UPDATE of the points
+    of those that earned; the heap then holds what the updates leave behind.
     """
     rng = random.Random(seed)
     today = today or datetime.now(SH).date()
@@ -168,7 +168,7 @@ def generate(backend: str, dsn: str, community_id: int, station_ids: Sequence[in
             _write_as_app(conn, [(d[0], *_client(backend, d[1]), d[2], d[3],
                                   CATEGORY_CODE.number(d[4]), QUALITY_CODE.number(d[5]),
                                   SOURCE_CODE.number(d[6]), *d[7:]) for d in drops],
-                          own, as_app, update=not points_in_insert)
+                          own, as_app, update=update_after)
             cur = conn.cursor()
         elif coded:
             _copy(backend, cur, "drop_record", (*CODED_DROP_COLUMNS, *points), [
@@ -202,11 +202,11 @@ def generate(backend: str, dsn: str, community_id: int, station_ids: Sequence[in
 
 
 def _write_as_app(conn: Any, drops: list[tuple], own: dict[int, int], per_tx: int, *,
-                  update: bool = True) -> None:
+                  update: bool = False) -> None:
     """The drop rows as the app writes them (`generate`'s `as_app`), in id order: per
-    transaction one multi-row INSERT (points 0), then one UPDATE per drop that earned
-    (`update=False`: the INSERT carries the points, no UPDATE). Without waiting for each
-    commit's flush (the layout on disk is the same)."""
+    transaction one multi-row INSERT carrying the points (`update=True`: as the app did
+    before 09057da, points 0, then one UPDATE per drop that earned). Without waiting for
+    each commit's flush (the layout on disk is the same)."""
     columns = (*CODED_DROP_COLUMNS, *(() if update else ("points",)))
     if not update:
         drops = [(*d, own.get(d[0], 0)) for d in drops]

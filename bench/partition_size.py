@@ -13,13 +13,17 @@ and maps) and indexes. The default, 600 households over 365 days, is ~200,000 dr
     .venv/bin/python bench/partition_size.py                       # before and after
     .venv/bin/python bench/partition_size.py --revisions head --households 100
     .venv/bin/python bench/partition_size.py --revisions e8b2c4a61f07,head  # the partitions
-    .venv/bin/python bench/partition_size.py --revisions head --as-app 1   # INSERT + UPDATE
+    .venv/bin/python bench/partition_size.py --revisions head --as-app 1   # as the app writes
+    .venv/bin/python bench/partition_size.py --revisions head --as-app 100 --update-after
 
 `bench/history.py` writes what the revision it finds holds: text client ids and codes
 before migration e6d85d974320, `client_uuid`/`client_text` and SMALLINT codes after;
 before a3c7e2d15b90 the scored facts (`points_scored_drop`, measured beside the figure
 when present) and an earn or strike entry per drop, after it each drop's own earn on its
-row (`drop_record.points`) and only bonuses and penalties in the ledger.
+row (`drop_record.points`) and only bonuses and penalties in the ledger. `--as-app N`
+writes the drop rows as the app does, N per transaction, each INSERT carrying the rows'
+points (commit 09057da); `--update-after` as it did before: INSERT, then UPDATE of the
+points (a second version of each row that earned; kept for comparison).
 
 (Until a3c7e2d15b90, `--proposed` built `bench/compact_layout.sql`'s layout beside the real
 tables to size it before any migration; the real tables now have its points layout, so both
@@ -104,7 +108,7 @@ def run(args: argparse.Namespace, revision: str) -> dict[str, Any]:
                                   days=args.days, device_id=s.device_id, seed=args.seed,
                                   today=today, client_id=lambda _i: str(uuid.uuid4()),
                                   time_order=True, as_app=args.as_app,
-                                  points_in_insert=args.points_in_insert)
+                                  update_after=args.update_after)
         loaded = time.perf_counter() - t0
         got = sizes(dsn)
     finally:
@@ -152,11 +156,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=20261206)
     p.add_argument("--keep", action="store_true", help="keep the last database")
     p.add_argument("--as-app", type=int, default=0, metavar="N",
-                   help="write the drop rows as the app does, N per transaction (INSERT, "
-                        "then UPDATE of their points), instead of COPY with their points "
+                   help="write the drop rows as the app does, N per transaction (one INSERT "
+                        "carrying their points), instead of COPY with their points "
                         "(revisions with drop_record.points)")
-    p.add_argument("--points-in-insert", action="store_true",
-                   help="with --as-app: each INSERT carries its drops' points (no UPDATE)")
+    p.add_argument("--update-after", action="store_true",
+                   help="with --as-app: as the app wrote before 09057da, for comparison "
+                        "(INSERT with points 0, then UPDATE of the points)")
     p.add_argument("--json", type=Path, help="also write the figures here")
     args = p.parse_args(argv)
     results = []
