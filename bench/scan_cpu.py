@@ -116,11 +116,12 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random()  # noqa: S311 - new households each run, not security
     captured: list[tuple[str, Any, bool]] = []
 
-    def post() -> None:
+    def post() -> Any:
         body, _ = ingest._drop_body(rng, seed_, uuid.uuid4().hex)
         resp = client.post("/api/v1/drops", json=body, headers=headers)
         if resp.status_code not in (200, 201):
             raise SystemExit(f"{resp.status_code}: {resp.get_data(as_text=True)}")
+        return resp.get_json()
 
     for _ in range(30):  # imports, caches, prepared statements
         post()
@@ -151,11 +152,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.explain:
         event.listen(engine, "before_cursor_execute", count)
         # One drop that goes the whole way: scored, not a repeat, earning (its own points
-        # are written on its row: `points.services._apply`).
+        # are carried by its row's INSERT: `points.services.score_new`, since 09057da).
         for _ in range(50):
             captured.clear()
-            post()
-            if any(s.startswith("UPDATE drop_record SET points") for s, _p, _m in captured):
+            if post().get("points"):
                 break
         event.remove(engine, "before_cursor_execute", count)
         _explain(dsn, captured)
