@@ -102,7 +102,13 @@ def generate(url: str, args: argparse.Namespace, now: datetime) -> dict[str, Any
         # The generator writes community by community; a real day's drops arrive in time
         # order, each community's scattered over the whole day's pages: store them so.
         db.conn.execute("CREATE INDEX tmp_arrival ON drop_record (received_at)")
-        db.conn.execute("CLUSTER drop_record USING tmp_arrival")
+        db.commit()
+        # CLUSTER of a partitioned table runs outside a transaction block only.
+        db.conn.autocommit = True
+        try:
+            db.conn.execute("CLUSTER drop_record USING tmp_arrival")
+        finally:
+            db.conn.autocommit = False
         db.conn.execute("DROP INDEX tmp_arrival")
         db.commit()
     db.fix_sequences(("area", "account", "role_grant", "steward", "household",
