@@ -228,12 +228,22 @@ def encode_cursor(at: datetime, entry_id: int) -> str:
     return f"{(at - _EPOCH) // timedelta(microseconds=1)}.{entry_id}"
 
 
+# Ids and times of a cursor are 64-bit integers (BIGINT): a value outside that range was
+# never written by `encode_cursor` and cannot be bound as a BIGINT parameter.
+_INT64_MIN, _INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+
+
 def decode_cursor(value: str | None) -> tuple[datetime, int] | None:
-    """A cursor back into (time, id); anything malformed is the first page."""
+    """A cursor back into (time, id); anything malformed is the first page: not two
+    integers, or either one outside the 64-bit range (a tampered id such as
+    -999999999999999999999 would fail as a query parameter), or a time out of range."""
     if not value:
         return None
     try:
-        micros, entry_id = value.split(".", 1)
-        return _EPOCH + timedelta(microseconds=int(micros)), int(entry_id)
+        micros_text, id_text = value.split(".", 1)
+        micros, entry_id = int(micros_text), int(id_text)
+        if not (_INT64_MIN <= micros <= _INT64_MAX and _INT64_MIN <= entry_id <= _INT64_MAX):
+            return None
+        return _EPOCH + timedelta(microseconds=micros), entry_id
     except (ValueError, OverflowError, OSError):
         return None

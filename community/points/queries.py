@@ -5,6 +5,14 @@ Reads only, with one exception: starting a ledger export writes its audit entry 
 the request commits it), as the drop export does. Every function authorizes before it reads.
 Figures are summed in SQL over `local_date` ranges (grouped by day, at most 9 × 366 rows,
 folded into months here), so a city's ledger is never loaded entry by entry.
+
+Which accounts: every figure and export covers the same accounts, every points account of
+the scope, households' AND stewards' (积分银行: a steward earns points for approved
+volunteer hours). A city official reconciles the monthly summary with the entries export
+and the points outstanding: the export's rows of a month add up to the summary's net
+change of the month, and the outstanding points are the sum of the same accounts'
+balances. The export labels a steward's rows as such (the household column names the
+steward), and the overview says stewards are included.
 """
 from __future__ import annotations
 
@@ -14,7 +22,7 @@ from datetime import date, datetime
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Column, Integer, MetaData, Table, and_, case, func, literal, or_, select
 from sqlmodel import Session, col
 
 from community import clock
@@ -30,7 +38,7 @@ from community.points import facts as drop_rows
 from community.points import services as points_services
 from community.points.models import PointsAccount, PointsRuleSet
 from community.points.rules import RuleSet
-from community.rows import pk
+from community.rows import pk, table_of
 
 SUMMARY_MONTHS = 12
 LEDGER_PAGE = 50
@@ -38,6 +46,15 @@ MAX_EXPORT_ROWS = 500_000
 # The kinds the monthly table adds up; a strike moves no points and is left out.
 SUMMARY_KINDS = ("earn", "bonus", "penalty", "reversal", "adjust", "redeem", "refund",
                  "expire")
+# What the monthly table calls a refund of penalties (casework: a closed case's penalties
+# given back, source "case:<id>…"), as opposed to a cancelled redemption's refund.
+PENALTY_REFUND = "penalty_refund"
+
+# The columns of `volunteers.models.Steward` the exports read (points sit below volunteers:
+# they never import it), to name a steward's account.
+_stewards = Table("steward", MetaData(),
+                  Column("id", Integer, primary_key=True),
+                  Column("account_id", Integer, nullable=False))
 
 
 class ExportTooLarge(DomainError):
@@ -93,31 +110,43 @@ def _month_start(day: date, back: int = 0) -> date:
 
 # --- Overview ------------------------------------------------------------------------------
 
+MONTH_FIGURES = ("issued", "penalties", "penalties_refunded", "corrections", "adjustments",
+                 "redeemed", "expired")
+
+
 @dataclass
 class MonthRow:
-    """One local month of the scope's ledger; penalties, redeemed and expired are points
-    taken (shown positive), corrections and adjustments are net (signed)."""
+    """One local month of the scope's entries (households' and stewards', see the module
+    docstring); penalties, redeemed and expired are points taken (shown positive),
+    penalties refunded are points given back, corrections and adjustments are net (signed).
+
+    A casework refund of penalties is no redemption: it has a column of its own next to
+    the penalties; "redeemed" is redemptions net of their cancellations only."""
 
     month: date
-    issued: int = 0        # earn + bonus
-    penalties: int = 0     # -(penalty)
-    corrections: int = 0   # reversal, net
-    adjustments: int = 0   # adjust, net
-    redeemed: int = 0      # -(redeem + refund): what redemptions kept
-    expired: int = 0       # -(expire)
+    issued: int = 0              # earn + bonus (stewards' volunteer hours included)
+    penalties: int = 0           # -(penalty)
+    penalties_refunded: int = 0  # refund of a closed case's penalties ("case:…")
+    corrections: int = 0         # reversal, net
+    adjustments: int = 0         # adjust, net
+    redeemed: int = 0            # -(redeem + refund of a redemption): what redemptions kept
+    expired: int = 0             # -(expire)
 
     @property
     def net(self) -> int:
         """The month's change of the points outstanding."""
-        return (self.issued - self.penalties + self.corrections + self.adjustments
-                - self.redeemed - self.expired)
+        return (self.issued - self.penalties + self.penalties_refunded + self.corrections
+                + self.adjustments - self.redeemed - self.expired)
 
     def add(self, kind: str, amount: int) -> None:
-        """Fold one (kind, summed amount) into the row."""
+        """Fold one (kind, summed amount) into the row (`PENALTY_REFUND`: a casework
+        refund of penalties)."""
         if kind in ("earn", "bonus"):
             self.issued += amount
         elif kind == "penalty":
             self.penalties -= amount
+        elif kind == PENALTY_REFUND:
+            self.penalties_refunded += amount
         elif kind == "reversal":
             self.corrections += amount
         elif kind == "adjust":
@@ -145,15 +174,19 @@ def _monthly(session: Session, scope: Scope, first: date, last: date) -> list[Mo
     start, end = _month_start(first), _month_start(last, -1)
     # Every entry (`facts.entries`): the drops' own earns are on their rows, not the ledger's.
     e = drop_rows.entries()
+    # A casework refund of penalties (source "case:<id>…"; a redemption's refund is
+    # "redemption:<id>") is folded apart from the redemptions.
+    kind = case((and_(e.c.kind == "refund", e.c.source.like("case:%")),
+                 literal(PENALTY_REFUND)), else_=e.c.kind).label("figure")
     rows = session.execute(
-        select(e.c.local_date, e.c.kind, func.sum(e.c.amount))
+        select(e.c.local_date, kind, func.sum(e.c.amount))
         .where(e.c.account_id.in_(select(col(PointsAccount.id)).where(_in_scope(scope))),
                # A plain range on the column (no function of it): the (account_id,
                # local_date) index bounds the scan for each account, the (household,
                # local_date) one for its drops.
                e.c.local_date >= start, e.c.local_date < end,
                e.c.kind.in_(SUMMARY_KINDS))
-        .group_by(e.c.local_date, e.c.kind))
+        .group_by(e.c.local_date, kind))
     by_month: dict[date, MonthRow] = {}
     month = start
     while month < end:
@@ -166,7 +199,10 @@ def _monthly(session: Session, scope: Scope, first: date, last: date) -> list[Mo
 
 def overview(session: Session, *, actor: policy.Actor, community_id: int | None,
              now: datetime | None = None) -> Overview:
-    """Points outstanding, households with points and the last 12 local months (points:read)."""
+    """Points outstanding, households with points and the last 12 local months (points:read).
+
+    Outstanding and the months cover every account of the scope, households' and stewards'
+    (the module docstring): the net changes of all months add up to the outstanding points."""
     scope = _scope(session, actor, community_id)
     today = clock.local_today(scope.timezone, now)
     # The liability counts every account (stewards' 积分银行 too); the holders are households.
@@ -179,7 +215,7 @@ def overview(session: Session, *, actor: policy.Actor, community_id: int | None,
     months = _monthly(session, scope, _month_start(today, SUMMARY_MONTHS - 1), today)
     total = MonthRow(date.min)
     for row in months:
-        for name in ("issued", "penalties", "corrections", "adjustments", "redeemed", "expired"):
+        for name in MONTH_FIGURES:
             setattr(total, name, getattr(total, name) + getattr(row, name))
     return Overview(scope, today, int(outstanding), int(holders), months, total)
 
@@ -317,7 +353,12 @@ def rules(session: Session, *, actor: policy.Actor, community_id: int | None,
 
 @dataclass(frozen=True)
 class EntryRow:
-    """One ledger entry as the export writes it (the reason is described when written)."""
+    """One entry as the export writes it (the reason is described when written).
+
+    `id` is the id in `facts.entries`: negative for a drop's own earn and strike, which
+    the export never shows (it shows `drop_id`). `reverses_id`: what a reversal (or a
+    redemption's refund) undoes, the same way (−2·drop: the drop's own earn). `steward`:
+    the steward's name for a steward's account (then `household` is empty)."""
 
     id: int
     at: datetime
@@ -330,6 +371,9 @@ class EntryRow:
     reversed_reason: str | None
     rule_version: int | None
     actor: str | None
+    drop_id: int | None = None
+    reverses_id: int | None = None
+    steward: str | None = None
 
 
 @dataclass
@@ -345,9 +389,11 @@ class EntryExport:
 
 def _entry(r: Any) -> EntryRow:
     return EntryRow(id=r[0], at=r[1], local_date=r[2],
-                    household=households_services.format_address(r[3], r[4], r[5]),
+                    household=(households_services.format_address(r[3], r[4], r[5])
+                               if r[3] is not None else ""),
                     kind=r[6], amount=r[7], reason=r[8], reversed_kind=r[9],
-                    reversed_reason=r[10], rule_version=r[11], actor=r[12])
+                    reversed_reason=r[10], rule_version=r[11], actor=r[12], drop_id=r[13],
+                    reverses_id=r[14], steward=(r[16] or "") if r[15] is not None else None)
 
 
 def _entries_conds(e: Any, community: Area, day_from: date, day_to: date) -> list[Any]:
@@ -364,7 +410,11 @@ def export_entries(session: Session, *, actor: policy.Actor, community_id: int |
                    day_from: date | None, day_to: date | None, fmt: str,
                    limit: int | None = None, ip: str | None = None,
                    now: datetime | None = None) -> EntryExport:
-    """Check scope and size (≤ MAX_EXPORT_ROWS) of a ledger export; audit it (points:read)."""
+    """Check scope and size (≤ MAX_EXPORT_ROWS) of a ledger export; audit it (points:read).
+
+    The rows are every entry of the community's accounts, households' and stewards' (the
+    module docstring), the same rows the summary adds up; the audit entry's `rows` is the
+    number of rows the file holds (counted over the same joins and conditions)."""
     community = areas_services.community_for(session, actor=actor, community_id=community_id,
                                              action="points:read")
     first, last = default_range(clock.local_today(community.timezone, now))
@@ -375,9 +425,15 @@ def export_entries(session: Session, *, actor: policy.Actor, community_id: int |
     e = drop_rows.entries()
     conds = _entries_conds(e, community, day_from, day_to)
     limit = MAX_EXPORT_ROWS if limit is None else limit
+    # A household's account names its household, a steward's its steward (outer joins:
+    # no account's rows are left out, so the count below is the file's).
+    holder = table_of(Account).alias("holder")
+    accounts = (e.join(PointsAccount, col(PointsAccount.id) == e.c.account_id)
+                .outerjoin(Household, col(Household.id) == PointsAccount.household_id)
+                .outerjoin(_stewards, _stewards.c.id == PointsAccount.steward_id)
+                .outerjoin(holder, holder.c.id == _stewards.c.account_id))
     # Count at most limit + 1 rows: a huge match must not be counted to the end.
-    capped = (select(e.c.id).select_from(e)
-              .join(PointsAccount, col(PointsAccount.id) == e.c.account_id)
+    capped = (select(e.c.id).select_from(accounts)
               .where(*conds).limit(limit + 1).subquery())
     total = session.execute(select(func.count()).select_from(capped)).scalar_one()
     if total > limit:
@@ -385,13 +441,12 @@ def export_entries(session: Session, *, actor: policy.Actor, community_id: int |
     audit.record(session, actor_id=actor.account_id, action="points.exported", area=community,
                  ip=ip, fmt=fmt, rows=total, day_from=day_from.isoformat(),
                  day_to=day_to.isoformat())
-    joined, undone_kind, undone_reason = drop_rows.undone(
-        e, e.join(PointsAccount, col(PointsAccount.id) == e.c.account_id)
-        .join(Household, col(Household.id) == PointsAccount.household_id))
+    joined, undone_kind, undone_reason = drop_rows.undone(e, accounts)
     stmt = (select(e.c.id, e.c.at, e.c.local_date,
                    col(Household.building), col(Household.unit), col(Household.room),
                    e.c.kind, e.c.amount, e.c.reason, undone_kind, undone_reason,
-                   drop_rows.rule_version(e), col(Account.display_name))
+                   drop_rows.rule_version(e), col(Account.display_name), e.c.drop_id,
+                   e.c.reverses_id, col(PointsAccount.steward_id), holder.c.display_name)
             .select_from(joined)
             .outerjoin(Account, col(Account.id) == e.c.actor_id)
             .where(*conds)

@@ -134,8 +134,8 @@ def _stat(page: str, testid: str) -> int:
     return int(re.search(rf'data-testid="{testid}">(-?\d+)<', page).group(1))  # type: ignore
 
 
-ZERO = dict.fromkeys(("issued", "penalties", "corrections", "adjustments", "redeemed",
-                      "expired", "net"), 0)
+ZERO = dict.fromkeys(("issued", "penalties", "penalties_refunded", "corrections",
+                      "adjustments", "redeemed", "expired", "net"), 0)
 
 
 def test_overview_figures_equal_the_hand_computed_ledger(client, scene: Scene) -> None:
@@ -156,8 +156,9 @@ def test_overview_figures_equal_the_hand_computed_ledger(client, scene: Scene) -
                                         "net": -4}
     assert months["2026-09"] == ZERO | {"issued": 5, "net": 5}
     assert months["2026-08"] == ZERO
-    assert _total(page) == {"issued": 7, "penalties": 5, "corrections": -1, "adjustments": 26,
-                            "redeemed": 6, "expired": 3, "net": 18}
+    assert _total(page) == {"issued": 7, "penalties": 5, "penalties_refunded": 0,
+                            "corrections": -1, "adjustments": 26, "redeemed": 6, "expired": 3,
+                            "net": 18}
     # What the 12 months leave out is the entry of 2025-11: 20 outstanding = 18 + 2.
     english(client, "/manage/points")
     page = client.get("/manage/points").get_data(as_text=True)
@@ -255,6 +256,7 @@ def test_ledger_pages_older_entries_by_keyset(client, scene: Scene) -> None:
     builders.login(client, scene.w.manager_a)
     url = f"/manage/points/households/{h1.id}"
     seen: list[tuple[str, str]] = []
+    links: list[str] = []
     pages = 0
     while url:
         page = client.get(url).get_data(as_text=True)
@@ -264,8 +266,11 @@ def test_ledger_pages_older_entries_by_keyset(client, scene: Scene) -> None:
         pages += 1
         found = re.search(r'href="([^"]+)" data-testid="ledger-older"', page)
         url = found.group(1).replace("&amp;", "&") if found else ""
+        links += [url] if url else []
     assert pages == 3
     assert seen == H1_ROWS  # the pages split at a ledger row and at a drop's strike
+    # The cursor after a drop's strike carries its internal (negative) id, and it works.
+    assert any(re.search(r"before=\d+\.-\d+$", u) for u in links), links
 
 
 def _ledger_state(session: Session) -> tuple:
@@ -484,8 +489,8 @@ def test_entries_csv_parses_back_with_local_times_and_escapes(client, session: S
     assert "attachment" in resp.headers["Content-Disposition"]
     assert resp.headers["Cache-Control"] == "no-store"
     rows = _csv(resp)
-    assert rows[0] == ["记录编号", "日期", "时间", "住户", "类型", "积分", "原因", "规则版本",
-                       "操作人"]
+    assert rows[0] == ["记录编号", "日期", "时间", "住户或督导员", "类型", "积分", "原因",
+                       "规则版本", "操作人", "投放记录", "更正对象"]
     body = rows[1:]
     # October: h2's earn and its reversal, h1's three strikes and the penalty, h2's strike
     # of the regrade... then November's adjustments, redeem, refund, expire (A only).
@@ -543,7 +548,7 @@ def test_entries_xlsx_has_local_times_and_text_cells(client, scene: Scene) -> No
     assert resp.status_code == 200
     ws = load_workbook(io.BytesIO(resp.data)).active
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0][:4] == ("记录编号", "日期", "时间", "住户")
+    assert rows[0][:4] == ("记录编号", "日期", "时间", "住户或督导员")
     assert len(rows) == 1 + 6  # three adjustments, redeem, refund, expire
     first = rows[1]
     assert first[1] == NOW.replace(tzinfo=None, hour=0, minute=0)
@@ -556,20 +561,20 @@ def test_entries_xlsx_has_local_times_and_text_cells(client, scene: Scene) -> No
 def test_summary_exports_parse_back(client, scene: Scene) -> None:
     builders.login(client, scene.w.manager_a)
     rows = _csv(client.get("/manage/points/summary.csv"))
-    assert rows[0] == ["月份", "发放积分", "扣分", "更正（净额）", "调整（净额）", "已兑换",
-                       "已过期", "净变化"]
+    assert rows[0] == ["月份", "发放积分", "扣分", "扣分退还", "更正（净额）", "调整（净额）",
+                       "已兑换", "已过期", "净变化"]
     assert [r[0] for r in rows[1:]] == ["2025-12"] + [f"2026-{m:02d}" for m in range(1, 12)] + [
         "合计"]
-    assert rows[-2] == ["2026-11", "0", "0", "0", "26", "6", "3", "17"]
-    assert rows[-1] == ["合计", "7", "5", "-1", "26", "6", "3", "18"]
+    assert rows[-2] == ["2026-11", "0", "0", "0", "0", "26", "6", "3", "17"]
+    assert rows[-1] == ["合计", "7", "5", "0", "-1", "26", "6", "3", "18"]
     resp = client.get("/manage/points/summary.xlsx")
     assert resp.status_code == 200
     ws = load_workbook(io.BytesIO(resp.data)).active
     xrows = list(ws.iter_rows(values_only=True))
-    assert xrows[-1] == ("合计", 7, 5, -1, 26, 6, 3, 18)
-    assert xrows[-3] == ("2026-10", 2, 5, -1, 0, 0, 0, -4)
+    assert xrows[-1] == ("合计", 7, 5, 0, -1, 26, 6, 3, 18)
+    assert xrows[-3] == ("2026-10", 2, 5, 0, -1, 0, 0, 0, -4)
     rows = _csv(_client(client.application, scene.w.city_admin).get("/manage/points/summary.csv"))
-    assert rows[-1] == ["合计", "9", "5", "-1", "26", "6", "3", "20"]
+    assert rows[-1] == ["合计", "9", "5", "0", "-1", "26", "6", "3", "20"]
 
 
 def test_too_large_an_export_goes_back_with_a_message(client, session: Session, scene: Scene,
@@ -589,3 +594,173 @@ def test_month_start_steps_back_over_years() -> None:
     assert queries._month_start(date(2026, 11, 20), 11) == date(2025, 12, 1)
     assert queries._month_start(date(2026, 12, 5), -1) == date(2027, 1, 1)
     assert queries.default_range(date(2026, 3, 9)) == (date(2026, 3, 1), date(2026, 3, 9))
+
+
+# --- The QA walkthrough: ids, accounts, refunds, cursors ------------------------------------
+
+def _ledger_entry(session: Session, account: PointsAccount, kind: str, amount: int, day: date,
+                  source: str, reason: str = "", **extra) -> LedgerEntry:
+    """An entry written as another module would (the balance kept in step)."""
+    row = LedgerEntry(community_id=account.community_id, account_id=account.id, amount=amount,
+                      kind=kind, source=source, reason=reason, at=NOW, local_date=day, **extra)
+    session.add(row)
+    account.balance += amount
+    session.flush()
+    return row
+
+
+def _account(session: Session, hh) -> PointsAccount:
+    return session.execute(select(PointsAccount).where(
+        col(PointsAccount.household_id) == hh.id)).scalar_one()
+
+
+def _xlsx(resp) -> list[tuple]:
+    assert resp.status_code == 200, resp.status_code
+    return list(load_workbook(io.BytesIO(resp.data)).active.iter_rows(values_only=True))
+
+
+def test_entries_export_shows_no_internal_ids_and_names_drops_and_corrections(
+        client, session: Session, scene: Scene) -> None:
+    w = scene.w
+    h1 = w.households_a[0]
+    penalty = session.execute(select(LedgerEntry).where(
+        col(LedgerEntry.kind) == "penalty")).scalar_one()
+    _ledger_entry(session, _account(session, h1), "reversal", 5, penalty.local_date,
+                  f"reversal:{penalty.id}", reverses_id=penalty.id, drop_id=penalty.drop_id)
+    session.commit()
+    assert services.verify(session) == []
+    builders.login(client, w.manager_a)
+    query = f"community_id={w.a.id}&day_from=2026-09-01&day_to=2026-11-30"
+    rows = _csv(client.get(f"/manage/points/entries.csv?{query}"))
+    assert rows[0][9:] == ["投放记录", "更正对象"]
+    body = rows[1:]
+    # No internal (negative) id anywhere: a drop's own rows have no entry id, only a drop.
+    assert all(r[0] == "" or int(r[0]) > 0 for r in body), [r[0] for r in body]
+    own = [r for r in body if r[0] == ""]
+    assert sorted(r[4] for r in own) == ["获得", "获得", "获得", "警告", "警告", "警告", "警告"]
+    assert all(r[9].isdigit() for r in own)
+    assert str(scene.drop_id) in {r[9] for r in own if r[4] == "获得"}
+    # h2's regraded drop: its own earn was taken back; the correction names the drop.
+    h2_earn = next(r for r in own if r[4] == "获得" and r[1] == "2026-10-05")
+    drop_reversal = next(r for r in body if r[4] == "更正" and r[5] == "-1")
+    assert drop_reversal[0] != ""
+    assert drop_reversal[9] == h2_earn[9]
+    assert drop_reversal[10] == f"投放记录 {h2_earn[9]}"
+    # A correction of a ledger entry names that entry's id (and the same drop).
+    penalty_row = next(r for r in body if r[4] == "扣分")
+    assert penalty_row[0] == str(penalty.id)
+    assert penalty_row[9] == str(penalty.drop_id)
+    back = next(r for r in body if r[4] == "更正" and r[5] == "5")
+    assert back[10] == penalty_row[0]
+    assert back[9] == penalty_row[9]
+    assert all(r[10] == "" for r in body if r[4] != "更正")
+    # The Excel file holds the same cells.
+    xrows = _xlsx(client.get(f"/manage/points/entries.xlsx?{query}"))
+    assert list(xrows[0]) == rows[0]
+
+    def cells(r) -> list[str]:
+        return ["" if v is None else str(v) for i, v in enumerate(r) if i not in (1, 2)]
+
+    assert [cells(r) for r in xrows[1:]] == [cells(r) for r in body]
+    english(client)
+    rows = _csv(client.get(f"/manage/points/entries.csv?{query}"))
+    assert rows[0][3] == "Household or steward"
+    assert rows[0][9:] == ["Drop", "Corrects"]
+    assert next(r for r in rows if r[5] == "-1" and r[10])[10] == f"Drop {h2_earn[9]}"
+
+
+def test_summary_entries_export_and_outstanding_cover_the_same_accounts(
+        client, session: Session, scene: Scene) -> None:
+    from community.volunteers.models import Steward
+
+    w = scene.w
+    steward = Steward(community_id=w.a.id, account_id=w.steward_a.id, status="approved")
+    session.add(steward)
+    session.flush()
+    assert services.credit_steward(session, steward_id=steward.id, community_id=w.a.id,
+                                   amount=30, source="hours:test", reason="hours:180",
+                                   actor_id=None, now=NOW) == 30
+    session.commit()
+    builders.login(client, w.manager_a)
+    page = client.get("/manage/points").get_data(as_text=True)
+    assert _stat(page, "points-outstanding") == 20 + 30
+    assert "所有住户和督导员" in page
+    months = _months(page)
+    assert months["2026-11"]["issued"] == 30
+    total = _total(page)
+    assert total["net"] == 18 + 30
+    # The entries of the twelve months add up to the summary; the steward's row says so.
+    rows = _csv(client.get(f"/manage/points/entries.csv?community_id={w.a.id}"
+                           "&day_from=2025-12-01&day_to=2026-11-30"))
+    body = rows[1:]
+    assert sum(int(r[5]) for r in body) == total["net"]
+    assert sum(int(r[5]) for r in body if r[1] >= "2026-11-01") == months["2026-11"]["net"]
+    hours = next(r for r in body if r[5] == "30")
+    assert hours[3] == f"督导员：{w.steward_a.display_name}"
+    # The audit entry counts the rows the file holds.
+    audit_rows = read(session, select(AuditEntry).where(
+        col(AuditEntry.action) == "points.exported"))[0].detail["rows"]
+    assert audit_rows == len(body)
+    english(client)
+    page = client.get("/manage/points").get_data(as_text=True)
+    assert "The sum of all household balances" not in page
+    assert "and stewards" in page
+
+
+def test_penalty_refunds_are_not_redemptions(client, session: Session, scene: Scene) -> None:
+    h1 = scene.w.households_a[0]
+    _ledger_entry(session, _account(session, h1), "refund", 5, TODAY, "case:9",
+                  reason="case:9")
+    session.commit()
+    assert services.verify(session) == []
+    builders.login(client, scene.w.manager_a)
+    months = _months(client.get("/manage/points").get_data(as_text=True))
+    assert months["2026-11"] == ZERO | {"adjustments": 26, "redeemed": 6, "expired": 3,
+                                        "penalties_refunded": 5, "net": 22}
+    rows = _csv(client.get("/manage/points/summary.csv"))
+    assert rows[-2] == ["2026-11", "0", "0", "5", "0", "26", "6", "3", "22"]
+    assert _xlsx(client.get("/manage/points/summary.xlsx"))[-2] == (
+        "2026-11", 0, 0, 5, 0, 26, 6, 3, 22)
+
+
+TAMPERED = "1792799538067607.-999999999999999999999"
+
+
+def test_a_cursor_outside_64_bits_is_the_first_page() -> None:
+    from community.points import facts
+
+    assert facts.decode_cursor(TAMPERED) is None
+    assert facts.decode_cursor(f"1.{2 ** 63}") is None
+    assert facts.decode_cursor(f"{-(2 ** 63) - 1}.5") is None
+    assert facts.decode_cursor(f"1.{-(2 ** 63)}") is not None
+    moment = datetime(2026, 11, 20, 0, 30, tzinfo=ZoneInfo("UTC"))
+    assert facts.decode_cursor(facts.encode_cursor(moment, -54)) == (moment, -54)
+
+
+def test_tampered_cursors_give_the_first_page(app, client, session: Session,
+                                              scene: Scene) -> None:
+    from community.volunteers.models import Steward
+    from tests.residents.helpers import link
+
+    w = scene.w
+    h1 = w.households_a[0]
+    link(session, w.resident_a.id, builders.active_card(session, h1))
+    steward = Steward(community_id=w.a.id, account_id=w.steward_a.id, status="approved")
+    session.add(steward)
+    session.flush()
+    services.credit_steward(session, steward_id=steward.id, community_id=w.a.id, amount=30,
+                            source="hours:test", reason="hours:180", actor_id=None, now=NOW)
+    session.commit()
+    for who, url in ((w.manager_a, f"/manage/points/households/{h1.id}"),
+                     (w.resident_a, "/me/points"), (w.steward_a, "/steward/hours")):
+        c = _client(app, who)
+        first = c.get(url)
+        assert first.status_code == 200, url
+        resp = c.get(f"{url}?before={TAMPERED}")
+        assert resp.status_code == 200, (url, resp.status_code)
+        assert _content(resp.get_data(as_text=True)) == _content(first.get_data(as_text=True))
+
+
+def _content(page: str) -> str:
+    """A page without what changes per request (nonces, CSRF tokens)."""
+    return re.sub(r'(nonce|value|content)="[^"]*"', "", page)
