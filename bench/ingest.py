@@ -53,6 +53,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 sys.path.insert(0, str(ROOT))
 
+from community.stations import rules as scan_rules  # noqa: E402 - after the path
 from community.stations.models import (  # noqa: E402 - after the path
     CATEGORY_CODE,
     QUALITY_CODE,
@@ -82,7 +83,7 @@ DROP_TYPES = dict(zip(DROP_COLUMNS, (
     "integer", "integer", "integer", "timestamptz", "timestamptz", "date", "boolean", "numeric",
     "varchar", "varchar"), strict=True))
 # The INSERT names each row's reserved id and carries its points (the app since 09057da).
-INSERT_TYPES = {"id": "integer", **DROP_TYPES, "points": "smallint"}
+INSERT_TYPES = {"id": "integer", **DROP_TYPES, "repeat_of": "integer", "points": "smallint"}
 TARGET_SINGLE, TARGET_BATCH = 0.25, 0.50
 ALL_DAY = dtime(0, 0)
 # The careful client's plans: custom ones, as the app's (measured cheaper here than generic
@@ -541,20 +542,39 @@ class Raw:
             cur.fetchall()
             homes, p1 = self._in("household_id", households)
             cats, p2 = self._in("category", sorted({CATEGORY_CODE.number(r[4]) for r in rows}))
-            cur.execute(self._q("SELECT household_id, category, happened_at FROM "  # noqa: S608
+            lo, hi = min(happened) - timedelta(minutes=10), max(happened) + timedelta(minutes=10)
+            near, p3 = self._in("local_date", [
+                self._day(lo.astimezone(UTC).date() + timedelta(days=n)) for n in range(
+                    -1, (hi.astimezone(UTC).date() - lo.astimezone(UTC).date()).days + 2)])
+            cur.execute(self._q("SELECT household_id, category, happened_at, id FROM "  # noqa: S608
                                 f"drop_record WHERE community_id = ? AND {homes} AND {cats} "
-                                "AND happened_at >= ? AND happened_at <= ?"),
-                        [community, *p1, *p2, self._ts(min(happened) - timedelta(minutes=10)),
-                         self._ts(max(happened) + timedelta(minutes=10))])
-            cur.fetchall()
+                                f"AND happened_at >= ? AND happened_at <= ? AND {near} "
+                                "AND voided_at IS NULL"),
+                        [community, *p1, *p2, self._ts(lo), self._ts(hi), *p3])
+            earlier: dict[tuple[int, int], list[tuple[int, datetime]]] = {}
+            for hh, cat, at, drop_id in cur.fetchall():
+                if isinstance(at, str):  # SQLite: naive UTC text
+                    at = datetime.fromisoformat(at).replace(tzinfo=UTC)
+                earlier.setdefault((hh, cat), []).append((drop_id, at))
             now = datetime.now(UTC)
             ids = self._reserve(cur, len(rows))
-            points, moved = self._score(cur, [(i, *r) for i, r in zip(ids, rows, strict=True)])
+            # The repeats, as the app marks them (`stations.services._mark_repeats`): in
+            # device-time order, of a stored drop or of an earlier row of the batch; stored
+            # with `repeat_of`, never scored.
+            repeat_of: dict[int, int | None] = {}
+            for k in sorted(range(len(rows)), key=lambda k: (rows[k][6], k)):
+                seen = earlier.setdefault((rows[k][3], CATEGORY_CODE.number(rows[k][4])), [])
+                ref = scan_rules.repeat_of(seen, rows[k][6])
+                repeat_of[ids[k]] = ids[-ref - 1] if ref is not None and ref < 0 else ref
+                seen.append((-(k + 1), rows[k][6]))
+            points, moved = self._score(cur, [(i, *r) for i, r in zip(ids, rows, strict=True)
+                                              if repeat_of[i] is None])
             got = self._insert(cur, "drop_record", INSERT_TYPES, [
                 [drop_id, self._uuid(u), t, station, self.seed.community_id,
                  CATEGORY_CODE.number(category), QUALITY_CODE.number(quality), DEVICE_SOURCE,
                  hh, card, None, self.seed.device_id, self._ts(moment), self._ts(now),
-                 self._local_date(moment), True, None, None, None, points.get(drop_id, 0)]
+                 self._local_date(moment), True, None, None, None, repeat_of[drop_id],
+                 points.get(drop_id, 0)]
                 for drop_id, (cid, station, card, hh, category, quality, moment), (u, t)
                 in zip(ids, rows, split, strict=True)],
                 # No target: the uuid and the text ids have a unique key each (as the app).
@@ -704,11 +724,13 @@ def _json_rows(rows: list[dict[str, Any]]) -> str:
 class CarefulRaw:
     """The app's transaction for a device request, written as a careful psycopg program:
     constant statement texts prepared on first use (`prepare=True`) with custom plans, the
-    independent statements of each step sent together in pipeline mode (four round trips
-    for a batch: the request's lookups; the duplicate-window read, the new rows' ids from
-    the sequence and the account locks; the facts, read from the drop rows by household,
-    and the ledger; the drops, the entries, balances and commit), rows as one JSON
-    parameter, and
+    independent statements of each step sent together in pipeline mode (five round trips
+    for a batch: the request's lookups; the duplicate-window read and the new rows' ids
+    from the sequence; the account locks and the facts, read from the drop rows by
+    household; the ledger; the drops, the entries, balances and commit), rows as one JSON
+    parameter, the app's repeats (a drop of the same household and category within ten
+    minutes of a stored one or of an earlier one of the batch is stored with `repeat_of`
+    and not scored: a request of repeats only locks and reads no account), and
     the app's own points rules (`community.points.rules`: the daily cap in device-time
     order, strikes and floored penalties over the 30-day window, streak blocks from the
     stored run), so it writes what the app writes: each new drop's own earn on its row,
@@ -741,9 +763,13 @@ class CarefulRaw:
              "household.community_id, household.status FROM card JOIN household ON "
              "household.community_id = card.community_id AND household.id = card.household_id "
              "WHERE card.community_id = %s AND card.token = ANY(%s)")
-    RECENT = ("SELECT household_id, category, happened_at FROM drop_record WHERE "
+    # The duplicate-window read: stored, not voided drops near the batch's times; a new drop
+    # of the same household and category within ten minutes is a repeat (`repeat_of`),
+    # stored but never scored (`stations.services._mark_repeats`, `_score_new`).
+    RECENT = ("SELECT household_id, category, happened_at, id FROM drop_record WHERE "
               "community_id = %s AND household_id = ANY(%s) AND category = ANY(%s) AND "
-              "happened_at >= %s AND happened_at <= %s AND local_date = ANY(%s)")
+              "happened_at >= %s AND happened_at <= %s AND local_date = ANY(%s) AND "
+              "voided_at IS NULL")
     RESERVE = "SELECT nextval('drop_record_id_seq') FROM generate_series(1, %s)"
     LOCK = ("SELECT household_id, id, balance, run_first, run_last FROM points_account "
             "WHERE community_id = %s AND household_id = ANY(%s) ORDER BY id FOR UPDATE")
@@ -823,31 +849,35 @@ class CarefulRaw:
             cards = self._q(self.CARDS, (community, [self.tokens[r[2]] for r in rows]))
             device.fetchone()
             households = sorted({hh for _c, hh, *_x in cards.fetchall()})
-            # 2: the duplicate-window read, the new rows' ids, the account locks.
+            # 2: the duplicate-window read and the new rows' ids.
             lo, hi = min(happened) - timedelta(minutes=10), max(happened) + timedelta(minutes=10)
             days = [lo.astimezone(UTC).date() + timedelta(days=n)
                     for n in range(-1, (hi.astimezone(UTC).date()
                                         - lo.astimezone(UTC).date()).days + 2)]
-            self._q(self.RECENT, (community, households,
-                                  sorted({CATEGORY_CODE.number(r[4]) for r in rows}),
-                                  lo, hi, days))
+            recent = self._q(self.RECENT, (community, households,
+                                           sorted({CATEGORY_CODE.number(r[4]) for r in rows}),
+                                           lo, hi, days))
             reserved = self._q(self.RESERVE, (len(rows),))
-            locks = self._q(self.LOCK, (community, households))
+            earlier: dict[tuple[int, int], list[tuple[int, datetime]]] = {}
+            for hh, cat, at, drop_id in recent.fetchall():
+                earlier.setdefault((hh, cat), []).append((drop_id, at))
             ids = [i for (i,) in reserved.fetchall()]
-            accounts = {hh: (a, bal, first, last) for hh, a, bal, first, last
-                        in locks.fetchall()}
-            missing = [hh for hh in households if hh not in accounts]
-            if missing:
-                self._q(self.ACCOUNTS.format(cols="community_id, owner_type, household_id, "
-                                             "balance"), (_json_rows([
-                    {"community_id": self.seed.community_id, "owner_type": "household",
-                     "household_id": hh, "balance": 0} for hh in missing]),))
-                accounts |= {hh: (a, bal, first, last) for hh, a, bal, first, last
-                             in self._q(self.LOCK, (community, missing)).fetchall()}
+            # The repeats, as the app marks them (`_mark_repeats`, `_place_repeats`): in
+            # device-time order, of a stored drop or of an earlier row of the batch (a
+            # placeholder -(position + 1), then that row's reserved id); stored, not scored.
+            repeat_of: dict[int, int | None] = {}
+            for k in sorted(range(len(rows)), key=lambda k: (rows[k][6], k)):
+                seen = earlier.setdefault((rows[k][3], CATEGORY_CODE.number(rows[k][4])), [])
+                ref = scan_rules.repeat_of(seen, rows[k][6])
+                repeat_of[ids[k]] = ids[-ref - 1] if ref is not None and ref < 0 else ref
+                seen.append((-(k + 1), rows[k][6]))
             new = [(i, *r) for i, r in zip(ids, rows, strict=True)]
-            # 3: the facts and the ledger (`_points`: the recomputation, before the INSERT).
-            own, entries, moved = self._points(new, accounts, now)
-            # 4: the drops, each carrying its points, the entries and the balances (the
+            scored = [n for n in new if repeat_of[n[0]] is None]
+            # 3–4: the points of the drops that are not repeats (`_points`: the account
+            # locks and the facts, then the ledger; the recomputation before the INSERT).
+            # A request of repeats only scores nothing: no lock, no read (`points._score`).
+            own, entries, moved = self._points(scored, now) if scored else ({}, [], [])
+            # 5: the drops, each carrying its points, the entries and the balances (the
             # commit follows in the same pipeline).
             got = self._insert("drop_record", [
                 {"id": drop_id, "client_uuid": u, "client_text": t, "station_id": station,
@@ -857,7 +887,7 @@ class CarefulRaw:
                  "household_id": hh, "card_id": card, "device_id": self.seed.device_id,
                  "happened_at": moment, "received_at": now,
                  "local_date": (moment + timedelta(hours=8)).date(), "in_window": True,
-                 "points": own.get(drop_id, 0)}
+                 "repeat_of": repeat_of[drop_id], "points": own.get(drop_id, 0)}
                 for (drop_id, _cid, station, card, hh, category, quality, moment), (u, t)
                 in zip(new, split, strict=True)],
                 "id, client_uuid, client_text")
@@ -871,10 +901,11 @@ class CarefulRaw:
             raise RuntimeError(f"{len(rows) - len(inserted)} rows not inserted")
         return list(inserted)
 
-    def _points(self, new: list[tuple], accounts: dict[int, tuple], now: datetime
+    def _points(self, new: list[tuple], now: datetime
                 ) -> tuple[dict[int, int], list[dict[str, Any]], list[tuple]]:
-        """Score the new drops (ids reserved, rows not stored yet) with the app's rules, as
-        `points.services.score_new`: their facts added in memory to the stored ones. Returns
+        """Score the new drops that are not repeats (ids reserved, rows not stored yet) with
+        the app's rules, as `points.services.score_new`: lock their households' accounts
+        (creating the missing ones), their facts added in memory to the stored ones. Returns
         what they deserve: each new drop's own earn (drop id → points, for its INSERT), the
         rest (bonuses, penalties, corrections) as ledger entries, and the balance moves;
         strikes are no entries (a strike is its drop's quality), as in
@@ -890,15 +921,25 @@ class CarefulRaw:
         for drop_id, _cid, _station, _card, hh, category, quality, moment in new:
             facts_of[drop_id] = rules.DropFacts(drop_id, hh, category, quality, True,
                                                 (moment + timedelta(hours=8)).date(), moment)
-        # 3: the facts (the stored drop rows; the new ones are added below), then what the
-        # accounts hold from the first day on.
+        # 3: the account locks and the facts (the stored drop rows; the new ones are added
+        # below), in the app's order; 4: what the accounts hold from the first day on.
         lo = min(f.local_date for f in facts_of.values())
-        households = sorted(accounts)
-        ids = sorted(a for a, *_x in accounts.values())
+        households = sorted({f.household_id for f in facts_of.values()})
         c = self.seed.community_id
         lo_at = datetime(lo.year, lo.month, lo.day, tzinfo=UTC) - timedelta(days=1)
+        locks = self._q(self.LOCK, (c, households))
         facts = self._q(self.FACTS, (c, households, lo_at, lo, c, households,
                                      lo - timedelta(days=29), lo))
+        accounts = {hh: (a, bal, first, last) for hh, a, bal, first, last in locks.fetchall()}
+        missing = [hh for hh in households if hh not in accounts]
+        if missing:
+            self._q(self.ACCOUNTS.format(cols="community_id, owner_type, household_id, "
+                                         "balance"), (_json_rows([
+                {"community_id": c, "owner_type": "household", "household_id": hh,
+                 "balance": 0} for hh in missing]),))
+            accounts |= {hh: (a, bal, first, last) for hh, a, bal, first, last
+                         in self._q(self.LOCK, (c, missing)).fetchall()}
+        ids = sorted(a for a, *_x in accounts.values())
         entries = self._q(self.ENTRIES, (c, ids, lo))
         account_of = {hh: a for hh, (a, *_x) in accounts.items()}
         read: dict[int, list[Any]] = {a: [] for a in ids}
@@ -1026,8 +1067,8 @@ def _as_date(value: Any) -> Any:
 
 # --- checks -------------------------------------------------------------------------------
 
-def stored_ids(backend: str, dsn: str, prefix: str) -> tuple[int, set[str]]:
-    """(row count, distinct client ids) stored under a phase's prefix."""
+def stored_ids(backend: str, dsn: str, prefix: str) -> tuple[int, set[str], int]:
+    """(row count, distinct client ids, repeats) stored under a phase's prefix."""
     if backend == "sqlite":
         conn: Any = sqlite3.connect(dsn)
         mark = "?"
@@ -1039,20 +1080,24 @@ def stored_ids(backend: str, dsn: str, prefix: str) -> tuple[int, set[str]]:
     try:
         cur = conn.cursor()
         # The bench's ids are text ("<phase>-…"): stored in client_text.
-        cur.execute(f"SELECT client_text FROM drop_record WHERE client_text LIKE {mark}",  # noqa: S608
-                    (prefix + "-%",))
-        ids = [r[0] for r in cur.fetchall()]
+        cur.execute("SELECT client_text, repeat_of FROM drop_record "  # noqa: S608
+                    f"WHERE client_text LIKE {mark}", (prefix + "-%",))
+        got = cur.fetchall()
     finally:
         conn.close()
-    return len(ids), set(ids)
+    ids = [r[0] for r in got]
+    return len(ids), set(ids), sum(r[1] is not None for r in got)
 
 
 def verify(backend: str, dsn: str, phase: Phase) -> dict[str, int]:
-    """Lost (acknowledged, not stored), duplicates, and strays (stored, never sent)."""
+    """Lost (acknowledged, not stored), duplicates, and strays (stored, never sent); and the
+    repeats (stored with `repeat_of`, not scored: a later phase finds more recent drops of
+    its households, so it scores fewer of its drops)."""
     prefix = phase.name
-    rows, ids = stored_ids(backend, dsn, prefix)
+    rows, ids, repeats = stored_ids(backend, dsn, prefix)
     return {"stored": rows, "lost": len(phase.acked - ids), "duplicates": rows - len(ids),
-            "strays": len(ids - phase.sent), "unacknowledged_stored": len(ids - phase.acked)}
+            "strays": len(ids - phase.sent), "unacknowledged_stored": len(ids - phase.acked),
+            "repeats": repeats}
 
 
 def replay_checks(port: int, seed_: Seed, backend: str, dsn: str, acked: list[str]) -> dict:
@@ -1083,7 +1128,7 @@ def replay_checks(port: int, seed_: Seed, backend: str, dsn: str, acked: list[st
         t.start()
     for t in threads:
         t.join(60)
-    rows, _ids = stored_ids(backend, dsn, "burst")
+    rows, _ids, _repeats = stored_ids(backend, dsn, "burst")
     return {"replays_sent": len(sample), "replays_answered": replayed,
             "burst_201": statuses.count(201), "burst_200": statuses.count(200),
             "burst_other": len(statuses) - statuses.count(201) - statuses.count(200),
