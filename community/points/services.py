@@ -755,7 +755,15 @@ def _recompute(session: Session, community_id: int, accounts: Mapping[int, tuple
                 continue  # not a drop's entry (never the case for a household's drop kinds)
             if compared(entry.key, entry.local_date):
                 have.setdefault(entry.key, []).append(entry)
-        owner = {k: next((t for t in ts if t.owns(k)), ts[0]) for k in set(want) | set(have)}
+        # Each key's trigger: the first that owns it (`_Trigger.owns`), else the first.
+        owned: dict[rules_mod.Key, _Trigger] = {}
+        for t in ts:
+            owned.setdefault(("bonus", t.facts.local_date), t)
+            for kind in DROP_KINDS:
+                if kind != "bonus":
+                    owned.setdefault((kind, t.facts.drop_id), t)
+        owner = {k: owned.get(k, ts[0]) for k in set(want) | set(have)}
+        earned = {x.drop_id for x in mine if x.kind == "earn"}
         undo: list[_Entry] = []
         new: list[tuple[rules_mod.Key, rules_mod.Deserved]] = []
         for key in sorted(set(want) | set(have), key=str):
@@ -801,8 +809,7 @@ def _recompute(session: Session, community_id: int, accounts: Mapping[int, tuple
         for key, w in sorted(new, key=lambda kw: (kw[1].kind == "penalty",
                                                   kw[1].local_date, str(kw[0]))):
             t = owner[key]
-            if (w.kind == "earn" and t.why == "late" and t.owns(key)
-                    and not any(x.kind == "earn" and x.drop_id == key[1] for x in mine)):
+            if w.kind == "earn" and t.why == "late" and t.owns(key) and key[1] not in earned:
                 # A new drop's own earn is its row's points, not a ledger row (`facts`).
                 firsts.append(_First(a, cast(int, key[1]), w.local_date, w.amount, t.source))
                 continue
