@@ -370,6 +370,22 @@ def _slot(rng: random.Random, household_id: int) -> tuple[str, datetime]:
         datetime.now(UTC) - (n // len(CATEGORIES)) * SLOT - timedelta(seconds=rng.uniform(0, 5)))
 
 
+def _repeats(rows: list[tuple], ids: list[int],
+             earlier: dict[tuple[int, int], list[tuple[int, datetime]]]) -> dict[int, int | None]:
+    """Reserved id → the drop it repeats (None: scored), as the app marks repeats
+    (`stations.services._mark_repeats`, `_place_repeats`): in device-time order, of a stored
+    drop (`earlier`: (household, category number) → [(id, device time)]) or of an earlier
+    row of the batch (a placeholder -(position + 1), then that row's reserved id). Rows:
+    (client id, station, card, household, category, quality, device time)."""
+    repeat_of: dict[int, int | None] = {}
+    for k in sorted(range(len(rows)), key=lambda k: (rows[k][6], k)):
+        seen = earlier.setdefault((rows[k][3], CATEGORY_CODE.number(rows[k][4])), [])
+        ref = scan_rules.repeat_of(seen, rows[k][6])
+        repeat_of[ids[k]] = ids[-ref - 1] if ref is not None and ref < 0 else ref
+        seen.append((-(k + 1), rows[k][6]))
+    return repeat_of
+
+
 def _drop_body(rng: random.Random, seed_: Seed, client_id: str) -> tuple[dict[str, Any], tuple]:
     token, card_id, hh_id = rng.choice(seed_.cards)
     category, happened = _slot(rng, hh_id)
@@ -586,15 +602,7 @@ class Raw:
                 earlier.setdefault((hh, cat), []).append((drop_id, at))
             now = datetime.now(UTC)
             ids = self._reserve(cur, len(rows))
-            # The repeats, as the app marks them (`stations.services._mark_repeats`): in
-            # device-time order, of a stored drop or of an earlier row of the batch; stored
-            # with `repeat_of`, never scored.
-            repeat_of: dict[int, int | None] = {}
-            for k in sorted(range(len(rows)), key=lambda k: (rows[k][6], k)):
-                seen = earlier.setdefault((rows[k][3], CATEGORY_CODE.number(rows[k][4])), [])
-                ref = scan_rules.repeat_of(seen, rows[k][6])
-                repeat_of[ids[k]] = ids[-ref - 1] if ref is not None and ref < 0 else ref
-                seen.append((-(k + 1), rows[k][6]))
+            repeat_of = _repeats(rows, ids, earlier)
             points, moved = self._score(cur, [(i, *r) for i, r in zip(ids, rows, strict=True)
                                               if repeat_of[i] is None])
             got = self._insert(cur, "drop_record", INSERT_TYPES, [
@@ -890,15 +898,7 @@ class CarefulRaw:
             for hh, cat, at, drop_id in recent.fetchall():
                 earlier.setdefault((hh, cat), []).append((drop_id, at))
             ids = [i for (i,) in reserved.fetchall()]
-            # The repeats, as the app marks them (`_mark_repeats`, `_place_repeats`): in
-            # device-time order, of a stored drop or of an earlier row of the batch (a
-            # placeholder -(position + 1), then that row's reserved id); stored, not scored.
-            repeat_of: dict[int, int | None] = {}
-            for k in sorted(range(len(rows)), key=lambda k: (rows[k][6], k)):
-                seen = earlier.setdefault((rows[k][3], CATEGORY_CODE.number(rows[k][4])), [])
-                ref = scan_rules.repeat_of(seen, rows[k][6])
-                repeat_of[ids[k]] = ids[-ref - 1] if ref is not None and ref < 0 else ref
-                seen.append((-(k + 1), rows[k][6]))
+            repeat_of = _repeats(rows, ids, earlier)
             new = [(i, *r) for i, r in zip(ids, rows, strict=True)]
             scored = [n for n in new if repeat_of[n[0]] is None]
             # 3–4: the points of the drops that are not repeats (`_points`: the account
