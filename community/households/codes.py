@@ -23,9 +23,12 @@ def new_code(length: int = SHORT_CODE_LENGTH) -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(length))
 
 
+_SEPARATORS = str.maketrans("", "", " -\t")
+
+
 def normalize_code(text: str) -> str:
     """Uppercase and drop the spaces and dashes people type between groups."""
-    return "".join(ch for ch in (text or "").upper() if ch not in " -\t")
+    return (text or "").upper().translate(_SEPARATORS)
 
 
 def is_short_code(text: str) -> bool:

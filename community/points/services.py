@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from time import monotonic
 from typing import Any, Literal, cast
 
@@ -447,7 +447,10 @@ class _Trigger:
         return f"{base}|{self.why}:{self.facts.local_date.isoformat()}"
 
 
+@lru_cache(maxsize=1024)
 def _no_time(day: date) -> datetime:
+    """Midnight UTC of `day` (an entry's time where only its day is known). Cached: the
+    recomputation asks it for every drop's own earn it reads, nearly always for today."""
     return datetime.combine(day, time(0, 0), tzinfo=UTC)
 
 
@@ -477,7 +480,7 @@ def _read_facts(session: Session, community_id: int, households: Mapping[int, in
     for h, i, cat, q, w, d, at, pts, void in run_prebuilt(
             session, _facts_stmt(dialect_of(session)), {
                 "c": community_id, "hh": list(account), "lo": lo, "slo": strikes_lo,
-                "lo_at": _no_time(lo - timedelta(days=1))}):
+                "lo_at": _no_time(lo - timedelta(days=1))}).all():
         a = account[h]
         if pts:
             own[a].append(_Own(i, pts, d))
@@ -1158,6 +1161,7 @@ class HistoryRow:
     amount: int
     text: str
     drop_id: int | None = None  # the drop an earn, strike or penalty is about
+    undone: bool = False  # taken back by a later reversal (`facts.taken_back`)
 
 
 def _signed(amount: int) -> str:
@@ -1252,7 +1256,7 @@ def _account_history(session: Session, account: int | None, limit: int,
     e = drop_rows.entries()
     joined, rk, rr = drop_rows.undone(e, e)
     stmt = (select(e.c.id, e.c.at, e.c.local_date, e.c.kind, e.c.amount, e.c.reason,
-                   e.c.drop_id, rk, rr)
+                   e.c.drop_id, rk, rr, drop_rows.taken_back(e))
             .select_from(joined).where(e.c.account_id == account))
     cursor = drop_rows.decode_cursor(before)
     if cursor is not None:
@@ -1260,8 +1264,8 @@ def _account_history(session: Session, account: int | None, limit: int,
     rows = session.execute(stmt.order_by(*(c.desc() for c in drop_rows.written_order(e)))
                            .limit(limit)).all()
     return [HistoryRow(i, at, day, kind, amount, describe(kind, amount, reason, rk_, rr_),
-                       drop_id)
-            for i, at, day, kind, amount, reason, drop_id, rk_, rr_ in rows]
+                       drop_id, bool(gone))
+            for i, at, day, kind, amount, reason, drop_id, rk_, rr_, gone in rows]
 
 
 # --- Manual adjustments and the ledger check ------------------------------------------------

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from time import monotonic as time_monotonic
@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Row, and_, bindparam, func, or_, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
@@ -148,6 +149,10 @@ class _StationFacts:
 class _StationInfo:
     station: _StationFacts
     exceptions: dict[date, tuple[tuple[time, time], ...]]
+    days: windows.DayWindows = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.days = windows.DayWindows(self.station.schedule, self.exceptions)
 
     @property
     def path(self) -> str:
@@ -250,13 +255,24 @@ def _replays_stmt(dialect: str, uuids: bool, texts: bool) -> Any:
 @cache
 def _recent_stmt(dialect: str) -> Any:
     d = table_of(Drop)
-    return (select(d.c.household_id, d.c.category, d.c.happened_at, d.c.id)
-            .where(d.c.community_id == bindparam("c"),
-                   any_param(d.c.household_id, "hh", dialect),
-                   any_param(d.c.category, "cats", dialect),
-                   d.c.happened_at >= bindparam("lo"), d.c.happened_at <= bindparam("hi"),
-                   any_param(d.c.local_date, "days", dialect),
-                   d.c.voided_at.is_(None)))
+    cols = (d.c.household_id, d.c.category, d.c.happened_at, d.c.id)
+    where = (d.c.community_id == bindparam("c"), any_param(d.c.local_date, "days", dialect),
+             d.c.voided_at.is_(None))
+    if dialect != "postgresql":
+        return select(*cols).where(
+            *where, any_param(d.c.household_id, "hh", dialect),
+            any_param(d.c.category, "cats", dialect),
+            d.c.happened_at >= bindparam("lo"), d.c.happened_at <= bindparam("hi"))
+    # One window per row (household, category, its time ± the duplicate window), joined to
+    # the (household, device time) index: a batch reads the drops that may be repeated, not
+    # every drop of its households between the batch's earliest and latest times (an
+    # offline upload spans hours: 1,650-3,400 rows read per 100 drops, BENCHMARKS.md).
+    w = func.unnest(*(bindparam(n, type_=postgresql.ARRAY(c.type)) for n, c in (
+        ("hh", d.c.household_id), ("cats", d.c.category), ("los", d.c.happened_at),
+        ("his", d.c.happened_at)))).table_valued("h", "k", "lo", "hi").render_derived("w")
+    return (select(*cols).select_from(d.join(w, and_(
+        d.c.household_id == w.c.h, d.c.category == w.c.k, d.c.happened_at >= w.c.lo,
+        d.c.happened_at <= w.c.hi))).where(*where))
 
 
 # Per-process cache of station facts for the hot path (3 queries saved per scan). Edits in
@@ -430,10 +446,18 @@ def _recent_drops(session: Session, community_id: int,
     # with or without statistics.
     first, last = lo.astimezone(UTC).date(), hi.astimezone(UTC).date()
     days = [first + timedelta(days=n) for n in range(-1, (last - first).days + 2)]
-    found = run_prebuilt(session, _recent_stmt(dialect_of(session)), {
-        "c": community_id, "hh": list(households), "cats": list({r["category"] for r in rows}),
-        "lo": lo, "hi": hi, "days": days})
-    return {(h, c, t, i) for h, c, t, i in found}
+    dialect = dialect_of(session)
+    if dialect == "postgresql":
+        keyed = [r for r in rows if r["household_id"]]
+        params: dict[str, Any] = {
+            "c": community_id, "days": days, "hh": [r["household_id"] for r in keyed],
+            "cats": [r["category"] for r in keyed],
+            "los": [r["happened_at"] - DUPLICATE_WINDOW for r in keyed],
+            "his": [r["happened_at"] + DUPLICATE_WINDOW for r in keyed]}
+    else:
+        params = {"c": community_id, "hh": list(households), "lo": lo, "hi": hi, "days": days,
+                  "cats": list({r["category"] for r in rows})}
+    return set(run_prebuilt(session, _recent_stmt(dialect), params).tuples().all())
 
 
 def _mark_repeats(session: Session, community_id: int,
@@ -572,8 +596,8 @@ def _insert_ignore(session: Session, rows: list[dict[str, Any]]) -> dict[str, in
 def _days(items: Sequence[DropIn]) -> set[date]:
     # The local date is within a day of the UTC date, and classify() looks one local day
     # either side (windows past midnight), so exceptions are read for UTC date ±2.
-    return {i.happened_at.astimezone(UTC).date() + timedelta(days=o)
-            for i in items for o in range(-2, 3)}
+    utc_days = {i.happened_at.astimezone(UTC).date() for i in items}
+    return {d + timedelta(days=o) for d in utc_days for o in range(-2, 3)}
 
 
 def community_groups(session: Session, items: Sequence[DropIn]) -> list[list[int]]:
@@ -807,7 +831,7 @@ def _validate(item: DropIn, info: _StationInfo, cards: dict[str, CardRow],
         typed = codes.is_short_code(codes.normalize_code(item.card))
         source = "device" if device else ("manual" if typed else "scan")
     verdict = windows.classify(info.schedule, info.exceptions, item.happened_at,
-                               station.grace_minutes)
+                               station.grace_minutes, info.days)
     if not verdict.in_window:
         warnings.append("out_of_window")
     client_uuid, client_text = split_client_id(item.client_id)

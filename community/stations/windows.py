@@ -130,22 +130,42 @@ def windows_on(schedule: Schedule, exceptions: Mapping[date, Sequence[TimeRange]
     return sorted(out, key=lambda w: w.start)
 
 
+class DayWindows:
+    """`windows_on` of one schedule and its exceptions, remembered per local day: a batch
+    classifies its drops against the same few days of a station (pass it to `classify`)."""
+
+    def __init__(self, schedule: Schedule,
+                 exceptions: Mapping[date, Sequence[TimeRange]]) -> None:
+        self.schedule, self.exceptions = schedule, exceptions
+        self._days: dict[date, list[Window]] = {}
+
+    def __call__(self, day: date) -> list[Window]:
+        got = self._days.get(day)
+        if got is None:
+            got = self._days[day] = windows_on(self.schedule, self.exceptions, day)
+        return got
+
+
 def _windows_around(schedule: Schedule, exceptions: Mapping[date, Sequence[TimeRange]],
-                    moment: datetime, days_before: int, days_after: int) -> Iterator[Window]:
+                    moment: datetime, days_before: int, days_after: int,
+                    days: DayWindows | None = None) -> Iterator[Window]:
     local_day = moment.astimezone(ZoneInfo(schedule.tz)).date()
     for offset in range(-days_before, days_after + 1):
-        yield from windows_on(schedule, exceptions, local_day + timedelta(days=offset))
+        day = local_day + timedelta(days=offset)
+        yield from (days(day) if days is not None else windows_on(schedule, exceptions, day))
 
 
 def classify(schedule: Schedule, exceptions: Mapping[date, Sequence[TimeRange]],
-             moment: datetime, grace: int = 0) -> Classification:
+             moment: datetime, grace: int = 0, days: DayWindows | None = None
+             ) -> Classification:
     """Decide whether `moment` (aware) falls in a window widened by grace minutes, both ends
     inclusive: start − grace ≤ moment ≤ end + grace. The grace is the window's version's when
-    the schedule has history, else `grace`."""
+    the schedule has history, else `grace`. `days`: the same schedule's windows, remembered
+    across calls."""
     if moment.tzinfo is None:
         raise ValueError("classify() needs an aware datetime")
     # A window that started the day before can run past midnight (plus grace) into today.
-    for window in _windows_around(schedule, exceptions, moment, 1, 1):
+    for window in _windows_around(schedule, exceptions, moment, 1, 1, days):
         pad = timedelta(minutes=max(0, grace if window.grace is None else window.grace))
         if window.start - pad <= moment <= window.end + pad:
             return Classification(True, window)
