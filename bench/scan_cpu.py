@@ -70,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--households", type=int, default=20_000)
     parser.add_argument("--history-days", type=int, default=0)
     parser.add_argument("--drops", type=int, default=400)
+    parser.add_argument("--batch", type=int, default=1,
+                        help="drops per request: 1 posts /api/v1/drops, more /drops/batch")
     parser.add_argument("--analyze", action="store_true",
                         help="ANALYZE the drop and ledger tables before measuring")
     parser.add_argument("--explain", action="store_true",
@@ -117,13 +119,19 @@ def main(argv: list[str] | None = None) -> int:
     captured: list[tuple[str, Any, bool]] = []
 
     def post() -> Any:
-        body, _ = ingest._drop_body(rng, seed_, uuid.uuid4().hex)
-        resp = client.post("/api/v1/drops", json=body, headers=headers)
+        if args.batch > 1:
+            drops = [ingest._drop_body(rng, seed_, uuid.uuid4().hex)[0]
+                     for _ in range(args.batch)]
+            resp = client.post("/api/v1/drops/batch", json={"drops": drops}, headers=headers)
+        else:
+            body, _ = ingest._drop_body(rng, seed_, uuid.uuid4().hex)
+            resp = client.post("/api/v1/drops", json=body, headers=headers)
         if resp.status_code not in (200, 201):
             raise SystemExit(f"{resp.status_code}: {resp.get_data(as_text=True)}")
         return resp.get_json()
 
-    for _ in range(30):  # imports, caches, prepared statements
+    requests = max(1, args.drops // args.batch)
+    for _ in range(30 if args.batch == 1 else 3):  # imports, caches, prepared statements
         post()
     engine = get_engine(app)
     with engine.connect() as conn:
@@ -137,19 +145,19 @@ def main(argv: list[str] | None = None) -> int:
     t0, c0, p0 = time.perf_counter(), time.process_time(), _backend_cpu(pid)
     if profiler:
         profiler.enable()
-    for _ in range(args.drops):
+    for _ in range(requests):
         post()
     if profiler:
         profiler.disable()
         profiler.dump_stats(args.profile)
     t1, c1, p1 = time.perf_counter(), time.process_time(), _backend_cpu(pid)
     event.remove(engine, "before_cursor_execute", count)
-    statements = len(captured)
-    print(f"{args.db} ({args.root}): {args.drops} single drops; per drop: wall "
-          f"{1000 * (t1 - t0) / args.drops:.2f} ms, app CPU {1000 * (c1 - c0) / args.drops:.2f}"
-          f" ms, PostgreSQL CPU {1000 * (p1 - p0) / args.drops:.2f} ms, "
-          f"{statements / args.drops:.1f} statements; load {os.getloadavg()[0]:.2f}")
-    if args.explain:
+    statements, n = len(captured), requests * args.batch
+    print(f"{args.db} ({args.root}): {n} drops in requests of {args.batch}; per drop: wall "
+          f"{1000 * (t1 - t0) / n:.2f} ms, app CPU {1000 * (c1 - c0) / n:.2f}"
+          f" ms, PostgreSQL CPU {1000 * (p1 - p0) / n:.2f} ms, "
+          f"{statements / n:.1f} statements; load {os.getloadavg()[0]:.2f}")
+    if args.explain and args.batch == 1:
         event.listen(engine, "before_cursor_execute", count)
         # One drop that goes the whole way: scored, not a repeat, earning (its own points
         # are carried by its row's INSERT: `points.services.score_new`, since 09057da).
