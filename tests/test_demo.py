@@ -393,3 +393,27 @@ def test_make_run_prints_the_sign_up_help_for_the_port_it_serves() -> None:
                          capture_output=True, text=True, timeout=60).stdout  # noqa: S603
     assert 'signup_help("http://127.0.0.1:8123")' in out
     assert "--port 8123" in out
+
+
+@DEMO
+def test_demo_entries_are_never_dated_after_they_were_recorded(app: Flask,
+                                                               session: Session) -> None:
+    """An entry is dated (local_date) on or before the local day of the moment it was
+    recorded (`at`): the demo stored every day's drops before scoring the first day, so
+    that day's scoring saw later days' strikes and runs and dated penalties and bonuses on
+    days still to come (QA: a bonus dated after its recording time)."""
+    from community.points.models import LedgerEntry
+
+    _build(app)
+    session.expire_all()
+    zones = dict(session.execute(select(Area.id, Area.timezone)).all())
+    entries = session.execute(select(LedgerEntry.id, LedgerEntry.kind, LedgerEntry.community_id,
+                                     LedgerEntry.at, LedgerEntry.local_date)).all()
+    session.rollback()
+    kinds = Counter(e.kind for e in entries)
+    assert kinds["penalty"] > 0  # the check has entries to bite on
+    misdated = [(e.id, e.kind, e.local_date, e.at) for e in entries
+                if e.local_date > e.at.astimezone(ZoneInfo(zones[e.community_id])).date()]
+    assert misdated == []
+    # Nothing is recorded after the build either.
+    assert max(e.at for e in entries) <= DEFAULT_NOW

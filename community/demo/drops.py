@@ -127,7 +127,7 @@ def _recorders(session: Session, community: Area) -> list[int]:
 
 def add_drops(demo: Demo) -> None:
     """`demo.days` days of drops ending yesterday, and today's so far, per community in one
-    transaction each."""
+    transaction each, scored day by day as they are stored (`_store_and_score`)."""
     session = demo.session
     drop = table_of(Drop)
     with click.progressbar(list(demo.communities.items()),
@@ -137,11 +137,48 @@ def add_drops(demo: Demo) -> None:
                                .limit(1)).first() is not None:
                 continue  # the community already has drops: demo data is never mixed in
             rows = plan_drops(demo, slug, community)
-            for start in range(0, len(rows), CHUNK):
-                session.execute(insert(drop), rows[start:start + CHUNK])
+            _store_and_score(session, community, rows)
             demo.created += len(rows)
             _verdict_photos(session, pk(community))
             session.commit()
+
+
+def _store_and_score(session: Session, community: Area, rows: list[dict[str, Any]]) -> None:
+    """Store the drop rows one local day at a time and score each day's identified drops
+    right after its rows, as they came in: points read their facts from the drop rows, so
+    a day scored with later days' rows already stored saw drops that had not happened yet
+    (strikes and runs of the days after it) and dated its penalties and bonuses on those
+    later days, before the moment it recorded them. Entries of a past day are recorded on
+    its evening (21:00) or when its last drop arrived, if later; today's at the build."""
+    drop = table_of(Drop)
+    zone = ZoneInfo(community.timezone)
+    now = clock.now()
+    today = now.astimezone(zone).date()
+    for day, group in groupby(rows, key=lambda r: r["local_date"]):
+        day_rows = list(group)
+        for start in range(0, len(day_rows), CHUNK):
+            session.execute(insert(drop), day_rows[start:start + CHUNK])
+        if day == today:
+            at = now
+        else:
+            at = max(datetime.combine(day, time(21, 0), tzinfo=zone),
+                     *(r["received_at"] for r in day_rows))
+        _score(session, community, day, at)
+
+
+def _score(session: Session, community: Area, day: date | None, at: datetime) -> None:
+    """Score a community's identified drops of `day` (every day when None), recorded `at`."""
+    conds = [col(Drop.community_id) == community.id, col(Drop.household_id).is_not(None)]
+    if day is not None:
+        conds.append(col(Drop.local_date) == day)
+    rows = session.execute(
+        select(col(Drop.id), col(Drop.household_id), col(Drop.category), col(Drop.quality),
+               col(Drop.in_window), col(Drop.local_date), col(Drop.happened_at))
+        .where(*conds).order_by(col(Drop.local_date), col(Drop.happened_at), col(Drop.id))).all()
+    for on, group in groupby(rows, key=lambda r: r.local_date):
+        facts = [DropFacts(r.id, r.household_id, r.category, r.quality, r.in_window, on,
+                           r.happened_at) for r in group]
+        points_services.award_for_drops(session, facts, community_id=pk(community), now=at)
 
 
 VERDICT_PHOTOS = 5  # the latest incorrect identified drops of a community get a photo
@@ -269,30 +306,15 @@ def _drop_row(rng: random.Random, slug: str, n: int, station: Station, k: int,
 
 
 def add_points(demo: Demo) -> None:
-    """Ledgers follow the demo drops: every identified drop scored day by day, as it happened."""
+    """Ledgers follow the demo drops: `add_drops` scores each day as it stores it. A
+    community with drops and no ledger yet (stored by an older build) is scored here, day
+    by day, as recorded now (never dated after the moment it was recorded)."""
     session = demo.session
-    zone = ZoneInfo("Asia/Shanghai")
-    now = clock.now()
-    today = now.astimezone(zone).date()
     with click.progressbar(list(demo.communities.items()), label="Points ledgers") as bar:
         for _slug, community in bar:
             started = session.execute(select(col(PointsAccount.id)).where(
                 col(PointsAccount.community_id) == community.id).limit(1)).first()
-            if started is not None:  # scored by a previous run (or by real scans)
+            if started is not None:  # scored by `add_drops` (or by real scans)
                 continue
-            rows = session.execute(
-                select(col(Drop.id), col(Drop.household_id), col(Drop.category),
-                       col(Drop.quality), col(Drop.in_window), col(Drop.local_date),
-                       col(Drop.happened_at))
-                .where(col(Drop.community_id) == community.id, col(Drop.household_id).is_not(None))
-                .order_by(col(Drop.happened_at), col(Drop.id))).all()
-            for day, group in groupby(rows, key=lambda r: r.local_date):
-                facts = [DropFacts(r.id, r.household_id, r.category, r.quality, r.in_window, day,
-                                   r.happened_at) for r in group]
-                # Entries carry the evening of their day, as if scored when the drops came in;
-                # today's carry the moment of the build (every drop of today is before it).
-                evening = datetime.combine(day, time(21, 0), tzinfo=zone)
-                points_services.award_for_drops(session, facts, community_id=pk(community),
-                                                now=now if day == today else evening)
+            _score(session, community, None, clock.now())
             session.commit()
-
