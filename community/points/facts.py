@@ -44,6 +44,7 @@ from sqlalchemy import (
     case,
     cast,
     exists,
+    false,
     func,
     literal,
     null,
@@ -105,12 +106,30 @@ def own_earn_kept() -> ColumnElement[bool]:
     `drops` in the enclosing statement; the probe names the whole unique key of the ledger
     (community, source, kind, day): one index lookup, on PostgreSQL in the drop's month's
     partition. The same test as "no entry of `entries` reverses its earn id" (−2·drop)."""
-    e = table_of(LedgerEntry).alias("taken_back")
     d = drops.c
-    return ~exists().where(
-        e.c.community_id == d.community_id, e.c.kind == "reversal",
-        e.c.source == literal("reversal:d", String) + cast(d.id, String),
-        e.c.local_date == d.local_date)
+    return ~_own_reversal(d.community_id, d.id, d.local_date)
+
+
+def _own_reversal(community_id: Any, drop_id: Any, day: Any) -> Any:
+    """EXISTS the ledger reversal of the drop's own earn (see `own_earn_kept`)."""
+    e = table_of(LedgerEntry).alias("taken_back")
+    return exists().where(
+        e.c.community_id == community_id, e.c.kind == "reversal",
+        e.c.source == literal("reversal:d", String) + cast(drop_id, String),
+        e.c.local_date == day)
+
+
+def taken_back(e: Subquery) -> Any:
+    """Whether an entry of `e` (an `entries()`) was undone by a later reversal, for the
+    histories to mark it: a ledger entry that a reversal names (`reverses_id`, unique per
+    entry and day; probed by its community), a drop's own earn whose reversal
+    "reversal:d<drop>" is in the ledger (`own_earn_kept`'s probe, on the drop's day). A
+    strike is never reversed (it costs nothing: a voided drop says so on its card)."""
+    by = table_of(LedgerEntry).alias("reversed_by")
+    named = exists().where(by.c.community_id == e.c.community_id,
+                           by.c.reverses_id == e.c.id)
+    own = _own_reversal(e.c.community_id, e.c.drop_id, e.c.local_date)
+    return case((e.c.id > 0, named), (e.c.kind == "earn", own), else_=false())
 
 
 def entries() -> Subquery:

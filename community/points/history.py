@@ -66,7 +66,8 @@ def household_history(session: Session, *, household_id: int, limit: int = 30,
     e, joined, drop, sort_at, day = _with_drops()
     joined, rk, rr = drop_rows.undone(e, joined, drop)
     stmt = (select(e.c.id, e.c.at, e.c.local_date, e.c.kind, e.c.amount, e.c.reason,
-                   e.c.drop_id, rk, rr, sort_at.label("sort_at"), day.label("day"))
+                   e.c.drop_id, rk, rr, sort_at.label("sort_at"), day.label("day"),
+                   drop_rows.taken_back(e))
             .select_from(joined).where(e.c.account_id == account))
     cursor = decode_cursor(before)
     if cursor is not None:
@@ -77,9 +78,10 @@ def household_history(session: Session, *, household_id: int, limit: int = 30,
     more = len(rows) > limit
     items = [HistoryItem(points_services.HistoryRow(
         i, at_, local, kind, amount,
-        points_services.describe(kind, amount, reason, rk_, rr_), drop_id),
+        points_services.describe(kind, amount, reason, rk_, rr_), drop_id, bool(gone)),
         _aware(s), _as_date(d))
-        for i, at_, local, kind, amount, reason, drop_id, rk_, rr_, s, d in rows[:limit]]
+        for i, at_, local, kind, amount, reason, drop_id, rk_, rr_, s, d, gone
+        in rows[:limit]]
     totals = monthly_totals(session, account)
     groups: list[MonthGroup] = []
     for item in items:

@@ -769,7 +769,8 @@ def _recompute(session: Session, community_id: int, accounts: Mapping[int, tuple
         earned = {x.drop_id for x in mine if x.kind == "earn"}
         undo: list[_Entry] = []
         new: list[tuple[rules_mod.Key, rules_mod.Deserved]] = []
-        for key in sorted(set(want) | set(have), key=str):
+        # In any order: `undo` and `new` are put in a total order below.
+        for key in want.keys() | have.keys():
             w, h = want.get(key), have.get(key, [])
             ok = (w is None and not h) or (
                 w is not None and len(h) == 1 and h[0].fact_amount == w.amount
@@ -1161,6 +1162,7 @@ class HistoryRow:
     amount: int
     text: str
     drop_id: int | None = None  # the drop an earn, strike or penalty is about
+    undone: bool = False  # taken back by a later reversal (`facts.taken_back`)
 
 
 def _signed(amount: int) -> str:
@@ -1255,7 +1257,7 @@ def _account_history(session: Session, account: int | None, limit: int,
     e = drop_rows.entries()
     joined, rk, rr = drop_rows.undone(e, e)
     stmt = (select(e.c.id, e.c.at, e.c.local_date, e.c.kind, e.c.amount, e.c.reason,
-                   e.c.drop_id, rk, rr)
+                   e.c.drop_id, rk, rr, drop_rows.taken_back(e))
             .select_from(joined).where(e.c.account_id == account))
     cursor = drop_rows.decode_cursor(before)
     if cursor is not None:
@@ -1263,8 +1265,8 @@ def _account_history(session: Session, account: int | None, limit: int,
     rows = session.execute(stmt.order_by(*(c.desc() for c in drop_rows.written_order(e)))
                            .limit(limit)).all()
     return [HistoryRow(i, at, day, kind, amount, describe(kind, amount, reason, rk_, rr_),
-                       drop_id)
-            for i, at, day, kind, amount, reason, drop_id, rk_, rr_ in rows]
+                       drop_id, bool(gone))
+            for i, at, day, kind, amount, reason, drop_id, rk_, rr_, gone in rows]
 
 
 # --- Manual adjustments and the ledger check ------------------------------------------------
