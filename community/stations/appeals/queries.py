@@ -20,7 +20,7 @@ from community.households.models import Household
 from community.stations import notices, reasons
 from community.stations.appeals import rules
 from community.stations.appeals.models import DropAppeal
-from community.stations.models import Drop, Station
+from community.stations.models import Drop, DropRegrade, Station
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,9 @@ class VerdictView:
     refusal: str | None     # why no appeal may be filed now (None: it may)
     appeal: DropAppeal | None
     deadline: datetime
+    # The latest regrade (who changed the quality, from what, why): its reason is the
+    # resident's to read (DOMAIN: every regrade carries a reason the resident sees).
+    regrade: DropRegrade | None = None
 
 
 def my_verdict(session: Session, *, account_id: int | None, drop_id: int,
@@ -53,8 +56,13 @@ def my_verdict(session: Session, *, account_id: int | None, drop_id: int,
                                  {drop.reason_code} if drop.reason_code else set(), lang=lang)
     refusal, appeal = notices.appeal_state(session, [drop], now=now)[drop_id]
     since = notices.verdict_times(session, [drop])[drop_id]
+    regrade = session.execute(
+        select(DropRegrade).where(col(DropRegrade.community_id) == drop.community_id,
+                                  col(DropRegrade.drop_id) == drop_id)
+        .order_by(col(DropRegrade.at).desc(), col(DropRegrade.id).desc()).limit(1)
+    ).scalar_one_or_none()
     return VerdictView(drop, station, tz, described.get(drop.reason_code or ""), refusal,
-                       appeal, rules.appeal_deadline(since))
+                       appeal, rules.appeal_deadline(since), regrade)
 
 
 def my_photo(session: Session, *, account_id: int | None, drop_id: int) -> str:

@@ -24,6 +24,7 @@ from community.households import codes, importer
 from community.households import services as households_services
 from community.households.models import Card, Household
 from community.rows import pk
+from community.stations import reasons
 from community.stations.models import (
     CATEGORIES,
     QUALITIES,
@@ -376,6 +377,10 @@ class DropDetail:
     device: str | None
     history: list[tuple[DropRegrade, str | None]]
     can_regrade: bool
+    # The steward's mis-drop reason of an incorrect verdict, in the reader's language (its
+    # stored code when the community no longer lists it); who undid the scan, if undone.
+    reason: str | None = None
+    voided_by: str | None = None
 
 
 def drop_for(session: Session, *, actor: policy.Actor, drop_id: int) -> tuple[Drop, Area]:
@@ -388,12 +393,18 @@ def drop_for(session: Session, *, actor: policy.Actor, drop_id: int) -> tuple[Dr
     return drop, area
 
 
-def drop_detail(session: Session, *, actor: policy.Actor, drop_id: int) -> DropDetail:
-    """The drill-in page of one drop (drop:read)."""
+def drop_detail(session: Session, *, actor: policy.Actor, drop_id: int,
+                lang: str | None = None) -> DropDetail:
+    """The drill-in page of one drop (drop:read); texts in `lang` (zh or en)."""
     drop, area = drop_for(session, actor=actor, drop_id=drop_id)
     station = cast(Station, session.get(Station, drop.station_id))  # a foreign key
     hh = session.get(Household, drop.household_id) if drop.household_id else None
     recorder = session.get(Account, drop.recorded_by) if drop.recorded_by else None
+    voider = session.get(Account, drop.voided_by) if drop.voided_by else None
+    reason = None
+    if drop.reason_code:
+        found = reasons.describe(session, drop.community_id, {drop.reason_code}, lang=lang)
+        reason = found[drop.reason_code].label if drop.reason_code in found else drop.reason_code
     device = session.get(Device, drop.device_id) if drop.device_id else None
     history = session.execute(
         select(DropRegrade, col(Account.display_name))
@@ -408,6 +419,7 @@ def drop_detail(session: Session, *, actor: policy.Actor, drop_id: int) -> DropD
         device=device.name if device else None,
         history=[(r, n) for r, n in history],
         can_regrade=policy.allowed(actor, "drop:regrade", area),
+        reason=reason, voided_by=voider.display_name if voider else None,
     )
 
 

@@ -382,7 +382,8 @@ def export_xlsx():
 @login_required
 def drop(drop_id: int):
     """One drop: its facts, its photo, its regrade history and the regrade form."""
-    detail = manage_queries.drop_detail(get_session(), actor=actor(), drop_id=drop_id)
+    detail = manage_queries.drop_detail(get_session(), actor=actor(), drop_id=drop_id,
+                                        lang=str(get_locale() or "zh"))
     form = RegradeForm(formdata=None)
     form.quality.choices = [SelectChoice(k, v) for k, v in QUALITY_LABELS.items()
                             if k != detail.drop.quality]
@@ -397,7 +398,8 @@ def regrade(drop_id: int):
     form = RegradeForm()
     if not form.validate_on_submit():
         if form.errors.keys() <= {"reason"}:  # the page again, saying a reason is required
-            detail = manage_queries.drop_detail(session, actor=actor(), drop_id=drop_id)
+            detail = manage_queries.drop_detail(session, actor=actor(), drop_id=drop_id,
+                                                lang=str(get_locale() or "zh"))
             form.quality.choices = [SelectChoice(k, v) for k, v in QUALITY_LABELS.items()
                                     if k != detail.drop.quality]
             return render_template("stations/drop.html", d=detail, form=form,

@@ -85,3 +85,25 @@ def test_reason_other_tells_the_stewards_note_and_a_general_howto(
     points = client.get(f"/me/points?household_id={hh.id}").get_data(as_text=True)
     card = points.split(f'id="drop-{drop_id}"')[1].split("</li>")[0]
     assert "请问投放点的督导员" in card
+
+
+def test_the_verdict_page_tells_the_regrades_reason(client, session: Session,
+                                                    loop) -> None:  # noqa: F811
+    """DOMAIN (mis-drop loop): every regrade carries a reason the resident sees. The
+    resident's verdict page ("why was my drop wrong") says when it was regraded, from what
+    to what and why (escaped), beside the steward's earlier reason."""
+    from community.stations.schemas import RegradeIn
+
+    world, st, hh, chief = loop
+    drop_id = scan(session, world, st, hh)
+    services.regrade_drop(session, actor=actor(session, chief), drop_id=drop_id,
+                          data=RegradeIn.parse(quality="correct",
+                                               reason="<i>复核</i>照片：确为果皮"))
+    session.commit()
+    builders.login(client, world.resident_a)
+    page = client.get(f"/me/drops/{drop_id}/appeal").get_data(as_text=True)
+    line = page.split('data-testid="verdict-regrade">')[1].split("</p>")[0]
+    assert "由 错误 改判为 正确" in line
+    assert "&lt;i&gt;复核&lt;/i&gt;照片：确为果皮" in line
+    assert "<i>复核</i>" not in page
+    assert 'data-testid="verdict-earlier-reason"' in page

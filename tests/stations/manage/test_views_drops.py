@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
+from sqlalchemy import update as sa_update
 from sqlmodel import Session, select
 
 from community import clock
@@ -231,3 +232,41 @@ def test_photo_stored_by_the_api_service_is_shown(client, session: Session, app,
     resp = client.get(f"/manage/drops/{d['h1_kitchen'].id}/photo")
     assert resp.status_code == 200
     assert resp.mimetype.startswith("image/")
+
+
+def test_drop_page_shows_the_stewards_reason_and_who_undid_it(client, session: Session,
+                                                              scene) -> None:
+    """The manager's drop page shows the steward's mis-drop reason of an incorrect verdict
+    (in the reader's language; after a regrade away from incorrect, marked as no longer
+    applying), each regrade's reason and who undid a voided scan, all escaped."""
+    from community.stations import reasons
+
+    world, _stations, d = scene
+    incorrect, voided = d["h2_other_late"], d["h1_kitchen"]
+    steward = world.steward_a
+    session.execute(sa_update(Drop).where(Drop.id == incorrect.id).values(
+        reason_code="kitchen_plastic_bag"))
+    session.execute(sa_update(Drop).where(Drop.id == voided.id).values(
+        voided_at=DAY.replace(hour=7, minute=32), voided_by=steward.id))
+    session.commit()
+    label = reasons.describe(session, world.a.id, {"kitchen_plastic_bag"},
+                             lang="zh")["kitchen_plastic_bag"].label
+    builders.login(client, world.manager_a)
+    page = client.get(f"/manage/drops/{incorrect.id}").get_data(as_text=True)
+    assert f'<dd data-testid="drop-reason">{label}</dd>' in page
+    resp = client.post(f"/manage/drops/{incorrect.id}/regrade",
+                       data={"quality": "correct", "reason": "<b>看过照片</b> & 正确"})
+    assert resp.status_code in (302, 303)
+    page = client.get(f"/manage/drops/{incorrect.id}").get_data(as_text=True)
+    assert "&lt;b&gt;看过照片&lt;/b&gt; &amp; 正确" in page
+    assert "<b>看过照片</b>" not in page
+    assert 'data-testid="drop-reason-old"' in page
+    page = client.get(f"/manage/drops/{voided.id}").get_data(as_text=True)
+    assert f"由 {steward.display_name} 撤销" in page
+    assert 'data-testid="drop-reason"' not in page  # a correct drop has no mis-drop reason
+    english(client, f"/manage/drops/{incorrect.id}")
+    page = client.get(f"/manage/drops/{incorrect.id}").get_data(as_text=True)
+    assert "Mis-drop reason" in page
+    assert "Kitchen waste mixed with plastic bags" in page
+    page = client.get(f"/manage/drops/{voided.id}").get_data(as_text=True)
+    assert f"undone by {steward.display_name}" in page
