@@ -1,6 +1,7 @@
 """Community manager pages: household registry, import, card actions and card files."""
 from __future__ import annotations
 
+from dataclasses import asdict
 from io import BytesIO
 
 from flask import (
@@ -20,7 +21,7 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 
 from community.areas import services as areas_services
 from community.db import end_reads, get_session, writes
-from community.errors import Conflict, Forbidden, InvalidInput
+from community.errors import Conflict, Forbidden, InvalidInput, NotFound
 from community.households import importer, qr, sheets
 from community.households import services as hh_services
 from community.households.codes import format_code
@@ -28,6 +29,7 @@ from community.households.forms import CARD_LABELS, HouseholdForm, ImportForm
 from community.households.schemas import STATUS_LABELS
 from community.i18n import safe_next
 from community.rows import pk
+from community.web import once
 from community.web.args import int_arg
 from community.web.context import actor, client_ip
 from community.web.forms import errors_onto_form
@@ -149,10 +151,36 @@ def import_():
         except importer.ImportFileError as exc:
             error = str(exc.message)
         else:
-            return render_template("households/import_result.html", result=result,
-                                   labels=importer.field_labels())
+            # Post/Redirect/Get: the result is a page of its own (a reload imports nothing).
+            key = once.stash(IMPORT_RESULT, actor().account_id or 0, {
+                "community_id": pk(result.community), "filename": result.filename,
+                "created": result.created, "updated": result.updated,
+                "unchanged": result.unchanged,
+                "rejected": [asdict(r) for r in result.rejected]})
+            return redirect(url_for("households.import_result", key=key), 303)
     status = 422 if (error or form.errors) else 200
     return render_template("households/import.html", form=form, error=error), status
+
+
+IMPORT_RESULT = "households.import"
+
+
+@bp.get("/households/import/result/<key>")
+@login_required
+def import_result(key: str):
+    """The counts and rejected rows of an import this account just made (its own only)."""
+    data = once.unstash(IMPORT_RESULT, actor().account_id or 0, key[:64])
+    if data is None:
+        raise NotFound()
+    community = areas_services.community_for(get_session(), actor=actor(),
+                                             community_id=data["community_id"],
+                                             action="household:import")
+    result = hh_services.ImportResult(
+        filename=data["filename"], community=community, created=data["created"],
+        updated=data["updated"], unchanged=data["unchanged"],
+        rejected=[importer.Rejected(**r) for r in data["rejected"]])
+    return render_template("households/import_result.html", result=result,
+                           labels=importer.field_labels())
 
 
 @bp.get("/households/import/template.csv")

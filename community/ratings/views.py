@@ -8,6 +8,8 @@ Reads go through `ratings.queries`; publishing through `ratings.services`.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -67,22 +69,35 @@ def _policy_form(page: queries.PolicyPage) -> PolicyForm:
 @bp.get("/policy")
 @login_required
 def policy():
-    """An area's rating policy: in force, versions, and the draft editor with the simulator."""
-    page = queries.policy_page(get_session(), actor=actor(), area_id=int_arg("area_id"))
+    """An area's rating policy: in force, versions, and the draft editor with the simulator;
+    with a draft in the query (the simulator's redirect), that draft simulated."""
+    session = get_session()
+    if "simulate_month" in request.args:
+        form = SimulationForm(formdata=request.args, meta={"csrf": False})
+        if form.validate():
+            page = queries.policy_page(session, actor=actor(), area_id=int_arg("area_id"),
+                                       draft=form.parsed)
+            return _render("ratings/policy.html", page=page, form=form)
+        page = queries.policy_page(session, actor=actor(), area_id=int_arg("area_id"))
+        return _render("ratings/policy.html", 422, page=page, form=form)
+    page = queries.policy_page(session, actor=actor(), area_id=int_arg("area_id"))
     return _render("ratings/policy.html", page=page, form=_policy_form(page))
 
 
 @bp.post("/policy/simulate")
 @login_required
 def simulate():
-    """Show how a draft would rate the area's communities in a month; stores nothing."""
+    """Simulate a draft on a month's figures; stores nothing. Post/Redirect/Get: a valid
+    draft goes to the policy page's address with the draft in its query (a page that can
+    be reloaded, bookmarked and shared), which shows the simulation."""
     session = get_session()
     form = SimulationForm()
-    if form.validate_on_submit():
-        page = queries.policy_page(session, actor=actor(), area_id=int_arg("area_id"),
-                                   draft=form.parsed)
-        return _render("ratings/policy.html", page=page, form=form)
     page = queries.policy_page(session, actor=actor(), area_id=int_arg("area_id"))
+    if form.validate_on_submit():
+        draft: dict[str, Any] = {k: v for k, v in request.form.to_dict(flat=False).items()
+                                 if k != "csrf_token"}
+        return redirect(url_for("ratings.policy", area_id=pk(page.area), **draft,
+                                _anchor="simulation"), 303)
     return _render("ratings/policy.html", 422, page=page, form=form)
 
 

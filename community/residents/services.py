@@ -503,6 +503,17 @@ def revoke_invitation(session: Session, *, account_id: int, invitation_id: int,
     return inv
 
 
+def head_invitation(session: Session, *, account_id: int,
+                    invitation_id: int) -> tuple[HouseholdInvitation, str]:
+    """One of the head's invitations and its household's address (else NotFound/NotHead)."""
+    inv = session.get(HouseholdInvitation, invitation_id)
+    if inv is None:
+        raise NotFound()
+    _head_of(session, inv.household_id, account_id)
+    hh = households_services.get_household(session, inv.household_id)
+    return inv, households_services.address_label(hh)
+
+
 # ---- (c) a request for the manager's approval ----------------------------------------------
 
 def request_join(session: Session, *, account_id: int, data: LinkIn,

@@ -28,7 +28,7 @@ from flask_login import current_user, login_required, logout_user
 from community import clock
 from community.areas import services as areas_services
 from community.db import get_session, keep_on_error
-from community.errors import CardRevoked, CardUnknown, Forbidden, InvalidInput
+from community.errors import CardRevoked, CardUnknown, Forbidden, InvalidInput, NotFound
 from community.extensions import limiter
 from community.households import codes, qr
 from community.households import services as households_services
@@ -51,6 +51,7 @@ from community.rows import pk
 from community.stations import queries as stations_queries
 from community.stations.appeals.schemas import STATUS_LABELS as APPEAL_LABELS
 from community.waste import CATEGORY_LABELS, QUALITY_LABELS
+from community.web import once
 from community.web.context import actor, client_ip
 from community.web.forms import required
 
@@ -293,15 +294,32 @@ def household(household_id: int):
 @login_required
 def invite(household_id: int):
     """The head makes a one-time invitation: shown once, as a QR and a link."""
-    session = get_session()
     inv, token = residents_services.create_invitation(
-        session, account_id=current_user.id, household_id=household_id, ip=client_ip())
-    link_url = url_for("residents.invitation", token=token, _external=True)
-    hh = households_services.get_household(session, household_id)
-    svg = qr.render_svg_element(link_url)
+        get_session(), account_id=current_user.id, household_id=household_id, ip=client_ip())
+    # Post/Redirect/Get: the QR and link are a GET page of their own (a reload makes no
+    # second invitation); the token waits for it in this account's session only.
+    once.keep("household_invitation", pk(inv), {"token": token})
+    return redirect(url_for("residents.invitation_shown", household_id=household_id,
+                            invitation_id=pk(inv)), 303)
+
+
+@bp.get("/household/<int:household_id>/invite/<int:invitation_id>")
+@login_required
+def invitation_shown(household_id: int, invitation_id: int):
+    """An invitation just made, shown ONCE as a QR and a link; again: the household page."""
+    inv, address = residents_services.head_invitation(
+        get_session(), account_id=current_user.id, invitation_id=invitation_id)
+    if inv.household_id != household_id:
+        raise NotFound()
+    shown = once.take("household_invitation", invitation_id)
+    if shown is None:
+        flash(_("This invitation was shown once and cannot be displayed again. If it is "
+                "lost, withdraw it and make a new one."), "warning")
+        return redirect(url_for("residents.household", household_id=household_id))
+    link_url = url_for("residents.invitation", token=shown["token"], _external=True)
     return _no_store(render_template(
-        "residents/invite.html", link_url=link_url, qr_svg=svg, invitation=inv,
-        address=households_services.address_label(hh), household_id=household_id), 200)
+        "residents/invite.html", link_url=link_url, qr_svg=qr.render_svg_element(link_url),
+        invitation=inv, address=address, household_id=household_id), 200)
 
 
 @bp.post("/invitations/<int:invitation_id>/revoke")

@@ -30,7 +30,10 @@ Skipped routes (`SKIP_ENDPOINTS`, `NOT_HTML`, `SKIP_WORDS`), because they cannot
   `/handle` (a refused handling's URL, reloaded), the old paths (`moved.*`);
 - token pages (an invitation, a steward join link, an hours certificate check), the phone
   sign-in's code step (needs a code sent first) and the SMS development page (demo mode
-  only).
+  only);
+- pages a form's success redirects to that show what it made once (a device token, an
+  invitation link, a household invitation's QR, an import's result: without the form
+  first they send the reader back or are unknown).
 """
 from __future__ import annotations
 
@@ -68,6 +71,8 @@ SKIP_ENDPOINTS = {
     "auth.index", "dashboard.index", "reports.handle_page",   # redirects only
     "residents.invitation", "steward_me.join", "hours_public.verify",  # tokens
     "phone.verify", "phone.dev_sms",                          # a code sent first; demo only
+    "stations.device_token", "stewards.invite_link", "residents.invitation_shown",
+    "households.import_result",                               # shown once after a form
 }
 SKIP_WORDS = ("photo", "picture", "qr", "code_json", "moved.")
 CHECK = """() => {

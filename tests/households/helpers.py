@@ -57,11 +57,13 @@ def audits(session: Session, action: str) -> list[AuditEntry]:
     return entries
 
 
-def upload(client: FlaskClient, community_id: int, data: bytes, name: str = "list.csv"):
-    """POST a file to the import page."""
+def upload(client: FlaskClient, community_id: int, data: bytes, name: str = "list.csv",
+           follow: bool = True):
+    """POST a file to the import page; by default follow a success's redirect to the result
+    page (Post/Redirect/Get: `follow=False` answers the POST's own response)."""
     return client.post("/manage/households/import",
                        data={"community_id": str(community_id), "file": (io.BytesIO(data), name)},
-                       content_type="multipart/form-data")
+                       content_type="multipart/form-data", follow_redirects=follow)
 
 
 def english(client: FlaskClient, next_url: str = "/manage/households") -> None:

@@ -58,6 +58,13 @@ def _edit(w: World) -> list[Case]:
     ]
 
 
+@foreign("households.import_result")
+def _import_result(w: World) -> list[Case]:
+    # A result page is readable by the account that imported only (tests/households/
+    # test_import.py); a key it never made is unknown.
+    return [Case("GET", "/manage/households/import/result/AAAAAAAAAAAAAAAAAAAAAA")]
+
+
 @foreign("households.import_")
 def _import(w: World) -> list[Case]:
     csv = "楼栋,单元,室,人数\n9,9,909,2\n".encode()

@@ -226,3 +226,27 @@ def test_import_page_preselects_the_community(client, world: builders.World) -> 
     page = client.get(f"/manage/households/import?community_id={world.b.id}").get_data(as_text=True)
     assert f'<option selected value="{world.b.id}">' in page
     assert f'<option value="{world.a.id}">' in page
+
+
+def test_an_import_answers_a_redirect_to_its_result(client, session: Session,
+                                                   world: builders.World) -> None:
+    """Post/Redirect/Get (QA #20): a successful import answers 303 to a result page of its
+    own; reloading it imports nothing again, the rejected rows follow the reader's language,
+    and another account cannot read it."""
+    builders.login(client, world.manager_a)
+    resp = upload(client, world.a.id, MIXED, "玉龙名单.csv", follow=False)
+    assert resp.status_code == 303
+    where = resp.headers["Location"]
+    assert where.startswith("/manage/households/import/result/")
+    for _reload in range(2):
+        page = client.get(where).get_data(as_text=True)
+        assert 'data-testid="import-created">3<' in page
+        assert 'data-line="7"' in page
+        assert "缺少楼栋" in page
+    assert len(audits(session, "households.imported")) == 1
+    english(client, where)
+    assert "building" in client.get(where).get_data(as_text=True).lower()
+    client.post("/logout")
+    builders.login(client, world.manager_b)
+    assert client.get(where).status_code == 404
+    assert client.get("/manage/households/import/result/nonsense").status_code == 404

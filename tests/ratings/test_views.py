@@ -186,9 +186,19 @@ def test_policy_page_simulates_then_publishes(client, session: Session, scene: S
     # Simulate October with a 90% scan rate: A would become compliant.
     resp = client.post(f"/manage/ratings/policy/simulate?area_id={w.city.id}",
                        data=_form(compliant_scan_rate="90"))
+    # Post/Redirect/Get (QA #20): the simulation is the policy page with the draft in its
+    # query, a GET that can be reloaded.
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:400]
+    shown = resp.headers["Location"]
+    assert shown.startswith(f"/manage/ratings/policy?area_id={w.city.id}&")
+    assert "compliant_scan_rate=90" in shown
+    assert "csrf_token" not in shown
+    assert shown.endswith("#simulation")
+    resp = client.get(shown)
     body = resp.get_data(as_text=True)
     assert resp.status_code == 200, body[:400]
     assert 'data-testid="simulation"' in body
+    assert 'value="90"' in body  # the draft stays in the editor
     assert f'data-testid="sim-change" data-community-id="{w.a.id}"' in body
     assert 'data-testid="sim-current-compliant">0<' in body
     assert 'data-testid="sim-draft-compliant">1<' in body
@@ -200,6 +210,12 @@ def test_policy_page_simulates_then_publishes(client, session: Session, scene: S
     assert "请输入 0 到 100 之间的百分数" in body
     assert "请按 年-月 格式填写月份" in body
     assert 'data-testid="simulation"' not in body
+    # A tampered query is the page with the form's errors, no simulation.
+    resp = client.get(f"/manage/ratings/policy?area_id={w.city.id}&simulate_month=x"
+                      "&star_accuracy=%E5%BE%88%E9%AB%98")
+    assert resp.status_code == 422
+    assert "请输入 0 到 100 之间的百分数" in resp.get_data(as_text=True)
+    assert 'data-testid="simulation"' not in resp.get_data(as_text=True)
     assert _counts(session) == before
     # Refusals: a threshold over 100%, a month already over; nothing is stored.
     resp = client.post(f"/manage/ratings/policy?area_id={w.city.id}",

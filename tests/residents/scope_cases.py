@@ -153,6 +153,12 @@ def _invite(world: World) -> list[Case]:
     return [Case("POST", f"/me/household/{world.households_a[0].id}/invite", data={})]
 
 
+@foreign("residents.invitation_shown")
+def _invitation_shown(world: World) -> list[Case]:
+    return [Case("GET", f"/me/household/{world.households_a[0].id}/invite/"
+                        f"{_invitation_in_a(world)}")]
+
+
 @foreign("residents.revoke_invitation")
 def _revoke_invitation(world: World) -> list[Case]:
     return [Case("POST", f"/me/invitations/{_invitation_in_a(world)}/revoke", data={})]

@@ -54,12 +54,21 @@ def _give_points(session: Session, world: builders.World, household_id: int, n: 
 def _invite(client: FlaskClient, household_id: int) -> str:
     """The head makes an invitation on the household page; returns its link's path."""
     resp = client.post(f"/me/household/{household_id}/invite")
-    assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+    # Post/Redirect/Get (QA #20): the QR and the link are shown once by a GET page.
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:300]
+    shown = resp.headers["Location"]
+    assert re.fullmatch(rf"/me/household/{household_id}/invite/\d+", shown)
+    resp = client.get(shown)
+    assert resp.status_code == 200
     assert resp.headers["Cache-Control"] == "no-store"
     page = resp.get_data(as_text=True)
     assert 'data-testid="invite-qr"' in page
     path = re.search(r'href="http://[^/"]+(/me/join/i/[^"]+)"', page)
     assert path is not None
+    again = client.get(shown)  # a reload: shown no more, back to the household page
+    assert again.status_code == 302
+    assert again.headers["Location"] == f"/me/household/{household_id}"
+    assert path.group(1) not in client.get(again.headers["Location"]).get_data(as_text=True)
     return path.group(1)
 
 

@@ -48,14 +48,14 @@ from community.stations.forms import (
 )
 from community.stations.manage import queries as manage_queries
 from community.stations.manage import services as manage_services
-from community.stations.models import MisdropReason
+from community.stations.models import Device, MisdropReason
 from community.stations.schemas import (
     CATEGORY_LABELS,
     QUALITY_LABELS,
     SOURCE_LABELS,
     STATION_STATUS_LABELS,
 )
-from community.web import downloads
+from community.web import downloads, once
 from community.web.args import date_arg, int_arg
 from community.web.context import actor, client_ip
 from community.web.downloads import private_file, upload_root
@@ -279,11 +279,33 @@ def issue_device():
         except InvalidInput as exc:
             errors_onto_form(form, exc, default=form.name)
         else:
-            resp = Response(render_template("stations/device_token.html", device=device,
-                                            token=token, community=community))
-            resp.headers["Cache-Control"] = NO_STORE  # the token is shown once, never cached
-            return resp
+            # Post/Redirect/Get: the token page is a GET of its own (a reload issues no
+            # second device); the token waits for it in this account's session only.
+            once.keep("device_token", pk(device), {"token": token})
+            return redirect(url_for("stations.device_token", device_id=pk(device)), 303)
     return _render_devices(community_id, form, 422)
+
+
+@bp.get("/stations/devices/<int:device_id>/token")
+@login_required
+def device_token(device_id: int):
+    """A device token just issued, shown ONCE (it is stored hashed); again: back to the list."""
+    session = get_session()
+    device = session.get(Device, device_id)
+    if device is None:
+        raise NotFound()
+    community = areas_services.community_for(session, actor=actor(),
+                                             community_id=device.community_id,
+                                             action="device:manage")
+    shown = once.take("device_token", device_id)
+    if shown is None:
+        flash(_("This token was shown once and cannot be displayed again. If it is lost, "
+                "revoke the device and issue a new token."), "warning")
+        return redirect(url_for("stations.devices", community_id=device.community_id))
+    resp = Response(render_template("stations/device_token.html", device=device,
+                                    token=shown["token"], community=community))
+    resp.headers["Cache-Control"] = NO_STORE  # the token is shown once, never cached
+    return resp
 
 
 @bp.post("/stations/devices/<int:device_id>/revoke")

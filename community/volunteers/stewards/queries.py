@@ -49,6 +49,15 @@ def steward_for(session: Session, *, actor: policy.Actor, steward_id: int,
     return steward, area
 
 
+def invite_for(session: Session, *, actor: policy.Actor, invite_id: int) -> StewardInvite:
+    """An invitation link of a community where the actor manages stewards (else 404/403)."""
+    invite = session.get(StewardInvite, invite_id)
+    if invite is None:
+        raise NotFound()
+    policy.require(actor, "steward:manage", community_area(session, invite.community_id))
+    return invite
+
+
 def chief_stations(session: Session, community_id: int, account_id: int) -> list[Station]:
     """The stations of a community whose chief the account is, by name."""
     return list(session.exec(select(Station).where(

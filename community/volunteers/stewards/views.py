@@ -42,6 +42,7 @@ from community.volunteers.stewards.forms import (
     RejectForm,
     TrainingForm,
 )
+from community.web import once
 from community.web.args import int_arg
 from community.web.context import actor, client_ip
 from community.web.forms import errors_onto_form
@@ -182,13 +183,29 @@ def create_invite():
         invite, token = services.create_invite(
             session, actor=actor(), community_id=community_id, data=form.parsed,
             ip=client_ip())
-        link = url_for("steward_me.join", token=token, _external=True)
-        resp = current_app.make_response(render_template(
-            "volunteers/stewards_invite_link.html", invite=invite, link=link,
-            community_id=community_id))
-        resp.headers["Cache-Control"] = "no-store"  # the link is shown once
-        return resp
+        # Post/Redirect/Get: the link page is a GET of its own (a reload makes no second
+        # link); the link waits for it in this account's session only.
+        once.keep("steward_invite", pk(invite), {
+            "link": url_for("steward_me.join", token=token, _external=True)})
+        return redirect(url_for("stewards.invite_link", invite_id=pk(invite)), 303)
     return _render_invites(form, 422)
+
+
+@bp.get("/invites/<int:invite_id>/link")
+@login_required
+def invite_link(invite_id: int):
+    """An invitation link just made, shown ONCE (only its hash is stored); again: the list."""
+    invite = queries.invite_for(get_session(), actor=actor(), invite_id=invite_id)
+    shown = once.take("steward_invite", invite_id)
+    if shown is None:
+        flash(_("This link was shown once and cannot be displayed again. If it is lost, "
+                "withdraw it and create a new one."), "warning")
+        return redirect(url_for("stewards.invites", community_id=invite.community_id))
+    resp = current_app.make_response(render_template(
+        "volunteers/stewards_invite_link.html", invite=invite, link=shown["link"],
+        community_id=invite.community_id))
+    resp.headers["Cache-Control"] = "no-store"  # the link is shown once
+    return resp
 
 
 @bp.post("/invites/<int:invite_id>/revoke")

@@ -139,6 +139,12 @@ def _issue_device(w: World) -> list[Case]:
                  data={"name": "外来设备", "station_id": str(a.station)})]
 
 
+@foreign("stations.device_token")
+def _device_token(w: World) -> list[Case]:
+    a = _a_data(w)
+    return [Case("GET", f"/manage/stations/devices/{a.device}/token")]
+
+
 @foreign("stations.revoke_device")
 def _revoke_device(w: World) -> list[Case]:
     a = _a_data(w)

@@ -198,6 +198,12 @@ def test_devices_issue_once_and_revoke(client, session: Session, world: builders
     assert "还没有设备" in page
     resp = client.post(f"/manage/stations/devices?community_id={world.a.id}",
                        data={"name": "3栋智能桶", "station_id": str(st.id)})
+    # Post/Redirect/Get (QA #20): the token is shown by a GET page, once.
+    assert resp.status_code == 303
+    shown = resp.headers["Location"]
+    assert shown.startswith("/manage/stations/devices/")
+    assert shown.endswith("/token")
+    resp = client.get(shown)
     assert resp.status_code == 200
     assert resp.headers["Cache-Control"] == "no-store"
     body = resp.get_data(as_text=True)
@@ -214,6 +220,11 @@ def test_devices_issue_once_and_revoke(client, session: Session, world: builders
     listing = client.get("/manage/stations/devices").get_data(as_text=True)
     assert "3栋智能桶" in listing
     assert token not in listing
+    # A reload shows it no more (nor issues a second device): back to the list, saying so.
+    again = client.get(shown)
+    assert again.status_code == 302
+    assert token not in client.get(again.headers["Location"]).get_data(as_text=True)
+    assert len(read(session, select(Device))) == 1
     resp = client.post(f"/manage/stations/devices?community_id={world.a.id}", data={"name": ""})
     assert resp.status_code == 422
     assert "请输入设备名称" in resp.get_data(as_text=True)

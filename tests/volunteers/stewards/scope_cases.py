@@ -141,6 +141,11 @@ def _create_invite(w: World) -> list[Case]:
     ]
 
 
+@foreign("stewards.invite_link")
+def _invite_link(w: World) -> list[Case]:
+    return [Case("GET", f"/manage/stewards/invites/{_a_data(w).invite}/link")]
+
+
 @foreign("stewards.revoke_invite")
 def _revoke_invite(w: World) -> list[Case]:
     return [Case("POST", f"/manage/stewards/invites/{_a_data(w).invite}/revoke", data={})]

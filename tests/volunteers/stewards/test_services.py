@@ -31,9 +31,18 @@ def _invite(client, world: World, days: int = 14, max_uses: int = 20) -> str:
     builders.login(client, world.manager_a)
     resp = client.post(f"/manage/stewards/invites?community_id={world.a.id}",
                        data={"days": str(days), "max_uses": str(max_uses)})
-    assert resp.status_code == 200, resp.get_data(as_text=True)[:400]
+    # Post/Redirect/Get (QA #20): the link is shown once by a GET page of its own.
+    assert resp.status_code == 303, resp.get_data(as_text=True)[:400]
+    shown = resp.headers["Location"]
+    assert re.fullmatch(r"/manage/stewards/invites/\d+/link", shown)
+    resp = client.get(shown)
+    assert resp.status_code == 200
+    assert resp.headers["Cache-Control"] == "no-store"
     link = re.search(r'value="(http[^"]+/steward/join/([^"]+))"', resp.get_data(as_text=True))
     assert link, "the link is shown once"
+    again = client.get(shown)  # a reload: shown no more, back to the list saying so
+    assert again.status_code == 302
+    assert link.group(2) not in client.get(again.headers["Location"]).get_data(as_text=True)
     client.post("/logout")
     return link.group(2)
 
