@@ -61,10 +61,15 @@ def check_ledger(session: Session, initial_stock: dict[int, int]) -> None:
     for item in session.execute(select(RewardItem)).scalars():
         assert item.stock >= 0
         assert item.stock + held.get(item.id, 0) == initial_stock[item.id]
-    for red in session.execute(select(Redemption)).scalars():
-        kinds = sorted(session.execute(select(LedgerEntry.kind).where(
-            col(LedgerEntry.source) == f"redemption:{red.id}")).scalars())
-        assert kinds == (["redeem", "refund"] if red.status == "cancelled" else ["redeem"])
+    # Each redemption's entries (by their source), read in one query per check.
+    status = dict(session.execute(select(Redemption.id, Redemption.status)).all())
+    charged: dict[str, list[str]] = {f"redemption:{rid}": [] for rid in status}
+    for source, kind in session.execute(select(LedgerEntry.source, LedgerEntry.kind).where(
+            col(LedgerEntry.source).in_(list(charged)))):
+        charged[source].append(kind)
+    for rid, red_status in status.items():
+        kinds = sorted(charged[f"redemption:{rid}"])
+        assert kinds == (["redeem", "refund"] if red_status == "cancelled" else ["redeem"])
     session.commit()
 
 
