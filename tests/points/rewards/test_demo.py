@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -17,9 +16,10 @@ from community.demo.context import DEMO_PASSWORD
 from community.points import services
 from community.points.models import LedgerEntry, Redemption, RewardItem
 
-pytestmark = pytest.mark.real_db  # commits for real: see tests/conftest.py
-
 DAYS = 2  # few drops: most demo residents need the community bonus, which is tested too
+# Rolled back like most tests (tests/conftest.py): the build's commits release savepoints on
+# the test's connection instead of reaching the disk, and nothing is left to empty after it
+# (PostgreSQL: 29 s committed, 12 s rolled back).
 
 
 def test_demo_catalog_and_redemptions_keep_the_ledgers_exact(app: Flask, session: Session,
