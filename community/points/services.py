@@ -769,7 +769,8 @@ def _recompute(session: Session, community_id: int, accounts: Mapping[int, tuple
         earned = {x.drop_id for x in mine if x.kind == "earn"}
         undo: list[_Entry] = []
         new: list[tuple[rules_mod.Key, rules_mod.Deserved]] = []
-        for key in sorted(set(want) | set(have), key=str):
+        # In any order: `undo` and `new` are put in a total order below.
+        for key in want.keys() | have.keys():
             w, h = want.get(key), have.get(key, [])
             ok = (w is None and not h) or (
                 w is not None and len(h) == 1 and h[0].fact_amount == w.amount
