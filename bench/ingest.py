@@ -1243,6 +1243,63 @@ def pools(seed_: Seed, names: Sequence[str]) -> dict[str, Seed]:
             for k, name in enumerate(names)}
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A seeded database with its history, kept as a template for later runs."""
+
+    name: str
+    seed_file: Path
+
+
+def _kept_history(args: argparse.Namespace, history_days: int) -> Kept | None:
+    """Where `--keep-history` keeps this run's seeded database: named by everything that
+    shapes it (households, stations, days, seed and the schema's alembic head)."""
+    if not args.keep_history:
+        return None
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(Config(str(ROOT / "alembic.ini"))).get_current_head()
+    name = (f"{args.pg_db}_kept_{args.households}h_{args.stations}s_{history_days}d_"
+            f"{args.seed}_{head}")
+    return Kept(name, Path(tempfile.gettempdir()) / f"{name}.json")
+
+
+def _admin(base: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(base.replace("postgresql+psycopg://", "postgresql://") + "/postgres",
+                         autocommit=True) as conn:
+        conn.execute(sql)  # a name built from our own options, never input
+
+
+def _database_exists(base: str, name: str) -> bool:
+    import psycopg
+
+    with psycopg.connect(base.replace("postgresql+psycopg://", "postgresql://") + "/postgres",
+                         autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                            (name,)).fetchone() is not None
+
+
+def _history(backend: str, dsn: str, args: argparse.Namespace, seed_: Seed,
+             history_days: int) -> dict[str, Any]:
+    """`history_days` days of history per household (`bench/history.py`); its figures."""
+    if not history_days and args.history_days == "0":
+        return {}
+    # With histories compared, the 0-day run's accounts exist too (no drops): the two
+    # runs then differ by the history alone, not by the first award's account insert.
+    from bench import history
+
+    t0 = time.perf_counter()
+    generated = history.generate(backend, dsn, seed_.community_id, seed_.station_ids,
+                                 seed_.cards, days=history_days,
+                                 device_id=seed_.device_id, seed=args.seed)
+    generated["seconds"] = round(time.perf_counter() - t0, 1)
+    print(f"   history: {history_days} days, {generated}", flush=True)
+    return generated
+
+
 def run_backend(backend: str, args: argparse.Namespace, workdir: Path,
                 history_days: int = 0) -> dict[str, Any]:
     """Prepare, seed (with `history_days` days of history per household: `bench/history.py`),
@@ -1259,21 +1316,25 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path,
     else:
         url = pg_database(args.pg, args.pg_db, create=True)
         dsn = url.replace("postgresql+psycopg://", "postgresql://")
-    print(f"\n== {backend}: migrate, seed {args.households} households", flush=True)
-    migrate(url, env)
-    seed_ = seed(url, args.households, args.stations)
+    kept = _kept_history(args, history_days) if backend == "postgresql" else None
     generated: dict[str, Any] = {}
-    if history_days or args.history_days != "0":
-        # With histories compared, the 0-day run's accounts exist too (no drops): the two
-        # runs then differ by the history alone, not by the first award's account insert.
-        from bench import history
-
-        t0 = time.perf_counter()
-        generated = history.generate(backend, dsn, seed_.community_id, seed_.station_ids,
-                                     seed_.cards, days=history_days,
-                                     device_id=seed_.device_id, seed=args.seed)
-        generated["seconds"] = round(time.perf_counter() - t0, 1)
-        print(f"   history: {history_days} days, {generated}", flush=True)
+    if kept is not None and kept.seed_file.exists() and _database_exists(args.pg, kept.name):
+        print(f"\n== {backend}: {kept.name}, kept from an earlier run", flush=True)
+        pg_database(args.pg, args.pg_db, create=False)
+        _admin(args.pg, f'CREATE DATABASE "{args.pg_db}" TEMPLATE "{kept.name}"')
+        saved = json.loads(kept.seed_file.read_text())
+        seed_ = Seed(**saved["seed"])
+        generated = {**saved["history"], "kept": kept.name}
+    else:
+        print(f"\n== {backend}: migrate, seed {args.households} households", flush=True)
+        migrate(url, env)
+        seed_ = seed(url, args.households, args.stations)
+        generated = _history(backend, dsn, args, seed_, history_days)
+        if kept is not None:  # a copy for later runs (`--keep-history`)
+            pg_database(args.pg, kept.name, create=False)
+            _admin(args.pg, f'CREATE DATABASE "{kept.name}" TEMPLATE "{args.pg_db}"')
+            kept.seed_file.write_text(json.dumps({"seed": seed_.__dict__,
+                                                  "history": generated}))
     port = free_port()
     proc = start_gunicorn(url, env, port, args.workers, args.threads,
                           workdir / f"gunicorn-{backend}.log", args.wsgi)
@@ -1408,6 +1469,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="PostgreSQL server URL without a database name")
     parser.add_argument("--pg-db", default="bench_ingest")
     parser.add_argument("--keep", action="store_true", help="keep the PostgreSQL database")
+    parser.add_argument("--keep-history", action="store_true",
+                        help="keep each seeded database with its history as a template and "
+                             "start from it on later runs with the same options (PostgreSQL)")
     parser.add_argument("--wsgi", default="wsgi:app",
                         help="gunicorn app (a variant on PYTHONPATH, to measure a change)")
     parser.add_argument("--seed", type=int, default=20261121)
