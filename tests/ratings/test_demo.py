@@ -22,8 +22,8 @@ from community.demo import ratings as demo_ratings
 from community.ratings import services
 from community.ratings.models import Rating, RatingPolicy
 
-pytestmark = pytest.mark.real_db  # commits for real: see tests/conftest.py
-
+# Rolled back like most tests (tests/conftest.py): the builds' commits release savepoints on
+# the test's connection instead of reaching the disk, and nothing is left to empty after.
 SEED = 20261121
 # Twenty days ending 2026-11-11: nine days of October, eleven of November (both rated).
 NOW = datetime(2026, 11, 12, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
