@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from community.db import make_engine
-from tests.conftest import _pg_admin, _pg_database, _run_database, drop_at_end
+from tests.conftest import _pg_admin, _pg_database, _run_database, drop_at_end, no_commit_wait
 
 VERSIONS = Path(__file__).resolve().parents[1] / "migrations" / "versions"
 
@@ -51,7 +51,7 @@ def empty_url(backend: str, tmp_path: Path, worker: str) -> Iterator[str]:
             engine.dispose()
     else:
         _pg_admin([f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)',
-                   f'CREATE DATABASE "{name}"'])
+                   f'CREATE DATABASE "{name}"', no_commit_wait(name)])
         _MADE.add(name)
         drop_at_end(name)
     yield _pg_database(name)
