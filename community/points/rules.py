@@ -136,9 +136,13 @@ class Deserved:
 
 
 def fact_order(f: DropFacts) -> tuple[date, datetime, int]:
-    """The order of facts: local day, device time, drop id (a total order on a set)."""
-    at = f.happened_at or datetime.combine(f.local_date, _NO_TIME, tzinfo=UTC)
-    return (f.local_date, at.astimezone(UTC), f.drop_id)
+    """The order of facts: local day, device time, drop id (a total order on a set).
+
+    Device times are aware, and aware times compare by their instant whatever their zone:
+    no conversion is needed to order them (this key is computed for every fact of every
+    sort of a recomputation)."""
+    return (f.local_date, f.happened_at or datetime.combine(f.local_date, _NO_TIME, tzinfo=UTC),
+            f.drop_id)
 
 
 def day_earns(rules_on: RulesOn, facts: Iterable[DropFacts]) -> dict[Key, Deserved]:
@@ -257,7 +261,8 @@ _SUB = {"earn": 0, "strike": 1, "penalty": 2, "bonus": 3}
 
 
 def _utc(at: datetime | None, day: date) -> datetime:
-    return (at or datetime.combine(day, _NO_TIME, tzinfo=UTC)).astimezone(UTC)
+    """A position's time: `at`, or midnight UTC of its day (aware times order by instant)."""
+    return at or datetime.combine(day, _NO_TIME, tzinfo=UTC)
 
 
 def floor_penalties(facts: Iterable[DropFacts], entries: Mapping[Key, Deserved], *,
