@@ -1,6 +1,7 @@
 """Translations: every msgid has Chinese, Chinese is the default, the compiled catalog is loaded."""
 from __future__ import annotations
 
+import functools
 import importlib.util
 import re
 from pathlib import Path
@@ -29,7 +30,11 @@ def _i18n_tool() -> ModuleType:
 
 @pytest.fixture(scope="module")
 def tool() -> ModuleType:
-    return _i18n_tool()
+    """scripts/i18n.py, its extraction of every marked message (3-5 s: the whole source tree
+    and the templates) made once for this module's tests, which only read it."""
+    module = _i18n_tool()
+    module.extract = functools.cache(module.extract)
+    return module
 
 
 @pytest.fixture
