@@ -46,8 +46,6 @@ from sqlalchemy import (
     bindparam,
     case,
     func,
-    literal,
-    null,
     select,
     union_all,
     update,
@@ -268,19 +266,22 @@ def _facts_stmt(dialect: str) -> Any:
     # voided drop is no fact, but its own points are an entry the recomputation reverses).
     # By the (household, device time) index: a local day starts at most 14 hours before
     # its UTC day, so device times from the UTC day before `lo` cover it.
-    recent = select(d.household_id, d.id, d.category, d.quality, d.in_window,
-                    d.local_date, d.happened_at, d.points, d.voided_at).where(
+    return select(d.household_id, d.id, d.category, d.quality, d.in_window,
+                  d.local_date, d.happened_at, d.points, d.voided_at).where(
         d.community_id == bindparam("c"), any_param(d.household_id, "hh", dialect),
         d.happened_at >= bindparam("lo_at"), d.local_date >= bindparam("lo"),
         d.repeat_of.is_(None))
-    strikes = select(d.household_id, d.id, null().label("category"),
-                     d.quality, literal(False).label("in_window"), d.local_date,
-                     d.happened_at, literal(0).label("points"),
-                     null().label("voided_at")).where(
+
+
+@cache
+def _strikes_stmt(dialect: str) -> Any:
+    d = drops.c
+    # The strikes of the window before `lo`, from the partial index of incorrect drops
+    # alone (index-only on PostgreSQL): they only count, so category and window are not read.
+    return select(d.household_id, d.id, d.local_date, d.happened_at).where(
         d.community_id == bindparam("c"), any_param(d.household_id, "hh", dialect),
         d.quality == "incorrect", d.repeat_of.is_(None), d.voided_at.is_(None),
         d.local_date >= bindparam("slo"), d.local_date < bindparam("lo"))
-    return union_all(recent, strikes)
 
 
 @cache
@@ -464,28 +465,45 @@ class _Own:
 
 
 def _read_facts(session: Session, community_id: int, households: Mapping[int, int], lo: date,
-                strikes_lo: date) -> tuple[dict[int, list[DropFacts]], dict[int, list[_Own]]]:
+                strikes_lo: date, unstored: Sequence[DropFacts] = ()
+                ) -> tuple[dict[int, list[DropFacts]], dict[int, list[_Own]]]:
     """Accounts' facts from `lo` on (every later day: caps, runs and the fact balances of
-    later penalties), and their incorrect drops from `strikes_lo` on (strike windows); and
-    the own points of their drops from `lo` on (voided drops' too: see `facts`).
+    later penalties), with `unstored` (new drops, not stored yet) among them, and the own
+    points of their drops from `lo` on (voided drops' too: see `facts`); and the incorrect
+    drops from `strikes_lo` to `lo` of the accounts that have an incorrect fact from `lo` on.
 
-    One statement of two parts, both on the drop rows (`points.facts`): the days from `lo`
-    by the (household, device time) index, and the strikes before `lo` from the partial
-    index of incorrect drops alone (index-only on PostgreSQL: those facts only count
-    strikes, so category and window are not read).
+    Those earlier strikes only count the strikes from `lo` on (their penalties): an account
+    without one needs none of them. Read in a second statement, for those accounts only,
+    from the partial index of incorrect drops: with a year of history every account has
+    strikes in its window, and reading them for every account of a batch cost the
+    recomputation more than its day's facts (BENCHMARKS.md, "Phases of their own").
+    Both by the (household, device time) index; one statement when no account needs the
+    second.
     """
     out: dict[int, list[DropFacts]] = {a: [] for a in households}
     own: dict[int, list[_Own]] = {a: [] for a in households}
     account = {h: a for a, h in households.items()}
-    for h, i, cat, q, w, d, at, pts, void in run_prebuilt(
-            session, _facts_stmt(dialect_of(session)), {
-                "c": community_id, "hh": list(account), "lo": lo, "slo": strikes_lo,
-                "lo_at": _no_time(lo - timedelta(days=1))}).all():
+    striking: set[int] = set()
+    dialect = dialect_of(session)
+    for h, i, cat, q, w, d, at, pts, void in run_prebuilt(session, _facts_stmt(dialect), {
+            "c": community_id, "hh": list(account), "lo": lo,
+            "lo_at": _no_time(lo - timedelta(days=1))}).all():
         a = account[h]
         if pts:
             own[a].append(_Own(i, pts, d))
         if void is None:
             out[a].append(DropFacts(i, h, cat or "", q, bool(w), d, at))
+            if q == "incorrect":
+                striking.add(h)
+    for f in unstored:  # dated on or after lo
+        out[account[cast(int, f.household_id)]].append(f)
+        if f.quality == "incorrect":
+            striking.add(cast(int, f.household_id))
+    if striking and strikes_lo < lo:
+        for h, i, d, at in run_prebuilt(session, _strikes_stmt(dialect), {
+                "c": community_id, "hh": sorted(striking), "lo": lo,
+                "slo": strikes_lo}).all():
+            out[account[h]].append(DropFacts(i, h, "", "incorrect", False, d, at))
     return out, own
 
 
@@ -666,10 +684,7 @@ def _recompute(session: Session, community_id: int, accounts: Mapping[int, tuple
     changes = [d for d, _rs in versions]
     one = timedelta(days=1)
     lo = min(t.facts.local_date for ts in triggers.values() for t in ts)
-    facts, own = _read_facts(session, community_id, households, lo, lo - window)
-    account_of = {h: a for a, h in households.items()}
-    for f in unstored:  # triggers themselves: dated on or after lo
-        facts[account_of[cast(int, f.household_id)]].append(f)
+    facts, own = _read_facts(session, community_id, households, lo, lo - window, unstored)
     # Correct days: from lo on, exactly, from the facts just read; before lo, the stored
     # latest run (see `_runs`), read further back only when it does not say.
     after = {a: rules_mod.correct_days(rules_on, [f for f in facts[a] if f.local_date >= lo])
