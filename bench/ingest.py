@@ -799,13 +799,15 @@ class CarefulRaw:
              "household.community_id, household.status FROM card JOIN household ON "
              "household.community_id = card.community_id AND household.id = card.household_id "
              "WHERE card.community_id = %s AND card.token = ANY(%s)")
-    # The duplicate-window read: stored, not voided drops near the batch's times; a new drop
-    # of the same household and category within ten minutes is a repeat (`repeat_of`),
-    # stored but never scored (`stations.services._mark_repeats`, `_score_new`).
-    RECENT = ("SELECT household_id, category, happened_at, id FROM drop_record WHERE "
-              "community_id = %s AND household_id = ANY(%s) AND category = ANY(%s) AND "
-              "happened_at >= %s AND happened_at <= %s AND local_date = ANY(%s) AND "
-              "voided_at IS NULL")
+    # The duplicate-window read: stored, not voided drops within ten minutes of each row
+    # (one window per row, `stations.services._recent_stmt`); a new drop of the same
+    # household and category within ten minutes is a repeat (`repeat_of`), stored but
+    # never scored (`stations.services._mark_repeats`, `_score_new`).
+    RECENT = ("SELECT d.household_id, d.category, d.happened_at, d.id FROM drop_record d "
+              "JOIN unnest(%s::integer[], %s::smallint[], %s::timestamptz[], "
+              "%s::timestamptz[]) AS w(h, k, lo, hi) ON d.household_id = w.h AND "
+              "d.category = w.k AND d.happened_at >= w.lo AND d.happened_at <= w.hi "
+              "WHERE d.community_id = %s AND d.local_date = ANY(%s) AND d.voided_at IS NULL")
     RESERVE = "SELECT nextval('drop_record_id_seq') FROM generate_series(1, %s)"
     LOCK = ("SELECT household_id, id, balance, run_first, run_last FROM points_account "
             "WHERE community_id = %s AND household_id = ANY(%s) ORDER BY id FOR UPDATE")
@@ -813,15 +815,17 @@ class CarefulRaw:
                 "json_populate_recordset(NULL::points_account, %s) "
                 "ON CONFLICT DO NOTHING")
     # The facts are the drop rows (`points.services._facts_stmt`): by household, from the
-    # first day on every drop not a repeat (voided ones too: their own points are entries),
-    # and the strikes of the window before it from the partial index `ix_drop_record_strikes`.
+    # first day on every drop not a repeat (voided ones too: their own points are entries);
+    # then (`_strikes_stmt`) the strikes of the window before it, from the partial index
+    # `ix_drop_record_strikes`, for the households with an incorrect fact from that day on.
     FACTS = ("SELECT household_id, id, category, quality, in_window, local_date, happened_at, "
              "points, voided_at FROM drop_record WHERE community_id = %s AND "
              "household_id = ANY(%s) AND happened_at >= %s AND local_date >= %s AND "
-             "repeat_of IS NULL UNION ALL SELECT household_id, id, NULL, quality, false, "
-             "local_date, happened_at, 0, NULL FROM drop_record WHERE community_id = %s AND "
-             f"household_id = ANY(%s) AND quality = {INCORRECT} AND repeat_of IS NULL AND "
-             "voided_at IS NULL AND local_date >= %s AND local_date < %s")
+             "repeat_of IS NULL")
+    STRIKES = ("SELECT household_id, id, local_date, happened_at FROM drop_record WHERE "
+               f"community_id = %s AND household_id = ANY(%s) AND quality = {INCORRECT} AND "
+               "repeat_of IS NULL AND voided_at IS NULL AND local_date >= %s AND "
+               "local_date < %s")
     ENTRIES = ("SELECT id, account_id, kind, amount, local_date, drop_id, reverses_id "
                "FROM ledger_entry WHERE community_id = %s AND account_id = ANY(%s) AND "
                "local_date >= %s")
@@ -884,15 +888,17 @@ class CarefulRaw:
                      first - timedelta(days=1)))
             cards = self._q(self.CARDS, (community, [self.tokens[r[2]] for r in rows]))
             device.fetchone()
-            households = sorted({hh for _c, hh, *_x in cards.fetchall()})
+            household_of = {card: hh for card, hh, *_x in cards.fetchall()}
             # 2: the duplicate-window read and the new rows' ids.
             lo, hi = min(happened) - timedelta(minutes=10), max(happened) + timedelta(minutes=10)
             days = [lo.astimezone(UTC).date() + timedelta(days=n)
                     for n in range(-1, (hi.astimezone(UTC).date()
                                         - lo.astimezone(UTC).date()).days + 2)]
-            recent = self._q(self.RECENT, (community, households,
-                                           sorted({CATEGORY_CODE.number(r[4]) for r in rows}),
-                                           lo, hi, days))
+            ten = timedelta(minutes=10)
+            recent = self._q(self.RECENT, ([household_of[r[2]] for r in rows],
+                                           [CATEGORY_CODE.number(r[4]) for r in rows],
+                                           [r[6] - ten for r in rows], [r[6] + ten for r in rows],
+                                           community, days))
             reserved = self._q(self.RESERVE, (len(rows),))
             earlier: dict[tuple[int, int], list[tuple[int, datetime]]] = {}
             for hh, cat, at, drop_id in recent.fetchall():
@@ -956,8 +962,7 @@ class CarefulRaw:
         c = self.seed.community_id
         lo_at = datetime(lo.year, lo.month, lo.day, tzinfo=UTC) - timedelta(days=1)
         locks = self._q(self.LOCK, (c, households))
-        facts = self._q(self.FACTS, (c, households, lo_at, lo, c, households,
-                                     lo - timedelta(days=29), lo))
+        facts = self._q(self.FACTS, (c, households, lo_at, lo))
         accounts = {hh: (a, bal, first, last) for hh, a, bal, first, last in locks.fetchall()}
         missing = [hh for hh in households if hh not in accounts]
         if missing:
@@ -972,6 +977,7 @@ class CarefulRaw:
         account_of = {hh: a for hh, (a, *_x) in accounts.items()}
         read: dict[int, list[Any]] = {a: [] for a in ids}
         own: list[tuple[int, int, int, int, Any, int]] = []  # the drops' own earns
+        striking = {f.household_id for f in facts_of.values() if f.quality == "incorrect"}
         for hh, i, cat, q, w, d, at, pts, void in facts.fetchall():
             a = account_of[hh]
             if pts:
@@ -979,8 +985,15 @@ class CarefulRaw:
             if void is None:
                 read[a].append(rules.DropFacts(i, hh, CATEGORY_NAME.get(cat, ""),
                                                QUALITY_NAME[q], w, d, at))
+                if q == INCORRECT:
+                    striking.add(hh)
         for f in facts_of.values():  # the new drops: not stored yet (`score_new`)
             read[account_of[f.household_id]].append(f)
+        if striking:
+            for hh, i, d, at in self._q(self.STRIKES, (c, sorted(striking),
+                                                       lo - timedelta(days=29), lo)).fetchall():
+                read[account_of[hh]].append(rules.DropFacts(i, hh, "", "incorrect", False,
+                                                            d, at))
         have: dict[int, dict[tuple, tuple[int, int, Any, Any]]] = {a: {} for a in ids}
         undone, live = set(), []
         for i, a, kind, amount, d, drop, rev in entries.fetchall():
