@@ -21,6 +21,8 @@ from community.households.models import Card, Household, HouseholdEvent
 from community.stations.schemas import WeekIn
 
 PASSWORD = "correct-horse-battery"
+# A city-wide default mis-drop reason (`stations.reasons`): what a regrade to incorrect names.
+MISDROP = "kitchen_plastic_bag"
 _counter = {"n": 0}
 
 

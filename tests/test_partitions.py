@@ -91,7 +91,8 @@ def test_month_boundary_and_a_late_upload_land_in_their_months(
     manager = auth_services.load_actor(session, world.manager_a.id)
     for drop_id in ids.values():
         services.regrade_drop(session, actor=manager, drop_id=drop_id,
-                              data=RegradeIn.parse(quality="incorrect", reason="复核"))
+                              data=RegradeIn.parse(quality="incorrect",
+                                                   reason_code=builders.MISDROP, reason="复核"))
     session.flush()
     undone = dict(session.execute(select(col(LedgerEntry.drop_id), col(LedgerEntry.id)).where(
         col(LedgerEntry.drop_id).in_(list(ids.values())),

@@ -159,7 +159,8 @@ def test_regrade_and_redemption_name_the_community(app: Flask, client: FlaskClie
     builders.login(client, world.manager_a)
     with recorded(app) as seen:
         resp = client.post(f"/manage/drops/{drop_id}/regrade",
-                           data={"quality": "incorrect", "reason": "混有塑料袋"})
+                           data={"quality": "incorrect", "reason": "混有塑料袋",
+                                 "reason_code": "kitchen_plastic_bag"})
     assert resp.status_code == 302
     assert session.get(Drop, drop_id).quality == "incorrect"  # type: ignore[union-attr]
     _check(seen, at_least=8)

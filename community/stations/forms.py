@@ -193,11 +193,16 @@ class RegradeForm(ModelForm[RegradeIn]):
 
     quality = SelectField(_l("New quality"), validate_choice=False,
                           choices=[SelectChoice(k, v) for k, v in QUALITY_LABELS.items()])
+    # Asked with a regrade to incorrect (the view lists the community's active reasons).
+    reason_code = SelectField(_l("Mis-drop reason"), validate_choice=False, choices=[])
     reason = StringField(_l("Reason"))
 
     def model_data(self) -> dict[str, Any]:
-        """A reason left out of the post is an empty one."""
-        return {"quality": self.quality.data, "reason": self.reason.data or ""}
+        """A reason left out of the post is an empty one; a mis-drop reason only goes with
+        a regrade to incorrect."""
+        code = (self.reason_code.data or None) if self.quality.data == "incorrect" else None
+        return {"quality": self.quality.data, "reason": self.reason.data or "",
+                "reason_code": code}
 
 
 class ReasonTextsForm(ModelForm[ReasonTextsIn]):

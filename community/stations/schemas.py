@@ -409,12 +409,17 @@ class DeviceIn(InputModel):
 
 
 class RegradeIn(InputModel):
-    """A drop's new quality and the reason for the change (required: the household sees it)."""
+    """A drop's new quality and the reason for the change (required: the household sees it).
+
+    A regrade to incorrect names the mis-drop reason too (`reason_code`, one of the
+    community's: the household is shown how to sort it right), unless the drop still carries
+    the steward's (`stations.services.regrade_drop` decides, knowing the drop)."""
 
     quality: QualityCode
     reason: Annotated[str, StringConstraints(min_length=1, max_length=200), Say(
         _l("Please give the reason for the change: the household is told it."),
         {"string_too_long": _l("At most 200 characters.")})]
+    reason_code: ReasonCode | None = None
 
 
 class ReasonTextsIn(InputModel):

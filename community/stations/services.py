@@ -955,6 +955,10 @@ def _verdict_changed(session: Session, drop: Drop, cause: str, now: datetime) ->
         listener(session, drop, cause, now)
 
 
+REASON_REQUIRED_REGRADE = _l("Please choose the mis-drop reason: the household is shown how "
+                             "to sort it right.")
+
+
 def regrade_drop(session: Session, *, actor: policy.Actor, drop_id: int, data: RegradeIn,
                  ip: str | None = None, tell_household: bool = True) -> DropRegrade:
     """Change a drop's quality, keeping its history (who, when, from, to, why); the household
@@ -977,6 +981,19 @@ def regrade_drop(session: Session, *, actor: policy.Actor, drop_id: int, data: R
     quality = data.quality
     if quality == drop.quality:
         raise InvalidInput(_l("The drop already has this quality."), field="quality")
+    # DOMAIN "The mis-drop loop": an incorrect verdict always carries its reason. A regrade to
+    # incorrect names one of the community's active reasons (its note: the regrade's reason),
+    # or keeps the steward's the drop still carries (regraded away and back).
+    reason_code = drop.reason_code
+    if quality == "incorrect":
+        reason_code = data.reason_code or drop.reason_code
+        if reason_code is None:
+            raise InvalidInput(REASON_REQUIRED_REGRADE, field="reason_code")
+        if data.reason_code is not None:
+            reasons.check_reason(reasons.reason_rows(session, drop.community_id),
+                                 quality=quality, code=data.reason_code, note=data.reason)
+    elif data.reason_code is not None:
+        raise reasons.ReasonNotIncorrect(field="reason_code")
     change = DropRegrade(community_id=drop.community_id, drop_id=drop.id,
                          from_quality=drop.quality, to_quality=quality,
                          actor_id=actor.account_id, reason=data.reason)
@@ -986,8 +1003,10 @@ def regrade_drop(session: Session, *, actor: policy.Actor, drop_id: int, data: R
     # The drop's own UPDATE names its community (an ORM flush would update by id alone).
     session.execute(update(Drop).where(col(Drop.community_id) == drop.community_id,
                                        col(Drop.id) == drop.id)
-                    .values(quality=quality).execution_options(synchronize_session=False))
+                    .values(quality=quality, reason_code=reason_code)
+                    .execution_options(synchronize_session=False))
     set_committed_value(drop, "quality", quality)
+    set_committed_value(drop, "reason_code", reason_code)
     session.add(change)
     session.flush()
     if drop.repeat_of is None:  # a repeat is never scored, whatever its quality

@@ -85,7 +85,9 @@ def test_an_appeal_after_the_refund_does_not_pay_twice(session: Session, setup, 
 
     # A manager regrades it back to incorrect: the penalty and its refund both come back.
     stations_services.regrade_drop(session, actor=manager, drop_id=wrong[2],
-                                   data=RegradeIn(quality="incorrect", reason="复核：普通塑料袋"))
+                                   data=RegradeIn(quality="incorrect",
+                                                  reason_code=builders.MISDROP,
+                                                  reason="复核：普通塑料袋"))
     assert points_services.balance(session, hh.id) == before
     assert _cases(session, hh)[0].refunded == 5
     _clean(session)

@@ -142,7 +142,7 @@ def test_regrade_reverses_and_reawards_once(session, scene) -> None:
     _award(session, world, d)
     change = stations_services.regrade_drop(
         session, actor=manager, drop_id=d.id,
-        data=RegradeIn.parse(quality="incorrect", reason="复核"))
+        data=RegradeIn.parse(quality="incorrect", reason_code=builders.MISDROP, reason="复核"))
     session.commit()
     assert services.balance(session, hh.id) == 0
     # The drop's own earn (its row), its strike (its quality now), the earn's reversal.

@@ -83,7 +83,9 @@ def test_a_changed_month_re_rates_the_next_and_final_months_never_move(
     with clock.freeze(NOW):
         for d in october:  # accuracy 20/24 < 85%: October is no longer compliant
             stations_services.regrade_drop(session, actor=manager, drop_id=d.id,
-                                           data=RegradeIn.parse(quality="incorrect", reason="复核"))
+                                           data=RegradeIn.parse(quality="incorrect",
+                                                                reason_code=builders.MISDROP,
+                                                                reason="复核"))
     session.commit()
 
     jobs.refresh_dirty(session, now=NOW + timedelta(hours=1))

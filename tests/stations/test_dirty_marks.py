@@ -54,11 +54,15 @@ def test_late_drops_and_regrades_mark_their_days(session: Session,
     old = next(d for d in _drops(session) if d.happened_at == ten_days_ago)
     with clock.freeze(NOW):
         services.regrade_drop(session, actor=manager, drop_id=old.id,
-                              data=RegradeIn.parse(quality="incorrect", reason="混入塑料袋"))
+                              data=RegradeIn.parse(quality="incorrect",
+                                                   reason_code=builders.MISDROP,
+                                                   reason="混入塑料袋"))
         services.regrade_drop(session, actor=manager,
                               drop_id=next(d for d in _drops(session)
                                            if d.happened_at == today_8).id,
-                              data=RegradeIn.parse(quality="incorrect", reason="混入塑料袋"))
+                              data=RegradeIn.parse(quality="incorrect",
+                                                   reason_code=builders.MISDROP,
+                                                   reason="混入塑料袋"))
     assert _marks(session)[(world.a.id, day)] == (2, 1)
     assert (world.a.id, NOW.date()) not in _marks(session)
 

@@ -11,7 +11,7 @@ from community import clock
 from community.auth import services as auth_services
 from community.errors import CardRevoked, CardUnknown, Forbidden, InvalidInput
 from community.households import services as hh_services
-from community.stations import services
+from community.stations import reasons, services
 from community.stations.manage import services as manage_services
 from community.stations.models import Drop
 from community.stations.schemas import DeviceIn, DropIn, RegradeIn
@@ -263,7 +263,8 @@ def test_regrade_keeps_history(session: Session, scene) -> None:
     manager = auth_services.load_actor(session, world.manager_a.id)
     change = services.regrade_drop(
         session, actor=manager, drop_id=res.id,
-        data=RegradeIn.parse(quality="incorrect", reason="照片显示混有塑料袋"))
+        data=RegradeIn.parse(quality="incorrect",
+                             reason_code=builders.MISDROP, reason="照片显示混有塑料袋"))
     session.commit()
     assert (change.from_quality, change.to_quality) == ("correct", "incorrect")
     with pytest.raises(Forbidden):
@@ -271,12 +272,54 @@ def test_regrade_keeps_history(session: Session, scene) -> None:
                               data=RegradeIn.parse(quality="correct", reason="复核"))
     with pytest.raises(InvalidInput):
         services.regrade_drop(session, actor=manager, drop_id=res.id,
-                              data=RegradeIn.parse(quality="incorrect", reason="复核"))
+                              data=RegradeIn.parse(quality="incorrect",
+                                                   reason_code=builders.MISDROP, reason="复核"))
     # Every regrade says why (the household is told): no reason, or only spaces, is refused.
     for blank in ({}, {"reason": "  "}):
         with pytest.raises(InvalidInput) as err:
             RegradeIn.parse(quality="correct", **blank)
         assert err.value.details["field"] == "reason"
+
+
+def test_a_regrade_to_incorrect_names_its_mis_drop_reason(session: Session, scene) -> None:
+    """DOMAIN "The mis-drop loop": an incorrect verdict always carries its reason (the
+    household is shown how to sort it right), a regrade's as much as a steward's."""
+    world, st, steward = scene
+    card = builders.active_card(session, world.households_a[0])
+    res = services.record_drop(session, actor=steward, item=_item(st.id, card.token), now=NOW)
+    session.commit()
+    manager = auth_services.load_actor(session, world.manager_a.id)
+    with pytest.raises(InvalidInput) as err:
+        services.regrade_drop(session, actor=manager, drop_id=res.id,
+                              data=RegradeIn.parse(quality="incorrect", reason="复核"))
+    assert err.value.details["field"] == "reason_code"
+    with pytest.raises(reasons.ReasonUnknown):
+        services.regrade_drop(session, actor=manager, drop_id=res.id,
+                              data=RegradeIn.parse(quality="incorrect", reason="复核",
+                                                   reason_code="no_such_reason"))
+    with pytest.raises(reasons.ReasonNotIncorrect):  # only an incorrect drop has a reason
+        services.regrade_drop(session, actor=manager, drop_id=res.id,
+                              data=RegradeIn.parse(quality="ungraded", reason="复核",
+                                                   reason_code=builders.MISDROP))
+    session.rollback()
+
+    def reason_code() -> str | None:
+        session.expire_all()
+        return session.get(Drop, res.id).reason_code
+
+    assert reason_code() is None
+    services.regrade_drop(session, actor=manager, drop_id=res.id,
+                          data=RegradeIn.parse(quality="incorrect", reason="复核",
+                                               reason_code=builders.MISDROP))
+    session.commit()
+    assert reason_code() == builders.MISDROP
+    # Regraded away and back: the reason it carries stands unless another is named.
+    services.regrade_drop(session, actor=manager, drop_id=res.id,
+                          data=RegradeIn.parse(quality="correct", reason="复核：正确"))
+    services.regrade_drop(session, actor=manager, drop_id=res.id,
+                          data=RegradeIn.parse(quality="incorrect", reason="再复核"))
+    session.commit()
+    assert reason_code() == builders.MISDROP
 
 
 def test_device_bound_to_a_station_records_only_there(session: Session, scene) -> None:

@@ -84,7 +84,8 @@ def test_void_reverses_points_once_and_keeps_the_drop(session: Session, scene) -
     chief = builders.recorder(session, world.a)
     with pytest.raises(services.DropVoided):
         services.regrade_drop(session, actor=chief, drop_id=res.id,
-                              data=RegradeIn(quality="incorrect", reason="x"))
+                              data=RegradeIn(quality="incorrect",
+                                             reason_code=builders.MISDROP, reason="x"))
 
 
 def test_void_refusals_change_nothing(session: Session, scene) -> None:

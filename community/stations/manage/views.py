@@ -404,12 +404,24 @@ def export_xlsx():
 @login_required
 def drop(drop_id: int):
     """One drop: its facts, its photo, its regrade history and the regrade form."""
-    detail = manage_queries.drop_detail(get_session(), actor=actor(), drop_id=drop_id,
+    session = get_session()
+    detail = manage_queries.drop_detail(session, actor=actor(), drop_id=drop_id,
                                         lang=str(get_locale() or "zh"))
-    form = RegradeForm(formdata=None)
+    form = _regrade_choices(session, RegradeForm(formdata=None), detail)
+    return render_template("stations/drop.html", d=detail, form=form, **_labels())
+
+
+def _regrade_choices(session: Any, form: RegradeForm,
+                     detail: manage_queries.DropDetail) -> RegradeForm:
+    """The qualities a drop can change to, and its community's active mis-drop reasons (a
+    regrade to incorrect names one, unless the drop keeps the steward's)."""
     form.quality.choices = [SelectChoice(k, v) for k, v in QUALITY_LABELS.items()
                             if k != detail.drop.quality]
-    return render_template("stations/drop.html", d=detail, form=form, **_labels())
+    keep = _("— keep the steward's reason —") if detail.drop.reason_code else "—"
+    form.reason_code.choices = [SelectChoice("", keep)] + [
+        SelectChoice(r.code, r.label) for r in reasons_service.reasons_for(
+            session, detail.drop.community_id, lang=str(get_locale() or "zh"))]
+    return form
 
 
 @bp.post("/drops/<bigint:drop_id>/regrade")
@@ -419,18 +431,18 @@ def regrade(drop_id: int):
     session = get_session()
     form = RegradeForm()
     if not form.validate_on_submit():
-        if form.errors.keys() <= {"reason"}:  # the page again, saying a reason is required
+        if form.errors.keys() <= {"reason", "reason_code"}:  # the page again, saying why
             detail = manage_queries.drop_detail(session, actor=actor(), drop_id=drop_id,
                                                 lang=str(get_locale() or "zh"))
-            form.quality.choices = [SelectChoice(k, v) for k, v in QUALITY_LABELS.items()
-                                    if k != detail.drop.quality]
-            return render_template("stations/drop.html", d=detail, form=form,
+            return render_template("stations/drop.html", d=detail,
+                                   form=_regrade_choices(session, form, detail),
                                    **_labels()), 422
         raise InvalidInput(field="quality")
     try:
         change = stations_services.regrade_drop(session, actor=actor(), drop_id=drop_id,
                                                 data=form.parsed, ip=client_ip())
-    except InvalidInput as exc:
+    except (InvalidInput, stations_services.DropVoided, reasons_service.ReasonUnknown,
+            reasons_service.ReasonNeedsNote, reasons_service.ReasonNotIncorrect) as exc:
         flash(str(exc.message), "error")
     else:
         flash(_("Quality changed from %(old)s to %(new)s.",

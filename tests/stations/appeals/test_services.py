@@ -180,7 +180,9 @@ def test_regrade_through_an_appeal_restores_points(session: Session, loop) -> No
         "regraded"]
     # A regrade outside an appeal is told too, with its reason.
     services.regrade_drop(session, actor=actor(session, world.manager_a), drop_id=drop_id,
-                          data=RegradeIn.parse(quality="incorrect", reason="复核录像：确有塑料袋"))
+                          data=RegradeIn.parse(quality="incorrect",
+                                               reason_code=builders.MISDROP,
+                                               reason="复核录像：确有塑料袋"))
     session.commit()
     told = notes(session, world.resident_a.id)[-1]
     assert (told.kind, told.params["quality"], told.params["note"]) == (

@@ -185,7 +185,8 @@ def _drop(w: World) -> list[Case]:
 def _regrade(w: World) -> list[Case]:
     a = _a_data(w)
     return [Case("POST", f"/manage/drops/{a.drop}/regrade",
-                 data={"quality": "incorrect", "reason": "外来"})]
+                 data={"quality": "incorrect", "reason": "外来",
+                       "reason_code": "kitchen_plastic_bag"})]
 
 
 @foreign("stations.photo")

@@ -170,6 +170,45 @@ def test_regrade_with_bad_quality_changes_nothing(client, session: Session, scen
     assert read(session, select(DropRegrade)) == []
 
 
+def test_a_regrade_to_incorrect_asks_the_mis_drop_reason(client, session: Session,
+                                                          scene) -> None:
+    world, _stations, d = scene
+    drop = d["tally"]
+    builders.login(client, world.manager_a)
+    page = client.get(f"/manage/drops/{drop.id}").get_data(as_text=True)
+    assert 'name="reason_code"' in page
+    assert f'value="{builders.MISDROP}"' in page  # the community's reasons to choose from
+    resp = client.post(f"/manage/drops/{drop.id}/regrade",
+                       data={"quality": "incorrect", "reason": "复核"})
+    assert "请选择错投原因" in client.get(resp.headers["Location"]).get_data(as_text=True)
+    assert read(session, select(DropRegrade)) == []
+    resp = client.post(f"/manage/drops/{drop.id}/regrade",
+                       data={"quality": "incorrect", "reason": "复核",
+                             "reason_code": builders.MISDROP})
+    assert resp.status_code == 302
+    assert read(session, select(Drop.quality, Drop.reason_code).where(Drop.id == drop.id)) == [
+        ("incorrect", builders.MISDROP)]
+
+
+def test_an_undone_scan_offers_no_regrade(client, session: Session, scene) -> None:
+    world, _stations, d = scene
+    drop = d["tally"]
+    builders.login(client, world.manager_a)
+    assert 'data-testid="regrade-form"' in client.get(f"/manage/drops/{drop.id}").get_data(
+        as_text=True)
+    session.execute(sa_update(Drop).where(Drop.id == drop.id).values(
+        voided_at=drop.happened_at + timedelta(minutes=1)))
+    session.commit()
+    page = client.get(f"/manage/drops/{drop.id}").get_data(as_text=True)
+    assert 'data-testid="drop-voided"' in page
+    assert 'data-testid="regrade-form"' not in page
+    # Posted anyway (a page open from before): a message on the drop's page, not an error page.
+    resp = client.post(f"/manage/drops/{drop.id}/regrade",
+                       data={"quality": "correct", "reason": "复核"})
+    assert resp.status_code == 302
+    assert "撤销" in client.get(resp.headers["Location"]).get_data(as_text=True)
+
+
 def test_photo_is_served_in_scope_only(client, session: Session, app, scene) -> None:
     world, _stations, d = scene
     # Where the API's photo upload stores them: <UPLOAD_DIR>/photos/<community>/<file>.
