@@ -54,7 +54,9 @@ def test_phone_history_verdict_and_invitation(app: Flask, browser: Browser, live
     session.commit()
     stations_services.regrade_drop(
         session, actor=auth_services.load_actor(session, chief.id), drop_id=wrong.drop_id,
-        data=RegradeIn.parse(quality="correct", reason="复核照片：是普通其他垃圾，分类正确"))
+        # A reason may hold a "word" wider than the phone (a reference number): it wraps.
+        data=RegradeIn.parse(quality="correct",
+                             reason="复核照片：是普通其他垃圾，分类正确，单号" + "A1B2C3D4" * 15))
     session.commit()
 
     context = browser.new_context(viewport=PHONE, device_scale_factor=1, is_mobile=True,
