@@ -97,7 +97,7 @@ def _scanner_config(mode: str) -> dict:
         "wasm": url_for("static", filename="vendor/zxing-wasm/zxing_reader.wasm"),
         "labels": {
             "camera_on": _("Stop camera"), "camera_off": _("Start camera"),
-            "camera_error": _("The camera is not available. Type the code instead."),
+            "camera_error": _("The camera is not available. Type the station's code instead."),
             "scanner_loading": _("Loading the scanner…"),
             "bad_qr": _("This QR code is not a station code."),
             "bad_code": _("Enter the 8 digits shown under the station's QR code."),
