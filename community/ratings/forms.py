@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, StringField
 from wtforms.validators import Optional, ValidationError
 
+from community import clock
 from community.ratings import policy as rating_policy
 from community.ratings.metrics import METRICS
 from community.ratings.schemas import (
@@ -168,3 +169,12 @@ class SimulationForm(_DraftForm):
     model = SimulationIn
 
     simulate_month = _month_field(_l("Month to simulate"), read=True)
+
+    def validate_simulate_month(self, field: Any) -> None:
+        """A month that has not begun has no figures: every community would come out as
+        "not enough data", which reads like a result. Refused (the month picker offers only
+        past months; this catches an edited address). The city's zone (China's one zone)."""
+        month = parse_month(field.data)
+        if month is not None and month > clock.local_today().replace(day=1):
+            raise ValidationError(_l("This month has not begun: choose this month or an "
+                                     "earlier one."))

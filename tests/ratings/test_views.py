@@ -216,6 +216,12 @@ def test_policy_page_simulates_then_publishes(client, session: Session, scene: S
     assert resp.status_code == 422
     assert "请输入 0 到 100 之间的百分数" in resp.get_data(as_text=True)
     assert 'data-testid="simulation"' not in resp.get_data(as_text=True)
+    # A month that has not begun (an edited address): refused, not "not enough data" for all.
+    resp = client.get(f"/manage/ratings/policy?area_id={w.city.id}&simulate_month=2027-01"
+                      "&star_accuracy=95")
+    assert resp.status_code == 422
+    assert "该月份尚未开始" in resp.get_data(as_text=True)
+    assert 'data-testid="simulation"' not in resp.get_data(as_text=True)
     assert _counts(session) == before
     # Refusals: a threshold over 100%, a month already over; nothing is stored.
     resp = client.post(f"/manage/ratings/policy?area_id={w.city.id}",

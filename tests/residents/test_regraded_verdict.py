@@ -36,6 +36,7 @@ def test_a_drop_regraded_to_correct_shows_its_reason_as_history_only(
 
     page = client.get(appeal_url).get_data(as_text=True)  # incorrect: the reason is current
     assert f'data-testid="verdict-reason">{REASON_ZH}</dd>' in page
+    assert "如果您认为督导员判定有误" in page  # the steward's verdict
     assert 'data-testid="verdict-howto"' in page
     assert 'data-testid="verdict-regraded"' not in page
     card = _verdict(client.get(points_url).get_data(as_text=True))
@@ -78,4 +79,7 @@ def test_a_drop_regraded_back_to_incorrect_shows_its_reason_as_current_again(
     assert f'data-testid="verdict-reason">{REASON_ZH}</dd>' in page
     assert 'data-testid="verdict-howto"' in page
     assert 'data-testid="verdict-regraded"' not in page
+    # The verdict is now the manager's regrade, not the steward's: the appeal says so.
+    assert "如果您认为这次判定有误" in page
+    assert "督导员判定有误" not in page
     assert 'data-testid="verdict-earlier-reason"' not in page
