@@ -392,7 +392,10 @@ def _step(session: Session, t: Timeline, sides: dict[str, Side], facts: Facts,
     elif kind == "regrade":
         side, f = sides[what[1]], what[2]
         stations_services.regrade_drop(session, actor=side.manager, drop_id=side.drop_ids[f.k],
-                                       data=RegradeIn.parse(quality=what[3], reason="复核"))
+                                       data=RegradeIn.parse(
+                                           quality=what[3], reason="复核",
+                                           reason_code=builders.MISDROP
+                                           if what[3] == "incorrect" else None))
     else:  # pragma: no cover - a typo in the timeline
         raise AssertionError(kind)
 

@@ -137,7 +137,8 @@ def test_ledger_state_machine(app: Flask, session: Session, world: builders.Worl
                 d = self.drops[pick % len(self.drops)]
                 self._do(lambda: stations_services.regrade_drop(
                     session, actor=manager, drop_id=d.id,
-                    data=RegradeIn.parse(quality=quality, reason="复核")))
+                    data=RegradeIn.parse(quality=quality, reason="复核", reason_code=(
+                        builders.MISDROP if quality == "incorrect" else None))))
 
         @rule(hh=st.integers(0, 2), amount=st.sampled_from([-20, -5, -1, 1, 7, 30]))
         def adjust(self, hh: int, amount: int) -> None:
