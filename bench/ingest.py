@@ -1228,12 +1228,17 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def pg_database(base: str, name: str, *, create: bool) -> str:
-    """Drop (and create) database `name` on the server of `base`; return its SQLAlchemy URL."""
+def _admin(base: str) -> Any:
+    """An autocommit connection to the maintenance database of `base`'s server."""
     import psycopg
 
-    admin = base.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
-    with psycopg.connect(admin, autocommit=True) as conn:
+    return psycopg.connect(base.replace("postgresql+psycopg://", "postgresql://") + "/postgres",
+                           autocommit=True)
+
+
+def pg_database(base: str, name: str, *, create: bool) -> str:
+    """Drop (and create) database `name` on the server of `base`; return its SQLAlchemy URL."""
+    with _admin(base) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if create:
             conn.execute(f'CREATE DATABASE "{name}"')
@@ -1278,19 +1283,14 @@ def _kept_history(args: argparse.Namespace, history_days: int) -> Kept | None:
     return Kept(name, Path(tempfile.gettempdir()) / f"{name}.json")
 
 
-def _admin(base: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(base.replace("postgresql+psycopg://", "postgresql://") + "/postgres",
-                         autocommit=True) as conn:
-        conn.execute(sql)  # a name built from our own options, never input
+def _copy_database(base: str, name: str, template: str) -> None:
+    """Create database `name` as a copy of `template` (names from our own options)."""
+    with _admin(base) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
 
 
 def _database_exists(base: str, name: str) -> bool:
-    import psycopg
-
-    with psycopg.connect(base.replace("postgresql+psycopg://", "postgresql://") + "/postgres",
-                         autocommit=True) as conn:
+    with _admin(base) as conn:
         return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
                             (name,)).fetchone() is not None
 
@@ -1334,7 +1334,7 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path,
     if kept is not None and kept.seed_file.exists() and _database_exists(args.pg, kept.name):
         print(f"\n== {backend}: {kept.name}, kept from an earlier run", flush=True)
         pg_database(args.pg, args.pg_db, create=False)
-        _admin(args.pg, f'CREATE DATABASE "{args.pg_db}" TEMPLATE "{kept.name}"')
+        _copy_database(args.pg, args.pg_db, kept.name)
         saved = json.loads(kept.seed_file.read_text())
         seed_ = Seed(**saved["seed"])
         generated = {**saved["history"], "kept": kept.name}
@@ -1345,7 +1345,7 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path,
         generated = _history(backend, dsn, args, seed_, history_days)
         if kept is not None:  # a copy for later runs (`--keep-history`)
             pg_database(args.pg, kept.name, create=False)
-            _admin(args.pg, f'CREATE DATABASE "{kept.name}" TEMPLATE "{args.pg_db}"')
+            _copy_database(args.pg, kept.name, args.pg_db)
             kept.seed_file.write_text(json.dumps({"seed": seed_.__dict__,
                                                   "history": generated}))
     port = free_port()
